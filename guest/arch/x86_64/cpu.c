@@ -1,0 +1,126 @@
+/* Descriptor tables, the TSS and the system-call MSRs: the CPU as exo runs it. */
+#include <exo/bootinfo.h>
+#include <exo/layout.h>
+
+#include "../../core/platform.h"
+#include "asm.h"
+#include "cpu.h"
+#include "mmu.h"
+#include "trap.h"
+#include "x86.h"
+
+struct cpu cpu0;
+
+/*
+ * 64-bit TSS: only the ring-0 stack and the interrupt stack table matter.
+ * The I/O map base past the limit means "no I/O bitmap": user IN/OUT faults.
+ */
+struct tss {
+	u32 _r0;
+	u64 rsp[3];
+	u64 _r1;
+	u64 ist[7];
+	u64 _r2;
+	u16 _r3;
+	u16 iomap_base;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct tss) == 104, "tss layout");
+
+/*
+ * Segment descriptors (flat; base and limit are ignored in 64-bit mode):
+ *   bits 55..52 flags G D/B L AVL   bits 47..40 access P DPL(2) S type(4)
+ * 0x9a code r/x ring 0, 0x92 data r/w ring 0, 0xfa/0xf2 the same for ring 3;
+ * flags 0xa = G|L (64-bit code), 0xc = G|D (data).
+ * The VMM enters the kernel with CS and the data registers already holding
+ * these selectors, so loading the table needs no far jump.
+ */
+static u64 gdt[7] = {
+	[SEL_KCODE >> 3] = 0x00af9a000000ffffULL,
+	[SEL_KDATA >> 3] = 0x00cf92000000ffffULL,
+	[SEL_UDATA >> 3] = 0x00cff2000000ffffULL,
+	[SEL_UCODE >> 3] = 0x00affa000000ffffULL,
+	/* SEL_TSS: a 16-byte system descriptor, filled in by gdt_set_tss() */
+};
+
+/* Interrupt gate: offset split 15..0 / 31..16 / 63..32, type 0xe, P, DPL. */
+struct idt_gate {
+	u16 off_lo;
+	u16 sel;
+	u8 ist;
+	u8 attr;        /* P | DPL << 5 | 0xe */
+	u16 off_mid;
+	u32 off_hi;
+	u32 _r;
+};
+
+static struct idt_gate idt[T_NVEC];
+static struct tss tss;
+
+struct dtr {
+	u16 limit;
+	u64 base;
+} __attribute__((packed));
+
+extern const u64 trap_vectors[T_NVEC];
+extern char boot_stack_top[], df_stack_top[];
+extern char syscall_entry_hw[];
+
+static void
+gdt_set_tss(void)
+{
+	u64 base = (u64)&tss, limit = sizeof(tss) - 1;
+
+	gdt[SEL_TSS >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 |
+			    0x89ULL << 40 | (base >> 24 & 0xff) << 56;
+	gdt[(SEL_TSS >> 3) + 1] = base >> 32;
+}
+
+static void
+idt_set(int vec, u64 handler, int dpl, int ist)
+{
+	idt[vec] = (struct idt_gate){
+		.off_lo = (u16)handler,
+		.sel = SEL_KCODE,
+		.ist = (u8)ist,
+		.attr = (u8)(0x80 | dpl << 5 | 0xe),
+		.off_mid = (u16)(handler >> 16),
+		.off_hi = (u32)(handler >> 32),
+	};
+}
+
+void
+arch_init(const struct exo_bootinfo *bi)
+{
+	struct dtr gdtr = { sizeof(gdt) - 1, (u64)gdt };
+	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
+
+	cpu0.platform = bi->platform;
+	cpu0.kstack_top = (u64)boot_stack_top;
+	tss.rsp[0] = (u64)boot_stack_top;
+	tss.ist[0] = (u64)df_stack_top;
+	tss.iomap_base = sizeof(tss);
+	gdt_set_tss();
+	for (int v = 0; v < T_NVEC; v++)
+		idt_set(v, trap_vectors[v], v == T_BP ? 3 : 0, v == T_DF ? 1 : 0);
+	__asm__ volatile("lgdt %0; lidt %1; ltr %w2"
+			 : : "m"(gdtr), "m"(idtr), "r"(SEL_TSS) : "memory");
+
+	/* SYSRET: user SS = STAR[63:48] + 8, user CS = + 16; SYSCALL: CS = [47:32]. */
+	wrmsr(MSR_STAR, (u64)((SEL_UDATA & ~3) - 8) << 48 | (u64)SEL_KCODE << 32);
+	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
+	if (bi->platform == EXO_PLATFORM_KVM_PVM)
+		wrmsr(MSR_LSTAR, EXO_USER_SYSCALL_STUB);
+	else
+		wrmsr(MSR_LSTAR, (u64)syscall_entry_hw);
+	mmu_init();
+}
+
+void
+arch_ktest_triple_fault(void)
+{
+	struct dtr none = { 0, 0 };
+
+	__asm__ volatile("lidt %0; ud2" : : "m"(none));
+	__builtin_unreachable();
+}

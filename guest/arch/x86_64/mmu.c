@@ -1,0 +1,184 @@
+/* Page tables of user address spaces (the platform's space_* hooks). */
+#include <exo/error.h>
+#include <exo/layout.h>
+
+#include "../../core/frame.h"
+#include "../../core/platform.h"
+#include "cpu.h"
+#include "mmu.h"
+#include "x86.h"
+
+/*
+ * x86-64 4-level paging, 4 KiB pages. A virtual address indexes
+ *   PML4 [47:39] -> PDPT [38:30] -> PD [29:21] -> PT [20:12] -> offset [11:0]
+ * An entry:
+ *   63  62..52  51..12          11..9  8  7   6  5  4    3    2    1    0
+ *   NX  avail   frame address   avail  G  PS  D  A  PCD  PWT  U/S  R/W  P
+ * Intermediate entries are P|W|U; the leaf alone decides the rights.
+ */
+#define PTE_P     0x001ULL
+#define PTE_W     0x002ULL
+#define PTE_U     0x004ULL
+#define PTE_NX    (1ULL << 63)
+#define PTE_ADDR  0x000ffffffffff000ULL
+#define PT_ENTRIES 512
+#define KERNEL_PML4_SLOT 511   /* EXO_KERNEL_BASE lives in the last slot */
+
+/*
+ * Each space keeps a list frame (space->tables) naming every table frame it
+ * owns, root included, so teardown frees exactly those without walking.
+ */
+#define TABLES_MAX (EXO_PAGE_SIZE / sizeof(u64))
+
+static u64 kernel_pml4_pa;
+static u64 current_root;
+extern char syscall_stub_pvm[];
+
+static inline u64 *
+table_of(u64 pa)
+{
+	return arch_phys_to_virt(pa);
+}
+
+void *
+arch_phys_to_virt(u64 pa)
+{
+	return (void *)(pa + EXO_KERNEL_BASE);
+}
+
+u64
+arch_virt_to_phys(const void *va)
+{
+	return (u64)va - EXO_KERNEL_BASE;
+}
+
+void
+arch_frame_zero(u64 pa)
+{
+	u64 *p = table_of(pa);
+	u64 n = EXO_PAGE_SIZE / 8;
+
+	__asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ULL) : "memory");
+}
+
+void
+mmu_init(void)
+{
+	kernel_pml4_pa = read_cr3() & PTE_ADDR;
+	current_root = kernel_pml4_pa;
+}
+
+/* A new table frame for s, recorded in its list. 0 if out of frames. */
+static u64
+table_alloc(struct space *s)
+{
+	u64 pa;
+
+	if (s->ntables == TABLES_MAX)
+		return 0;
+	pa = frame_alloc();
+	if (pa)
+		table_of(s->tables)[s->ntables++] = pa;
+	return pa;
+}
+
+int
+arch_space_create(struct space *s)
+{
+	u64 *root;
+
+	s->ntables = 0;
+	s->root = 0;
+	s->tables = frame_alloc();
+	if (!s->tables)
+		return -E_NOMEM;
+	s->root = table_alloc(s);
+	if (!s->root)
+		return -E_NOMEM;
+	root = table_of(s->root);
+	root[KERNEL_PML4_SLOT] = table_of(kernel_pml4_pa)[KERNEL_PML4_SLOT];
+	if (cpu0.platform == EXO_PLATFORM_KVM_PVM)
+		return arch_space_map(s, EXO_USER_SYSCALL_STUB,
+				      arch_virt_to_phys(syscall_stub_pvm),
+				      EXO_SEG_R | EXO_SEG_X);
+	return 0;
+}
+
+/* The leaf entry for va in s; with alloc, missing tables are made. */
+static u64 *
+pte_walk(struct space *s, u64 va, bool alloc)
+{
+	u64 *table = table_of(s->root);
+
+	for (int shift = 39; shift > 12; shift -= 9) {
+		u64 *e = &table[(va >> shift) & (PT_ENTRIES - 1)];
+
+		if (!(*e & PTE_P)) {
+			u64 pa = alloc ? table_alloc(s) : 0;
+
+			if (!pa)
+				return 0;
+			*e = pa | PTE_P | PTE_W | PTE_U;
+		}
+		table = table_of(*e & PTE_ADDR);
+	}
+	return &table[(va >> 12) & (PT_ENTRIES - 1)];
+}
+
+int
+arch_space_map(struct space *s, u64 va, u64 pa, u32 rights)
+{
+	u64 *pte;
+
+	if ((va | pa) & (EXO_PAGE_SIZE - 1) || va >= EXO_USER_END)
+		return -E_INVAL;
+	pte = pte_walk(s, va, true);
+	if (!pte)
+		return -E_NOMEM;
+	if (*pte & PTE_P)
+		return -E_INVAL;
+	*pte = pa | PTE_P | PTE_U | (rights & EXO_SEG_W ? PTE_W : 0) |
+	       (rights & EXO_SEG_X ? 0 : PTE_NX);
+	return 0;
+}
+
+int
+arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa)
+{
+	u64 *pte, e;
+
+	if (va >= EXO_USER_END)
+		return -E_FAULT;
+	pte = pte_walk((struct space *)s, va, false);
+	e = pte ? *pte : 0;
+	if (!(e & PTE_P) || !(e & PTE_U) || (need & EXO_SEG_W && !(e & PTE_W)) ||
+	    (need & EXO_SEG_X && e & PTE_NX))
+		return -E_FAULT;
+	*pa = (e & PTE_ADDR) | (va & (EXO_PAGE_SIZE - 1));
+	return 0;
+}
+
+void
+arch_space_destroy(struct space *s)
+{
+	if (!s->tables)
+		return;
+	/* Never free the tables the CPU is walking. */
+	if (current_root == s->root) {
+		write_cr3(kernel_pml4_pa);
+		current_root = kernel_pml4_pa;
+	}
+	for (u64 i = 0; i < s->ntables; i++)
+		frame_free(table_of(s->tables)[i]);
+	frame_free(s->tables);
+	s->tables = s->root = s->ntables = 0;
+}
+
+void
+arch_space_switch(struct space *s)
+{
+	if (current_root != s->root) {
+		write_cr3(s->root);
+		current_root = s->root;
+	}
+}

@@ -1,0 +1,11 @@
+#ifndef ARCH_MMU_H
+#define ARCH_MMU_H
+
+/* Record the kernel's boot page tables as the template for every space. */
+void mmu_init(void);
+
+struct space;
+/* Load s's tables into CR3 unless they are loaded already. */
+void arch_space_switch(struct space *s);
+
+#endif

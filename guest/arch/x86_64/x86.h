@@ -1,0 +1,55 @@
+/* x86-64 instructions the arch layer uses, one inline each. */
+#ifndef ARCH_X86_H
+#define ARCH_X86_H
+
+#include <exo/types.h>
+
+#define MSR_EFER	0xc0000080
+#define MSR_STAR	0xc0000081
+#define MSR_LSTAR	0xc0000082
+#define MSR_FMASK	0xc0000084
+
+#define RFLAGS_TF	(1u << 8)
+#define RFLAGS_IF	(1u << 9)
+#define RFLAGS_DF	(1u << 10)
+#define RFLAGS_IOPL	(3u << 12)
+#define RFLAGS_NT	(1u << 14)
+#define RFLAGS_AC	(1u << 18)
+/* Flags a user program may set: arithmetic flags, TF, DF, AC, ID (bit 21). */
+#define RFLAGS_USER	0x254dd5u
+
+static inline void outl(u16 port, u32 v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
+static inline u64 read_cr2(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline u64 read_cr3(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr3(u64 v)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline void hlt(void)
+{
+	__asm__ volatile("hlt");
+}
+
+#endif

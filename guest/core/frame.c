@@ -1,0 +1,93 @@
+#include "frame.h"
+
+#include <exo/error.h>
+#include <exo/layout.h>
+
+#include "platform.h"
+
+static struct {
+	const struct exo_bootinfo *bi;
+	u32 region;          /* current usable region */
+	u64 next, end;       /* its never-used part */
+	u64 free_head;       /* free list, linked through each frame's first word */
+	struct frame_stats st;
+} fp;
+
+/* Move the bump pointer to the next usable region at or after index i. */
+static void
+frame_region_advance(u32 i)
+{
+	const struct exo_bootinfo *bi = fp.bi;
+
+	for (; i < bi->nregions; i++) {
+		if (bi->regions[i].type == EXO_MEM_USABLE && bi->regions[i].len) {
+			fp.region = i;
+			fp.next = bi->regions[i].base;
+			fp.end = bi->regions[i].base + bi->regions[i].len;
+			return;
+		}
+	}
+	fp.region = bi->nregions;
+	fp.next = fp.end = 0;
+}
+
+int
+frame_init(const struct exo_bootinfo *bi)
+{
+	u64 total = 0;
+
+	if (bi->nregions > EXO_MAX_REGIONS)
+		return -E_INVAL;
+	for (u32 i = 0; i < bi->nregions; i++) {
+		const struct exo_mem_region *r = &bi->regions[i];
+
+		if (r->type != EXO_MEM_USABLE)
+			continue;
+		/* Frame 0 is never handed out: 0 means "no frame". */
+		if ((r->base | r->len) & (EXO_PAGE_SIZE - 1) || r->base == 0 ||
+		    r->base + r->len > bi->mem_size || r->base + r->len < r->base)
+			return -E_INVAL;
+		total += r->len / EXO_PAGE_SIZE;
+	}
+	fp.bi = bi;
+	fp.free_head = 0;
+	fp.st = (struct frame_stats){ .total = total, .fresh = total };
+	frame_region_advance(0);
+	return 0;
+}
+
+u64
+frame_alloc(void)
+{
+	u64 pa;
+
+	if (fp.next < fp.end) {
+		pa = fp.next;
+		fp.next += EXO_PAGE_SIZE;
+		if (fp.next == fp.end)
+			frame_region_advance(fp.region + 1);
+		fp.st.fresh--;
+		return pa;
+	}
+	pa = fp.free_head;
+	if (!pa)
+		return 0;
+	fp.free_head = *(u64 *)arch_phys_to_virt(pa);
+	fp.st.free--;
+	arch_frame_zero(pa);
+	return pa;
+}
+
+void
+frame_free(u64 pa)
+{
+	*(u64 *)arch_phys_to_virt(pa) = fp.free_head;
+	fp.free_head = pa;
+	fp.st.free++;
+}
+
+void
+frame_stats(struct frame_stats *st)
+{
+	*st = fp.st;
+}

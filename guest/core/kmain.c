@@ -1,0 +1,37 @@
+/* The kernel's C entry: check the boot info, bring up the CPU, run programs. */
+#include <exo/bootinfo.h>
+
+#include "frame.h"
+#include "kernel.h"
+#include "platform.h"
+#include "program.h"
+
+__attribute__((noreturn)) void kmain(const struct exo_bootinfo *bi);
+
+static const char *const platform_names[] = {
+	[EXO_PLATFORM_KVM_HW] = "kvm (hardware virtualization)",
+	[EXO_PLATFORM_KVM_PVM] = "kvm (PVM host)",
+	[EXO_PLATFORM_HOSTED] = "hosted",
+};
+
+void
+kmain(const struct exo_bootinfo *bi)
+{
+	if (bi->magic != EXO_BOOTINFO_MAGIC || bi->version != EXO_BOOTINFO_VERSION)
+		panic("boot info: bad magic or version (VMM and kernel from different builds?)");
+	if (bi->platform < EXO_PLATFORM_KVM_HW || bi->platform > EXO_PLATFORM_HOSTED)
+		panic("boot info: unknown platform %u", bi->platform);
+	kopts.ktest = cmdline_has(bi->cmdline, "ktest");
+	kopts.verbose = cmdline_has(bi->cmdline, "verbose");
+	arch_init(bi);
+	if (frame_init(bi) < 0)
+		panic("boot info: malformed memory map");
+	if (kopts.verbose) {
+		struct frame_stats st;
+
+		frame_stats(&st);
+		kprintf("exo: kernel up on %s, %lu KiB free, %u program(s)\n",
+			platform_names[bi->platform], st.total * 4, bi->nmodules);
+	}
+	program_run_all(bi);
+}

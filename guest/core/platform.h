@@ -1,0 +1,62 @@
+/*
+ * Everything the portable kernel core asks of the machine. guest/arch/x86_64
+ * implements it for the KVM guest; tests/unit/fake_platform.c implements it on
+ * the host for the unit tests. Nothing else in guest/core touches hardware.
+ */
+#ifndef CORE_PLATFORM_H
+#define CORE_PLATFORM_H
+
+#include <exo/types.h>
+#include <exo/bootinfo.h>
+#include <exo/hostio.h>
+
+/*
+ * An address space: the root of its translation tables (a physical address),
+ * and a frame listing every table frame it owns, so teardown frees exactly
+ * those without walking the tree.
+ */
+struct space {
+	u64 root;
+	u64 tables;
+	u64 ntables;
+};
+
+/* Bring up the CPU: descriptor tables, entry points for the platform. */
+void arch_init(const struct exo_bootinfo *bi);
+
+void *arch_phys_to_virt(u64 pa);
+u64 arch_virt_to_phys(const void *va);
+/* Zero one frame that was used before (fresh frames are zero already). */
+void arch_frame_zero(u64 pa);
+
+/*
+ * Address spaces. Rights are EXO_SEG_R/W/X; user access is implied.
+ * arch_space_create: -E_NOMEM.
+ * arch_space_map: -E_NOMEM (no frame for a table), -E_INVAL (va not a
+ *   page-aligned user address, or already mapped).
+ * arch_space_lookup: the physical address behind user va if it is mapped with
+ *   at least the rights in need, else -E_FAULT.
+ */
+int arch_space_create(struct space *s);
+int arch_space_map(struct space *s, u64 va, u64 pa, u32 rights);
+int arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa);
+void arch_space_destroy(struct space *s);
+
+/* Run user code in s at ip with stack sp and two arguments; does not return. */
+__attribute__((noreturn))
+void arch_user_start(struct space *s, u64 ip, u64 sp, u64 arg0, u64 arg1);
+
+/* The VMM's devices (<exo/hostio.h>). */
+void arch_host_console(u64 pa, u64 len);
+void arch_host_event(struct exo_event *ev);
+void arch_host_doorbell(u32 code);
+__attribute__((noreturn)) void arch_host_exit(u32 status);
+
+/* The registers at the call, for a panic that did not come from a trap. */
+void arch_regs_capture(struct exo_regs *r);
+/* Stop this CPU for good. */
+__attribute__((noreturn)) void arch_halt(void);
+/* KTEST_TRIPLEFAULT: lose the IDT and fault, so the VMM sees a triple fault. */
+__attribute__((noreturn)) void arch_ktest_triple_fault(void);
+
+#endif

@@ -1,0 +1,15 @@
+/* Error codes returned by system calls, negated (as in JOS's inc/error.h). */
+#ifndef EXO_ERROR_H
+#define EXO_ERROR_H
+
+enum exo_error {
+	E_OK      = 0,
+	E_INVAL   = 1,  /* an argument is out of range */
+	E_FAULT   = 2,  /* a user address is not mapped, or not with the rights needed */
+	E_NOSYS   = 3,  /* no such system call, or not enabled in this boot */
+	E_NOMEM   = 4,  /* the kernel ran out of frames */
+	E_NOEXEC  = 5,  /* a program's layout cannot be mapped */
+	E_MAX
+};
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * The devices the VMM offers the kernel. All are I/O ports written with a
+ * 32-bit OUT; requests that carry data pass the guest-physical address of a
+ * request structure (below 4 GiB, naturally aligned), so one exit moves a whole
+ * request. The VMM checks every address and length against guest memory: a bad
+ * request is reported and stops the guest, never the host tool.
+ */
+#ifndef EXO_HOSTIO_H
+#define EXO_HOSTIO_H
+
+#include <exo/types.h>
+
+#define EXO_PORT_CONSOLE   0x0510   /* value: GPA of struct exo_console_req */
+#define EXO_PORT_EXIT      0x0511   /* value: VM exit status (0..255) */
+#define EXO_PORT_EVENT     0x0512   /* value: GPA of struct exo_event */
+#define EXO_PORT_DOORBELL  0x0513   /* value: enum exo_doorbell */
+
+struct exo_console_req {
+	u64 gpa;                    /* guest physical address of the bytes */
+	u64 len;
+};
+
+/* Doorbells: points in the guest's life at which the host samples statistics. */
+enum exo_doorbell {
+	EXO_DOORBELL_FIRST_USER = 1, /* about to run the first user instruction */
+	EXO_DOORBELL_COUNT
+};
+
+enum exo_event_kind {
+	EXO_EV_PROGRAM_EXIT  = 1,   /* module, status */
+	EXO_EV_PROGRAM_FAULT = 2,   /* module, vector, error, addr, rip */
+	EXO_EV_PROGRAM_ERROR = 3,   /* module could not start: status = -E_* */
+	EXO_EV_PANIC         = 4,   /* msg, regs */
+};
+
+/* Register file as the kernel saw it; the order is the kernel's trap frame. */
+struct exo_regs {
+	u64 r15, r14, r13, r12, r11, r10, r9, r8;
+	u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	u64 vector, error;
+	u64 rip, cs, rflags, rsp, ss;
+	u64 cr2, cr3;
+};
+
+#define EXO_EVENT_MSG_MAX 120
+
+struct exo_event {
+	u32 kind;                   /* enum exo_event_kind */
+	u32 module;                 /* index into exo_bootinfo.modules */
+	i64 status;
+	u64 vector, error, addr, rip;
+	struct exo_regs regs;       /* EXO_EV_PANIC only */
+	char msg[EXO_EVENT_MSG_MAX];/* EXO_EV_PANIC only, NUL terminated */
+};
+
+_Static_assert(sizeof(struct exo_regs) == 24 * 8, "exo_regs layout");
+_Static_assert(sizeof(struct exo_event) == 48 + 24 * 8 + EXO_EVENT_MSG_MAX,
+	       "exo_event layout");
+
+#endif

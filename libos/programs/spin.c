@@ -1,0 +1,7 @@
+/* spin: runs forever in user mode, for the host's --timeout. */
+int
+main(void)
+{
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+}

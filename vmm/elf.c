@@ -1,0 +1,203 @@
+#include "elf.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PAGE 4096ULL
+
+static uint64_t
+page_down(uint64_t a)
+{
+	return a & ~(PAGE - 1);
+}
+
+static uint64_t
+page_up(uint64_t a)
+{
+	return (a + PAGE - 1) & ~(PAGE - 1);
+}
+
+static int
+elf_check_header(const char *name, const Elf64_Ehdr *eh, size_t size, struct diag *d)
+{
+	if (size < SELFMAG || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+		return diag_fail(d, ENOEXEC, "%s: not an ELF file (no \\177ELF magic); "
+				 "give an exo program or kernel built by this tree", name);
+	if (size > EI_CLASS && eh->e_ident[EI_CLASS] != ELFCLASS64)
+		return diag_fail(d, ENOEXEC, "%s: not a 64-bit ELF file (ELF class %d); "
+				 "exo runs x86-64 programs", name, eh->e_ident[EI_CLASS]);
+	if (size < sizeof(*eh))
+		return diag_fail(d, ENOEXEC, "%s: truncated: %zu bytes, shorter than "
+				 "an ELF header; rebuild it", name, size);
+	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
+		return diag_fail(d, ENOEXEC, "%s: big-endian ELF file; exo runs "
+				 "little-endian x86-64 programs", name);
+	if (eh->e_machine != EM_X86_64)
+		return diag_fail(d, ENOEXEC, "%s: built for ELF machine %u, not x86-64 "
+				 "(%u)", name, eh->e_machine, EM_X86_64);
+	if (eh->e_type != ET_EXEC)
+		return diag_fail(d, ENOEXEC, "%s: not a static executable (ELF type %u, "
+				 "want ET_EXEC): link with -static -no-pie", name, eh->e_type);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0)
+		return diag_fail(d, ENOEXEC, "%s: no usable program headers "
+				 "(phentsize %u, phnum %u)", name, eh->e_phentsize, eh->e_phnum);
+	if (eh->e_phoff > size || (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+		return diag_fail(d, ENOEXEC, "%s: truncated: program headers run past "
+				 "the end of the file (%zu bytes)", name, size);
+	return 0;
+}
+
+/* Check one PT_LOAD header and record it as segment s. */
+static int
+elf_take_segment(const char *name, unsigned i, const Elf64_Phdr *ph, size_t size,
+		 const struct elf_limits *lim, struct elf_seg *s, struct diag *d)
+{
+	uint64_t addr = lim->by_paddr ? ph->p_paddr : ph->p_vaddr;
+
+	if (ph->p_filesz > ph->p_memsz)
+		return diag_fail(d, ENOEXEC, "%s: segment %u has more file bytes (%#llx) "
+				 "than memory bytes (%#llx)", name, i,
+				 (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
+	if (ph->p_offset > size || size - ph->p_offset < ph->p_filesz)
+		return diag_fail(d, ENOEXEC, "%s: truncated: segment %u needs bytes "
+				 "%#llx..%#llx but the file has %zu", name, i,
+				 (unsigned long long)ph->p_offset,
+				 (unsigned long long)(ph->p_offset + ph->p_filesz), size);
+	if (addr < lim->lo || addr > lim->hi || lim->hi - addr < ph->p_memsz ||
+	    page_up(addr + ph->p_memsz) > lim->hi)
+		return diag_fail(d, ENOEXEC, "%s: segment %u at %#llx..%#llx lies outside "
+				 "%#llx..%#llx, where it must load%s", name, i,
+				 (unsigned long long)addr,
+				 (unsigned long long)(addr + ph->p_memsz),
+				 (unsigned long long)lim->lo, (unsigned long long)lim->hi,
+				 lim->by_paddr ? " (guest memory: try a larger --mem)" : "");
+	if (lim->by_paddr && ph->p_vaddr != ph->p_paddr + lim->virt_offset)
+		return diag_fail(d, ENOEXEC, "%s: segment %u is linked at %#llx, not at "
+				 "its physical address + %#llx: not an exo kernel", name, i,
+				 (unsigned long long)ph->p_vaddr,
+				 (unsigned long long)lim->virt_offset);
+	*s = (struct elf_seg){
+		.addr = addr, .vaddr = ph->p_vaddr, .memsz = ph->p_memsz,
+		.filesz = ph->p_filesz, .offset = ph->p_offset,
+		.flags = ph->p_flags & (PF_R | PF_W | PF_X),
+	};
+	return 0;
+}
+
+/* Segments are placed page by page: no two may touch the same page. */
+static int
+elf_check_overlap(const char *name, const struct elf_image *img, struct diag *d)
+{
+	for (unsigned i = 0; i < img->nsegs; i++) {
+		for (unsigned j = i + 1; j < img->nsegs; j++) {
+			const struct elf_seg *a = &img->segs[i], *b = &img->segs[j];
+
+			if (page_down(a->addr) < page_up(b->addr + b->memsz) &&
+			    page_down(b->addr) < page_up(a->addr + a->memsz))
+				return diag_fail(d, ENOEXEC, "%s: loadable segments %u "
+						 "(%#llx) and %u (%#llx) overlap or share a "
+						 "page; link them page-aligned", name, i,
+						 (unsigned long long)a->addr, j,
+						 (unsigned long long)b->addr);
+		}
+	}
+	return 0;
+}
+
+static int
+elf_check_entry(const char *name, const struct elf_image *img, struct diag *d)
+{
+	for (unsigned i = 0; i < img->nsegs; i++) {
+		const struct elf_seg *s = &img->segs[i];
+
+		if (s->flags & PF_X && img->entry >= s->vaddr &&
+		    img->entry - s->vaddr < s->memsz)
+			return 0;
+	}
+	return diag_fail(d, ENOEXEC, "%s: entry point %#llx is not inside an "
+			 "executable segment", name, (unsigned long long)img->entry);
+}
+
+int
+elf_parse(const char *name, const void *data, size_t size,
+	  const struct elf_limits *lim, struct elf_image *img, struct diag *d)
+{
+	const Elf64_Ehdr *eh = data;
+	const Elf64_Phdr *ph;
+	int r;
+
+	r = elf_check_header(name, eh, size, d);
+	if (r < 0)
+		return r;
+	*img = (struct elf_image){ .data = data, .size = size, .entry = eh->e_entry };
+	ph = (const Elf64_Phdr *)((const uint8_t *)data + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
+			return diag_fail(d, ENOEXEC, "%s: dynamically linked; exo runs "
+					 "static executables (link with -static)", name);
+		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+			continue;
+		if (img->nsegs == ELF_MAX_SEGS)
+			return diag_fail(d, ENOEXEC, "%s: more than %d loadable segments",
+					 name, ELF_MAX_SEGS);
+		r = elf_take_segment(name, i, &ph[i], size, lim, &img->segs[img->nsegs++], d);
+		if (r < 0)
+			return r;
+	}
+	if (img->nsegs == 0)
+		return diag_fail(d, ENOEXEC, "%s: no loadable segments", name);
+	r = elf_check_overlap(name, img, d);
+	if (r < 0)
+		return r;
+	return elf_check_entry(name, img, d);
+}
+
+int
+elf_read_file(const char *path, void **data, size_t *size, struct diag *d)
+{
+	struct stat st;
+	ssize_t got = 0;
+	uint8_t *buf;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		return diag_fail(d, err, "%s: cannot open: %s%s", path, strerror(err),
+				 err == ENOENT ? " (build it with 'make', or give a path "
+				 "to an ELF file)" : "");
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return diag_fail(d, EINVAL, "%s: not a regular file", path);
+	}
+	if (st.st_size > (off_t)EXO_DIRECT_MAP_MAX) {
+		close(fd);
+		return diag_fail(d, EFBIG, "%s: %lld bytes, larger than guest memory can be",
+				 path, (long long)st.st_size);
+	}
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		return diag_fail(d, ENOMEM, "%s: out of memory reading it", path);
+	}
+	while (got < st.st_size) {
+		ssize_t n = read(fd, buf + got, st.st_size - got);
+		if (n <= 0) {
+			err = n < 0 ? errno : EIO;
+			free(buf);
+			close(fd);
+			return diag_fail(d, err, "%s: read failed: %s", path, strerror(err));
+		}
+		got += n;
+	}
+	close(fd);
+	*data = buf;
+	*size = (size_t)st.st_size;
+	return 0;
+}

@@ -1,0 +1,243 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm.h"
+
+/* PVM answers this MSR with "PVM"; hardware KVM has no such MSR. */
+#define MSR_PVM_SIGNATURE 0x4b564d11
+#define PVM_SIGNATURE     0x4d5650
+
+#define CR0_PE (1u << 0)
+#define CR0_MP (1u << 1)
+#define CR0_ET (1u << 4)
+#define CR0_NE (1u << 5)
+#define CR0_WP (1u << 16)
+#define CR0_PG (1u << 31)
+#define CR4_PAE (1u << 5)
+#define CR4_PGE (1u << 7)
+#define CR4_OSFXSR (1u << 9)
+#define CR4_OSXMMEXCPT (1u << 10)
+#define EFER_SCE (1u << 0)
+#define EFER_LME (1u << 8)
+#define EFER_LMA (1u << 10)
+#define EFER_NXE (1u << 11)
+
+static const struct { int cap; const char *name; } required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+};
+
+static int
+kvm_open_dev(const char *path, struct diag *d)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC), err, v;
+
+	if (fd < 0) {
+		err = errno;
+		if (err == ENOENT)
+			return diag_fail(d, err, "%s does not exist: KVM is not available "
+					 "here. Load the kvm module for your CPU (kvm_intel, "
+					 "kvm_amd, or kvm_pvm on a cloud VM), or run exo on a "
+					 "machine with virtualization", path);
+		if (err == EACCES || err == EPERM)
+			return diag_fail(d, err, "%s: permission denied. Add yourself to "
+					 "its group (usually: sudo usermod -aG kvm $USER, then "
+					 "log in again) or run exo as root", path);
+		return diag_fail(d, err, "%s: cannot open: %s", path, strerror(err));
+	}
+	v = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (v != KVM_API_VERSION) {
+		close(fd);
+		return diag_fail(d, ENODEV, "%s: not a KVM device, or KVM API version %d "
+				 "(exo needs %d)", path, v, KVM_API_VERSION);
+	}
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+		if (ioctl(fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+			close(fd);
+			return diag_fail(d, ENODEV, "%s: this KVM lacks %s, which exo needs; "
+					 "use a newer Linux kernel", path, required_caps[i].name);
+		}
+	}
+	return fd;
+}
+
+/* Give the guest the CPUID the host supports (KVM refuses NX/LM otherwise). */
+static int
+kvm_set_cpuid(struct kvm_vm *vm, struct diag *d)
+{
+	int n = 128, r;
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+	if (!c)
+		return diag_fail(d, ENOMEM, "out of memory for CPUID");
+	c->nent = n;
+	r = ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
+	if (r == 0)
+		r = ioctl(vm->vcpu_fd, KVM_SET_CPUID2, c);
+	r = r < 0 ? diag_fail(d, errno, "KVM CPUID set-up failed: %s", strerror(errno)) : 0;
+	free(c);
+	return r;
+}
+
+static uint32_t
+kvm_detect_platform(struct kvm_vm *vm)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = MSR_PVM_SIGNATURE };
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) == 1 && m.e.data == PVM_SIGNATURE)
+		return EXO_PLATFORM_KVM_PVM;
+	return EXO_PLATFORM_KVM_HW;
+}
+
+int
+kvm_vm_create(struct kvm_vm *vm, const char *path, uint64_t mem_size, struct diag *d)
+{
+	struct kvm_userspace_memory_region region;
+	int r;
+
+	*vm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+	r = kvm_open_dev(path, d);
+	if (r < 0)
+		return r;
+	vm->kvm_fd = r;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		r = diag_fail(d, errno, "%s: cannot create a VM: %s", path, strerror(errno));
+		goto fail;
+	}
+	/* Fresh anonymous memory is zero: the boot protocol relies on it. */
+	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		vm->mem = NULL;
+		r = diag_fail(d, ENOMEM, "cannot allocate %llu MiB of guest memory; "
+			      "use a smaller --mem", (unsigned long long)(mem_size >> 20));
+		goto fail;
+	}
+	vm->mem_size = mem_size;
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0, .guest_phys_addr = 0, .memory_size = mem_size,
+		.userspace_addr = (uintptr_t)vm->mem,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		r = diag_fail(d, errno, "KVM refused %llu MiB of guest memory: %s",
+			      (unsigned long long)(mem_size >> 20), strerror(errno));
+		goto fail;
+	}
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0) {
+		r = diag_fail(d, errno, "cannot create a vCPU: %s", strerror(errno));
+		goto fail;
+	}
+	r = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (r <= 0) {
+		r = diag_fail(d, EIO, "KVM_GET_VCPU_MMAP_SIZE failed");
+		goto fail;
+	}
+	vm->run_size = (size_t)r;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED) {
+		vm->run = NULL;
+		r = diag_fail(d, errno, "cannot map the vCPU's run area: %s", strerror(errno));
+		goto fail;
+	}
+	r = kvm_set_cpuid(vm, d);
+	if (r < 0)
+		goto fail;
+	vm->platform = kvm_detect_platform(vm);
+	return 0;
+fail:
+	kvm_vm_destroy(vm);
+	return r;
+}
+
+void
+kvm_vm_destroy(struct kvm_vm *vm)
+{
+	if (vm->run)
+		munmap(vm->run, vm->run_size);
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->mem)
+		munmap(vm->mem, vm->mem_size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	*vm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+}
+
+static struct kvm_segment
+flat_segment(uint16_t sel, uint8_t type, int code)
+{
+	return (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .db = !code, .s = 1, .l = code, .g = 1,
+	};
+}
+
+int
+kvm_vcpu_boot(struct kvm_vm *vm, const struct boot_layout *bl, struct diag *d)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r = {
+		.rip = bl->kernel_entry, .rdi = bl->bootinfo_va, .rflags = 2,
+	};
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return diag_fail(d, errno, "KVM_GET_SREGS: %s", strerror(errno));
+	/* Selectors match the kernel's GDT (guest/arch/x86_64/asm.h). */
+	s.cs = flat_segment(0x08, 0xb, 1);
+	s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(0x10, 0x3, 0);
+	s.tr = (struct kvm_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
+	s.ldt = (struct kvm_segment){ .type = 0x2, .unusable = 1 };
+	s.gdt = (struct kvm_dtable){ 0 };
+	s.idt = (struct kvm_dtable){ 0 };
+	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	s.cr3 = bl->boot_cr3;
+	s.cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	s.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+		return diag_fail(d, errno, "KVM refused the 64-bit boot state: %s",
+				 strerror(errno));
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
+		return diag_fail(d, errno, "KVM_SET_REGS: %s", strerror(errno));
+	return 0;
+}
+
+void
+kvm_dump_regs(const struct kvm_vm *vm, FILE *out)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(out, "  (registers unavailable: %s)\n", strerror(errno));
+		return;
+	}
+	fprintf(out,
+		"  rip %016llx rflags %016llx cs %04x ss %04x\n"
+		"  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+		"  rsi %016llx rdi %016llx rbp %016llx rsp %016llx\n"
+		"  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n"
+		"  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n"
+		"  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx\n"
+		"  idt %016llx/%x gdt %016llx/%x\n",
+		r.rip, r.rflags, s.cs.selector, s.ss.selector,
+		r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp,
+		r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15,
+		s.cr0, s.cr2, s.cr3, s.cr4, s.efer,
+		s.idt.base, s.idt.limit, s.gdt.base, s.gdt.limit);
+}

@@ -1,0 +1,56 @@
+/* A running exo machine: what the run loop, the devices and the report share. */
+#ifndef VMM_MACHINE_H
+#define VMM_MACHINE_H
+
+#include <time.h>
+
+#include <exo/hostio.h>
+
+#include "devices.h"
+#include "kvm.h"
+#include "stats.h"
+#include "vmm.h"
+
+#define EXIT_REASONS 64
+
+struct vmm {
+	const struct vmm_config *cfg;
+	struct kvm_vm kvm;
+	struct device_table devices;
+	struct kvm_stats vcpu_stats;          /* fd < 0 if unavailable */
+	char names[EXO_MAX_MODULES][EXO_NAME_MAX];
+	unsigned nprogs;
+
+	bool stop;
+	struct vmm_result result;
+
+	uint64_t exits[EXIT_REASONS];         /* by KVM exit reason */
+	int64_t boot_insns;                   /* ring-0 insns to the first user insn */
+	struct timespec t_start, t_first_user, t_end;
+};
+
+/* Host pointer to guest physical [gpa, gpa+len), or NULL if not all memory. */
+void *vmm_guest_ptr(struct vmm *vm, uint64_t gpa, uint64_t len);
+
+/* End the run with this outcome (the first call wins). */
+void vmm_stop(struct vmm *vm, enum vmm_outcome outcome, int status);
+
+/* The guest broke a rule or crashed: say so, with registers, and stop it. */
+void vmm_crash(struct vmm *vm, const char *kind, const struct exo_regs *regs,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Register exo's devices: console, exit, event, doorbell (<exo/hostio.h>). */
+int hostdev_register(struct vmm *vm, struct diag *d);
+
+/* report.c: JSON lines for machines and sentences on stderr for people. */
+void report_json_str(FILE *f, const char *s, size_t max);
+void report_regs_json(FILE *f, const struct exo_regs *r);
+void report_regs_text(FILE *f, const struct exo_regs *r);
+void report_kvm_regs(struct vmm *vm, struct exo_regs *r);
+void report_boot(struct vmm *vm);
+void report_program(struct vmm *vm, const struct exo_event *ev);
+void report_end(struct vmm *vm);
+void report_stats(struct vmm *vm);
+const char *report_vector_name(uint64_t vector);
+
+#endif

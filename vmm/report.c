@@ -1,0 +1,242 @@
+/*
+ * What a run tells its users. Every event is one JSON object on one line of
+ * the --report file ({"event":"...", ...}), for tests and tools; the same
+ * events are sentences on stderr for people.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "machine.h"
+
+static const char *const vector_names[] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+	"invalid opcode", "device not available", "double fault", "coprocessor",
+	"invalid TSS", "segment not present", "stack fault", "general protection",
+	"page fault", "reserved", "x87 error", "alignment check", "machine check",
+	"SIMD error", "virtualization", "control protection",
+};
+
+static const char *const outcome_names[] = {
+	[VMM_EXITED] = "exited", [VMM_TIMEOUT] = "timeout",
+	[VMM_CRASHED] = "crashed", [VMM_INTERRUPTED] = "interrupted",
+};
+
+static const char *const exit_names[EXIT_REASONS] = {
+	[KVM_EXIT_UNKNOWN] = "unknown", [KVM_EXIT_EXCEPTION] = "exception",
+	[KVM_EXIT_IO] = "io", [KVM_EXIT_HYPERCALL] = "hypercall",
+	[KVM_EXIT_DEBUG] = "debug", [KVM_EXIT_HLT] = "hlt", [KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open", [KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_FAIL_ENTRY] = "fail_entry", [KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	[KVM_EXIT_SYSTEM_EVENT] = "system_event",
+};
+
+const char *
+report_vector_name(uint64_t v)
+{
+	return v < sizeof(vector_names) / sizeof(vector_names[0]) ? vector_names[v] : "?";
+}
+
+static const char *
+platform_name(uint32_t p)
+{
+	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" : "kvm-hw";
+}
+
+/* A JSON string of at most max bytes of s (which need not be terminated). */
+void
+report_json_str(FILE *f, const char *s, size_t max)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const char *const reg_names[] = {
+	"r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8", "rbp", "rdi", "rsi",
+	"rdx", "rcx", "rbx", "rax", "vector", "error", "rip", "cs", "rflags", "rsp",
+	"ss", "cr2", "cr3",
+};
+_Static_assert(sizeof(reg_names) / sizeof(reg_names[0]) ==
+	       sizeof(struct exo_regs) / 8, "a name for every register");
+
+void
+report_regs_json(FILE *f, const struct exo_regs *r)
+{
+	const uint64_t *v = (const uint64_t *)r;
+
+	fputc('{', f);
+	for (size_t i = 0; i < sizeof(*r) / 8; i++)
+		fprintf(f, "%s\"%s\":\"%#llx\"", i ? "," : "", reg_names[i],
+			(unsigned long long)v[i]);
+	fputc('}', f);
+}
+
+void
+report_regs_text(FILE *f, const struct exo_regs *r)
+{
+	const uint64_t *v = (const uint64_t *)r;
+
+	for (size_t i = 0; i < sizeof(*r) / 8; i++)
+		fprintf(f, "  %-6s %016llx%s", reg_names[i], (unsigned long long)v[i],
+			i % 4 == 3 ? "\n" : "");
+}
+
+/* The vCPU's registers in exo's order (vector/error unknown: zero). */
+void
+report_kvm_regs(struct vmm *vm, struct exo_regs *r)
+{
+	struct kvm_regs k;
+	struct kvm_sregs s;
+
+	memset(r, 0, sizeof(*r));
+	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_REGS, &k) < 0 ||
+	    ioctl(vm->kvm.vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	*r = (struct exo_regs){
+		.r15 = k.r15, .r14 = k.r14, .r13 = k.r13, .r12 = k.r12, .r11 = k.r11,
+		.r10 = k.r10, .r9 = k.r9, .r8 = k.r8, .rbp = k.rbp, .rdi = k.rdi,
+		.rsi = k.rsi, .rdx = k.rdx, .rcx = k.rcx, .rbx = k.rbx, .rax = k.rax,
+		.rip = k.rip, .cs = s.cs.selector, .rflags = k.rflags, .rsp = k.rsp,
+		.ss = s.ss.selector, .cr2 = s.cr2, .cr3 = s.cr3,
+	};
+}
+
+void
+report_boot(struct vmm *vm)
+{
+	FILE *f = vm->cfg->report;
+
+	if (vm->cfg->verbose)
+		fprintf(stderr, "exo: booting %s on %s with %llu MiB, %u program(s)\n",
+			vm->cfg->kernel_path, platform_name(vm->kvm.platform),
+			(unsigned long long)(vm->kvm.mem_size >> 20), vm->nprogs);
+	if (!f)
+		return;
+	fprintf(f, "{\"event\":\"boot\",\"platform\":\"%s\",\"mem\":%llu,\"programs\":[",
+		platform_name(vm->kvm.platform), (unsigned long long)vm->kvm.mem_size);
+	for (unsigned i = 0; i < vm->nprogs; i++) {
+		fputs(i ? "," : "", f);
+		report_json_str(f, vm->names[i], EXO_NAME_MAX);
+	}
+	fputs("]}\n", f);
+	fflush(f);
+}
+
+void
+report_program(struct vmm *vm, const struct exo_event *ev)
+{
+	static const char *const kinds[] = {
+		[EXO_EV_PROGRAM_EXIT] = "program_exit",
+		[EXO_EV_PROGRAM_FAULT] = "program_fault",
+		[EXO_EV_PROGRAM_ERROR] = "program_error",
+	};
+	const char *name = vm->names[ev->module];
+	FILE *f = vm->cfg->report;
+
+	if (ev->kind == EXO_EV_PROGRAM_FAULT)
+		fprintf(stderr, "exo: program %s (#%u) killed: %s (vector %llu) at "
+			"address %#llx, rip %#llx, error %#llx\n", name, ev->module,
+			report_vector_name(ev->vector), (unsigned long long)ev->vector,
+			(unsigned long long)ev->addr, (unsigned long long)ev->rip,
+			(unsigned long long)ev->error);
+	else if (ev->kind == EXO_EV_PROGRAM_ERROR)
+		fprintf(stderr, "exo: program %s (#%u) could not start: kernel error "
+			"%lld\n", name, ev->module, (long long)ev->status);
+	else if (vm->cfg->verbose)
+		fprintf(stderr, "exo: program %s (#%u) exited with status %lld\n",
+			name, ev->module, (long long)ev->status);
+	if (!f)
+		return;
+	fprintf(f, "{\"event\":\"%s\",\"index\":%u,\"program\":", kinds[ev->kind], ev->module);
+	report_json_str(f, name, EXO_NAME_MAX);
+	fprintf(f, ",\"status\":%lld", (long long)ev->status);
+	if (ev->kind == EXO_EV_PROGRAM_FAULT)
+		fprintf(f, ",\"vector\":%llu,\"fault\":\"%s\",\"error\":%llu,"
+			"\"addr\":\"%#llx\",\"rip\":\"%#llx\"",
+			(unsigned long long)ev->vector, report_vector_name(ev->vector),
+			(unsigned long long)ev->error, (unsigned long long)ev->addr,
+			(unsigned long long)ev->rip);
+	fputs("}\n", f);
+	fflush(f);
+}
+
+void
+report_end(struct vmm *vm)
+{
+	FILE *f = vm->cfg->report;
+
+	if (vm->result.outcome == VMM_TIMEOUT)
+		fprintf(stderr, "exo: guest still running after --timeout %g s: stopped\n",
+			vm->cfg->timeout);
+	else if (vm->result.outcome == VMM_INTERRUPTED)
+		fprintf(stderr, "exo: interrupted: guest stopped\n");
+	if (!f)
+		return;
+	fprintf(f, "{\"event\":\"end\",\"outcome\":\"%s\",\"status\":%d}\n",
+		outcome_names[vm->result.outcome], vm->result.status);
+	fflush(f);
+}
+
+static double
+seconds(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+void
+report_stats(struct vmm *vm)
+{
+	bool pvm = vm->kvm.platform == EXO_PLATFORM_KVM_PVM;
+	int64_t total;
+	FILE *f = vm->cfg->report;
+
+	if (stats_read(&vm->vcpu_stats) < 0)
+		fprintf(stderr, "exo: KVM binary statistics: not available on this host\n");
+	total = stats_get(&vm->vcpu_stats, "insn_emulation");
+	fprintf(stderr, "exo: statistics (%s)\n", platform_name(vm->kvm.platform));
+	fprintf(stderr, "  wall time %.3f s, to the first user instruction %.3f s\n",
+		seconds(&vm->t_start, &vm->t_end),
+		vm->boot_insns >= 0 ? seconds(&vm->t_start, &vm->t_first_user) : 0.0);
+	fprintf(stderr, "  %s: %lld to the first user instruction, %lld in all\n",
+		pvm ? "ring-0 instructions (exact on PVM: insn_emulation)"
+		    : "emulated instructions (insn_emulation; ring 0 runs natively here)",
+		(long long)vm->boot_insns, (long long)total);
+	fprintf(stderr, "  VM exits by reason:\n");
+	for (int i = 0; i < EXIT_REASONS; i++)
+		if (vm->exits[i])
+			fprintf(stderr, "    %-28s %llu\n", exit_names[i] ? exit_names[i] : "?",
+				(unsigned long long)vm->exits[i]);
+	fprintf(stderr, "  device accesses:\n");
+	for (unsigned i = 0; i < vm->devices.n; i++)
+		fprintf(stderr, "    %-28s %llu\n", vm->devices.dev[i]->name,
+			(unsigned long long)vm->devices.dev[i]->count);
+	fprintf(stderr, "  KVM vCPU statistics (non-zero):\n");
+	stats_print(&vm->vcpu_stats, stderr, "    ");
+	if (!f)
+		return;
+	fprintf(f, "{\"event\":\"stats\",\"platform\":\"%s\",\"wall_s\":%.6f,"
+		"\"boot_ring0_insns\":%lld,\"ring0_insns\":%lld,\"exits\":{",
+		platform_name(vm->kvm.platform), seconds(&vm->t_start, &vm->t_end),
+		(long long)vm->boot_insns, (long long)total);
+	for (int i = 0, n = 0; i < EXIT_REASONS; i++)
+		if (vm->exits[i])
+			fprintf(f, "%s\"%s\":%llu", n++ ? "," : "",
+				exit_names[i] ? exit_names[i] : "?",
+				(unsigned long long)vm->exits[i]);
+	fputs("},\"kvm\":{", f);
+	stats_print_json(&vm->vcpu_stats, f);
+	fputs("}}\n", f);
+	fflush(f);
+}

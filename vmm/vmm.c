@@ -1,0 +1,321 @@
+/*
+ * vmm_run: read and check every file, create the VM, lay the boot image out,
+ * and run the vCPU until the kernel exits, crashes or times out. The run loop
+ * is one flat switch on the exit reason.
+ */
+#include "vmm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+
+#include "elf.h"
+#include "layout.h"
+#include "machine.h"
+
+/* Signals stop the vCPU through kvm_run.immediate_exit (no lost wake-ups). */
+static struct kvm_run *volatile signal_run;
+static volatile sig_atomic_t signal_timeout, signal_interrupt;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGALRM)
+		signal_timeout = 1;
+	else
+		signal_interrupt = 1;
+	if (signal_run)
+		signal_run->immediate_exit = 1;
+}
+
+void *
+vmm_guest_ptr(struct vmm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa > vm->kvm.mem_size || len > vm->kvm.mem_size - gpa)
+		return NULL;
+	return vm->kvm.mem + gpa;
+}
+
+void
+vmm_stop(struct vmm *vm, enum vmm_outcome outcome, int status)
+{
+	if (vm->stop)
+		return;
+	vm->stop = true;
+	vm->result = (struct vmm_result){ outcome, status };
+}
+
+void
+vmm_crash(struct vmm *vm, const char *kind, const struct exo_regs *regs,
+	  const char *fmt, ...)
+{
+	struct exo_regs kr;
+	char msg[512];
+	va_list ap;
+	FILE *f = vm->cfg->report;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!regs) {
+		report_kvm_regs(vm, &kr);
+		regs = &kr;
+	}
+	fprintf(stderr, "exo: guest crashed: %s\n", msg);
+	report_regs_text(stderr, regs);
+	if (f) {
+		fprintf(f, "{\"event\":\"crash\",\"kind\":\"%s\",\"message\":", kind);
+		report_json_str(f, msg, sizeof(msg));
+		fputs(",\"regs\":", f);
+		report_regs_json(f, regs);
+		fputs("}\n", f);
+		fflush(f);
+	}
+	vmm_stop(vm, VMM_CRASHED, 0);
+}
+
+static void
+vmm_io(struct vmm *vm)
+{
+	struct kvm_run *run = vm->kvm.run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+	struct device *dev = devices_find(&vm->devices, run->io.port);
+
+	for (uint32_t i = 0; i < run->io.count && !vm->stop; i++, data += run->io.size) {
+		if (!dev) {
+			/* No device: reads float high, writes vanish, as on a PC. */
+			if (!out)
+				memset(data, 0xff, run->io.size);
+			if (vm->cfg->verbose)
+				fprintf(stderr, "exo: guest %s port %#x: no device\n",
+					out ? "wrote" : "read", run->io.port);
+			continue;
+		}
+		dev->count++;
+		dev->io(vm, dev, run->io.port, out, data, run->io.size);
+	}
+}
+
+static void
+vmm_exit(struct vmm *vm)
+{
+	struct kvm_run *run = vm->kvm.run;
+
+	if (run->exit_reason < EXIT_REASONS)
+		vm->exits[run->exit_reason]++;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vmm_io(vm);
+		break;
+	case KVM_EXIT_MMIO:
+		vmm_crash(vm, "mmio", NULL, "guest %s %u bytes at physical %#llx, where "
+			  "there is neither memory nor a device",
+			  run->mmio.is_write ? "wrote" : "read", run->mmio.len,
+			  (unsigned long long)run->mmio.phys_addr);
+		break;
+	case KVM_EXIT_HLT:
+		vmm_crash(vm, "halt", NULL, "the kernel halted without exiting");
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		vmm_crash(vm, "triple_fault", NULL, "triple fault (the kernel could not "
+			  "handle a fault while handling a fault)");
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		vmm_crash(vm, "fail_entry", NULL, "KVM could not enter the guest: "
+			  "hardware reason %#llx",
+			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vmm_crash(vm, "internal_error", NULL, "KVM internal error, suberror %u%s",
+			  run->internal.suberror,
+			  run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+			  " (an instruction KVM cannot emulate)" : "");
+		break;
+	case KVM_EXIT_INTR:
+		break;
+	default:
+		vmm_crash(vm, "unexpected_exit", NULL, "unexpected KVM exit reason %u",
+			  run->exit_reason);
+	}
+}
+
+static void
+vmm_loop(struct vmm *vm)
+{
+	struct kvm_run *run = vm->kvm.run;
+
+	while (!vm->stop) {
+		if (signal_timeout)
+			vmm_stop(vm, VMM_TIMEOUT, 0);
+		else if (signal_interrupt)
+			vmm_stop(vm, VMM_INTERRUPTED, 0);
+		if (vm->stop)
+			break;
+		if (ioctl(vm->kvm.vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				run->immediate_exit = 0;
+				continue;
+			}
+			vmm_crash(vm, "kvm_run", NULL, "KVM_RUN failed: %s", strerror(errno));
+			break;
+		}
+		vmm_exit(vm);
+	}
+}
+
+static int
+vmm_arm_signals(const struct vmm_config *cfg, struct diag *d)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct itimerval it = { 0 };
+
+	sigemptyset(&sa.sa_mask);
+	signal_timeout = signal_interrupt = 0;
+	if (sigaction(SIGALRM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGTERM, &sa, NULL) < 0)
+		return diag_fail(d, errno, "cannot install signal handlers: %s",
+				 strerror(errno));
+	if (cfg->timeout > 0) {
+		it.it_value.tv_sec = (time_t)cfg->timeout;
+		it.it_value.tv_usec = (suseconds_t)((cfg->timeout - (double)it.it_value.tv_sec) * 1e6);
+		if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+			it.it_value.tv_usec = 1;
+		if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+			return diag_fail(d, errno, "cannot arm --timeout: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static void
+vmm_disarm_signals(void)
+{
+	struct itimerval it = { 0 };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal_run = NULL;
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
+/* The loaded files: the kernel and each program, read and checked. */
+struct vmm_files {
+	void *kdata;
+	size_t ksize;
+	struct elf_image kernel;
+	void *pdata[EXO_MAX_MODULES];
+	struct boot_program progs[EXO_MAX_MODULES];
+	unsigned nprogs;
+};
+
+static void
+vmm_files_free(struct vmm_files *fl)
+{
+	free(fl->kdata);
+	for (unsigned i = 0; i < fl->nprogs; i++)
+		free(fl->pdata[i]);
+}
+
+static int
+vmm_files_load(const struct vmm_config *cfg, struct vmm_files *fl, struct diag *d)
+{
+	struct elf_limits klim = layout_kernel_limits(cfg->mem_size);
+	struct elf_limits ulim = layout_user_limits();
+	int r;
+
+	r = elf_read_file(cfg->kernel_path, &fl->kdata, &fl->ksize, d);
+	if (r < 0)
+		return r;
+	r = elf_parse(cfg->kernel_path, fl->kdata, fl->ksize, &klim, &fl->kernel, d);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < cfg->nprogs; i++) {
+		const struct vmm_program *p = &cfg->progs[i];
+		size_t size;
+
+		r = elf_read_file(p->path, &fl->pdata[i], &size, d);
+		if (r < 0)
+			return r;
+		fl->nprogs++;
+		r = elf_parse(p->path, fl->pdata[i], size, &ulim, &fl->progs[i].img, d);
+		if (r < 0)
+			return r;
+		fl->progs[i].name = p->name;
+		fl->progs[i].argc = p->argc;
+		fl->progs[i].argv = p->argv;
+	}
+	return 0;
+}
+
+static int
+vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
+{
+	const struct vmm_config *cfg = vm->cfg;
+	struct boot_layout bl;
+	int r;
+
+	r = vmm_files_load(cfg, fl, d);
+	if (r < 0)
+		return r;
+	r = kvm_vm_create(&vm->kvm, cfg->kvm_path, cfg->mem_size, d);
+	if (r < 0)
+		return r;
+	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform, &fl->kernel,
+			 fl->progs, fl->nprogs, cfg->cmdline, &bl, d);
+	if (r < 0)
+		return r;
+	r = hostdev_register(vm, d);
+	if (r < 0)
+		return r;
+	if (stats_open(&vm->vcpu_stats, vm->kvm.kvm_fd, vm->kvm.vcpu_fd) < 0 &&
+	    cfg->stats)
+		fprintf(stderr, "exo: KVM binary statistics: not available on this host "
+			"(no KVM_GET_STATS_FD); counts below will be -1\n");
+	return kvm_vcpu_boot(&vm->kvm, &bl, d);
+}
+
+int
+vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
+{
+	struct vmm_files fl = { 0 };
+	struct vmm *vm = calloc(1, sizeof(*vm));
+	int r;
+
+	if (!vm)
+		return diag_fail(d, ENOMEM, "out of memory");
+	vm->cfg = cfg;
+	vm->kvm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+	vm->vcpu_stats.fd = -1;
+	vm->boot_insns = -1;
+	vm->nprogs = cfg->nprogs;
+	for (unsigned i = 0; i < cfg->nprogs; i++)
+		snprintf(vm->names[i], EXO_NAME_MAX, "%s", cfg->progs[i].name);
+	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
+
+	r = vmm_setup(vm, &fl, d);
+	if (r < 0)
+		goto out;
+	r = vmm_arm_signals(cfg, d);
+	if (r < 0)
+		goto out;
+	signal_run = vm->kvm.run;
+	report_boot(vm);
+	vmm_loop(vm);
+	vmm_disarm_signals();
+	clock_gettime(CLOCK_MONOTONIC, &vm->t_end);
+	report_end(vm);
+	if (cfg->stats)
+		report_stats(vm);
+	*res = vm->result;
+out:
+	stats_close(&vm->vcpu_stats);
+	kvm_vm_destroy(&vm->kvm);
+	vmm_files_free(&fl);
+	free(vm);
+	return r;
+}
