@@ -23,17 +23,14 @@ fault(const char *kind)
 		*(volatile char *)&text_byte = 2;                 /* #PF, write to read-only */
 	else if (!strcmp(kind, "ud"))
 		__asm__ volatile("ud2");                          /* #UD */
-	else if (!strcmp(kind, "div"))
-		return 1 / zero;                                  /* #DE */
+	else if (!strcmp(kind, "div"))                       /* #DE */
+		__asm__ volatile("cltd; idivl %1" : : "a"(1), "r"(zero) : "rdx");
 	else if (!strcmp(kind, "gp"))
 		__asm__ volatile("cli");                          /* #GP: privileged */
 	else if (!strcmp(kind, "io"))
 		__asm__ volatile("outb %al, $0x80");              /* #GP: no I/O rights */
 	else if (!strcmp(kind, "int3"))
 		__asm__ volatile("int3");                         /* #BP outside the stub */
-	else if (!strcmp(kind, "badret"))
-		/* a system call whose return address is outside user space */
-		__asm__ volatile("jmp *%0" : : "r"(0x00007ffffffffffeULL));
 	else
 		return -1;
 	return 0;
@@ -43,7 +40,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
-		printf("usage: crash null|kread|kwrite|rodata|ud|div|gp|io|int3|badret\n");
+		printf("usage: crash null|kread|kwrite|rodata|ud|div|gp|io|int3\n");
 		return 2;
 	}
 	if (fault(argv[1]) < 0) {
