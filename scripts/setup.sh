@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install, from Debian's archive, what building and testing exo needs and this
+# machine lacks. Quiet and quick when everything is there already.
+set -eu
+
+PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev"
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "setup: no dpkg-query: this is not a Debian-like system. Install by hand:" \
+	     "$PACKAGES (names as in Debian 12)" >&2
+	exit 1
+fi
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		sudo=""
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo="sudo"
+	else
+		echo "setup: exo needs:$missing; you are not root and there is no sudo." \
+		     "Ask an administrator to run: apt-get install$missing" >&2
+		exit 1
+	fi
+	echo "setup: installing$missing"
+	if ! $sudo apt-get update -qq ||
+	   ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null; then
+		echo "setup: apt-get could not install$missing; check the network and" \
+		     "your apt sources, then run 'make' again" >&2
+		exit 1
+	fi
+fi
+
+if [ ! -e /dev/kvm ]; then
+	echo "setup: note: /dev/kvm is missing, so exo can build but not boot here." \
+	     "Load kvm_intel, kvm_amd or kvm_pvm, or use a machine with virtualization." >&2
+fi

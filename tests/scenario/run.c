@@ -1,0 +1,119 @@
+#include "run.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void
+scratch_path(char *buf, size_t len, const char *tag)
+{
+	snprintf(buf, len, "/tmp/exo-test-%d-%s", (int)getpid(), tag);
+}
+
+static void
+slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	unlink(path);
+}
+
+void
+exo_run(struct exo_run *r, bool report, const char *const args[])
+{
+	char out[256], err[256], rep[256];
+	const char *argv[64];
+	posix_spawn_file_actions_t fa;
+	int n = 0, ws;
+	pid_t pid;
+
+	scratch_path(out, sizeof(out), "out");
+	scratch_path(err, sizeof(err), "err");
+	scratch_path(rep, sizeof(rep), "report");
+	unlink(rep);
+	argv[n++] = EXO_BIN;
+	for (int i = 0; args[i]; i++) {
+		cr_assert(n < 60, "too many arguments");
+		argv[n++] = args[i];
+		if (i == 0 && report) {
+			argv[n++] = "--report";
+			argv[n++] = rep;
+		}
+	}
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_eq(posix_spawn(&pid, EXO_BIN, &fa, NULL, (char **)argv, environ), 0,
+		     "cannot start %s", EXO_BIN);
+	posix_spawn_file_actions_destroy(&fa);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 1000 + WTERMSIG(ws);
+	slurp(out, r->out, sizeof(r->out));
+	slurp(err, r->err, sizeof(r->err));
+	slurp(rep, r->report, sizeof(r->report));
+}
+
+const char *
+report_event(const struct exo_run *r, const char *event, int nth)
+{
+	char want[128];
+	const char *line = r->report;
+
+	snprintf(want, sizeof(want), "{\"event\":\"%s\"", event);
+	while (line && *line) {
+		if (!strncmp(line, want, strlen(want)) && nth-- == 0)
+			return line;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return NULL;
+}
+
+bool
+report_field(const char *line, const char *key, char *val, size_t len)
+{
+	char want[128];
+	const char *end = strchr(line, '\n'), *p;
+	size_t n = 0;
+
+	snprintf(want, sizeof(want), "\"%s\":", key);
+	p = strstr(line, want);
+	if (!p || (end && p > end))
+		return false;
+	p += strlen(want);
+	if (*p == '"') {
+		for (p++; *p && *p != '"' && n + 1 < len; p++)
+			val[n++] = *p == '\\' && p[1] ? *++p : *p;
+	} else {
+		while (*p && *p != ',' && *p != '}' && n + 1 < len)
+			val[n++] = *p++;
+	}
+	val[n] = '\0';
+	return true;
+}
+
+unsigned long long
+report_num(const char *line, const char *key)
+{
+	char v[64];
+
+	cr_assert(line, "no such report line (looking for %s)", key);
+	cr_assert(report_field(line, key, v, sizeof(v)), "no field %s in %s", key, line);
+	return strtoull(v, NULL, 0);
+}

@@ -1,0 +1,29 @@
+/* Run `exo` as a user would and read what it reports. */
+#ifndef SCENARIO_RUN_H
+#define SCENARIO_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct exo_run {
+	int status;             /* exit status; 1000 + signal if killed */
+	char out[16384];        /* stdout: the guest console */
+	char err[16384];        /* stderr: exo's own messages */
+	char report[32768];     /* the --report file: one JSON object a line */
+};
+
+/* Run build/exo with args (NULL-terminated, without "exo"). With report,
+ * "--report FILE" is inserted right after the subcommand (args[0]). */
+void exo_run(struct exo_run *r, bool report, const char *const args[]);
+
+/* The nth (from 0) report line whose "event" is event, or NULL. */
+const char *report_event(const struct exo_run *r, const char *event, int nth);
+/* The value of "key" in the JSON line (strings unquoted), into val. */
+bool report_field(const char *line, const char *key, char *val, size_t len);
+/* Numbers are read as unsigned 64-bit; negative ones come back wrapped. */
+unsigned long long report_num(const char *line, const char *key);
+
+/* A scratch file path under /tmp, unique to this process and tag. */
+void scratch_path(char *buf, size_t len, const char *tag);
+
+#endif

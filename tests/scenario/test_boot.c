@@ -1,0 +1,400 @@
+/*
+ * Guest scenarios: the real kernel booted under KVM by `exo run`, judged by
+ * exit status and the JSON report, never by the wording of messages. Bad
+ * input is judged by exit status 126 and by the message naming the input.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define EXIT_TIMEOUT 124
+#define EXIT_CRASH   125
+#define EXIT_HOST    126
+#define PROG(name)   EXO_BUILD_DIR "/programs/" name
+
+static struct exo_run r;
+
+static void
+expect_end(const char *outcome, int status)
+{
+	const char *end = report_event(&r, "end", 0);
+	char v[32];
+
+	cr_assert(end, "no end event; report:\n%s\nstderr:\n%s", r.report, r.err);
+	cr_assert(report_field(end, "outcome", v, sizeof(v)));
+	cr_assert_str_eq(v, outcome, "outcome %s, want %s; stderr:\n%s", v, outcome, r.err);
+	cr_assert_eq(report_num(end, "status"), status);
+}
+
+Test(boot, hello_prints_from_ring3_and_exits_0)
+{
+	const char *ev;
+	char v[64];
+
+	exo_run(&r, true, (const char *[]){ "run", "hello", "one", "two", NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_str_eq(r.out, "hello from ring 3: hello one two\n");
+	ev = report_event(&r, "program_exit", 0);
+	cr_assert(ev, "no program_exit in:\n%s", r.report);
+	cr_assert(report_field(ev, "program", v, sizeof(v)));
+	cr_assert_str_eq(v, "hello");
+	cr_assert_eq(report_num(ev, "status"), 0);
+	expect_end("exited", 0);
+}
+
+Test(boot, default_program_is_hello)
+{
+	exo_run(&r, true, (const char *[]){ "run", NULL });
+	cr_assert_eq(r.status, 0);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "index"), 0);
+	cr_assert_str_eq(r.out, "hello from ring 3: hello\n");
+}
+
+Test(boot, exit_status_is_the_programs)
+{
+	exo_run(&r, true, (const char *[]){ "run", "exit", "42", NULL });
+	cr_assert_eq(r.status, 42);
+	exo_run(&r, true, (const char *[]){ "run", "exit", "300", NULL });
+	cr_assert_eq(r.status, 300 & 0xff);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 300u);
+}
+
+Test(boot, programs_run_in_order_each_in_its_own_space)
+{
+	exo_run(&r, true, (const char *[]){ "run", "exit", "3", "--", "hello",
+					    "--", "exit", "5", NULL });
+	cr_assert_eq(r.status, 5, "last program decides; stderr:\n%s", r.err);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 3);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 1), "index"), 1);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 2), "status"), 5);
+}
+
+Test(boot, syscalls_refuse_bad_arguments)
+{
+	exo_run(&r, true, (const char *[]){ "run", "syscheck", NULL });
+	cr_assert_eq(r.status, 0, "syscheck failures: %d\n%s", r.status, r.out);
+}
+
+Test(boot, stats_report_ring0_instructions)
+{
+	const char *st;
+
+	exo_run(&r, true, (const char *[]){ "run", "--stats", "hello", NULL });
+	cr_assert_eq(r.status, 0);
+	st = report_event(&r, "stats", 0);
+	cr_assert(st, "no stats event:\n%s", r.report);
+	cr_assert(report_num(st, "boot_ring0_insns") > 0);
+	cr_assert(report_num(st, "ring0_insns") >= report_num(st, "boot_ring0_insns"));
+	cr_assert(report_num(st, "io") >= 4, "console, event, doorbell and exit exits");
+}
+
+/* A program that faults is killed and reported; the next one still runs. */
+struct fault_case {
+	char kind[16];
+	int vector;
+	int check_addr;
+	unsigned long long addr;
+};
+
+ParameterizedTestParameters(fault, killed_and_next_runs)
+{
+	static struct fault_case cases[] = {
+		{ "null", 14, 1, 0 },
+		{ "kread", 14, 1, 0xffffffff80100000ULL },
+		{ "kwrite", 14, 1, 0xffffffff80100000ULL },
+		{ "rodata", 14, 0, 0 },
+		{ "ud", 6, 0, 0 },
+		{ "div", 0, 0, 0 },
+		{ "gp", 13, 0, 0 },
+		{ "io", 13, 0, 0 },
+		{ "int3", 3, 0, 0 },
+	};
+	return cr_make_param_array(struct fault_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct fault_case *c, fault, killed_and_next_runs)
+{
+	const char *ev;
+
+	exo_run(&r, true, (const char *[]){ "run", "crash", c->kind, "--", "hello", NULL });
+	ev = report_event(&r, "program_fault", 0);
+	cr_assert(ev, "%s: no program_fault; stderr:\n%s", c->kind, r.err);
+	cr_assert_eq(report_num(ev, "index"), 0);
+	cr_assert_eq(report_num(ev, "vector"), (unsigned)c->vector, "%s", c->kind);
+	cr_assert_eq(report_num(ev, "status"), 128u + c->vector);
+	cr_assert(report_num(ev, "rip") >= 0x400000 && report_num(ev, "rip") < 0x800000,
+		  "rip in the program's text");
+	if (c->check_addr)
+		cr_assert_eq(report_num(ev, "addr"), c->addr, "%s: fault address", c->kind);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "index"), 1,
+		     "the kernel went on to the next program");
+	cr_assert_eq(r.status, 0);
+	expect_end("exited", 0);
+}
+
+Test(fault, killed_program_status_when_last)
+{
+	exo_run(&r, true, (const char *[]){ "run", "crash", "null", NULL });
+	cr_assert_eq(r.status, 128 + 14);
+}
+
+Test(crash, kernel_panic_reported_by_host)
+{
+	const char *ev;
+	char v[128];
+
+	exo_run(&r, true, (const char *[]){ "run", "--cmdline", "ktest", "ktest", "panic", NULL });
+	cr_assert_eq(r.status, EXIT_CRASH, "stderr:\n%s", r.err);
+	ev = report_event(&r, "crash", 0);
+	cr_assert(ev, "no crash event:\n%s", r.report);
+	cr_assert(report_field(ev, "kind", v, sizeof(v)));
+	cr_assert_str_eq(v, "panic");
+	cr_assert(report_field(ev, "message", v, sizeof(v)));
+	cr_assert(strstr(v, "ktest"), "panic message: %s", v);
+	cr_assert(report_num(ev, "rip") >= 0xffffffff80000000ULL,
+		  "registers of the kernel");
+	expect_end("crashed", 0);
+}
+
+Test(crash, triple_fault_reported_with_registers)
+{
+	const char *ev;
+	char v[64];
+
+	exo_run(&r, true, (const char *[]){ "run", "--cmdline", "ktest", "ktest", "triple", NULL });
+	cr_assert_eq(r.status, EXIT_CRASH, "stderr:\n%s", r.err);
+	ev = report_event(&r, "crash", 0);
+	cr_assert(ev && report_field(ev, "kind", v, sizeof(v)));
+	cr_assert_str_eq(v, "triple_fault");
+	cr_assert(report_field(ev, "cr3", v, sizeof(v)));
+}
+
+Test(crash, ktest_needs_boot_option)
+{
+	exo_run(&r, true, (const char *[]){ "run", "ktest", "panic", NULL });
+	cr_assert_eq(r.status, 1, "refused with -E_NOSYS, program exits 1");
+	expect_end("exited", 1);
+}
+
+Test(timeout, guest_past_timeout_is_stopped)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "0.5", "spin", NULL });
+	cr_assert_eq(r.status, EXIT_TIMEOUT, "stderr:\n%s", r.err);
+	expect_end("timeout", 0);
+}
+
+/* Bad input: exit 126, and the message names what was wrong. */
+static void
+expect_host_error(const char *needle)
+{
+	cr_assert_eq(r.status, EXIT_HOST, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(strstr(r.err, needle), "stderr does not name '%s':\n%s", needle, r.err);
+	cr_assert_str_eq(r.out, "", "nothing ran");
+}
+
+Test(badinput, no_kvm_device)
+{
+	exo_run(&r, false, (const char *[]){ "run", "--kvm", "/nonexistent/kvm", NULL });
+	expect_host_error("/nonexistent/kvm");
+	cr_assert(strstr(r.err, "does not exist"));
+}
+
+Test(badinput, kvm_permission_denied)
+{
+	pid_t pid;
+	int ws;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to drop to an unprivileged user");
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(99);
+		exo_run(&r, false, (const char *[]){ "run", NULL });
+		_exit(r.status == EXIT_HOST && strstr(r.err, "permission denied") ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_assert(WIFEXITED(ws));
+	if (WEXITSTATUS(ws) == 99)
+		cr_skip_test("cannot switch to uid 65534");
+	cr_assert_eq(WEXITSTATUS(ws), 0, "exo as nobody: not a clear permission error");
+}
+
+Test(badinput, missing_program)
+{
+	exo_run(&r, false, (const char *[]){ "run", "/nonexistent/prog", NULL });
+	expect_host_error("/nonexistent/prog");
+	exo_run(&r, false, (const char *[]){ "run", "nosuchprogram", NULL });
+	expect_host_error("nosuchprogram");
+}
+
+Test(badinput, missing_kernel)
+{
+	exo_run(&r, false, (const char *[]){ "run", "--kernel", "/nonexistent/kernel", NULL });
+	expect_host_error("/nonexistent/kernel");
+}
+
+Test(badinput, kernel_not_elf)
+{
+	exo_run(&r, false, (const char *[]){ "run", "--kernel", EXO_BUILD_DIR "/CMakeCache.txt", NULL });
+	expect_host_error("not an ELF file");
+}
+
+Test(badinput, user_program_as_kernel)
+{
+	exo_run(&r, false, (const char *[]){ "run", "--kernel", PROG("hello"), NULL });
+	expect_host_error(PROG("hello"));
+}
+
+/* Write a copy of hello, changed by patch, and return its path. */
+static const char *
+patched_hello(void (*patch)(unsigned char *buf, size_t *len), const char *tag)
+{
+	static char path[256];
+	unsigned char *buf = malloc(1 << 20);
+	size_t len;
+	FILE *f = fopen(PROG("hello"), "rb");
+
+	cr_assert(f && buf);
+	len = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	patch(buf, &len);
+	scratch_path(path, sizeof(path), tag);
+	f = fopen(path, "wb");
+	cr_assert(f);
+	fwrite(buf, 1, len, f);
+	fclose(f);
+	free(buf);
+	return path;
+}
+
+static void
+patch_class32(unsigned char *b, size_t *len)
+{
+	(void)len;
+	b[EI_CLASS] = ELFCLASS32;
+}
+
+static void
+patch_machine(unsigned char *b, size_t *len)
+{
+	(void)len;
+	((Elf64_Ehdr *)b)->e_machine = EM_AARCH64;
+}
+
+static void
+patch_truncate(unsigned char *b, size_t *len)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(b + eh->e_phoff);
+
+	*len = ph[0].p_offset + ph[0].p_filesz - 16;   /* cut into the text */
+}
+
+static Elf64_Phdr *
+load_header(unsigned char *b, int n)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(b + eh->e_phoff);
+
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && n-- == 0)
+			return &ph[i];
+	cr_assert_fail("hello has too few PT_LOAD segments");
+	return NULL;
+}
+
+static void
+patch_low_segment(unsigned char *b, size_t *len)
+{
+	(void)len;
+	load_header(b, 0)->p_vaddr = 0x1000;
+}
+
+static void
+patch_overlap(unsigned char *b, size_t *len)
+{
+	(void)len;
+	load_header(b, 1)->p_vaddr = load_header(b, 0)->p_vaddr;
+}
+
+Test(badinput, malformed_programs)
+{
+	static const struct {
+		void (*patch)(unsigned char *, size_t *);
+		const char *tag, *needle;
+	} cases[] = {
+		{ patch_class32, "class32", "64-bit" },
+		{ patch_machine, "machine", "x86-64" },
+		{ patch_truncate, "trunc", "truncated" },
+		{ patch_low_segment, "low", "outside" },
+		{ patch_overlap, "overlap", "overlap" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path = patched_hello(cases[i].patch, cases[i].tag);
+
+		exo_run(&r, false, (const char *[]){ "run", path, NULL });
+		expect_host_error(cases[i].needle);
+		cr_assert(strstr(r.err, path), "message names %s:\n%s", path, r.err);
+		unlink(path);
+	}
+}
+
+Test(badinput, text_file_as_program)
+{
+	exo_run(&r, false, (const char *[]){ "run", EXO_BUILD_DIR "/CMakeCache.txt", NULL });
+	expect_host_error("not an ELF file");
+}
+
+Test(badinput, memory_sizes)
+{
+	static const char *bad[] = { "abc", "-1", "3M", "2M", "64G", "12Q" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		exo_run(&r, false, (const char *[]){ "run", "--mem", bad[i], NULL });
+		cr_assert_eq(r.status, EXIT_HOST, "--mem %s: exit %d", bad[i], r.status);
+		cr_assert(strstr(r.err, "--mem"), "--mem %s: message:\n%s", bad[i], r.err);
+	}
+	exo_run(&r, false, (const char *[]){ "run", "--mem", "4M", NULL });
+	cr_assert_eq(r.status, 0, "4M is enough for hello:\n%s", r.err);
+}
+
+Test(badinput, bad_timeout_and_options)
+{
+	exo_run(&r, false, (const char *[]){ "run", "--timeout", "-1", NULL });
+	expect_host_error("--timeout");
+	exo_run(&r, false, (const char *[]){ "run", "--no-such-option", NULL });
+	cr_assert_eq(r.status, EXIT_HOST);
+	exo_run(&r, false, (const char *[]){ "frobnicate", NULL });
+	expect_host_error("frobnicate");
+}
+
+Test(badinput, arguments_too_long)
+{
+	static char big[6000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	exo_run(&r, false, (const char *[]){ "run", "hello", big, NULL });
+	expect_host_error("arguments too long");
+}
+
+Test(help, documents_commands_and_options)
+{
+	exo_run(&r, false, (const char *[]){ "--help", NULL });
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "run"));
+	exo_run(&r, false, (const char *[]){ "run", "--help", NULL });
+	cr_assert_eq(r.status, 0);
+	for (const char *const *o = (const char *const[]){ "--mem", "--timeout",
+	     "--kernel", "--stats", "--verbose", "--report", NULL }; *o; o++)
+		cr_assert(strstr(r.out, *o), "run --help lacks %s", *o);
+}
