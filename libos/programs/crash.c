@@ -29,6 +29,8 @@ fault(const char *kind)
 		__asm__ volatile("cli");                          /* #GP: privileged */
 	else if (!strcmp(kind, "io"))
 		__asm__ volatile("outb %al, $0x80");              /* #GP: no I/O rights */
+	else if (!strcmp(kind, "dfnull"))                  /* #PF with DF set */
+		__asm__ volatile("std; movl 0, %%eax" : : : "rax", "memory");
 	else if (!strcmp(kind, "int3"))
 		__asm__ volatile("int3");                         /* #BP outside the stub */
 	else
@@ -40,7 +42,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
-		printf("usage: crash null|kread|kwrite|rodata|ud|div|gp|io|int3\n");
+		printf("usage: crash null|kread|kwrite|rodata|ud|div|gp|io|int3|dfnull\n");
 		return 2;
 	}
 	if (fault(argv[1]) < 0) {

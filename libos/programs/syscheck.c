@@ -7,7 +7,29 @@
 
 #include "libos.h"
 
+#define RFLAGS_DF (1UL << 10)
+#define RFLAGS_NT (1UL << 14)
+
 static int failures;
+
+/*
+ * A system call made with a flag set that the kernel must not inherit (DF)
+ * or pass back into privileged state (NT). Returns the call's result; the
+ * flag is cleared again right after.
+ */
+static long
+flagged_call(unsigned long flag, const char *buf)
+{
+	long ret;
+
+	__asm__ volatile("pushfq; orq %[f], (%%rsp); popfq; syscall; cld;"
+			 "pushfq; andq %[nf], (%%rsp); popfq"
+			 : "=a"(ret)
+			 : "a"((long)SYS_console_write), "D"(buf), "S"(3L),
+			   [f] "r"(flag), [nf] "r"(~flag)
+			 : "rcx", "r11", "memory", "cc");
+	return ret;
+}
 
 static void
 expect(const char *what, long got, long want)
@@ -37,10 +59,13 @@ main(void)
 	expect("too long", console_write(page_pair, EXO_CONSOLE_WRITE_MAX + 1), -E_INVAL);
 	expect("zero length", console_write(0, 0), 0);
 	memcpy(edge, "ok\n", 3);
+	memcpy(page_pair, "ok\n", 3);
 	expect("across two pages", console_write(edge, 3), 3);
 	expect("unknown call", sys_call3(SYS_NR, 0, 0, 0), -E_NOSYS);
 	expect("negative call", sys_call3(-1, 0, 0, 0), -E_NOSYS);
 	expect("ktest without boot option", ktest(KTEST_PANIC), -E_NOSYS);
+	expect("call with DF set", flagged_call(RFLAGS_DF, page_pair), 3);
+	expect("call with NT set", flagged_call(RFLAGS_NT, page_pair), 3);
 	printf("syscheck: %d failure(s)\n", failures);
 	return failures;
 }

@@ -115,6 +115,8 @@ ParameterizedTestParameters(fault, killed_and_next_runs)
 		{ "gp", 13, 0, 0 },
 		{ "io", 13, 0, 0 },
 		{ "int3", 3, 0, 0 },
+		/* DF set at the fault: the kernel must not run its C with it */
+		{ "dfnull", 14, 1, 0 },
 	};
 	return cr_make_param_array(struct fault_case, cases, sizeof(cases) / sizeof(cases[0]));
 }

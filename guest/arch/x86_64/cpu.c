@@ -63,7 +63,7 @@ struct dtr {
 } __attribute__((packed));
 
 extern const u64 trap_vectors[T_NVEC];
-extern char boot_stack_top[], df_stack_top[];
+extern char boot_stack_top[], df_stack_top[], nmi_stack_top[];
 extern char syscall_entry_hw[];
 
 static void
@@ -99,10 +99,17 @@ arch_init(const struct exo_bootinfo *bi)
 	cpu0.kstack_top = (u64)boot_stack_top;
 	tss.rsp[0] = (u64)boot_stack_top;
 	tss.ist[0] = (u64)df_stack_top;
+	tss.ist[1] = (u64)nmi_stack_top;
 	tss.iomap_base = sizeof(tss);
 	gdt_set_tss();
+	/*
+	 * #DF, NMI and #MC get stacks of their own (IST): they can arrive where
+	 * rsp is not a good kernel stack, e.g. between loading the user rsp and
+	 * SYSRET on hardware KVM.
+	 */
 	for (int v = 0; v < T_NVEC; v++)
-		idt_set(v, trap_vectors[v], v == T_BP ? 3 : 0, v == T_DF ? 1 : 0);
+		idt_set(v, trap_vectors[v], v == T_BP ? 3 : 0,
+			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 : 0);
 	__asm__ volatile("lgdt %0; lidt %1; ltr %w2"
 			 : : "m"(gdtr), "m"(idtr), "r"(SEL_TSS) : "memory");
 

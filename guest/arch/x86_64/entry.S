@@ -89,6 +89,7 @@ VEC_ERR   21
 
 trap_common:
 	PUSH_GPRS
+	cld				/* gates keep the user's DF; C needs DF=0 */
 	mov	%rsp, %rdi
 	call	trap
 	/* fall through */
@@ -163,9 +164,11 @@ syscall_stub_pvm:
 boot_stack:
 	.skip	KSTACK_SIZE
 boot_stack_top:
-	.globl df_stack_top
+	.globl df_stack_top, nmi_stack_top
 	.skip	4096
 df_stack_top:
+	.skip	4096
+nmi_stack_top:
 
 /* Entry addresses for the IDT, in vector order (cpu.c). */
 	.section .rodata

@@ -15,8 +15,12 @@
 #define RFLAGS_IOPL	(3u << 12)
 #define RFLAGS_NT	(1u << 14)
 #define RFLAGS_AC	(1u << 18)
-/* Flags a user program may set: arithmetic flags, TF, DF, AC, ID (bit 21). */
-#define RFLAGS_USER	0x254dd5u
+/*
+ * Flags a user program may carry back through a system call: CF PF AF ZF SF
+ * TF DF OF AC ID. Never IOPL (I/O rights) nor NT (task nesting, meaningless
+ * in 64-bit mode).
+ */
+#define RFLAGS_USER	0x240dd5u
 
 static inline void outl(u16 port, u32 v)
 {
