@@ -1,0 +1,301 @@
+/* The fake platform of the unit tests: see fake_platform.h. */
+#include "fake_platform.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include <exo/error.h>
+#include <exo/layout.h>
+
+#define FOREIGN_MAX   16
+#define FOREIGN_SHIFT 32
+
+struct fake_page {
+	u64 va, pa;
+	u32 rights;
+};
+
+struct fake_space {
+	bool used;
+	unsigned npages, cap;
+	struct fake_page *pages;
+};
+
+u8 *fake_mem;
+jmp_buf fake_jmp;
+struct fake_stop fake_stop;
+char fake_console[FAKE_CONSOLE_MAX];
+size_t fake_console_len;
+unsigned fake_console_calls;
+struct exo_event fake_events[FAKE_EVENTS_MAX];
+unsigned fake_nevents;
+unsigned fake_doorbells[EXO_DOORBELL_COUNT];
+unsigned fake_frame_zeroes;
+const struct exo_bootinfo *fake_init_bi;
+bool fake_space_create_fail;
+bool fake_space_map_fail;
+
+static bool armed;
+static const void *foreign[FOREIGN_MAX];
+static struct fake_space spaces[FAKE_SPACES_MAX];
+
+void
+fake_reset(void)
+{
+	if (!fake_mem) {
+		fake_mem = calloc(1, FAKE_MEM_SIZE);
+		cr_assert_not_null(fake_mem, "fake platform: no memory");
+	} else {
+		memset(fake_mem, 0, FAKE_MEM_SIZE);
+	}
+	armed = false;
+	memset(&fake_stop, 0, sizeof(fake_stop));
+	memset(fake_console, 0, sizeof(fake_console));
+	fake_console_len = 0;
+	fake_console_calls = 0;
+	memset(fake_events, 0, sizeof(fake_events));
+	fake_nevents = 0;
+	memset(fake_doorbells, 0, sizeof(fake_doorbells));
+	fake_frame_zeroes = 0;
+	fake_init_bi = NULL;
+	fake_space_create_fail = false;
+	fake_space_map_fail = false;
+	memset(foreign, 0, sizeof(foreign));
+	for (unsigned i = 0; i < FAKE_SPACES_MAX; i++) {
+		free(spaces[i].pages);
+		spaces[i] = (struct fake_space){ 0 };
+	}
+}
+
+void
+fake_arm(void)
+{
+	armed = true;
+}
+
+/* A noreturn platform call: record it and go back to the test. */
+__attribute__((noreturn)) static void
+fake_stop_here(struct fake_stop st)
+{
+	cr_assert(armed, "fake platform: noreturn call (kind %d) with no armed "
+		  "jmp_buf", st.what);
+	armed = false;
+	fake_stop = st;
+	longjmp(fake_jmp, st.what);
+}
+
+void
+arch_init(const struct exo_bootinfo *bi)
+{
+	fake_init_bi = bi;
+}
+
+void *
+arch_phys_to_virt(u64 pa)
+{
+	if (pa & FAKE_FOREIGN_TAG) {
+		u64 slot = (pa & ~FAKE_FOREIGN_TAG) >> FOREIGN_SHIFT;
+		u64 off = pa & ((1ULL << FOREIGN_SHIFT) - 1);
+
+		cr_assert(slot < FOREIGN_MAX && foreign[slot],
+			  "fake platform: bad tagged address %#llx",
+			  (unsigned long long)pa);
+		return (u8 *)foreign[slot] + off;
+	}
+	cr_assert_lt(pa, FAKE_MEM_SIZE, "fake platform: physical address %#llx "
+		     "beyond fake memory", (unsigned long long)pa);
+	return fake_mem + pa;
+}
+
+u64
+arch_virt_to_phys(const void *va)
+{
+	const u8 *p = va;
+	unsigned i;
+
+	if (p >= fake_mem && p < fake_mem + FAKE_MEM_SIZE)
+		return (u64)(p - fake_mem);
+	/* A kernel static: give it a tagged address arch_phys_to_virt maps back. */
+	for (i = 0; i < FOREIGN_MAX && foreign[i]; i++)
+		if (foreign[i] == va)
+			break;
+	cr_assert_lt(i, FOREIGN_MAX, "fake platform: too many foreign pointers");
+	foreign[i] = va;
+	return FAKE_FOREIGN_TAG | (u64)i << FOREIGN_SHIFT;
+}
+
+void
+arch_frame_zero(u64 pa)
+{
+	cr_assert_eq(pa & (EXO_PAGE_SIZE - 1), 0, "arch_frame_zero(%#llx): unaligned",
+		     (unsigned long long)pa);
+	cr_assert(pa > 0 && pa + EXO_PAGE_SIZE <= FAKE_MEM_SIZE,
+		  "arch_frame_zero(%#llx): not a fake frame", (unsigned long long)pa);
+	memset(fake_mem + pa, 0, EXO_PAGE_SIZE);
+	fake_frame_zeroes++;
+}
+
+static struct fake_space *
+space_of(const struct space *s)
+{
+	if (s->root == 0 || s->root > FAKE_SPACES_MAX || !spaces[s->root - 1].used)
+		return NULL;
+	return &spaces[s->root - 1];
+}
+
+static struct fake_page *
+page_of(struct fake_space *fs, u64 va)
+{
+	for (unsigned i = 0; i < fs->npages; i++)
+		if (fs->pages[i].va == va)
+			return &fs->pages[i];
+	return NULL;
+}
+
+int
+arch_space_create(struct space *s)
+{
+	*s = (struct space){ 0 };
+	if (fake_space_create_fail)
+		return -E_NOMEM;
+	for (unsigned i = 0; i < FAKE_SPACES_MAX; i++) {
+		if (!spaces[i].used) {
+			spaces[i] = (struct fake_space){ .used = true };
+			s->root = i + 1;
+			return 0;
+		}
+	}
+	return -E_NOMEM;
+}
+
+int
+arch_space_map(struct space *s, u64 va, u64 pa, u32 rights)
+{
+	struct fake_space *fs = space_of(s);
+
+	cr_assert_not_null(fs, "arch_space_map on a space that does not exist");
+	if ((va | pa) & (EXO_PAGE_SIZE - 1) || va >= EXO_USER_END)
+		return -E_INVAL;
+	if (page_of(fs, va))
+		return -E_INVAL;
+	if (fake_space_map_fail)
+		return -E_NOMEM;
+	cr_assert_lt(pa, FAKE_MEM_SIZE, "arch_space_map: pa %#llx beyond fake memory",
+		     (unsigned long long)pa);
+	if (fs->npages == fs->cap) {
+		fs->cap = fs->cap ? 2 * fs->cap : 64;
+		fs->pages = realloc(fs->pages, fs->cap * sizeof(*fs->pages));
+		cr_assert_not_null(fs->pages);
+	}
+	fs->pages[fs->npages++] = (struct fake_page){ va, pa, rights };
+	return 0;
+}
+
+int
+arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa)
+{
+	struct fake_space *fs = space_of(s);
+	struct fake_page *pg;
+
+	if (!fs || va >= EXO_USER_END)
+		return -E_FAULT;
+	pg = page_of(fs, va & ~(EXO_PAGE_SIZE - 1));
+	if (!pg || (pg->rights & need) != need)
+		return -E_FAULT;
+	*pa = pg->pa | (va & (EXO_PAGE_SIZE - 1));
+	return 0;
+}
+
+void
+arch_space_destroy(struct space *s)
+{
+	struct fake_space *fs = space_of(s);
+
+	if (fs) {
+		free(fs->pages);
+		*fs = (struct fake_space){ 0 };
+	}
+	*s = (struct space){ 0 };
+}
+
+void
+arch_user_start(struct space *s, u64 ip, u64 sp, u64 arg0, u64 arg1)
+{
+	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_USER_START,
+		.root = s->root, .ip = ip, .sp = sp, .arg0 = arg0, .arg1 = arg1 });
+}
+
+void
+arch_host_console(u64 pa, u64 len)
+{
+	const u8 *p = arch_phys_to_virt(pa);
+
+	if (!(pa & FAKE_FOREIGN_TAG))
+		cr_assert(len <= FAKE_MEM_SIZE - pa, "arch_host_console: %#llx+%llu "
+			  "beyond fake memory", (unsigned long long)pa,
+			  (unsigned long long)len);
+	cr_assert(len <= FAKE_CONSOLE_MAX - fake_console_len,
+		  "fake console capture full");
+	memcpy(fake_console + fake_console_len, p, len);
+	fake_console_len += len;
+	fake_console_calls++;
+}
+
+void
+arch_host_event(struct exo_event *ev)
+{
+	cr_assert_lt(fake_nevents, FAKE_EVENTS_MAX, "too many events");
+	fake_events[fake_nevents++] = *ev;
+}
+
+void
+arch_host_doorbell(u32 code)
+{
+	cr_assert_lt(code, EXO_DOORBELL_COUNT, "bad doorbell %u", code);
+	fake_doorbells[code]++;
+}
+
+void
+arch_host_exit(u32 status)
+{
+	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_EXIT, .status = status });
+}
+
+void
+arch_regs_capture(struct exo_regs *r)
+{
+	*r = (struct exo_regs){ .rax = FAKE_REGS_MARK };
+}
+
+void
+arch_halt(void)
+{
+	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_HALT });
+}
+
+void
+arch_ktest_triple_fault(void)
+{
+	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_TRIPLE_FAULT });
+}
+
+unsigned
+fake_spaces_live(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < FAKE_SPACES_MAX; i++)
+		n += spaces[i].used;
+	return n;
+}
+
+unsigned
+fake_space_npages(const struct space *s)
+{
+	struct fake_space *fs = space_of(s);
+
+	return fs ? fs->npages : 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * A host implementation of guest/core/platform.h, so the portable kernel core
+ * (exo_core_host) runs inside the unit tests.
+ *
+ *  - "Physical memory" is one calloc'd buffer, fake_mem[0..FAKE_MEM_SIZE):
+ *    arch_phys_to_virt(pa) is fake_mem + pa.
+ *  - kprintf and panic hand the platform pointers to static kernel buffers that
+ *    are not in fake_mem. arch_virt_to_phys gives such a pointer a tagged
+ *    "physical address" (FAKE_FOREIGN_TAG | slot << 32 | offset) that
+ *    arch_phys_to_virt maps back, so arch_host_console can read it.
+ *  - Address spaces are a software page table: a list of (va, pa, rights)
+ *    pages per space; space->root is the slot number + 1 (0: none).
+ *  - arch_host_console appends to fake_console[]; arch_host_event keeps a copy
+ *    of every event; arch_host_doorbell counts doorbells.
+ *  - The noreturn functions (arch_user_start, arch_host_exit, arch_halt,
+ *    arch_ktest_triple_fault) record what happened in fake_stop and longjmp to
+ *    fake_jmp, which a test arms like this:
+ *
+ *	fake_arm();
+ *	if (setjmp(fake_jmp) == 0) {
+ *		program_run_all(bi);
+ *		cr_assert_fail("returned");
+ *	}
+ *	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+ *
+ *    A noreturn call with no armed jmp_buf fails the test.
+ */
+#ifndef TESTS_UNIT_FAKE_PLATFORM_H
+#define TESTS_UNIT_FAKE_PLATFORM_H
+
+#include <setjmp.h>
+#include <stddef.h>
+
+#include <exo/types.h>
+#include <exo/bootinfo.h>
+#include <exo/hostio.h>
+
+#include "guest/core/platform.h"
+
+#define FAKE_MEM_SIZE      (16ULL << 20)
+#define FAKE_FOREIGN_TAG   (1ULL << 62)
+#define FAKE_CONSOLE_MAX   (64 * 1024)
+#define FAKE_EVENTS_MAX    32
+#define FAKE_SPACES_MAX    8
+#define FAKE_REGS_MARK     0x5eed5eed5eedULL   /* arch_regs_capture's rax */
+
+extern u8 *fake_mem;
+
+enum fake_stop_kind {
+	FAKE_STOP_NONE = 0,
+	FAKE_STOP_USER_START,       /* arch_user_start */
+	FAKE_STOP_EXIT,             /* arch_host_exit */
+	FAKE_STOP_HALT,             /* arch_halt */
+	FAKE_STOP_TRIPLE_FAULT,     /* arch_ktest_triple_fault */
+};
+
+struct fake_stop {
+	enum fake_stop_kind what;
+	u64 root;                   /* arch_user_start: the space's root */
+	u64 ip, sp, arg0, arg1;
+	u32 status;                 /* arch_host_exit */
+};
+
+extern jmp_buf fake_jmp;
+extern struct fake_stop fake_stop;
+
+extern char fake_console[FAKE_CONSOLE_MAX];
+extern size_t fake_console_len;
+extern unsigned fake_console_calls;
+
+extern struct exo_event fake_events[FAKE_EVENTS_MAX];
+extern unsigned fake_nevents;
+extern unsigned fake_doorbells[EXO_DOORBELL_COUNT];
+extern unsigned fake_frame_zeroes;
+extern const struct exo_bootinfo *fake_init_bi;
+
+/* Fault injection: arch_space_create / arch_space_map return -E_NOMEM. */
+extern bool fake_space_create_fail;
+extern bool fake_space_map_fail;
+
+/* Fresh zeroed memory, empty capture, no spaces, nothing armed. */
+void fake_reset(void);
+/* Allow the next noreturn platform call to longjmp to fake_jmp. */
+void fake_arm(void);
+
+/* Spaces created and not yet destroyed. */
+unsigned fake_spaces_live(void);
+/* Pages mapped in s. */
+unsigned fake_space_npages(const struct space *s);
+
+#endif

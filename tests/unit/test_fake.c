@@ -1,0 +1,117 @@
+/*
+ * The fake platform itself: the other core tests trust its address spaces
+ * to follow platform.h, so check that they do.
+ */
+#include <setjmp.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include <exo/error.h>
+#include <exo/layout.h>
+
+#include "fake_platform.h"
+
+#define PAGE EXO_PAGE_SIZE
+
+static struct space s;
+
+static void
+setup(void)
+{
+	fake_reset();
+	cr_assert_eq(arch_space_create(&s), 0);
+	cr_assert_neq(s.root, 0);
+}
+
+TestSuite(fake, .init = setup);
+
+Test(fake, map_and_lookup)
+{
+	u64 pa = 0;
+
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_SEG_R | EXO_SEG_W), 0);
+	cr_assert_eq(arch_space_lookup(&s, 0x400123, EXO_SEG_R, &pa), 0);
+	cr_assert_eq(pa, 0x200123);
+	cr_assert_eq(arch_space_lookup(&s, 0x400000, EXO_SEG_R | EXO_SEG_W, &pa), 0);
+	cr_assert_eq(arch_space_lookup(&s, 0x400000, EXO_SEG_X, &pa), -E_FAULT);
+	cr_assert_eq(arch_space_lookup(&s, 0x401000, EXO_SEG_R, &pa), -E_FAULT);
+	cr_assert_eq(arch_space_lookup(&s, 0x3ff000, EXO_SEG_R, &pa), -E_FAULT);
+	cr_assert_eq(arch_space_lookup(&s, EXO_USER_END, 0, &pa), -E_FAULT);
+}
+
+Test(fake, map_errors)
+{
+	cr_assert_eq(arch_space_map(&s, 0x400010, 0x200000, EXO_SEG_R), -E_INVAL);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200010, EXO_SEG_R), -E_INVAL);
+	cr_assert_eq(arch_space_map(&s, EXO_USER_END, 0x200000, EXO_SEG_R), -E_INVAL);
+	cr_assert_eq(arch_space_map(&s, EXO_KERNEL_BASE, 0x200000, EXO_SEG_R), -E_INVAL);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_SEG_R), 0);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x300000, EXO_SEG_R), -E_INVAL,
+		     "mapped twice");
+	cr_assert_eq(fake_space_npages(&s), 1);
+}
+
+Test(fake, spaces_are_separate_and_destroyed)
+{
+	struct space t;
+	u64 pa;
+
+	cr_assert_eq(arch_space_create(&t), 0);
+	cr_assert_neq(t.root, s.root);
+	cr_assert_eq(fake_spaces_live(), 2);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_SEG_R), 0);
+	cr_assert_eq(arch_space_lookup(&t, 0x400000, EXO_SEG_R, &pa), -E_FAULT);
+	arch_space_destroy(&s);
+	cr_assert_eq(s.root, 0);
+	cr_assert_eq(fake_spaces_live(), 1);
+	cr_assert_eq(arch_space_lookup(&s, 0x400000, EXO_SEG_R, &pa), -E_FAULT);
+	arch_space_destroy(&s);   /* twice: harmless */
+	cr_assert_eq(fake_spaces_live(), 1);
+}
+
+Test(fake, phys_virt_round_trip)
+{
+	static char kernel_static[16];
+	u64 pa;
+
+	cr_assert_eq(arch_phys_to_virt(0x1234), fake_mem + 0x1234);
+	cr_assert_eq(arch_virt_to_phys(fake_mem + 0x5678), 0x5678);
+	pa = arch_virt_to_phys(kernel_static);
+	cr_assert(pa & FAKE_FOREIGN_TAG);
+	cr_assert_eq(arch_phys_to_virt(pa), kernel_static);
+	cr_assert_eq(arch_virt_to_phys(kernel_static), pa, "not stable");
+}
+
+Test(fake, console_and_zero)
+{
+	memcpy(fake_mem + 0x3000, "abc", 3);
+	arch_host_console(0x3000, 3);
+	arch_host_console(0x3001, 2);
+	cr_assert_eq(fake_console_len, 5);
+	cr_assert_eq(memcmp(fake_console, "abcbc", 5), 0);
+	memset(fake_mem + 0x4000, 0xff, PAGE);
+	arch_frame_zero(0x4000);
+	for (u64 i = 0; i < PAGE; i++)
+		cr_assert_eq(fake_mem[0x4000 + i], 0);
+	cr_assert_eq(fake_mem[0x5000], 0);
+	cr_assert_eq(fake_mem[0x3fff], 0);
+}
+
+Test(fake, noreturn_calls_come_back)
+{
+	fake_arm();
+	if (setjmp(fake_jmp) == 0)
+		arch_host_exit(42);
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 42);
+	fake_arm();
+	if (setjmp(fake_jmp) == 0)
+		arch_user_start(&s, 0x400000, 0x7000, 1, 2);
+	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+	cr_assert_eq(fake_stop.root, s.root);
+	cr_assert_eq(fake_stop.ip, 0x400000);
+	cr_assert_eq(fake_stop.sp, 0x7000);
+	cr_assert_eq(fake_stop.arg0, 1);
+	cr_assert_eq(fake_stop.arg1, 2);
+}

@@ -1,0 +1,711 @@
+/*
+ * System calls, programs and the console of the kernel core, run on the fake
+ * platform: guest/core/syscall.c, program.c, console.c.
+ */
+#include <setjmp.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include <exo/error.h>
+#include <exo/layout.h>
+#include <exo/syscall.h>
+
+#include "guest/core/kernel.h"
+#include "guest/core/program.h"
+#include "guest/core/syscall.h"
+
+#include "fake_platform.h"
+
+#define PAGE  EXO_PAGE_SIZE
+#define UBUF  0x400000ULL       /* user pages the tests map */
+#define PBUF0 0x200000ULL       /* ...onto these frames: not contiguous */
+#define PBUF1 0x300000ULL
+
+static void
+setup(void)
+{
+	fake_reset();
+	kopts = (struct kernel_opts){ 0 };
+}
+
+TestSuite(syscall, .init = setup);
+TestSuite(program, .init = setup);
+TestSuite(console, .init = setup);
+
+/*
+ * program_space() is the running program's space. Outside program_run_all it
+ * is a static of program.c that nothing has set up yet; the tests build it in
+ * place (the object is not const, only the pointer program_space returns).
+ */
+static struct space *
+current_space(void)
+{
+	struct space *s = (struct space *)program_space();
+
+	if (!s->root)
+		cr_assert_eq(arch_space_create(s), 0);
+	return s;
+}
+
+static void
+map_user(u64 va, u64 pa, u32 rights)
+{
+	cr_assert_eq(arch_space_map(current_space(), va, pa, rights), 0,
+		     "cannot map %#lx", va);
+}
+
+static i64
+console_write(u64 buf, u64 len)
+{
+	return syscall_dispatch(SYS_console_write, buf, len, 0, 0, 0, 0);
+}
+
+static void
+assert_console_empty(void)
+{
+	cr_assert_eq(fake_console_len, 0, "%zu bytes reached the console",
+		     fake_console_len);
+	cr_assert_eq(fake_console_calls, 0);
+}
+
+/* Dispatch */
+
+Test(syscall, unknown_numbers)
+{
+	cr_assert_eq(syscall_dispatch(SYS_NR, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	cr_assert_eq(syscall_dispatch(SYS_NR + 1, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	cr_assert_eq(syscall_dispatch(1ULL << 32 | SYS_console_write, UBUF, 1,
+				      0, 0, 0, 0),
+		     -E_NOSYS, "the number is truncated to 32 bits");
+	cr_assert_eq(syscall_dispatch(1ULL << 63, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	cr_assert_eq(syscall_dispatch(UINT64_MAX, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	cr_assert_eq(syscall_dispatch((u64)-SYS_NR, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	assert_console_empty();
+}
+
+/* console_write */
+
+Test(syscall, console_write_too_long)
+{
+	map_user(UBUF, PBUF0, EXO_SEG_R);
+	map_user(UBUF + PAGE, PBUF1, EXO_SEG_R);
+	cr_assert_eq(console_write(UBUF, EXO_CONSOLE_WRITE_MAX + 1), -E_INVAL);
+	cr_assert_eq(console_write(UBUF, UINT64_MAX), -E_INVAL);
+	assert_console_empty();
+}
+
+Test(syscall, console_write_longest)
+{
+	/* EXO_CONSOLE_WRITE_MAX bytes from mid-page: two pages. */
+	u8 *p0 = fake_mem + PBUF0, *p1 = fake_mem + PBUF1;
+	u64 off = 0x123;
+
+	map_user(UBUF, PBUF0, EXO_SEG_R);
+	map_user(UBUF + PAGE, PBUF1, EXO_SEG_R);
+	for (u64 i = 0; i < PAGE; i++) {
+		p0[i] = (u8)('a' + i % 26);
+		p1[i] = (u8)('A' + i % 26);
+	}
+	cr_assert_eq(console_write(UBUF + off, EXO_CONSOLE_WRITE_MAX),
+		     EXO_CONSOLE_WRITE_MAX);
+	cr_assert_eq(fake_console_len, EXO_CONSOLE_WRITE_MAX);
+	cr_assert_eq(memcmp(fake_console, p0 + off, PAGE - off), 0);
+	cr_assert_eq(memcmp(fake_console + PAGE - off, p1, off), 0);
+}
+
+Test(syscall, console_write_zero_length)
+{
+	cr_assert_eq(console_write(UBUF, 0), 0);
+	assert_console_empty();
+}
+
+Test(syscall, console_write_at_user_end)
+{
+	cr_assert_eq(console_write(EXO_USER_END, 1), -E_FAULT);
+	cr_assert_eq(console_write(EXO_USER_END + PAGE, 16), -E_FAULT);
+	cr_assert_eq(console_write(EXO_KERNEL_BASE + 0x100000, 16), -E_FAULT);
+	assert_console_empty();
+}
+
+Test(syscall, console_write_crosses_user_end)
+{
+	/* The last user page is mapped; the write runs one byte past it. */
+	map_user(EXO_USER_END - PAGE, PBUF0, EXO_SEG_R);
+	cr_assert_eq(console_write(EXO_USER_END - 16, 17), -E_FAULT);
+	assert_console_empty();
+}
+
+Test(syscall, console_write_ends_at_user_end)
+{
+	map_user(EXO_USER_END - PAGE, PBUF0, EXO_SEG_R);
+	memcpy(fake_mem + PBUF0 + PAGE - 16, "0123456789abcdef", 16);
+	cr_assert_eq(console_write(EXO_USER_END - 16, 16), 16);
+	cr_assert_eq(fake_console_len, 16);
+	cr_assert_eq(memcmp(fake_console, "0123456789abcdef", 16), 0);
+}
+
+Test(syscall, console_write_wraps)
+{
+	map_user(UBUF, PBUF0, EXO_SEG_R);
+	cr_assert_eq(console_write(UINT64_MAX - 8, 32), -E_FAULT);
+	cr_assert_eq(console_write(0xfffffffffffff000ULL, PAGE), -E_FAULT);
+	assert_console_empty();
+}
+
+Test(syscall, console_write_unmapped)
+{
+	current_space();
+	cr_assert_eq(console_write(UBUF, 8), -E_FAULT);
+	cr_assert_eq(console_write(0, 8), -E_FAULT);
+	cr_assert_eq(console_write(EXO_USER_MIN, 8), -E_FAULT);
+	assert_console_empty();
+}
+
+Test(syscall, console_write_second_page_unmapped)
+{
+	map_user(UBUF, PBUF0, EXO_SEG_R);
+	memset(fake_mem + PBUF0, 'x', PAGE);
+	cr_assert_eq(console_write(UBUF + PAGE - 8, 16), -E_FAULT);
+	assert_console_empty();
+}
+
+Test(syscall, console_write_first_page_unmapped)
+{
+	map_user(UBUF + PAGE, PBUF1, EXO_SEG_R);
+	memset(fake_mem + PBUF1, 'x', PAGE);
+	cr_assert_eq(console_write(UBUF + PAGE - 8, 16), -E_FAULT);
+	assert_console_empty();
+}
+
+Test(syscall, console_write_spans_two_pages)
+{
+	map_user(UBUF, PBUF0, EXO_SEG_R | EXO_SEG_W);
+	map_user(UBUF + PAGE, PBUF1, EXO_SEG_R | EXO_SEG_X);
+	memcpy(fake_mem + PBUF0 + PAGE - 7, "hello, ", 7);
+	memcpy(fake_mem + PBUF1, "world\n", 6);
+	fake_mem[PBUF1 + 6] = '!';           /* just past the buffer */
+	cr_assert_eq(console_write(UBUF + PAGE - 7, 13), 13);
+	cr_assert_eq(fake_console_len, 13);
+	cr_assert_eq(memcmp(fake_console, "hello, world\n", 13), 0,
+		     "console got \"%.*s\"", (int)fake_console_len, fake_console);
+}
+
+Test(syscall, console_write_ends_at_page_end)
+{
+	/* The last byte is the last of the page: the next page is not needed. */
+	map_user(UBUF, PBUF0, EXO_SEG_R);
+	memcpy(fake_mem + PBUF0 + PAGE - 5, "tail\n", 5);
+	cr_assert_eq(console_write(UBUF + PAGE - 5, 5), 5);
+	cr_assert_eq(fake_console_len, 5);
+	cr_assert_eq(memcmp(fake_console, "tail\n", 5), 0);
+}
+
+Test(syscall, console_write_whole_page)
+{
+	map_user(UBUF, PBUF0, EXO_SEG_R);
+	for (u64 i = 0; i < PAGE; i++)
+		fake_mem[PBUF0 + i] = (u8)i;
+	cr_assert_eq(console_write(UBUF, PAGE), (i64)PAGE);
+	cr_assert_eq(fake_console_len, PAGE);
+	cr_assert_eq(memcmp(fake_console, fake_mem + PBUF0, PAGE), 0);
+}
+
+Test(syscall, console_write_needs_read_right)
+{
+	map_user(UBUF, PBUF0, EXO_SEG_X);
+	cr_assert_eq(console_write(UBUF, 4), -E_FAULT);
+	assert_console_empty();
+}
+
+/* ktest */
+
+Test(syscall, ktest_disabled)
+{
+	fake_arm();
+	if (setjmp(fake_jmp) == 0) {
+		cr_assert_eq(syscall_dispatch(SYS_ktest, KTEST_PANIC, 0, 0, 0, 0, 0),
+			     -E_NOSYS);
+		cr_assert_eq(syscall_dispatch(SYS_ktest, KTEST_TRIPLEFAULT,
+					      0, 0, 0, 0, 0), -E_NOSYS);
+		cr_assert_eq(syscall_dispatch(SYS_ktest, 99, 0, 0, 0, 0, 0), -E_NOSYS);
+		return;
+	}
+	cr_assert_fail("ktest without the boot option stopped the kernel (%d)",
+		       fake_stop.what);
+}
+
+Test(syscall, ktest_unknown_op)
+{
+	kopts.ktest = true;
+	cr_assert_eq(syscall_dispatch(SYS_ktest, 0, 0, 0, 0, 0, 0), -E_INVAL);
+	cr_assert_eq(syscall_dispatch(SYS_ktest, 99, 0, 0, 0, 0, 0), -E_INVAL);
+	cr_assert_eq(fake_nevents, 0);
+}
+
+Test(syscall, ktest_panic)
+{
+	kopts.ktest = true;
+	fake_arm();
+	if (setjmp(fake_jmp) == 0) {
+		syscall_dispatch(SYS_ktest, KTEST_PANIC, 0, 0, 0, 0, 0);
+		cr_assert_fail("KTEST_PANIC returned");
+	}
+	cr_assert_eq(fake_stop.what, FAKE_STOP_HALT);
+	cr_assert_eq(fake_nevents, 1);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PANIC);
+	cr_assert_not_null(strstr(fake_events[0].msg, "ktest"), "%s",
+			   fake_events[0].msg);
+	cr_assert_eq(fake_events[0].regs.rax, FAKE_REGS_MARK, "registers not captured");
+}
+
+Test(syscall, ktest_triple_fault)
+{
+	kopts.ktest = true;
+	fake_arm();
+	if (setjmp(fake_jmp) == 0) {
+		syscall_dispatch(SYS_ktest, KTEST_TRIPLEFAULT, 0, 0, 0, 0, 0);
+		cr_assert_fail("KTEST_TRIPLEFAULT returned");
+	}
+	cr_assert_eq(fake_stop.what, FAKE_STOP_TRIPLE_FAULT);
+}
+
+/* program_map */
+
+static struct exo_module mod;
+static struct space sp;
+
+static void
+module_one_seg(u64 vaddr, u64 paddr, u64 len, u32 flags)
+{
+	memset(&mod, 0, sizeof(mod));
+	mod.nsegs = 1;
+	mod.segs[0] = (struct exo_segment){ .vaddr = vaddr, .paddr = paddr,
+					    .len = len, .flags = flags };
+	cr_assert_eq(arch_space_create(&sp), 0);
+}
+
+static void
+assert_noexec(u64 mem_size)
+{
+	cr_assert_eq(program_map(&sp, &mod, mem_size), -E_NOEXEC);
+	cr_assert_eq(fake_space_npages(&sp), 0, "mapped before validating");
+}
+
+Test(program, map_valid_module)
+{
+	u64 pa;
+
+	memset(&mod, 0, sizeof(mod));
+	mod.nsegs = 3;
+	mod.segs[0] = (struct exo_segment){ 0x400000, 0x200000, 0x2000,
+					    EXO_SEG_R | EXO_SEG_X, 0 };
+	mod.segs[1] = (struct exo_segment){ 0x600000, 0x300000, 0x1000,
+					    EXO_SEG_R | EXO_SEG_W, 0 };
+	mod.segs[2] = (struct exo_segment){ EXO_USER_ARGS, 0x301000, 0x1000,
+					    EXO_SEG_R | EXO_SEG_W, 0 };
+	cr_assert_eq(arch_space_create(&sp), 0);
+	cr_assert_eq(program_map(&sp, &mod, FAKE_MEM_SIZE), 0);
+	cr_assert_eq(fake_space_npages(&sp), 4);
+	cr_assert_eq(arch_space_lookup(&sp, 0x401234, EXO_SEG_X, &pa), 0);
+	cr_assert_eq(pa, 0x201234);
+	cr_assert_eq(arch_space_lookup(&sp, 0x400000, EXO_SEG_W, &pa), -E_FAULT,
+		     "text mapped writable");
+	cr_assert_eq(arch_space_lookup(&sp, 0x600010, EXO_SEG_R | EXO_SEG_W, &pa), 0);
+	cr_assert_eq(pa, 0x300010);
+	cr_assert_eq(arch_space_lookup(&sp, 0x600000, EXO_SEG_X, &pa), -E_FAULT,
+		     "data mapped executable");
+	cr_assert_eq(arch_space_lookup(&sp, EXO_USER_ARGS, EXO_SEG_R, &pa), 0);
+	cr_assert_eq(pa, 0x301000);
+	cr_assert_eq(arch_space_lookup(&sp, 0x402000, EXO_SEG_R, &pa), -E_FAULT);
+}
+
+Test(program, map_unaligned_vaddr)
+{
+	module_one_seg(0x400800, 0x200000, 0x1000, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+Test(program, map_unaligned_paddr)
+{
+	module_one_seg(0x400000, 0x200010, 0x1000, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+Test(program, map_unaligned_len)
+{
+	module_one_seg(0x400000, 0x200000, 0x1800, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+Test(program, map_empty_segment)
+{
+	module_one_seg(0x400000, 0x200000, 0, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+Test(program, map_below_user_min)
+{
+	module_one_seg(EXO_USER_MIN - PAGE, 0x200000, PAGE, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+	module_one_seg(0, 0x200000, PAGE, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+Test(program, map_at_user_min)
+{
+	module_one_seg(EXO_USER_MIN, 0x200000, PAGE, EXO_SEG_R);
+	cr_assert_eq(program_map(&sp, &mod, FAKE_MEM_SIZE), 0);
+	cr_assert_eq(fake_space_npages(&sp), 1);
+}
+
+Test(program, map_past_user_end)
+{
+	module_one_seg(EXO_USER_END - PAGE, 0x200000, 2 * PAGE, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+	module_one_seg(EXO_USER_END, 0x200000, PAGE, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+	module_one_seg(EXO_KERNEL_BASE, 0x200000, PAGE, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+Test(program, map_vaddr_wraps)
+{
+	module_one_seg(0x400000, 0x200000, 0xfffffffffffff000ULL, EXO_SEG_R);
+	assert_noexec(UINT64_MAX & ~(PAGE - 1));
+}
+
+Test(program, map_past_mem_size)
+{
+	module_one_seg(0x400000, 0x7ff000, 2 * PAGE, EXO_SEG_R);
+	assert_noexec(0x800000);
+	module_one_seg(0x400000, 0x800000, PAGE, EXO_SEG_R);
+	assert_noexec(0x800000);
+}
+
+Test(program, map_paddr_wraps)
+{
+	module_one_seg(0x400000, 0xfffffffffffff000ULL, 2 * PAGE, EXO_SEG_R);
+	assert_noexec(UINT64_MAX & ~(PAGE - 1));
+}
+
+Test(program, map_ending_at_mem_size)
+{
+	module_one_seg(0x400000, 0x7fe000, 2 * PAGE, EXO_SEG_R);
+	cr_assert_eq(program_map(&sp, &mod, 0x800000), 0);
+	cr_assert_eq(fake_space_npages(&sp), 2);
+}
+
+Test(program, map_too_many_segments)
+{
+	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
+	mod.nsegs = EXO_MAX_SEGMENTS + 1;
+	for (u32 i = 1; i < EXO_MAX_SEGMENTS; i++)
+		mod.segs[i] = (struct exo_segment){ 0x400000 + i * PAGE,
+			0x200000 + i * PAGE, PAGE, EXO_SEG_R, 0 };
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+Test(program, map_bad_segment_after_good_ones)
+{
+	/* All segments are checked before any is mapped. */
+	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x500000, 0x300000, 0x800, EXO_SEG_R, 0 };
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+Test(program, map_overlapping_segments)
+{
+	module_one_seg(0x400000, 0x200000, 2 * PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x401000, 0x300000, PAGE, EXO_SEG_R, 0 };
+	cr_assert_eq(program_map(&sp, &mod, FAKE_MEM_SIZE), -E_NOEXEC);
+}
+
+Test(program, map_out_of_memory_passed_on)
+{
+	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
+	fake_space_map_fail = true;
+	cr_assert_eq(program_map(&sp, &mod, FAKE_MEM_SIZE), -E_NOMEM);
+}
+
+/* program_run_all, SYS_exit, program_kill */
+
+static struct exo_bootinfo bi;
+
+/*
+ * Module i: one text page at 0x400000 holding a greeting, a stack and an args
+ * page, in its own frames from 0x200000 + i MiB.
+ */
+static void
+add_module(const char *name, u64 entry, u32 argc)
+{
+	struct exo_module *m = &bi.modules[bi.nmodules];
+	u64 pa = 0x200000 + (u64)bi.nmodules * 0x100000;
+
+	memset(m, 0, sizeof(*m));
+	strncpy(m->name, name, sizeof(m->name) - 1);
+	m->entry = entry;
+	m->stack_top = EXO_USER_STACK_TOP;
+	m->argc = argc;
+	m->argv = EXO_USER_ARGS;
+	m->nsegs = 3;
+	m->segs[0] = (struct exo_segment){ 0x400000, pa, PAGE, EXO_SEG_R | EXO_SEG_X, 0 };
+	m->segs[1] = (struct exo_segment){ EXO_USER_STACK_TOP - EXO_USER_STACK_SIZE,
+		pa + PAGE, EXO_USER_STACK_SIZE, EXO_SEG_R | EXO_SEG_W, 0 };
+	m->segs[2] = (struct exo_segment){ EXO_USER_ARGS, pa + PAGE + EXO_USER_STACK_SIZE,
+		PAGE, EXO_SEG_R | EXO_SEG_W, 0 };
+	memcpy(fake_mem + pa, name, strlen(name));
+	bi.nmodules++;
+}
+
+static void
+make_bootinfo(void)
+{
+	memset(&bi, 0, sizeof(bi));
+	bi.magic = EXO_BOOTINFO_MAGIC;
+	bi.version = EXO_BOOTINFO_VERSION;
+	bi.platform = EXO_PLATFORM_KVM_HW;
+	bi.mem_size = FAKE_MEM_SIZE;
+}
+
+/*
+ * Run stmt, which must not return (it ends in a noreturn platform call), and
+ * come back here with fake_stop saying what stopped it.
+ */
+#define RUN(stmt) do {								\
+	fake_arm();								\
+	if (setjmp(fake_jmp) == 0) {						\
+		stmt;								\
+		cr_assert_fail("%s returned", #stmt);				\
+	}									\
+} while (0)
+
+Test(program, runs_first_module)
+{
+	make_bootinfo();
+	add_module("first", 0x400010, 2);
+	add_module("second", 0x400020, 0);
+	RUN(program_run_all(&bi));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+	cr_assert_eq(fake_stop.ip, 0x400010);
+	cr_assert_eq(fake_stop.sp, EXO_USER_STACK_TOP);
+	cr_assert_eq(fake_stop.arg0, 2);
+	cr_assert_eq(fake_stop.arg1, EXO_USER_ARGS);
+	cr_assert_eq(fake_stop.root, program_space()->root,
+		     "started in another space than program_space()");
+	cr_assert_eq(fake_doorbells[EXO_DOORBELL_FIRST_USER], 1);
+	cr_assert_eq(fake_nevents, 0);
+	cr_assert_eq(fake_spaces_live(), 1);
+	/* Its space maps its pages: 1 text + 16 stack + 1 args. */
+	cr_assert_eq(fake_space_npages(program_space()), 18);
+}
+
+Test(program, console_write_from_a_running_program)
+{
+	make_bootinfo();
+	add_module("greeter", 0x400000, 0);
+	RUN(program_run_all(&bi));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+	cr_assert_eq(console_write(0x400000, 7), 7);
+	cr_assert_eq(fake_console_len, 7);
+	cr_assert_eq(memcmp(fake_console, "greeter", 7), 0);
+	/* Not mapped in this program: the stack's guard below it. */
+	cr_assert_eq(console_write(EXO_USER_STACK_TOP - EXO_USER_STACK_SIZE - 8, 8),
+		     -E_FAULT);
+}
+
+Test(program, exit_runs_next_then_exits_vm)
+{
+	make_bootinfo();
+	add_module("first", 0x400010, 0);
+	add_module("second", 0x400020, 1);
+	RUN(program_run_all(&bi));
+	cr_assert_eq(fake_stop.ip, 0x400010);
+
+	RUN(syscall_dispatch(SYS_exit, 3, 0, 0, 0, 0, 0));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+	cr_assert_eq(fake_stop.ip, 0x400020);
+	cr_assert_eq(fake_stop.arg0, 1);
+	cr_assert_eq(fake_nevents, 1);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_EXIT);
+	cr_assert_eq(fake_events[0].module, 0);
+	cr_assert_eq(fake_events[0].status, 3);
+	cr_assert_eq(fake_spaces_live(), 1, "the first program's space leaked");
+	cr_assert_eq(fake_doorbells[EXO_DOORBELL_FIRST_USER], 1,
+		     "first-user doorbell rung twice");
+
+	/* The second program sees its own text, not the first's. */
+	cr_assert_eq(console_write(0x400000, 6), 6);
+	cr_assert_eq(memcmp(fake_console, "second", 6), 0);
+
+	RUN(syscall_dispatch(SYS_exit, 0x1ff, 0, 0, 0, 0, 0));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 0xff, "VM exit status %u", fake_stop.status);
+	cr_assert_eq(fake_nevents, 2);
+	cr_assert_eq(fake_events[1].kind, EXO_EV_PROGRAM_EXIT);
+	cr_assert_eq(fake_events[1].module, 1);
+	cr_assert_eq(fake_events[1].status, 0x1ff);
+	cr_assert_eq(fake_spaces_live(), 0);
+}
+
+Test(program, no_modules)
+{
+	make_bootinfo();
+	RUN(program_run_all(&bi));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 0);
+	cr_assert_eq(fake_doorbells[EXO_DOORBELL_FIRST_USER], 0);
+}
+
+Test(program, kill_reports_fault)
+{
+	make_bootinfo();
+	add_module("crash", 0x400000, 0);
+	add_module("after", 0x400000, 0);
+	RUN(program_run_all(&bi));
+	RUN(program_kill(14, 0x6, 0xdead000, 0x400123));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START, "next program not started");
+	cr_assert_eq(fake_nevents, 1);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_FAULT);
+	cr_assert_eq(fake_events[0].module, 0);
+	cr_assert_eq(fake_events[0].status, PROGRAM_KILLED_STATUS(14));
+	cr_assert_eq(fake_events[0].vector, 14);
+	cr_assert_eq(fake_events[0].error, 0x6);
+	cr_assert_eq(fake_events[0].addr, 0xdead000);
+	cr_assert_eq(fake_events[0].rip, 0x400123);
+
+	/* The next report does not carry the fault's fields. */
+	RUN(syscall_dispatch(SYS_exit, 0, 0, 0, 0, 0, 0));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 0);
+	cr_assert_eq(fake_events[1].kind, EXO_EV_PROGRAM_EXIT);
+	cr_assert_eq(fake_events[1].vector, 0);
+	cr_assert_eq(fake_events[1].addr, 0);
+	cr_assert_eq(fake_events[1].rip, 0);
+}
+
+Test(program, killed_last_program_status)
+{
+	make_bootinfo();
+	add_module("crash", 0x400000, 0);
+	RUN(program_run_all(&bi));
+	RUN(program_kill(0, 0, 0, 0x400010));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 128);
+}
+
+Test(program, bad_module_skipped)
+{
+	make_bootinfo();
+	add_module("bad", 0x400000, 0);
+	add_module("good", 0x400040, 0);
+	bi.modules[0].segs[0].paddr += 0x10;       /* unaligned */
+	RUN(program_run_all(&bi));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+	cr_assert_eq(fake_stop.ip, 0x400040);
+	cr_assert_eq(fake_nevents, 1);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_ERROR);
+	cr_assert_eq(fake_events[0].module, 0);
+	cr_assert_eq(fake_events[0].status, -E_NOEXEC);
+	cr_assert_eq(fake_spaces_live(), 1, "the bad module's space leaked");
+}
+
+Test(program, bad_last_module_exit_status)
+{
+	make_bootinfo();
+	add_module("good", 0x400000, 0);
+	add_module("bad", 0x400000, 0);
+	bi.modules[1].segs[1].paddr = FAKE_MEM_SIZE;   /* past memory */
+	RUN(program_run_all(&bi));
+	RUN(syscall_dispatch(SYS_exit, 0, 0, 0, 0, 0, 0));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 127);
+	cr_assert_eq(fake_nevents, 2);
+	cr_assert_eq(fake_events[1].kind, EXO_EV_PROGRAM_ERROR);
+	cr_assert_eq(fake_events[1].module, 1);
+	cr_assert_eq(fake_spaces_live(), 0);
+}
+
+Test(program, no_memory_for_space)
+{
+	make_bootinfo();
+	add_module("only", 0x400000, 0);
+	fake_space_create_fail = true;
+	RUN(program_run_all(&bi));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 127);
+	cr_assert_eq(fake_nevents, 1);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_ERROR);
+	cr_assert_eq(fake_events[0].status, -E_NOMEM);
+}
+
+/* console.c */
+
+Test(console, kprintf_reaches_host)
+{
+	kprintf("exo: %d program(s), %s\n", 2, "ok");
+	cr_assert_eq(fake_console_len, strlen("exo: 2 program(s), ok\n"));
+	cr_assert_eq(memcmp(fake_console, "exo: 2 program(s), ok\n",
+			    fake_console_len), 0);
+	cr_assert_eq(fake_console_calls, 1);
+}
+
+Test(console, kprintf_long_line_truncated)
+{
+	char want[255];
+
+	/* 300 characters through a 256-byte buffer: the first 255 arrive. */
+	memset(want, '0', sizeof(want));
+	kprintf("%0300d", 0);
+	cr_assert_eq(fake_console_len, 255, "console got %zu bytes", fake_console_len);
+	cr_assert_eq(memcmp(fake_console, want, 255), 0);
+}
+
+Test(console, panic_reports_and_halts)
+{
+	struct exo_regs regs = { .rip = 0xffffffff80100000ULL, .rax = 7 };
+
+	RUN(panic_regs(&regs, "bad %s %d", "thing", 42));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_HALT);
+	cr_assert_eq(fake_nevents, 1);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PANIC);
+	cr_assert_str_eq(fake_events[0].msg, "bad thing 42");
+	cr_assert_eq(fake_events[0].regs.rip, regs.rip);
+	cr_assert_eq(fake_events[0].regs.rax, 7);
+}
+
+Test(console, panic_message_truncated_terminated)
+{
+	static char longmsg[300];
+
+	memset(longmsg, 'm', sizeof(longmsg) - 1);
+	RUN(panic("%s", longmsg));
+	cr_assert_eq(fake_events[0].msg[EXO_EVENT_MSG_MAX - 1], '\0');
+	cr_assert_eq(strlen(fake_events[0].msg), EXO_EVENT_MSG_MAX - 1);
+	cr_assert_eq(fake_events[0].regs.rax, FAKE_REGS_MARK);
+}
+
+Test(console, kassert)
+{
+	RUN(kassert(1 + 1 == 3));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_HALT);
+	cr_assert_not_null(strstr(fake_events[0].msg, "1 + 1 == 3"), "%s",
+			   fake_events[0].msg);
+}
+
+Test(console, cmdline_has)
+{
+	cr_assert(cmdline_has("ktest", "ktest"));
+	cr_assert(cmdline_has("verbose ktest", "ktest"));
+	cr_assert(cmdline_has("ktest verbose", "ktest"));
+	cr_assert(cmdline_has("  ktest  ", "ktest"));
+	cr_assert(cmdline_has("a  verbose b", "verbose"));
+	cr_assert(!cmdline_has("", "ktest"));
+	cr_assert(!cmdline_has("ktes", "ktest"));
+	cr_assert(!cmdline_has("ktestx", "ktest"));
+	cr_assert(!cmdline_has("xktest", "ktest"));
+	cr_assert(!cmdline_has("verbosektest", "ktest"));
+	cr_assert(!cmdline_has("verbose", "ktest"));
+}
