@@ -31,22 +31,36 @@ frame_region_advance(u32 i)
 	fp.next = fp.end = 0;
 }
 
+/*
+ * The map must be sorted by base, and a usable region may overlap no other
+ * region (reserved regions may overlap each other: that loses no frame).
+ * Checked in one pass, since every instruction at boot counts.
+ */
 int
 frame_init(const struct exo_bootinfo *bi)
 {
-	u64 total = 0;
+	u64 total = 0, prev_base = 0, any_end = 0, usable_end = 0;
 
 	if (bi->nregions > EXO_MAX_REGIONS)
 		return -E_INVAL;
 	for (u32 i = 0; i < bi->nregions; i++) {
 		const struct exo_mem_region *r = &bi->regions[i];
+		u64 end = r->base + r->len;
 
-		if (r->type != EXO_MEM_USABLE)
+		if (r->base < prev_base || end < r->base)
+			return -E_INVAL;
+		prev_base = r->base;
+		if (r->type != EXO_MEM_USABLE) {
+			if (r->base < usable_end)
+				return -E_INVAL;
+			any_end = end > any_end ? end : any_end;
 			continue;
+		}
 		/* Frame 0 is never handed out: 0 means "no frame". */
 		if ((r->base | r->len) & (EXO_PAGE_SIZE - 1) || r->base == 0 ||
-		    r->base + r->len > bi->mem_size || r->base + r->len < r->base)
+		    end > bi->mem_size || r->base < any_end)
 			return -E_INVAL;
+		any_end = usable_end = end;
 		total += r->len / EXO_PAGE_SIZE;
 	}
 	fp.bi = bi;

@@ -16,7 +16,10 @@ struct frame_stats {
 	u64 free;        /* on the free list */
 };
 
-/* -E_INVAL if the memory map is malformed (unaligned, overlapping the kernel). */
+/*
+ * -E_INVAL if the memory map is malformed: not sorted by base, a usable region
+ * unaligned, at 0, past mem_size, or overlapping any other region.
+ */
 int frame_init(const struct exo_bootinfo *bi);
 /* A zero-filled frame's physical address, or 0 when memory is exhausted. */
 u64 frame_alloc(void);

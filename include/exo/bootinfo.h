@@ -62,6 +62,7 @@ enum exo_mem_type {
 	EXO_MEM_MODULE = 4,         /* program segments, stacks, args pages */
 };
 
+/* Regions are sorted by base; a usable region overlaps no other region. */
 struct exo_mem_region {
 	u64 base;                   /* page aligned */
 	u64 len;                    /* page multiple */
