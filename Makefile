@@ -18,7 +18,7 @@ run: build
 	$(BUILD)/exo run --stats hello
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure
+	cd $(BUILD) && ctest --output-on-failure --verbose
 
 clean:
 	rm -rf $(BUILD)
