@@ -32,13 +32,16 @@ void arch_frame_zero(u64 pa);
 /*
  * Address spaces. Rights are EXO_SEG_R/W/X; user access is implied.
  * arch_space_create: -E_NOMEM.
- * arch_space_map: -E_NOMEM (no frame for a table), -E_INVAL (va not a
- *   page-aligned user address, or already mapped).
+ * arch_space_map: map len bytes at user va to physical pa (both page
+ *   aligned, len a page multiple > 0): -E_NOMEM (no frame for a table),
+ *   -E_INVAL (not aligned, not all user addresses, or a page already mapped).
+ *   On error pages before the failing one may be mapped: the caller
+ *   destroys the space.
  * arch_space_lookup: the physical address behind user va if it is mapped with
  *   at least the rights in need, else -E_FAULT.
  */
 int arch_space_create(struct space *s);
-int arch_space_map(struct space *s, u64 va, u64 pa, u32 rights);
+int arch_space_map(struct space *s, u64 va, u64 pa, u64 len, u32 rights);
 int arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa);
 void arch_space_destroy(struct space *s);
 

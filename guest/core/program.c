@@ -43,12 +43,10 @@ program_map(struct space *s, const struct exo_module *m, u64 mem_size)
 			return -E_NOEXEC;
 	for (u32 i = 0; i < m->nsegs; i++) {
 		const struct exo_segment *g = &m->segs[i];
+		int r = arch_space_map(s, g->vaddr, g->paddr, g->len, g->flags);
 
-		for (u64 off = 0; off < g->len; off += EXO_PAGE_SIZE) {
-			int r = arch_space_map(s, g->vaddr + off, g->paddr + off, g->flags);
-			if (r < 0)
-				return r == -E_INVAL ? -E_NOEXEC : r;
-		}
+		if (r < 0)
+			return r == -E_INVAL ? -E_NOEXEC : r;
 	}
 	return 0;
 }

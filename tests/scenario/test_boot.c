@@ -82,6 +82,13 @@ Test(boot, syscalls_refuse_bad_arguments)
 	cr_assert_eq(r.status, 0, "syscheck failures: %d\n%s", r.status, r.out);
 }
 
+Test(boot, segment_across_page_tables_is_mapped_and_zero)
+{
+	exo_run(&r, true, (const char *[]){ "run", "bigbss", NULL });
+	cr_assert_eq(r.status, 0, "bad pages: %d\n%s%s", r.status, r.out, r.err);
+	expect_end("exited", 0);
+}
+
 Test(boot, stats_report_ring0_instructions)
 {
 	const char *st;

@@ -172,25 +172,28 @@ arch_space_create(struct space *s)
 }
 
 int
-arch_space_map(struct space *s, u64 va, u64 pa, u32 rights)
+arch_space_map(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
 {
 	struct fake_space *fs = space_of(s);
 
 	cr_assert_not_null(fs, "arch_space_map on a space that does not exist");
-	if ((va | pa) & (EXO_PAGE_SIZE - 1) || va >= EXO_USER_END)
+	if ((va | pa | len) & (EXO_PAGE_SIZE - 1) || len == 0 ||
+	    va >= EXO_USER_END || len > EXO_USER_END - va)
 		return -E_INVAL;
-	if (page_of(fs, va))
-		return -E_INVAL;
-	if (fake_space_map_fail)
-		return -E_NOMEM;
-	cr_assert_lt(pa, FAKE_MEM_SIZE, "arch_space_map: pa %#llx beyond fake memory",
-		     (unsigned long long)pa);
-	if (fs->npages == fs->cap) {
-		fs->cap = fs->cap ? 2 * fs->cap : 64;
-		fs->pages = realloc(fs->pages, fs->cap * sizeof(*fs->pages));
-		cr_assert_not_null(fs->pages);
+	for (; len; len -= EXO_PAGE_SIZE, va += EXO_PAGE_SIZE, pa += EXO_PAGE_SIZE) {
+		if (page_of(fs, va))
+			return -E_INVAL;
+		if (fake_space_map_fail)
+			return -E_NOMEM;
+		cr_assert_lt(pa, FAKE_MEM_SIZE, "arch_space_map: pa %#llx beyond fake "
+			     "memory", (unsigned long long)pa);
+		if (fs->npages == fs->cap) {
+			fs->cap = fs->cap ? 2 * fs->cap : 64;
+			fs->pages = realloc(fs->pages, fs->cap * sizeof(*fs->pages));
+			cr_assert_not_null(fs->pages);
+		}
+		fs->pages[fs->npages++] = (struct fake_page){ va, pa, rights };
 	}
-	fs->pages[fs->npages++] = (struct fake_page){ va, pa, rights };
 	return 0;
 }
 

@@ -30,7 +30,7 @@ Test(fake, map_and_lookup)
 {
 	u64 pa = 0;
 
-	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_SEG_R | EXO_SEG_W), 0);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_PAGE_SIZE, EXO_SEG_R | EXO_SEG_W), 0);
 	cr_assert_eq(arch_space_lookup(&s, 0x400123, EXO_SEG_R, &pa), 0);
 	cr_assert_eq(pa, 0x200123);
 	cr_assert_eq(arch_space_lookup(&s, 0x400000, EXO_SEG_R | EXO_SEG_W, &pa), 0);
@@ -42,12 +42,12 @@ Test(fake, map_and_lookup)
 
 Test(fake, map_errors)
 {
-	cr_assert_eq(arch_space_map(&s, 0x400010, 0x200000, EXO_SEG_R), -E_INVAL);
-	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200010, EXO_SEG_R), -E_INVAL);
-	cr_assert_eq(arch_space_map(&s, EXO_USER_END, 0x200000, EXO_SEG_R), -E_INVAL);
-	cr_assert_eq(arch_space_map(&s, EXO_KERNEL_BASE, 0x200000, EXO_SEG_R), -E_INVAL);
-	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_SEG_R), 0);
-	cr_assert_eq(arch_space_map(&s, 0x400000, 0x300000, EXO_SEG_R), -E_INVAL,
+	cr_assert_eq(arch_space_map(&s, 0x400010, 0x200000, EXO_PAGE_SIZE, EXO_SEG_R), -E_INVAL);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200010, EXO_PAGE_SIZE, EXO_SEG_R), -E_INVAL);
+	cr_assert_eq(arch_space_map(&s, EXO_USER_END, 0x200000, EXO_PAGE_SIZE, EXO_SEG_R), -E_INVAL);
+	cr_assert_eq(arch_space_map(&s, EXO_KERNEL_BASE, 0x200000, EXO_PAGE_SIZE, EXO_SEG_R), -E_INVAL);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_PAGE_SIZE, EXO_SEG_R), 0);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x300000, EXO_PAGE_SIZE, EXO_SEG_R), -E_INVAL,
 		     "mapped twice");
 	cr_assert_eq(fake_space_npages(&s), 1);
 }
@@ -60,7 +60,7 @@ Test(fake, spaces_are_separate_and_destroyed)
 	cr_assert_eq(arch_space_create(&t), 0);
 	cr_assert_neq(t.root, s.root);
 	cr_assert_eq(fake_spaces_live(), 2);
-	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_SEG_R), 0);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, EXO_PAGE_SIZE, EXO_SEG_R), 0);
 	cr_assert_eq(arch_space_lookup(&t, 0x400000, EXO_SEG_R, &pa), -E_FAULT);
 	arch_space_destroy(&s);
 	cr_assert_eq(s.root, 0);

@@ -51,7 +51,7 @@ current_space(void)
 static void
 map_user(u64 va, u64 pa, u32 rights)
 {
-	cr_assert_eq(arch_space_map(current_space(), va, pa, rights), 0,
+	cr_assert_eq(arch_space_map(current_space(), va, pa, EXO_PAGE_SIZE, rights), 0,
 		     "cannot map %#lx", va);
 }
 

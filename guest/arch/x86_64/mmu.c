@@ -100,7 +100,7 @@ arch_space_create(struct space *s)
 	if (cpu0.platform == EXO_PLATFORM_KVM_PVM)
 		return arch_space_map(s, EXO_USER_SYSCALL_STUB,
 				      arch_virt_to_phys(syscall_stub_pvm),
-				      EXO_SEG_R | EXO_SEG_X);
+				      EXO_PAGE_SIZE, EXO_SEG_R | EXO_SEG_X);
 	return 0;
 }
 
@@ -125,20 +125,32 @@ pte_walk(struct space *s, u64 va, bool alloc)
 	return &table[(va >> 12) & (PT_ENTRIES - 1)];
 }
 
+/* One walk per page table: a run of pages fills consecutive leaf entries. */
 int
-arch_space_map(struct space *s, u64 va, u64 pa, u32 rights)
+arch_space_map(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
 {
-	u64 *pte;
+	u64 bits = PTE_P | PTE_U | (rights & EXO_SEG_W ? PTE_W : 0) |
+		   (rights & EXO_SEG_X ? 0 : PTE_NX);
 
-	if ((va | pa) & (EXO_PAGE_SIZE - 1) || va >= EXO_USER_END)
+	if ((va | pa | len) & (EXO_PAGE_SIZE - 1) || len == 0 ||
+	    va >= EXO_USER_END || len > EXO_USER_END - va)
 		return -E_INVAL;
-	pte = pte_walk(s, va, true);
-	if (!pte)
-		return -E_NOMEM;
-	if (*pte & PTE_P)
-		return -E_INVAL;
-	*pte = pa | PTE_P | PTE_U | (rights & EXO_SEG_W ? PTE_W : 0) |
-	       (rights & EXO_SEG_X ? 0 : PTE_NX);
+	while (len) {
+		u64 *pte = pte_walk(s, va, true);
+		u64 n = PT_ENTRIES - ((va >> 12) & (PT_ENTRIES - 1));
+
+		if (!pte)
+			return -E_NOMEM;
+		if (n > len / EXO_PAGE_SIZE)
+			n = len / EXO_PAGE_SIZE;
+		for (u64 i = 0; i < n; i++, pa += EXO_PAGE_SIZE) {
+			if (pte[i] & PTE_P)
+				return -E_INVAL;
+			pte[i] = pa | bits;
+		}
+		va += n * EXO_PAGE_SIZE;
+		len -= n * EXO_PAGE_SIZE;
+	}
 	return 0;
 }
 
