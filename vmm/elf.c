@@ -1,5 +1,7 @@
 #include "elf.h"
 
+#include <exo/layout.h>
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,19 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PAGE 4096ULL
 
-static uint64_t
-page_down(uint64_t a)
-{
-	return a & ~(PAGE - 1);
-}
 
-static uint64_t
-page_up(uint64_t a)
-{
-	return (a + PAGE - 1) & ~(PAGE - 1);
-}
 
 static int
 elf_check_header(const char *name, const Elf64_Ehdr *eh, size_t size, struct diag *d)
@@ -69,7 +60,7 @@ elf_take_segment(const char *name, unsigned i, const Elf64_Phdr *ph, size_t size
 				 (unsigned long long)ph->p_offset,
 				 (unsigned long long)(ph->p_offset + ph->p_filesz), size);
 	if (addr < lim->lo || addr > lim->hi || lim->hi - addr < ph->p_memsz ||
-	    page_up(addr + ph->p_memsz) > lim->hi)
+	    EXO_PAGE_UP(addr + ph->p_memsz) > lim->hi)
 		return diag_fail(d, ENOEXEC, "%s: segment %u at %#llx..%#llx lies outside "
 				 "%#llx..%#llx, where it must load%s", name, i,
 				 (unsigned long long)addr,
@@ -97,8 +88,8 @@ elf_check_overlap(const char *name, const struct elf_image *img, struct diag *d)
 		for (unsigned j = i + 1; j < img->nsegs; j++) {
 			const struct elf_seg *a = &img->segs[i], *b = &img->segs[j];
 
-			if (page_down(a->addr) < page_up(b->addr + b->memsz) &&
-			    page_down(b->addr) < page_up(a->addr + a->memsz))
+			if (EXO_PAGE_DOWN(a->addr) < EXO_PAGE_UP(b->addr + b->memsz) &&
+			    EXO_PAGE_DOWN(b->addr) < EXO_PAGE_UP(a->addr + a->memsz))
 				return diag_fail(d, ENOEXEC, "%s: loadable segments %u "
 						 "(%#llx) and %u (%#llx) overlap or share a "
 						 "page; link them page-aligned", name, i,

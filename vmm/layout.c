@@ -15,11 +15,6 @@
 #define MB2     (2ULL << 20)
 #define GB1     (1ULL << 30)
 
-static uint64_t
-page_up(uint64_t a)
-{
-	return (a + PAGE - 1) & ~(PAGE - 1);
-}
 
 struct elf_limits
 layout_kernel_limits(uint64_t mem_size)
@@ -74,8 +69,8 @@ layout_kernel(uint8_t *mem, const struct elf_image *k)
 		const struct elf_seg *s = &k->segs[i];
 
 		memcpy(mem + s->addr, k->data + s->offset, s->filesz);
-		if (page_up(s->addr + s->memsz) > end)
-			end = page_up(s->addr + s->memsz);
+		if (EXO_PAGE_UP(s->addr + s->memsz) > end)
+			end = EXO_PAGE_UP(s->addr + s->memsz);
 	}
 	return end;
 }
@@ -88,7 +83,7 @@ layout_program_size(const struct boot_program *p)
 
 	for (unsigned i = 0; i < p->img.nsegs; i++) {
 		const struct elf_seg *s = &p->img.segs[i];
-		n += page_up(s->addr + s->memsz) - (s->addr & ~(PAGE - 1));
+		n += EXO_PAGE_UP(s->addr + s->memsz) - (s->addr & ~(PAGE - 1));
 	}
 	return n;
 }
@@ -129,7 +124,7 @@ layout_program(uint8_t *mem, uint64_t *next, const struct boot_program *p,
 	for (unsigned i = 0; i < p->img.nsegs; i++) {
 		const struct elf_seg *s = &p->img.segs[i];
 		uint64_t va = s->addr & ~(PAGE - 1);
-		uint64_t len = page_up(s->addr + s->memsz) - va;
+		uint64_t len = EXO_PAGE_UP(s->addr + s->memsz) - va;
 
 		memcpy(mem + pa + (s->addr - va), p->img.data + s->offset, s->filesz);
 		m->segs[m->nsegs++] = (struct exo_segment){
@@ -193,8 +188,8 @@ layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
 			kstart = kernel->segs[i].addr & ~(PAGE - 1);
 	kend = 0;
 	for (unsigned i = 0; i < kernel->nsegs; i++)
-		if (page_up(kernel->segs[i].addr + kernel->segs[i].memsz) > kend)
-			kend = page_up(kernel->segs[i].addr + kernel->segs[i].memsz);
+		if (EXO_PAGE_UP(kernel->segs[i].addr + kernel->segs[i].memsz) > kend)
+			kend = EXO_PAGE_UP(kernel->segs[i].addr + kernel->segs[i].memsz);
 	need = kend;
 	for (unsigned i = 0; i < nprogs; i++)
 		need += layout_program_size(&progs[i]);

@@ -13,6 +13,8 @@
 #define EXO_LAYOUT_H
 
 #define EXO_PAGE_SIZE          0x1000ULL
+#define EXO_PAGE_DOWN(a)       ((a) & ~(EXO_PAGE_SIZE - 1))
+#define EXO_PAGE_UP(a)         (((a) + EXO_PAGE_SIZE - 1) & ~(EXO_PAGE_SIZE - 1))
 #define EXO_USER_MIN           0x10000ULL
 #define EXO_USER_MAX           0x00007fff00000000ULL
 #define EXO_USER_STACK_SIZE    0x10000ULL

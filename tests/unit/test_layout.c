@@ -30,17 +30,7 @@ static uint64_t mem_size;
 static char *argv0[] = { "hello", "-v", "world", NULL };
 static char *argv1[] = { "second", NULL };
 
-static uint64_t
-page_down(uint64_t a)
-{
-	return a & ~(PAGE - 1);
-}
 
-static uint64_t
-page_up(uint64_t a)
-{
-	return (a + PAGE - 1) & ~(PAGE - 1);
-}
 
 static void
 parse(struct elf_builder *b, const char *name, const struct elf_limits *lim,
@@ -225,7 +215,7 @@ check_kernel(const struct exo_bootinfo *bi, const struct boot_layout *out)
 	cr_assert_not_null(r, "no kernel region");
 	cr_assert_eq(r->base, 0x100000);
 	cr_assert_eq(r->base + r->len, out->kernel_end);
-	cr_assert_eq(out->kernel_end, page_up(0x102100 + 0x5000));
+	cr_assert_eq(out->kernel_end, EXO_PAGE_UP(0x102100 + 0x5000));
 	cr_assert_eq(out->kernel_entry, EXO_KERNEL_BASE + 0x100000);
 	for (unsigned i = 0; i < kernel.nsegs; i++) {
 		const struct elf_seg *s = &kernel.segs[i];
@@ -281,8 +271,8 @@ check_module(const struct exo_bootinfo *bi, unsigned mi)
 		uint64_t pgoff = s->addr & (PAGE - 1);
 		const uint8_t *at = mem + g->paddr;
 
-		cr_assert_eq(g->vaddr, page_down(s->addr));
-		cr_assert_eq(g->len, page_up(s->addr + s->memsz) - page_down(s->addr));
+		cr_assert_eq(g->vaddr, EXO_PAGE_DOWN(s->addr));
+		cr_assert_eq(g->len, EXO_PAGE_UP(s->addr + s->memsz) - EXO_PAGE_DOWN(s->addr));
 		cr_assert_eq(g->flags, s->flags);
 		cr_assert(all_zero(at, pgoff), "module %u seg %u: bytes before the "
 			  "segment's page offset", mi, i);
