@@ -10,9 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-
-
 static int
 elf_check_header(const char *name, const Elf64_Ehdr *eh, size_t size, struct diag *d)
 {

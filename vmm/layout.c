@@ -15,7 +15,6 @@
 #define MB2     (2ULL << 20)
 #define GB1     (1ULL << 30)
 
-
 struct elf_limits
 layout_kernel_limits(uint64_t mem_size)
 {

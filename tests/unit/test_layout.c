@@ -30,8 +30,6 @@ static uint64_t mem_size;
 static char *argv0[] = { "hello", "-v", "world", NULL };
 static char *argv1[] = { "second", NULL };
 
-
-
 static void
 parse(struct elf_builder *b, const char *name, const struct elf_limits *lim,
       struct elf_image *img)
