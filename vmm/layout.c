@@ -59,19 +59,28 @@ layout_region(struct exo_bootinfo *bi, uint64_t base, uint64_t end, uint32_t typ
 			.base = base, .len = end - base, .type = type };
 }
 
-static uint64_t
-layout_kernel(uint8_t *mem, const struct elf_image *k)
+/* The pages the kernel image covers: [*start, *end). */
+static void
+layout_kernel_extent(const struct elf_image *k, uint64_t *start, uint64_t *end)
 {
-	uint64_t end = 0;
-
+	*start = UINT64_MAX;
+	*end = 0;
 	for (unsigned i = 0; i < k->nsegs; i++) {
 		const struct elf_seg *s = &k->segs[i];
 
-		memcpy(mem + s->addr, k->data + s->offset, s->filesz);
-		if (EXO_PAGE_UP(s->addr + s->memsz) > end)
-			end = EXO_PAGE_UP(s->addr + s->memsz);
+		if (EXO_PAGE_DOWN(s->addr) < *start)
+			*start = EXO_PAGE_DOWN(s->addr);
+		if (EXO_PAGE_UP(s->addr + s->memsz) > *end)
+			*end = EXO_PAGE_UP(s->addr + s->memsz);
 	}
-	return end;
+}
+
+static void
+layout_kernel(uint8_t *mem, const struct elf_image *k)
+{
+	for (unsigned i = 0; i < k->nsegs; i++)
+		memcpy(mem + k->segs[i].addr, k->data + k->segs[i].offset,
+		       k->segs[i].filesz);
 }
 
 /* Bytes of physical memory a program takes: its pages, stack and args page. */
@@ -173,7 +182,7 @@ layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
 	     struct diag *d)
 {
 	struct exo_bootinfo *bi = (struct exo_bootinfo *)(mem + EXO_BOOTINFO_PA);
-	uint64_t kstart = UINT64_MAX, kend, next, need;
+	uint64_t kstart, kend, next, need;
 	int r;
 
 	if (nprogs > EXO_MAX_MODULES)
@@ -182,13 +191,7 @@ layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
 	if (strlen(cmdline) >= EXO_CMDLINE_MAX)
 		return diag_fail(d, EINVAL, "kernel command line too long (%zu bytes, "
 				 "at most %d)", strlen(cmdline), EXO_CMDLINE_MAX - 1);
-	for (unsigned i = 0; i < kernel->nsegs; i++)
-		if ((kernel->segs[i].addr & ~(PAGE - 1)) < kstart)
-			kstart = kernel->segs[i].addr & ~(PAGE - 1);
-	kend = 0;
-	for (unsigned i = 0; i < kernel->nsegs; i++)
-		if (EXO_PAGE_UP(kernel->segs[i].addr + kernel->segs[i].memsz) > kend)
-			kend = EXO_PAGE_UP(kernel->segs[i].addr + kernel->segs[i].memsz);
+	layout_kernel_extent(kernel, &kstart, &kend);
 	need = kend;
 	for (unsigned i = 0; i < nprogs; i++)
 		need += layout_program_size(&progs[i]);

@@ -8,15 +8,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include <exo/vectors.h>
+
 #include "machine.h"
 
-static const char *const vector_names[] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
-	"invalid opcode", "device not available", "double fault", "coprocessor",
-	"invalid TSS", "segment not present", "stack fault", "general protection",
-	"page fault", "reserved", "x87 error", "alignment check", "machine check",
-	"SIMD error", "virtualization", "control protection",
-};
+static const char *const vector_names[EXO_NVECTORS] = EXO_VECTOR_NAMES;
 
 static const char *const outcome_names[] = {
 	[VMM_EXITED] = "exited", [VMM_TIMEOUT] = "timeout",
@@ -36,7 +32,7 @@ static const char *const exit_names[EXIT_REASONS] = {
 const char *
 report_vector_name(uint64_t v)
 {
-	return v < sizeof(vector_names) / sizeof(vector_names[0]) ? vector_names[v] : "?";
+	return v < EXO_NVECTORS ? vector_names[v] : "?";
 }
 
 static const char *

@@ -7,6 +7,7 @@
 
 #include <exo/bootinfo.h>
 #include <exo/layout.h>
+#include <exo/vectors.h>
 
 #include "../../core/kernel.h"
 #include "../../core/platform.h"
@@ -17,13 +18,8 @@
 #include "mmu.h"
 #include "x86.h"
 
-static const char *const vector_names[T_NVEC] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
-	"invalid opcode", "device not available", "double fault", "?",
-	"invalid TSS", "segment not present", "stack fault", "general protection",
-	"page fault", "?", "x87 error", "alignment check", "machine check",
-	"SIMD error", "virtualization", "control protection",
-};
+static const char *const vector_names[T_NVEC] = EXO_VECTOR_NAMES;
+_Static_assert(T_NVEC == EXO_NVECTORS, "a name for every vector");
 
 static void
 regs_from_frame(struct exo_regs *r, const struct trapframe *tf)
