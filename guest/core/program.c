@@ -51,14 +51,18 @@ program_map(struct space *s, const struct exo_module *m, u64 mem_size)
 	return 0;
 }
 
+/* Every field the host reads for these kinds is written: no stale values. */
 static void
-program_report(u32 kind, i64 status)
+program_report(u32 kind, i64 status, u64 vector, u64 error, u64 addr, u64 rip)
 {
 	ev.kind = kind;
 	ev.module = run.index;
 	ev.status = status;
+	ev.vector = vector;
+	ev.error = error;
+	ev.addr = addr;
+	ev.rip = rip;
 	arch_host_event(&ev);
-	ev = (struct exo_event){ 0 };
 }
 
 /* Start module i, or the next one that can start; exit the VM after the last. */
@@ -78,7 +82,7 @@ program_start(u32 i)
 		if (r < 0) {
 			arch_space_destroy(&run.space);
 			run.last_status = 127;
-			program_report(EXO_EV_PROGRAM_ERROR, r);
+			program_report(EXO_EV_PROGRAM_ERROR, r, 0, 0, 0, 0);
 			continue;
 		}
 		if (!run.first_entered) {
@@ -102,7 +106,7 @@ program_exit(i64 status)
 {
 	arch_space_destroy(&run.space);
 	run.last_status = (u32)status & 0xff;
-	program_report(EXO_EV_PROGRAM_EXIT, status);
+	program_report(EXO_EV_PROGRAM_EXIT, status, 0, 0, 0, 0);
 	program_start(run.index + 1);
 }
 
@@ -111,10 +115,6 @@ program_kill(u64 vector, u64 error, u64 addr, u64 rip)
 {
 	arch_space_destroy(&run.space);
 	run.last_status = PROGRAM_KILLED_STATUS(vector);
-	ev.vector = vector;
-	ev.error = error;
-	ev.addr = addr;
-	ev.rip = rip;
-	program_report(EXO_EV_PROGRAM_FAULT, run.last_status);
+	program_report(EXO_EV_PROGRAM_FAULT, run.last_status, vector, error, addr, rip);
 	program_start(run.index + 1);
 }
