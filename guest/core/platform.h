@@ -15,7 +15,7 @@
  * and a frame listing every table frame it owns, so teardown frees exactly
  * those without walking the tree.
  */
-struct space {
+struct arch_space {
 	u64 root;
 	u64 tables;
 	u64 ntables;
@@ -40,14 +40,14 @@ void arch_frame_zero(u64 pa);
  * arch_space_lookup: the physical address behind user va if it is mapped with
  *   at least the rights in need, else -E_FAULT.
  */
-int arch_space_create(struct space *s);
-int arch_space_map(struct space *s, u64 va, u64 pa, u64 len, u32 rights);
-int arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa);
-void arch_space_destroy(struct space *s);
+int arch_space_create(struct arch_space *s);
+int arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights);
+int arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa);
+void arch_space_destroy(struct arch_space *s);
 
 /* Run user code in s at ip with stack sp and two arguments; does not return. */
 __attribute__((noreturn))
-void arch_user_start(struct space *s, u64 ip, u64 sp, u64 arg0, u64 arg1);
+void arch_user_start(struct arch_space *s, u64 ip, u64 sp, u64 arg0, u64 arg1);
 
 /* The VMM's devices (<exo/hostio.h>). */
 void arch_host_console(u64 pa, u64 len);

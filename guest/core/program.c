@@ -10,12 +10,12 @@ static struct {
 	u32 index;             /* module running now */
 	u32 last_status;       /* exit status of the last program that ended */
 	bool first_entered;    /* the first user instruction has been reached */
-	struct space space;
+	struct arch_space space;
 } run;
 
 static struct exo_event ev;
 
-const struct space *
+const struct arch_space *
 program_space(void)
 {
 	return &run.space;
@@ -34,7 +34,7 @@ segment_ok(const struct exo_segment *g, u64 mem_size)
 }
 
 int
-program_map(struct space *s, const struct exo_module *m, u64 mem_size)
+program_map(struct arch_space *s, const struct exo_module *m, u64 mem_size)
 {
 	if (m->nsegs > EXO_MAX_SEGMENTS)
 		return -E_NOEXEC;

@@ -17,13 +17,13 @@
 __attribute__((noreturn)) void program_run_all(const struct exo_bootinfo *bi);
 
 /* The running program's space: system calls check user pointers against it. */
-const struct space *program_space(void);
+const struct arch_space *program_space(void);
 
 /* The running program ends: by SYS_exit, or killed by a fault it caused. */
 __attribute__((noreturn)) void program_exit(i64 status);
 __attribute__((noreturn)) void program_kill(u64 vector, u64 error, u64 addr, u64 rip);
 
 /* Validate and map a module's segments into s (-E_NOEXEC, -E_NOMEM). */
-int program_map(struct space *s, const struct exo_module *m, u64 mem_size);
+int program_map(struct arch_space *s, const struct exo_module *m, u64 mem_size);
 
 #endif

@@ -11,6 +11,13 @@ enum exo_sysno {
 	SYS_exit          = 0,  /* (status): does not return */
 	SYS_console_write = 1,  /* (buf, len): bytes written */
 	SYS_ktest         = 2,  /* (op): kernel self-test hooks, boot option ktest */
+	SYS_ipc           = 3,  /* its own register ABI: <exo/ipc.h> */
+	SYS_thread_control = 4, /* (dest, space, pager, utcb, prio): privileged */
+	SYS_exchange_registers = 5, /* (dest, control, sp, ip, pager) */
+	SYS_thread_switch = 6,  /* (dest): yield, to dest if it is ready */
+	SYS_unmap         = 7,  /* (fpage, flags): flush what was mapped from it */
+	SYS_irq_control   = 8,  /* (irq tid, handler tid): associate or detach */
+	SYS_bench_mark    = 9,  /* (code): the host samples its counters */
 	SYS_NR
 };
 
@@ -19,6 +26,34 @@ enum exo_ktest {
 	KTEST_PANIC       = 1,  /* kernel panics: the host must report it */
 	KTEST_TRIPLEFAULT = 2,  /* kernel loses its IDT and faults: triple fault */
 };
+
+/*
+ * SYS_thread_control(dest, space, pager, utcb, prio), privileged:
+ *   dest nil:             create a thread; space nil: in a new address space
+ *                         (a child of the caller's), else in space's space.
+ *                         It starts halted; returns the new thread id.
+ *   dest, space nil:      delete dest.
+ *   dest, space = dest:   modify: set pager (unless nil) and prio (unless < 0).
+ * utcb: page-aligned user address in the new thread's space for its UTCB.
+ */
+
+/* SYS_exchange_registers control bits; returns the old state (below). */
+#define EXR_HALT        0x01    /* stop the thread */
+#define EXR_RESUME      0x02    /* let it run */
+#define EXR_SET_SP      0x04
+#define EXR_SET_IP      0x08
+#define EXR_SET_PAGER   0x10
+#define EXR_ABORT_SEND  0x20    /* abort a send phase: EXO_IPC_CANCELED */
+#define EXR_ABORT_RECV  0x40    /* abort a receive phase: EXO_IPC_CANCELED */
+/* Returned in rax (or -E_*): old state bits; rdi old sp, rsi old ip. */
+#define EXR_WAS_HALTED  0x01
+#define EXR_WAS_SENDING 0x02
+#define EXR_WAS_RECEIVING 0x04
+
+/* SYS_unmap flags: also the caller's own mapping (L4 "flush"). */
+#define UNMAP_OWN       0x1
+
+/* SYS_bench_mark codes, for <exo/hostio.h> EXO_DOORBELL_MARK. */
 
 #define EXO_CONSOLE_WRITE_MAX 4096  /* longest single console write */
 

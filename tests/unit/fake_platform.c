@@ -139,7 +139,7 @@ arch_frame_zero(u64 pa)
 }
 
 static struct fake_space *
-space_of(const struct space *s)
+space_of(const struct arch_space *s)
 {
 	if (s->root == 0 || s->root > FAKE_SPACES_MAX || !spaces[s->root - 1].used)
 		return NULL;
@@ -156,9 +156,9 @@ page_of(struct fake_space *fs, u64 va)
 }
 
 int
-arch_space_create(struct space *s)
+arch_space_create(struct arch_space *s)
 {
-	*s = (struct space){ 0 };
+	*s = (struct arch_space){ 0 };
 	if (fake_space_create_fail)
 		return -E_NOMEM;
 	for (unsigned i = 0; i < FAKE_SPACES_MAX; i++) {
@@ -172,7 +172,7 @@ arch_space_create(struct space *s)
 }
 
 int
-arch_space_map(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
+arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 {
 	struct fake_space *fs = space_of(s);
 
@@ -198,7 +198,7 @@ arch_space_map(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
 }
 
 int
-arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa)
+arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 {
 	struct fake_space *fs = space_of(s);
 	struct fake_page *pg;
@@ -213,7 +213,7 @@ arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa)
 }
 
 void
-arch_space_destroy(struct space *s)
+arch_space_destroy(struct arch_space *s)
 {
 	struct fake_space *fs = space_of(s);
 
@@ -221,11 +221,11 @@ arch_space_destroy(struct space *s)
 		free(fs->pages);
 		*fs = (struct fake_space){ 0 };
 	}
-	*s = (struct space){ 0 };
+	*s = (struct arch_space){ 0 };
 }
 
 void
-arch_user_start(struct space *s, u64 ip, u64 sp, u64 arg0, u64 arg1)
+arch_user_start(struct arch_space *s, u64 ip, u64 sp, u64 arg0, u64 arg1)
 {
 	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_USER_START,
 		.root = s->root, .ip = ip, .sp = sp, .arg0 = arg0, .arg1 = arg1 });
@@ -296,7 +296,7 @@ fake_spaces_live(void)
 }
 
 unsigned
-fake_space_npages(const struct space *s)
+fake_space_npages(const struct arch_space *s)
 {
 	struct fake_space *fs = space_of(s);
 

@@ -86,6 +86,6 @@ void fake_arm(void);
 /* Spaces created and not yet destroyed. */
 unsigned fake_spaces_live(void);
 /* Pages mapped in s. */
-unsigned fake_space_npages(const struct space *s);
+unsigned fake_space_npages(const struct arch_space *s);
 
 #endif

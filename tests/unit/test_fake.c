@@ -14,7 +14,7 @@
 
 #define PAGE EXO_PAGE_SIZE
 
-static struct space s;
+static struct arch_space s;
 
 static void
 setup(void)
@@ -54,7 +54,7 @@ Test(fake, map_errors)
 
 Test(fake, spaces_are_separate_and_destroyed)
 {
-	struct space t;
+	struct arch_space t;
 	u64 pa;
 
 	cr_assert_eq(arch_space_create(&t), 0);

@@ -38,10 +38,10 @@ TestSuite(console, .init = setup);
  * is a static of program.c that nothing has set up yet; the tests build it in
  * place (the object is not const, only the pointer program_space returns).
  */
-static struct space *
+static struct arch_space *
 current_space(void)
 {
-	struct space *s = (struct space *)program_space();
+	struct arch_space *s = (struct arch_space *)program_space();
 
 	if (!s->root)
 		cr_assert_eq(arch_space_create(s), 0);
@@ -273,7 +273,7 @@ Test(syscall, ktest_triple_fault)
 /* program_map */
 
 static struct exo_module mod;
-static struct space sp;
+static struct arch_space sp;
 
 static void
 module_one_seg(u64 vaddr, u64 paddr, u64 len, u32 flags)

@@ -70,7 +70,7 @@ mmu_init(void)
 
 /* A new table frame for s, recorded in its list. 0 if out of frames. */
 static u64
-table_alloc(struct space *s)
+table_alloc(struct arch_space *s)
 {
 	u64 pa;
 
@@ -83,7 +83,7 @@ table_alloc(struct space *s)
 }
 
 int
-arch_space_create(struct space *s)
+arch_space_create(struct arch_space *s)
 {
 	u64 *root;
 
@@ -106,7 +106,7 @@ arch_space_create(struct space *s)
 
 /* The leaf entry for va in s; with alloc, missing tables are made. */
 static u64 *
-pte_walk(struct space *s, u64 va, bool alloc)
+pte_walk(struct arch_space *s, u64 va, bool alloc)
 {
 	u64 *table = table_of(s->root);
 
@@ -127,7 +127,7 @@ pte_walk(struct space *s, u64 va, bool alloc)
 
 /* One walk per page table: a run of pages fills consecutive leaf entries. */
 int
-arch_space_map(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
+arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 {
 	u64 bits = PTE_P | PTE_U | (rights & EXO_SEG_W ? PTE_W : 0) |
 		   (rights & EXO_SEG_X ? 0 : PTE_NX);
@@ -155,13 +155,13 @@ arch_space_map(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
 }
 
 int
-arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa)
+arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 {
 	u64 *pte, e;
 
 	if (va >= EXO_USER_END)
 		return -E_FAULT;
-	pte = pte_walk((struct space *)s, va, false);
+	pte = pte_walk((struct arch_space *)s, va, false);
 	e = pte ? *pte : 0;
 	if (!(e & PTE_P) || !(e & PTE_U) || (need & EXO_SEG_W && !(e & PTE_W)) ||
 	    (need & EXO_SEG_X && e & PTE_NX))
@@ -171,7 +171,7 @@ arch_space_lookup(const struct space *s, u64 va, u32 need, u64 *pa)
 }
 
 void
-arch_space_destroy(struct space *s)
+arch_space_destroy(struct arch_space *s)
 {
 	if (!s->tables)
 		return;
@@ -187,7 +187,7 @@ arch_space_destroy(struct space *s)
 }
 
 void
-arch_space_switch(struct space *s)
+arch_space_switch(struct arch_space *s)
 {
 	if (current_root != s->root) {
 		write_cr3(s->root);

@@ -4,8 +4,8 @@
 /* Record the kernel's boot page tables as the template for every space. */
 void mmu_init(void);
 
-struct space;
+struct arch_space;
 /* Load s's tables into CR3 unless they are loaded already. */
-void arch_space_switch(struct space *s);
+void arch_space_switch(struct arch_space *s);
 
 #endif

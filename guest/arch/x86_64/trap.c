@@ -77,7 +77,7 @@ trap(struct trapframe *tf)
 }
 
 void
-arch_user_start(struct space *s, u64 ip, u64 sp, u64 arg0, u64 arg1)
+arch_user_start(struct arch_space *s, u64 ip, u64 sp, u64 arg0, u64 arg1)
 {
 	static struct trapframe tf;
 

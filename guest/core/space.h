@@ -1,0 +1,40 @@
+/*
+ * Address spaces as the kernel core sees them: the translation tables (arch),
+ * the mappings recorded in the mapping database, and the task they belong to.
+ * A space lives while it has threads; the last thread's deletion flushes every
+ * mapping in it (and, through the mapping database, everything derived from
+ * them) and frees its tables.
+ */
+#ifndef CORE_SPACE_H
+#define CORE_SPACE_H
+
+#include <exo/types.h>
+
+#include "platform.h"
+
+struct mdb_node;
+
+struct space {
+	struct arch_space pt;       /* translation tables (platform.h) */
+	struct mdb_node *maps;      /* every mapping node in this space (mdb.c) */
+	struct space *parent;       /* the space whose thread created it */
+	u32 nthreads;
+	u32 module;                 /* the boot module whose task this is */
+	bool live;
+	bool privileged;            /* may call thread_control, irq_control */
+	bool sigma0;                /* owns the σ0 window */
+};
+
+#define NSPACES 64
+
+/*
+ * A new, empty space (the KIP and, on PVM, the system-call stub mapped).
+ * -E_NOMEM: no space slot or no frame for its tables.
+ */
+int space_create(struct space *parent, struct space **out);
+/* Flush every mapping in s, free its tables and its slot. */
+void space_destroy(struct space *s);
+/* The space at slot i, for iteration (NULL if free). */
+struct space *space_at(u32 i);
+
+#endif
