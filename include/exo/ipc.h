@@ -26,8 +26,9 @@
 #define EXO_TID_VERSION(t)  ((u32)(t))
 
 enum exo_irq {
-	EXO_IRQ_TIMER = 1,      /* a periodic tick, EXO_TIMER_IRQ_US apart */
-	EXO_NIRQ      = 1,
+	EXO_IRQ_TIMER   = 1,    /* a periodic tick, EXO_TIMER_IRQ_US apart */
+	EXO_IRQ_CONSOLE = 2,    /* console input: bytes are waiting */
+	EXO_NIRQ        = 2,
 };
 #define EXO_IRQ_TID(line)   EXO_TID(line, 1)
 #define EXO_TIMER_IRQ_US    1000
