@@ -39,10 +39,18 @@ void arch_frame_zero(u64 pa);
  *   destroys the space.
  * arch_space_lookup: the physical address behind user va if it is mapped with
  *   at least the rights in need, else -E_FAULT.
+ * arch_space_unmap: remove the mapping of the page holding user va; *pa gets
+ *   the frame it mapped. -E_FAULT if nothing is mapped there. Table
+ *   frames stay (they go with the space), so mapping va again needs none.
+ * arch_space_protect: give the existing mapping of the page holding user va
+ *   the rights given. -E_FAULT if nothing is mapped there.
+ * Both make the change visible at once when s is the space the CPU runs.
  */
 int arch_space_create(struct arch_space *s);
 int arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights);
 int arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa);
+int arch_space_unmap(struct arch_space *s, u64 va, u64 *pa);
+int arch_space_protect(struct arch_space *s, u64 va, u32 rights);
 void arch_space_destroy(struct arch_space *s);
 
 /* Run user code in s at ip with stack sp and two arguments; does not return. */

@@ -212,6 +212,40 @@ arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 	return 0;
 }
 
+int
+arch_space_unmap(struct arch_space *s, u64 va, u64 *pa)
+{
+	struct fake_space *fs = space_of(s);
+	struct fake_page *pg;
+
+	cr_assert_not_null(fs, "arch_space_unmap on a space that does not exist");
+	if (va >= EXO_USER_END)
+		return -E_FAULT;
+	pg = page_of(fs, va & ~(EXO_PAGE_SIZE - 1));
+	if (!pg)
+		return -E_FAULT;
+	*pa = pg->pa;
+	/* Order does not matter: move the last page into the hole. */
+	*pg = fs->pages[--fs->npages];
+	return 0;
+}
+
+int
+arch_space_protect(struct arch_space *s, u64 va, u32 rights)
+{
+	struct fake_space *fs = space_of(s);
+	struct fake_page *pg;
+
+	cr_assert_not_null(fs, "arch_space_protect on a space that does not exist");
+	if (va >= EXO_USER_END)
+		return -E_FAULT;
+	pg = page_of(fs, va & ~(EXO_PAGE_SIZE - 1));
+	if (!pg)
+		return -E_FAULT;
+	pg->rights = rights;
+	return 0;
+}
+
 void
 arch_space_destroy(struct arch_space *s)
 {

@@ -52,6 +52,28 @@ Test(fake, map_errors)
 	cr_assert_eq(fake_space_npages(&s), 1);
 }
 
+Test(fake, unmap_and_protect)
+{
+	u64 pa = 0;
+
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x200000, 2 * PAGE, EXO_SEG_R | EXO_SEG_W), 0);
+	cr_assert_eq(arch_space_protect(&s, 0x401000, EXO_SEG_R | EXO_SEG_X), 0);
+	cr_assert_eq(arch_space_lookup(&s, 0x401000, EXO_SEG_W, &pa), -E_FAULT);
+	cr_assert_eq(arch_space_lookup(&s, 0x401000, EXO_SEG_R | EXO_SEG_X, &pa), 0);
+	cr_assert_eq(pa, 0x201000);
+	cr_assert_eq(arch_space_lookup(&s, 0x400000, EXO_SEG_W, &pa), 0, "neighbour changed");
+	cr_assert_eq(arch_space_unmap(&s, 0x400000, &pa), 0);
+	cr_assert_eq(pa, 0x200000);
+	cr_assert_eq(arch_space_lookup(&s, 0x400000, 0, &pa), -E_FAULT);
+	cr_assert_eq(arch_space_lookup(&s, 0x401000, EXO_SEG_R, &pa), 0, "neighbour unmapped");
+	cr_assert_eq(fake_space_npages(&s), 1);
+	cr_assert_eq(arch_space_unmap(&s, 0x400000, &pa), -E_FAULT, "unmapped twice");
+	cr_assert_eq(arch_space_protect(&s, 0x400000, EXO_SEG_R), -E_FAULT);
+	cr_assert_eq(arch_space_unmap(&s, EXO_USER_END, &pa), -E_FAULT);
+	cr_assert_eq(arch_space_map(&s, 0x400000, 0x300000, PAGE, EXO_SEG_R), 0,
+		     "cannot map an unmapped page again");
+}
+
 Test(fake, spaces_are_separate_and_destroyed)
 {
 	struct arch_space t;

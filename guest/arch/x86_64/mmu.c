@@ -125,12 +125,22 @@ pte_walk(struct arch_space *s, u64 va, bool alloc)
 	return &table[(va >> 12) & (PT_ENTRIES - 1)];
 }
 
+/*
+ * The leaf bits for rights: a present page is always readable, so R needs no
+ * bit; W sets R/W, and a page without X gets NX.
+ */
+static u64
+pte_bits(u32 rights)
+{
+	return PTE_P | PTE_U | (rights & EXO_SEG_W ? PTE_W : 0) |
+	       (rights & EXO_SEG_X ? 0 : PTE_NX);
+}
+
 /* One walk per page table: a run of pages fills consecutive leaf entries. */
 int
 arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 {
-	u64 bits = PTE_P | PTE_U | (rights & EXO_SEG_W ? PTE_W : 0) |
-		   (rights & EXO_SEG_X ? 0 : PTE_NX);
+	u64 bits = pte_bits(rights);
 
 	if ((va | pa | len) & (EXO_PAGE_SIZE - 1) || len == 0 ||
 	    va >= EXO_USER_END || len > EXO_USER_END - va)
@@ -167,6 +177,55 @@ arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 	    (need & EXO_SEG_X && e & PTE_NX))
 		return -E_FAULT;
 	*pa = (e & PTE_ADDR) | (va & (EXO_PAGE_SIZE - 1));
+	return 0;
+}
+
+/* The present leaf entry for user va in s, or 0. */
+static u64 *
+pte_present(struct arch_space *s, u64 va)
+{
+	u64 *pte;
+
+	if (va >= EXO_USER_END)
+		return 0;
+	pte = pte_walk(s, va, false);
+	return pte && *pte & PTE_P ? pte : 0;
+}
+
+/*
+ * A changed leaf may still be cached in the TLB, but only if s is loaded: a
+ * CR3 write flushes every non-global entry, and user pages are never global.
+ */
+static void
+tlb_drop(struct arch_space *s, u64 va)
+{
+	if (current_root == s->root)
+		invlpg(va);
+}
+
+/* The table frames stay: teardown frees them, and remapping va needs none. */
+int
+arch_space_unmap(struct arch_space *s, u64 va, u64 *pa)
+{
+	u64 *pte = pte_present(s, va);
+
+	if (!pte)
+		return -E_FAULT;
+	*pa = *pte & PTE_ADDR;
+	*pte = 0;
+	tlb_drop(s, va);
+	return 0;
+}
+
+int
+arch_space_protect(struct arch_space *s, u64 va, u32 rights)
+{
+	u64 *pte = pte_present(s, va);
+
+	if (!pte)
+		return -E_FAULT;
+	*pte = (*pte & PTE_ADDR) | pte_bits(rights);
+	tlb_drop(s, va);
 	return 0;
 }
 

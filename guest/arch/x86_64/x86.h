@@ -51,6 +51,12 @@ static inline void write_cr3(u64 v)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
+/* Drop the TLB entry of the page holding va (in the current address space). */
+static inline void invlpg(u64 va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
 static inline void hlt(void)
 {
 	__asm__ volatile("hlt");
