@@ -52,14 +52,17 @@ run_usage(FILE *f)
 	fprintf(f,
 "usage: exo run [options] [PROGRAM [ARGS...]] [-- PROGRAM [ARGS...]]...\n"
 "\n"
-"Boot exo's kernel under KVM and run the programs one after another, each in\n"
-"its own address space. PROGRAM is a program built in the tree (see below) or\n"
-"a path to a static x86-64 ELF executable; the default is 'hello'.\n"
+"Boot exo's kernel under KVM and run the programs one after another, each as\n"
+"a task of its own (a privileged address space and a first thread), beside\n"
+"sigma0, which owns the free memory. PROGRAM is a program built in the tree\n"
+"(see below) or a path to a static x86-64 ELF executable; the default is\n"
+"'hello'.\n"
 "\n"
 "options:\n"
 "  --mem SIZE        guest memory, a multiple of 2M from 4M to 2G (default 64M)\n"
 "  --timeout SECS    stop the guest after SECS seconds (default: no limit)\n"
 "  --kernel PATH     kernel ELF (default: exo-kernel beside the exo binary)\n"
+"  --sigma0 PATH     sigma0 ELF (default: programs/sigma0 beside the exo binary)\n"
 "  --cmdline STRING  kernel command line: 'verbose', 'ktest' (test hooks)\n"
 "  --stats           at exit, print VM exits, KVM statistics and the ring-0\n"
 "                    instruction count (exact on PVM hosts)\n"
@@ -68,8 +71,8 @@ run_usage(FILE *f)
 "  --verbose         narrate the boot (also passes 'verbose' to the kernel)\n"
 "  -h, --help        this text\n"
 "\n"
-"exit status: the last program's status (128+vector if a fault killed it);\n"
-"124 timeout; 125 guest crash (panic, triple fault, KVM error); 126 host error\n"
+"exit status: the last program's status (128+vector if a fault killed it,\n"
+"124 if all its threads blocked for ever); 124 timeout; 125 guest crash (panic, triple fault, KVM error); 126 host error\n"
 "(bad input, no usable KVM); 130 interrupted.\n"
 "\n"
 "programs built in the tree are in %s/programs\n", exe_dir);
@@ -120,6 +123,36 @@ resolve_program(struct vmm_program *p, char *arg, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * σ0 goes last, after the user's programs, so their report indexes stay
+ * theirs; the kernel starts it first.
+ */
+static int
+add_sigma0(struct vmm_config *cfg, const char *path, char *buf, size_t len)
+{
+	static char *argv[] = { "sigma0", NULL };
+	struct vmm_program *p = &cfg->progs[cfg->nprogs];
+
+	if (cfg->nprogs == EXO_MAX_MODULES) {
+		fprintf(stderr, "exo run: more than %d programs with sigma0\n",
+			EXO_MAX_MODULES - 1);
+		return -E2BIG;
+	}
+	if (!path) {
+		snprintf(buf, len, "%s/programs/sigma0", exe_dir);
+		path = buf;
+	}
+	if (access(path, R_OK) != 0) {
+		fprintf(stderr, "exo run: sigma0 %s: %s; build the tree (make) or give "
+			"--sigma0 FILE\n", path, strerror(errno));
+		return -ENOENT;
+	}
+	*p = (struct vmm_program){ .path = path, .name = "sigma0", .argc = 1,
+				   .argv = argv, .sigma0 = true };
+	cfg->nprogs++;
+	return 0;
+}
+
 /* Split argv at "--" into programs with their arguments. */
 static int
 parse_programs(struct vmm_config *cfg, int argc, char **argv,
@@ -159,12 +192,13 @@ parse_programs(struct vmm_config *cfg, int argc, char **argv,
 }
 
 enum { OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
-       OPT_REPORT, OPT_KVM, OPT_VERBOSE };
+       OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0 };
 
 static const struct option run_options[] = {
 	{ "mem", required_argument, 0, OPT_MEM },
 	{ "timeout", required_argument, 0, OPT_TIMEOUT },
 	{ "kernel", required_argument, 0, OPT_KERNEL },
+	{ "sigma0", required_argument, 0, OPT_SIGMA0 },
 	{ "cmdline", required_argument, 0, OPT_CMDLINE },
 	{ "stats", no_argument, 0, OPT_STATS },
 	{ "report", required_argument, 0, OPT_REPORT },
@@ -228,7 +262,8 @@ static int
 cmd_run(int argc, char **argv)
 {
 	static char paths[EXO_MAX_MODULES][PATH_MAX];
-	static char kernel[PATH_MAX], cmdline[1024];
+	static char kernel[PATH_MAX], cmdline[1024], sigma0_buf[PATH_MAX];
+	const char *sigma0_path = NULL;
 	struct vmm_config cfg = {
 		.kvm_path = "/dev/kvm", .mem_size = DEFAULT_MEM, .cmdline = cmdline,
 		.console = stdout,
@@ -241,12 +276,17 @@ cmd_run(int argc, char **argv)
 	snprintf(kernel, sizeof(kernel), "%s/exo-kernel", exe_dir);
 	cfg.kernel_path = kernel;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", run_options, NULL)) != -1)
-		if (parse_run_option(&cfg, opt, &report_path, cmdline, sizeof(cmdline)) < 0)
+	while ((opt = getopt_long(argc, argv, "+h", run_options, NULL)) != -1) {
+		if (opt == OPT_SIGMA0)
+			sigma0_path = optarg;
+		else if (parse_run_option(&cfg, opt, &report_path, cmdline,
+					  sizeof(cmdline)) < 0)
 			return EXIT_HOST;
+	}
 	if (cfg.verbose)
 		strncat(cmdline, " verbose", sizeof(cmdline) - strlen(cmdline) - 1);
-	if (parse_programs(&cfg, argc - optind, argv + optind, paths) < 0)
+	if (parse_programs(&cfg, argc - optind, argv + optind, paths) < 0 ||
+	    add_sigma0(&cfg, sigma0_path, sigma0_buf, sizeof(sigma0_buf)) < 0)
 		return EXIT_HOST;
 	if (report_path) {
 		cfg.report = fopen(report_path, "w");

@@ -213,6 +213,10 @@ layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
 	bi->platform = platform;
 	bi->mem_size = mem_size;
 	bi->nmodules = nprogs;
+	bi->sigma0 = EXO_NO_SIGMA0;
+	for (unsigned i = 0; i < nprogs; i++)
+		if (progs[i].sigma0)
+			bi->sigma0 = i;
 	strcpy(bi->cmdline, cmdline);
 	layout_region(bi, EXO_BOOTINFO_PA, EXO_BOOT_PT_PA + EXO_BOOT_PT_PAGES * PAGE,
 		      EXO_MEM_BOOT);

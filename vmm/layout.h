@@ -8,6 +8,7 @@
 #ifndef VMM_LAYOUT_H
 #define VMM_LAYOUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <exo/bootinfo.h>
@@ -24,6 +25,7 @@ struct boot_program {
 	struct elf_image img;      /* parsed with layout_user_limits() */
 	int argc;
 	char *const *argv;         /* argv[0] is the name the program sees */
+	bool sigma0;               /* this is σ0 (at most one program) */
 };
 
 struct boot_layout {

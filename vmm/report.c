@@ -137,6 +137,7 @@ report_program(struct vmm *vm, const struct exo_event *ev)
 		[EXO_EV_PROGRAM_EXIT] = "program_exit",
 		[EXO_EV_PROGRAM_FAULT] = "program_fault",
 		[EXO_EV_PROGRAM_ERROR] = "program_error",
+		[EXO_EV_PROGRAM_DEADLOCK] = "program_deadlock",
 	};
 	const char *name = vm->names[ev->module];
 	FILE *f = vm->cfg->report;
@@ -150,6 +151,9 @@ report_program(struct vmm *vm, const struct exo_event *ev)
 	else if (ev->kind == EXO_EV_PROGRAM_ERROR)
 		fprintf(stderr, "exo: program %s (#%u) could not start: kernel error "
 			"%lld\n", name, ev->module, (long long)ev->status);
+	else if (ev->kind == EXO_EV_PROGRAM_DEADLOCK)
+		fprintf(stderr, "exo: program %s (#%u) ended: every thread is blocked "
+			"for ever (deadlock)\n", name, ev->module);
 	else if (vm->cfg->verbose)
 		fprintf(stderr, "exo: program %s (#%u) exited with status %lld\n",
 			name, ev->module, (long long)ev->status);

@@ -248,6 +248,7 @@ vmm_files_load(const struct vmm_config *cfg, struct vmm_files *fl, struct diag *
 		fl->progs[i].name = p->name;
 		fl->progs[i].argc = p->argc;
 		fl->progs[i].argv = p->argv;
+		fl->progs[i].sigma0 = p->sigma0;
 	}
 	return 0;
 }

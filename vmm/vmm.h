@@ -22,6 +22,7 @@ struct vmm_program {
 	const char *name;    /* for reports */
 	int argc;
 	char **argv;
+	bool sigma0;         /* σ0: owns free memory, runs beside the others */
 };
 
 struct vmm_config {

@@ -10,6 +10,7 @@ static struct {
 	u32 region;          /* current usable region */
 	u64 next, end;       /* its never-used part */
 	u64 free_head;       /* free list, linked through each frame's first word */
+	u64 cap;             /* frames at or above belong to σ0 (0: none do) */
 	struct frame_stats st;
 } fp;
 
@@ -20,10 +21,14 @@ frame_region_advance(u32 i)
 	const struct exo_bootinfo *bi = fp.bi;
 
 	for (; i < bi->nregions; i++) {
-		if (bi->regions[i].type == EXO_MEM_USABLE && bi->regions[i].len) {
+		u64 base = bi->regions[i].base, end = base + bi->regions[i].len;
+
+		if (fp.cap && end > fp.cap)
+			end = fp.cap;
+		if (bi->regions[i].type == EXO_MEM_USABLE && base < end) {
 			fp.region = i;
-			fp.next = bi->regions[i].base;
-			fp.end = bi->regions[i].base + bi->regions[i].len;
+			fp.next = base;
+			fp.end = end;
 			return;
 		}
 	}
@@ -104,4 +109,33 @@ void
 frame_stats(struct frame_stats *st)
 {
 	*st = fp.st;
+}
+
+/*
+ * Give σ0 the upper three quarters of the last usable region, which the
+ * kernel then never hands out: [*first, *end). The kernel keeps the rest for
+ * its own objects (page tables, UTCBs, mapping nodes). Call right after
+ * frame_init.
+ */
+void
+frame_split_sigma0(u64 *first, u64 *end)
+{
+	const struct exo_bootinfo *bi = fp.bi;
+
+	*first = *end = 0;
+	for (u32 i = bi->nregions; i-- > 0;) {
+		const struct exo_mem_region *r = &bi->regions[i];
+
+		if (r->type != EXO_MEM_USABLE || r->len < 4 * EXO_PAGE_SIZE)
+			continue;
+		*end = r->base + r->len;
+		*first = r->base + EXO_PAGE_DOWN(r->len / 4);
+		break;
+	}
+	if (!*first)
+		return;
+	fp.cap = *first;
+	fp.st.total -= (*end - *first) / EXO_PAGE_SIZE;
+	fp.st.fresh -= (*end - *first) / EXO_PAGE_SIZE;
+	frame_region_advance(fp.region);
 }

@@ -25,5 +25,7 @@ int frame_init(const struct exo_bootinfo *bi);
 u64 frame_alloc(void);
 void frame_free(u64 pa);
 void frame_stats(struct frame_stats *st);
+/* Set aside σ0's physical memory (frame.c); [first, end), empty if none. */
+void frame_split_sigma0(u64 *first, u64 *end);
 
 #endif

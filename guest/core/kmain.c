@@ -1,10 +1,14 @@
-/* The kernel's C entry: check the boot info, bring up the CPU, run programs. */
+/* The kernel's C entry: check the boot info, bring up the CPU, start σ0 and
+ * the first task. */
 #include <exo/bootinfo.h>
 
 #include "frame.h"
 #include "kernel.h"
+#include "mdb.h"
 #include "platform.h"
-#include "program.h"
+#include "sched.h"
+#include "space.h"
+#include "task.h"
 
 __attribute__((noreturn)) void kmain(const struct exo_bootinfo *bi);
 
@@ -17,6 +21,9 @@ static const char *const platform_names[] = {
 void
 kmain(const struct exo_bootinfo *bi)
 {
+	u64 s0_first, s0_end;
+	struct thread *t;
+
 	if (bi->magic != EXO_BOOTINFO_MAGIC || bi->version != EXO_BOOTINFO_VERSION)
 		panic("boot info: bad magic or version (VMM and kernel from different builds?)");
 	if (bi->platform < EXO_PLATFORM_KVM_HW || bi->platform > EXO_PLATFORM_HOSTED)
@@ -26,12 +33,19 @@ kmain(const struct exo_bootinfo *bi)
 	arch_init(bi);
 	if (frame_init(bi) < 0)
 		panic("boot info: malformed memory map");
+	frame_split_sigma0(&s0_first, &s0_end);
+	if (mdb_init() < 0 || space_init(bi, s0_first, s0_end) < 0)
+		panic("out of memory at boot");
+	thread_init();
 	if (kopts.verbose) {
 		struct frame_stats st;
 
 		frame_stats(&st);
-		kprintf("exo: kernel up on %s, %lu KiB free, %u program(s)\n",
-			platform_names[bi->platform], st.total * 4, bi->nmodules);
+		kprintf("exo: kernel up on %s, %lu KiB for the kernel, %lu KiB for "
+			"sigma0, %u program(s)\n", platform_names[bi->platform],
+			st.total * 4, (s0_end - s0_first) / 1024, bi->nmodules);
 	}
-	program_run_all(bi);
+	t = task_boot(bi);
+	sched_switch(t);
+	arch_run(t);
 }

@@ -53,9 +53,35 @@ int arch_space_unmap(struct arch_space *s, u64 va, u64 *pa);
 int arch_space_protect(struct arch_space *s, u64 va, u32 rights);
 void arch_space_destroy(struct arch_space *s);
 
-/* Run user code in s at ip with stack sp and two arguments; does not return. */
-__attribute__((noreturn))
-void arch_user_start(struct arch_space *s, u64 ip, u64 sp, u64 arg0, u64 arg1);
+
+/*
+ * Threads. arch_thread_init: a new thread's registers for user mode.
+ * arch_thread_switch: t runs next: its address space, and its saved
+ * registers as the place the next entry from user mode saves into.
+ * arch_run: leave the kernel for good into t (boot only).
+ */
+struct thread;
+void arch_thread_init(struct thread *t);
+void arch_thread_switch(struct thread *t);
+__attribute__((noreturn)) void arch_run(struct thread *t);
+
+/*
+ * Time. arch_now: the TSC. arch_timer_arm: one timer interrupt at TSC value
+ * deadline (0: none); arming replaces the previous deadline. arch_idle:
+ * wait for an interrupt with interrupts enabled, handle it, return.
+ */
+u64 arch_now(void);
+void arch_timer_arm(u64 deadline);
+void arch_idle(void);
+
+/*
+ * Called by the arch layer (guest/core/enter.c). Each returns the thread to
+ * resume in user mode. kernel_interrupt with t NULL: the interrupt arrived in
+ * the kernel (idle), which goes on where it was.
+ */
+struct thread *kernel_syscall(struct thread *t);
+struct thread *kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr);
+struct thread *kernel_interrupt(struct thread *t, bool timer, u32 line);
 
 /* The VMM's devices (<exo/hostio.h>). */
 void arch_host_console(u64 pa, u64 len);

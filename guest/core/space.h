@@ -10,6 +10,9 @@
 
 #include <exo/types.h>
 
+#include <exo/bootinfo.h>
+#include <exo/ipc.h>
+
 #include "platform.h"
 
 struct mdb_node;
@@ -36,5 +39,17 @@ int space_create(struct space *parent, struct space **out);
 void space_destroy(struct space *s);
 /* The space at slot i, for iteration (NULL if free). */
 struct space *space_at(u32 i);
+union kip_page {
+	struct exo_kip kip;
+	u8 bytes[4096];
+};
+extern union kip_page kip_page;
+
+/* The kernel interface page (mapped read-only in every space). -E_NOMEM */
+int space_init(const struct exo_bootinfo *bi, u64 sigma0_first, u64 sigma0_end);
+struct exo_kip *kernel_kip(void);
+u64 kernel_tsc_khz(void);
+/* Make σ0's window page at va a mapping-database root (space.c). -E_FAULT */
+int sigma0_root(struct space *s, u64 va);
 
 #endif

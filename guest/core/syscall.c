@@ -1,26 +1,24 @@
 /*
  * System-call decoding and the calls themselves. Every call validates all of
  * its arguments before it changes anything; user mistakes return -E_*.
+ * Arguments are in the caller's saved registers (rdi, rsi, rdx, r10, r8),
+ * the result goes to its rax.
  */
 #include "syscall.h"
 
 #include <exo/error.h>
+#include <exo/ipc.h>
 #include <exo/layout.h>
 #include <exo/syscall.h>
 
+#include "../../ipc/ipc.h"
 #include "kernel.h"
+#include "mdb.h"
 #include "platform.h"
-#include "program.h"
+#include "sched.h"
+#include "task.h"
 
-typedef i64 (*syscall_fn)(u64, u64, u64, u64, u64, u64);
-
-/* exit(status): ends the program; the host sees status. Does not return. */
-static i64
-sys_exit(u64 status, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
-{
-	(void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
-	program_exit((i64)status);
-}
+typedef i64 (*syscall_fn)(struct thread *t, u64, u64, u64, u64, u64);
 
 /*
  * console_write(buf, len): write len bytes at user address buf to the console.
@@ -29,23 +27,23 @@ sys_exit(u64 status, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
  *   -E_FAULT  some byte of [buf, buf+len) is not mapped readable in user space
  */
 static i64
-sys_console_write(u64 buf, u64 len, u64 a2, u64 a3, u64 a4, u64 a5)
+sys_console_write(struct thread *t, u64 buf, u64 len, u64 a2, u64 a3, u64 a4)
 {
 	/* A write of at most one page spans at most two pages. */
 	u64 pa[2], first, last, n, left = len;
 
-	(void)a2, (void)a3, (void)a4, (void)a5;
+	(void)a2, (void)a3, (void)a4;
 	if (len > EXO_CONSOLE_WRITE_MAX)
 		return -E_INVAL;
 	if (len == 0)
 		return 0;
 	if (buf >= EXO_USER_END || len > EXO_USER_END - buf)
 		return -E_FAULT;
-	first = buf & ~(EXO_PAGE_SIZE - 1);
-	last = (buf + len - 1) & ~(EXO_PAGE_SIZE - 1);
+	first = EXO_PAGE_DOWN(buf);
+	last = EXO_PAGE_DOWN(buf + len - 1);
 	n = (last - first) / EXO_PAGE_SIZE + 1;
 	for (u64 i = 0; i < n; i++)
-		if (arch_space_lookup(program_space(), first + i * EXO_PAGE_SIZE,
+		if (arch_space_lookup(&t->space->pt, first + i * EXO_PAGE_SIZE,
 				      EXO_SEG_R, &pa[i]) < 0)
 			return -E_FAULT;
 	/* Commit point: every page checked. */
@@ -66,9 +64,9 @@ sys_console_write(u64 buf, u64 len, u64 a2, u64 a3, u64 a4, u64 a5)
  *   -E_INVAL  unknown op
  */
 static i64
-sys_ktest(u64 op, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+sys_ktest(struct thread *t, u64 op, u64 a1, u64 a2, u64 a3, u64 a4)
 {
-	(void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+	(void)t, (void)a1, (void)a2, (void)a3, (void)a4;
 	if (!kopts.ktest)
 		return -E_NOSYS;
 	switch (op) {
@@ -80,16 +78,223 @@ sys_ktest(u64 op, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
 	return -E_INVAL;
 }
 
+/* Is target a thread of caller's own task? */
+static bool
+same_task(const struct thread *caller, const struct thread *target)
+{
+	return task_root(caller->space) == task_root(target->space);
+}
+
+/* Create a thread for thread_control: see <exo/syscall.h>. */
+static i64
+thread_control_create(struct thread *t, u64 space_tid, u64 pager, u64 utcb,
+		      i64 prio)
+{
+	struct space *s;
+	struct thread *n, *sp = 0;
+	int r;
+
+	if (prio > PRIO_MAX || (pager != EXO_NILTHREAD && !thread_lookup(pager)))
+		return -E_INVAL;
+	if (space_tid != EXO_NILTHREAD) {
+		sp = thread_lookup(space_tid);
+		if (!sp || EXO_TID_NO(space_tid) < THREAD_FIRST)
+			return -E_NOENT;
+		if (!same_task(t, sp))
+			return -E_PERM;
+		s = sp->space;
+	} else {
+		r = space_create(t->space, &s);
+		if (r < 0)
+			return r;
+	}
+	r = thread_create(s, utcb, pager, prio < 0 ? PRIO_DEFAULT : (u32)prio, &n);
+	if (r < 0) {
+		if (!sp)
+			space_destroy(s);
+		return r;
+	}
+	return (i64)n->id;
+}
+
+/*
+ * thread_control(dest, space, pager, utcb, prio): create, delete or modify a
+ * thread (<exo/syscall.h>). Returns the new id, or 0.
+ *   -E_PERM   the caller's space is not privileged, or dest/space belongs
+ *             to another task
+ *   -E_NOENT  dest or space names no live thread
+ *   -E_INVAL  bad utcb (unaligned, not user, already mapped), prio > 255,
+ *             pager not a live thread, or deleting the last thread of a
+ *             task's root space (use exit)
+ *   -E_NOMEM  no thread number, space or frame left
+ */
+static i64
+sys_thread_control(struct thread *t, u64 dest, u64 space, u64 pager, u64 utcb,
+		   u64 prio)
+{
+	struct thread *d;
+
+	if (!t->space->privileged)
+		return -E_PERM;
+	if (dest == EXO_NILTHREAD)
+		return thread_control_create(t, space, pager, utcb, (i64)prio);
+	d = thread_lookup(dest);
+	if (!d || EXO_TID_NO(dest) < THREAD_FIRST)
+		return -E_NOENT;
+	if (!same_task(t, d))
+		return -E_PERM;
+	if (space == EXO_NILTHREAD) {
+		if (d->space->nthreads == 1 && !d->space->parent)
+			return -E_INVAL;
+		thread_delete(d);
+		return 0;
+	}
+	if (space != dest)
+		return -E_INVAL;
+	if ((pager != EXO_NILTHREAD && !thread_lookup(pager)) ||
+	    ((i64)prio >= 0 && prio > PRIO_MAX))
+		return -E_INVAL;
+	if (pager != EXO_NILTHREAD)
+		d->pager = d->utcb->pager = pager;
+	if ((i64)prio >= 0 && prio != d->prio) {
+		sched_dequeue(d);
+		d->prio = (u32)prio;
+		if (d->state == TS_READY)
+			sched_ready(d);
+	}
+	return 0;
+}
+
+/*
+ * exchange_registers(dest, control, sp, ip, pager): read and change another
+ * thread of the caller's space (or, for a privileged caller, of its task).
+ * Returns the old state bits (EXR_WAS_*), old sp in rdi, old ip in rsi.
+ *   -E_NOENT  dest names no live thread
+ *   -E_PERM   dest is not the caller's to change
+ *   -E_INVAL  unknown control bits, HALT with RESUME, or a new ip/sp outside
+ *             user space, or pager not a live thread
+ */
+static i64
+sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
+		       u64 pager)
+{
+	struct thread *d = thread_lookup(dest);
+	u64 old;
+
+	if (!d || EXO_TID_NO(dest) < THREAD_FIRST)
+		return -E_NOENT;
+	if (d->space != t->space && !(t->space->privileged && same_task(t, d)))
+		return -E_PERM;
+	if (control & ~0x7fULL || (control & EXR_HALT && control & EXR_RESUME) ||
+	    (control & EXR_SET_SP && sp >= EXO_USER_END) ||
+	    (control & EXR_SET_IP && ip >= EXO_USER_END) ||
+	    (control & EXR_SET_PAGER && pager != EXO_NILTHREAD && !thread_lookup(pager)))
+		return -E_INVAL;
+	old = (d->state == TS_HALTED || d->flags & TF_HALT ? EXR_WAS_HALTED : 0) |
+	      (d->state == TS_SENDING ? EXR_WAS_SENDING : 0) |
+	      (d->state == TS_RECEIVING ? EXR_WAS_RECEIVING : 0);
+	t->ctx.rdi = d->ctx.rsp;
+	t->ctx.rsi = d->ctx.rip;
+	/* Commit point. */
+	ipc_cancel(d, control & EXR_ABORT_SEND, control & EXR_ABORT_RECV);
+	if (control & EXR_SET_SP)
+		d->ctx.rsp = sp;
+	if (control & EXR_SET_IP)
+		d->ctx.rip = ip;
+	if (control & EXR_SET_PAGER)
+		d->pager = d->utcb->pager = pager;
+	if (control & EXR_HALT) {
+		d->flags |= TF_HALT;
+		sched_dequeue(d);
+	}
+	if (control & EXR_RESUME) {
+		d->flags &= ~TF_HALT;
+		if (d->state == TS_HALTED)
+			d->state = TS_READY;
+		if (d->state == TS_READY)
+			sched_ready(d);
+	}
+	return (i64)old;
+}
+
+/*
+ * unmap(fpage, flags): take the fpage's rights away from every mapping
+ * derived from the caller's pages in it (EXO_R: unmap them), and with
+ * UNMAP_OWN from the caller's own too. Returns the mappings changed.
+ *   -E_INVAL  malformed fpage (size below 4 KiB, unaligned, not user),
+ *             unknown flags, or no rights given
+ */
+static i64
+sys_unmap(struct thread *t, u64 fpage, u64 flags, u64 a2, u64 a3, u64 a4)
+{
+	u32 s = EXO_FPAGE_SIZE_LOG2(fpage), rights = EXO_FPAGE_RIGHTS(fpage);
+	u64 base = EXO_FPAGE_BASE(fpage), len;
+
+	(void)a2, (void)a3, (void)a4;
+	if (flags & ~(u64)UNMAP_OWN || !rights)
+		return -E_INVAL;
+	if (s == 1 && base == 0) {
+		len = EXO_USER_END;
+	} else {
+		if (s < 12 || s > 47 || base & ((1ULL << s) - 1) ||
+		    base + (1ULL << s) > EXO_USER_END)
+			return -E_INVAL;
+		len = 1ULL << s;
+	}
+	return (i64)mdb_flush(t->space, base, len, rights, flags & UNMAP_OWN);
+}
+
+/*
+ * irq_control(irq, handler): handler receives interrupt thread irq's
+ * messages (nil detaches). Privileged.
+ *   -E_PERM   the caller's space is not privileged
+ *   -E_INVAL, -E_FAULT  see ipc_irq_control
+ */
+static i64
+sys_irq_control(struct thread *t, u64 irq, u64 handler, u64 a2, u64 a3, u64 a4)
+{
+	(void)a2, (void)a3, (void)a4;
+	if (!t->space->privileged)
+		return -E_PERM;
+	return ipc_irq_control(t, irq, handler);
+}
+
 static const syscall_fn syscalls[SYS_NR] = {
-	[SYS_exit]          = sys_exit,
-	[SYS_console_write] = sys_console_write,
-	[SYS_ktest]         = sys_ktest,
+	[SYS_console_write]      = sys_console_write,
+	[SYS_ktest]              = sys_ktest,
+	[SYS_thread_control]     = sys_thread_control,
+	[SYS_exchange_registers] = sys_exchange_registers,
+	[SYS_unmap]              = sys_unmap,
+	[SYS_irq_control]        = sys_irq_control,
 };
 
-i64
-syscall_dispatch(u64 no, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+/*
+ * The calls that decide what runs next are handled apart from the table:
+ *   exit(status): the task ends; ipc: <exo/ipc.h>;
+ *   thread_switch(dest): give the CPU to dest if it is ready, else to the
+ *   next thread of the caller's priority.
+ */
+struct thread *
+syscall_dispatch(struct thread *t)
 {
-	if (no >= SYS_NR || !syscalls[no])
-		return -E_NOSYS;
-	return syscalls[no](a0, a1, a2, a3, a4, a5);
+	u64 no = t->ctx.rax;
+
+	switch (no) {
+	case SYS_exit:
+		task_exit(t, (i64)t->ctx.rdi);
+		return 0;
+	case SYS_ipc:
+		return ipc_syscall(t);
+	case SYS_thread_switch:
+		t->ctx.rax = 0;
+		sched_yield(t, thread_lookup(t->ctx.rdi));
+		return 0;
+	}
+	if (no >= SYS_NR || !syscalls[no]) {
+		t->ctx.rax = (u64)-E_NOSYS;
+		return t;
+	}
+	t->ctx.rax = (u64)syscalls[no](t, t->ctx.rdi, t->ctx.rsi, t->ctx.rdx,
+					t->ctx.r10, t->ctx.r8);
+	return t;
 }

@@ -1,9 +1,13 @@
 #ifndef CORE_SYSCALL_H
 #define CORE_SYSCALL_H
 
-#include <exo/types.h>
+#include "thread.h"
 
-/* Run system call no with its six arguments; -E_NOSYS if there is none. */
-i64 syscall_dispatch(u64 no, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
+/*
+ * Run t's system call (number in its rax, arguments in its registers; the
+ * result goes to its rax). Returns the thread to run next: t, another thread
+ * to switch to directly, or NULL for the scheduler to choose.
+ */
+struct thread *syscall_dispatch(struct thread *t);
 
 #endif

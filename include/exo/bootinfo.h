@@ -32,7 +32,7 @@
 #include <exo/types.h>
 
 #define EXO_BOOTINFO_MAGIC   0x4f4f42305845ULL  /* "EX0BOO" */
-#define EXO_BOOTINFO_VERSION 1
+#define EXO_BOOTINFO_VERSION 2
 
 #define EXO_KERNEL_BASE      0xffffffff80000000ULL
 #define EXO_DIRECT_MAP_MAX   (2ULL << 30)       /* guest memory limit: 2 GiB */
@@ -48,6 +48,7 @@
 #define EXO_MAX_SEGMENTS     8                  /* per module, incl. stack and args */
 #define EXO_NAME_MAX         32
 #define EXO_CMDLINE_MAX      256
+#define EXO_NO_SIGMA0        0xffffffffu
 
 enum exo_platform {
 	EXO_PLATFORM_KVM_HW  = 1,   /* VMX/SVM: ring 0 runs natively */
@@ -101,6 +102,8 @@ struct exo_bootinfo {
 	u64 tsc_khz;                /* 0 if unknown */
 	u32 nregions;
 	u32 nmodules;
+	u32 sigma0;                 /* index of σ0's module, EXO_NO_SIGMA0 if none */
+	u32 _pad;
 	struct exo_mem_region regions[EXO_MAX_REGIONS];
 	struct exo_module modules[EXO_MAX_MODULES];
 	char cmdline[EXO_CMDLINE_MAX];

@@ -9,6 +9,8 @@ enum exo_error {
 	E_NOSYS   = 3,  /* no such system call, or not enabled in this boot */
 	E_NOMEM   = 4,  /* the kernel ran out of frames */
 	E_NOEXEC  = 5,  /* a program's layout cannot be mapped */
+	E_PERM    = 6,  /* not privileged, or the object is another task's */
+	E_NOENT   = 7,  /* no such thread (nil, stale version, deleted) */
 	E_MAX
 };
 

@@ -31,6 +31,7 @@ enum exo_event_kind {
 	EXO_EV_PROGRAM_FAULT = 2,   /* module, vector, error, addr, rip */
 	EXO_EV_PROGRAM_ERROR = 3,   /* module could not start: status = -E_* */
 	EXO_EV_PANIC         = 4,   /* msg, regs */
+	EXO_EV_PROGRAM_DEADLOCK = 5, /* module: every thread blocked for ever */
 };
 
 /* Register file as the kernel saw it; the order is the kernel's trap frame. */

@@ -10,10 +10,35 @@
 #define SEL_TSS		0x28
 
 #define VEC_SYSCALL	256	/* pseudo vector: a SYSCALL on hardware KVM */
+#define VEC_TIMER	32	/* LAPIC timer */
+#define VEC_CONSOLE	33	/* console input (an MSI from the VMM) */
 #define KSTACK_SIZE	16384
+#define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
 
 /* Offsets in struct cpu (cpu.h), checked there with _Static_assert. */
 #define CPU_KSTACK_TOP	0
 #define CPU_SCRATCH	8
+#define CPU_RSP0	16
+
+/* Offsets in struct trapframe and struct thread, checked in trap.c. */
+#define TF_R11		32
+#define TF_R10		40
+#define TF_R9		48
+#define TF_R8		56
+#define TF_RBP		64
+#define TF_RDI		72
+#define TF_RSI		80
+#define TF_RDX		88
+#define TF_RCX		96
+#define TF_RBX		104
+#define TF_RAX		112
+#define TF_RIP		136
+#define TF_CS		144
+#define TF_SIZE		176
+#define T_ROOT		216
+#define T_UTCB_VA	240
+
+#define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
+#define KIP_CUR_UTCB	56	/* offset of cur_utcb in struct exo_kip */
 
 #endif

@@ -26,6 +26,7 @@ struct tss {
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct tss) == 104, "tss layout");
+_Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0, "tss layout");
 
 /*
  * Segment descriptors (flat; base and limit are ignored in 64-bit mode):
@@ -54,15 +55,22 @@ struct idt_gate {
 	u32 _r;
 };
 
-static struct idt_gate idt[T_NVEC];
-static struct tss tss;
+static struct idt_gate idt[VEC_CONSOLE + 1];
+struct tss tss;           /* the IPC fast path writes rsp[0] (asm.h TSS_RSP0) */
+
+void
+tss_set_rsp0(u64 rsp0)
+{
+	tss.rsp[0] = rsp0;
+}
+
 
 struct dtr {
 	u16 limit;
 	u64 base;
 } __attribute__((packed));
 
-extern const u64 trap_vectors[T_NVEC];
+extern const u64 trap_vectors[T_NVEC], irq_vectors[2];
 extern char boot_stack_top[], df_stack_top[], nmi_stack_top[];
 extern char syscall_entry_hw[];
 
@@ -110,6 +118,8 @@ arch_init(const struct exo_bootinfo *bi)
 	for (int v = 0; v < T_NVEC; v++)
 		idt_set(v, trap_vectors[v], v == T_BP ? 3 : 0,
 			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 : 0);
+	idt_set(VEC_TIMER, irq_vectors[0], 0, 0);
+	idt_set(VEC_CONSOLE, irq_vectors[1], 0, 0);
 	__asm__ volatile("lgdt %0; lidt %1; ltr %w2"
 			 : : "m"(gdtr), "m"(idtr), "r"(SEL_TSS) : "memory");
 

@@ -8,12 +8,20 @@
 struct cpu {
 	u64 kstack_top;     /* CPU_KSTACK_TOP: ring-0 stack for entries */
 	u64 scratch;        /* CPU_SCRATCH: user rsp during SYSCALL entry */
+	u64 rsp0;           /* CPU_RSP0: where an entry from user mode saves
+			       registers: the end of the running thread's ctx */
 	u32 platform;       /* enum exo_platform */
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, kstack_top) == CPU_KSTACK_TOP, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, scratch) == CPU_SCRATCH, "cpu");
+_Static_assert(__builtin_offsetof(struct cpu, rsp0) == CPU_RSP0, "cpu");
 
 extern struct cpu cpu0;
+
+/* Where the CPU saves user registers on the next entry from ring 3. */
+void tss_set_rsp0(u64 rsp0);
+/* End of interrupt: the local APIC may deliver the next one. */
+void lapic_eoi(void);
 
 #endif

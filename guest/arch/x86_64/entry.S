@@ -1,9 +1,16 @@
 /*
- * Kernel entry points: boot, exception vectors, the system-call entries of both
- * platforms, and the way out to user mode. Every path into the kernel builds
- * one struct trapframe (see trap.h; its order is struct exo_regs) and calls
- * trap(); every path out pops it and leaves with iretq (or sysretq).
+ * Kernel entry points: boot, exception and interrupt vectors, the system-call
+ * entries of both platforms, the IPC fast path's entry, and the way out.
+ *
+ * The TSS's ring-0 stack pointer is the end of the running thread's saved
+ * registers (struct trapframe, the first member of struct thread), so an
+ * entry from user mode pushes its frame straight into the thread's control
+ * block; the code then moves to the kernel stack and calls trap(), which
+ * returns the frame of the thread to resume. An entry from ring 0 (an
+ * interrupt while idle, or a kernel fault) stays on the kernel stack.
  */
+#include <exo/layout.h>
+
 #include "asm.h"
 
 	.section .text.boot, "ax"
@@ -32,7 +39,16 @@ vec\n:	pushq	$\n
 VEC_NOERR 0
 VEC_NOERR 1
 VEC_NOERR 2
-VEC_NOERR 3
+/* #BP: on PVM hosts also the system call (see syscall_stub_pvm), and the
+ * way into the IPC fast path. */
+	.globl vec3
+vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
+	jne	1f
+	cmp	$SYSNO_IPC, %rax
+	je	ipc_entry
+1:	pushq	$0
+	pushq	$3
+	jmp	trap_common
 VEC_NOERR 4
 VEC_NOERR 5
 VEC_NOERR 6
@@ -51,6 +67,8 @@ VEC_NOERR 18
 VEC_NOERR 19
 VEC_NOERR 20
 VEC_ERR   21
+VEC_NOERR 32
+VEC_NOERR 33
 
 .macro PUSH_GPRS
 	push	%rax
@@ -90,18 +108,24 @@ VEC_ERR   21
 trap_common:
 	PUSH_GPRS
 	cld				/* gates keep the user's DF; C needs DF=0 */
-	mov	%rsp, %rdi
+	testb	$3, TF_CS(%rsp)
+	jz	1f
+	mov	%rsp, %rdi		/* the running thread's saved registers */
+	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
 	call	trap
-	/* fall through */
+	mov	%rax, %rsp		/* the thread to resume */
 	.globl trap_return
 trap_return:				/* rsp = struct trapframe * */
 	POP_GPRS
 	add	$16, %rsp		/* vector, error */
 	iretq
+1:	mov	%rsp, %rdi		/* from ring 0: returns, or panics */
+	call	trap_kernel_entry
+	jmp	trap_return
 
 /*
- * arch_enter_user(struct trapframe *tf): leave for user mode with the state in
- * tf, which need not be on this stack. Used to start a program.
+ * arch_trap_resume(struct trapframe *tf): leave for user mode with the state
+ * in tf. Used once, to start the first thread.
  */
 	.globl arch_trap_resume
 arch_trap_resume:
@@ -109,15 +133,71 @@ arch_trap_resume:
 	jmp	trap_return
 
 /*
+ * SYS_ipc on a PVM host, from vec3: rsp = &current->ctx.rip. The registers
+ * the C fast path may clobber go to the caller's control block first; the
+ * message registers rbx, r12-r15 are callee-saved in C and never leave the
+ * CPU. See ipc/fastpath.c for what the fast path accepts.
+ */
+ipc_entry:
+	mov	%rcx, TF_RCX - TF_RIP(%rsp)
+	mov	%rdx, TF_RDX - TF_RIP(%rsp)
+	mov	%rsi, TF_RSI - TF_RIP(%rsp)
+	mov	%rdi, TF_RDI - TF_RIP(%rsp)
+	mov	%r8, TF_R8 - TF_RIP(%rsp)
+	mov	%r9, TF_R9 - TF_RIP(%rsp)
+	mov	%r10, TF_R10 - TF_RIP(%rsp)
+	mov	%r11, TF_R11 - TF_RIP(%rsp)
+	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
+	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	push	%rcx
+	call	ipc_fastpath
+	pop	%rcx
+	test	%rax, %rax
+	jz	ipc_slow
+	/* rax = the receiver, now current: MR0-MR2 back, then switch to it. */
+	mov	TF_R8(%rcx), %r8
+	mov	TF_R9(%rcx), %r9
+	mov	TF_R10(%rcx), %r10
+	mov	T_ROOT(%rax), %rdx
+	cmp	%rdx, current_root(%rip)
+	je	1f
+	mov	%rdx, %cr3
+	mov	%rdx, current_root(%rip)
+1:	lea	TF_SIZE(%rax), %rdx
+	mov	%rdx, tss + TSS_RSP0(%rip)
+	mov	T_UTCB_VA(%rax), %rdx
+	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
+	lea	TF_RIP(%rax), %rsp
+	mov	TF_RCX(%rax), %rcx
+	xor	%edx, %edx		/* no error; and leave no kernel values */
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r11d, %r11d
+	mov	TF_RAX(%rax), %rax	/* the sender's id */
+	iretq
+ipc_slow:				/* rcx = current: complete its frame */
+	mov	%rbx, TF_RBX(%rcx)
+	mov	%rbp, TF_RBP(%rcx)
+	mov	%r12, 24(%rcx)
+	mov	%r13, 16(%rcx)
+	mov	%r14, 8(%rcx)
+	mov	%r15, 0(%rcx)
+	mov	%rcx, %rdi
+	call	trap_ipc_slow
+	mov	%rax, %rsp
+	jmp	trap_return
+
+/*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,
  * r11 = user rflags, rsp still the user's, interrupts masked by FMASK.
  * One CPU for now: the user rsp is parked in cpu0 (per-CPU GS comes with SMP).
- * The frame is the same as an exception's, so trap() sees no difference.
+ * The frame is the same as an exception's, built in the thread's control
+ * block, so trap() sees no difference; the way out is the common iretq.
  */
 	.globl syscall_entry_hw
 syscall_entry_hw:
 	mov	%rsp, cpu0 + CPU_SCRATCH(%rip)
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	cpu0 + CPU_RSP0(%rip), %rsp
 	pushq	$SEL_UDATA
 	pushq	cpu0 + CPU_SCRATCH(%rip)
 	push	%r11
@@ -126,36 +206,27 @@ syscall_entry_hw:
 	pushq	$0
 	pushq	$VEC_SYSCALL
 	PUSH_GPRS
+	cld
 	mov	%rsp, %rdi
+	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
 	call	trap
-	POP_GPRS
-	add	$16, %rsp
-	/*
-	 * sysretq loads rip from rcx in ring 0 before it drops to ring 3: a
-	 * non-canonical rip would #GP in ring 0 on Intel with the user's rsp.
-	 * trap() guarantees a user rip below EXO_USER_END on this path, but a
-	 * frame that is not a plain system-call return goes out by iretq.
-	 */
-	cmpq	$SEL_UCODE, 8(%rsp)
-	jne	1f
-	mov	(%rsp), %rcx
-	mov	16(%rsp), %r11
-	mov	24(%rsp), %rsp
-	sysretq
-1:	iretq
+	mov	%rax, %rsp
+	jmp	trap_return
 
 /*
  * PVM hosts: SYSCALL from user mode jumps to LSTAR but stays in ring 3, so
  * LSTAR points at this page, mapped user read/execute at
  * EXO_USER_SYSCALL_STUB in every space. Its int3 enters the kernel through the
- * DPL3 #BP gate; trap() recognises the address and treats it as the call.
+ * DPL3 #BP gate (vec3 recognises the address); the kernel returns past the
+ * int3, and the jump back to where SYSCALL left rcx happens in user mode, so
+ * no kernel instruction is spent on it and a bad rcx faults in ring 3.
  */
 	.section .user_stub, "ax"
 	.balign 4096
 	.globl syscall_stub_pvm
 syscall_stub_pvm:
 	int3
-	ud2
+	jmp	*%rcx
 	.balign 4096
 
 	.section .bss
@@ -178,5 +249,9 @@ trap_vectors:
 	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21
 	.quad	vec\n
 	.endr
+	.globl irq_vectors
+irq_vectors:				/* VEC_TIMER, VEC_CONSOLE */
+	.quad	vec32
+	.quad	vec33
 
 	.section .note.GNU-stack, "", @progbits

@@ -31,7 +31,7 @@
 #define TABLES_MAX (EXO_PAGE_SIZE / sizeof(u64))
 
 static u64 kernel_pml4_pa;
-static u64 current_root;
+u64 current_root;        /* what CR3 holds; the IPC fast path reads it */
 extern char syscall_stub_pvm[];
 
 static inline u64 *

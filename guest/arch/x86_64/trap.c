@@ -1,22 +1,42 @@
 /*
- * Every entry into the kernel arrives here with a trapframe: system calls of
- * both platforms, faults of user programs (which kill only that program) and
- * faults of the kernel itself (a bug: panic, with the registers).
+ * Every entry into the kernel arrives here with a trapframe. From user mode
+ * it is the running thread's saved registers and the core decides which
+ * thread to resume; from ring 0 it is an interrupt while the kernel idles, or
+ * a kernel fault (a bug: panic, with the registers).
  */
 #include "trap.h"
 
 #include <exo/bootinfo.h>
 #include <exo/layout.h>
+#include <exo/syscall.h>
 #include <exo/vectors.h>
 
 #include "../../core/kernel.h"
 #include "../../core/platform.h"
-#include "../../core/program.h"
-#include "../../core/syscall.h"
+#include "../../core/space.h"
+#include "../../core/thread.h"
 #include "asm.h"
 #include "cpu.h"
 #include "mmu.h"
 #include "x86.h"
+
+/* The entry code reaches these by fixed offsets (asm.h). */
+_Static_assert(__builtin_offsetof(struct thread, ctx) == 0, "ctx first");
+_Static_assert(__builtin_offsetof(struct trapframe, r11) == TF_R11, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, r8) == TF_R8, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, rbp) == TF_RBP, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, rcx) == TF_RCX, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, rbx) == TF_RBX, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, rax) == TF_RAX, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, rip) == TF_RIP, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, cs) == TF_CS, "tf");
+_Static_assert(sizeof(struct trapframe) == TF_SIZE, "tf");
+_Static_assert(TF_SIZE % 16 == 0, "the CPU aligns the entry stack to 16");
+_Static_assert(__builtin_offsetof(struct thread, root) == T_ROOT, "thread");
+_Static_assert(__builtin_offsetof(struct thread, utcb_va) == T_UTCB_VA, "thread");
+_Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "kip");
+_Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
+_Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
 
 static const char *const vector_names[T_NVEC] = EXO_VECTOR_NAMES;
 _Static_assert(T_NVEC == EXO_NVECTORS, "a name for every vector");
@@ -42,52 +62,79 @@ trap_kernel(struct trapframe *tf)
 		   tf->vector, tf->error, tf->rip, r.cr2);
 }
 
-/*
- * A system call: rip/rflags of the return are in the frame (hardware entry)
- * or in rcx/r11 where SYSCALL left them (PVM stub). A return address outside
- * user space could only fault in ring 0, so it is refused first.
- */
-static void
-trap_syscall(struct trapframe *tf, u64 ret_rip, u64 ret_rflags)
+/* From ring 0: an interrupt is handled and the kernel goes on. */
+void
+trap_kernel_entry(struct trapframe *tf)
 {
-	if (ret_rip >= EXO_USER_END)
-		program_kill(T_GP, 0, ret_rip, tf->rip);
-	tf->rax = (u64)syscall_dispatch(tf->rax, tf->rdi, tf->rsi, tf->rdx,
-					tf->r10, tf->r8, tf->r9);
-	tf->rip = ret_rip;
-	tf->rflags = (ret_rflags & RFLAGS_USER) | RFLAGS_IF | 2;
+	if (tf->vector == VEC_TIMER || tf->vector == VEC_CONSOLE) {
+		lapic_eoi();
+		kernel_interrupt(0, tf->vector == VEC_TIMER, EXO_IRQ_CONSOLE);
+		return;
+	}
+	trap_kernel(tf);
 }
 
-void
+/* From user mode: tf is the running thread's ctx. */
+struct trapframe *
 trap(struct trapframe *tf)
 {
-	if ((tf->cs & 3) != 3)
-		trap_kernel(tf);
-	if (tf->vector == VEC_SYSCALL) {
-		trap_syscall(tf, tf->rip, tf->rflags);
-		return;
+	struct thread *t = (struct thread *)tf, *next;
+
+	kassert(t == current);
+	switch (tf->vector) {
+	case VEC_SYSCALL:
+		next = kernel_syscall(t);
+		break;
+	case VEC_TIMER:
+	case VEC_CONSOLE:
+		lapic_eoi();
+		next = kernel_interrupt(t, tf->vector == VEC_TIMER, EXO_IRQ_CONSOLE);
+		break;
+	case T_BP:
+		if (tf->rip == EXO_USER_SYSCALL_STUB + 1) {
+			next = kernel_syscall(t);
+			break;
+		}
+		__attribute__((fallthrough));   /* a breakpoint */
+	default:
+		next = kernel_exception(t, tf->vector, tf->error,
+					tf->vector == T_PF ? read_cr2() : 0);
 	}
-	if (tf->vector == T_BP && tf->rip == EXO_USER_SYSCALL_STUB + 1 &&
-	    cpu0.platform == EXO_PLATFORM_KVM_PVM) {
-		trap_syscall(tf, tf->rcx, tf->r11);
-		return;
-	}
-	program_kill(tf->vector, tf->error, tf->vector == T_PF ? read_cr2() : 0,
-		     tf->rip);
+	return &next->ctx;
+}
+
+/* SYS_ipc that the fast path declined: the entry code saved every register. */
+struct trapframe *
+trap_ipc_slow(struct thread *t)
+{
+	t->ctx.rax = SYS_ipc;
+	t->ctx.vector = T_BP;
+	t->ctx.error = 0;
+	return &kernel_syscall(t)->ctx;
 }
 
 void
-arch_user_start(struct arch_space *s, u64 ip, u64 sp, u64 arg0, u64 arg1)
+arch_thread_init(struct thread *t)
 {
-	static struct trapframe tf;
+	t->ctx.cs = SEL_UCODE;
+	t->ctx.ss = SEL_UDATA;
+	t->ctx.rflags = RFLAGS_IF | 2;
+}
 
-	arch_space_switch(s);
-	tf = (struct trapframe){
-		.rdi = arg0, .rsi = arg1,
-		.rip = ip, .cs = SEL_UCODE, .rflags = RFLAGS_IF | 2,
-		.rsp = sp, .ss = SEL_UDATA,
-	};
-	arch_trap_resume(&tf);
+void
+arch_thread_switch(struct thread *t)
+{
+	u64 rsp0 = (u64)(&t->ctx + 1);
+
+	arch_space_switch(&t->space->pt);
+	tss_set_rsp0(rsp0);
+	cpu0.rsp0 = rsp0;
+}
+
+void
+arch_run(struct thread *t)
+{
+	arch_trap_resume(&t->ctx);
 }
 
 void

@@ -12,7 +12,10 @@ enum {
 	T_CP = 21, T_NVEC = 22,
 };
 
-void trap(struct trapframe *tf);
+struct trapframe *trap(struct trapframe *tf);
+void trap_kernel_entry(struct trapframe *tf);
+struct thread;
+struct trapframe *trap_ipc_slow(struct thread *t);
 void arch_trap_resume(struct trapframe *tf) __attribute__((noreturn));
 
 #endif

@@ -1,0 +1,231 @@
+/*
+ * Fixed-priority round-robin scheduling, timeouts and the interrupt tick.
+ * One CPU. The timer is one-shot and armed only for something that needs it:
+ * the earliest IPC timeout, the end of the running thread's slice when
+ * another thread of its priority waits, the tick of EXO_IRQ_TIMER when a
+ * driver listens to it. A benchmark of two threads ping-ponging sees no timer
+ * interrupt at all.
+ */
+#include "sched.h"
+
+#include <exo/ipc.h>
+
+#include "../../ipc/ipc.h"
+#include "kernel.h"
+#include "platform.h"
+#include "space.h"
+#include "task.h"
+
+static struct {
+	struct thread *ready[PRIO_MAX + 1];     /* circular lists, head = next */
+	u64 bitmap[(PRIO_MAX + 1) / 64];        /* non-empty priorities */
+	struct thread *timeouts;                /* sorted by wakeup */
+	u64 slice_end;
+	u64 tick_next;                          /* 0: no driver on the tick */
+	u64 armed;
+	bool preempt;
+} sc;
+
+u64
+sched_us_to_tsc(u64 us)
+{
+	u64 khz = kernel_tsc_khz();
+
+	return us * khz / 1000;
+}
+
+void
+sched_ready(struct thread *t)
+{
+	struct thread **q = &sc.ready[t->prio];
+
+	if (t == current || t->rnext || t->flags & (TF_HALT | TF_DOOMED))
+		return;
+	if (!*q) {
+		t->rnext = t->rprev = t;
+		*q = t;
+		sc.bitmap[t->prio / 64] |= 1ULL << (t->prio % 64);
+	} else {
+		t->rnext = *q;
+		t->rprev = (*q)->rprev;
+		(*q)->rprev->rnext = t;
+		(*q)->rprev = t;
+	}
+	if (current && t->prio > current->prio)
+		sc.preempt = true;
+}
+
+void
+sched_dequeue(struct thread *t)
+{
+	struct thread **q = &sc.ready[t->prio];
+
+	if (!t->rnext)
+		return;
+	if (t->rnext == t) {
+		*q = 0;
+		sc.bitmap[t->prio / 64] &= ~(1ULL << (t->prio % 64));
+	} else {
+		t->rprev->rnext = t->rnext;
+		t->rnext->rprev = t->rprev;
+		if (*q == t)
+			*q = t->rnext;
+	}
+	t->rnext = t->rprev = 0;
+}
+
+/* The highest non-empty priority, or -1. */
+static int
+top_prio(void)
+{
+	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--)
+		if (sc.bitmap[w])
+			return w * 64 + 63 - __builtin_clzll(sc.bitmap[w]);
+	return -1;
+}
+
+void
+sched_timeout(struct thread *t, u32 timeout)
+{
+	struct thread **pp = &sc.timeouts;
+
+	t->wakeup = 0;
+	if (timeout == EXO_TIMEOUT_NEVER)
+		return;
+	t->wakeup = arch_now() + sched_us_to_tsc(timeout & 0x7fffffff) + 1;
+	while (*pp && (*pp)->wakeup <= t->wakeup)
+		pp = &(*pp)->tnext;
+	t->tnext = *pp;
+	t->tprev = 0;
+	*pp = t;
+	sched_arm();
+}
+
+void
+sched_timeout_cancel(struct thread *t)
+{
+	struct thread **pp;
+
+	if (!t->wakeup)
+		return;
+	for (pp = &sc.timeouts; *pp; pp = &(*pp)->tnext) {
+		if (*pp == t) {
+			*pp = t->tnext;
+			break;
+		}
+	}
+	t->tnext = 0;
+	t->wakeup = 0;
+}
+
+void
+sched_tick_enable(bool on)
+{
+	sc.tick_next = on ? arch_now() + sched_us_to_tsc(EXO_TIMER_IRQ_US) : 0;
+	sched_arm();
+}
+
+void
+sched_arm(void)
+{
+	u64 when = 0;
+
+	if (sc.timeouts)
+		when = sc.timeouts->wakeup;
+	if (sc.tick_next && (!when || sc.tick_next < when))
+		when = sc.tick_next;
+	if (current && top_prio() >= (int)current->prio &&
+	    (!when || sc.slice_end < when))
+		when = sc.slice_end;
+	if (when != sc.armed) {
+		sc.armed = when;
+		arch_timer_arm(when);
+	}
+}
+
+void
+sched_switch(struct thread *t)
+{
+	current = t;
+	sc.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
+	kernel_kip()->cur_utcb = t->utcb_va;
+	arch_thread_switch(t);
+}
+
+void
+sched_timer(u64 now)
+{
+	sc.armed = 0;
+	while (sc.timeouts && sc.timeouts->wakeup <= now) {
+		struct thread *t = sc.timeouts;
+
+		sc.timeouts = t->tnext;
+		t->tnext = 0;
+		t->wakeup = 0;
+		ipc_timeout(t);
+	}
+	if (sc.tick_next && sc.tick_next <= now) {
+		sc.tick_next += sched_us_to_tsc(EXO_TIMER_IRQ_US);
+		if (sc.tick_next <= now)        /* fell behind: no burst */
+			sc.tick_next = now + sched_us_to_tsc(EXO_TIMER_IRQ_US);
+		ipc_irq(EXO_IRQ_TIMER);
+	}
+	if (current && now >= sc.slice_end && top_prio() >= (int)current->prio)
+		sc.preempt = true;
+	sched_arm();
+}
+
+void
+sched_yield(struct thread *t, struct thread *dest)
+{
+	(void)t;
+	if (dest && dest != current && dest->state == TS_READY && dest->rnext) {
+		sched_dequeue(dest);
+		sched_ready(dest);
+		sc.ready[dest->prio] = dest;    /* first in its priority */
+	}
+	sc.preempt = true;
+}
+
+/* Could anything ever make a thread ready again? */
+static bool
+something_pending(void)
+{
+	if (sc.timeouts || sc.tick_next)
+		return true;
+	for (u32 line = 1; line <= EXO_NIRQ; line++)
+		if (threads[line].handler)
+			return true;
+	return false;
+}
+
+struct thread *
+sched_next(void)
+{
+	struct thread *cur = current;
+
+	if (cur && cur->state == TS_READY && !(cur->flags & (TF_HALT | TF_DOOMED))) {
+		if (!sc.preempt)
+			return cur;
+		current = 0;
+		sched_ready(cur);       /* to the tail of its priority */
+	}
+	sc.preempt = false;
+	for (;;) {
+		int p = top_prio();
+
+		if (p >= 0) {
+			struct thread *t = sc.ready[p];
+
+			sched_dequeue(t);
+			current = t;
+			sched_arm();
+			return t;
+		}
+		current = 0;
+		if (!something_pending())
+			task_stuck();   /* ends tasks until one can run */
+		else
+			arch_idle();
+	}
+}

@@ -1,0 +1,45 @@
+/*
+ * The scheduler: fixed priorities, round robin within one, and the timeouts
+ * of blocked IPC. The running thread is not on the ready queue. IPC switches
+ * directly from sender to receiver without touching the queue (L3's direct
+ * process switch); a thread that blocks is simply not put back (lazy
+ * queueing: it never was on the queue while it ran).
+ */
+#ifndef CORE_SCHED_H
+#define CORE_SCHED_H
+
+#include <exo/types.h>
+
+#include "thread.h"
+
+#define SCHED_SLICE_US 10000
+
+/* t may run: TS_READY and on the queue (unless it is current or halted). */
+void sched_ready(struct thread *t);
+/* Take t off the ready queue (it blocks, halts or dies). */
+void sched_dequeue(struct thread *t);
+/* Block t until now + timeout (a relative EXO_TIMEOUT_US; never: no wakeup). */
+void sched_timeout(struct thread *t, u32 timeout);
+void sched_timeout_cancel(struct thread *t);
+/* Make t the running thread: address space, entry stack, KIP. */
+void sched_switch(struct thread *t);
+/*
+ * The thread to run now (it becomes current; the caller switches to it if it
+ * is not the one that entered the kernel): current if it is still ready and
+ * not preempted, else the best ready one; idles until one is ready. Never
+ * returns NULL: with nothing left that could ever run, the stuck task is ended
+ * (task.c) and the next module's starts, or the VM exits.
+ */
+struct thread *sched_next(void);
+/* thread_switch: t gives up the CPU, to dest first if dest is ready. */
+void sched_yield(struct thread *t, struct thread *dest);
+/* Timer interrupt: wake expired timeouts, tick interrupt lines, preempt. */
+void sched_timer(u64 now);
+/* Re-arm the one-shot timer for the earliest thing that needs it. */
+void sched_arm(void);
+/* An interrupt line needs the periodic tick (EXO_IRQ_TIMER) or not. */
+void sched_tick_enable(bool on);
+/* Microseconds to TSC ticks. */
+u64 sched_us_to_tsc(u64 us);
+
+#endif

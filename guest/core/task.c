@@ -1,0 +1,211 @@
+#include "task.h"
+
+#include <exo/error.h>
+#include <exo/layout.h>
+
+#include "kernel.h"
+#include "mdb.h"
+#include "platform.h"
+#include "sched.h"
+
+static struct {
+	const struct exo_bootinfo *bi;
+	u32 index;              /* the module running now */
+	u32 last_status;        /* exit status of the last module that ended */
+	bool first_entered;
+	struct space *root;     /* its root space */
+} run;
+
+static struct exo_event ev;
+
+/* Segments must be page-aligned user ranges inside guest memory. */
+static bool
+segment_ok(const struct exo_segment *g, u64 mem_size)
+{
+	if ((g->vaddr | g->paddr | g->len) & (EXO_PAGE_SIZE - 1) || g->len == 0)
+		return false;
+	if (g->vaddr < EXO_USER_MIN || g->vaddr + g->len > EXO_USER_END ||
+	    g->vaddr + g->len < g->vaddr)
+		return false;
+	return g->paddr + g->len <= mem_size && g->paddr + g->len > g->paddr;
+}
+
+int
+task_map_module(struct space *s, const struct exo_module *m, u64 mem_size)
+{
+	if (m->nsegs > EXO_MAX_SEGMENTS)
+		return -E_NOEXEC;
+	for (u32 i = 0; i < m->nsegs; i++)
+		if (!segment_ok(&m->segs[i], mem_size))
+			return -E_NOEXEC;
+	for (u32 i = 0; i < m->nsegs; i++) {
+		const struct exo_segment *g = &m->segs[i];
+		int r = mdb_map_root(s, g->vaddr, g->paddr, g->len, g->flags);
+
+		if (r < 0)
+			return r == -E_INVAL ? -E_NOEXEC : r;
+	}
+	return 0;
+}
+
+struct space *
+task_root(struct space *s)
+{
+	while (s->parent)
+		s = s->parent;
+	return s;
+}
+
+/* Every field the host reads for these kinds is written: no stale values. */
+static void
+task_report(u32 kind, u32 module, i64 status, u64 vector, u64 error, u64 addr,
+	    u64 rip)
+{
+	ev.kind = kind;
+	ev.module = module;
+	ev.status = status;
+	ev.vector = vector;
+	ev.error = error;
+	ev.addr = addr;
+	ev.rip = rip;
+	arch_host_event(&ev);
+}
+
+/* Module i's task: its root space, segments, first thread (ready). */
+static int
+task_start(u32 i, u32 prio, struct space **out)
+{
+	const struct exo_module *m = &run.bi->modules[i];
+	struct space *s;
+	struct thread *t;
+	int r = space_create(0, &s);
+
+	if (r < 0)
+		return r;
+	s->module = i;
+	s->privileged = true;
+	r = task_map_module(s, m, run.bi->mem_size);
+	if (r == 0)
+		r = thread_create(s, TASK_UTCB_VA, EXO_NILTHREAD, prio, &t);
+	if (r < 0) {
+		space_destroy(s);
+		return r;
+	}
+	t->ctx.rip = m->entry;
+	t->ctx.rsp = m->stack_top;
+	t->ctx.rdi = m->argc;
+	t->ctx.rsi = m->argv;
+	t->state = TS_READY;
+	sched_ready(t);
+	*out = s;
+	return 0;
+}
+
+/* Start module i, or the next one that can start; exit the VM after the last. */
+static void
+task_next(u32 i)
+{
+	const struct exo_bootinfo *bi = run.bi;
+
+	for (; i < bi->nmodules; i++) {
+		int r;
+
+		if (i == bi->sigma0)
+			continue;
+		run.index = i;
+		r = task_start(i, PRIO_DEFAULT, &run.root);
+		if (r == 0) {
+			if (!run.first_entered) {
+				run.first_entered = true;
+				arch_host_doorbell(EXO_DOORBELL_FIRST_USER);
+			}
+			return;
+		}
+		run.last_status = 127;
+		task_report(EXO_EV_PROGRAM_ERROR, i, r, 0, 0, 0, 0);
+	}
+	arch_host_exit(run.last_status);
+}
+
+struct thread *
+task_boot(const struct exo_bootinfo *bi)
+{
+	struct space *s;
+
+	run.bi = bi;
+	if (bi->sigma0 < bi->nmodules) {
+		int r = task_start(bi->sigma0, PRIO_MAX - 1, &s);
+
+		if (r < 0)
+			panic("sigma0: cannot start (%d)", r);
+		s->sigma0 = true;
+	}
+	task_next(0);
+	return sched_next();
+}
+
+/* Delete every thread of the task whose root space is root. */
+static void
+task_kill_all(struct space *root)
+{
+	for (u32 i = THREAD_FIRST; i < NTHREADS; i++) {
+		struct thread *t = &threads[i];
+
+		if (t->state != TS_FREE && task_root(t->space) == root)
+			thread_delete(t);
+	}
+}
+
+/* The task rooted at root ended; report it and go on with the next module. */
+static void
+task_end(struct space *root, u32 kind, u32 status, u64 vector, u64 error,
+	 u64 addr, u64 rip)
+{
+	u32 module = root->module;
+
+	task_kill_all(root);
+	task_report(kind, module, kind == EXO_EV_PROGRAM_EXIT ? (i64)status : status,
+		    vector, error, addr, rip);
+	if (root == run.root) {
+		run.last_status = status & 0xff;
+		run.root = 0;
+		task_next(run.index + 1);
+	}
+}
+
+void
+task_exit(struct thread *t, i64 status)
+{
+	struct space *root = task_root(t->space);
+
+	task_end(root, EXO_EV_PROGRAM_EXIT, (u32)status, 0, 0, 0, 0);
+	/* The report carries the full status; the VM's is its low byte. */
+	(void)status;
+}
+
+void
+task_reap(void)
+{
+	for (u32 i = THREAD_FIRST; i < NTHREADS; i++) {
+		struct thread *t = &threads[i];
+		struct space *root;
+
+		if (t->state == TS_FREE || !(t->flags & TF_DOOMED))
+			continue;
+		root = task_root(t->space);
+		if (t->space == root)   /* a root-space thread takes its task down */
+			task_end(root, EXO_EV_PROGRAM_FAULT,
+				 PROGRAM_KILLED_STATUS(t->doom_vector), t->doom_vector,
+				 t->doom_error, t->doom_addr, t->doom_ip);
+		else
+			thread_delete(t);
+	}
+}
+
+void
+task_stuck(void)
+{
+	if (!run.root)
+		panic("no task left and nothing to run");
+	task_end(run.root, EXO_EV_PROGRAM_DEADLOCK, PROGRAM_DEADLOCK_STATUS, 0, 0, 0, 0);
+}

@@ -1,0 +1,124 @@
+/* Thread control blocks: numbers, versions, creation and deletion. */
+#include "thread.h"
+
+#include <exo/error.h>
+#include <exo/layout.h>
+
+#include "../../ipc/ipc.h"
+#include "frame.h"
+#include "kernel.h"
+#include "platform.h"
+#include "sched.h"
+
+struct thread threads[NTHREADS];
+struct thread *current;
+
+_Static_assert((NTHREADS & (NTHREADS - 1)) == 0, "ids mask into the table");
+_Static_assert(sizeof(struct exo_utcb) <= EXO_PAGE_SIZE, "a UTCB is one page");
+
+struct thread *
+thread_lookup(u64 id)
+{
+	struct thread *t;
+
+	if (EXO_TID_NO(id) >= NTHREADS || EXO_TID_NO(id) == 0)
+		return 0;
+	t = &threads[EXO_TID_NO(id)];
+	return t->id == id && t->state != TS_FREE ? t : 0;
+}
+
+void
+thread_init(void)
+{
+	for (u32 line = 1; line <= EXO_NIRQ; line++) {
+		threads[line].id = EXO_IRQ_TID(line);
+		threads[line].state = TS_IRQ_IDLE;
+	}
+}
+
+static struct thread *
+thread_slot(void)
+{
+	for (u32 i = THREAD_FIRST; i < NTHREADS; i++)
+		if (threads[i].state == TS_FREE)
+			return &threads[i];
+	return 0;
+}
+
+int
+thread_create(struct space *s, u64 utcb_va, u64 pager, u32 prio,
+	      struct thread **out)
+{
+	struct thread *t = thread_slot();
+	u32 version;
+	u64 pa;
+
+	if (utcb_va & (EXO_PAGE_SIZE - 1) || utcb_va < EXO_USER_MIN ||
+	    utcb_va >= EXO_USER_END || prio > PRIO_MAX)
+		return -E_INVAL;
+	if (!t)
+		return -E_NOMEM;
+	pa = frame_alloc();
+	if (!pa)
+		return -E_NOMEM;
+	if (arch_space_map(&s->pt, utcb_va, pa, EXO_PAGE_SIZE, EXO_SEG_R | EXO_SEG_W) < 0) {
+		frame_free(pa);
+		return -E_INVAL;        /* something is mapped there already */
+	}
+	/* Commit point. A new version for the number: old ids stay dead. */
+	version = EXO_TID_VERSION(t->id) + 1;
+	if (version == 0)
+		version = 1;
+	*t = (struct thread){
+		.id = EXO_TID(t - threads, version),
+		.state = TS_HALTED,
+		.root = s->pt.root,
+		.space = s,
+		.utcb = arch_phys_to_virt(pa),
+		.utcb_va = utcb_va,
+		.utcb_pa = pa,
+		.pager = pager,
+		.prio = prio,
+	};
+	arch_thread_init(t);
+	t->utcb->my_tid = t->id;
+	t->utcb->pager = pager;
+	s->nthreads++;
+	*out = t;
+	return 0;
+}
+
+void
+thread_delete(struct thread *t)
+{
+	struct space *s = t->space;
+	u64 pa;
+
+	ipc_detach(t);
+	sched_dequeue(t);
+	sched_timeout_cancel(t);
+	if (arch_space_unmap(&s->pt, t->utcb_va, &pa) == 0)
+		kassert(pa == t->utcb_pa);
+	frame_free(t->utcb_pa);
+	t->state = TS_FREE;
+	t->flags = 0;
+	t->utcb = 0;
+	if (current == t)
+		current = 0;
+	if (--s->nthreads == 0)
+		space_destroy(s);
+}
+
+void
+thread_doom(struct thread *t, u64 vector, u64 error, u64 addr, u64 ip)
+{
+	if (t->flags & TF_DOOMED)
+		return;
+	t->flags |= TF_DOOMED;
+	t->doom_vector = vector;
+	t->doom_error = error;
+	t->doom_addr = addr;
+	t->doom_ip = ip;
+	sched_dequeue(t);
+	t->state = TS_HALTED;
+}

@@ -1,0 +1,92 @@
+/*
+ * Threads: the unit of execution and of IPC. A thread's id is its number (the
+ * index of its control block) and a version bumped at every reuse, so an id
+ * names one thread for ever (<exo/ipc.h>). Numbers 1..EXO_NIRQ are the
+ * interrupt threads; they never run user code.
+ *
+ * The kernel keeps no stack per thread: a thread blocked in the kernel is
+ * described entirely by its state and its saved user registers (ctx), and
+ * whoever unblocks it writes its results there. The arch layer points the
+ * CPU's ring-0 stack at the end of the running thread's ctx, so an entry from
+ * user mode saves the registers straight into the control block.
+ */
+#ifndef CORE_THREAD_H
+#define CORE_THREAD_H
+
+#include <exo/ipc.h>
+#include <exo/types.h>
+
+#include "space.h"
+#include "trapframe.h"
+
+#define NTHREADS        256             /* a power of two: ids mask into the table */
+#define THREAD_FIRST    (EXO_NIRQ + 1)  /* the first number for user threads */
+#define PRIO_DEFAULT    100
+#define PRIO_MAX        255
+
+enum thread_state {
+	TS_FREE = 0,        /* no thread: the number is free */
+	TS_HALTED,          /* created and not started, or stopped */
+	TS_READY,           /* running or on the ready queue */
+	TS_SENDING,         /* blocked in a send phase, on partner's send queue */
+	TS_RECEIVING,       /* blocked in a receive phase, from partner (or any) */
+	TS_SEND_FAULT,      /* a page-fault message waits for the pager */
+	TS_RECV_FAULT,      /* waiting for the pager's reply to a page fault */
+	TS_IRQ_PENDING,     /* interrupt thread: message queued at its handler */
+	TS_IRQ_ACK,         /* interrupt thread: delivered, waiting for the ack */
+	TS_IRQ_IDLE,        /* interrupt thread: line unmasked, nothing pending */
+};
+
+enum thread_flags {
+	TF_HALT = 1,        /* exchange_registers halted it: never made ready */
+	TF_DOOMED = 2,      /* to be killed at the end of this kernel entry */
+};
+
+struct thread {
+	struct trapframe ctx;       /* first: see above; 16-byte aligned */
+	u64 id;
+	u32 state;                  /* enum thread_state */
+	u32 flags;                  /* enum thread_flags */
+	u64 partner;                /* SENDING: to; RECEIVING: from-spec */
+	u64 wakeup;                 /* arch_now() deadline of a timed block, or 0 */
+	u64 timeouts;               /* of the IPC in progress (<exo/ipc.h>) */
+	u64 root;                   /* space->pt.root, for the fast path */
+	struct space *space;
+	struct exo_utcb *utcb;      /* kernel address of the UTCB frame */
+	u64 utcb_va;                /* its user address in space */
+	u64 utcb_pa;
+	u64 pager;
+	u64 handler;                /* interrupt thread: its driver */
+	struct thread *sendq;       /* threads blocked sending to this one, FIFO */
+	struct thread *qnext, *qprev;       /* in a send queue */
+	struct thread *rnext, *rprev;       /* in the ready queue */
+	struct thread *tnext, *tprev;       /* in the timeout list */
+	u64 fault_addr, fault_ip;   /* SEND/RECV_FAULT: the message */
+	u32 fault_access;           /* EXO_R/W/X */
+	u32 prio;
+	u32 irq_missed;             /* interrupt thread: fired while not idle */
+	u64 doom_vector, doom_error, doom_addr, doom_ip;  /* TF_DOOMED */
+} __attribute__((aligned(16)));
+
+extern struct thread threads[NTHREADS];
+extern struct thread *current;
+
+/* The live thread named by id, or NULL (nil, any, stale version, free). */
+struct thread *thread_lookup(u64 id);
+/*
+ * A halted thread in space s with its UTCB at utcb_va (page aligned, user,
+ * unmapped): -E_NOMEM (no number, no frame), -E_INVAL (bad utcb_va).
+ */
+int thread_create(struct space *s, u64 utcb_va, u64 pager, u32 prio,
+		  struct thread **out);
+/* Unlink t from every queue, fail its partners' IPC, free its number. */
+void thread_delete(struct thread *t);
+/*
+ * t faulted in a way nobody resolves: it dies at the end of this kernel entry
+ * (task_reap), with the fault reported. Safe to call from deep inside IPC.
+ */
+void thread_doom(struct thread *t, u64 vector, u64 error, u64 addr, u64 ip);
+/* Set up the interrupt threads. */
+void thread_init(void);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * Message transfer: untyped words register to register (and UTCB to UTCB past
+ * MR7), then the typed items: map and grant of flexpages, recorded in the
+ * mapping database so that flush can revoke them.
+ */
+#include "transfer.h"
+
+#include <exo/error.h>
+#include <exo/layout.h>
+
+#include "../guest/core/mdb.h"
+#include "../guest/core/space.h"
+
+#define USER_BITS        47     /* the user half: 2^47 bytes */
+#define MAP_PROBE_MAX    1024   /* pages probed one by one; beyond, walk nodes */
+
+u64 *
+thread_mr(struct thread *t, u32 i)
+{
+	switch (i) {
+	case 0: return &t->ctx.r8;
+	case 1: return &t->ctx.r9;
+	case 2: return &t->ctx.r10;
+	case 3: return &t->ctx.r12;
+	case 4: return &t->ctx.r13;
+	case 5: return &t->ctx.r14;
+	case 6: return &t->ctx.r15;
+	case 7: return &t->ctx.rbx;
+	}
+	return &t->utcb->mr[i];
+}
+
+/* One page of from (at fva) to (at tva); σ0's window pages come into being
+ * (as mapping-database roots) the first time σ0 passes them on. */
+static int
+map_page(struct space *from, u64 fva, struct space *to, u64 tva, u32 rights,
+	 bool grant)
+{
+	if (!mdb_lookup(from, fva) && !(from->sigma0 && sigma0_root(from, fva) == 0))
+		return 0;               /* not the sender's to give: nothing happens */
+	return mdb_map(from, fva, to, tva, rights, grant);
+}
+
+static int
+map_range(struct space *from, u64 fva, struct space *to, u64 tva, u64 len,
+	  u32 rights, bool grant)
+{
+	if (len / EXO_PAGE_SIZE <= MAP_PROBE_MAX) {
+		for (u64 off = 0; off < len; off += EXO_PAGE_SIZE) {
+			int r = map_page(from, fva + off, to, tva + off, rights, grant);
+
+			if (r == -E_NOMEM)
+				return r;
+		}
+		return 0;
+	}
+	/* A large fpage: visit only the pages the sender has (σ0's window
+	 * pages must be passed on in fpages of at most MAP_PROBE_MAX pages). */
+	for (struct mdb_node *n = from->maps, *next; n; n = next) {
+		next = n->snext;
+		if (n->va >= fva && n->va - fva < len) {
+			int r = mdb_map(from, n->va, to, tva + (n->va - fva), rights, grant);
+
+			if (r == -E_NOMEM)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* An fpage's size, or 0 if it is malformed (or nil). COMPLETE is the user half. */
+static u32
+fpage_bits(u64 fp, u64 *base)
+{
+	u32 s = EXO_FPAGE_SIZE_LOG2(fp);
+
+	*base = EXO_FPAGE_BASE(fp);
+	if (s == 1 && *base == 0)
+		return USER_BITS;
+	if (s < 12 || s > USER_BITS || *base & ((1ULL << s) - 1) ||
+	    *base + (1ULL << s) > EXO_USER_END)
+		return 0;
+	return s;
+}
+
+/*
+ * Where a send fpage lands in a receive window (L4's rule): the smaller of
+ * the two is placed inside the larger at the offset the send base selects.
+ */
+static int
+map_item(struct thread *src, u64 w0, u64 fp, struct space *to, u64 window)
+{
+	u64 fbase, wbase, sbase = w0 & ~0x3ffULL, fva, tva, len;
+	u32 s = fpage_bits(fp, &fbase), ws = fpage_bits(window, &wbase);
+	u32 type = EXO_ITEM_TYPE(w0);
+
+	if ((type != EXO_ITEM_MAP && type != EXO_ITEM_GRANT) || !s || !ws)
+		return -E_INVAL;
+	if (s <= ws) {
+		fva = fbase;
+		tva = wbase + (sbase & ((1ULL << ws) - 1) & ~((1ULL << s) - 1));
+		len = 1ULL << s;
+	} else {
+		fva = fbase + (sbase & ((1ULL << s) - 1) & ~((1ULL << ws) - 1));
+		tva = wbase;
+		len = 1ULL << ws;
+	}
+	return map_range(src->space, fva, to, tva, len, EXO_FPAGE_RIGHTS(fp),
+			 type == EXO_ITEM_GRANT);
+}
+
+/* The message of a sender that is not a user thread, built by the kernel. */
+static u64
+kernel_message(struct thread *src, u64 w[3])
+{
+	if (src->state == TS_SEND_FAULT) {
+		w[1] = src->fault_addr;
+		w[2] = src->fault_ip;
+		return EXO_TAG(EXO_LABEL_PF(src->fault_access), 2, 0);
+	}
+	return EXO_TAG(EXO_LABEL_INTERRUPT, 0, 0);
+}
+
+static bool
+user_sender(const struct thread *src)
+{
+	return src->state != TS_SEND_FAULT && src->state != TS_IRQ_PENDING;
+}
+
+/* A pager's reply to a page fault: only its items count, window: all. */
+static u32
+fault_reply(struct thread *src, struct thread *dst, u32 u, u32 t)
+{
+	for (u32 i = u + 1; i < u + 1 + t; i += 2) {
+		int r = map_item(src, *thread_mr(src, i), *thread_mr(src, i + 1),
+				 dst->space, EXO_FPAGE_COMPLETE);
+
+		if (r < 0)
+			return EXO_IPC_OVERFLOW;
+	}
+	return 0;
+}
+
+u32
+transfer(struct thread *src, struct thread *dst)
+{
+	u64 w[3] = { 0 }, tag;
+	bool user = user_sender(src);
+	u32 u, t;
+
+	tag = user ? *thread_mr(src, 0) : kernel_message(src, w);
+	u = EXO_TAG_U(tag);
+	t = EXO_TAG_T(tag);
+	if (u + t >= EXO_NMR || t & 1 || (!user && t))
+		return EXO_IPC_OVERFLOW;
+	if (dst->state == TS_RECV_FAULT)
+		return fault_reply(src, dst, u, t);
+	for (u32 i = 1; i <= u + t; i++)
+		*thread_mr(dst, i) = user ? *thread_mr(src, i) : w[i];
+	*thread_mr(dst, 0) = tag & ~(EXO_TAG_E | EXO_TAG_FLAGS);
+	dst->ctx.rax = src->id;
+	for (u32 i = u + 1; i < u + 1 + t; i += 2) {
+		u64 window = dst->utcb->acceptor;
+
+		if (window == EXO_FPAGE_NIL ||
+		    map_item(src, *thread_mr(src, i), *thread_mr(src, i + 1),
+			     dst->space, window) < 0)
+			return EXO_IPC_OVERFLOW;
+	}
+	return 0;
+}
