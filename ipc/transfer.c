@@ -159,6 +159,7 @@ transfer(struct thread *src, struct thread *dst)
 		*thread_mr(dst, i) = user ? *thread_mr(src, i) : w[i];
 	*thread_mr(dst, 0) = tag & ~(EXO_TAG_E | EXO_TAG_FLAGS);
 	dst->ctx.rax = src->id;
+	dst->ctx.rdx = 0;               /* error word: success (or set below) */
 	for (u32 i = u + 1; i < u + 1 + t; i += 2) {
 		u64 window = dst->utcb->acceptor;
 

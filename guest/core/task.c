@@ -97,6 +97,8 @@ task_start(u32 i, u32 prio, struct space **out)
 	t->ctx.rsi = m->argv;
 	t->state = TS_READY;
 	sched_ready(t);
+	if (i == run.bi->sigma0)
+		kernel_kip()->sigma0 = t->id;
 	*out = s;
 	return 0;
 }
@@ -207,5 +209,11 @@ task_stuck(void)
 {
 	if (!run.root)
 		panic("no task left and nothing to run");
+	if (kopts.verbose)
+		for (u32 i = THREAD_FIRST; i < NTHREADS; i++)
+			if (threads[i].state != TS_FREE)
+				kprintf("exo: deadlock: thread 0x%lx state %u flags %u partner 0x%lx "
+					"rip 0x%lx\n", threads[i].id, threads[i].state, threads[i].flags,
+					threads[i].partner, threads[i].ctx.rip);
 	task_end(run.root, EXO_EV_PROGRAM_DEADLOCK, PROGRAM_DEADLOCK_STATUS, 0, 0, 0, 0);
 }

@@ -106,6 +106,7 @@ enum exo_ipc_error {
 #define EXO_R                   4
 #define EXO_W                   2
 #define EXO_X                   1
+#define EXO_RW                  6
 #define EXO_RWX                 7
 
 /*

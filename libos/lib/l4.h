@@ -75,15 +75,19 @@ l4_send(u64 to, struct l4_msg *m, u32 timeout)
 	return l4_ipc(to, EXO_NILTHREAD, EXO_TIMEOUTS(timeout, 0), m, 0);
 }
 
+/* A receive sends nothing: m is only written (cleared first, so no stale
+ * words are passed in registers). */
 static inline u64
 l4_receive(u64 from_spec, struct l4_msg *m, u32 timeout, u64 *from)
 {
+	*m = (struct l4_msg){ { 0 } };
 	return l4_ipc(EXO_NILTHREAD, from_spec, EXO_TIMEOUTS(0, timeout), m, from);
 }
 
 static inline u64
 l4_wait(struct l4_msg *m, u64 *from)
 {
+	*m = (struct l4_msg){ { 0 } };
 	return l4_ipc(EXO_NILTHREAD, EXO_ANYTHREAD, 0, m, from);
 }
 

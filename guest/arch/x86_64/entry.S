@@ -134,9 +134,10 @@ arch_trap_resume:
 
 /*
  * SYS_ipc on a PVM host, from vec3: rsp = &current->ctx.rip. The registers
- * the C fast path may clobber go to the caller's control block first; the
- * message registers rbx, r12-r15 are callee-saved in C and never leave the
- * CPU. See ipc/fastpath.c for what the fast path accepts.
+ * the C fast path may clobber go to the caller's control block first, and
+ * rbp, which IPC preserves; the message registers rbx, r12-r15 are
+ * callee-saved in C and never leave the CPU: the receiver finds them there.
+ * See ipc/fastpath.c for what the fast path accepts.
  */
 ipc_entry:
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
@@ -147,6 +148,7 @@ ipc_entry:
 	mov	%r9, TF_R9 - TF_RIP(%rsp)
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
+	mov	%rbp, TF_RBP - TF_RIP(%rsp)	/* preserved across IPC, not a message register */
 	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
 	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
 	push	%rcx
@@ -169,6 +171,7 @@ ipc_entry:
 	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
 	lea	TF_RIP(%rax), %rsp
 	mov	TF_RCX(%rax), %rcx
+	mov	TF_RBP(%rax), %rbp
 	xor	%edx, %edx		/* no error; and leave no kernel values */
 	xor	%esi, %esi
 	xor	%edi, %edi
@@ -177,7 +180,6 @@ ipc_entry:
 	iretq
 ipc_slow:				/* rcx = current: complete its frame */
 	mov	%rbx, TF_RBX(%rcx)
-	mov	%rbp, TF_RBP(%rcx)
 	mov	%r12, 24(%rcx)
 	mov	%r13, 16(%rcx)
 	mov	%r14, 8(%rcx)

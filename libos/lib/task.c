@@ -1,0 +1,171 @@
+#include "task.h"
+
+#include <exo/layout.h>
+
+#include "libos.h"
+
+extern char __image_start[], __image_rw[], __image_end[];
+
+#define THREAD_STACK_S  14                      /* 16 KiB per thread here */
+#define THREAD_UTCBS    (EXO_USER_STACK_TOP - 2 * EXO_USER_STACK_SIZE)
+
+volatile struct pager_stats pager_stats;
+static u64 heap_next = 0x0000200000000000ULL;
+static u64 utcb_next = THREAD_UTCBS;
+static u64 pager_tid;
+
+static void *
+sigma0_request(u64 fpage, u64 flags, u32 s)
+{
+	struct exo_utcb *u = l4_utcb();
+	struct l4_msg m = { { EXO_TAG(EXO_LABEL_SIGMA0, 2, 0), fpage, flags } };
+	u64 va = (heap_next + (1ULL << s) - 1) & ~((1ULL << s) - 1), err;
+
+	heap_next = va + (1ULL << s);   /* taken before the call: threads share it */
+	u->acceptor = EXO_FPAGE(va, s, EXO_RWX);
+	err = l4_call(l4_kip()->sigma0, &m);
+	u->acceptor = EXO_FPAGE_NIL;
+	if (err || EXO_TAG_T(m.mr[0]) != 2)
+		return 0;
+	return (void *)va;
+}
+
+void *
+mem_alloc(u32 s)
+{
+	return sigma0_request(EXO_FPAGE(0, s, EXO_RWX), EXO_SIGMA0_ANY, s);
+}
+
+void *
+mem_alloc_at(u64 pa, u32 s)
+{
+	return sigma0_request(EXO_FPAGE(pa, s, EXO_RWX), 0, s);
+}
+
+/* Every new thread starts here and waits for its start message: fn, arg. */
+static void
+thread_entry(void)
+{
+	struct l4_msg m;
+	u64 from;
+
+	while (l4_wait(&m, &from) || EXO_TAG_U(m.mr[0]) < 2)
+		;
+	((void (*)(u64))m.mr[1])(m.mr[2]);
+	/* Done: block for ever; the task's end reclaims the thread. */
+	for (;;)
+		l4_receive(l4_myself(), &m, EXO_TIMEOUT_NEVER, 0);
+}
+
+static u64
+thread_start(u64 tid, u64 sp, void (*fn)(u64), u64 arg)
+{
+	struct l4_msg m = { { EXO_TAG(0, 2, 0), (u64)fn, arg } };
+
+	if (l4_exchange_registers(tid, EXR_RESUME | EXR_SET_SP | EXR_SET_IP, sp,
+				  (u64)thread_entry, 0, 0, 0) < 0 ||
+	    l4_send(tid, &m, EXO_TIMEOUT_NEVER))
+		return 0;
+	return tid;
+}
+
+u64
+thread_spawn(void (*fn)(u64), u64 arg)
+{
+	char *stack = mem_alloc(THREAD_STACK_S);
+	long tid;
+
+	if (!stack)
+		return 0;
+	tid = l4_thread_control(EXO_NILTHREAD, l4_myself(), EXO_NILTHREAD,
+				utcb_next - EXO_PAGE_SIZE, -1);
+	if (tid <= 0)
+		return 0;
+	utcb_next -= EXO_PAGE_SIZE;
+	return thread_start((u64)tid, (u64)stack + (1ULL << THREAD_STACK_S) - 16, fn, arg);
+}
+
+/* Map one page of ours (at va, with rights) to the faulting thread at va. */
+static void
+pager_map(struct l4_msg *m, u64 va, u32 rights)
+{
+	m->mr[0] = EXO_TAG(0, 0, 2);
+	m->mr[1] = EXO_ITEM_MAP | va;
+	m->mr[2] = EXO_FPAGE(va, 12, rights);
+}
+
+/* A fault of a spawned task at addr: fill m with the reply, false to refuse. */
+static bool
+pager_serve(struct l4_msg *m, u64 addr)
+{
+	u64 page = EXO_PAGE_DOWN(addr);
+	u8 *fresh;
+
+	if (page >= (u64)__image_start && page < (u64)__image_rw) {
+		pager_stats.text++;
+		pager_map(m, page, EXO_R | EXO_X);
+		return true;
+	}
+	fresh = mem_alloc(12);
+	if (!fresh)
+		return false;
+	if (page >= (u64)__image_rw && page < (u64)__image_end) {
+		pager_stats.data++;
+		memcpy(fresh, (void *)page, EXO_PAGE_SIZE);
+	} else if (page >= TASK_STACK_TOP - EXO_USER_STACK_SIZE && page < TASK_STACK_TOP) {
+		pager_stats.stack++;
+	} else {
+		return false;
+	}
+	/* Our fresh page goes to the faulting thread at its page: send base. */
+	m->mr[0] = EXO_TAG(0, 0, 2);
+	m->mr[1] = EXO_ITEM_MAP | page;
+	m->mr[2] = EXO_FPAGE((u64)fresh, 12, EXO_RW);
+	return true;
+}
+
+static void
+pager_loop(u64 arg)
+{
+	struct l4_msg m;
+	u64 from, err;
+
+	(void)arg;
+	err = l4_wait(&m, &from);
+	for (;;) {
+		if (err || !EXO_LABEL_IS_PF(EXO_TAG_LABEL(m.mr[0]))) {
+			err = l4_wait(&m, &from);
+			continue;
+		}
+		if (!pager_serve(&m, m.mr[1])) {
+			/* An address nothing backs: the thread dies, as on a segfault. */
+			pager_stats.refused++;
+			l4_thread_control(from, EXO_NILTHREAD, 0, 0, -1);
+			err = l4_wait(&m, &from);
+			continue;
+		}
+		err = l4_reply_wait(from, &m, &from);
+	}
+}
+
+u64
+task_pager(void)
+{
+	if (!pager_tid)
+		pager_tid = thread_spawn(pager_loop, 0);
+	return pager_tid;
+}
+
+u64
+task_spawn(void (*fn)(u64), u64 arg)
+{
+	u64 pager = task_pager();
+	long tid;
+
+	if (!pager)
+		return 0;
+	tid = l4_thread_control(EXO_NILTHREAD, EXO_NILTHREAD, pager, TASK_UTCB, -1);
+	if (tid <= 0)
+		return 0;
+	return thread_start((u64)tid, TASK_STACK_TOP - 16, fn, arg);
+}

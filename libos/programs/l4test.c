@@ -1,0 +1,407 @@
+/*
+ * L4 scenarios for the test suite: `l4test CASE`. Exit status 0 means the case
+ * held; otherwise the status names the first check that failed (its line
+ * number, low byte) and a line on the console says what it was.
+ */
+#include "libos.h"
+#include "l4.h"
+#include "task.h"
+
+#define CHECK(c) do { if (!(c)) fail(__LINE__, #c); } while (0)
+
+static void
+fail(int line, const char *what)
+{
+	printf("l4test: check failed at line %d: %s\n", line, what);
+	exit(line & 0xff ? line & 0xff : 1);
+}
+
+static u64 main_tid;
+
+/* ---- ping-pong between two spaces ---- */
+
+static void
+echo_server(u64 arg)
+{
+	struct l4_msg m;
+	u64 from, err;
+
+	(void)arg;
+	err = l4_wait(&m, &from);
+	for (;;) {
+		if (err) {
+			err = l4_wait(&m, &from);
+			continue;
+		}
+		/* Reply with every word + 1, label 2. */
+		for (u32 i = 1; i <= EXO_TAG_U(m.mr[0]) && i < EXO_REG_MRS; i++)
+			m.mr[i]++;
+		for (u32 i = EXO_REG_MRS; i <= EXO_TAG_U(m.mr[0]); i++)
+			l4_utcb()->mr[i]++;
+		m.mr[0] = EXO_TAG(2, EXO_TAG_U(m.mr[0]), 0);
+		err = l4_reply_wait(from, &m, &from);
+	}
+}
+
+static void
+case_pingpong(void)
+{
+	u64 server = task_spawn(echo_server, 0);
+
+	CHECK(server);
+	for (u64 i = 0; i < 2000; i++) {
+		u32 u = i % 12;         /* short (fast path) and long (UTCB) messages */
+		struct l4_msg m = { { EXO_TAG(1, u, 0) } };
+
+		for (u32 k = 1; k <= u && k < EXO_REG_MRS; k++)
+			m.mr[k] = i * 100 + k;
+		for (u32 k = EXO_REG_MRS; k <= u; k++)
+			l4_utcb()->mr[k] = i * 100 + k;
+		CHECK(l4_call(server, &m) == 0);
+		CHECK(EXO_TAG_LABEL(m.mr[0]) == 2 && EXO_TAG_U(m.mr[0]) == u);
+		for (u32 k = 1; k <= u && k < EXO_REG_MRS; k++)
+			CHECK(m.mr[k] == i * 100 + k + 1);
+		for (u32 k = EXO_REG_MRS; k <= u; k++)
+			CHECK(l4_utcb()->mr[k] == i * 100 + k + 1);
+	}
+	printf("pingpong: 2000 calls, pager served %lu text, %lu data, %lu stack faults\n",
+	       pager_stats.text, pager_stats.data, pager_stats.stack);
+	CHECK(pager_stats.text > 0 && pager_stats.stack > 0);
+}
+
+/* ---- a spawned task touches data, bss and stack through the pager ---- */
+
+static u64 counter = 41;        /* .data: the child gets a copy */
+static u64 zeros[1024];         /* .bss */
+
+static void
+toucher(u64 arg)
+{
+	struct l4_msg m = { { EXO_TAG(0, 3, 0) } };
+	volatile u64 big[600];      /* two stack pages */
+
+	big[0] = arg;
+	big[599] = arg + 1;
+	counter++;
+	zeros[1000] = 7;
+	m.mr[1] = counter;
+	m.mr[2] = zeros[1000] + zeros[3];
+	m.mr[3] = big[0] + big[599];
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+}
+
+static void
+case_pager(void)
+{
+	struct l4_msg m;
+	u64 child = task_spawn(toucher, 10), from;
+
+	CHECK(child);
+	CHECK(l4_receive(child, &m, EXO_TIMEOUT_NEVER, &from) == 0 && from == child);
+	CHECK(m.mr[1] == 42 && m.mr[2] == 7 && m.mr[3] == 21);
+	CHECK(counter == 41 && zeros[1000] == 0);      /* ours are untouched */
+	CHECK(pager_stats.data >= 2 && pager_stats.stack >= 2);
+}
+
+/* ---- map chain A -> B -> C, flush in the middle ---- */
+
+#define SHARED_VA 0x300000000ULL
+
+/* Receive one page at SHARED_VA, report its first word, then follow orders. */
+static void
+chain_member(u64 next)
+{
+	struct l4_msg m;
+	u64 from;
+	volatile u64 *p = (u64 *)SHARED_VA;
+
+	l4_utcb()->acceptor = EXO_FPAGE(SHARED_VA, 12, EXO_RWX);
+	CHECK(l4_wait(&m, &from) == 0);         /* from main, or from B */
+	l4_utcb()->acceptor = EXO_FPAGE_NIL;
+	m.mr[0] = EXO_TAG(0, 1, 0);
+	m.mr[1] = *p;
+	CHECK(l4_send(main_tid, &m, EXO_TIMEOUT_NEVER) == 0);
+	for (;;) {
+		u64 result = 0;
+
+		CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+		switch (m.mr[1]) {
+		case 1:         /* pass the page on to next */
+			m.mr[0] = EXO_TAG(0, 0, 2);
+			m.mr[1] = EXO_ITEM_MAP | SHARED_VA;
+			m.mr[2] = EXO_FPAGE(SHARED_VA, 12, EXO_RW);
+			CHECK(l4_send(next, &m, EXO_TIMEOUT_NEVER) == 0);
+			result = 1;
+			break;
+		case 2:         /* flush what we passed on, keep ours */
+			result = (u64)l4_unmap(EXO_FPAGE(SHARED_VA, 12, EXO_RWX), 0);
+			break;
+		case 3:         /* read it (a fault if it is gone: the pager refuses) */
+			result = *p;
+			break;
+		}
+		m.mr[0] = EXO_TAG(0, 1, 0);
+		m.mr[1] = result;
+		CHECK(l4_send(main_tid, &m, EXO_TIMEOUT_NEVER) == 0);
+	}
+}
+
+static u64
+order(u64 who, u64 what)
+{
+	struct l4_msg m = { { EXO_TAG(0, 1, 0), what } };
+	u64 from;
+
+	CHECK(l4_send(who, &m, EXO_TIMEOUT_NEVER) == 0);
+	if (l4_receive(who, &m, EXO_TIMEOUT_US(200000), &from))
+		return ~0ULL;           /* no answer: it died */
+	return m.mr[1];
+}
+
+static void
+case_flush(void)
+{
+	u64 *page = mem_alloc(12), c = task_spawn(chain_member, 0);
+	u64 b = task_spawn(chain_member, c), from, d;
+	struct l4_msg m = { { EXO_TAG(0, 0, 2), EXO_ITEM_MAP, EXO_FPAGE(page, 12, EXO_RW) } };
+
+	CHECK(page && b && c);
+	d = task_spawn(chain_member, 0);        /* D: a sibling of B */
+	CHECK(d);
+	*page = 0xabc;
+	CHECK(l4_send(b, &m, EXO_TIMEOUT_NEVER) == 0);          /* A -> B */
+	CHECK(l4_receive(b, &m, EXO_TIMEOUT_NEVER, &from) == 0 && m.mr[1] == 0xabc);
+	m = (struct l4_msg){ { EXO_TAG(0, 0, 2), EXO_ITEM_MAP, EXO_FPAGE(page, 12, EXO_RW) } };
+	CHECK(l4_send(d, &m, EXO_TIMEOUT_NEVER) == 0);          /* A -> D */
+	CHECK(l4_receive(d, &m, EXO_TIMEOUT_NEVER, &from) == 0 && m.mr[1] == 0xabc);
+	CHECK(order(b, 1) == 1);                                 /* B -> C */
+	CHECK(l4_receive(c, &m, EXO_TIMEOUT_NEVER, &from) == 0 && m.mr[1] == 0xabc);
+	*page = 0xdef;
+	CHECK(order(c, 3) == 0xdef);            /* one frame, three spaces */
+	CHECK(order(b, 2) == 1);                /* B flushes: exactly C's mapping */
+	CHECK(order(b, 3) == 0xdef);            /* B keeps its own */
+	CHECK(order(d, 3) == 0xdef);            /* the sibling is untouched */
+	CHECK(*page == 0xdef);                  /* and A */
+	CHECK(order(c, 3) == ~0ULL);            /* C faults: nothing backs it */
+	CHECK(pager_stats.refused == 1);
+	/* A flushes: B and D lose it, A keeps it. */
+	CHECK(l4_unmap(EXO_FPAGE(page, 12, EXO_RWX), 0) == 2);
+	CHECK(order(b, 3) == ~0ULL && order(d, 3) == ~0ULL && *page == 0xdef);
+}
+
+/* ---- grant moves the page ---- */
+
+static void
+case_grant(void)
+{
+	u64 *page = mem_alloc(12), b = task_spawn(chain_member, 0);
+	u64 c = task_spawn(chain_member, 0), from;
+	struct l4_msg m = { { EXO_TAG(0, 0, 2), EXO_ITEM_GRANT, EXO_FPAGE(page, 12, EXO_RW) } };
+
+	CHECK(page && b && c);
+	*page = 0x5a5a;
+	CHECK(l4_send(b, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(b, &m, EXO_TIMEOUT_NEVER, &from) == 0 && m.mr[1] == 0x5a5a);
+	/* Ours is gone: mapping it again passes nothing, so C never gets it. */
+	CHECK(l4_unmap(EXO_FPAGE(page, 12, EXO_R), UNMAP_OWN) == 0);
+	m = (struct l4_msg){ { EXO_TAG(0, 0, 2), EXO_ITEM_MAP, EXO_FPAGE(page, 12, EXO_RW) } };
+	CHECK(l4_send(c, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(c, &m, EXO_TIMEOUT_US(200000), &from) != 0);   /* it faulted */
+	CHECK(order(b, 3) == 0x5a5a);
+}
+
+/* ---- ids unique in time ---- */
+
+static void
+idle_thread(u64 arg)
+{
+	(void)arg;
+}
+
+static void
+case_dead(void)
+{
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+	u64 t = thread_spawn(idle_thread, 0), t2, err;
+
+	CHECK(t);
+	CHECK(l4_thread_control(t, EXO_NILTHREAD, 0, 0, -1) == 0);      /* delete */
+	err = l4_send(t, &m, EXO_TIMEOUT_NEVER);
+	CHECK(err == EXO_IPC_ERR(EXO_IPC_NOPARTNER, 0));
+	t2 = thread_spawn(idle_thread, 0);      /* likely the same number */
+	CHECK(t2 && t2 != t);
+	if (EXO_TID_NO(t2) == EXO_TID_NO(t))
+		CHECK(EXO_TID_VERSION(t2) != EXO_TID_VERSION(t));
+	err = l4_send(t, &m, EXO_TIMEOUT_ZERO);
+	CHECK(err == EXO_IPC_ERR(EXO_IPC_NOPARTNER, 0));
+	err = l4_receive(t, &m, EXO_TIMEOUT_ZERO, 0);
+	CHECK(err == EXO_IPC_ERR(EXO_IPC_NOPARTNER, 1));
+	CHECK(l4_send(EXO_TID(9999, 1), &m, EXO_TIMEOUT_ZERO) == EXO_IPC_ERR(EXO_IPC_NOPARTNER, 0));
+	CHECK(l4_send(EXO_NILTHREAD, &m, 0) == 0);      /* no send phase at all */
+}
+
+/* ---- open and closed receive ---- */
+
+static void
+sender(u64 label)
+{
+	struct l4_msg m = { { EXO_TAG(label, 0, 0) } };
+
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+}
+
+static void
+case_openclosed(void)
+{
+	u64 a = thread_spawn(sender, 1), b = thread_spawn(sender, 2), from;
+	struct l4_msg m;
+
+	CHECK(a && b);
+	l4_thread_switch(EXO_NILTHREAD);        /* let both block sending to us */
+	l4_thread_switch(EXO_NILTHREAD);
+	CHECK(l4_receive(b, &m, EXO_TIMEOUT_NEVER, &from) == 0);   /* closed: b first */
+	CHECK(from == b && EXO_TAG_LABEL(m.mr[0]) == 2);
+	CHECK(l4_receive(b, &m, EXO_TIMEOUT_ZERO, &from) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	CHECK(l4_wait(&m, &from) == 0 && from == a && EXO_TAG_LABEL(m.mr[0]) == 1);
+}
+
+/* ---- timeouts ---- */
+
+static void
+case_timeouts(void)
+{
+	struct l4_msg m = { { 0 } };
+	u64 t = thread_spawn(idle_thread, 0), t0, us, khz = l4_kip()->tsc_khz;
+
+	CHECK(t);
+	CHECK(l4_send(t, &m, EXO_TIMEOUT_ZERO) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 0));
+	CHECK(l4_receive(t, &m, EXO_TIMEOUT_ZERO, 0) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	t0 = l4_rdtsc();
+	CHECK(l4_receive(EXO_ANYTHREAD, &m, EXO_TIMEOUT_US(20000), 0) ==
+	      EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	us = (l4_rdtsc() - t0) * 1000 / khz;
+	CHECK(us >= 20000 && us < 2000000);
+	t0 = l4_rdtsc();
+	CHECK(l4_send(t, &m, EXO_TIMEOUT_US(5000)) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 0));
+	us = (l4_rdtsc() - t0) * 1000 / khz;
+	CHECK(us >= 5000 && us < 2000000);
+	printf("timeouts: 20 ms receive took %lu us\n", us);
+}
+
+/* ---- interrupts as IPC ---- */
+
+static void
+case_irq(void)
+{
+	u64 irq = EXO_IRQ_TID(EXO_IRQ_TIMER), from, t0, us;
+	struct l4_msg m;
+
+	CHECK(l4_irq_control(irq, l4_myself()) == 0);
+	t0 = l4_rdtsc();
+	for (int i = 0; i < 20; i++) {
+		CHECK(l4_receive(irq, &m, EXO_TIMEOUT_US(1000000), &from) == 0);
+		CHECK(from == irq && EXO_TAG_LABEL(m.mr[0]) == EXO_LABEL_INTERRUPT);
+		m.mr[0] = 0;
+		CHECK(l4_send(irq, &m, EXO_TIMEOUT_ZERO) == 0);        /* ack */
+	}
+	us = (l4_rdtsc() - t0) * 1000 / l4_kip()->tsc_khz;
+	CHECK(us >= 19 * EXO_TIMER_IRQ_US);
+	CHECK(l4_irq_control(irq, EXO_NILTHREAD) == 0);
+	/* Detached: no more interrupts. */
+	CHECK(l4_receive(irq, &m, EXO_TIMEOUT_US(5000), &from) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	printf("irq: 20 timer interrupts in %lu us\n", us);
+}
+
+/* ---- a hostile task: bad fpages, ids, windows; no memory it does not have ---- */
+
+static void
+hostile(u64 arg)
+{
+	struct l4_msg m;
+	u64 err;
+	int bad = 0;
+
+	(void)arg;
+	/* Unprivileged: no thread control, no interrupts. */
+	bad |= l4_thread_control(EXO_NILTHREAD, EXO_NILTHREAD, 0, 0x500000, -1) != -E_PERM;
+	bad |= (l4_irq_control(EXO_IRQ_TID(1), l4_myself()) != -E_PERM) << 1;
+	/* Bad fpages in unmap. */
+	bad |= (l4_unmap(EXO_FPAGE(0x1000, 5, EXO_RWX), 0) != -E_INVAL) << 2;
+	bad |= (l4_unmap(EXO_FPAGE(0x1000, 13, EXO_RWX), 0) != -E_INVAL) << 3;
+	bad |= (l4_unmap(EXO_FPAGE(0x1000, 12, EXO_RWX), 0x80) != -E_INVAL) << 4;
+	/* Map the kernel's pages, and memory nobody gave us, to main: nothing. */
+	m = (struct l4_msg){ { EXO_TAG(0, 0, 6), EXO_ITEM_MAP, EXO_FPAGE(EXO_USER_KIP, 12, EXO_RWX),
+		EXO_ITEM_MAP, EXO_FPAGE(0x5000000, 16, EXO_RWX),
+		EXO_ITEM_MAP, EXO_FPAGE(TASK_UTCB, 12, EXO_RWX) } };
+	err = l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+	bad |= (err != 0) << 5;
+	/* A malformed item: size 4 KiB at an odd base. */
+	m = (struct l4_msg){ { EXO_TAG(0, 0, 2), EXO_ITEM_MAP, EXO_FPAGE(0x1000, 11, EXO_RWX) } };
+	err = l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+	bad |= (err != EXO_IPC_ERR(EXO_IPC_OVERFLOW, 0)) << 6;
+	/* Ids: nil, any, garbage, an interrupt thread that is not ours to ack. */
+	m.mr[0] = 0;
+	bad |= (l4_send(~0ULL - 5, &m, EXO_TIMEOUT_ZERO) != EXO_IPC_ERR(EXO_IPC_NOPARTNER, 0)) << 7;
+	bad |= (l4_send(EXO_IRQ_TID(EXO_IRQ_TIMER), &m, EXO_TIMEOUT_ZERO) !=
+		EXO_IPC_ERR(EXO_IPC_NOPARTNER, 0)) << 8;
+	bad |= (l4_exchange_registers(main_tid, EXR_HALT, 0, 0, 0, 0, 0) != -E_PERM) << 9;
+	m = (struct l4_msg){ { EXO_TAG(0, 1, 0), (u64)bad } };
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+}
+
+static void
+case_hostile(void)
+{
+	u64 h = task_spawn(hostile, 0), from;
+	struct l4_msg m;
+	struct exo_utcb *u = l4_utcb();
+
+	CHECK(h);
+	u->acceptor = EXO_FPAGE(0x40000000, 30, EXO_RWX);       /* a wide window */
+	CHECK(l4_receive(h, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	CHECK(EXO_TAG_T(m.mr[0]) == 6);
+	/* A malformed item fails the IPC for both sides. */
+	CHECK(l4_receive(h, &m, EXO_TIMEOUT_NEVER, &from) == EXO_IPC_ERR(EXO_IPC_OVERFLOW, 1));
+	u->acceptor = EXO_FPAGE_NIL;
+	CHECK(l4_receive(h, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	if (m.mr[1])
+		printf("hostile: failed checks %#lx\n", m.mr[1]);
+	CHECK(m.mr[1] == 0);
+	/* Nothing landed in the window: touching it would kill us, so ask the
+	 * kernel: unmapping the window changes no mapping. */
+	CHECK(l4_unmap(EXO_FPAGE(0x40000000, 30, EXO_RWX), UNMAP_OWN) == 0);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} cases[] = {
+	{ "pingpong", case_pingpong },
+	{ "pager", case_pager },
+	{ "flush", case_flush },
+	{ "grant", case_grant },
+	{ "dead", case_dead },
+	{ "openclosed", case_openclosed },
+	{ "timeouts", case_timeouts },
+	{ "irq", case_irq },
+	{ "hostile", case_hostile },
+};
+
+int
+main(int argc, char **argv)
+{
+	main_tid = l4_myself();
+	for (int a = 1; a < argc; a++) {
+		unsigned i;
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			if (strcmp(argv[a], cases[i].name) == 0)
+				break;
+		if (i == sizeof(cases) / sizeof(cases[0])) {
+			printf("l4test: unknown case %s\n", argv[a]);
+			return 2;
+		}
+		cases[i].run();
+	}
+	return 0;
+}
