@@ -188,7 +188,7 @@ task_exit(struct thread *t, i64 status)
 void
 task_reap(void)
 {
-	for (u32 i = THREAD_FIRST; i < NTHREADS; i++) {
+	for (u32 i = THREAD_FIRST; threads_doomed && i < NTHREADS; i++) {
 		struct thread *t = &threads[i];
 		struct space *root;
 
@@ -199,8 +199,13 @@ task_reap(void)
 			task_end(root, EXO_EV_PROGRAM_FAULT,
 				 PROGRAM_KILLED_STATUS(t->doom_vector), t->doom_vector,
 				 t->doom_error, t->doom_addr, t->doom_ip);
-		else
+		else {
+			if (kopts.verbose)
+				kprintf("exo: thread 0x%lx killed: vector %lu at 0x%lx, "
+					"rip 0x%lx\n", t->id, t->doom_vector,
+					t->doom_addr, t->doom_ip);
 			thread_delete(t);
+		}
 	}
 }
 

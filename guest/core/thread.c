@@ -12,6 +12,7 @@
 
 struct thread threads[NTHREADS];
 struct thread *current;
+u32 threads_doomed;             /* how many carry TF_DOOMED: reaping is O(1) when none */
 
 _Static_assert((NTHREADS & (NTHREADS - 1)) == 0, "ids mask into the table");
 _Static_assert(sizeof(struct exo_utcb) <= EXO_PAGE_SIZE, "a UTCB is one page");
@@ -100,6 +101,8 @@ thread_delete(struct thread *t)
 	if (arch_space_unmap(&s->pt, t->utcb_va, &pa) == 0)
 		kassert(pa == t->utcb_pa);
 	frame_free(t->utcb_pa);
+	if (t->flags & TF_DOOMED)
+		threads_doomed--;
 	t->state = TS_FREE;
 	t->flags = 0;
 	t->utcb = 0;
@@ -115,6 +118,7 @@ thread_doom(struct thread *t, u64 vector, u64 error, u64 addr, u64 ip)
 	if (t->flags & TF_DOOMED)
 		return;
 	t->flags |= TF_DOOMED;
+	threads_doomed++;
 	t->doom_vector = vector;
 	t->doom_error = error;
 	t->doom_addr = addr;

@@ -70,6 +70,7 @@ struct thread {
 
 extern struct thread threads[NTHREADS];
 extern struct thread *current;
+extern u32 threads_doomed;
 
 /* The live thread named by id, or NULL (nil, any, stale version, free). */
 struct thread *thread_lookup(u64 id);

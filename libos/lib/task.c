@@ -57,12 +57,13 @@ thread_entry(void)
 		l4_receive(l4_myself(), &m, EXO_TIMEOUT_NEVER, 0);
 }
 
+/* sp: the top of a stack; the thread starts as if called (rsp = 8 mod 16). */
 static u64
 thread_start(u64 tid, u64 sp, void (*fn)(u64), u64 arg)
 {
 	struct l4_msg m = { { EXO_TAG(0, 2, 0), (u64)fn, arg } };
 
-	if (l4_exchange_registers(tid, EXR_RESUME | EXR_SET_SP | EXR_SET_IP, sp,
+	if (l4_exchange_registers(tid, EXR_RESUME | EXR_SET_SP | EXR_SET_IP, sp - 8,
 				  (u64)thread_entry, 0, 0, 0) < 0 ||
 	    l4_send(tid, &m, EXO_TIMEOUT_NEVER))
 		return 0;
@@ -82,7 +83,7 @@ thread_spawn(void (*fn)(u64), u64 arg)
 	if (tid <= 0)
 		return 0;
 	utcb_next -= EXO_PAGE_SIZE;
-	return thread_start((u64)tid, (u64)stack + (1ULL << THREAD_STACK_S) - 16, fn, arg);
+	return thread_start((u64)tid, (u64)stack + (1ULL << THREAD_STACK_S), fn, arg);
 }
 
 /* Map one page of ours (at va, with rights) to the faulting thread at va. */
@@ -167,5 +168,5 @@ task_spawn(void (*fn)(u64), u64 arg)
 	tid = l4_thread_control(EXO_NILTHREAD, EXO_NILTHREAD, pager, TASK_UTCB, -1);
 	if (tid <= 0)
 		return 0;
-	return thread_start((u64)tid, TASK_STACK_TOP - 16, fn, arg);
+	return thread_start((u64)tid, TASK_STACK_TOP, fn, arg);
 }

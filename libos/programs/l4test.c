@@ -372,6 +372,17 @@ case_hostile(void)
 	CHECK(l4_unmap(EXO_FPAGE(0x40000000, 30, EXO_RWX), UNMAP_OWN) == 0);
 }
 
+/* ---- every thread blocked for ever ---- */
+
+static void
+case_deadlock(void)
+{
+	struct l4_msg m;
+
+	l4_receive(l4_myself(), &m, EXO_TIMEOUT_NEVER, 0);
+	fail(__LINE__, "a receive from myself returned");
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -385,6 +396,7 @@ static const struct {
 	{ "timeouts", case_timeouts },
 	{ "irq", case_irq },
 	{ "hostile", case_hostile },
+	{ "deadlock", case_deadlock },
 };
 
 int
