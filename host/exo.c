@@ -16,6 +16,7 @@
 
 #include <exo/bootinfo.h>
 
+#include "bench.h"
 #include "cli.h"
 
 static void
@@ -131,6 +132,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, "boot the kernel and run programs (exo run --help)" },
+	{ "bench", bench_cmd, "measure system calls and IPC (exo bench --help)" },
 };
 
 static void
