@@ -10,41 +10,14 @@
  *   130     interrupted (SIGINT/SIGTERM)
  */
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <exo/bootinfo.h>
 
-#include "../vmm/vmm.h"
-
-#define EXIT_TIMEOUT     124
-#define EXIT_CRASH       125
-#define EXIT_HOST        126
-#define EXIT_INTERRUPTED 130
-
-#define DEFAULT_MEM      (64ULL << 20)
-
-static char exe_dir[PATH_MAX / 2];
-
-static void
-find_exe_dir(void)
-{
-	ssize_t n = readlink("/proc/self/exe", exe_dir, sizeof(exe_dir) - 1);
-	char *slash;
-
-	if (n <= 0) {
-		strcpy(exe_dir, ".");
-		return;
-	}
-	exe_dir[n] = '\0';
-	slash = strrchr(exe_dir, '/');
-	if (slash)
-		*slash = '\0';
-}
+#include "bench.h"
+#include "cli.h"
 
 static void
 run_usage(FILE *f)
@@ -75,82 +48,7 @@ run_usage(FILE *f)
 "124 if all its threads blocked for ever); 124 timeout; 125 guest crash (panic, triple fault, KVM error); 126 host error\n"
 "(bad input, no usable KVM); 130 interrupted.\n"
 "\n"
-"programs built in the tree are in %s/programs\n", exe_dir);
-}
-
-/* Sizes: digits with an optional K, M or G (powers of 1024). */
-static int
-parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	}
-	if (*end || v > (1ULL << 40))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-/* A program name from the tree, or a path (anything with a '/'). */
-static int
-resolve_program(struct vmm_program *p, char *arg, char *buf, size_t len)
-{
-	const char *base;
-
-	if (strchr(arg, '/')) {
-		p->path = arg;
-	} else {
-		snprintf(buf, len, "%s/programs/%s", exe_dir, arg);
-		p->path = buf;
-		if (access(buf, F_OK) != 0) {
-			fprintf(stderr, "exo run: no program '%s' in %s/programs; run "
-				"'ls %s/programs' for the list, or give a path to an "
-				"ELF file\n", arg, exe_dir, exe_dir);
-			return -ENOENT;
-		}
-	}
-	base = strrchr(arg, '/');
-	p->name = base ? base + 1 : arg;
-	return 0;
-}
-
-/*
- * σ0 goes last, after the user's programs, so their report indexes stay
- * theirs; the kernel starts it first.
- */
-static int
-add_sigma0(struct vmm_config *cfg, const char *path, char *buf, size_t len)
-{
-	static char *argv[] = { "sigma0", NULL };
-	struct vmm_program *p = &cfg->progs[cfg->nprogs];
-
-	if (cfg->nprogs == EXO_MAX_MODULES) {
-		fprintf(stderr, "exo run: more than %d programs with sigma0\n",
-			EXO_MAX_MODULES - 1);
-		return -E2BIG;
-	}
-	if (!path) {
-		snprintf(buf, len, "%s/programs/sigma0", exe_dir);
-		path = buf;
-	}
-	if (access(path, R_OK) != 0) {
-		fprintf(stderr, "exo run: sigma0 %s: %s; build the tree (make) or give "
-			"--sigma0 FILE\n", path, strerror(errno));
-		return -ENOENT;
-	}
-	*p = (struct vmm_program){ .path = path, .name = "sigma0", .argc = 1,
-				   .argv = argv, .sigma0 = true };
-	cfg->nprogs++;
-	return 0;
+"programs built in the tree are in %s/programs\n", cli_exe_dir);
 }
 
 /* Split argv at "--" into programs with their arguments. */
@@ -180,7 +78,8 @@ parse_programs(struct vmm_config *cfg, int argc, char **argv,
 			return -E2BIG;
 		}
 		p = &cfg->progs[cfg->nprogs];
-		if (resolve_program(p, argv[start], paths[cfg->nprogs], PATH_MAX) < 0)
+		if (cli_resolve_program(p, "exo run", argv[start], paths[cfg->nprogs],
+					PATH_MAX) < 0)
 			return -ENOENT;
 		p->argc = i - start;
 		p->argv = argv + start;
@@ -191,117 +90,44 @@ parse_programs(struct vmm_config *cfg, int argc, char **argv,
 	return 0;
 }
 
-enum { OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
-       OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0 };
-
 static const struct option run_options[] = {
-	{ "mem", required_argument, 0, OPT_MEM },
-	{ "timeout", required_argument, 0, OPT_TIMEOUT },
-	{ "kernel", required_argument, 0, OPT_KERNEL },
-	{ "sigma0", required_argument, 0, OPT_SIGMA0 },
-	{ "cmdline", required_argument, 0, OPT_CMDLINE },
-	{ "stats", no_argument, 0, OPT_STATS },
-	{ "report", required_argument, 0, OPT_REPORT },
-	{ "kvm", required_argument, 0, OPT_KVM },
-	{ "verbose", no_argument, 0, OPT_VERBOSE },
+	CLI_BOOT_OPTIONS,
 	{ "help", no_argument, 0, 'h' },
 	{ 0 },
 };
 
 static int
-parse_run_option(struct vmm_config *cfg, int opt, const char **report_path,
-		 char *cmdline, size_t cmdline_len)
-{
-	char *end;
-
-	switch (opt) {
-	case OPT_MEM:
-		if (parse_size(optarg, &cfg->mem_size) < 0) {
-			fprintf(stderr, "exo run: --mem '%s' is not a size; write e.g. "
-				"64M or 1G\n", optarg);
-			return -EINVAL;
-		}
-		return 0;
-	case OPT_TIMEOUT:
-		errno = 0;
-		cfg->timeout = strtod(optarg, &end);
-		if (errno || end == optarg || *end || !(cfg->timeout >= 0) ||
-		    cfg->timeout > 1e6) {
-			fprintf(stderr, "exo run: --timeout '%s' is not a number of seconds "
-				"from 0 (no limit) to 1000000\n", optarg);
-			return -EINVAL;
-		}
-		return 0;
-	case OPT_KERNEL: cfg->kernel_path = optarg; return 0;
-	case OPT_CMDLINE:
-		snprintf(cmdline, cmdline_len, "%s", optarg);
-		return 0;
-	case OPT_STATS: cfg->stats = true; return 0;
-	case OPT_REPORT: *report_path = optarg; return 0;
-	case OPT_KVM: cfg->kvm_path = optarg; return 0;
-	case OPT_VERBOSE: cfg->verbose = true; return 0;
-	case 'h': run_usage(stdout); exit(0);
-	}
-	run_usage(stderr);
-	return -EINVAL;
-}
-
-static int
-exit_status(const struct vmm_result *res)
-{
-	switch (res->outcome) {
-	case VMM_EXITED: return res->status;
-	case VMM_TIMEOUT: return EXIT_TIMEOUT;
-	case VMM_CRASHED: return EXIT_CRASH;
-	case VMM_INTERRUPTED: return EXIT_INTERRUPTED;
-	}
-	return EXIT_HOST;
-}
-
-static int
 cmd_run(int argc, char **argv)
 {
 	static char paths[EXO_MAX_MODULES][PATH_MAX];
-	static char kernel[PATH_MAX], cmdline[1024], sigma0_buf[PATH_MAX];
-	const char *sigma0_path = NULL;
-	struct vmm_config cfg = {
-		.kvm_path = "/dev/kvm", .mem_size = DEFAULT_MEM, .cmdline = cmdline,
-		.console = stdout,
-	};
-	const char *report_path = NULL;
+	static struct cli_boot b;
 	struct vmm_result res = { 0 };
 	struct diag d = { "" };
 	int opt, r;
 
-	snprintf(kernel, sizeof(kernel), "%s/exo-kernel", exe_dir);
-	cfg.kernel_path = kernel;
+	cli_boot_init(&b);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+h", run_options, NULL)) != -1) {
-		if (opt == OPT_SIGMA0)
-			sigma0_path = optarg;
-		else if (parse_run_option(&cfg, opt, &report_path, cmdline,
-					  sizeof(cmdline)) < 0)
-			return EXIT_HOST;
-	}
-	if (cfg.verbose)
-		strncat(cmdline, " verbose", sizeof(cmdline) - strlen(cmdline) - 1);
-	if (parse_programs(&cfg, argc - optind, argv + optind, paths) < 0 ||
-	    add_sigma0(&cfg, sigma0_path, sigma0_buf, sizeof(sigma0_buf)) < 0)
-		return EXIT_HOST;
-	if (report_path) {
-		cfg.report = fopen(report_path, "w");
-		if (!cfg.report) {
-			fprintf(stderr, "exo run: --report %s: cannot create: %s\n",
-				report_path, strerror(errno));
-			return EXIT_HOST;
+		if (opt == 'h') {
+			run_usage(stdout);
+			return 0;
 		}
+		r = cli_boot_option(&b, "exo run", opt, optarg);
+		if (r == -ENOENT)
+			run_usage(stderr);
+		if (r < 0)
+			return EXIT_HOST;
 	}
-	r = vmm_run(&cfg, &res, &d);
+	if (parse_programs(&b.cfg, argc - optind, argv + optind, paths) < 0 ||
+	    cli_add_sigma0(&b, &b.cfg, "exo run") < 0)
+		return EXIT_HOST;
+	if (cli_boot_ready(&b, "exo run") < 0)
+		return EXIT_HOST;
+	r = vmm_run(&b.cfg, &res, &d);
 	if (r < 0)
 		fprintf(stderr, "exo run: %s\n", d.msg);
-	if (cfg.report)
-		fclose(cfg.report);
-	return r < 0 ? EXIT_HOST : exit_status(&res);
+	cli_boot_close(&b);
+	return r < 0 ? EXIT_HOST : cli_exit_status(&res);
 }
 
 static const struct command {
@@ -310,6 +136,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, "boot the kernel and run programs (exo run --help)" },
+	{ "bench", bench_cmd, "measure system calls and IPC (exo bench --help)" },
 };
 
 static void
@@ -327,7 +154,7 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	find_exe_dir();
+	cli_find_exe_dir();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_HOST;

@@ -4,6 +4,8 @@
  * that passes a bad address is stopped and reported, the host goes on.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -97,19 +99,106 @@ static int
 doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	    void *data, uint32_t size)
 {
-	uint32_t code = 0;
+	const struct vmm_bench_sink *sink = vm->cfg->bench;
+	uint32_t v = 0;
 
 	(void)dev, (void)port;
 	if (!is_write)
 		return 0;
-	memcpy(&code, data, size < 4 ? size : 4);
-	if (code == EXO_DOORBELL_FIRST_USER && vm->boot_insns < 0) {
+	memcpy(&v, data, size < 4 ? size : 4);
+	switch (EXO_DOORBELL_KIND(v)) {
+	case EXO_DOORBELL_FIRST_USER:
+		if (vm->boot_insns >= 0)
+			break;
 		clock_gettime(CLOCK_MONOTONIC, &vm->t_first_user);
 		if (stats_read(&vm->vcpu_stats) == 0)
 			vm->boot_insns = stats_get(&vm->vcpu_stats, "insn_emulation");
 		else
 			vm->boot_insns = 0;
+		break;
+	case EXO_DOORBELL_MARK:
+		if (!sink)
+			break;
+		stats_read(&vm->vcpu_stats);
+		sink->mark(sink->ctx, EXO_DOORBELL_ARG(v), &vm->vcpu_stats);
+		break;
 	}
+	return 0;
+}
+
+/*
+ * Gather the record req describes into vm->bench_buf. Every piece must lie in
+ * guest memory and the pieces must add up to req->len: the kernel built them,
+ * so anything else is a kernel bug and stops the guest.
+ */
+static int
+bench_gather(struct vmm *vm, const struct exo_bench_req *req)
+{
+	uint64_t off = 0;
+
+	if (req->len > EXO_BENCH_RESULT_MAX || req->nchunks > EXO_BENCH_CHUNKS_MAX) {
+		vmm_crash(vm, "bad_request", NULL, "bench record of %llu bytes in %u "
+			  "pieces: at most %zu bytes in %u pieces",
+			  (unsigned long long)req->len, req->nchunks,
+			  (size_t)EXO_BENCH_RESULT_MAX, (unsigned)EXO_BENCH_CHUNKS_MAX);
+		return -EINVAL;
+	}
+	if (!vm->bench_buf && !(vm->bench_buf = malloc(EXO_BENCH_RESULT_MAX))) {
+		vmm_crash(vm, "host_error", NULL, "out of memory for a bench record");
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < req->nchunks; i++) {
+		const struct exo_bench_chunk *c = &req->chunks[i];
+		void *src = vmm_guest_ptr(vm, c->gpa, c->len);
+
+		if (!src || c->len > req->len - off) {
+			vmm_crash(vm, "bad_request", NULL, "bench record piece %u (%llu "
+				  "bytes at %#llx) is outside guest memory or past the "
+				  "record's %llu bytes", i, (unsigned long long)c->len,
+				  (unsigned long long)c->gpa, (unsigned long long)req->len);
+			return -EFAULT;
+		}
+		memcpy((char *)vm->bench_buf + off, src, c->len);
+		off += c->len;
+	}
+	if (off != req->len) {
+		vmm_crash(vm, "bad_request", NULL, "bench record pieces add up to %llu "
+			  "bytes, not %llu", (unsigned long long)off,
+			  (unsigned long long)req->len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+bench_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
+	 void *data, uint32_t size)
+{
+	struct exo_bench_req req;
+	const struct vmm_bench_sink *sink = vm->cfg->bench;
+	int32_t status = 0;
+	uint32_t gpa;
+	void *p;
+	int r;
+
+	(void)dev, (void)port;
+	if (!is_write || size != 4)
+		return 0;
+	memcpy(&gpa, data, 4);
+	p = vmm_guest_ptr(vm, gpa, sizeof(req));
+	if (!p) {
+		vmm_crash(vm, "bad_request", NULL, "bench request at %#x is outside "
+			  "guest memory", gpa);
+		return -EFAULT;
+	}
+	memcpy(&req, p, sizeof(req));   /* one copy: the guest may change it */
+	r = bench_gather(vm, &req);
+	if (r < 0)
+		return r;
+	if (sink)
+		status = sink->result(sink->ctx, vm->bench_buf, req.len);
+	memcpy((char *)p + offsetof(struct exo_bench_req, status), &status,
+	       sizeof(status));
 	return 0;
 }
 
@@ -118,6 +207,7 @@ static struct device hostdevs[] = {
 	{ .name = "exit", .port = EXO_PORT_EXIT, .nports = 1, .io = exit_io },
 	{ .name = "event", .port = EXO_PORT_EVENT, .nports = 1, .io = event_io },
 	{ .name = "doorbell", .port = EXO_PORT_DOORBELL, .nports = 1, .io = doorbell_io },
+	{ .name = "bench", .port = EXO_PORT_BENCH, .nports = 1, .io = bench_io },
 };
 
 int

@@ -46,7 +46,8 @@ vmm_stop(struct vmm *vm, enum vmm_outcome outcome, int status)
 	if (vm->stop)
 		return;
 	vm->stop = true;
-	vm->result = (struct vmm_result){ outcome, status };
+	vm->result.outcome = outcome;
+	vm->result.status = status;
 }
 
 void
@@ -312,8 +313,13 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	report_end(vm);
 	if (cfg->stats)
 		report_stats(vm);
+	vm->result.platform = vm->kvm.platform;
+	r = ioctl(vm->kvm.vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	vm->result.tsc_khz = r > 0 ? (uint64_t)r : 0;
+	r = 0;
 	*res = vm->result;
 out:
+	free(vm->bench_buf);
 	stats_close(&vm->vcpu_stats);
 	kvm_vm_destroy(&vm->kvm);
 	vmm_files_free(&fl);

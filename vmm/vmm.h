@@ -25,6 +25,21 @@ struct vmm_program {
 	bool sigma0;         /* σ0: owns free memory, runs beside the others */
 };
 
+struct kvm_stats;
+
+/*
+ * Where SYS_bench_mark's marks and results go (<exo/bench.h>); exo bench
+ * gives one, exo run none (marks are counted, results accepted and dropped).
+ */
+struct vmm_bench_sink {
+	void *ctx;
+	/* A mark with its code; s was read just now (s->fd < 0: no statistics). */
+	void (*mark)(void *ctx, uint32_t code, const struct kvm_stats *s);
+	/* A result record, len bytes, copied out of the guest: 0 accepts it,
+	 * -E_INVAL (<exo/error.h>) refuses it and is what the program gets. */
+	int (*result)(void *ctx, const void *rec, size_t len);
+};
+
 struct vmm_config {
 	const char *kvm_path;
 	const char *kernel_path;
@@ -37,11 +52,14 @@ struct vmm_config {
 	bool verbose;
 	FILE *report;                    /* JSON lines, or NULL */
 	FILE *console;                   /* the guest's console output */
+	const struct vmm_bench_sink *bench;  /* or NULL */
 };
 
 struct vmm_result {
 	enum vmm_outcome outcome;
 	int status;                      /* VMM_EXITED: 0..255 */
+	uint32_t platform;               /* enum exo_platform the guest ran on */
+	uint64_t tsc_khz;                /* the guest's TSC rate, 0 if unknown */
 };
 
 /*

@@ -87,6 +87,8 @@ struct thread *kernel_interrupt(struct thread *t, bool timer, u32 line);
 void arch_host_console(u64 pa, u64 len);
 void arch_host_event(struct exo_event *ev);
 void arch_host_doorbell(u32 code);
+/* Hand the host a benchmark record; it writes req->status before this returns. */
+void arch_host_bench(struct exo_bench_req *req);
 __attribute__((noreturn)) void arch_host_exit(u32 status);
 
 /* The registers at the call, for a panic that did not come from a trap. */

@@ -6,7 +6,9 @@
  */
 #include "syscall.h"
 
+#include <exo/bench.h>
 #include <exo/error.h>
+#include <exo/hostio.h>
 #include <exo/ipc.h>
 #include <exo/layout.h>
 #include <exo/syscall.h>
@@ -259,6 +261,86 @@ sys_irq_control(struct thread *t, u64 irq, u64 handler, u64 a2, u64 a3, u64 a4)
 	return ipc_irq_control(t, irq, handler);
 }
 
+/* One CPU, one request in flight (per-CPU with SMP), as for the console. */
+static struct exo_bench_req bench_req;
+
+/*
+ * Describe the user buffer [rec, rec+len) in bench_req as guest-physical
+ * pieces, physically adjacent pages joined. The caller has checked that the
+ * range is user space and len <= EXO_BENCH_RESULT_MAX. -E_FAULT if a page is
+ * not mapped readable; bench_req is then half written, which nobody sees.
+ */
+static int
+bench_req_build(struct thread *t, u64 rec, u64 len)
+{
+	struct exo_bench_chunk *c = bench_req.chunks;
+	u64 va = rec, left = len;
+	u32 n = 0;
+
+	while (left) {
+		u64 pa, piece = EXO_PAGE_SIZE - (va & (EXO_PAGE_SIZE - 1));
+
+		if (piece > left)
+			piece = left;
+		if (arch_space_lookup(&t->space->pt, va, EXO_SEG_R, &pa) < 0)
+			return -E_FAULT;
+		if (n && c[n - 1].gpa + c[n - 1].len == pa) {
+			c[n - 1].len += piece;
+		} else {
+			/* Invariant: len bytes span at most EXO_BENCH_CHUNKS_MAX pages. */
+			kassert(n < EXO_BENCH_CHUNKS_MAX);
+			c[n++] = (struct exo_bench_chunk){ .gpa = pa, .len = piece };
+		}
+		va += piece;
+		left -= piece;
+	}
+	bench_req.len = len;
+	bench_req.nchunks = n;
+	bench_req.status = 0;
+	return 0;
+}
+
+/*
+ * bench_mark(code, rec, len): benchmark marks and results (<exo/bench.h>).
+ * code != 0: the host samples its counters now, tagged with code.
+ * rec != 0: the host reads the result record at user [rec, rec+len).
+ * All three zero: returns at once, touching nothing: the null system call.
+ * Returns 0.
+ *   -E_INVAL  code > EXO_BENCH_MARK_MAX; len != 0 without rec; rec with len
+ *             below EXO_BENCH_RESULT_MIN or above EXO_BENCH_RESULT_MAX;
+ *             the host refused the record (the mark, if any, was taken)
+ *   -E_FAULT  some byte of [rec, rec+len) is not mapped readable in user space
+ * Any other error reaches the host with nothing: no mark, no record.
+ */
+static i64
+sys_bench_mark(struct thread *t, u64 code, u64 rec, u64 len, u64 a3, u64 a4)
+{
+	int r;
+
+	(void)a3, (void)a4;
+	if (code > EXO_BENCH_MARK_MAX)
+		return -E_INVAL;
+	if (!rec) {
+		if (len)
+			return -E_INVAL;
+		if (code)
+			arch_host_doorbell(EXO_DOORBELL(EXO_DOORBELL_MARK, code));
+		return 0;
+	}
+	if (len < EXO_BENCH_RESULT_MIN || len > EXO_BENCH_RESULT_MAX)
+		return -E_INVAL;
+	if (rec >= EXO_USER_END || len > EXO_USER_END - rec)
+		return -E_FAULT;
+	r = bench_req_build(t, rec, len);
+	if (r < 0)
+		return r;
+	/* Commit point: every page checked. */
+	if (code)
+		arch_host_doorbell(EXO_DOORBELL(EXO_DOORBELL_MARK, code));
+	arch_host_bench(&bench_req);
+	return bench_req.status == 0 ? 0 : -E_INVAL;
+}
+
 static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_console_write]      = sys_console_write,
 	[SYS_ktest]              = sys_ktest,
@@ -266,6 +348,7 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_exchange_registers] = sys_exchange_registers,
 	[SYS_unmap]              = sys_unmap,
 	[SYS_irq_control]        = sys_irq_control,
+	[SYS_bench_mark]         = sys_bench_mark,
 };
 
 /*

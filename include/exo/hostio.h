@@ -8,23 +8,35 @@
 #ifndef EXO_HOSTIO_H
 #define EXO_HOSTIO_H
 
+#include <exo/bench.h>
 #include <exo/types.h>
 
 #define EXO_PORT_CONSOLE   0x0510   /* value: GPA of struct exo_console_req */
 #define EXO_PORT_EXIT      0x0511   /* value: VM exit status (0..255) */
 #define EXO_PORT_EVENT     0x0512   /* value: GPA of struct exo_event */
-#define EXO_PORT_DOORBELL  0x0513   /* value: enum exo_doorbell */
+#define EXO_PORT_DOORBELL  0x0513   /* value: EXO_DOORBELL(kind, arg) */
+#define EXO_PORT_BENCH     0x0514   /* value: GPA of struct exo_bench_req (<exo/bench.h>) */
 
 struct exo_console_req {
 	u64 gpa;                    /* guest physical address of the bytes */
 	u64 len;
 };
 
-/* Doorbells: points in the guest's life at which the host samples statistics. */
+/*
+ * Doorbells: points in the guest's life at which the host samples statistics.
+ * The value written is
+ *   31            8 7      0
+ *   |     arg      |  kind  |
+ * so a mark carries its code in the same single OUT.
+ */
 enum exo_doorbell {
 	EXO_DOORBELL_FIRST_USER = 1, /* about to run the first user instruction */
+	EXO_DOORBELL_MARK       = 2, /* SYS_bench_mark: arg is the mark code */
 	EXO_DOORBELL_COUNT
 };
+#define EXO_DOORBELL(kind, arg)  ((u32)(arg) << 8 | (u32)(kind))
+#define EXO_DOORBELL_KIND(v)     ((u32)(v) & 0xff)
+#define EXO_DOORBELL_ARG(v)      ((u32)(v) >> 8)
 
 enum exo_event_kind {
 	EXO_EV_PROGRAM_EXIT  = 1,   /* module, status */

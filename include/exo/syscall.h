@@ -17,7 +17,7 @@ enum exo_sysno {
 	SYS_thread_switch = 6,  /* (dest): yield, to dest if it is ready */
 	SYS_unmap         = 7,  /* (fpage, flags): flush what was mapped from it */
 	SYS_irq_control   = 8,  /* (irq tid, handler tid): associate or detach */
-	SYS_bench_mark    = 9,  /* (code): the host samples its counters */
+	SYS_bench_mark    = 9,  /* (code, rec, len): marks and results, <exo/bench.h> */
 	SYS_NR
 };
 
@@ -53,7 +53,7 @@ enum exo_ktest {
 /* SYS_unmap flags: also the caller's own mapping (L4 "flush"). */
 #define UNMAP_OWN       0x1
 
-/* SYS_bench_mark codes, for <exo/hostio.h> EXO_DOORBELL_MARK. */
+/* SYS_bench_mark: <exo/bench.h> (codes, the result record, the null call). */
 
 #define EXO_CONSOLE_WRITE_MAX 4096  /* longest single console write */
 

@@ -33,6 +33,12 @@ unsigned fake_console_calls;
 struct exo_event fake_events[FAKE_EVENTS_MAX];
 unsigned fake_nevents;
 unsigned fake_doorbells[EXO_DOORBELL_COUNT];
+u32 fake_marks[FAKE_MARKS_MAX];
+unsigned fake_nmarks;
+u8 *fake_bench;
+u64 fake_bench_len;
+unsigned fake_bench_calls, fake_bench_nchunks;
+i32 fake_bench_status;
 unsigned fake_frame_zeroes;
 const struct exo_bootinfo *fake_init_bi;
 bool fake_space_create_fail;
@@ -59,6 +65,16 @@ fake_reset(void)
 	memset(fake_events, 0, sizeof(fake_events));
 	fake_nevents = 0;
 	memset(fake_doorbells, 0, sizeof(fake_doorbells));
+	memset(fake_marks, 0, sizeof(fake_marks));
+	fake_nmarks = 0;
+	if (!fake_bench) {
+		fake_bench = calloc(1, EXO_BENCH_RESULT_MAX);
+		cr_assert_not_null(fake_bench, "fake platform: no memory");
+	}
+	memset(fake_bench, 0, EXO_BENCH_RESULT_MAX);
+	fake_bench_len = 0;
+	fake_bench_calls = fake_bench_nchunks = 0;
+	fake_bench_status = 0;
 	fake_frame_zeroes = 0;
 	fake_init_bi = NULL;
 	fake_space_create_fail = false;
@@ -291,8 +307,41 @@ arch_host_event(struct exo_event *ev)
 void
 arch_host_doorbell(u32 code)
 {
-	cr_assert_lt(code, EXO_DOORBELL_COUNT, "bad doorbell %u", code);
-	fake_doorbells[code]++;
+	u32 kind = EXO_DOORBELL_KIND(code);
+
+	cr_assert(kind > 0 && kind < EXO_DOORBELL_COUNT, "bad doorbell %#x", code);
+	fake_doorbells[kind]++;
+	if (kind == EXO_DOORBELL_MARK) {
+		cr_assert_lt(fake_nmarks, FAKE_MARKS_MAX, "too many marks");
+		fake_marks[fake_nmarks++] = EXO_DOORBELL_ARG(code);
+	} else {
+		cr_assert_eq(EXO_DOORBELL_ARG(code), 0, "doorbell %u with an argument", kind);
+	}
+}
+
+/* What the VMM's bench device does: gather the pieces, in order, checked. */
+void
+arch_host_bench(struct exo_bench_req *req)
+{
+	u64 off = 0;
+
+	cr_assert_leq(req->len, EXO_BENCH_RESULT_MAX, "bench record too long");
+	cr_assert_leq(req->nchunks, EXO_BENCH_CHUNKS_MAX, "too many pieces");
+	for (u32 i = 0; i < req->nchunks; i++) {
+		const struct exo_bench_chunk *c = &req->chunks[i];
+
+		cr_assert(c->len > 0 && c->len <= req->len - off, "piece %u: bad length", i);
+		cr_assert(c->gpa < FAKE_MEM_SIZE && c->len <= FAKE_MEM_SIZE - c->gpa,
+			  "piece %u beyond fake memory", i);
+		memcpy(fake_bench + off, fake_mem + c->gpa, c->len);
+		off += c->len;
+	}
+	cr_assert_eq(off, req->len, "pieces add up to %llu of %llu bytes",
+		     (unsigned long long)off, (unsigned long long)req->len);
+	fake_bench_len = req->len;
+	fake_bench_nchunks = req->nchunks;
+	fake_bench_calls++;
+	req->status = fake_bench_status;
 }
 
 void

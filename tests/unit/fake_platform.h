@@ -11,7 +11,9 @@
  *  - Address spaces are a software page table: a list of (va, pa, rights)
  *    pages per space; space->root is the slot number + 1 (0: none).
  *  - arch_host_console appends to fake_console[]; arch_host_event keeps a copy
- *    of every event; arch_host_doorbell counts doorbells.
+ *    of every event; arch_host_doorbell counts doorbells by kind and keeps
+ *    the codes of marks; arch_host_bench gathers the record it is given into
+ *    fake_bench[] and answers fake_bench_status.
  *  - The noreturn functions (arch_user_start, arch_host_exit, arch_halt,
  *    arch_ktest_triple_fault) record what happened in fake_stop and longjmp to
  *    fake_jmp, which a test arms like this:
@@ -70,7 +72,14 @@ extern unsigned fake_console_calls;
 
 extern struct exo_event fake_events[FAKE_EVENTS_MAX];
 extern unsigned fake_nevents;
-extern unsigned fake_doorbells[EXO_DOORBELL_COUNT];
+extern unsigned fake_doorbells[EXO_DOORBELL_COUNT];   /* by kind */
+#define FAKE_MARKS_MAX     32
+extern u32 fake_marks[FAKE_MARKS_MAX];                /* EXO_DOORBELL_MARK codes */
+extern unsigned fake_nmarks;
+extern u8 *fake_bench;                 /* the last record, EXO_BENCH_RESULT_MAX */
+extern u64 fake_bench_len;
+extern unsigned fake_bench_calls, fake_bench_nchunks;
+extern i32 fake_bench_status;          /* what the "host" answers */
 extern unsigned fake_frame_zeroes;
 extern const struct exo_bootinfo *fake_init_bi;
 

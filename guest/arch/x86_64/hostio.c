@@ -28,6 +28,12 @@ arch_host_doorbell(u32 code)
 }
 
 void
+arch_host_bench(struct exo_bench_req *req)
+{
+	outl(EXO_PORT_BENCH, (u32)arch_virt_to_phys(req));
+}
+
+void
 arch_host_exit(u32 status)
 {
 	outl(EXO_PORT_EXIT, status);

@@ -1,0 +1,44 @@
+/*
+ * The guest side of `exo bench`: a suite program is a table of operations.
+ * bench_main runs each one N times after a warm-up, times every iteration
+ * with rdtsc, puts the marks of <exo/bench.h> around the timed loop (and an
+ * empty pair before it, which the host subtracts), and hands the samples to
+ * the host in a result record.
+ *
+ * Adding an operation is one table entry:
+ *
+ *	{ "ipc_call_reply", ipc_setup, ipc_call_reply, ipc_teardown },
+ *
+ * setup (NULL: none) runs once before the warm-up and returns < 0 if the
+ * operation cannot run; iter is one operation and returns < 0 if it failed
+ * (the loop stops there and the operation is reported as failed); teardown
+ * (NULL: none) runs after, also after a failure. The name is what the host
+ * reports: [A-Za-z0-9_.-], shorter than EXO_BENCH_NAME_MAX.
+ */
+#ifndef BENCH_BENCH_H
+#define BENCH_BENCH_H
+
+#include <exo/bench.h>
+
+struct bench_op {
+	const char *name;
+	long (*setup)(void);
+	long (*iter)(void);
+	void (*teardown)(void);
+};
+
+/* SYS_bench_mark(0, 0, 0): a system call that does nothing. */
+long bench_null_syscall(void);
+
+/* The reference every suite measures first; the host's ratios divide by it. */
+#define BENCH_NULL_SYSCALL { "null_syscall", 0, bench_null_syscall, 0 }
+
+/*
+ * argv: PROGRAM [ITERATIONS [WARMUP]]; ITERATIONS 1..EXO_BENCH_SAMPLES_MAX
+ * (default 1000), WARMUP default ITERATIONS/10, at least 10.
+ * Returns the exit status: 0, 2 for bad arguments, else the number of
+ * operations that failed.
+ */
+int bench_main(const struct bench_op *ops, unsigned nops, int argc, char **argv);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * bench-ipc, the program of `exo bench ipc`: what it costs to enter the
+ * kernel and, with L4 IPC, to call a thread in another address space and get
+ * its reply. null_syscall is the reference the host divides by.
+ */
+#include "bench.h"
+#include "l4.h"
+#include "libos.h"
+#include "task.h"
+
+/* One byte to the console: a system call that leaves the guest for the VMM. */
+static long
+console_write_1(void)
+{
+	long r = console_write(".", 1);
+
+	return r == 1 ? 0 : (r < 0 ? r : -E_INVAL);
+}
+
+/* The server: a thread in another address space replying to every call. */
+static u64 server;
+
+static void
+echo(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	l4_wait(&m, &from);
+	for (;;) {
+		m.mr[0] = EXO_TAG(0, EXO_TAG_U(m.mr[0]), 0);
+		l4_reply_wait(from, &m, &from);
+	}
+}
+
+static long
+ipc_setup(void)
+{
+	if (!server)
+		server = task_spawn(echo, 0);
+	return server ? 0 : -E_NOMEM;
+}
+
+static long
+call(u32 words)
+{
+	struct l4_msg m = { { EXO_TAG(1, words, 0), 1, 2 } };
+	u64 err = l4_call(server, &m);
+
+	return err ? -(long)EXO_IPC_ERR_CODE(err) - 1 : 0;
+}
+
+/* Short messages take the fast path both ways. */
+static long
+ipc_call_reply(void)
+{
+	return call(2);
+}
+
+/* Nine words: MR8 travels in the UTCB, so both ways take the general path. */
+static long
+ipc_call_reply_slow(void)
+{
+	return call(EXO_REG_MRS + 1);
+}
+
+/*
+ * A page fault resolved by a pager: this thread's pager is a thread of our
+ * own space that answers every fault with a map of one page it holds; the
+ * iteration touches an unmapped page, and afterwards unmaps it again (the
+ * pager's page stays; its child mapping goes), so the next one faults too.
+ */
+#define FAULT_VA 0x500000000ULL
+static u8 *pool;
+
+static void
+pager(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	l4_wait(&m, &from);
+	for (;;) {
+		u64 addr = EXO_PAGE_DOWN(m.mr[1]);
+
+		m.mr[0] = EXO_TAG(0, 0, 2);
+		m.mr[1] = EXO_ITEM_MAP | addr;
+		m.mr[2] = EXO_FPAGE((u64)pool, 12, EXO_RW);
+		l4_reply_wait(from, &m, &from);
+	}
+}
+
+static long
+fault_setup(void)
+{
+	u64 p;
+
+	pool = mem_alloc(12);
+	if (!pool)
+		return -E_NOMEM;
+	p = thread_spawn(pager, 0);
+	if (!p)
+		return -E_NOMEM;
+	return l4_exchange_registers(l4_myself(), EXR_SET_PAGER, 0, 0, p, 0, 0) < 0 ?
+	       -E_INVAL : 0;
+}
+
+static long
+pagefault_pager(void)
+{
+	volatile u64 *x = (u64 *)FAULT_VA;
+
+	if (*x != 0)                    /* the pool page is zero */
+		return -E_INVAL;
+	return l4_unmap(EXO_FPAGE(pool, 12, EXO_RWX), 0) == 1 ? 0 : -E_FAULT;
+}
+
+/* The unmap part alone, with nothing derived to revoke: a lower bound. */
+static long
+unmap_nothing(void)
+{
+	return l4_unmap(EXO_FPAGE(pool, 12, EXO_RWX), 0) == 0 ? 0 : -E_FAULT;
+}
+
+static void
+fault_teardown(void)
+{
+	l4_exchange_registers(l4_myself(), EXR_SET_PAGER, 0, 0, EXO_NILTHREAD, 0, 0);
+}
+
+static const struct bench_op ops[] = {
+	BENCH_NULL_SYSCALL,
+	{ "console_write_1", 0, console_write_1, 0 },
+	{ "ipc_call_reply", ipc_setup, ipc_call_reply, 0 },
+	{ "ipc_call_reply_slow", ipc_setup, ipc_call_reply_slow, 0 },
+	{ "pagefault_pager", fault_setup, pagefault_pager, 0 },
+	{ "unmap_nothing", 0, unmap_nothing, fault_teardown },
+};
+
+int
+main(int argc, char **argv)
+{
+	return bench_main(ops, sizeof(ops) / sizeof(ops[0]), argc, argv);
+}

@@ -1,0 +1,551 @@
+/*
+ * exo bench: one boot per suite; the suite's program reports marks and
+ * results (<exo/bench.h>, collected by bench_result.c), which become a table
+ * and, with --json, a JSON document (README, "exo bench").
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+
+#define DEFAULT_ITERATIONS 1000
+#define DEFAULT_TIMEOUT    60.0      /* seconds per boot */
+#define BENCH_RUNS_MAX     16        /* suites on one command line */
+
+/* Suites: a name on the command line, the program it boots. */
+static const struct bench_suite {
+	const char *name;
+	const char *program;             /* in build/programs */
+	const char *summary;
+} suites[] = {
+	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1" },
+};
+#define NSUITES (sizeof(suites) / sizeof(suites[0]))
+
+/* Verdicts: what happened to a boot, as an exit status and a sentence */
+
+static const char *const outcome_names[] = {
+	[VMM_EXITED] = "exited", [VMM_TIMEOUT] = "timeout",
+	[VMM_CRASHED] = "crashed", [VMM_INTERRUPTED] = "interrupted",
+};
+
+int
+bench_run_verdict(const struct bench_run *r, char *msg, size_t len)
+{
+	msg[0] = '\0';
+	if (!r->ran) {
+		snprintf(msg, len, "not run");
+		return EXIT_HOST;
+	}
+	switch (r->res.outcome) {
+	case VMM_TIMEOUT:
+		snprintf(msg, len, "the guest was still running at --timeout and was "
+			 "stopped (a slow or hung operation; raise --timeout or lower "
+			 "--iterations)");
+		return EXIT_TIMEOUT;
+	case VMM_CRASHED:
+		snprintf(msg, len, "the guest crashed (the kernel's report is above)");
+		return EXIT_CRASH;
+	case VMM_INTERRUPTED:
+		snprintf(msg, len, "interrupted");
+		return EXIT_INTERRUPTED;
+	case VMM_EXITED:
+		break;
+	}
+	if (r->res.status != 0)
+		snprintf(msg, len, "the program %s exited with status %d (its console "
+			 "output is below)", r->program, r->res.status);
+	else if (r->error[0])
+		snprintf(msg, len, "the program %s broke the bench protocol: %s",
+			 r->program, r->error);
+	else if (r->nops == 0)
+		snprintf(msg, len, "the program %s reported no results", r->program);
+	else
+		return 0;
+	return 1;
+}
+
+/* The table */
+
+static const char *
+platform_name(uint32_t p)
+{
+	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" : "kvm-hw";
+}
+
+/* A count that is usually whole: no decimals then. */
+static void
+print_count(FILE *f, int width, double v)
+{
+	if (isnan(v))
+		fprintf(f, " %*s", width, "-");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		fprintf(f, " %*.0f", width, v);
+	else
+		fprintf(f, " %*.2f", width, v);
+}
+
+static void
+bench_table_note(FILE *f, const struct bench_run *r)
+{
+	bool have = r->nops > 0;
+
+	for (unsigned i = 0; i < r->nops; i++)
+		have = have && r->ops[i].have[BENCH_INSN];
+	if (bench_run_ring0_exact(r))
+		fprintf(f, "  ring-0/op: ring-0 instructions per operation, exact "
+			"(PVM: KVM's insn_emulation), less an empty mark pair (%lld)\n",
+			r->nops ? (long long)r->ops[0].empty[BENCH_INSN] : 0LL);
+	else if (!have)
+		fprintf(f, "  ring-0/op: not available: this KVM has no insn_emulation "
+			"statistic (KVM_GET_STATS_FD); cycles only\n");
+	else
+		fprintf(f, "  ring-0/op: not measurable on hardware KVM (ring 0 runs "
+			"natively; insn_emulation counts only emulated instructions); "
+			"cycles only\n");
+}
+
+void
+bench_table_print(FILE *f, const struct bench_run *r)
+{
+	bool exact = bench_run_ring0_exact(r);
+	uint64_t khz = r->res.tsc_khz;
+
+	fprintf(f, "exo bench %s (%s) on %s", r->suite, r->program,
+		platform_name(r->res.platform));
+	if (khz)
+		fprintf(f, ", TSC %.0f MHz", (double)khz / 1000);
+	fprintf(f, "\n  %-20s %7s %10s %10s %10s %10s %10s %7s\n", "operation", "n",
+		"min", "median", "p99", "median us", "ring-0/op", "x null");
+	for (unsigned i = 0; i < r->nops; i++) {
+		const struct bench_op *op = &r->ops[i];
+
+		fprintf(f, "  %-20s %7llu %10u %10u %10u", op->name,
+			(unsigned long long)op->iterations, op->cycles.min,
+			op->cycles.median, op->cycles.p99);
+		if (khz)
+			fprintf(f, " %10.2f", op->cycles.median * 1000.0 / (double)khz);
+		else
+			fprintf(f, " %10s", "-");
+		print_count(f, 10, exact ? bench_op_per_iter(op, BENCH_INSN) : NAN);
+		if (isnan(op->ratio_to_null))
+			fprintf(f, " %7s\n", "-");
+		else
+			fprintf(f, " %7.2f\n", op->ratio_to_null);
+	}
+	fprintf(f, "  cycles: TSC cycles per iteration (min, median, p99 by nearest "
+		"rank), after %llu warm-up iterations\n",
+		r->nops ? (unsigned long long)r->ops[0].warmup : 0ULL);
+	bench_table_note(f, r);
+	for (unsigned i = 0; i < r->nops; i++) {
+		const struct bench_op *op = &r->ops[i];
+
+		if (op->flags & EXO_BENCH_F_CLIPPED)
+			fprintf(f, "  %s: some iterations took over 2^32 cycles and were "
+				"clipped to it\n", op->name);
+		if (op->have[BENCH_IRQ] && (op->loop[BENCH_IRQ] || op->empty[BENCH_IRQ]))
+			fprintf(f, "  %s: %lld interrupt(s) reached the guest between its "
+				"marks: ring-0/op includes their handlers\n", op->name,
+				(long long)(op->loop[BENCH_IRQ] + op->empty[BENCH_IRQ]));
+	}
+}
+
+/* JSON */
+
+static void
+json_key_double(struct json *j, const char *key, double v)
+{
+	json_key(j, key);
+	json_double(j, v);
+}
+
+static void
+bench_json_counters(struct json *j, const struct bench_op *op, bool per_iter)
+{
+	json_object(j);
+	for (int c = 0; c < BENCH_NCOUNTERS; c++) {
+		json_key(j, bench_counter_names[c]);
+		if (!op->have[c])
+			json_null(j);
+		else if (per_iter)
+			json_double(j, bench_op_per_iter(op, c));
+		else
+			json_i64(j, op->empty[c]);
+	}
+	json_close(j);
+}
+
+static void
+bench_json_op(struct json *j, const struct bench_op *op, bool exact)
+{
+	json_object(j);
+	json_key(j, "name");
+	json_string(j, op->name);
+	json_key(j, "iterations");
+	json_u64(j, op->iterations);
+	json_key(j, "warmup");
+	json_u64(j, op->warmup);
+	json_key(j, "samples");
+	json_u64(j, op->cycles.n);
+	json_key(j, "cycles");
+	json_object(j);
+	json_key(j, "min");
+	json_u64(j, op->cycles.min);
+	json_key(j, "median");
+	json_u64(j, op->cycles.median);
+	json_key(j, "p99");
+	json_u64(j, op->cycles.p99);
+	json_key(j, "max");
+	json_u64(j, op->cycles.max);
+	json_key_double(j, "mean", op->cycles.mean);
+	json_close(j);
+	json_key(j, "loop_cycles");
+	json_u64(j, op->loop_cycles);
+	json_key(j, "clipped");
+	json_bool(j, op->flags & EXO_BENCH_F_CLIPPED);
+	json_key_double(j, "ring0_insns_per_op",
+			exact ? bench_op_per_iter(op, BENCH_INSN) : NAN);
+	json_key(j, "kvm_per_op");
+	bench_json_counters(j, op, true);
+	json_key(j, "kvm_empty_pair");
+	bench_json_counters(j, op, false);
+	json_key_double(j, "ratio_to_null", op->ratio_to_null);
+	json_close(j);
+}
+
+static void
+bench_json_run(struct json *j, const struct bench_run *r)
+{
+	char msg[512];
+	int status = bench_run_verdict(r, msg, sizeof(msg));
+	bool exact = bench_run_ring0_exact(r);
+
+	json_object(j);
+	json_key(j, "suite");
+	json_string(j, r->suite);
+	json_key(j, "program");
+	json_string(j, r->program);
+	json_key(j, "ok");
+	json_bool(j, status == 0);
+	json_key(j, "error");
+	if (status)
+		json_string(j, msg);
+	else
+		json_null(j);
+	json_key(j, "outcome");
+	json_string(j, r->ran ? outcome_names[r->res.outcome] : "not_run");
+	json_key(j, "status");
+	json_i64(j, r->res.status);
+	json_key(j, "platform");
+	json_string(j, platform_name(r->res.platform));
+	json_key(j, "tsc_khz");
+	if (r->res.tsc_khz)
+		json_u64(j, r->res.tsc_khz);
+	else
+		json_null(j);
+	json_key(j, "ring0_exact");
+	json_bool(j, exact);
+	json_key(j, "operations");
+	json_array(j);
+	for (unsigned i = 0; i < r->nops; i++)
+		bench_json_op(j, &r->ops[i], exact);
+	json_close(j);
+	json_close(j);
+}
+
+int
+bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns)
+{
+	char msg[512];
+	struct json j;
+	bool ok = nruns > 0;
+
+	for (unsigned i = 0; i < nruns; i++)
+		ok = ok && bench_run_verdict(&runs[i], msg, sizeof(msg)) == 0;
+	json_begin(&j, f);
+	json_object(&j);
+	json_key(&j, "schema");
+	json_string(&j, "exo-bench/1");
+	json_key(&j, "ok");
+	json_bool(&j, ok);
+	json_key(&j, "suites");
+	json_array(&j);
+	for (unsigned i = 0; i < nruns; i++)
+		bench_json_run(&j, &runs[i]);
+	json_close(&j);
+	json_close(&j);
+	return json_end(&j);
+}
+
+/* The command */
+
+enum { OPT_JSON = OPT_CMD, OPT_ITERATIONS, OPT_WARMUP };
+
+static const struct option bench_options[] = {
+	CLI_BOOT_OPTIONS,
+	{ "json", required_argument, 0, OPT_JSON },
+	{ "iterations", required_argument, 0, OPT_ITERATIONS },
+	{ "warmup", required_argument, 0, OPT_WARMUP },
+	{ "help", no_argument, 0, 'h' },
+	{ 0 },
+};
+
+struct bench_args {
+	struct cli_boot boot;
+	bool timeout_set;
+	const char *json_path;
+	long iterations, warmup;         /* warmup < 0: the program's default */
+	const struct bench_suite *suite[BENCH_RUNS_MAX];
+	unsigned nsuites;
+};
+
+static void
+bench_usage(FILE *f)
+{
+	fprintf(f,
+"usage: exo bench [SUITE...] [options]\n"
+"\n"
+"Boot exo's kernel once per SUITE with the suite's benchmark program and\n"
+"report, per operation, TSC cycles (min, median, p99), ring-0 instructions\n"
+"(exact on PVM hosts) and the ratio to the null system call measured in the\n"
+"same boot. The default is every suite.\n"
+"\n"
+"suites:\n");
+	for (size_t i = 0; i < NSUITES; i++)
+		fprintf(f, "  %-8s %s (program %s)\n", suites[i].name, suites[i].summary,
+			suites[i].program);
+	fprintf(f,
+"\n"
+"options:\n"
+"  --json FILE       also write the results as JSON (schema in the README)\n"
+"  --iterations N    timed iterations per operation, 1..%d (default %d)\n"
+"  --warmup N        untimed iterations before them (default N/10, at least 10)\n"
+"  --timeout SECS    stop a boot after SECS seconds (default %g; 0: no limit)\n"
+"  --mem, --kernel, --sigma0, --cmdline, --kvm, --stats, --report, --verbose\n"
+"                    as for exo run (--verbose also shows the guest console)\n"
+"  -h, --help        this text\n"
+"\n"
+"exit status: 0 all measured; 1 a program failed or broke the bench protocol;\n"
+"124 timeout; 125 guest crash; 126 host error (bad input, no usable KVM);\n"
+"130 interrupted.\n", EXO_BENCH_SAMPLES_MAX, DEFAULT_ITERATIONS, DEFAULT_TIMEOUT);
+}
+
+static int
+parse_count(const char *opt, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "exo bench: %s '%s' is not a whole number from %ld to "
+			"%ld\n", opt, s, lo, hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+bench_option(struct bench_args *a, int opt, const char *arg)
+{
+	int r;
+
+	switch (opt) {
+	case OPT_JSON:
+		a->json_path = arg;
+		return 0;
+	case OPT_ITERATIONS:
+		return parse_count("--iterations", arg, 1, EXO_BENCH_SAMPLES_MAX,
+				   &a->iterations);
+	case OPT_WARMUP:
+		return parse_count("--warmup", arg, 0, 1000000000, &a->warmup);
+	case OPT_TIMEOUT:
+		a->timeout_set = true;
+		break;
+	}
+	r = cli_boot_option(&a->boot, "exo bench", opt, arg);
+	if (r == -ENOENT)
+		bench_usage(stderr);
+	return r;
+}
+
+static int
+bench_suites(struct bench_args *a, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const struct bench_suite *s = NULL;
+
+		for (size_t k = 0; k < NSUITES && !s; k++)
+			if (!strcmp(argv[i], suites[k].name))
+				s = &suites[k];
+		if (!s) {
+			fprintf(stderr, "exo bench: no suite '%s'; 'exo bench --help' "
+				"lists them\n", argv[i]);
+			return -EINVAL;
+		}
+		if (a->nsuites == BENCH_RUNS_MAX) {
+			fprintf(stderr, "exo bench: more than %d suites\n", BENCH_RUNS_MAX);
+			return -E2BIG;
+		}
+		a->suite[a->nsuites++] = s;
+	}
+	for (size_t k = 0; argc == 0 && k < NSUITES; k++)
+		a->suite[a->nsuites++] = &suites[k];
+	return 0;
+}
+
+/* -1 to go on with the suites, else the command's exit status (help: 0). */
+static int
+bench_parse(struct bench_args *a, int argc, char **argv)
+{
+	int opt;
+
+	cli_boot_init(&a->boot);
+	a->iterations = DEFAULT_ITERATIONS;
+	a->warmup = -1;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", bench_options, NULL)) != -1) {
+		if (opt == 'h') {
+			bench_usage(stdout);
+			return 0;
+		}
+		if (bench_option(a, opt, optarg) < 0)
+			return EXIT_HOST;
+	}
+	if (bench_suites(a, argc - optind, argv + optind) < 0)
+		return EXIT_HOST;
+	if (!a->timeout_set)
+		a->boot.cfg.timeout = DEFAULT_TIMEOUT;
+	return cli_boot_ready(&a->boot, "exo bench") < 0 ? EXIT_HOST : -1;
+}
+
+/* The end of what the guest wrote, for a run that failed. */
+static void
+bench_console_tail(FILE *console)
+{
+	char buf[2048];
+	long size;
+	size_t n;
+
+	fflush(console);
+	size = ftell(console);
+	if (size <= 0)
+		return;
+	fseek(console, size > (long)sizeof(buf) - 1 ? size - (long)sizeof(buf) + 1 : 0,
+	      SEEK_SET);
+	n = fread(buf, 1, sizeof(buf) - 1, console);
+	buf[n] = '\0';
+	fprintf(stderr, "exo bench: the guest console%s:\n%s%s", size > (long)n ?
+		" (its end)" : "", buf, n && buf[n - 1] != '\n' ? "\n" : "");
+}
+
+/* Boot the suite's program and collect what it reports into r. */
+static int
+bench_boot(const struct bench_args *a, const struct bench_suite *s,
+	   struct bench_run *r)
+{
+	static char path[PATH_MAX], iters[24], warmup[24];
+	static char *argv[4];
+	struct vmm_config cfg = a->boot.cfg;
+	struct vmm_bench_sink sink = { r, bench_on_mark, bench_on_result };
+	struct diag d = { "" };
+	char msg[512];
+	FILE *console = a->boot.cfg.verbose ? stderr : tmpfile();
+	int err, status;
+
+	bench_run_init(r, s->name, s->program);
+	if (!console)
+		console = stderr;
+	if (cli_resolve_program(&cfg.progs[0], "exo bench", s->program, path,
+				sizeof(path)) < 0) {
+		status = EXIT_HOST;
+		goto out;
+	}
+	snprintf(iters, sizeof(iters), "%ld", a->iterations);
+	snprintf(warmup, sizeof(warmup), "%ld", a->warmup);
+	argv[0] = (char *)s->program;
+	argv[1] = iters;
+	argv[2] = a->warmup >= 0 ? warmup : NULL;
+	argv[3] = NULL;
+	cfg.progs[0].argc = a->warmup >= 0 ? 3 : 2;
+	cfg.progs[0].argv = argv;
+	cfg.nprogs = 1;
+	if (cli_add_sigma0(&a->boot, &cfg, "exo bench") < 0) {
+		status = EXIT_HOST;
+		goto out;
+	}
+	cfg.console = console;
+	cfg.bench = &sink;
+	err = vmm_run(&cfg, &r->res, &d);
+	if (err < 0) {
+		fprintf(stderr, "exo bench: %s\n", d.msg);
+		status = EXIT_HOST;
+		goto out;
+	}
+	r->ran = true;
+	bench_run_finish(r);
+	status = bench_run_verdict(r, msg, sizeof(msg));
+	if (status) {
+		fprintf(stderr, "exo bench %s: %s\n", s->name, msg);
+		if (console != stderr)
+			bench_console_tail(console);
+	} else {
+		bench_table_print(stdout, r);
+		fflush(stdout);
+	}
+out:
+	if (console != stderr)
+		fclose(console);
+	return status;
+}
+
+int
+bench_cmd(int argc, char **argv)
+{
+	static struct bench_args a;
+	static struct bench_run runs[BENCH_RUNS_MAX];
+	FILE *json = NULL;
+	unsigned n = 0;
+	int status = 0, r;
+
+	memset(&a, 0, sizeof(a));
+	r = bench_parse(&a, argc, argv);
+	if (r >= 0)
+		return r;
+	if (a.json_path && !(json = fopen(a.json_path, "w"))) {
+		fprintf(stderr, "exo bench: --json %s: cannot create: %s\n", a.json_path,
+			strerror(errno));
+		cli_boot_close(&a.boot);
+		return EXIT_HOST;
+	}
+	for (; n < a.nsuites; n++) {
+		r = bench_boot(&a, a.suite[n], &runs[n]);
+		if (r && !status)
+			status = r;
+		if (r == EXIT_HOST || r == EXIT_INTERRUPTED) {
+			n++;
+			break;
+		}
+	}
+	if (json) {
+		r = bench_json_write(json, runs, n);
+		if (fclose(json) != 0 || r < 0) {
+			fprintf(stderr, "exo bench: --json %s: could not write it whole\n",
+				a.json_path);
+			if (!status)
+				status = EXIT_HOST;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		bench_run_free(&runs[i]);
+	cli_boot_close(&a.boot);
+	return status;
+}

@@ -1,0 +1,188 @@
+/* Shared by the commands that boot a guest: see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char cli_exe_dir[PATH_MAX / 2];
+
+void
+cli_find_exe_dir(void)
+{
+	ssize_t n = readlink("/proc/self/exe", cli_exe_dir, sizeof(cli_exe_dir) - 1);
+	char *slash;
+
+	if (n <= 0) {
+		strcpy(cli_exe_dir, ".");
+		return;
+	}
+	cli_exe_dir[n] = '\0';
+	slash = strrchr(cli_exe_dir, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+int
+cli_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	}
+	if (*end || v > (1ULL << 40))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+void
+cli_boot_init(struct cli_boot *b)
+{
+	memset(b, 0, sizeof(*b));
+	snprintf(b->kernel, sizeof(b->kernel), "%s/exo-kernel", cli_exe_dir);
+	snprintf(b->sigma0, sizeof(b->sigma0), "%s/programs/sigma0", cli_exe_dir);
+	b->cfg = (struct vmm_config){
+		.kvm_path = "/dev/kvm", .kernel_path = b->kernel,
+		.mem_size = DEFAULT_MEM, .cmdline = b->cmdline, .console = stdout,
+	};
+}
+
+int
+cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
+{
+	struct vmm_config *cfg = &b->cfg;
+	char *end;
+
+	switch (opt) {
+	case OPT_MEM:
+		if (cli_parse_size(arg, &cfg->mem_size) < 0) {
+			fprintf(stderr, "%s: --mem '%s' is not a size; write e.g. "
+				"64M or 1G\n", cmd, arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_TIMEOUT:
+		errno = 0;
+		cfg->timeout = strtod(arg, &end);
+		if (errno || end == arg || *end || !(cfg->timeout >= 0) ||
+		    cfg->timeout > 1e6) {
+			fprintf(stderr, "%s: --timeout '%s' is not a number of seconds "
+				"from 0 (no limit) to 1000000\n", cmd, arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_KERNEL: cfg->kernel_path = arg; return 0;
+	case OPT_SIGMA0:
+		snprintf(b->sigma0, sizeof(b->sigma0), "%s", arg);
+		return 0;
+	case OPT_CMDLINE:
+		snprintf(b->cmdline, sizeof(b->cmdline), "%s", arg);
+		return 0;
+	case OPT_STATS: cfg->stats = true; return 0;
+	case OPT_REPORT: b->report_path = arg; return 0;
+	case OPT_KVM: cfg->kvm_path = arg; return 0;
+	case OPT_VERBOSE: cfg->verbose = true; return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * σ0 goes last, after the command's programs, so their report indexes stay
+ * theirs; the kernel starts it first.
+ */
+int
+cli_add_sigma0(const struct cli_boot *b, struct vmm_config *cfg, const char *cmd)
+{
+	static char *argv[] = { "sigma0", NULL };
+
+	if (cfg->nprogs == EXO_MAX_MODULES) {
+		fprintf(stderr, "%s: more than %d programs with sigma0\n", cmd,
+			EXO_MAX_MODULES - 1);
+		return -E2BIG;
+	}
+	if (access(b->sigma0, R_OK) != 0) {
+		int err = errno;
+
+		fprintf(stderr, "%s: sigma0 %s: %s; build the tree (make) or give "
+			"--sigma0 FILE\n", cmd, b->sigma0, strerror(err));
+		return -err;
+	}
+	cfg->progs[cfg->nprogs++] = (struct vmm_program){
+		.path = b->sigma0, .name = "sigma0", .argc = 1, .argv = argv,
+		.sigma0 = true,
+	};
+	return 0;
+}
+
+int
+cli_boot_ready(struct cli_boot *b, const char *cmd)
+{
+
+	if (b->cfg.verbose)
+		strncat(b->cmdline, " verbose", sizeof(b->cmdline) - strlen(b->cmdline) - 1);
+	if (b->report_path) {
+		b->cfg.report = fopen(b->report_path, "w");
+		if (!b->cfg.report) {
+			int err = errno;
+
+			fprintf(stderr, "%s: --report %s: cannot create: %s\n", cmd,
+				b->report_path, strerror(err));
+			return -err;
+		}
+	}
+	return 0;
+}
+
+void
+cli_boot_close(struct cli_boot *b)
+{
+	if (b->cfg.report)
+		fclose(b->cfg.report);
+	b->cfg.report = NULL;
+}
+
+int
+cli_resolve_program(struct vmm_program *p, const char *cmd, const char *arg,
+		    char *buf, size_t len)
+{
+	const char *base;
+
+	if (strchr(arg, '/')) {
+		p->path = arg;
+	} else {
+		snprintf(buf, len, "%s/programs/%s", cli_exe_dir, arg);
+		p->path = buf;
+		if (access(buf, F_OK) != 0) {
+			fprintf(stderr, "%s: no program '%s' in %s/programs; run "
+				"'ls %s/programs' for the list, or give a path to an "
+				"ELF file\n", cmd, arg, cli_exe_dir, cli_exe_dir);
+			return -ENOENT;
+		}
+	}
+	base = strrchr(arg, '/');
+	p->name = base ? base + 1 : arg;
+	return 0;
+}
+
+int
+cli_exit_status(const struct vmm_result *res)
+{
+	switch (res->outcome) {
+	case VMM_EXITED: return res->status;
+	case VMM_TIMEOUT: return EXIT_TIMEOUT;
+	case VMM_CRASHED: return EXIT_CRASH;
+	case VMM_INTERRUPTED: return EXIT_INTERRUPTED;
+	}
+	return EXIT_HOST;
+}

@@ -1,0 +1,87 @@
+/*
+ * What the commands that boot a guest (exo run, exo bench) share: exit
+ * statuses, where the built files are, and the options that configure a boot.
+ */
+#ifndef HOST_CLI_H
+#define HOST_CLI_H
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "../vmm/vmm.h"
+
+#define EXIT_TIMEOUT     124
+#define EXIT_CRASH       125
+#define EXIT_HOST        126
+#define EXIT_INTERRUPTED 130
+
+#define DEFAULT_MEM      (64ULL << 20)
+
+/* The directory of the exo binary: exo-kernel and programs/ are there. */
+extern char cli_exe_dir[PATH_MAX / 2];
+void cli_find_exe_dir(void);
+
+/* Sizes: digits with an optional K, M or G (powers of 1024); -EINVAL. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* getopt_long values of the boot options; a command's own start at OPT_CMD. */
+enum {
+	OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
+	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0,
+	OPT_CMD = 300,
+};
+
+/* The boot options as struct option entries, for a command's table. */
+#define CLI_BOOT_OPTIONS \
+	{ "mem", required_argument, 0, OPT_MEM }, \
+	{ "timeout", required_argument, 0, OPT_TIMEOUT }, \
+	{ "kernel", required_argument, 0, OPT_KERNEL }, \
+	{ "sigma0", required_argument, 0, OPT_SIGMA0 }, \
+	{ "cmdline", required_argument, 0, OPT_CMDLINE }, \
+	{ "stats", no_argument, 0, OPT_STATS }, \
+	{ "report", required_argument, 0, OPT_REPORT }, \
+	{ "kvm", required_argument, 0, OPT_KVM }, \
+	{ "verbose", no_argument, 0, OPT_VERBOSE }
+
+/* A boot's configuration and the storage behind its strings. */
+struct cli_boot {
+	struct vmm_config cfg;
+	char kernel[PATH_MAX];
+	char sigma0[PATH_MAX];
+	char cmdline[1024];
+	const char *report_path;
+};
+
+/*
+ * Append σ0 (--sigma0, default programs/sigma0) to cfg's programs, after the
+ * command's own: -E2BIG (no room), -errno (cannot read it; says so).
+ */
+int cli_add_sigma0(const struct cli_boot *b, struct vmm_config *cfg, const char *cmd);
+
+/* Defaults: /dev/kvm, 64M, exo-kernel beside exo, console on stdout. */
+void cli_boot_init(struct cli_boot *b);
+
+/*
+ * Apply boot option opt (with optarg) for command cmd ("exo run"): 0, or
+ * -EINVAL after saying what is wrong, or -ENOENT if opt is not a boot option.
+ */
+int cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg);
+
+/* After the options: add "verbose" to the kernel's command line if asked,
+ * open --report. -errno after saying why. */
+int cli_boot_ready(struct cli_boot *b, const char *cmd);
+void cli_boot_close(struct cli_boot *b);
+
+/*
+ * A program built in the tree (programs/NAME beside exo) or a path (any
+ * name with a '/'): sets p->path (into buf) and p->name. -ENOENT after
+ * saying so if a tree program does not exist.
+ */
+int cli_resolve_program(struct vmm_program *p, const char *cmd, const char *arg,
+			char *buf, size_t len);
+
+/* The exit status of a guest run (see exo.c). */
+int cli_exit_status(const struct vmm_result *res);
+
+#endif

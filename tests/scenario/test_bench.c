@@ -1,0 +1,181 @@
+/*
+ * exo bench: the real kernel and bench-ipc under KVM, judged by exit status
+ * and by the JSON document it writes, never by the wording of the table.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jv.h"
+#include "run.h"
+
+#define EXIT_TIMEOUT 124
+#define EXIT_HOST    126
+
+static struct exo_run r;
+
+/* Run exo bench with args and --json into a scratch file; its parsed JSON. */
+static struct jv *
+bench_json(const char *tag, const char *const args[])
+{
+	char path[256], err[256];
+	const char *argv[32];
+	struct jv *v;
+	int n = 0;
+
+	scratch_path(path, sizeof(path), tag);
+	unlink(path);
+	argv[n++] = "bench";
+	argv[n++] = "--json";
+	argv[n++] = path;
+	for (int i = 0; args[i]; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	exo_run(&r, false, argv);
+	v = jv_parse_file(path, err, sizeof(err));
+	cr_assert_not_null(v, "exo bench (exit %d) wrote no valid JSON: %s\nstderr:\n%s",
+			   r.status, err, r.err);
+	unlink(path);
+	return v;
+}
+
+static const struct jv *
+suite_op(const struct jv *suite, const char *name)
+{
+	const struct jv *ops = jv_get(suite, "operations"), *op;
+
+	for (size_t i = 0; (op = jv_at(ops, i)); i++)
+		if (jv_get(op, "name") && !strcmp(jv_get(op, "name")->str, name))
+			return op;
+	return NULL;
+}
+
+static double
+num(const struct jv *v, const char *what)
+{
+	cr_assert(v && v->type == JV_NUMBER, "%s is not a number", what);
+	return v->num;
+}
+
+/* The null_syscall entry of a successful ipc run, checked; its ring-0 count
+ * per call, or -1 where ring-0 instructions are not measurable. */
+static double
+check_null_syscall(const struct jv *doc)
+{
+	const struct jv *suite = jv_at(jv_get(doc, "suites"), 0), *op, *ring0;
+	double min, median, p99;
+
+	cr_assert(jv_get(doc, "ok") && jv_get(doc, "ok")->b, "not ok; stderr:\n%s", r.err);
+	cr_assert_str_eq(jv_get(suite, "suite")->str, "ipc");
+	op = suite_op(suite, "null_syscall");
+	cr_assert_not_null(op, "no null_syscall entry");
+	cr_assert_eq(num(jv_get(op, "iterations"), "iterations"), 1000);
+	cr_assert_eq(num(jv_get(op, "samples"), "samples"), 1000);
+	min = num(jv_path(op, "cycles", "min", NULL), "min");
+	median = num(jv_path(op, "cycles", "median", NULL), "median");
+	p99 = num(jv_path(op, "cycles", "p99", NULL), "p99");
+	cr_assert(0 < min && min <= median && median <= p99,
+		  "min %g, median %g, p99 %g", min, median, p99);
+	cr_assert_eq(num(jv_get(op, "ratio_to_null"), "ratio_to_null"), 1);
+	ring0 = jv_get(op, "ring0_insns_per_op");
+	if (!jv_get(suite, "ring0_exact")->b) {
+		cr_assert_eq(ring0->type, JV_NULL, "a ring-0 count where none is exact");
+		return -1;
+	}
+	return num(ring0, "ring0_insns_per_op");
+}
+
+Test(bench, ipc_null_syscall_exact_and_stable, .timeout = 120)
+{
+	static const char *const args[] = { "ipc", "--iterations", "1000", NULL };
+	struct jv *doc = bench_json("bench1", args);
+	double first, second;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	first = check_null_syscall(doc);
+	jv_free(doc);
+	doc = bench_json("bench2", args);
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	second = check_null_syscall(doc);
+	jv_free(doc);
+	if (first < 0)
+		cr_skip_test("ring-0 instructions are exact only on PVM hosts");
+	cr_assert(first > 0, "ring-0 instructions per null call: %g", first);
+	cr_assert_eq(first, second, "not the same count twice: %g, then %g",
+		     first, second);
+	cr_assert_eq(first, (double)(long)first, "not a whole count: %g", first);
+}
+
+Test(bench, console_write_costs_more_than_null, .timeout = 120)
+{
+	struct jv *doc = bench_json("bench3", (const char *[]){ "ipc", "--iterations",
+								"200", "--warmup", "0",
+								NULL });
+	const struct jv *suite = jv_at(jv_get(doc, "suites"), 0), *null, *cw;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	null = suite_op(suite, "null_syscall");
+	cw = suite_op(suite, "console_write_1");
+	cr_assert(null && cw);
+	cr_assert_eq(num(jv_get(cw, "warmup"), "warmup"), 0);
+	if (jv_get(suite, "ring0_exact")->b)
+		cr_assert_gt(num(jv_get(cw, "ring0_insns_per_op"), "cw"),
+			     num(jv_get(null, "ring0_insns_per_op"), "null"));
+	cr_assert_eq(r.out[0] != '\0', 1, "a table on stdout");
+	cr_assert_null(strstr(r.out, "..."), "the guest console does not reach stdout");
+	jv_free(doc);
+}
+
+Test(bench, timeout_fails_and_says_so, .timeout = 60)
+{
+	struct jv *doc = bench_json("bench4", (const char *[]){ "ipc", "--timeout",
+								"0.05", "--iterations",
+								"65536", NULL });
+	const struct jv *suite = jv_at(jv_get(doc, "suites"), 0);
+
+	cr_assert_eq(r.status, EXIT_TIMEOUT, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(strstr(r.err, "--timeout"), "the message names --timeout:\n%s", r.err);
+	cr_assert(!jv_get(doc, "ok")->b);
+	cr_assert(!jv_get(suite, "ok")->b);
+	cr_assert_str_eq(jv_get(suite, "outcome")->str, "timeout");
+	cr_assert_eq(jv_get(suite, "error")->type, JV_STRING);
+	jv_free(doc);
+}
+
+static void
+expect_host_error(const char *const args[], const char *needle)
+{
+	exo_run(&r, false, args);
+	cr_assert_eq(r.status, EXIT_HOST, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(strstr(r.err, needle), "stderr does not name '%s':\n%s", needle, r.err);
+	cr_assert_str_eq(r.out, "", "nothing ran");
+}
+
+Test(bench, bad_input)
+{
+	expect_host_error((const char *[]){ "bench", "nosuchsuite", NULL }, "nosuchsuite");
+	expect_host_error((const char *[]){ "bench", "--iterations", "0", NULL },
+			  "--iterations");
+	expect_host_error((const char *[]){ "bench", "--iterations", "65537", NULL },
+			  "--iterations");
+	expect_host_error((const char *[]){ "bench", "--iterations", "12x", NULL },
+			  "--iterations");
+	expect_host_error((const char *[]){ "bench", "--warmup", "-1", NULL }, "--warmup");
+	expect_host_error((const char *[]){ "bench", "--json", "/nonexistent/dir/f.json",
+					    NULL }, "/nonexistent/dir/f.json");
+	expect_host_error((const char *[]){ "bench", "--mem", "3M", NULL }, "--mem");
+	expect_host_error((const char *[]){ "bench", "--kernel", "/nonexistent/kernel",
+					    NULL }, "/nonexistent/kernel");
+}
+
+Test(bench, help_documents_suites_and_options)
+{
+	exo_run(&r, false, (const char *[]){ "bench", "--help", NULL });
+	cr_assert_eq(r.status, 0);
+	for (const char *const *o = (const char *const[]){ "ipc", "--json",
+	     "--iterations", "--warmup", "--timeout", NULL }; *o; o++)
+		cr_assert(strstr(r.out, *o), "bench --help lacks %s", *o);
+	exo_run(&r, false, (const char *[]){ "--help", NULL });
+	cr_assert(strstr(r.out, "bench"), "exo --help lacks bench");
+}
