@@ -113,15 +113,23 @@ void
 report_boot(struct vmm *vm)
 {
 	FILE *f = vm->cfg->report;
+	const struct kvm_vm *k = &vm->kvm;
 
 	if (vm->cfg->verbose)
-		fprintf(stderr, "exo: booting %s on %s with %llu MiB, %u program(s)\n",
-			vm->cfg->kernel_path, platform_name(vm->kvm.platform),
-			(unsigned long long)(vm->kvm.mem_size >> 20), vm->nprogs);
+		fprintf(stderr, "exo: booting %s on %s with %llu MiB, %u program(s); "
+			"TSC %llu kHz; %s\n", vm->cfg->kernel_path,
+			platform_name(k->platform), (unsigned long long)(k->mem_size >> 20),
+			vm->nprogs, (unsigned long long)k->tsc_khz,
+			!k->x2apic ? "no interrupt controller (no KVM_CAP_IRQCHIP)" :
+			k->tsc_deadline ? "x2APIC with TSC-deadline timer" :
+			"x2APIC, one-shot timer (no KVM_CAP_TSC_DEADLINE_TIMER)");
 	if (!f)
 		return;
-	fprintf(f, "{\"event\":\"boot\",\"platform\":\"%s\",\"mem\":%llu,\"programs\":[",
-		platform_name(vm->kvm.platform), (unsigned long long)vm->kvm.mem_size);
+	fprintf(f, "{\"event\":\"boot\",\"platform\":\"%s\",\"mem\":%llu,"
+		"\"tsc_khz\":%llu,\"x2apic\":%s,\"tsc_deadline\":%s,\"programs\":[",
+		platform_name(k->platform), (unsigned long long)k->mem_size,
+		(unsigned long long)k->tsc_khz, k->x2apic ? "true" : "false",
+		k->tsc_deadline ? "true" : "false");
 	for (unsigned i = 0; i < vm->nprogs; i++) {
 		fputs(i ? "," : "", f);
 		report_json_str(f, vm->names[i], EXO_NAME_MAX);

@@ -265,8 +265,9 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	r = kvm_vm_create(&vm->kvm, cfg->kvm_path, cfg->mem_size, d);
 	if (r < 0)
 		return r;
-	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform, &fl->kernel,
-			 fl->progs, fl->nprogs, cfg->cmdline, &bl, d);
+	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform,
+			 vm->kvm.tsc_khz, &fl->kernel, fl->progs, fl->nprogs,
+			 cfg->cmdline, &bl, d);
 	if (r < 0)
 		return r;
 	r = hostdev_register(vm, d);
