@@ -64,6 +64,9 @@ run_usage(FILE *f)
 "  --stats           at exit, print VM exits, KVM statistics and the ring-0\n"
 "                    instruction count (exact on PVM hosts)\n"
 "  --report FILE     write events as JSON lines to FILE (for tools and tests)\n"
+"  --input FILE      console input: the guest reads the bytes of FILE ('-':\n"
+"                    standard input), with an interrupt when they arrive;\n"
+"                    without it nothing reads standard input\n"
 "  --kvm PATH        KVM device (default /dev/kvm)\n"
 "  --verbose         narrate the boot (also passes 'verbose' to the kernel)\n"
 "  -h, --help        this text\n"
@@ -159,7 +162,7 @@ parse_programs(struct vmm_config *cfg, int argc, char **argv,
 }
 
 enum { OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
-       OPT_REPORT, OPT_KVM, OPT_VERBOSE };
+       OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_INPUT };
 
 static const struct option run_options[] = {
 	{ "mem", required_argument, 0, OPT_MEM },
@@ -168,6 +171,7 @@ static const struct option run_options[] = {
 	{ "cmdline", required_argument, 0, OPT_CMDLINE },
 	{ "stats", no_argument, 0, OPT_STATS },
 	{ "report", required_argument, 0, OPT_REPORT },
+	{ "input", required_argument, 0, OPT_INPUT },
 	{ "kvm", required_argument, 0, OPT_KVM },
 	{ "verbose", no_argument, 0, OPT_VERBOSE },
 	{ "help", no_argument, 0, 'h' },
@@ -204,6 +208,7 @@ parse_run_option(struct vmm_config *cfg, int opt, const char **report_path,
 		return 0;
 	case OPT_STATS: cfg->stats = true; return 0;
 	case OPT_REPORT: *report_path = optarg; return 0;
+	case OPT_INPUT: cfg->input = optarg; return 0;
 	case OPT_KVM: cfg->kvm_path = optarg; return 0;
 	case OPT_VERBOSE: cfg->verbose = true; return 0;
 	case 'h': run_usage(stdout); exit(0);

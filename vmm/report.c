@@ -217,6 +217,10 @@ report_stats(struct vmm *vm)
 		pvm ? "ring-0 instructions (exact on PVM: insn_emulation)"
 		    : "emulated instructions (insn_emulation; ring 0 runs natively here)",
 		(long long)vm->boot_insns, (long long)total);
+	if (vm->conin.path)
+		fprintf(stderr, "  console input: %llu bytes read, %llu interrupts sent\n",
+			(unsigned long long)vm->conin.bytes,
+			(unsigned long long)vm->conin.msis);
 	fprintf(stderr, "  VM exits by reason:\n");
 	for (int i = 0; i < EXIT_REASONS; i++)
 		if (vm->exits[i])
@@ -231,9 +235,11 @@ report_stats(struct vmm *vm)
 	if (!f)
 		return;
 	fprintf(f, "{\"event\":\"stats\",\"platform\":\"%s\",\"wall_s\":%.6f,"
-		"\"boot_ring0_insns\":%lld,\"ring0_insns\":%lld,\"exits\":{",
+		"\"boot_ring0_insns\":%lld,\"ring0_insns\":%lld,\"input_bytes\":%llu,"
+		"\"input_irqs\":%llu,\"exits\":{",
 		platform_name(vm->kvm.platform), seconds(&vm->t_start, &vm->t_end),
-		(long long)vm->boot_insns, (long long)total);
+		(long long)vm->boot_insns, (long long)total,
+		(unsigned long long)vm->conin.bytes, (unsigned long long)vm->conin.msis);
 	for (int i = 0, n = 0; i < EXIT_REASONS; i++)
 		if (vm->exits[i])
 			fprintf(f, "%s\"%s\":%llu", n++ ? "," : "",

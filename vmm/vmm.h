@@ -36,6 +36,7 @@ struct vmm_config {
 	bool verbose;
 	FILE *report;                    /* JSON lines, or NULL */
 	FILE *console;                   /* the guest's console output */
+	const char *input;               /* console input: a file, "-" stdin, NULL none */
 };
 
 struct vmm_result {
