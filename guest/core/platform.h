@@ -49,6 +49,25 @@ void arch_space_destroy(struct arch_space *s);
 __attribute__((noreturn))
 void arch_user_start(struct arch_space *s, u64 ip, u64 sp, u64 arg0, u64 arg1);
 
+/*
+ * Time and interrupts. Time is the TSC; the boot info's tsc_khz is its rate.
+ * The kernel runs with interrupts disabled; they are taken only in user
+ * mode and in arch_idle. End of interrupt is the arch layer's business.
+ *   arch_now: the TSC now.
+ *   arch_timer_arm: one interrupt (kernel_timer) at TSC value deadline, not
+ *     before; 0 disarms. Arming again replaces the previous deadline, and a
+ *     deadline already past fires at once.
+ *   arch_idle: enable interrupts, halt until one arrives, handle it (the
+ *     kernel_* calls below run inside), return with interrupts disabled.
+ *   arch_console_getc: the next byte of console input, or -1 if none is
+ *     waiting. After a kernel_irq(EXO_IRQ_CONSOLE), read until -1: the next
+ *     interrupt on that line comes only once a read has found nothing.
+ */
+u64 arch_now(void);
+void arch_timer_arm(u64 deadline);
+void arch_idle(void);
+int arch_console_getc(void);
+
 /* The VMM's devices (<exo/hostio.h>). */
 void arch_host_console(u64 pa, u64 len);
 void arch_host_event(struct exo_event *ev);
@@ -61,5 +80,16 @@ void arch_regs_capture(struct exo_regs *r);
 __attribute__((noreturn)) void arch_halt(void);
 /* KTEST_TRIPLEFAULT: lose the IDT and fault, so the VMM sees a triple fault. */
 __attribute__((noreturn)) void arch_ktest_triple_fault(void);
+
+/*
+ * Called by the arch layer; the portable core provides them (core/irq.c).
+ * They run with interrupts disabled, in the interrupted context: on the
+ * kernel stack of the user code that was interrupted, or inside arch_idle.
+ *   kernel_timer: the deadline armed with arch_timer_arm has passed; now is
+ *     the TSC when the interrupt was handled (now >= deadline).
+ *   kernel_irq: interrupt line (enum exo_irq, <exo/ipc.h>) raised.
+ */
+void kernel_timer(u64 now);
+void kernel_irq(u32 line);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * Every entry into the kernel arrives here with a trapframe: system calls of
- * both platforms, faults of user programs (which kill only that program) and
+ * both platforms, interrupts (from user code, or from the kernel idling in
+ * arch_idle), faults of user programs (which kill only that program) and
  * faults of the kernel itself (a bug: panic, with the registers).
  */
 #include "trap.h"
@@ -15,6 +16,7 @@
 #include "../../core/syscall.h"
 #include "asm.h"
 #include "cpu.h"
+#include "lapic.h"
 #include "mmu.h"
 #include "x86.h"
 
@@ -61,6 +63,11 @@ trap_syscall(struct trapframe *tf, u64 ret_rip, u64 ret_rflags)
 void
 trap(struct trapframe *tf)
 {
+	/* An interrupt is nobody's fault: handled, then back where it struck. */
+	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
+		lapic_interrupt(tf->vector);
+		return;
+	}
 	if ((tf->cs & 3) != 3)
 		trap_kernel(tf);
 	if (tf->vector == VEC_SYSCALL) {
