@@ -92,6 +92,7 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 	case OPT_STATS: cfg->stats = true; return 0;
 	case OPT_REPORT: b->report_path = arg; return 0;
 	case OPT_KVM: cfg->kvm_path = arg; return 0;
+	case OPT_INPUT: cfg->input = arg; return 0;
 	case OPT_VERBOSE: cfg->verbose = true; return 0;
 	}
 	return -ENOENT;

@@ -28,7 +28,7 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* getopt_long values of the boot options; a command's own start at OPT_CMD. */
 enum {
 	OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
-	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0,
+	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0, OPT_INPUT,
 	OPT_CMD = 300,
 };
 
@@ -41,6 +41,7 @@ enum {
 	{ "cmdline", required_argument, 0, OPT_CMDLINE }, \
 	{ "stats", no_argument, 0, OPT_STATS }, \
 	{ "report", required_argument, 0, OPT_REPORT }, \
+	{ "input", required_argument, 0, OPT_INPUT }, \
 	{ "kvm", required_argument, 0, OPT_KVM }, \
 	{ "verbose", no_argument, 0, OPT_VERBOSE }
 

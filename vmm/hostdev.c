@@ -202,12 +202,41 @@ bench_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	return 0;
 }
 
+/* The VMM's half of the contract is in conin.c. */
+static int
+console_in_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
+	      void *data, uint32_t size)
+{
+	uint32_t v;
+
+	(void)dev, (void)port;
+	if (size != 4) {
+		vmm_crash(vm, "bad_request", NULL, "console input port accessed with "
+			  "%u bytes; it takes 32-bit IN and OUT only", size);
+		return -EINVAL;
+	}
+	if (!is_write) {
+		v = conin_take(&vm->conin);
+		memcpy(data, &v, 4);
+		return 0;
+	}
+	memcpy(&v, data, 4);
+	if (conin_set_vector(&vm->conin, v) < 0) {
+		vmm_crash(vm, "bad_request", NULL, "console input vector %u: want 0 "
+			  "or 32..255", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static struct device hostdevs[] = {
 	{ .name = "console", .port = EXO_PORT_CONSOLE, .nports = 1, .io = console_io },
 	{ .name = "exit", .port = EXO_PORT_EXIT, .nports = 1, .io = exit_io },
 	{ .name = "event", .port = EXO_PORT_EVENT, .nports = 1, .io = event_io },
 	{ .name = "doorbell", .port = EXO_PORT_DOORBELL, .nports = 1, .io = doorbell_io },
 	{ .name = "bench", .port = EXO_PORT_BENCH, .nports = 1, .io = bench_io },
+	{ .name = "console_in", .port = EXO_PORT_CONSOLE_IN, .nports = 1,
+	  .io = console_in_io },
 };
 
 int

@@ -68,6 +68,37 @@ kvm_open_dev(const char *path, struct diag *d)
 	return fd;
 }
 
+/* CPUID leaf 1: ECX bit 21 x2APIC, bit 24 TSC-deadline timer; EDX bit 9 APIC. */
+#define CPUID1_ECX_X2APIC       (1u << 21)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID1_EDX_APIC         (1u << 9)
+
+/*
+ * The interrupt controller the kernel finds in CPUID: x2APIC only with an
+ * in-kernel LAPIC (KVM reports x2APIC as supported either way, but without
+ * an irqchip its MSRs do not exist), TSC deadline only where KVM offers it.
+ */
+static void
+kvm_cpuid_apic(struct kvm_vm *vm, struct kvm_cpuid2 *c)
+{
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function != 1)
+			continue;
+		if (!vm->irqchip) {
+			e->ecx &= ~CPUID1_ECX_X2APIC;
+			e->edx &= ~CPUID1_EDX_APIC;
+		}
+		vm->x2apic = (e->ecx & CPUID1_ECX_X2APIC) != 0;
+		vm->tsc_deadline = vm->tsc_deadline && vm->x2apic;
+		if (vm->tsc_deadline)
+			e->ecx |= CPUID1_ECX_TSC_DEADLINE;
+		else
+			e->ecx &= ~CPUID1_ECX_TSC_DEADLINE;
+	}
+}
+
 /* Give the guest the CPUID the host supports (KVM refuses NX/LM otherwise). */
 static int
 kvm_set_cpuid(struct kvm_vm *vm, struct diag *d)
@@ -79,11 +110,56 @@ kvm_set_cpuid(struct kvm_vm *vm, struct diag *d)
 		return diag_fail(d, ENOMEM, "out of memory for CPUID");
 	c->nent = n;
 	r = ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
-	if (r == 0)
+	if (r == 0) {
+		kvm_cpuid_apic(vm, c);
 		r = ioctl(vm->vcpu_fd, KVM_SET_CPUID2, c);
+	}
 	r = r < 0 ? diag_fail(d, errno, "KVM CPUID set-up failed: %s", strerror(errno)) : 0;
 	free(c);
 	return r;
+}
+
+/*
+ * The in-kernel interrupt controller (LAPIC, with an IOAPIC and PIC that exo
+ * leaves unused), before the vCPU so that the vCPU gets a LAPIC. A KVM
+ * without KVM_CAP_IRQCHIP still boots exo, with no interrupts at all.
+ */
+static int
+kvm_create_irqchip(struct kvm_vm *vm, struct diag *d)
+{
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0)
+		return 0;
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return diag_fail(d, errno, "KVM offers an in-kernel interrupt controller "
+				 "but would not create one: %s", strerror(errno));
+	vm->irqchip = true;
+	vm->tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+				 KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+	vm->msi = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) > 0;
+	return 0;
+}
+
+/* The guest's TSC rate: what the kernel converts its clock with. */
+static uint64_t
+kvm_tsc_khz(struct kvm_vm *vm)
+{
+	int r;
+
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GET_TSC_KHZ) <= 0)
+		return 0;
+	r = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	return r > 0 ? (uint64_t)r : 0;
+}
+
+int
+kvm_signal_msi(struct kvm_vm *vm, uint32_t vector)
+{
+	/* Address 0xfee00000: destination APIC 0 (bits 19..12), physical mode.
+	 * Data: the vector, delivery mode fixed (bits 10..8 = 0), edge. */
+	struct kvm_msi msi = { .address_lo = 0xfee00000, .data = vector & 0xff };
+	int r = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+
+	return r < 0 ? -errno : r;
 }
 
 static uint32_t
@@ -125,6 +201,9 @@ kvm_vm_create(struct kvm_vm *vm, const char *path, uint64_t mem_size, struct dia
 		goto fail;
 	}
 	vm->mem_size = mem_size;
+	r = kvm_create_irqchip(vm, d);
+	if (r < 0)
+		goto fail;
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0, .guest_phys_addr = 0, .memory_size = mem_size,
 		.userspace_addr = (uintptr_t)vm->mem,
@@ -156,6 +235,7 @@ kvm_vm_create(struct kvm_vm *vm, const char *path, uint64_t mem_size, struct dia
 	if (r < 0)
 		goto fail;
 	vm->platform = kvm_detect_platform(vm);
+	vm->tsc_khz = kvm_tsc_khz(vm);
 	return 0;
 fail:
 	kvm_vm_destroy(vm);

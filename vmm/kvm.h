@@ -1,7 +1,11 @@
-/* The Linux KVM API, used directly: one VM, guest memory, one vCPU. */
+/*
+ * The Linux KVM API, used directly: one VM, guest memory, one vCPU, and the
+ * in-kernel interrupt controller (local APIC) where KVM has one.
+ */
 #ifndef VMM_KVM_H
 #define VMM_KVM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <linux/kvm.h>
@@ -16,11 +20,17 @@ struct kvm_vm {
 	uint8_t *mem;
 	uint64_t mem_size;
 	uint32_t platform;       /* enum exo_platform */
+	uint64_t tsc_khz;        /* the guest's TSC rate, 0 if KVM cannot say */
+	bool irqchip;            /* in-kernel LAPIC */
+	bool x2apic;             /* the guest's CPUID offers x2APIC */
+	bool tsc_deadline;       /* ...and the TSC-deadline timer */
+	bool msi;                /* KVM_SIGNAL_MSI works */
 };
 
 /*
  * Open the KVM device at path, check the API, create a VM with mem_size bytes
- * of zeroed memory and one vCPU, and detect whether the host is PVM.
+ * of zeroed memory, the in-kernel interrupt controller if KVM has one, and
+ * one vCPU; read its TSC rate and detect whether the host is PVM.
  * -ENOENT/-EACCES/-ENODEV/... with a message that says how to get KVM.
  */
 int kvm_vm_create(struct kvm_vm *vm, const char *path, uint64_t mem_size,
@@ -29,6 +39,13 @@ void kvm_vm_destroy(struct kvm_vm *vm);
 
 /* Put the vCPU in 64-bit mode at the kernel entry the layout describes. */
 int kvm_vcpu_boot(struct kvm_vm *vm, const struct boot_layout *bl, struct diag *d);
+
+/*
+ * Interrupt the guest with vector through an MSI to APIC 0 (fixed delivery,
+ * edge). > 0 delivered, 0 the guest's APIC did not accept it, < 0 -errno.
+ * Callable from any thread, also while the vCPU is in KVM_RUN.
+ */
+int kvm_signal_msi(struct kvm_vm *vm, uint32_t vector);
 
 /* Registers, for crash reports. */
 void kvm_dump_regs(const struct kvm_vm *vm, FILE *out);

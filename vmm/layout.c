@@ -177,9 +177,9 @@ layout_check_size(uint64_t mem_size, uint64_t need, struct diag *d)
 
 int
 layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
-	     const struct elf_image *kernel, const struct boot_program *progs,
-	     unsigned nprogs, const char *cmdline, struct boot_layout *out,
-	     struct diag *d)
+	     uint64_t tsc_khz, const struct elf_image *kernel,
+	     const struct boot_program *progs, unsigned nprogs, const char *cmdline,
+	     struct boot_layout *out, struct diag *d)
 {
 	struct exo_bootinfo *bi = (struct exo_bootinfo *)(mem + EXO_BOOTINFO_PA);
 	uint64_t kstart, kend, next, need;
@@ -212,6 +212,7 @@ layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
 	bi->version = EXO_BOOTINFO_VERSION;
 	bi->platform = platform;
 	bi->mem_size = mem_size;
+	bi->tsc_khz = tsc_khz;
 	bi->nmodules = nprogs;
 	bi->sigma0 = EXO_NO_SIGMA0;
 	for (unsigned i = 0; i < nprogs; i++)

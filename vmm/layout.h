@@ -41,13 +41,15 @@ struct elf_limits layout_kernel_limits(uint64_t mem_size);
 struct elf_limits layout_user_limits(void);
 
 /*
- * Lay everything out in mem[0..mem_size). -EINVAL if mem_size is out of
- * range, -ENOMEM if the programs do not fit, -E2BIG if a program's arguments
- * do not fit in its args page; the message says which and what to do.
+ * Lay everything out in mem[0..mem_size); platform and tsc_khz (the guest's
+ * TSC rate, 0 if unknown) go into the boot info as they are. -EINVAL if
+ * mem_size is out of range, -ENOMEM if the programs do not fit, -E2BIG if a
+ * program's arguments do not fit in its args page; the message says which
+ * and what to do.
  */
 int layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
-		 const struct elf_image *kernel, const struct boot_program *progs,
-		 unsigned nprogs, const char *cmdline, struct boot_layout *out,
-		 struct diag *d);
+		 uint64_t tsc_khz, const struct elf_image *kernel,
+		 const struct boot_program *progs, unsigned nprogs,
+		 const char *cmdline, struct boot_layout *out, struct diag *d);
 
 #endif

@@ -6,7 +6,9 @@
 
 #include <exo/hostio.h>
 
+#include "conin.h"
 #include "devices.h"
+#include "iothread.h"
 #include "kvm.h"
 #include "stats.h"
 #include "vmm.h"
@@ -18,6 +20,8 @@ struct vmm {
 	struct kvm_vm kvm;
 	struct device_table devices;
 	struct kvm_stats vcpu_stats;          /* fd < 0 if unavailable */
+	struct iothread io;                   /* runs only with --input */
+	struct conin conin;
 	char names[EXO_MAX_MODULES][EXO_NAME_MAX];
 	unsigned nprogs;
 
@@ -40,7 +44,8 @@ void vmm_stop(struct vmm *vm, enum vmm_outcome outcome, int status);
 void vmm_crash(struct vmm *vm, const char *kind, const struct exo_regs *regs,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Register exo's devices: console, exit, event, doorbell, bench (<exo/hostio.h>). */
+/* Register exo's devices: console, exit, event, doorbell, bench, console
+ * input (<exo/hostio.h>). */
 int hostdev_register(struct vmm *vm, struct diag *d);
 
 /* report.c: JSON lines for machines and sentences on stderr for people. */

@@ -113,15 +113,23 @@ void
 report_boot(struct vmm *vm)
 {
 	FILE *f = vm->cfg->report;
+	const struct kvm_vm *k = &vm->kvm;
 
 	if (vm->cfg->verbose)
-		fprintf(stderr, "exo: booting %s on %s with %llu MiB, %u program(s)\n",
-			vm->cfg->kernel_path, platform_name(vm->kvm.platform),
-			(unsigned long long)(vm->kvm.mem_size >> 20), vm->nprogs);
+		fprintf(stderr, "exo: booting %s on %s with %llu MiB, %u program(s); "
+			"TSC %llu kHz; %s\n", vm->cfg->kernel_path,
+			platform_name(k->platform), (unsigned long long)(k->mem_size >> 20),
+			vm->nprogs, (unsigned long long)k->tsc_khz,
+			!k->x2apic ? "no interrupt controller (no KVM_CAP_IRQCHIP)" :
+			k->tsc_deadline ? "x2APIC with TSC-deadline timer" :
+			"x2APIC, one-shot timer (no KVM_CAP_TSC_DEADLINE_TIMER)");
 	if (!f)
 		return;
-	fprintf(f, "{\"event\":\"boot\",\"platform\":\"%s\",\"mem\":%llu,\"programs\":[",
-		platform_name(vm->kvm.platform), (unsigned long long)vm->kvm.mem_size);
+	fprintf(f, "{\"event\":\"boot\",\"platform\":\"%s\",\"mem\":%llu,"
+		"\"tsc_khz\":%llu,\"x2apic\":%s,\"tsc_deadline\":%s,\"programs\":[",
+		platform_name(k->platform), (unsigned long long)k->mem_size,
+		(unsigned long long)k->tsc_khz, k->x2apic ? "true" : "false",
+		k->tsc_deadline ? "true" : "false");
 	for (unsigned i = 0; i < vm->nprogs; i++) {
 		fputs(i ? "," : "", f);
 		report_json_str(f, vm->names[i], EXO_NAME_MAX);
@@ -213,6 +221,10 @@ report_stats(struct vmm *vm)
 		pvm ? "ring-0 instructions (exact on PVM: insn_emulation)"
 		    : "emulated instructions (insn_emulation; ring 0 runs natively here)",
 		(long long)vm->boot_insns, (long long)total);
+	if (vm->conin.path)
+		fprintf(stderr, "  console input: %llu bytes read, %llu interrupts sent\n",
+			(unsigned long long)vm->conin.bytes,
+			(unsigned long long)vm->conin.msis);
 	fprintf(stderr, "  VM exits by reason:\n");
 	for (int i = 0; i < EXIT_REASONS; i++)
 		if (vm->exits[i])
@@ -227,9 +239,11 @@ report_stats(struct vmm *vm)
 	if (!f)
 		return;
 	fprintf(f, "{\"event\":\"stats\",\"platform\":\"%s\",\"wall_s\":%.6f,"
-		"\"boot_ring0_insns\":%lld,\"ring0_insns\":%lld,\"exits\":{",
+		"\"boot_ring0_insns\":%lld,\"ring0_insns\":%lld,\"input_bytes\":%llu,"
+		"\"input_irqs\":%llu,\"exits\":{",
 		platform_name(vm->kvm.platform), seconds(&vm->t_start, &vm->t_end),
-		(long long)vm->boot_insns, (long long)total);
+		(long long)vm->boot_insns, (long long)total,
+		(unsigned long long)vm->conin.bytes, (unsigned long long)vm->conin.msis);
 	for (int i = 0, n = 0; i < EXIT_REASONS; i++)
 		if (vm->exits[i])
 			fprintf(f, "%s\"%s\":%llu", n++ ? "," : "",

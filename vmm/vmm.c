@@ -255,20 +255,59 @@ vmm_files_load(const struct vmm_config *cfg, struct vmm_files *fl, struct diag *
 }
 
 static int
+vmm_conin_signal(void *arg, uint32_t vector)
+{
+	struct vmm *vm = arg;
+
+	return kvm_signal_msi(&vm->kvm, vector);
+}
+
+/* Console input: the I/O thread reads it and interrupts the guest by MSI. */
+static int
+vmm_input_setup(struct vmm *vm, struct diag *d)
+{
+	int r;
+
+	if (!vm->kvm.x2apic || !vm->kvm.msi)
+		return diag_fail(d, ENODEV, "--input %s: this KVM cannot interrupt the "
+				 "guest (it lacks %s); run without --input",
+				 vm->cfg->input, !vm->kvm.x2apic ?
+				 "an in-kernel interrupt controller, KVM_CAP_IRQCHIP" :
+				 "KVM_CAP_SIGNAL_MSI");
+	r = iothread_init(&vm->io, d);
+	if (r < 0)
+		return r;
+	conin_set_signal(&vm->conin, vmm_conin_signal, vm);
+	conin_start(&vm->conin, vm->io.loop);
+	return 0;
+}
+
+static int
 vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 {
 	const struct vmm_config *cfg = vm->cfg;
 	struct boot_layout bl;
 	int r;
 
+	if (cfg->input) {
+		r = conin_open(&vm->conin, cfg->input, d);
+		if (r < 0)
+			return r;
+	}
 	r = vmm_files_load(cfg, fl, d);
 	if (r < 0)
 		return r;
 	r = kvm_vm_create(&vm->kvm, cfg->kvm_path, cfg->mem_size, d);
 	if (r < 0)
 		return r;
-	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform, &fl->kernel,
-			 fl->progs, fl->nprogs, cfg->cmdline, &bl, d);
+	if (cfg->input) {
+		r = vmm_input_setup(vm, d);
+		if (r < 0)
+			return r;
+	}
+	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform,
+			 vm->kvm.tsc_khz, &fl->kernel, fl->progs, fl->nprogs,
+			 cfg->cmdline, &bl, d);
 	if (r < 0)
 		return r;
 	r = hostdev_register(vm, d);
@@ -294,6 +333,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	vm->kvm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
 	vm->vcpu_stats.fd = -1;
 	vm->boot_insns = -1;
+	conin_init(&vm->conin);
 	vm->nprogs = cfg->nprogs;
 	for (unsigned i = 0; i < cfg->nprogs; i++)
 		snprintf(vm->names[i], EXO_NAME_MAX, "%s", cfg->progs[i].name);
@@ -302,12 +342,18 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	r = vmm_setup(vm, &fl, d);
 	if (r < 0)
 		goto out;
+	if (cfg->input) {
+		r = iothread_start(&vm->io, d);
+		if (r < 0)
+			goto out;
+	}
 	r = vmm_arm_signals(cfg, d);
 	if (r < 0)
 		goto out;
 	signal_run = vm->kvm.run;
 	report_boot(vm);
 	vmm_loop(vm);
+	iothread_stop(&vm->io);     /* the guest has ended: no more input */
 	vmm_disarm_signals();
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_end);
 	report_end(vm);
@@ -320,6 +366,8 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	*res = vm->result;
 out:
 	free(vm->bench_buf);
+	iothread_stop(&vm->io);
+	conin_close(&vm->conin);
 	stats_close(&vm->vcpu_stats);
 	kvm_vm_destroy(&vm->kvm);
 	vmm_files_free(&fl);

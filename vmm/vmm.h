@@ -53,6 +53,7 @@ struct vmm_config {
 	FILE *report;                    /* JSON lines, or NULL */
 	FILE *console;                   /* the guest's console output */
 	const struct vmm_bench_sink *bench;  /* or NULL */
+	const char *input;               /* console input: a file, "-" stdin, NULL none */
 };
 
 struct vmm_result {

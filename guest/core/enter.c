@@ -67,15 +67,7 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 }
 
 struct thread *
-kernel_interrupt(struct thread *t, bool timer, u32 line)
+kernel_resume(struct thread *t)
 {
-	u64 id = t ? t->id : 0;
-
-	if (timer)
-		sched_timer(arch_now());
-	else
-		ipc_irq(line);
-	if (!t)
-		return 0;               /* arrived in the kernel: back to it */
-	return leave(t, id, t);
+	return leave(t, t->id, t);
 }

@@ -12,6 +12,9 @@ struct kernel_opts {
 
 extern struct kernel_opts kopts;
 
+/* TSC ticks per millisecond (the boot info's tsc_khz; 0 if unknown). */
+extern u64 kernel_tsc_khz;
+
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A kernel bug: report to the host and stop. regs may be NULL (captured here). */

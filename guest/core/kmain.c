@@ -30,6 +30,7 @@ kmain(const struct exo_bootinfo *bi)
 		panic("boot info: unknown platform %u", bi->platform);
 	kopts.ktest = cmdline_has(bi->cmdline, "ktest");
 	kopts.verbose = cmdline_has(bi->cmdline, "verbose");
+	kernel_tsc_khz = bi->tsc_khz;
 	arch_init(bi);
 	if (frame_init(bi) < 0)
 		panic("boot info: malformed memory map");

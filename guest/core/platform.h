@@ -65,23 +65,34 @@ void arch_thread_init(struct thread *t);
 void arch_thread_switch(struct thread *t);
 __attribute__((noreturn)) void arch_run(struct thread *t);
 
+
 /*
- * Time. arch_now: the TSC. arch_timer_arm: one timer interrupt at TSC value
- * deadline (0: none); arming replaces the previous deadline. arch_idle:
- * wait for an interrupt with interrupts enabled, handle it, return.
+ * Called by the arch layer (guest/core/enter.c). Each returns the thread to
+ * resume in user mode. kernel_resume: after an interrupt from user mode,
+ * whom to resume (the interrupt may have readied a better thread).
+ */
+struct thread *kernel_syscall(struct thread *t);
+struct thread *kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr);
+struct thread *kernel_resume(struct thread *t);
+
+/*
+ * Time and interrupts. Time is the TSC; the boot info's tsc_khz is its rate.
+ * The kernel runs with interrupts disabled; they are taken only in user
+ * mode and in arch_idle. End of interrupt is the arch layer's business.
+ *   arch_now: the TSC now.
+ *   arch_timer_arm: one interrupt (kernel_timer) at TSC value deadline, not
+ *     before; 0 disarms. Arming again replaces the previous deadline, and a
+ *     deadline already past fires at once.
+ *   arch_idle: enable interrupts, halt until one arrives, handle it (the
+ *     kernel_* calls below run inside), return with interrupts disabled.
+ *   arch_console_getc: the next byte of console input, or -1 if none is
+ *     waiting. After a kernel_irq(EXO_IRQ_CONSOLE), read until -1: the next
+ *     interrupt on that line comes only once a read has found nothing.
  */
 u64 arch_now(void);
 void arch_timer_arm(u64 deadline);
 void arch_idle(void);
-
-/*
- * Called by the arch layer (guest/core/enter.c). Each returns the thread to
- * resume in user mode. kernel_interrupt with t NULL: the interrupt arrived in
- * the kernel (idle), which goes on where it was.
- */
-struct thread *kernel_syscall(struct thread *t);
-struct thread *kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr);
-struct thread *kernel_interrupt(struct thread *t, bool timer, u32 line);
+int arch_console_getc(void);
 
 /* The VMM's devices (<exo/hostio.h>). */
 void arch_host_console(u64 pa, u64 len);
@@ -97,5 +108,16 @@ void arch_regs_capture(struct exo_regs *r);
 __attribute__((noreturn)) void arch_halt(void);
 /* KTEST_TRIPLEFAULT: lose the IDT and fault, so the VMM sees a triple fault. */
 __attribute__((noreturn)) void arch_ktest_triple_fault(void);
+
+/*
+ * Called by the arch layer; the portable core provides them (core/irq.c).
+ * They run with interrupts disabled, in the interrupted context: on the
+ * kernel stack of the user code that was interrupted, or inside arch_idle.
+ *   kernel_timer: the deadline armed with arch_timer_arm has passed; now is
+ *     the TSC when the interrupt was handled (now >= deadline).
+ *   kernel_irq: interrupt line (enum exo_irq, <exo/ipc.h>) raised.
+ */
+void kernel_timer(u64 now);
+void kernel_irq(u32 line);
 
 #endif

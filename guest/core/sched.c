@@ -29,9 +29,10 @@ static struct {
 u64
 sched_us_to_tsc(u64 us)
 {
-	u64 khz = kernel_tsc_khz();
+	/* Unknown rate (no KVM_GET_TSC_KHZ): assume 1 GHz, timeouts run long. */
+	u64 khz = kernel_tsc_khz ? kernel_tsc_khz : 1000000;
 
-	return us * khz / 1000;
+	return (us * khz + 999) / 1000;
 }
 
 void

@@ -24,18 +24,12 @@ kernel_kip(void)
 	return kip;
 }
 
-u64
-kernel_tsc_khz(void)
-{
-	return kip->tsc_khz;
-}
-
 int
 space_init(const struct exo_bootinfo *bi, u64 sigma0_first, u64 sigma0_end)
 {
 	kip_pa = arch_virt_to_phys(&kip_page);
 	kip->magic = EXO_KIP_MAGIC;
-	kip->tsc_khz = bi->tsc_khz ? bi->tsc_khz : 2596000;
+	kip->tsc_khz = bi->tsc_khz;
 	kip->sigma0_base = EXO_USER_SIGMA0_BASE;
 	kip->sigma0_first = sigma0_first;
 	kip->sigma0_end = sigma0_end;

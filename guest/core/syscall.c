@@ -14,6 +14,7 @@
 #include <exo/syscall.h>
 
 #include "../../ipc/ipc.h"
+#include "irq.h"
 #include "kernel.h"
 #include "mdb.h"
 #include "platform.h"
@@ -61,14 +62,50 @@ sys_console_write(struct thread *t, u64 buf, u64 len, u64 a2, u64 a3, u64 a4)
 }
 
 /*
- * ktest(op): kernel self-test hooks for the test suite (<exo/syscall.h>).
- *   -E_NOSYS  the kernel was not booted with the "ktest" option
- *   -E_INVAL  unknown op
+ * KTEST_TIMER(us): the deadline is rounded up to a whole TSC tick, so the
+ * result is never below us if the timer keeps its promise.
  */
 static i64
-sys_ktest(struct thread *t, u64 op, u64 a1, u64 a2, u64 a3, u64 a4)
+ktest_timer(u64 us)
 {
-	(void)t, (void)a1, (void)a2, (void)a3, (void)a4;
+	u64 t0, seen = irq_log.timer;
+
+	if (us > KTEST_TIMER_MAX_US)
+		return -E_INVAL;
+	if (!kernel_tsc_khz)
+		return -E_NOSYS;
+	t0 = arch_now();
+	arch_timer_arm(t0 + (us * kernel_tsc_khz + 999) / 1000);
+	while (irq_log.timer == seen)
+		arch_idle();
+	return (i64)((irq_log.timer_now - t0) * 1000 / kernel_tsc_khz);
+}
+
+/* KTEST_GETC: a read that finds nothing re-arms the input interrupt. */
+static i64
+ktest_getc(void)
+{
+	for (;;) {
+		u64 seen = irq_log.line[EXO_IRQ_CONSOLE];
+		int c = arch_console_getc();
+
+		if (c >= 0)
+			return c;
+		while (irq_log.line[EXO_IRQ_CONSOLE] == seen)
+			arch_idle();
+	}
+}
+
+/*
+ * ktest(op, arg): kernel self-test hooks for the test suite (<exo/syscall.h>).
+ *   -E_NOSYS  the kernel was not booted with the "ktest" option;
+ *             KTEST_TIMER: the TSC rate is unknown
+ *   -E_INVAL  unknown op; KTEST_TIMER: arg above KTEST_TIMER_MAX_US
+ */
+static i64
+sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
+{
+	(void)t, (void)a2, (void)a3, (void)a4;
 	if (!kopts.ktest)
 		return -E_NOSYS;
 	switch (op) {
@@ -76,6 +113,10 @@ sys_ktest(struct thread *t, u64 op, u64 a1, u64 a2, u64 a3, u64 a4)
 		panic("ktest: panic requested by a user program");
 	case KTEST_TRIPLEFAULT:
 		arch_ktest_triple_fault();
+	case KTEST_TIMER:
+		return ktest_timer(arg);
+	case KTEST_GETC:
+		return ktest_getc();
 	}
 	return -E_INVAL;
 }

@@ -1,9 +1,10 @@
 /*
- * The devices the VMM offers the kernel. All are I/O ports written with a
- * 32-bit OUT; requests that carry data pass the guest-physical address of a
- * request structure (below 4 GiB, naturally aligned), so one exit moves a whole
- * request. The VMM checks every address and length against guest memory: a bad
- * request is reported and stops the guest, never the host tool.
+ * The devices the VMM offers the kernel. All are I/O ports accessed with a
+ * 32-bit OUT (and, for console input, IN); requests that carry data pass the
+ * guest-physical address of a request structure (below 4 GiB, naturally
+ * aligned), so one exit moves a whole request. The VMM checks every address
+ * and length against guest memory: a bad request is reported and stops the
+ * guest, never the host tool.
  */
 #ifndef EXO_HOSTIO_H
 #define EXO_HOSTIO_H
@@ -16,6 +17,26 @@
 #define EXO_PORT_EVENT     0x0512   /* value: GPA of struct exo_event */
 #define EXO_PORT_DOORBELL  0x0513   /* value: EXO_DOORBELL(kind, arg) */
 #define EXO_PORT_BENCH     0x0514   /* value: GPA of struct exo_bench_req (<exo/bench.h>) */
+#define EXO_PORT_CONSOLE_IN 0x0515  /* IN: next input byte; OUT: vector */
+
+/*
+ * Console input: the bytes of `exo run --input FILE`, one per 32-bit IN.
+ *   IN   0..255                 the next byte
+ *        EXO_CONSOLE_IN_EMPTY   no byte is waiting now; more may come
+ *        EXO_CONSOLE_IN_EOF     the input has ended and every byte has been
+ *                               read (at once when there is no --input)
+ *   OUT  a vector, 32..255: interrupt with it from now on; 0: never.
+ *        Any other value is a bad request (the VMM stops the guest).
+ * Interrupt: an MSI to APIC 0, fixed delivery, edge-triggered, with the
+ * vector. The VMM sends one when the next IN would no longer answer EMPTY (a
+ * byte arrived, or the input ended), and then none until the guest has read
+ * EMPTY, or written the vector, again. A guest that reads until EMPTY or EOF
+ * after each interrupt therefore misses nothing; one that stops earlier gets
+ * no further interrupt. Writing the vector when something is waiting
+ * interrupts at once; a run without --input never interrupts.
+ */
+#define EXO_CONSOLE_IN_EMPTY 0x100u
+#define EXO_CONSOLE_IN_EOF   0x101u
 
 struct exo_console_req {
 	u64 gpa;                    /* guest physical address of the bytes */

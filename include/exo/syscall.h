@@ -10,7 +10,7 @@
 enum exo_sysno {
 	SYS_exit          = 0,  /* (status): does not return */
 	SYS_console_write = 1,  /* (buf, len): bytes written */
-	SYS_ktest         = 2,  /* (op): kernel self-test hooks, boot option ktest */
+	SYS_ktest         = 2,  /* (op, arg): kernel self-test hooks, boot option ktest */
 	SYS_ipc           = 3,  /* its own register ABI: <exo/ipc.h> */
 	SYS_thread_control = 4, /* (dest, space, pager, utcb, prio): privileged */
 	SYS_exchange_registers = 5, /* (dest, control, sp, ip, pager) */
@@ -25,7 +25,14 @@ enum exo_sysno {
 enum exo_ktest {
 	KTEST_PANIC       = 1,  /* kernel panics: the host must report it */
 	KTEST_TRIPLEFAULT = 2,  /* kernel loses its IDT and faults: triple fault */
+	KTEST_TIMER       = 3,  /* (us): arm the timer us ahead, idle until it
+				   fires; returns the microseconds from arming
+				   to the interrupt */
+	KTEST_GETC        = 4,  /* (): the next console-input byte (0..255),
+				   idling for the input interrupt while none is
+				   waiting (for ever once the input has ended) */
 };
+#define KTEST_TIMER_MAX_US 10000000   /* 10 s */
 
 /*
  * SYS_thread_control(dest, space, pager, utcb, prio), privileged:

@@ -24,7 +24,7 @@ sys_call3(long no, long a0, long a1, long a2)
 
 __attribute__((noreturn)) void exit(int status);
 long console_write(const void *buf, size_t len);
-long ktest(long op);
+long ktest(long op, long arg);
 
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int puts(const char *s);

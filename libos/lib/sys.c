@@ -17,9 +17,9 @@ console_write(const void *buf, size_t len)
 }
 
 long
-ktest(long op)
+ktest(long op, long arg)
 {
-	return sys_call3(SYS_ktest, op, 0, 0);
+	return sys_call3(SYS_ktest, op, arg, 0);
 }
 
 /* Formats into a buffer and writes it with one system call (up to 1 KiB). */

@@ -63,7 +63,8 @@ main(void)
 	expect("across two pages", console_write(edge, 3), 3);
 	expect("unknown call", sys_call3(SYS_NR, 0, 0, 0), -E_NOSYS);
 	expect("negative call", sys_call3(-1, 0, 0, 0), -E_NOSYS);
-	expect("ktest without boot option", ktest(KTEST_PANIC), -E_NOSYS);
+	expect("ktest without boot option", ktest(KTEST_PANIC, 0), -E_NOSYS);
+	expect("timer ktest without boot option", ktest(KTEST_TIMER, 1), -E_NOSYS);
 	expect("call with DF set", flagged_call(RFLAGS_DF, page_pair), 3);
 	expect("call with NT set", flagged_call(RFLAGS_NT, page_pair), 3);
 	printf("syscheck: %d failure(s)\n", failures);

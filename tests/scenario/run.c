@@ -34,6 +34,12 @@ slurp(const char *path, char *buf, size_t len)
 void
 exo_run(struct exo_run *r, bool report, const char *const args[])
 {
+	exo_run_in(r, report, args, -1);
+}
+
+void
+exo_run_in(struct exo_run *r, bool report, const char *const args[], int in_fd)
+{
 	char out[256], err[256], rep[256];
 	const char *argv[64];
 	posix_spawn_file_actions_t fa;
@@ -55,7 +61,10 @@ exo_run(struct exo_run *r, bool report, const char *const args[])
 	}
 	argv[n] = NULL;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (in_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	cr_assert_eq(posix_spawn(&pid, EXO_BIN, &fa, NULL, (char **)argv, environ), 0,

@@ -13,8 +13,12 @@ struct exo_run {
 };
 
 /* Run build/exo with args (NULL-terminated, without "exo"). With report,
- * "--report FILE" is inserted right after the subcommand (args[0]). */
+ * "--report FILE" is inserted right after the subcommand (args[0]). Its
+ * standard input is /dev/null. */
 void exo_run(struct exo_run *r, bool report, const char *const args[]);
+/* The same with standard input from in_fd (shared, so its offset shows
+ * what exo read). */
+void exo_run_in(struct exo_run *r, bool report, const char *const args[], int in_fd);
 
 /* The nth (from 0) report line whose "event" is event, or NULL. */
 const char *report_event(const struct exo_run *r, const char *event, int nth);

@@ -6,10 +6,15 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -199,6 +204,202 @@ Test(timeout, guest_past_timeout_is_stopped)
 	expect_end("timeout", 0);
 }
 
+/*
+ * Interrupts: the LAPIC timer and the console-input line, through the
+ * kernel's ktest hooks. `ktest timer US MAX N` exits 0 if each of N waits
+ * took US..MAX-1 microseconds (3 if not); `ktest getc TEXT` exits 0 if the
+ * console input was TEXT.
+ */
+struct timer_case {
+	char cmdline[32];
+	char us[12], max[12], count[4];
+};
+
+ParameterizedTestParameters(irq, timer_fires_on_time)
+{
+	/* 0 us: the interrupt is already pending when the kernel halts. */
+	static struct timer_case cases[] = {
+		{ "ktest", "0", "50000", "3" },
+		{ "ktest", "2000", "52000", "5" },
+		{ "ktest timer=oneshot", "0", "50000", "3" },
+		{ "ktest timer=oneshot", "2000", "52000", "5" },
+	};
+	return cr_make_param_array(struct timer_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct timer_case *c, irq, timer_fires_on_time)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "20", "--cmdline",
+					    c->cmdline, "ktest", "timer", c->us, c->max,
+					    c->count, NULL });
+	cr_assert_eq(r.status, 0, "%s, %s us: exit %d (3: a wait outside %s..%s us)\n%s%s",
+		     c->cmdline, c->us, r.status, c->us, c->max, r.out, r.err);
+	expect_end("exited", 0);
+}
+
+static double
+report_seconds(const char *line, const char *key)
+{
+	char v[64];
+
+	cr_assert(line && report_field(line, key, v, sizeof(v)), "no %s", key);
+	return strtod(v, NULL);
+}
+
+/*
+ * The kernel's idea of a microsecond (TSC and tsc_khz) is the host's: a
+ * 300 ms timer makes a run of 300 ms and some, not half or twice that.
+ */
+Test(irq, timer_agrees_with_the_wall_clock)
+{
+	double wall;
+
+	exo_run(&r, true, (const char *[]){ "run", "--stats", "--timeout", "20",
+					    "--cmdline", "ktest", "ktest", "timer", "300000",
+					    "1300000", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	wall = report_seconds(report_event(&r, "stats", 0), "wall_s");
+	cr_assert(wall >= 0.3 && wall < 0.5, "a 300 ms timer in a run of %.3f s", wall);
+}
+
+static const char *
+input_file(const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	scratch_path(path, sizeof(path), "input");
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+expect_input_read(unsigned long long bytes)
+{
+	const char *st = report_event(&r, "stats", 0);
+
+	cr_assert_eq(r.status, 0, "exit %d (3: other bytes)\n%s%s", r.status, r.out, r.err);
+	cr_assert_eq(report_num(st, "input_bytes"), bytes);
+	cr_assert(report_num(st, "input_irqs") >= 1, "no input interrupt was sent");
+	expect_end("exited", 0);
+}
+
+Test(irq, console_input_arrives_in_order)
+{
+	const char *path = input_file("xyz");
+
+	exo_run(&r, true, (const char *[]){ "run", "--stats", "--timeout", "20",
+					    "--input", path, "--cmdline", "ktest",
+					    "ktest", "getc", "xyz", NULL });
+	unlink(path);
+	expect_input_read(3);
+}
+
+Test(irq, console_input_from_stdin)
+{
+	const char *path = input_file("xyz");
+	int fd = open(path, O_RDONLY);
+
+	cr_assert(fd >= 0);
+	exo_run_in(&r, true, (const char *[]){ "run", "--stats", "--timeout", "20",
+					       "--input", "-", "--cmdline", "ktest",
+					       "ktest", "getc", "xyz", NULL }, fd);
+	close(fd);
+	unlink(path);
+	expect_input_read(3);
+}
+
+/*
+ * Writes text into a FIFO after delay_ms, then keeps it open until exo has
+ * ended (release) or hold_ms have passed, whichever comes first.
+ */
+struct fifo_writer {
+	char path[256];
+	const char *text;
+	int delay_ms, hold_ms;
+	int release[2];
+};
+
+static void *
+fifo_write(void *arg)
+{
+	struct fifo_writer *w = arg;
+	struct pollfd p = { .fd = w->release[0], .events = POLLIN };
+	int fd = open(w->path, O_WRONLY);     /* waits for exo to open it */
+
+	if (fd < 0)
+		return NULL;
+	usleep(w->delay_ms * 1000);
+	if (write(fd, w->text, strlen(w->text)) < 0)
+		perror("fifo write");
+	poll(&p, 1, w->hold_ms);
+	close(fd);
+	return NULL;
+}
+
+static double
+run_with_fifo(struct fifo_writer *w)
+{
+	struct timespec t0, t1;
+	pthread_t th;
+
+	scratch_path(w->path, sizeof(w->path), "fifo");
+	unlink(w->path);
+	cr_assert_eq(mkfifo(w->path, 0600), 0);
+	cr_assert_eq(pipe(w->release), 0);
+	cr_assert_eq(pthread_create(&th, NULL, fifo_write, w), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	exo_run(&r, true, (const char *[]){ "run", "--stats", "--timeout", "20",
+					    "--input", w->path, "--cmdline", "ktest",
+					    "ktest", "getc", w->text, NULL });
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_eq(write(w->release[1], "", 1), 1);
+	pthread_join(th, NULL);
+	close(w->release[0]);
+	close(w->release[1]);
+	unlink(w->path);
+	return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/* The bytes come while the kernel is halted in ring 0: the interrupt wakes it. */
+Test(irq, late_input_wakes_the_idle_kernel)
+{
+	struct fifo_writer w = { .text = "xyz", .delay_ms = 300 };
+
+	cr_assert(run_with_fifo(&w) >= 0.3);
+	expect_input_read(3);
+}
+
+/* The guest ends while its input is still open: exo does not wait for it. */
+Test(irq, run_ends_with_input_still_open)
+{
+	struct fifo_writer w = { .text = "xyz", .hold_ms = 5000 };
+
+	cr_assert(run_with_fifo(&w) < 4.0, "exo waited for the input to end");
+	expect_input_read(3);
+}
+
+Test(irq, without_input_nothing_reads_stdin)
+{
+	const char *path = input_file("abc");
+	int fd = open(path, O_RDONLY);
+
+	cr_assert(fd >= 0);
+	exo_run_in(&r, true, (const char *[]){ "run", "hello", NULL }, fd);
+	cr_assert_eq(r.status, 0);
+	/* A guest waiting for input that never comes idles until --timeout. */
+	exo_run_in(&r, true, (const char *[]){ "run", "--timeout", "0.5", "--cmdline",
+					       "ktest", "ktest", "getc", "a", NULL }, fd);
+	cr_assert_eq(r.status, EXIT_TIMEOUT, "exit %d\n%s", r.status, r.err);
+	expect_end("timeout", 0);
+	cr_assert_eq(lseek(fd, 0, SEEK_CUR), 0, "exo read its standard input");
+	close(fd);
+	unlink(path);
+}
+
 /* Bad input: exit 126, and the message names what was wrong. */
 static void
 expect_host_error(const char *needle)
@@ -243,6 +444,15 @@ Test(badinput, missing_program)
 	expect_host_error("/nonexistent/prog");
 	exo_run(&r, false, (const char *[]){ "run", "nosuchprogram", NULL });
 	expect_host_error("nosuchprogram");
+}
+
+Test(badinput, missing_input_file)
+{
+	exo_run(&r, false, (const char *[]){ "run", "--input", "/nonexistent/input",
+					     "hello", NULL });
+	expect_host_error("/nonexistent/input");
+	exo_run(&r, false, (const char *[]){ "run", "--input", "/", "hello", NULL });
+	expect_host_error("--input /");
 }
 
 Test(badinput, missing_kernel)
@@ -404,6 +614,6 @@ Test(help, documents_commands_and_options)
 	exo_run(&r, false, (const char *[]){ "run", "--help", NULL });
 	cr_assert_eq(r.status, 0);
 	for (const char *const *o = (const char *const[]){ "--mem", "--timeout",
-	     "--kernel", "--stats", "--verbose", "--report", NULL }; *o; o++)
+	     "--kernel", "--stats", "--verbose", "--report", "--input", NULL }; *o; o++)
 		cr_assert(strstr(r.out, *o), "run --help lacks %s", *o);
 }

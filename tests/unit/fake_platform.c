@@ -8,10 +8,12 @@
 #include <criterion/criterion.h>
 
 #include <exo/error.h>
+#include <exo/ipc.h>
 #include <exo/layout.h>
 
 #define FOREIGN_MAX   16
 #define FOREIGN_SHIFT 32
+#define INPUT_MAX     256
 
 struct fake_page {
 	u64 va, pa;
@@ -43,8 +45,14 @@ unsigned fake_frame_zeroes;
 const struct exo_bootinfo *fake_init_bi;
 bool fake_space_create_fail;
 bool fake_space_map_fail;
+u64 fake_tsc;
+u64 fake_deadline;
+u64 fake_timer_latency;
+unsigned fake_idles;
 
 static bool armed;
+static char input[INPUT_MAX];
+static size_t input_len, input_arrived, input_read;
 static const void *foreign[FOREIGN_MAX];
 static struct fake_space spaces[FAKE_SPACES_MAX];
 
@@ -79,6 +87,9 @@ fake_reset(void)
 	fake_init_bi = NULL;
 	fake_space_create_fail = false;
 	fake_space_map_fail = false;
+	fake_tsc = fake_deadline = fake_timer_latency = 0;
+	fake_idles = 0;
+	input_len = input_arrived = input_read = 0;
 	memset(foreign, 0, sizeof(foreign));
 	for (unsigned i = 0; i < FAKE_SPACES_MAX; i++) {
 		free(spaces[i].pages);
@@ -348,6 +359,52 @@ void
 arch_host_exit(u32 status)
 {
 	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_EXIT, .status = status });
+}
+
+u64
+arch_now(void)
+{
+	return fake_tsc;
+}
+
+void
+arch_timer_arm(u64 deadline)
+{
+	fake_deadline = deadline;
+}
+
+void
+fake_input(const char *s)
+{
+	size_t n = strlen(s);
+
+	cr_assert(n <= INPUT_MAX - input_len, "fake input full");
+	memcpy(input + input_len, s, n);
+	input_len += n;
+}
+
+void
+arch_idle(void)
+{
+	fake_idles++;
+	if (input_arrived < input_len) {
+		input_arrived = input_len;
+		kernel_irq(EXO_IRQ_CONSOLE);
+		return;
+	}
+	cr_assert(fake_deadline, "arch_idle with no timer armed and no input: "
+		  "the kernel would sleep for ever");
+	if (fake_tsc < fake_deadline)
+		fake_tsc = fake_deadline;
+	fake_tsc += fake_timer_latency;
+	fake_deadline = 0;
+	kernel_timer(fake_tsc);
+}
+
+int
+arch_console_getc(void)
+{
+	return input_read < input_arrived ? (u8)input[input_read++] : -1;
 }
 
 void

@@ -14,6 +14,13 @@
  *    of every event; arch_host_doorbell counts doorbells by kind and keeps
  *    the codes of marks; arch_host_bench gathers the record it is given into
  *    fake_bench[] and answers fake_bench_status.
+ *    of every event; arch_host_doorbell counts doorbells.
+ *  - Time and interrupts: arch_now is fake_tsc; arch_timer_arm records the
+ *    deadline in fake_deadline. arch_idle plays the machine: bytes given to
+ *    fake_input arrive first (kernel_irq(EXO_IRQ_CONSOLE)); else an armed
+ *    deadline passes (fake_tsc moves to it plus fake_timer_latency, then
+ *    kernel_timer); with neither, the kernel would sleep for ever and the
+ *    test fails. arch_console_getc returns the bytes that have arrived.
  *  - The noreturn functions (arch_user_start, arch_host_exit, arch_halt,
  *    arch_ktest_triple_fault) record what happened in fake_stop and longjmp to
  *    fake_jmp, which a test arms like this:
@@ -82,6 +89,14 @@ extern unsigned fake_bench_calls, fake_bench_nchunks;
 extern i32 fake_bench_status;          /* what the "host" answers */
 extern unsigned fake_frame_zeroes;
 extern const struct exo_bootinfo *fake_init_bi;
+
+extern u64 fake_tsc;
+extern u64 fake_deadline;          /* armed, 0: none */
+extern u64 fake_timer_latency;     /* TSC ticks from deadline to interrupt */
+extern unsigned fake_idles;
+
+/* Bytes that arrive as console input at the next arch_idle. */
+void fake_input(const char *s);
 
 /* Fault injection: arch_space_create / arch_space_map return -E_NOMEM. */
 extern bool fake_space_create_fail;

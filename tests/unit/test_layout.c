@@ -19,6 +19,7 @@
 #define PTE_W    0x002ULL
 #define PTE_PS   0x080ULL
 #define PTE_G    0x100ULL
+#define TEST_TSC_KHZ 2596000ULL   /* a rate the boot info passes on as it is */
 
 static struct elf_builder kb, pb[2];
 static struct elf_image kernel;
@@ -110,8 +111,8 @@ static int
 build(unsigned nprogs, const char *cmdline, struct boot_layout *out)
 {
 	memset(&d, 0, sizeof(d));
-	return layout_build(mem, mem_size, EXO_PLATFORM_KVM_HW, &kernel, progs,
-			    nprogs, cmdline, out, &d);
+	return layout_build(mem, mem_size, EXO_PLATFORM_KVM_HW, TEST_TSC_KHZ, &kernel,
+			    progs, nprogs, cmdline, out, &d);
 }
 
 static bool
@@ -339,6 +340,7 @@ check_all(unsigned nprogs, const char *cmdline, const struct boot_layout *out)
 	cr_assert_eq(bi->magic, EXO_BOOTINFO_MAGIC);
 	cr_assert_eq(bi->version, EXO_BOOTINFO_VERSION);
 	cr_assert_eq(bi->platform, EXO_PLATFORM_KVM_HW);
+	cr_assert_eq(bi->tsc_khz, TEST_TSC_KHZ);
 	cr_assert_eq(bi->mem_size, mem_size);
 	cr_assert_eq(bi->nmodules, nprogs);
 	cr_assert_str_eq(bi->cmdline, cmdline);

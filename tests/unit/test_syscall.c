@@ -11,6 +11,7 @@
 #include <exo/layout.h>
 #include <exo/syscall.h>
 
+#include "guest/core/irq.h"
 #include "guest/core/kernel.h"
 #include "guest/core/program.h"
 #include "guest/core/syscall.h"
@@ -27,6 +28,8 @@ setup(void)
 {
 	fake_reset();
 	kopts = (struct kernel_opts){ 0 };
+	irq_log = (struct irq_log){ 0 };
+	kernel_tsc_khz = 0;
 }
 
 TestSuite(syscall, .init = setup);
@@ -257,6 +260,94 @@ Test(syscall, ktest_panic)
 	cr_assert_not_null(strstr(fake_events[0].msg, "ktest"), "%s",
 			   fake_events[0].msg);
 	cr_assert_eq(fake_events[0].regs.rax, FAKE_REGS_MARK, "registers not captured");
+}
+
+static i64
+ktest_call(u64 op, u64 arg)
+{
+	return syscall_dispatch(SYS_ktest, op, arg, 0, 0, 0, 0);
+}
+
+Test(syscall, ktest_timer_and_getc_need_boot_option)
+{
+	kernel_tsc_khz = 1000;
+	cr_assert_eq(ktest_call(KTEST_TIMER, 10), -E_NOSYS);
+	cr_assert_eq(ktest_call(KTEST_GETC, 0), -E_NOSYS);
+	cr_assert_eq(fake_deadline, 0);
+	cr_assert_eq(fake_idles, 0);
+}
+
+/* 1000 kHz: one TSC tick is one microsecond. */
+Test(syscall, ktest_timer_waits_for_its_deadline)
+{
+	kopts.ktest = true;
+	kernel_tsc_khz = 1000;
+	fake_tsc = 5000;
+	fake_timer_latency = 7;
+	cr_assert_eq(ktest_call(KTEST_TIMER, 250), 257, "deadline 5250, fired at 5257");
+	cr_assert_eq(fake_idles, 1);
+	cr_assert_eq(irq_log.timer, 1);
+	cr_assert_eq(irq_log.timer_now, 5257);
+}
+
+Test(syscall, ktest_timer_rounds_the_deadline_up)
+{
+	kopts.ktest = true;
+	kernel_tsc_khz = 2596;     /* 2.596 ticks a microsecond */
+	cr_assert_eq(ktest_call(KTEST_TIMER, 1), 1, "deadline 3 ticks: 1.15 us");
+	cr_assert_eq(irq_log.timer_now, 3);
+	cr_assert_eq(ktest_call(KTEST_TIMER, 0), 0, "a deadline of now fires too");
+	cr_assert_eq(irq_log.timer, 2);
+}
+
+Test(syscall, ktest_timer_refuses_what_it_cannot_do)
+{
+	kopts.ktest = true;
+	kernel_tsc_khz = 1000;
+	cr_assert_eq(ktest_call(KTEST_TIMER, KTEST_TIMER_MAX_US + 1), -E_INVAL);
+	cr_assert_eq(ktest_call(KTEST_TIMER, ~0ULL), -E_INVAL);
+	kernel_tsc_khz = 0;
+	cr_assert_eq(ktest_call(KTEST_TIMER, 10), -E_NOSYS, "TSC rate unknown");
+	cr_assert_eq(fake_deadline, 0, "nothing armed");
+	cr_assert_eq(fake_idles, 0);
+}
+
+Test(syscall, ktest_getc_idles_for_input_and_keeps_order)
+{
+	kopts.ktest = true;
+	fake_input("xyz");
+	cr_assert_eq(ktest_call(KTEST_GETC, 0), 'x');
+	cr_assert_eq(fake_idles, 1, "nothing had arrived: it idled once");
+	cr_assert_eq(irq_log.line[EXO_IRQ_CONSOLE], 1);
+	cr_assert_eq(ktest_call(KTEST_GETC, 0), 'y');
+	cr_assert_eq(ktest_call(KTEST_GETC, 0), 'z');
+	cr_assert_eq(fake_idles, 1, "the rest was waiting already");
+	fake_input("\xff");
+	cr_assert_eq(ktest_call(KTEST_GETC, 0), 0xff, "a byte, not a sign");
+	cr_assert_eq(fake_idles, 2);
+}
+
+Test(syscall, kernel_irq_and_timer_record_what_arrived)
+{
+	kernel_timer(42);
+	kernel_irq(EXO_IRQ_CONSOLE);
+	kernel_irq(EXO_IRQ_CONSOLE);
+	kernel_irq(EXO_IRQ_TIMER);
+	cr_assert_eq(irq_log.timer, 1);
+	cr_assert_eq(irq_log.timer_now, 42);
+	cr_assert_eq(irq_log.line[EXO_IRQ_CONSOLE], 2);
+	cr_assert_eq(irq_log.line[EXO_IRQ_TIMER], 1);
+}
+
+Test(syscall, kernel_irq_on_no_line_is_a_kernel_bug)
+{
+	fake_arm();
+	if (setjmp(fake_jmp) == 0) {
+		kernel_irq(EXO_NIRQ + 1);
+		cr_assert_fail("kernel_irq accepted line %d", EXO_NIRQ + 1);
+	}
+	cr_assert_eq(fake_stop.what, FAKE_STOP_HALT);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PANIC);
 }
 
 Test(syscall, ktest_triple_fault)

@@ -9,9 +9,18 @@
 #define SEL_UCODE	(0x20 | 3)
 #define SEL_TSS		0x28
 
-#define VEC_SYSCALL	256	/* pseudo vector: a SYSCALL on hardware KVM */
+/*
+ * Interrupt vectors (lapic.c). 0..31 are the CPU's exceptions; the IDT ends
+ * after the last interrupt vector, so booting fills few gates. The spurious
+ * vector need not be 0xff: an x2APIC has all eight bits of it.
+ */
+#define VEC_IRQ_FIRST	32
 #define VEC_TIMER	32	/* LAPIC timer */
-#define VEC_CONSOLE	33	/* console input (an MSI from the VMM) */
+#define VEC_CONSOLE	33	/* the VMM's console-input MSI */
+#define VEC_SPURIOUS	34	/* LAPIC spurious interrupt: no EOI */
+#define IDT_NVEC	35
+
+#define VEC_SYSCALL	256	/* pseudo vector: a SYSCALL on hardware KVM */
 #define KSTACK_SIZE	16384
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
 

@@ -21,7 +21,5 @@ extern struct cpu cpu0;
 
 /* Where the CPU saves user registers on the next entry from ring 3. */
 void tss_set_rsp0(u64 rsp0);
-/* End of interrupt: the local APIC may deliver the next one. */
-void lapic_eoi(void);
 
 #endif

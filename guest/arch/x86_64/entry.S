@@ -67,8 +67,10 @@ VEC_NOERR 18
 VEC_NOERR 19
 VEC_NOERR 20
 VEC_ERR   21
+/* Interrupts (asm.h): the CPU pushes no error code. */
 VEC_NOERR 32
 VEC_NOERR 33
+VEC_NOERR 34
 
 .macro PUSH_GPRS
 	push	%rax
@@ -243,7 +245,7 @@ df_stack_top:
 	.skip	4096
 nmi_stack_top:
 
-/* Entry addresses for the IDT, in vector order (cpu.c). */
+/* Entry addresses for the IDT, one per vector, 0 where there is no gate (cpu.c). */
 	.section .rodata
 	.balign 8
 	.globl trap_vectors
@@ -251,9 +253,10 @@ trap_vectors:
 	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21
 	.quad	vec\n
 	.endr
-	.globl irq_vectors
-irq_vectors:				/* VEC_TIMER, VEC_CONSOLE */
-	.quad	vec32
-	.quad	vec33
+	.fill	VEC_IRQ_FIRST - 22, 8, 0	/* reserved exceptions: no gate */
+	.quad	vec32, vec33, vec34	/* VEC_TIMER, VEC_CONSOLE, VEC_SPURIOUS */
+	.if	. - trap_vectors != IDT_NVEC * 8
+	.error	"trap_vectors must have IDT_NVEC entries"
+	.endif
 
 	.section .note.GNU-stack, "", @progbits

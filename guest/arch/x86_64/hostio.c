@@ -27,6 +27,14 @@ arch_host_doorbell(u32 code)
 	outl(EXO_PORT_DOORBELL, code);
 }
 
+int
+arch_console_getc(void)
+{
+	u32 v = inl(EXO_PORT_CONSOLE_IN);
+
+	return v <= 0xff ? (int)v : -1;     /* EMPTY, EOF (or no device: ~0) */
+}
+
 void
 arch_host_bench(struct exo_bench_req *req)
 {

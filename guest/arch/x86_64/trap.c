@@ -17,6 +17,7 @@
 #include "../../core/thread.h"
 #include "asm.h"
 #include "cpu.h"
+#include "lapic.h"
 #include "mmu.h"
 #include "x86.h"
 
@@ -66,9 +67,8 @@ trap_kernel(struct trapframe *tf)
 void
 trap_kernel_entry(struct trapframe *tf)
 {
-	if (tf->vector == VEC_TIMER || tf->vector == VEC_CONSOLE) {
-		lapic_eoi();
-		kernel_interrupt(0, tf->vector == VEC_TIMER, EXO_IRQ_CONSOLE);
+	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
+		lapic_interrupt(tf->vector);
 		return;
 	}
 	trap_kernel(tf);
@@ -87,8 +87,10 @@ trap(struct trapframe *tf)
 		break;
 	case VEC_TIMER:
 	case VEC_CONSOLE:
-		lapic_eoi();
-		next = kernel_interrupt(t, tf->vector == VEC_TIMER, EXO_IRQ_CONSOLE);
+	case VEC_SPURIOUS:
+		/* Interrupts preempt user code: the core may pick another thread. */
+		lapic_interrupt(tf->vector);
+		next = kernel_resume(t);
 		break;
 	case T_BP:
 		if (tf->rip == EXO_USER_SYSCALL_STUB + 1) {

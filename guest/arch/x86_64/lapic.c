@@ -1,0 +1,181 @@
+/*
+ * The local APIC, x2APIC mode: registers are MSRs 0x800 + (xAPIC offset >> 4),
+ * no MMIO page to map. One CPU.
+ *
+ * Time is the TSC. The timer runs in TSC-deadline mode where CPUID offers it:
+ * the deadline goes to IA32_TSC_DEADLINE as it is. Otherwise in one-shot
+ * mode, whose counter runs at the APIC bus rate: KVM's is 1 GHz (1 ns per
+ * cycle, its default, which exo's VMM leaves alone), so with divide-by-1 a
+ * count is nanoseconds, derived from a TSC delay with the boot info's
+ * tsc_khz. Either way the interrupt handler checks the TSC against the
+ * deadline and re-arms if the timer fired early (rounding, or a delay longer
+ * than one count), so kernel_timer never runs before the deadline.
+ */
+#include "lapic.h"
+
+#include <exo/hostio.h>
+#include <exo/ipc.h>
+
+#include "../../core/kernel.h"
+#include "../../core/platform.h"
+#include "asm.h"
+#include "x86.h"
+
+#define CPUID1_ECX_X2APIC       (1u << 21)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+
+/* IA32_APIC_BASE: bit 11 enable, bit 10 x2APIC mode (entered from xAPIC). */
+#define MSR_APIC_BASE     0x1b
+#define APIC_BASE_EXTD    (1u << 10)
+#define APIC_BASE_EN      (1u << 11)
+#define MSR_TSC_DEADLINE  0x6e0
+
+#define X2APIC_EOI        0x80b
+#define X2APIC_SVR        0x80f   /* spurious vector: bits 7..0, bit 8 enable */
+#define X2APIC_LVT_TIMER  0x832
+#define X2APIC_LVT_LINT0  0x835
+#define X2APIC_TIMER_INIT 0x838   /* one-shot: count, 0 stops */
+#define X2APIC_TIMER_DIV  0x83e
+
+#define SVR_ENABLE        (1u << 8)
+/* LVT entry: vector bits 7..0, bit 16 masked, timer mode bits 18..17. */
+#define LVT_MASKED        (1u << 16)
+#define LVT_ONESHOT       (0u << 17)
+#define LVT_TSC_DEADLINE  (2u << 17)
+#define TIMER_DIV_1       0xb
+
+#define APIC_TIMER_KHZ    1000000ULL  /* KVM's APIC bus: 1 GHz */
+#define ONESHOT_MAX       0xffffffffULL
+
+static struct {
+	bool up;             /* x2APIC on: interrupts can arrive */
+	bool timer;          /* the timer can be armed */
+	bool tsc_deadline;   /* TSC-deadline mode, else one-shot */
+	u64 tsc_khz;
+	u64 oneshot_max;     /* one-shot: the longest delay one count covers (TSC) */
+	u64 deadline;        /* armed deadline, 0: none */
+} lapic;
+
+void
+lapic_init(const struct exo_bootinfo *bi)
+{
+	u32 a, b, c, d;
+	u64 base;
+
+	cpuid(1, &a, &b, &c, &d);
+	if (!(c & CPUID1_ECX_X2APIC))
+		return;
+	base = rdmsr(MSR_APIC_BASE);
+	if (!(base & APIC_BASE_EN)) {
+		base |= APIC_BASE_EN;
+		wrmsr(MSR_APIC_BASE, base);
+	}
+	wrmsr(MSR_APIC_BASE, base | APIC_BASE_EXTD);
+	/* KVM leaves LINT0 unmasked as ExtINT (the PIC's line), which exo does not use. */
+	wrmsr(X2APIC_LVT_LINT0, LVT_MASKED);
+	wrmsr(X2APIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
+	lapic.up = true;
+
+	lapic.tsc_khz = bi->tsc_khz;
+	lapic.tsc_deadline = (c & CPUID1_ECX_TSC_DEADLINE) &&
+			     !cmdline_has(bi->cmdline, "timer=oneshot");
+	if (lapic.tsc_deadline) {
+		wrmsr(X2APIC_LVT_TIMER, LVT_TSC_DEADLINE | VEC_TIMER);
+		lapic.timer = true;
+	} else if (lapic.tsc_khz) {
+		wrmsr(X2APIC_TIMER_DIV, TIMER_DIV_1);
+		wrmsr(X2APIC_LVT_TIMER, LVT_ONESHOT | VEC_TIMER);
+		lapic.oneshot_max = ONESHOT_MAX * lapic.tsc_khz / APIC_TIMER_KHZ;
+		lapic.timer = true;
+	}
+	/* Route the VMM's console-input MSI (<exo/hostio.h>). */
+	outl(EXO_PORT_CONSOLE_IN, VEC_CONSOLE);
+	if (kopts.verbose)
+		kprintf("exo: x2APIC up, timer %s, TSC %lu kHz\n",
+			!lapic.timer ? "unusable (TSC rate unknown)" :
+			lapic.tsc_deadline ? "in TSC-deadline mode" : "in one-shot mode",
+			lapic.tsc_khz);
+}
+
+/* Program the hardware for lapic.deadline (0: stop it). */
+static void
+lapic_timer_program(void)
+{
+	u64 now, delta, count;
+
+	if (lapic.tsc_deadline) {
+		wrmsr(MSR_TSC_DEADLINE, lapic.deadline);
+		return;
+	}
+	if (!lapic.deadline) {
+		wrmsr(X2APIC_TIMER_INIT, 0);
+		return;
+	}
+	now = rdtsc();
+	delta = lapic.deadline > now ? lapic.deadline - now : 0;
+	if (delta > lapic.oneshot_max)
+		count = ONESHOT_MAX;
+	else    /* rounded up: early only by the TSC/bus skew, which the handler catches */
+		count = (delta * APIC_TIMER_KHZ + lapic.tsc_khz - 1) / lapic.tsc_khz;
+	wrmsr(X2APIC_TIMER_INIT, count ? count : 1);
+}
+
+u64
+arch_now(void)
+{
+	return rdtsc();
+}
+
+void
+arch_timer_arm(u64 deadline)
+{
+	if (!lapic.timer)
+		panic("arch_timer_arm: no timer in this boot (no x2APIC in CPUID, "
+		      "or one-shot mode without the TSC rate)");
+	lapic.deadline = deadline;
+	lapic_timer_program();
+}
+
+void
+arch_idle(void)
+{
+	if (!lapic.up)
+		panic("arch_idle: no interrupt controller in this boot, nothing "
+		      "would wake the CPU");
+	/*
+	 * STI takes effect after the next instruction, so an interrupt already
+	 * pending is taken at the HLT, not before it: no wake-up is lost. The
+	 * interrupt returns (trap.c) to the CLI.
+	 */
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}
+
+static void
+lapic_timer_fired(void)
+{
+	u64 now = rdtsc();
+
+	if (!lapic.deadline)
+		return;                 /* disarmed after it was raised */
+	if (now < lapic.deadline) {
+		lapic_timer_program();  /* early: wait for the rest */
+		return;
+	}
+	lapic.deadline = 0;
+	kernel_timer(now);
+}
+
+void
+lapic_interrupt(u64 vector)
+{
+	if (vector == VEC_SPURIOUS)
+		return;                 /* never in service: no EOI */
+	/* EOI first: the core may switch away and not come back through here. */
+	wrmsr(X2APIC_EOI, 0);
+	if (vector == VEC_TIMER)
+		lapic_timer_fired();
+	else if (vector == VEC_CONSOLE)
+		kernel_irq(EXO_IRQ_CONSOLE);
+	else
+		panic("interrupt on vector %lu, which nothing sends", vector);
+}
