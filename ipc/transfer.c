@@ -141,6 +141,26 @@ fault_reply(struct thread *src, struct thread *dst, u32 u, u32 t)
 	return 0;
 }
 
+/* MR1..MRn from one user thread to another: registers, then the UTCB. */
+static void
+copy_words(struct thread *src, struct thread *dst, u32 n)
+{
+	struct trapframe *s = &src->ctx, *d = &dst->ctx;
+
+	switch (n < EXO_REG_MRS ? n : EXO_REG_MRS - 1) {
+	case 7: d->rbx = s->rbx;        __attribute__((fallthrough));
+	case 6: d->r15 = s->r15;        __attribute__((fallthrough));
+	case 5: d->r14 = s->r14;        __attribute__((fallthrough));
+	case 4: d->r13 = s->r13;        __attribute__((fallthrough));
+	case 3: d->r12 = s->r12;        __attribute__((fallthrough));
+	case 2: d->r10 = s->r10;        __attribute__((fallthrough));
+	case 1: d->r9 = s->r9;          __attribute__((fallthrough));
+	case 0: break;
+	}
+	for (u32 i = EXO_REG_MRS; i <= n; i++)
+		dst->utcb->mr[i] = src->utcb->mr[i];
+}
+
 u32
 transfer(struct thread *src, struct thread *dst)
 {
@@ -155,8 +175,11 @@ transfer(struct thread *src, struct thread *dst)
 		return EXO_IPC_OVERFLOW;
 	if (dst->state == TS_RECV_FAULT)
 		return fault_reply(src, dst, u, t);
-	for (u32 i = 1; i <= u + t; i++)
-		*thread_mr(dst, i) = user ? *thread_mr(src, i) : w[i];
+	if (user)
+		copy_words(src, dst, u + t);
+	else
+		for (u32 i = 1; i <= u + t; i++)
+			*thread_mr(dst, i) = w[i];
 	*thread_mr(dst, 0) = tag & ~(EXO_TAG_E | EXO_TAG_FLAGS);
 	dst->ctx.rax = src->id;
 	dst->ctx.rdx = 0;               /* error word: success (or set below) */
