@@ -10,6 +10,8 @@
 #include <exo/error.h>
 #include <exo/layout.h>
 
+#include "guest/core/thread.h"
+
 #define FOREIGN_MAX   16
 #define FOREIGN_SHIFT 32
 
@@ -37,6 +39,13 @@ unsigned fake_frame_zeroes;
 const struct exo_bootinfo *fake_init_bi;
 bool fake_space_create_fail;
 bool fake_space_map_fail;
+struct thread *fake_switched;
+unsigned fake_switches;
+u64 fake_now;
+u64 fake_timer;
+unsigned fake_timer_arms;
+unsigned fake_idles;
+void (*fake_idle_hook)(void);
 
 static bool armed;
 static const void *foreign[FOREIGN_MAX];
@@ -63,6 +72,13 @@ fake_reset(void)
 	fake_init_bi = NULL;
 	fake_space_create_fail = false;
 	fake_space_map_fail = false;
+	fake_switched = NULL;
+	fake_switches = 0;
+	fake_now = 0;
+	fake_timer = 0;
+	fake_timer_arms = 0;
+	fake_idles = 0;
+	fake_idle_hook = NULL;
 	memset(foreign, 0, sizeof(foreign));
 	for (unsigned i = 0; i < FAKE_SPACES_MAX; i++) {
 		free(spaces[i].pages);
@@ -185,8 +201,9 @@ arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 			return -E_INVAL;
 		if (fake_space_map_fail)
 			return -E_NOMEM;
-		cr_assert_lt(pa, FAKE_MEM_SIZE, "arch_space_map: pa %#llx beyond fake "
-			     "memory", (unsigned long long)pa);
+		if (!(pa & FAKE_FOREIGN_TAG))   /* else a kernel static: the KIP */
+			cr_assert_lt(pa, FAKE_MEM_SIZE, "arch_space_map: pa %#llx "
+				     "beyond fake memory", (unsigned long long)pa);
 		if (fs->npages == fs->cap) {
 			fs->cap = fs->cap ? 2 * fs->cap : 64;
 			fs->pages = realloc(fs->pages, fs->cap * sizeof(*fs->pages));
@@ -259,10 +276,65 @@ arch_space_destroy(struct arch_space *s)
 }
 
 void
-arch_user_start(struct arch_space *s, u64 ip, u64 sp, u64 arg0, u64 arg1)
+arch_thread_init(struct thread *t)
 {
-	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_USER_START,
-		.root = s->root, .ip = ip, .sp = sp, .arg0 = arg0, .arg1 = arg1 });
+	t->ctx.cs = FAKE_UCODE;
+	t->ctx.ss = FAKE_UDATA;
+	t->ctx.rflags = FAKE_RFLAGS;
+}
+
+void
+arch_thread_switch(struct thread *t)
+{
+	cr_assert(t->state != TS_FREE, "arch_thread_switch to a free thread");
+	cr_assert_not_null(space_of(&t->space->pt),
+			   "arch_thread_switch to a thread whose space has no tables");
+	fake_switched = t;
+	fake_switches++;
+}
+
+void
+arch_run(struct thread *t)
+{
+	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_RUN, .thread = t,
+		.root = t->space->pt.root, .ip = t->ctx.rip, .sp = t->ctx.rsp,
+		.arg0 = t->ctx.rdi, .arg1 = t->ctx.rsi });
+}
+
+u64
+arch_now(void)
+{
+	return fake_now;
+}
+
+void
+arch_timer_arm(u64 deadline)
+{
+	fake_timer = deadline;
+	fake_timer_arms++;
+}
+
+struct thread *
+fake_timer_fire(struct thread *t)
+{
+	cr_assert_neq(fake_timer, 0, "fake_timer_fire: no timer armed");
+	if (fake_now < fake_timer)
+		fake_now = fake_timer;
+	fake_timer = 0;
+	return kernel_interrupt(t, true, 0);
+}
+
+void
+arch_idle(void)
+{
+	/* The scheduler idles in a loop: an idle that wakes nothing would spin. */
+	cr_assert_lt(fake_idles++, 100000, "arch_idle: the kernel idles for ever");
+	if (fake_idle_hook)
+		fake_idle_hook();
+	else if (fake_timer)
+		fake_timer_fire(NULL);
+	else
+		fake_stop_here((struct fake_stop){ .what = FAKE_STOP_IDLE });
 }
 
 void
