@@ -158,14 +158,13 @@ task_kill_all(struct space *root)
 
 /* The task rooted at root ended; report it and go on with the next module. */
 static void
-task_end(struct space *root, u32 kind, u32 status, u64 vector, u64 error,
+task_end(struct space *root, u32 kind, i64 status, u64 vector, u64 error,
 	 u64 addr, u64 rip)
 {
 	u32 module = root->module;
 
 	task_kill_all(root);
-	task_report(kind, module, kind == EXO_EV_PROGRAM_EXIT ? (i64)status : status,
-		    vector, error, addr, rip);
+	task_report(kind, module, status, vector, error, addr, rip);
 	if (root == run.root) {
 		run.last_status = status & 0xff;
 		run.root = 0;
@@ -178,9 +177,8 @@ task_exit(struct thread *t, i64 status)
 {
 	struct space *root = task_root(t->space);
 
-	task_end(root, EXO_EV_PROGRAM_EXIT, (u32)status, 0, 0, 0, 0);
 	/* The report carries the full status; the VM's is its low byte. */
-	(void)status;
+	task_end(root, EXO_EV_PROGRAM_EXIT, status, 0, 0, 0, 0);
 }
 
 void

@@ -680,6 +680,26 @@ Test(task, exit_runs_next_then_exits_vm)
 	cr_assert_eq(mdb_nodes_live(), 0, "mappings outlived their task");
 }
 
+Test(task, exit_status_reported_in_full)
+{
+	/* The event carries the status the program passed (a C int, sign-
+	 * extended by the library, or any 64-bit value); the VM's is its low
+	 * byte, as a shell sees it. */
+	struct thread *t;
+
+	add_module("negative", 0x400000, 0);
+	add_module("wide", 0x400000, 0);
+	t = boot();
+	t = enter(t, SYS_exit, (u64)-2, 0, 0, 0, 0);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_EXIT);
+	cr_assert_eq(fake_events[0].status, -2, "reported %lld",
+		     (long long)fake_events[0].status);
+	RUN(enter(t, SYS_exit, 1ULL << 40 | 7, 0, 0, 0, 0));
+	cr_assert_eq(fake_events[1].status, (i64)(1ULL << 40 | 7), "reported %lld",
+		     (long long)fake_events[1].status);
+	cr_assert_eq(fake_stop.status, 7);
+}
+
 Test(task, no_modules)
 {
 	RUN(kmain_tail());
