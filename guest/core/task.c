@@ -144,15 +144,23 @@ task_boot(const struct exo_bootinfo *bi)
 	return sched_next();
 }
 
-/* Delete every thread of the task whose root space is root. */
+/*
+ * Delete every thread of the task whose root space is root. The root
+ * space's own threads go last: deleting its last thread destroys it, which
+ * makes its child spaces roots of their own and their threads no longer
+ * the task's.
+ */
 static void
 task_kill_all(struct space *root)
 {
-	for (u32 i = THREAD_FIRST; i < NTHREADS; i++) {
-		struct thread *t = &threads[i];
+	for (int last = 0; last < 2; last++) {
+		for (u32 i = THREAD_FIRST; i < NTHREADS; i++) {
+			struct thread *t = &threads[i];
 
-		if (t->state != TS_FREE && task_root(t->space) == root)
-			thread_delete(t);
+			if (t->state != TS_FREE && task_root(t->space) == root &&
+			    (t->space == root) == last)
+				thread_delete(t);
+		}
 	}
 }
 

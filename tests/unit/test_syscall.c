@@ -700,6 +700,30 @@ Test(task, exit_status_reported_in_full)
 	cr_assert_eq(fake_stop.status, 7);
 }
 
+Test(task, exit_takes_every_thread_of_the_task)
+{
+	struct thread *t;
+	i64 child, second;
+
+	add_module("parent", 0x400000, 0);
+	add_module("after", 0x400040, 0);
+	t = boot();
+	child = sys_on(t, SYS_thread_control, EXO_NILTHREAD, EXO_NILTHREAD,
+		       EXO_NILTHREAD, 0x500000, (u64)-1);
+	cr_assert_gt(child, 0, "thread_control: %ld", child);
+	/* A thread in the child's space, made by the root thread. */
+	second = sys_on(t, SYS_thread_control, EXO_NILTHREAD, (u64)child,
+			    EXO_NILTHREAD, 0x501000, (u64)-1);
+	cr_assert_gt(second, 0, "thread_control: %ld", second);
+	cr_assert_eq(fake_spaces_live(), 2);
+	t = enter(t, SYS_exit, 0, 0, 0, 0, 0);
+	assert_module_entered(t, 1);
+	cr_assert_null(thread_lookup((u64)child), "a thread outlived its task");
+	cr_assert_null(thread_lookup((u64)second), "a thread outlived its task");
+	cr_assert_eq(live_threads(), 1);
+	cr_assert_eq(fake_spaces_live(), 1);
+}
+
 Test(task, no_modules)
 {
 	RUN(kmain_tail());
@@ -739,6 +763,29 @@ Test(task, fault_kills_task_and_reports)
 	cr_assert_eq(fake_events[1].error, 0);
 	cr_assert_eq(fake_events[1].addr, 0);
 	cr_assert_eq(fake_events[1].rip, 0);
+}
+
+Test(task, fault_takes_every_thread_of_the_task)
+{
+	struct thread *t;
+	i64 child;
+
+	add_module("parent", 0x400000, 0);
+	add_module("after", 0x400040, 0);
+	t = boot();
+	/* A second thread in a new space of the task (created halted). */
+	child = sys_on(t, SYS_thread_control, EXO_NILTHREAD, EXO_NILTHREAD,
+		       EXO_NILTHREAD, 0x500000, (u64)-1);
+	cr_assert_gt(child, 0, "thread_control: %ld", child);
+	cr_assert_eq(thread_lookup((u64)child)->state, TS_HALTED);
+	cr_assert_eq(fake_spaces_live(), 2);
+	cr_assert_eq(live_threads(), 2);
+	t = kernel_exception(t, 13, 0, 0);
+	assert_module_entered(t, 1);
+	cr_assert_null(thread_lookup((u64)child), "a thread outlived its task");
+	cr_assert_eq(live_threads(), 1);
+	cr_assert_eq(fake_spaces_live(), 1);
+	cr_assert_eq(fake_events[0].status, PROGRAM_KILLED_STATUS(13));
 }
 
 Test(task, killed_last_program_status)
