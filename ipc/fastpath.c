@@ -34,6 +34,7 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 		return 0;
 	/* Point of no return: cur blocks receiving, dst runs with the message. */
 	cur->timeouts = timeouts;
+	cur->ctx.rdx = 0;       /* its error word, until the receive ends otherwise */
 	cur->state = TS_RECEIVING;
 	cur->partner = from;
 	dst->state = TS_READY;

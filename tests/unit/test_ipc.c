@@ -1479,6 +1479,16 @@ check_u8(void)
 }
 
 static struct ipc_call
+build_zero_send_timeout(void)
+{
+	world(3);
+	block(B, NIL, ANY, NEVER);
+	make_current(A);
+	PUT(A, EXO_TAG(0x11, 1, 0), 1);
+	return ready_call(A, B->id, B->id, ZERO_SEND);
+}
+
+static struct ipc_call
 build_zero_send_timeout_no_receiver(void)
 {
 	world(3);
@@ -1620,6 +1630,7 @@ static const struct fs_case fs_cases[] = {
 	{ "typed items", build_typed_items, false, check_typed_items },
 	{ "u = 7", build_u7, true, NULL },
 	{ "u = 8", build_u8, false, check_u8 },
+	{ "zero send timeout, receiver waiting", build_zero_send_timeout, true, NULL },
 	{ "zero send timeout, no receiver", build_zero_send_timeout_no_receiver, false,
 	  check_send_timeout },
 	{ "caller with a receive timeout", build_caller_receive_timeout, false, NULL },
@@ -1647,4 +1658,25 @@ ParameterizedTestParameters(ipc, fast_equals_slow)
 ParameterizedTest(unsigned *i, ipc, fast_equals_slow)
 {
 	fast_equals_slow(&fs_cases[*i]);
+}
+
+Test(ipc, fast_call_then_general_reply_is_a_success)
+{
+	u64 w[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct thread *rcv;
+
+	/* A calls B with a zero send timeout (as a server replies to a client
+	 * it does not trust); B waits, so the fast path takes it. */
+	world(2);
+	block(B, NIL, ANY, NEVER);
+	PUT(A, EXO_TAG(1, 0, 0));
+	ready_call(A, B->id, B->id, ZERO_SEND);
+	rcv = ipc_fastpath(B->id, B->id, ZERO_SEND, A, *mr(A, 0));
+	cr_assert_eq(rcv, B);
+	fast_exit(A, B);
+	/* B's reply does not fit the fast path (8 words): the general path
+	 * delivers it into A's saved registers, rdx included. */
+	put(B, EXO_TAG(2, 8, 0), w);
+	cr_assert_eq(ipc(B, A->id, NIL, NEVER), B);
+	got(A, B->id, EXO_TAG(2, 8, 0), w);
 }
