@@ -1575,6 +1575,26 @@ check_acked(void)
 }
 
 static struct ipc_call
+build_receiver_halted(void)
+{
+	world(3);
+	block(B, NIL, ANY, NEVER);
+	make_current(C);
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_HALT, 0, 0, 0),
+		     EXR_WAS_RECEIVING);
+	make_current(A);
+	PUT(A, EXO_TAG(0x11, 1, 0), 1);
+	return ready_call(A, B->id, B->id, NEVER);
+}
+
+static void
+check_receiver_halted(void)
+{
+	cr_assert_neq(current, B, "a halted thread runs");
+	GOT(B, A->id, EXO_TAG(0x11, 1, 0), 1);
+}
+
+static struct ipc_call
 build_send_only(void)
 {
 	world(3);
@@ -1638,6 +1658,7 @@ static const struct fs_case fs_cases[] = {
 	{ "to a stale version", build_stale_id, false, check_nopartner },
 	{ "to itself", build_to_self, false, check_nopartner },
 	{ "to an interrupt thread", build_to_interrupt_thread, false, check_acked },
+	{ "to a halted receiver", build_receiver_halted, false, check_receiver_halted },
 	{ "send only", build_send_only, false, NULL },
 	{ "receive from a third thread", build_send_and_receive_from_another, false, NULL },
 	{ "tag with flags", build_tag_flags, false, NULL },
@@ -1679,4 +1700,21 @@ Test(ipc, fast_call_then_general_reply_is_a_success)
 	put(B, EXO_TAG(2, 8, 0), w);
 	cr_assert_eq(ipc(B, A->id, NIL, NEVER), B);
 	got(A, B->id, EXO_TAG(2, 8, 0), w);
+}
+
+Test(ipc, halted_receiver_gets_the_message_and_waits_for_resume)
+{
+	world(3);
+	block(B, NIL, ANY, NEVER);
+	make_current(C);
+	call(C, SYS_exchange_registers, B->id, EXR_HALT, 0, 0, 0);
+	make_current(A);
+	PUT(A, EXO_TAG(1, 1, 0), 5);
+	cr_assert_eq(ipc(A, B->id, B->id, NEVER), C, "a halted thread was run");
+	GOT(B, A->id, EXO_TAG(1, 1, 0), 5);
+	cr_assert_null(B->rnext, "a halted thread is on the ready queue");
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_RESUME, 0, 0, 0),
+		     EXR_WAS_HALTED);
+	make_current(B);
+	GOT(B, A->id, EXO_TAG(1, 1, 0), 5);
 }
