@@ -454,7 +454,7 @@ Test(ipc, timeouts_expire_in_order_and_rearm)
 	cr_assert_eq(ipc(A, NIL, ANY, EXO_TIMEOUTS(0, EXO_TIMEOUT_US(300))), B);
 	block(B, NIL, ANY, EXO_TIMEOUTS(0, EXO_TIMEOUT_US(100)));
 	cr_assert_eq(current, C);
-	cr_assert_eq(fake_timer, B->wakeup, "armed for the later deadline");
+	cr_assert_eq(fake_timer, B->wakeup, "not armed for the earliest deadline");
 	cr_assert_eq(fake_timer_fire(C), C);
 	failed(B, EXO_IPC_TIMEOUT, true);
 	cr_assert_eq(A->state, TS_RECEIVING);
@@ -1141,7 +1141,9 @@ Test(ipc, timer_interrupt_ticks)
  * The fast path leaves the message in the CPU registers and the exit code
  * (entry.S, ipc_entry) zeroes rdx: the model below writes those registers
  * into the receiver's saved ones, so they compare. The registers a message
- * does not use keep no promise (<exo/ipc.h>) and are not compared.
+ * does not use keep no promise (<exo/ipc.h>) and are not compared. The
+ * other registers ipc_entry leaves in the CPU or does not save (rbp among
+ * them) are the asm's business, outside this model.
  */
 struct snap {
 	struct thread th[NTHREADS];
