@@ -9,7 +9,8 @@
  *
  * Conditions: receive timeout never (the caller will block), a tag with at
  * most EXO_REG_MRS - 1 untyped words, no typed items, no flags; the partner is
- * a user thread blocked in an untimed receive that accepts us; the caller's
+ * a user thread blocked in an untimed receive that accepts us, and not halted
+ * (exchange_registers: it gets the message but must not run); the caller's
  * receive is closed on that partner (call), or open with nobody queued to
  * send to it (reply-and-wait).
  */
@@ -26,7 +27,7 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 
 	if (timeouts >> 32 || tag & FAST_TAG_MASK)
 		return 0;
-	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup)
+	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags)
 		return 0;
 	if (dst->partner != cur->id && dst->partner != EXO_ANYTHREAD)
 		return 0;
@@ -34,6 +35,7 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 		return 0;
 	/* Point of no return: cur blocks receiving, dst runs with the message. */
 	cur->timeouts = timeouts;
+	cur->ctx.rdx = 0;       /* its error word, until the receive ends otherwise */
 	cur->state = TS_RECEIVING;
 	cur->partner = from;
 	dst->state = TS_READY;

@@ -146,28 +146,35 @@ task_boot(const struct exo_bootinfo *bi)
 	return sched_next();
 }
 
-/* Delete every thread of the task whose root space is root. */
+/*
+ * Delete every thread of the task whose root space is root. The root
+ * space's own threads go last: deleting its last thread destroys it, which
+ * makes its child spaces roots of their own and their threads no longer
+ * the task's.
+ */
 static void
 task_kill_all(struct space *root)
 {
-	for (u32 i = THREAD_FIRST; i < NTHREADS; i++) {
-		struct thread *t = &threads[i];
+	for (int last = 0; last < 2; last++) {
+		for (u32 i = THREAD_FIRST; i < NTHREADS; i++) {
+			struct thread *t = &threads[i];
 
-		if (t->state != TS_FREE && task_root(t->space) == root)
-			thread_delete(t);
+			if (t->state != TS_FREE && task_root(t->space) == root &&
+			    (t->space == root) == last)
+				thread_delete(t);
+		}
 	}
 }
 
 /* The task rooted at root ended; report it and go on with the next module. */
 static void
-task_end(struct space *root, u32 kind, u32 status, u64 vector, u64 error,
+task_end(struct space *root, u32 kind, i64 status, u64 vector, u64 error,
 	 u64 addr, u64 rip)
 {
 	u32 module = root->module;
 
 	task_kill_all(root);
-	task_report(kind, module, kind == EXO_EV_PROGRAM_EXIT ? (i64)status : status,
-		    vector, error, addr, rip);
+	task_report(kind, module, status, vector, error, addr, rip);
 	if (root == run.root) {
 		run.last_status = status & 0xff;
 		run.root = 0;
@@ -180,9 +187,8 @@ task_exit(struct thread *t, i64 status)
 {
 	struct space *root = task_root(t->space);
 
-	task_end(root, EXO_EV_PROGRAM_EXIT, (u32)status, 0, 0, 0, 0);
 	/* The report carries the full status; the VM's is its low byte. */
-	(void)status;
+	task_end(root, EXO_EV_PROGRAM_EXIT, status, 0, 0, 0, 0);
 }
 
 void

@@ -11,6 +11,8 @@
 #include <exo/ipc.h>
 #include <exo/layout.h>
 
+#include "guest/core/thread.h"
+
 #define FOREIGN_MAX   16
 #define FOREIGN_SHIFT 32
 #define INPUT_MAX     256
@@ -45,10 +47,14 @@ unsigned fake_frame_zeroes;
 const struct exo_bootinfo *fake_init_bi;
 bool fake_space_create_fail;
 bool fake_space_map_fail;
-u64 fake_tsc;
-u64 fake_deadline;
-u64 fake_timer_latency;
+struct thread *fake_switched;
+unsigned fake_switches;
+u64 fake_now;
+u64 fake_timer;
+unsigned fake_timer_arms;
 unsigned fake_idles;
+void (*fake_idle_hook)(void);
+u64 fake_timer_latency;
 
 static bool armed;
 static char input[INPUT_MAX];
@@ -87,8 +93,14 @@ fake_reset(void)
 	fake_init_bi = NULL;
 	fake_space_create_fail = false;
 	fake_space_map_fail = false;
-	fake_tsc = fake_deadline = fake_timer_latency = 0;
+	fake_switched = NULL;
+	fake_switches = 0;
+	fake_now = 0;
+	fake_timer = 0;
+	fake_timer_arms = 0;
 	fake_idles = 0;
+	fake_idle_hook = NULL;
+	fake_timer_latency = 0;
 	input_len = input_arrived = input_read = 0;
 	memset(foreign, 0, sizeof(foreign));
 	for (unsigned i = 0; i < FAKE_SPACES_MAX; i++) {
@@ -212,8 +224,9 @@ arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 			return -E_INVAL;
 		if (fake_space_map_fail)
 			return -E_NOMEM;
-		cr_assert_lt(pa, FAKE_MEM_SIZE, "arch_space_map: pa %#llx beyond fake "
-			     "memory", (unsigned long long)pa);
+		if (!(pa & FAKE_FOREIGN_TAG))   /* else a kernel static: the KIP */
+			cr_assert_lt(pa, FAKE_MEM_SIZE, "arch_space_map: pa %#llx "
+				     "beyond fake memory", (unsigned long long)pa);
 		if (fs->npages == fs->cap) {
 			fs->cap = fs->cap ? 2 * fs->cap : 64;
 			fs->pages = realloc(fs->pages, fs->cap * sizeof(*fs->pages));
@@ -286,10 +299,80 @@ arch_space_destroy(struct arch_space *s)
 }
 
 void
-arch_user_start(struct arch_space *s, u64 ip, u64 sp, u64 arg0, u64 arg1)
+arch_thread_init(struct thread *t)
 {
-	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_USER_START,
-		.root = s->root, .ip = ip, .sp = sp, .arg0 = arg0, .arg1 = arg1 });
+	t->ctx.cs = FAKE_UCODE;
+	t->ctx.ss = FAKE_UDATA;
+	t->ctx.rflags = FAKE_RFLAGS;
+}
+
+void
+arch_thread_switch(struct thread *t)
+{
+	cr_assert(t->state != TS_FREE, "arch_thread_switch to a free thread");
+	cr_assert_not_null(space_of(&t->space->pt),
+			   "arch_thread_switch to a thread whose space has no tables");
+	fake_switched = t;
+	fake_switches++;
+}
+
+void
+arch_run(struct thread *t)
+{
+	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_RUN, .thread = t,
+		.root = t->space->pt.root, .ip = t->ctx.rip, .sp = t->ctx.rsp,
+		.arg0 = t->ctx.rdi, .arg1 = t->ctx.rsi });
+}
+
+u64
+arch_now(void)
+{
+	return fake_now;
+}
+
+void
+arch_timer_arm(u64 deadline)
+{
+	fake_timer = deadline;
+	fake_timer_arms++;
+}
+
+struct thread *
+fake_timer_fire(struct thread *t)
+{
+	cr_assert_neq(fake_timer, 0, "fake_timer_fire: no timer armed");
+	if (fake_now < fake_timer)
+		fake_now = fake_timer;
+	fake_timer = 0;
+	fake_now += fake_timer_latency;
+	kernel_timer(fake_now);
+	return t ? kernel_resume(t) : NULL;
+}
+
+struct thread *
+fake_interrupt(struct thread *t, bool timer, u32 line)
+{
+	if (timer)
+		kernel_timer(fake_now);
+	else
+		kernel_irq(line);
+	return t ? kernel_resume(t) : NULL;
+}
+
+void
+arch_idle(void)
+{
+	/* The scheduler idles in a loop: an idle that wakes nothing would spin. */
+	cr_assert_lt(fake_idles++, 100000, "arch_idle: the kernel idles for ever");
+	if (fake_idle_hook) {
+		fake_idle_hook();
+	} else if (input_arrived < input_len) {
+		input_arrived = input_len;      /* console input arrives first */
+		kernel_irq(EXO_IRQ_CONSOLE);
+	} else if (fake_timer)
+		fake_timer_fire(NULL);
+	else
+		fake_stop_here((struct fake_stop){ .what = FAKE_STOP_IDLE });
 }
 
 void
@@ -361,18 +444,6 @@ arch_host_exit(u32 status)
 	fake_stop_here((struct fake_stop){ .what = FAKE_STOP_EXIT, .status = status });
 }
 
-u64
-arch_now(void)
-{
-	return fake_tsc;
-}
-
-void
-arch_timer_arm(u64 deadline)
-{
-	fake_deadline = deadline;
-}
-
 void
 fake_input(const char *s)
 {
@@ -381,24 +452,6 @@ fake_input(const char *s)
 	cr_assert(n <= INPUT_MAX - input_len, "fake input full");
 	memcpy(input + input_len, s, n);
 	input_len += n;
-}
-
-void
-arch_idle(void)
-{
-	fake_idles++;
-	if (input_arrived < input_len) {
-		input_arrived = input_len;
-		kernel_irq(EXO_IRQ_CONSOLE);
-		return;
-	}
-	cr_assert(fake_deadline, "arch_idle with no timer armed and no input: "
-		  "the kernel would sleep for ever");
-	if (fake_tsc < fake_deadline)
-		fake_tsc = fake_deadline;
-	fake_tsc += fake_timer_latency;
-	fake_deadline = 0;
-	kernel_timer(fake_tsc);
 }
 
 int

@@ -9,28 +9,33 @@
  *    "physical address" (FAKE_FOREIGN_TAG | slot << 32 | offset) that
  *    arch_phys_to_virt maps back, so arch_host_console can read it.
  *  - Address spaces are a software page table: a list of (va, pa, rights)
- *    pages per space; space->root is the slot number + 1 (0: none).
+ *    pages per space; space->root is the slot number + 1 (0: none). Pages of
+ *    kernel statics (the KIP) map at their tagged address.
  *  - arch_host_console appends to fake_console[]; arch_host_event keeps a copy
  *    of every event; arch_host_doorbell counts doorbells by kind and keeps
  *    the codes of marks; arch_host_bench gathers the record it is given into
  *    fake_bench[] and answers fake_bench_status.
- *    of every event; arch_host_doorbell counts doorbells.
- *  - Time and interrupts: arch_now is fake_tsc; arch_timer_arm records the
- *    deadline in fake_deadline. arch_idle plays the machine: bytes given to
- *    fake_input arrive first (kernel_irq(EXO_IRQ_CONSOLE)); else an armed
- *    deadline passes (fake_tsc moves to it plus fake_timer_latency, then
- *    kernel_timer); with neither, the kernel would sleep for ever and the
- *    test fails. arch_console_getc returns the bytes that have arrived.
- *  - The noreturn functions (arch_user_start, arch_host_exit, arch_halt,
- *    arch_ktest_triple_fault) record what happened in fake_stop and longjmp to
- *    fake_jmp, which a test arms like this:
+ *  - Threads: arch_thread_init gives a thread FAKE_UCODE, FAKE_UDATA and
+ *    FAKE_RFLAGS; arch_thread_switch records the thread (fake_switched).
+ *  - Time: arch_now is fake_now, which only tests move. arch_timer_arm records
+ *    the deadline in fake_timer (one-shot: firing disarms it). arch_idle is the
+ *    moment the kernel waits for an interrupt: it calls fake_idle_hook if a
+ *    test set one, else fires the armed timer (fake_timer_fire); with nothing
+ *    armed the kernel would wait for ever, which counts as a noreturn call
+ *    (FAKE_STOP_IDLE). Bytes given to fake_input arrive at the next arch_idle
+ *    first (kernel_irq(EXO_IRQ_CONSOLE)); arch_console_getc returns them. A
+ *    fired timer arrives fake_timer_latency ticks late.
+ *  - The noreturn functions (arch_run, arch_host_exit, arch_halt,
+ *    arch_ktest_triple_fault, and arch_idle with nothing to wait for) record
+ *    what happened in fake_stop and longjmp to fake_jmp, which a test arms
+ *    like this:
  *
  *	fake_arm();
  *	if (setjmp(fake_jmp) == 0) {
- *		program_run_all(bi);
+ *		arch_run(task_boot(bi));
  *		cr_assert_fail("returned");
  *	}
- *	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+ *	cr_assert_eq(fake_stop.what, FAKE_STOP_RUN);
  *
  *    A noreturn call with no armed jmp_buf fails the test.
  */
@@ -52,21 +57,26 @@
 #define FAKE_EVENTS_MAX    32
 #define FAKE_SPACES_MAX    8
 #define FAKE_REGS_MARK     0x5eed5eed5eedULL   /* arch_regs_capture's rax */
+#define FAKE_UCODE         0x2b                /* arch_thread_init's cs, ss, rflags */
+#define FAKE_UDATA         0x23
+#define FAKE_RFLAGS        0x202
 
 extern u8 *fake_mem;
 
 enum fake_stop_kind {
 	FAKE_STOP_NONE = 0,
-	FAKE_STOP_USER_START,       /* arch_user_start */
+	FAKE_STOP_RUN,              /* arch_run */
 	FAKE_STOP_EXIT,             /* arch_host_exit */
 	FAKE_STOP_HALT,             /* arch_halt */
 	FAKE_STOP_TRIPLE_FAULT,     /* arch_ktest_triple_fault */
+	FAKE_STOP_IDLE,             /* arch_idle with no interrupt to come */
 };
 
 struct fake_stop {
 	enum fake_stop_kind what;
-	u64 root;                   /* arch_user_start: the space's root */
-	u64 ip, sp, arg0, arg1;
+	struct thread *thread;      /* arch_run: the thread, and from its */
+	u64 root;                   /* space and registers: the root, */
+	u64 ip, sp, arg0, arg1;     /* rip, rsp, rdi, rsi */
 	u32 status;                 /* arch_host_exit */
 };
 
@@ -90,10 +100,24 @@ extern i32 fake_bench_status;          /* what the "host" answers */
 extern unsigned fake_frame_zeroes;
 extern const struct exo_bootinfo *fake_init_bi;
 
-extern u64 fake_tsc;
-extern u64 fake_deadline;          /* armed, 0: none */
-extern u64 fake_timer_latency;     /* TSC ticks from deadline to interrupt */
-extern unsigned fake_idles;
+extern struct thread *fake_switched;    /* the last arch_thread_switch */
+extern unsigned fake_switches;
+
+extern u64 fake_now;                    /* arch_now */
+extern u64 fake_timer;                  /* armed deadline, 0: none */
+extern unsigned fake_timer_arms;        /* arch_timer_arm calls */
+extern unsigned fake_idles;             /* arch_idle calls */
+extern void (*fake_idle_hook)(void);    /* arch_idle does this instead */
+extern u64 fake_timer_latency;          /* TSC ticks from deadline to interrupt */
+/* The interrupt tests' names for the same clock and deadline. */
+#define fake_tsc      fake_now
+#define fake_deadline fake_timer
+
+/*
+ * An interrupt as the arch layer delivers it: the timer (at fake_now) or a
+ * line; with t (interrupted in user mode) the thread to resume, else NULL.
+ */
+struct thread *fake_interrupt(struct thread *t, bool timer, u32 line);
 
 /* Bytes that arrive as console input at the next arch_idle. */
 void fake_input(const char *s);
@@ -106,6 +130,14 @@ extern bool fake_space_map_fail;
 void fake_reset(void);
 /* Allow the next noreturn platform call to longjmp to fake_jmp. */
 void fake_arm(void);
+
+/*
+ * The armed timer fires: the clock moves to its deadline (unless it is past
+ * it already), the timer disarms, and the core takes the interrupt as if it
+ * arrived while t ran (NULL: in the kernel, idle). kernel_interrupt's result.
+ * Fails the test if no timer is armed.
+ */
+struct thread *fake_timer_fire(struct thread *t);
 
 /* Spaces created and not yet destroyed. */
 unsigned fake_spaces_live(void);

@@ -13,20 +13,26 @@
 #include <exo/syscall.h>
 
 #include "guest/core/kernel.h"
-#include "guest/core/program.h"
 #include "guest/core/syscall.h"
 
 #include "fake_platform.h"
+#include "kernel_fixture.h"
 
 #define PAGE  EXO_PAGE_SIZE
 #define UREC  0x800000ULL       /* where the tests map a record */
 #define PREC  0x400000ULL       /* ...onto these frames */
 
+static struct thread *caller;
+
+/* A booted core with one running thread: the caller of every bench_mark. */
 static void
 setup(void)
 {
 	fake_reset();
 	kopts = (struct kernel_opts){ 0 };
+	fix_core_boot();
+	fix_thread(fix_space(NULL, true), PRIO_DEFAULT);
+	caller = fix_schedule();
 }
 
 TestSuite(bench_mark, .init = setup);
@@ -34,17 +40,18 @@ TestSuite(bench_mark, .init = setup);
 static i64
 bench_mark(u64 code, u64 rec, u64 len)
 {
-	return syscall_dispatch(SYS_bench_mark, code, rec, len, 0, 0, 0);
+	caller->ctx.rax = SYS_bench_mark;
+	caller->ctx.rdi = code;
+	caller->ctx.rsi = rec;
+	caller->ctx.rdx = len;
+	cr_assert_eq(syscall_dispatch(caller), caller);
+	return (i64)caller->ctx.rax;
 }
 
 static struct arch_space *
 space(void)
 {
-	struct arch_space *s = (struct arch_space *)program_space();
-
-	if (!s->root)
-		cr_assert_eq(arch_space_create(s), 0);
-	return s;
+	return &caller->space->pt;
 }
 
 /* Map npages at user va onto frames from pa, each step apart (PAGE: contiguous). */

@@ -10,6 +10,8 @@
 #include <exo/error.h>
 #include <exo/layout.h>
 
+#include "guest/core/thread.h"
+
 #include "fake_platform.h"
 
 #define PAGE EXO_PAGE_SIZE
@@ -122,18 +124,107 @@ Test(fake, console_and_zero)
 
 Test(fake, noreturn_calls_come_back)
 {
+	struct space sp = { .pt = s };
+	struct thread t = { .space = &sp };
+
 	fake_arm();
 	if (setjmp(fake_jmp) == 0)
 		arch_host_exit(42);
 	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
 	cr_assert_eq(fake_stop.status, 42);
+	t.ctx.rip = 0x400000;
+	t.ctx.rsp = 0x7000;
+	t.ctx.rdi = 1;
+	t.ctx.rsi = 2;
 	fake_arm();
 	if (setjmp(fake_jmp) == 0)
-		arch_user_start(&s, 0x400000, 0x7000, 1, 2);
-	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+		arch_run(&t);
+	cr_assert_eq(fake_stop.what, FAKE_STOP_RUN);
+	cr_assert_eq(fake_stop.thread, &t);
 	cr_assert_eq(fake_stop.root, s.root);
 	cr_assert_eq(fake_stop.ip, 0x400000);
 	cr_assert_eq(fake_stop.sp, 0x7000);
 	cr_assert_eq(fake_stop.arg0, 1);
 	cr_assert_eq(fake_stop.arg1, 2);
+}
+
+Test(fake, threads)
+{
+	struct space sp = { .pt = s };
+	struct thread t = { .space = &sp, .state = TS_READY };
+
+	arch_thread_init(&t);
+	cr_assert_eq(t.ctx.cs, FAKE_UCODE);
+	cr_assert_eq(t.ctx.ss, FAKE_UDATA);
+	cr_assert_eq(t.ctx.rflags, FAKE_RFLAGS);
+	arch_thread_switch(&t);
+	cr_assert_eq(fake_switched, &t);
+	cr_assert_eq(fake_switches, 1);
+}
+
+Test(fake, clock_and_timer)
+{
+	cr_assert_eq(arch_now(), 0);
+	fake_now = 1234;
+	cr_assert_eq(arch_now(), 1234);
+	arch_timer_arm(2000);
+	cr_assert_eq(fake_timer, 2000);
+	arch_timer_arm(1500);                   /* replaces the deadline */
+	cr_assert_eq(fake_timer, 1500);
+	cr_assert_eq(fake_timer_arms, 2);
+	/* Firing with nothing else in the core: the clock jumps, one shot. */
+	cr_assert_null(fake_timer_fire(NULL));
+	cr_assert_eq(arch_now(), 1500);
+	cr_assert_eq(fake_timer, 0, "a one-shot timer stays armed");
+	/* A deadline already past leaves the clock alone. */
+	arch_timer_arm(100);
+	fake_timer_fire(NULL);
+	cr_assert_eq(arch_now(), 1500);
+}
+
+Test(fake, idle_fires_the_timer)
+{
+	arch_timer_arm(700);
+	arch_idle();
+	cr_assert_eq(fake_idles, 1);
+	cr_assert_eq(arch_now(), 700);
+	cr_assert_eq(fake_timer, 0);
+}
+
+static unsigned hook_calls;
+
+static void
+hook(void)
+{
+	hook_calls++;
+}
+
+Test(fake, idle_hook_comes_first)
+{
+	fake_idle_hook = hook;
+	arch_timer_arm(700);
+	arch_idle();
+	cr_assert_eq(hook_calls, 1);
+	cr_assert_eq(fake_timer, 700, "the timer fired although a hook was set");
+}
+
+Test(fake, idle_with_nothing_armed_never_returns)
+{
+	fake_arm();
+	if (setjmp(fake_jmp) == 0) {
+		arch_idle();
+		cr_assert_fail("arch_idle returned with nothing armed");
+	}
+	cr_assert_eq(fake_stop.what, FAKE_STOP_IDLE);
+}
+
+Test(fake, kernel_page_maps)
+{
+	static u8 kernel_page[4096] __attribute__((aligned(4096)));
+	u64 pa, got;
+
+	pa = arch_virt_to_phys(kernel_page);
+	cr_assert_eq(arch_space_map(&s, 0xe000, pa, PAGE, EXO_SEG_R), 0);
+	cr_assert_eq(arch_space_lookup(&s, 0xe010, EXO_SEG_R, &got), 0);
+	cr_assert_eq(arch_phys_to_virt(got), kernel_page + 0x10);
 }

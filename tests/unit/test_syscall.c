@@ -1,6 +1,10 @@
 /*
- * System calls, programs and the console of the kernel core, run on the fake
- * platform: guest/core/syscall.c, program.c, console.c.
+ * System calls, tasks and the console of the kernel core, run on the fake
+ * platform: guest/core/syscall.c, task.c, enter.c, console.c. The core is
+ * booted as kmain boots it (kernel_fixture.c); a system call is made the way
+ * the entry code makes it: the number and arguments in the running thread's
+ * saved registers, then syscall_dispatch (or kernel_syscall, the whole entry,
+ * where what runs next matters).
  */
 #include <setjmp.h>
 #include <string.h>
@@ -8,20 +12,26 @@
 #include <criterion/criterion.h>
 
 #include <exo/error.h>
+#include <exo/ipc.h>
 #include <exo/layout.h>
 #include <exo/syscall.h>
 
 #include "guest/core/irq.h"
 #include "guest/core/kernel.h"
-#include "guest/core/program.h"
+#include "guest/core/mdb.h"
+#include "guest/core/sched.h"
 #include "guest/core/syscall.h"
+#include "guest/core/task.h"
 
-#include "fake_platform.h"
+#include "kernel_fixture.h"
 
 #define PAGE  EXO_PAGE_SIZE
 #define UBUF  0x400000ULL       /* user pages the tests map */
 #define PBUF0 0x200000ULL       /* ...onto these frames: not contiguous */
 #define PBUF1 0x300000ULL
+
+/* The thread that runs: a task's first thread (syscall suite). */
+static struct thread *me;
 
 static void
 setup(void)
@@ -32,36 +42,63 @@ setup(void)
 	kernel_tsc_khz = 0;
 }
 
-TestSuite(syscall, .init = setup);
-TestSuite(program, .init = setup);
+static void
+setup_running_thread(void)
+{
+	setup();
+	fix_core_boot();
+	me = fix_thread(fix_space(NULL, true), PRIO_DEFAULT);
+	cr_assert_eq(fix_schedule(), me);
+	cr_assert_eq(current, me);
+}
+
+static struct exo_bootinfo bi;
+
+static void
+setup_boot(void)
+{
+	setup();
+	fix_bootinfo(&bi);
+	fix_core_init(&bi);
+}
+
+TestSuite(syscall, .init = setup_running_thread);
+TestSuite(task, .init = setup_boot);
 TestSuite(console, .init = setup);
 
-/*
- * program_space() is the running program's space. Outside program_run_all it
- * is a static of program.c that nothing has set up yet; the tests build it in
- * place (the object is not const, only the pointer program_space returns).
- */
-static struct arch_space *
-current_space(void)
+/* Thread t makes system call no with these registers: its rax after. */
+static i64
+sys_on(struct thread *t, u64 no, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
 {
-	struct arch_space *s = (struct arch_space *)program_space();
+	cr_assert_eq(t, current, "system call from a thread that does not run");
+	t->ctx.rax = no;
+	t->ctx.rdi = a0;
+	t->ctx.rsi = a1;
+	t->ctx.rdx = a2;
+	t->ctx.r10 = a3;
+	t->ctx.r8 = a4;
+	cr_assert_eq(syscall_dispatch(t), t, "call %lu did not return to its caller", no);
+	return (i64)t->ctx.rax;
+}
 
-	if (!s->root)
-		cr_assert_eq(arch_space_create(s), 0);
-	return s;
+static i64
+sys(u64 no, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	me->ctx.r9 = a5;                /* no call reads it: it must not matter */
+	return sys_on(me, no, a0, a1, a2, a3, a4);
 }
 
 static void
 map_user(u64 va, u64 pa, u32 rights)
 {
-	cr_assert_eq(arch_space_map(current_space(), va, pa, EXO_PAGE_SIZE, rights), 0,
+	cr_assert_eq(arch_space_map(&me->space->pt, va, pa, EXO_PAGE_SIZE, rights), 0,
 		     "cannot map %#lx", va);
 }
 
 static i64
 console_write(u64 buf, u64 len)
 {
-	return syscall_dispatch(SYS_console_write, buf, len, 0, 0, 0, 0);
+	return sys(SYS_console_write, buf, len, 0, 0, 0, 0);
 }
 
 static void
@@ -76,14 +113,14 @@ assert_console_empty(void)
 
 Test(syscall, unknown_numbers)
 {
-	cr_assert_eq(syscall_dispatch(SYS_NR, 0, 0, 0, 0, 0, 0), -E_NOSYS);
-	cr_assert_eq(syscall_dispatch(SYS_NR + 1, 0, 0, 0, 0, 0, 0), -E_NOSYS);
-	cr_assert_eq(syscall_dispatch(1ULL << 32 | SYS_console_write, UBUF, 1,
-				      0, 0, 0, 0),
+	cr_assert_eq(sys(SYS_NR, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	cr_assert_eq(sys(SYS_NR + 1, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	map_user(UBUF, PBUF0, EXO_SEG_R);
+	cr_assert_eq(sys(1ULL << 32 | SYS_console_write, UBUF, 1, 0, 0, 0, 0),
 		     -E_NOSYS, "the number is truncated to 32 bits");
-	cr_assert_eq(syscall_dispatch(1ULL << 63, 0, 0, 0, 0, 0, 0), -E_NOSYS);
-	cr_assert_eq(syscall_dispatch(UINT64_MAX, 0, 0, 0, 0, 0, 0), -E_NOSYS);
-	cr_assert_eq(syscall_dispatch((u64)-SYS_NR, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	cr_assert_eq(sys(1ULL << 63, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	cr_assert_eq(sys(UINT64_MAX, 0, 0, 0, 0, 0, 0), -E_NOSYS);
+	cr_assert_eq(sys((u64)-SYS_NR, 0, 0, 0, 0, 0, 0), -E_NOSYS);
 	assert_console_empty();
 }
 
@@ -158,7 +195,6 @@ Test(syscall, console_write_wraps)
 
 Test(syscall, console_write_unmapped)
 {
-	current_space();
 	cr_assert_eq(console_write(UBUF, 8), -E_FAULT);
 	cr_assert_eq(console_write(0, 8), -E_FAULT);
 	cr_assert_eq(console_write(EXO_USER_MIN, 8), -E_FAULT);
@@ -221,17 +257,34 @@ Test(syscall, console_write_needs_read_right)
 	assert_console_empty();
 }
 
+Test(syscall, console_write_kernel_pages_are_readable)
+{
+	/* The KIP is mapped read-only in every space: writing it out is fine. */
+	cr_assert_eq(console_write(EXO_USER_KIP, 8), 8);
+	cr_assert_eq(memcmp(fake_console, kernel_kip(), 8), 0);
+}
+
+Test(syscall, console_write_other_space_not_seen)
+{
+	/* Pages of another space do not count, however the caller got there. */
+	struct space *other = fix_space(NULL, true);
+
+	cr_assert_eq(arch_space_map(&other->pt, UBUF, PBUF0, PAGE, EXO_SEG_R), 0);
+	cr_assert_eq(console_write(UBUF, 8), -E_FAULT);
+	assert_console_empty();
+}
+
 /* ktest */
 
 Test(syscall, ktest_disabled)
 {
 	fake_arm();
 	if (setjmp(fake_jmp) == 0) {
-		cr_assert_eq(syscall_dispatch(SYS_ktest, KTEST_PANIC, 0, 0, 0, 0, 0),
+		cr_assert_eq(sys(SYS_ktest, KTEST_PANIC, 0, 0, 0, 0, 0),
 			     -E_NOSYS);
-		cr_assert_eq(syscall_dispatch(SYS_ktest, KTEST_TRIPLEFAULT,
-					      0, 0, 0, 0, 0), -E_NOSYS);
-		cr_assert_eq(syscall_dispatch(SYS_ktest, 99, 0, 0, 0, 0, 0), -E_NOSYS);
+		cr_assert_eq(sys(SYS_ktest, KTEST_TRIPLEFAULT, 0, 0, 0, 0, 0),
+			     -E_NOSYS);
+		cr_assert_eq(sys(SYS_ktest, 99, 0, 0, 0, 0, 0), -E_NOSYS);
 		return;
 	}
 	cr_assert_fail("ktest without the boot option stopped the kernel (%d)",
@@ -241,8 +294,8 @@ Test(syscall, ktest_disabled)
 Test(syscall, ktest_unknown_op)
 {
 	kopts.ktest = true;
-	cr_assert_eq(syscall_dispatch(SYS_ktest, 0, 0, 0, 0, 0, 0), -E_INVAL);
-	cr_assert_eq(syscall_dispatch(SYS_ktest, 99, 0, 0, 0, 0, 0), -E_INVAL);
+	cr_assert_eq(sys(SYS_ktest, 0, 0, 0, 0, 0, 0), -E_INVAL);
+	cr_assert_eq(sys(SYS_ktest, 99, 0, 0, 0, 0, 0), -E_INVAL);
 	cr_assert_eq(fake_nevents, 0);
 }
 
@@ -251,7 +304,7 @@ Test(syscall, ktest_panic)
 	kopts.ktest = true;
 	fake_arm();
 	if (setjmp(fake_jmp) == 0) {
-		syscall_dispatch(SYS_ktest, KTEST_PANIC, 0, 0, 0, 0, 0);
+		sys(SYS_ktest, KTEST_PANIC, 0, 0, 0, 0, 0);
 		cr_assert_fail("KTEST_PANIC returned");
 	}
 	cr_assert_eq(fake_stop.what, FAKE_STOP_HALT);
@@ -265,7 +318,7 @@ Test(syscall, ktest_panic)
 static i64
 ktest_call(u64 op, u64 arg)
 {
-	return syscall_dispatch(SYS_ktest, op, arg, 0, 0, 0, 0);
+	return sys(SYS_ktest, op, arg, 0, 0, 0, 0);
 }
 
 Test(syscall, ktest_timer_and_getc_need_boot_option)
@@ -355,16 +408,17 @@ Test(syscall, ktest_triple_fault)
 	kopts.ktest = true;
 	fake_arm();
 	if (setjmp(fake_jmp) == 0) {
-		syscall_dispatch(SYS_ktest, KTEST_TRIPLEFAULT, 0, 0, 0, 0, 0);
+		sys(SYS_ktest, KTEST_TRIPLEFAULT, 0, 0, 0, 0, 0);
 		cr_assert_fail("KTEST_TRIPLEFAULT returned");
 	}
 	cr_assert_eq(fake_stop.what, FAKE_STOP_TRIPLE_FAULT);
 }
 
-/* program_map */
+/* task_map_module: a boot module's segments in a task's root space */
 
 static struct exo_module mod;
-static struct arch_space sp;
+static struct space *sp;
+static unsigned base_pages;     /* what space_create maps itself (the KIP) */
 
 static void
 module_one_seg(u64 vaddr, u64 paddr, u64 len, u32 flags)
@@ -373,17 +427,27 @@ module_one_seg(u64 vaddr, u64 paddr, u64 len, u32 flags)
 	mod.nsegs = 1;
 	mod.segs[0] = (struct exo_segment){ .vaddr = vaddr, .paddr = paddr,
 					    .len = len, .flags = flags };
-	cr_assert_eq(arch_space_create(&sp), 0);
+	if (sp)
+		space_destroy(sp);
+	sp = fix_space(NULL, true);
+	base_pages = fake_space_npages(&sp->pt);
+}
+
+static unsigned
+npages(void)
+{
+	return fake_space_npages(&sp->pt) - base_pages;
 }
 
 static void
 assert_noexec(u64 mem_size)
 {
-	cr_assert_eq(program_map(&sp, &mod, mem_size), -E_NOEXEC);
-	cr_assert_eq(fake_space_npages(&sp), 0, "mapped before validating");
+	cr_assert_eq(task_map_module(sp, &mod, mem_size), -E_NOEXEC);
+	cr_assert_eq(npages(), 0, "mapped before validating");
+	cr_assert_eq(mdb_nodes_live(), 0, "mapping nodes left behind");
 }
 
-Test(program, map_valid_module)
+Test(task, map_valid_module)
 {
 	u64 pa;
 
@@ -395,47 +459,53 @@ Test(program, map_valid_module)
 					    EXO_SEG_R | EXO_SEG_W, 0 };
 	mod.segs[2] = (struct exo_segment){ EXO_USER_ARGS, 0x301000, 0x1000,
 					    EXO_SEG_R | EXO_SEG_W, 0 };
-	cr_assert_eq(arch_space_create(&sp), 0);
-	cr_assert_eq(program_map(&sp, &mod, FAKE_MEM_SIZE), 0);
-	cr_assert_eq(fake_space_npages(&sp), 4);
-	cr_assert_eq(arch_space_lookup(&sp, 0x401234, EXO_SEG_X, &pa), 0);
+	sp = fix_space(NULL, true);
+	base_pages = fake_space_npages(&sp->pt);
+	cr_assert_eq(task_map_module(sp, &mod, FAKE_MEM_SIZE), 0);
+	cr_assert_eq(npages(), 4);
+	cr_assert_eq(arch_space_lookup(&sp->pt, 0x401234, EXO_SEG_X, &pa), 0);
 	cr_assert_eq(pa, 0x201234);
-	cr_assert_eq(arch_space_lookup(&sp, 0x400000, EXO_SEG_W, &pa), -E_FAULT,
+	cr_assert_eq(arch_space_lookup(&sp->pt, 0x400000, EXO_SEG_W, &pa), -E_FAULT,
 		     "text mapped writable");
-	cr_assert_eq(arch_space_lookup(&sp, 0x600010, EXO_SEG_R | EXO_SEG_W, &pa), 0);
+	cr_assert_eq(arch_space_lookup(&sp->pt, 0x600010, EXO_SEG_R | EXO_SEG_W, &pa), 0);
 	cr_assert_eq(pa, 0x300010);
-	cr_assert_eq(arch_space_lookup(&sp, 0x600000, EXO_SEG_X, &pa), -E_FAULT,
+	cr_assert_eq(arch_space_lookup(&sp->pt, 0x600000, EXO_SEG_X, &pa), -E_FAULT,
 		     "data mapped executable");
-	cr_assert_eq(arch_space_lookup(&sp, EXO_USER_ARGS, EXO_SEG_R, &pa), 0);
+	cr_assert_eq(arch_space_lookup(&sp->pt, EXO_USER_ARGS, EXO_SEG_R, &pa), 0);
 	cr_assert_eq(pa, 0x301000);
-	cr_assert_eq(arch_space_lookup(&sp, 0x402000, EXO_SEG_R, &pa), -E_FAULT);
+	cr_assert_eq(arch_space_lookup(&sp->pt, 0x402000, EXO_SEG_R, &pa), -E_FAULT);
+	/* The segments are mapping-database roots: the task may pass them on. */
+	cr_assert_eq(mdb_nodes_live(), 4);
+	cr_assert_not_null(mdb_lookup(sp, 0x401000));
+	cr_assert_null(mdb_lookup(sp, 0x401000)->parent);
+	cr_assert(mdb_check());
 }
 
-Test(program, map_unaligned_vaddr)
+Test(task, map_unaligned_vaddr)
 {
 	module_one_seg(0x400800, 0x200000, 0x1000, EXO_SEG_R);
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
-Test(program, map_unaligned_paddr)
+Test(task, map_unaligned_paddr)
 {
 	module_one_seg(0x400000, 0x200010, 0x1000, EXO_SEG_R);
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
-Test(program, map_unaligned_len)
+Test(task, map_unaligned_len)
 {
 	module_one_seg(0x400000, 0x200000, 0x1800, EXO_SEG_R);
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
-Test(program, map_empty_segment)
+Test(task, map_empty_segment)
 {
 	module_one_seg(0x400000, 0x200000, 0, EXO_SEG_R);
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
-Test(program, map_below_user_min)
+Test(task, map_below_user_min)
 {
 	module_one_seg(EXO_USER_MIN - PAGE, 0x200000, PAGE, EXO_SEG_R);
 	assert_noexec(FAKE_MEM_SIZE);
@@ -443,14 +513,14 @@ Test(program, map_below_user_min)
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
-Test(program, map_at_user_min)
+Test(task, map_at_user_min)
 {
 	module_one_seg(EXO_USER_MIN, 0x200000, PAGE, EXO_SEG_R);
-	cr_assert_eq(program_map(&sp, &mod, FAKE_MEM_SIZE), 0);
-	cr_assert_eq(fake_space_npages(&sp), 1);
+	cr_assert_eq(task_map_module(sp, &mod, FAKE_MEM_SIZE), 0);
+	cr_assert_eq(npages(), 1);
 }
 
-Test(program, map_past_user_end)
+Test(task, map_past_user_end)
 {
 	module_one_seg(EXO_USER_END - PAGE, 0x200000, 2 * PAGE, EXO_SEG_R);
 	assert_noexec(FAKE_MEM_SIZE);
@@ -460,13 +530,13 @@ Test(program, map_past_user_end)
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
-Test(program, map_vaddr_wraps)
+Test(task, map_vaddr_wraps)
 {
 	module_one_seg(0x400000, 0x200000, 0xfffffffffffff000ULL, EXO_SEG_R);
 	assert_noexec(UINT64_MAX & ~(PAGE - 1));
 }
 
-Test(program, map_past_mem_size)
+Test(task, map_past_mem_size)
 {
 	module_one_seg(0x400000, 0x7ff000, 2 * PAGE, EXO_SEG_R);
 	assert_noexec(0x800000);
@@ -474,20 +544,20 @@ Test(program, map_past_mem_size)
 	assert_noexec(0x800000);
 }
 
-Test(program, map_paddr_wraps)
+Test(task, map_paddr_wraps)
 {
 	module_one_seg(0x400000, 0xfffffffffffff000ULL, 2 * PAGE, EXO_SEG_R);
 	assert_noexec(UINT64_MAX & ~(PAGE - 1));
 }
 
-Test(program, map_ending_at_mem_size)
+Test(task, map_ending_at_mem_size)
 {
 	module_one_seg(0x400000, 0x7fe000, 2 * PAGE, EXO_SEG_R);
-	cr_assert_eq(program_map(&sp, &mod, 0x800000), 0);
-	cr_assert_eq(fake_space_npages(&sp), 2);
+	cr_assert_eq(task_map_module(sp, &mod, 0x800000), 0);
+	cr_assert_eq(npages(), 2);
 }
 
-Test(program, map_too_many_segments)
+Test(task, map_too_many_segments)
 {
 	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
 	mod.nsegs = EXO_MAX_SEGMENTS + 1;
@@ -497,7 +567,7 @@ Test(program, map_too_many_segments)
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
-Test(program, map_bad_segment_after_good_ones)
+Test(task, map_bad_segment_after_good_ones)
 {
 	/* All segments are checked before any is mapped. */
 	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
@@ -506,35 +576,34 @@ Test(program, map_bad_segment_after_good_ones)
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
-Test(program, map_overlapping_segments)
+Test(task, map_overlapping_segments)
 {
 	module_one_seg(0x400000, 0x200000, 2 * PAGE, EXO_SEG_R);
 	mod.nsegs = 2;
 	mod.segs[1] = (struct exo_segment){ 0x401000, 0x300000, PAGE, EXO_SEG_R, 0 };
-	cr_assert_eq(program_map(&sp, &mod, FAKE_MEM_SIZE), -E_NOEXEC);
+	cr_assert_eq(task_map_module(sp, &mod, FAKE_MEM_SIZE), -E_NOEXEC);
 }
 
-Test(program, map_out_of_memory_passed_on)
+Test(task, map_out_of_memory_passed_on)
 {
 	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
 	fake_space_map_fail = true;
-	cr_assert_eq(program_map(&sp, &mod, FAKE_MEM_SIZE), -E_NOMEM);
+	cr_assert_eq(task_map_module(sp, &mod, FAKE_MEM_SIZE), -E_NOMEM);
 }
 
-/* program_run_all, SYS_exit, program_kill */
-
-static struct exo_bootinfo bi;
+/* task_boot, SYS_exit, kernel_exception: modules run as tasks, one by one */
 
 /*
  * Module i: one text page at 0x400000 holding a greeting, a stack and an args
- * page, in its own frames from 0x200000 + i MiB.
+ * page, in its own frames from FIX_MODULE_PA + i MiB.
  */
 static void
 add_module(const char *name, u64 entry, u32 argc)
 {
 	struct exo_module *m = &bi.modules[bi.nmodules];
-	u64 pa = 0x200000 + (u64)bi.nmodules * 0x100000;
+	u64 pa = FIX_MODULE_PA + (u64)bi.nmodules * 0x100000;
 
+	cr_assert_lt(pa, FIX_MODULE_END);
 	memset(m, 0, sizeof(*m));
 	strncpy(m->name, name, sizeof(m->name) - 1);
 	m->entry = entry;
@@ -551,87 +620,146 @@ add_module(const char *name, u64 entry, u32 argc)
 	bi.nmodules++;
 }
 
+/* The end of kmain: start σ0 and the first module, run the first thread. */
 static void
-make_bootinfo(void)
+kmain_tail(void)
 {
-	memset(&bi, 0, sizeof(bi));
-	bi.magic = EXO_BOOTINFO_MAGIC;
-	bi.version = EXO_BOOTINFO_VERSION;
-	bi.platform = EXO_PLATFORM_KVM_HW;
-	bi.mem_size = FAKE_MEM_SIZE;
+	struct thread *t = task_boot(&bi);
+
+	sched_switch(t);
+	arch_run(t);
 }
 
-/*
- * Run stmt, which must not return (it ends in a noreturn platform call), and
- * come back here with fake_stop saying what stopped it.
- */
-#define RUN(stmt) do {								\
-	fake_arm();								\
-	if (setjmp(fake_jmp) == 0) {						\
-		stmt;								\
-		cr_assert_fail("%s returned", #stmt);				\
-	}									\
-} while (0)
-
-Test(program, runs_first_module)
+/* Boot; the first thread must be entered (arch_run). */
+static struct thread *
+boot(void)
 {
-	make_bootinfo();
+	RUN(kmain_tail());
+	cr_assert_eq(fake_stop.what, FAKE_STOP_RUN, "stopped by %d", fake_stop.what);
+	cr_assert_eq(fake_stop.thread, current);
+	return fake_stop.thread;
+}
+
+/* t makes system call no through the whole kernel entry: the thread the
+ * kernel resumes next. */
+static struct thread *
+enter(struct thread *t, u64 no, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
+{
+	struct thread *next;
+
+	cr_assert_eq(t, current, "system call from a thread that does not run");
+	t->ctx.rax = no;
+	t->ctx.rdi = a0;
+	t->ctx.rsi = a1;
+	t->ctx.rdx = a2;
+	t->ctx.r10 = a3;
+	t->ctx.r8 = a4;
+	next = kernel_syscall(t);
+	cr_assert_not_null(next);
+	cr_assert_eq(next, current, "the kernel resumes a thread that is not current");
+	cr_assert_eq(next->state, TS_READY);
+	return next;
+}
+
+/* The thread the kernel resumes is module i's first thread, entered fresh. */
+static void
+assert_module_entered(struct thread *t, u32 i)
+{
+	const struct exo_module *m = &bi.modules[i];
+
+	cr_assert_eq(task_root(t->space)->module, i, "module %u runs, not %u",
+		     task_root(t->space)->module, i);
+	cr_assert_eq(t->ctx.rip, m->entry);
+	cr_assert_eq(t->ctx.rsp, m->stack_top);
+	cr_assert_eq(t->ctx.rdi, m->argc);
+	cr_assert_eq(t->ctx.rsi, m->argv);
+	cr_assert_eq(t->ctx.cs, FAKE_UCODE, "registers not set up by arch_thread_init");
+	cr_assert_eq(fake_switched, t, "the kernel did not switch to it");
+	cr_assert_eq(kernel_kip()->cur_utcb, TASK_UTCB_VA);
+}
+
+static unsigned
+live_threads(void)
+{
+	unsigned n = 0;
+
+	for (u32 i = THREAD_FIRST; i < NTHREADS; i++)
+		n += threads[i].state != TS_FREE;
+	return n;
+}
+
+Test(task, runs_first_module)
+{
+	struct thread *t;
+
 	add_module("first", 0x400010, 2);
 	add_module("second", 0x400020, 0);
-	RUN(program_run_all(&bi));
-	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
+	t = boot();
 	cr_assert_eq(fake_stop.ip, 0x400010);
 	cr_assert_eq(fake_stop.sp, EXO_USER_STACK_TOP);
 	cr_assert_eq(fake_stop.arg0, 2);
 	cr_assert_eq(fake_stop.arg1, EXO_USER_ARGS);
-	cr_assert_eq(fake_stop.root, program_space()->root,
-		     "started in another space than program_space()");
+	cr_assert_eq(fake_stop.root, t->space->pt.root);
+	assert_module_entered(t, 0);
+	cr_assert_eq(t->state, TS_READY);
+	cr_assert_null(t->rnext, "the running thread is on the ready queue");
+	cr_assert_eq(EXO_TID_NO(t->id), THREAD_FIRST);
+	cr_assert_eq(t->utcb->my_tid, t->id);
+	cr_assert_eq(t->pager, EXO_NILTHREAD);
+	cr_assert(t->space->privileged, "a task's root space is privileged");
+	cr_assert_null(t->space->parent);
+	cr_assert_eq(live_threads(), 1, "the second module started early");
 	cr_assert_eq(fake_doorbells[EXO_DOORBELL_FIRST_USER], 1);
 	cr_assert_eq(fake_nevents, 0);
 	cr_assert_eq(fake_spaces_live(), 1);
-	/* Its space maps its pages: 1 text + 16 stack + 1 args. */
-	cr_assert_eq(fake_space_npages(program_space()), 18);
+	/* 1 text + 16 stack + 1 args, and the kernel's KIP and UTCB. */
+	cr_assert_eq(fake_space_npages(&t->space->pt), 20);
 }
 
-Test(program, console_write_from_a_running_program)
+Test(task, console_write_from_a_running_program)
 {
-	make_bootinfo();
+	struct thread *t;
+
 	add_module("greeter", 0x400000, 0);
-	RUN(program_run_all(&bi));
-	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
-	cr_assert_eq(console_write(0x400000, 7), 7);
+	t = boot();
+	cr_assert_eq(sys_on(t, SYS_console_write, 0x400000, 7, 0, 0, 0), 7);
 	cr_assert_eq(fake_console_len, 7);
 	cr_assert_eq(memcmp(fake_console, "greeter", 7), 0);
-	/* Not mapped in this program: the stack's guard below it. */
-	cr_assert_eq(console_write(EXO_USER_STACK_TOP - EXO_USER_STACK_SIZE - 8, 8),
+	/* Not mapped in this program: the guard page below its stack. */
+	cr_assert_eq(sys_on(t, SYS_console_write,
+			    EXO_USER_STACK_TOP - EXO_USER_STACK_SIZE - 8, 8, 0, 0, 0),
 		     -E_FAULT);
 }
 
-Test(program, exit_runs_next_then_exits_vm)
+Test(task, exit_runs_next_then_exits_vm)
 {
-	make_bootinfo();
+	struct thread *t;
+	u64 first_id;
+
 	add_module("first", 0x400010, 0);
 	add_module("second", 0x400020, 1);
-	RUN(program_run_all(&bi));
+	t = boot();
+	first_id = t->id;
 	cr_assert_eq(fake_stop.ip, 0x400010);
 
-	RUN(syscall_dispatch(SYS_exit, 3, 0, 0, 0, 0, 0));
-	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
-	cr_assert_eq(fake_stop.ip, 0x400020);
-	cr_assert_eq(fake_stop.arg0, 1);
+	t = enter(t, SYS_exit, 3, 0, 0, 0, 0);
+	assert_module_entered(t, 1);
+	cr_assert_neq(t->id, first_id, "the new thread has the dead one's id");
+	cr_assert_null(thread_lookup(first_id));
 	cr_assert_eq(fake_nevents, 1);
 	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_EXIT);
 	cr_assert_eq(fake_events[0].module, 0);
 	cr_assert_eq(fake_events[0].status, 3);
-	cr_assert_eq(fake_spaces_live(), 1, "the first program's space leaked");
+	cr_assert_eq(fake_spaces_live(), 1, "the first task's space leaked");
+	cr_assert_eq(live_threads(), 1);
 	cr_assert_eq(fake_doorbells[EXO_DOORBELL_FIRST_USER], 1,
 		     "first-user doorbell rung twice");
 
 	/* The second program sees its own text, not the first's. */
-	cr_assert_eq(console_write(0x400000, 6), 6);
+	cr_assert_eq(sys_on(t, SYS_console_write, 0x400000, 6, 0, 0, 0), 6);
 	cr_assert_eq(memcmp(fake_console, "second", 6), 0);
 
-	RUN(syscall_dispatch(SYS_exit, 0x1ff, 0, 0, 0, 0, 0));
+	RUN(enter(t, SYS_exit, 0x1ff, 0, 0, 0, 0));
 	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
 	cr_assert_eq(fake_stop.status, 0xff, "VM exit status %u", fake_stop.status);
 	cr_assert_eq(fake_nevents, 2);
@@ -639,25 +767,74 @@ Test(program, exit_runs_next_then_exits_vm)
 	cr_assert_eq(fake_events[1].module, 1);
 	cr_assert_eq(fake_events[1].status, 0x1ff);
 	cr_assert_eq(fake_spaces_live(), 0);
+	cr_assert_eq(live_threads(), 0);
+	cr_assert_eq(mdb_nodes_live(), 0, "mappings outlived their task");
 }
 
-Test(program, no_modules)
+Test(task, exit_status_reported_in_full)
 {
-	make_bootinfo();
-	RUN(program_run_all(&bi));
+	/* The event carries the status the program passed (a C int, sign-
+	 * extended by the library, or any 64-bit value); the VM's is its low
+	 * byte, as a shell sees it. */
+	struct thread *t;
+
+	add_module("negative", 0x400000, 0);
+	add_module("wide", 0x400000, 0);
+	t = boot();
+	t = enter(t, SYS_exit, (u64)-2, 0, 0, 0, 0);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_EXIT);
+	cr_assert_eq(fake_events[0].status, -2, "reported %lld",
+		     (long long)fake_events[0].status);
+	RUN(enter(t, SYS_exit, 1ULL << 40 | 7, 0, 0, 0, 0));
+	cr_assert_eq(fake_events[1].status, (i64)(1ULL << 40 | 7), "reported %lld",
+		     (long long)fake_events[1].status);
+	cr_assert_eq(fake_stop.status, 7);
+}
+
+Test(task, exit_takes_every_thread_of_the_task)
+{
+	struct thread *t;
+	i64 child, second;
+
+	add_module("parent", 0x400000, 0);
+	add_module("after", 0x400040, 0);
+	t = boot();
+	child = sys_on(t, SYS_thread_control, EXO_NILTHREAD, EXO_NILTHREAD,
+		       EXO_NILTHREAD, 0x500000, (u64)-1);
+	cr_assert_gt(child, 0, "thread_control: %ld", child);
+	/* A thread in the child's space, made by the root thread. */
+	second = sys_on(t, SYS_thread_control, EXO_NILTHREAD, (u64)child,
+			    EXO_NILTHREAD, 0x501000, (u64)-1);
+	cr_assert_gt(second, 0, "thread_control: %ld", second);
+	cr_assert_eq(fake_spaces_live(), 2);
+	t = enter(t, SYS_exit, 0, 0, 0, 0, 0);
+	assert_module_entered(t, 1);
+	cr_assert_null(thread_lookup((u64)child), "a thread outlived its task");
+	cr_assert_null(thread_lookup((u64)second), "a thread outlived its task");
+	cr_assert_eq(live_threads(), 1);
+	cr_assert_eq(fake_spaces_live(), 1);
+}
+
+Test(task, no_modules)
+{
+	RUN(kmain_tail());
 	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
 	cr_assert_eq(fake_stop.status, 0);
 	cr_assert_eq(fake_doorbells[EXO_DOORBELL_FIRST_USER], 0);
 }
 
-Test(program, kill_reports_fault)
+Test(task, fault_kills_task_and_reports)
 {
-	make_bootinfo();
+	struct thread *t;
+
 	add_module("crash", 0x400000, 0);
-	add_module("after", 0x400000, 0);
-	RUN(program_run_all(&bi));
-	RUN(program_kill(14, 0x6, 0xdead000, 0x400123));
-	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START, "next program not started");
+	add_module("after", 0x400040, 0);
+	t = boot();
+	t->ctx.rip = 0x400123;
+	/* A write fault with no pager: nobody resolves it. */
+	t = kernel_exception(t, 14, 0x6, 0xdead000);
+	cr_assert_eq(t, current);
+	assert_module_entered(t, 1);
 	cr_assert_eq(fake_nevents, 1);
 	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_FAULT);
 	cr_assert_eq(fake_events[0].module, 0);
@@ -666,36 +843,143 @@ Test(program, kill_reports_fault)
 	cr_assert_eq(fake_events[0].error, 0x6);
 	cr_assert_eq(fake_events[0].addr, 0xdead000);
 	cr_assert_eq(fake_events[0].rip, 0x400123);
+	cr_assert_eq(fake_spaces_live(), 1);
 
 	/* The next report does not carry the fault's fields. */
-	RUN(syscall_dispatch(SYS_exit, 0, 0, 0, 0, 0, 0));
+	RUN(enter(t, SYS_exit, 0, 0, 0, 0, 0));
 	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
 	cr_assert_eq(fake_stop.status, 0);
 	cr_assert_eq(fake_events[1].kind, EXO_EV_PROGRAM_EXIT);
 	cr_assert_eq(fake_events[1].vector, 0);
+	cr_assert_eq(fake_events[1].error, 0);
 	cr_assert_eq(fake_events[1].addr, 0);
 	cr_assert_eq(fake_events[1].rip, 0);
 }
 
-Test(program, killed_last_program_status)
+Test(task, fault_takes_every_thread_of_the_task)
 {
-	make_bootinfo();
-	add_module("crash", 0x400000, 0);
-	RUN(program_run_all(&bi));
-	RUN(program_kill(0, 0, 0, 0x400010));
-	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
-	cr_assert_eq(fake_stop.status, 128);
+	struct thread *t;
+	i64 child;
+
+	add_module("parent", 0x400000, 0);
+	add_module("after", 0x400040, 0);
+	t = boot();
+	/* A second thread in a new space of the task (created halted). */
+	child = sys_on(t, SYS_thread_control, EXO_NILTHREAD, EXO_NILTHREAD,
+		       EXO_NILTHREAD, 0x500000, (u64)-1);
+	cr_assert_gt(child, 0, "thread_control: %ld", child);
+	cr_assert_eq(thread_lookup((u64)child)->state, TS_HALTED);
+	cr_assert_eq(fake_spaces_live(), 2);
+	cr_assert_eq(live_threads(), 2);
+	t = kernel_exception(t, 13, 0, 0);
+	assert_module_entered(t, 1);
+	cr_assert_null(thread_lookup((u64)child), "a thread outlived its task");
+	cr_assert_eq(live_threads(), 1);
+	cr_assert_eq(fake_spaces_live(), 1);
+	cr_assert_eq(fake_events[0].status, PROGRAM_KILLED_STATUS(13));
 }
 
-Test(program, bad_module_skipped)
+Test(task, killed_last_program_status)
 {
-	make_bootinfo();
+	struct thread *t;
+
+	add_module("crash", 0x400000, 0);
+	t = boot();
+	t->ctx.rip = 0x400010;
+	RUN(kernel_exception(t, 0, 0, 0));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 128);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_FAULT);
+	cr_assert_eq(fake_events[0].rip, 0x400010);
+}
+
+Test(task, blocked_for_ever_ends_task)
+{
+	struct thread *t;
+
+	add_module("stuck", 0x400000, 0);
+	add_module("after", 0x400040, 0);
+	add_module("stuck too", 0x400000, 0);
+	t = boot();
+	/* Receive from anyone, no timeout, and nobody else exists. */
+	t = enter(t, SYS_ipc, EXO_NILTHREAD, EXO_ANYTHREAD, 0, 0, 0);
+	assert_module_entered(t, 1);
+	cr_assert_eq(fake_nevents, 1);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_DEADLOCK);
+	cr_assert_eq(fake_events[0].module, 0);
+	cr_assert_eq(fake_events[0].status, PROGRAM_DEADLOCK_STATUS);
+	cr_assert_eq(fake_spaces_live(), 1);
+	t = enter(t, SYS_exit, 0, 0, 0, 0, 0);
+	assert_module_entered(t, 2);
+	RUN(enter(t, SYS_ipc, EXO_NILTHREAD, EXO_ANYTHREAD, 0, 0, 0));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, PROGRAM_DEADLOCK_STATUS);
+	cr_assert_eq(fake_events[2].kind, EXO_EV_PROGRAM_DEADLOCK);
+	cr_assert_eq(fake_idles, 0, "idled although nothing could wake a thread");
+}
+
+Test(task, sigma0_runs_beside_the_modules)
+{
+	struct thread *s0, *t;
+
+	add_module("sigma0", 0x400080, 0);
+	add_module("first", 0x400010, 0);
+	add_module("second", 0x400020, 0);
+	bi.sigma0 = 0;
+	s0 = boot();
+	/* σ0 runs first: it serves memory at a higher priority. */
+	cr_assert(s0->space->sigma0);
+	cr_assert_eq(s0->prio, PRIO_MAX - 1);
+	cr_assert_eq(s0->ctx.rip, 0x400080);
+	cr_assert_eq(fake_doorbells[EXO_DOORBELL_FIRST_USER], 1);
+	cr_assert_eq(live_threads(), 2, "the first module did not start beside σ0");
+	/* σ0 waits for requests: the first module runs. */
+	t = enter(s0, SYS_ipc, EXO_NILTHREAD, EXO_ANYTHREAD, 0, 0, 0);
+	assert_module_entered(t, 1);
+	cr_assert_eq(s0->state, TS_RECEIVING);
+	t = enter(t, SYS_exit, 5, 0, 0, 0, 0);
+	assert_module_entered(t, 2);
+	cr_assert_eq(s0->state, TS_RECEIVING, "σ0 ended with a module");
+	RUN(enter(t, SYS_exit, 6, 0, 0, 0, 0));
+	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
+	cr_assert_eq(fake_stop.status, 6);
+	cr_assert_eq(fake_nevents, 2, "σ0 is not a module that ends");
+	cr_assert_eq(fake_events[0].module, 1);
+	cr_assert_eq(fake_events[1].module, 2);
+}
+
+Test(task, sigma0_touching_its_window_maps_it)
+{
+	struct thread *s0;
+	struct exo_kip *kip = kernel_kip();
+	u64 va, pa;
+
+	add_module("sigma0", 0x400080, 0);
+	add_module("first", 0x400010, 0);
+	bi.sigma0 = 0;
+	s0 = boot();
+	cr_assert_lt(kip->sigma0_first, kip->sigma0_end, "σ0 owns no memory");
+	va = kip->sigma0_base + kip->sigma0_first + PAGE;
+	cr_assert_eq(kernel_exception(s0, 14, 0x6, va + 0x123), s0);
+	cr_assert_eq(arch_space_lookup(&s0->space->pt, va, EXO_SEG_R | EXO_SEG_W, &pa), 0);
+	cr_assert_eq(pa, kip->sigma0_first + PAGE);
+	cr_assert_eq(fake_nevents, 0);
+	/* Below its window it is an ordinary fault: σ0 has no pager. */
+	va = kip->sigma0_base + kip->sigma0_first - PAGE;
+	cr_assert_neq(kernel_exception(s0, 14, 0x6, va), s0);
+	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_FAULT);
+	cr_assert_eq(fake_events[0].module, 0);
+}
+
+Test(task, bad_module_skipped)
+{
+	struct thread *t;
+
 	add_module("bad", 0x400000, 0);
 	add_module("good", 0x400040, 0);
 	bi.modules[0].segs[0].paddr += 0x10;       /* unaligned */
-	RUN(program_run_all(&bi));
-	cr_assert_eq(fake_stop.what, FAKE_STOP_USER_START);
-	cr_assert_eq(fake_stop.ip, 0x400040);
+	t = boot();
+	assert_module_entered(t, 1);
 	cr_assert_eq(fake_nevents, 1);
 	cr_assert_eq(fake_events[0].kind, EXO_EV_PROGRAM_ERROR);
 	cr_assert_eq(fake_events[0].module, 0);
@@ -703,14 +987,15 @@ Test(program, bad_module_skipped)
 	cr_assert_eq(fake_spaces_live(), 1, "the bad module's space leaked");
 }
 
-Test(program, bad_last_module_exit_status)
+Test(task, bad_last_module_exit_status)
 {
-	make_bootinfo();
+	struct thread *t;
+
 	add_module("good", 0x400000, 0);
 	add_module("bad", 0x400000, 0);
 	bi.modules[1].segs[1].paddr = FAKE_MEM_SIZE;   /* past memory */
-	RUN(program_run_all(&bi));
-	RUN(syscall_dispatch(SYS_exit, 0, 0, 0, 0, 0, 0));
+	t = boot();
+	RUN(enter(t, SYS_exit, 0, 0, 0, 0, 0));
 	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
 	cr_assert_eq(fake_stop.status, 127);
 	cr_assert_eq(fake_nevents, 2);
@@ -719,12 +1004,11 @@ Test(program, bad_last_module_exit_status)
 	cr_assert_eq(fake_spaces_live(), 0);
 }
 
-Test(program, no_memory_for_space)
+Test(task, no_memory_for_space)
 {
-	make_bootinfo();
 	add_module("only", 0x400000, 0);
 	fake_space_create_fail = true;
-	RUN(program_run_all(&bi));
+	RUN(kmain_tail());
 	cr_assert_eq(fake_stop.what, FAKE_STOP_EXIT);
 	cr_assert_eq(fake_stop.status, 127);
 	cr_assert_eq(fake_nevents, 1);
