@@ -11,25 +11,47 @@
 
 #include "machine.h"
 
+/*
+ * A request passed by address: the 32-bit guest-physical address written to a
+ * device's port names a struct of len bytes, copied once into buf (the guest
+ * may change it meanwhile). Returns its place in guest memory, or NULL: with
+ * *err 0 the access was not such a write and is ignored; with *err < 0 the
+ * request lies outside guest memory and the guest is stopped.
+ */
+static void *
+request_read(struct vmm *vm, bool is_write, const void *data, uint32_t size,
+	     void *buf, size_t len, const char *what, int *err)
+{
+	uint32_t gpa;
+	void *p;
+
+	*err = 0;
+	if (!is_write || size != 4)
+		return NULL;
+	memcpy(&gpa, data, 4);
+	p = vmm_guest_ptr(vm, gpa, len);
+	if (!p) {
+		vmm_crash(vm, "bad_request", NULL, "%s at %#x is outside guest memory",
+			  what, gpa);
+		*err = -EFAULT;
+		return NULL;
+	}
+	memcpy(buf, p, len);
+	return p;
+}
+
 static int
 console_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	   void *data, uint32_t size)
 {
 	struct exo_console_req req;
-	uint32_t gpa;
-	void *src, *p;
+	void *src;
+	int err;
 
 	(void)dev, (void)port;
-	if (!is_write || size != 4)
-		return 0;
-	memcpy(&gpa, data, 4);
-	p = vmm_guest_ptr(vm, gpa, sizeof(req));
-	if (!p) {
-		vmm_crash(vm, "bad_request", NULL, "console request at %#x is outside "
-			  "guest memory", gpa);
-		return -EFAULT;
-	}
-	memcpy(&req, p, sizeof(req));   /* one copy: the guest may change it */
+	if (!request_read(vm, is_write, data, size, &req, sizeof(req),
+			  "console request", &err))
+		return err;
 	src = vmm_guest_ptr(vm, req.gpa, req.len);
 	if (!src) {
 		vmm_crash(vm, "bad_request", NULL, "console write of %llu bytes at %#llx "
@@ -61,19 +83,11 @@ event_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	 void *data, uint32_t size)
 {
 	struct exo_event ev;
-	uint32_t gpa;
-	void *p;
+	int err;
 
 	(void)dev, (void)port;
-	if (!is_write || size != 4)
-		return 0;
-	memcpy(&gpa, data, 4);
-	p = vmm_guest_ptr(vm, gpa, sizeof(ev));
-	if (!p) {
-		vmm_crash(vm, "bad_request", NULL, "event at %#x is outside guest memory", gpa);
-		return -EFAULT;
-	}
-	memcpy(&ev, p, sizeof(ev));
+	if (!request_read(vm, is_write, data, size, &ev, sizeof(ev), "event", &err))
+		return err;
 	ev.msg[sizeof(ev.msg) - 1] = '\0';
 	switch (ev.kind) {
 	case EXO_EV_PANIC:
@@ -177,21 +191,13 @@ bench_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	struct exo_bench_req req;
 	const struct vmm_bench_sink *sink = vm->cfg->bench;
 	int32_t status = 0;
-	uint32_t gpa;
 	void *p;
 	int r;
 
 	(void)dev, (void)port;
-	if (!is_write || size != 4)
-		return 0;
-	memcpy(&gpa, data, 4);
-	p = vmm_guest_ptr(vm, gpa, sizeof(req));
-	if (!p) {
-		vmm_crash(vm, "bad_request", NULL, "bench request at %#x is outside "
-			  "guest memory", gpa);
-		return -EFAULT;
-	}
-	memcpy(&req, p, sizeof(req));   /* one copy: the guest may change it */
+	p = request_read(vm, is_write, data, size, &req, sizeof(req), "bench request", &r);
+	if (!p)
+		return r;
 	r = bench_gather(vm, &req);
 	if (r < 0)
 		return r;
