@@ -25,7 +25,7 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 {
 	struct thread *dst = &threads[EXO_TID_NO(to) & (NTHREADS - 1)];
 
-	if (timeouts >> 32 || tag & FAST_TAG_MASK)
+	if (EXO_TIMEOUT_RCV(timeouts) != EXO_TIMEOUT_NEVER || tag & FAST_TAG_MASK)
 		return 0;
 	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags)
 		return 0;

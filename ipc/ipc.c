@@ -19,9 +19,6 @@
 #include "irq.h"
 #include "transfer.h"
 
-#define SND_TIMEOUT(t)  ((u32)(t))
-#define RCV_TIMEOUT(t)  ((u32)((t) >> 32))
-
 enum send_result { SEND_DONE, SEND_FAILED, SEND_BLOCKED };
 
 /* Threads whose send phase completed and whose receive phase is still to run:
@@ -199,7 +196,7 @@ drain_pending(void)
 	while (npending) {
 		struct thread *t = pending_recv[--npending];
 
-		if (receive(t) || !receive_block(t, RCV_TIMEOUT(t->timeouts)))
+		if (receive(t) || !receive_block(t, EXO_TIMEOUT_RCV(t->timeouts)))
 			ipc_wake(t);
 	}
 }
@@ -267,7 +264,7 @@ ipc_syscall(struct thread *cur)
 	cur->timeouts = tmo;
 	cur->ctx.rdx = 0;
 	if (to != EXO_NILTHREAD) {
-		switch (send(cur, to, SND_TIMEOUT(tmo), &woken)) {
+		switch (send(cur, to, EXO_TIMEOUT_SND(tmo), &woken)) {
 		case SEND_BLOCKED:
 			return 0;
 		case SEND_FAILED:
@@ -278,7 +275,7 @@ ipc_syscall(struct thread *cur)
 		}
 	}
 	if (from != EXO_NILTHREAD && !receive(cur) &&
-	    receive_block(cur, RCV_TIMEOUT(tmo))) {
+	    receive_block(cur, EXO_TIMEOUT_RCV(tmo))) {
 		drain_pending();
 		return woken;
 	}

@@ -4,9 +4,8 @@
  * IPC to the pager, interrupts as IPC from interrupt threads. Portable C: it
  * changes thread state and saved registers; the arch layer runs the result.
  *
- * Every function returns the thread that should run next when the caller
- * should switch to it directly (L3's direct process switch), or NULL to let
- * the scheduler decide.
+ * The functions that return a thread return the one to switch to directly
+ * (L3's direct process switch), or NULL to let the scheduler decide.
  */
 #ifndef IPC_IPC_H
 #define IPC_IPC_H

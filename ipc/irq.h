@@ -9,7 +9,7 @@ bool irq_ack(struct thread *t, struct thread *cur);
 /* Detach interrupt thread t from its driver: the line is masked. */
 void irq_detach(struct thread *t);
 
-/* Shared with irq.c and fastpath.c. */
+/* The general path's helpers irq.c shares (ipc.c). */
 void ipc_set_error(struct thread *t, u32 code, bool recv);
 void ipc_sendq_add(struct thread *dst, struct thread *t);
 bool ipc_accepts(const struct thread *dst, const struct thread *src);

@@ -11,7 +11,6 @@
 #include "../guest/core/mdb.h"
 #include "../guest/core/space.h"
 
-#define USER_BITS        47     /* the user half: 2^47 bytes */
 #define MAP_PROBE_MAX    1024   /* pages probed one by one; beyond, walk nodes */
 
 u64 *
@@ -68,21 +67,6 @@ map_range(struct space *from, u64 fva, struct space *to, u64 tva, u64 len,
 	return 0;
 }
 
-/* An fpage's size, or 0 if it is malformed (or nil). COMPLETE is the user half. */
-static u32
-fpage_bits(u64 fp, u64 *base)
-{
-	u32 s = EXO_FPAGE_SIZE_LOG2(fp);
-
-	*base = EXO_FPAGE_BASE(fp);
-	if (s == 1 && *base == 0)
-		return USER_BITS;
-	if (s < 12 || s > USER_BITS || *base & ((1ULL << s) - 1) ||
-	    *base + (1ULL << s) > EXO_USER_END)
-		return 0;
-	return s;
-}
-
 /*
  * Where a send fpage lands in a receive window (L4's rule): the smaller of
  * the two is placed inside the larger at the offset the send base selects.
@@ -91,7 +75,7 @@ static int
 map_item(struct thread *src, u64 w0, u64 fp, struct space *to, u64 window)
 {
 	u64 fbase, wbase, sbase = w0 & ~0x3ffULL, fva, tva, len;
-	u32 s = fpage_bits(fp, &fbase), ws = fpage_bits(window, &wbase);
+	u32 s = fpage_decode(fp, &fbase), ws = fpage_decode(window, &wbase);
 	u32 type = EXO_ITEM_TYPE(w0);
 
 	if ((type != EXO_ITEM_MAP && type != EXO_ITEM_GRANT) || !s || !ws)

@@ -149,7 +149,7 @@ sched_switch(struct thread *t)
 {
 	current = t;
 	sc.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
-	kernel_kip()->cur_utcb = t->utcb_va;
+	kip_page.kip.cur_utcb = t->utcb_va;
 	arch_thread_switch(t);
 }
 
@@ -177,9 +177,8 @@ sched_timer(u64 now)
 }
 
 void
-sched_yield(struct thread *t, struct thread *dest)
+sched_yield(struct thread *dest)
 {
-	(void)t;
 	if (dest && dest != current && dest->state == TS_READY && dest->rnext) {
 		sched_dequeue(dest);
 		sched_ready(dest);

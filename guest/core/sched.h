@@ -31,8 +31,8 @@ void sched_switch(struct thread *t);
  * (task.c) and the next module's starts, or the VM exits.
  */
 struct thread *sched_next(void);
-/* thread_switch: t gives up the CPU, to dest first if dest is ready. */
-void sched_yield(struct thread *t, struct thread *dest);
+/* thread_switch: current gives up the CPU, to dest first if dest is ready. */
+void sched_yield(struct thread *dest);
 /* Timer interrupt: wake expired timeouts, tick interrupt lines, preempt. */
 void sched_timer(u64 now);
 /* Re-arm the one-shot timer for the earliest thing that needs it. */

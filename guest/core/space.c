@@ -15,18 +15,13 @@ static struct space spaces[NSPACES];
 /* A whole page of its own: every space maps it, so nothing else may share it.
  * The IPC fast path stores cur_utcb into it by name. */
 union kip_page kip_page __attribute__((aligned(4096)));
-static struct exo_kip *const kip = &kip_page.kip;
 static u64 kip_pa;
-
-struct exo_kip *
-kernel_kip(void)
-{
-	return kip;
-}
 
 int
 space_init(const struct exo_bootinfo *bi, u64 sigma0_first, u64 sigma0_end)
 {
+	struct exo_kip *kip = kernel_kip();
+
 	kip_pa = arch_virt_to_phys(&kip_page);
 	kip->magic = EXO_KIP_MAGIC;
 	kip->tsc_khz = bi->tsc_khz;
@@ -89,6 +84,7 @@ int
 sigma0_root(struct space *s, u64 va)
 {
 	u64 pa = va - EXO_USER_SIGMA0_BASE;
+	const struct exo_kip *kip = kernel_kip();
 
 	if (!s->sigma0 || va < EXO_USER_SIGMA0_BASE || va & (EXO_PAGE_SIZE - 1) ||
 	    pa < kip->sigma0_first || pa >= kip->sigma0_end)

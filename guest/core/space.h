@@ -47,7 +47,11 @@ extern union kip_page kip_page;
 
 /* The kernel interface page (mapped read-only in every space). -E_NOMEM */
 int space_init(const struct exo_bootinfo *bi, u64 sigma0_first, u64 sigma0_end);
-struct exo_kip *kernel_kip(void);
+static inline struct exo_kip *
+kernel_kip(void)
+{
+	return &kip_page.kip;
+}
 /* Make σ0's window page at va a mapping-database root (space.c). -E_FAULT */
 int sigma0_root(struct space *s, u64 va);
 

@@ -14,6 +14,7 @@
 #include <exo/syscall.h>
 
 #include "../../ipc/ipc.h"
+#include "../../ipc/transfer.h"
 #include "irq.h"
 #include "kernel.h"
 #include "mdb.h"
@@ -270,21 +271,14 @@ sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
 static i64
 sys_unmap(struct thread *t, u64 fpage, u64 flags, u64 a2, u64 a3, u64 a4)
 {
-	u32 s = EXO_FPAGE_SIZE_LOG2(fpage), rights = EXO_FPAGE_RIGHTS(fpage);
-	u64 base = EXO_FPAGE_BASE(fpage), len;
+	u32 rights = EXO_FPAGE_RIGHTS(fpage);
+	u64 base;
+	u32 s = fpage_decode(fpage, &base);
 
 	(void)a2, (void)a3, (void)a4;
-	if (flags & ~(u64)UNMAP_OWN || !rights)
+	if (flags & ~(u64)UNMAP_OWN || !rights || !s)
 		return -E_INVAL;
-	if (s == 1 && base == 0) {
-		len = EXO_USER_END;
-	} else {
-		if (s < 12 || s > 47 || base & ((1ULL << s) - 1) ||
-		    base + (1ULL << s) > EXO_USER_END)
-			return -E_INVAL;
-		len = 1ULL << s;
-	}
-	return (i64)mdb_flush(t->space, base, len, rights, flags & UNMAP_OWN);
+	return (i64)mdb_flush(t->space, base, 1ULL << s, rights, flags & UNMAP_OWN);
 }
 
 /*
@@ -411,7 +405,7 @@ syscall_dispatch(struct thread *t)
 		return ipc_syscall(t);
 	case SYS_thread_switch:
 		t->ctx.rax = 0;
-		sched_yield(t, thread_lookup(t->ctx.rdi));
+		sched_yield(thread_lookup(t->ctx.rdi));
 		return 0;
 	}
 	if (no >= SYS_NR || !syscalls[no]) {

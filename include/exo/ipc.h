@@ -72,6 +72,8 @@ enum exo_irq {
 #define EXO_TIMEOUT_US(us)      (0x80000000u | (u32)(us))
 #define EXO_TIMEOUT_ZERO        EXO_TIMEOUT_US(0)
 #define EXO_TIMEOUTS(snd, rcv)  ((u64)(rcv) << 32 | (u32)(snd))
+#define EXO_TIMEOUT_SND(t)      ((u32)(t))
+#define EXO_TIMEOUT_RCV(t)      ((u32)((t) >> 32))
 
 /*
  * Error word (rdx and UTCB.error): code << 1 | phase, phase 0 send, 1 receive.

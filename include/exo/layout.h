@@ -27,6 +27,7 @@
 #define EXO_USER_KIP           0xe000ULL
 #define EXO_USER_SYSCALL_STUB  0xf000ULL
 #define EXO_USER_SIGMA0_BASE   0x0000100000000000ULL
-#define EXO_USER_END           0x0000800000000000ULL
+#define EXO_USER_BITS          47
+#define EXO_USER_END           (1ULL << EXO_USER_BITS)
 
 #endif

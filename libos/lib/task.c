@@ -86,13 +86,13 @@ thread_spawn(void (*fn)(u64), u64 arg)
 	return thread_start((u64)tid, (u64)stack + (1ULL << THREAD_STACK_S), fn, arg);
 }
 
-/* Map one page of ours (at va, with rights) to the faulting thread at va. */
+/* The reply: our page at ours, with rights, to the faulting thread at page. */
 static void
-pager_map(struct l4_msg *m, u64 va, u32 rights)
+pager_map(struct l4_msg *m, u64 page, u64 ours, u32 rights)
 {
 	m->mr[0] = EXO_TAG(0, 0, 2);
-	m->mr[1] = EXO_ITEM_MAP | va;
-	m->mr[2] = EXO_FPAGE(va, 12, rights);
+	m->mr[1] = EXO_ITEM_MAP | page;
+	m->mr[2] = EXO_FPAGE(ours, 12, rights);
 }
 
 /* A fault of a spawned task at addr: fill m with the reply, false to refuse. */
@@ -104,7 +104,7 @@ pager_serve(struct l4_msg *m, u64 addr)
 
 	if (page >= (u64)__image_start && page < (u64)__image_rw) {
 		pager_stats.text++;
-		pager_map(m, page, EXO_R | EXO_X);
+		pager_map(m, page, page, EXO_R | EXO_X);
 		return true;
 	}
 	fresh = mem_alloc(12);
@@ -118,10 +118,7 @@ pager_serve(struct l4_msg *m, u64 addr)
 	} else {
 		return false;
 	}
-	/* Our fresh page goes to the faulting thread at its page: send base. */
-	m->mr[0] = EXO_TAG(0, 0, 2);
-	m->mr[1] = EXO_ITEM_MAP | page;
-	m->mr[2] = EXO_FPAGE((u64)fresh, 12, EXO_RW);
+	pager_map(m, page, (u64)fresh, EXO_RW);
 	return true;
 }
 
