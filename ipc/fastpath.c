@@ -12,7 +12,9 @@
  * a user thread blocked in an untimed receive that accepts us, and not halted
  * (exchange_registers: it gets the message but must not run); the caller's
  * receive is closed on that partner (call), or open with nobody queued to
- * send to it (reply-and-wait).
+ * send to it (reply-and-wait). Both threads are homed on this CPU: a
+ * partner on another CPU is woken there by the general path (sched_ready).
+ * The caller holds the big kernel lock (entry.S).
  */
 #include "ipc.h"
 
@@ -27,7 +29,8 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 
 	if (EXO_TIMEOUT_RCV(timeouts) != EXO_TIMEOUT_NEVER || tag & FAST_TAG_MASK)
 		return 0;
-	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags)
+	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags ||
+	    dst->home != cur->home)
 		return 0;
 	if (dst->partner != cur->id && dst->partner != EXO_ANYTHREAD)
 		return 0;
@@ -40,6 +43,6 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 	cur->partner = from;
 	dst->state = TS_READY;
 	dst->ctx.rax = cur->id;
-	current = dst;
+	cur->home->cur = dst;
 	return dst;
 }

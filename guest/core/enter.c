@@ -13,6 +13,7 @@
 #include "space.h"
 #include "syscall.h"
 #include "task.h"
+#include "tlb.h"
 
 /* What runs after an entry made by prev (id prev_id): doomed threads die,
  * next (if any) is preferred, the scheduler has the last word. */
@@ -22,6 +23,13 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 	struct thread *t;
 
 	task_reap();
+	tlb_batch_flush();      /* what this entry unmapped is gone everywhere */
+	if (next && next != current && next->cpu != this_cpu()->id) {
+		/* Homed elsewhere: it runs there (sched_ready wakes that CPU). */
+		if (next->state == TS_READY)
+			sched_ready(next);
+		next = 0;
+	}
 	if (next && next != current && next->state == TS_READY &&
 	    !(next->flags & (TF_HALT | TF_DOOMED))) {
 		/* Direct switch: prev blocked, next runs on without the queue. */
@@ -70,4 +78,10 @@ struct thread *
 kernel_resume(struct thread *t)
 {
 	return leave(t, t->id, t);
+}
+
+struct thread *
+kernel_evicted(void)
+{
+	return leave(0, 0, 0);
 }

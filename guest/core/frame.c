@@ -4,6 +4,7 @@
 #include <exo/layout.h>
 
 #include "platform.h"
+#include "tlb.h"
 
 static struct {
 	const struct exo_bootinfo *bi;
@@ -97,9 +98,11 @@ frame_alloc(void)
 	return pa;
 }
 
+/* No CPU may still reach a freed frame through a stale translation. */
 void
 frame_free(u64 pa)
 {
+	tlb_batch_flush();
 	*(u64 *)arch_phys_to_virt(pa) = fp.free_head;
 	fp.free_head = pa;
 	fp.st.free++;

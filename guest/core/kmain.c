@@ -5,6 +5,7 @@
 #include "frame.h"
 #include "kernel.h"
 #include "mdb.h"
+#include "percpu.h"
 #include "platform.h"
 #include "sched.h"
 #include "space.h"
@@ -28,6 +29,7 @@ kmain(const struct exo_bootinfo *bi)
 		panic("boot info: bad magic or version (VMM and kernel from different builds?)");
 	if (bi->platform < EXO_PLATFORM_KVM_HW || bi->platform > EXO_PLATFORM_HOSTED)
 		panic("boot info: unknown platform %u", bi->platform);
+	smp_lock();             /* held until the first return to user mode */
 	kopts.ktest = cmdline_has(bi->cmdline, "ktest");
 	kopts.verbose = cmdline_has(bi->cmdline, "verbose");
 	kernel_tsc_khz = bi->tsc_khz;
@@ -48,5 +50,6 @@ kmain(const struct exo_bootinfo *bi)
 	}
 	t = task_boot(bi);
 	sched_switch(t);
+	arch_start_cpus();      /* they wait for the lock, then schedule */
 	arch_run(t);
 }

@@ -1,10 +1,17 @@
 /*
- * Fixed-priority round-robin scheduling, timeouts and the interrupt tick.
- * One CPU. The timer is one-shot and armed only for something that needs it:
- * the earliest IPC timeout, the end of the running thread's slice when
- * another thread of its priority waits, the tick of EXO_IRQ_TIMER when a
- * driver listens to it. A benchmark of two threads ping-ponging sees no timer
- * interrupt at all.
+ * Fixed-priority round-robin scheduling, timeouts and the interrupt tick,
+ * per CPU. Each CPU has its own ready queue, timeout list and one-shot timer
+ * (struct sched_cpu in percpu.h); a thread is queued, and its timeouts
+ * kept, on its home CPU. The timer is armed only for something that needs
+ * it: the earliest IPC timeout, the end of the running thread's slice when
+ * another thread of its priority waits, the tick of EXO_IRQ_TIMER (on CPU 0)
+ * when a driver listens to it. A benchmark of two threads ping-ponging sees
+ * no timer interrupt at all.
+ *
+ * Whatever changes another CPU's queue or timeouts leaves it a
+ * SMP_REQ_RESCHED (sched_kick): an idle CPU wakes, a busy one re-arms its
+ * timer and reconsiders its thread at once. All of it runs under the big
+ * kernel lock.
  */
 #include "sched.h"
 
@@ -12,19 +19,14 @@
 
 #include "../../ipc/ipc.h"
 #include "kernel.h"
+#include "percpu.h"
 #include "platform.h"
 #include "space.h"
 #include "task.h"
 
-static struct {
-	struct thread *ready[PRIO_MAX + 1];     /* circular lists, head = next */
-	u64 bitmap[(PRIO_MAX + 1) / 64];        /* non-empty priorities */
-	struct thread *timeouts;                /* sorted by wakeup */
-	u64 slice_end;
-	u64 tick_next;                          /* 0: no driver on the tick */
-	u64 armed;
-	bool preempt;
-} sc;
+_Static_assert(SCHED_NPRIO == PRIO_MAX + 1, "one queue per priority");
+
+static u64 tick_next;   /* 0: no driver on the tick; CPU 0 runs it */
 
 u64
 sched_us_to_tsc(u64 us)
@@ -35,37 +37,56 @@ sched_us_to_tsc(u64 us)
 	return (us * khz + 999) / 1000;
 }
 
+static struct sched_cpu *
+sc_of(const struct thread *t)
+{
+	return &cpus[t->cpu].sched;
+}
+
+/* Another CPU must look at its scheduler: wake it if it idles. */
+static void
+sched_kick(u32 cpu)
+{
+	if (cpu != this_cpu()->id)
+		smp_request(cpumask_of(cpu), SMP_REQ_RESCHED, false);
+}
+
 void
 sched_ready(struct thread *t)
 {
-	struct thread **q = &sc.ready[t->prio];
+	struct percpu *pc = &cpus[t->cpu];
+	struct sched_cpu *sc = &pc->sched;
+	struct thread **q = &sc->ready[t->prio];
 
-	if (t == current || t->rnext || t->flags & (TF_HALT | TF_DOOMED))
+	if (t == pc->cur || t->rnext || t->flags & (TF_HALT | TF_DOOMED))
 		return;
 	if (!*q) {
 		t->rnext = t->rprev = t;
 		*q = t;
-		sc.bitmap[t->prio / 64] |= 1ULL << (t->prio % 64);
+		sc->bitmap[t->prio / 64] |= 1ULL << (t->prio % 64);
 	} else {
 		t->rnext = *q;
 		t->rprev = (*q)->rprev;
 		(*q)->rprev->rnext = t;
 		(*q)->rprev = t;
 	}
-	if (current && t->prio > current->prio)
-		sc.preempt = true;
+	if (pc->cur && t->prio > pc->cur->prio)
+		sc->preempt = true;
+	if (pc != this_cpu() && (pc->idle || sc->preempt || !pc->cur))
+		sched_kick(pc->id);
 }
 
 void
 sched_dequeue(struct thread *t)
 {
-	struct thread **q = &sc.ready[t->prio];
+	struct sched_cpu *sc = sc_of(t);
+	struct thread **q = &sc->ready[t->prio];
 
 	if (!t->rnext)
 		return;
 	if (t->rnext == t) {
 		*q = 0;
-		sc.bitmap[t->prio / 64] &= ~(1ULL << (t->prio % 64));
+		sc->bitmap[t->prio / 64] &= ~(1ULL << (t->prio % 64));
 	} else {
 		t->rprev->rnext = t->rnext;
 		t->rnext->rprev = t->rprev;
@@ -75,31 +96,41 @@ sched_dequeue(struct thread *t)
 	t->rnext = t->rprev = 0;
 }
 
-/* The highest non-empty priority, or -1. */
+/* The highest non-empty priority of sc, or -1. */
 static int
-top_prio(void)
+top_prio(const struct sched_cpu *sc)
 {
-	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--)
-		if (sc.bitmap[w])
-			return w * 64 + 63 - __builtin_clzll(sc.bitmap[w]);
+	for (int w = SCHED_NPRIO / 64 - 1; w >= 0; w--)
+		if (sc->bitmap[w])
+			return w * 64 + 63 - __builtin_clzll(sc->bitmap[w]);
 	return -1;
 }
 
-void
-sched_timeout(struct thread *t, u32 timeout)
+/* Put t on its home CPU's timeout list, to wake at TSC value wakeup. */
+static void
+timeout_insert(struct thread *t, u64 wakeup)
 {
-	struct thread **pp = &sc.timeouts;
+	struct thread **pp = &sc_of(t)->timeouts;
 
-	t->wakeup = 0;
-	if (timeout == EXO_TIMEOUT_NEVER)
-		return;
-	t->wakeup = arch_now() + sched_us_to_tsc(timeout & 0x7fffffff) + 1;
+	t->wakeup = wakeup;
 	while (*pp && (*pp)->wakeup <= t->wakeup)
 		pp = &(*pp)->tnext;
 	t->tnext = *pp;
 	t->tprev = 0;
 	*pp = t;
-	sched_arm();
+	if (t->cpu == this_cpu()->id)
+		sched_arm();
+	else
+		sched_kick(t->cpu);
+}
+
+void
+sched_timeout(struct thread *t, u32 timeout)
+{
+	t->wakeup = 0;
+	if (timeout == EXO_TIMEOUT_NEVER)
+		return;
+	timeout_insert(t, arch_now() + sched_us_to_tsc(timeout & 0x7fffffff) + 1);
 }
 
 void
@@ -109,7 +140,7 @@ sched_timeout_cancel(struct thread *t)
 
 	if (!t->wakeup)
 		return;
-	for (pp = &sc.timeouts; *pp; pp = &(*pp)->tnext) {
+	for (pp = &sc_of(t)->timeouts; *pp; pp = &(*pp)->tnext) {
 		if (*pp == t) {
 			*pp = t->tnext;
 			break;
@@ -122,24 +153,29 @@ sched_timeout_cancel(struct thread *t)
 void
 sched_tick_enable(bool on)
 {
-	sc.tick_next = on ? arch_now() + sched_us_to_tsc(EXO_TIMER_IRQ_US) : 0;
-	sched_arm();
+	tick_next = on ? arch_now() + sched_us_to_tsc(EXO_TIMER_IRQ_US) : 0;
+	if (this_cpu()->id == 0)
+		sched_arm();
+	else
+		sched_kick(0);
 }
 
 void
 sched_arm(void)
 {
+	struct percpu *pc = this_cpu();
+	struct sched_cpu *sc = &pc->sched;
 	u64 when = 0;
 
-	if (sc.timeouts)
-		when = sc.timeouts->wakeup;
-	if (sc.tick_next && (!when || sc.tick_next < when))
-		when = sc.tick_next;
-	if (current && top_prio() >= (int)current->prio &&
-	    (!when || sc.slice_end < when))
-		when = sc.slice_end;
-	if (when != sc.armed) {
-		sc.armed = when;
+	if (sc->timeouts)
+		when = sc->timeouts->wakeup;
+	if (pc->id == 0 && tick_next && (!when || tick_next < when))
+		when = tick_next;
+	if (pc->cur && top_prio(sc) >= (int)pc->cur->prio &&
+	    (!when || sc->slice_end < when))
+		when = sc->slice_end;
+	if (when != sc->armed) {
+		sc->armed = when;
 		arch_timer_arm(when);
 	}
 }
@@ -147,52 +183,101 @@ sched_arm(void)
 void
 sched_switch(struct thread *t)
 {
-	current = t;
-	sc.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
-	kip_page.kip.cur_utcb = t->utcb_va;
+	struct percpu *pc = this_cpu();
+
+	pc->cur = t;
+	pc->sched.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 	arch_thread_switch(t);
 }
 
 void
 sched_timer(u64 now)
 {
-	sc.armed = 0;
-	while (sc.timeouts && sc.timeouts->wakeup <= now) {
-		struct thread *t = sc.timeouts;
+	struct percpu *pc = this_cpu();
+	struct sched_cpu *sc = &pc->sched;
 
-		sc.timeouts = t->tnext;
+	sc->armed = 0;
+	while (sc->timeouts && sc->timeouts->wakeup <= now) {
+		struct thread *t = sc->timeouts;
+
+		sc->timeouts = t->tnext;
 		t->tnext = 0;
 		t->wakeup = 0;
 		ipc_timeout(t);
 	}
-	if (sc.tick_next && sc.tick_next <= now) {
-		sc.tick_next += sched_us_to_tsc(EXO_TIMER_IRQ_US);
-		if (sc.tick_next <= now)        /* fell behind: no burst */
-			sc.tick_next = now + sched_us_to_tsc(EXO_TIMER_IRQ_US);
+	if (pc->id == 0 && tick_next && tick_next <= now) {
+		tick_next += sched_us_to_tsc(EXO_TIMER_IRQ_US);
+		if (tick_next <= now)           /* fell behind: no burst */
+			tick_next = now + sched_us_to_tsc(EXO_TIMER_IRQ_US);
 		ipc_irq(EXO_IRQ_TIMER);
 	}
-	if (current && now >= sc.slice_end && top_prio() >= (int)current->prio)
-		sc.preempt = true;
+	if (pc->cur && now >= sc->slice_end && top_prio(sc) >= (int)pc->cur->prio)
+		sc->preempt = true;
 	sched_arm();
 }
 
 void
 sched_yield(struct thread *dest)
 {
-	if (dest && dest != current && dest->state == TS_READY && dest->rnext) {
+	struct sched_cpu *sc = &this_cpu()->sched;
+
+	if (dest && dest != current && dest->state == TS_READY && dest->rnext &&
+	    dest->cpu == this_cpu()->id) {
 		sched_dequeue(dest);
 		sched_ready(dest);
-		sc.ready[dest->prio] = dest;    /* first in its priority */
+		sc->ready[dest->prio] = dest;   /* first in its priority */
 	}
-	sc.preempt = true;
+	sc->preempt = true;
+}
+
+/* Move t, which runs nowhere, to cpu with its queue place and its timeout. */
+static void
+sched_move(struct thread *t, u32 cpu)
+{
+	bool queued = t->rnext != 0;
+	u64 wakeup = t->wakeup;
+
+	sched_dequeue(t);
+	sched_timeout_cancel(t);
+	t->cpu = cpu;
+	t->home = &cpus[cpu];
+	t->kstack = arch_cpu_kstack(cpu);
+	t->migrate = 0;
+	if (wakeup)
+		timeout_insert(t, wakeup);
+	if (queued)
+		sched_ready(t);
+}
+
+/*
+ * t's home becomes cpu. A thread that runs elsewhere is only marked: its CPU
+ * moves it when it next schedules (sched_next), and is told to do so now.
+ */
+void
+sched_set_cpu(struct thread *t, u32 cpu)
+{
+	struct percpu *old = &cpus[t->cpu];
+
+	if (old->cur == t) {
+		t->migrate = cpu + 1;
+		old->sched.preempt = true;
+		sched_kick(old->id);
+		return;
+	}
+	if (cpu != t->cpu)
+		sched_move(t, cpu);
 }
 
 /* Could anything ever make a thread ready again? */
 static bool
 something_pending(void)
 {
-	if (sc.timeouts || sc.tick_next)
+	if (tick_next)
 		return true;
+	for (u32 c = 0; c < ncpus; c++)
+		if (cpus[c].sched.timeouts || cpus[c].cur ||
+		    top_prio(&cpus[c].sched) >= 0)
+			return true;
 	for (u32 line = 1; line <= EXO_NIRQ; line++)
 		if (threads[line].handler)
 			return true;
@@ -202,27 +287,37 @@ something_pending(void)
 struct thread *
 sched_next(void)
 {
-	struct thread *cur = current;
+	struct percpu *pc = this_cpu();
+	struct sched_cpu *sc = &pc->sched;
+	struct thread *cur = pc->cur;
 
+	if (cur && cur->migrate) {
+		pc->cur = 0;
+		sched_move(cur, cur->migrate - 1);
+		if (cur->state == TS_READY)
+			sched_ready(cur);
+		cur = 0;
+	}
 	if (cur && cur->state == TS_READY && !(cur->flags & (TF_HALT | TF_DOOMED))) {
-		if (!sc.preempt)
+		if (!sc->preempt)
 			return cur;
-		current = 0;
+		pc->cur = 0;
 		sched_ready(cur);       /* to the tail of its priority */
 	}
-	sc.preempt = false;
+	pc->cur = 0;
+	sc->preempt = false;
 	for (;;) {
-		int p = top_prio();
+		int p = top_prio(sc);
 
 		if (p >= 0) {
-			struct thread *t = sc.ready[p];
+			struct thread *t = sc->ready[p];
 
 			sched_dequeue(t);
-			current = t;
+			pc->cur = t;
 			sched_arm();
 			return t;
 		}
-		current = 0;
+		pc->cur = 0;
 		if (!something_pending())
 			task_stuck();   /* ends tasks until one can run */
 		else

@@ -39,6 +39,11 @@ void sched_timer(u64 now);
 void sched_arm(void);
 /* An interrupt line needs the periodic tick (EXO_IRQ_TIMER) or not. */
 void sched_tick_enable(bool on);
+/*
+ * t's home CPU becomes cpu (< ncpus): at once if t does not run, else when
+ * its CPU next schedules, which it is told to do now.
+ */
+void sched_set_cpu(struct thread *t, u32 cpu);
 /* Microseconds to TSC ticks. */
 u64 sched_us_to_tsc(u64 us);
 

@@ -18,16 +18,22 @@
 #define VEC_TIMER	32	/* LAPIC timer */
 #define VEC_CONSOLE	33	/* the VMM's console-input MSI */
 #define VEC_SPURIOUS	34	/* LAPIC spurious interrupt: no EOI */
-#define IDT_NVEC	35
+#define VEC_IPI		35	/* another CPU left requests (smp.c) */
+#define IDT_NVEC	36
 
 #define VEC_SYSCALL	256	/* pseudo vector: a SYSCALL on hardware KVM */
 #define KSTACK_SIZE	16384
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
 
-/* Offsets in struct cpu (cpu.h), checked there with _Static_assert. */
+/* Offsets in struct cpu and struct percpu (cpu.h), checked there. */
 #define CPU_KSTACK_TOP	0
 #define CPU_SCRATCH	8
 #define CPU_RSP0	16
+#define CPU_TSS		32
+#define PC_CURRENT	0
+#define PC_ROOT		8
+#define PC_ARCH		16
+#define NCPUS		8	/* NCPUS_MAX (percpu.h) */
 
 /* Offsets in struct trapframe and struct thread, checked in trap.c. */
 #define TF_R11		32
@@ -46,8 +52,10 @@
 #define TF_SIZE		176
 #define T_ROOT		216
 #define T_UTCB_VA	240
+#define T_HOME		392
+#define T_KSTACK	400
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
-#define KIP_CUR_UTCB	56	/* offset of cur_utcb in struct exo_kip */
+#define MSR_GS_BASE_NO	0xc0000101
 
 #endif

@@ -8,23 +8,11 @@
 #include "lapic.h"
 #include "mmu.h"
 #include "trap.h"
+#include "smp.h"
 #include "x86.h"
+#include "../../core/kernel.h"
 
-struct cpu cpu0;
-
-/*
- * 64-bit TSS: only the ring-0 stack and the interrupt stack table matter.
- * The I/O map base past the limit means "no I/O bitmap": user IN/OUT faults.
- */
-struct tss {
-	u32 _r0;
-	u64 rsp[3];
-	u64 _r1;
-	u64 ist[7];
-	u64 _r2;
-	u16 _r3;
-	u16 iomap_base;
-} __attribute__((packed));
+u32 arch_platform;
 
 _Static_assert(sizeof(struct tss) == 104, "tss layout");
 _Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0, "tss layout");
@@ -37,7 +25,7 @@ _Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0, "tss layout");
  * The VMM enters the kernel with CS and the data registers already holding
  * these selectors, so loading the table needs no far jump.
  */
-static u64 gdt[7] = {
+static const u64 gdt_template[GDT_ENTRIES] = {
 	[SEL_KCODE >> 3] = 0x00af9a000000ffffULL,
 	[SEL_KDATA >> 3] = 0x00cf92000000ffffULL,
 	[SEL_UDATA >> 3] = 0x00cff2000000ffffULL,
@@ -58,13 +46,6 @@ struct idt_gate {
 };
 
 static struct idt_gate idt[IDT_NVEC];
-struct tss tss;           /* the IPC fast path writes rsp[0] (asm.h TSS_RSP0) */
-
-void
-tss_set_rsp0(u64 rsp0)
-{
-	tss.rsp[0] = rsp0;
-}
 
 
 struct dtr {
@@ -73,13 +54,14 @@ struct dtr {
 } __attribute__((packed));
 
 extern const u64 trap_vectors[IDT_NVEC];
-extern char boot_stack_top[], df_stack_top[], nmi_stack_top[];
+/* Per CPU, KSTACK_SIZE-aligned (entry.S): the kernel stack, #DF's, NMI's. */
+extern char cpu_stacks[], df_stacks[], nmi_stacks[];
 extern char syscall_entry_hw[];
 
 static void
-gdt_set_tss(void)
+gdt_set_tss(u64 *gdt, struct tss *tss)
 {
-	u64 base = (u64)&tss, limit = sizeof(tss) - 1;
+	u64 base = (u64)tss, limit = sizeof(*tss) - 1;
 
 	gdt[SEL_TSS >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 |
 			    0x89ULL << 40 | (base >> 24 & 0xff) << 56;
@@ -95,19 +77,62 @@ idt_set(int vec, u64 handler, int dpl, int ist)
 	idt[vec].hi = handler >> 32;
 }
 
+#define CR4_FSGSBASE (1ULL << 16)
+#define CPUID7_EBX_FSGSBASE 1u
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/*
+ * This CPU's GDT (its own TSS descriptor: ltr marks it busy), TSS, IDT and
+ * MSRs. User threads find their UTCB through the GS base (wrgsbase at every
+ * switch, <exo/ipc.h>), so CR4.FSGSBASE is required. KERNEL_GS_BASE points
+ * at percpu.arch for the hardware-KVM SYSCALL entry's swapgs.
+ */
+void
+cpu_init(struct percpu *pc)
+{
+	struct cpu *c = cpu_arch(pc);
+	u64 stack = (u64)cpu_stacks + (u64)(pc->id + 1) * KSTACK_SIZE;
+	struct dtr gdtr = { sizeof(c->gdt) - 1, (u64)c->gdt };
+	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
+	u32 a, b, cx, d;
+	u64 cr4;
+
+	cpuid(7, &a, &b, &cx, &d);
+	if (!(b & CPUID7_EBX_FSGSBASE))
+		panic("this CPU has no FSGSBASE (CPUID 7 EBX bit 0): user threads "
+		      "find their UTCB through the GS base");
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_FSGSBASE));
+	c->kstack_top = stack;
+	c->tss.rsp[0] = stack;
+	c->tss.ist[0] = (u64)df_stacks + (u64)(pc->id + 1) * 4096;
+	c->tss.ist[1] = (u64)nmi_stacks + (u64)(pc->id + 1) * 4096;
+	c->tss.iomap_base = sizeof(c->tss);
+	for (int i = 0; i < GDT_ENTRIES; i++)
+		c->gdt[i] = gdt_template[i];
+	gdt_set_tss(c->gdt, &c->tss);
+	__asm__ volatile("lgdt %0; lidt %1; ltr %w2"
+			 : : "m"(gdtr), "m"(idtr), "r"(SEL_TSS) : "memory");
+	/* SYSRET: user SS = STAR[63:48] + 8, user CS = + 16; SYSCALL: CS = [47:32]. */
+	wrmsr(MSR_STAR, (u64)((SEL_UDATA & ~3) - 8) << 48 | (u64)SEL_KCODE << 32);
+	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
+	wrmsr(MSR_KERNEL_GS_BASE, (u64)c);
+	if (arch_platform == EXO_PLATFORM_KVM_PVM)
+		wrmsr(MSR_LSTAR, EXO_USER_SYSCALL_STUB);
+	else
+		wrmsr(MSR_LSTAR, (u64)syscall_entry_hw);
+}
+
+u64
+arch_cpu_kstack(u32 cpu)
+{
+	return (u64)cpu_stacks + (u64)(cpu + 1) * KSTACK_SIZE;
+}
+
 void
 arch_init(const struct exo_bootinfo *bi)
 {
-	struct dtr gdtr = { sizeof(gdt) - 1, (u64)gdt };
-	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
-
-	cpu0.platform = bi->platform;
-	cpu0.kstack_top = (u64)boot_stack_top;
-	tss.rsp[0] = (u64)boot_stack_top;
-	tss.ist[0] = (u64)df_stack_top;
-	tss.ist[1] = (u64)nmi_stack_top;
-	tss.iomap_base = sizeof(tss);
-	gdt_set_tss();
+	arch_platform = bi->platform;
 	/*
 	 * #DF, NMI and #MC get stacks of their own (IST): they can arrive where
 	 * rsp is not a good kernel stack, e.g. between loading the user rsp and
@@ -119,18 +144,10 @@ arch_init(const struct exo_bootinfo *bi)
 			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 : 0);
 	for (int v = VEC_IRQ_FIRST; v < IDT_NVEC; v++)
 		idt_set(v, trap_vectors[v], 0, 0);
-	__asm__ volatile("lgdt %0; lidt %1; ltr %w2"
-			 : : "m"(gdtr), "m"(idtr), "r"(SEL_TSS) : "memory");
-
-	/* SYSRET: user SS = STAR[63:48] + 8, user CS = + 16; SYSCALL: CS = [47:32]. */
-	wrmsr(MSR_STAR, (u64)((SEL_UDATA & ~3) - 8) << 48 | (u64)SEL_KCODE << 32);
-	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
-	if (bi->platform == EXO_PLATFORM_KVM_PVM)
-		wrmsr(MSR_LSTAR, EXO_USER_SYSCALL_STUB);
-	else
-		wrmsr(MSR_LSTAR, (u64)syscall_entry_hw);
+	cpu_init(&cpus[0]);
 	mmu_init();
 	lapic_init(bi);
+	smp_init(bi);
 }
 
 void

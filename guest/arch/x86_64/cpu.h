@@ -2,24 +2,61 @@
 #define ARCH_CPU_H
 
 #include <exo/types.h>
+
+#include "../../core/percpu.h"
 #include "asm.h"
 
-/* Per-CPU state the entry code reaches by fixed offset (asm.h). */
+/*
+ * 64-bit TSS: only the ring-0 stack and the interrupt stack table matter.
+ * The I/O map base past the limit means "no I/O bitmap": user IN/OUT faults.
+ */
+struct tss {
+	u32 _r0;
+	u64 rsp[3];
+	u64 _r1;
+	u64 ist[7];
+	u64 _r2;
+	u16 _r3;
+	u16 iomap_base;
+} __attribute__((packed));
+
+#define GDT_ENTRIES 7
+
+/*
+ * The arch layer's part of each CPU's struct percpu (percpu.arch), reached
+ * by the entry code at fixed offsets (asm.h; on hardware KVM through
+ * KERNEL_GS_BASE, which points here).
+ */
 struct cpu {
 	u64 kstack_top;     /* CPU_KSTACK_TOP: ring-0 stack for entries */
 	u64 scratch;        /* CPU_SCRATCH: user rsp during SYSCALL entry */
 	u64 rsp0;           /* CPU_RSP0: where an entry from user mode saves
 			       registers: the end of the running thread's ctx */
-	u32 platform;       /* enum exo_platform */
+	u32 pending;        /* interrupts taken while idle, handled after */
+	u32 _pad;
+	struct tss tss;     /* CPU_TSS */
+	u64 gdt[GDT_ENTRIES];
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, kstack_top) == CPU_KSTACK_TOP, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, scratch) == CPU_SCRATCH, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, rsp0) == CPU_RSP0, "cpu");
+_Static_assert(__builtin_offsetof(struct cpu, tss) == CPU_TSS, "cpu");
+_Static_assert(sizeof(struct cpu) <= PERCPU_ARCH_WORDS * 8, "percpu.arch");
+_Static_assert(__builtin_offsetof(struct percpu, cur) == PC_CURRENT, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, root) == PC_ROOT, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, arch) == PC_ARCH, "percpu");
+_Static_assert(KSTACK_SIZE == KSTACK_SIZE_CORE, "this_cpu() masks the stack");
 
-extern struct cpu cpu0;
+static inline struct cpu *
+cpu_arch(struct percpu *pc)
+{
+	return (struct cpu *)pc->arch;
+}
 
-/* Where the CPU saves user registers on the next entry from ring 3. */
-void tss_set_rsp0(u64 rsp0);
+extern u32 arch_platform;       /* enum exo_platform */
+
+/* Set up this CPU's descriptor tables, TSS and system-call MSRs. */
+void cpu_init(struct percpu *pc);
 
 #endif

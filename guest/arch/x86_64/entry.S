@@ -15,11 +15,29 @@
 
 	.section .text.boot, "ax"
 	.globl _start
-_start:					/* rdi = struct exo_bootinfo * (VMM) */
-	lea	boot_stack_top(%rip), %rsp
+_start:					/* rdi = struct exo_bootinfo *, esi = CPU (VMM) */
+	test	%esi, %esi
+	jnz	ap_start
+	lea	cpus(%rip), %rax	/* CPU 0's stack names its struct percpu */
+	mov	%rax, cpu_stacks(%rip)
+	lea	cpu_stacks + KSTACK_SIZE(%rip), %rsp
 	xor	%ebp, %ebp
 	call	kmain
 1:	hlt
+	jmp	1b
+/*
+ * An application processor, started by the VMM in 64-bit mode at _start
+ * (smp.c): its stack is the (esi+1)-th, whose bottom word CPU 0 filled in.
+ */
+ap_start:
+	mov	%esi, %eax
+	inc	%rax
+	shl	$14, %rax		/* KSTACK_SIZE */
+	lea	cpu_stacks(%rip), %rsp
+	add	%rax, %rsp
+	xor	%ebp, %ebp
+	mov	%esi, %edi
+	call	ap_main
 	jmp	1b
 
 	.text
@@ -71,6 +89,7 @@ VEC_ERR   21
 VEC_NOERR 32
 VEC_NOERR 33
 VEC_NOERR 34
+VEC_NOERR 35
 
 .macro PUSH_GPRS
 	push	%rax
@@ -113,7 +132,7 @@ trap_common:
 	testb	$3, TF_CS(%rsp)
 	jz	1f
 	mov	%rsp, %rdi		/* the running thread's saved registers */
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	T_KSTACK(%rdi), %rsp	/* its home CPU's, which is this one */
 	call	trap
 	mov	%rax, %rsp		/* the thread to resume */
 	.globl trap_return
@@ -152,25 +171,28 @@ ipc_entry:
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
 	mov	%rbp, TF_RBP - TF_RIP(%rsp)	/* preserved across IPC, not a message register */
 	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	T_KSTACK(%rcx), %rsp
+	lock btsl $0, bkl(%rip)		/* the big kernel lock (smp.c) */
+	jc	ipc_contended
 	push	%rcx
 	call	ipc_fastpath
 	pop	%rcx
 	test	%rax, %rax
-	jz	ipc_slow
-	/* rax = the receiver, now current: MR0-MR2 back, then switch to it. */
+	jz	ipc_declined
+	/* rax = the receiver, now current here: MR0-MR2 back, then switch to it. */
 	mov	TF_R8(%rcx), %r8
 	mov	TF_R9(%rcx), %r9
 	mov	TF_R10(%rcx), %r10
+	mov	T_HOME(%rax), %rsi	/* this CPU's struct percpu */
 	mov	T_ROOT(%rax), %rdx
-	cmp	%rdx, current_root(%rip)
+	cmp	%rdx, PC_ROOT(%rsi)
 	je	1f
 	mov	%rdx, %cr3
-	mov	%rdx, current_root(%rip)
+	mov	%rdx, PC_ROOT(%rsi)
 1:	lea	TF_SIZE(%rax), %rdx
-	mov	%rdx, tss + TSS_RSP0(%rip)
+	mov	%rdx, PC_ARCH + CPU_TSS + TSS_RSP0(%rsi)
 	mov	T_UTCB_VA(%rax), %rdx
-	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
+	wrgsbase %rdx			/* the receiver's UTCB (<exo/ipc.h>) */
 	lea	TF_RIP(%rax), %rsp
 	mov	TF_RCX(%rax), %rcx
 	mov	TF_RBP(%rax), %rbp
@@ -179,7 +201,11 @@ ipc_entry:
 	xor	%edi, %edi
 	xor	%r11d, %r11d
 	mov	TF_RAX(%rax), %rax	/* the sender's id */
+	movl	$0, bkl(%rip)		/* release: the stores above are ordered before */
 	iretq
+ipc_declined:
+	movl	$0, bkl(%rip)		/* the general path takes it again */
+ipc_contended:
 ipc_slow:				/* rcx = current: complete its frame */
 	mov	%rbx, TF_RBX(%rcx)
 	mov	%r12, 24(%rcx)
@@ -194,16 +220,19 @@ ipc_slow:				/* rcx = current: complete its frame */
 /*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,
  * r11 = user rflags, rsp still the user's, interrupts masked by FMASK.
- * One CPU for now: the user rsp is parked in cpu0 (per-CPU GS comes with SMP).
+ * The user rsp is parked in this CPU's struct cpu, found through
+ * KERNEL_GS_BASE (swapgs: GS itself is the user's UTCB pointer).
  * The frame is the same as an exception's, built in the thread's control
  * block, so trap() sees no difference; the way out is the common iretq.
  */
 	.globl syscall_entry_hw
 syscall_entry_hw:
-	mov	%rsp, cpu0 + CPU_SCRATCH(%rip)
-	mov	cpu0 + CPU_RSP0(%rip), %rsp
+	swapgs
+	mov	%rsp, %gs:CPU_SCRATCH
+	mov	%gs:CPU_RSP0, %rsp
 	pushq	$SEL_UDATA
-	pushq	cpu0 + CPU_SCRATCH(%rip)
+	pushq	%gs:CPU_SCRATCH
+	swapgs
 	push	%r11
 	pushq	$SEL_UCODE
 	push	%rcx
@@ -212,7 +241,7 @@ syscall_entry_hw:
 	PUSH_GPRS
 	cld
 	mov	%rsp, %rdi
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	T_KSTACK(%rdi), %rsp
 	call	trap
 	mov	%rax, %rsp
 	jmp	trap_return
@@ -233,17 +262,19 @@ syscall_stub_pvm:
 	jmp	*%rcx
 	.balign 4096
 
+/*
+ * Per-CPU stacks. A kernel stack is KSTACK_SIZE-aligned and its bottom word
+ * points at the CPU's struct percpu: this_cpu() masks rsp (percpu.h).
+ */
 	.section .bss
-	.balign 4096
-	.globl boot_stack_top
-boot_stack:
-	.skip	KSTACK_SIZE
-boot_stack_top:
-	.globl df_stack_top, nmi_stack_top
-	.skip	4096
-df_stack_top:
-	.skip	4096
-nmi_stack_top:
+	.balign KSTACK_SIZE
+	.globl cpu_stacks, df_stacks, nmi_stacks
+cpu_stacks:
+	.skip	KSTACK_SIZE * NCPUS
+df_stacks:
+	.skip	4096 * NCPUS
+nmi_stacks:
+	.skip	4096 * NCPUS
 
 /* Entry addresses for the IDT, one per vector, 0 where there is no gate (cpu.c). */
 	.section .rodata
@@ -254,7 +285,7 @@ trap_vectors:
 	.quad	vec\n
 	.endr
 	.fill	VEC_IRQ_FIRST - 22, 8, 0	/* reserved exceptions: no gate */
-	.quad	vec32, vec33, vec34	/* VEC_TIMER, VEC_CONSOLE, VEC_SPURIOUS */
+	.quad	vec32, vec33, vec34, vec35	/* VEC_TIMER, _CONSOLE, _SPURIOUS, _IPI */
 	.if	. - trap_vectors != IDT_NVEC * 8
 	.error	"trap_vectors must have IDT_NVEC entries"
 	.endif

@@ -12,9 +12,11 @@
 #include <exo/vectors.h>
 
 #include "../../core/kernel.h"
+#include "../../core/sched.h"
 #include "../../core/platform.h"
 #include "../../core/space.h"
 #include "../../core/thread.h"
+#include "../../core/tlb.h"
 #include "asm.h"
 #include "cpu.h"
 #include "lapic.h"
@@ -35,7 +37,8 @@ _Static_assert(sizeof(struct trapframe) == TF_SIZE, "tf");
 _Static_assert(TF_SIZE % 16 == 0, "the CPU aligns the entry stack to 16");
 _Static_assert(__builtin_offsetof(struct thread, root) == T_ROOT, "thread");
 _Static_assert(__builtin_offsetof(struct thread, utcb_va) == T_UTCB_VA, "thread");
-_Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "kip");
+_Static_assert(__builtin_offsetof(struct thread, home) == T_HOME, "thread");
+_Static_assert(__builtin_offsetof(struct thread, kstack) == T_KSTACK, "thread");
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
 
@@ -63,24 +66,60 @@ trap_kernel(struct trapframe *tf)
 		   tf->vector, tf->error, tf->rip, r.cr2);
 }
 
-/* From ring 0: an interrupt is handled and the kernel goes on. */
+/*
+ * From ring 0: an interrupt while this CPU idles (the only time the kernel
+ * takes interrupts), without the lock. Requests from other CPUs are answered
+ * here; the timer and console input wait for arch_idle to hold the lock.
+ */
 void
 trap_kernel_entry(struct trapframe *tf)
 {
 	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
-		lapic_interrupt(tf->vector);
+		lapic_interrupt_idle(tf->vector);
 		return;
 	}
 	trap_kernel(tf);
 }
 
-/* From user mode: tf is the running thread's ctx. */
+/*
+ * An IPI from user mode. A shootdown alone is answered and t goes on,
+ * without the lock; an eviction or a reschedule has the scheduler look.
+ */
+static struct trapframe *
+trap_ipi(struct thread *t)
+{
+	struct thread *next;
+	u32 req;
+
+	lapic_eoi();
+	req = smp_poll(this_cpu());
+	if (!(req & (SMP_REQ_EVICT | SMP_REQ_RESCHED)))
+		return &t->ctx;
+	smp_lock();
+	sched_arm();
+	next = this_cpu()->cur == t ? kernel_resume(t) : kernel_evicted();
+	smp_unlock();
+	return &next->ctx;
+}
+
+/*
+ * From user mode: tf is the running thread's ctx. The lock is taken here and
+ * dropped just before the return to user mode. If another CPU took t away
+ * while this one waited for the lock (smp_evict: t was deleted), the
+ * scheduler picks what runs instead.
+ */
 struct trapframe *
 trap(struct trapframe *tf)
 {
 	struct thread *t = (struct thread *)tf, *next;
 
-	kassert(t == current);
+	if (tf->vector == VEC_IPI)
+		return trap_ipi(t);
+	smp_lock();
+	if (this_cpu()->cur != t) {
+		next = kernel_evicted();
+		goto out;
+	}
 	switch (tf->vector) {
 	case VEC_SYSCALL:
 		next = kernel_syscall(t);
@@ -102,6 +141,8 @@ trap(struct trapframe *tf)
 		next = kernel_exception(t, tf->vector, tf->error,
 					tf->vector == T_PF ? read_cr2() : 0);
 	}
+out:
+	smp_unlock();
 	return &next->ctx;
 }
 
@@ -109,10 +150,15 @@ trap(struct trapframe *tf)
 struct trapframe *
 trap_ipc_slow(struct thread *t)
 {
+	struct thread *next;
+
 	t->ctx.rax = SYS_ipc;
 	t->ctx.vector = T_BP;
 	t->ctx.error = 0;
-	return &kernel_syscall(t)->ctx;
+	smp_lock();
+	next = this_cpu()->cur == t ? kernel_syscall(t) : kernel_evicted();
+	smp_unlock();
+	return &next->ctx;
 }
 
 void
@@ -126,16 +172,20 @@ arch_thread_init(struct thread *t)
 void
 arch_thread_switch(struct thread *t)
 {
+	struct cpu *c = cpu_arch(this_cpu());
 	u64 rsp0 = (u64)(&t->ctx + 1);
 
 	arch_space_switch(&t->space->pt);
-	tss_set_rsp0(rsp0);
-	cpu0.rsp0 = rsp0;
+	c->tss.rsp[0] = rsp0;
+	c->rsp0 = rsp0;
+	__asm__ volatile("wrgsbase %0" : : "r"(t->utcb_va));
 }
 
+/* Leave the kernel into t for the first time on this CPU: drop the lock. */
 void
 arch_run(struct thread *t)
 {
+	smp_unlock();
 	arch_trap_resume(&t->ctx);
 }
 
