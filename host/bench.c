@@ -327,7 +327,7 @@ bench_usage(FILE *f)
 "  --iterations N    timed iterations per operation, 1..%d (default %d)\n"
 "  --warmup N        untimed iterations before them (default N/10, at least 10)\n"
 "  --timeout SECS    stop a boot after SECS seconds (default %g; 0: no limit)\n"
-"  --mem, --kernel, --sigma0, --cmdline, --kvm, --stats, --report, --verbose\n"
+"  --mem, --cpus, --kernel, --sigma0, --cmdline, --kvm, --stats, --report, --verbose\n"
 "                    as for exo run (--verbose also shows the guest console)\n"
 "  -h, --help        this text\n"
 "\n"

@@ -28,13 +28,14 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* getopt_long values of the boot options; a command's own start at OPT_CMD. */
 enum {
 	OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
-	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0, OPT_INPUT,
+	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0, OPT_INPUT, OPT_CPUS,
 	OPT_CMD = 300,
 };
 
 /* The boot options as struct option entries, for a command's table. */
 #define CLI_BOOT_OPTIONS \
 	{ "mem", required_argument, 0, OPT_MEM }, \
+	{ "cpus", required_argument, 0, OPT_CPUS }, \
 	{ "timeout", required_argument, 0, OPT_TIMEOUT }, \
 	{ "kernel", required_argument, 0, OPT_KERNEL }, \
 	{ "sigma0", required_argument, 0, OPT_SIGMA0 }, \
@@ -60,7 +61,7 @@ struct cli_boot {
  */
 int cli_add_sigma0(const struct cli_boot *b, struct vmm_config *cfg, const char *cmd);
 
-/* Defaults: /dev/kvm, 64M, exo-kernel beside exo, console on stdout. */
+/* Defaults: /dev/kvm, 64M, 1 CPU, exo-kernel beside exo, console on stdout. */
 void cli_boot_init(struct cli_boot *b);
 
 /*

@@ -33,6 +33,7 @@ run_usage(FILE *f)
 "\n"
 "options:\n"
 "  --mem SIZE        guest memory, a multiple of 2M from 4M to 2G (default 64M)\n"
+"  --cpus N          vCPUs, 1 to 8 (default 1); more than the host has still work\n"
 "  --timeout SECS    stop the guest after SECS seconds (default: no limit)\n"
 "  --kernel PATH     kernel ELF (default: exo-kernel beside the exo binary)\n"
 "  --sigma0 PATH     sigma0 ELF (default: programs/sigma0 beside the exo binary)\n"

@@ -125,16 +125,21 @@ doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 		if (vm->boot_insns >= 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &vm->t_first_user);
-		if (stats_read(&vm->vcpu_stats) == 0)
-			vm->boot_insns = stats_get(&vm->vcpu_stats, "insn_emulation");
+		if (stats_read(&vmm_self(vm)->stats) == 0)
+			vm->boot_insns = stats_get(&vmm_self(vm)->stats, "insn_emulation");
 		else
 			vm->boot_insns = 0;
 		break;
 	case EXO_DOORBELL_MARK:
 		if (!sink)
 			break;
-		stats_read(&vm->vcpu_stats);
-		sink->mark(sink->ctx, EXO_DOORBELL_ARG(v), &vm->vcpu_stats);
+		/* The statistics of the vCPU that marks: a benchmark's thread
+		 * runs where the marks come from. */
+		stats_read(&vmm_self(vm)->stats);
+		sink->mark(sink->ctx, EXO_DOORBELL_ARG(v), &vmm_self(vm)->stats);
+		break;
+	case EXO_DOORBELL_START_CPUS:
+		vmm_start_cpus(vm);
 		break;
 	}
 	return 0;

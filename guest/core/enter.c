@@ -38,7 +38,8 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 		current = next;
 	}
 	t = sched_next();
-	if (t != prev || t->id != prev_id)
+	/* Also when idling left t's space (tlb.h: an idle CPU loads no user space). */
+	if (t != prev || t->id != prev_id || this_cpu()->root != t->root)
 		sched_switch(t);
 	return t;
 }
