@@ -1,0 +1,71 @@
+/*
+ * The portable parts of SMP: CPU masks, which CPUs a shootdown interrupts,
+ * when it flushes the whole space, and how the batch gathers pages.
+ */
+#include <criterion/criterion.h>
+
+#include "fake_platform.h"
+#include "guest/core/percpu.h"
+#include "guest/core/tlb.h"
+
+Test(smp, cpumask_bits)
+{
+	cpumask_t m = cpumask_of(0) | cpumask_of(3) | cpumask_of(63);
+
+	cr_assert(cpumask_has(m, 3));
+	cr_assert_not(cpumask_has(m, 2));
+	cr_assert_eq(cpumask_count(m), 3);
+	cr_assert_eq(cpumask_first(m), 0);
+	cr_assert_eq(cpumask_first(m & ~cpumask_of(0)), 3);
+	cr_assert_eq(cpumask_count(0), 0);
+}
+
+/* Targets: online CPUs, not the initiator, with the space's root loaded. */
+Test(smp, targets_are_cpus_with_the_root_loaded)
+{
+	struct percpu c[4] = { 0 };
+
+	for (u32 i = 0; i < 4; i++)
+		c[i] = (struct percpu){ .id = i, .online = true, .root = 0x1000 };
+	c[2].root = 0x2000;             /* runs another space */
+	c[3].online = false;            /* not up yet */
+	cr_assert_eq(tlb_targets(c, 4, 0, 0x1000), cpumask_of(1));
+	cr_assert_eq(tlb_targets(c, 4, 1, 0x1000), cpumask_of(0));
+	cr_assert_eq(tlb_targets(c, 4, 0, 0x2000), cpumask_of(2));
+	cr_assert_eq(tlb_targets(c, 4, 2, 0x2000), 0, "the initiator is never a target");
+	cr_assert_eq(tlb_targets(c, 4, 0, 0x3000), 0);
+}
+
+Test(smp, full_flush_above_threshold)
+{
+	cr_assert_not(tlb_use_full(1));
+	cr_assert_not(tlb_use_full(TLB_FULL_PAGES));
+	cr_assert(tlb_use_full(TLB_FULL_PAGES + 1));
+	cr_assert(tlb_use_full(TLB_BATCH_MAX + 1));
+}
+
+/* One CPU: a batch of pages of the loaded space is invalidated here, once. */
+Test(smp, batch_flushes_once_per_space)
+{
+	struct arch_space a = { .root = 0x1000 }, b = { .root = 0x2000 };
+
+	fake_reset();
+	cpus[0].online = true;
+	cpus[0].root = 0x1000;
+	fake_tlb_invalidations = 0;
+	tlb_batch_add(&a, 0x10000);
+	tlb_batch_add(&a, 0x11000);
+	cr_assert_eq(fake_tlb_invalidations, 0, "nothing before the batch goes out");
+	tlb_batch_add(&b, 0x10000);     /* another space: a's batch goes first */
+	cr_assert_eq(fake_tlb_invalidations, 1);
+	cr_assert_eq(fake_tlb_last_n, 2);
+	tlb_batch_flush();              /* b is not loaded here: nothing to do */
+	cr_assert_eq(fake_tlb_invalidations, 1);
+	for (u64 i = 0; i < TLB_FULL_PAGES + 1; i++)
+		tlb_batch_add(&a, 0x10000 + i * 0x1000);
+	tlb_batch_flush();
+	cr_assert_eq(fake_tlb_invalidations, 2);
+	cr_assert_eq(fake_tlb_last_n, TLB_ALL, "many pages: the whole space");
+	cr_assert_eq(fake_ipis, 0, "one CPU: no IPI");
+	cr_assert_eq(tlb_last()->seq, 0, "no shootdown had a target");
+}
