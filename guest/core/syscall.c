@@ -216,7 +216,11 @@ sys_thread_control(struct thread *t, u64 dest, u64 space, u64 pager, u64 utcb,
  *   -E_NOENT  dest names no live thread
  *   -E_PERM   dest is not the caller's to change
  *   -E_INVAL  unknown control bits, HALT with RESUME, or a new ip/sp outside
- *             user space, or pager not a live thread
+ *             user space, or pager not a live thread, or a home CPU (EXR_CPU)
+ *             that is not online
+ * A thread running on another CPU is made to enter the kernel first, so
+ * its registers are saved (smp_evict); a new home takes effect at once for a
+ * thread that does not run, else when its CPU next schedules.
  */
 static i64
 sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
@@ -229,11 +233,15 @@ sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
 		return -E_NOENT;
 	if (d->space != t->space && !(t->space->privileged && same_task(t, d)))
 		return -E_PERM;
-	if (control & ~0x7fULL || (control & EXR_HALT && control & EXR_RESUME) ||
+	if (control & ~(0xffULL | 0xffULL << 32) ||
+	    (!(control & EXR_SET_CPU) && control >> 32) ||
+	    (control & EXR_SET_CPU && EXR_CPU_OF(control) >= ncpus) ||
+	    (control & EXR_HALT && control & EXR_RESUME) ||
 	    (control & EXR_SET_SP && sp >= EXO_USER_END) ||
 	    (control & EXR_SET_IP && ip >= EXO_USER_END) ||
 	    (control & EXR_SET_PAGER && pager != EXO_NILTHREAD && !thread_lookup(pager)))
 		return -E_INVAL;
+	smp_evict(d);
 	old = (d->state == TS_HALTED || d->flags & TF_HALT ? EXR_WAS_HALTED : 0) |
 	      (d->state == TS_SENDING ? EXR_WAS_SENDING : 0) |
 	      (d->state == TS_RECEIVING ? EXR_WAS_RECEIVING : 0);
@@ -251,6 +259,8 @@ sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
 		d->flags |= TF_HALT;
 		sched_dequeue(d);
 	}
+	if (control & EXR_SET_CPU)
+		sched_set_cpu(d, EXR_CPU_OF(control));
 	if (control & EXR_RESUME) {
 		d->flags &= ~TF_HALT;
 		if (d->state == TS_HALTED)

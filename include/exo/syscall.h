@@ -52,6 +52,9 @@ enum exo_ktest {
 #define EXR_SET_PAGER   0x10
 #define EXR_ABORT_SEND  0x20    /* abort a send phase: EXO_IPC_CANCELED */
 #define EXR_ABORT_RECV  0x40    /* abort a receive phase: EXO_IPC_CANCELED */
+#define EXR_SET_CPU     0x80    /* home CPU: EXR_CPU(n), n < kip.ncpus */
+#define EXR_CPU(n)      (EXR_SET_CPU | (u64)(n) << 32)
+#define EXR_CPU_OF(c)   ((u32)((c) >> 32) & 0xff)
 /* Returned in rax (or -E_*): old state bits; rdi old sp, rsi old ip. */
 #define EXR_WAS_HALTED  0x01
 #define EXR_WAS_SENDING 0x02

@@ -1,0 +1,57 @@
+/*
+ * SMP scenarios: boot and hello on 1, 2 and 4 vCPUs (more than the two host
+ * cores of CI), the TLB shootdown stress of smptest, IPC across CPUs, and
+ * the L4 cases on two CPUs.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+
+static struct exo_run r;
+
+ParameterizedTestParameters(smp, hello_on_n_cpus)
+{
+	static int n[] = { 1, 2, 4 };
+
+	return cr_make_param_array(int, n, 3);
+}
+
+ParameterizedTest(int *n, smp, hello_on_n_cpus)
+{
+	char cpus[8];
+
+	snprintf(cpus, sizeof(cpus), "%d", *n);
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "30", "--cpus", cpus,
+					    "--stats", "hello", NULL });
+	cr_assert_eq(r.status, 0, "--cpus %d: exit %d\n%s%s", *n, r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "hello from ring 3"), "--cpus %d:\n%s", *n, r.out);
+}
+
+/* Once an unmap returns, the reader on the other CPU never reads the page again. */
+Test(smp, shootdown_stress)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "smptest", "stress", "100", NULL });
+	cr_assert_eq(r.status, 0, "exit %d (the failing check's line)\n%s%s", r.status,
+		     r.out, r.err);
+	cr_assert(strstr(r.out, "100 rounds"), "%s", r.out);
+}
+
+Test(smp, ipc_pingpong_across_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "smptest", "pingpong", "500", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+}
+
+/* The L4 cases (flush across spaces among them) with a second CPU up. */
+Test(smp, l4_cases_on_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "l4test", "pingpong", "pager", "flush", "grant",
+					    "dead", "openclosed", "hostile", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+}
