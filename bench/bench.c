@@ -49,6 +49,8 @@ timed_loop(const struct bench_op *op, u32 base, u64 n)
 	mark(base, EXO_BENCH_BEGIN);
 	start = l4_rdtsc();
 	for (u64 i = 0; i < n; i++) {
+		if (op->prep && (r = op->prep()) < 0)
+			break;
 		t0 = l4_rdtsc();
 		r = op->iter();
 		t1 = l4_rdtsc();
@@ -74,7 +76,9 @@ bench_measure(const struct bench_op *op, u32 base, u64 n, u64 warmup)
 	long r;
 
 	for (u64 i = 0; i < warmup; i++) {
-		r = op->iter();
+		r = op->prep ? op->prep() : 0;
+		if (r >= 0)
+			r = op->iter();
 		if (r < 0) {
 			printf("bench: %s: warm-up iteration %llu failed: %ld\n", op->name,
 			       (unsigned long long)i, r);

@@ -132,11 +132,11 @@ fault_teardown(void)
 
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
-	{ "console_write_1", 0, console_write_1, 0 },
-	{ "ipc_call_reply", ipc_setup, ipc_call_reply, 0 },
-	{ "ipc_call_reply_slow", ipc_setup, ipc_call_reply_slow, 0 },
-	{ "pagefault_pager", fault_setup, pagefault_pager, 0 },
-	{ "unmap_nothing", 0, unmap_nothing, fault_teardown },
+	{ "console_write_1", 0, console_write_1, 0, 0 },
+	{ "ipc_call_reply", ipc_setup, ipc_call_reply, 0, 0 },
+	{ "ipc_call_reply_slow", ipc_setup, ipc_call_reply_slow, 0, 0 },
+	{ "pagefault_pager", fault_setup, pagefault_pager, 0, 0 },
+	{ "unmap_nothing", 0, unmap_nothing, fault_teardown, 0 },
 };
 
 int

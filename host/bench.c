@@ -23,8 +23,11 @@ static const struct bench_suite {
 	const char *name;
 	const char *program;             /* in build/programs */
 	const char *summary;
+	unsigned cpus;                   /* at least this many vCPUs */
 } suites[] = {
-	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1" },
+	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1", 1 },
+	{ "tlb", "bench-tlb", "TLB shootdowns: unmap of 1, 16, 64 pages with 0, 1, 3 "
+	  "other CPUs running the space (4 vCPUs)", 4 },
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
@@ -397,8 +400,11 @@ bench_suites(struct bench_args *a, int argc, char **argv)
 		}
 		a->suite[a->nsuites++] = s;
 	}
+	/* The default: the single-CPU suites; tlb only when named (it needs 4
+	 * vCPUs, and its 1- and 3-target operations can still hang: notes/6.md). */
 	for (size_t k = 0; argc == 0 && k < NSUITES; k++)
-		a->suite[a->nsuites++] = &suites[k];
+		if (suites[k].cpus <= 1)
+			a->suite[a->nsuites++] = &suites[k];
 	return 0;
 }
 
@@ -478,6 +484,8 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 	cfg.progs[0].argc = a->warmup >= 0 ? 3 : 2;
 	cfg.progs[0].argv = argv;
 	cfg.nprogs = 1;
+	if (cfg.ncpus < s->cpus)
+		cfg.ncpus = s->cpus;    /* the suite needs them (--cpus may give more) */
 	if (cli_add_sigma0(&a->boot, &cfg, "exo bench") < 0) {
 		status = EXIT_HOST;
 		goto out;

@@ -80,8 +80,14 @@ smp_request(cpumask_t targets, u32 bits, bool wait)
 	for (m = targets; m; m &= m - 1) {
 		struct percpu *pc = &cpus[cpumask_first(m)];
 
+		u64 spins = 0;
+
 		while (__atomic_load_n(&pc->req, __ATOMIC_ACQUIRE) & bits)
-			arch_relax();
+			if (++spins == 200000)
+				kprintf("smp: CPU %u waits for CPU %u (req %u idle %d cur %p root %lx)\n",
+					this_cpu()->id, pc->id, pc->req, pc->idle, (void *)pc->cur, pc->root);
+			else
+				arch_relax();
 	}
 	return arch_now() - t0;
 }
