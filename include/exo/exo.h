@@ -12,7 +12,9 @@
 #ifndef EXO_EXO_H
 #define EXO_EXO_H
 
+#ifndef __ASSEMBLER__
 #include <exo/types.h>
+#endif
 
 /*
  * Capabilities. A capability is an index into the holder's table plus the
@@ -24,12 +26,15 @@
  * generation: -E_STALE. The wrong type of object: -E_BADTYPE. Rights the
  * capability lacks: -E_PERM.
  */
+#ifndef __ASSEMBLER__
 typedef u64 exo_cap_t;
+#endif
 #define EXO_CAP(index, gen)   ((u64)(gen) << 16 | (u16)(index))
 #define EXO_CAP_INDEX(c)      ((u32)((c) & 0xffff))
 #define EXO_CAP_GEN(c)        ((u32)((c) >> 16 & 0xffff))
 #define EXO_NCAPS             512       /* slots per environment */
 
+#ifndef __ASSEMBLER__
 enum exo_cap_type {
 	EXO_CAP_NONE  = 0,
 	EXO_CAP_FRAME = 1,      /* one 4 KiB physical frame */
@@ -37,6 +42,7 @@ enum exo_cap_type {
 	EXO_CAP_SLOT  = 3,      /* slots of the time-slice vector */
 	EXO_CAP_IRQ   = 4,      /* an interrupt line (enum exo_irq) */
 };
+#endif
 
 /*
  * Rights. R, W, X have the values of the fpage rights (<exo/ipc.h>).
@@ -54,6 +60,7 @@ enum exo_cap_type {
 #define EXO_CAP_ALL    0xfu
 
 /* What cap_info reports about a capability the caller holds. */
+#ifndef __ASSEMBLER__
 struct exo_capinfo {
 	u32 type;               /* enum exo_cap_type */
 	u32 rights;
@@ -64,6 +71,7 @@ struct exo_capinfo {
 	u32 flags;              /* FRAME: EXO_FRAME_* */
 	u32 derived;            /* 1 if made by cap_derive or cap_pass */
 };
+#endif
 
 /*
  * Frames. frame_alloc takes a zero-filled frame from the kernel's pool and
@@ -122,6 +130,7 @@ struct exo_capinfo {
  */
 #define EXO_UPCALL_VECTORS  (1u << 0 | 1u << 5 | 1u << 6 | 1u << 13 | 1u << 14 | \
 			     1u << 16 | 1u << 17 | 1u << 19)
+#ifndef __ASSEMBLER__
 struct exo_xframe {
 	u64 vector;             /* nonzero: busy; the exception's vector */
 	u64 rax;                /* rax at the fault */
@@ -130,6 +139,7 @@ struct exo_xframe {
 	u64 rip, cs, rflags, rsp, ss;   /* at the fault */
 	u64 entry_pc, entry_sp; /* the handler; entry_pc 0: no upcalls */
 };
+#endif
 #define EXO_UTCB_XFRAME       0xeb8     /* byte offset in the UTCB page: */
 #define EXO_UTCB_XTOP         0xf00     /* entry_pc, 16-byte aligned */
 
@@ -142,13 +152,16 @@ struct exo_xframe {
  * An entry thread that finished an upcall waits for the next one with
  * upcall_wait(); until it does, further upcalls to it are held back.
  */
+#ifndef __ASSEMBLER__
 enum exo_entry {
 	EXO_ENTRY_EXCEPTION = 1,
 	EXO_ENTRY_SLICE     = 2,        /* slice start and end */
 	EXO_ENTRY_PCT       = 3,        /* protected control transfers in */
 	EXO_ENTRY_REVOKE    = 4,        /* revocation and repossession */
 };
+#endif
 
+#ifndef __ASSEMBLER__
 enum exo_upcall {
 	EXO_UPCALL_SLICE_START = 1,     /* rsi slot, rdx microseconds of it left */
 	EXO_UPCALL_SLICE_END   = 2,     /* rsi slot, rdx the save deadline (TSC):
@@ -158,6 +171,7 @@ enum exo_upcall {
 	EXO_UPCALL_REPOSSESS   = 4,     /* rsi frames the kernel took (read
 					   them with repossessed()) */
 };
+#endif
 
 /*
  * Protected control transfer, pct(env cap with X, flags): the processor goes
@@ -205,11 +219,13 @@ enum exo_upcall {
  * (1..EXO_BACKING_STORES); backing_read(block, frame cap) copies a saved
  * block back into a frame the caller holds with W.
  */
+#ifndef __ASSEMBLER__
 struct exo_repossession {
 	exo_cap_t cap;          /* the capability that died */
 	u64 va;                 /* where the frame was bound, 0 if not */
 	u64 block;              /* autosave: the backing-store block + 1, else 0 */
 };
+#endif
 #define EXO_REPOSSESS_MAX     64        /* entries kept; older ones are counted */
 #define EXO_BACKING_STORES    4
 
