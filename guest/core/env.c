@@ -12,7 +12,9 @@
 #include "cap.h"
 #include "frame.h"
 #include "kernel.h"
+#include "slice.h"
 #include "thread.h"
+#include "upcall.h"
 
 void
 cap_release(struct cap *c)
@@ -27,6 +29,10 @@ cap_release(struct cap *c)
 			frame_free(c->object);
 			e->frames--;
 		}
+		break;
+	case EXO_CAP_SLOT:
+		if (!c->parent)         /* the root: the slots are its */
+			slice_free(c);
 		break;
 	default:
 		break;
@@ -51,6 +57,8 @@ env_destroy(struct space *s)
 		e->entry[i] = (struct env_entry){ 0 };
 	e->frames = e->reserve = 0;
 	e->stlb_hits = e->stlb_misses = 0;
+	slice_env_destroy(e);
+	upcall_env_destroy(e);
 }
 
 /* The exception frame in t's UTCB (<exo/exo.h>), as the kernel sees it. */

@@ -11,6 +11,8 @@
 #include "bind.h"
 #include "cap.h"
 #include "platform.h"
+#include "slice.h"
+#include "upcall.h"
 
 /* Copy len bytes to user va in s, all pages checked writable first. -E_FAULT */
 static int
@@ -181,4 +183,25 @@ sys_env_entry(struct thread *t, u64 kind, u64 pc, u64 sp, u64 a3, u64 a4)
 {
 	(void)a3, (void)a4;
 	return env_entry(t, kind, pc, sp);
+}
+
+i64
+sys_upcall_wait(struct thread *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
+{
+	(void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
+	return upcall_wait(t);
+}
+
+i64
+sys_slice_alloc(struct thread *t, u64 count, u64 flags, u64 a2, u64 a3, u64 a4)
+{
+	(void)a2, (void)a3, (void)a4;
+	return slice_alloc(t, count, flags);
+}
+
+i64
+sys_slice_yield(struct thread *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
+{
+	(void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
+	return slice_yield(t);
 }

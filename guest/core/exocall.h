@@ -17,6 +17,9 @@ EXOCALL(bind);
 EXOCALL(unbind);
 EXOCALL(bind_query);
 EXOCALL(env_entry);
+EXOCALL(upcall_wait);
+EXOCALL(slice_alloc);
+EXOCALL(slice_yield);
 #undef EXOCALL
 
 /* env.c */

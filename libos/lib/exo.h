@@ -65,6 +65,37 @@ env_entry(u32 kind, u64 pc, u64 sp)
 	return l4_syscall5(SYS_env_entry, kind, (long)pc, (long)sp, 0, 0);
 }
 
+/*
+ * Upcalls, slices and protected control transfer (<exo/exo.h>). An entry
+ * thread's upcall_wait and a successful pct(.., EXO_PCT_SYNC) do not
+ * return: the next upcall or transfer starts the thread at its entry
+ * (rdi, rsi, rdx as <exo/exo.h> says; a handler entered straight as a C
+ * function needs sp = 8 mod 16). slice_yield from the SLICE entry thread
+ * waits for the next upcall too.
+ */
+static inline long
+upcall_wait(void)
+{
+	return l4_syscall5(SYS_upcall_wait, 0, 0, 0, 0, 0);
+}
+static inline long
+slice_alloc(u32 count, u32 flags)
+{
+	return l4_syscall5(SYS_slice_alloc, count, flags, 0, 0, 0);
+}
+static inline long
+slice_yield(void)
+{
+	return l4_syscall5(SYS_slice_yield, 0, 0, 0, 0, 0);
+}
+/* The target gets rdi (env), rsi (flags) and every register but rax, rcx,
+ * r11: a caller that passes more sets them in assembly around the call. */
+static inline long
+pct(exo_cap_t env, u32 flags)
+{
+	return l4_syscall5(SYS_pct, (long)env, flags, 0, 0, 0);
+}
+
 /* This thread's exception frame (in its UTCB). */
 static inline struct exo_xframe *
 exo_xframe(void)
