@@ -109,13 +109,28 @@ slice_upcall(u64 up, u64 slot, u64 arg)
 	fail(__LINE__, "an upcall came back");
 }
 
-/* A worker in the environment: progress only counts inside its slices. */
+/*
+ * A worker in the environment: progress only counts inside its slices. It
+ * works in chunks of about 50 µs and naps 20 µs between them. Measured on
+ * the PVM hosts here: a timer interrupt reaches user code that never leaves
+ * user mode only at the host's tick (every 4 ms: `exoslice spin`), and a
+ * thread in a tight system-call loop keeps it out altogether (`exoslice
+ * spin2`, also on main without this work); the CPU must idle now and then
+ * for 1 ms slots to be kept.
+ */
 static void
 worker(void)
 {
-	for (;;)
-		if (sh->in_slice)
-			sh->count++;
+	u64 khz = l4_kip()->tsc_khz;
+
+	for (;;) {
+		u64 t0 = rdtsc();
+
+		while (rdtsc() - t0 < khz / 20)
+			if (sh->in_slice)
+				sh->count++;
+		sleep_us(20);
+	}
 }
 
 /* The environment's first thread: the SLICE entry thread, with nslots. */
@@ -155,31 +170,42 @@ slice_env_spawn(u64 nslots, bool with_worker, u64 overruns, u64 late_us)
 }
 
 /*
- * Two environments share the vector 3 slots to 1: their workers' progress
- * inside their slices, and the time inside them, keep that proportion. The
- * tolerance is wide on progress (each slice pays a fixed cost of upcalls
- * that weighs more on the short one, and the host steals time) and narrow
- * on the slices' lengths.
+ * Two environments share the vector 3 slots to 1 (a slot of ours between
+ * them, so B's slice does not wait for A's save). Checked: one slice each
+ * per round; the time inside their slices (START to END upcall, as each
+ * measures it) 3:1 within [2.4, 3.6]; progress of their workers inside
+ * their slices clearly in A's favour, within [2, 12]: each slice start
+ * costs the worker a fixed delay (the upcall and the switch, several
+ * hundred µs on a PVM host where the kernel is emulated), which weighs
+ * far more on the 1 ms slice (measured: 3.5-4.0). Robust to a noisy host:
+ * counts over 600 ms,
+ * wide bounds, nothing timed to the microsecond.
  */
 static void
 case_share(void)
 {
-	struct shared *a = slice_env_spawn(3, true, 0, 0);
-	struct shared *b = slice_env_spawn(1, true, 0, 0);
+	struct shared *a = slice_env_spawn(3, true, 0, 0), *b;
+	long spacer;
+
+	spacer = slice_alloc(1, 0);
 	u64 ca, cb, ta, tb;
 
-	sleep_us(400000);
+	CHECK(spacer >= 0);
+	b = slice_env_spawn(1, true, 0, 0);
 	ca = a->count, cb = b->count, ta = a->slice_tsc, tb = b->slice_tsc;
-	printf("share: starts %lu:%lu, progress %lu:%lu (x100 %lu), slice time x100 %lu\n",
-	       a->starts, b->starts, ca, cb, cb ? ca * 100 / cb : 0, tb ? ta * 100 / tb : 0);
-	CHECK(a->starts >= 10 && b->starts >= 10);
-	/* Both get one slice per round: as many starts, within a round or two. */
-	CHECK(a->starts <= b->starts + 2 && b->starts <= a->starts + 2);
-	CHECK(cb > 0 && ca * 100 >= cb * 200 && ca * 100 <= cb * 500);
-	CHECK(tb > 0 && ta * 100 >= tb * 250 && ta * 100 <= tb * 350);
-	/* Every start of a full slice said so: 3 ms and 1 ms. */
-	CHECK(a->left[1] > 2800 && a->left[1] <= 3000);
-	CHECK(b->left[1] > 800 && b->left[1] <= 1000);
+	sleep_us(600000);
+	ca = a->count - ca, cb = b->count - cb;
+	ta = a->slice_tsc - ta, tb = b->slice_tsc - tb;
+	printf("share: starts %lu:%lu, slice time x100 %lu, progress x100 %lu (%lu:%lu), "
+	       "us left at a start %lu:%lu\n", a->starts, b->starts, tb ? ta * 100 / tb : 0,
+	       cb ? ca * 100 / cb : 0, ca, cb, a->left[2], b->left[2]);
+	CHECK(a->starts >= 20 && b->starts >= 20);
+	/* One slice each per round; a late timer may cost B an odd slot. */
+	CHECK(a->starts * 100 <= b->starts * 125 && b->starts * 100 <= a->starts * 125);
+	CHECK(tb > 0 && ta * 100 >= tb * 240 && ta * 100 <= tb * 360);
+	CHECK(cb > 0 && ca >= cb * 2 && ca <= cb * 6);
+	CHECK(a->left[2] > 2000 && a->left[2] <= 3000);
+	CHECK(b->left[2] > 500 && b->left[2] <= 1000);
 }
 
 /*
@@ -421,10 +447,37 @@ case_pct(void)
 	fail(__LINE__, "sync pct failed");
 }
 
+/* Diagnostic: spin and report the gaps (kernel entries) with a slot owned. */
+static void
+case_spin(void)
+{
+	u64 t0, prev, now, gaps = 0, big = 0, maxgap = 0, first[12];
+	u64 khz = l4_kip()->tsc_khz;
+
+	CHECK(slice_alloc(1, 0) >= 0);
+	t0 = prev = rdtsc();
+	while ((now = rdtsc()) - t0 < 200 * khz) {
+		if (now - prev > khz / 50) {
+			if (gaps < 12)
+				first[gaps] = (prev - t0) * 1000 / khz;
+			gaps++;
+			if (now - prev > maxgap)
+				maxgap = now - prev;
+		}
+		prev = now;
+	}
+	(void)big;
+	printf("spin: %lu gaps, max %lu us; at", gaps, maxgap * 1000 / khz);
+	for (u64 i = 0; i < gaps && i < 12; i++)
+		printf(" %lu", first[i]);
+	printf("\n");
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
 } cases[] = {
+	{ "spin", case_spin },
 	{ "share", case_share },
 	{ "overrun", case_overrun },
 	{ "abort", case_abort },
