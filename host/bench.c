@@ -25,6 +25,7 @@ static const struct bench_suite {
 	const char *summary;
 } suites[] = {
 	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1" },
+	{ "exo", "bench-exo", "exokernel: exception upcall, bind, unbind, software-TLB fill" },
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
