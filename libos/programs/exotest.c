@@ -65,6 +65,7 @@ case_demand(void)
 {
 	volatile u64 *p;
 
+	memset(&demand, 0, sizeof(demand));
 	CHECK(exo_handler_set(demand_fault, XSTACK_TOP) == 0);
 	/* Frames come zero-filled: every first read sees 0. */
 	for (u64 i = 0; i < DEMAND_PAGES; i++) {
