@@ -23,8 +23,12 @@ static const struct bench_suite {
 	const char *name;
 	const char *program;             /* in build/programs */
 	const char *summary;
+	const char *cmdline;             /* added to the kernel's, or NULL */
 } suites[] = {
-	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1" },
+	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1, "
+	  "ipc_call_reply(_slow), pagefault_pager, unmap_nothing", NULL },
+	{ "trace", "bench-trace", "trace-point overhead: null_syscall and "
+	  "ipc_call_reply with tracing off, then on (_traced), in one boot", "ktest" },
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
@@ -484,6 +488,12 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 	}
 	cfg.console = console;
 	cfg.bench = &sink;
+	if (s->cmdline) {
+		static char cmdline[1024];
+
+		snprintf(cmdline, sizeof(cmdline), "%s %s", cfg.cmdline, s->cmdline);
+		cfg.cmdline = cmdline;
+	}
 	err = vmm_run(&cfg, &r->res, &d);
 	if (err < 0) {
 		fprintf(stderr, "exo bench: %s\n", d.msg);
