@@ -230,7 +230,7 @@ Test(bench, check_passes_on_itself_and_fails_on_injected_regressions, .timeout =
 	memcpy(argv, (const char *[]){ "bench", "ipc", "--iterations", "200",
 				       "--baseline", base, "--check",
 				       "--ring0-tolerance", "0", "--ratio-tolerance",
-				       "1000", NULL }, 11 * sizeof(char *));
+				       "1000", NULL }, 12 * sizeof(char *));
 	exo_run(&r, false, argv);
 	cr_assert_eq(r.status, 0, "its own baseline: exit %d\n%s%s", r.status, r.out,
 		     r.err);
