@@ -63,7 +63,7 @@ stat_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing *i
 	struct trace_stat *s = ctx;
 
 	(void)in;
-	if (e->r.kind == EXO_TRACE_PAGEFAULT && e->r.a16 < 5)
+	if (e->r.kind == EXO_TRACE_PAGEFAULT && e->r.a16 < EXO_TRACE_PF_N)
 		s->pf[e->r.a16]++;
 }
 
@@ -146,7 +146,6 @@ exit_name(unsigned r)
 void
 trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
 {
-	static const char *const pf_order[] = { "sigma0", "pager", "upcall", "kill" };
 
 	fprintf(f, "exo stat: %llu trace records, %llu lost\n",
 		(unsigned long long)s->records, (unsigned long long)s->dropped);
@@ -166,9 +165,9 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 	fprintf(f, "  cycles: TSC cycles from the entry's trace point to the exit's "
 		"(nearest rank); the fast path writes one record, so it has no duration\n");
 	fprintf(f, "  page faults:");
-	for (unsigned i = 1; i < 5; i++)
-		fprintf(f, " %s %llu%s", pf_order[i - 1], (unsigned long long)s->pf[i],
-			i < 4 ? "," : "\n");
+	for (unsigned i = 1; i < EXO_TRACE_PF_N; i++)
+		fprintf(f, " %s %llu%s", trace_pf_name(i), (unsigned long long)s->pf[i],
+			i < EXO_TRACE_PF_N - 1 ? "," : "\n");
 	fprintf(f, "  TLB shootdowns: %llu (one CPU: none can happen)\n",
 		(unsigned long long)s->kinds[EXO_TRACE_SHOOTDOWN]);
 	fprintf(f, "  VM exits:");
@@ -200,7 +199,6 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 int
 trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
 {
-	static const char *const pf_names[] = { "sigma0", "pager", "upcall", "kill" };
 	bool exact = res->insn_emulation >= 0 && res->platform == EXO_PLATFORM_KVM_PVM;
 	struct json j;
 
@@ -252,8 +250,8 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 	json_close(&j);
 	json_key(&j, "page_faults");
 	json_object(&j);
-	for (unsigned i = 1; i < 5; i++) {
-		json_key(&j, pf_names[i - 1]);
+	for (unsigned i = 1; i < EXO_TRACE_PF_N; i++) {
+		json_key(&j, trace_pf_name(i));
 		json_u64(&j, s->pf[i]);
 	}
 	json_close(&j);

@@ -118,6 +118,15 @@ static const char *const syscall_names[SYS_NR] = {
 	[SYS_exchange_registers] = "exchange_registers",
 	[SYS_thread_switch] = "thread_switch", [SYS_unmap] = "unmap",
 	[SYS_irq_control] = "irq_control", [SYS_bench_mark] = "bench_mark",
+	[SYS_cap_info] = "cap_info", [SYS_cap_derive] = "cap_derive",
+	[SYS_cap_pass] = "cap_pass", [SYS_cap_drop] = "cap_drop",
+	[SYS_env_cap] = "env_cap", [SYS_frame_alloc] = "frame_alloc",
+	[SYS_frame_free] = "frame_free", [SYS_bind] = "bind", [SYS_unbind] = "unbind",
+	[SYS_bind_query] = "bind_query", [SYS_env_entry] = "env_entry",
+	[SYS_upcall_wait] = "upcall_wait", [SYS_pct] = "pct",
+	[SYS_slice_alloc] = "slice_alloc", [SYS_slice_yield] = "slice_yield",
+	[SYS_revoke_request] = "revoke_request", [SYS_repossessed] = "repossessed",
+	[SYS_env_backing] = "env_backing", [SYS_backing_read] = "backing_read",
 };
 
 const char *
@@ -140,9 +149,10 @@ trace_pf_name(unsigned res)
 	static const char *const names[] = {
 		[EXO_TRACE_PF_SIGMA0] = "sigma0", [EXO_TRACE_PF_PAGER] = "pager",
 		[EXO_TRACE_PF_UPCALL] = "upcall", [EXO_TRACE_PF_KILL] = "kill",
+		[EXO_TRACE_PF_STLB] = "software_tlb",
 	};
 
-	return res < 5 && names[res] ? names[res] : "?";
+	return res < EXO_TRACE_PF_N && names[res] ? names[res] : "?";
 }
 
 /* The walk */

@@ -109,7 +109,7 @@ struct trace_stat_row {
 struct trace_stat {
 	struct trace_stat_row *rows;
 	size_t nrows, cap;
-	uint64_t pf[5];                  /* page faults by resolution (EXO_TRACE_PF_*) */
+	uint64_t pf[EXO_TRACE_PF_N];     /* page faults by resolution (EXO_TRACE_PF_*) */
 	uint64_t kinds[EXO_TRACE_NKINDS];/* records by kind */
 	uint64_t unmatched, records, dropped;
 	uint64_t exits_by_reason[64];

@@ -52,6 +52,12 @@ int arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa);
 int arch_space_unmap(struct arch_space *s, u64 va, u64 *pa);
 int arch_space_protect(struct arch_space *s, u64 va, u32 rights);
 void arch_space_destroy(struct arch_space *s);
+/*
+ * The software TLB (core/bind.c): make the tables a translation of user va
+ * to pa needs, without installing it, and describe it in arch[2] so the arch
+ * layer can install it on a fault without a walk. -E_NOMEM (no table frame).
+ */
+int arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2]);
 
 
 /*
@@ -64,6 +70,11 @@ struct thread;
 void arch_thread_init(struct thread *t);
 void arch_thread_switch(struct thread *t);
 __attribute__((noreturn)) void arch_run(struct thread *t);
+/*
+ * t registered an exception entry (on) or removed it: from now on its
+ * exceptions go to its UTCB's exception frame (<exo/exo.h>), or to the kernel.
+ */
+void arch_thread_upcalls(struct thread *t, bool on);
 
 
 /*

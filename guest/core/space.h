@@ -22,6 +22,7 @@ struct space {
 	struct mdb_node *maps;      /* every mapping node in this space (mdb.c) */
 	struct space *parent;       /* the space whose thread created it */
 	u32 nthreads;
+	u32 index;                  /* in the space table; its environment (env.h) */
 	u32 module;                 /* the boot module whose task this is */
 	bool live;
 	bool privileged;            /* may call thread_control, irq_control */

@@ -15,6 +15,7 @@
 
 #include "../../ipc/ipc.h"
 #include "../../ipc/transfer.h"
+#include "exocall.h"
 #include "irq.h"
 #include "kernel.h"
 #include "mdb.h"
@@ -22,8 +23,6 @@
 #include "sched.h"
 #include "task.h"
 #include "trace.h"
-
-typedef i64 (*syscall_fn)(struct thread *t, u64, u64, u64, u64, u64);
 
 /*
  * console_write(buf, len): write len bytes at user address buf to the console.
@@ -388,6 +387,17 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_unmap]              = sys_unmap,
 	[SYS_irq_control]        = sys_irq_control,
 	[SYS_bench_mark]         = sys_bench_mark,
+	[SYS_cap_info]           = sys_cap_info,
+	[SYS_cap_derive]         = sys_cap_derive,
+	[SYS_cap_pass]           = sys_cap_pass,
+	[SYS_cap_drop]           = sys_cap_drop,
+	[SYS_env_cap]            = sys_env_cap,
+	[SYS_frame_alloc]        = sys_frame_alloc,
+	[SYS_frame_free]         = sys_frame_free,
+	[SYS_bind]               = sys_bind,
+	[SYS_unbind]             = sys_unbind,
+	[SYS_bind_query]         = sys_bind_query,
+	[SYS_env_entry]          = sys_env_entry,
 };
 
 /*

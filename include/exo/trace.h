@@ -36,7 +36,7 @@
 
 #define EXO_TRACE_MAGIC      0x45434152u      /* "RACE" */
 #define EXO_TRACE_VERSION    1
-#define EXO_TRACE_CPUS_MAX   8                /* rings the kernel has room for */
+#define EXO_TRACE_CPUS_MAX   4                /* rings in the kernel bss: 68 KiB each */
 #define EXO_TRACE_REC_SIZE   32
 /* 64 KiB of records: the producer finds its slot with one 16-bit load of head. */
 #define EXO_TRACE_RING_BYTES 0x10000u
@@ -75,6 +75,8 @@ enum exo_trace_pf {
 	EXO_TRACE_PF_PAGER  = 2,    /* became a fault IPC to the thread's pager */
 	EXO_TRACE_PF_UPCALL = 3,    /* delivered to the space's own handler */
 	EXO_TRACE_PF_KILL   = 4,    /* nobody resolves it: the thread dies */
+	EXO_TRACE_PF_STLB   = 5,    /* refilled from the software TLB's bindings */
+	EXO_TRACE_PF_N
 };
 
 /*

@@ -495,3 +495,22 @@ fake_space_npages(const struct arch_space *s)
 
 	return fs ? fs->npages : 0;
 }
+
+/* The fake has no tables to prepare: arch records the translation. */
+int
+arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2])
+{
+	cr_assert_not_null(space_of(s), "arch_stlb_fill on a space that does not exist");
+	if (fake_space_map_fail)
+		return -E_NOMEM;
+	arch[0] = va;
+	arch[1] = pa | rights;
+	return 0;
+}
+
+/* Exceptions reach kernel_exception in the fake; upcalls go the portable way. */
+void
+arch_thread_upcalls(struct thread *t, bool on)
+{
+	(void)t, (void)on;
+}

@@ -28,6 +28,9 @@
 #define CPU_KSTACK_TOP	0
 #define CPU_SCRATCH	8
 #define CPU_RSP0	16
+#define CPU_XSCRATCH	24	/* rax while an exception decides where to go */
+#define CPU_XSCRATCH2	32
+#define CPU_XVECTOR	40
 
 /* Offsets in struct trapframe and struct thread, checked in trap.c. */
 #define TF_R11		32
@@ -46,8 +49,18 @@
 #define TF_SIZE		176
 #define T_ROOT		216
 #define T_UTCB_VA	240
+#define T_IST		392
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
+#define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */
+
+/* Offsets in struct exo_xframe (<exo/exo.h>), checked in trap.c. */
+#define XF_VECTOR	0
+#define XF_ERROR	24
+#define XF_CS		40
+#define XF_TOP		72	/* entry_pc: where IST3 points */
+#define XF_ENTRY_PC	72
+#define XF_ENTRY_SP	80
 #define KIP_CUR_UTCB	56	/* offset of cur_utcb in struct exo_kip */
 
 #endif

@@ -1,5 +1,6 @@
 /* Descriptor tables, the TSS and the system-call MSRs: the CPU as exo runs it. */
 #include <exo/bootinfo.h>
+#include <exo/exo.h>
 #include <exo/layout.h>
 
 #include "../../core/platform.h"
@@ -28,6 +29,7 @@ struct tss {
 
 _Static_assert(sizeof(struct tss) == 104, "tss layout");
 _Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0, "tss layout");
+_Static_assert(__builtin_offsetof(struct tss, ist) + 16 == TSS_IST3, "tss layout");
 
 /*
  * Segment descriptors (flat; base and limit are ignored in 64-bit mode):
@@ -64,6 +66,12 @@ void
 tss_set_rsp0(u64 rsp0)
 {
 	tss.rsp[0] = rsp0;
+}
+
+void
+tss_set_ist3(u64 top)
+{
+	tss.ist[2] = top;
 }
 
 
@@ -106,6 +114,7 @@ arch_init(const struct exo_bootinfo *bi)
 	tss.rsp[0] = (u64)boot_stack_top;
 	tss.ist[0] = (u64)df_stack_top;
 	tss.ist[1] = (u64)nmi_stack_top;
+	tss.ist[2] = (u64)boot_stack_top;   /* a thread's until the first switch */
 	tss.iomap_base = sizeof(tss);
 	gdt_set_tss();
 	/*
@@ -116,7 +125,8 @@ arch_init(const struct exo_bootinfo *bi)
 	 */
 	for (int v = 0; v < T_NVEC; v++)
 		idt_set(v, trap_vectors[v], v == T_BP ? 3 : 0,
-			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 : 0);
+			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 :
+			EXO_UPCALL_VECTORS >> v & 1 ? 3 : 0);
 	for (int v = VEC_IRQ_FIRST; v < IDT_NVEC; v++)
 		idt_set(v, trap_vectors[v], 0, 0);
 	__asm__ volatile("lgdt %0; lidt %1; ltr %w2"

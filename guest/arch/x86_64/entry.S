@@ -23,6 +23,49 @@ _start:					/* rdi = struct exo_bootinfo * (VMM) */
 	jmp	1b
 
 	.text
+/*
+ * Exceptions an environment may handle itself (<exo/exo.h>) arrive on IST3:
+ * the end of the running thread's ctx, as rsp0 — or, once the thread
+ * registered an exception entry, the end of its UTCB's exception frame, so
+ * the processor writes the faulting state where the handler reads it. The
+ * upcall then takes a few stores and one iretq (rax parks in the cpu). A page
+ * fault (the software TLB first), a fault in a busy frame, and everything
+ * from ring 0 take the common way, with the frame moved to the thread's ctx.
+ */
+.macro VEC_UP n, err
+	.globl vec\n
+vec\n:
+	.if \err == 0
+	pushq	$0
+	.endif
+	mov	%rax, cpu0 + CPU_XSCRATCH(%rip)
+	lea	XF_TOP - XF_ERROR(%rsp), %rax
+	cmp	%rax, tss + TSS_RSP0(%rip)
+	je	1f			/* no exception entry: the frame is in ctx */
+	testb	$3, XF_CS - XF_ERROR(%rsp)
+	jz	1f			/* ring 0: the kernel's own fault */
+	.if \n == 14
+	jmp	2f
+	.else
+	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)
+	jne	2f			/* a fault in the handler: the kernel decides */
+	movq	$\n, XF_VECTOR - XF_ERROR(%rsp)
+	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
+	lea	XF_VECTOR - XF_ERROR(%rsp), %rsp
+	pushq	$SEL_UDATA
+	pushq	XF_ENTRY_SP - XF_VECTOR + 8(%rsp)
+	pushq	$0x202
+	pushq	$SEL_UCODE
+	pushq	XF_ENTRY_PC - XF_VECTOR + 32(%rsp)
+	iretq
+	.endif
+1:	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
+	pushq	$\n
+	jmp	trap_common
+2:	movq	$\n, cpu0 + CPU_XVECTOR(%rip)
+	jmp	upcall_slow
+.endm
+
 /* Vectors without a CPU error code push a zero so every frame has one. */
 .macro VEC_NOERR n
 	.globl vec\n
@@ -36,7 +79,9 @@ vec\n:	pushq	$\n
 	jmp	trap_common
 .endm
 
-VEC_NOERR 0
+	.globl upcall_text_start
+upcall_text_start:
+VEC_UP    0, 0
 VEC_NOERR 1
 VEC_NOERR 2
 /* #BP: on PVM hosts also the system call (see syscall_stub_pvm), and the
@@ -50,21 +95,23 @@ vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
 	pushq	$3
 	jmp	trap_common
 VEC_NOERR 4
-VEC_NOERR 5
-VEC_NOERR 6
+VEC_UP    5, 0
+VEC_UP    6, 0
 VEC_NOERR 7
 VEC_ERR   8
 VEC_NOERR 9
 VEC_ERR   10
 VEC_ERR   11
 VEC_ERR   12
-VEC_ERR   13
-VEC_ERR   14
+VEC_UP    13, 1
+VEC_UP    14, 1
 VEC_NOERR 15
-VEC_NOERR 16
-VEC_ERR   17
+VEC_UP    16, 0
+VEC_UP    17, 1
 VEC_NOERR 18
-VEC_NOERR 19
+VEC_UP    19, 0
+	.globl upcall_text_end
+upcall_text_end:
 VEC_NOERR 20
 VEC_ERR   21
 /* Interrupts (asm.h): the CPU pushes no error code. */
@@ -126,6 +173,36 @@ trap_return:				/* rsp = struct trapframe * */
 	jmp	trap_return
 
 /*
+ * From VEC_UP, a user exception with the frame in the UTCB that the kernel
+ * must see: move the hardware frame to the thread's ctx (its end is rsp0)
+ * and enter as any exception does. The busy frame itself is left alone.
+ */
+upcall_slow:
+	mov	tss + TSS_RSP0(%rip), %rax
+	mov	%rcx, cpu0 + CPU_XSCRATCH2(%rip)
+	.irp off, 0, 8, 16, 24, 32, 40
+	mov	\off(%rsp), %rcx
+	mov	%rcx, \off - 48(%rax)
+	.endr
+	lea	-48(%rax), %rsp
+	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
+	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
+	pushq	cpu0 + CPU_XVECTOR(%rip)
+	jmp	trap_common
+
+/*
+ * The iretq of an upcall faulted in ring 0: the thread's entry_pc is not a
+ * user address (it may write its UTCB as it likes). The thread dies; the
+ * kernel goes on with whoever is next, off the UTCB stack.
+ */
+	.globl upcall_bad_entry
+upcall_bad_entry:
+	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	call	trap_upcall_bad
+	mov	%rax, %rsp
+	jmp	trap_return
+
+/*
  * arch_trap_resume(struct trapframe *tf): leave for user mode with the state
  * in tf. Used once, to start the first thread.
  */
@@ -169,6 +246,8 @@ ipc_entry:
 	mov	%rdx, current_root(%rip)
 1:	lea	TF_SIZE(%rax), %rdx
 	mov	%rdx, tss + TSS_RSP0(%rip)
+	mov	T_IST(%rax), %rdx
+	mov	%rdx, tss + TSS_IST3(%rip)
 	mov	T_UTCB_VA(%rax), %rdx
 	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
 	lea	TF_RIP(%rax), %rsp

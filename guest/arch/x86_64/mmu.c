@@ -165,6 +165,19 @@ arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 	return 0;
 }
 
+/* arch[0] the leaf entry's kernel address, arch[1] the entry to store there. */
+int
+arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2])
+{
+	u64 *pte = pte_walk(s, va, true);
+
+	if (!pte)
+		return -E_NOMEM;
+	arch[0] = (u64)pte;
+	arch[1] = pa | pte_bits(rights);
+	return 0;
+}
+
 int
 arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 {

@@ -7,6 +7,7 @@
 #include "trap.h"
 
 #include <exo/bootinfo.h>
+#include <exo/exo.h>
 #include <exo/layout.h>
 #include <exo/syscall.h>
 #include <exo/vectors.h>
@@ -35,6 +36,14 @@ _Static_assert(__builtin_offsetof(struct trapframe, cs) == TF_CS, "tf");
 _Static_assert(sizeof(struct trapframe) == TF_SIZE, "tf");
 _Static_assert(TF_SIZE % 16 == 0, "the CPU aligns the entry stack to 16");
 _Static_assert(__builtin_offsetof(struct thread, root) == T_ROOT, "thread");
+_Static_assert(__builtin_offsetof(struct thread, arch_ist) == T_IST, "thread");
+_Static_assert(__builtin_offsetof(struct exo_xframe, vector) == XF_VECTOR, "xframe");
+_Static_assert(__builtin_offsetof(struct exo_xframe, error) == XF_ERROR, "xframe");
+_Static_assert(__builtin_offsetof(struct exo_xframe, cs) == XF_CS, "xframe");
+_Static_assert(__builtin_offsetof(struct exo_xframe, entry_pc) == XF_ENTRY_PC, "xframe");
+_Static_assert(__builtin_offsetof(struct exo_xframe, entry_sp) == XF_ENTRY_SP, "xframe");
+_Static_assert(EXO_UTCB_XFRAME + XF_TOP == EXO_UTCB_XTOP && EXO_UTCB_XTOP % 16 == 0,
+	       "the exception frame's top is where IST3 points, 16-byte aligned");
 _Static_assert(__builtin_offsetof(struct thread, utcb_va) == T_UTCB_VA, "thread");
 _Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "kip");
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
@@ -68,6 +77,9 @@ trap_kernel(struct trapframe *tf)
 void
 trap_kernel_entry(struct trapframe *tf)
 {
+	if (tf->vector == T_GP && tf->rip >= (u64)upcall_text_start &&
+	    tf->rip < (u64)upcall_text_end)
+		upcall_bad_entry();     /* an upcall's iretq: a bad entry_pc */
 	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
 		TRACE_S(IRQ, tf->vector);
 		lapic_interrupt(tf->vector);
@@ -135,6 +147,25 @@ arch_thread_init(struct thread *t)
 	t->ctx.cs = SEL_UCODE;
 	t->ctx.ss = SEL_UDATA;
 	t->ctx.rflags = RFLAGS_IF | 2;
+	t->arch_ist = (u64)(&t->ctx + 1);
+}
+
+void
+arch_thread_upcalls(struct thread *t, bool on)
+{
+	t->arch_ist = on ? (u64)t->utcb + EXO_UTCB_XTOP : (u64)(&t->ctx + 1);
+	if (t == current)
+		tss_set_ist3(t->arch_ist);
+}
+
+/* upcall_bad_entry, on the kernel stack: the running thread dies. */
+struct trapframe *
+trap_upcall_bad(void)
+{
+	struct exo_xframe *x = (struct exo_xframe *)((u8 *)current->utcb + EXO_UTCB_XFRAME);
+
+	thread_doom(current, T_GP, 0, x->entry_pc, x->entry_pc);
+	return &kernel_resume(current)->ctx;
 }
 
 void
@@ -144,6 +175,7 @@ arch_thread_switch(struct thread *t)
 
 	arch_space_switch(&t->space->pt);
 	tss_set_rsp0(rsp0);
+	tss_set_ist3(t->arch_ist);
 	cpu0.rsp0 = rsp0;
 }
 
