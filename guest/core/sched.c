@@ -15,6 +15,7 @@
 #include "platform.h"
 #include "space.h"
 #include "task.h"
+#include "trace.h"
 
 static struct {
 	struct thread *ready[PRIO_MAX + 1];     /* circular lists, head = next */
@@ -147,6 +148,7 @@ sched_arm(void)
 void
 sched_switch(struct thread *t)
 {
+	TRACE_A(THREAD_SWITCH, t->id);
 	current = t;
 	sc.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 	kip_page.kip.cur_utcb = t->utcb_va;
@@ -223,9 +225,11 @@ sched_next(void)
 			return t;
 		}
 		current = 0;
-		if (!something_pending())
+		if (!something_pending()) {
 			task_stuck();   /* ends tasks until one can run */
-		else
+		} else {
+			TRACE(IDLE);
 			arch_idle();
+		}
 	}
 }

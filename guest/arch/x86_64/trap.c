@@ -16,6 +16,7 @@
 #include "../../core/platform.h"
 #include "../../core/space.h"
 #include "../../core/thread.h"
+#include "../../core/trace.h"
 #include "asm.h"
 #include "cpu.h"
 #include "lapic.h"
@@ -80,6 +81,7 @@ trap_kernel_entry(struct trapframe *tf)
 	    tf->rip < (u64)upcall_text_end)
 		upcall_bad_entry();     /* an upcall's iretq: a bad entry_pc */
 	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
+		TRACE_S(IRQ, tf->vector);
 		lapic_interrupt(tf->vector);
 		return;
 	}
@@ -95,25 +97,32 @@ trap(struct trapframe *tf)
 	kassert(t == current);
 	switch (tf->vector) {
 	case VEC_SYSCALL:
+		TRACE_S(SYSCALL, tf->rax);
 		next = kernel_syscall(t);
 		break;
 	case VEC_TIMER:
 	case VEC_CONSOLE:
 	case VEC_SPURIOUS:
 		/* Interrupts preempt user code: the core may pick another thread. */
+		TRACE_S(IRQ, tf->vector);
 		lapic_interrupt(tf->vector);
 		next = kernel_resume(t);
 		break;
 	case T_BP:
 		if (tf->rip == EXO_USER_SYSCALL_STUB + 1) {
+			TRACE_S(SYSCALL, tf->rax);
 			next = kernel_syscall(t);
 			break;
 		}
 		__attribute__((fallthrough));   /* a breakpoint */
-	default:
-		next = kernel_exception(t, tf->vector, tf->error,
-					tf->vector == T_PF ? read_cr2() : 0);
+	default: {
+		u64 addr = tf->vector == T_PF ? read_cr2() : 0;
+
+		TRACE_SAB(EXCEPTION, tf->vector, addr, tf->rip);
+		next = kernel_exception(t, tf->vector, tf->error, addr);
 	}
+	}
+	TRACE_A(KEXIT, next->id);
 	return &next->ctx;
 }
 
@@ -121,10 +130,15 @@ trap(struct trapframe *tf)
 struct trapframe *
 trap_ipc_slow(struct thread *t)
 {
+	struct thread *next;
+
+	TRACE_S(SYSCALL, SYS_ipc);
 	t->ctx.rax = SYS_ipc;
 	t->ctx.vector = T_BP;
 	t->ctx.error = 0;
-	return &kernel_syscall(t)->ctx;
+	next = kernel_syscall(t);
+	TRACE_A(KEXIT, next->id);
+	return &next->ctx;
 }
 
 void
