@@ -12,6 +12,7 @@
 #include <exo/syscall.h>
 #include <exo/vectors.h>
 
+#include "../../core/env.h"
 #include "../../core/kernel.h"
 #include "../../core/platform.h"
 #include "../../core/space.h"
@@ -37,6 +38,15 @@ _Static_assert(sizeof(struct trapframe) == TF_SIZE, "tf");
 _Static_assert(TF_SIZE % 16 == 0, "the CPU aligns the entry stack to 16");
 _Static_assert(__builtin_offsetof(struct thread, root) == T_ROOT, "thread");
 _Static_assert(__builtin_offsetof(struct thread, arch_ist) == T_IST, "thread");
+_Static_assert(__builtin_offsetof(struct thread, arch_stlb) == T_STLB, "thread");
+_Static_assert(STLB_F_VALID == STLB_VALID && STLB_F_LAZY == STLB_LAZY, "stlb flags");
+_Static_assert(__builtin_offsetof(struct stlb_entry, tag) == STLB_TAG &&
+	       __builtin_offsetof(struct stlb_entry, pa_rights) == STLB_PA_RIGHTS &&
+	       __builtin_offsetof(struct stlb_entry, arch) == STLB_SLOT &&
+	       __builtin_offsetof(struct stlb_entry, arch) + 8 == STLB_PTE &&
+	       sizeof(struct stlb_entry) == 40, "stlb entry");
+_Static_assert(__builtin_offsetof(struct env, stlb_hits) -
+	       __builtin_offsetof(struct env, stlb) == STLB_HITS, "env stlb_hits");
 _Static_assert(__builtin_offsetof(struct exo_xframe, vector) == XF_VECTOR, "xframe");
 _Static_assert(__builtin_offsetof(struct exo_xframe, error) == XF_ERROR, "xframe");
 _Static_assert(__builtin_offsetof(struct exo_xframe, cs) == XF_CS, "xframe");
@@ -154,6 +164,7 @@ void
 arch_thread_upcalls(struct thread *t, bool on)
 {
 	t->arch_ist = on ? (u64)t->utcb + EXO_UTCB_XTOP : (u64)(&t->ctx + 1);
+	t->arch_stlb = (u64)env_of(t->space)->stlb;
 	if (t == current)
 		tss_set_ist3(t->arch_ist);
 }
