@@ -1,7 +1,8 @@
 /*
  * Where the arch layer hands every kernel entry from user mode to the core,
  * and how the core hands back the thread to resume. The IPC fast path is the
- * one way in and out that does not pass here (ipc/fastpath.c).
+ * one way in and out that does not pass here (ipc/fastpath.c); the page-fault
+ * fast path passes only through kernel_pagefault_fast.
  */
 #include <exo/ipc.h>
 #include <exo/layout.h>
@@ -50,6 +51,14 @@ fault_access(u64 error)
 	if (error & 0x10)
 		return EXO_X;
 	return error & 0x2 ? EXO_W : EXO_R;
+}
+
+struct thread *
+kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
+{
+	if (t->space->sigma0)
+		return 0;
+	return ipc_fastpath_fault(t, addr, fault_access(error));
 }
 
 struct thread *

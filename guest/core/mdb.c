@@ -631,6 +631,59 @@ mdb_map(struct space *from, u64 fva, struct space *to, u64 tva, u32 rights,
 }
 
 /*
+ * mdb_map's commonest case, for the page-fault fast path: from's page at fva
+ * becomes a fresh child at tva of to, where nothing is mapped yet and the
+ * page tables exist. It does what mdb_map does in that case, in the same
+ * order (first in the hash chain, on to's list and among the parent's
+ * children), with one lookup and one table walk: it does not look (to, tva)
+ * up, since an empty slot holds no node (a node's page is always mapped)
+ * and no kernel page. When the case is another (no node at fva, rights
+ * without EXO_R, the slot mapped, a table missing, no frame for the node
+ * pool) it returns false and nothing has changed but the pool's size; the
+ * caller goes the general way. The caller checked that tva is a page-aligned
+ * address in EXO_USER_MIN .. EXO_USER_END and fva a page-aligned one.
+ */
+bool
+mdb_map_fast(struct space *from, u64 fva, struct space *to, u64 tva, u32 rights)
+{
+	struct mdb_node *src, *n, **b;
+
+	for (src = *bucket_at(hash_index(from, fva)); src; src = src->hnext)
+		if (src->space == from && src->va == fva)
+			break;
+	if (!src || !(rights & src->rights & EXO_R))
+		return false;
+	rights &= src->rights;
+	if ((!mdb.free && !pool_grow()) ||
+	    !arch_space_map_page(&to->pt, tva, src->pa, rights))
+		return false;
+	/* Commit point: the page is mapped; what follows is bookkeeping. */
+	n = mdb.free;
+	mdb.free = n->next;
+	mdb.live++;
+	n->space = to;
+	n->va = tva;
+	n->pa = src->pa;
+	n->rights = rights;
+	b = bucket_at(hash_index(to, tva));
+	n->hnext = *b;
+	*b = n;
+	n->sprev = NULL;
+	n->snext = to->maps;
+	if (to->maps)
+		to->maps->sprev = n;
+	to->maps = n;
+	n->parent = src;
+	n->child = NULL;
+	n->prev = NULL;
+	n->next = src->child;
+	if (src->child)
+		src->child->prev = n;
+	src->child = n;
+	return true;
+}
+
+/*
  * The self-check: every invariant of mdb.h, node by node through the hash.
  * A failure names the condition on the console and returns false.
  */

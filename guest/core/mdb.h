@@ -45,6 +45,9 @@ struct mdb_node *mdb_lookup(struct space *s, u64 va);
 int mdb_map_root(struct space *s, u64 va, u64 pa, u64 len, u32 rights);
 int mdb_map(struct space *from, u64 fva, struct space *to, u64 tva, u32 rights,
 	    bool grant);
+/* The page-fault fast path's mdb_map of one page: see mdb.c. */
+bool mdb_map_fast(struct space *from, u64 fva, struct space *to, u64 tva,
+		  u32 rights);
 u64 mdb_flush(struct space *s, u64 va, u64 len, u32 rights, bool own);
 void mdb_space_clear(struct space *s);
 

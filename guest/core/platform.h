@@ -52,6 +52,14 @@ int arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa);
 int arch_space_unmap(struct arch_space *s, u64 va, u64 *pa);
 int arch_space_protect(struct arch_space *s, u64 va, u32 rights);
 void arch_space_destroy(struct arch_space *s);
+/*
+ * arch_space_map_page: the page fault fast path's map of one page at user va
+ * (page aligned, below EXO_USER_END): true if it mapped pa there; false,
+ * with nothing changed, if the tables down to va's leaf do not exist yet or
+ * va is mapped already (arch_space_map is the general way). No frame is
+ * allocated, no TLB entry dropped (nothing was mapped).
+ */
+bool arch_space_map_page(struct arch_space *s, u64 va, u64 pa, u32 rights);
 
 
 /*
@@ -74,6 +82,14 @@ __attribute__((noreturn)) void arch_run(struct thread *t);
 struct thread *kernel_syscall(struct thread *t);
 struct thread *kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr);
 struct thread *kernel_resume(struct thread *t);
+/*
+ * kernel_pagefault_fast: a page fault of t (the #PF error code) that the
+ * fast path hands to a waiting pager (ipc_fastpath_fault). Returns the
+ * pager, whose saved registers hold the message and which the arch layer
+ * switches to as sched_switch would; or NULL, with nothing changed, and the
+ * arch layer goes on with kernel_exception.
+ */
+struct thread *kernel_pagefault_fast(struct thread *t, u64 addr, u64 error);
 
 /*
  * Time and interrupts. Time is the TSC; the boot info's tsc_khz is its rate.

@@ -59,7 +59,12 @@ VEC_ERR   10
 VEC_ERR   11
 VEC_ERR   12
 VEC_ERR   13
-VEC_ERR   14
+/* #PF: from user mode, first the page-fault fast path (pf_entry). */
+	.globl vec14
+vec14:	testb	$3, 16(%rsp)		/* cs, above the error code and rip */
+	jnz	pf_entry
+	pushq	$14
+	jmp	trap_common
 VEC_NOERR 15
 VEC_NOERR 16
 VEC_ERR   17
@@ -107,6 +112,23 @@ VEC_NOERR 34
 	pop	%rax
 .endm
 
+/*
+ * Run the thread in rax next: its tables, its frame as the ring-0 stack, its
+ * UTCB in the KIP (what sched_switch and arch_thread_switch do). Clobbers rdx.
+ */
+.macro SWITCH_TO_RAX
+	mov	T_ROOT(%rax), %rdx
+	cmp	%rdx, current_root(%rip)
+	je	.Lsame_root\@
+	mov	%rdx, %cr3
+	mov	%rdx, current_root(%rip)
+.Lsame_root\@:
+	lea	TF_SIZE(%rax), %rdx
+	mov	%rdx, tss + TSS_RSP0(%rip)
+	mov	T_UTCB_VA(%rax), %rdx
+	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
+.endm
+
 trap_common:
 	PUSH_GPRS
 	cld				/* gates keep the user's DF; C needs DF=0 */
@@ -123,6 +145,34 @@ trap_return:				/* rsp = struct trapframe * */
 	iretq
 1:	mov	%rsp, %rdi		/* from ring 0: returns, or panics */
 	call	trap_kernel_entry
+	jmp	trap_return
+
+/*
+ * #PF from user mode: the whole frame goes into the thread's control block
+ * as for any exception, then the fast path (kernel_pagefault_fast) may hand
+ * the fault to a waiting pager; the pager resumes from its saved registers,
+ * where the message is. Otherwise trap() does what it always does.
+ */
+pf_entry:
+	pushq	$14
+	PUSH_GPRS
+	cld
+	mov	%rsp, %rbx		/* the faulting thread (rbx is saved) */
+	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	%rbx, %rdi
+	mov	%cr2, %rsi
+	mov	TF_ERROR(%rbx), %rdx
+	call	kernel_pagefault_fast
+	test	%rax, %rax
+	jz	1f
+	SWITCH_TO_RAX
+	lea	TF_SIZE(%rax), %rdx
+	mov	%rdx, cpu0 + CPU_RSP0(%rip)	/* hardware KVM's SYSCALL entry */
+	mov	%rax, %rsp
+	jmp	trap_return
+1:	mov	%rbx, %rdi
+	call	trap
+	mov	%rax, %rsp
 	jmp	trap_return
 
 /*
@@ -162,15 +212,7 @@ ipc_entry:
 	mov	TF_R8(%rcx), %r8
 	mov	TF_R9(%rcx), %r9
 	mov	TF_R10(%rcx), %r10
-	mov	T_ROOT(%rax), %rdx
-	cmp	%rdx, current_root(%rip)
-	je	1f
-	mov	%rdx, %cr3
-	mov	%rdx, current_root(%rip)
-1:	lea	TF_SIZE(%rax), %rdx
-	mov	%rdx, tss + TSS_RSP0(%rip)
-	mov	T_UTCB_VA(%rax), %rdx
-	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
+	SWITCH_TO_RAX
 	lea	TF_RIP(%rax), %rsp
 	mov	TF_RCX(%rax), %rcx
 	mov	TF_RBP(%rax), %rbp
@@ -180,7 +222,10 @@ ipc_entry:
 	xor	%r11d, %r11d
 	mov	TF_RAX(%rax), %rax	/* the sender's id */
 	iretq
-ipc_slow:				/* rcx = current: complete its frame */
+ipc_slow:				/* rcx = current */
+	cmpw	$TAG_MAP_ITEM, TF_R8(%rcx)
+	je	ipc_map
+ipc_general:				/* complete the frame */
 	mov	%rbx, TF_RBX(%rcx)
 	mov	%r12, 24(%rcx)
 	mov	%r13, 16(%rcx)
@@ -188,6 +233,22 @@ ipc_slow:				/* rcx = current: complete its frame */
 	mov	%r15, 0(%rcx)
 	mov	%rcx, %rdi
 	call	trap_ipc_slow
+	mov	%rax, %rsp
+	jmp	trap_return
+/*
+ * A reply of one map item, a pager's answer to a fault: ipc_fastpath_map
+ * maps one page and hands back the faulting thread, which resumes with all
+ * its registers from its control block. The pager's rbx, r12-r15 are not
+ * saved: it blocks receiving, and they are message registers.
+ */
+ipc_map:
+	push	%rcx
+	mov	%rcx, %rdi
+	call	ipc_fastpath_map
+	pop	%rcx
+	test	%rax, %rax
+	jz	ipc_general
+	SWITCH_TO_RAX
 	mov	%rax, %rsp
 	jmp	trap_return
 

@@ -164,6 +164,32 @@ arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 	return 0;
 }
 
+/*
+ * The fast path's map: three table loads and the leaf, never an allocation.
+ * The walk is written out level by level (PML4, PDPT, PD): the loop of
+ * pte_walk costs a shift count and a branch more per level.
+ */
+bool
+arch_space_map_page(struct arch_space *s, u64 va, u64 pa, u32 rights)
+{
+	u64 e, *pte;
+
+	e = table_of(s->root)[(va >> 39) & (PT_ENTRIES - 1)];
+	if (!(e & PTE_P))
+		return false;
+	e = table_of(e & PTE_ADDR)[(va >> 30) & (PT_ENTRIES - 1)];
+	if (!(e & PTE_P))
+		return false;
+	e = table_of(e & PTE_ADDR)[(va >> 21) & (PT_ENTRIES - 1)];
+	if (!(e & PTE_P))
+		return false;
+	pte = &table_of(e & PTE_ADDR)[(va >> 12) & (PT_ENTRIES - 1)];
+	if (*pte & PTE_P)
+		return false;
+	*pte = pa | pte_bits(rights);
+	return true;
+}
+
 int
 arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 {
