@@ -15,10 +15,11 @@
  * send to it (reply-and-wait).
  */
 #include "ipc.h"
+#include "fastpath.h"
 
 #include <exo/layout.h>
 
-#include "../guest/core/mdb.h"
+#include "../guest/core/mdb_fast.h"
 #include "transfer.h"
 
 /* u > 7, any typed word, any flag or error bit. */
@@ -49,69 +50,39 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 	return dst;
 }
 
+/* The fault half of the page-fault fast path is inline: fastpath.h. */
+
 /*
- * The page-fault fast path, both halves of L4's fault IPC.
+ * The reply (ipc_fastpath_map, from the IPC entry when the tag's low bits
+ * say one map item): cur, a pager, replies and waits, ipc(to, from,
+ * timeouts) with tag (label, u 0, t 2) and the item w0, fp in MR1, MR2, to
+ * a thread waiting for cur's reply to its fault and not halted. The item
+ * maps one 4 KiB page that is cur's (a mapping-database node), with at
+ * least EXO_R, to a place of the faulting space where nothing is mapped
+ * and the page tables exist (mdb_map_fast); cur's receive is open (from
+ * any), untimed, with nobody queued to send to it. Then cur blocks
+ * receiving and the faulting thread runs on with all its registers as they
+ * were: the general path (ipc_syscall, transfer, fault_reply, mdb_map,
+ * receive_block) gives the same result. Everything else returns NULL with
+ * nothing changed.
  *
- * The fault (ipc_fastpath_fault, from the arch layer's #PF entry): t faulted
- * at addr; its pager waits in an untimed receive that accepts t, is not
- * halted, and is a user thread. Then the kernel-made message goes straight
- * into the pager's saved registers and t waits for the reply, exactly as
- * ipc_pagefault does through the queues. t's own registers stay untouched.
+ * The kernel build compiles this file and mmu.c with link-time
+ * optimisation (guest/CMakeLists.txt), so arch_space_map_page is inlined
+ * here: the call and the registers it cost were a tenth of the path.
  */
 struct thread *
-ipc_fastpath_fault(struct thread *t, u64 addr, u32 access)
+ipc_fastpath_map(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag,
+		 u64 w0, u64 fp)
 {
-	struct thread *p = &threads[EXO_TID_NO(t->pager) & (NTHREADS - 1)];
-
-	/* Interrupt threads and t itself are never TS_RECEIVING; threads[0]
-	 * (the nil pager's slot) is never used. */
-	if (p->id != t->pager || p->state != TS_RECEIVING || p->wakeup || p->flags)
-		return 0;
-	if (p->partner != t->id && p->partner != EXO_ANYTHREAD)
-		return 0;
-	/* Point of no return: t waits for the reply, p runs with the message. */
-	t->fault_addr = addr;
-	t->fault_ip = t->ctx.rip;
-	t->fault_access = access;
-	t->state = TS_RECV_FAULT;
-	t->partner = p->id;
-	p->state = TS_READY;
-	p->ctx.rax = t->id;
-	p->ctx.rdx = 0;
-	p->ctx.r8 = EXO_TAG(EXO_LABEL_PF(access), 2, 0);
-	p->ctx.r9 = addr;
-	p->ctx.r10 = t->ctx.rip;
-	current = p;
-	return p;
-}
-
-/*
- * The reply (ipc_fastpath_map, from the IPC entry once ipc_fastpath has
- * declined): cur, a pager, replies and waits, ipc(to, any, timeouts) with
- * the tag (0, u 0, t 2) and one map item of one 4 KiB page, to a thread
- * waiting for cur's reply to its fault and not halted. The page must be
- * cur's (a mapping-database node), passed on with at least EXO_R to a place
- * of the faulting space where nothing is mapped and the page tables exist
- * (mdb_map_fast), and cur's receive must be untimed with nobody queued to
- * send to it. Then cur blocks receiving and the faulting thread runs on
- * with all its registers as they were: the general path (ipc_syscall,
- * transfer, fault_reply, mdb_map, receive_block) gives the same result.
- * Everything else returns NULL with nothing changed (the mapping database's
- * node pool may have grown by a frame, which nobody sees).
- */
-struct thread *
-ipc_fastpath_map(struct thread *cur)
-{
-	u64 to = cur->ctx.rdi, w0 = cur->ctx.r9, fp = cur->ctx.r10;
 	struct thread *dst = &threads[EXO_TID_NO(to) & (NTHREADS - 1)];
 
-	if ((cur->ctx.r8 & 0xffff) != EXO_TAG(0, 0, 2) ||
-	    EXO_TIMEOUT_RCV(cur->ctx.rdx) != EXO_TIMEOUT_NEVER ||
-	    cur->ctx.rsi != EXO_ANYTHREAD || cur->sendq)
+	(void)timeouts;         /* read back from cur->ctx.rdx: fewer live registers */
+	if ((u16)tag != EXO_TAG(0, 0, 2) || from != EXO_ANYTHREAD || cur->sendq ||
+	    EXO_TIMEOUT_RCV(timeouts) != EXO_TIMEOUT_NEVER)
 		return 0;
 	/* Invariant: a thread waiting for a fault's reply has no timeout. */
-	if (dst->id != to || dst->state != TS_RECV_FAULT || dst->partner != cur->id ||
-	    dst->flags)
+	if (dst->id != to || state_flags(dst) != TS_RECV_FAULT ||
+	    dst->partner != cur->id)
 		return 0;
 	/* A map item of a size-12 fpage whose base is below EXO_USER_END (what
 	 * fpage_decode accepts), placed where the complete window puts it. */
@@ -130,5 +101,6 @@ ipc_fastpath_map(struct thread *cur)
 	cur->partner = EXO_ANYTHREAD;
 	dst->state = TS_READY;
 	current = dst;
+	mdb_pool_refill();
 	return dst;
 }

@@ -13,12 +13,14 @@
 /*
  * An address space: the root of its translation tables (a physical address),
  * and a frame listing every table frame it owns, so teardown frees exactly
- * those without walking the tree.
+ * those without walking the tree. The arch layer may keep a cache of its
+ * own after them (x86-64: the last leaf table arch_space_map_page walked to).
  */
 struct arch_space {
 	u64 root;
 	u64 tables;
 	u64 ntables;
+	u64 leaf_key, leaf_pa;
 };
 
 /* Bring up the CPU: descriptor tables, entry points for the platform. */

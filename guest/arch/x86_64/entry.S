@@ -129,6 +129,15 @@ VEC_NOERR 34
 	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
 .endm
 
+/* Leave for user mode as the thread in rax, all its registers from its frame
+ * (trap_return, without the jump). */
+.macro RESUME_RAX
+	mov	%rax, %rsp
+	POP_GPRS
+	add	$16, %rsp		/* vector, error */
+	iretq
+.endm
+
 trap_common:
 	PUSH_GPRS
 	cld				/* gates keep the user's DF; C needs DF=0 */
@@ -166,10 +175,7 @@ pf_entry:
 	test	%rax, %rax
 	jz	1f
 	SWITCH_TO_RAX
-	lea	TF_SIZE(%rax), %rdx
-	mov	%rdx, cpu0 + CPU_RSP0(%rip)	/* hardware KVM's SYSCALL entry */
-	mov	%rax, %rsp
-	jmp	trap_return
+	RESUME_RAX
 1:	mov	%rbx, %rdi
 	call	trap
 	mov	%rax, %rsp
@@ -203,6 +209,8 @@ ipc_entry:
 	mov	%rbp, TF_RBP - TF_RIP(%rsp)	/* preserved across IPC, not a message register */
 	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
 	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	cmpw	$TAG_MAP_ITEM, %r8w	/* one map item: a pager's reply (ipc_map) */
+	je	ipc_map
 	push	%rcx
 	call	ipc_fastpath
 	pop	%rcx
@@ -222,10 +230,7 @@ ipc_entry:
 	xor	%r11d, %r11d
 	mov	TF_RAX(%rax), %rax	/* the sender's id */
 	iretq
-ipc_slow:				/* rcx = current */
-	cmpw	$TAG_MAP_ITEM, TF_R8(%rcx)
-	je	ipc_map
-ipc_general:				/* complete the frame */
+ipc_slow:				/* rcx = current: complete its frame */
 	mov	%rbx, TF_RBX(%rcx)
 	mov	%r12, 24(%rcx)
 	mov	%r13, 16(%rcx)
@@ -237,20 +242,21 @@ ipc_general:				/* complete the frame */
 	jmp	trap_return
 /*
  * A reply of one map item, a pager's answer to a fault: ipc_fastpath_map
- * maps one page and hands back the faulting thread, which resumes with all
- * its registers from its control block. The pager's rbx, r12-r15 are not
- * saved: it blocks receiving, and they are message registers.
+ * (to, from, timeouts, current, tag, MR1, MR2) maps one page and hands back
+ * the faulting thread, which resumes with all its registers from its
+ * control block. The pager's rbx, r12-r15 are not saved: it blocks
+ * receiving, and they are message registers.
  */
-ipc_map:
-	push	%rcx
-	mov	%rcx, %rdi
+ipc_map:				/* args as they are, and MR2 (r10) */
+	push	%r10
 	call	ipc_fastpath_map
 	pop	%rcx
 	test	%rax, %rax
-	jz	ipc_general
+	jz	1f
 	SWITCH_TO_RAX
-	mov	%rax, %rsp
-	jmp	trap_return
+	RESUME_RAX
+1:	mov	current(%rip), %rcx	/* declined: current is still the caller */
+	jmp	ipc_slow
 
 /*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,
@@ -262,7 +268,7 @@ ipc_map:
 	.globl syscall_entry_hw
 syscall_entry_hw:
 	mov	%rsp, cpu0 + CPU_SCRATCH(%rip)
-	mov	cpu0 + CPU_RSP0(%rip), %rsp
+	mov	tss + TSS_RSP0(%rip), %rsp	/* every switch sets it, fast paths too */
 	pushq	$SEL_UDATA
 	pushq	cpu0 + CPU_SCRATCH(%rip)
 	push	%r11
