@@ -13,12 +13,14 @@
 /*
  * An address space: the root of its translation tables (a physical address),
  * and a frame listing every table frame it owns, so teardown frees exactly
- * those without walking the tree.
+ * those without walking the tree. The arch layer may keep a cache of its
+ * own after them (x86-64: the last leaf table arch_space_map_page walked to).
  */
 struct arch_space {
 	u64 root;
 	u64 tables;
 	u64 ntables;
+	u64 leaf_key, leaf_pa;
 };
 
 /* Bring up the CPU: descriptor tables, entry points for the platform. */
@@ -61,6 +63,14 @@ int arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2]
 /* With what arch_stlb_fill made: is something mapped there; map it. */
 bool arch_stlb_present(const u64 arch[2]);
 void arch_stlb_install(const u64 arch[2]);
+/*
+ * arch_space_map_page: the page fault fast path's map of one page at user va
+ * (page aligned, below EXO_USER_END): true if it mapped pa there; false,
+ * with nothing changed, if the tables down to va's leaf do not exist yet or
+ * va is mapped already (arch_space_map is the general way). No frame is
+ * allocated, no TLB entry dropped (nothing was mapped).
+ */
+bool arch_space_map_page(struct arch_space *s, u64 va, u64 pa, u32 rights);
 
 
 /*
@@ -88,6 +98,14 @@ void arch_thread_upcalls(struct thread *t, bool on);
 struct thread *kernel_syscall(struct thread *t);
 struct thread *kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr);
 struct thread *kernel_resume(struct thread *t);
+/*
+ * kernel_pagefault_fast: a page fault of t (the #PF error code) that the
+ * fast path hands to a waiting pager (ipc_fastpath_fault). Returns the
+ * pager, whose saved registers hold the message and which the arch layer
+ * switches to as sched_switch would; or NULL, with nothing changed, and the
+ * arch layer goes on with kernel_exception.
+ */
+struct thread *kernel_pagefault_fast(struct thread *t, u64 addr, u64 error);
 
 /*
  * Time and interrupts. Time is the TSC; the boot info's tsc_khz is its rate.

@@ -47,6 +47,7 @@ unsigned fake_frame_zeroes;
 const struct exo_bootinfo *fake_init_bi;
 bool fake_space_create_fail;
 bool fake_space_map_fail;
+bool fake_map_page_fail;
 struct thread *fake_switched;
 unsigned fake_switches;
 u64 fake_now;
@@ -93,6 +94,7 @@ fake_reset(void)
 	fake_init_bi = NULL;
 	fake_space_create_fail = false;
 	fake_space_map_fail = false;
+	fake_map_page_fail = false;
 	fake_switched = NULL;
 	fake_switches = 0;
 	fake_now = 0;
@@ -235,6 +237,19 @@ arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 		fs->pages[fs->npages++] = (struct fake_page){ va, pa, rights };
 	}
 	return 0;
+}
+
+bool
+arch_space_map_page(struct arch_space *s, u64 va, u64 pa, u32 rights)
+{
+	struct fake_space *fs = space_of(s);
+
+	cr_assert_not_null(fs, "arch_space_map_page on a space that does not exist");
+	cr_assert(!(va & (EXO_PAGE_SIZE - 1)) && va < EXO_USER_END,
+		  "arch_space_map_page: bad va %#llx", (unsigned long long)va);
+	if (fake_map_page_fail || page_of(fs, va))
+		return false;
+	return arch_space_map(s, va, pa, EXO_PAGE_SIZE, rights) == 0;
 }
 
 int

@@ -125,6 +125,8 @@ void fake_input(const char *s);
 /* Fault injection: arch_space_create / arch_space_map return -E_NOMEM. */
 extern bool fake_space_create_fail;
 extern bool fake_space_map_fail;
+/* arch_space_map_page finds no leaf table (the fast path must decline). */
+extern bool fake_map_page_fail;
 
 /* Fresh zeroed memory, empty capture, no spaces, nothing armed. */
 void fake_reset(void);

@@ -23,6 +23,7 @@
 #define VEC_SYSCALL	256	/* pseudo vector: a SYSCALL on hardware KVM */
 #define KSTACK_SIZE	16384
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
+#define TAG_MAP_ITEM	0x80	/* low 16 bits of EXO_TAG(0, 0, 2), trap.c */
 
 /* Offsets in struct cpu (cpu.h), checked there with _Static_assert. */
 #define CPU_KSTACK_TOP	0
@@ -45,6 +46,7 @@
 #define TF_RCX		96
 #define TF_RBX		104
 #define TF_RAX		112
+#define TF_ERROR	128
 #define TF_RIP		136
 #define TF_CS		144
 #define TF_SIZE		176

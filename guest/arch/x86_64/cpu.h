@@ -9,7 +9,9 @@ struct cpu {
 	u64 kstack_top;     /* CPU_KSTACK_TOP: ring-0 stack for entries */
 	u64 scratch;        /* CPU_SCRATCH: user rsp during SYSCALL entry */
 	u64 rsp0;           /* CPU_RSP0: where an entry from user mode saves
-			       registers: the end of the running thread's ctx */
+			       registers: the end of the running thread's ctx
+			       (a copy: the entry code reads tss.rsp[0], which
+			       the fast paths set without this) */
 	u64 xscratch;       /* CPU_XSCRATCH..: the exception-upcall entry's */
 	u64 xscratch2;
 	u64 xvector;

@@ -32,6 +32,7 @@ _Static_assert(__builtin_offsetof(struct trapframe, rbp) == TF_RBP, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rcx) == TF_RCX, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rbx) == TF_RBX, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rax) == TF_RAX, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, error) == TF_ERROR, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rip) == TF_RIP, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, cs) == TF_CS, "tf");
 _Static_assert(sizeof(struct trapframe) == TF_SIZE, "tf");
@@ -58,6 +59,7 @@ _Static_assert(__builtin_offsetof(struct thread, utcb_va) == T_UTCB_VA, "thread"
 _Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "kip");
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
+_Static_assert(TAG_MAP_ITEM == (EXO_TAG(0, 0, 2) & 0xffff), "ipc_slow's tag test");
 
 static const char *const vector_names[T_NVEC] = EXO_VECTOR_NAMES;
 _Static_assert(T_NVEC == EXO_NVECTORS, "a name for every vector");
