@@ -16,6 +16,8 @@
 
 #include "space.h"
 
+struct thread;
+
 /*
  * A capability slot. Derivation links (parent, first child, siblings) name
  * slots in any environment by capref: env index * EXO_NCAPS + slot + 1, 0 for
@@ -60,6 +62,26 @@ struct env_entry {
 	u64 pc, sp;
 };
 
+/* Upcalls (enum exo_upcall) by bit; each waits here until its entry thread
+ * calls upcall_wait (env.c upcall_deliver). */
+#define UPCALL_KINDS    (EXO_UPCALL_REPOSSESS + 1)
+
+/*
+ * Revocation (revoke.c). Invariant: owed > 0 iff deadline != 0, and then the
+ * environment is on the deadline list (next). repo is a ring of the last
+ * EXO_REPOSSESS_MAX entries: repo_n of them, the oldest at repo_head;
+ * entries pushed out before being read are counted in repo_dropped.
+ */
+struct env_revoke {
+	u32 owed;           /* frames still owed to revocation requests */
+	u32 backing;        /* the backing store, 1..EXO_BACKING_STORES; 0: none */
+	u64 deadline;       /* TSC: the abort protocol starts then; 0: no request */
+	struct env *next;   /* on the deadline list, sorted */
+	u32 repo_head, repo_n;
+	u64 repo_dropped;
+	struct exo_repossession repo[EXO_REPOSSESS_MAX];
+};
+
 struct env {
 	struct cap caps[EXO_NCAPS];
 	struct stlb_entry stlb[EXO_STLB_ENTRIES];
@@ -69,6 +91,9 @@ struct env {
 	u32 reserve;        /* of those, in the reserve */
 	u32 stlb_live;      /* valid software-TLB entries */
 	u64 stlb_hits, stlb_misses;
+	u32 upcall_pending;                 /* bit k: upcall k held back */
+	u64 upcall_args[UPCALL_KINDS][2];   /* its rsi, rdx */
+	struct env_revoke rv;
 };
 
 extern struct env envs[NSPACES];
@@ -87,5 +112,14 @@ env_space(const struct env *e)
 
 /* The space s dies: drop every capability it holds, empty its tables. */
 void env_destroy(struct space *s);
+
+/*
+ * Raise upcall kind (enum exo_upcall) with arguments a1, a2 (rsi, rdx) in
+ * e: its entry thread starts at its entry point now if it waits in
+ * upcall_wait, else the upcall is held until it does (a later upcall of the
+ * same kind replaces the arguments). Returns the entry thread (NULL: e has
+ * no live entry thread for kind, and nothing is held).
+ */
+struct thread *upcall_deliver(struct env *e, u32 kind, u64 a1, u64 a2);
 
 #endif
