@@ -16,6 +16,8 @@
  */
 #include "ipc.h"
 
+#include "../guest/core/trace.h"
+
 /* u > 7, any typed word, any flag or error bit. */
 #define FAST_TAG_MASK 0xfff8ULL
 _Static_assert(EXO_REG_MRS == 8, "FAST_TAG_MASK assumes MR1..MR7 in registers");
@@ -34,6 +36,7 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 	if (from != to && (from != EXO_ANYTHREAD || cur->sendq))
 		return 0;
 	/* Point of no return: cur blocks receiving, dst runs with the message. */
+	TRACE_A(IPC_FAST, to);
 	cur->timeouts = timeouts;
 	cur->ctx.rdx = 0;       /* its error word, until the receive ends otherwise */
 	cur->state = TS_RECEIVING;

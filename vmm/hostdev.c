@@ -130,6 +130,8 @@ doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 		else
 			vm->boot_insns = 0;
 		break;
+	case EXO_DOORBELL_TRACE:
+		return vtrace_attach(vm, 0, EXO_DOORBELL_ARG(v));
 	case EXO_DOORBELL_MARK:
 		if (!sink)
 			break;

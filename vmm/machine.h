@@ -13,6 +13,7 @@
 #include "kvm.h"
 #include "stats.h"
 #include "vmm.h"
+#include "vtrace.h"
 
 #define EXIT_REASONS 64
 
@@ -21,7 +22,8 @@ struct vmm {
 	struct kvm_vm kvm;
 	struct device_table devices;
 	struct kvm_stats vcpu_stats;          /* fd < 0 if unavailable */
-	struct iothread io;                   /* runs only with --input */
+	struct iothread io;                   /* runs only with --input or a trace */
+	struct vmm_trace trace;
 	struct conin conin;
 	char names[EXO_MAX_MODULES][EXO_NAME_MAX];
 	unsigned nprogs;

@@ -15,6 +15,7 @@
 #include "space.h"
 #include "syscall.h"
 #include "task.h"
+#include "trace.h"
 
 /* What runs after an entry made by prev (id prev_id): doomed threads die,
  * next (if any) is preferred, the scheduler has the last word. */
@@ -60,15 +61,27 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	struct thread *next = t;
 	u64 id = t->id;
 
-	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0)
+	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0) {
+		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_SIGMA0, addr, t->ctx.rip);
 		return leave(t, id, t);         /* σ0 touched its own window */
-	if (vector == 14 && stlb_fault(t->space, EXO_PAGE_DOWN(addr), fault_access(error)))
+	}
+	if (vector == 14 && stlb_fault(t->space, EXO_PAGE_DOWN(addr), fault_access(error))) {
+		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_STLB, addr, t->ctx.rip);
 		return leave(t, id, t);         /* a binding the software TLB holds */
-	if (upcall_exception(t, vector, error, addr))
+	}
+	if (upcall_exception(t, vector, error, addr)) {
+		if (vector == 14)
+			TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_UPCALL, addr, t->ctx.rip);
 		return leave(t, id, t);         /* the environment's own handler */
-	if (vector != 14 ||
-	    !ipc_pagefault(t, addr, t->ctx.rip, fault_access(error), &next))
+	}
+	if (vector == 14 &&
+	    ipc_pagefault(t, addr, t->ctx.rip, fault_access(error), &next)) {
+		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
+	} else {
+		if (vector == 14)
+			TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_KILL, addr, t->ctx.rip);
 		thread_doom(t, vector, error, addr, t->ctx.rip);
+	}
 	return leave(t, id, next);
 }
 

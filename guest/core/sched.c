@@ -16,6 +16,7 @@
 #include "revoke.h"
 #include "space.h"
 #include "task.h"
+#include "trace.h"
 
 static struct {
 	struct thread *ready[PRIO_MAX + 1];     /* circular lists, head = next */
@@ -150,6 +151,7 @@ sched_arm(void)
 void
 sched_switch(struct thread *t)
 {
+	TRACE_A(THREAD_SWITCH, t->id);
 	current = t;
 	sc.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 	kip_page.kip.cur_utcb = t->utcb_va;
@@ -227,9 +229,11 @@ sched_next(void)
 			return t;
 		}
 		current = 0;
-		if (!something_pending())
+		if (!something_pending()) {
 			task_stuck();   /* ends tasks until one can run */
-		else
+		} else {
+			TRACE(IDLE);
 			arch_idle();
+		}
 	}
 }

@@ -22,6 +22,7 @@
 #include "platform.h"
 #include "sched.h"
 #include "task.h"
+#include "trace.h"
 
 /*
  * console_write(buf, len): write len bytes at user address buf to the console.
@@ -101,6 +102,7 @@ ktest_getc(void)
  *   -E_NOSYS  the kernel was not booted with the "ktest" option;
  *             KTEST_TIMER: the TSC rate is unknown
  *   -E_INVAL  unknown op; KTEST_TIMER: arg above KTEST_TIMER_MAX_US
+ * KTEST_TRACE never fails.
  */
 static i64
 sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
@@ -117,6 +119,8 @@ sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 		return ktest_timer(arg);
 	case KTEST_GETC:
 		return ktest_getc();
+	case KTEST_TRACE:
+		return trace_set(arg != 0);
 	}
 	return -E_INVAL;
 }

@@ -22,8 +22,9 @@
  * again, even after its slot is reused (like a thread id):
  *   63            32 31     16 15          0
  *   |   (zero)       |  gen   |   index    |
- * An index beyond the table or a free slot: -E_BADCAP. A slot of another
- * generation: -E_STALE. The wrong type of object: -E_BADTYPE. Rights the
+ * An earlier generation of a slot (dropped, revoked, or the slot reused):
+ * -E_STALE. An index beyond the table, a free slot, or a generation never
+ * issued (a forgery): -E_BADCAP. The wrong type of object: -E_BADTYPE. Rights the
  * capability lacks: -E_PERM.
  */
 #ifndef __ASSEMBLER__

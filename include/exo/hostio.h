@@ -91,6 +91,8 @@ _Static_assert(sizeof(struct exo_backing_req) == 32, "exo_backing_req layout");
 enum exo_doorbell {
 	EXO_DOORBELL_FIRST_USER = 1, /* about to run the first user instruction */
 	EXO_DOORBELL_MARK       = 2, /* SYS_bench_mark: arg is the mark code */
+	EXO_DOORBELL_TRACE      = 3, /* this CPU's trace ring: arg is its page
+					frame number (<exo/trace.h>) */
 	EXO_DOORBELL_COUNT
 };
 #define EXO_DOORBELL(kind, arg)  ((u32)(arg) << 8 | (u32)(kind))

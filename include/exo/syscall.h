@@ -51,6 +51,8 @@ enum exo_ktest {
 	KTEST_GETC        = 4,  /* (): the next console-input byte (0..255),
 				   idling for the input interrupt while none is
 				   waiting (for ever once the input has ended) */
+	KTEST_TRACE       = 5,  /* (on): trace points on (1) or off (0);
+				   returns the previous setting */
 };
 #define KTEST_TIMER_MAX_US 10000000   /* 10 s */
 

@@ -31,6 +31,7 @@
 #define CPU_XSCRATCH	24	/* rax while an exception decides where to go */
 #define CPU_XSCRATCH2	32
 #define CPU_XVECTOR	40
+#define CPU_XSCRATCH3	48
 
 /* Offsets in struct trapframe and struct thread, checked in trap.c. */
 #define TF_R11		32
@@ -50,6 +51,16 @@
 #define T_ROOT		216
 #define T_UTCB_VA	240
 #define T_IST		392
+#define T_STLB		400	/* the software TLB of its environment */
+
+/* struct stlb_entry (core/env.h), from its start; the hits counter from the array's. */
+#define STLB_F_VALID	1
+#define STLB_F_LAZY	8
+#define STLB_TAG	0
+#define STLB_PA_RIGHTS	8
+#define STLB_SLOT	16
+#define STLB_PTE	24
+#define STLB_HITS	10376
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
 #define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */

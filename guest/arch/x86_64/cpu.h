@@ -13,6 +13,7 @@ struct cpu {
 	u64 xscratch;       /* CPU_XSCRATCH..: the exception-upcall entry's */
 	u64 xscratch2;
 	u64 xvector;
+	u64 xscratch3;
 	u32 platform;       /* enum exo_platform */
 };
 
@@ -22,6 +23,7 @@ _Static_assert(__builtin_offsetof(struct cpu, rsp0) == CPU_RSP0, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, xscratch) == CPU_XSCRATCH, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, xscratch2) == CPU_XSCRATCH2, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, xvector) == CPU_XVECTOR, "cpu");
+_Static_assert(__builtin_offsetof(struct cpu, xscratch3) == CPU_XSCRATCH3, "cpu");
 
 extern struct cpu cpu0;
 

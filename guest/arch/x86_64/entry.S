@@ -9,6 +9,7 @@
  * returns the frame of the thread to resume. An entry from ring 0 (an
  * interrupt while idle, or a kernel fault) stays on the kernel stack.
  */
+#include <exo/exo.h>
 #include <exo/layout.h>
 
 #include "asm.h"
@@ -45,6 +46,38 @@ vec\n:
 	testb	$3, XF_CS - XF_ERROR(%rsp)
 	jz	1f			/* ring 0: the kernel's own fault */
 	.if \n == 14
+	/*
+	 * A page not present that the software TLB holds (core/bind.c): store
+	 * the translation it prepared and retry, without the kernel proper.
+	 */
+	testb	$1, (%rsp)		/* present: a protection fault */
+	jnz	2f
+	mov	%rcx, cpu0 + CPU_XSCRATCH2(%rip)
+	mov	%rdx, cpu0 + CPU_XSCRATCH3(%rip)
+	mov	%cr2, %rax
+	and	$-EXO_PAGE_SIZE, %rax
+	mov	%rax, %rdx
+	shr	$12, %rdx
+	and	$EXO_STLB_ENTRIES - 1, %edx
+	lea	(%rdx,%rdx,4), %rdx	/* 40-byte entries */
+	mov	current(%rip), %rcx
+	mov	T_STLB(%rcx), %rcx
+	lea	(%rcx,%rdx,8), %rdx
+	or	$STLB_F_VALID, %rax
+	cmp	%rax, STLB_TAG(%rdx)
+	jne	3f
+	incq	STLB_HITS(%rcx)
+	mov	STLB_SLOT(%rdx), %rax
+	mov	STLB_PTE(%rdx), %rcx
+	mov	%rcx, (%rax)
+	andq	$~STLB_F_LAZY, STLB_PA_RIGHTS(%rdx)
+	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
+	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
+	mov	cpu0 + CPU_XSCRATCH3(%rip), %rdx
+	add	$8, %rsp
+	iretq
+3:	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
+	mov	cpu0 + CPU_XSCRATCH3(%rip), %rdx
 	jmp	2f
 	.else
 	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)

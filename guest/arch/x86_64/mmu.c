@@ -4,6 +4,7 @@
 
 #include "../../core/frame.h"
 #include "../../core/platform.h"
+#include "../../core/trace.h"
 #include "cpu.h"
 #include "mmu.h"
 #include "x86.h"
@@ -262,6 +263,7 @@ void
 arch_space_switch(struct arch_space *s)
 {
 	if (current_root != s->root) {
+		TRACE_A(SPACE_SWITCH, s->root);
 		write_cr3(s->root);
 		current_root = s->root;
 	}
