@@ -13,8 +13,8 @@
 #include "frame.h"
 #include "kernel.h"
 #include "revoke.h"
-#include "sched.h"
 #include "thread.h"
+#include "upcall.h"
 
 void
 cap_release(struct cap *c)
@@ -52,7 +52,7 @@ env_destroy(struct space *s)
 		}
 	for (u32 i = 0; i <= EXO_ENTRY_REVOKE; i++)
 		e->entry[i] = (struct env_entry){ 0 };
-	e->upcall_pending = 0;
+	upcall_env_destroy(e);
 	revoke_env_destroy(e);
 	e->frames = e->reserve = 0;
 	e->stlb_hits = e->stlb_misses = 0;
@@ -151,75 +151,3 @@ env_cap(struct thread *t, u64 tid, u64 rights)
 	return r < 0 ? r : (i64)c;
 }
 
-/* Which entry point runs each upcall. */
-static const u8 upcall_entry[UPCALL_KINDS] = {
-	[EXO_UPCALL_SLICE_START] = EXO_ENTRY_SLICE,
-	[EXO_UPCALL_SLICE_END]   = EXO_ENTRY_SLICE,
-	[EXO_UPCALL_REVOKE]      = EXO_ENTRY_REVOKE,
-	[EXO_UPCALL_REPOSSESS]   = EXO_ENTRY_REVOKE,
-};
-
-/* t (waiting, or in upcall_wait now) starts upcall kind at its entry point. */
-static void
-upcall_start(struct thread *t, const struct env_entry *ent, u32 kind, u64 a1, u64 a2)
-{
-	t->ctx.rip = ent->pc;
-	t->ctx.rsp = ent->sp;
-	t->ctx.rflags = 0x202;
-	t->ctx.rdi = kind;
-	t->ctx.rsi = a1;
-	t->ctx.rdx = a2;
-}
-
-struct thread *
-upcall_deliver(struct env *e, u32 kind, u64 a1, u64 a2)
-{
-	const struct env_entry *ent;
-	struct thread *t;
-
-	kassert(kind > 0 && kind < UPCALL_KINDS);
-	ent = &e->entry[upcall_entry[kind]];
-	t = ent->tid ? thread_lookup(ent->tid) : 0;
-	if (!t || t->space != env_space(e))
-		return 0;
-	if (t->state != TS_UPCALL_WAIT) {
-		e->upcall_pending |= 1u << kind;
-		e->upcall_args[kind][0] = a1;
-		e->upcall_args[kind][1] = a2;
-		return t;
-	}
-	upcall_start(t, ent, kind, a1, a2);
-	t->state = TS_READY;
-	sched_ready(t);
-	return t;
-}
-
-/*
- * upcall_wait(): the calling entry thread has finished an upcall; it starts
- * the next one held for any of its entries at once (the lowest kind first),
- * or waits for one. It never returns to its caller.
- *   -E_PERM   the caller is no entry thread of its environment
- */
-i64
-upcall_wait(struct thread *t)
-{
-	struct env *e = env_of(t->space);
-	u32 mine = 0, ready;
-
-	for (u32 k = 1; k < UPCALL_KINDS; k++)
-		if (e->entry[upcall_entry[k]].tid == t->id)
-			mine |= 1u << k;
-	if (!mine)
-		return -E_PERM;
-	ready = e->upcall_pending & mine;
-	if (ready) {
-		u32 k = (u32)__builtin_ctz(ready);
-
-		e->upcall_pending &= ~(1u << k);
-		upcall_start(t, &e->entry[upcall_entry[k]], k, e->upcall_args[k][0],
-			     e->upcall_args[k][1]);
-		return (i64)k;          /* rax is the upcall's: not the caller's */
-	}
-	t->state = TS_UPCALL_WAIT;
-	return 0;
-}

@@ -16,8 +16,6 @@
 
 #include "space.h"
 
-struct thread;
-
 /*
  * A capability slot. Derivation links (parent, first child, siblings) name
  * slots in any environment by capref: env index * EXO_NCAPS + slot + 1, 0 for
@@ -62,10 +60,6 @@ struct env_entry {
 	u64 pc, sp;
 };
 
-/* Upcalls (enum exo_upcall) by bit; each waits here until its entry thread
- * calls upcall_wait (env.c upcall_deliver). */
-#define UPCALL_KINDS    (EXO_UPCALL_REPOSSESS + 1)
-
 /*
  * Revocation (revoke.c). Invariant: owed > 0 iff deadline != 0, and then the
  * environment is on the deadline list (next). repo is a ring of the last
@@ -91,8 +85,6 @@ struct env {
 	u32 reserve;        /* of those, in the reserve */
 	u32 stlb_live;      /* valid software-TLB entries */
 	u64 stlb_hits, stlb_misses;
-	u32 upcall_pending;                 /* bit k: upcall k held back */
-	u64 upcall_args[UPCALL_KINDS][2];   /* its rsi, rdx */
 	struct env_revoke rv;
 };
 
@@ -112,14 +104,5 @@ env_space(const struct env *e)
 
 /* The space s dies: drop every capability it holds, empty its tables. */
 void env_destroy(struct space *s);
-
-/*
- * Raise upcall kind (enum exo_upcall) with arguments a1, a2 (rsi, rdx) in
- * e: its entry thread starts at its entry point now if it waits in
- * upcall_wait, else the upcall is held until it does (a later upcall of the
- * same kind replaces the arguments). Returns the entry thread (NULL: e has
- * no live entry thread for kind, and nothing is held).
- */
-struct thread *upcall_deliver(struct env *e, u32 kind, u64 a1, u64 a2);
 
 #endif

@@ -13,6 +13,7 @@
 #include "kernel.h"
 #include "platform.h"
 #include "revoke.h"
+#include "upcall.h"
 
 /* Every page of user [va, va+len) in s is mapped writable. -E_FAULT */
 static int

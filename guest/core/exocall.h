@@ -28,6 +28,5 @@ EXOCALL(backing_read);
 i64 env_entry(struct thread *t, u64 kind, u64 pc, u64 sp);
 i64 env_cap(struct thread *t, u64 tid, u64 rights);
 bool upcall_exception(struct thread *t, u64 vector, u64 error, u64 addr);
-i64 upcall_wait(struct thread *t);
 
 #endif

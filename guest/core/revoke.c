@@ -29,6 +29,7 @@
 #include "kernel.h"
 #include "platform.h"
 #include "sched.h"
+#include "upcall.h"
 
 static struct env *deadlines;           /* sorted by rv.deadline */
 
@@ -85,7 +86,7 @@ env_takeable(const struct env *e)
  * e owes count more frames by deadline (TSC): tell its REVOKE entry thread.
  * A deadline later than the pending one's does not postpone it.
  */
-static struct thread *
+static void
 revoke_start(struct env *e, u32 count, u64 deadline)
 {
 	e->rv.owed += count;
@@ -94,7 +95,8 @@ revoke_start(struct env *e, u32 count, u64 deadline)
 		deadline_insert(e, deadline);
 		sched_arm();
 	}
-	return upcall_deliver(e, EXO_UPCALL_REVOKE, e->rv.owed, e->rv.deadline);
+	upcall_deliver(e, EXO_ENTRY_REVOKE, EXO_UPCALL_REVOKE, e->rv.owed,
+		       e->rv.deadline);
 }
 
 /*
@@ -128,8 +130,9 @@ revoke_request(struct thread *t, exo_cap_t env, u64 count, u64 deadline_us)
 	    deadline_us > REVOKE_DEADLINE_MAX_US)
 		return -E_INVAL;
 	/* Commit point. */
-	et = revoke_start(e, (u32)count, arch_now() + sched_us_to_tsc(deadline_us));
-	if (et && et != t)
+	revoke_start(e, (u32)count, arch_now() + sched_us_to_tsc(deadline_us));
+	et = upcall_thread(e, EXO_ENTRY_REVOKE);
+	if (et && et != t && et->state == TS_READY)
 		sched_yield(et);
 	return 0;
 }
@@ -232,7 +235,7 @@ revoke_abort(struct env *e)
 	}
 	e->rv.owed = 0;         /* nothing left to take: forgiven */
 	if (taken)
-		upcall_deliver(e, EXO_UPCALL_REPOSSESS, taken, 0);
+		upcall_deliver(e, EXO_ENTRY_REVOKE, EXO_UPCALL_REPOSSESS, taken, 0);
 	return taken;
 }
 

@@ -148,7 +148,7 @@ child_repossessed(u64 told)
 		CHECK(!(taken >> i & 1));
 		taken |= 1ULL << i;
 		CHECK(bind_query(v[k].va) < 0);
-		CHECK(cap_info(fr[i], &(struct exo_capinfo){ 0 }) == -E_BADCAP);
+		CHECK(cap_info(fr[i], &(struct exo_capinfo){ 0 }) == -E_STALE);
 		if (!autosaved(i)) {
 			CHECK(v[k].block == 0);
 			continue;
@@ -285,7 +285,7 @@ check_copies(u64 dead)
 
 		touch(&ci, sizeof(ci));
 		if (dead >> i & 1) {
-			CHECK(cap_info(copy[i], &ci) == -E_BADCAP);
+			CHECK(cap_info(copy[i], &ci) == -E_STALE);
 			CHECK(bind_query(va) < 0);
 		} else {
 			CHECK(cap_info(copy[i], &ci) == 0 && ci.va == va && ci.derived);
