@@ -58,6 +58,9 @@ void arch_space_destroy(struct arch_space *s);
  * layer can install it on a fault without a walk. -E_NOMEM (no table frame).
  */
 int arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2]);
+/* With what arch_stlb_fill made: is something mapped there; map it. */
+bool arch_stlb_present(const u64 arch[2]);
+void arch_stlb_install(const u64 arch[2]);
 
 
 /*

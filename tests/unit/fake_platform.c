@@ -562,9 +562,28 @@ arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2])
 	cr_assert_not_null(space_of(s), "arch_stlb_fill on a space that does not exist");
 	if (fake_space_map_fail)
 		return -E_NOMEM;
-	arch[0] = va;
+	arch[0] = va | s->root << 48;      /* roots are small: see arch_space_create */
 	arch[1] = pa | rights;
 	return 0;
+}
+
+bool
+arch_stlb_present(const u64 arch[2])
+{
+	struct arch_space s = { .root = arch[0] >> 48 };
+	u64 pa;
+
+	return arch_space_lookup(&s, arch[0] & ((1ULL << 48) - 1), 0, &pa) == 0;
+}
+
+void
+arch_stlb_install(const u64 arch[2])
+{
+	struct arch_space s = { .root = arch[0] >> 48 };
+	int r = arch_space_map(&s, arch[0] & ((1ULL << 48) - 1), arch[1] & ~0xfffULL,
+			       EXO_PAGE_SIZE, (u32)(arch[1] & 7));
+
+	cr_assert_eq(r, 0, "arch_stlb_install over a mapped page");
 }
 
 /* Exceptions reach kernel_exception in the fake; upcalls go the portable way. */

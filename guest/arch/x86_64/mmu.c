@@ -178,6 +178,19 @@ arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2])
 	return 0;
 }
 
+bool
+arch_stlb_present(const u64 arch[2])
+{
+	return *(const u64 *)arch[0] & PTE_P;
+}
+
+/* Not present before: nothing to flush. */
+void
+arch_stlb_install(const u64 arch[2])
+{
+	*(u64 *)arch[0] = arch[1];
+}
+
 int
 arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 {
