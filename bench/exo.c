@@ -1,13 +1,15 @@
 /*
  * bench-exo, the program of `exo bench exo`: what the exokernel's mechanisms
  * cost — an exception dispatched to the library OS's handler and back, a
- * secure binding made and broken, a fault fixed from the software TLB.
+ * secure binding made and broken, a fault fixed from the software TLB, a
+ * revocation request answered by the library OS's REVOKE entry.
  * Every binding needs a capability of its own and the table holds
  * EXO_NCAPS, so this suite runs at most POOL_ITERATIONS iterations per op.
  */
 #include "bench.h"
 #include "exo.h"
 #include "libos.h"
+#include "task.h"
 
 #define POOL                400
 #define POOL_ITERATIONS     360         /* plus a warm-up of a tenth: < POOL */
@@ -130,12 +132,88 @@ stlb_fill(void)
 	return 0;
 }
 
+/*
+ * Revocation: our own environment asks itself for one frame. The REVOKE
+ * entry thread (another thread of this space) gives back the frame the
+ * iteration allocated and waits again; revoke_request hands it the CPU, so
+ * the request returns once the upcall is done. frame_alloc_free is the
+ * allocation and the free alone, to subtract.
+ */
+static exo_cap_t self_env, victim;
+static u8 rstack[8192] __attribute__((aligned(16)));
+static volatile long revoke_err;
+
+static void __attribute__((noreturn))
+revoke_entry(u64 up, u64 owed, u64 deadline)
+{
+	(void)deadline;
+	if (up != EXO_UPCALL_REVOKE || owed != 1 || frame_free(victim) < 0)
+		revoke_err = -E_INVAL;
+	upcall_wait();
+	for (;;)
+		;
+}
+
+static void
+revoke_thread(u64 arg)
+{
+	(void)arg;
+	if (env_entry(EXO_ENTRY_REVOKE, (u64)revoke_entry,
+		      (u64)(rstack + sizeof(rstack)) - 8) < 0)
+		revoke_err = -E_PERM;
+	upcall_wait();
+	revoke_err = -E_PERM;
+}
+
+static long
+revoke_setup(void)
+{
+	long ec;
+
+	if (self_env)
+		return 0;
+	ec = env_cap(l4_myself(), EXO_CAP_W);
+	if (ec < 0)
+		return ec;
+	self_env = (exo_cap_t)ec;
+	if (!thread_spawn(revoke_thread, 0))
+		return -E_NOMEM;
+	l4_thread_switch(EXO_NILTHREAD);        /* let it register and wait */
+	return revoke_err;
+}
+
+static long
+revoke_upcall_roundtrip(void)
+{
+	long c = frame_alloc(0), r;
+
+	if (c < 0)
+		return c;
+	victim = (exo_cap_t)c;
+	r = revoke_request(self_env, 1, 1000000);
+	if (r < 0)
+		return r;
+	/* The entry ran and freed it: our capability is dead. */
+	return revoke_err < 0 ? revoke_err :
+	       frame_free(victim) == -E_STALE ? 0 : -E_INVAL;
+}
+
+static long
+frame_alloc_free(void)
+{
+	long c = frame_alloc(0);
+
+	return c < 0 ? c : frame_free(c);
+}
+
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
 	{ "exception_upcall", upcall_setup, exception_upcall, upcall_teardown },
 	{ "bind", bind_setup, bind_now, pool_unbind },
 	{ "unbind", unbind_setup, unbind_one, pool_unbind },
 	{ "stlb_fill", stlb_setup, stlb_fill, stlb_teardown },
+	{ "frame_alloc_free", 0, frame_alloc_free, 0 },
+	{ "revoke_upcall_roundtrip", revoke_setup, revoke_upcall_roundtrip, 0 },
 };
 
 int

@@ -27,7 +27,8 @@ static const struct bench_suite {
 } suites[] = {
 	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1, "
 	  "ipc_call_reply(_slow), pagefault_pager, unmap_nothing", NULL },
-	{ "exo", "bench-exo", "exokernel: exception_upcall, bind, unbind, stlb_fill", NULL },
+	{ "exo", "bench-exo", "exokernel: exception_upcall, bind, unbind, stlb_fill, "
+	  "frame_alloc_free, revoke_upcall_roundtrip", NULL },
 	{ "trace", "bench-trace", "trace-point overhead: null_syscall and "
 	  "ipc_call_reply with tracing off, then on (_traced), in one boot", "ktest" },
 };

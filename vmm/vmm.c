@@ -376,6 +376,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	*res = vm->result;
 out:
 	free(vm->bench_buf);
+	backing_free(&vm->backing);
 	iothread_stop(&vm->io);
 	conin_close(&vm->conin);
 	stats_close(&vm->vcpu_stats);

@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "mdb.h"
 #include "platform.h"
+#include "revoke.h"
 
 #define PAGE EXO_PAGE_SIZE
 
@@ -33,7 +34,10 @@ stlb_clear(struct env *e, struct stlb_entry *ent)
  * frame_alloc(flags): a zero-filled frame from the kernel's pool; returns a
  * FRAME capability with every right.
  *   -E_INVAL   flags other than EXO_FRAME_AUTOSAVE
- *   -E_NOMEM   no free frame, or the capability table is full
+ *   -E_AGAIN   no free frame now: the kernel is taking some back from
+ *              another environment (revoke.c); retry
+ *   -E_NOMEM   no free frame and none to take back, or the capability
+ *              table is full
  */
 i64
 frame_cap_alloc(struct space *s, u32 flags)
@@ -45,8 +49,10 @@ frame_cap_alloc(struct space *s, u32 flags)
 
 	if (flags & ~EXO_FRAME_AUTOSAVE)
 		return -E_INVAL;
-	if (e->ncaps == EXO_NCAPS || !(pa = frame_alloc()))
+	if (e->ncaps == EXO_NCAPS)
 		return -E_NOMEM;
+	if (!(pa = frame_alloc()))
+		return revoke_pool_dry(e) ? -E_AGAIN : -E_NOMEM;
 	r = cap_new(e, EXO_CAP_FRAME, EXO_CAP_ALL, pa, 0, &c);
 	kassert(r == 0);
 	e->caps[EXO_CAP_INDEX(c)].flags = (u8)(flags | CAPF_OWNED);

@@ -17,6 +17,11 @@ EXOCALL(bind);
 EXOCALL(unbind);
 EXOCALL(bind_query);
 EXOCALL(env_entry);
+EXOCALL(upcall_wait);
+EXOCALL(revoke_request);
+EXOCALL(repossessed);
+EXOCALL(env_backing);
+EXOCALL(backing_read);
 #undef EXOCALL
 
 /* env.c */

@@ -132,6 +132,8 @@ void arch_host_event(struct exo_event *ev);
 void arch_host_doorbell(u32 code);
 /* Hand the host a benchmark record; it writes req->status before this returns. */
 void arch_host_bench(struct exo_bench_req *req);
+/* Hand the host a backing-store request; it writes req->status (and block). */
+void arch_host_backing(struct exo_backing_req *req);
 __attribute__((noreturn)) void arch_host_exit(u32 status);
 
 /* The registers at the call, for a panic that did not come from a trap. */

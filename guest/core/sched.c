@@ -13,6 +13,7 @@
 #include "../../ipc/ipc.h"
 #include "kernel.h"
 #include "platform.h"
+#include "revoke.h"
 #include "space.h"
 #include "task.h"
 #include "trace.h"
@@ -136,6 +137,8 @@ sched_arm(void)
 		when = sc.timeouts->wakeup;
 	if (sc.tick_next && (!when || sc.tick_next < when))
 		when = sc.tick_next;
+	if (revoke_next_deadline() && (!when || revoke_next_deadline() < when))
+		when = revoke_next_deadline();
 	if (current && top_prio() >= (int)current->prio &&
 	    (!when || sc.slice_end < when))
 		when = sc.slice_end;
@@ -173,6 +176,7 @@ sched_timer(u64 now)
 			sc.tick_next = now + sched_us_to_tsc(EXO_TIMER_IRQ_US);
 		ipc_irq(EXO_IRQ_TIMER);
 	}
+	revoke_timer(now);
 	if (current && now >= sc.slice_end && top_prio() >= (int)current->prio)
 		sc.preempt = true;
 	sched_arm();
@@ -193,7 +197,7 @@ sched_yield(struct thread *dest)
 static bool
 something_pending(void)
 {
-	if (sc.timeouts || sc.tick_next)
+	if (sc.timeouts || sc.tick_next || revoke_next_deadline())
 		return true;
 	for (u32 line = 1; line <= EXO_NIRQ; line++)
 		if (threads[line].handler)

@@ -444,6 +444,11 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_unbind]             = sys_unbind,
 	[SYS_bind_query]         = sys_bind_query,
 	[SYS_env_entry]          = sys_env_entry,
+	[SYS_upcall_wait]        = sys_upcall_wait,
+	[SYS_revoke_request]     = sys_revoke_request,
+	[SYS_repossessed]        = sys_repossessed,
+	[SYS_env_backing]        = sys_env_backing,
+	[SYS_backing_read]       = sys_backing_read,
 };
 
 /*

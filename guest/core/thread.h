@@ -35,6 +35,8 @@ enum thread_state {
 	TS_IRQ_PENDING,     /* interrupt thread: message queued at its handler */
 	TS_IRQ_ACK,         /* interrupt thread: delivered, waiting for the ack */
 	TS_IRQ_IDLE,        /* interrupt thread: line unmasked, nothing pending */
+	TS_ENTRY_WAIT,      /* an environment's entry thread waiting for an
+			       upcall or a protected control transfer (upcall.c) */
 };
 
 enum thread_flags {

@@ -65,6 +65,36 @@ env_entry(u32 kind, u64 pc, u64 sp)
 	return l4_syscall5(SYS_env_entry, kind, (long)pc, (long)sp, 0, 0);
 }
 
+/* An entry thread's upcall is done: the next one starts at the entry point
+ * (this returns only with an error: -E_PERM, the caller is no entry thread). */
+static inline long
+upcall_wait(void)
+{
+	return l4_syscall5(SYS_upcall_wait, 0, 0, 0, 0, 0);
+}
+static inline long
+revoke_request(exo_cap_t env, u64 count, u64 deadline_us)
+{
+	return l4_syscall5(SYS_revoke_request, (long)env, (long)count, (long)deadline_us,
+			   0, 0);
+}
+/* Entries moved (low 32 bits) | entries lost to overflow << 32, or -E_*. */
+static inline long
+repossessed(struct exo_repossession *buf, u32 n)
+{
+	return l4_syscall5(SYS_repossessed, (long)buf, n, 0, 0, 0);
+}
+static inline long
+env_backing(u32 store)
+{
+	return l4_syscall5(SYS_env_backing, store, 0, 0, 0, 0);
+}
+static inline long
+backing_read(u64 block, exo_cap_t frame)
+{
+	return l4_syscall5(SYS_backing_read, (long)block, (long)frame, 0, 0, 0);
+}
+
 /* This thread's exception frame (in its UTCB). */
 static inline struct exo_xframe *
 exo_xframe(void)

@@ -91,6 +91,15 @@ fake_reset(void)
 	fake_bench_calls = fake_bench_nchunks = 0;
 	fake_bench_status = 0;
 	fake_frame_zeroes = 0;
+	for (unsigned st = 0; st <= EXO_BACKING_STORES; st++) {
+		for (unsigned i = 0; i < fake_backing_n[st]; i++) {
+			free(fake_backing[st][i]);
+			fake_backing[st][i] = NULL;
+		}
+		fake_backing_n[st] = 0;
+	}
+	fake_backing_calls = 0;
+	fake_backing_full = false;
 	fake_init_bi = NULL;
 	fake_space_create_fail = false;
 	fake_space_map_fail = false;
@@ -411,6 +420,56 @@ arch_host_event(struct exo_event *ev)
 {
 	cr_assert_lt(fake_nevents, FAKE_EVENTS_MAX, "too many events");
 	fake_events[fake_nevents++] = *ev;
+}
+
+/*
+ * What the VMM's backing store does (vmm/backing.c), in fake memory: blocks
+ * are appended per store; fake_backing_full refuses saves.
+ */
+u8 *fake_backing[EXO_BACKING_STORES + 1][FAKE_BACKING_BLOCKS];
+unsigned fake_backing_n[EXO_BACKING_STORES + 1];
+unsigned fake_backing_calls;
+bool fake_backing_full;
+
+void
+arch_host_backing(struct exo_backing_req *req)
+{
+	u32 st = req->store;
+
+	fake_backing_calls++;
+	req->status = EXO_BACKING_EINVAL;
+	if (st < 1 || st > EXO_BACKING_STORES)
+		return;
+	if (req->op == EXO_BACKING_DROP) {
+		for (unsigned i = 0; i < fake_backing_n[st]; i++) {
+			free(fake_backing[st][i]);
+			fake_backing[st][i] = 0;
+		}
+		fake_backing_n[st] = 0;
+		req->status = EXO_BACKING_OK;
+		return;
+	}
+	if (req->gpa & (EXO_PAGE_SIZE - 1) || req->gpa >= FAKE_MEM_SIZE)
+		return;
+	if (req->op == EXO_BACKING_SAVE) {
+		if (fake_backing_full || fake_backing_n[st] == FAKE_BACKING_BLOCKS) {
+			req->status = EXO_BACKING_EFULL;
+			return;
+		}
+		fake_backing[st][fake_backing_n[st]] = malloc(EXO_PAGE_SIZE);
+		cr_assert_not_null(fake_backing[st][fake_backing_n[st]]);
+		memcpy(fake_backing[st][fake_backing_n[st]], fake_mem + req->gpa,
+		       EXO_PAGE_SIZE);
+		req->block = fake_backing_n[st]++;
+		req->status = EXO_BACKING_OK;
+	} else if (req->op == EXO_BACKING_READ) {
+		if (req->block >= fake_backing_n[st]) {
+			req->status = EXO_BACKING_ENOENT;
+			return;
+		}
+		memcpy(fake_mem + req->gpa, fake_backing[st][req->block], EXO_PAGE_SIZE);
+		req->status = EXO_BACKING_OK;
+	}
 }
 
 void
