@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "mdb.h"
 #include "platform.h"
+#include "revoke.h"
 
 #define PAGE EXO_PAGE_SIZE
 
@@ -33,7 +34,10 @@ stlb_clear(struct env *e, struct stlb_entry *ent)
  * frame_alloc(flags): a zero-filled frame from the kernel's pool; returns a
  * FRAME capability with every right.
  *   -E_INVAL   flags other than EXO_FRAME_AUTOSAVE
- *   -E_NOMEM   no free frame, or the capability table is full
+ *   -E_AGAIN   no free frame now: the kernel is taking some back from
+ *              another environment (revoke.c); retry
+ *   -E_NOMEM   no free frame and none to take back, or the capability
+ *              table is full
  */
 i64
 frame_cap_alloc(struct space *s, u32 flags)
@@ -45,8 +49,10 @@ frame_cap_alloc(struct space *s, u32 flags)
 
 	if (flags & ~EXO_FRAME_AUTOSAVE)
 		return -E_INVAL;
-	if (e->ncaps == EXO_NCAPS || !(pa = frame_alloc()))
+	if (e->ncaps == EXO_NCAPS)
 		return -E_NOMEM;
+	if (!(pa = frame_alloc()))
+		return revoke_pool_dry(e) ? -E_AGAIN : -E_NOMEM;
 	r = cap_new(e, EXO_CAP_FRAME, EXO_CAP_ALL, pa, 0, &c);
 	kassert(r == 0);
 	e->caps[EXO_CAP_INDEX(c)].flags = (u8)(flags | CAPF_OWNED);
@@ -97,7 +103,6 @@ bind_frame(struct space *s, exo_cap_t c, u64 va, u32 flags)
 	bool guaranteed = flags & EXO_BIND_GUARANTEED;
 	bool lazy = !(flags & (EXO_BIND_NOW | EXO_BIND_GUARANTEED));
 	struct cap *k;
-	u64 pa;
 	int err;
 
 	if (flags & ~(EXO_RWX | EXO_BIND_NOW | EXO_BIND_GUARANTEED) || !user_page(va))
@@ -106,32 +111,27 @@ bind_frame(struct space *s, exo_cap_t c, u64 va, u32 flags)
 		return err;
 	if (guaranteed && !(k->flags & CAPF_OWNED))
 		return -E_PERM;
-	if (k->va || (ent->tag & ~(PAGE - 1)) == va ||
-	    arch_space_lookup(&s->pt, va, 0, &pa) == 0)
+	if (k->va || (ent->tag & ~(PAGE - 1)) == va)
 		return -E_EXIST;
 	if (guaranteed && e->reserve >= EXO_RESERVE_FRAMES)
 		return -E_NOMEM;
 	fill = (struct stlb_entry){ .tag = va | STLB_VALID,
 				    .pa_rights = k->object | rights, .cap = cap_ref(k) };
+	/* One walk: the tables the translation needs, and what is there now. */
 	err = arch_stlb_fill(&s->pt, va, k->object, rights, fill.arch);
 	if (err)
 		return err;
+	if (arch_stlb_present(fill.arch))
+		return -E_EXIST;
 	/* Commit point: the tables exist, nothing below fails. */
 	if (ent->tag & STLB_VALID && ent->pa_rights & (STLB_LAZY | STLB_PINNED))
 		lazy = false;   /* never evict a lazy or pinned entry: install */
-	if (!lazy) {
-		err = arch_space_map(&s->pt, va, k->object, PAGE, rights);
-		kassert(err == 0);
-	}
+	if (!lazy)
+		arch_stlb_install(fill.arch);
 	if (!(ent->tag & STLB_VALID) || !(ent->pa_rights & (STLB_LAZY | STLB_PINNED)) ||
 	    guaranteed) {
-		if (ent->tag & STLB_VALID && ent->pa_rights & STLB_LAZY) {
-			/* A guaranteed binding takes the entry: install its lazy holder. */
-			err = arch_space_map(&s->pt, ent->tag & ~(PAGE - 1),
-					     ent->pa_rights & ~(PAGE - 1),
-					     PAGE, ent->pa_rights & EXO_RWX);
-			kassert(err == 0);
-		}
+		if (ent->tag & STLB_VALID && ent->pa_rights & STLB_LAZY)
+			arch_stlb_install(ent->arch);   /* a guaranteed one takes the entry */
 		fill.pa_rights |= (lazy ? STLB_LAZY : 0) | (guaranteed ? STLB_PINNED : 0);
 		stlb_clear(e, ent);
 		*ent = fill;
@@ -217,19 +217,16 @@ stlb_fault(struct space *s, u64 va, u32 access)
 {
 	struct env *e = env_of(s);
 	struct stlb_entry *ent;
-	u64 pa;
 
 	if (!e->stlb_live)
 		return false;
 	ent = stlb_slot(e, va);
 	if (ent->tag != (va | STLB_VALID) || access & ~ent->pa_rights ||
-	    arch_space_lookup(&s->pt, va, 0, &pa) == 0) {
+	    arch_stlb_present(ent->arch)) {
 		e->stlb_misses++;
 		return false;
 	}
-	if (arch_space_map(&s->pt, va, ent->pa_rights & ~(PAGE - 1), PAGE,
-			   ent->pa_rights & EXO_RWX))
-		return false;
+	arch_stlb_install(ent->arch);
 	ent->pa_rights &= ~STLB_LAZY;
 	e->stlb_hits++;
 	return true;

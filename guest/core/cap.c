@@ -51,10 +51,14 @@ cap_get(struct env *e, exo_cap_t c, u32 type, u32 rights, int *err)
 		return 0;
 	}
 	k = &e->caps[EXO_CAP_INDEX(c)];
-	if (k->type == EXO_CAP_NONE)
-		*err = k->gen && k->gen == EXO_CAP_GEN(c) ? -E_STALE : -E_BADCAP;
-	else if (k->gen != EXO_CAP_GEN(c))
+	/*
+	 * An older generation of the slot is stale; a free slot or a
+	 * generation the slot never had is no capability at all (forged).
+	 */
+	if (EXO_CAP_GEN(c) && EXO_CAP_GEN(c) < k->gen)
 		*err = -E_STALE;
+	else if (k->type == EXO_CAP_NONE || k->gen != EXO_CAP_GEN(c))
+		*err = -E_BADCAP;
 	else if (type != EXO_CAP_NONE && k->type != type)
 		*err = -E_BADTYPE;
 	else if ((k->rights & rights) != rights)

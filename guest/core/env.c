@@ -12,6 +12,7 @@
 #include "cap.h"
 #include "frame.h"
 #include "kernel.h"
+#include "revoke.h"
 #include "slice.h"
 #include "thread.h"
 #include "upcall.h"
@@ -28,6 +29,7 @@ cap_release(struct cap *c)
 		if (c->flags & CAPF_OWNED) {
 			frame_free(c->object);
 			e->frames--;
+			revoke_frame_returned(e);
 		}
 		break;
 	case EXO_CAP_SLOT:
@@ -55,10 +57,11 @@ env_destroy(struct space *s)
 		}
 	for (u32 i = 0; i <= EXO_ENTRY_REVOKE; i++)
 		e->entry[i] = (struct env_entry){ 0 };
+	upcall_env_destroy(e);
+	revoke_env_destroy(e);
 	e->frames = e->reserve = 0;
 	e->stlb_hits = e->stlb_misses = 0;
 	slice_env_destroy(e);
-	upcall_env_destroy(e);
 }
 
 /* The exception frame in t's UTCB (<exo/exo.h>), as the kernel sees it. */
@@ -153,3 +156,4 @@ env_cap(struct thread *t, u64 tid, u64 rights)
 	r = cap_new(env_of(t->space), EXO_CAP_ENV, (u32)rights, d->space->index, 0, &c);
 	return r < 0 ? r : (i64)c;
 }
+

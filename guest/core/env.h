@@ -60,6 +60,22 @@ struct env_entry {
 	u64 pc, sp;
 };
 
+/*
+ * Revocation (revoke.c). Invariant: owed > 0 iff deadline != 0, and then the
+ * environment is on the deadline list (next). repo is a ring of the last
+ * EXO_REPOSSESS_MAX entries: repo_n of them, the oldest at repo_head;
+ * entries pushed out before being read are counted in repo_dropped.
+ */
+struct env_revoke {
+	u32 owed;           /* frames still owed to revocation requests */
+	u32 backing;        /* the backing store, 1..EXO_BACKING_STORES; 0: none */
+	u64 deadline;       /* TSC: the abort protocol starts then; 0: no request */
+	struct env *next;   /* on the deadline list, sorted */
+	u32 repo_head, repo_n;
+	u64 repo_dropped;
+	struct exo_repossession repo[EXO_REPOSSESS_MAX];
+};
+
 struct env {
 	struct cap caps[EXO_NCAPS];
 	struct stlb_entry stlb[EXO_STLB_ENTRIES];
@@ -69,6 +85,7 @@ struct env {
 	u32 reserve;        /* of those, in the reserve */
 	u32 stlb_live;      /* valid software-TLB entries */
 	u64 stlb_hits, stlb_misses;
+	struct env_revoke rv;
 };
 
 extern struct env envs[NSPACES];

@@ -10,13 +10,15 @@
 
 #include "bind.h"
 #include "cap.h"
+#include "kernel.h"
 #include "platform.h"
+#include "revoke.h"
 #include "slice.h"
 #include "upcall.h"
 
-/* Copy len bytes to user va in s, all pages checked writable first. -E_FAULT */
+/* Every page of user [va, va+len) in s is mapped writable. -E_FAULT */
 static int
-user_write(struct space *s, u64 va, const void *src, u64 len)
+user_writable(struct space *s, u64 va, u64 len)
 {
 	u64 first = EXO_PAGE_DOWN(va), last, pa;
 
@@ -26,6 +28,18 @@ user_write(struct space *s, u64 va, const void *src, u64 len)
 	for (u64 p = first; p <= last; p += EXO_PAGE_SIZE)
 		if (arch_space_lookup(&s->pt, p, EXO_SEG_W, &pa) < 0)
 			return -E_FAULT;
+	return 0;
+}
+
+/* Copy len bytes to user va in s, all pages checked writable first. -E_FAULT */
+static int
+user_write(struct space *s, u64 va, const void *src, u64 len)
+{
+	u64 pa;
+	int r = user_writable(s, va, len);
+
+	if (r < 0)
+		return r;
 	for (u64 done = 0; done < len;) {
 		u64 chunk = EXO_PAGE_SIZE - ((va + done) & (EXO_PAGE_SIZE - 1));
 
@@ -204,4 +218,68 @@ sys_slice_yield(struct thread *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
 {
 	(void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
 	return slice_yield(t);
+}
+
+i64
+sys_revoke_request(struct thread *t, u64 env, u64 count, u64 deadline_us, u64 a3,
+		   u64 a4)
+{
+	(void)a3, (void)a4;
+	return revoke_request(t, env, count, deadline_us);
+}
+
+/*
+ * repossessed(buf, n): move up to n of the oldest entries of the caller's
+ * repossession vector to buf (struct exo_repossession[n]) and clear them.
+ * Returns the entries moved | dropped << 32, dropped being the entries lost
+ * to overflow since the last call (then zeroed). n 0: buf is not touched,
+ * nothing is cleared, and the result counts the entries kept.
+ *   -E_INVAL   n above EXO_REPOSSESS_MAX
+ *   -E_FAULT   buf is not writable user memory for the entries moved
+ */
+i64
+sys_repossessed(struct thread *t, u64 buf, u64 n, u64 a2, u64 a3, u64 a4)
+{
+	struct env *e = env_of(t->space);
+	u64 kept = e->rv.repo_n;
+	int r;
+
+	(void)a2, (void)a3, (void)a4;
+	if (n > EXO_REPOSSESS_MAX)
+		return -E_INVAL;
+	if (n > kept)
+		n = kept;
+	if (n) {
+		r = user_writable(t->space, buf, n * sizeof(struct exo_repossession));
+		if (r < 0)
+			return r;
+	}
+	/* Commit point. The ring's oldest n entries go out in at most two pieces. */
+	if (n) {
+		struct env_revoke *rv = &e->rv;
+		u64 sz = sizeof(struct exo_repossession);
+		u64 n1 = EXO_REPOSSESS_MAX - rv->repo_head;
+
+		if (n1 > n)
+			n1 = n;
+		r = user_write(t->space, buf, &rv->repo[rv->repo_head], n1 * sz);
+		if (r == 0 && n > n1)
+			r = user_write(t->space, buf + n1 * sz, &rv->repo[0], (n - n1) * sz);
+		kassert(r == 0);
+	}
+	return (i64)revoke_repo_clear(e, (u32)n);
+}
+
+i64
+sys_env_backing(struct thread *t, u64 store, u64 a1, u64 a2, u64 a3, u64 a4)
+{
+	(void)a1, (void)a2, (void)a3, (void)a4;
+	return env_backing(t, store);
+}
+
+i64
+sys_backing_read(struct thread *t, u64 block, u64 frame, u64 a2, u64 a3, u64 a4)
+{
+	(void)a2, (void)a3, (void)a4;
+	return backing_read(t, block, frame);
 }

@@ -20,6 +20,10 @@ EXOCALL(env_entry);
 EXOCALL(upcall_wait);
 EXOCALL(slice_alloc);
 EXOCALL(slice_yield);
+EXOCALL(revoke_request);
+EXOCALL(repossessed);
+EXOCALL(env_backing);
+EXOCALL(backing_read);
 #undef EXOCALL
 
 /* env.c */

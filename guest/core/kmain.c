@@ -9,6 +9,7 @@
 #include "sched.h"
 #include "space.h"
 #include "task.h"
+#include "trace.h"
 
 __attribute__((noreturn)) void kmain(const struct exo_bootinfo *bi);
 
@@ -32,6 +33,7 @@ kmain(const struct exo_bootinfo *bi)
 	kopts.verbose = cmdline_has(bi->cmdline, "verbose");
 	kernel_tsc_khz = bi->tsc_khz;
 	arch_init(bi);
+	trace_init(bi->cmdline, bi->tsc_khz);
 	if (frame_init(bi) < 0)
 		panic("boot info: malformed memory map");
 	frame_split_sigma0(&s0_first, &s0_end);

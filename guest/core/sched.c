@@ -15,9 +15,11 @@
 #include "../../ipc/ipc.h"
 #include "kernel.h"
 #include "platform.h"
+#include "revoke.h"
 #include "slice.h"
 #include "space.h"
 #include "task.h"
+#include "trace.h"
 
 static struct {
 	struct thread *ready[PRIO_MAX + 1];     /* circular lists, head = next */
@@ -138,6 +140,8 @@ sched_arm(void)
 		when = sc.timeouts->wakeup;
 	if (sc.tick_next && (!when || sc.tick_next < when))
 		when = sc.tick_next;
+	if (revoke_next_deadline() && (!when || revoke_next_deadline() < when))
+		when = revoke_next_deadline();
 	if (current && top_prio() >= (int)current->prio &&
 	    (!when || sc.slice_end < when))
 		when = sc.slice_end;
@@ -156,6 +160,7 @@ sched_arm(void)
 void
 sched_switch(struct thread *t)
 {
+	TRACE_A(THREAD_SWITCH, t->id);
 	current = t;
 	sc.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 	kip_page.kip.cur_utcb = t->utcb_va;
@@ -181,6 +186,7 @@ sched_timer(u64 now)
 		ipc_irq(EXO_IRQ_TIMER);
 	}
 	slice_timer(now);
+	revoke_timer(now);
 	if (current && now >= sc.slice_end && top_prio() >= (int)current->prio)
 		sc.preempt = true;
 	sched_arm();
@@ -220,7 +226,7 @@ ready_preferred(struct thread *t)
 static bool
 something_pending(void)
 {
-	if (sc.timeouts || sc.tick_next || slice_owned)
+	if (sc.timeouts || sc.tick_next || slice_owned || revoke_next_deadline())
 		return true;
 	for (u32 line = 1; line <= EXO_NIRQ; line++)
 		if (threads[line].handler)
@@ -258,9 +264,11 @@ sched_next(void)
 			task_reap();
 			continue;
 		}
-		if (!something_pending())
+		if (!something_pending()) {
 			task_stuck();   /* ends tasks until one can run */
-		else
+		} else {
+			TRACE(IDLE);
 			arch_idle();
+		}
 	}
 }

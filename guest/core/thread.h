@@ -69,6 +69,7 @@ struct thread {
 	u32 irq_missed;             /* interrupt thread: fired while not idle */
 	u64 doom_vector, doom_error, doom_addr, doom_ip;  /* TF_DOOMED */
 	u64 arch_ist;               /* the arch layer's: its exception stack */
+	u64 arch_stlb;              /* and its environment's software TLB */
 } __attribute__((aligned(512)));  /* a power of two: ids index by shift */
 
 extern struct thread threads[NTHREADS];

@@ -22,8 +22,9 @@
  * again, even after its slot is reused (like a thread id):
  *   63            32 31     16 15          0
  *   |   (zero)       |  gen   |   index    |
- * An index beyond the table or a free slot: -E_BADCAP. A slot of another
- * generation: -E_STALE. The wrong type of object: -E_BADTYPE. Rights the
+ * An earlier generation of a slot (dropped, revoked, or the slot reused):
+ * -E_STALE. An index beyond the table, a free slot, or a generation never
+ * issued (a forgery): -E_BADCAP. The wrong type of object: -E_BADTYPE. Rights the
  * capability lacks: -E_PERM.
  */
 #ifndef __ASSEMBLER__
@@ -213,11 +214,18 @@ enum exo_upcall {
  * the contents of autosave frames to the backing store, breaks their
  * bindings (and everything mapped from them), records each in the
  * repossession vector and raises EXO_UPCALL_REPOSSESS. repossessed(buf, n)
- * copies out and clears up to n entries.
+ * copies out and clears up to n entries, oldest first, and returns how many
+ * | the entries lost to overflow since the last call << 32 (n 0: counts
+ * only). revoke_request hands the CPU to the REVOKE entry thread; the
+ * policies the kernel must choose (which frames the abort protocol takes,
+ * the victim when the pool runs dry, frame_alloc's -E_AGAIN) are in
+ * guest/core/revoke.c.
  *
  * The backing store is served by the VMM: env_backing(store) designates one
- * (1..EXO_BACKING_STORES); backing_read(block, frame cap) copies a saved
- * block back into a frame the caller holds with W.
+ * (1..EXO_BACKING_STORES), once; a store serves one environment and is
+ * dropped when it dies. An autosave frame that cannot be saved (no store,
+ * store full) is not taken. backing_read(block, frame cap) copies a saved
+ * block (the entry's block - 1) back into a frame the caller holds with W.
  */
 #ifndef __ASSEMBLER__
 struct exo_repossession {

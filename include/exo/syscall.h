@@ -18,6 +18,8 @@ enum exo_sysno {
 	SYS_unmap         = 7,  /* (fpage, flags): flush what was mapped from it */
 	SYS_irq_control   = 8,  /* (irq tid, handler tid): associate or detach */
 	SYS_bench_mark    = 9,  /* (code, rec, len): marks and results, <exo/bench.h> */
+	SYS_console_read  = 10, /* (buf, len): console input bytes waiting, the
+				   console line's driver only; never blocks */
 	/* The exokernel, <exo/exo.h>; numbers from 16 leave room for L4's. */
 	SYS_cap_info      = 16, /* (cap, struct exo_capinfo *) */
 	SYS_cap_derive    = 17, /* (cap, rights): a copy with fewer rights */
@@ -51,6 +53,8 @@ enum exo_ktest {
 	KTEST_GETC        = 4,  /* (): the next console-input byte (0..255),
 				   idling for the input interrupt while none is
 				   waiting (for ever once the input has ended) */
+	KTEST_TRACE       = 5,  /* (on): trace points on (1) or off (0);
+				   returns the previous setting */
 };
 #define KTEST_TIMER_MAX_US 10000000   /* 10 s */
 
@@ -83,5 +87,6 @@ enum exo_ktest {
 /* SYS_bench_mark: <exo/bench.h> (codes, the result record, the null call). */
 
 #define EXO_CONSOLE_WRITE_MAX 4096  /* longest single console write */
+#define EXO_CONSOLE_READ_MAX  4096  /* longest single console read */
 
 #endif

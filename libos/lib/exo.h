@@ -65,19 +65,42 @@ env_entry(u32 kind, u64 pc, u64 sp)
 	return l4_syscall5(SYS_env_entry, kind, (long)pc, (long)sp, 0, 0);
 }
 
-/*
- * Upcalls, slices and protected control transfer (<exo/exo.h>). An entry
- * thread's upcall_wait and a successful pct(.., EXO_PCT_SYNC) do not
- * return: the next upcall or transfer starts the thread at its entry
- * (rdi, rsi, rdx as <exo/exo.h> says; a handler entered straight as a C
- * function needs sp = 8 mod 16). slice_yield from the SLICE entry thread
- * waits for the next upcall too.
- */
+/* An entry thread's upcall is done: the next one starts at the entry point
+ * (this returns only with an error: -E_PERM, the caller is no entry thread). */
 static inline long
 upcall_wait(void)
 {
 	return l4_syscall5(SYS_upcall_wait, 0, 0, 0, 0, 0);
 }
+static inline long
+revoke_request(exo_cap_t env, u64 count, u64 deadline_us)
+{
+	return l4_syscall5(SYS_revoke_request, (long)env, (long)count, (long)deadline_us,
+			   0, 0);
+}
+/* Entries moved (low 32 bits) | entries lost to overflow << 32, or -E_*. */
+static inline long
+repossessed(struct exo_repossession *buf, u32 n)
+{
+	return l4_syscall5(SYS_repossessed, (long)buf, n, 0, 0, 0);
+}
+static inline long
+env_backing(u32 store)
+{
+	return l4_syscall5(SYS_env_backing, store, 0, 0, 0, 0);
+}
+static inline long
+backing_read(u64 block, exo_cap_t frame)
+{
+	return l4_syscall5(SYS_backing_read, (long)block, (long)frame, 0, 0, 0);
+}
+/*
+ * Slices and protected control transfer (<exo/exo.h>). A successful
+ * pct(.., EXO_PCT_SYNC) does not return: a transfer back starts the thread
+ * at its PCT entry. Upcall handlers entered straight as C functions need
+ * sp = 8 mod 16. slice_yield from the SLICE entry thread also waits for
+ * the next upcall, as upcall_wait does.
+ */
 static inline long
 slice_alloc(u32 count, u32 flags)
 {

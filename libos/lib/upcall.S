@@ -53,3 +53,4 @@ exo_upcall_entry:
 	pop	%rax
 	popfq
 	ret	$128				/* to rip; rsp as it was at the fault */
+	.section .note.GNU-stack, "", @progbits

@@ -24,6 +24,7 @@
 #define KSTACK_SIZE	16384
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
 #define SYSNO_PCT	28	/* SYS_pct, checked in trap.c */
+#define TAG_MAP_ITEM	0x80	/* low 16 bits of EXO_TAG(0, 0, 2), trap.c */
 
 /* Offsets in struct cpu (cpu.h), checked there with _Static_assert. */
 #define CPU_KSTACK_TOP	0
@@ -32,6 +33,7 @@
 #define CPU_XSCRATCH	24	/* rax while an exception decides where to go */
 #define CPU_XSCRATCH2	32
 #define CPU_XVECTOR	40
+#define CPU_XSCRATCH3	48
 
 /* Offsets in struct trapframe and struct thread, checked in trap.c. */
 #define TF_R11		32
@@ -45,12 +47,23 @@
 #define TF_RCX		96
 #define TF_RBX		104
 #define TF_RAX		112
+#define TF_ERROR	128
 #define TF_RIP		136
 #define TF_CS		144
 #define TF_SIZE		176
 #define T_ROOT		216
 #define T_UTCB_VA	240
 #define T_IST		392
+#define T_STLB		400	/* the software TLB of its environment */
+
+/* struct stlb_entry (core/env.h), from its start; the hits counter from the array's. */
+#define STLB_F_VALID	1
+#define STLB_F_LAZY	8
+#define STLB_TAG	0
+#define STLB_PA_RIGHTS	8
+#define STLB_SLOT	16
+#define STLB_PTE	24
+#define STLB_HITS	10376
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
 #define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */

@@ -9,10 +9,13 @@ struct cpu {
 	u64 kstack_top;     /* CPU_KSTACK_TOP: ring-0 stack for entries */
 	u64 scratch;        /* CPU_SCRATCH: user rsp during SYSCALL entry */
 	u64 rsp0;           /* CPU_RSP0: where an entry from user mode saves
-			       registers: the end of the running thread's ctx */
+			       registers: the end of the running thread's ctx
+			       (a copy: the entry code reads tss.rsp[0], which
+			       the fast paths set without this) */
 	u64 xscratch;       /* CPU_XSCRATCH..: the exception-upcall entry's */
 	u64 xscratch2;
 	u64 xvector;
+	u64 xscratch3;
 	u32 platform;       /* enum exo_platform */
 };
 
@@ -22,6 +25,7 @@ _Static_assert(__builtin_offsetof(struct cpu, rsp0) == CPU_RSP0, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, xscratch) == CPU_XSCRATCH, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, xscratch2) == CPU_XSCRATCH2, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, xvector) == CPU_XVECTOR, "cpu");
+_Static_assert(__builtin_offsetof(struct cpu, xscratch3) == CPU_XSCRATCH3, "cpu");
 
 extern struct cpu cpu0;
 

@@ -9,6 +9,7 @@
  * returns the frame of the thread to resume. An entry from ring 0 (an
  * interrupt while idle, or a kernel fault) stays on the kernel stack.
  */
+#include <exo/exo.h>
 #include <exo/layout.h>
 
 #include "asm.h"
@@ -41,10 +42,46 @@ vec\n:
 	mov	%rax, cpu0 + CPU_XSCRATCH(%rip)
 	lea	XF_TOP - XF_ERROR(%rsp), %rax
 	cmp	%rax, tss + TSS_RSP0(%rip)
+	.if \n == 14
+	je	4f			/* no exception entry: the pager fast path */
+	.else
 	je	1f			/* no exception entry: the frame is in ctx */
+	.endif
 	testb	$3, XF_CS - XF_ERROR(%rsp)
 	jz	1f			/* ring 0: the kernel's own fault */
 	.if \n == 14
+	/*
+	 * A page not present that the software TLB holds (core/bind.c): store
+	 * the translation it prepared and retry, without the kernel proper.
+	 */
+	testb	$1, (%rsp)		/* present: a protection fault */
+	jnz	2f
+	mov	%rcx, cpu0 + CPU_XSCRATCH2(%rip)
+	mov	%rdx, cpu0 + CPU_XSCRATCH3(%rip)
+	mov	%cr2, %rax
+	and	$-EXO_PAGE_SIZE, %rax
+	mov	%rax, %rdx
+	shr	$12, %rdx
+	and	$EXO_STLB_ENTRIES - 1, %edx
+	lea	(%rdx,%rdx,4), %rdx	/* 40-byte entries */
+	mov	current(%rip), %rcx
+	mov	T_STLB(%rcx), %rcx
+	lea	(%rcx,%rdx,8), %rdx
+	or	$STLB_F_VALID, %rax
+	cmp	%rax, STLB_TAG(%rdx)
+	jne	3f
+	incq	STLB_HITS(%rcx)
+	mov	STLB_SLOT(%rdx), %rax
+	mov	STLB_PTE(%rdx), %rcx
+	mov	%rcx, (%rax)
+	andq	$~STLB_F_LAZY, STLB_PA_RIGHTS(%rdx)
+	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
+	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
+	mov	cpu0 + CPU_XSCRATCH3(%rip), %rdx
+	add	$8, %rsp
+	iretq
+3:	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
+	mov	cpu0 + CPU_XSCRATCH3(%rip), %rdx
 	jmp	2f
 	.else
 	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)
@@ -64,6 +101,10 @@ vec\n:
 	jmp	trap_common
 2:	movq	$\n, cpu0 + CPU_XVECTOR(%rip)
 	jmp	upcall_slow
+	.if \n == 14
+4:	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
+	jmp	pf_entry
+	.endif
 .endm
 
 /* Vectors without a CPU error code push a zero so every frame has one. */
@@ -157,6 +198,34 @@ VEC_NOERR 34
 	pop	%rax
 .endm
 
+/*
+ * Run the thread in rax next: its tables, its frame as the ring-0 stack, its
+ * UTCB in the KIP (what sched_switch and arch_thread_switch do). Clobbers rdx.
+ */
+.macro SWITCH_TO_RAX
+	mov	T_ROOT(%rax), %rdx
+	cmp	%rdx, current_root(%rip)
+	je	.Lsame_root\@
+	mov	%rdx, %cr3
+	mov	%rdx, current_root(%rip)
+.Lsame_root\@:
+	lea	TF_SIZE(%rax), %rdx
+	mov	%rdx, tss + TSS_RSP0(%rip)
+	mov	T_IST(%rax), %rdx
+	mov	%rdx, tss + TSS_IST3(%rip)
+	mov	T_UTCB_VA(%rax), %rdx
+	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
+.endm
+
+/* Leave for user mode as the thread in rax, all its registers from its frame
+ * (trap_return, without the jump). */
+.macro RESUME_RAX
+	mov	%rax, %rsp
+	POP_GPRS
+	add	$16, %rsp		/* vector, error */
+	iretq
+.endm
+
 trap_common:
 	PUSH_GPRS
 	cld				/* gates keep the user's DF; C needs DF=0 */
@@ -206,6 +275,31 @@ upcall_bad_entry:
 	jmp	trap_return
 
 /*
+ * #PF from user mode: the whole frame goes into the thread's control block
+ * as for any exception, then the fast path (kernel_pagefault_fast) may hand
+ * the fault to a waiting pager; the pager resumes from its saved registers,
+ * where the message is. Otherwise trap() does what it always does.
+ */
+pf_entry:
+	pushq	$14
+	PUSH_GPRS
+	cld
+	mov	%rsp, %rbx		/* the faulting thread (rbx is saved) */
+	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	%rbx, %rdi
+	mov	%cr2, %rsi
+	mov	TF_ERROR(%rbx), %rdx
+	call	kernel_pagefault_fast
+	test	%rax, %rax
+	jz	1f
+	SWITCH_TO_RAX
+	RESUME_RAX
+1:	mov	%rbx, %rdi
+	call	trap
+	mov	%rax, %rsp
+	jmp	trap_return
+
+/*
  * arch_trap_resume(struct trapframe *tf): leave for user mode with the state
  * in tf. Used once, to start the first thread.
  */
@@ -233,6 +327,8 @@ ipc_entry:
 	mov	%rbp, TF_RBP - TF_RIP(%rsp)	/* preserved across IPC, not a message register */
 	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
 	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	cmpw	$TAG_MAP_ITEM, %r8w	/* one map item: a pager's reply (ipc_map) */
+	je	ipc_map
 	push	%rcx
 	call	ipc_fastpath
 	pop	%rcx
@@ -242,17 +338,7 @@ ipc_entry:
 	mov	TF_R8(%rcx), %r8
 	mov	TF_R9(%rcx), %r9
 	mov	TF_R10(%rcx), %r10
-	mov	T_ROOT(%rax), %rdx
-	cmp	%rdx, current_root(%rip)
-	je	1f
-	mov	%rdx, %cr3
-	mov	%rdx, current_root(%rip)
-1:	lea	TF_SIZE(%rax), %rdx
-	mov	%rdx, tss + TSS_RSP0(%rip)
-	mov	T_IST(%rax), %rdx
-	mov	%rdx, tss + TSS_IST3(%rip)
-	mov	T_UTCB_VA(%rax), %rdx
-	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
+	SWITCH_TO_RAX
 	lea	TF_RIP(%rax), %rsp
 	mov	TF_RCX(%rax), %rcx
 	mov	TF_RBP(%rax), %rbp
@@ -272,6 +358,23 @@ ipc_slow:				/* rcx = current: complete its frame */
 	call	trap_ipc_slow
 	mov	%rax, %rsp
 	jmp	trap_return
+/*
+ * A reply of one map item, a pager's answer to a fault: ipc_fastpath_map
+ * (to, from, timeouts, current, tag, MR1, MR2) maps one page and hands back
+ * the faulting thread, which resumes with all its registers from its
+ * control block. The pager's rbx, r12-r15 are not saved: it blocks
+ * receiving, and they are message registers.
+ */
+ipc_map:				/* args as they are, and MR2 (r10) */
+	push	%r10
+	call	ipc_fastpath_map
+	pop	%rcx
+	test	%rax, %rax
+	jz	1f
+	SWITCH_TO_RAX
+	RESUME_RAX
+1:	mov	current(%rip), %rcx	/* declined: current is still the caller */
+	jmp	ipc_slow
 
 /*
  * SYS_pct on a PVM host, from vec3: rsp = &current->ctx.rip, rdi the
@@ -317,7 +420,7 @@ pct_slow:
 	.globl syscall_entry_hw
 syscall_entry_hw:
 	mov	%rsp, cpu0 + CPU_SCRATCH(%rip)
-	mov	cpu0 + CPU_RSP0(%rip), %rsp
+	mov	tss + TSS_RSP0(%rip), %rsp	/* every switch sets it, fast paths too */
 	pushq	$SEL_UDATA
 	pushq	cpu0 + CPU_SCRATCH(%rip)
 	push	%r11

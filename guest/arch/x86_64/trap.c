@@ -12,10 +12,12 @@
 #include <exo/syscall.h>
 #include <exo/vectors.h>
 
+#include "../../core/env.h"
 #include "../../core/kernel.h"
 #include "../../core/platform.h"
 #include "../../core/space.h"
 #include "../../core/thread.h"
+#include "../../core/trace.h"
 #include "asm.h"
 #include "cpu.h"
 #include "lapic.h"
@@ -30,12 +32,22 @@ _Static_assert(__builtin_offsetof(struct trapframe, rbp) == TF_RBP, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rcx) == TF_RCX, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rbx) == TF_RBX, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rax) == TF_RAX, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, error) == TF_ERROR, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rip) == TF_RIP, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, cs) == TF_CS, "tf");
 _Static_assert(sizeof(struct trapframe) == TF_SIZE, "tf");
 _Static_assert(TF_SIZE % 16 == 0, "the CPU aligns the entry stack to 16");
 _Static_assert(__builtin_offsetof(struct thread, root) == T_ROOT, "thread");
 _Static_assert(__builtin_offsetof(struct thread, arch_ist) == T_IST, "thread");
+_Static_assert(__builtin_offsetof(struct thread, arch_stlb) == T_STLB, "thread");
+_Static_assert(STLB_F_VALID == STLB_VALID && STLB_F_LAZY == STLB_LAZY, "stlb flags");
+_Static_assert(__builtin_offsetof(struct stlb_entry, tag) == STLB_TAG &&
+	       __builtin_offsetof(struct stlb_entry, pa_rights) == STLB_PA_RIGHTS &&
+	       __builtin_offsetof(struct stlb_entry, arch) == STLB_SLOT &&
+	       __builtin_offsetof(struct stlb_entry, arch) + 8 == STLB_PTE &&
+	       sizeof(struct stlb_entry) == 40, "stlb entry");
+_Static_assert(__builtin_offsetof(struct env, stlb_hits) -
+	       __builtin_offsetof(struct env, stlb) == STLB_HITS, "env stlb_hits");
 _Static_assert(__builtin_offsetof(struct exo_xframe, vector) == XF_VECTOR, "xframe");
 _Static_assert(__builtin_offsetof(struct exo_xframe, error) == XF_ERROR, "xframe");
 _Static_assert(__builtin_offsetof(struct exo_xframe, cs) == XF_CS, "xframe");
@@ -48,6 +60,7 @@ _Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "ki
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
 _Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
+_Static_assert(TAG_MAP_ITEM == (EXO_TAG(0, 0, 2) & 0xffff), "ipc_slow's tag test");
 
 static const char *const vector_names[T_NVEC] = EXO_VECTOR_NAMES;
 _Static_assert(T_NVEC == EXO_NVECTORS, "a name for every vector");
@@ -81,6 +94,7 @@ trap_kernel_entry(struct trapframe *tf)
 	    tf->rip < (u64)upcall_text_end)
 		upcall_bad_entry();     /* an upcall's iretq: a bad entry_pc */
 	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
+		TRACE_S(IRQ, tf->vector);
 		lapic_interrupt(tf->vector);
 		return;
 	}
@@ -96,25 +110,32 @@ trap(struct trapframe *tf)
 	kassert(t == current);
 	switch (tf->vector) {
 	case VEC_SYSCALL:
+		TRACE_S(SYSCALL, tf->rax);
 		next = kernel_syscall(t);
 		break;
 	case VEC_TIMER:
 	case VEC_CONSOLE:
 	case VEC_SPURIOUS:
 		/* Interrupts preempt user code: the core may pick another thread. */
+		TRACE_S(IRQ, tf->vector);
 		lapic_interrupt(tf->vector);
 		next = kernel_resume(t);
 		break;
 	case T_BP:
 		if (tf->rip == EXO_USER_SYSCALL_STUB + 1) {
+			TRACE_S(SYSCALL, tf->rax);
 			next = kernel_syscall(t);
 			break;
 		}
 		__attribute__((fallthrough));   /* a breakpoint */
-	default:
-		next = kernel_exception(t, tf->vector, tf->error,
-					tf->vector == T_PF ? read_cr2() : 0);
+	default: {
+		u64 addr = tf->vector == T_PF ? read_cr2() : 0;
+
+		TRACE_SAB(EXCEPTION, tf->vector, addr, tf->rip);
+		next = kernel_exception(t, tf->vector, tf->error, addr);
 	}
+	}
+	TRACE_A(KEXIT, next->id);
 	return &next->ctx;
 }
 
@@ -122,10 +143,15 @@ trap(struct trapframe *tf)
 struct trapframe *
 trap_ipc_slow(struct thread *t)
 {
+	struct thread *next;
+
+	TRACE_S(SYSCALL, SYS_ipc);
 	t->ctx.rax = SYS_ipc;
 	t->ctx.vector = T_BP;
 	t->ctx.error = 0;
-	return &kernel_syscall(t)->ctx;
+	next = kernel_syscall(t);
+	TRACE_A(KEXIT, next->id);
+	return &next->ctx;
 }
 
 void
@@ -141,6 +167,7 @@ void
 arch_thread_upcalls(struct thread *t, bool on)
 {
 	t->arch_ist = on ? (u64)t->utcb + EXO_UTCB_XTOP : (u64)(&t->ctx + 1);
+	t->arch_stlb = (u64)env_of(t->space)->stlb;
 	if (t == current)
 		tss_set_ist3(t->arch_ist);
 }

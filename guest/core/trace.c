@@ -1,0 +1,50 @@
+/*
+ * The trace rings (<exo/trace.h>): one per CPU in the kernel's bss, which
+ * the VMM's fresh memory has zeroed, so an unannounced ring costs nothing.
+ */
+#include "trace.h"
+
+#include <exo/hostio.h>
+
+#include "kernel.h"
+#include "platform.h"
+
+u8 trace_on;
+struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];
+
+/* Fill in ring cpu's header; the VMM reads it when the ring is announced. */
+static void
+trace_ring_init(struct exo_trace_ring *r, u16 cpu, u64 tsc_khz)
+{
+	r->version = EXO_TRACE_VERSION;
+	r->cpu = cpu;
+	r->rec_size = EXO_TRACE_REC_SIZE;
+	r->size = EXO_TRACE_RING_BYTES;
+	r->tsc_khz = tsc_khz;
+	r->magic = EXO_TRACE_MAGIC;
+}
+
+void
+trace_init(const char *cmdline, u64 tsc_khz)
+{
+	struct exo_trace_ring *r = TRACE_RING();
+
+	for (u16 cpu = 0; cpu < EXO_TRACE_CPUS_MAX; cpu++)
+		trace_ring_init(&trace_rings[cpu], cpu, tsc_khz);
+	if (!cmdline_has(cmdline, "trace"))
+		return;
+	/* The ring is page aligned: its frame number fits the doorbell's 24 bits
+	 * for any guest below 64 GiB. */
+	arch_host_doorbell(EXO_DOORBELL(EXO_DOORBELL_TRACE,
+					arch_virt_to_phys(r) >> 12));
+	trace_on = 1;
+}
+
+bool
+trace_set(bool on)
+{
+	bool was = trace_on;
+
+	trace_on = on;
+	return was;
+}
