@@ -17,52 +17,18 @@ console_write_1(void)
 	return r == 1 ? 0 : (r < 0 ? r : -E_INVAL);
 }
 
-/* The server: a thread in another address space replying to every call. */
-static u64 server;
-
-static void
-echo(u64 arg)
-{
-	struct l4_msg m;
-	u64 from;
-
-	(void)arg;
-	l4_wait(&m, &from);
-	for (;;) {
-		m.mr[0] = EXO_TAG(0, EXO_TAG_U(m.mr[0]), 0);
-		l4_reply_wait(from, &m, &from);
-	}
-}
-
-static long
-ipc_setup(void)
-{
-	if (!server)
-		server = task_spawn(echo, 0);
-	return server ? 0 : -E_NOMEM;
-}
-
-static long
-call(u32 words)
-{
-	struct l4_msg m = { { EXO_TAG(1, words, 0), 1, 2 } };
-	u64 err = l4_call(server, &m);
-
-	return err ? -(long)EXO_IPC_ERR_CODE(err) - 1 : 0;
-}
-
 /* Short messages take the fast path both ways. */
 static long
 ipc_call_reply(void)
 {
-	return call(2);
+	return bench_echo_call(2);
 }
 
 /* Nine words: MR8 travels in the UTCB, so both ways take the general path. */
 static long
 ipc_call_reply_slow(void)
 {
-	return call(EXO_REG_MRS + 1);
+	return bench_echo_call(EXO_REG_MRS + 1);
 }
 
 /*
@@ -164,8 +130,8 @@ fault_teardown(void)
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
 	{ "console_write_1", 0, console_write_1, 0 },
-	{ "ipc_call_reply", ipc_setup, ipc_call_reply, 0 },
-	{ "ipc_call_reply_slow", ipc_setup, ipc_call_reply_slow, 0 },
+	{ "ipc_call_reply", bench_echo_setup, ipc_call_reply, 0 },
+	{ "ipc_call_reply_slow", bench_echo_setup, ipc_call_reply_slow, 0 },
 	{ "pagefault_pager", fault_setup, pagefault_pager, fault_flush },
 	{ "pagefault_unmap", 0, pagefault_unmap, 0 },
 	{ "unmap_nothing", 0, unmap_nothing, fault_teardown },

@@ -11,38 +11,11 @@
 #include "libos.h"
 #include "task.h"
 
-static u64 server;
-
-static void
-echo(u64 arg)
-{
-	struct l4_msg m;
-	u64 from;
-
-	(void)arg;
-	l4_wait(&m, &from);
-	for (;;) {
-		m.mr[0] = EXO_TAG(0, EXO_TAG_U(m.mr[0]), 0);
-		l4_reply_wait(from, &m, &from);
-	}
-}
-
-static long
-ipc_setup(void)
-{
-	if (!server)
-		server = task_spawn(echo, 0);
-	return server ? 0 : -E_NOMEM;
-}
-
 /* A short call: the fast path both ways, one IPC_FAST record each way. */
 static long
 ipc_call_reply(void)
 {
-	struct l4_msg m = { { EXO_TAG(1, 2, 0), 1, 2 } };
-	u64 err = l4_call(server, &m);
-
-	return err ? -(long)EXO_IPC_ERR_CODE(err) - 1 : 0;
+	return bench_echo_call(2);
 }
 
 static long
@@ -54,7 +27,7 @@ trace_on(void)
 static long
 ipc_setup_traced(void)
 {
-	long r = ipc_setup();
+	long r = bench_echo_setup();
 
 	return r < 0 ? r : trace_on();
 }
@@ -67,7 +40,7 @@ trace_off(void)
 
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
-	{ "ipc_call_reply", ipc_setup, ipc_call_reply, 0 },
+	{ "ipc_call_reply", bench_echo_setup, ipc_call_reply, 0 },
 	{ "null_syscall_traced", trace_on, bench_null_syscall, trace_off },
 	{ "ipc_call_reply_traced", ipc_setup_traced, ipc_call_reply, trace_off },
 };

@@ -64,13 +64,6 @@ env_destroy(struct space *s)
 	slice_env_destroy(e);
 }
 
-/* The exception frame in t's UTCB (<exo/exo.h>), as the kernel sees it. */
-static struct exo_xframe *
-xframe(struct thread *t)
-{
-	return (struct exo_xframe *)((u8 *)t->utcb + EXO_UTCB_XFRAME);
-}
-
 /*
  * env_entry(kind, pc, sp): register an entry point (<exo/exo.h>). pc 0
  * unregisters. The kernel does not check pc and sp beyond their being user
@@ -86,7 +79,7 @@ env_entry(struct thread *t, u64 kind, u64 pc, u64 sp)
 	    pc >= EXO_USER_END || sp >= EXO_USER_END)
 		return -E_INVAL;
 	if (kind == EXO_ENTRY_EXCEPTION) {
-		struct exo_xframe *x = xframe(t);
+		struct exo_xframe *x = thread_xframe(t);
 
 		x->entry_pc = pc;
 		x->entry_sp = sp;
@@ -107,7 +100,7 @@ env_entry(struct thread *t, u64 kind, u64 pc, u64 sp)
 bool
 upcall_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 {
-	struct exo_xframe *x = xframe(t);
+	struct exo_xframe *x = thread_xframe(t);
 
 	if (vector >= 32 || !(EXO_UPCALL_VECTORS >> vector & 1) || !x->entry_pc ||
 	    x->entry_pc >= EXO_USER_END || x->vector)

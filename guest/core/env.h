@@ -102,6 +102,10 @@ env_space(const struct env *e)
 	return space_at((u32)(e - envs));
 }
 
+/* The exception frame in t's UTCB (<exo/exo.h>), as the kernel sees it. */
+#define thread_xframe(t) \
+	((struct exo_xframe *)((u8 *)(t)->utcb + EXO_UTCB_XFRAME))
+
 /* The space s dies: drop every capability it holds, empty its tables. */
 void env_destroy(struct space *s);
 

@@ -18,17 +18,9 @@
  */
 #include "exo.h"
 #include "libos.h"
+#include "scenario.h"
 #include "l4.h"
 #include "task.h"
-
-#define CHECK(c) do { if (!(c)) fail(__LINE__, #c); } while (0)
-
-static void
-fail(int line, const char *what)
-{
-	printf("exorevoke: check failed at line %d: %s\n", line, what);
-	exit(line & 0xff ? line & 0xff : 1);
-}
 
 #define PAGE      EXO_PAGE_SIZE
 #define NFR       8                     /* frames outside the reserve */
@@ -380,13 +372,22 @@ case_errors(void)
 	check_copies(0);                                /* nothing changed */
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static void
+case_abort_entry(void)
+{
+	case_abort(ABORT);
+}
+
+static void
+case_abort_noentry(void)
+{
+	case_abort(NOENTRY);
+}
+
+static const struct scenario_case cases[] = {
 	{ "coop", case_coop },
-	{ "abort", 0 },
-	{ "noentry", 0 },
+	{ "abort", case_abort_entry },
+	{ "noentry", case_abort_noentry },
 	{ "errors", case_errors },
 };
 
@@ -394,20 +395,5 @@ int
 main(int argc, char **argv)
 {
 	main_tid = l4_myself();
-	for (int a = 1; a < argc; a++) {
-		unsigned i;
-
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			if (strcmp(argv[a], cases[i].name) == 0)
-				break;
-		if (i == sizeof(cases) / sizeof(cases[0])) {
-			printf("exorevoke: unknown case %s\n", argv[a]);
-			return 2;
-		}
-		if (cases[i].run)
-			cases[i].run();
-		else
-			case_abort(i == 1 ? ABORT : NOENTRY);
-	}
-	return 0;
+	return scenario_main("exorevoke", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 }

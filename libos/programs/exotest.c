@@ -6,16 +6,8 @@
  */
 #include "exo.h"
 #include "libos.h"
+#include "scenario.h"
 #include "task.h"
-
-#define CHECK(c) do { if (!(c)) fail(__LINE__, #c); } while (0)
-
-static void
-fail(int line, const char *what)
-{
-	printf("exotest: check failed at line %d: %s\n", line, what);
-	exit(line & 0xff ? line & 0xff : 1);
-}
 
 static u64 main_tid;
 static u8 xstack[16384] __attribute__((aligned(16)));
@@ -267,7 +259,7 @@ case_nested(void)
 {
 	CHECK(exo_handler_set(fault_in_handler, XSTACK_TOP) == 0);
 	__asm__ volatile("ud2");
-	fail(__LINE__, "survived a fault in its exception handler");
+	scenario_fail(__LINE__, "survived a fault in its exception handler");
 }
 
 /* ---- an entry point that is no user address kills the thread, not the kernel ---- */
@@ -278,13 +270,10 @@ case_badentry(void)
 	CHECK(exo_handler_set(skip_fault, XSTACK_TOP) == 0);
 	exo_xframe()->entry_pc = 0x8000000000000000ULL;  /* our own frame: we may */
 	__asm__ volatile("ud2");
-	fail(__LINE__, "survived a bad exception entry");
+	scenario_fail(__LINE__, "survived a bad exception entry");
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static const struct scenario_case cases[] = {
 	{ "demand", case_demand },
 	{ "caps", case_caps },
 	{ "foreign", case_foreign },
@@ -297,17 +286,5 @@ int
 main(int argc, char **argv)
 {
 	main_tid = l4_myself();
-	for (int a = 1; a < argc; a++) {
-		unsigned i;
-
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			if (strcmp(argv[a], cases[i].name) == 0)
-				break;
-		if (i == sizeof(cases) / sizeof(cases[0])) {
-			printf("exotest: unknown case %s\n", argv[a]);
-			return 2;
-		}
-		cases[i].run();
-	}
-	return 0;
+	return scenario_main("exotest", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 }

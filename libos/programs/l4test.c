@@ -4,17 +4,9 @@
  * number, low byte) and a line on the console says what it was.
  */
 #include "libos.h"
+#include "scenario.h"
 #include "l4.h"
 #include "task.h"
-
-#define CHECK(c) do { if (!(c)) fail(__LINE__, #c); } while (0)
-
-static void
-fail(int line, const char *what)
-{
-	printf("l4test: check failed at line %d: %s\n", line, what);
-	exit(line & 0xff ? line & 0xff : 1);
-}
 
 static u64 main_tid;
 
@@ -422,13 +414,10 @@ case_deadlock(void)
 	struct l4_msg m;
 
 	l4_receive(l4_myself(), &m, EXO_TIMEOUT_NEVER, 0);
-	fail(__LINE__, "a receive from myself returned");
+	scenario_fail(__LINE__, "a receive from myself returned");
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static const struct scenario_case cases[] = {
 	{ "pingpong", case_pingpong },
 	{ "pager", case_pager },
 	{ "flush", case_flush },
@@ -446,17 +435,5 @@ int
 main(int argc, char **argv)
 {
 	main_tid = l4_myself();
-	for (int a = 1; a < argc; a++) {
-		unsigned i;
-
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			if (strcmp(argv[a], cases[i].name) == 0)
-				break;
-		if (i == sizeof(cases) / sizeof(cases[0])) {
-			printf("l4test: unknown case %s\n", argv[a]);
-			return 2;
-		}
-		cases[i].run();
-	}
-	return 0;
+	return scenario_main("l4test", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 }

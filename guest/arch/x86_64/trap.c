@@ -176,7 +176,7 @@ arch_thread_upcalls(struct thread *t, bool on)
 struct trapframe *
 trap_upcall_bad(void)
 {
-	struct exo_xframe *x = (struct exo_xframe *)((u8 *)current->utcb + EXO_UTCB_XFRAME);
+	struct exo_xframe *x = thread_xframe(current);
 
 	thread_doom(current, T_GP, 0, x->entry_pc, x->entry_pc);
 	return &kernel_resume(current)->ctx;
