@@ -11,16 +11,8 @@
 #include "exo.h"
 #include "l4.h"
 #include "libos.h"
+#include "scenario.h"
 #include "task.h"
-
-#define CHECK(c) do { if (!(c)) fail(__LINE__, #c); } while (0)
-
-static void
-fail(int line, const char *what)
-{
-	printf("exoslice: check failed at line %d: %s\n", line, what);
-	exit(line & 0xff ? line & 0xff : 1);
-}
 
 #define SHARED_VA    0x310000000ULL
 #define ENTRY_STACK  (TASK_STACK_TOP - 0x4000)     /* in the pager's stack range */
@@ -106,7 +98,7 @@ slice_upcall(u64 up, u64 slot, u64 arg)
 				;
 		slice_yield();
 	}
-	fail(__LINE__, "an upcall came back");
+	scenario_fail(__LINE__, "an upcall came back");
 }
 
 /*
@@ -143,7 +135,7 @@ slice_env(u64 nslots)
 	CHECK((long)sh->slot >= 0);
 	sh->ready = 1;
 	upcall_wait();
-	fail(__LINE__, "upcall_wait returned");
+	scenario_fail(__LINE__, "upcall_wait returned");
 }
 
 /* An environment with nslots slots; with worker, a worker thread in it. */
@@ -251,7 +243,7 @@ case_abort(void)
 {
 	slice_env_spawn(1, false, 1000, 300);
 	sleep_us(2000000);
-	fail(__LINE__, "still running after 2 s of overruns");
+	scenario_fail(__LINE__, "still running after 2 s of overruns");
 }
 
 /* ---- protected control transfer ---- */
@@ -343,7 +335,7 @@ pct_other_arrived(void)
 		asyncs++;
 		async_bad |= arrived_ok(pat, pct_in.rdi, EXO_PCT_ASYNC, peer_id);
 		upcall_wait();
-		fail(__LINE__, "upcall_wait returned");
+		scenario_fail(__LINE__, "upcall_wait returned");
 	}
 	sh->count = arrived_ok(pat, pct_in.rdi, EXO_PCT_SYNC, peer_id);
 	sh->ends = asyncs;
@@ -351,7 +343,7 @@ pct_other_arrived(void)
 	rounds++;
 	pattern(pat, 1, i);
 	pct_with(peer_cap, EXO_PCT_SYNC, pat);
-	fail(__LINE__, "pct back failed");
+	scenario_fail(__LINE__, "pct back failed");
 }
 
 void
@@ -376,7 +368,7 @@ pct_env(u64 arg)
 	CHECK(env_entry(EXO_ENTRY_PCT, (u64)pct_stub, ENTRY_STACK) == 0);
 	sh->ready = 1;
 	upcall_wait();
-	fail(__LINE__, "upcall_wait returned");
+	scenario_fail(__LINE__, "upcall_wait returned");
 }
 
 /* Transfer until the other's entry thread waits (it may not yet). */
@@ -403,7 +395,7 @@ pct_async_and_finish(void)
 	stage = 2;
 	pattern(pat, 0, 5000);
 	pct_retry(peer_cap, EXO_PCT_SYNC, pat);
-	fail(__LINE__, "sync pct failed");
+	scenario_fail(__LINE__, "sync pct failed");
 }
 
 /* Main's entry: every sync round trip comes back here. */
@@ -424,7 +416,7 @@ pct_main_arrived(void)
 	if (++rounds < ROUNDS) {
 		pattern(pat, 0, rounds);
 		pct_with(peer_cap, EXO_PCT_SYNC, pat);
-		fail(__LINE__, "sync pct failed");
+		scenario_fail(__LINE__, "sync pct failed");
 	}
 	/* Leave the entry stack's frame behind: async from a plain call. */
 	pct_async_and_finish();
@@ -463,7 +455,7 @@ case_pct(void)
 	CHECK(env_entry(EXO_ENTRY_PCT, (u64)pct_stub,
 			(u64)&main_stack[2048]) == 0);
 	pct_retry(peer_cap, EXO_PCT_SYNC, pat);
-	fail(__LINE__, "sync pct failed");
+	scenario_fail(__LINE__, "sync pct failed");
 }
 
 /* Diagnostic: spin and report the gaps (kernel entries) with a slot owned. */
@@ -492,10 +484,7 @@ case_spin(void)
 	printf("\n");
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static const struct scenario_case cases[] = {
 	{ "spin", case_spin },
 	{ "share", case_share },
 	{ "overrun", case_overrun },
@@ -507,17 +496,5 @@ int
 main(int argc, char **argv)
 {
 	main_tid = l4_myself();
-	for (int a = 1; a < argc; a++) {
-		unsigned i;
-
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			if (strcmp(argv[a], cases[i].name) == 0)
-				break;
-		if (i == sizeof(cases) / sizeof(cases[0])) {
-			printf("exoslice: unknown case %s\n", argv[a]);
-			return 2;
-		}
-		cases[i].run();
-	}
-	return 0;
+	return scenario_main("exoslice", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 }
