@@ -206,6 +206,110 @@ frame_alloc_free(void)
 	return c < 0 ? c : frame_free(c);
 }
 
+/*
+ * Protected control transfer between this environment and a partner (a
+ * spawned task). pct_sync_roundtrip: a synchronous transfer there and one
+ * back, both the fast path; the partner's entry transfers straight back,
+ * and ours resumes the iteration where bench_pct_sync left it (a
+ * continuation: callee-saved registers and the stack pointer). pct_async:
+ * an asynchronous transfer (the general path) whose target at once waits
+ * again (upcall_wait), so the op is the transfer and the target's wait.
+ */
+exo_cap_t pct_peer;                     /* ours: the partner's; its: ours (asm) */
+static volatile long pct_ready;
+u64 pct_cont[8];                        /* rsp, rbx, rbp, r12..r15 (asm) */
+static u8 pct_stack[4096] __attribute__((aligned(16)));
+
+long bench_pct_sync(exo_cap_t env);
+void bench_pct_back(void);
+void bench_pct_echo(void);
+__asm__(
+	"	.text\n"
+	"	.globl bench_pct_sync\n"
+	"bench_pct_sync:\n"
+	"	mov %rsp, pct_cont+0(%rip); mov %rbx, pct_cont+8(%rip)\n"
+	"	mov %rbp, pct_cont+16(%rip); mov %r12, pct_cont+24(%rip)\n"
+	"	mov %r13, pct_cont+32(%rip); mov %r14, pct_cont+40(%rip)\n"
+	"	mov %r15, pct_cont+48(%rip)\n"
+	"	xor %esi, %esi\n"
+	"	mov $28, %eax\n"
+	"	syscall\n"
+	"	ret\n"                          /* refused: the error */
+	"	.globl bench_pct_back\n"
+	"bench_pct_back:\n"                     /* our PCT entry: resume */
+	"	mov pct_cont+0(%rip), %rsp; mov pct_cont+8(%rip), %rbx\n"
+	"	mov pct_cont+16(%rip), %rbp; mov pct_cont+24(%rip), %r12\n"
+	"	mov pct_cont+32(%rip), %r13; mov pct_cont+40(%rip), %r14\n"
+	"	mov pct_cont+48(%rip), %r15\n"
+	"	xor %eax, %eax\n"
+	"	ret\n"
+	"	.globl bench_pct_echo\n"
+	"bench_pct_echo:\n"                     /* the partner's PCT entry */
+	"	test %rsi, %rsi\n"
+	"	jnz 1f\n"
+	"	mov pct_peer(%rip), %rdi\n"     /* sync: straight back */
+	"	mov $28, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	"1:	mov $27, %eax\n"   /* async: wait again */
+	"	syscall\n"
+	"	ud2\n");
+_Static_assert(SYS_pct == 28 && SYS_upcall_wait == 27, "the numbers in the asm above");
+
+static void
+pct_partner(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	if (l4_receive(EXO_ANYTHREAD, &m, EXO_TIMEOUT_NEVER, 0) == 0)
+		pct_peer = m.mr[1];
+	env_entry(EXO_ENTRY_PCT, (u64)bench_pct_echo, TASK_STACK_TOP - 0x4000);
+	upcall_wait();
+}
+
+static long
+pct_setup(void)
+{
+	struct l4_msg m = { { EXO_TAG(0, 1, 0) } };
+	long me, peer, r;
+	u64 partner;
+
+	if (pct_ready)
+		return 0;
+	partner = task_spawn(pct_partner, 0);
+	me = env_cap(l4_myself(), EXO_CAP_ALL);
+	if (!partner || me < 0)
+		return -E_NOMEM;
+	m.mr[1] = (u64)cap_pass((exo_cap_t)me, partner, EXO_CAP_X);
+	peer = env_cap(partner, EXO_CAP_X);
+	if ((long)m.mr[1] < 0 || peer < 0 || l4_send(partner, &m, EXO_TIMEOUT_NEVER))
+		return -E_INVAL;
+	pct_peer = (exo_cap_t)peer;
+	if (env_entry(EXO_ENTRY_PCT, (u64)bench_pct_back,
+		      (u64)(pct_stack + sizeof(pct_stack))) < 0)
+		return -E_PERM;
+	/* The partner registers and waits: until then transfers are refused. */
+	while ((r = pct(pct_peer, EXO_PCT_ASYNC)) == -E_AGAIN || r == -E_NOENT)
+		l4_thread_switch(EXO_NILTHREAD);
+	if (r < 0)
+		return r;
+	pct_ready = 1;
+	return 0;
+}
+
+static long
+pct_sync_roundtrip(void)
+{
+	return bench_pct_sync(pct_peer);
+}
+
+static long
+pct_async(void)
+{
+	return pct(pct_peer, EXO_PCT_ASYNC);
+}
+
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
 	{ "exception_upcall", upcall_setup, exception_upcall, upcall_teardown },
@@ -214,6 +318,8 @@ static const struct bench_op ops[] = {
 	{ "stlb_fill", stlb_setup, stlb_fill, stlb_teardown },
 	{ "frame_alloc_free", 0, frame_alloc_free, 0 },
 	{ "revoke_upcall_roundtrip", revoke_setup, revoke_upcall_roundtrip, 0 },
+	{ "pct_sync_roundtrip", pct_setup, pct_sync_roundtrip, 0 },
+	{ "pct_async", pct_setup, pct_async, 0 },
 };
 
 int

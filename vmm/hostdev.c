@@ -97,6 +97,7 @@ event_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	case EXO_EV_PROGRAM_FAULT:
 	case EXO_EV_PROGRAM_ERROR:
 	case EXO_EV_PROGRAM_DEADLOCK:
+	case EXO_EV_PROGRAM_ABORT:
 		if (ev.module >= vm->nprogs) {
 			vmm_crash(vm, "bad_request", NULL, "event names program %u of %u",
 				  ev.module, vm->nprogs);

@@ -30,10 +30,13 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 	task_reap();
 	if (next && next != current && next->state == TS_READY &&
 	    !(next->flags & (TF_HALT | TF_DOOMED))) {
-		/* Direct switch: prev blocked, next runs on without the queue. */
-		if (current && current->state == TS_READY)
-			sched_ready(current);
+		/* Direct switch: prev blocked (or, after an asynchronous PCT,
+		 * goes to the queue), next runs on without the queue. */
+		struct thread *old = current;
+
 		current = next;
+		if (old && old->state == TS_READY)
+			sched_ready(old);
 	}
 	t = sched_next();
 	if (t != prev || t->id != prev_id)

@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "kernel.h"
 #include "revoke.h"
+#include "slice.h"
 #include "thread.h"
 #include "upcall.h"
 
@@ -30,6 +31,10 @@ cap_release(struct cap *c)
 			e->frames--;
 			revoke_frame_returned(e);
 		}
+		break;
+	case EXO_CAP_SLOT:
+		if (!c->parent)         /* the root: the slots are its */
+			slice_free(c);
 		break;
 	default:
 		break;
@@ -56,6 +61,7 @@ env_destroy(struct space *s)
 	revoke_env_destroy(e);
 	e->frames = e->reserve = 0;
 	e->stlb_hits = e->stlb_misses = 0;
+	slice_env_destroy(e);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "kernel.h"
 #include "platform.h"
 #include "revoke.h"
+#include "slice.h"
 #include "upcall.h"
 
 /* Every page of user [va, va+len) in s is mapped writable. -E_FAULT */
@@ -203,6 +204,20 @@ sys_upcall_wait(struct thread *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
 {
 	(void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
 	return upcall_wait(t);
+}
+
+i64
+sys_slice_alloc(struct thread *t, u64 count, u64 flags, u64 a2, u64 a3, u64 a4)
+{
+	(void)a2, (void)a3, (void)a4;
+	return slice_alloc(t, count, flags);
+}
+
+i64
+sys_slice_yield(struct thread *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
+{
+	(void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
+	return slice_yield(t);
 }
 
 i64

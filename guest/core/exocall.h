@@ -18,6 +18,8 @@ EXOCALL(unbind);
 EXOCALL(bind_query);
 EXOCALL(env_entry);
 EXOCALL(upcall_wait);
+EXOCALL(slice_alloc);
+EXOCALL(slice_yield);
 EXOCALL(revoke_request);
 EXOCALL(repossessed);
 EXOCALL(env_backing);

@@ -3,8 +3,10 @@
  * One CPU. The timer is one-shot and armed only for something that needs it:
  * the earliest IPC timeout, the end of the running thread's slice when
  * another thread of its priority waits, the tick of EXO_IRQ_TIMER when a
- * driver listens to it. A benchmark of two threads ping-ponging sees no timer
- * interrupt at all.
+ * driver listens to it, the slice vector's marks while some slot is owned
+ * (slice.c). A benchmark of two threads ping-ponging sees no timer
+ * interrupt at all. During an environment's slice its ready threads come
+ * first (slice_preferred), then everyone by priority.
  */
 #include "sched.h"
 
@@ -14,6 +16,7 @@
 #include "kernel.h"
 #include "platform.h"
 #include "revoke.h"
+#include "slice.h"
 #include "space.h"
 #include "task.h"
 #include "trace.h"
@@ -54,8 +57,8 @@ sched_ready(struct thread *t)
 		(*q)->rprev->rnext = t;
 		(*q)->rprev = t;
 	}
-	if (current && t->prio > current->prio)
-		sc.preempt = true;
+	if (current && (t->prio > current->prio || slice_preferred))
+		sc.preempt = true;      /* a slice: sched_next picks its threads */
 }
 
 void
@@ -142,6 +145,12 @@ sched_arm(void)
 	if (current && top_prio() >= (int)current->prio &&
 	    (!when || sc.slice_end < when))
 		when = sc.slice_end;
+	if (slice_owned) {
+		u64 s = slice_deadline();
+
+		if (s && (!when || s < when))
+			when = s;
+	}
 	if (when != sc.armed) {
 		sc.armed = when;
 		arch_timer_arm(when);
@@ -176,6 +185,7 @@ sched_timer(u64 now)
 			sc.tick_next = now + sched_us_to_tsc(EXO_TIMER_IRQ_US);
 		ipc_irq(EXO_IRQ_TIMER);
 	}
+	slice_timer(now);
 	revoke_timer(now);
 	if (current && now >= sc.slice_end && top_prio() >= (int)current->prio)
 		sc.preempt = true;
@@ -193,11 +203,30 @@ sched_yield(struct thread *dest)
 	sc.preempt = true;
 }
 
+/* The first ready thread of the preferred environment (highest priority
+ * first, queue order within one), else t. */
+static struct thread *
+ready_preferred(struct thread *t)
+{
+	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--) {
+		for (u64 b = sc.bitmap[w]; b; b &= ~(1ULL << (63 - __builtin_clzll(b)))) {
+			struct thread *q = sc.ready[w * 64 + 63 - __builtin_clzll(b)], *x = q;
+
+			do {
+				if (x->space->index + 1 == slice_preferred)
+					return x;
+				x = x->rnext;
+			} while (x != q);
+		}
+	}
+	return t;
+}
+
 /* Could anything ever make a thread ready again? */
 static bool
 something_pending(void)
 {
-	if (sc.timeouts || sc.tick_next || revoke_next_deadline())
+	if (sc.timeouts || sc.tick_next || slice_owned || revoke_next_deadline())
 		return true;
 	for (u32 line = 1; line <= EXO_NIRQ; line++)
 		if (threads[line].handler)
@@ -223,12 +252,18 @@ sched_next(void)
 		if (p >= 0) {
 			struct thread *t = sc.ready[p];
 
+			if (slice_preferred)
+				t = ready_preferred(t);
 			sched_dequeue(t);
 			current = t;
 			sched_arm();
 			return t;
 		}
 		current = 0;
+		if (threads_doomed) {   /* an environment aborted while we idled */
+			task_reap();
+			continue;
+		}
 		if (!something_pending()) {
 			task_stuck();   /* ends tasks until one can run */
 		} else {

@@ -19,6 +19,7 @@
 #include "irq.h"
 #include "kernel.h"
 #include "mdb.h"
+#include "pct.h"
 #include "platform.h"
 #include "sched.h"
 #include "task.h"
@@ -445,6 +446,8 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_bind_query]         = sys_bind_query,
 	[SYS_env_entry]          = sys_env_entry,
 	[SYS_upcall_wait]        = sys_upcall_wait,
+	[SYS_slice_alloc]        = sys_slice_alloc,
+	[SYS_slice_yield]        = sys_slice_yield,
 	[SYS_revoke_request]     = sys_revoke_request,
 	[SYS_repossessed]        = sys_repossessed,
 	[SYS_env_backing]        = sys_env_backing,
@@ -453,7 +456,7 @@ static const syscall_fn syscalls[SYS_NR] = {
 
 /*
  * The calls that decide what runs next are handled apart from the table:
- *   exit(status): the task ends; ipc: <exo/ipc.h>;
+ *   exit(status): the task ends; ipc: <exo/ipc.h>; pct: pct.c;
  *   thread_switch(dest): give the CPU to dest if it is ready, else to the
  *   next thread of the caller's priority.
  */
@@ -468,6 +471,8 @@ syscall_dispatch(struct thread *t)
 		return 0;
 	case SYS_ipc:
 		return ipc_syscall(t);
+	case SYS_pct:
+		return pct_syscall(t);
 	case SYS_thread_switch:
 		t->ctx.rax = 0;
 		sched_yield(thread_lookup(t->ctx.rdi));

@@ -105,6 +105,8 @@ enum exo_event_kind {
 	EXO_EV_PROGRAM_ERROR = 3,   /* module could not start: status = -E_* */
 	EXO_EV_PANIC         = 4,   /* msg, regs */
 	EXO_EV_PROGRAM_DEADLOCK = 5, /* module: every thread blocked for ever */
+	EXO_EV_PROGRAM_ABORT = 6,   /* module: the exokernel aborted one of its
+				       environments (slice overruns, <exo/exo.h>) */
 };
 
 /* Register file as the kernel saw it; the order is the kernel's trap frame. */

@@ -94,6 +94,30 @@ backing_read(u64 block, exo_cap_t frame)
 {
 	return l4_syscall5(SYS_backing_read, (long)block, (long)frame, 0, 0, 0);
 }
+/*
+ * Slices and protected control transfer (<exo/exo.h>). A successful
+ * pct(.., EXO_PCT_SYNC) does not return: a transfer back starts the thread
+ * at its PCT entry. Upcall handlers entered straight as C functions need
+ * sp = 8 mod 16. slice_yield from the SLICE entry thread also waits for
+ * the next upcall, as upcall_wait does.
+ */
+static inline long
+slice_alloc(u32 count, u32 flags)
+{
+	return l4_syscall5(SYS_slice_alloc, count, flags, 0, 0, 0);
+}
+static inline long
+slice_yield(void)
+{
+	return l4_syscall5(SYS_slice_yield, 0, 0, 0, 0, 0);
+}
+/* The target gets rdi (env), rsi (flags) and every register but rax, rcx,
+ * r11: a caller that passes more sets them in assembly around the call. */
+static inline long
+pct(exo_cap_t env, u32 flags)
+{
+	return l4_syscall5(SYS_pct, (long)env, flags, 0, 0, 0);
+}
 
 /* This thread's exception frame (in its UTCB). */
 static inline struct exo_xframe *

@@ -23,6 +23,7 @@
 #define VEC_SYSCALL	256	/* pseudo vector: a SYSCALL on hardware KVM */
 #define KSTACK_SIZE	16384
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
+#define SYSNO_PCT	28	/* SYS_pct, checked in trap.c */
 #define TAG_MAP_ITEM	0x80	/* low 16 bits of EXO_TAG(0, 0, 2), trap.c */
 
 /* Offsets in struct cpu (cpu.h), checked there with _Static_assert. */

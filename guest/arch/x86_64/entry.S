@@ -126,13 +126,16 @@ VEC_UP    0, 0
 VEC_NOERR 1
 VEC_NOERR 2
 /* #BP: on PVM hosts also the system call (see syscall_stub_pvm), and the
- * way into the IPC fast path. */
+ * way into the IPC and PCT fast paths. */
 	.globl vec3
 vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
-	jne	1f
+	jne	vec3_common
 	cmp	$SYSNO_IPC, %rax
 	je	ipc_entry
-1:	pushq	$0
+	cmp	$SYSNO_PCT, %rax
+	je	pct_entry
+vec3_common:
+	pushq	$0
 	pushq	$3
 	jmp	trap_common
 VEC_NOERR 4
@@ -372,6 +375,40 @@ ipc_map:				/* args as they are, and MR2 (r10) */
 	RESUME_RAX
 1:	mov	current(%rip), %rcx	/* declined: current is still the caller */
 	jmp	ipc_slow
+
+/*
+ * SYS_pct on a PVM host, from vec3: rsp = &current->ctx.rip, rdi the
+ * capability, rsi the flags. pct_fastpath (core/pct.c) saves whatever it
+ * uses, so every register the caller set is still in the CPU for the target
+ * but rax, which holds the target; rcx and r11 are scratch here (SYSCALL
+ * clobbered them) and leave as zero. A transfer goes to another space, so
+ * CR3 is always loaded. Declined: nothing changed; the frame goes the
+ * common way with rax the call number again.
+ */
+pct_entry:
+	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	call	pct_fastpath
+	test	%rax, %rax
+	jz	pct_slow
+	mov	T_ROOT(%rax), %rcx
+	mov	%rcx, %cr3
+	mov	%rcx, current_root(%rip)
+	lea	TF_SIZE(%rax), %rcx
+	mov	%rcx, tss + TSS_RSP0(%rip)
+	mov	T_IST(%rax), %rcx
+	mov	%rcx, tss + TSS_IST3(%rip)
+	mov	T_UTCB_VA(%rax), %rcx
+	mov	%rcx, kip_page + KIP_CUR_UTCB(%rip)
+	lea	TF_RIP(%rax), %rsp
+	xor	%ecx, %ecx
+	xor	%r11d, %r11d
+	mov	TF_RAX(%rax), %rax	/* the caller's environment id */
+	iretq
+pct_slow:
+	mov	current(%rip), %rsp
+	add	$TF_RIP, %rsp
+	mov	$SYSNO_PCT, %eax
+	jmp	vec3_common
 
 /*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,

@@ -59,6 +59,7 @@ _Static_assert(__builtin_offsetof(struct thread, utcb_va) == T_UTCB_VA, "thread"
 _Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "kip");
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
+_Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
 _Static_assert(TAG_MAP_ITEM == (EXO_TAG(0, 0, 2) & 0xffff), "ipc_slow's tag test");
 
 static const char *const vector_names[T_NVEC] = EXO_VECTOR_NAMES;
