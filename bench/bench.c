@@ -5,6 +5,7 @@
 
 #include "l4.h"
 #include "libos.h"
+#include "task.h"
 
 #define DEFAULT_ITERATIONS 1000
 #define MIN_WARMUP         10
@@ -150,4 +151,37 @@ bench_main(const struct bench_op *ops, unsigned nops, int argc, char **argv)
 		if (bench_one(&ops[i], (i + 1) * EXO_BENCH_PHASES, (u64)n, (u64)warmup) < 0)
 			failed++;
 	return failed;
+}
+
+static u64 echo_server;
+
+static void
+echo(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	l4_wait(&m, &from);
+	for (;;) {
+		m.mr[0] = EXO_TAG(0, EXO_TAG_U(m.mr[0]), 0);
+		l4_reply_wait(from, &m, &from);
+	}
+}
+
+long
+bench_echo_setup(void)
+{
+	if (!echo_server)
+		echo_server = task_spawn(echo, 0);
+	return echo_server ? 0 : -E_NOMEM;
+}
+
+long
+bench_echo_call(u32 words)
+{
+	struct l4_msg m = { { EXO_TAG(1, words, 0), 1, 2 } };
+	u64 err = l4_call(echo_server, &m);
+
+	return err ? -(long)EXO_IPC_ERR_CODE(err) - 1 : 0;
 }

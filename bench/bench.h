@@ -33,6 +33,16 @@ struct bench_op {
 /* SYS_bench_mark(0, 0, 0): a system call that does nothing. */
 long bench_null_syscall(void);
 
+/*
+ * An echo server: a thread in another address space (task_spawn) that
+ * replies to every call with the words it got. bench_echo_setup starts it
+ * once (a setup for bench_op); bench_echo_call makes one call of words
+ * untyped words (<= EXO_REG_MRS - 1: the fast path both ways; more: the
+ * general path) and returns 0 or the negated IPC error code less one.
+ */
+long bench_echo_setup(void);
+long bench_echo_call(u32 words);
+
 /* The reference every suite measures first; the host's ratios divide by it. */
 #define BENCH_NULL_SYSCALL { "null_syscall", 0, bench_null_syscall, 0, 0 }
 

@@ -17,62 +17,39 @@ console_write_1(void)
 	return r == 1 ? 0 : (r < 0 ? r : -E_INVAL);
 }
 
-/* The server: a thread in another address space replying to every call. */
-static u64 server;
-
-static void
-echo(u64 arg)
-{
-	struct l4_msg m;
-	u64 from;
-
-	(void)arg;
-	l4_wait(&m, &from);
-	for (;;) {
-		m.mr[0] = EXO_TAG(0, EXO_TAG_U(m.mr[0]), 0);
-		l4_reply_wait(from, &m, &from);
-	}
-}
-
-static long
-ipc_setup(void)
-{
-	if (!server)
-		server = task_spawn(echo, 0);
-	return server ? 0 : -E_NOMEM;
-}
-
-static long
-call(u32 words)
-{
-	struct l4_msg m = { { EXO_TAG(1, words, 0), 1, 2 } };
-	u64 err = l4_call(server, &m);
-
-	return err ? -(long)EXO_IPC_ERR_CODE(err) - 1 : 0;
-}
-
 /* Short messages take the fast path both ways. */
 static long
 ipc_call_reply(void)
 {
-	return call(2);
+	return bench_echo_call(2);
 }
 
 /* Nine words: MR8 travels in the UTCB, so both ways take the general path. */
 static long
 ipc_call_reply_slow(void)
 {
-	return call(EXO_REG_MRS + 1);
+	return bench_echo_call(EXO_REG_MRS + 1);
 }
 
 /*
  * A page fault resolved by a pager: this thread's pager is a thread of our
- * own space that answers every fault with a map of one page it holds; the
- * iteration touches an unmapped page, and afterwards unmaps it again (the
- * pager's page stays; its child mapping goes), so the next one faults too.
+ * own space that answers every fault with a map of one page it holds.
+ *
+ * pagefault_pager is the fault alone, from the faulting access to its retry:
+ * each iteration touches the next page of a fresh region (FAULT_VA on), all
+ * of them mapped to the same pool page, and the teardown unmaps them all at
+ * once, after the measurement. The setup faults once in every 2 MiB of the
+ * region and unmaps again, so that the page tables exist (unmap leaves
+ * them), as they do in memory a program has used. pagefault_unmap: a fault
+ * at one address and the unmap that resets it, so the next one faults too;
+ * the difference of the two is the unmap of one derived page.
  */
-#define FAULT_VA 0x500000000ULL
+#define FAULT_VA  0x500000000ULL        /* pagefault_pager: one page a call */
+#define RESET_VA  0x400000000ULL        /* pagefault_unmap: always this page */
+/* Pages pagefault_pager may touch: the most iterations and warm-up. */
+#define FAULT_PAGES (EXO_BENCH_SAMPLES_MAX + EXO_BENCH_SAMPLES_MAX / 10 + 1)
 static u8 *pool;
+static u64 fault_next;
 
 static void
 pager(u64 arg)
@@ -103,16 +80,36 @@ fault_setup(void)
 	p = thread_spawn(pager, 0);
 	if (!p)
 		return -E_NOMEM;
-	return l4_exchange_registers(l4_myself(), EXR_SET_PAGER, 0, 0, p, 0, 0) < 0 ?
-	       -E_INVAL : 0;
+	if (l4_exchange_registers(l4_myself(), EXR_SET_PAGER, 0, 0, p, 0, 0) < 0)
+		return -E_INVAL;
+	for (u64 va = FAULT_VA; va < FAULT_VA + FAULT_PAGES * EXO_PAGE_SIZE;
+	     va += 512 * EXO_PAGE_SIZE)
+		if (*(volatile u64 *)va != 0)
+			return -E_INVAL;
+	return l4_unmap(EXO_FPAGE(pool, 12, EXO_RWX), 0) < 0 ? -E_INVAL : 0;
 }
 
 static long
 pagefault_pager(void)
 {
-	volatile u64 *x = (u64 *)FAULT_VA;
+	volatile u64 *x = (u64 *)(FAULT_VA + fault_next++ * EXO_PAGE_SIZE);
 
-	if (*x != 0)                    /* the pool page is zero */
+	return *x == 0 ? 0 : -E_INVAL;  /* the pool page is zero */
+}
+
+/* Every page pagefault_pager had mapped goes (the pool page stays). */
+static void
+fault_flush(void)
+{
+	l4_unmap(EXO_FPAGE(pool, 12, EXO_RWX), 0);
+}
+
+static long
+pagefault_unmap(void)
+{
+	volatile u64 *x = (u64 *)RESET_VA;
+
+	if (*x != 0)
 		return -E_INVAL;
 	return l4_unmap(EXO_FPAGE(pool, 12, EXO_RWX), 0) == 1 ? 0 : -E_FAULT;
 }
@@ -133,9 +130,10 @@ fault_teardown(void)
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
 	{ "console_write_1", 0, console_write_1, 0, 0 },
-	{ "ipc_call_reply", ipc_setup, ipc_call_reply, 0, 0 },
-	{ "ipc_call_reply_slow", ipc_setup, ipc_call_reply_slow, 0, 0 },
-	{ "pagefault_pager", fault_setup, pagefault_pager, 0, 0 },
+	{ "ipc_call_reply", bench_echo_setup, ipc_call_reply, 0, 0 },
+	{ "ipc_call_reply_slow", bench_echo_setup, ipc_call_reply_slow, 0, 0 },
+	{ "pagefault_pager", fault_setup, pagefault_pager, fault_flush, 0 },
+	{ "pagefault_unmap", 0, pagefault_unmap, 0, 0 },
 	{ "unmap_nothing", 0, unmap_nothing, fault_teardown, 0 },
 };
 

@@ -23,11 +23,17 @@ static const struct bench_suite {
 	const char *name;
 	const char *program;             /* in build/programs */
 	const char *summary;
+	const char *cmdline;             /* added to the kernel's, or NULL */
 	unsigned cpus;                   /* at least this many vCPUs */
 } suites[] = {
-	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1", 1 },
-	{ "tlb", "bench-tlb", "TLB shootdowns: unmap of 1, 16, 64 pages with 0, 1, 3 "
-	  "other CPUs running the space (4 vCPUs)", 4 },
+	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1, "
+	  "ipc_call_reply(_slow), pagefault_pager, unmap_nothing", NULL, 1 },
+	{ "exo", "bench-exo", "exokernel: exception_upcall, bind, unbind, stlb_fill, "
+	  "frame_alloc_free, revoke_upcall_roundtrip", NULL, 1 },
+	{ "trace", "bench-trace", "trace-point overhead: null_syscall and "
+	  "ipc_call_reply with tracing off, then on (_traced), in one boot", "ktest", 1 },
+	{ "tlb", "bench-tlb", "TLB shootdowns: unmap of 1, 4, 16, 64 pages with 0, 1, 2, 3 "
+	  "other CPUs running the space (4 vCPUs)", NULL, 4 },
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
@@ -288,13 +294,23 @@ bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns)
 
 /* The command */
 
-enum { OPT_JSON = OPT_CMD, OPT_ITERATIONS, OPT_WARMUP };
+enum { OPT_JSON = OPT_CMD, OPT_ITERATIONS, OPT_WARMUP, OPT_BASELINE, OPT_CHECK,
+       OPT_TOL_RING0, OPT_TOL_RATIO, OPT_PLOT };
+
+#define DEFAULT_TOL_RING0 2     /* percent */
+#define DEFAULT_TOL_RATIO 50
+#define EXIT_REGRESSION   2
 
 static const struct option bench_options[] = {
 	CLI_BOOT_OPTIONS,
 	{ "json", required_argument, 0, OPT_JSON },
 	{ "iterations", required_argument, 0, OPT_ITERATIONS },
 	{ "warmup", required_argument, 0, OPT_WARMUP },
+	{ "baseline", required_argument, 0, OPT_BASELINE },
+	{ "check", no_argument, 0, OPT_CHECK },
+	{ "ring0-tolerance", required_argument, 0, OPT_TOL_RING0 },
+	{ "ratio-tolerance", required_argument, 0, OPT_TOL_RATIO },
+	{ "plot", required_argument, 0, OPT_PLOT },
 	{ "help", no_argument, 0, 'h' },
 	{ 0 },
 };
@@ -302,7 +318,9 @@ static const struct option bench_options[] = {
 struct bench_args {
 	struct cli_boot boot;
 	bool timeout_set;
-	const char *json_path;
+	const char *json_path, *baseline, *plot;
+	bool check;
+	long tol_ring0, tol_ratio;       /* percent */
 	long iterations, warmup;         /* warmup < 0: the program's default */
 	const struct bench_suite *suite[BENCH_RUNS_MAX];
 	unsigned nsuites;
@@ -330,11 +348,19 @@ bench_usage(FILE *f)
 "  --iterations N    timed iterations per operation, 1..%d (default %d)\n"
 "  --warmup N        untimed iterations before them (default N/10, at least 10)\n"
 "  --timeout SECS    stop a boot after SECS seconds (default %g; 0: no limit)\n"
+"  --baseline FILE   compare with an earlier --json FILE: ring-0 instructions\n"
+"                    per operation (exact on PVM) and ratios to the null call\n"
+"                    measured in the same boot, never raw cycles\n"
+"  --check           with --baseline: exit 2 on a regression\n"
+"  --ring0-tolerance PCT   ring-0/op may grow this much (default 2)\n"
+"  --ratio-tolerance PCT   x null may grow this much (default 50)\n"
+"  --plot FILE       a latency histogram per operation, as SVG\n"
 "  --mem, --cpus, --kernel, --sigma0, --cmdline, --kvm, --stats, --report, --verbose\n"
 "                    as for exo run (--verbose also shows the guest console)\n"
 "  -h, --help        this text\n"
 "\n"
 "exit status: 0 all measured; 1 a program failed or broke the bench protocol;\n"
+"2 a regression (--check);\n"
 "124 timeout; 125 guest crash; 126 host error (bad input, no usable KVM);\n"
 "130 interrupted.\n", EXO_BENCH_SAMPLES_MAX, DEFAULT_ITERATIONS, DEFAULT_TIMEOUT);
 }
@@ -370,6 +396,19 @@ bench_option(struct bench_args *a, int opt, const char *arg)
 				   &a->iterations);
 	case OPT_WARMUP:
 		return parse_count("--warmup", arg, 0, 1000000000, &a->warmup);
+	case OPT_BASELINE:
+		a->baseline = arg;
+		return 0;
+	case OPT_CHECK:
+		a->check = true;
+		return 0;
+	case OPT_TOL_RING0:
+		return parse_count("--ring0-tolerance", arg, 0, 1000, &a->tol_ring0);
+	case OPT_TOL_RATIO:
+		return parse_count("--ratio-tolerance", arg, 0, 1000, &a->tol_ratio);
+	case OPT_PLOT:
+		a->plot = arg;
+		return 0;
 	case OPT_TIMEOUT:
 		a->timeout_set = true;
 		break;
@@ -417,6 +456,8 @@ bench_parse(struct bench_args *a, int argc, char **argv)
 	cli_boot_init(&a->boot);
 	a->iterations = DEFAULT_ITERATIONS;
 	a->warmup = -1;
+	a->tol_ring0 = DEFAULT_TOL_RING0;
+	a->tol_ratio = DEFAULT_TOL_RATIO;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", bench_options, NULL)) != -1) {
 		if (opt == 'h') {
@@ -428,6 +469,10 @@ bench_parse(struct bench_args *a, int argc, char **argv)
 	}
 	if (bench_suites(a, argc - optind, argv + optind) < 0)
 		return EXIT_HOST;
+	if (a->check && !a->baseline) {
+		fprintf(stderr, "exo bench: --check needs --baseline FILE\n");
+		return EXIT_HOST;
+	}
 	if (!a->timeout_set)
 		a->boot.cfg.timeout = DEFAULT_TIMEOUT;
 	return cli_boot_ready(&a->boot, "exo bench") < 0 ? EXIT_HOST : -1;
@@ -492,6 +537,12 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 	}
 	cfg.console = console;
 	cfg.bench = &sink;
+	if (s->cmdline) {
+		static char cmdline[1024];
+
+		snprintf(cmdline, sizeof(cmdline), "%s %s", cfg.cmdline, s->cmdline);
+		cfg.cmdline = cmdline;
+	}
 	err = vmm_run(&cfg, &r->res, &d);
 	if (err < 0) {
 		fprintf(stderr, "exo bench: %s\n", d.msg);
@@ -551,6 +602,23 @@ bench_cmd(int argc, char **argv)
 			if (!status)
 				status = EXIT_HOST;
 		}
+	}
+	if (a.plot) {
+		FILE *f = fopen(a.plot, "w");
+
+		if (!f || bench_plot_svg(f, runs, n) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "exo bench: --plot %s: could not write it\n", a.plot);
+			if (!status)
+				status = EXIT_HOST;
+		}
+	}
+	if (a.baseline && !status) {
+		r = bench_check(stdout, a.baseline, runs, n, a.tol_ring0 / 100.0,
+				a.tol_ratio / 100.0);
+		if (r < 0)
+			status = EXIT_HOST;
+		else if (r > 0 && a.check)
+			status = EXIT_REGRESSION;
 	}
 	for (unsigned i = 0; i < n; i++)
 		bench_run_free(&runs[i]);

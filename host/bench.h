@@ -56,6 +56,7 @@ struct bench_op {
 	int64_t empty[BENCH_NCOUNTERS];      /* EMPTY_END - EMPTY_BEGIN */
 	int64_t loop[BENCH_NCOUNTERS];       /* END - BEGIN */
 	double ratio_to_null;                /* median / null_syscall's; NAN if none */
+	uint32_t *sorted;                    /* the samples, sorted (bench_run_free) */
 };
 
 /* Counter c per iteration: (loop - empty) / iterations, or NAN if unknown. */
@@ -104,6 +105,15 @@ int bench_run_verdict(const struct bench_run *r, char *msg, size_t len);
 void bench_table_print(FILE *f, const struct bench_run *r);
 /* All runs as one JSON document (README, "exo bench"): 0 or -errno. */
 int bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns);
+
+/*
+ * Compare runs with the exo bench --json document at path (bench_check.c):
+ * the number of regressions (printed to out), or -1 if it cannot be read.
+ */
+int bench_check(FILE *out, const char *path, const struct bench_run *runs,
+		unsigned nruns, double ring0_tol, double ratio_tol);
+/* A latency histogram per operation, as SVG (bench_plot.c): 0 or -errno. */
+int bench_plot_svg(FILE *f, const struct bench_run *runs, unsigned nruns);
 
 /* exo bench [SUITE...] [options]: the subcommand. */
 int bench_cmd(int argc, char **argv);

@@ -79,6 +79,8 @@ void
 bench_run_free(struct bench_run *r)
 {
 	free(r->marks);
+	for (unsigned i = 0; i < r->nops; i++)
+		free(r->ops[i].sorted);
 	r->marks = NULL;
 	r->nmarks = r->marks_cap = 0;
 }
@@ -234,7 +236,7 @@ bench_result_add(struct bench_run *r, const void *buf, size_t len)
 				    rec->nsamples);
 	memcpy(sorted, rec->samples, rec->nsamples * sizeof(*sorted));
 	bench_stats_compute(sorted, rec->nsamples, &op.cycles);
-	free(sorted);
+	op.sorted = sorted;
 	memcpy(op.name, rec->name, sizeof(op.name));
 	op.iterations = rec->iterations;
 	op.warmup = rec->warmup;

@@ -201,3 +201,42 @@ cli_exit_status(const struct vmm_result *res)
 	}
 	return EXIT_HOST;
 }
+
+/* Split argv at "--" into programs with their arguments. */
+int
+cli_parse_programs(struct vmm_config *cfg, const char *cmd, int argc, char **argv,
+		   char paths[][PATH_MAX])
+{
+	static char *default_argv[] = { "hello", NULL };
+	int i = 0;
+
+	if (argc == 0) {
+		argc = 1;
+		argv = default_argv;
+	}
+	while (i < argc) {
+		int start = i;
+		struct vmm_program *p;
+
+		while (i < argc && strcmp(argv[i], "--") != 0)
+			i++;
+		if (i == start) {
+			fprintf(stderr, "%s: empty program between '--' separators\n", cmd);
+			return -EINVAL;
+		}
+		if (cfg->nprogs == EXO_MAX_MODULES) {
+			fprintf(stderr, "%s: more than %d programs\n", cmd, EXO_MAX_MODULES);
+			return -E2BIG;
+		}
+		p = &cfg->progs[cfg->nprogs];
+		if (cli_resolve_program(p, cmd, argv[start], paths[cfg->nprogs],
+					PATH_MAX) < 0)
+			return -ENOENT;
+		p->argc = i - start;
+		p->argv = argv + start;
+		argv[i < argc ? i : argc] = NULL;    /* terminate this program's argv */
+		cfg->nprogs++;
+		i++;
+	}
+	return 0;
+}

@@ -83,6 +83,14 @@ void cli_boot_close(struct cli_boot *b);
 int cli_resolve_program(struct vmm_program *p, const char *cmd, const char *arg,
 			char *buf, size_t len);
 
+/*
+ * The programs of a command line: argv split at "--" into programs with their
+ * arguments (none: hello). paths holds their resolved paths. -errno after
+ * saying what is wrong.
+ */
+int cli_parse_programs(struct vmm_config *cfg, const char *cmd, int argc,
+		       char **argv, char paths[][PATH_MAX]);
+
 /* The exit status of a guest run (see exo.c). */
 int cli_exit_status(const struct vmm_result *res);
 

@@ -18,6 +18,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "trace.h"
 
 static void
 run_usage(FILE *f)
@@ -56,45 +57,6 @@ run_usage(FILE *f)
 "programs built in the tree are in %s/programs\n", cli_exe_dir);
 }
 
-/* Split argv at "--" into programs with their arguments. */
-static int
-parse_programs(struct vmm_config *cfg, int argc, char **argv,
-	       char paths[][PATH_MAX])
-{
-	static char *default_argv[] = { "hello", NULL };
-	int i = 0;
-
-	if (argc == 0) {
-		argc = 1;
-		argv = default_argv;
-	}
-	while (i < argc) {
-		int start = i;
-		struct vmm_program *p;
-
-		while (i < argc && strcmp(argv[i], "--") != 0)
-			i++;
-		if (i == start) {
-			fprintf(stderr, "exo run: empty program between '--' separators\n");
-			return -EINVAL;
-		}
-		if (cfg->nprogs == EXO_MAX_MODULES) {
-			fprintf(stderr, "exo run: more than %d programs\n", EXO_MAX_MODULES);
-			return -E2BIG;
-		}
-		p = &cfg->progs[cfg->nprogs];
-		if (cli_resolve_program(p, "exo run", argv[start], paths[cfg->nprogs],
-					PATH_MAX) < 0)
-			return -ENOENT;
-		p->argc = i - start;
-		p->argv = argv + start;
-		argv[i < argc ? i : argc] = NULL;    /* terminate this program's argv */
-		cfg->nprogs++;
-		i++;
-	}
-	return 0;
-}
-
 static const struct option run_options[] = {
 	CLI_BOOT_OPTIONS,
 	{ "help", no_argument, 0, 'h' },
@@ -123,7 +85,7 @@ cmd_run(int argc, char **argv)
 		if (r < 0)
 			return EXIT_HOST;
 	}
-	if (parse_programs(&b.cfg, argc - optind, argv + optind, paths) < 0 ||
+	if (cli_parse_programs(&b.cfg, "exo run", argc - optind, argv + optind, paths) < 0 ||
 	    cli_add_sigma0(&b, &b.cfg, "exo run") < 0)
 		return EXIT_HOST;
 	if (cli_boot_ready(&b, "exo run") < 0)
@@ -142,6 +104,8 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run, "boot the kernel and run programs (exo run --help)" },
 	{ "bench", bench_cmd, "measure system calls and IPC (exo bench --help)" },
+	{ "trace", trace_cmd, "run programs and write a Perfetto trace (exo trace --help)" },
+	{ "stat", stat_cmd, "run programs and summarise every crossing (exo stat --help)" },
 };
 
 static void

@@ -16,6 +16,7 @@
 
 #include "../guest/core/kernel.h"
 #include "../guest/core/sched.h"
+#include "../guest/core/trace.h"
 #include "irq.h"
 #include "transfer.h"
 
@@ -261,6 +262,7 @@ ipc_syscall(struct thread *cur)
 	u64 to = cur->ctx.rdi, from = cur->ctx.rsi, tmo = cur->ctx.rdx;
 	struct thread *woken = 0;
 
+	TRACE_AB(IPC, to, from);
 	cur->timeouts = tmo;
 	cur->ctx.rdx = 0;
 	if (to != EXO_NILTHREAD) {

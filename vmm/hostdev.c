@@ -97,6 +97,7 @@ event_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	case EXO_EV_PROGRAM_FAULT:
 	case EXO_EV_PROGRAM_ERROR:
 	case EXO_EV_PROGRAM_DEADLOCK:
+	case EXO_EV_PROGRAM_ABORT:
 		if (ev.module >= vm->nprogs) {
 			vmm_crash(vm, "bad_request", NULL, "event names program %u of %u",
 				  ev.module, vm->nprogs);
@@ -130,6 +131,8 @@ doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 		else
 			vm->boot_insns = 0;
 		break;
+	case EXO_DOORBELL_TRACE:
+		return vtrace_attach(vm, vmm_self(vm)->index, EXO_DOORBELL_ARG(v));
 	case EXO_DOORBELL_MARK:
 		if (!sink)
 			break;
@@ -213,6 +216,32 @@ bench_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	return 0;
 }
 
+/*
+ * The backing store (backing.c): the request comes back with its status (and
+ * block); a bad request is refused there, only one outside guest memory
+ * stops the guest.
+ */
+static int
+backing_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
+	   void *data, uint32_t size)
+{
+	struct exo_backing_req req;
+	void *p;
+	int err;
+
+	(void)dev, (void)port;
+	p = request_read(vm, is_write, data, size, &req, sizeof(req),
+			 "backing-store request", &err);
+	if (!p)
+		return err;
+	backing_serve(&vm->backing, &req, vm->kvm.mem, vm->kvm.mem_size);
+	memcpy((char *)p + offsetof(struct exo_backing_req, block), &req.block,
+	       sizeof(req.block));
+	memcpy((char *)p + offsetof(struct exo_backing_req, status), &req.status,
+	       sizeof(req.status));
+	return 0;
+}
+
 /* The VMM's half of the contract is in conin.c. */
 static int
 console_in_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
@@ -248,6 +277,7 @@ static struct device hostdevs[] = {
 	{ .name = "bench", .port = EXO_PORT_BENCH, .nports = 1, .io = bench_io },
 	{ .name = "console_in", .port = EXO_PORT_CONSOLE_IN, .nports = 1,
 	  .io = console_in_io },
+	{ .name = "backing", .port = EXO_PORT_BACKING, .nports = 1, .io = backing_io },
 };
 
 int

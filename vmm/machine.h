@@ -7,12 +7,14 @@
 
 #include <exo/hostio.h>
 
+#include "backing.h"
 #include "conin.h"
 #include "devices.h"
 #include "iothread.h"
 #include "kvm.h"
 #include "stats.h"
 #include "vmm.h"
+#include "vtrace.h"
 
 #define EXIT_REASONS 64
 
@@ -33,7 +35,8 @@ struct vmm {
 	/* Exits are handled one at a time: devices, reports and the result are
 	 * shared by every vCPU thread. */
 	pthread_mutex_t lock;
-	struct iothread io;                   /* runs only with --input */
+	struct iothread io;                   /* runs only with --input or a trace */
+	struct vmm_trace trace;
 	struct conin conin;
 	char names[EXO_MAX_MODULES][EXO_NAME_MAX];
 	unsigned nprogs;
@@ -44,6 +47,7 @@ struct vmm {
 	uint64_t exits[EXIT_REASONS];         /* by KVM exit reason */
 	int64_t boot_insns;                   /* ring-0 insns to the first user insn */
 	void *bench_buf;                      /* a result record's host copy */
+	struct backing backing;               /* autosave blocks (backing.c) */
 	struct timespec t_start, t_first_user, t_end;
 };
 
@@ -63,7 +67,7 @@ void vmm_crash(struct vmm *vm, const char *kind, const struct exo_regs *regs,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Register exo's devices: console, exit, event, doorbell, bench, console
- * input (<exo/hostio.h>). */
+ * input, backing store (<exo/hostio.h>). */
 int hostdev_register(struct vmm *vm, struct diag *d);
 
 /* report.c: JSON lines for machines and sentences on stderr for people. */

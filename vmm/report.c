@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include <exo/exo.h>
 #include <exo/vectors.h>
 
 #include "machine.h"
@@ -147,6 +148,7 @@ report_program(struct vmm *vm, const struct exo_event *ev)
 		[EXO_EV_PROGRAM_FAULT] = "program_fault",
 		[EXO_EV_PROGRAM_ERROR] = "program_error",
 		[EXO_EV_PROGRAM_DEADLOCK] = "program_deadlock",
+		[EXO_EV_PROGRAM_ABORT] = "program_abort",
 	};
 	const char *name = vm->names[ev->module];
 	FILE *f = vm->cfg->report;
@@ -163,6 +165,10 @@ report_program(struct vmm *vm, const struct exo_event *ev)
 	else if (ev->kind == EXO_EV_PROGRAM_DEADLOCK)
 		fprintf(stderr, "exo: program %s (#%u) ended: every thread is blocked "
 			"for ever (deadlock)\n", name, ev->module);
+	else if (ev->kind == EXO_EV_PROGRAM_ABORT)
+		fprintf(stderr, "exo: program %s (#%u) aborted: an environment of it "
+			"overran its time slice %d times in a row\n", name, ev->module,
+			EXO_SLICE_STRIKES);
 	else if (vm->cfg->verbose)
 		fprintf(stderr, "exo: program %s (#%u) exited with status %lld\n",
 			name, ev->module, (long long)ev->status);

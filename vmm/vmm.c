@@ -138,6 +138,9 @@ vmm_exit(struct vmm *vm, struct kvm_run *run)
 {
 	if (run->exit_reason < EXIT_REASONS)
 		vm->exits[run->exit_reason]++;
+	if (vm->cfg->trace)
+		vtrace_exit(vm, vmm_self(vm)->index, run->exit_reason,
+			    run->exit_reason == KVM_EXIT_IO ? run->io.port : 0);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vmm_io(vm, run);
@@ -350,17 +353,12 @@ vmm_conin_signal(void *arg, uint32_t vector)
 static int
 vmm_input_setup(struct vmm *vm, struct diag *d)
 {
-	int r;
-
 	if (!vm->kvm.x2apic || !vm->kvm.msi)
 		return diag_fail(d, ENODEV, "--input %s: this KVM cannot interrupt the "
 				 "guest (it lacks %s); run without --input",
 				 vm->cfg->input, !vm->kvm.x2apic ?
 				 "an in-kernel interrupt controller, KVM_CAP_IRQCHIP" :
 				 "KVM_CAP_SIGNAL_MSI");
-	r = iothread_init(&vm->io, d);
-	if (r < 0)
-		return r;
 	conin_set_signal(&vm->conin, vmm_conin_signal, vm);
 	conin_start(&vm->conin, vm->io.loop);
 	return 0;
@@ -384,11 +382,18 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	r = kvm_vm_create(&vm->kvm, cfg->kvm_path, cfg->mem_size, cfg->ncpus, d);
 	if (r < 0)
 		return r;
+	if (cfg->input || cfg->trace) {
+		r = iothread_init(&vm->io, d);
+		if (r < 0)
+			return r;
+	}
 	if (cfg->input) {
 		r = vmm_input_setup(vm, d);
 		if (r < 0)
 			return r;
 	}
+	if (cfg->trace)
+		vtrace_start(vm);
 	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform,
 			 vm->kvm.tsc_khz, &fl->kernel, fl->progs, fl->nprogs,
 			 cfg->cmdline, &bl, d);
@@ -436,7 +441,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	r = vmm_setup(vm, &fl, d);
 	if (r < 0)
 		goto out;
-	if (cfg->input) {
+	if (cfg->input || cfg->trace) {
 		r = iothread_start(&vm->io, d);
 		if (r < 0)
 			goto out;
@@ -451,18 +456,30 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	vmm_join_cpus(vm);
 	self_vcpu = NULL;
 	iothread_stop(&vm->io);     /* the guest has ended: no more input */
+	vtrace_finish(vm);          /* what the last drain did not see */
 	vmm_disarm_signals();
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_end);
 	report_end(vm);
 	if (cfg->stats)
 		report_stats(vm);
 	vm->result.platform = vm->kvm.platform;
+	vm->result.insn_emulation = -1;
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {   /* ring-0 work of every vCPU */
+		if (stats_read(&vm->vcpus[i].stats) < 0)
+			continue;
+		vm->result.insn_emulation = (vm->result.insn_emulation < 0 ? 0 :
+					     vm->result.insn_emulation) +
+			stats_get(&vm->vcpus[i].stats, "insn_emulation");
+	}
+	for (unsigned i = 0; i < EXIT_REASONS; i++)
+		vm->result.exits += vm->exits[i];
 	r = ioctl(vm->kvm.vcpu_fd[0], KVM_GET_TSC_KHZ, 0);
 	vm->result.tsc_khz = r > 0 ? (uint64_t)r : 0;
 	r = 0;
 	*res = vm->result;
 out:
 	free(vm->bench_buf);
+	backing_free(&vm->backing);
 	iothread_stop(&vm->io);
 	conin_close(&vm->conin);
 	vmm_stop(vm, VMM_CRASHED, 0);

@@ -40,6 +40,25 @@ struct vmm_bench_sink {
 	int (*result)(void *ctx, const void *rec, size_t len);
 };
 
+/*
+ * Where the guest's trace records go (<exo/trace.h>); exo trace and exo stat
+ * give one, and add "trace" to the kernel's command line so it announces
+ * its rings. record and ring run on the I/O thread while the guest runs and
+ * on the calling thread at the end; exit runs on the vCPU thread.
+ */
+struct exo_trace_rec;
+struct vmm_trace_sink {
+	void *ctx;
+	void (*record)(void *ctx, unsigned cpu, const struct exo_trace_rec *rec);
+	/* After each drain: guest TSC now, records that were waiting, records
+	 * lost so far (overwritten before the drain reached them). */
+	void (*ring)(void *ctx, unsigned cpu, uint64_t tsc, uint64_t pending,
+		     uint64_t dropped);
+	/* A VM exit the VMM handled, at guest TSC tsc (port for port I/O). */
+	void (*exit)(void *ctx, unsigned cpu, uint64_t tsc, uint32_t reason,
+		     uint16_t port);
+};
+
 struct vmm_config {
 	const char *kvm_path;
 	const char *kernel_path;
@@ -55,6 +74,7 @@ struct vmm_config {
 	FILE *console;                   /* the guest's console output */
 	const struct vmm_bench_sink *bench;  /* or NULL */
 	const char *input;               /* console input: a file, "-" stdin, NULL none */
+	const struct vmm_trace_sink *trace;  /* or NULL */
 };
 
 struct vmm_result {
@@ -62,6 +82,9 @@ struct vmm_result {
 	int status;                      /* VMM_EXITED: 0..255 */
 	uint32_t platform;               /* enum exo_platform the guest ran on */
 	uint64_t tsc_khz;                /* the guest's TSC rate, 0 if unknown */
+	int64_t insn_emulation;          /* KVM's count at the end (exact ring-0
+					    instructions on PVM), -1 if unknown */
+	uint64_t exits;                  /* VM exits the VMM handled */
 };
 
 /*

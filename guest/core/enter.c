@@ -1,12 +1,17 @@
 /*
  * Where the arch layer hands every kernel entry from user mode to the core,
  * and how the core hands back the thread to resume. The IPC fast path is the
- * one way in and out that does not pass here (ipc/fastpath.c).
+ * one way in and out that does not pass here (ipc/fastpath.c); the page-fault
+ * fast path passes only through kernel_pagefault_fast.
  */
 #include <exo/ipc.h>
 #include <exo/layout.h>
 
+#include "../../ipc/fastpath.h"
 #include "../../ipc/ipc.h"
+#include "bind.h"
+#include "env.h"
+#include "exocall.h"
 #include "kernel.h"
 #include "platform.h"
 #include "sched.h"
@@ -14,6 +19,7 @@
 #include "syscall.h"
 #include "task.h"
 #include "tlb.h"
+#include "trace.h"
 
 /* What runs after an entry made by prev (id prev_id): doomed threads die,
  * next (if any) is preferred, the scheduler has the last word. */
@@ -32,10 +38,13 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 	}
 	if (next && next != current && next->state == TS_READY &&
 	    !(next->flags & (TF_HALT | TF_DOOMED))) {
-		/* Direct switch: prev blocked, next runs on without the queue. */
-		if (current && current->state == TS_READY)
-			sched_ready(current);
+		/* Direct switch: prev blocked (or, after an asynchronous PCT,
+		 * goes to the queue), next runs on without the queue. */
+		struct thread *old = current;
+
 		current = next;
+		if (old && old->state == TS_READY)
+			sched_ready(old);
 	}
 	t = sched_next();
 	/* Also when idling left t's space (tlb.h: an idle CPU loads no user space). */
@@ -52,13 +61,34 @@ kernel_syscall(struct thread *t)
 	return leave(t, id, syscall_dispatch(t));
 }
 
-/* Page-fault error code: bit 1 write, bit 4 instruction fetch. */
+/*
+ * Page-fault error code (bits 0..4: present, write, user, reserved bit,
+ * instruction fetch) to the access: a fetch is EXO_X, else a write EXO_W,
+ * else EXO_R. A table, so the fast path spends a load, not branches.
+ */
+#define PF_ACCESS(e)    ((e) & 0x10 ? EXO_X : (e) & 0x2 ? EXO_W : EXO_R)
+#define PF_ACCESS4(e)   PF_ACCESS(e), PF_ACCESS(e + 1), PF_ACCESS(e + 2), PF_ACCESS(e + 3)
+#define PF_ACCESS16(e)  PF_ACCESS4(e), PF_ACCESS4(e + 4), PF_ACCESS4(e + 8), PF_ACCESS4(e + 12)
+static const u8 pf_access[32] = { PF_ACCESS16(0), PF_ACCESS16(16) };
+
 static u32
 fault_access(u64 error)
 {
-	if (error & 0x10)
-		return EXO_X;
-	return error & 0x2 ? EXO_W : EXO_R;
+	return pf_access[error & 31];
+}
+
+struct thread *
+kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
+{
+	/* σ0's window and the software TLB come before any pager. */
+	struct thread *next;
+
+	if (t->space->sigma0 || env_of(t->space)->stlb_live)
+		return 0;
+	next = ipc_fastpath_fault(t, addr, fault_access(error));
+	if (next)
+		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
+	return next;
 }
 
 struct thread *
@@ -67,11 +97,27 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	struct thread *next = t;
 	u64 id = t->id;
 
-	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0)
+	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0) {
+		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_SIGMA0, addr, t->ctx.rip);
 		return leave(t, id, t);         /* σ0 touched its own window */
-	if (vector != 14 ||
-	    !ipc_pagefault(t, addr, t->ctx.rip, fault_access(error), &next))
+	}
+	if (vector == 14 && stlb_fault(t->space, EXO_PAGE_DOWN(addr), fault_access(error))) {
+		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_STLB, addr, t->ctx.rip);
+		return leave(t, id, t);         /* a binding the software TLB holds */
+	}
+	if (upcall_exception(t, vector, error, addr)) {
+		if (vector == 14)
+			TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_UPCALL, addr, t->ctx.rip);
+		return leave(t, id, t);         /* the environment's own handler */
+	}
+	if (vector == 14 &&
+	    ipc_pagefault(t, addr, t->ctx.rip, fault_access(error), &next)) {
+		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
+	} else {
+		if (vector == 14)
+			TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_KILL, addr, t->ctx.rip);
 		thread_doom(t, vector, error, addr, t->ctx.rip);
+	}
 	return leave(t, id, next);
 }
 

@@ -10,6 +10,7 @@
 #include "sched.h"
 #include "space.h"
 #include "task.h"
+#include "trace.h"
 
 __attribute__((noreturn)) void kmain(const struct exo_bootinfo *bi);
 
@@ -29,11 +30,12 @@ kmain(const struct exo_bootinfo *bi)
 		panic("boot info: bad magic or version (VMM and kernel from different builds?)");
 	if (bi->platform < EXO_PLATFORM_KVM_HW || bi->platform > EXO_PLATFORM_HOSTED)
 		panic("boot info: unknown platform %u", bi->platform);
-	smp_lock();             /* held until the first return to user mode */
 	kopts.ktest = cmdline_has(bi->cmdline, "ktest");
 	kopts.verbose = cmdline_has(bi->cmdline, "verbose");
 	kernel_tsc_khz = bi->tsc_khz;
-	arch_init(bi);
+	arch_init(bi);          /* this_cpu() works from here */
+	smp_lock();             /* held until the first return to user mode */
+	trace_init(bi->cmdline, bi->tsc_khz);
 	if (frame_init(bi) < 0)
 		panic("boot info: malformed memory map");
 	frame_split_sigma0(&s0_first, &s0_end);

@@ -1,5 +1,6 @@
 /* The mapping database: see mdb.h for the model and its invariants. */
 #include "mdb.h"
+#include "mdb_fast.h"
 
 #include <exo/error.h>
 #include <exo/ipc.h>
@@ -15,7 +16,7 @@ _Static_assert(EXO_R == EXO_SEG_R && EXO_W == EXO_SEG_W && EXO_X == EXO_SEG_X,
 
 #define PAGE            EXO_PAGE_SIZE
 #define NODES_PER_FRAME (PAGE / sizeof(struct mdb_node))
-#define PTRS_PER_FRAME  (PAGE / sizeof(void *))
+#define PTRS_PER_FRAME  MDB_PTRS_PER_FRAME
 /*
  * The hash has about one bucket per usable frame (most frames are mapped
  * once or twice), at least one bucket frame and at most a full directory
@@ -28,16 +29,7 @@ _Static_assert((1ULL << HASH_BITS_MIN) == PTRS_PER_FRAME, "bucket frame size");
 _Static_assert((1ULL << HASH_BITS_MAX) == PTRS_PER_FRAME * PTRS_PER_FRAME,
 	       "directory frame size");
 
-struct mdb_state {
-	/* Bucket i is dir[i / PTRS_PER_FRAME][i % PTRS_PER_FRAME]: frames need
-	 * not be contiguous, so the buckets sit in frames a directory names. */
-	struct mdb_node ***dir;
-	u32 hash_bits;
-	struct mdb_node *free;      /* free nodes, linked through next */
-	u64 live;
-};
-
-static struct mdb_state mdb;
+struct mdb_state mdb;
 
 /*
  * Node pool. Frames go into the pool on demand and stay there: a node does
@@ -46,8 +38,8 @@ static struct mdb_state mdb;
  * system ever had at once (88 bytes a page, 2% of what they map).
  */
 _Static_assert(sizeof(struct mdb_node) == 88, "node size: update the cost above");
-static bool
-pool_grow(void)
+bool
+mdb_pool_grow(void)
 {
 	u64 pa = frame_alloc();
 	struct mdb_node *nodes;
@@ -69,7 +61,7 @@ node_alloc(void)
 {
 	struct mdb_node *n;
 
-	if (!mdb.free && !pool_grow())
+	if (!mdb.free && !mdb_pool_grow())
 		return NULL;
 	n = mdb.free;
 	mdb.free = n->next;
@@ -91,21 +83,6 @@ u64
 mdb_nodes_live(void)
 {
 	return mdb.live;
-}
-
-static u64
-hash_index(const struct space *s, u64 va)
-{
-	/* Fibonacci hashing: consecutive pages of one space spread evenly. */
-	u64 k = (va / PAGE) ^ ((u64)(uintptr_t)s * 0x9e3779b97f4a7c15ULL);
-
-	return (k * 0x9e3779b97f4a7c15ULL) >> (64 - mdb.hash_bits);
-}
-
-static struct mdb_node **
-bucket_at(u64 i)
-{
-	return &mdb.dir[i / PTRS_PER_FRAME][i % PTRS_PER_FRAME];
 }
 
 /* Give back the directory and its first n bucket frames. */
@@ -133,7 +110,7 @@ mdb_init(void)
 	frame_stats(&st);
 	while (bits < HASH_BITS_MAX && (1ULL << bits) < st.total)
 		bits++;
-	mdb = (struct mdb_state){ .hash_bits = bits };
+	mdb = (struct mdb_state){ .hash_bits = bits, .hash_mask = (1ULL << bits) - 1 };
 	pa = frame_alloc();
 	if (!pa)
 		return -E_NOMEM;
@@ -158,7 +135,7 @@ mdb_lookup(struct space *s, u64 va)
 	struct mdb_node *n;
 
 	va = EXO_PAGE_DOWN(va);
-	for (n = *bucket_at(hash_index(s, va)); n; n = n->hnext)
+	for (n = *mdb_bucket_at(mdb_hash_index(s, va)); n; n = n->hnext)
 		if (n->space == s && n->va == va)
 			return n;
 	return NULL;
@@ -194,7 +171,7 @@ list_remove(struct mdb_node *n)
 static void
 node_enter(struct mdb_node *n, struct space *s, u64 va)
 {
-	struct mdb_node **b = bucket_at(hash_index(s, va));
+	struct mdb_node **b = mdb_bucket_at(mdb_hash_index(s, va));
 
 	n->space = s;
 	n->va = va;
@@ -207,7 +184,7 @@ node_enter(struct mdb_node *n, struct space *s, u64 va)
 static void
 node_leave(struct mdb_node *n)
 {
-	struct mdb_node **pp = bucket_at(hash_index(n->space, n->va));
+	struct mdb_node **pp = mdb_bucket_at(mdb_hash_index(n->space, n->va));
 
 	while (*pp != n) {
 		kassert(*pp);
@@ -692,10 +669,10 @@ mdb_check(void)
 	u64 seen = 0, nbuckets = 1ULL << mdb.hash_bits;
 
 	for (u64 i = 0; i < nbuckets; i++) {
-		for (struct mdb_node *n = *bucket_at(i); n; n = n->hnext) {
+		for (struct mdb_node *n = *mdb_bucket_at(i); n; n = n->hnext) {
 			CHECK(n->space && !(n->va & (PAGE - 1)));
 			CHECK(user_range(n->va, PAGE));
-			CHECK(hash_index(n->space, n->va) == i);
+			CHECK(mdb_hash_index(n->space, n->va) == i);
 			CHECK(mdb_lookup(n->space, n->va) == n);
 			CHECK(n->rights & EXO_R && !(n->rights & ~EXO_RWX));
 			if (!check_pte(n) || !check_links(n))

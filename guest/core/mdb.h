@@ -41,10 +41,17 @@ struct mdb_node {
 };
 
 int mdb_init(void);
+/* A new space's mdb_salt (space.h): a Fibonacci hash of its address. */
+static inline u64
+mdb_salt_of(const struct space *s)
+{
+	return ((u64)(uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 32;
+}
 struct mdb_node *mdb_lookup(struct space *s, u64 va);
 int mdb_map_root(struct space *s, u64 va, u64 pa, u64 len, u32 rights);
 int mdb_map(struct space *from, u64 fva, struct space *to, u64 tva, u32 rights,
 	    bool grant);
+/* The page-fault fast path's mdb_map of one page: mdb_fast.h. */
 u64 mdb_flush(struct space *s, u64 va, u64 len, u32 rights, bool own);
 void mdb_space_clear(struct space *s);
 

@@ -1,12 +1,18 @@
 /*
  * Per-CPU state and the big kernel lock.
  *
- * Every CPU has a struct percpu: the thread it runs (current), the
- * translation root it has loaded, its scheduler state, the requests other
- * CPUs leave for it, and an area the arch layer owns (its TSS, its kernel
- * stack). this_cpu() finds the caller's; on the guest it is two loads from
- * the kernel stack (each CPU's stack is KSTACK_SIZE-aligned with a pointer
- * to its struct percpu at the bottom), on the host the fake platform's.
+ * Every CPU has a struct percpu: its trace ring, the thread it runs
+ * (current), the translation root it has loaded, its scheduler state, the
+ * requests other CPUs leave for it, and an area the arch layer owns (its
+ * TSS, its kernel stack). this_cpu() finds the caller's. On the guest the
+ * CPU's task register names it: CPU i's TSS selector is
+ * PERCPU_TR0 + i * PERCPU_SIZE / 8 (arch cpu.c says how its GDT holds
+ * that with no memory to spare), so `str` gives a register
+ * that, scaled by 8, indexes cpus[] — one instruction, needing no free
+ * register, no stack and no %gs (which holds the user's UTCB pointer). So
+ * `current` is two instructions, and a trace point or an entry path with
+ * nothing but the register str writes reaches its CPU's ring or thread.
+ * On the host it is the fake platform's.
  *
  * Locking: one big kernel lock (bkl), taken on every kernel entry from user
  * mode and dropped on the way back, and dropped while a CPU idles. Lock
@@ -24,11 +30,15 @@
 #ifndef CORE_PERCPU_H
 #define CORE_PERCPU_H
 
+#include <exo/bootinfo.h>
+#include <exo/trace.h>
 #include <exo/types.h>
 
-
-#define NCPUS_MAX       8
-#define PERCPU_ARCH_WORDS 24    /* the arch layer's area (TSS, stacks) */
+#define NCPUS_MAX       EXO_TRACE_CPUS_MAX   /* one trace ring each */
+#define PERCPU_SIZE     sizeof(struct exo_trace_ring)   /* 68 KiB */
+#define PERCPU_HDR_USED 32      /* of the ring's header page, <exo/trace.h> */
+#define PERCPU_TR0      0x28    /* CPU 0's TSS selector (arch asm.h SEL_TSS) */
+#define PERCPU_ARCH_WORDS 24    /* the arch layer's area (TSS, GDT, stacks) */
 
 typedef u64 cpumask_t;
 
@@ -52,31 +62,51 @@ struct sched_cpu {
 	bool preempt;
 };
 
+/*
+ * A CPU's state is its trace ring: the ring's header page has 32 bytes the
+ * VMM reads (<exo/trace.h>) and room for everything else a CPU keeps, so
+ * four CPUs take no more memory than four rings (a 4 MiB guest boots).
+ */
 struct percpu {
-	struct thread *cur;         /* PC_CURRENT: running here, or NULL (idle) */
-	u64 root;                   /* PC_ROOT: the translation root loaded here */
-	u64 arch[PERCPU_ARCH_WORDS];  /* PC_ARCH: the arch layer's (cpu.h) */
-	u32 id;
-	bool online;
-	bool idle;                  /* in arch_idle, the lock dropped */
-	volatile u32 req;           /* enum smp_req bits, set by others */
-	struct sched_cpu sched;     /* sched.c */
-	/* Statistics. */
-	u64 ipis_sent, ipis_taken, tlb_served;
+	union {
+		struct exo_trace_ring ring;     /* PC_RING = 0 (trace.h) */
+		struct {
+			u8 ring_hdr_[PERCPU_HDR_USED];
+			struct thread *cur;     /* PC_CURRENT: running here, or NULL (idle) */
+			u64 root;               /* PC_ROOT: the translation root loaded here */
+			u64 arch[PERCPU_ARCH_WORDS];  /* PC_ARCH: the arch layer's (cpu.h) */
+			u32 id;
+			bool online;
+			bool idle;              /* in arch_idle, the lock dropped */
+			volatile u32 req;       /* enum smp_req bits, set by others */
+			struct sched_cpu sched; /* sched.c */
+			/* Statistics. */
+			u64 ipis_sent, ipis_taken, tlb_served;
+			u8 hdr_end_[];
+		};
+	};
 };
+
+_Static_assert(__builtin_offsetof(struct exo_trace_ring, _pad) == PERCPU_HDR_USED &&
+	       __builtin_offsetof(struct percpu, hdr_end_) <= EXO_TRACE_HDR_SIZE,
+	       "a CPU's state fits in its ring's header page, past what the VMM reads");
+_Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "the TR selectors' stride");
+_Static_assert(NCPUS_MAX == EXO_MAX_CPUS, "as many CPUs as the VMM may start");
+_Static_assert(PERCPU_TR0 + (NCPUS_MAX - 1) * (PERCPU_SIZE / 8) + 16 <= 0x10000 &&
+	       PERCPU_SIZE % 64 == 0, "every CPU's TSS selector fits in 16 bits");
 
 extern struct percpu cpus[NCPUS_MAX];
 extern u32 ncpus;               /* CPUs online; boot CPU is 0 */
 
 #ifdef EXO_KERNEL
-#define KSTACK_SIZE_CORE 16384
+/* Valid once the CPU has loaded its task register (arch cpu_init). */
 static inline struct percpu *
 this_cpu(void)
 {
-	u64 sp;
+	u64 tr;
 
-	__asm__("mov %%rsp, %0" : "=r"(sp));
-	return *(struct percpu **)(sp & ~(u64)(KSTACK_SIZE_CORE - 1));
+	__asm__("str %0" : "=r"(tr));
+	return (struct percpu *)((char *)cpus + (tr - PERCPU_TR0) * 8);
 }
 #else
 struct percpu *this_cpu(void);  /* the fake platform's */

@@ -13,12 +13,14 @@
 /*
  * An address space: the root of its translation tables (a physical address),
  * and a frame listing every table frame it owns, so teardown frees exactly
- * those without walking the tree.
+ * those without walking the tree. The arch layer may keep a cache of its
+ * own after them (x86-64: the last leaf table arch_space_map_page walked to).
  */
 struct arch_space {
 	u64 root;
 	u64 tables;
 	u64 ntables;
+	u64 leaf_key, leaf_pa;
 };
 
 /* Bring up the CPU: descriptor tables, entry points for the platform. */
@@ -56,6 +58,23 @@ int arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa);
 int arch_space_unmap(struct arch_space *s, u64 va, u64 *pa);
 int arch_space_protect(struct arch_space *s, u64 va, u32 rights);
 void arch_space_destroy(struct arch_space *s);
+/*
+ * The software TLB (core/bind.c): make the tables a translation of user va
+ * to pa needs, without installing it, and describe it in arch[2] so the arch
+ * layer can install it on a fault without a walk. -E_NOMEM (no table frame).
+ */
+int arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2]);
+/* With what arch_stlb_fill made: is something mapped there; map it. */
+bool arch_stlb_present(const u64 arch[2]);
+void arch_stlb_install(const u64 arch[2]);
+/*
+ * arch_space_map_page: the page fault fast path's map of one page at user va
+ * (page aligned, below EXO_USER_END): true if it mapped pa there; false,
+ * with nothing changed, if the tables down to va's leaf do not exist yet or
+ * va is mapped already (arch_space_map is the general way). No frame is
+ * allocated, no TLB entry dropped (nothing was mapped).
+ */
+bool arch_space_map_page(struct arch_space *s, u64 va, u64 pa, u32 rights);
 
 
 /*
@@ -68,6 +87,11 @@ struct thread;
 void arch_thread_init(struct thread *t);
 void arch_thread_switch(struct thread *t);
 __attribute__((noreturn)) void arch_run(struct thread *t);
+/*
+ * t registered an exception entry (on) or removed it: from now on its
+ * exceptions go to its UTCB's exception frame (<exo/exo.h>), or to the kernel.
+ */
+void arch_thread_upcalls(struct thread *t, bool on);
 
 
 /*
@@ -80,6 +104,14 @@ struct thread *kernel_exception(struct thread *t, u64 vector, u64 error, u64 add
 struct thread *kernel_resume(struct thread *t);
 /* The thread that entered on this CPU was taken away meanwhile (smp_evict). */
 struct thread *kernel_evicted(void);
+/*
+ * kernel_pagefault_fast: a page fault of t (the #PF error code) that the
+ * fast path hands to a waiting pager (ipc_fastpath_fault). Returns the
+ * pager, whose saved registers hold the message and which the arch layer
+ * switches to as sched_switch would; or NULL, with nothing changed, and the
+ * arch layer goes on with kernel_exception.
+ */
+struct thread *kernel_pagefault_fast(struct thread *t, u64 addr, u64 error);
 
 /*
  * Time and interrupts. Time is the TSC; the boot info's tsc_khz is its rate.
@@ -106,6 +138,8 @@ void arch_host_event(struct exo_event *ev);
 void arch_host_doorbell(u32 code);
 /* Hand the host a benchmark record; it writes req->status before this returns. */
 void arch_host_bench(struct exo_bench_req *req);
+/* Hand the host a backing-store request; it writes req->status (and block). */
+void arch_host_backing(struct exo_backing_req *req);
 __attribute__((noreturn)) void arch_host_exit(u32 status);
 
 /*

@@ -4,9 +4,13 @@
  * (struct sched_cpu in percpu.h); a thread is queued, and its timeouts
  * kept, on its home CPU. The timer is armed only for something that needs
  * it: the earliest IPC timeout, the end of the running thread's slice when
- * another thread of its priority waits, the tick of EXO_IRQ_TIMER (on CPU 0)
- * when a driver listens to it. A benchmark of two threads ping-ponging sees
- * no timer interrupt at all.
+ * another thread of its priority waits, and on CPU 0 the tick of
+ * EXO_IRQ_TIMER when a driver listens to it, revocation deadlines and the
+ * slice vector's marks while some slot is owned (slice.c). A benchmark of
+ * two threads ping-ponging sees no timer interrupt at all. During an
+ * environment's slice its ready threads on CPU 0 come first
+ * (slice_preferred), then everyone by priority: the time-slice vector is
+ * CPU 0's (slice.c says why).
  *
  * Whatever changes another CPU's queue or timeouts leaves it a
  * SMP_REQ_RESCHED (sched_kick): an idle CPU wakes, a busy one re-arms its
@@ -21,8 +25,11 @@
 #include "kernel.h"
 #include "percpu.h"
 #include "platform.h"
+#include "revoke.h"
+#include "slice.h"
 #include "space.h"
 #include "task.h"
+#include "trace.h"
 
 _Static_assert(SCHED_NPRIO == PRIO_MAX + 1, "one queue per priority");
 
@@ -70,8 +77,8 @@ sched_ready(struct thread *t)
 		(*q)->rprev->rnext = t;
 		(*q)->rprev = t;
 	}
-	if (pc->cur && t->prio > pc->cur->prio)
-		sc->preempt = true;
+	if (pc->cur && (t->prio > pc->cur->prio || (pc->id == 0 && slice_preferred)))
+		sc->preempt = true;     /* a slice: sched_next picks its threads */
 	if (pc != this_cpu() && (pc->idle || sc->preempt || !pc->cur))
 		sched_kick(pc->id);
 }
@@ -151,13 +158,19 @@ sched_timeout_cancel(struct thread *t)
 }
 
 void
-sched_tick_enable(bool on)
+sched_arm_cpu0(void)
 {
-	tick_next = on ? arch_now() + sched_us_to_tsc(EXO_TIMER_IRQ_US) : 0;
 	if (this_cpu()->id == 0)
 		sched_arm();
 	else
 		sched_kick(0);
+}
+
+void
+sched_tick_enable(bool on)
+{
+	tick_next = on ? arch_now() + sched_us_to_tsc(EXO_TIMER_IRQ_US) : 0;
+	sched_arm_cpu0();
 }
 
 void
@@ -169,8 +182,20 @@ sched_arm(void)
 
 	if (sc->timeouts)
 		when = sc->timeouts->wakeup;
-	if (pc->id == 0 && tick_next && (!when || tick_next < when))
-		when = tick_next;
+	if (pc->id == 0) {      /* the tick, revocation and the slice vector */
+		u64 r = revoke_next_deadline();
+
+		if (tick_next && (!when || tick_next < when))
+			when = tick_next;
+		if (r && (!when || r < when))
+			when = r;
+		if (slice_owned) {
+			u64 s = slice_deadline();
+
+			if (s && (!when || s < when))
+				when = s;
+		}
+	}
 	if (pc->cur && top_prio(sc) >= (int)pc->cur->prio &&
 	    (!when || sc->slice_end < when))
 		when = sc->slice_end;
@@ -185,6 +210,7 @@ sched_switch(struct thread *t)
 {
 	struct percpu *pc = this_cpu();
 
+	TRACE_A(THREAD_SWITCH, t->id);
 	pc->cur = t;
 	pc->sched.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 	arch_thread_switch(t);
@@ -210,6 +236,10 @@ sched_timer(u64 now)
 		if (tick_next <= now)           /* fell behind: no burst */
 			tick_next = now + sched_us_to_tsc(EXO_TIMER_IRQ_US);
 		ipc_irq(EXO_IRQ_TIMER);
+	}
+	if (pc->id == 0) {
+		slice_timer(now);
+		revoke_timer(now);
 	}
 	if (pc->cur && now >= sc->slice_end && top_prio(sc) >= (int)pc->cur->prio)
 		sc->preempt = true;
@@ -268,11 +298,30 @@ sched_set_cpu(struct thread *t, u32 cpu)
 		sched_move(t, cpu);
 }
 
+/* The first ready thread of the preferred environment (highest priority
+ * first, queue order within one), else t. */
+static struct thread *
+ready_preferred(const struct sched_cpu *sc, struct thread *t)
+{
+	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--) {
+		for (u64 b = sc->bitmap[w]; b; b &= ~(1ULL << (63 - __builtin_clzll(b)))) {
+			struct thread *q = sc->ready[w * 64 + 63 - __builtin_clzll(b)], *x = q;
+
+			do {
+				if (x->space->index + 1 == slice_preferred)
+					return x;
+				x = x->rnext;
+			} while (x != q);
+		}
+	}
+	return t;
+}
+
 /* Could anything ever make a thread ready again? */
 static bool
 something_pending(void)
 {
-	if (tick_next)
+	if (tick_next || slice_owned || revoke_next_deadline())
 		return true;
 	for (u32 c = 0; c < ncpus; c++)
 		if (cpus[c].sched.timeouts || cpus[c].cur ||
@@ -312,15 +361,23 @@ sched_next(void)
 		if (p >= 0) {
 			struct thread *t = sc->ready[p];
 
+			if (slice_preferred && pc->id == 0)
+				t = ready_preferred(sc, t);
 			sched_dequeue(t);
 			pc->cur = t;
 			sched_arm();
 			return t;
 		}
 		pc->cur = 0;
-		if (!something_pending())
+		if (threads_doomed) {   /* an environment aborted while we idled */
+			task_reap();
+			continue;
+		}
+		if (!something_pending()) {
 			task_stuck();   /* ends tasks until one can run */
-		else
+		} else {
+			TRACE(IDLE);
 			arch_idle();
+		}
 	}
 }

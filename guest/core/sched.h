@@ -37,6 +37,9 @@ void sched_yield(struct thread *dest);
 void sched_timer(u64 now);
 /* Re-arm the one-shot timer for the earliest thing that needs it. */
 void sched_arm(void);
+/* The same for CPU 0, which keeps the tick, revocation deadlines and the
+ * time-slice vector: here, or by a request when called elsewhere. */
+void sched_arm_cpu0(void);
 /* An interrupt line needs the periodic tick (EXO_IRQ_TIMER) or not. */
 void sched_tick_enable(bool on);
 /*

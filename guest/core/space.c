@@ -7,6 +7,7 @@
 
 #include "frame.h"
 #include "kernel.h"
+#include "env.h"
 #include "mdb.h"
 #include "thread.h"
 
@@ -51,7 +52,9 @@ space_create(struct space *parent, struct space **out)
 			s = &spaces[i];
 	if (!s)
 		return -E_NOMEM;
-	*s = (struct space){ .parent = parent, .module = parent ? parent->module : 0 };
+	*s = (struct space){ .parent = parent, .index = (u32)(s - spaces),
+			     .module = parent ? parent->module : 0,
+			     .mdb_salt = mdb_salt_of(s) };
 	r = arch_space_create(&s->pt);
 	if (r == 0)
 		r = arch_space_map(&s->pt, EXO_USER_KIP, kip_pa, EXO_PAGE_SIZE, EXO_SEG_R);
@@ -67,6 +70,7 @@ space_create(struct space *parent, struct space **out)
 void
 space_destroy(struct space *s)
 {
+	env_destroy(s);
 	mdb_space_clear(s);
 	arch_space_destroy(&s->pt);
 	for (u32 i = 0; i < NSPACES; i++)

@@ -20,8 +20,10 @@ struct mdb_node;
 struct space {
 	struct arch_space pt;       /* translation tables (platform.h) */
 	struct mdb_node *maps;      /* every mapping node in this space (mdb.c) */
+	u64 mdb_salt;               /* spreads its pages over the mdb hash */
 	struct space *parent;       /* the space whose thread created it */
 	u32 nthreads;
+	u32 index;                  /* in the space table; its environment (env.h) */
 	u32 module;                 /* the boot module whose task this is */
 	bool live;
 	bool privileged;            /* may call thread_control, irq_control */

@@ -15,14 +15,15 @@
 
 #include "../../ipc/ipc.h"
 #include "../../ipc/transfer.h"
+#include "exocall.h"
 #include "irq.h"
 #include "kernel.h"
 #include "mdb.h"
+#include "pct.h"
 #include "platform.h"
 #include "sched.h"
 #include "task.h"
-
-typedef i64 (*syscall_fn)(struct thread *t, u64, u64, u64, u64, u64);
+#include "trace.h"
 
 /*
  * console_write(buf, len): write len bytes at user address buf to the console.
@@ -60,6 +61,51 @@ sys_console_write(struct thread *t, u64 buf, u64 len, u64 a2, u64 a3, u64 a4)
 		left -= chunk;
 	}
 	return (i64)len;
+}
+
+/*
+ * console_read(buf, len): move up to len bytes of console input that are
+ * waiting into user memory at buf; never waits. The caller must be the
+ * driver of the console-input line (irq_control on EXO_IRQ_CONSOLE): the
+ * bytes are its to take, and it learns of new ones by the line's IPC, which
+ * comes again only after a read that found nothing waiting (a read of fewer
+ * bytes than asked). Returns the bytes read, 0 if none was waiting.
+ *   -E_PERM   the caller is not the console line's driver
+ *   -E_INVAL  len > EXO_CONSOLE_READ_MAX
+ *   -E_FAULT  some byte of [buf, buf+len) is not mapped writable in user space
+ */
+static i64
+sys_console_read(struct thread *t, u64 buf, u64 len, u64 a2, u64 a3, u64 a4)
+{
+	/* A read of at most one page spans at most two pages. */
+	u64 pa[2], first, n, got = 0;
+
+	(void)a2, (void)a3, (void)a4;
+	if (threads[EXO_IRQ_CONSOLE].handler != t->id)
+		return -E_PERM;
+	if (len > EXO_CONSOLE_READ_MAX)
+		return -E_INVAL;
+	if (len == 0)
+		return 0;
+	if (buf >= EXO_USER_END || len > EXO_USER_END - buf)
+		return -E_FAULT;
+	first = EXO_PAGE_DOWN(buf);
+	n = (EXO_PAGE_DOWN(buf + len - 1) - first) / EXO_PAGE_SIZE + 1;
+	for (u64 i = 0; i < n; i++)
+		if (arch_space_lookup(&t->space->pt, first + i * EXO_PAGE_SIZE,
+				      EXO_SEG_W, &pa[i]) < 0)
+			return -E_FAULT;
+	/* Commit point: every page checked. */
+	for (; got < len; got++) {
+		u64 off = buf + got - first;
+		int c = arch_console_getc();
+
+		if (c < 0)
+			break;
+		*(u8 *)arch_phys_to_virt(pa[off / EXO_PAGE_SIZE] +
+					 off % EXO_PAGE_SIZE) = (u8)c;
+	}
+	return (i64)got;
 }
 
 /*
@@ -102,6 +148,7 @@ ktest_getc(void)
  *   -E_NOSYS  the kernel was not booted with the "ktest" option;
  *             KTEST_TIMER: the TSC rate is unknown
  *   -E_INVAL  unknown op; KTEST_TIMER: arg above KTEST_TIMER_MAX_US
+ * KTEST_TRACE never fails.
  */
 static i64
 sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
@@ -118,6 +165,8 @@ sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 		return ktest_timer(arg);
 	case KTEST_GETC:
 		return ktest_getc();
+	case KTEST_TRACE:
+		return trace_set(arg != 0);
 	}
 	return -E_INVAL;
 }
@@ -394,11 +443,30 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_unmap]              = sys_unmap,
 	[SYS_irq_control]        = sys_irq_control,
 	[SYS_bench_mark]         = sys_bench_mark,
+	[SYS_console_read]       = sys_console_read,
+	[SYS_cap_info]           = sys_cap_info,
+	[SYS_cap_derive]         = sys_cap_derive,
+	[SYS_cap_pass]           = sys_cap_pass,
+	[SYS_cap_drop]           = sys_cap_drop,
+	[SYS_env_cap]            = sys_env_cap,
+	[SYS_frame_alloc]        = sys_frame_alloc,
+	[SYS_frame_free]         = sys_frame_free,
+	[SYS_bind]               = sys_bind,
+	[SYS_unbind]             = sys_unbind,
+	[SYS_bind_query]         = sys_bind_query,
+	[SYS_env_entry]          = sys_env_entry,
+	[SYS_upcall_wait]        = sys_upcall_wait,
+	[SYS_slice_alloc]        = sys_slice_alloc,
+	[SYS_slice_yield]        = sys_slice_yield,
+	[SYS_revoke_request]     = sys_revoke_request,
+	[SYS_repossessed]        = sys_repossessed,
+	[SYS_env_backing]        = sys_env_backing,
+	[SYS_backing_read]       = sys_backing_read,
 };
 
 /*
  * The calls that decide what runs next are handled apart from the table:
- *   exit(status): the task ends; ipc: <exo/ipc.h>;
+ *   exit(status): the task ends; ipc: <exo/ipc.h>; pct: pct.c;
  *   thread_switch(dest): give the CPU to dest if it is ready, else to the
  *   next thread of the caller's priority.
  */
@@ -413,6 +481,8 @@ syscall_dispatch(struct thread *t)
 		return 0;
 	case SYS_ipc:
 		return ipc_syscall(t);
+	case SYS_pct:
+		return pct_syscall(t);
 	case SYS_thread_switch:
 		t->ctx.rax = 0;
 		sched_yield(thread_lookup(t->ctx.rdi));

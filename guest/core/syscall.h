@@ -10,4 +10,7 @@
  */
 struct thread *syscall_dispatch(struct thread *t);
 
+/* A call in the table: arguments rdi, rsi, rdx, r10, r8; result to rax. */
+typedef i64 (*syscall_fn)(struct thread *t, u64, u64, u64, u64, u64);
+
 #endif

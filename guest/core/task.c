@@ -202,7 +202,10 @@ task_reap(void)
 		if (t->state == TS_FREE || !(t->flags & TF_DOOMED))
 			continue;
 		root = task_root(t->space);
-		if (t->space == root)   /* a root-space thread takes its task down */
+		if (t->space == root && t->doom_vector == TASK_ABORT_VECTOR)
+			task_end(root, EXO_EV_PROGRAM_ABORT, PROGRAM_ABORT_STATUS,
+				 0, 0, 0, 0);
+		else if (t->space == root) /* a root-space thread takes its task down */
 			task_end(root, EXO_EV_PROGRAM_FAULT,
 				 PROGRAM_KILLED_STATUS(t->doom_vector), t->doom_vector,
 				 t->doom_error, t->doom_addr, t->doom_ip);

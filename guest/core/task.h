@@ -17,6 +17,14 @@
 #define PROGRAM_KILLED_STATUS(vector) (128 + (vector))
 /* Status of a task that can never run again (every thread blocked for ever). */
 #define PROGRAM_DEADLOCK_STATUS 124
+/*
+ * Status of a task the exokernel aborted (an environment of it overran its
+ * slice EXO_SLICE_STRIKES times in a row), reported as EXO_EV_PROGRAM_ABORT.
+ * The slice vector dooms a thread of the task's root space with the pseudo
+ * vector TASK_ABORT_VECTOR to get there (task_reap).
+ */
+#define PROGRAM_ABORT_STATUS 125
+#define TASK_ABORT_VECTOR 256
 /* Where the kernel puts a module's first UTCB: below its stack, a guard between. */
 #define TASK_UTCB_VA (EXO_USER_STACK_TOP - EXO_USER_STACK_SIZE - 2 * EXO_PAGE_SIZE)
 

@@ -36,6 +36,8 @@ enum thread_state {
 	TS_IRQ_PENDING,     /* interrupt thread: message queued at its handler */
 	TS_IRQ_ACK,         /* interrupt thread: delivered, waiting for the ack */
 	TS_IRQ_IDLE,        /* interrupt thread: line unmasked, nothing pending */
+	TS_ENTRY_WAIT,      /* an environment's entry thread waiting for an
+			       upcall or a protected control transfer (upcall.c) */
 };
 
 enum thread_flags {
@@ -67,6 +69,8 @@ struct thread {
 	u32 prio;
 	u32 irq_missed;             /* interrupt thread: fired while not idle */
 	u64 doom_vector, doom_error, doom_addr, doom_ip;  /* TF_DOOMED */
+	u64 arch_ist;               /* the arch layer's: its exception stack */
+	u64 arch_stlb;              /* and its environment's software TLB */
 	/* The home CPU: the only one t runs on (percpu.h). */
 	struct percpu *home;        /* T_HOME: &cpus[cpu] */
 	u64 kstack;                 /* T_KSTACK: its kernel stack's top */

@@ -49,7 +49,8 @@
 #define EXO_NAME_MAX         32
 #define EXO_CMDLINE_MAX      256
 #define EXO_NO_SIGMA0        0xffffffffu
-#define EXO_MAX_CPUS         8
+#define EXO_MAX_CPUS         4    /* the kernel's NCPUS_MAX: each CPU has a 68 KiB trace
+				     ring, and a 4 MiB guest must still boot */
 
 enum exo_platform {
 	EXO_PLATFORM_KVM_HW  = 1,   /* VMX/SVM: ring 0 runs natively */

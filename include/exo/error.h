@@ -11,6 +11,11 @@ enum exo_error {
 	E_NOEXEC  = 5,  /* a program's layout cannot be mapped */
 	E_PERM    = 6,  /* not privileged, or the object is another task's */
 	E_NOENT   = 7,  /* no such thread (nil, stale version, deleted) */
+	E_BADCAP  = 8,  /* no capability at that index */
+	E_STALE   = 9,  /* the capability was dropped or revoked (old generation) */
+	E_BADTYPE = 10, /* the capability names the wrong kind of object */
+	E_EXIST   = 11, /* something is there already (a binding at that address) */
+	E_AGAIN   = 12, /* not now: the target is busy, try again */
 	E_MAX
 };
 

@@ -18,6 +18,7 @@
 #define EXO_PORT_DOORBELL  0x0513   /* value: EXO_DOORBELL(kind, arg) */
 #define EXO_PORT_BENCH     0x0514   /* value: GPA of struct exo_bench_req (<exo/bench.h>) */
 #define EXO_PORT_CONSOLE_IN 0x0515  /* IN: next input byte; OUT: vector */
+#define EXO_PORT_BACKING   0x0516   /* value: GPA of struct exo_backing_req */
 
 /*
  * Console input: the bytes of `exo run --input FILE`, one per 32-bit IN.
@@ -44,6 +45,43 @@ struct exo_console_req {
 };
 
 /*
+ * The backing store of revocation's autosave (<exo/exo.h>): per store
+ * (1..EXO_BACKING_STORES) up to EXO_BACKING_BLOCKS blocks of one 4 KiB
+ * frame, kept by the VMM. The kernel writes op, store, block and gpa; the
+ * VMM answers in status (and block, for SAVE) before the OUT returns.
+ *   SAVE  copy the frame at gpa into a new block of store; block: its number
+ *   READ  copy block of store into the frame at gpa
+ *   DROP  forget every block of store (its environment is gone)
+ * A request the VMM cannot serve gets a status, never stops the guest: an
+ * unknown op or store, a gpa not a page-aligned frame of guest memory
+ * (EXO_BACKING_EINVAL), a block never saved (EXO_BACKING_ENOENT), a full
+ * store or a host out of memory (EXO_BACKING_EFULL). Only a request
+ * structure outside guest memory stops the guest, as for every device.
+ */
+enum exo_backing_op {
+	EXO_BACKING_SAVE = 1,
+	EXO_BACKING_READ = 2,
+	EXO_BACKING_DROP = 3,
+};
+enum exo_backing_status {
+	EXO_BACKING_OK     = 0,
+	EXO_BACKING_EINVAL = 1,
+	EXO_BACKING_ENOENT = 2,
+	EXO_BACKING_EFULL  = 3,
+};
+#define EXO_BACKING_BLOCKS 4096         /* per store: 16 MiB */
+
+struct exo_backing_req {
+	u32 op;                     /* enum exo_backing_op */
+	u32 store;
+	u64 block;
+	u64 gpa;                    /* the frame, 4 KiB aligned */
+	u32 status;                 /* enum exo_backing_status, from the VMM */
+	u32 pad;
+};
+_Static_assert(sizeof(struct exo_backing_req) == 32, "exo_backing_req layout");
+
+/*
  * Doorbells: points in the guest's life at which the host samples statistics.
  * The value written is
  *   31            8 7      0
@@ -53,7 +91,9 @@ struct exo_console_req {
 enum exo_doorbell {
 	EXO_DOORBELL_FIRST_USER = 1, /* about to run the first user instruction */
 	EXO_DOORBELL_MARK       = 2, /* SYS_bench_mark: arg is the mark code */
-	EXO_DOORBELL_START_CPUS = 3, /* start the other vCPUs (kernel smp.c) */
+	EXO_DOORBELL_TRACE      = 3, /* this CPU's trace ring: arg is its page
+					frame number (<exo/trace.h>) */
+	EXO_DOORBELL_START_CPUS = 4, /* start the other vCPUs (kernel smp.c) */
 	EXO_DOORBELL_COUNT
 };
 #define EXO_DOORBELL(kind, arg)  ((u32)(arg) << 8 | (u32)(kind))
@@ -66,6 +106,8 @@ enum exo_event_kind {
 	EXO_EV_PROGRAM_ERROR = 3,   /* module could not start: status = -E_* */
 	EXO_EV_PANIC         = 4,   /* msg, regs */
 	EXO_EV_PROGRAM_DEADLOCK = 5, /* module: every thread blocked for ever */
+	EXO_EV_PROGRAM_ABORT = 6,   /* module: the exokernel aborted one of its
+				       environments (slice overruns, <exo/exo.h>) */
 };
 
 /* Register file as the kernel saw it; the order is the kernel's trap frame. */

@@ -18,6 +18,28 @@ enum exo_sysno {
 	SYS_unmap         = 7,  /* (fpage, flags): flush what was mapped from it */
 	SYS_irq_control   = 8,  /* (irq tid, handler tid): associate or detach */
 	SYS_bench_mark    = 9,  /* (code, rec, len): marks and results, <exo/bench.h> */
+	SYS_console_read  = 10, /* (buf, len): console input bytes waiting, the
+				   console line's driver only; never blocks */
+	/* The exokernel, <exo/exo.h>; numbers from 16 leave room for L4's. */
+	SYS_cap_info      = 16, /* (cap, struct exo_capinfo *) */
+	SYS_cap_derive    = 17, /* (cap, rights): a copy with fewer rights */
+	SYS_cap_pass      = 18, /* (cap, tid, rights): a copy for tid's environment */
+	SYS_cap_drop      = 19, /* (cap): it and everything derived from it */
+	SYS_env_cap       = 20, /* (tid, rights): an ENV capability for tid's space */
+	SYS_frame_alloc   = 21, /* (flags): a FRAME capability */
+	SYS_frame_free    = 22, /* (cap): give the frame back to the kernel */
+	SYS_bind          = 23, /* (cap, va, flags): a secure binding */
+	SYS_unbind        = 24, /* (cap) */
+	SYS_bind_query    = 25, /* (va): the capability bound there */
+	SYS_env_entry     = 26, /* (kind, pc, sp) */
+	SYS_upcall_wait   = 27, /* (): an entry thread waits for its next upcall */
+	SYS_pct           = 28, /* (env cap, flags): protected control transfer */
+	SYS_slice_alloc   = 29, /* (count, flags): a SLOT capability */
+	SYS_slice_yield   = 30, /* (): the rest of this slice, and the end upcall, done */
+	SYS_revoke_request = 31, /* (env cap, count, deadline_us) */
+	SYS_repossessed   = 32, /* (struct exo_repossession *, n) */
+	SYS_env_backing   = 33, /* (store) */
+	SYS_backing_read  = 34, /* (block, frame cap) */
 	SYS_NR
 };
 
@@ -31,6 +53,8 @@ enum exo_ktest {
 	KTEST_GETC        = 4,  /* (): the next console-input byte (0..255),
 				   idling for the input interrupt while none is
 				   waiting (for ever once the input has ended) */
+	KTEST_TRACE       = 5,  /* (on): trace points on (1) or off (0);
+				   returns the previous setting */
 };
 #define KTEST_TIMER_MAX_US 10000000   /* 10 s */
 
@@ -66,5 +90,6 @@ enum exo_ktest {
 /* SYS_bench_mark: <exo/bench.h> (codes, the result record, the null call). */
 
 #define EXO_CONSOLE_WRITE_MAX 4096  /* longest single console write */
+#define EXO_CONSOLE_READ_MAX  4096  /* longest single console read */
 
 #endif

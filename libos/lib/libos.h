@@ -24,6 +24,8 @@ sys_call3(long no, long a0, long a1, long a2)
 
 __attribute__((noreturn)) void exit(int status);
 long console_write(const void *buf, size_t len);
+/* Console input waiting now (the console line's driver only): SYS_console_read. */
+long console_read(void *buf, size_t len);
 long ktest(long op, long arg);
 
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,12 @@ console_write(const void *buf, size_t len)
 }
 
 long
+console_read(void *buf, size_t len)
+{
+	return sys_call3(SYS_console_read, (long)buf, (long)len, 0);
+}
+
+long
 ktest(long op, long arg)
 {
 	return sys_call3(SYS_ktest, op, arg, 0);

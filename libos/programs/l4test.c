@@ -4,17 +4,9 @@
  * number, low byte) and a line on the console says what it was.
  */
 #include "libos.h"
+#include "scenario.h"
 #include "l4.h"
 #include "task.h"
-
-#define CHECK(c) do { if (!(c)) fail(__LINE__, #c); } while (0)
-
-static void
-fail(int line, const char *what)
-{
-	printf("l4test: check failed at line %d: %s\n", line, what);
-	exit(line & 0xff ? line & 0xff : 1);
-}
 
 static u64 main_tid;
 
@@ -312,6 +304,48 @@ case_irq(void)
 	printf("irq: 20 timer interrupts in %lu us\n", us);
 }
 
+/*
+ * Console input to a driver thread: the test suite boots with --input and
+ * CONSOLE_TEXT in the file. Until it drives the line, console_read is
+ * refused; then it reads what is waiting, and whenever a read finds nothing
+ * (fewer bytes than asked) it waits for the line's IPC and acknowledges it.
+ */
+#define CONSOLE_TEXT "exo console input\n"
+
+static void
+case_console(void)
+{
+	u64 irq = EXO_IRQ_TID(EXO_IRQ_CONSOLE), from;
+	char buf[64];
+	long n, got = 0, want = sizeof(CONSOLE_TEXT) - 1;
+	struct l4_msg m;
+
+	CHECK(console_read(buf, sizeof(buf)) == -E_PERM);
+	CHECK(l4_irq_control(irq, l4_myself()) == 0);
+	CHECK(console_read(buf, EXO_CONSOLE_READ_MAX + 1) == -E_INVAL);
+	CHECK(console_read((void *)0x1000, 1) == -E_FAULT);
+	CHECK(console_read((void *)l4_kip(), 1) == -E_FAULT);       /* read-only */
+	CHECK(console_read(buf, 0) == 0);
+	for (int rounds = 0; got < want; rounds++) {
+		CHECK(rounds < 100);
+		n = console_read(buf + got, sizeof(buf) - got);
+		CHECK(n >= 0 && got + n <= want);
+		got += n;
+		if (got == want || n == (long)sizeof(buf) - got)
+			continue;
+		/* Nothing more waiting: the next bytes come with an interrupt. */
+		CHECK(l4_receive(irq, &m, EXO_TIMEOUT_US(5000000), &from) == 0);
+		CHECK(from == irq && EXO_TAG_LABEL(m.mr[0]) == EXO_LABEL_INTERRUPT);
+		m.mr[0] = 0;
+		CHECK(l4_send(irq, &m, EXO_TIMEOUT_ZERO) == 0);        /* ack */
+	}
+	for (long i = 0; i < want; i++)
+		CHECK(buf[i] == CONSOLE_TEXT[i]);
+	CHECK(l4_irq_control(irq, EXO_NILTHREAD) == 0);
+	CHECK(console_read(buf, sizeof(buf)) == -E_PERM);
+	printf("console: read %ld bytes as the driver\n", got);
+}
+
 /* ---- a hostile task: bad fpages, ids, windows; no memory it does not have ---- */
 
 static void
@@ -380,13 +414,10 @@ case_deadlock(void)
 	struct l4_msg m;
 
 	l4_receive(l4_myself(), &m, EXO_TIMEOUT_NEVER, 0);
-	fail(__LINE__, "a receive from myself returned");
+	scenario_fail(__LINE__, "a receive from myself returned");
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static const struct scenario_case cases[] = {
 	{ "pingpong", case_pingpong },
 	{ "pager", case_pager },
 	{ "flush", case_flush },
@@ -395,6 +426,7 @@ static const struct {
 	{ "openclosed", case_openclosed },
 	{ "timeouts", case_timeouts },
 	{ "irq", case_irq },
+	{ "console", case_console },
 	{ "hostile", case_hostile },
 	{ "deadlock", case_deadlock },
 };
@@ -403,17 +435,5 @@ int
 main(int argc, char **argv)
 {
 	main_tid = l4_myself();
-	for (int a = 1; a < argc; a++) {
-		unsigned i;
-
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			if (strcmp(argv[a], cases[i].name) == 0)
-				break;
-		if (i == sizeof(cases) / sizeof(cases[0])) {
-			printf("l4test: unknown case %s\n", argv[a]);
-			return 2;
-		}
-		cases[i].run();
-	}
-	return 0;
+	return scenario_main("l4test", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 }

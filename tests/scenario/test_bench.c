@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -178,4 +179,72 @@ Test(bench, help_documents_suites_and_options)
 		cr_assert(strstr(r.out, *o), "bench --help lacks %s", *o);
 	exo_run(&r, false, (const char *[]){ "--help", NULL });
 	cr_assert(strstr(r.out, "bench"), "exo --help lacks bench");
+}
+
+/*
+ * --baseline --check: a run checked against its own JSON passes (ring-0
+ * counts are exact; ratios are left out with a huge tolerance because
+ * cycles swing on a loaded machine), and fails once the baseline says an
+ * operation used to cost less: 10% fewer ring-0 instructions, or a tenth of
+ * its ratio to the null call.
+ */
+static void
+baseline_inject(const char *from, const char *to, const char *key, double factor)
+{
+	static char text[1 << 20];
+	FILE *f = fopen(from, "r");
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	char *op, *at, *end;
+	double v;
+
+	fclose(f);
+	text[n] = '\0';
+	op = strstr(text, "\"name\":\"ipc_call_reply\"");
+	cr_assert_not_null(op, "no ipc_call_reply in the baseline");
+	at = strstr(op, key);
+	cr_assert_not_null(at);
+	at += strlen(key);
+	v = strtod(at, &end);
+	f = fopen(to, "w");
+	fprintf(f, "%.*s%.6g%s", (int)(at - text), text, v * factor, end);
+	fclose(f);
+}
+
+Test(bench, check_passes_on_itself_and_fails_on_injected_regressions, .timeout = 180)
+{
+	char base[256], bad[256];
+	const char *argv[16];
+	struct jv *doc;
+
+	scratch_path(base, sizeof(base), "base");
+	scratch_path(bad, sizeof(bad), "bad");
+	doc = bench_json("base", (const char *[]){ "ipc", "--iterations", "200", NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	jv_free(doc);
+	/* bench_json removed its file: write the baseline again, kept. */
+	exo_run(&r, false, (const char *[]){ "bench", "ipc", "--iterations", "200",
+					     "--json", base, NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	if (!strstr(r.out, "ring-0/op") || strstr(r.out, "ring-0/op: not"))
+		cr_skip_test("ring-0 instructions are exact only on PVM hosts");
+	memcpy(argv, (const char *[]){ "bench", "ipc", "--iterations", "200",
+				       "--baseline", base, "--check",
+				       "--ring0-tolerance", "0", "--ratio-tolerance",
+				       "1000", NULL }, 12 * sizeof(char *));
+	exo_run(&r, false, argv);
+	cr_assert_eq(r.status, 0, "its own baseline: exit %d\n%s%s", r.status, r.out,
+		     r.err);
+	baseline_inject(base, bad, "\"ring0_insns_per_op\":", 0.9);
+	argv[5] = bad;
+	exo_run(&r, false, argv);
+	cr_assert_eq(r.status, 2, "10%% fewer ring-0 instructions in the baseline: "
+		     "exit %d\n%s", r.status, r.out);
+	baseline_inject(base, bad, "\"ratio_to_null\":", 0.1);
+	argv[8] = "1000";
+	argv[10] = "50";
+	exo_run(&r, false, argv);
+	cr_assert_eq(r.status, 2, "a tenth of the ratio in the baseline: exit %d\n%s",
+		     r.status, r.out);
+	unlink(base);
+	unlink(bad);
 }

@@ -5,7 +5,9 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run.h"
 
@@ -41,6 +43,24 @@ ParameterizedTest(struct l4_case *c, l4, case_holds)
 	ev = report_event(&r, "program_exit", 0);
 	cr_assert(ev, "%s: no program_exit:\n%s", c->name, r.report);
 	cr_assert_eq(report_num(ev, "status"), 0);
+}
+
+/* Console input through the driver's console_read (l4test's CONSOLE_TEXT). */
+Test(l4, console_read_by_the_driver)
+{
+	char path[256];
+	FILE *f;
+
+	scratch_path(path, sizeof(path), "console");
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs("exo console input\n", f);
+	fclose(f);
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--input", path,
+					    "l4test", "console", NULL });
+	unlink(path);
+	cr_assert_eq(r.status, 0, "l4test console: exit %d (the failing check's line)\n%s%s",
+		     r.status, r.out, r.err);
 }
 
 /* All cases in one boot: they must not disturb each other. */

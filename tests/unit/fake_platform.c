@@ -47,6 +47,7 @@ unsigned fake_frame_zeroes;
 const struct exo_bootinfo *fake_init_bi;
 bool fake_space_create_fail;
 bool fake_space_map_fail;
+bool fake_map_page_fail;
 struct thread *fake_switched;
 unsigned fake_switches;
 u64 fake_now;
@@ -92,9 +93,19 @@ fake_reset(void)
 	fake_bench_calls = fake_bench_nchunks = 0;
 	fake_bench_status = 0;
 	fake_frame_zeroes = 0;
+	for (unsigned st = 0; st <= EXO_BACKING_STORES; st++) {
+		for (unsigned i = 0; i < fake_backing_n[st]; i++) {
+			free(fake_backing[st][i]);
+			fake_backing[st][i] = NULL;
+		}
+		fake_backing_n[st] = 0;
+	}
+	fake_backing_calls = 0;
+	fake_backing_full = false;
 	fake_init_bi = NULL;
 	fake_space_create_fail = false;
 	fake_space_map_fail = false;
+	fake_map_page_fail = false;
 	fake_switched = NULL;
 	fake_switches = 0;
 	fake_now = 0;
@@ -237,6 +248,19 @@ arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 		fs->pages[fs->npages++] = (struct fake_page){ va, pa, rights };
 	}
 	return 0;
+}
+
+bool
+arch_space_map_page(struct arch_space *s, u64 va, u64 pa, u32 rights)
+{
+	struct fake_space *fs = space_of(s);
+
+	cr_assert_not_null(fs, "arch_space_map_page on a space that does not exist");
+	cr_assert(!(va & (EXO_PAGE_SIZE - 1)) && va < EXO_USER_END,
+		  "arch_space_map_page: bad va %#llx", (unsigned long long)va);
+	if (fake_map_page_fail || page_of(fs, va))
+		return false;
+	return arch_space_map(s, va, pa, EXO_PAGE_SIZE, rights) == 0;
 }
 
 int
@@ -446,6 +470,56 @@ arch_host_event(struct exo_event *ev)
 	fake_events[fake_nevents++] = *ev;
 }
 
+/*
+ * What the VMM's backing store does (vmm/backing.c), in fake memory: blocks
+ * are appended per store; fake_backing_full refuses saves.
+ */
+u8 *fake_backing[EXO_BACKING_STORES + 1][FAKE_BACKING_BLOCKS];
+unsigned fake_backing_n[EXO_BACKING_STORES + 1];
+unsigned fake_backing_calls;
+bool fake_backing_full;
+
+void
+arch_host_backing(struct exo_backing_req *req)
+{
+	u32 st = req->store;
+
+	fake_backing_calls++;
+	req->status = EXO_BACKING_EINVAL;
+	if (st < 1 || st > EXO_BACKING_STORES)
+		return;
+	if (req->op == EXO_BACKING_DROP) {
+		for (unsigned i = 0; i < fake_backing_n[st]; i++) {
+			free(fake_backing[st][i]);
+			fake_backing[st][i] = 0;
+		}
+		fake_backing_n[st] = 0;
+		req->status = EXO_BACKING_OK;
+		return;
+	}
+	if (req->gpa & (EXO_PAGE_SIZE - 1) || req->gpa >= FAKE_MEM_SIZE)
+		return;
+	if (req->op == EXO_BACKING_SAVE) {
+		if (fake_backing_full || fake_backing_n[st] == FAKE_BACKING_BLOCKS) {
+			req->status = EXO_BACKING_EFULL;
+			return;
+		}
+		fake_backing[st][fake_backing_n[st]] = malloc(EXO_PAGE_SIZE);
+		cr_assert_not_null(fake_backing[st][fake_backing_n[st]]);
+		memcpy(fake_backing[st][fake_backing_n[st]], fake_mem + req->gpa,
+		       EXO_PAGE_SIZE);
+		req->block = fake_backing_n[st]++;
+		req->status = EXO_BACKING_OK;
+	} else if (req->op == EXO_BACKING_READ) {
+		if (req->block >= fake_backing_n[st]) {
+			req->status = EXO_BACKING_ENOENT;
+			return;
+		}
+		memcpy(fake_mem + req->gpa, fake_backing[st][req->block], EXO_PAGE_SIZE);
+		req->status = EXO_BACKING_OK;
+	}
+}
+
 void
 arch_host_doorbell(u32 code)
 {
@@ -542,4 +616,42 @@ fake_space_npages(const struct arch_space *s)
 	struct fake_space *fs = space_of(s);
 
 	return fs ? fs->npages : 0;
+}
+
+/* The fake has no tables to prepare: arch records the translation. */
+int
+arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2])
+{
+	cr_assert_not_null(space_of(s), "arch_stlb_fill on a space that does not exist");
+	if (fake_space_map_fail)
+		return -E_NOMEM;
+	arch[0] = va | s->root << 48;      /* roots are small: see arch_space_create */
+	arch[1] = pa | rights;
+	return 0;
+}
+
+bool
+arch_stlb_present(const u64 arch[2])
+{
+	struct arch_space s = { .root = arch[0] >> 48 };
+	u64 pa;
+
+	return arch_space_lookup(&s, arch[0] & ((1ULL << 48) - 1), 0, &pa) == 0;
+}
+
+void
+arch_stlb_install(const u64 arch[2])
+{
+	struct arch_space s = { .root = arch[0] >> 48 };
+	int r = arch_space_map(&s, arch[0] & ((1ULL << 48) - 1), arch[1] & ~0xfffULL,
+			       EXO_PAGE_SIZE, (u32)(arch[1] & 7));
+
+	cr_assert_eq(r, 0, "arch_stlb_install over a mapped page");
+}
+
+/* Exceptions reach kernel_exception in the fake; upcalls go the portable way. */
+void
+arch_thread_upcalls(struct thread *t, bool on)
+{
+	(void)t, (void)on;
 }

@@ -47,6 +47,7 @@
 
 #include <exo/types.h>
 #include <exo/bootinfo.h>
+#include <exo/exo.h>
 #include <exo/hostio.h>
 
 #include "guest/core/platform.h"
@@ -98,6 +99,12 @@ extern u64 fake_bench_len;
 extern unsigned fake_bench_calls, fake_bench_nchunks;
 extern i32 fake_bench_status;          /* what the "host" answers */
 extern unsigned fake_frame_zeroes;
+/* arch_host_backing: blocks saved per store (1..EXO_BACKING_STORES). */
+#define FAKE_BACKING_BLOCKS 64
+extern u8 *fake_backing[EXO_BACKING_STORES + 1][FAKE_BACKING_BLOCKS];
+extern unsigned fake_backing_n[EXO_BACKING_STORES + 1];
+extern unsigned fake_backing_calls;
+extern bool fake_backing_full;             /* saves answer EXO_BACKING_EFULL */
 extern const struct exo_bootinfo *fake_init_bi;
 
 extern struct thread *fake_switched;    /* the last arch_thread_switch */
@@ -130,6 +137,8 @@ void fake_input(const char *s);
 /* Fault injection: arch_space_create / arch_space_map return -E_NOMEM. */
 extern bool fake_space_create_fail;
 extern bool fake_space_map_fail;
+/* arch_space_map_page finds no leaf table (the fast path must decline). */
+extern bool fake_map_page_fail;
 
 /* Fresh zeroed memory, empty capture, no spaces, nothing armed. */
 void fake_reset(void);

@@ -35,6 +35,7 @@
 #include "guest/core/mdb.h"
 #include "guest/core/sched.h"
 #include "ipc/ipc.h"
+#include "guest/core/platform.h"
 
 #include "kernel_fixture.h"
 
@@ -1724,4 +1725,378 @@ Test(ipc, halted_receiver_gets_the_message_and_waits_for_resume)
 		     EXR_WAS_HALTED);
 	make_current(B);
 	GOT(B, A->id, EXO_TAG(1, 1, 0), 5);
+}
+
+/*
+ * The page-fault fast path equals the general path, the same way: a case
+ * builds a world, the general path runs in a forked child, the fast path
+ * (with the general path after it if it declines) in the parent, and
+ * everything the fast-path comparison above compares must be the same,
+ * and the mapping database too: mdb_check in both worlds, the node at the
+ * fault's page and the pager's node it derives from, byte for byte (a
+ * forked world has its nodes at the same addresses).
+ *
+ * The fault half: B faults at FAULT_VA (kernel_pagefault_fast, then
+ * kernel_exception if it declines). The reply half: A, B's pager, answers
+ * the fault with a map item (ipc_fastpath_map when the tag's low bits say
+ * one map item, as ipc_entry calls it, then kernel_syscall if it declines).
+ * After either half the machine resumes the thread that came back with all
+ * its saved registers (RESUME_RAX in entry.S), which the model below does
+ * by switching to it as sched_switch would.
+ */
+struct pf_snap {
+	struct snap s;
+	bool mdb_ok;
+	bool has_dst;
+	struct mdb_node dst, src;
+};
+
+#define PF_FAULT_PAGE EXO_PAGE_DOWN(FAULT_VA)
+
+static void
+pf_snap(struct pf_snap *p)
+{
+	struct mdb_node *n;
+
+	snap(&p->s);
+	p->mdb_ok = mdb_check();
+	n = mdb_lookup(S2, PF_FAULT_PAGE);
+	p->has_dst = n != NULL;
+	p->dst = n ? *n : (struct mdb_node){ 0 };
+	n = mdb_lookup(S1, MEM_VA);
+	p->src = n ? *n : (struct mdb_node){ 0 };
+}
+
+static void
+pf_same(const char *what, const struct pf_snap *x, const struct pf_snap *y,
+	const struct thread *rcv, u32 u)
+{
+	same(what, &x->s, &y->s, rcv, u);
+	cr_assert(x->mdb_ok && y->mdb_ok, "%s: mdb_check fails", what);
+	cr_assert_eq(x->has_dst, y->has_dst, "%s: the fault's page has a node in one world only",
+		     what);
+	cr_assert_eq(memcmp(&x->dst, &y->dst, sizeof(x->dst)), 0, "%s: the new node differs",
+		     what);
+	cr_assert_eq(memcmp(&x->src, &y->src, sizeof(x->src)), 0, "%s: its parent differs",
+		     what);
+}
+
+/* What the entry code does with a thread the fast path hands back. */
+static void
+pf_exit(struct thread *next)
+{
+	cr_assert_eq(next, current, "the fast path's thread is not current");
+	fake_gs_base = next->utcb_va;   /* the entry code's wrgsbase */
+	fake_switched = next;
+}
+
+enum pf_half { PF_FAULT, PF_REPLY };
+
+struct pf_case {
+	const char *name;
+	enum pf_half half;
+	void (*build)(void);
+	bool fast;
+	void (*check)(void);
+};
+
+#define PF_ERROR 0x6            /* a user write to a page not present */
+
+static struct thread *
+pf_run_fast(enum pf_half half)
+{
+	if (half == PF_FAULT)
+		return kernel_pagefault_fast(B, FAULT_VA, PF_ERROR);
+	if ((u16)*mr(A, 0) != EXO_TAG(0, 0, 2))
+		return NULL;            /* ipc_entry goes to ipc_fastpath */
+	return ipc_fastpath_map(A->ctx.rdi, A->ctx.rsi, A->ctx.rdx, A, *mr(A, 0),
+				*mr(A, 1), *mr(A, 2));
+}
+
+static struct thread *
+pf_run_slow(enum pf_half half)
+{
+	if (half == PF_FAULT)
+		return kernel_exception(B, 14, PF_ERROR, FAULT_VA);
+	return kernel_syscall(A);
+}
+
+static void
+pf_fast_equals_slow(const struct pf_case *c)
+{
+	struct pf_snap *slow, *before, *fast;
+	struct thread *next;
+	int status;
+	pid_t pid;
+
+	slow = mmap(NULL, sizeof(*slow), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(slow, MAP_FAILED);
+	before = malloc(sizeof(*before));
+	fast = malloc(sizeof(*fast));
+	cr_assert(before && fast);
+	c->build();
+	cr_assert_eq(current, c->half == PF_FAULT ? B : A, "%s: who enters", c->name);
+	pf_snap(before);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		fake_arm();
+		if (setjmp(fake_jmp) == 0) {
+			pf_run_slow(c->half);
+			pf_snap(slow);
+			_exit(0);
+		}
+		_exit(3);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "%s: the general path failed (status %#x)", c->name, status);
+
+	next = pf_run_fast(c->half);
+	if (next) {
+		pf_exit(next);
+	} else {
+		pf_snap(fast);
+		pf_same("declined, yet changed", fast, before, NULL, 0);
+		pf_run_slow(c->half);
+	}
+	pf_snap(fast);
+	cr_assert_eq(next != NULL, c->fast, "%s: the fast path %s it", c->name,
+		     next ? "took" : "declined");
+	/* The pager receives MR1, MR2 of the fault message; the rest keep no
+	 * promise. A resumed faulting thread keeps every register. */
+	pf_same(c->name, fast, slow, c->half == PF_FAULT ? A : NULL, 2);
+	if (c->check)
+		c->check();
+	munmap(slow, sizeof(*slow));
+	free(before);
+	free(fast);
+}
+
+/* Fault-half worlds: B runs and is about to fault; A is its pager. */
+
+static void
+b_runs(void)
+{
+	make_current(B);
+	for (u64 *r = (u64 *)&B->ctx; r < (u64 *)(&B->ctx + 1); r++)
+		*r = 0xb0b0000 + (u64)(r - (u64 *)&B->ctx);
+	B->ctx.rip = FAULT_IP;
+}
+
+static void build_pf_open(void) { world(3); pager_is_a(); block(A, NIL, ANY, NEVER); b_runs(); }
+static void build_pf_closed_on_b(void)
+{
+	world(3); pager_is_a(); block(A, NIL, B->id, NEVER); b_runs();
+}
+static void build_pf_closed_on_c(void)
+{
+	world(3); pager_is_a(); block(A, NIL, C->id, NEVER); b_runs();
+}
+static void build_pf_pager_timeout(void)
+{
+	world(3); pager_is_a(); block(A, NIL, ANY, EXO_TIMEOUTS(0, EXO_TIMEOUT_US(500)));
+	b_runs();
+}
+static void build_pf_pager_busy(void) { world(3); pager_is_a(); b_runs(); }
+static void build_pf_no_pager(void) { world(3); b_runs(); }
+static void
+build_pf_pager_halted(void)
+{
+	world(3);
+	pager_is_a();
+	block(A, NIL, ANY, NEVER);
+	make_current(C);
+	cr_assert_eq(call(C, SYS_exchange_registers, A->id, EXR_HALT, 0, 0, 0),
+		     EXR_WAS_RECEIVING);
+	b_runs();
+}
+static void
+build_pf_pager_dead(void)
+{
+	world(3);
+	pager_is_a();
+	delete_thread(C, A);
+	b_runs();
+}
+
+static void
+check_pf_delivered(void)
+{
+	cr_assert_eq(current, A);
+	GOT(A, B->id, EXO_TAG(EXO_LABEL_PF(EXO_W), 2, 0), FAULT_VA, FAULT_IP);
+	cr_assert_eq(B->state, TS_RECV_FAULT);
+	cr_assert_eq(B->fault_addr, FAULT_VA);
+	cr_assert_eq(B->fault_ip, FAULT_IP);
+}
+
+/* Reply-half worlds: B faulted and waits; A, its pager, has the message
+ * and answers with the tag and words given, from-specifier from. */
+
+static void
+pf_delivered(void)
+{
+	world(3);
+	pager_is_a();
+	block(A, NIL, ANY, NEVER);
+	b_runs();
+	cr_assert_eq(kernel_exception(B, 14, PF_ERROR, FAULT_VA), A);
+}
+
+static void
+a_replies(u64 from, u64 timeouts, u64 tag, u64 w0, u64 fp)
+{
+	make_current(A);
+	PUT(A, tag, w0, fp);
+	ready_call(A, B->id, from, timeouts);
+}
+
+#define MAP_REPLY(fp)  EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, fp)
+#define POOL_RW        EXO_FPAGE(MEM_VA, 12, EXO_RW)
+
+static void build_map_one(void) { pf_delivered(); a_replies(ANY, NEVER, MAP_REPLY(POOL_RW)); }
+static void
+build_map_labelled(void)
+{
+	pf_delivered();
+	a_replies(ANY, NEVER, EXO_TAG(0x77, 0, 2), EXO_MAPITEM(FAULT_VA, POOL_RW));
+}
+static void build_map_reply_only(void) { pf_delivered(); a_replies(NIL, NEVER, MAP_REPLY(POOL_RW)); }
+static void
+build_map_recv_timeout(void)
+{
+	pf_delivered();
+	a_replies(ANY, EXO_TIMEOUTS(0, EXO_TIMEOUT_US(100)), MAP_REPLY(POOL_RW));
+}
+static void
+build_map_grant(void)
+{
+	pf_delivered();
+	a_replies(ANY, NEVER, EXO_TAG(0, 0, 2), EXO_GRANTITEM(FAULT_VA, POOL_RW));
+}
+static void
+build_map_two_pages(void)
+{
+	pf_delivered();
+	a_replies(ANY, NEVER, MAP_REPLY(EXO_FPAGE(MEM_VA, 13, EXO_RW)));
+}
+static void
+build_map_not_the_pagers(void)
+{
+	pf_delivered();
+	a_replies(ANY, NEVER, MAP_REPLY(EXO_FPAGE(0x900000, 12, EXO_RW)));
+}
+static void
+build_map_no_read(void)
+{
+	pf_delivered();
+	a_replies(ANY, NEVER, MAP_REPLY(EXO_FPAGE(MEM_VA, 12, EXO_W)));
+}
+static void
+build_map_low_address(void)
+{
+	pf_delivered();
+	a_replies(ANY, NEVER, EXO_TAG(0, 0, 2), EXO_MAPITEM(0x1000, POOL_RW));
+}
+static void
+build_map_no_table(void)
+{
+	pf_delivered();
+	fake_map_page_fail = true;      /* in both worlds: the fork copies it */
+	a_replies(ANY, NEVER, MAP_REPLY(POOL_RW));
+}
+static void
+build_map_queued_sender(void)
+{
+	pf_delivered();
+	make_current(C);
+	PUT(C, EXO_TAG(3, 1, 0), 30);
+	block(C, A->id, A->id, NEVER);
+	a_replies(ANY, NEVER, MAP_REPLY(POOL_RW));
+}
+static void
+build_map_faulter_halted(void)
+{
+	pf_delivered();
+	make_current(C);
+	call(C, SYS_exchange_registers, B->id, EXR_HALT, 0, 0, 0);
+	a_replies(ANY, NEVER, MAP_REPLY(POOL_RW));
+}
+
+/* The fault's page is mapped already: once from another page of the pager
+ * (the general path replaces it), once from the same one (rights grow). */
+static void
+fault_again_mapped(u64 first_fp)
+{
+	pf_delivered();
+	make_current(A);
+	PUT(A, EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, first_fp));
+	cr_assert_eq(ipc(A, B->id, ANY, NEVER), B);
+	cr_assert_eq(kernel_exception(B, 14, PF_ERROR, FAULT_VA), A);
+	a_replies(ANY, NEVER, MAP_REPLY(POOL_RW));
+}
+static void build_map_over_other(void) { fault_again_mapped(EXO_FPAGE(MEM_VA + PAGE, 12, EXO_RW)); }
+static void build_map_over_same(void) { fault_again_mapped(EXO_FPAGE(MEM_VA, 12, EXO_R)); }
+
+static void
+check_map_one(void)
+{
+	cr_assert_eq(current, B);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_eq(A->state, TS_RECEIVING);
+	cr_assert_eq(A->ctx.rdx, 0);
+	mapped(S2, PF_FAULT_PAGE, MEM_PA, EXO_RW);
+	cr_assert_eq(mdb_lookup(S2, PF_FAULT_PAGE)->parent, mdb_lookup(S1, MEM_VA));
+	for (u64 *r = (u64 *)&B->ctx; r < (u64 *)&B->ctx.vector; r++)
+		cr_assert_eq(*r, 0xb0b0000 + (u64)(r - (u64 *)&B->ctx),
+			     "the faulting thread's registers changed");
+}
+
+static void
+check_killed(void)
+{
+	cr_assert_eq(B->state, TS_FREE, "the faulting thread lives on (state %u)", B->state);
+}
+
+static const struct pf_case pf_cases[] = {
+	{ "fault, pager waits for anyone", PF_FAULT, build_pf_open, true, check_pf_delivered },
+	{ "fault, pager waits for it", PF_FAULT, build_pf_closed_on_b, true, check_pf_delivered },
+	{ "fault, pager waits for another", PF_FAULT, build_pf_closed_on_c, false, NULL },
+	{ "fault, pager waits with a timeout", PF_FAULT, build_pf_pager_timeout, false,
+	  check_pf_delivered },
+	{ "fault, pager busy", PF_FAULT, build_pf_pager_busy, false, NULL },
+	{ "fault, no pager", PF_FAULT, build_pf_no_pager, false, check_killed },
+	{ "fault, pager halted", PF_FAULT, build_pf_pager_halted, false, NULL },
+	{ "fault, pager dead", PF_FAULT, build_pf_pager_dead, false, check_killed },
+	{ "reply, one page", PF_REPLY, build_map_one, true, check_map_one },
+	{ "reply, one page, a label", PF_REPLY, build_map_labelled, true, check_map_one },
+	{ "reply only (from nil)", PF_REPLY, build_map_reply_only, false, NULL },
+	{ "reply, receive timeout", PF_REPLY, build_map_recv_timeout, false, NULL },
+	{ "reply, grant", PF_REPLY, build_map_grant, false, NULL },
+	{ "reply, two pages", PF_REPLY, build_map_two_pages, false, NULL },
+	{ "reply, a page the pager has not", PF_REPLY, build_map_not_the_pagers, false, NULL },
+	{ "reply, no read right", PF_REPLY, build_map_no_read, false, NULL },
+	{ "reply, below the user range", PF_REPLY, build_map_low_address, false, NULL },
+	{ "reply, no page table yet", PF_REPLY, build_map_no_table, false, check_map_one },
+	{ "reply, a sender queued", PF_REPLY, build_map_queued_sender, false, NULL },
+	{ "reply, faulting thread halted", PF_REPLY, build_map_faulter_halted, false, NULL },
+	{ "reply over another mapping", PF_REPLY, build_map_over_other, false, NULL },
+	{ "reply over the same mapping", PF_REPLY, build_map_over_same, false, NULL },
+};
+
+#define NPF (sizeof(pf_cases) / sizeof(pf_cases[0]))
+
+ParameterizedTestParameters(ipc, pagefault_fast_equals_slow)
+{
+	static unsigned idx[NPF];
+
+	for (unsigned i = 0; i < NPF; i++)
+		idx[i] = i;
+	return cr_make_param_array(unsigned, idx, NPF);
+}
+
+ParameterizedTest(unsigned *i, ipc, pagefault_fast_equals_slow)
+{
+	pf_fast_equals_slow(&pf_cases[*i]);
 }

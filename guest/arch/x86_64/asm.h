@@ -24,16 +24,25 @@
 #define VEC_SYSCALL	256	/* pseudo vector: a SYSCALL on hardware KVM */
 #define KSTACK_SIZE	16384
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
+#define SYSNO_PCT	28	/* SYS_pct, checked in trap.c */
+#define TAG_MAP_ITEM	0x80	/* low 16 bits of EXO_TAG(0, 0, 2), trap.c */
 
 /* Offsets in struct cpu and struct percpu (cpu.h), checked there. */
 #define CPU_KSTACK_TOP	0
 #define CPU_SCRATCH	8
 #define CPU_RSP0	16
 #define CPU_TSS		32
-#define PC_CURRENT	0
-#define PC_ROOT		8
-#define PC_ARCH		16
-#define NCPUS		8	/* NCPUS_MAX (percpu.h) */
+/* struct percpu (core/percpu.h): CPU i's is cpus + i * PC_SIZE, and its
+ * TSS selector SEL_TSS + i * PC_SIZE / 8, so after `str %reg`,
+ * PC_BY_TR + field(,%reg,8) is this CPU's field (cpu.h checks it all). */
+#define CPU_GDT		136
+#define PC_SIZE		0x11000
+#define PC_RING		0
+#define PC_CURRENT	32
+#define PC_ROOT		40
+#define PC_ARCH		48
+#define PC_BY_TR	(cpus - SEL_TSS * 8)
+#define NCPUS		4	/* NCPUS_MAX (percpu.h) */
 
 /* Offsets in struct trapframe and struct thread, checked in trap.c. */
 #define TF_R11		32
@@ -47,15 +56,50 @@
 #define TF_RCX		96
 #define TF_RBX		104
 #define TF_RAX		112
+#define TF_ERROR	128
 #define TF_RIP		136
 #define TF_CS		144
 #define TF_SIZE		176
 #define T_ROOT		216
 #define T_UTCB_VA	240
-#define T_HOME		392
-#define T_KSTACK	400
+#define T_IST		392
+#define T_STLB		400	/* the software TLB of its environment */
+#define T_HOME		408
+#define T_KSTACK	416
+
+/* struct stlb_entry (core/env.h), from its start; the hits counter from the array's. */
+#define STLB_F_VALID	1
+#define STLB_F_LAZY	8
+#define STLB_TAG	0
+#define STLB_PA_RIGHTS	8
+#define STLB_SLOT	16
+#define STLB_PTE	24
+#define STLB_HITS	10376
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
+#define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */
 #define MSR_GS_BASE_NO	0xc0000101
+
+/* Offsets in struct exo_xframe (<exo/exo.h>), checked in trap.c. */
+#define XF_VECTOR	0
+#define XF_ERROR	24
+#define XF_CS		40
+#define XF_TOP		72	/* entry_pc: where IST3 points */
+#define XF_ENTRY_PC	72
+#define XF_ENTRY_SP	80
+/*
+ * VEC_UP tells the two stacks IST3 can be by rsp's bit 6 once the error
+ * code is pushed: a thread's ctx (struct thread is 512-aligned, the error
+ * at TF_ERROR = 128: bit clear) or the UTCB's exception frame (page offset
+ * EXO_UTCB_XTOP - 48 = 0xed0: bit set). trap.c checks both.
+ */
+#define XF_STACK_BIT	0x40
+/* Scratch below the hardware frame: in the UTCB, the 40 bytes <exo/exo.h>
+ * leaves the kernel below the exception frame; in a ctx, register slots
+ * that PUSH_GPRS fills afterwards. Offsets from rsp at the error code. */
+#define XS_RAX		(-32)
+#define XS_RCX		(-40)
+#define XS_RDX		(-48)
+#define XS_VEC		(-56)	/* the vector, for upcall_slow */
 
 #endif

@@ -1,7 +1,10 @@
 /* Descriptor tables, the TSS and the system-call MSRs: the CPU as exo runs it. */
 #include <exo/bootinfo.h>
+#include <exo/error.h>
+#include <exo/exo.h>
 #include <exo/layout.h>
 
+#include "../../core/frame.h"
 #include "../../core/platform.h"
 #include "asm.h"
 #include "cpu.h"
@@ -16,6 +19,7 @@ u32 arch_platform;
 
 _Static_assert(sizeof(struct tss) == 104, "tss layout");
 _Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0, "tss layout");
+_Static_assert(__builtin_offsetof(struct tss, ist) + 16 == TSS_IST3, "tss layout");
 
 /*
  * Segment descriptors (flat; base and limit are ignored in 64-bit mode):
@@ -25,13 +29,32 @@ _Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0, "tss layout");
  * The VMM enters the kernel with CS and the data registers already holding
  * these selectors, so loading the table needs no far jump.
  */
-static const u64 gdt_template[GDT_ENTRIES] = {
+static const u64 gdt_flat[SEL_TSS >> 3] = {
 	[SEL_KCODE >> 3] = 0x00af9a000000ffffULL,
 	[SEL_KDATA >> 3] = 0x00cf92000000ffffULL,
 	[SEL_UDATA >> 3] = 0x00cff2000000ffffULL,
 	[SEL_UCODE >> 3] = 0x00affa000000ffffULL,
-	/* SEL_TSS: a 16-byte system descriptor, filled in by gdt_set_tss() */
 };
+
+/*
+ * Each CPU has its own GDT, at the start of its struct cpu's gdt[]: the
+ * flat segments, and — for as long as ltr needs it — its TSS descriptor at
+ * its selector, SEL_TSS + cpu * PC_SIZE / 8, which is what makes `str` name
+ * the CPU (percpu.h). For CPU 0 that is gdt[5]; for CPU i it lies
+ * i * 8,704 bytes further, inside CPU i's own trace-ring records, which
+ * nothing uses before the CPU has loaded its task register. After ltr the
+ * descriptor is not read again (the task register keeps the TSS's base and
+ * limit), so it is cleared and the GDT's limit cut to the flat segments:
+ * no user selector reaches the ring memory in between.
+ */
+_Static_assert(PC_ARCH + CPU_GDT + SEL_TSS + PC_SIZE / 8 >= EXO_TRACE_HDR_SIZE &&
+	       PC_ARCH + CPU_GDT + SEL_TSS + (NCPUS - 1) * (PC_SIZE / 8) + 16 <= PC_SIZE,
+	       "an application processor's TSS descriptor lies in its ring's records");
+
+/* Per CPU: the kernel stack, then #DF's and NMI's (CPU 0's in entry.S, the
+ * others' from frames, arch_start_cpus). */
+#define CPU_STACKS_SIZE (KSTACK_SIZE + 2 * 4096)
+u64 cpu_stack_base[NCPUS];
 
 /*
  * Interrupt gate, 16 bytes:
@@ -47,7 +70,6 @@ struct idt_gate {
 
 static struct idt_gate idt[IDT_NVEC];
 
-
 struct dtr {
 	u16 limit;
 	u64 base;
@@ -55,17 +77,39 @@ struct dtr {
 
 extern const u64 trap_vectors[IDT_NVEC];
 /* Per CPU, KSTACK_SIZE-aligned (entry.S): the kernel stack, #DF's, NMI's. */
-extern char cpu_stacks[], df_stacks[], nmi_stacks[];
+extern char cpu_stacks[];        /* CPU 0's: CPU_STACKS_SIZE, entry.S */
 extern char syscall_entry_hw[];
 
-static void
-gdt_set_tss(u64 *gdt, struct tss *tss)
+/* CPU id's TSS selector: what `str` gives this_cpu() (percpu.h). */
+static u16
+tss_selector(u32 id)
 {
-	u64 base = (u64)tss, limit = sizeof(*tss) - 1;
+	return (u16)(SEL_TSS + id * (PC_SIZE / 8));
+}
 
-	gdt[SEL_TSS >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 |
-			    0x89ULL << 40 | (base >> 24 & 0xff) << 56;
-	gdt[(SEL_TSS >> 3) + 1] = base >> 32;
+/* Load the task register with c's TSS; c->gdt is left with the flat
+ * segments only. */
+static void
+cpu_load_tr(struct cpu *c, u16 sel)
+{
+	u64 *d = c->gdt + (sel >> 3), base = (u64)&c->tss, limit = sizeof(c->tss) - 1;
+	struct dtr whole = { (u16)(sel + 15), (u64)c->gdt };
+	struct dtr flat = { SEL_TSS - 1, (u64)c->gdt };
+
+	for (u32 i = 0; i < SEL_TSS >> 3; i++)
+		c->gdt[i] = gdt_flat[i];
+	d[0] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ULL << 40 |
+	       (base >> 24 & 0xff) << 56;
+	d[1] = base >> 32;
+	__asm__ volatile("lgdt %0; ltr %w1; lgdt %2"
+			 : : "m"(whole), "r"(sel), "m"(flat) : "memory");
+	d[0] = d[1] = 0;
+}
+
+void
+tss_set_ist3(u64 top)
+{
+	cpu_arch(this_cpu())->tss.ist[2] = top;
 }
 
 static void
@@ -82,8 +126,7 @@ idt_set(int vec, u64 handler, int dpl, int ist)
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
 /*
- * This CPU's GDT (its own TSS descriptor: ltr marks it busy), TSS, IDT and
- * MSRs. User threads find their UTCB through the GS base (wrgsbase at every
+ * This CPU's TSS, task register and GDT (cpu_load_tr), the IDT and MSRs. User threads find their UTCB through the GS base (wrgsbase at every
  * switch, <exo/ipc.h>), so CR4.FSGSBASE is required. KERNEL_GS_BASE points
  * at percpu.arch for the hardware-KVM SYSCALL entry's swapgs.
  */
@@ -91,8 +134,7 @@ void
 cpu_init(struct percpu *pc)
 {
 	struct cpu *c = cpu_arch(pc);
-	u64 stack = (u64)cpu_stacks + (u64)(pc->id + 1) * KSTACK_SIZE;
-	struct dtr gdtr = { sizeof(c->gdt) - 1, (u64)c->gdt };
+	u64 stack = arch_cpu_kstack(pc->id);
 	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
 	u32 a, b, cx, d;
 	u64 cr4;
@@ -105,14 +147,14 @@ cpu_init(struct percpu *pc)
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_FSGSBASE));
 	c->kstack_top = stack;
 	c->tss.rsp[0] = stack;
-	c->tss.ist[0] = (u64)df_stacks + (u64)(pc->id + 1) * 4096;
-	c->tss.ist[1] = (u64)nmi_stacks + (u64)(pc->id + 1) * 4096;
+	c->tss.ist[0] = stack + 4096;
+	c->tss.ist[1] = stack + 2 * 4096;
+	c->tss.ist[2] = stack;      /* a thread's until the first switch */
 	c->tss.iomap_base = sizeof(c->tss);
-	for (int i = 0; i < GDT_ENTRIES; i++)
-		c->gdt[i] = gdt_template[i];
-	gdt_set_tss(c->gdt, &c->tss);
-	__asm__ volatile("lgdt %0; lidt %1; ltr %w2"
-			 : : "m"(gdtr), "m"(idtr), "r"(SEL_TSS) : "memory");
+	cpu_load_tr(c, tss_selector(pc->id));
+	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+	if (this_cpu() != pc)
+		panic("CPU %u: the task register does not name its struct percpu", pc->id);
 	/* SYSRET: user SS = STAR[63:48] + 8, user CS = + 16; SYSCALL: CS = [47:32]. */
 	wrmsr(MSR_STAR, (u64)((SEL_UDATA & ~3) - 8) << 48 | (u64)SEL_KCODE << 32);
 	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
@@ -126,13 +168,29 @@ cpu_init(struct percpu *pc)
 u64
 arch_cpu_kstack(u32 cpu)
 {
-	return (u64)cpu_stacks + (u64)(cpu + 1) * KSTACK_SIZE;
+	return cpu_stack_base[cpu] + KSTACK_SIZE;
+}
+
+/* Stacks for the application processors, from frames: only CPUs that exist
+ * take memory. */
+int
+cpu_alloc_stacks(u32 n)
+{
+	for (u32 i = 1; i < n; i++) {
+		u64 pa = frame_alloc_run(CPU_STACKS_SIZE / EXO_PAGE_SIZE);
+
+		if (!pa)
+			return -E_NOMEM;
+		cpu_stack_base[i] = (u64)arch_phys_to_virt(pa);
+	}
+	return 0;
 }
 
 void
 arch_init(const struct exo_bootinfo *bi)
 {
 	arch_platform = bi->platform;
+	cpu_stack_base[0] = (u64)cpu_stacks;
 	/*
 	 * #DF, NMI and #MC get stacks of their own (IST): they can arrive where
 	 * rsp is not a good kernel stack, e.g. between loading the user rsp and
@@ -141,7 +199,8 @@ arch_init(const struct exo_bootinfo *bi)
 	 */
 	for (int v = 0; v < T_NVEC; v++)
 		idt_set(v, trap_vectors[v], v == T_BP ? 3 : 0,
-			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 : 0);
+			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 :
+			EXO_UPCALL_VECTORS >> v & 1 ? 3 : 0);
 	for (int v = VEC_IRQ_FIRST; v < IDT_NVEC; v++)
 		idt_set(v, trap_vectors[v], 0, 0);
 	cpu_init(&cpus[0]);

@@ -20,7 +20,7 @@ struct tss {
 	u16 iomap_base;
 } __attribute__((packed));
 
-#define GDT_ENTRIES 7
+#define GDT_ENTRIES 7   /* null, the flat segments, CPU 0's TSS (cpu.c) */
 
 /*
  * The arch layer's part of each CPU's struct percpu (percpu.arch), reached
@@ -31,22 +31,27 @@ struct cpu {
 	u64 kstack_top;     /* CPU_KSTACK_TOP: ring-0 stack for entries */
 	u64 scratch;        /* CPU_SCRATCH: user rsp during SYSCALL entry */
 	u64 rsp0;           /* CPU_RSP0: where an entry from user mode saves
-			       registers: the end of the running thread's ctx */
+			       registers: the end of the running thread's ctx
+			       (a copy: the entry code reads tss.rsp[0], which
+			       the fast paths set without this) */
 	u32 pending;        /* interrupts taken while idle, handled after */
 	u32 _pad;
 	struct tss tss;     /* CPU_TSS */
-	u64 gdt[GDT_ENTRIES];
+	u64 gdt[GDT_ENTRIES];       /* CPU_GDT: its GDT's first entries (cpu.c) */
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, kstack_top) == CPU_KSTACK_TOP, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, scratch) == CPU_SCRATCH, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, rsp0) == CPU_RSP0, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, tss) == CPU_TSS, "cpu");
+_Static_assert(__builtin_offsetof(struct cpu, gdt) == CPU_GDT, "cpu");
 _Static_assert(sizeof(struct cpu) <= PERCPU_ARCH_WORDS * 8, "percpu.arch");
+_Static_assert(__builtin_offsetof(struct percpu, ring) == PC_RING, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, cur) == PC_CURRENT, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, root) == PC_ROOT, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, arch) == PC_ARCH, "percpu");
-_Static_assert(KSTACK_SIZE == KSTACK_SIZE_CORE, "this_cpu() masks the stack");
+_Static_assert(PERCPU_SIZE == PC_SIZE && PERCPU_TR0 == SEL_TSS && NCPUS_MAX == NCPUS,
+	       "the task register names the CPU (percpu.h)");
 
 static inline struct cpu *
 cpu_arch(struct percpu *pc)
@@ -55,8 +60,16 @@ cpu_arch(struct percpu *pc)
 }
 
 extern u32 arch_platform;       /* enum exo_platform */
+/* Where each CPU's stacks begin: the kernel stack, then #DF's and NMI's. */
+extern u64 cpu_stack_base[NCPUS];
 
-/* Set up this CPU's descriptor tables, TSS and system-call MSRs. */
+/* Stacks for CPUs 1..n-1 (physically contiguous frames); -E_NOMEM. */
+int cpu_alloc_stacks(u32 n);
+
+/* Set up this CPU's TSS, task register, descriptor tables and system-call
+ * MSRs: after it, this_cpu() works. */
 void cpu_init(struct percpu *pc);
+/* Where exceptions that may become upcalls are delivered (entry.S VEC_UP). */
+void tss_set_ist3(u64 top);
 
 #endif

@@ -5,10 +5,19 @@
  * The TSS's ring-0 stack pointer is the end of the running thread's saved
  * registers (struct trapframe, the first member of struct thread), so an
  * entry from user mode pushes its frame straight into the thread's control
- * block; the code then moves to the kernel stack and calls trap(), which
- * returns the frame of the thread to resume. An entry from ring 0 (an
- * interrupt while idle, or a kernel fault) stays on the kernel stack.
+ * block; the code then moves to the thread's kernel stack (its home CPU's,
+ * T_KSTACK) and calls trap(), which returns the frame of the thread to
+ * resume. An entry from ring 0 (an interrupt while idle, or a kernel fault)
+ * stays on the kernel stack.
+ *
+ * SMP: every path into the kernel proper takes the big kernel lock (smp.c):
+ * trap() and trap_ipc_slow() in C, the fast paths here with an inline
+ * `lock bts` that falls back to the general path when the lock is taken,
+ * and drop it with a plain store just before their iretq. Where the entry
+ * code needs its CPU and has no register to spare, `str` names it: the task
+ * register indexes cpus[] (PC_BY_TR, percpu.h).
  */
+#include <exo/exo.h>
 #include <exo/layout.h>
 
 #include "asm.h"
@@ -18,8 +27,6 @@
 _start:					/* rdi = struct exo_bootinfo *, esi = CPU (VMM) */
 	test	%esi, %esi
 	jnz	ap_start
-	lea	cpus(%rip), %rax	/* CPU 0's stack names its struct percpu */
-	mov	%rax, cpu_stacks(%rip)
 	lea	cpu_stacks + KSTACK_SIZE(%rip), %rsp
 	xor	%ebp, %ebp
 	call	kmain
@@ -27,20 +34,101 @@ _start:					/* rdi = struct exo_bootinfo *, esi = CPU (VMM) */
 	jmp	1b
 /*
  * An application processor, started by the VMM in 64-bit mode at _start
- * (smp.c): its stack is the (esi+1)-th, whose bottom word CPU 0 filled in.
+ * (smp.c), on the stack CPU 0 gave it (cpu.c).
  */
 ap_start:
 	mov	%esi, %eax
-	inc	%rax
-	shl	$14, %rax		/* KSTACK_SIZE */
-	lea	cpu_stacks(%rip), %rsp
-	add	%rax, %rsp
+	mov	cpu_stack_base(,%rax,8), %rsp	/* cpu_alloc_stacks */
+	add	$KSTACK_SIZE, %rsp
 	xor	%ebp, %ebp
 	mov	%esi, %edi
 	call	ap_main
 	jmp	1b
 
 	.text
+/*
+ * Exceptions an environment may handle itself (<exo/exo.h>) arrive on IST3:
+ * the end of the running thread's ctx, as rsp0 — or, once the thread
+ * registered an exception entry, the end of its UTCB's exception frame, so
+ * the processor writes the faulting state where the handler reads it. The
+ * upcall then takes a few stores and one iretq (rax parks in the cpu). A page
+ * fault (the software TLB first), a fault in a busy frame, and everything
+ * from ring 0 take the common way, with the frame moved to the thread's ctx.
+ */
+.macro VEC_UP n, err
+	.globl vec\n
+vec\n:
+	.if \err == 0
+	pushq	$0
+	.endif
+	testb	$XF_STACK_BIT, %spl	/* clear: the frame is in ctx (asm.h) */
+	.if \n == 14
+	jz	pf_entry		/* no exception entry: the pager fast path */
+	.else
+	jz	1f			/* no exception entry: the frame is in ctx */
+	.endif
+	testb	$3, XF_CS - XF_ERROR(%rsp)
+	jz	1f			/* ring 0: the kernel's own fault */
+	.if \n == 14
+	/*
+	 * A page not present that the software TLB holds (core/bind.c): store
+	 * the translation it prepared and retry, without the kernel proper but
+	 * under its lock (an unbind on another CPU must not cross the store).
+	 */
+	testb	$1, (%rsp)		/* present: a protection fault */
+	jnz	2f
+	lock btsl $0, bkl(%rip)
+	jc	2f			/* taken: the general way waits for it */
+	mov	%rax, XS_RAX(%rsp)
+	mov	%rcx, XS_RCX(%rsp)
+	mov	%rdx, XS_RDX(%rsp)
+	mov	%cr2, %rax
+	and	$-EXO_PAGE_SIZE, %rax
+	mov	%rax, %rdx
+	shr	$12, %rdx
+	and	$EXO_STLB_ENTRIES - 1, %edx
+	lea	(%rdx,%rdx,4), %rdx	/* 40-byte entries */
+	str	%rcx			/* this CPU: its current thread */
+	mov	PC_BY_TR + PC_CURRENT(,%rcx,8), %rcx
+	mov	T_STLB(%rcx), %rcx
+	lea	(%rcx,%rdx,8), %rdx
+	or	$STLB_F_VALID, %rax
+	cmp	%rax, STLB_TAG(%rdx)
+	jne	3f
+	incq	STLB_HITS(%rcx)
+	mov	STLB_SLOT(%rdx), %rax
+	mov	STLB_PTE(%rdx), %rcx
+	mov	%rcx, (%rax)
+	andq	$~STLB_F_LAZY, STLB_PA_RIGHTS(%rdx)
+	movl	$0, bkl(%rip)
+	mov	XS_RAX(%rsp), %rax
+	mov	XS_RCX(%rsp), %rcx
+	mov	XS_RDX(%rsp), %rdx
+	add	$8, %rsp
+	iretq
+3:	movl	$0, bkl(%rip)
+	mov	XS_RAX(%rsp), %rax
+	mov	XS_RCX(%rsp), %rcx
+	mov	XS_RDX(%rsp), %rdx
+	jmp	2f
+	.else
+	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)
+	jne	2f			/* a fault in the handler: the kernel decides */
+	movq	$\n, XF_VECTOR - XF_ERROR(%rsp)
+	lea	XF_VECTOR - XF_ERROR(%rsp), %rsp
+	pushq	$SEL_UDATA
+	pushq	XF_ENTRY_SP - XF_VECTOR + 8(%rsp)
+	pushq	$0x202
+	pushq	$SEL_UCODE
+	pushq	XF_ENTRY_PC - XF_VECTOR + 32(%rsp)
+	iretq
+	.endif
+1:	pushq	$\n
+	jmp	trap_common
+2:	movq	$\n, XS_VEC(%rsp)
+	jmp	upcall_slow
+.endm
+
 /* Vectors without a CPU error code push a zero so every frame has one. */
 .macro VEC_NOERR n
 	.globl vec\n
@@ -54,35 +142,42 @@ vec\n:	pushq	$\n
 	jmp	trap_common
 .endm
 
-VEC_NOERR 0
+	.globl upcall_text_start
+upcall_text_start:
+VEC_UP    0, 0
 VEC_NOERR 1
 VEC_NOERR 2
 /* #BP: on PVM hosts also the system call (see syscall_stub_pvm), and the
- * way into the IPC fast path. */
+ * way into the IPC and PCT fast paths. */
 	.globl vec3
 vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
-	jne	1f
+	jne	vec3_common
 	cmp	$SYSNO_IPC, %rax
 	je	ipc_entry
-1:	pushq	$0
+	cmp	$SYSNO_PCT, %rax
+	je	pct_entry
+vec3_common:
+	pushq	$0
 	pushq	$3
 	jmp	trap_common
 VEC_NOERR 4
-VEC_NOERR 5
-VEC_NOERR 6
+VEC_UP    5, 0
+VEC_UP    6, 0
 VEC_NOERR 7
 VEC_ERR   8
 VEC_NOERR 9
 VEC_ERR   10
 VEC_ERR   11
 VEC_ERR   12
-VEC_ERR   13
-VEC_ERR   14
+VEC_UP    13, 1
+VEC_UP    14, 1
 VEC_NOERR 15
-VEC_NOERR 16
-VEC_ERR   17
+VEC_UP    16, 0
+VEC_UP    17, 1
 VEC_NOERR 18
-VEC_NOERR 19
+VEC_UP    19, 0
+	.globl upcall_text_end
+upcall_text_end:
 VEC_NOERR 20
 VEC_ERR   21
 /* Interrupts (asm.h): the CPU pushes no error code. */
@@ -126,6 +221,36 @@ VEC_NOERR 35
 	pop	%rax
 .endm
 
+/*
+ * Run the thread in rax next on this CPU, its home: its tables, its frame as
+ * the ring-0 stack, its UTCB in the GS base (what sched_switch and
+ * arch_thread_switch do). Clobbers rdx and rsi.
+ */
+.macro SWITCH_TO_RAX
+	mov	T_HOME(%rax), %rsi	/* this CPU's struct percpu */
+	mov	T_ROOT(%rax), %rdx
+	cmp	%rdx, PC_ROOT(%rsi)
+	je	.Lsame_root\@
+	mov	%rdx, %cr3
+	mov	%rdx, PC_ROOT(%rsi)
+.Lsame_root\@:
+	lea	TF_SIZE(%rax), %rdx
+	mov	%rdx, PC_ARCH + CPU_TSS + TSS_RSP0(%rsi)
+	mov	T_IST(%rax), %rdx
+	mov	%rdx, PC_ARCH + CPU_TSS + TSS_IST3(%rsi)
+	mov	T_UTCB_VA(%rax), %rdx
+	wrgsbase %rdx			/* the thread's UTCB (<exo/ipc.h>) */
+.endm
+
+/* Leave for user mode as the thread in rax, all its registers from its frame
+ * (trap_return, without the jump). */
+.macro RESUME_RAX
+	mov	%rax, %rsp
+	POP_GPRS
+	add	$16, %rsp		/* vector, error */
+	iretq
+.endm
+
 trap_common:
 	PUSH_GPRS
 	cld				/* gates keep the user's DF; C needs DF=0 */
@@ -142,6 +267,73 @@ trap_return:				/* rsp = struct trapframe * */
 	iretq
 1:	mov	%rsp, %rdi		/* from ring 0: returns, or panics */
 	call	trap_kernel_entry
+	jmp	trap_return
+
+/*
+ * From VEC_UP, a user exception with the frame in the UTCB that the kernel
+ * must see: rsp at its error code, the vector at XS_VEC(%rsp). Move the
+ * hardware frame to the thread's ctx (its end is this CPU's rsp0) and enter
+ * as any exception does. The busy frame itself is left alone.
+ */
+upcall_slow:
+	mov	%rax, XS_RAX(%rsp)
+	mov	%rcx, XS_RCX(%rsp)
+	str	%rax
+	mov	PC_BY_TR + PC_ARCH + CPU_TSS + TSS_RSP0(,%rax,8), %rax
+	.irp off, 0, 8, 16, 24, 32, 40
+	mov	\off(%rsp), %rcx
+	mov	%rcx, \off - 48(%rax)
+	.endr
+	mov	XS_VEC(%rsp), %rcx
+	mov	%rcx, -56(%rax)		/* the vector, below the error code */
+	mov	XS_RCX(%rsp), %rcx
+	lea	-56(%rax), %rax
+	xchg	%rax, %rsp
+	mov	XS_RAX(%rax), %rax
+	jmp	trap_common
+
+/*
+ * The iretq of an upcall faulted in ring 0: the thread's entry_pc is not a
+ * user address (it may write its UTCB as it likes). The thread dies; the
+ * kernel goes on with whoever is next, off the UTCB stack.
+ */
+	.globl upcall_bad_entry
+upcall_bad_entry:
+	str	%rax
+	mov	PC_BY_TR + PC_ARCH + CPU_KSTACK_TOP(,%rax,8), %rsp
+	call	trap_upcall_bad
+	mov	%rax, %rsp
+	jmp	trap_return
+
+/*
+ * #PF from user mode: the whole frame goes into the thread's control block
+ * as for any exception, then the fast path (kernel_pagefault_fast) may hand
+ * the fault to a waiting pager; the pager resumes from its saved registers,
+ * where the message is. Otherwise trap() does what it always does. The
+ * fast path runs under the big lock, taken inline; when it is taken
+ * already, trap() waits for it.
+ */
+pf_entry:
+	pushq	$14
+	PUSH_GPRS
+	cld
+	mov	%rsp, %rbx		/* the faulting thread (rbx is saved) */
+	mov	T_KSTACK(%rbx), %rsp
+	lock btsl $0, bkl(%rip)
+	jc	2f
+	mov	%rbx, %rdi
+	mov	%cr2, %rsi
+	mov	TF_ERROR(%rbx), %rdx
+	call	kernel_pagefault_fast
+	test	%rax, %rax
+	jz	1f
+	SWITCH_TO_RAX
+	movl	$0, bkl(%rip)		/* release: the stores above come first */
+	RESUME_RAX
+1:	movl	$0, bkl(%rip)
+2:	mov	%rbx, %rdi
+	call	trap
+	mov	%rax, %rsp
 	jmp	trap_return
 
 /*
@@ -173,26 +365,19 @@ ipc_entry:
 	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
 	mov	T_KSTACK(%rcx), %rsp
 	lock btsl $0, bkl(%rip)		/* the big kernel lock (smp.c) */
-	jc	ipc_contended
+	jc	ipc_slow
+	cmpw	$TAG_MAP_ITEM, %r8w	/* one map item: a pager's reply (ipc_map) */
+	je	ipc_map
 	push	%rcx
 	call	ipc_fastpath
 	pop	%rcx
 	test	%rax, %rax
 	jz	ipc_declined
-	/* rax = the receiver, now current here: MR0-MR2 back, then switch to it. */
+	/* rax = the receiver, now current: MR0-MR2 back, then switch to it. */
 	mov	TF_R8(%rcx), %r8
 	mov	TF_R9(%rcx), %r9
 	mov	TF_R10(%rcx), %r10
-	mov	T_HOME(%rax), %rsi	/* this CPU's struct percpu */
-	mov	T_ROOT(%rax), %rdx
-	cmp	%rdx, PC_ROOT(%rsi)
-	je	1f
-	mov	%rdx, %cr3
-	mov	%rdx, PC_ROOT(%rsi)
-1:	lea	TF_SIZE(%rax), %rdx
-	mov	%rdx, PC_ARCH + CPU_TSS + TSS_RSP0(%rsi)
-	mov	T_UTCB_VA(%rax), %rdx
-	wrgsbase %rdx			/* the receiver's UTCB (<exo/ipc.h>) */
+	SWITCH_TO_RAX
 	lea	TF_RIP(%rax), %rsp
 	mov	TF_RCX(%rax), %rcx
 	mov	TF_RBP(%rax), %rbp
@@ -205,7 +390,6 @@ ipc_entry:
 	iretq
 ipc_declined:
 	movl	$0, bkl(%rip)		/* the general path takes it again */
-ipc_contended:
 ipc_slow:				/* rcx = current: complete its frame */
 	mov	%rbx, TF_RBX(%rcx)
 	mov	%r12, 24(%rcx)
@@ -216,6 +400,66 @@ ipc_slow:				/* rcx = current: complete its frame */
 	call	trap_ipc_slow
 	mov	%rax, %rsp
 	jmp	trap_return
+/*
+ * A reply of one map item, a pager's answer to a fault: ipc_fastpath_map
+ * (to, from, timeouts, current, tag, MR1, MR2) maps one page and hands back
+ * the faulting thread, which resumes with all its registers from its
+ * control block. The pager's rbx, r12-r15 are not saved: it blocks
+ * receiving, and they are message registers.
+ */
+ipc_map:				/* args as they are, and MR2 (r10) */
+	push	%r10
+	call	ipc_fastpath_map
+	pop	%rcx
+	test	%rax, %rax
+	jz	1f
+	SWITCH_TO_RAX
+	movl	$0, bkl(%rip)
+	RESUME_RAX
+1:	str	%rcx			/* declined: current is still the caller */
+	mov	PC_BY_TR + PC_CURRENT(,%rcx,8), %rcx
+	jmp	ipc_declined
+
+/*
+ * SYS_pct on a PVM host, from vec3: rsp = &current->ctx.rip, rdi the
+ * capability, rsi the flags. pct_fastpath (core/pct.c) saves whatever it
+ * uses, so every register the caller set is still in the CPU for the target
+ * but rax, which holds the target; rcx and r11 are scratch here (SYSCALL
+ * clobbered them) and leave as zero. A transfer goes to another space, so
+ * CR3 is always loaded. Declined: nothing changed; the frame goes the
+ * common way with rax the call number again.
+ */
+pct_entry:
+	mov	T_KSTACK - TF_RIP(%rsp), %rsp
+	lock btsl $0, bkl(%rip)
+	jc	pct_slow
+	call	pct_fastpath
+	test	%rax, %rax
+	jz	pct_declined
+	mov	T_HOME(%rax), %r11	/* this CPU's struct percpu */
+	mov	T_ROOT(%rax), %rcx
+	mov	%rcx, %cr3
+	mov	%rcx, PC_ROOT(%r11)
+	lea	TF_SIZE(%rax), %rcx
+	mov	%rcx, PC_ARCH + CPU_TSS + TSS_RSP0(%r11)
+	mov	T_IST(%rax), %rcx
+	mov	%rcx, PC_ARCH + CPU_TSS + TSS_IST3(%r11)
+	mov	T_UTCB_VA(%rax), %rcx
+	wrgsbase %rcx			/* the target's UTCB */
+	lea	TF_RIP(%rax), %rsp
+	xor	%ecx, %ecx
+	xor	%r11d, %r11d
+	mov	TF_RAX(%rax), %rax	/* the caller's environment id */
+	movl	$0, bkl(%rip)
+	iretq
+pct_declined:
+	movl	$0, bkl(%rip)
+pct_slow:				/* current is the caller: back to its frame */
+	str	%rax			/* rax is the call number again below */
+	mov	PC_BY_TR + PC_CURRENT(,%rax,8), %rsp
+	add	$TF_RIP, %rsp
+	mov	$SYSNO_PCT, %eax
+	jmp	vec3_common
 
 /*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,
@@ -229,7 +473,7 @@ ipc_slow:				/* rcx = current: complete its frame */
 syscall_entry_hw:
 	swapgs
 	mov	%rsp, %gs:CPU_SCRATCH
-	mov	%gs:CPU_RSP0, %rsp
+	mov	%gs:CPU_TSS + TSS_RSP0, %rsp	/* every switch sets it, fast paths too */
 	pushq	$SEL_UDATA
 	pushq	%gs:CPU_SCRATCH
 	swapgs
@@ -262,19 +506,12 @@ syscall_stub_pvm:
 	jmp	*%rcx
 	.balign 4096
 
-/*
- * Per-CPU stacks. A kernel stack is KSTACK_SIZE-aligned and its bottom word
- * points at the CPU's struct percpu: this_cpu() masks rsp (percpu.h).
- */
+/* CPU 0's stacks: the kernel's, #DF's and NMI's (cpu.c: the others'). */
 	.section .bss
-	.balign KSTACK_SIZE
-	.globl cpu_stacks, df_stacks, nmi_stacks
+	.balign 4096
+	.globl cpu_stacks
 cpu_stacks:
-	.skip	KSTACK_SIZE * NCPUS
-df_stacks:
-	.skip	4096 * NCPUS
-nmi_stacks:
-	.skip	4096 * NCPUS
+	.skip	KSTACK_SIZE + 2 * 4096
 
 /* Entry addresses for the IDT, one per vector, 0 where there is no gate (cpu.c). */
 	.section .rodata

@@ -42,6 +42,12 @@ arch_host_bench(struct exo_bench_req *req)
 }
 
 void
+arch_host_backing(struct exo_backing_req *req)
+{
+	outl(EXO_PORT_BACKING, (u32)arch_virt_to_phys(req));
+}
+
+void
 arch_host_exit(u32 status)
 {
 	outl(EXO_PORT_EXIT, status);

@@ -5,6 +5,7 @@
 #include "../../core/frame.h"
 #include "../../core/platform.h"
 #include "../../core/tlb.h"
+#include "../../core/trace.h"
 #include "cpu.h"
 #include "mmu.h"
 #include "x86.h"
@@ -89,6 +90,7 @@ arch_space_create(struct arch_space *s)
 
 	s->ntables = 0;
 	s->root = 0;
+	s->leaf_key = 0;
 	s->tables = frame_alloc();
 	if (!s->tables)
 		return -E_NOMEM;
@@ -164,6 +166,63 @@ arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
 	return 0;
 }
 
+/* arch[0] the leaf entry's kernel address, arch[1] the entry to store there. */
+int
+arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2])
+{
+	u64 *pte = pte_walk(s, va, true);
+
+	if (!pte)
+		return -E_NOMEM;
+	arch[0] = (u64)pte;
+	arch[1] = pa | pte_bits(rights);
+	return 0;
+}
+
+bool
+arch_stlb_present(const u64 arch[2])
+{
+	return *(const u64 *)arch[0] & PTE_P;
+}
+
+/* Not present before: nothing to flush. */
+void
+arch_stlb_install(const u64 arch[2])
+{
+	*(u64 *)arch[0] = arch[1];
+}
+
+/*
+ * The fast path's map: never an allocation, and mostly no walk. Table frames
+ * live as long as their space, so the leaf table found for one 2 MiB region
+ * (leaf_key: va >> 21, plus one so that 0 means none) stays right until the
+ * space is destroyed; faults come in runs over nearby pages.
+ */
+bool
+arch_space_map_page(struct arch_space *s, u64 va, u64 pa, u32 rights)
+{
+	u64 e, *pte;
+
+	if (s->leaf_key != (va >> 21) + 1) {
+		e = table_of(s->root)[(va >> 39) & (PT_ENTRIES - 1)];
+		if (!(e & PTE_P))
+			return false;
+		e = table_of(e & PTE_ADDR)[(va >> 30) & (PT_ENTRIES - 1)];
+		if (!(e & PTE_P))
+			return false;
+		e = table_of(e & PTE_ADDR)[(va >> 21) & (PT_ENTRIES - 1)];
+		if (!(e & PTE_P))
+			return false;
+		s->leaf_key = (va >> 21) + 1;
+		s->leaf_pa = e & PTE_ADDR;
+	}
+	pte = &table_of(s->leaf_pa)[(va >> 12) & (PT_ENTRIES - 1)];
+	if (*pte & PTE_P)
+		return false;
+	*pte = pa | pte_bits(rights);
+	return true;
+}
+
 int
 arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 {
@@ -228,7 +287,7 @@ arch_space_destroy(struct arch_space *s)
 	for (u64 i = 0; i < s->ntables; i++)
 		frame_free(table_of(s->tables)[i]);
 	frame_free(s->tables);
-	s->tables = s->root = s->ntables = 0;
+	s->tables = s->root = s->ntables = s->leaf_key = 0;
 }
 
 void
@@ -237,6 +296,7 @@ arch_space_switch(struct arch_space *s)
 	struct percpu *pc = this_cpu();
 
 	if (pc->root != s->root) {
+		TRACE_A(SPACE_SWITCH, s->root);
 		write_cr3(s->root);
 		pc->root = s->root;
 	}

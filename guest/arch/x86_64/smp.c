@@ -14,12 +14,12 @@
 #include "../../core/percpu.h"
 #include "../../core/platform.h"
 #include "../../core/sched.h"
+#include "../../core/trace.h"
 #include "cpu.h"
 #include "lapic.h"
 #include "mmu.h"
 #include "x86.h"
 
-extern char cpu_stacks[];
 __attribute__((noreturn)) void ap_main(u32 id);
 
 void
@@ -29,10 +29,8 @@ smp_init(const struct exo_bootinfo *bi)
 
 	if (n > NCPUS_MAX)
 		panic("boot info: %u CPUs, the kernel supports %u", n, NCPUS_MAX);
-	for (u32 i = 0; i < n; i++) {
+	for (u32 i = 1; i < n; i++)
 		cpus[i].id = i;
-		*(struct percpu **)(cpu_stacks + (u64)i * KSTACK_SIZE) = &cpus[i];
-	}
 	cpus[0].online = true;
 	ncpus = n;
 }
@@ -40,8 +38,11 @@ smp_init(const struct exo_bootinfo *bi)
 void
 arch_start_cpus(void)
 {
-	if (ncpus > 1)
-		arch_host_doorbell(EXO_DOORBELL_START_CPUS);
+	if (ncpus == 1)
+		return;
+	if (cpu_alloc_stacks(ncpus) < 0)
+		panic("out of memory for the stacks of %u CPUs", ncpus);
+	arch_host_doorbell(EXO_DOORBELL_START_CPUS);
 }
 
 void
@@ -50,7 +51,9 @@ ap_main(u32 id)
 	struct percpu *pc = &cpus[id];
 	struct thread *t;
 
+	pc->id = id;
 	cpu_init(pc);
+	trace_announce();
 	mmu_ap_init(pc);
 	lapic_init_ap();
 	smp_lock();

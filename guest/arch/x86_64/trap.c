@@ -7,16 +7,19 @@
 #include "trap.h"
 
 #include <exo/bootinfo.h>
+#include <exo/exo.h>
 #include <exo/layout.h>
 #include <exo/syscall.h>
 #include <exo/vectors.h>
 
+#include "../../core/env.h"
 #include "../../core/kernel.h"
 #include "../../core/sched.h"
 #include "../../core/platform.h"
 #include "../../core/space.h"
 #include "../../core/thread.h"
 #include "../../core/tlb.h"
+#include "../../core/trace.h"
 #include "asm.h"
 #include "cpu.h"
 #include "lapic.h"
@@ -31,16 +34,42 @@ _Static_assert(__builtin_offsetof(struct trapframe, rbp) == TF_RBP, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rcx) == TF_RCX, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rbx) == TF_RBX, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rax) == TF_RAX, "tf");
+_Static_assert(__builtin_offsetof(struct trapframe, error) == TF_ERROR, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rip) == TF_RIP, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, cs) == TF_CS, "tf");
 _Static_assert(sizeof(struct trapframe) == TF_SIZE, "tf");
 _Static_assert(TF_SIZE % 16 == 0, "the CPU aligns the entry stack to 16");
 _Static_assert(__builtin_offsetof(struct thread, root) == T_ROOT, "thread");
+_Static_assert(__builtin_offsetof(struct thread, arch_ist) == T_IST, "thread");
+_Static_assert(__builtin_offsetof(struct thread, arch_stlb) == T_STLB, "thread");
+_Static_assert(STLB_F_VALID == STLB_VALID && STLB_F_LAZY == STLB_LAZY, "stlb flags");
+_Static_assert(__builtin_offsetof(struct stlb_entry, tag) == STLB_TAG &&
+	       __builtin_offsetof(struct stlb_entry, pa_rights) == STLB_PA_RIGHTS &&
+	       __builtin_offsetof(struct stlb_entry, arch) == STLB_SLOT &&
+	       __builtin_offsetof(struct stlb_entry, arch) + 8 == STLB_PTE &&
+	       sizeof(struct stlb_entry) == 40, "stlb entry");
+_Static_assert(__builtin_offsetof(struct env, stlb_hits) -
+	       __builtin_offsetof(struct env, stlb) == STLB_HITS, "env stlb_hits");
+_Static_assert(__builtin_offsetof(struct exo_xframe, vector) == XF_VECTOR, "xframe");
+_Static_assert(__builtin_offsetof(struct exo_xframe, error) == XF_ERROR, "xframe");
+_Static_assert(__builtin_offsetof(struct exo_xframe, cs) == XF_CS, "xframe");
+_Static_assert(__builtin_offsetof(struct exo_xframe, entry_pc) == XF_ENTRY_PC, "xframe");
+_Static_assert(__builtin_offsetof(struct exo_xframe, entry_sp) == XF_ENTRY_SP, "xframe");
+_Static_assert(EXO_UTCB_XFRAME + XF_TOP == EXO_UTCB_XTOP && EXO_UTCB_XTOP % 16 == 0,
+	       "the exception frame's top is where IST3 points, 16-byte aligned");
+_Static_assert((TF_ERROR & XF_STACK_BIT) == 0 && _Alignof(struct thread) >= 2 * XF_STACK_BIT &&
+	       (EXO_UTCB_XTOP - (XF_TOP - XF_ERROR)) & XF_STACK_BIT,
+	       "VEC_UP tells a ctx from a UTCB frame by rsp & XF_STACK_BIT");
+_Static_assert(XS_VEC >= -(XF_ERROR - XF_VECTOR) - 40 && XS_RAX <= -(XF_ERROR - XF_VECTOR) - 8 &&
+	       XS_VEC >= -TF_ERROR && XS_RCX != XS_RAX && XS_RDX != XS_RCX && XS_VEC != XS_RDX,
+	       "VEC_UP's scratch: the 40 bytes below the UTCB's exception frame, or ctx");
 _Static_assert(__builtin_offsetof(struct thread, utcb_va) == T_UTCB_VA, "thread");
 _Static_assert(__builtin_offsetof(struct thread, home) == T_HOME, "thread");
 _Static_assert(__builtin_offsetof(struct thread, kstack) == T_KSTACK, "thread");
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
+_Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
+_Static_assert(TAG_MAP_ITEM == (EXO_TAG(0, 0, 2) & 0xffff), "ipc_slow's tag test");
 
 static const char *const vector_names[T_NVEC] = EXO_VECTOR_NAMES;
 _Static_assert(T_NVEC == EXO_NVECTORS, "a name for every vector");
@@ -74,7 +103,11 @@ trap_kernel(struct trapframe *tf)
 void
 trap_kernel_entry(struct trapframe *tf)
 {
+	if (tf->vector == T_GP && tf->rip >= (u64)upcall_text_start &&
+	    tf->rip < (u64)upcall_text_end)
+		upcall_bad_entry();     /* an upcall's iretq: a bad entry_pc */
 	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
+		TRACE_S(IRQ, tf->vector);
 		lapic_interrupt_idle(tf->vector);
 		return;
 	}
@@ -122,26 +155,33 @@ trap(struct trapframe *tf)
 	}
 	switch (tf->vector) {
 	case VEC_SYSCALL:
+		TRACE_S(SYSCALL, tf->rax);
 		next = kernel_syscall(t);
 		break;
 	case VEC_TIMER:
 	case VEC_CONSOLE:
 	case VEC_SPURIOUS:
 		/* Interrupts preempt user code: the core may pick another thread. */
+		TRACE_S(IRQ, tf->vector);
 		lapic_interrupt(tf->vector);
 		next = kernel_resume(t);
 		break;
 	case T_BP:
 		if (tf->rip == EXO_USER_SYSCALL_STUB + 1) {
+			TRACE_S(SYSCALL, tf->rax);
 			next = kernel_syscall(t);
 			break;
 		}
 		__attribute__((fallthrough));   /* a breakpoint */
-	default:
-		next = kernel_exception(t, tf->vector, tf->error,
-					tf->vector == T_PF ? read_cr2() : 0);
+	default: {
+		u64 addr = tf->vector == T_PF ? read_cr2() : 0;
+
+		TRACE_SAB(EXCEPTION, tf->vector, addr, tf->rip);
+		next = kernel_exception(t, tf->vector, tf->error, addr);
+	}
 	}
 out:
+	TRACE_A(KEXIT, next->id);
 	smp_unlock();
 	return &next->ctx;
 }
@@ -156,7 +196,9 @@ trap_ipc_slow(struct thread *t)
 	t->ctx.vector = T_BP;
 	t->ctx.error = 0;
 	smp_lock();
+	TRACE_S(SYSCALL, SYS_ipc);
 	next = this_cpu()->cur == t ? kernel_syscall(t) : kernel_evicted();
+	TRACE_A(KEXIT, next->id);
 	smp_unlock();
 	return &next->ctx;
 }
@@ -167,6 +209,31 @@ arch_thread_init(struct thread *t)
 	t->ctx.cs = SEL_UCODE;
 	t->ctx.ss = SEL_UDATA;
 	t->ctx.rflags = RFLAGS_IF | 2;
+	t->arch_ist = (u64)(&t->ctx + 1);
+}
+
+void
+arch_thread_upcalls(struct thread *t, bool on)
+{
+	t->arch_ist = on ? (u64)t->utcb + EXO_UTCB_XTOP : (u64)(&t->ctx + 1);
+	t->arch_stlb = (u64)env_of(t->space)->stlb;
+	if (t == current)
+		tss_set_ist3(t->arch_ist);
+}
+
+/* upcall_bad_entry, on the kernel stack: the running thread dies. */
+struct trapframe *
+trap_upcall_bad(void)
+{
+	struct thread *next;
+	struct exo_xframe *x;
+
+	smp_lock();
+	x = thread_xframe(current);
+	thread_doom(current, T_GP, 0, x->entry_pc, x->entry_pc);
+	next = kernel_resume(current);
+	smp_unlock();
+	return &next->ctx;
 }
 
 void
@@ -177,6 +244,7 @@ arch_thread_switch(struct thread *t)
 
 	arch_space_switch(&t->space->pt);
 	c->tss.rsp[0] = rsp0;
+	c->tss.ist[2] = t->arch_ist;
 	c->rsp0 = rsp0;
 	__asm__ volatile("wrgsbase %0" : : "r"(t->utcb_va));
 }

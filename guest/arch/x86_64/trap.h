@@ -17,5 +17,9 @@ void trap_kernel_entry(struct trapframe *tf);
 struct thread;
 struct trapframe *trap_ipc_slow(struct thread *t);
 void arch_trap_resume(struct trapframe *tf) __attribute__((noreturn));
+/* The exception-upcall code (entry.S VEC_UP) and its way out of a bad iretq. */
+extern const char upcall_text_start[], upcall_text_end[];
+void upcall_bad_entry(void) __attribute__((noreturn));
+struct trapframe *trap_upcall_bad(void);
 
 #endif

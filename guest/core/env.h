@@ -1,0 +1,112 @@
+/*
+ * Environments: an address space seen as the exokernel sees it. Every space
+ * has one (envs[space->index]), unused until the space makes an exokernel
+ * call. It holds the capability table (cap.c), the software TLB of its
+ * bindings (bind.c), its entry points (env.c), and what revocation needs.
+ *
+ * An environment's tables are cleaned when its space dies (env_destroy), so
+ * a new space finds its environment empty without a clearing pass at birth;
+ * capability generations survive, so a stale capability stays stale.
+ */
+#ifndef CORE_ENV_H
+#define CORE_ENV_H
+
+#include <exo/exo.h>
+#include <exo/types.h>
+
+#include "space.h"
+
+/*
+ * A capability slot. Derivation links (parent, first child, siblings) name
+ * slots in any environment by capref: env index * EXO_NCAPS + slot + 1, 0 for
+ * none. Invariant: a slot is free iff type == EXO_CAP_NONE; a free slot has
+ * no links; a child's rights are a subset of its parent's.
+ */
+struct cap {
+	u64 object;         /* FRAME: pa; ENV: space index; SLOT: first | n << 32; IRQ: line */
+	u64 va;             /* FRAME: bound at va, 0 if not */
+	u16 gen;            /* of this slot; bumped when it is freed, never 0 */
+	u8 type;            /* enum exo_cap_type */
+	u8 rights;          /* EXO_CAP_* */
+	u8 flags;           /* FRAME: EXO_FRAME_*, CAPF_* */
+	u8 bound;           /* FRAME: the binding's rights (EXO_BIND_R/W/X) */
+	u8 pad[2];
+	u32 parent, child, next, prev;
+};
+
+/* cap.flags beyond EXO_FRAME_*: kernel bookkeeping. */
+#define CAPF_OWNED      0x40    /* FRAME: the root of a frame_alloc: frees it */
+#define CAPF_RESERVE    0x80    /* FRAME: in the reserve, never repossessed */
+
+/*
+ * A software-TLB entry: a binding the kernel checked, by page number, direct
+ * mapped. tag is va | STLB_VALID; pa_rights the frame and EXO_SEG_* rights;
+ * arch the platform's ready-made translation (platform.h arch_stlb_fill) so
+ * the arch layer can install it without a walk.
+ */
+#define STLB_VALID      0x1ull
+#define STLB_LAZY       0x8ull          /* in pa_rights: not installed yet */
+#define STLB_PINNED     0x10ull         /* in pa_rights: guaranteed */
+struct stlb_entry {
+	u64 tag;
+	u64 pa_rights;
+	u64 arch[2];
+	u32 cap;            /* capref of the binding's capability */
+	u32 pad;
+};
+
+struct env_entry {
+	u64 tid;            /* the entry thread, nil: none registered */
+	u64 pc, sp;
+};
+
+/*
+ * Revocation (revoke.c). Invariant: owed > 0 iff deadline != 0, and then the
+ * environment is on the deadline list (next). repo is a ring of the last
+ * EXO_REPOSSESS_MAX entries: repo_n of them, the oldest at repo_head;
+ * entries pushed out before being read are counted in repo_dropped.
+ */
+struct env_revoke {
+	u32 owed;           /* frames still owed to revocation requests */
+	u32 backing;        /* the backing store, 1..EXO_BACKING_STORES; 0: none */
+	u64 deadline;       /* TSC: the abort protocol starts then; 0: no request */
+	struct env *next;   /* on the deadline list, sorted */
+	u32 repo_head, repo_n;
+	u64 repo_dropped;
+	struct exo_repossession repo[EXO_REPOSSESS_MAX];
+};
+
+struct env {
+	struct cap caps[EXO_NCAPS];
+	struct stlb_entry stlb[EXO_STLB_ENTRIES];
+	struct env_entry entry[EXO_ENTRY_REVOKE + 1];
+	u32 ncaps;          /* slots in use */
+	u32 frames;         /* frames it owns (CAPF_OWNED) */
+	u32 reserve;        /* of those, in the reserve */
+	u32 stlb_live;      /* valid software-TLB entries */
+	u64 stlb_hits, stlb_misses;
+	struct env_revoke rv;
+};
+
+extern struct env envs[NSPACES];
+
+static inline struct env *
+env_of(const struct space *s)
+{
+	return &envs[s->index];
+}
+
+static inline struct space *
+env_space(const struct env *e)
+{
+	return space_at((u32)(e - envs));
+}
+
+/* The exception frame in t's UTCB (<exo/exo.h>), as the kernel sees it. */
+#define thread_xframe(t) \
+	((struct exo_xframe *)((u8 *)(t)->utcb + EXO_UTCB_XFRAME))
+
+/* The space s dies: drop every capability it holds, empty its tables. */
+void env_destroy(struct space *s);
+
+#endif

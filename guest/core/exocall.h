@@ -1,0 +1,34 @@
+/* The exokernel's system calls, for the table in syscall.c. */
+#ifndef CORE_EXOCALL_H
+#define CORE_EXOCALL_H
+
+#include "syscall.h"
+
+#define EXOCALL(name) \
+	i64 sys_##name(struct thread *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
+EXOCALL(cap_info);
+EXOCALL(cap_derive);
+EXOCALL(cap_pass);
+EXOCALL(cap_drop);
+EXOCALL(env_cap);
+EXOCALL(frame_alloc);
+EXOCALL(frame_free);
+EXOCALL(bind);
+EXOCALL(unbind);
+EXOCALL(bind_query);
+EXOCALL(env_entry);
+EXOCALL(upcall_wait);
+EXOCALL(slice_alloc);
+EXOCALL(slice_yield);
+EXOCALL(revoke_request);
+EXOCALL(repossessed);
+EXOCALL(env_backing);
+EXOCALL(backing_read);
+#undef EXOCALL
+
+/* env.c */
+i64 env_entry(struct thread *t, u64 kind, u64 pc, u64 sp);
+i64 env_cap(struct thread *t, u64 tid, u64 rights);
+bool upcall_exception(struct thread *t, u64 vector, u64 error, u64 addr);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * Entry-thread upcalls (upcall.h): delivery, the held-back queues, and
+ * upcall_wait. PCT enters the same waiting threads (pct.c).
+ */
+#include "upcall.h"
+
+#include <exo/error.h>
+
+#include "kernel.h"
+#include "sched.h"
+
+struct upcall_held {
+	u32 n;
+	struct { u64 up, a1, a2; } q[UPCALL_HELD];
+};
+
+/* Kinds that take upcalls: SLICE .. REVOKE (EXCEPTION is the thread's own). */
+static struct upcall_held held[NSPACES][EXO_ENTRY_REVOKE + 1];
+
+struct thread *
+upcall_thread(struct env *e, u32 kind)
+{
+	return e->entry[kind].tid ? thread_lookup(e->entry[kind].tid) : 0;
+}
+
+/* Start the waiting entry thread t at e's entry of kind with the upcall. */
+static void
+upcall_start(struct env *e, u32 kind, struct thread *t, u64 up, u64 a1, u64 a2)
+{
+	t->ctx.rip = e->entry[kind].pc;
+	t->ctx.rsp = e->entry[kind].sp;
+	t->ctx.rdi = up;
+	t->ctx.rsi = a1;
+	t->ctx.rdx = a2;
+	t->state = TS_READY;
+	sched_ready(t);
+}
+
+bool
+upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
+{
+	struct thread *t = upcall_thread(e, kind);
+	struct upcall_held *h = &held[e - envs][kind];
+	u32 i;
+
+	if (!t)
+		return false;
+	if (t->state == TS_ENTRY_WAIT && !t->flags && !h->n) {
+		upcall_start(e, kind, t, up, a1, a2);
+		return true;
+	}
+	if (h->n == UPCALL_HELD) {
+		/* Full: the newest of the same upcall supersedes the oldest. */
+		for (i = 0; i < h->n - 1 && h->q[i].up != up; i++)
+			;
+		for (; i < h->n - 1; i++)
+			h->q[i] = h->q[i + 1];
+		h->n--;
+	}
+	h->q[h->n].up = up;
+	h->q[h->n].a1 = a1;
+	h->q[h->n].a2 = a2;
+	h->n++;
+	return true;
+}
+
+void
+upcall_env_destroy(struct env *e)
+{
+	for (u32 k = 0; k <= EXO_ENTRY_REVOKE; k++)
+		held[e - envs][k].n = 0;
+}
+
+/*
+ * upcall_wait(): the calling entry thread is done with its upcall; it
+ * waits for the next one (an upcall held back starts at once) or for a
+ * protected control transfer. It does not return: the next upcall starts it
+ * at its entry.
+ *   -E_PERM    the caller is none of its environment's entry threads
+ */
+i64
+upcall_wait(struct thread *t)
+{
+	struct env *e = env_of(t->space);
+	bool entry = false;
+
+	for (u32 k = EXO_ENTRY_SLICE; k <= EXO_ENTRY_REVOKE; k++) {
+		struct upcall_held *h = &held[e - envs][k];
+
+		if (e->entry[k].tid != t->id)
+			continue;
+		entry = true;
+		if (h->n) {
+			upcall_start(e, k, t, h->q[0].up, h->q[0].a1, h->q[0].a2);
+			for (u32 i = 1; i < h->n; i++)
+				h->q[i - 1] = h->q[i];
+			h->n--;
+			return 0;
+		}
+	}
+	if (!entry)
+		return -E_PERM;
+	t->state = TS_ENTRY_WAIT;
+	return 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * exo bench --baseline FILE [--check]: compare this run with a stored one
+ * (an exo bench --json document). Cycles move by 10% and more from run to
+ * run on these machines, so a regression is judged only on what does not:
+ *   - ring-0 instructions per operation, exact on PVM hosts: a regression
+ *     if it grew by more than ring0_tol (a fraction; default 2%);
+ *   - the ratio of an operation's median to the null system call's, both
+ *     measured in the same boot: a regression if it grew by more than
+ *     ratio_tol (default 50%, generous: on a loaded machine a median can
+ *     swing by half between runs).
+ * Operations missing from either side are listed and not judged.
+ */
+#include "bench.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../tests/common/jv.h"
+
+static const struct jv *
+base_op(const struct jv *doc, const char *suite, const char *op)
+{
+	const struct jv *s, *o;
+
+	for (size_t i = 0; (s = jv_at(jv_get(doc, "suites"), i)); i++) {
+		if (!jv_get(s, "suite") || strcmp(jv_get(s, "suite")->str, suite))
+			continue;
+		for (size_t k = 0; (o = jv_at(jv_get(s, "operations"), k)); k++)
+			if (jv_get(o, "name") && !strcmp(jv_get(o, "name")->str, op))
+				return o;
+	}
+	return NULL;
+}
+
+static double
+jnum(const struct jv *o, const char *key)
+{
+	const struct jv *v = jv_get(o, key);
+
+	return v && v->type == JV_NUMBER ? v->num : NAN;
+}
+
+/* One comparison: true if it is a regression. */
+static bool
+judge(FILE *out, const char *what, double cur, double base, double tol)
+{
+	double change;
+	bool bad;
+
+	if (isnan(cur) || isnan(base) || base <= 0) {
+		fprintf(out, " %s -", what);
+		return false;
+	}
+	change = cur / base - 1;
+	bad = change > tol;
+	fprintf(out, " %s %.4g vs %.4g (%+.1f%%%s)", what, cur, base, 100 * change,
+		bad ? ", REGRESSION" : "");
+	return bad;
+}
+
+int
+bench_check(FILE *out, const char *path, const struct bench_run *runs,
+	    unsigned nruns, double ring0_tol, double ratio_tol)
+{
+	char err[256];
+	struct jv *doc = jv_parse_file(path, err, sizeof(err));
+	int regressions = 0;
+
+	if (!doc) {
+		fprintf(stderr, "exo bench: --baseline %s: %s; write one with exo bench "
+			"--json FILE\n", path, err);
+		return -1;
+	}
+	fprintf(out, "exo bench: against %s (regression: ring-0/op over +%.0f%%, "
+		"x null over +%.0f%%)\n", path, 100 * ring0_tol, 100 * ratio_tol);
+	for (unsigned i = 0; i < nruns; i++) {
+		const struct bench_run *r = &runs[i];
+		bool exact = bench_run_ring0_exact(r);
+
+		for (unsigned k = 0; k < r->nops; k++) {
+			const struct bench_op *op = &r->ops[k];
+			const struct jv *b = base_op(doc, r->suite, op->name);
+			bool bad;
+
+			fprintf(out, "  %s/%s:", r->suite, op->name);
+			if (!b) {
+				fprintf(out, " not in the baseline\n");
+				continue;
+			}
+			bad = judge(out, "ring-0/op", exact ? bench_op_per_iter(op, BENCH_INSN)
+				    : NAN, jnum(b, "ring0_insns_per_op"), ring0_tol);
+			if (strcmp(op->name, "null_syscall"))
+				bad |= judge(out, "x null", op->ratio_to_null,
+					     jnum(b, "ratio_to_null"), ratio_tol);
+			fprintf(out, "\n");
+			regressions += bad;
+		}
+	}
+	jv_free(doc);
+	fprintf(out, "exo bench: %d regression(s)\n", regressions);
+	return regressions;
+}

@@ -1,0 +1,283 @@
+/*
+ * exo stat's summary: crossings by kind with count and min/median/p99 TSC
+ * cycles from the trace, page faults by resolution, records by kind, VM
+ * exits by reason and device, and the exact ring-0 instruction count of the
+ * whole run where KVM gives one (PVM: insn_emulation).
+ */
+#include "trace.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/kvm.h>
+
+#include "bench.h"
+#include "json.h"
+
+static struct trace_stat_row *
+stat_row(struct trace_stat *s, const char *key)
+{
+	struct trace_stat_row *r;
+
+	for (size_t i = 0; i < s->nrows; i++)
+		if (!strcmp(s->rows[i].key, key))
+			return &s->rows[i];
+	if (s->nrows == s->cap) {
+		size_t c = s->cap ? 2 * s->cap : 16;
+
+		r = realloc(s->rows, c * sizeof(*r));
+		if (!r)
+			return NULL;
+		s->rows = r;
+		s->cap = c;
+	}
+	r = &s->rows[s->nrows++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->key, sizeof(r->key), "%s", key);
+	return r;
+}
+
+static void
+stat_crossing(void *ctx, const struct trace_crossing *c)
+{
+	struct trace_stat_row *r = stat_row(ctx, c->key);
+
+	if (!r)
+		return;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		uint64_t *p = realloc(r->cycles, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		r->cycles = p;
+		r->cap = cap;
+	}
+	r->cycles[r->n++] = c->t1 - c->t0;
+}
+
+static void
+stat_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing *in)
+{
+	struct trace_stat *s = ctx;
+
+	(void)in;
+	if (e->r.kind == EXO_TRACE_PAGEFAULT && e->r.a16 < EXO_TRACE_PF_N)
+		s->pf[e->r.a16]++;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest rank, as exo bench's percentiles. */
+static uint64_t
+pct(const uint64_t *v, size_t n, unsigned p)
+{
+	size_t rank = (p * n + 99) / 100;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+void
+trace_stat_compute(const struct trace_log *l, struct trace_stat *s)
+{
+	struct trace_walk w = { stat_crossing, stat_instant, NULL, s };
+
+	memset(s, 0, sizeof(*s));
+	s->unmatched = trace_walk(l, &w);
+	s->records = l->nev;
+	s->dropped = l->dropped;
+	for (size_t i = 0; i < l->nev; i++)
+		if (l->ev[i].r.kind < EXO_TRACE_NKINDS)
+			s->kinds[l->ev[i].r.kind]++;
+	for (size_t i = 0; i < s->nrows; i++) {
+		struct trace_stat_row *r = &s->rows[i];
+
+		qsort(r->cycles, r->n, sizeof(*r->cycles), cmp_u64);
+		r->min = r->cycles[0];
+		r->max = r->cycles[r->n - 1];
+		r->median = pct(r->cycles, r->n, 50);
+		r->p99 = pct(r->cycles, r->n, 99);
+	}
+	for (size_t i = 0; i < l->nexit; i++) {
+		const struct trace_exit *x = &l->exit[i];
+
+		if (x->reason < 64)
+			s->exits_by_reason[x->reason]++;
+		if (x->reason == KVM_EXIT_IO) {
+			if (x->port >= 0x510 && x->port < 0x518)
+				s->exits_by_port[x->port - 0x510]++;
+			else
+				s->exits_other_port++;
+		}
+	}
+}
+
+void
+trace_stat_free(struct trace_stat *s)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		free(s->rows[i].cycles);
+	free(s->rows);
+	memset(s, 0, sizeof(*s));
+}
+
+static const char *const exit_names[] = {
+	[KVM_EXIT_IO] = "io", [KVM_EXIT_HLT] = "hlt", [KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_INTR] = "intr", [KVM_EXIT_SHUTDOWN] = "shutdown",
+};
+static const char *const device_names[8] = {
+	"console", "exit", "event", "doorbell", "bench", "console_in", "0x516", "0x517",
+};
+
+static const char *
+exit_name(unsigned r)
+{
+	return r < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[r] ?
+	       exit_names[r] : "other";
+}
+
+void
+trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
+{
+
+	fprintf(f, "exo stat: %llu trace records, %llu lost\n",
+		(unsigned long long)s->records, (unsigned long long)s->dropped);
+	fprintf(f, "  %-32s %8s %10s %10s %10s\n", "crossing", "count", "min",
+		"median", "p99");
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct trace_stat_row *r = &s->rows[i];
+
+		if (!strcmp(r->key, "ipc fast path"))
+			fprintf(f, "  %-32s %8llu %10s %10s %10s\n", r->key,
+				(unsigned long long)r->n, "-", "-", "-");
+		else
+			fprintf(f, "  %-32s %8llu %10llu %10llu %10llu\n", r->key,
+				(unsigned long long)r->n, (unsigned long long)r->min,
+				(unsigned long long)r->median, (unsigned long long)r->p99);
+	}
+	fprintf(f, "  cycles: TSC cycles from the entry's trace point to the exit's "
+		"(nearest rank); the fast path writes one record, so it has no duration\n");
+	fprintf(f, "  page faults:");
+	for (unsigned i = 1; i < EXO_TRACE_PF_N; i++)
+		fprintf(f, " %s %llu%s", trace_pf_name(i), (unsigned long long)s->pf[i],
+			i < EXO_TRACE_PF_N - 1 ? "," : "\n");
+	fprintf(f, "  TLB shootdowns: %llu (one CPU: none can happen)\n",
+		(unsigned long long)s->kinds[EXO_TRACE_SHOOTDOWN]);
+	fprintf(f, "  VM exits:");
+	for (unsigned r = 0; r < 64; r++)
+		if (s->exits_by_reason[r])
+			fprintf(f, " %s %llu", exit_name(r),
+				(unsigned long long)s->exits_by_reason[r]);
+	fprintf(f, "\n  port I/O by device:");
+	for (unsigned p = 0; p < 8; p++)
+		if (s->exits_by_port[p])
+			fprintf(f, " %s %llu", device_names[p],
+				(unsigned long long)s->exits_by_port[p]);
+	fprintf(f, "\n");
+	if (res->insn_emulation >= 0 && res->platform == EXO_PLATFORM_KVM_PVM)
+		fprintf(f, "  ring-0 instructions: %lld in all (exact: KVM's "
+			"insn_emulation on PVM), trace points included (9 to 12 "
+			"each: exo bench trace measures them)\n",
+			(long long)res->insn_emulation);
+	else
+		fprintf(f, "  ring-0 instructions: not countable here (%s)\n",
+			res->insn_emulation < 0 ? "no KVM binary statistics" :
+			"hardware KVM runs ring 0 natively");
+	if (s->unmatched)
+		fprintf(f, "  %llu kernel entries without their exit (records lost, or "
+			"the guest stopped inside the kernel)\n",
+			(unsigned long long)s->unmatched);
+}
+
+int
+trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
+{
+	bool exact = res->insn_emulation >= 0 && res->platform == EXO_PLATFORM_KVM_PVM;
+	struct json j;
+
+	json_begin(&j, f);
+	json_object(&j);
+	json_key(&j, "schema");
+	json_string(&j, "exo-stat/1");
+	json_key(&j, "records");
+	json_u64(&j, s->records);
+	json_key(&j, "dropped");
+	json_u64(&j, s->dropped);
+	json_key(&j, "unmatched");
+	json_u64(&j, s->unmatched);
+	json_key(&j, "ring0_exact");
+	json_bool(&j, exact);
+	json_key(&j, "ring0_insns");
+	if (exact)
+		json_i64(&j, res->insn_emulation);
+	else
+		json_null(&j);
+	json_key(&j, "crossings");
+	json_array(&j);
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct trace_stat_row *r = &s->rows[i];
+		bool fast = !strcmp(r->key, "ipc fast path");
+
+		json_object(&j);
+		json_key(&j, "kind");
+		json_string(&j, r->key);
+		json_key(&j, "count");
+		json_u64(&j, r->n);
+		json_key(&j, "cycles");
+		if (fast) {
+			json_null(&j);
+		} else {
+			json_object(&j);
+			json_key(&j, "min");
+			json_u64(&j, r->min);
+			json_key(&j, "median");
+			json_u64(&j, r->median);
+			json_key(&j, "p99");
+			json_u64(&j, r->p99);
+			json_key(&j, "max");
+			json_u64(&j, r->max);
+			json_close(&j);
+		}
+		json_close(&j);
+	}
+	json_close(&j);
+	json_key(&j, "page_faults");
+	json_object(&j);
+	for (unsigned i = 1; i < EXO_TRACE_PF_N; i++) {
+		json_key(&j, trace_pf_name(i));
+		json_u64(&j, s->pf[i]);
+	}
+	json_close(&j);
+	json_key(&j, "records_by_kind");
+	json_object(&j);
+	for (unsigned k = 1; k < EXO_TRACE_NKINDS; k++) {
+		json_key(&j, trace_kind_name(k));
+		json_u64(&j, s->kinds[k]);
+	}
+	json_close(&j);
+	json_key(&j, "vm_exits");
+	json_object(&j);
+	for (unsigned r = 0; r < 64; r++) {
+		if (!s->exits_by_reason[r])
+			continue;
+		json_key(&j, exit_name(r));
+		json_u64(&j, s->exits_by_reason[r]);
+	}
+	json_close(&j);
+	json_key(&j, "port_io");
+	json_object(&j);
+	for (unsigned p = 0; p < 6; p++) {
+		json_key(&j, device_names[p]);
+		json_u64(&j, s->exits_by_port[p]);
+	}
+	json_close(&j);
+	json_close(&j);
+	return json_end(&j);
+}

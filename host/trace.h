@@ -1,0 +1,129 @@
+/*
+ * exo trace and exo stat: collect a boot's trace records (<exo/trace.h>),
+ * the VMM's exits and the rings' occupancy, then turn them into crossings
+ * (time in the kernel, per CPU), a Chrome trace-event JSON file that
+ * ui.perfetto.dev opens, and a summary by kind.
+ */
+#ifndef HOST_TRACE_H
+#define HOST_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <exo/trace.h>
+
+#include "../vmm/vmm.h"
+
+struct trace_ev {
+	uint64_t tsc;
+	unsigned cpu;
+	struct exo_trace_rec r;
+};
+
+struct trace_ring_sample {
+	uint64_t tsc, pending, dropped;
+	unsigned cpu;
+};
+
+struct trace_exit {
+	uint64_t tsc;
+	uint32_t reason;
+	uint16_t port;
+	uint16_t cpu;
+};
+
+/* Everything one boot produced; each array has one writer (see vmm.h). */
+struct trace_log {
+	struct trace_ev *ev;
+	size_t nev, cap_ev;
+	struct trace_ring_sample *ring;
+	size_t nring, cap_ring;
+	struct trace_exit *exit;
+	size_t nexit, cap_exit;
+	uint64_t dropped;                /* records lost, all CPUs */
+	uint64_t cpu_dropped[EXO_TRACE_CPUS_MAX];
+	bool oom;                        /* some were not kept: out of memory */
+};
+
+void trace_log_init(struct trace_log *l);
+void trace_log_free(struct trace_log *l);
+/* The sink the VMM feeds (ctx = a struct trace_log). */
+extern const struct vmm_trace_sink trace_log_sink_ops;
+struct vmm_trace_sink trace_log_sink(struct trace_log *l);
+/* Append a record as the VMM would (also for tests). */
+void trace_log_record(void *ctx, unsigned cpu, const struct exo_trace_rec *rec);
+
+/* Names: a kind, a system call number, a vector, a page-fault resolution. */
+const char *trace_kind_name(unsigned kind);
+const char *trace_syscall_name(unsigned nr);
+const char *trace_vector_name(unsigned vector);
+const char *trace_pf_name(unsigned resolution);
+
+/*
+ * A crossing: the kernel entered on cpu at t0 (kind SYSCALL, EXCEPTION,
+ * IRQ from user mode) and left at t1 (KEXIT), or a fast-path IPC (t0 == t1:
+ * one record marks it). key names its class ("syscall ipc",
+ * "exception page fault", "irq 32", "ipc fast path").
+ */
+struct trace_crossing {
+	unsigned cpu;
+	uint64_t t0, t1;
+	char key[48];
+	uint64_t thread_in, thread_out;  /* who entered, who was resumed (0: ?) */
+	const struct trace_ev *entry;
+};
+
+struct trace_walk {
+	/* A crossing ended. */
+	void (*crossing)(void *ctx, const struct trace_crossing *c);
+	/* Any other record: inside the crossing c (NULL: outside any). */
+	void (*instant)(void *ctx, const struct trace_ev *e, const struct trace_crossing *c);
+	/* Thread ran in user mode on cpu from t0 to t1. */
+	void (*user)(void *ctx, unsigned cpu, uint64_t thread, uint64_t t0, uint64_t t1);
+	void *ctx;
+};
+
+/* Walk l's records in order, per CPU. Returns crossings left unmatched
+ * (an entry without its exit, e.g. records lost or the guest stopped). */
+size_t trace_walk(const struct trace_log *l, const struct trace_walk *w);
+
+/* Symbols for guest instruction pointers (symbols.c): may be NULL. */
+struct symtab;
+
+/* The Chrome trace-event JSON document: 0 or -errno. tsc_khz 0: timestamps
+ * are in TSC cycles, labelled as microseconds. */
+int trace_chrome_write(FILE *f, const struct trace_log *l, uint64_t tsc_khz,
+		       const struct symtab *syms);
+
+/* The summary of exo stat. */
+struct trace_stat_row {
+	char key[48];
+	uint64_t n;
+	uint64_t *cycles;                /* n durations, sorted after finish */
+	size_t cap;
+	uint64_t min, median, p99, max;
+};
+
+struct trace_stat {
+	struct trace_stat_row *rows;
+	size_t nrows, cap;
+	uint64_t pf[EXO_TRACE_PF_N];     /* page faults by resolution (EXO_TRACE_PF_*) */
+	uint64_t kinds[EXO_TRACE_NKINDS];/* records by kind */
+	uint64_t unmatched, records, dropped;
+	uint64_t exits_by_reason[64];
+	uint64_t exits_by_port[8];       /* ports 0x510..0x517 */
+	uint64_t exits_other_port;
+};
+
+void trace_stat_compute(const struct trace_log *l, struct trace_stat *s);
+void trace_stat_free(struct trace_stat *s);
+void trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *res);
+int trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *res);
+
+/* exo trace, exo stat: the subcommands. */
+int trace_cmd(int argc, char **argv);
+int stat_cmd(int argc, char **argv);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * The guest trace ring: what the kernel records at every crossing and how the
+ * VMM finds and reads it.
+ *
+ * One ring per CPU (struct exo_trace_ring), in kernel memory, written only by
+ * its CPU and read only by the VMM (drained by its I/O thread while the vCPU
+ * runs). The producer never waits and never checks for room: it writes the
+ * record at head and then advances head. When the reader falls a whole ring
+ * behind, the oldest records are overwritten; the reader sees this from head
+ * and counts every record it lost (the ring "drops and counts"). Checking
+ * for room in the guest would cost three more emulated instructions at every
+ * trace point on a PVM host; the reader's check costs the guest nothing.
+ *
+ * Reader's rule (host/trace_ring.c): read head (acquire), copy the records
+ * in [tail, head), fence, read head again as h2. A copied record at byte
+ * position p is intact only if p > h2 - size: the producer may already be
+ * writing position h2, whose slot is that of h2 - size, before it publishes
+ * h2 + EXO_TRACE_REC_SIZE.
+ *
+ * The kernel announces each ring at boot when its command line has "trace":
+ * it writes the header, then rings EXO_DOORBELL_TRACE with the ring's page
+ * frame number (the ring is page aligned). The vCPU that rings is the CPU
+ * the ring belongs to; the header says so too.
+ *
+ * A record (32 bytes, little endian):
+ *   0        4        8      10     12        16               24             32
+ *   | tsc_lo | tsc_hi | kind | a16  |   a32   |       a0       |      a1      |
+ * tsc is the TSC when the trace point ran. A trace point writes only the
+ * fields its kind uses (EXO_TRACE_KINDS): the others hold whatever an older
+ * record left there, so a reader must not look at them.
+ */
+#ifndef EXO_TRACE_H
+#define EXO_TRACE_H
+
+#include <exo/types.h>
+
+#define EXO_TRACE_MAGIC      0x45434152u      /* "RACE" */
+#define EXO_TRACE_VERSION    1
+#define EXO_TRACE_CPUS_MAX   4                /* one ring per CPU (kernel percpu.h): 68 KiB each */
+#define EXO_TRACE_REC_SIZE   32
+/* 64 KiB of records: the producer finds its slot with one 16-bit load of head. */
+#define EXO_TRACE_RING_BYTES 0x10000u
+#define EXO_TRACE_RING_RECS  (EXO_TRACE_RING_BYTES / EXO_TRACE_REC_SIZE)
+#define EXO_TRACE_HDR_SIZE   4096
+
+struct exo_trace_rec {
+	u32 tsc_lo, tsc_hi;
+	u16 kind;               /* enum exo_trace_kind */
+	u16 a16;
+	u32 a32;
+	u64 a0, a1;
+};
+
+struct exo_trace_ring {
+	u64 head;               /* bytes ever written, a multiple of REC_SIZE */
+	u32 magic;              /* EXO_TRACE_MAGIC once announced */
+	u16 version;
+	u16 cpu;
+	u32 rec_size;           /* EXO_TRACE_REC_SIZE */
+	u32 size;               /* EXO_TRACE_RING_BYTES */
+	u64 tsc_khz;            /* the TSC rate the kernel was told, 0 if unknown */
+	u8 _pad[EXO_TRACE_HDR_SIZE - 32];
+	struct exo_trace_rec recs[EXO_TRACE_RING_RECS];
+} __attribute__((aligned(4096)));
+
+_Static_assert(sizeof(struct exo_trace_rec) == EXO_TRACE_REC_SIZE, "trace record");
+_Static_assert(__builtin_offsetof(struct exo_trace_ring, recs) == EXO_TRACE_HDR_SIZE,
+	       "trace ring header");
+_Static_assert((EXO_TRACE_RING_BYTES & (EXO_TRACE_RING_BYTES - 1)) == 0 &&
+	       EXO_TRACE_RING_BYTES == 0x10000, "the producer masks head by a 16-bit load");
+
+/* Page-fault resolutions (EXO_TRACE_PAGEFAULT's a16). */
+enum exo_trace_pf {
+	EXO_TRACE_PF_SIGMA0 = 1,    /* σ0 touched its own window: mapped by the kernel */
+	EXO_TRACE_PF_PAGER  = 2,    /* became a fault IPC to the thread's pager */
+	EXO_TRACE_PF_UPCALL = 3,    /* delivered to the space's own handler */
+	EXO_TRACE_PF_KILL   = 4,    /* nobody resolves it: the thread dies */
+	EXO_TRACE_PF_STLB   = 5,    /* refilled from the software TLB's bindings */
+	EXO_TRACE_PF_N
+};
+
+/*
+ * Trace event kinds: one table. X(NAME, name, a16, a32, a0, a1) names each
+ * field the kind uses ("" = not written). Kinds come in order; a new kind
+ * goes at the end (the numbers are ABI), with the issue that adds its trace
+ * point: upcalls and revocation (#4), shootdowns (#6) have their numbers now.
+ */
+#define EXO_TRACE_KINDS(X) \
+	X(NONE,          "none",          "",           "", "",        "") \
+	X(SYSCALL,       "syscall",       "nr",         "", "thread",  "") \
+	X(EXCEPTION,     "exception",     "vector",     "", "addr",    "ip") \
+	X(IRQ,           "irq",           "vector",     "", "",        "") \
+	X(KEXIT,         "kernel_exit",   "",           "", "thread",  "") \
+	X(IPC_FAST,      "ipc_fast",      "",           "", "to",      "") \
+	X(IPC,           "ipc",           "",           "", "to",      "from") \
+	X(PAGEFAULT,     "page_fault",    "resolution", "", "addr",    "ip") \
+	X(SPACE_SWITCH,  "space_switch",  "",           "", "root",    "") \
+	X(THREAD_SWITCH, "thread_switch", "",           "", "thread",  "") \
+	X(IDLE,          "idle",          "",           "", "",        "") \
+	X(UPCALL,        "upcall",        "event",      "", "space",   "arg") \
+	X(REVOKE,        "revoke",        "step",       "", "space",   "arg") \
+	X(SLICE_END,     "slice_end",     "",           "", "thread",  "") \
+	X(SHOOTDOWN,     "shootdown",     "",    "targets", "addr",    "pages") \
+	X(MARK,          "mark",          "",     "code",   "",        "")
+
+#define EXO_TRACE_ENUM_(N, n, b, c, d, e) EXO_TRACE_##N,
+enum exo_trace_kind { EXO_TRACE_KINDS(EXO_TRACE_ENUM_) EXO_TRACE_NKINDS };
+#undef EXO_TRACE_ENUM_
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * Exokernel scenarios for the test suite: `exotest CASE...`. Exit status 0
+ * means every check held; otherwise the status is the failing check's line
+ * (low byte) and a console line says which. `nested` and `badentry` end by
+ * being killed, on purpose: the suite checks the status and the report.
+ */
+#include "exo.h"
+#include "libos.h"
+#include "scenario.h"
+#include "task.h"
+
+static u64 main_tid;
+static u8 xstack[16384] __attribute__((aligned(16)));
+#define XSTACK_TOP (xstack + sizeof(xstack))
+
+/* ---- demand-zero paging over bindings, from the library OS's own handler ---- */
+
+#define DEMAND_BASE     0x380000000000ULL
+#define DEMAND_PAGES    64
+#define DEMAND_CLUSTER  8       /* pages bound per upcall: one now, the rest lazily */
+
+static struct {
+	u64 upcalls, bound;
+	exo_cap_t caps[DEMAND_PAGES];
+} demand;
+
+static int
+demand_fault(struct exo_xframe *x)
+{
+	u64 page = x->cr2 & ~(EXO_PAGE_SIZE - 1), first;
+
+	if (x->vector != 14 || page < DEMAND_BASE ||
+	    page >= DEMAND_BASE + DEMAND_PAGES * EXO_PAGE_SIZE)
+		return 1;       /* not ours: decline, the thread dies */
+	demand.upcalls++;
+	first = page & ~(DEMAND_CLUSTER * EXO_PAGE_SIZE - 1);
+	for (u64 i = 0; i < DEMAND_CLUSTER; i++) {
+		u64 va = first + i * EXO_PAGE_SIZE;
+		u64 n = (va - DEMAND_BASE) / EXO_PAGE_SIZE;
+		long c;
+
+		if (demand.caps[n])
+			continue;
+		if ((c = frame_alloc(0)) < 0)
+			return 1;
+		if (bind((exo_cap_t)c, va, EXO_BIND_R | EXO_BIND_W |
+			 (va == page ? EXO_BIND_NOW : 0)) < 0)
+			return 1;
+		demand.caps[n] = (exo_cap_t)c;
+		demand.bound++;
+	}
+	return 0;
+}
+
+static void
+case_demand(void)
+{
+	volatile u64 *p;
+
+	memset(&demand, 0, sizeof(demand));
+	CHECK(exo_handler_set(demand_fault, XSTACK_TOP) == 0);
+	/* Frames come zero-filled: every first read sees 0. */
+	for (u64 i = 0; i < DEMAND_PAGES; i++) {
+		p = (volatile u64 *)(DEMAND_BASE + i * EXO_PAGE_SIZE);
+		CHECK(p[i % 512] == 0);
+		p[i % 512] = 0xd0d0 + i;
+	}
+	for (u64 i = 0; i < DEMAND_PAGES; i++) {
+		p = (volatile u64 *)(DEMAND_BASE + i * EXO_PAGE_SIZE);
+		CHECK(p[i % 512] == 0xd0d0 + i);
+		CHECK(bind_query((u64)p + 8) == (long)demand.caps[i]);
+	}
+	/* One upcall per cluster; every other first touch was the software TLB's. */
+	CHECK(demand.upcalls == DEMAND_PAGES / DEMAND_CLUSTER);
+	CHECK(demand.bound == DEMAND_PAGES);
+	printf("exotest demand: %d pages, %d upcalls, %d software-TLB fills (%d%%)\n",
+	       DEMAND_PAGES, (int)demand.upcalls, (int)(DEMAND_PAGES - demand.upcalls),
+	       (int)(100 * (DEMAND_PAGES - demand.upcalls) / DEMAND_PAGES));
+	for (u64 i = 0; i < DEMAND_PAGES; i++)
+		CHECK(frame_free(demand.caps[i]) == 0);
+	CHECK(bind_query(DEMAND_BASE) == -E_NOENT);
+	CHECK(exo_handler_set(0, 0) == 0);
+}
+
+/* ---- capabilities: forged, stale, under-privileged, wrong type ---- */
+
+#define CAPS_VA 0x390000000000ULL
+
+static void
+case_caps(void)
+{
+	struct exo_capinfo ci;
+	long c, r, d, e, c2, d2;
+
+	CHECK((c = frame_alloc(0)) > 0);
+	CHECK(cap_info((exo_cap_t)c, &ci) == 0);
+	CHECK(ci.type == EXO_CAP_FRAME && ci.rights == EXO_CAP_ALL && !ci.va && !ci.derived);
+	/* Forged: an index past the table, a free slot, a generation never issued. */
+	CHECK(bind(EXO_CAP(EXO_NCAPS, 1), CAPS_VA, EXO_BIND_R) == -E_BADCAP);
+	CHECK(bind(EXO_CAP(EXO_NCAPS - 1, 1), CAPS_VA, EXO_BIND_R) == -E_BADCAP);
+	CHECK(bind(EXO_CAP(EXO_CAP_INDEX(c), EXO_CAP_GEN(c) + 7), CAPS_VA, EXO_BIND_R) == -E_BADCAP);
+	CHECK(bind((exo_cap_t)c | 1ULL << 40, CAPS_VA, EXO_BIND_R) == -E_BADCAP);
+	/* Under-privileged: a read-only copy binds read-only, never writable. */
+	CHECK((r = cap_derive((exo_cap_t)c, EXO_CAP_R)) > 0);
+	CHECK(cap_derive((exo_cap_t)r, EXO_CAP_R | EXO_CAP_W) == -E_PERM);
+	CHECK(bind((exo_cap_t)r, CAPS_VA, EXO_BIND_R | EXO_BIND_W) == -E_PERM);
+	CHECK(frame_free((exo_cap_t)r) == -E_PERM);     /* only the owner frees */
+	/* Wrong type: an environment is not a frame. */
+	CHECK((e = env_cap(main_tid, EXO_CAP_X)) > 0);
+	CHECK(bind((exo_cap_t)e, CAPS_VA, EXO_BIND_R) == -E_BADTYPE);
+	/* Bad places: below user memory, over our own text, twice. */
+	CHECK(bind((exo_cap_t)c, EXO_USER_KIP, EXO_BIND_R) == -E_INVAL);
+	CHECK(bind((exo_cap_t)c, CAPS_VA + 1, EXO_BIND_R) == -E_INVAL);
+	CHECK(bind((exo_cap_t)c, EXO_PAGE_DOWN((u64)case_caps), EXO_BIND_R) == -E_EXIST);
+	CHECK(bind((exo_cap_t)c, CAPS_VA, EXO_BIND_R | EXO_BIND_W | EXO_BIND_NOW) == 0);
+	CHECK(bind((exo_cap_t)c, CAPS_VA + EXO_PAGE_SIZE, EXO_BIND_R) == -E_EXIST);
+	CHECK(bind((exo_cap_t)r, CAPS_VA, EXO_BIND_R) == -E_EXIST);
+	/* An alias through the read-only copy sees the same frame. */
+	CHECK(bind((exo_cap_t)r, CAPS_VA + EXO_PAGE_SIZE, EXO_BIND_R) == 0);
+	*(volatile u64 *)CAPS_VA = 0x1234;
+	CHECK(*(volatile u64 *)(CAPS_VA + EXO_PAGE_SIZE) == 0x1234);
+	CHECK(bind_query(CAPS_VA + EXO_PAGE_SIZE + 5) == r);
+	CHECK(cap_info((exo_cap_t)r, &ci) == 0);
+	CHECK(ci.rights == EXO_CAP_R && ci.va == CAPS_VA + EXO_PAGE_SIZE && ci.derived);
+	CHECK(unbind((exo_cap_t)r) == 0);
+	CHECK(unbind((exo_cap_t)r) == -E_NOENT);
+	CHECK(bind_query(CAPS_VA + EXO_PAGE_SIZE) == -E_NOENT);
+	/* Stale: dropped capabilities, and copies of a dropped one. */
+	CHECK(cap_drop((exo_cap_t)r) == 0);
+	CHECK(bind((exo_cap_t)r, CAPS_VA + EXO_PAGE_SIZE, EXO_BIND_R) == -E_STALE);
+	CHECK(cap_info((exo_cap_t)r, &ci) == -E_STALE);
+	CHECK((c2 = frame_alloc(0)) > 0);
+	CHECK((d2 = cap_derive((exo_cap_t)c2, EXO_CAP_R | EXO_CAP_W)) > 0);
+	CHECK(bind((exo_cap_t)d2, CAPS_VA + 2 * EXO_PAGE_SIZE, EXO_BIND_W) == 0);
+	CHECK(frame_free((exo_cap_t)c2) == 0);
+	CHECK(bind_query(CAPS_VA + 2 * EXO_PAGE_SIZE) == -E_NOENT);
+	CHECK(unbind((exo_cap_t)d2) == -E_STALE);
+	/* The slot is reused with a new generation; the old name stays stale. */
+	CHECK((d = frame_alloc(0)) > 0);
+	CHECK(cap_info((exo_cap_t)c2, &ci) == -E_STALE);
+	CHECK(frame_free((exo_cap_t)d) == 0);
+	CHECK(frame_free((exo_cap_t)c) == 0);
+	CHECK(bind_query(CAPS_VA) == -E_NOENT);
+	CHECK(cap_drop((exo_cap_t)e) == 0);
+}
+
+/* ---- another environment cannot bind our frame; a passed copy is limited ---- */
+
+#define FOREIGN_VA 0x3a0000000000ULL
+
+static void
+foreign_child(u64 arg)
+{
+	struct l4_msg m = { 0 };
+	u64 from, bad = 0;
+	long passed;
+
+	/* The parent's own name for its frame means nothing here. */
+	bad |= (bind((exo_cap_t)arg, FOREIGN_VA, EXO_BIND_R) >= 0) << 0;
+	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	passed = (long)m.mr[1];
+	bad |= (bind((exo_cap_t)passed, FOREIGN_VA, EXO_BIND_R | EXO_BIND_W) != -E_PERM) << 1;
+	bad |= (cap_pass((exo_cap_t)passed, main_tid, EXO_CAP_R) != -E_PERM) << 2;
+	bad |= (bind((exo_cap_t)passed, FOREIGN_VA, EXO_BIND_R | EXO_BIND_NOW) != 0) << 3;
+	bad |= (*(volatile u64 *)FOREIGN_VA != 0xfeed) << 4;
+	m.mr[0] = EXO_TAG(0, 1, 0);
+	m.mr[1] = bad;
+	l4_call(main_tid, &m);                  /* the parent revokes, then replies */
+	bad |= (bind_query(FOREIGN_VA) != -E_NOENT) << 5;
+	bad |= (unbind((exo_cap_t)passed) != -E_STALE) << 6;
+	m.mr[0] = EXO_TAG(0, 1, 0);
+	m.mr[1] = bad;
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+static void
+case_foreign(void)
+{
+	struct l4_msg m = { 0 };
+	u64 child, from;
+	long c, passed;
+
+	CHECK((c = frame_alloc(0)) > 0);
+	CHECK(bind((exo_cap_t)c, FOREIGN_VA, EXO_BIND_W | EXO_BIND_NOW) == 0);
+	*(volatile u64 *)FOREIGN_VA = 0xfeed;
+	CHECK((child = task_spawn(foreign_child, (u64)c)) != 0);
+	CHECK((passed = cap_pass((exo_cap_t)c, child, EXO_CAP_R)) > 0);
+	CHECK(cap_pass((exo_cap_t)c, EXO_TID(200, 77), EXO_CAP_R) == -E_NOENT);
+	m.mr[0] = EXO_TAG(0, 1, 0);
+	m.mr[1] = (u64)passed;
+	CHECK(l4_send(child, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(child, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	CHECK(m.mr[1] == 0);
+	/* Dropping our capability takes the child's copy and its binding. */
+	CHECK(frame_free((exo_cap_t)c) == 0);
+	m.mr[0] = EXO_TAG(0, 0, 0);
+	CHECK(l4_send(child, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(child, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	CHECK(m.mr[1] == 0);
+}
+
+/* ---- exceptions handled in user mode, registers intact ---- */
+
+static int ex_count[32];
+
+static int
+skip_fault(struct exo_xframe *x)
+{
+	ex_count[x->vector & 31]++;
+	switch (x->vector) {
+	case 6:  x->rip += 2; return 0;         /* ud2 */
+	case 0:  x->rip += 3; return 0;         /* div %rcx */
+	case 13: x->rip += 1; return 0;         /* hlt */
+	}
+	return 1;
+}
+
+static void
+case_exceptions(void)
+{
+	u64 a = 0x1111, b = 0x2222, c = 0x3333, d = 0x4444;
+
+	CHECK(exo_handler_set(skip_fault, XSTACK_TOP) == 0);
+	for (int i = 0; i < 10; i++) {
+		__asm__ volatile("ud2" : "+b"(a), "+r"(b), "+r"(c), "+r"(d) : : "memory");
+		CHECK(a == 0x1111 && b == 0x2222 && c == 0x3333 && d == 0x4444);
+	}
+	CHECK(ex_count[6] == 10);
+	{
+		register u64 rax __asm__("rax") = 77;
+		register u64 rdx __asm__("rdx") = 0;
+		register u64 rcx __asm__("rcx") = 0;
+
+		__asm__ volatile(".byte 0x48, 0xf7, 0xf1"     /* div %rcx: #DE */
+				 : "+a"(rax), "+d"(rdx), "+c"(rcx) : : "memory");
+		CHECK(rax == 77);
+	}
+	CHECK(ex_count[0] == 1);
+	__asm__ volatile("hlt" ::: "memory");         /* #GP in ring 3 */
+	CHECK(ex_count[13] == 1);
+	CHECK(exo_xframe()->vector == 0);
+	CHECK(exo_handler_set(0, 0) == 0);
+}
+
+/* ---- a handler that faults is not upcalled again: the thread dies ---- */
+
+static int
+fault_in_handler(struct exo_xframe *x)
+{
+	(void)x;
+	__asm__ volatile("ud2");
+	return 0;
+}
+
+static void
+case_nested(void)
+{
+	CHECK(exo_handler_set(fault_in_handler, XSTACK_TOP) == 0);
+	__asm__ volatile("ud2");
+	scenario_fail(__LINE__, "survived a fault in its exception handler");
+}
+
+/* ---- an entry point that is no user address kills the thread, not the kernel ---- */
+
+static void
+case_badentry(void)
+{
+	CHECK(exo_handler_set(skip_fault, XSTACK_TOP) == 0);
+	exo_xframe()->entry_pc = 0x8000000000000000ULL;  /* our own frame: we may */
+	__asm__ volatile("ud2");
+	scenario_fail(__LINE__, "survived a bad exception entry");
+}
+
+static const struct scenario_case cases[] = {
+	{ "demand", case_demand },
+	{ "caps", case_caps },
+	{ "foreign", case_foreign },
+	{ "exceptions", case_exceptions },
+	{ "nested", case_nested },
+	{ "badentry", case_badentry },
+};
+
+int
+main(int argc, char **argv)
+{
+	main_tid = l4_myself();
+	return scenario_main("exotest", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}

@@ -1,0 +1,76 @@
+/*
+ * Exokernel scenarios: libos/programs/exotest runs one case in a real boot
+ * and exits 0 only if every check held; the cases that must end in a kill
+ * are judged by the report's program_fault. Never by console wording.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+#include "run.h"
+
+static struct exo_run r;
+
+struct exo_case {
+	char name[16];
+};
+
+ParameterizedTestParameters(exo, case_holds)
+{
+	static struct exo_case cases[] = {
+		{ "demand" },           /* demand-zero paging on its own fault handler */
+		{ "caps" },             /* forged, stale, under-privileged, wrong type */
+		{ "foreign" },          /* another's frame: no; a passed copy: limited */
+		{ "exceptions" },       /* #UD #DE #GP handled in user mode */
+	};
+	return cr_make_param_array(struct exo_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct exo_case *c, exo, case_holds)
+{
+	const char *ev;
+
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exotest", c->name, NULL });
+	cr_assert_eq(r.status, 0, "exotest %s: exit %d (the failing check's line)\n%s%s",
+		     c->name, r.status, r.out, r.err);
+	ev = report_event(&r, "program_exit", 0);
+	cr_assert(ev, "%s: no program_exit:\n%s", c->name, r.report);
+	cr_assert_eq(report_num(ev, "status"), 0);
+}
+
+/* Every case in one boot, then hello: they leave the kernel as they found it. */
+Test(exo, all_cases_in_one_boot)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exotest", "demand",
+					    "caps", "foreign", "exceptions", "demand", "--",
+					    "hello", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
+}
+
+static void
+assert_killed(const char *name, unsigned vector)
+{
+	const char *ev;
+
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exotest", name,
+					    "--", "hello", NULL });
+	ev = report_event(&r, "program_fault", 0);
+	cr_assert(ev, "%s: no program_fault:\n%s\n%s", name, r.report, r.out);
+	cr_assert_eq(report_num(ev, "vector"), vector, "%s", ev);
+	cr_assert_eq(report_num(ev, "status"), 128 + vector);
+	/* The kernel went on: hello ran after. */
+	cr_assert_eq(r.status, 0, "%s: hello after the kill: exit %d\n%s", name, r.status, r.err);
+}
+
+/* A fault inside the exception handler is not upcalled again: killed by it. */
+Test(exo, fault_in_handler_kills_the_thread)
+{
+	assert_killed("nested", 6);
+}
+
+/* A non-user entry_pc written into its own frame: #GP for the thread, not the kernel. */
+Test(exo, bad_entry_kills_the_thread_not_the_kernel)
+{
+	assert_killed("badentry", 13);
+}

@@ -1,0 +1,60 @@
+/*
+ * The time-slice vector and protected control transfer (#4):
+ * libos/programs/exoslice runs one case in a real boot and exits 0 only if
+ * every check held (the failing check's line otherwise). The abort case ends
+ * by the kernel's abort of the task: status 125, reported as program_abort,
+ * and the next program still runs. Judged by exit status and the report,
+ * never by console wording.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "run.h"
+
+static struct exo_run r;
+
+struct slice_case {
+	char name[16];
+};
+
+ParameterizedTestParameters(slice, case_holds)
+{
+	static struct slice_case cases[] = {
+		{ "pct" },      /* sync and async round trips, registers intact, refusals */
+		{ "share" },    /* two environments, 3 slots to 1: their proportions */
+		{ "overrun" },  /* one overrun: the next slice is shorter, then forgiven */
+	};
+	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct slice_case *c, slice, case_holds)
+{
+	const char *ev;
+
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exoslice", c->name,
+					    NULL });
+	cr_assert_eq(r.status, 0, "exoslice %s: exit %d (the failing check's line)\n%s%s",
+		     c->name, r.status, r.out, r.err);
+	ev = report_event(&r, "program_exit", 0);
+	cr_assert(ev, "%s: no program_exit:\n%s", c->name, r.report);
+	cr_assert_eq(report_num(ev, "status"), 0);
+}
+
+/* Overruns every time: after EXO_SLICE_STRIKES the kernel aborts the task. */
+Test(slice, overrunning_environment_is_aborted)
+{
+	const char *ev;
+
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exoslice", "abort",
+					    "--", "hello", NULL });
+	cr_assert_eq(r.status, 0, "hello runs after; exit %d\n%s", r.status, r.err);
+	ev = report_event(&r, "program_abort", 0);
+	cr_assert(ev, "no program_abort:\n%s", r.report);
+	cr_assert_eq(report_num(ev, "index"), 0);
+	cr_assert_eq(report_num(ev, "status"), 125);
+	cr_assert(!report_event(&r, "program_exit", 1), "exoslice exited itself:\n%s",
+		  r.report);
+	ev = report_event(&r, "program_exit", 0);
+	cr_assert(ev && report_num(ev, "index") == 1 && report_num(ev, "status") == 0,
+		  "hello did not run after the abort:\n%s", r.report);
+}

@@ -1,0 +1,149 @@
+/*
+ * exo stat and exo trace on programs whose crossings are known, judged by
+ * the JSON they write: counts of system calls and page faults by resolution,
+ * and a Chrome trace that parses and holds the crossings.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jv.h"
+#include "run.h"
+
+static struct exo_run r;
+
+/* Run exo CMD with --json/-o into a scratch file and args; its parsed JSON. */
+static struct jv *
+run_json(const char *cmd, const char *opt, const char *tag, const char *const args[])
+{
+	char path[256], err[256];
+	const char *argv[32];
+	struct jv *v;
+	int n = 0;
+
+	scratch_path(path, sizeof(path), tag);
+	unlink(path);
+	argv[n++] = cmd;
+	argv[n++] = opt;
+	argv[n++] = path;
+	for (int i = 0; args[i]; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	exo_run(&r, false, argv);
+	v = jv_parse_file(path, err, sizeof(err));
+	cr_assert_not_null(v, "exo %s (exit %d) wrote no valid JSON: %s\nstderr:\n%s",
+			   cmd, r.status, err, r.err);
+	unlink(path);
+	return v;
+}
+
+static double
+num(const struct jv *v, const char *what)
+{
+	cr_assert(v && v->type == JV_NUMBER, "%s is not a number", what);
+	return v->num;
+}
+
+/* The count of crossing kind in an exo stat document, 0 if absent. */
+static double
+crossings(const struct jv *doc, const char *kind)
+{
+	const struct jv *c;
+
+	for (size_t i = 0; (c = jv_at(jv_get(doc, "crossings"), i)); i++)
+		if (!strcmp(jv_get(c, "kind")->str, kind))
+			return num(jv_get(c, "count"), kind);
+	return 0;
+}
+
+Test(trace, stat_hello_counts_its_system_calls, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat1",
+				  (const char *[]){ "hello", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_str_eq(jv_get(doc, "schema")->str, "exo-stat/1");
+	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	/* hello: two console writes, then exit, which never returns; sigma0 waits
+	 * for requests in one IPC. */
+	cr_assert_eq(crossings(doc, "syscall console_write"), 2);
+	cr_assert_eq(crossings(doc, "syscall ipc"), 1);
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "syscall", NULL), "syscall"), 4);
+	cr_assert_eq(num(jv_get(doc, "unmatched"), "unmatched"), 1, "exit's entry");
+	cr_assert_eq(num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 0);
+	cr_assert_eq(num(jv_path(doc, "port_io", "console", NULL), "console"), 2);
+	if (jv_get(doc, "ring0_exact")->b)
+		cr_assert(num(jv_get(doc, "ring0_insns"), "ring0_insns") > 1000);
+	jv_free(doc);
+}
+
+Test(trace, stat_sees_a_fault_that_kills, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat2",
+				  (const char *[]){ "crash", "null", NULL });
+
+	cr_assert_eq(r.status, 128 + 14, "exit %d; stderr:\n%s", r.status, r.err);
+	/* The last program's end stops the VM inside the kernel: the fault's
+	 * entry has no exit record, so it is a record, not a crossing. */
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "exception", NULL), "exc"), 1);
+	cr_assert_eq(num(jv_get(doc, "unmatched"), "unmatched"), 1);
+	cr_assert_eq(num(jv_path(doc, "page_faults", "kill", NULL), "kill"), 1);
+	cr_assert_eq(num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 0);
+	jv_free(doc);
+}
+
+Test(trace, stat_pingpong_fast_path_and_pager_faults, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat3",
+				  (const char *[]){ "l4test", "pingpong", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	/* 2000 calls between two spaces: each call and each reply is one IPC,
+	 * by the fast path or by the general one. */
+	cr_assert_geq(crossings(doc, "ipc fast path") + crossings(doc, "syscall ipc"),
+		      4000);
+	cr_assert_gt(crossings(doc, "ipc fast path"), 0);
+	/* The client's pager served its two text pages and its stack: three
+	 * faults, each resolved by pager IPC, none killed. */
+	cr_assert_eq(num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 3);
+	cr_assert_eq(num(jv_path(doc, "page_faults", "kill", NULL), "kill"), 0);
+	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	jv_free(doc);
+}
+
+/* The Chrome trace of ping-pong: the kernel's slices and the fast path. */
+Test(trace, trace_pingpong_is_chrome_json_with_crossings, .timeout = 60)
+{
+	struct jv *doc = run_json("trace", "-o", "trace1",
+				  (const char *[]){ "l4test", "pingpong", NULL });
+	const struct jv *evs = jv_get(doc, "traceEvents"), *e;
+	size_t slices = 0, fast = 0, faults = 0, named = 0;
+	double last = -1;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(evs && evs->type == JV_ARRAY && evs->n > 4000);
+	for (size_t i = 0; (e = jv_at(evs, i)); i++) {
+		const char *ph = jv_get(e, "ph")->str, *name = jv_get(e, "name")->str;
+
+		if (!strcmp(ph, "M")) {
+			named++;
+			continue;
+		}
+		num(jv_get(e, "ts"), "ts");
+		if (!strcmp(ph, "X") && !strcmp(name, "syscall ipc")) {
+			cr_assert_gt(num(jv_get(e, "dur"), "dur"), 0);
+			/* One vCPU: its kernel slices never overlap. */
+			cr_assert_geq(jv_get(e, "ts")->num, last);
+			last = jv_get(e, "ts")->num + jv_get(e, "dur")->num;
+			slices++;
+		}
+		fast += !strcmp(name, "ipc fast path");
+		faults += !strcmp(name, "page fault: pager");
+	}
+	cr_assert_gt(slices, 0);
+	cr_assert_gt(fast, 0);
+	cr_assert_eq(faults, 3);
+	cr_assert_geq(named, 3, "process and track names");
+	jv_free(doc);
+}

@@ -1,0 +1,217 @@
+/*
+ * The trace ring: the kernel's producer (guest/core/trace.h, its host build)
+ * against the VMM's reader (vmm/tracering.c): wrap-around, drops counted,
+ * a drain running concurrently with the producer; and the host's decoding
+ * of records into crossings, a summary and Chrome JSON.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest/core/trace.h"
+#include "host/trace.h"
+#include "tests/common/jv.h"
+#include "vmm/tracering.h"
+
+struct seen {
+	uint64_t n, next, bad;
+};
+
+/* Records must come in order, intact (a1 == ~a0), none twice. */
+static void
+check_rec(void *ctx, const struct exo_trace_rec *r)
+{
+	struct seen *s = ctx;
+
+	if (r->kind != EXO_TRACE_IPC || r->a1 != ~r->a0 || r->a0 < s->next)
+		s->bad++;
+	s->next = r->a0 + 1;
+	s->n++;
+}
+
+static void
+produce(uint64_t from, uint64_t n)
+{
+	for (uint64_t i = from; i < from + n; i++)
+		TRACE_AB(IPC, i, ~i);
+}
+
+static struct exo_trace_ring *ring = &cpus[0].ring;
+
+static void
+ring_reset(void)
+{
+	memset(ring, 0, sizeof(*ring));
+	trace_set(true);
+}
+
+Test(trace_ring, wraps_around_without_loss_when_drained_in_time)
+{
+	struct tracering t;
+	struct seen s = { 0 };
+
+	ring_reset();
+	tracering_attach(&t, ring);
+	for (int round = 0; round < 10; round++) {
+		produce(round * 1500, 1500);        /* less than a ring each time */
+		tracering_drain(&t, check_rec, &s);
+	}
+	cr_assert_eq(s.n, 15000);
+	cr_assert_eq(s.bad, 0);
+	cr_assert_eq(t.dropped, 0);
+	cr_assert_eq(ring->head, 15000 * EXO_TRACE_REC_SIZE, "head counts bytes");
+	trace_set(false);
+}
+
+Test(trace_ring, a_lapped_reader_counts_what_it_lost)
+{
+	struct tracering t;
+	struct seen s = { 0 };
+
+	ring_reset();
+	tracering_attach(&t, ring);
+	produce(0, 5 * EXO_TRACE_RING_RECS + 7);
+	cr_assert_eq(tracering_pending(&t), EXO_TRACE_RING_RECS);
+	tracering_drain(&t, check_rec, &s);
+	cr_assert_eq(s.bad, 0);
+	cr_assert_eq(s.n + t.dropped, 5 * EXO_TRACE_RING_RECS + 7, "every record "
+		     "is delivered or counted");
+	/* The oldest slot may be in the producer's hands: one less than a ring. */
+	cr_assert_eq(s.n, EXO_TRACE_RING_RECS - 1);
+	cr_assert_eq(s.next, 5 * EXO_TRACE_RING_RECS + 7, "the newest survive");
+	trace_set(false);
+}
+
+Test(trace_ring, off_writes_nothing)
+{
+	ring_reset();
+	trace_set(false);
+	produce(0, 100);
+	cr_assert_eq(ring->head, 0);
+}
+
+static volatile int producing;
+
+static void *
+producer(void *arg)
+{
+	produce(0, *(uint64_t *)arg);
+	__atomic_store_n(&producing, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(trace_ring, concurrent_drain_delivers_or_counts_every_record, .timeout = 60)
+{
+	static uint64_t n = 2000000;
+	struct tracering t;
+	struct seen s = { 0 };
+	pthread_t th;
+
+	ring_reset();
+	tracering_attach(&t, ring);
+	producing = 1;
+	cr_assert_eq(pthread_create(&th, NULL, producer, &n), 0);
+	while (__atomic_load_n(&producing, __ATOMIC_ACQUIRE))
+		tracering_drain(&t, check_rec, &s);
+	pthread_join(th, NULL);
+	tracering_drain(&t, check_rec, &s);
+	cr_assert_eq(s.bad, 0, "%llu records torn or out of order",
+		     (unsigned long long)s.bad);
+	cr_assert_eq(s.n + t.dropped, n, "delivered %llu + dropped %llu",
+		     (unsigned long long)s.n, (unsigned long long)t.dropped);
+	cr_assert_gt(s.n, 0);
+	trace_set(false);
+}
+
+/* Decoding */
+
+static void
+rec(struct trace_log *l, uint64_t tsc, unsigned kind, unsigned a16, uint64_t a0,
+    uint64_t a1)
+{
+	struct exo_trace_rec r = {
+		.tsc_lo = (uint32_t)tsc, .tsc_hi = (uint32_t)(tsc >> 32),
+		.kind = (uint16_t)kind, .a16 = (uint16_t)a16, .a0 = a0, .a1 = a1,
+	};
+
+	trace_log_record(l, 0, &r);
+}
+
+#define T(n) ((uint64_t)(n) << 32 | 1)    /* thread n, version 1 */
+
+/* A call by the general path, a reply by the fast path, a pager fault. */
+static void
+sample_log(struct trace_log *l)
+{
+	trace_log_init(l);
+	rec(l, 1000, EXO_TRACE_SYSCALL, 3, 0, 0);
+	rec(l, 1100, EXO_TRACE_IPC, 0, T(5), T(5));
+	rec(l, 1200, EXO_TRACE_THREAD_SWITCH, 0, T(5), 0);
+	rec(l, 1300, EXO_TRACE_KEXIT, 0, T(5), 0);
+	rec(l, 2000, EXO_TRACE_IPC_FAST, 0, T(4), 0);
+	rec(l, 3000, EXO_TRACE_EXCEPTION, 14, 0x5000, 0x400123);
+	rec(l, 3100, EXO_TRACE_PAGEFAULT, EXO_TRACE_PF_PAGER, 0x5000, 0x400123);
+	rec(l, 3500, EXO_TRACE_KEXIT, 0, T(6), 0);
+	rec(l, 4000, EXO_TRACE_SYSCALL, 0, 0, 0);   /* exit: never leaves */
+}
+
+Test(trace_decode, records_become_crossings_and_a_summary)
+{
+	struct trace_log l;
+	struct trace_stat s;
+
+	sample_log(&l);
+	trace_stat_compute(&l, &s);
+	cr_assert_eq(s.nrows, 3);
+	cr_assert_str_eq(s.rows[0].key, "syscall ipc");
+	cr_assert_eq(s.rows[0].median, 300);
+	cr_assert_str_eq(s.rows[1].key, "ipc fast path");
+	cr_assert_eq(s.rows[1].n, 1);
+	cr_assert_str_eq(s.rows[2].key, "exception page fault");
+	cr_assert_eq(s.rows[2].min, 500);
+	cr_assert_eq(s.pf[EXO_TRACE_PF_PAGER], 1);
+	cr_assert_eq(s.unmatched, 1);
+	cr_assert_eq(s.kinds[EXO_TRACE_SYSCALL], 2);
+	trace_stat_free(&s);
+	trace_log_free(&l);
+}
+
+Test(trace_decode, chrome_json_parses_with_slices_and_instants)
+{
+	struct trace_log l;
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct jv *v;
+	const struct jv *e;
+	int x = 0, fast = 0, pf = 0, user = 0;
+
+	sample_log(&l);
+	cr_assert_eq(trace_chrome_write(f, &l, 2000000, NULL), 0);
+	fclose(f);
+	v = jv_parse(buf, err, sizeof(err));
+	cr_assert_not_null(v, "%s", err);
+	for (size_t i = 0; (e = jv_at(jv_get(v, "traceEvents"), i)); i++) {
+		const char *name = jv_get(e, "name")->str;
+
+		if (!strcmp(jv_get(e, "ph")->str, "X") && !strncmp(name, "syscall", 7)) {
+			x++;
+			/* 300 cycles at 2 GHz: 0.15 us, from the first record's time */
+			cr_assert_float_eq(jv_get(e, "dur")->num, 0.15, 1e-9);
+			cr_assert_float_eq(jv_get(e, "ts")->num, 0, 1e-9);
+		}
+		fast += !strcmp(name, "ipc fast path");
+		pf += !strcmp(name, "page fault: pager");
+		user += !strncmp(name, "user", 4);
+	}
+	cr_assert_eq(x, 1);
+	cr_assert_eq(fast, 1);
+	cr_assert_eq(pf, 1);
+	cr_assert_eq(user, 3, "thread 5 until the fast path, 4 until the fault, "
+		     "6 until exit");
+	jv_free(v);
+	free(buf);
+	trace_log_free(&l);
+}

@@ -1,0 +1,58 @@
+/* See tracering.h and the reader's rule in <exo/trace.h>. */
+#include "tracering.h"
+
+#include <string.h>
+
+static uint64_t
+head_load(const struct exo_trace_ring *r)
+{
+	return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+}
+
+void
+tracering_attach(struct tracering *t, const struct exo_trace_ring *ring)
+{
+	*t = (struct tracering){ .ring = ring };
+	t->tail = head_load(ring);
+}
+
+uint64_t
+tracering_pending(const struct tracering *t)
+{
+	uint64_t n = head_load(t->ring) - t->tail;
+
+	return (n > EXO_TRACE_RING_BYTES ? EXO_TRACE_RING_BYTES : n) / EXO_TRACE_REC_SIZE;
+}
+
+size_t
+tracering_drain(struct tracering *t, tracering_fn fn, void *ctx)
+{
+	/* A whole ring's copy: the guest may overwrite any slot meanwhile. */
+	static __thread struct exo_trace_rec copy[EXO_TRACE_RING_RECS];
+	const struct exo_trace_ring *r = t->ring;
+	uint64_t head = head_load(r), h2, pos, n = 0;
+	size_t done = 0;
+
+	if (head - t->tail > EXO_TRACE_RING_BYTES) {     /* lapped: lost already */
+		t->dropped += (head - EXO_TRACE_RING_BYTES - t->tail) / EXO_TRACE_REC_SIZE;
+		t->tail = head - EXO_TRACE_RING_BYTES;
+	}
+	for (pos = t->tail; pos != head; pos += EXO_TRACE_REC_SIZE)
+		memcpy(&copy[n++], (const char *)r->recs + pos % EXO_TRACE_RING_BYTES,
+		       EXO_TRACE_REC_SIZE);
+	/* The copies happen before h2 is read (an acquire fence orders loads). */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	h2 = head_load(r);
+	for (pos = t->tail, n = 0; pos != head; pos += EXO_TRACE_REC_SIZE, n++) {
+		/* Intact only if its slot was not reused: pos > h2 - size. */
+		if (pos + EXO_TRACE_RING_BYTES <= h2) {
+			t->dropped++;
+			continue;
+		}
+		fn(ctx, &copy[n]);
+		done++;
+	}
+	t->delivered += done;
+	t->tail = head;
+	return done;
+}
