@@ -58,6 +58,26 @@ stat_crossing(void *ctx, const struct trace_crossing *c)
 }
 
 static void
+stat_shootdown(struct trace_shootdowns *sd, const struct exo_trace_rec *r)
+{
+	if (sd->n == sd->cap) {
+		size_t cap = sd->cap ? 2 * sd->cap : 64;
+		uint64_t *a = realloc(sd->ack, cap * sizeof(*a));
+
+		if (!a)
+			return;         /* counted below, not timed */
+		sd->ack = a;
+		sd->cap = cap;
+	}
+	if (sd->n < sd->cap)
+		sd->ack[sd->n] = r->a1;
+	sd->n++;
+	sd->pages += r->a16;
+	sd->whole += r->a16 == 0;
+	sd->targets += (uint64_t)__builtin_popcount(r->a32);
+}
+
+static void
 stat_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing *in)
 {
 	struct trace_stat *s = ctx;
@@ -65,6 +85,8 @@ stat_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing *i
 	(void)in;
 	if (e->r.kind == EXO_TRACE_PAGEFAULT && e->r.a16 < EXO_TRACE_PF_N)
 		s->pf[e->r.a16]++;
+	if (e->r.kind == EXO_TRACE_SHOOTDOWN)
+		stat_shootdown(&s->sd, &e->r);
 }
 
 static int
@@ -96,6 +118,13 @@ trace_stat_compute(const struct trace_log *l, struct trace_stat *s)
 	for (size_t i = 0; i < l->nev; i++)
 		if (l->ev[i].r.kind < EXO_TRACE_NKINDS)
 			s->kinds[l->ev[i].r.kind]++;
+	if (s->sd.n && s->sd.n <= s->sd.cap) {
+		qsort(s->sd.ack, s->sd.n, sizeof(*s->sd.ack), cmp_u64);
+		s->sd.ack_min = s->sd.ack[0];
+		s->sd.ack_max = s->sd.ack[s->sd.n - 1];
+		s->sd.ack_median = pct(s->sd.ack, s->sd.n, 50);
+		s->sd.ack_p99 = pct(s->sd.ack, s->sd.n, 99);
+	}
 	for (size_t i = 0; i < s->nrows; i++) {
 		struct trace_stat_row *r = &s->rows[i];
 
@@ -125,6 +154,7 @@ trace_stat_free(struct trace_stat *s)
 	for (size_t i = 0; i < s->nrows; i++)
 		free(s->rows[i].cycles);
 	free(s->rows);
+	free(s->sd.ack);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -168,8 +198,18 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 	for (unsigned i = 1; i < EXO_TRACE_PF_N; i++)
 		fprintf(f, " %s %llu%s", trace_pf_name(i), (unsigned long long)s->pf[i],
 			i < EXO_TRACE_PF_N - 1 ? "," : "\n");
-	fprintf(f, "  TLB shootdowns: %llu (one CPU: none can happen)\n",
-		(unsigned long long)s->kinds[EXO_TRACE_SHOOTDOWN]);
+	if (!s->sd.n)
+		fprintf(f, "  TLB shootdowns: 0 (none interrupted another CPU)\n");
+	else
+		fprintf(f, "  TLB shootdowns: %llu, %llu pages one by one, %llu whole-space, "
+			"%llu target CPUs in all; cycles to acknowledgement min %llu "
+			"median %llu p99 %llu max %llu\n", (unsigned long long)s->sd.n,
+			(unsigned long long)s->sd.pages, (unsigned long long)s->sd.whole,
+			(unsigned long long)s->sd.targets,
+			(unsigned long long)s->sd.ack_min,
+			(unsigned long long)s->sd.ack_median,
+			(unsigned long long)s->sd.ack_p99,
+			(unsigned long long)s->sd.ack_max);
 	fprintf(f, "  VM exits:");
 	for (unsigned r = 0; r < 64; r++)
 		if (s->exits_by_reason[r])
@@ -246,6 +286,32 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 			json_close(&j);
 		}
 		json_close(&j);
+	}
+	json_close(&j);
+	json_key(&j, "shootdowns");
+	json_object(&j);
+	json_key(&j, "count");
+	json_u64(&j, s->sd.n);
+	json_key(&j, "pages");
+	json_u64(&j, s->sd.pages);
+	json_key(&j, "whole_space");
+	json_u64(&j, s->sd.whole);
+	json_key(&j, "target_cpus");
+	json_u64(&j, s->sd.targets);
+	json_key(&j, "ack_cycles");
+	if (s->sd.n) {
+		json_object(&j);
+		json_key(&j, "min");
+		json_u64(&j, s->sd.ack_min);
+		json_key(&j, "median");
+		json_u64(&j, s->sd.ack_median);
+		json_key(&j, "p99");
+		json_u64(&j, s->sd.ack_p99);
+		json_key(&j, "max");
+		json_u64(&j, s->sd.ack_max);
+		json_close(&j);
+	} else {
+		json_null(&j);
 	}
 	json_close(&j);
 	json_key(&j, "page_faults");

@@ -115,6 +115,14 @@ struct trace_stat {
 	uint64_t exits_by_reason[64];
 	uint64_t exits_by_port[8];       /* ports 0x510..0x517 */
 	uint64_t exits_other_port;
+	/* TLB shootdowns (EXO_TRACE_SHOOTDOWN): pages named one by one, whole-
+	 * space flushes, target CPUs summed, and TSC ticks to acknowledgement. */
+	struct trace_shootdowns {
+		uint64_t n, pages, whole, targets;
+		uint64_t *ack;          /* n of them, sorted by trace_stat_compute */
+		size_t cap;
+		uint64_t ack_min, ack_median, ack_p99, ack_max;
+	} sd;
 };
 
 void trace_stat_compute(const struct trace_log *l, struct trace_stat *s);

@@ -2,6 +2,7 @@
 #include "tlb.h"
 
 #include "kernel.h"
+#include "trace.h"
 
 static struct tlb_request req;          /* what the targets read */
 static struct tlb_shootdown_rec last;
@@ -77,6 +78,8 @@ tlb_run(struct arch_space *s, const u64 *pages, u32 n, bool teardown)
 		.seq = stats.shootdowns, .root = s->root, .targets = targets,
 		.initiator = pc->id, .npages = req.npages, .ack_tsc = ack, .tsc = t0,
 	};
+	TRACE_SWAB(SHOOTDOWN, req.npages == TLB_ALL ? 0 : req.npages, targets,
+		   s->root, ack);
 }
 
 void

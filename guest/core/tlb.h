@@ -43,8 +43,9 @@ struct tlb_request {
 };
 
 /*
- * One shootdown, as the trace (issue #5) will record it: who, whom, how many
- * pages, and the TSC ticks from the first IPI to the last acknowledgement.
+ * One shootdown: who, whom, how many pages, and the TSC ticks from the
+ * first IPI to the last acknowledgement. Each is also a trace record
+ * (EXO_TRACE_SHOOTDOWN, <exo/trace.h>) in the initiator's ring.
  */
 struct tlb_shootdown_rec {
 	u64 seq;                    /* 1, 2, ... in this boot */

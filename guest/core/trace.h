@@ -8,6 +8,7 @@
  *	TRACE(IDLE);                            kind only
  *	TRACE_S(SYSCALL, nr);                   kind and a16
  *	TRACE_SAB(EXCEPTION, vector, addr, ip); kind, a16, a0, a1
+ *	TRACE_SWAB(SHOOTDOWN, pages, mask, root, ticks); all four
  *
  * Only the fields named are written; <exo/trace.h> lists which each kind uses.
  */
@@ -55,6 +56,7 @@ extern u8 trace_on;
 #define TRACE_SA(K, s, a)     TRACE_C_(K, 1, s, 1, a, 0, 0, 0, 0)
 #define TRACE_AB(K, a, b)     TRACE_C_(K, 0, 0, 1, a, 1, b, 0, 0)
 #define TRACE_SAB(K, s, a, b) TRACE_C_(K, 1, s, 1, a, 1, b, 0, 0)
+#define TRACE_SWAB(K, s, w, a, b) TRACE_C_(K, 1, s, 1, a, 1, b, 1, w)
 #else
 /*
  * The kernel: a record is, after the test of trace_on,
@@ -111,6 +113,9 @@ extern u8 trace_on;
 					 TRACE_IN0_(a) TRACE_IN1_(b))
 #define TRACE_SAB(K, s, a, b) TRACE_ASM_(K, TRACE_ST16_ TRACE_ST0_ TRACE_ST1_,  \
 					 TRACE_IN16_(s) TRACE_IN0_(a) TRACE_IN1_(b))
+#define TRACE_SWAB(K, s, w, a, b)                                              \
+	TRACE_ASM_(K, TRACE_ST16_ TRACE_ST32_ TRACE_ST0_ TRACE_ST1_,           \
+		   TRACE_IN16_(s) TRACE_IN32_(w) TRACE_IN0_(a) TRACE_IN1_(b))
 #endif
 
 /*

@@ -69,6 +69,15 @@ _Static_assert(__builtin_offsetof(struct exo_trace_ring, recs) == EXO_TRACE_HDR_
 _Static_assert((EXO_TRACE_RING_BYTES & (EXO_TRACE_RING_BYTES - 1)) == 0 &&
 	       EXO_TRACE_RING_BYTES == 0x10000, "the producer masks head by a 16-bit load");
 
+/*
+ * EXO_TRACE_SHOOTDOWN (#6), written by the initiating CPU once every target
+ * has acknowledged: a16 the pages invalidated one by one (0: the whole
+ * space), a32 the mask of target CPUs, a0 the space's translation root, a1
+ * the TSC ticks from the first request to the last acknowledgement (so the
+ * shootdown began at tsc - a1). Shootdowns that interrupt no other CPU are
+ * not recorded.
+ */
+
 /* Page-fault resolutions (EXO_TRACE_PAGEFAULT's a16). */
 enum exo_trace_pf {
 	EXO_TRACE_PF_SIGMA0 = 1,    /* σ0 touched its own window: mapped by the kernel */
@@ -100,7 +109,7 @@ enum exo_trace_pf {
 	X(UPCALL,        "upcall",        "event",      "", "space",   "arg") \
 	X(REVOKE,        "revoke",        "step",       "", "space",   "arg") \
 	X(SLICE_END,     "slice_end",     "",           "", "thread",  "") \
-	X(SHOOTDOWN,     "shootdown",     "",    "targets", "addr",    "pages") \
+	X(SHOOTDOWN,     "shootdown",     "pages", "targets", "root",  "ack_cycles") \
 	X(MARK,          "mark",          "",     "code",   "",        "")
 
 #define EXO_TRACE_ENUM_(N, n, b, c, d, e) EXO_TRACE_##N,

@@ -157,7 +157,15 @@ cpu_init(struct percpu *pc)
 		panic("CPU %u: the task register does not name its struct percpu", pc->id);
 	/* SYSRET: user SS = STAR[63:48] + 8, user CS = + 16; SYSCALL: CS = [47:32]. */
 	wrmsr(MSR_STAR, (u64)((SEL_UDATA & ~3) - 8) << 48 | (u64)SEL_KCODE << 32);
-	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
+	/*
+	 * On PVM, SYSCALL stays in ring 3 and the stub's int3 saves the flags
+	 * SYSCALL left, which the kernel's iretq restores: masking IF there
+	 * would return every caller with interrupts off, and a thread that
+	 * then only computes would never take an interrupt again (no IPI, no
+	 * timer: a TLB shootdown to its CPU would wait for ever).
+	 */
+	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT |
+	      (arch_platform == EXO_PLATFORM_KVM_PVM ? 0 : RFLAGS_IF));
 	wrmsr(MSR_KERNEL_GS_BASE, (u64)c);
 	if (arch_platform == EXO_PLATFORM_KVM_PVM)
 		wrmsr(MSR_LSTAR, EXO_USER_SYSCALL_STUB);
