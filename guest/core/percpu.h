@@ -106,7 +106,7 @@ this_cpu(void)
 	u64 tr;
 
 	__asm__("str %0" : "=r"(tr));
-	return (struct percpu *)((char *)cpus + (tr - PERCPU_TR0) * 8);
+	return (struct percpu *)(tr * 8 + ((u64)cpus - PERCPU_TR0 * 8));
 }
 #else
 struct percpu *this_cpu(void);  /* the fake platform's */
@@ -128,9 +128,25 @@ static inline u32 cpumask_count(cpumask_t m)
 /* The lowest CPU in m; m must not be empty. */
 static inline u32 cpumask_first(cpumask_t m) { return (u32)__builtin_ctzll(m); }
 
-/* The big kernel lock. smp_lock spins, answering requests while it does. */
-void smp_lock(void);
-void smp_unlock(void);
+/*
+ * The big kernel lock. Taking it free is one exchange, inline; smp_lock_wait
+ * spins, answering requests while it does.
+ */
+extern volatile u32 bkl;
+void smp_lock_wait(void);
+
+static inline void
+smp_lock(void)
+{
+	if (__atomic_exchange_n(&bkl, 1, __ATOMIC_ACQUIRE))
+		smp_lock_wait();
+}
+
+static inline void
+smp_unlock(void)
+{
+	__atomic_store_n(&bkl, 0, __ATOMIC_RELEASE);
+}
 /* Answer the requests other CPUs left here. Returns the bits it found. */
 u32 smp_poll(struct percpu *pc);
 /*

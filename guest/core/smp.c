@@ -19,22 +19,16 @@ u32 ncpus = 1;
 volatile u32 bkl;               /* the big kernel lock; entry.S takes it too */
 
 void
-smp_lock(void)
+smp_lock_wait(void)
 {
 	struct percpu *pc = this_cpu();
 
-	while (__atomic_exchange_n(&bkl, 1, __ATOMIC_ACQUIRE)) {
+	do {
 		while (bkl) {
 			smp_poll(pc);
 			arch_relax();
 		}
-	}
-}
-
-void
-smp_unlock(void)
-{
-	__atomic_store_n(&bkl, 0, __ATOMIC_RELEASE);
+	} while (__atomic_exchange_n(&bkl, 1, __ATOMIC_ACQUIRE));
 }
 
 u32

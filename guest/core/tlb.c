@@ -7,8 +7,8 @@
 static struct tlb_request req;          /* what the targets read */
 static struct tlb_shootdown_rec last;
 static struct tlb_stats stats;
+struct arch_space *tlb_batch_space;
 static struct {
-	struct arch_space *s;
 	u32 n;                              /* > TLB_BATCH_MAX: all of s */
 	u64 va[TLB_BATCH_MAX];
 } batch;
@@ -95,20 +95,20 @@ tlb_shootdown(struct arch_space *s, const u64 *pages, u32 n)
 void
 tlb_teardown(struct arch_space *s)
 {
-	if (batch.s == s)
-		batch.s = 0, batch.n = 0;       /* covered by what follows */
+	if (tlb_batch_space == s)
+		tlb_batch_space = 0, batch.n = 0;       /* covered by what follows */
 	tlb_run(s, 0, TLB_ALL, true);
 }
 
 void
-tlb_batch_flush(void)
+tlb_batch_send(void)
 {
-	struct arch_space *s = batch.s;
+	struct arch_space *s = tlb_batch_space;
 	u32 n = batch.n;
 
 	if (!s)
 		return;
-	batch.s = 0;
+	tlb_batch_space = 0;
 	batch.n = 0;
 	tlb_shootdown(s, batch.va, n > TLB_BATCH_MAX ? TLB_ALL : n);
 }
@@ -116,9 +116,9 @@ tlb_batch_flush(void)
 void
 tlb_batch_add(struct arch_space *s, u64 va)
 {
-	if (batch.s != s) {
+	if (tlb_batch_space != s) {
 		tlb_batch_flush();
-		batch.s = s;
+		tlb_batch_space = s;
 	}
 	if (batch.n < TLB_BATCH_MAX)
 		batch.va[batch.n] = va;

@@ -81,7 +81,15 @@ void tlb_teardown(struct arch_space *s);
 
 /* The batch: the arch layer adds each page it unmaps or protects. */
 void tlb_batch_add(struct arch_space *s, u64 va);
-void tlb_batch_flush(void);
+extern struct arch_space *tlb_batch_space;   /* NULL: the batch is empty */
+void tlb_batch_send(void);
+
+static inline void
+tlb_batch_flush(void)
+{
+	if (tlb_batch_space)
+		tlb_batch_send();
+}
 
 /* A target's side: do what tlb_req asks (smp_poll calls it). */
 void tlb_serve(struct percpu *pc);
