@@ -33,7 +33,7 @@ static const struct bench_suite {
 	{ "trace", "bench-trace", "trace-point overhead: null_syscall and "
 	  "ipc_call_reply with tracing off, then on (_traced), in one boot", "ktest", 1 },
 	{ "tlb", "bench-tlb", "TLB shootdowns: unmap of 1, 4, 16, 64 pages with 0, 1, 2, 3 "
-	  "other CPUs running the space (4 vCPUs)", NULL, 4 },
+	  "other CPUs running the space (4 vCPUs)", "ktest", 4 },
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 

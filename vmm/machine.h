@@ -47,6 +47,7 @@ struct vmm {
 	uint64_t exits[EXIT_REASONS];         /* by KVM exit reason */
 	int64_t boot_insns;                   /* ring-0 insns to the first user insn */
 	void *bench_buf;                      /* a result record's host copy */
+	struct kvm_stats mark_sum;            /* every vCPU's counters, summed */
 	struct backing backing;               /* autosave blocks (backing.c) */
 	struct timespec t_start, t_first_user, t_end;
 };

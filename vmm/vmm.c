@@ -479,6 +479,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	*res = vm->result;
 out:
 	free(vm->bench_buf);
+	free(vm->mark_sum.data);
 	backing_free(&vm->backing);
 	iothread_stop(&vm->io);
 	conin_close(&vm->conin);

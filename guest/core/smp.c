@@ -17,6 +17,16 @@
 struct percpu cpus[NCPUS_MAX];
 u32 ncpus = 1;
 volatile u32 bkl;               /* the big kernel lock; entry.S takes it too */
+/* CPU + 1 of the lock holder while it halts waiting for answers, or 0: the
+ * CPU that answers last wakes it with an IPI. */
+static volatile u32 smp_waiter;
+/*
+ * How long a CPU spins for answers before it halts: a spin is ~6 emulated
+ * instructions on PVM (~10k cycles), an IPI ~45-90k cycles. Spinning longer
+ * would take a host core from the very CPUs it waits for when vCPUs
+ * outnumber cores, and count every spin as kernel work.
+ */
+#define SMP_SPINS 16
 
 void
 smp_lock_wait(void)
@@ -41,8 +51,15 @@ smp_poll(struct percpu *pc)
 	if (req & SMP_REQ_TLB)
 		tlb_serve(pc);
 	/* The bits answered: a TLB request is done, an evicted CPU is in the
-	 * kernel, a reschedule is noted (the caller acts on the return). */
-	__atomic_fetch_and(&pc->req, ~req, __ATOMIC_RELEASE);
+	 * kernel, a reschedule is noted (the caller acts on the return). The
+	 * RMW orders the clear before the read of smp_waiter (smp_request). */
+	__atomic_fetch_and(&pc->req, ~req, __ATOMIC_SEQ_CST);
+	if (req & (SMP_REQ_TLB | SMP_REQ_EVICT)) {
+		u32 w = __atomic_load_n(&smp_waiter, __ATOMIC_SEQ_CST);
+
+		if (w)
+			arch_ipi(w - 1);
+	}
 	return req;
 }
 
@@ -74,14 +91,21 @@ smp_request(cpumask_t targets, u32 bits, bool wait)
 	for (m = targets; m; m &= m - 1) {
 		struct percpu *pc = &cpus[cpumask_first(m)];
 
-		u64 spins = 0;
+		u32 spins = 0;
 
-		while (__atomic_load_n(&pc->req, __ATOMIC_ACQUIRE) & bits)
-			if (++spins == 200000)
-				kprintf("smp: CPU %u waits for CPU %u (req %u idle %d cur %p root %lx)\n",
-					this_cpu()->id, pc->id, pc->req, pc->idle, (void *)pc->cur, pc->root);
-			else
+		while (__atomic_load_n(&pc->req, __ATOMIC_ACQUIRE) & bits) {
+			if (++spins < SMP_SPINS) {
 				arch_relax();
+				continue;
+			}
+			/* Halt until an answer's IPI (or any interrupt): the
+			 * store-then-load on each side means either we see the
+			 * answer here or the answering CPU sees us waiting. */
+			__atomic_store_n(&smp_waiter, this_cpu()->id + 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&pc->req, __ATOMIC_SEQ_CST) & bits)
+				arch_wait_interrupt();
+			__atomic_store_n(&smp_waiter, 0, __ATOMIC_RELAXED);
+		}
 	}
 	return arch_now() - t0;
 }

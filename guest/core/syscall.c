@@ -23,6 +23,7 @@
 #include "platform.h"
 #include "sched.h"
 #include "task.h"
+#include "tlb.h"
 #include "trace.h"
 
 /*
@@ -151,6 +152,24 @@ ktest_getc(void)
  * KTEST_TRACE never fails.
  */
 static i64
+ktest_shootdown(u64 what)
+{
+	const struct tlb_shootdown_rec *r = tlb_last();
+
+	switch (what) {
+	case KTEST_SD_COUNT:
+		return (i64)r->seq;
+	case KTEST_SD_ACK:
+		return (i64)r->ack_tsc;
+	case KTEST_SD_TARGETS:
+		return (i64)r->targets;
+	case KTEST_SD_PAGES:
+		return r->npages == TLB_ALL ? 0 : (i64)r->npages;
+	}
+	return -E_INVAL;
+}
+
+static i64
 sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 {
 	(void)t, (void)a2, (void)a3, (void)a4;
@@ -167,6 +186,8 @@ sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 		return ktest_getc();
 	case KTEST_TRACE:
 		return trace_set(arg != 0);
+	case KTEST_SHOOTDOWN:
+		return ktest_shootdown(arg);
 	}
 	return -E_INVAL;
 }

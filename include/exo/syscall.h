@@ -55,6 +55,15 @@ enum exo_ktest {
 				   waiting (for ever once the input has ended) */
 	KTEST_TRACE       = 5,  /* (on): trace points on (1) or off (0);
 				   returns the previous setting */
+	KTEST_SHOOTDOWN   = 6,  /* (what): of the TLB shootdowns that
+				   interrupted another CPU, KTEST_SD_* */
+};
+/* KTEST_SHOOTDOWN's what: the count so far, or a field of the last one. */
+enum exo_ktest_sd {
+	KTEST_SD_COUNT    = 0,
+	KTEST_SD_ACK      = 1,  /* TSC ticks from the first request to the last ack */
+	KTEST_SD_TARGETS  = 2,  /* mask of the CPUs it interrupted */
+	KTEST_SD_PAGES    = 3,  /* pages invalidated one by one; 0: the whole space */
 };
 #define KTEST_TIMER_MAX_US 10000000   /* 10 s */
 

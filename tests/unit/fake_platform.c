@@ -375,6 +375,11 @@ arch_relax(void)
 }
 
 void
+arch_wait_interrupt(void)
+{
+}
+
+void
 arch_tlb_invalidate(const u64 *va, u32 n)
 {
 	(void)va;

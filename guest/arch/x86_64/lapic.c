@@ -181,6 +181,20 @@ arch_relax(void)
 
 static void lapic_timer_fired(void);
 
+/* The timer and console interrupts noted while interrupts were on in ring 0
+ * (lapic_interrupt_idle), handled now that the lock is held. */
+static void
+lapic_run_pending(struct cpu *c)
+{
+	u32 pending = c->pending;
+
+	c->pending = 0;
+	if (pending & PENDING_TIMER)
+		lapic_timer_fired();
+	if (pending & PENDING_CONSOLE)
+		kernel_irq(EXO_IRQ_CONSOLE);
+}
+
 /*
  * Idle with the lock dropped: the timer and console interrupts that arrive
  * meanwhile are noted (lapic_interrupt_idle) and handled here once the lock
@@ -191,7 +205,6 @@ arch_idle(void)
 {
 	struct percpu *pc = this_cpu();
 	struct cpu *c = cpu_arch(pc);
-	u32 pending;
 
 	if (!lapic.up)
 		panic("arch_idle: no interrupt controller in this boot, nothing "
@@ -207,12 +220,15 @@ arch_idle(void)
 	__asm__ volatile("sti; hlt; cli" : : : "memory");
 	smp_lock();
 	pc->idle = false;
-	pending = c->pending;
-	c->pending = 0;
-	if (pending & PENDING_TIMER)
-		lapic_timer_fired();
-	if (pending & PENDING_CONSOLE)
-		kernel_irq(EXO_IRQ_CONSOLE);
+	lapic_run_pending(c);
+}
+
+/* A CPU that holds the lock waits for an interrupt (smp_request). */
+void
+arch_wait_interrupt(void)
+{
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+	lapic_run_pending(cpu_arch(this_cpu()));
 }
 
 static void
