@@ -40,6 +40,25 @@ ParameterizedTest(struct slice_case *c, slice, case_holds)
 	cr_assert_eq(report_num(ev, "status"), 0);
 }
 
+/*
+ * The time-slice vector is CPU 0's (guest/core/slice.c): with a second CPU
+ * up, an environment on CPU 0 gets its slices and PCT works as with one.
+ */
+ParameterizedTestParameters(slice, case_holds_with_two_cpus)
+{
+	static struct slice_case cases[] = { { "pct" }, { "share" }, { "overrun" } };
+
+	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct slice_case *c, slice, case_holds_with_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "exoslice", c->name, NULL });
+	cr_assert_eq(r.status, 0, "--cpus 2 exoslice %s: exit %d (the failing check's "
+		     "line)\n%s%s", c->name, r.status, r.out, r.err);
+}
+
 /* Overruns every time: after EXO_SLICE_STRIKES the kernel aborts the task. */
 Test(slice, overrunning_environment_is_aborted)
 {
