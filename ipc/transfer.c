@@ -12,6 +12,7 @@
 #include "../guest/core/space.h"
 
 #define MAP_PROBE_MAX    1024   /* pages probed one by one; beyond, walk nodes */
+#define UTCB_COPY_LOOP_MAX 4    /* UTCB words copied by a loop; more: memcpy */
 
 u64 *
 thread_mr(struct thread *t, u32 i)
@@ -141,8 +142,15 @@ copy_words(struct thread *src, struct thread *dst, u32 n)
 	case 1: d->r9 = s->r9;          __attribute__((fallthrough));
 	case 0: break;
 	}
-	for (u32 i = EXO_REG_MRS; i <= n; i++)
-		dst->utcb->mr[i] = src->utcb->mr[i];
+	/* A few UTCB words by a loop; more by memcpy, which in the kernel is one
+	 * string instruction (core/string.c): its call costs what four words do. */
+	if (n < EXO_REG_MRS + UTCB_COPY_LOOP_MAX) {
+		for (u32 i = EXO_REG_MRS; i <= n; i++)
+			dst->utcb->mr[i] = src->utcb->mr[i];
+	} else {
+		__builtin_memcpy(&dst->utcb->mr[EXO_REG_MRS], &src->utcb->mr[EXO_REG_MRS],
+				 (n + 1 - EXO_REG_MRS) * sizeof(u64));
+	}
 }
 
 u32

@@ -95,6 +95,66 @@ case_pager(void)
 	CHECK(pager_stats.data >= 2 && pager_stats.stack >= 2);
 }
 
+/* ---- the direction flag is the user's: the kernel must not inherit it ---- */
+
+/* l4_ipc entered with DF set (std before, cld after). */
+static u64
+ipc_with_df(u64 to, struct l4_msg *m)
+{
+	register u64 r8 __asm__("r8") = m->mr[0];
+	register u64 r9 __asm__("r9") = m->mr[1];
+	register u64 r10 __asm__("r10") = m->mr[2];
+	register u64 r12 __asm__("r12") = m->mr[3];
+	register u64 r13 __asm__("r13") = m->mr[4];
+	register u64 r14 __asm__("r14") = m->mr[5];
+	register u64 r15 __asm__("r15") = m->mr[6];
+	register u64 rbx __asm__("rbx") = m->mr[7];
+	u64 rax = SYS_ipc, rdx = 0, from = to;
+
+	/* SYSCALL would clear DF (FMASK), so enter as SYSCALL's stub does on
+	 * PVM: straight to the stub page's int3, with rcx the return address. */
+	__asm__ volatile("std\n\t"
+			 "lea 1f(%%rip), %%rcx\n\t"
+			 "jmp *%[stub]\n"
+			 "1:\tcld"
+			 : "+a"(rax), "+D"(to), "+S"(from), "+d"(rdx),
+			   "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r12), "+r"(r13),
+			   "+r"(r14), "+r"(r15), "+r"(rbx)
+			 : [stub] "r"((u64)EXO_USER_SYSCALL_STUB)
+			 : "rcx", "r11", "memory");
+	m->mr[0] = r8, m->mr[1] = r9, m->mr[2] = r10, m->mr[3] = r12;
+	m->mr[4] = r13, m->mr[5] = r14, m->mr[6] = r15, m->mr[7] = rbx;
+	return rdx;
+}
+
+/*
+ * Calls with DF=1: a long message (the general path copies MR8.. with a
+ * string instruction, core/string.c), a short one (the fast path), and a
+ * pager's reply is not involved. Every word must arrive as sent.
+ */
+static void
+case_df(void)
+{
+	u64 server = task_spawn(echo_server, 0);
+
+	CHECK(server);
+	for (u32 u = 1; u < EXO_NMR - 1; u += 9) {
+		struct l4_msg m = { { EXO_TAG(1, u, 0) } };
+
+		for (u32 k = 1; k <= u && k < EXO_REG_MRS; k++)
+			m.mr[k] = u * 1000 + k;
+		for (u32 k = EXO_REG_MRS; k <= u; k++)
+			l4_utcb()->mr[k] = u * 1000 + k;
+		CHECK(ipc_with_df(server, &m) == 0);
+		CHECK(EXO_TAG_LABEL(m.mr[0]) == 2 && EXO_TAG_U(m.mr[0]) == u);
+		for (u32 k = 1; k <= u && k < EXO_REG_MRS; k++)
+			CHECK(m.mr[k] == u * 1000 + k + 1);
+		for (u32 k = EXO_REG_MRS; k <= u; k++)
+			CHECK(l4_utcb()->mr[k] == u * 1000 + k + 1);
+	}
+	CHECK(l4_myself() == main_tid);       /* our UTCB survived */
+}
+
 /* ---- map chain A -> B -> C, flush in the middle ---- */
 
 #define SHARED_VA 0x300000000ULL
@@ -420,6 +480,7 @@ case_deadlock(void)
 static const struct scenario_case cases[] = {
 	{ "pingpong", case_pingpong },
 	{ "pager", case_pager },
+	{ "df", case_df },
 	{ "flush", case_flush },
 	{ "grant", case_grant },
 	{ "dead", case_dead },

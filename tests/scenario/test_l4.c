@@ -22,6 +22,7 @@ ParameterizedTestParameters(l4, case_holds)
 	static struct l4_case cases[] = {
 		{ "pingpong" },         /* call/reply between two spaces, fast and slow */
 		{ "pager" },            /* σ0 -> pager -> client: data, bss, stack faults */
+		{ "df" },               /* IPC made with DF=1: long and short messages intact */
 		{ "flush" },            /* flush in a 3-level map chain: exact descendants */
 		{ "grant" },            /* grant moves the page */
 		{ "dead" },             /* ids unique in time: no such partner */

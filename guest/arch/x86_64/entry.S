@@ -316,6 +316,7 @@ arch_trap_resume:
  * See ipc/fastpath.c for what the fast path accepts.
  */
 ipc_entry:
+	cld				/* the user may enter with DF=1 (int3 at the stub); C needs DF=0 */
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%rdx, TF_RDX - TF_RIP(%rsp)
 	mov	%rsi, TF_RSI - TF_RIP(%rsp)
