@@ -20,12 +20,8 @@ struct thread *ipc_syscall(struct thread *cur);
  * back to ipc_syscall with nothing changed. */
 struct thread *ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur,
 			    u64 tag);
-/* The page-fault fast path, each half NULL with nothing changed when it
- * does not apply: t's fault to a waiting pager (ipc_fastpath_fault, inline
- * in fastpath.h: the pager), and a pager's reply with one page (fastpath.c:
- * the faulting thread, to resume with all its registers). */
-struct thread *ipc_fastpath_map(u64 to, u64 from, u64 timeouts, struct thread *cur,
-				 u64 tag, u64 w0, u64 fp);
+/* The page-fault fast path (both halves inline in fastpath.h): t's fault
+ * to a waiting pager, and a pager's reply with one page. */
 /* A page fault of t at addr (EXO_R/W/X access) becomes a call to its pager.
  * Returns false if t has no pager that exists: the caller kills t. */
 bool ipc_pagefault(struct thread *t, u64 addr, u64 ip, u32 access,

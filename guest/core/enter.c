@@ -13,6 +13,7 @@
 #include "env.h"
 #include "exocall.h"
 #include "kernel.h"
+#include "pagefault_fast.h"
 #include "platform.h"
 #include "sched.h"
 #include "space.h"
@@ -52,34 +53,15 @@ kernel_syscall(struct thread *t)
 	return leave(t, id, syscall_dispatch(t));
 }
 
-/*
- * Page-fault error code (bits 0..4: present, write, user, reserved bit,
- * instruction fetch) to the access: a fetch is EXO_X, else a write EXO_W,
- * else EXO_R. A table, so the fast path spends a load, not branches.
- */
 #define PF_ACCESS(e)    ((e) & 0x10 ? EXO_X : (e) & 0x2 ? EXO_W : EXO_R)
 #define PF_ACCESS4(e)   PF_ACCESS(e), PF_ACCESS(e + 1), PF_ACCESS(e + 2), PF_ACCESS(e + 3)
 #define PF_ACCESS16(e)  PF_ACCESS4(e), PF_ACCESS4(e + 4), PF_ACCESS4(e + 8), PF_ACCESS4(e + 12)
-static const u8 pf_access[32] = { PF_ACCESS16(0), PF_ACCESS16(16) };
-
-static u32
-fault_access(u64 error)
-{
-	return pf_access[error & 31];
-}
+const u8 pf_access[32] = { PF_ACCESS16(0), PF_ACCESS16(16) };
 
 struct thread *
 kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
 {
-	/* σ0's window and the software TLB come before any pager. */
-	struct thread *next;
-
-	if (t->space->sigma0 || env_of(t->space)->stlb_live)
-		return 0;
-	next = ipc_fastpath_fault(t, addr, fault_access(error));
-	if (next)
-		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
-	return next;
+	return pagefault_fast(t, addr, error);
 }
 
 struct thread *

@@ -34,6 +34,7 @@
 #include "guest/core/kernel.h"
 #include "guest/core/mdb.h"
 #include "guest/core/sched.h"
+#include "ipc/fastpath.h"
 #include "ipc/ipc.h"
 #include "guest/core/platform.h"
 
@@ -1809,8 +1810,7 @@ pf_run_fast(enum pf_half half)
 		return kernel_pagefault_fast(B, FAULT_VA, PF_ERROR);
 	if ((u16)*mr(A, 0) != EXO_TAG(0, 0, 2))
 		return NULL;            /* ipc_entry goes to ipc_fastpath */
-	return ipc_fastpath_map(A->ctx.rdi, A->ctx.rsi, A->ctx.rdx, A, *mr(A, 0),
-				*mr(A, 1), *mr(A, 2));
+	return ipc_fastpath_map(A->ctx.rdi, A->ctx.rsi, A->ctx.rdx, A, *mr(A, 1), *mr(A, 2));
 }
 
 static struct thread *
