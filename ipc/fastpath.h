@@ -27,14 +27,15 @@ state_flags(const struct thread *t)
 }
 
 /*
- * t faulted
- * at addr; its pager waits in an untimed receive that accepts t, is not
- * halted, and is a user thread. Then the kernel-made message goes straight
- * into the pager's saved registers and t waits for the reply, exactly as
+ * t faulted at addr with access (EXO_R/W/X), whose fault message has tag
+ * EXO_TAG(EXO_LABEL_PF(access), 2, 0) (the caller's, from a table); t's
+ * pager waits in an untimed receive that accepts t, is not halted, and is
+ * a user thread. Then the kernel-made message goes straight into the
+ * pager's saved registers and t waits for the reply, exactly as
  * ipc_pagefault does through the queues. t's own registers stay untouched.
  */
 static inline struct thread *
-ipc_fastpath_fault(struct thread *t, u64 addr, u32 access)
+ipc_fastpath_fault(struct thread *t, u64 addr, u32 access, u64 tag)
 {
 	u64 pager = t->pager, id = t->id, ip = t->ctx.rip;
 	struct thread *p = &threads[EXO_TID_NO(pager) & (NTHREADS - 1)];
@@ -54,7 +55,7 @@ ipc_fastpath_fault(struct thread *t, u64 addr, u32 access)
 	p->state = TS_READY;
 	p->ctx.rax = id;
 	p->ctx.rdx = 0;
-	p->ctx.r8 = EXO_TAG(EXO_LABEL_PF(access), 2, 0);
+	p->ctx.r8 = tag;
 	p->ctx.r9 = addr;
 	p->ctx.r10 = ip;
 	current = p;

@@ -53,10 +53,14 @@ kernel_syscall(struct thread *t)
 	return leave(t, id, syscall_dispatch(t));
 }
 
+/* The page-fault error code to the access and to the fault message's tag
+ * (pagefault_fast.h): a fetch is EXO_X, else a write EXO_W, else EXO_R. */
 #define PF_ACCESS(e)    ((e) & 0x10 ? EXO_X : (e) & 0x2 ? EXO_W : EXO_R)
-#define PF_ACCESS4(e)   PF_ACCESS(e), PF_ACCESS(e + 1), PF_ACCESS(e + 2), PF_ACCESS(e + 3)
-#define PF_ACCESS16(e)  PF_ACCESS4(e), PF_ACCESS4(e + 4), PF_ACCESS4(e + 8), PF_ACCESS4(e + 12)
-const u8 pf_access[32] = { PF_ACCESS16(0), PF_ACCESS16(16) };
+#define PF_TAG(e)       EXO_TAG(EXO_LABEL_PF(PF_ACCESS(e)), 2, 0)
+#define PF_T4(F, e)     F(e), F(e + 1), F(e + 2), F(e + 3)
+#define PF_T16(F, e)    PF_T4(F, e), PF_T4(F, e + 4), PF_T4(F, e + 8), PF_T4(F, e + 12)
+const u8 pf_access[32] = { PF_T16(PF_ACCESS, 0), PF_T16(PF_ACCESS, 16) };
+const u64 pf_tag[32] = { PF_T16(PF_TAG, 0), PF_T16(PF_TAG, 16) };
 
 struct thread *
 kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)

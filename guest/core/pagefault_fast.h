@@ -22,6 +22,8 @@
  * branches.
  */
 extern const u8 pf_access[32];
+/* And to the fault message's tag: EXO_TAG(EXO_LABEL_PF(access), 2, 0). */
+extern const u64 pf_tag[32];
 
 static inline u32
 fault_access(u64 error)
@@ -37,7 +39,7 @@ pagefault_fast(struct thread *t, u64 addr, u64 error)
 
 	if (t->space->sigma0 || env_of(t->space)->stlb_live)
 		return 0;
-	next = ipc_fastpath_fault(t, addr, fault_access(error));
+	next = ipc_fastpath_fault(t, addr, fault_access(error), pf_tag[error & 31]);
 	if (next)
 		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
 	return next;
