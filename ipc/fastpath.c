@@ -12,7 +12,8 @@
  * a user thread blocked in an untimed receive that accepts us, and not halted
  * (exchange_registers: it gets the message but must not run); the caller's
  * receive is closed on that partner (call), or open with nobody queued to
- * send to it (reply-and-wait).
+ * send to it (reply-and-wait); no ready thread has a higher priority than
+ * the partner (the direct switch respects priorities, sched_direct_ok).
  */
 #include "ipc.h"
 #include "fastpath.h"
@@ -21,6 +22,7 @@
 
 #include "transfer.h"
 
+#include "../guest/core/sched.h"
 #include "../guest/core/trace.h"
 
 /* u > 7, any typed word, any flag or error bit. */
@@ -34,7 +36,9 @@ ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 
 	if (EXO_TIMEOUT_RCV(timeouts) != EXO_TIMEOUT_NEVER || tag & FAST_TAG_MASK)
 		return 0;
-	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags)
+	/* The direct switch respects priorities (sched_direct_ok: cur blocks). */
+	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags ||
+	    dst->prio < sched_ready_top)
 		return 0;
 	if (dst->partner != cur->id && dst->partner != EXO_ANYTHREAD)
 		return 0;

@@ -11,6 +11,7 @@
 #include <exo/types.h>
 
 #include "../guest/core/mdb_fast.h"
+#include "../guest/core/sched.h"
 #include "../guest/core/thread.h"
 
 /* A thread's state and flags in one load: TS_x for state x with no flag. */
@@ -29,8 +30,8 @@ state_flags(const struct thread *t)
 /*
  * t faulted at addr with access (EXO_R/W/X), whose fault message has tag
  * EXO_TAG(EXO_LABEL_PF(access), 2, 0) (the caller's, from a table); t's
- * pager waits in an untimed receive that accepts t, is not halted, and is
- * a user thread. Then the kernel-made message goes straight into the
+ * pager waits in an untimed receive that accepts t, is not halted, is a
+ * user thread, and no ready thread has a higher priority (sched_direct_ok). Then the kernel-made message goes straight into the
  * pager's saved registers and t waits for the reply, exactly as
  * ipc_pagefault does through the queues. t's own registers stay untouched.
  */
@@ -42,7 +43,8 @@ ipc_fastpath_fault(struct thread *t, u64 addr, u32 access, u64 tag)
 
 	/* Interrupt threads and t itself are never TS_RECEIVING; threads[0]
 	 * (the nil pager's slot) is never used. */
-	if (p->id != pager || state_flags(p) != TS_RECEIVING || p->wakeup)
+	if (p->id != pager || state_flags(p) != TS_RECEIVING || p->wakeup ||
+	    p->prio < sched_ready_top)          /* sched_direct_ok: t blocks */
 		return 0;
 	if (p->partner != id && p->partner != EXO_ANYTHREAD)
 		return 0;
@@ -70,7 +72,8 @@ ipc_fastpath_fault(struct thread *t, u64 addr, u32 access, u64 tag)
  * maps one 4 KiB page that is cur's (a mapping-database node), with at
  * least EXO_R, to a place of the faulting space where nothing is mapped
  * and the page tables exist (mdb_map_fast); cur's receive is open (from
- * any), untimed, with nobody queued to send to it. Then cur blocks
+ * any), untimed, with nobody queued to send to it; no ready thread has a
+ * higher priority than the faulting thread. Then cur blocks
  * receiving and the faulting thread runs on with all its registers as they
  * were: the general path (ipc_syscall, transfer, fault_reply, mdb_map,
  * receive_block) gives the same result. Everything else returns NULL, and
@@ -94,7 +97,7 @@ ipc_fastpath_map(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 w0, u64
 		return 0;
 	/* Invariant: a thread waiting for a fault's reply has no timeout. */
 	if (dst->id != to || state_flags(dst) != TS_RECV_FAULT ||
-	    dst->partner != cur->id)
+	    dst->partner != cur->id || dst->prio < sched_ready_top)
 		return 0;
 	/* A map item of a size-12 fpage whose base is below EXO_USER_END (what
 	 * fpage_decode accepts), placed where the complete window puts it. */

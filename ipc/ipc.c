@@ -254,7 +254,10 @@ send(struct thread *cur, u64 to, u32 timeout, struct thread **woken)
 /*
  * cur runs the system call. Returns the thread to switch to directly (the
  * receiver cur woke, when cur itself blocked), cur if it goes on running, or
- * NULL for the scheduler to choose.
+ * NULL for the scheduler to choose. The caller switches directly only as
+ * priorities allow (sched_direct_ok); a receiver woken by a send that does
+ * not block cur goes to the ready queue, and runs first only if its
+ * priority is higher than cur's (sched_ready).
  */
 struct thread *
 ipc_syscall(struct thread *cur)
@@ -283,7 +286,7 @@ ipc_syscall(struct thread *cur)
 	}
 	drain_pending();
 	if (woken)
-		sched_ready(woken);
+		sched_ready(woken);     /* preempts cur if of a higher priority */
 	return cur;
 }
 

@@ -37,7 +37,7 @@ pagefault_fast(struct thread *t, u64 addr, u64 error)
 	/* σ0's window and the software TLB come before any pager. */
 	struct thread *next;
 
-	if (t->space->sigma0 || env_of(t->space)->stlb_live)
+	if (t->space->sigma0 || t->space->env->stlb_live)
 		return 0;
 	next = ipc_fastpath_fault(t, addr, fault_access(error), pf_tag[error & 31]);
 	if (next)

@@ -31,6 +31,10 @@ static struct {
 	bool preempt;
 } sc;
 
+/* Invariant: the highest priority with a ready thread, 0 when none (so
+ * every thread's priority is >= it then). */
+u32 sched_ready_top;
+
 u64
 sched_us_to_tsc(u64 us)
 {
@@ -38,6 +42,16 @@ sched_us_to_tsc(u64 us)
 	u64 khz = kernel_tsc_khz ? kernel_tsc_khz : 1000000;
 
 	return (us * khz + 999) / 1000;
+}
+
+/* The highest non-empty priority, or -1. */
+static int
+top_prio(void)
+{
+	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--)
+		if (sc.bitmap[w])
+			return w * 64 + 63 - __builtin_clzll(sc.bitmap[w]);
+	return -1;
 }
 
 void
@@ -51,6 +65,8 @@ sched_ready(struct thread *t)
 		t->rnext = t->rprev = t;
 		*q = t;
 		sc.bitmap[t->prio / 64] |= 1ULL << (t->prio % 64);
+		if (t->prio > sched_ready_top)
+			sched_ready_top = t->prio;
 	} else {
 		t->rnext = *q;
 		t->rprev = (*q)->rprev;
@@ -71,6 +87,8 @@ sched_dequeue(struct thread *t)
 	if (t->rnext == t) {
 		*q = 0;
 		sc.bitmap[t->prio / 64] &= ~(1ULL << (t->prio % 64));
+		if (t->prio == sched_ready_top)
+			sched_ready_top = top_prio() < 0 ? 0 : (u32)top_prio();
 	} else {
 		t->rprev->rnext = t->rnext;
 		t->rnext->rprev = t->rprev;
@@ -78,16 +96,6 @@ sched_dequeue(struct thread *t)
 			*q = t->rnext;
 	}
 	t->rnext = t->rprev = 0;
-}
-
-/* The highest non-empty priority, or -1. */
-static int
-top_prio(void)
-{
-	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--)
-		if (sc.bitmap[w])
-			return w * 64 + 63 - __builtin_clzll(sc.bitmap[w]);
-	return -1;
 }
 
 void

@@ -16,6 +16,23 @@
 
 /* t may run: TS_READY and on the queue (unless it is current or halted). */
 void sched_ready(struct thread *t);
+/*
+ * L4's direct switch respects priorities: next, just woken by cur's IPC,
+ * may run at once (without the queue) only if no ready thread has a higher
+ * priority and, when cur stays runnable, next's priority is at least
+ * cur's. Otherwise next goes to the ready queue and the scheduler picks.
+ * sched_ready_top is the highest priority with a ready thread (0: none);
+ * the fast paths compare with it directly.
+ */
+extern u32 sched_ready_top;
+static inline bool
+sched_direct_ok(const struct thread *next, const struct thread *cur)
+{
+	if (next->prio < sched_ready_top)
+		return false;
+	return !cur || cur->state != TS_READY || cur->flags & (TF_HALT | TF_DOOMED) ||
+	       next->prio >= cur->prio;
+}
 /* Take t off the ready queue (it blocks, halts or dies). */
 void sched_dequeue(struct thread *t);
 /* Block t until now + timeout (a relative EXO_TIMEOUT_US; never: no wakeup). */
