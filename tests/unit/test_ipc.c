@@ -1646,6 +1646,47 @@ build_reply_to_page_fault(void)
 	return ready_call(A, B->id, ANY, NEVER);
 }
 
+/*
+ * Priorities and the direct switch: A (150) calls B (100) while D (120) is
+ * ready. B gets the message but does not run at once: it is queued, and D,
+ * the highest ready, runs. With D at B's priority, B runs (the fast path).
+ */
+static struct ipc_call
+build_call_higher_ready(u32 d_prio)
+{
+	world(3);
+	block(B, NIL, ANY, NEVER);
+	make_current(A);
+	A->prio = 150;          /* current: on no queue */
+	D = fix_thread(S2, d_prio);
+	PUT(A, EXO_TAG(0x11, 2, 0), 1, 2);
+	return ready_call(A, B->id, B->id, NEVER);
+}
+static struct ipc_call build_call_higher_ready_120(void) { return build_call_higher_ready(120); }
+static struct ipc_call
+build_call_equal_ready(void)
+{
+	return build_call_higher_ready(PRIO_DEFAULT);
+}
+
+static void
+check_higher_ready_runs(void)
+{
+	cr_assert_eq(current, D, "the woken thread ran before a higher priority");
+	GOT(B, A->id, EXO_TAG(0x11, 2, 0), 1, 2);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_not_null(B->rnext, "the woken thread is not queued");
+	cr_assert_eq(A->state, TS_RECEIVING);
+}
+
+static void
+check_equal_ready_switches(void)
+{
+	cr_assert_eq(current, B);
+	GOT(B, A->id, EXO_TAG(0x11, 2, 0), 1, 2);
+	cr_assert_not_null(D->rnext);
+}
+
 static const struct fs_case fs_cases[] = {
 	{ "call to an open receiver", build_call_open, true, check_call },
 	{ "call to a receiver closed on us", build_call_closed_on_us, true, check_call },
@@ -1672,6 +1713,10 @@ static const struct fs_case fs_cases[] = {
 	{ "receive from a third thread", build_send_and_receive_from_another, false, NULL },
 	{ "tag with flags", build_tag_flags, false, NULL },
 	{ "reply to a page fault", build_reply_to_page_fault, false, NULL },
+	{ "call, a higher priority than the receiver ready", build_call_higher_ready_120, false,
+	  check_higher_ready_runs },
+	{ "call, the receiver's priority ready", build_call_equal_ready, true,
+	  check_equal_ready_switches },
 };
 
 #define NCASES (sizeof(fs_cases) / sizeof(fs_cases[0]))
@@ -2059,6 +2104,50 @@ check_killed(void)
 	cr_assert_eq(B->state, TS_FREE, "the faulting thread lives on (state %u)", B->state);
 }
 
+/* Priorities: the faulting thread (150) and its pager (100) while D (120)
+ * is ready. The pager gets the fault but D runs first; then the pager
+ * replies, and the faulting thread, back at 100, waits for D too. */
+static void
+build_pf_higher_ready(void)
+{
+	world(3);
+	pager_is_a();
+	block(A, NIL, ANY, NEVER);
+	b_runs();
+	B->prio = 150;          /* current: on no queue */
+	D = fix_thread(S2, 120);
+}
+
+static void
+check_pf_higher_ready(void)
+{
+	cr_assert_eq(current, D, "the pager ran before a higher priority");
+	GOT(A, B->id, EXO_TAG(EXO_LABEL_PF(EXO_W), 2, 0), FAULT_VA, FAULT_IP);
+	cr_assert_eq(A->state, TS_READY);
+	cr_assert_not_null(A->rnext, "the pager is not queued");
+	cr_assert_eq(B->state, TS_RECV_FAULT);
+}
+
+static void
+build_map_higher_ready(void)
+{
+	pf_delivered();
+	make_current(A);
+	A->prio = 150;
+	D = fix_thread(S2, 120);
+	a_replies(ANY, NEVER, MAP_REPLY(POOL_RW));
+}
+
+static void
+check_map_higher_ready(void)
+{
+	cr_assert_eq(current, D, "the faulting thread ran before a higher priority");
+	mapped(S2, PF_FAULT_PAGE, MEM_PA, EXO_RW);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_not_null(B->rnext, "the faulting thread is not queued");
+	cr_assert_eq(A->state, TS_RECEIVING);
+}
+
 static const struct pf_case pf_cases[] = {
 	{ "fault, pager waits for anyone", PF_FAULT, build_pf_open, true, check_pf_delivered },
 	{ "fault, pager waits for it", PF_FAULT, build_pf_closed_on_b, true, check_pf_delivered },
@@ -2083,6 +2172,10 @@ static const struct pf_case pf_cases[] = {
 	{ "reply, faulting thread halted", PF_REPLY, build_map_faulter_halted, false, NULL },
 	{ "reply over another mapping", PF_REPLY, build_map_over_other, false, NULL },
 	{ "reply over the same mapping", PF_REPLY, build_map_over_same, false, NULL },
+	{ "fault, a higher priority than the pager ready", PF_FAULT, build_pf_higher_ready,
+	  false, check_pf_higher_ready },
+	{ "reply, a higher priority than the faulting thread ready", PF_REPLY,
+	  build_map_higher_ready, false, check_map_higher_ready },
 };
 
 #define NPF (sizeof(pf_cases) / sizeof(pf_cases[0]))
