@@ -307,18 +307,32 @@ ipc_timeout(struct thread *t)
 	}
 }
 
+/*
+ * A page fault's IPC is a send phase while the message waits for the pager
+ * (TS_SEND_FAULT) and a receive phase while the thread waits for the reply
+ * (TS_RECV_FAULT). Aborting it (X.2) leaves the thread's registers as they
+ * were, no error word: the thread was not in an IPC of its own, and it
+ * retries the faulting instruction when it runs again (and faults again if
+ * nothing was mapped meanwhile). A later reply of the pager finds it not
+ * waiting and fails like any send to a thread that is not receiving
+ * (EXO_IPC_TIMEOUT at a zero send timeout; EXO_IPC_NOPARTNER once it was
+ * deleted).
+ */
 void
 ipc_cancel(struct thread *t, bool send_phase, bool recv_phase)
 {
-	if (t->state == TS_SENDING && send_phase) {
+	if ((t->state == TS_SENDING || t->state == TS_SEND_FAULT) && send_phase) {
 		struct thread *dst = thread_lookup(t->partner);
 
 		if (dst)
 			sendq_remove(dst, t);
-		ipc_set_error(t, EXO_IPC_CANCELED, false);
+		if (t->state == TS_SENDING)
+			ipc_set_error(t, EXO_IPC_CANCELED, false);
 		ipc_wake(t);
 	} else if (t->state == TS_RECEIVING && recv_phase) {
 		ipc_set_error(t, EXO_IPC_CANCELED, true);
+		ipc_wake(t);
+	} else if (t->state == TS_RECV_FAULT && recv_phase) {
 		ipc_wake(t);
 	}
 }

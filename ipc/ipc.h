@@ -32,7 +32,8 @@ struct thread *ipc_irq(u32 line);
 int ipc_irq_control(struct thread *caller, u64 irq, u64 handler);
 /* t's timed IPC expired. */
 void ipc_timeout(struct thread *t);
-/* Abort t's send and/or receive phase with EXO_IPC_CANCELED. */
+/* Abort t's send and/or receive phase with EXO_IPC_CANCELED; a page
+ * fault's IPC ends without an error, and t retries the instruction. */
 void ipc_cancel(struct thread *t, bool send, bool recv);
 /* t is being deleted: fail every IPC that waits on it, take it off queues. */
 void ipc_detach(struct thread *t);

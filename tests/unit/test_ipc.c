@@ -922,6 +922,79 @@ Test(ipc, page_fault_waits_for_a_busy_pager)
 	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0);
 }
 
+/* exchange_registers aborts a fault's IPC in either phase: B's registers
+ * stay as they were (it retries the instruction), the pager's queue and a
+ * later reply find it gone. */
+Test(ipc, page_fault_ipc_aborted_while_queued_at_the_pager)
+{
+	struct trapframe saved;
+
+	world(3);
+	pager_is_a();
+	cr_assert_neq(b_faults(0x4, &saved), A);
+	cr_assert_eq(B->state, TS_SEND_FAULT);
+	make_current(C);
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_ABORT_RECV, 0, 0, 0),
+		     EXR_WAS_SENDING, "the fault's send phase is not reported");
+	cr_assert_eq(B->state, TS_SEND_FAULT, "a receive abort ended a send phase");
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_ABORT_SEND, 0, 0, 0),
+		     EXR_WAS_SENDING);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_not_null(B->rnext, "the aborted thread is not ready");
+	cr_assert_null(A->sendq, "the aborted fault is still queued at the pager");
+	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0, "registers changed");
+	/* The pager's receive finds nothing. */
+	make_current(A);
+	cr_assert_eq(ipc(A, NIL, ANY, ZERO_RECV), A);
+	failed(A, EXO_IPC_TIMEOUT, true);
+}
+
+Test(ipc, page_fault_ipc_aborted_while_waiting_for_the_reply)
+{
+	struct trapframe saved;
+
+	world(3);
+	pager_is_a();
+	cr_assert_neq(b_faults(0x4, &saved), A);
+	make_current(A);
+	cr_assert_eq(ipc(A, NIL, ANY, NEVER), A);
+	cr_assert_eq(B->state, TS_RECV_FAULT);
+	make_current(C);
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_ABORT_RECV | EXR_HALT, 0, 0, 0),
+		     EXR_WAS_RECEIVING);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert(B->flags & TF_HALT);
+	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0, "registers changed");
+	/* The pager's reply: B no longer waits; nothing is mapped. */
+	make_current(A);
+	PUT(A, EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, EXO_FPAGE(MEM_VA, 12, EXO_R)));
+	cr_assert_eq(ipc(A, B->id, NIL, ZERO_SEND), A);
+	failed(A, EXO_IPC_TIMEOUT, false);
+	mapped(S2, EXO_PAGE_DOWN(FAULT_VA), 0, -1);
+	/* Resumed, B faults again at the same place: a new fault IPC. */
+	make_current(C);
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_RESUME, 0, 0, 0), EXR_WAS_HALTED);
+	cr_assert_neq(b_faults(0x4, &saved), B);
+	cr_assert(B->state == TS_SEND_FAULT || B->state == TS_RECV_FAULT);
+}
+
+Test(ipc, page_fault_ipc_of_a_deleted_thread)
+{
+	struct trapframe saved;
+
+	world(3);
+	pager_is_a();
+	cr_assert_neq(b_faults(0x4, &saved), A);
+	make_current(A);
+	cr_assert_eq(ipc(A, NIL, ANY, NEVER), A);
+	cr_assert_eq(B->state, TS_RECV_FAULT);
+	delete_thread(C, B);
+	make_current(A);
+	PUT(A, EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, EXO_FPAGE(MEM_VA, 12, EXO_R)));
+	cr_assert_eq(ipc(A, B->id, NIL, ZERO_SEND), A);
+	failed(A, EXO_IPC_NOPARTNER, false);
+}
+
 Test(ipc, page_fault_without_pager_kills_the_thread)
 {
 	struct trapframe saved;
