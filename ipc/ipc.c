@@ -252,6 +252,18 @@ send(struct thread *cur, u64 to, u32 timeout, struct thread **woken)
 }
 
 /*
+ * A receive from nil with a relative timeout is a sleep (X.2): it waits for
+ * the timeout and ends with EXO_IPC_TIMEOUT. Never and zero keep their
+ * meaning of "no receive phase" (<exo/ipc.h>: never is the default of a
+ * send-only IPC).
+ */
+static bool
+sleeps(u32 rcv_timeout)
+{
+	return rcv_timeout != EXO_TIMEOUT_NEVER && rcv_timeout != EXO_TIMEOUT_ZERO;
+}
+
+/*
  * cur runs the system call. Returns the thread to switch to directly (the
  * receiver cur woke, when cur itself blocked), cur if it goes on running, or
  * NULL for the scheduler to choose. The caller switches directly only as
@@ -268,6 +280,10 @@ ipc_syscall(struct thread *cur)
 	TRACE_AB(IPC, to, from);
 	cur->timeouts = tmo;
 	cur->ctx.rdx = 0;
+	if (to == EXO_NILTHREAD && from == EXO_NILTHREAD && sleeps(EXO_TIMEOUT_RCV(tmo))) {
+		receive_block(cur, EXO_TIMEOUT_RCV(tmo));
+		return 0;               /* nobody sends as nil: the timeout ends it */
+	}
 	if (to != EXO_NILTHREAD) {
 		switch (send(cur, to, EXO_TIMEOUT_SND(tmo), &woken)) {
 		case SEND_BLOCKED:

@@ -61,7 +61,10 @@ enum exo_irq {
 #define EXO_REG_MRS 8
 
 /* Derived operations (to, from): send (t, nil), receive (nil, t),
- * wait (nil, any), call (t, t), reply (t, nil), reply-and-wait (t, any). */
+ * wait (nil, any), call (t, t), reply (t, nil), reply-and-wait (t, any),
+ * sleep (nil, nil) with a relative receive timeout: it waits that long and
+ * ends with EXO_IPC_TIMEOUT in the receive phase (never and zero: no
+ * receive phase, nothing happens). */
 
 /*
  * Timeouts, 32 bits each; rdx = receive << 32 | send.

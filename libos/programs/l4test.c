@@ -338,6 +338,17 @@ case_timeouts(void)
 	us = (l4_rdtsc() - t0) * 1000 / khz;
 	CHECK(us >= 5000 && us < 2000000);
 	printf("timeouts: 20 ms receive took %lu us\n", us);
+	/* A receive from nil with a timeout is a sleep (X.2). */
+	t0 = l4_rdtsc();
+	CHECK(l4_receive(EXO_NILTHREAD, &m, EXO_TIMEOUT_US(20000), 0) ==
+	      EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	us = (l4_rdtsc() - t0) * 1000 / khz;
+	CHECK(us >= 20000 && us < 2000000);
+	CHECK(l4_sleep(1000) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	/* Never and zero: no receive phase at all. */
+	CHECK(l4_ipc(EXO_NILTHREAD, EXO_NILTHREAD, EXO_TIMEOUTS(0, EXO_TIMEOUT_ZERO), &m, 0) == 0);
+	CHECK(l4_ipc(EXO_NILTHREAD, EXO_NILTHREAD, 0, &m, 0) == 0);
+	printf("timeouts: 20 ms sleep (receive from nil) took %lu us\n", us);
 }
 
 /* ---- interrupts as IPC ---- */

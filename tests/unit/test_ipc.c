@@ -925,6 +925,23 @@ Test(ipc, page_fault_waits_for_a_busy_pager)
 /* exchange_registers aborts a fault's IPC in either phase: B's registers
  * stay as they were (it retries the instruction), the pager's queue and a
  * later reply find it gone. */
+/* A receive from nil with a relative timeout sleeps; never and zero do not. */
+Test(ipc, receive_from_nil_with_a_timeout_sleeps)
+{
+	world(3);
+	cr_assert_eq(ipc(A, NIL, NIL, 0), A, "never: no receive phase");
+	cr_assert_eq(A->ctx.rdx, 0);
+	cr_assert_eq(ipc(A, NIL, NIL, EXO_TIMEOUTS(0, EXO_TIMEOUT_ZERO)), A,
+		     "zero: no receive phase");
+	cr_assert_eq(ipc(A, NIL, NIL, EXO_TIMEOUTS(0, EXO_TIMEOUT_US(500))), B,
+		     "a receive from nil returned at once");
+	cr_assert_eq(A->state, TS_RECEIVING);
+	cr_assert_neq(A->wakeup, 0, "no timeout armed");
+	sched_timer(A->wakeup);        /* the timer fires at its deadline */
+	cr_assert_eq(A->state, TS_READY);
+	failed(A, EXO_IPC_TIMEOUT, true);
+}
+
 Test(ipc, page_fault_ipc_aborted_while_queued_at_the_pager)
 {
 	struct trapframe saved;
