@@ -210,6 +210,11 @@ static struct thread *
 receiver_done(struct thread *dst, u32 err)
 {
 	sched_timeout_cancel(dst);
+	if (dst->state == TS_RECV_FAULT && EXO_IPC_ERR_CODE(EXO_IPC_ERR(err, 0)) ==
+	    EXO_IPC_NOTMINE) {
+		dst->state = TS_READY;  /* the pager erred: the thread retries */
+		return dst;
+	}
 	if (dst->state == TS_RECV_FAULT && err) {
 		fault_failed(dst);
 		return 0;

@@ -788,34 +788,77 @@ Test(ipc, rights_are_at_most_the_senders)
 	mapped(S2, 0xb00000, MEM_PA + MEM_PAGES * PAGE, EXO_R);
 }
 
+/* A sends B (waiting) one item it cannot pass on: the IPC fails for both
+ * with EXO_IPC_NOTMINE naming item 0, and nothing lands in the window. */
+static void
+send_item_notmine(u64 w0, u64 fp, u64 window)
+{
+	u64 e = EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 0, 0);
+
+	block(B, NIL, ANY, NEVER);
+	B->utcb->acceptor = window;
+	make_current(A);
+	PUT(A, EXO_TAG(0x77, 1, 2), 0xabc, w0, fp);
+	cr_assert_eq(ipc(A, B->id, NIL, NEVER), A);
+	cr_assert_eq(A->ctx.rdx, e, "sender's error word %#lx, want %#lx", A->ctx.rdx, e);
+	cr_assert_eq(B->ctx.rdx, e | 1, "receiver's error word %#lx, want %#lx", B->ctx.rdx,
+		     e | 1);
+	cr_assert_eq(EXO_IPC_ERR_CODE(B->ctx.rdx), EXO_IPC_NOTMINE);
+	cr_assert_eq(B->ctx.rax, A->id);
+	cr_assert(mdb_check(), "mdb_check: %s", fake_console);
+}
+
 Test(ipc, memory_the_sender_does_not_have_is_not_passed)
 {
 	u64 pa;
 
 	world(2);
 	/* Nothing at 0x500000; the UTCB and the KIP are the kernel's. */
-	send_item(EXO_MAPITEM(0, EXO_FPAGE(0x500000, 12, EXO_RWX)),
-		  EXO_FPAGE(0xc00000, 12, EXO_RWX));
+	send_item_notmine(EXO_MAPITEM(0, EXO_FPAGE(0x500000, 12, EXO_RWX)),
+			  EXO_FPAGE(0xc00000, 12, EXO_RWX));
 	mapped(S2, 0xc00000, 0, -1);
-	send_item(EXO_MAPITEM(0, EXO_FPAGE(A->utcb_va, 12, EXO_R | EXO_W)),
-		  EXO_FPAGE(0xc00000, 12, EXO_RWX));
+	send_item_notmine(EXO_MAPITEM(0, EXO_FPAGE(A->utcb_va, 12, EXO_R | EXO_W)),
+			  EXO_FPAGE(0xc00000, 12, EXO_RWX));
 	mapped(S2, 0xc00000, 0, -1);
-	send_item(EXO_GRANTITEM(0, EXO_FPAGE(EXO_USER_KIP, 12, EXO_R)),
-		  EXO_FPAGE(0xc00000, 12, EXO_RWX));
+	send_item_notmine(EXO_GRANTITEM(0, EXO_FPAGE(EXO_USER_KIP, 12, EXO_R)),
+			  EXO_FPAGE(0xc00000, 12, EXO_RWX));
 	mapped(S2, 0xc00000, 0, -1);
 	cr_assert_eq(arch_space_lookup(&S1->pt, EXO_USER_KIP, EXO_R, &pa), 0,
 		     "the KIP was granted away");
 	/* Nor σ0's memory: A's space is not σ0's. */
-	send_item(EXO_MAPITEM(0, EXO_FPAGE(EXO_USER_SIGMA0_BASE + kernel_kip()->sigma0_first,
-					   12, EXO_RWX)),
-		  EXO_FPAGE(0xc00000, 12, EXO_RWX));
+	send_item_notmine(EXO_MAPITEM(0, EXO_FPAGE(EXO_USER_SIGMA0_BASE +
+						   kernel_kip()->sigma0_first, 12, EXO_RWX)),
+			  EXO_FPAGE(0xc00000, 12, EXO_RWX));
 	mapped(S2, 0xc00000, 0, -1);
-	/* Of an fpage partly had (32 pages, the first 16 A's), that part arrives. */
+	/* Of an fpage partly had (32 pages, the first 16 A's), that part arrives:
+	 * no error. */
 	send_item(EXO_MAPITEM(0, EXO_FPAGE(MEM_VA, 17, EXO_R)),
 		  EXO_FPAGE(0xe00000, 17, EXO_RWX));
 	mapped(S2, 0xe00000, MEM_PA, EXO_R);
 	mapped(S2, 0xe00000 + (MEM_PAGES - 1) * PAGE, MEM_PA + (MEM_PAGES - 1) * PAGE, EXO_R);
 	mapped(S2, 0xe00000 + MEM_PAGES * PAGE, 0, -1);
+}
+
+/* The error names the failing item; those before it were passed, those
+ * after it not. */
+Test(ipc, a_failing_item_is_named_and_ends_the_transfer)
+{
+	u64 e = EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 1, 0);
+
+	world(2);
+	block(B, NIL, ANY, NEVER);
+	B->utcb->acceptor = EXO_FPAGE(0x800000, 22, EXO_RWX);
+	make_current(A);
+	PUT(A, EXO_TAG(0x77, 0, 6), EXO_MAPITEM(0, EXO_FPAGE(MEM_VA, 12, EXO_R)),
+	    EXO_MAPITEM(0x1000, EXO_FPAGE(0x500000, 12, EXO_R)),
+	    EXO_MAPITEM(0x2000, EXO_FPAGE(MEM_VA + PAGE, 12, EXO_R)));
+	cr_assert_eq(ipc(A, B->id, NIL, NEVER), A);
+	cr_assert_eq(A->ctx.rdx, e, "error word %#lx, want %#lx", A->ctx.rdx, e);
+	cr_assert_eq(EXO_IPC_ERR_ITEM(B->ctx.rdx), 1);
+	cr_assert_eq(EXO_IPC_ERR_RECV(B->ctx.rdx), 1);
+	mapped(S2, 0x800000, MEM_PA, EXO_R);
+	mapped(S2, 0x801000, 0, -1);
+	mapped(S2, 0x802000, 0, -1);
 }
 
 /* Page faults: a call from the faulting thread to its pager */
@@ -1010,6 +1053,25 @@ Test(ipc, page_fault_ipc_of_a_deleted_thread)
 	PUT(A, EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, EXO_FPAGE(MEM_VA, 12, EXO_R)));
 	cr_assert_eq(ipc(A, B->id, NIL, ZERO_SEND), A);
 	failed(A, EXO_IPC_NOPARTNER, false);
+}
+
+/* A pager that answers a fault with memory it does not have learns it; the
+ * faulting thread is not killed: it retries (and faults again). */
+Test(ipc, a_pager_reply_with_memory_it_has_not_fails)
+{
+	struct trapframe saved;
+
+	world(3);
+	pager_is_a();
+	block(A, NIL, ANY, NEVER);
+	cr_assert_eq(b_faults(0x6, &saved), A);
+	PUT(A, EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, EXO_FPAGE(0x900000, 12, EXO_RW)));
+	cr_assert_eq(ipc(A, B->id, ANY, EXO_TIMEOUTS(EXO_TIMEOUT_ZERO, 0)), A);
+	failed(A, EXO_IPC_NOTMINE, false);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_not_null(thread_lookup(B->id), "the faulting thread was killed");
+	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0);
+	mapped(S2, EXO_PAGE_DOWN(FAULT_VA), 0, -1);
 }
 
 Test(ipc, page_fault_without_pager_kills_the_thread)
