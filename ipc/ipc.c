@@ -285,10 +285,6 @@ ipc_syscall(struct thread *cur)
 	TRACE_AB(IPC, to, from);
 	cur->timeouts = tmo;
 	cur->ctx.rdx = 0;
-	if (to == EXO_NILTHREAD && from == EXO_NILTHREAD && sleeps(EXO_TIMEOUT_RCV(tmo))) {
-		receive_block(cur, EXO_TIMEOUT_RCV(tmo));
-		return 0;               /* nobody sends as nil: the timeout ends it */
-	}
 	if (to != EXO_NILTHREAD) {
 		switch (send(cur, to, EXO_TIMEOUT_SND(tmo), &woken)) {
 		case SEND_BLOCKED:
@@ -300,8 +296,12 @@ ipc_syscall(struct thread *cur)
 			break;
 		}
 	}
-	if (from != EXO_NILTHREAD && !receive(cur) &&
-	    receive_block(cur, EXO_TIMEOUT_RCV(tmo))) {
+	if (from == EXO_NILTHREAD) {
+		if (to == EXO_NILTHREAD && sleeps(EXO_TIMEOUT_RCV(tmo))) {
+			receive_block(cur, EXO_TIMEOUT_RCV(tmo));
+			return 0;       /* nobody sends as nil: the timeout ends it */
+		}
+	} else if (!receive(cur) && receive_block(cur, EXO_TIMEOUT_RCV(tmo))) {
 		drain_pending();
 		return woken;
 	}
