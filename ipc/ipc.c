@@ -202,6 +202,17 @@ drain_pending(void)
 	}
 }
 
+/* woken, ready, may run at once as its waker blocks: if priorities allow
+ * (sched_direct_ok), it is the direct switch; else it joins the queue. */
+static struct thread *
+direct(struct thread *woken)
+{
+	if (!woken || sched_direct_ok(woken))
+		return woken;
+	sched_ready(woken);
+	return 0;
+}
+
 /*
  * dst was blocked receiving and has cur's message (or err): settle it.
  * Returns dst if it may run now, else NULL.
@@ -270,11 +281,11 @@ sleeps(u32 rcv_timeout)
 
 /*
  * cur runs the system call. Returns the thread to switch to directly (the
- * receiver cur woke, when cur itself blocked), cur if it goes on running, or
- * NULL for the scheduler to choose. The caller switches directly only as
- * priorities allow (sched_direct_ok); a receiver woken by a send that does
- * not block cur goes to the ready queue, and runs first only if its
- * priority is higher than cur's (sched_ready).
+ * receiver cur woke, when cur itself blocked and priorities allow it,
+ * sched_direct_ok), cur if it goes on running, or NULL for the scheduler to
+ * choose. A receiver woken by a send that does not block cur goes to the
+ * ready queue, and runs first only if its priority is higher than cur's
+ * (sched_ready).
  */
 struct thread *
 ipc_syscall(struct thread *cur)
@@ -303,7 +314,7 @@ ipc_syscall(struct thread *cur)
 		}
 	} else if (!receive(cur) && receive_block(cur, EXO_TIMEOUT_RCV(tmo))) {
 		drain_pending();
-		return woken;
+		return direct(woken);
 	}
 	drain_pending();
 	if (woken)
@@ -434,7 +445,7 @@ ipc_pagefault(struct thread *t, u64 addr, u64 ip, u32 access, struct thread **ne
 		return true;
 	}
 	transfer(t, pager);             /* two words: cannot fail */
-	*next = receiver_done(pager, 0);
+	*next = direct(receiver_done(pager, 0));
 	send_done(t, pager, 0);
 	return true;
 }

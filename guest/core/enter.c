@@ -21,23 +21,6 @@
 #include "task.h"
 #include "trace.h"
 
-/* next, ready, was woken by the entry: it runs on without the queue
- * (direct switch) if priorities allow, else it joins the queue. */
-static void
-direct_switch(struct thread *next)
-{
-	struct thread *old = current;
-
-	if (!sched_direct_ok(next, old)) {
-		sched_ready(next);      /* a higher priority runs first */
-		return;
-	}
-	/* prev blocked (or, after an asynchronous PCT, goes to the queue). */
-	current = next;
-	if (old && old->state == TS_READY)
-		sched_ready(old);
-}
-
 /* What runs after an entry made by prev (id prev_id): doomed threads die,
  * next (if any) is preferred, the scheduler has the last word. */
 static struct thread *
@@ -47,8 +30,16 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 
 	task_reap();
 	if (next && next != current && next->state == TS_READY &&
-	    !(next->flags & (TF_HALT | TF_DOOMED)))
-		direct_switch(next);
+	    !(next->flags & (TF_HALT | TF_DOOMED))) {
+		/* Direct switch: prev blocked (or, after an asynchronous PCT,
+		 * goes to the queue), next runs on without the queue. The IPC
+		 * core offers next only as priorities allow (sched_direct_ok). */
+		struct thread *old = current;
+
+		current = next;
+		if (old && old->state == TS_READY)
+			sched_ready(old);
+	}
 	t = sched_next();
 	if (t != prev || t->id != prev_id)
 		sched_switch(t);

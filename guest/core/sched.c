@@ -24,6 +24,7 @@
 static struct {
 	struct thread *ready[PRIO_MAX + 1];     /* circular lists, head = next */
 	u64 bitmap[(PRIO_MAX + 1) / 64];        /* non-empty priorities */
+	u64 summary;                            /* bit w: bitmap[w] != 0 */
 	struct thread *timeouts;                /* sorted by wakeup */
 	u64 slice_end;
 	u64 tick_next;                          /* 0: no driver on the tick */
@@ -44,14 +45,16 @@ sched_us_to_tsc(u64 us)
 	return (us * khz + 999) / 1000;
 }
 
-/* The highest non-empty priority, or -1. */
+/* The highest non-empty priority, or -1: two bit scans, no loop. */
 static int
 top_prio(void)
 {
-	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--)
-		if (sc.bitmap[w])
-			return w * 64 + 63 - __builtin_clzll(sc.bitmap[w]);
-	return -1;
+	int w;
+
+	if (!sc.summary)
+		return -1;
+	w = 63 - __builtin_clzll(sc.summary);
+	return w * 64 + 63 - __builtin_clzll(sc.bitmap[w]);
 }
 
 void
@@ -65,6 +68,7 @@ sched_ready(struct thread *t)
 		t->rnext = t->rprev = t;
 		*q = t;
 		sc.bitmap[t->prio / 64] |= 1ULL << (t->prio % 64);
+		sc.summary |= 1ULL << (t->prio / 64);
 		if (t->prio > sched_ready_top)
 			sched_ready_top = t->prio;
 	} else {
@@ -87,6 +91,8 @@ sched_dequeue(struct thread *t)
 	if (t->rnext == t) {
 		*q = 0;
 		sc.bitmap[t->prio / 64] &= ~(1ULL << (t->prio % 64));
+		if (!sc.bitmap[t->prio / 64])
+			sc.summary &= ~(1ULL << (t->prio / 64));
 		if (t->prio == sched_ready_top)
 			sched_ready_top = top_prio() < 0 ? 0 : (u32)top_prio();
 	} else {
