@@ -24,6 +24,8 @@
 #define KSTACK_SIZE	16384
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
 #define SYSNO_PCT	28	/* SYS_pct, checked in trap.c */
+#define SYSNO_BIND	23	/* SYS_bind, checked in trap.c */
+#define SYSNO_FAST_END	32	/* vec3's table of fast entries covers 0..31 */
 #define TAG_MAP_ITEM	0x80	/* low 16 bits of EXO_TAG(0, 0, 2), trap.c */
 
 /* Offsets in struct cpu (cpu.h), checked there with _Static_assert. */
@@ -55,6 +57,25 @@
 #define T_UTCB_VA	240
 #define T_IST		392
 #define T_STLB		400	/* the software TLB of its environment */
+#define T_SPACE		224
+
+/* struct env and struct cap (core/env.h), struct space (core/space.h),
+ * for the bind fast path (bind_fast.S); checked in trap.c. */
+#define ENV_STLB	20480	/* env.stlb - env.caps (caps come first) */
+#define STLB_LIVE	10372	/* env.stlb_live - env.stlb */
+#define STLB_CAP	32
+#define STLB_F_PINNED	16
+#define CAP_SIZE	40
+#define CAP_OBJECT	0
+#define CAP_VA		8
+#define CAP_GEN		16
+#define CAP_TYPE	18
+#define CAP_RIGHTS	19
+#define CAP_BOUND	21
+#define SP_LEAF_KEY	24	/* space.pt.leaf_key */
+#define SP_LEAF_PA	32
+#define SP_INDEX	68
+#define CAP_TYPE_FRAME	1	/* EXO_CAP_FRAME */
 
 /* struct stlb_entry (core/env.h), from its start; the hits counter from the array's. */
 #define STLB_F_VALID	1

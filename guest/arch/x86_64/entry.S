@@ -132,8 +132,10 @@ vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
 	jne	vec3_common
 	cmp	$SYSNO_IPC, %rax
 	je	ipc_entry
-	cmp	$SYSNO_PCT, %rax
-	je	pct_entry
+	cmp	$SYSNO_FAST_END, %rax	/* other calls with a fast entry: the table */
+	jae	vec3_common
+	jmp	*vec3_fast(,%rax,8)
+	.globl vec3_common
 vec3_common:
 	pushq	$0
 	pushq	$3
@@ -477,5 +479,24 @@ trap_vectors:
 	.if	. - trap_vectors != IDT_NVEC * 8
 	.error	"trap_vectors must have IDT_NVEC entries"
 	.endif
+
+/*
+ * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
+ * tested first): PCT (pct_entry here), bind (bind_fast.S); vec3_common for
+ * the others.
+ */
+	.balign 8
+vec3_fast:
+	.set	sysno, 0
+	.rept	SYSNO_FAST_END
+	.if	sysno == SYSNO_PCT
+	.quad	pct_entry
+	.elseif	sysno == SYSNO_BIND
+	.quad	bind_entry
+	.else
+	.quad	vec3_common
+	.endif
+	.set	sysno, sysno + 1
+	.endr
 
 	.section .note.GNU-stack, "", @progbits

@@ -60,6 +60,31 @@ _Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "ki
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
 _Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
+_Static_assert(SYSNO_BIND == SYS_bind, "vec3 knows the bind system call");
+_Static_assert(SYS_pct < SYSNO_FAST_END && SYS_bind < SYSNO_FAST_END, "vec3 table");
+_Static_assert(__builtin_offsetof(struct thread, space) == T_SPACE, "thread");
+_Static_assert(__builtin_offsetof(struct env, caps) == 0 &&
+	       __builtin_offsetof(struct env, stlb) == ENV_STLB &&
+	       __builtin_offsetof(struct env, stlb_live) -
+	       __builtin_offsetof(struct env, stlb) == STLB_LIVE, "env");
+_Static_assert(__builtin_offsetof(struct stlb_entry, cap) == STLB_CAP &&
+	       __builtin_offsetof(struct stlb_entry, pad) == STLB_CAP + 4 &&
+	       sizeof(struct stlb_entry) == 40 && STLB_F_PINNED == STLB_PINNED &&
+	       STLB_F_LAZY == STLB_LAZY && STLB_F_VALID == STLB_VALID, "stlb entry");
+_Static_assert(sizeof(struct cap) == CAP_SIZE &&
+	       __builtin_offsetof(struct cap, object) == CAP_OBJECT &&
+	       __builtin_offsetof(struct cap, va) == CAP_VA &&
+	       __builtin_offsetof(struct cap, gen) == CAP_GEN &&
+	       __builtin_offsetof(struct cap, type) == CAP_TYPE &&
+	       __builtin_offsetof(struct cap, rights) == CAP_RIGHTS &&
+	       __builtin_offsetof(struct cap, bound) == CAP_BOUND &&
+	       CAP_TYPE_FRAME == EXO_CAP_FRAME, "cap");
+_Static_assert(__builtin_offsetof(struct space, pt.leaf_key) == SP_LEAF_KEY &&
+	       __builtin_offsetof(struct space, pt.leaf_pa) == SP_LEAF_PA &&
+	       __builtin_offsetof(struct space, index) == SP_INDEX, "space");
+_Static_assert(EXO_NCAPS == 512 && EXO_STLB_ENTRIES == 256 &&
+	       EXO_CAP_R == EXO_BIND_R && EXO_CAP_W == EXO_BIND_W &&
+	       EXO_CAP_X == EXO_BIND_X && EXO_R == EXO_BIND_R, "bind fast path");
 _Static_assert(TAG_MAP_ITEM == (EXO_TAG(0, 0, 2) & 0xffff), "ipc_slow's tag test");
 
 static const char *const vector_names[T_NVEC] = EXO_VECTOR_NAMES;
