@@ -58,6 +58,7 @@
 #define T_IST		392
 #define T_STLB		400	/* the software TLB of its environment */
 #define T_SPACE		224
+#define T_CAPBASE	408	/* cap_ref(&env->caps[0]) */
 
 /* struct env and struct cap (core/env.h), struct space (core/space.h),
  * for the bind fast path (bind_fast.S); checked in trap.c. */

@@ -14,8 +14,9 @@
  *
  * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = va, rdx = flags, rax the
  * call number. rax is scratch; rcx (the user's return address: the stub
- * jumps to it), r8-r11 are parked in the thread's frame and restored. The
- * caller's other registers never change.
+ * jumps to it), r10 and r11 are parked in the thread's frame and restored. The
+ * caller's other registers never change. rdx, checked first, indexes the
+ * tables at the end.
  */
 #include <exo/exo.h>
 #include <exo/layout.h>
@@ -26,11 +27,12 @@
 #define BIND_FAST_FLAGS	(EXO_BIND_R | EXO_BIND_W | EXO_BIND_X | EXO_BIND_NOW)
 /* Bits that must be clear in va: the page offset and bits 47-63 (user half). */
 #define VA_BAD_BITS	0xffff800000000fff
+/* Bits that must be clear in a capability the fast path takes (exo.h: gen
+ * in bits 16-31, index in 0-15, of which 0-8 are below EXO_NCAPS). */
+#define CAP_BAD_BITS	0xffffffff0000fe00
 
 .macro BIND_RESTORE
 	mov	TF_RCX - TF_RIP(%rsp), %rcx
-	mov	TF_R8 - TF_RIP(%rsp), %r8
-	mov	TF_R9 - TF_RIP(%rsp), %r9
 	mov	TF_R10 - TF_RIP(%rsp), %r10
 	mov	TF_R11 - TF_RIP(%rsp), %r11
 .endm
@@ -39,112 +41,137 @@
 	.globl bind_entry
 bind_entry:
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
-	mov	%r8, TF_R8 - TF_RIP(%rsp)
-	mov	%r9, TF_R9 - TF_RIP(%rsp)
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
 	test	$~BIND_FAST_FLAGS, %rdx		/* imm32 sign-extends: bits 32-63 too */
-	jnz	bind_slow
+	jnz	bind_slow			/* from here rdx < 0x20 indexes the tables */
 	movabs	$VA_BAD_BITS, %rax
 	test	%rax, %rsi
 	jnz	bind_slow
 	cmp	$EXO_USER_MIN, %rsi
 	jb	bind_slow
-	/* cap: bits 32-63 clear, index < EXO_NCAPS, the slot's generation. */
-	mov	%edi, %eax
-	cmp	%rax, %rdi
-	jne	bind_slow
-	test	$0xffff & ~(EXO_NCAPS - 1), %edi
+	movabs	$CAP_BAD_BITS, %rax		/* index >= EXO_NCAPS, or bits 32-63 */
+	test	%rax, %rdi
 	jnz	bind_slow
-	mov	T_STLB - TF_RIP(%rsp), %r8	/* env->stlb; env->caps is before it */
+	/* k = &env->caps[index]: a FRAME of the slot's generation, the rights. */
+	mov	T_STLB - TF_RIP(%rsp), %r11	/* env->stlb; env->caps is before it */
 	movzwl	%di, %eax
 	lea	(%rax,%rax,4), %rax
-	lea	-ENV_STLB(%r8,%rax,8), %rax	/* rax = k = &env->caps[index] */
+	lea	-ENV_STLB(%r11,%rax,8), %rax
+	/*
+	 * One compare of the 32 bits at k->gen: gen (16), type (8), rights
+	 * (8). ecx = gen | FRAME << 16 | need << 24 XOR them has gen and type
+	 * all zero if they match (a live slot's gen is never 0), and the
+	 * needed rights' bits zero if k has them (bind_check's mask).
+	 */
 	mov	%edi, %ecx
 	shr	$16, %ecx
-	cmp	%cx, CAP_GEN(%rax)		/* a live slot's gen is never 0 */
-	jne	bind_slow
-	cmpb	$CAP_TYPE_FRAME, CAP_TYPE(%rax)
-	jne	bind_slow
-	mov	%edx, %r9d
-	and	$EXO_BIND_R | EXO_BIND_W | EXO_BIND_X, %r9d
-	or	$EXO_BIND_R, %r9d		/* r9 = rights (= EXO_CAP_* bits) */
-	movzbl	CAP_RIGHTS(%rax), %ecx
-	not	%ecx
-	test	%ecx, %r9d
+	or	bind_want(,%rdx,4), %ecx
+	xor	CAP_GEN(%rax), %ecx
+	test	bind_check(,%rdx,4), %ecx
 	jnz	bind_slow
 	cmpq	$0, CAP_VA(%rax)
 	jne	bind_slow			/* bound already */
+	/* The leaf table of va, as arch_space_map_page (mmu.c) caches it. */
+	mov	T_SPACE - TF_RIP(%rsp), %rcx
+	mov	%rsi, %r10
+	shr	$21, %r10
+	inc	%r10
+	cmp	%r10, SP_LEAF_KEY(%rcx)
+	jne	bind_slow
+	mov	%rsi, %r10
+	shr	$9, %r10
+	and	$0xff8, %r10d			/* ((va >> 12) % 512) * 8 */
+	add	SP_LEAF_PA(%rcx), %r10
+	lea	KVA_DISP(%r10), %r10		/* r10 = the leaf entry's kernel address */
+	testb	$1, (%r10)
+	jnz	bind_slow			/* mapped there: -E_EXIST */
 	/* The software-TLB entry: rcx = &env->stlb[(va >> 12) % 256]. */
 	mov	%rsi, %rcx
 	shr	$12, %rcx
 	movzbl	%cl, %ecx
 	lea	(%rcx,%rcx,4), %rcx
-	lea	(%r8,%rcx,8), %rcx
-	mov	STLB_TAG(%rcx), %r10
-	and	$-EXO_PAGE_SIZE, %r10
-	cmp	%rsi, %r10
-	je	bind_slow			/* bound at va: -E_EXIST */
-	testb	$STLB_F_VALID, STLB_TAG(%rcx)
-	jz	1f
-	testb	$STLB_F_LAZY | STLB_F_PINNED, STLB_PA_RIGHTS(%rcx)
-	jnz	bind_slow			/* never evicted: the general path installs */
-1:	/* The leaf table of va, as arch_space_map_page (mmu.c) caches it. */
-	mov	T_SPACE - TF_RIP(%rsp), %r11
-	mov	%rsi, %r10
-	shr	$21, %r10
-	inc	%r10
-	cmp	%r10, SP_LEAF_KEY(%r11)
-	jne	bind_slow
-	mov	%rsi, %r10
-	shr	$9, %r10
-	and	$0xff8, %r10d			/* ((va >> 12) % 512) * 8 */
-	add	SP_LEAF_PA(%r11), %r10
-	lea	KVA_DISP(%r10), %r10		/* r10 = the leaf entry's kernel address */
-	testb	$1, (%r10)
-	jnz	bind_slow			/* mapped there: -E_EXIST */
+	lea	(%r11,%rcx,8), %rcx
+	cmpq	$0, STLB_TAG(%rcx)
+	jne	bind_used			/* not free: more to check */
 	/*
-	 * Point of no return. rax = k, rcx = the entry, r8 = env->stlb,
-	 * r9 = rights, r10 = the leaf entry, r11 = the space.
+	 * Point of no return (bind_used joins below). rax = k, rcx = the
+	 * entry, r10 = the leaf entry, r11 = env->stlb.
 	 */
-	testb	$STLB_F_VALID, STLB_TAG(%rcx)
-	jnz	2f
-	incl	STLB_LIVE(%r8)			/* a valid entry replaced: no change */
-2:	mov	SP_INDEX(%r11), %r8d
-	shl	$9, %r8d			/* cap_ref: env * EXO_NCAPS + slot + 1 */
-	movzwl	%di, %r11d
-	lea	1(%r8,%r11), %r8d
-	mov	%r8, STLB_CAP(%rcx)		/* cap, and pad = 0 */
+	incl	STLB_LIVE(%r11)
+bind_commit:
+	movzwl	%di, %r11d			/* cap_ref: env * EXO_NCAPS + slot + 1 */
+	add	T_CAPBASE - TF_RIP(%rsp), %r11
+	mov	%r11, STLB_CAP(%rcx)		/* cap, and pad = 0 */
 	mov	%r10, STLB_SLOT(%rcx)
-	mov	bind_pte_bits(,%r9,8), %r8
-	or	CAP_OBJECT(%rax), %r8
-	mov	%r8, STLB_PTE(%rcx)
-	mov	CAP_OBJECT(%rax), %r11
-	or	%r9, %r11
+	mov	bind_pte_bits(,%rdx,8), %r11
+	or	CAP_OBJECT(%rax), %r11
+	mov	%r11, STLB_PTE(%rcx)
 	test	$EXO_BIND_NOW, %dl
-	jz	3f
-	mov	%r8, (%r10)			/* not present before: nothing to flush */
-	jmp	4f
-3:	or	$STLB_F_LAZY, %r11
-4:	mov	%r11, STLB_PA_RIGHTS(%rcx)
+	jz	1f
+	mov	%r11, (%r10)			/* not present before: nothing to flush */
+1:	mov	bind_pa_rights(,%rdx,8), %r11
+	or	CAP_OBJECT(%rax), %r11
+	mov	%r11, STLB_PA_RIGHTS(%rcx)
 	lea	STLB_F_VALID(%rsi), %r11
 	mov	%r11, STLB_TAG(%rcx)
 	mov	%rsi, CAP_VA(%rax)
-	mov	%r9b, CAP_BOUND(%rax)
+	mov	bind_rights(%rdx), %r11b
+	mov	%r11b, CAP_BOUND(%rax)
 	BIND_RESTORE
 	xor	%eax, %eax
 	iretq
+/*
+ * The entry holds (or held) another binding: bound at va is -E_EXIST, a
+ * lazy or pinned one is never evicted (the general path installs instead);
+ * else it is replaced, and a valid one leaves the live count as it is.
+ */
+bind_used:
+	mov	STLB_TAG(%rcx), %r11
+	and	$-EXO_PAGE_SIZE, %r11
+	cmp	%rsi, %r11
+	je	bind_slow
+	mov	T_STLB - TF_RIP(%rsp), %r11
+	testb	$STLB_F_VALID, STLB_TAG(%rcx)
+	jz	1f
+	testb	$STLB_F_LAZY | STLB_F_PINNED, STLB_PA_RIGHTS(%rcx)
+	jnz	bind_slow
+	jmp	bind_commit			/* point of no return */
+1:	incl	STLB_LIVE(%r11)			/* point of no return */
+	jmp	bind_commit
 bind_slow:
 	BIND_RESTORE
 	mov	$SYSNO_BIND, %eax
 	jmp	vec3_common
 
-/* The leaf entry for rights 0..7 (R implied): P, U, W for W, NX without X. */
+/*
+ * By flags (R/W/X and NOW, so 0..0x17): its leaf entry's bits (P, U, W for
+ * W, NX without X); its software-TLB pa_rights bits (the rights, LAZY
+ * without NOW); what the capability's gen/type/rights word must hold, and
+ * which of its bits to compare; the binding's rights (R implied).
+ */
 	.section .rodata
 	.balign 8
+#define RIGHTS(f)	(((f) & 7) | EXO_BIND_R)
 bind_pte_bits:
-	.irp r, 0, 1, 2, 3, 4, 5, 6, 7
-	.quad	0x5 | (\r & 2) | ((1 - (\r & 1)) << 63)
+	.irp f, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23
+	.quad	0x5 | (RIGHTS(\f) & 2) | ((1 - (RIGHTS(\f) & 1)) << 63)
+	.endr
+bind_pa_rights:
+	.irp f, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23
+	.quad	RIGHTS(\f) | ((1 - ((\f >> 4) & 1)) * STLB_F_LAZY)
+	.endr
+bind_want:
+	.irp f, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23
+	.long	CAP_TYPE_FRAME << 16 | RIGHTS(\f) << 24
+	.endr
+bind_check:
+	.irp f, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23
+	.long	0xffffff | RIGHTS(\f) << 24
+	.endr
+bind_rights:
+	.irp f, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23
+	.byte	RIGHTS(\f)
 	.endr
 
 	.section .note.GNU-stack, "", @progbits

@@ -62,7 +62,8 @@ _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
 _Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
 _Static_assert(SYSNO_BIND == SYS_bind, "vec3 knows the bind system call");
 _Static_assert(SYS_pct < SYSNO_FAST_END && SYS_bind < SYSNO_FAST_END, "vec3 table");
-_Static_assert(__builtin_offsetof(struct thread, space) == T_SPACE, "thread");
+_Static_assert(__builtin_offsetof(struct thread, space) == T_SPACE &&
+	       __builtin_offsetof(struct thread, arch_capbase) == T_CAPBASE, "thread");
 _Static_assert(__builtin_offsetof(struct env, caps) == 0 &&
 	       __builtin_offsetof(struct env, stlb) == ENV_STLB &&
 	       __builtin_offsetof(struct env, stlb_live) -
@@ -186,6 +187,9 @@ arch_thread_init(struct thread *t)
 	t->ctx.ss = SEL_UDATA;
 	t->ctx.rflags = RFLAGS_IF | 2;
 	t->arch_ist = (u64)(&t->ctx + 1);
+	/* For the exception upcall and the bind fast path (bind_fast.S). */
+	t->arch_stlb = (u64)env_of(t->space)->stlb;
+	t->arch_capbase = (u64)t->space->index * EXO_NCAPS + 1;
 }
 
 void
