@@ -387,6 +387,7 @@ ipc_map:				/* args as they are, and MR2 (r10) */
  * CR3 is always loaded. Declined: nothing changed; the frame goes the
  * common way with rax the call number again.
  */
+	.globl pct_entry
 pct_entry:
 	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
 	call	pct_fastpath
@@ -483,9 +484,11 @@ trap_vectors:
 /*
  * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
  * tested first): PCT (pct_entry here), bind (bind_fast.S); vec3_common for
- * the others.
+ * the others. Writable: KTEST_FASTPATH turns an entry off (trap.c).
  */
+	.data
 	.balign 8
+	.globl vec3_fast
 vec3_fast:
 	.set	sysno, 0
 	.rept	SYSNO_FAST_END

@@ -7,6 +7,7 @@
 #include "trap.h"
 
 #include <exo/bootinfo.h>
+#include <exo/error.h>
 #include <exo/exo.h>
 #include <exo/layout.h>
 #include <exo/syscall.h>
@@ -238,4 +239,22 @@ arch_regs_capture(struct exo_regs *r)
 	r->ss = SEL_KDATA;
 	r->cr2 = read_cr2();
 	r->cr3 = read_cr3();
+}
+
+/* KTEST_FASTPATH: vec3's table (entry.S), entry by entry. */
+extern void (*vec3_fast[SYSNO_FAST_END])(void);
+extern void vec3_common(void), bind_entry(void), pct_entry(void);
+
+int
+arch_ktest_fastpath(u32 sysno, bool on)
+{
+	void (*fast)(void) = sysno == SYS_bind ? bind_entry :
+			     sysno == SYS_pct ? pct_entry : 0;
+	int was;
+
+	if (!fast || cpu0.platform != EXO_PLATFORM_KVM_PVM)
+		return -E_INVAL;
+	was = vec3_fast[sysno] == fast;
+	vec3_fast[sysno] = on ? fast : vec3_common;
+	return was;
 }
