@@ -87,7 +87,10 @@ env_entry(struct thread *t, u64 kind, u64 pc, u64 sp)
 		arch_thread_upcalls(t, pc != 0);
 		return 0;
 	}
-	e->entry[kind] = (struct env_entry){ .tid = pc ? t->id : 0, .pc = pc, .sp = sp };
+	e->entry[kind] = (struct env_entry){
+		.tid = pc ? t->id : 0, .pc = pc, .sp = sp,
+		.thread_off = pc ? (u64)(t - threads) * sizeof(struct thread) : 0,
+	};
 	return 0;
 }
 

@@ -58,6 +58,8 @@ struct stlb_entry {
 struct env_entry {
 	u64 tid;            /* the entry thread, nil: none registered */
 	u64 pc, sp;
+	u64 thread_off;     /* byte offset of tid's slot in threads[] (the PCT
+			       fast path, pct_fast.S); 0 with tid nil */
 };
 
 /*

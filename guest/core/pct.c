@@ -84,35 +84,3 @@ pct_syscall(struct thread *t)
 	slice_lend(e, te, flags == EXO_PCT_SYNC);
 	return d;
 }
-
-PCT_FASTCALL struct thread *
-pct_fastpath(u64 c, u64 flags)
-{
-	struct thread *cur = current, *dst;
-	u32 from = cur->space->index, to;
-	struct env *e = &envs[from];
-	const struct cap *k;
-	u64 tid;
-
-	if (flags != EXO_PCT_SYNC || c >> 32 || EXO_CAP_INDEX(c) >= EXO_NCAPS || slice_owned)
-		return 0;
-	k = &e->caps[EXO_CAP_INDEX(c)];
-	if (k->gen != EXO_CAP_GEN(c) || k->type != EXO_CAP_ENV || !(k->rights & EXO_CAP_X))
-		return 0;
-	to = (u32)k->object;
-	tid = envs[to].entry[EXO_ENTRY_PCT].tid;
-	dst = &threads[EXO_TID_NO(tid) & (NTHREADS - 1)];
-	if (e->entry[EXO_ENTRY_PCT].tid != cur->id || dst->id != tid ||
-	    dst->state != TS_ENTRY_WAIT || dst->flags)
-		return 0;
-	/* Point of no return: cur waits, dst runs; the loan as slice_lend makes it. */
-	cur->state = TS_ENTRY_WAIT;
-	slice_envs[from].donee = to + 1;
-	slice_envs[to].donee = 0;
-	dst->state = TS_READY;
-	dst->ctx.rax = cur->id;
-	dst->ctx.rip = envs[to].entry[EXO_ENTRY_PCT].pc;
-	dst->ctx.rsp = envs[to].entry[EXO_ENTRY_PCT].sp;
-	current = dst;
-	return dst;
-}

@@ -59,11 +59,27 @@
 #define T_STLB		400	/* the software TLB of its environment */
 #define T_SPACE		224
 #define T_CAPBASE	408	/* cap_ref(&env->caps[0]) */
+#define T_SLICE		416	/* &slice_envs[its environment] */
+#define T_ID		176
+#define T_STATE		184	/* and flags at 188 */
+#define TF_RSP		160
+#define TS_READY_	2	/* enum thread_state, checked in trap.c */
+#define TS_ENTRY_WAIT_	10
 
+/* For the PCT fast path (pct_fast.S); checked in trap.c. */
+#define ENV_SIZE	32488
+#define ENV_PCT		30816	/* &env->entry[EXO_ENTRY_PCT] - env */
+#define ENT_TID		0
+#define ENT_PC		8
+#define ENT_SP		16
+#define ENT_TOFF	24
+#define SE_SIZE		24	/* struct slice_env */
+#define SE_DONEE	0
+#define CAP_TYPE_ENV	2	/* EXO_CAP_ENV */
 /* struct env and struct cap (core/env.h), struct space (core/space.h),
  * for the bind fast path (bind_fast.S); checked in trap.c. */
 #define ENV_STLB	20480	/* env.stlb - env.caps (caps come first) */
-#define STLB_LIVE	10372	/* env.stlb_live - env.stlb */
+#define STLB_LIVE	10412	/* env.stlb_live - env.stlb */
 #define STLB_CAP	32
 #define STLB_F_PINNED	16
 #define CAP_SIZE	40
@@ -85,7 +101,7 @@
 #define STLB_PA_RIGHTS	8
 #define STLB_SLOT	16
 #define STLB_PTE	24
-#define STLB_HITS	10376
+#define STLB_HITS	10416
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
 #define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */

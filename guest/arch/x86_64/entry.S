@@ -379,41 +379,6 @@ ipc_map:				/* args as they are, and MR2 (r10) */
 	jmp	ipc_slow
 
 /*
- * SYS_pct on a PVM host, from vec3: rsp = &current->ctx.rip, rdi the
- * capability, rsi the flags. pct_fastpath (core/pct.c) saves whatever it
- * uses, so every register the caller set is still in the CPU for the target
- * but rax, which holds the target; rcx and r11 are scratch here (SYSCALL
- * clobbered them) and leave as zero. A transfer goes to another space, so
- * CR3 is always loaded. Declined: nothing changed; the frame goes the
- * common way with rax the call number again.
- */
-	.globl pct_entry
-pct_entry:
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
-	call	pct_fastpath
-	test	%rax, %rax
-	jz	pct_slow
-	mov	T_ROOT(%rax), %rcx
-	mov	%rcx, %cr3
-	mov	%rcx, current_root(%rip)
-	lea	TF_SIZE(%rax), %rcx
-	mov	%rcx, tss + TSS_RSP0(%rip)
-	mov	T_IST(%rax), %rcx
-	mov	%rcx, tss + TSS_IST3(%rip)
-	mov	T_UTCB_VA(%rax), %rcx
-	mov	%rcx, kip_page + KIP_CUR_UTCB(%rip)
-	lea	TF_RIP(%rax), %rsp
-	xor	%ecx, %ecx
-	xor	%r11d, %r11d
-	mov	TF_RAX(%rax), %rax	/* the caller's environment id */
-	iretq
-pct_slow:
-	mov	current(%rip), %rsp
-	add	$TF_RIP, %rsp
-	mov	$SYSNO_PCT, %eax
-	jmp	vec3_common
-
-/*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,
  * r11 = user rflags, rsp still the user's, interrupts masked by FMASK.
  * One CPU for now: the user rsp is parked in cpu0 (per-CPU GS comes with SMP).
@@ -483,7 +448,7 @@ trap_vectors:
 
 /*
  * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
- * tested first): PCT (pct_entry here), bind (bind_fast.S); vec3_common for
+ * tested first): PCT (pct_fast.S), bind (bind_fast.S); vec3_common for
  * the others. Writable: KTEST_FASTPATH turns an entry off (trap.c).
  */
 	.data

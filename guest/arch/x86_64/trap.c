@@ -16,6 +16,7 @@
 #include "../../core/env.h"
 #include "../../core/kernel.h"
 #include "../../core/platform.h"
+#include "../../core/slice.h"
 #include "../../core/space.h"
 #include "../../core/thread.h"
 #include "../../core/trace.h"
@@ -64,7 +65,22 @@ _Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
 _Static_assert(SYSNO_BIND == SYS_bind, "vec3 knows the bind system call");
 _Static_assert(SYS_pct < SYSNO_FAST_END && SYS_bind < SYSNO_FAST_END, "vec3 table");
 _Static_assert(__builtin_offsetof(struct thread, space) == T_SPACE &&
-	       __builtin_offsetof(struct thread, arch_capbase) == T_CAPBASE, "thread");
+	       __builtin_offsetof(struct thread, arch_capbase) == T_CAPBASE &&
+	       __builtin_offsetof(struct thread, arch_slice) == T_SLICE &&
+	       __builtin_offsetof(struct thread, id) == T_ID &&
+	       __builtin_offsetof(struct thread, state) == T_STATE &&
+	       __builtin_offsetof(struct thread, flags) == T_STATE + 4 &&
+	       __builtin_offsetof(struct trapframe, rsp) == TF_RSP &&
+	       TS_READY_ == TS_READY && TS_ENTRY_WAIT_ == TS_ENTRY_WAIT, "thread");
+_Static_assert(sizeof(struct env) == ENV_SIZE &&
+	       __builtin_offsetof(struct env, entry[EXO_ENTRY_PCT]) == ENV_PCT &&
+	       __builtin_offsetof(struct env_entry, tid) == ENT_TID &&
+	       __builtin_offsetof(struct env_entry, pc) == ENT_PC &&
+	       __builtin_offsetof(struct env_entry, sp) == ENT_SP &&
+	       __builtin_offsetof(struct env_entry, thread_off) == ENT_TOFF &&
+	       sizeof(struct slice_env) == SE_SIZE &&
+	       __builtin_offsetof(struct slice_env, donee) == SE_DONEE &&
+	       CAP_TYPE_ENV == EXO_CAP_ENV && EXO_PCT_SYNC == 0, "pct fast path");
 _Static_assert(__builtin_offsetof(struct env, caps) == 0 &&
 	       __builtin_offsetof(struct env, stlb) == ENV_STLB &&
 	       __builtin_offsetof(struct env, stlb_live) -
@@ -191,6 +207,7 @@ arch_thread_init(struct thread *t)
 	/* For the exception upcall and the bind fast path (bind_fast.S). */
 	t->arch_stlb = (u64)env_of(t->space)->stlb;
 	t->arch_capbase = (u64)t->space->index * EXO_NCAPS + 1;
+	t->arch_slice = (u64)&slice_envs[t->space->index];
 }
 
 void

@@ -1,0 +1,102 @@
+/*
+ * The synchronous protected control transfer's fast path (SYS_pct on a PVM
+ * host, from vec3's table), all in assembly: the checks and the state change
+ * of pct_syscall (core/pct.c) for the common case, then the switch to the
+ * target's entry thread and iretq, with the caller's registers still in the
+ * CPU for the target.
+ *
+ * It takes: flags SYNC (0); a live ENV capability with X in the caller's
+ * table; a caller that is its environment's PCT entry thread; a target
+ * whose PCT entry thread waits (TS_ENTRY_WAIT, no flags); no slot of the
+ * slice vector owned (so the loan is just the donee links). Anything else
+ * goes to vec3_common with every register as it came.
+ *
+ * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = flags, rax the call
+ * number. rax, rcx and r11 are scratch (the target gets rax = the caller's
+ * id, rcx = r11 = 0, as from the general path); rdx is parked in the
+ * caller's frame and put back. The caller's frame is its own: it waits
+ * (TS_ENTRY_WAIT) until a transfer or an upcall restarts it at its entry,
+ * which sets every register, as in the general path.
+ */
+#include <exo/exo.h>
+#include <exo/layout.h>
+
+#include "asm.h"
+
+/* A cap the fast path takes: gen in bits 16-31, index below EXO_NCAPS. */
+#define CAP_BAD_BITS	0xffffffff0000fe00
+#define TE(off)		envs - ENV_SIZE + ENV_PCT + (off)	/* with rdx = (to + 1) * ENV_SIZE */
+
+	.text
+	.globl pct_entry
+pct_entry:
+	movabs	$CAP_BAD_BITS, %rax
+	and	%rdi, %rax
+	or	%rsi, %rax			/* and flags other than SYNC */
+	jnz	pct_slow
+	cmpl	$0, slice_owned(%rip)
+	jne	pct_slow			/* the vector runs: slice_lend decides */
+	/* k = &env->caps[index]: gen, type ENV and right X in one compare (bind_fast.S). */
+	mov	T_STLB - TF_RIP(%rsp), %rcx	/* env->stlb; env->caps is before it */
+	movzwl	%di, %eax
+	lea	(%rax,%rax,4), %rax
+	lea	-ENV_STLB(%rcx,%rax,8), %rax
+	mov	%edi, %r11d
+	shr	$16, %r11d
+	or	$CAP_TYPE_ENV << 16 | EXO_CAP_X << 24, %r11d
+	xor	CAP_GEN(%rax), %r11d
+	test	$0xffffff | EXO_CAP_X << 24, %r11d
+	jnz	pct_slow
+	mov	T_ID - TF_RIP(%rsp), %r11
+	cmp	%r11, ENV_PCT + ENT_TID - ENV_STLB(%rcx)
+	jne	pct_slow			/* not the caller env's PCT entry thread */
+	mov	%rdx, TF_RDX - TF_RIP(%rsp)
+	mov	CAP_OBJECT(%rax), %rax
+	inc	%rax				/* rax = to + 1, the donee link */
+	imul	$ENV_SIZE, %rax, %rdx
+	/* The target's entry thread: rcx = its offset in threads[]. */
+	mov	TE(ENT_TID)(%rdx), %r11
+	mov	TE(ENT_TOFF)(%rdx), %rcx
+	cmp	%r11, threads + T_ID(%rcx)
+	jne	pct_slow_rdx			/* none, or it died */
+	cmpq	$TS_ENTRY_WAIT_, threads + T_STATE(%rcx)	/* state, and flags 0 */
+	jne	pct_slow_rdx
+	/*
+	 * Point of no return: the caller waits, the target runs in its
+	 * slices (slice_lend with no slot owned: the donee links).
+	 */
+	movl	$TS_ENTRY_WAIT_, T_STATE - TF_RIP(%rsp)
+	mov	T_SLICE - TF_RIP(%rsp), %r11
+	mov	%eax, SE_DONEE(%r11)		/* slice_envs[from].donee = to + 1 */
+	lea	(%rax,%rax,2), %rax
+	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rax,8)	/* [to].donee = 0 */
+	movl	$TS_READY_, threads + T_STATE(%rcx)
+	mov	TE(ENT_PC)(%rdx), %rax
+	mov	%rax, threads + TF_RIP(%rcx)
+	mov	TE(ENT_SP)(%rdx), %rax
+	mov	%rax, threads + TF_RSP(%rcx)
+	mov	TF_RDX - TF_RIP(%rsp), %rdx
+	lea	threads(%rcx), %rcx		/* the target, now current */
+	mov	%rcx, current(%rip)
+	/* Its tables (another space: always loaded), stacks, UTCB (SWITCH_TO_RAX). */
+	mov	T_ROOT(%rcx), %r11
+	mov	%r11, %cr3
+	mov	%r11, current_root(%rip)
+	lea	TF_SIZE(%rcx), %r11
+	mov	%r11, tss + TSS_RSP0(%rip)
+	mov	T_IST(%rcx), %r11
+	mov	%r11, tss + TSS_IST3(%rip)
+	mov	T_UTCB_VA(%rcx), %r11
+	mov	%r11, kip_page + KIP_CUR_UTCB(%rip)
+	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
+	lea	TF_RIP(%rcx), %rsp
+	xor	%ecx, %ecx
+	xor	%r11d, %r11d
+	iretq
+pct_slow_rdx:
+	mov	TF_RDX - TF_RIP(%rsp), %rdx
+pct_slow:
+	mov	$SYSNO_PCT, %eax
+	jmp	vec3_common
+
+	.section .note.GNU-stack, "", @progbits
