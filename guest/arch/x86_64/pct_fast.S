@@ -13,8 +13,9 @@
  *
  * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = flags, rax the call
  * number. rax, rcx and r11 are scratch (the target gets rax = the caller's
- * id, rcx = r11 = 0, as from the general path); rdx is parked in the
- * caller's frame and put back. The caller's frame is its own: it waits
+ * id, rcx = r11 = 0, as from the general path), and so is rsi once it is
+ * known to be 0. rcx is not touched before the point of no return (the
+ * stub returns through it on the general path). The caller's frame is its own: it waits
  * (TS_ENTRY_WAIT) until a transfer or an upcall restarts it at its entry,
  * which sets every register, as in the general path.
  */
@@ -32,50 +33,49 @@
 pct_entry:
 	movabs	$CAP_BAD_BITS, %rax
 	and	%rdi, %rax
-	or	%rsi, %rax			/* and flags other than SYNC */
+	or	%rsi, %rax			/* and flags other than SYNC: rsi = 0 from here */
 	jnz	pct_slow
 	cmpl	$0, slice_owned(%rip)
 	jne	pct_slow			/* the vector runs: slice_lend decides */
 	/* k = &env->caps[index]: gen, type ENV and right X in one compare (bind_fast.S). */
-	mov	T_STLB - TF_RIP(%rsp), %rcx	/* env->stlb; env->caps is before it */
+	mov	T_STLB - TF_RIP(%rsp), %rsi	/* env->stlb; env->caps is before it */
 	movzwl	%di, %eax
 	lea	(%rax,%rax,4), %rax
-	lea	-ENV_STLB(%rcx,%rax,8), %rax
+	lea	-ENV_STLB(%rsi,%rax,8), %rax
 	mov	%edi, %r11d
 	shr	$16, %r11d
 	or	$CAP_TYPE_ENV << 16 | EXO_CAP_X << 24, %r11d
 	xor	CAP_GEN(%rax), %r11d
 	test	$0xffffff | EXO_CAP_X << 24, %r11d
-	jnz	pct_slow
+	jnz	pct_slow_rsi
 	mov	T_ID - TF_RIP(%rsp), %r11
-	cmp	%r11, ENV_PCT + ENT_TID - ENV_STLB(%rcx)
-	jne	pct_slow			/* not the caller env's PCT entry thread */
-	mov	%rdx, TF_RDX - TF_RIP(%rsp)
+	cmp	%r11, ENV_PCT + ENT_TID - ENV_STLB(%rsi)
+	jne	pct_slow_rsi			/* not the caller env's PCT entry thread */
 	mov	CAP_OBJECT(%rax), %rax
 	inc	%rax				/* rax = to + 1, the donee link */
-	imul	$ENV_SIZE, %rax, %rdx
-	/* The target's entry thread: rcx = its offset in threads[]. */
-	mov	TE(ENT_TID)(%rdx), %r11
-	mov	TE(ENT_TOFF)(%rdx), %rcx
-	cmp	%r11, threads + T_ID(%rcx)
-	jne	pct_slow_rdx			/* none, or it died */
-	cmpq	$TS_ENTRY_WAIT_, threads + T_STATE(%rcx)	/* state, and flags 0 */
-	jne	pct_slow_rdx
+	imul	$ENV_SIZE, %rax, %rsi
+	/* The target's entry thread, r11 = its offset in threads[]: waiting, alive. */
+	mov	TE(ENT_TOFF)(%rsi), %r11
+	cmpq	$TS_ENTRY_WAIT_, threads + T_STATE(%r11)	/* state, and flags 0 */
+	jne	pct_slow_rsi
+	mov	threads + T_ID(%r11), %r11
+	cmp	TE(ENT_TID)(%rsi), %r11
+	jne	pct_slow_rsi			/* none registered, or it died */
 	/*
 	 * Point of no return: the caller waits, the target runs in its
 	 * slices (slice_lend with no slot owned: the donee links).
 	 */
+	mov	TE(ENT_TOFF)(%rsi), %rcx
 	movl	$TS_ENTRY_WAIT_, T_STATE - TF_RIP(%rsp)
 	mov	T_SLICE - TF_RIP(%rsp), %r11
 	mov	%eax, SE_DONEE(%r11)		/* slice_envs[from].donee = to + 1 */
 	lea	(%rax,%rax,2), %rax
 	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rax,8)	/* [to].donee = 0 */
 	movl	$TS_READY_, threads + T_STATE(%rcx)
-	mov	TE(ENT_PC)(%rdx), %rax
+	mov	TE(ENT_PC)(%rsi), %rax
 	mov	%rax, threads + TF_RIP(%rcx)
-	mov	TE(ENT_SP)(%rdx), %rax
+	mov	TE(ENT_SP)(%rsi), %rax
 	mov	%rax, threads + TF_RSP(%rcx)
-	mov	TF_RDX - TF_RIP(%rsp), %rdx
 	lea	threads(%rcx), %rcx		/* the target, now current */
 	mov	%rcx, current(%rip)
 	/* Its tables (another space: always loaded), stacks, UTCB (SWITCH_TO_RAX). */
@@ -92,9 +92,15 @@ pct_entry:
 	lea	TF_RIP(%rcx), %rsp
 	xor	%ecx, %ecx
 	xor	%r11d, %r11d
+	xor	%esi, %esi			/* the flags, SYNC */
 	iretq
-pct_slow_rdx:
-	mov	TF_RDX - TF_RIP(%rsp), %rdx
+/*
+ * Declined: nothing changed. rsi was 0 (SYNC) where it was used; r11 holds
+ * no kernel address, and no value of the caller's either way: SYSCALL
+ * clobbers it.
+ */
+pct_slow_rsi:
+	xor	%esi, %esi
 pct_slow:
 	mov	$SYSNO_PCT, %eax
 	jmp	vec3_common
