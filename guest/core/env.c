@@ -89,7 +89,8 @@ env_entry(struct thread *t, u64 kind, u64 pc, u64 sp)
 	}
 	e->entry[kind] = (struct env_entry){
 		.tid = pc ? t->id : 0, .pc = pc, .sp = sp,
-		.thread_off = pc ? (u64)(t - threads) * sizeof(struct thread) : 0,
+		.thread_off = pc ? (u32)((t - threads) * sizeof(struct thread)) : 0,
+		.env1 = pc ? t->space->index + 1 : 0,
 	};
 	return 0;
 }

@@ -58,8 +58,9 @@ struct stlb_entry {
 struct env_entry {
 	u64 tid;            /* the entry thread, nil: none registered */
 	u64 pc, sp;
-	u64 thread_off;     /* byte offset of tid's slot in threads[] (the PCT
-			       fast path, pct_fast.S); 0 with tid nil */
+	/* For the PCT fast path (pct_fast.S), with a registered tid: */
+	u32 thread_off;     /* byte offset of tid's slot in threads[] (0: nil) */
+	u32 env1;           /* this environment's index + 1 (a donee link) */
 };
 
 /*

@@ -72,7 +72,8 @@
 #define ENT_TID		0
 #define ENT_PC		8
 #define ENT_SP		16
-#define ENT_TOFF	24
+#define ENT_TOFF	24	/* u32 */
+#define ENT_ENV1	28	/* u32 */
 #define SE_SIZE		24	/* struct slice_env */
 #define SE_DONEE	0
 #define CAP_TYPE_ENV	2	/* EXO_CAP_ENV */

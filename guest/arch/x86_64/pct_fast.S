@@ -26,7 +26,7 @@
 
 /* A cap the fast path takes: gen in bits 16-31, index below EXO_NCAPS. */
 #define CAP_BAD_BITS	0xffffffff0000fe00
-#define TE(off)		envs - ENV_SIZE + ENV_PCT + (off)	/* with rdx = (to + 1) * ENV_SIZE */
+#define TE(off)		envs + ENV_PCT + (off)	/* with rsi = to * ENV_SIZE */
 
 	.text
 	.globl pct_entry
@@ -51,45 +51,46 @@ pct_entry:
 	mov	T_ID - TF_RIP(%rsp), %r11
 	cmp	%r11, ENV_PCT + ENT_TID - ENV_STLB(%rsi)
 	jne	pct_slow_rsi			/* not the caller env's PCT entry thread */
-	mov	CAP_OBJECT(%rax), %rax
-	inc	%rax				/* rax = to + 1, the donee link */
-	imul	$ENV_SIZE, %rax, %rsi
-	/* The target's entry thread, r11 = its offset in threads[]: waiting, alive. */
-	mov	TE(ENT_TOFF)(%rsi), %r11
-	cmpq	$TS_ENTRY_WAIT_, threads + T_STATE(%r11)	/* state, and flags 0 */
+	imul	$ENV_SIZE, CAP_OBJECT(%rax), %rsi	/* rsi = to * ENV_SIZE */
+	/* The target's entry thread, rax = its offset in threads[]: waiting, alive. */
+	mov	TE(ENT_TOFF)(%rsi), %eax
+	cmpq	$TS_ENTRY_WAIT_, threads + T_STATE(%rax)	/* state, and flags 0 */
 	jne	pct_slow_rsi
-	mov	threads + T_ID(%r11), %r11
+	mov	threads + T_ID(%rax), %r11
 	cmp	TE(ENT_TID)(%rsi), %r11
 	jne	pct_slow_rsi			/* none registered, or it died */
 	/*
 	 * Point of no return: the caller waits, the target runs in its
 	 * slices (slice_lend with no slot owned: the donee links).
 	 */
-	mov	TE(ENT_TOFF)(%rsi), %rcx
 	movl	$TS_ENTRY_WAIT_, T_STATE - TF_RIP(%rsp)
 	mov	T_SLICE - TF_RIP(%rsp), %r11
-	mov	%eax, SE_DONEE(%r11)		/* slice_envs[from].donee = to + 1 */
-	lea	(%rax,%rax,2), %rax
-	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rax,8)	/* [to].donee = 0 */
-	movl	$TS_READY_, threads + T_STATE(%rcx)
-	mov	TE(ENT_PC)(%rsi), %rax
-	mov	%rax, threads + TF_RIP(%rcx)
-	mov	TE(ENT_SP)(%rsi), %rax
-	mov	%rax, threads + TF_RSP(%rcx)
-	lea	threads(%rcx), %rcx		/* the target, now current */
+	mov	TE(ENT_ENV1)(%rsi), %ecx
+	mov	%ecx, SE_DONEE(%r11)		/* slice_envs[from].donee = to + 1 */
+	lea	(%rcx,%rcx,2), %rcx
+	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rcx,8)	/* [to].donee = 0 */
+	movl	$TS_READY_, threads + T_STATE(%rax)
+	lea	threads(%rax), %rcx		/* the target, now current */
 	mov	%rcx, current(%rip)
+	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
 	/* Its tables (another space: always loaded), stacks, UTCB (SWITCH_TO_RAX). */
 	mov	T_ROOT(%rcx), %r11
 	mov	%r11, %cr3
 	mov	%r11, current_root(%rip)
-	lea	TF_SIZE(%rcx), %r11
-	mov	%r11, tss + TSS_RSP0(%rip)
 	mov	T_IST(%rcx), %r11
 	mov	%r11, tss + TSS_IST3(%rip)
 	mov	T_UTCB_VA(%rcx), %r11
 	mov	%r11, kip_page + KIP_CUR_UTCB(%rip)
-	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
-	lea	TF_RIP(%rcx), %rsp
+	/*
+	 * The way out through its frame, whose end is its ring-0 stack: ss,
+	 * rsp = the entry's sp; cs and rflags as they are; rip = the entry's pc.
+	 */
+	lea	TF_SIZE(%rcx), %rsp
+	mov	%rsp, tss + TSS_RSP0(%rip)
+	pushq	$SEL_UDATA
+	pushq	TE(ENT_SP)(%rsi)
+	lea	TF_CS(%rcx), %rsp
+	pushq	TE(ENT_PC)(%rsi)
 	xor	%ecx, %ecx
 	xor	%r11d, %r11d
 	xor	%esi, %esi			/* the flags, SYNC */

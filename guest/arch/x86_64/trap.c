@@ -78,6 +78,8 @@ _Static_assert(sizeof(struct env) == ENV_SIZE &&
 	       __builtin_offsetof(struct env_entry, pc) == ENT_PC &&
 	       __builtin_offsetof(struct env_entry, sp) == ENT_SP &&
 	       __builtin_offsetof(struct env_entry, thread_off) == ENT_TOFF &&
+	       __builtin_offsetof(struct env_entry, env1) == ENT_ENV1 &&
+	       sizeof(struct env_entry) == 32 && sizeof(struct thread) * NTHREADS < 1ull << 31 &&
 	       sizeof(struct slice_env) == SE_SIZE &&
 	       __builtin_offsetof(struct slice_env, donee) == SE_DONEE &&
 	       CAP_TYPE_ENV == EXO_CAP_ENV && EXO_PCT_SYNC == 0, "pct fast path");
