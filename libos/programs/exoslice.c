@@ -458,6 +458,20 @@ case_pct(void)
 	scenario_fail(__LINE__, "sync pct failed");
 }
 
+/*
+ * pct again with the fast entry off (KTEST_FASTPATH; boot option ktest):
+ * every transfer takes the general path and must pass the same checks. On
+ * a platform without the fast entry the two cases are the same.
+ */
+static void
+case_pct_general(void)
+{
+	long was = ktest(KTEST_FASTPATH, SYS_pct);
+
+	CHECK(was == 1 || was == -E_INVAL);
+	case_pct();
+}
+
 /* Diagnostic: spin and report the gaps (kernel entries) with a slot owned. */
 static void
 case_spin(void)
@@ -490,6 +504,7 @@ static const struct scenario_case cases[] = {
 	{ "overrun", case_overrun },
 	{ "abort", case_abort },
 	{ "pct", case_pct },
+	{ "pctgeneral", case_pct_general },
 };
 
 int
