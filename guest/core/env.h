@@ -82,7 +82,7 @@ struct env_revoke {
 struct env {
 	struct cap caps[EXO_NCAPS];
 	struct stlb_entry stlb[EXO_STLB_ENTRIES];
-	struct env_entry entry[EXO_ENTRY_REVOKE + 1];
+	struct env_entry entry[EXO_ENTRY_LAST + 1];
 	u32 ncaps;          /* slots in use */
 	u32 frames;         /* frames it owns (CAPF_OWNED) */
 	u32 reserve;        /* of those, in the reserve */

@@ -67,7 +67,7 @@
 #define TS_ENTRY_WAIT_	10
 
 /* For the PCT fast path (pct_fast.S); checked in trap.c. */
-#define ENV_SIZE	32488
+#define ENV_SIZE	32520
 #define ENV_PCT		30816	/* &env->entry[EXO_ENTRY_PCT] - env */
 #define ENT_TID		0
 #define ENT_PC		8
@@ -80,7 +80,7 @@
 /* struct env and struct cap (core/env.h), struct space (core/space.h),
  * for the bind fast path (bind_fast.S); checked in trap.c. */
 #define ENV_STLB	20480	/* env.stlb - env.caps (caps come first) */
-#define STLB_LIVE	10412	/* env.stlb_live - env.stlb */
+#define STLB_LIVE	10444	/* env.stlb_live - env.stlb */
 #define STLB_CAP	32
 #define STLB_F_PINNED	16
 #define CAP_SIZE	40
@@ -102,7 +102,7 @@
 #define STLB_PA_RIGHTS	8
 #define STLB_SLOT	16
 #define STLB_PTE	24
-#define STLB_HITS	10416
+#define STLB_HITS	10448
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
 #define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */
