@@ -12,6 +12,11 @@
  * Anything else returns to vec3_common with every register as it came, so
  * the general path decides (and reports the error) as if this did not exist.
  *
+ * It does not look at the scheduler's deadline (sched.h) as the IPC fast
+ * path does: a fast bind leaves its capability bound, so the next bind of
+ * it takes the general path; at most one fast bind per unbound FRAME
+ * capability (EXO_NCAPS) comes between two general entries, which poll.
+ *
  * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = va, rdx = flags, rax the
  * call number. rax is scratch; rcx (the user's return address: the stub
  * jumps to it), r10 and r11 are parked in the thread's frame and restored. The

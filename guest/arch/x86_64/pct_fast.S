@@ -7,8 +7,9 @@
  *
  * It takes: flags SYNC (0); a live ENV capability with X in the caller's
  * table; a caller that is its environment's PCT entry thread; a target
- * whose PCT entry thread waits (TS_ENTRY_WAIT, no flags); no slot of the
- * slice vector owned (so the loan is just the donee links). Anything else
+ * whose PCT entry thread waits (TS_ENTRY_WAIT, no flags); the scheduler's
+ * timer disarmed (so no slot of the slice vector is owned, the loan is just
+ * the donee links, and no deadline is missed). Anything else
  * goes to vec3_common with every register as it came.
  *
  * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = flags, rax the call
@@ -35,8 +36,15 @@ pct_entry:
 	and	%rdi, %rax
 	or	%rsi, %rax			/* and flags other than SYNC: rsi = 0 from here */
 	jnz	pct_slow
-	cmpl	$0, slice_owned(%rip)
-	jne	pct_slow			/* the vector runs: slice_lend decides */
+	/*
+	 * Nothing armed (sched.h): no slot is owned (slice_lend has only the
+	 * donee links to set), and no deadline can pass unseen. Two entry
+	 * threads could transfer to each other for ever, and on PVM a tight
+	 * loop of kernel entries keeps the timer's interrupt out; while it is
+	 * armed the general path (leave, sched_poll) does the transfers.
+	 */
+	cmpq	$0, sched_deadline(%rip)
+	jne	pct_slow
 	/* k = &env->caps[index]: gen, type ENV and right X in one compare (bind_fast.S). */
 	mov	T_STLB - TF_RIP(%rsp), %rsi	/* env->stlb; env->caps is before it */
 	movzwl	%di, %eax
