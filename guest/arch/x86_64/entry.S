@@ -135,11 +135,6 @@ vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
 	cmp	$SYSNO_FAST_END, %rax	/* other calls with a fast entry: the table */
 	jae	vec3_common
 	jmp	*vec3_fast(,%rax,8)
-	.globl vec3_common
-vec3_common:
-	pushq	$0
-	pushq	$3
-	jmp	trap_common
 VEC_NOERR 4
 VEC_UP    5, 0
 VEC_UP    6, 0
@@ -228,6 +223,14 @@ VEC_NOERR 34
 	iretq
 .endm
 
+/*
+ * #BP that takes no fast entry (vec3, its table, and the fast paths that
+ * decline): the frame every vector has, then straight on, no jump.
+ */
+	.globl vec3_common
+vec3_common:
+	pushq	$0
+	pushq	$3
 trap_common:
 	PUSH_GPRS
 	cld				/* gates keep the user's DF; C needs DF=0 */
