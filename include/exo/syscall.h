@@ -56,7 +56,8 @@ enum exo_ktest {
 	KTEST_TRACE       = 5,  /* (on): trace points on (1) or off (0);
 				   returns the previous setting */
 	KTEST_FASTPATH    = 6,  /* (sysno | KTEST_FAST_ON if on): the fast
-				   entry of a system call (SYS_bind, SYS_pct)
+				   entry of a system call (SYS_bind,
+				   SYS_unbind, SYS_pct)
 				   on or off; returns the previous setting,
 				   -E_INVAL if the platform has none for it */
 	KTEST_BIND_DIGEST = 7,  /* (reset): a hash of the caller's bindings,

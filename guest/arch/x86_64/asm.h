@@ -25,6 +25,7 @@
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
 #define SYSNO_PCT	28	/* SYS_pct, checked in trap.c */
 #define SYSNO_BIND	23	/* SYS_bind, checked in trap.c */
+#define SYSNO_UNBIND	24	/* SYS_unbind, checked in trap.c */
 #define SYSNO_FAST_END	32	/* vec3's table of fast entries covers 0..31 */
 #define TAG_MAP_ITEM	0x80	/* low 16 bits of EXO_TAG(0, 0, 2), trap.c */
 
@@ -89,7 +90,16 @@
 #define CAP_GEN		16
 #define CAP_TYPE	18
 #define CAP_RIGHTS	19
+#define CAP_FLAGS	20
 #define CAP_BOUND	21
+#define CAPF_RESERVE_	0x80	/* CAPF_RESERVE */
+/* struct mdb_state (core/mdb_fast.h), struct mdb_node (core/mdb.h). */
+#define MDB_DIR		0
+#define MDB_MASK	16
+#define MN_SPACE	0
+#define MN_VA		8
+#define MN_HNEXT	80
+#define SP_SALT		48	/* space.mdb_salt */
 #define SP_LEAF_KEY	24	/* space.pt.leaf_key */
 #define SP_LEAF_PA	32
 #define SP_INDEX	68

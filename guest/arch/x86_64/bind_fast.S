@@ -150,6 +150,127 @@ bind_slow:
 	jmp	vec3_common
 
 /*
+ * The unbind fast path (SYS_unbind, from vec3's table): unbind_frame's
+ * common case, with the state bind_break leaves. It takes a live FRAME
+ * capability of the caller's environment, bound (not in the reserve), with
+ * nothing in the mapping database at (space, va) (no L4 map from it:
+ * mdb_flush's business), and the leaf entry present, user, and this frame;
+ * the leaf entry is the software-TLB entry's arch[0] if the entry still
+ * holds this binding, else the leaf cache's (bind_entry). Then: the leaf
+ * entry cleared and invlpg (the space is the running one's), the software
+ * TLB entry cleared if it was this binding's (with the live count), the
+ * binding. Anything else: vec3_common, every register as it came.
+ * Registers: rdi = cap; rcx, r8-r11 parked in the thread's frame.
+ */
+	.text
+	.globl unbind_entry
+unbind_entry:
+	mov	%rcx, TF_RCX - TF_RIP(%rsp)
+	mov	%r8, TF_R8 - TF_RIP(%rsp)
+	mov	%r9, TF_R9 - TF_RIP(%rsp)
+	mov	%r10, TF_R10 - TF_RIP(%rsp)
+	mov	%r11, TF_R11 - TF_RIP(%rsp)
+	movabs	$CAP_BAD_BITS, %rax
+	test	%rax, %rdi
+	jnz	unbind_slow
+	mov	T_STLB - TF_RIP(%rsp), %r11	/* env->stlb; env->caps is before it */
+	movzwl	%di, %eax
+	lea	(%rax,%rax,4), %rax
+	lea	-ENV_STLB(%r11,%rax,8), %rax	/* rax = k */
+	mov	%edi, %ecx
+	shr	$16, %ecx
+	or	$CAP_TYPE_FRAME << 16, %ecx
+	xor	CAP_GEN(%rax), %ecx
+	test	$0xffffff, %ecx			/* gen and type (bind_entry) */
+	jnz	unbind_slow
+	mov	CAP_VA(%rax), %r10
+	test	%r10, %r10
+	jz	unbind_slow			/* not bound: -E_NOENT */
+	testb	$CAPF_RESERVE_, CAP_FLAGS(%rax)
+	jnz	unbind_slow
+	/* Its software-TLB entry, rcx; 0 if it holds another binding. */
+	mov	%r10, %rcx
+	shr	$12, %rcx
+	movzbl	%cl, %ecx
+	lea	(%rcx,%rcx,4), %rcx
+	lea	(%r11,%rcx,8), %rcx
+	lea	STLB_F_VALID(%r10), %r8
+	cmp	%r8, STLB_TAG(%rcx)
+	jne	4f
+	movzwl	%di, %r8d
+	add	T_CAPBASE - TF_RIP(%rsp), %r8
+	cmp	%r8d, STLB_CAP(%rcx)
+	je	5f
+4:	xor	%ecx, %ecx
+5:	/* No mapping-database node at (space, va) (mdb_lookup). */
+	mov	T_SPACE - TF_RIP(%rsp), %r11
+	mov	%r10, %r8
+	shr	$12, %r8
+	add	SP_SALT(%r11), %r8
+	and	mdb + MDB_MASK(%rip), %r8	/* the bucket's index */
+	mov	%r8, %r9
+	shr	$9, %r9
+	shl	$3, %r9
+	add	mdb + MDB_DIR(%rip), %r9
+	mov	(%r9), %r9			/* its frame of buckets */
+	and	$511, %r8d
+	mov	(%r9,%r8,8), %r8
+1:	test	%r8, %r8
+	jz	2f
+	cmp	%r11, MN_SPACE(%r8)
+	jne	3f
+	cmp	%r10, MN_VA(%r8)
+	je	unbind_slow			/* mapped from: mdb_flush */
+3:	mov	MN_HNEXT(%r8), %r8
+	jmp	1b
+2:	/* The leaf entry, r9: the software TLB's, or from the leaf cache. */
+	test	%rcx, %rcx
+	jz	6f
+	mov	STLB_SLOT(%rcx), %r9
+	jmp	7f
+6:	mov	%r10, %r8
+	shr	$21, %r8
+	inc	%r8
+	cmp	%r8, SP_LEAF_KEY(%r11)
+	jne	unbind_slow
+	mov	%r10, %r9
+	shr	$9, %r9
+	and	$0xff8, %r9d
+	add	SP_LEAF_PA(%r11), %r9
+	lea	KVA_DISP(%r9), %r9
+7:	/* Present, user, this frame (bits 52-63 and 1, 3-11 aside). */
+	mov	(%r9), %r8
+	shl	$12, %r8
+	shr	$12, %r8
+	and	$-4091, %r8			/* 0x...fffff005: frame, U, P */
+	sub	CAP_OBJECT(%rax), %r8
+	cmp	$5, %r8
+	jne	unbind_slow			/* not installed (lazy), or not ours */
+	/* Point of no return. */
+	movq	$0, (%r9)
+	invlpg	(%r10)
+	test	%rcx, %rcx
+	jz	8f
+	mov	T_STLB - TF_RIP(%rsp), %r11
+	decl	STLB_LIVE(%r11)
+	movq	$0, STLB_TAG(%rcx)
+	movq	$0, STLB_PA_RIGHTS(%rcx)
+	movq	$0, STLB_SLOT(%rcx)
+	movq	$0, STLB_PTE(%rcx)
+	movq	$0, STLB_CAP(%rcx)		/* cap and pad */
+8:	movq	$0, CAP_VA(%rax)
+	movb	$0, CAP_BOUND(%rax)
+	BIND_RESTORE
+	mov	TF_R9 - TF_RIP(%rsp), %r9
+	xor	%eax, %eax
+	iretq
+unbind_slow:
+	BIND_RESTORE
+	mov	TF_R9 - TF_RIP(%rsp), %r9
+	mov	$SYSNO_UNBIND, %eax
+	jmp	vec3_common
+
+/*
  * By flags (R/W/X and NOW, so 0..0x17): its leaf entry's bits (P, U, W for
  * W, NX without X); its software-TLB pa_rights bits (the rights, LAZY
  * without NOW); what the capability's gen/type/rights word must hold, and

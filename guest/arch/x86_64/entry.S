@@ -451,7 +451,7 @@ trap_vectors:
 
 /*
  * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
- * tested first): PCT (pct_fast.S), bind (bind_fast.S); vec3_common for
+ * tested first): PCT (pct_fast.S), bind and unbind (bind_fast.S); vec3_common for
  * the others. Writable: KTEST_FASTPATH turns an entry off (trap.c).
  */
 	.data
@@ -464,6 +464,8 @@ vec3_fast:
 	.quad	pct_entry
 	.elseif	sysno == SYSNO_BIND
 	.quad	bind_entry
+	.elseif	sysno == SYSNO_UNBIND
+	.quad	unbind_entry
 	.else
 	.quad	vec3_common
 	.endif

@@ -15,6 +15,7 @@
 
 #include "../../core/env.h"
 #include "../../core/kernel.h"
+#include "../../core/mdb_fast.h"
 #include "../../core/platform.h"
 #include "../../core/slice.h"
 #include "../../core/space.h"
@@ -63,6 +64,16 @@ _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
 _Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
 _Static_assert(SYSNO_BIND == SYS_bind, "vec3 knows the bind system call");
+_Static_assert(SYSNO_UNBIND == SYS_unbind, "vec3 knows the unbind system call");
+_Static_assert(__builtin_offsetof(struct cap, flags) == CAP_FLAGS &&
+	       CAPF_RESERVE_ == CAPF_RESERVE, "cap flags");
+_Static_assert(__builtin_offsetof(struct mdb_state, dir) == MDB_DIR &&
+	       __builtin_offsetof(struct mdb_state, hash_mask) == MDB_MASK &&
+	       MDB_PTRS_PER_FRAME == 512 &&
+	       __builtin_offsetof(struct mdb_node, space) == MN_SPACE &&
+	       __builtin_offsetof(struct mdb_node, va) == MN_VA &&
+	       __builtin_offsetof(struct mdb_node, hnext) == MN_HNEXT &&
+	       __builtin_offsetof(struct space, mdb_salt) == SP_SALT, "mdb");
 _Static_assert(SYS_pct < SYSNO_FAST_END && SYS_bind < SYSNO_FAST_END, "vec3 table");
 _Static_assert(__builtin_offsetof(struct thread, space) == T_SPACE &&
 	       __builtin_offsetof(struct thread, arch_capbase) == T_CAPBASE &&
@@ -262,12 +273,13 @@ arch_regs_capture(struct exo_regs *r)
 
 /* KTEST_FASTPATH: vec3's table (entry.S), entry by entry. */
 extern void (*vec3_fast[SYSNO_FAST_END])(void);
-extern void vec3_common(void), bind_entry(void), pct_entry(void);
+extern void vec3_common(void), bind_entry(void), unbind_entry(void), pct_entry(void);
 
 int
 arch_ktest_fastpath(u32 sysno, bool on)
 {
 	void (*fast)(void) = sysno == SYS_bind ? bind_entry :
+			     sysno == SYS_unbind ? unbind_entry :
 			     sysno == SYS_pct ? pct_entry : 0;
 	int was;
 
