@@ -28,6 +28,7 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 {
 	struct thread *t;
 
+	sched_poll();
 	task_reap();
 	if (next && next != current && next->state == TS_READY &&
 	    !(next->flags & (TF_HALT | TF_DOOMED))) {
@@ -66,7 +67,7 @@ const u64 pf_tag[32] = { PF_T16(PF_TAG, 0), PF_T16(PF_TAG, 16) };
 struct thread *
 kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
 {
-	return pagefault_fast(t, addr, error);
+	return pagefault_fast_entry(t, addr, error);
 }
 
 struct thread *

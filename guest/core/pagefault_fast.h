@@ -11,6 +11,7 @@
 
 #include "../../ipc/fastpath.h"
 #include "env.h"
+#include "sched.h"
 #include "space.h"
 #include "thread.h"
 #include "trace.h"
@@ -43,6 +44,25 @@ pagefault_fast(struct thread *t, u64 addr, u64 error)
 	if (next)
 		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
 	return next;
+}
+
+/* With the timer armed, decline once its deadline has passed: the general
+ * path (leave) does its work. Out of line, reached by a tail call. */
+static __attribute__((noinline)) struct thread *
+pagefault_fast_armed(struct thread *t, u64 addr, u64 error)
+{
+	if (sched_overdue())
+		return 0;
+	return pagefault_fast(t, addr, error);
+}
+
+/* kernel_pagefault_fast (platform.h): what the #PF entry calls. */
+static inline struct thread *
+pagefault_fast_entry(struct thread *t, u64 addr, u64 error)
+{
+	if (__builtin_expect(sched_deadline != 0, 0))
+		return pagefault_fast_armed(t, addr, error);
+	return pagefault_fast(t, addr, error);
 }
 
 #endif

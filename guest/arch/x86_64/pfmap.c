@@ -35,7 +35,7 @@ struct thread *ipc_map_fast(u64 to, u64 from, u64 timeouts, struct thread *cur,
 struct thread *
 pf_fast(struct thread *t, u64 addr, u64 error)
 {
-	return pagefault_fast(t, addr, error);
+	return pagefault_fast_entry(t, addr, error);
 }
 
 struct thread *
