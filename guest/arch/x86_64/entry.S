@@ -49,9 +49,11 @@ vec\n:
 	je	pf_entry
 	.endif
 	mov	%rax, cpu0 + CPU_XSCRATCH(%rip)
+	.if \n != 14			/* (14 knows already: the frame is in the UTCB) */
 	lea	XF_TOP - XF_ERROR(%rsp), %rax
 	cmp	%rax, tss + TSS_RSP0(%rip)
 	je	1f			/* no exception entry: the frame is in ctx */
+	.endif
 	testb	$3, XF_CS - XF_ERROR(%rsp)
 	jz	1f			/* ring 0: the kernel's own fault */
 	.if \n == 14
