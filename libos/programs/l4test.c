@@ -265,6 +265,90 @@ case_grant(void)
 	CHECK(order(b, 3) == 0x5a5a);
 }
 
+/* ---- aborting a thread blocked in a page fault's IPC ---- */
+
+#define ABORT_VA 0x600000000ULL         /* nothing backs it in our space */
+static u64 abort_pager_tid;
+
+/* The victim's pager: reports each fault to main, then replies when main
+ * says so, with a page of its own, and reports the reply's error word. */
+static void
+abort_pager(u64 arg)
+{
+	u64 *page = mem_alloc(12), from;
+	struct l4_msg m;
+
+	(void)arg;
+	CHECK(page);
+	for (;;) {
+		u64 fault;
+
+		CHECK(l4_wait(&m, &from) == 0);
+		CHECK(EXO_LABEL_IS_PF(EXO_TAG_LABEL(m.mr[0])));
+		fault = m.mr[1];
+		m = (struct l4_msg){ { EXO_TAG(0, 2, 0), fault, from } };
+		CHECK(l4_send(main_tid, &m, EXO_TIMEOUT_NEVER) == 0);
+		CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);   /* reply now */
+		m = (struct l4_msg){ { EXO_TAG(0, 0, 2), EXO_ITEM_MAP | EXO_PAGE_DOWN(fault),
+				      EXO_FPAGE((u64)page, 12, EXO_RW) } };
+		m = (struct l4_msg){ { EXO_TAG(0, 1, 0), l4_reply(from, &m) } };
+		CHECK(l4_send(main_tid, &m, EXO_TIMEOUT_NEVER) == 0);
+	}
+}
+
+/* Waits for main's go, then writes where nothing is mapped. */
+static void
+abort_victim(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);
+	*(volatile u64 *)ABORT_VA = 0x77;
+	m = (struct l4_msg){ { EXO_TAG(0, 1, 0), *(volatile u64 *)ABORT_VA } };
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+}
+
+/* main's side of one fault: its report, then the order to reply, then the
+ * reply's error word. */
+static u64
+abort_fault(u64 victim, bool abort_first)
+{
+	struct l4_msg m;
+	u64 from;
+
+	CHECK(l4_receive(abort_pager_tid, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	CHECK(m.mr[1] == ABORT_VA && m.mr[2] == victim);
+	if (abort_first)        /* it waits for the reply: a receive phase */
+		CHECK(l4_exchange_registers(victim, EXR_ABORT_RECV | EXR_HALT, 0, 0, 0, 0, 0) ==
+		      EXR_WAS_RECEIVING);
+	m = (struct l4_msg){ { EXO_TAG(0, 0, 0) } };
+	CHECK(l4_send(abort_pager_tid, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(abort_pager_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);
+	return m.mr[1];
+}
+
+static void
+case_abortfault(void)
+{
+	u64 victim, from;
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+
+	abort_pager_tid = thread_spawn(abort_pager, 0);
+	victim = thread_spawn(abort_victim, 0);
+	CHECK(abort_pager_tid && victim);
+	CHECK(l4_exchange_registers(victim, EXR_SET_PAGER, 0, 0, abort_pager_tid, 0, 0) >= 0);
+	CHECK(l4_send(victim, &m, EXO_TIMEOUT_NEVER) == 0);               /* go */
+	/* Aborted while it waits for the reply: the pager's reply finds it
+	 * not receiving (zero send timeout), and nothing is mapped. */
+	CHECK(abort_fault(victim, true) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 0));
+	/* Resumed, it retries the write and faults again; this time the reply
+	 * maps the page and it goes on. */
+	CHECK(l4_exchange_registers(victim, EXR_RESUME, 0, 0, 0, 0, 0) == EXR_WAS_HALTED);
+	CHECK(abort_fault(victim, false) == 0);
+	CHECK(l4_receive(victim, &m, EXO_TIMEOUT_NEVER, &from) == 0 && m.mr[1] == 0x77);
+}
+
 /* ---- ids unique in time ---- */
 
 static void
@@ -553,6 +637,7 @@ static const struct scenario_case cases[] = {
 	{ "df", case_df },
 	{ "flush", case_flush },
 	{ "grant", case_grant },
+	{ "abortfault", case_abortfault },
 	{ "dead", case_dead },
 	{ "openclosed", case_openclosed },
 	{ "timeouts", case_timeouts },
