@@ -349,6 +349,71 @@ case_abortfault(void)
 	CHECK(l4_receive(victim, &m, EXO_TIMEOUT_NEVER, &from) == 0 && m.mr[1] == 0x77);
 }
 
+/* ---- the direct switch respects priorities ---- */
+
+static char prio_log[8];
+static u32 prio_n;
+
+/* Priority 50: answers every call, noting that it ran. */
+static void
+prio_server(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	l4_wait(&m, &from);
+	for (;;) {
+		prio_log[prio_n++ & 7] = 'S';
+		m.mr[0] = EXO_TAG(0, 0, 0);
+		l4_reply_wait(from, &m, &from);
+	}
+}
+
+/* Priority 80: once main says go, notes that it ran, and waits again. */
+static void
+prio_middle(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	for (;;) {
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0);
+		prio_log[prio_n++ & 7] = 'M';
+	}
+}
+
+/*
+ * main (100) makes the middle thread (80) ready, then calls the server
+ * (50): the server gets the call, but the middle thread, ready and of a
+ * higher priority, runs before it (without the rule, the call switched
+ * straight to the server: "SM").
+ */
+static void
+case_priority(void)
+{
+	u64 srv = thread_spawn(prio_server, 0), mid = thread_spawn(prio_middle, 0);
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+
+	CHECK(srv && mid);
+	CHECK(l4_thread_control(srv, srv, EXO_NILTHREAD, 0, 50) == 0);
+	CHECK(l4_thread_control(mid, mid, EXO_NILTHREAD, 0, 80) == 0);
+	l4_sleep(2000);                         /* both block: the server waits */
+	CHECK(prio_n == 0);
+	CHECK(l4_send(mid, &m, EXO_TIMEOUT_ZERO) == 0);         /* ready, not run */
+	CHECK(prio_n == 0);
+	CHECK(l4_call(srv, &m) == 0);
+	CHECK(prio_n == 2 && prio_log[0] == 'M' && prio_log[1] == 'S');
+	/* With the server at the middle's priority, the call goes straight on. */
+	CHECK(l4_thread_control(srv, srv, EXO_NILTHREAD, 0, 80) == 0);
+	CHECK(l4_send(mid, &m, EXO_TIMEOUT_ZERO) == 0);
+	m.mr[0] = EXO_TAG(0, 0, 0);
+	CHECK(l4_call(srv, &m) == 0);
+	CHECK(prio_n == 3 && prio_log[2] == 'S');        /* and main, 100, before M */
+	l4_sleep(2000);
+	CHECK(prio_n == 4 && prio_log[3] == 'M');
+}
+
 /* ---- ids unique in time ---- */
 
 static void
@@ -638,6 +703,7 @@ static const struct scenario_case cases[] = {
 	{ "flush", case_flush },
 	{ "grant", case_grant },
 	{ "abortfault", case_abortfault },
+	{ "priority", case_priority },
 	{ "dead", case_dead },
 	{ "openclosed", case_openclosed },
 	{ "timeouts", case_timeouts },

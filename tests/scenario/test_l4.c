@@ -26,6 +26,7 @@ ParameterizedTestParameters(l4, case_holds)
 		{ "flush" },            /* flush in a 3-level map chain: exact descendants */
 		{ "grant" },            /* grant moves the page */
 		{ "abortfault" },       /* exchange_registers aborts a fault's IPC */
+		{ "priority" },         /* the direct switch respects priorities */
 		{ "dead" },             /* ids unique in time: no such partner */
 		{ "openclosed" },       /* closed receive picks its sender */
 		{ "timeouts" },         /* zero, relative, never */
