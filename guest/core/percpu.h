@@ -56,9 +56,11 @@ struct thread;
 struct sched_cpu {
 	struct thread *ready[SCHED_NPRIO];      /* circular lists, head = next */
 	u64 bitmap[SCHED_NPRIO / 64];           /* non-empty priorities */
+	u64 summary;                            /* bit w: bitmap[w] != 0 */
 	struct thread *timeouts;                /* sorted by wakeup */
 	u64 slice_end;
-	u64 armed;
+	u64 armed;                              /* PC_ARMED: sched_deadline */
+	u32 ready_top;                          /* sched_ready_top */
 	bool preempt;
 };
 

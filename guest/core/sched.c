@@ -44,6 +44,18 @@ sched_us_to_tsc(u64 us)
 	return (us * khz + 999) / 1000;
 }
 
+/* The highest non-empty priority of sc, or -1: two bit scans, no loop. */
+static int
+top_prio(const struct sched_cpu *sc)
+{
+	int w;
+
+	if (!sc->summary)
+		return -1;
+	w = 63 - __builtin_clzll(sc->summary);
+	return w * 64 + 63 - __builtin_clzll(sc->bitmap[w]);
+}
+
 static struct sched_cpu *
 sc_of(const struct thread *t)
 {
@@ -71,6 +83,9 @@ sched_ready(struct thread *t)
 		t->rnext = t->rprev = t;
 		*q = t;
 		sc->bitmap[t->prio / 64] |= 1ULL << (t->prio % 64);
+		sc->summary |= 1ULL << (t->prio / 64);
+		if (t->prio > sc->ready_top)
+			sc->ready_top = t->prio;
 	} else {
 		t->rnext = *q;
 		t->rprev = (*q)->rprev;
@@ -79,8 +94,11 @@ sched_ready(struct thread *t)
 	}
 	if (pc->cur && (t->prio > pc->cur->prio || (pc->id == 0 && slice_preferred)))
 		sc->preempt = true;     /* a slice: sched_next picks its threads */
-	if (pc != this_cpu() && (pc->idle || sc->preempt || !pc->cur))
-		sched_kick(pc->id);
+	else if (pc->cur && t->prio == pc->cur->prio && pc == this_cpu())
+		sched_arm();            /* round robin: current's slice must end */
+	if (pc != this_cpu() && (pc->idle || sc->preempt || !pc->cur ||
+				 t->prio == pc->cur->prio))
+		sched_kick(pc->id);     /* it re-arms or picks (trap_ipi) */
 }
 
 void
@@ -94,6 +112,10 @@ sched_dequeue(struct thread *t)
 	if (t->rnext == t) {
 		*q = 0;
 		sc->bitmap[t->prio / 64] &= ~(1ULL << (t->prio % 64));
+		if (!sc->bitmap[t->prio / 64])
+			sc->summary &= ~(1ULL << (t->prio / 64));
+		if (t->prio == sc->ready_top)
+			sc->ready_top = top_prio(sc) < 0 ? 0 : (u32)top_prio(sc);
 	} else {
 		t->rprev->rnext = t->rnext;
 		t->rnext->rprev = t->rprev;
@@ -103,15 +125,6 @@ sched_dequeue(struct thread *t)
 	t->rnext = t->rprev = 0;
 }
 
-/* The highest non-empty priority of sc, or -1. */
-static int
-top_prio(const struct sched_cpu *sc)
-{
-	for (int w = SCHED_NPRIO / 64 - 1; w >= 0; w--)
-		if (sc->bitmap[w])
-			return w * 64 + 63 - __builtin_clzll(sc->bitmap[w]);
-	return -1;
-}
 
 /* Put t on its home CPU's timeout list, to wake at TSC value wakeup. */
 static void
@@ -199,6 +212,9 @@ sched_arm(void)
 	if (pc->cur && top_prio(sc) >= (int)pc->cur->prio &&
 	    (!when || sc->slice_end < when))
 		when = sc->slice_end;
+	/* Invariant: CPU 0 is armed while a slot is owned (the PCT fast path
+	 * counts on it). */
+	kassert(pc->id != 0 || !slice_owned || when);
 	if (when != sc->armed) {
 		sc->armed = when;
 		arch_timer_arm(when);

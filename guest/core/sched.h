@@ -10,12 +10,30 @@
 
 #include <exo/types.h>
 
+#include "percpu.h"
+#include "platform.h"
 #include "thread.h"
 
 #define SCHED_SLICE_US 10000
 
 /* t may run: TS_READY and on the queue (unless it is current or halted). */
 void sched_ready(struct thread *t);
+/*
+ * L4's direct switch respects priorities: next, woken by an IPC whose
+ * caller blocks (call, reply-and-wait, a page fault and its reply), runs at
+ * once, without the queue, only if no ready thread has a higher priority;
+ * otherwise it joins the ready queue and the scheduler picks
+ * (ipc/ipc.c, ipc/fastpath.[ch]). sched_ready_top is the highest priority
+ * with a ready thread on this CPU (0: none); a direct switch only goes to a
+ * thread homed here. Other direct switches (a protected control transfer)
+ * hand the processor over whatever the priorities.
+ */
+#define sched_ready_top (this_cpu()->sched.ready_top)
+static inline bool
+sched_direct_ok(const struct thread *next)
+{
+	return next->prio >= sched_ready_top;
+}
 /* Take t off the ready queue (it blocks, halts or dies). */
 void sched_dequeue(struct thread *t);
 /* Block t until now + timeout (a relative EXO_TIMEOUT_US; never: no wakeup). */
@@ -35,6 +53,31 @@ struct thread *sched_next(void);
 void sched_yield(struct thread *dest);
 /* Timer interrupt: wake expired timeouts, tick interrupt lines, preempt. */
 void sched_timer(u64 now);
+/*
+ * The deadline the one-shot timer is armed for (TSC), 0 when disarmed.
+ * Every way back to user mode polls it (sched_poll, or a fast path that
+ * declines once it has passed): on a PVM host a thread that enters the
+ * kernel in a tight loop keeps the timer's interrupt out for good (KVM never
+ * finds the vCPU interruptible), and without the poll its timeouts, slices
+ * and preemption would never come. One load and a not-taken branch while
+ * nothing is armed. This CPU's (each has its own one-shot timer).
+ */
+#define sched_deadline (this_cpu()->sched.armed)
+
+static inline bool
+sched_overdue(void)
+{
+	return __builtin_expect(sched_deadline != 0, 0) && arch_now() >= sched_deadline;
+}
+
+/* On the way out of the kernel: do the timer's work if its deadline passed. */
+static inline void
+sched_poll(void)
+{
+	if (sched_overdue())
+		kernel_timer(arch_now());
+}
+
 /* Re-arm the one-shot timer for the earliest thing that needs it. */
 void sched_arm(void);
 /* The same for CPU 0, which keeps the tick, revocation deadlines and the

@@ -16,7 +16,9 @@
 
 struct percpu cpus[NCPUS_MAX];
 u32 ncpus = 1;
-volatile u32 bkl;               /* the big kernel lock; entry.S takes it too */
+/* The big kernel lock; entry.S takes it too. In .data: in .bss it sat
+ * before cpus[] and cost a page of alignment. */
+volatile u32 bkl __attribute__((section(".data")));
 /* CPU + 1 of the lock holder while it halts waiting for answers, or 0: the
  * CPU that answers last wakes it with an IPI. */
 static volatile u32 smp_waiter;

@@ -15,6 +15,7 @@
 
 #include "../../ipc/ipc.h"
 #include "../../ipc/transfer.h"
+#include "bind.h"
 #include "exocall.h"
 #include "irq.h"
 #include "kernel.h"
@@ -149,7 +150,8 @@ ktest_getc(void)
  *   -E_NOSYS  the kernel was not booted with the "ktest" option;
  *             KTEST_TIMER: the TSC rate is unknown
  *   -E_INVAL  unknown op; KTEST_TIMER: arg above KTEST_TIMER_MAX_US
- * KTEST_TRACE never fails.
+ *   KTEST_FASTPATH: -E_INVAL if the platform has no fast entry for arg
+ * KTEST_TRACE and KTEST_BIND_DIGEST never fail.
  */
 static i64
 ktest_shootdown(u64 what)
@@ -186,6 +188,11 @@ sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 		return ktest_getc();
 	case KTEST_TRACE:
 		return trace_set(arg != 0);
+	case KTEST_FASTPATH:
+		return arch_ktest_fastpath((u32)(arg & (KTEST_FAST_ON - 1)),
+					   arg & KTEST_FAST_ON);
+	case KTEST_BIND_DIGEST:
+		return (i64)bind_digest(t->space, arg != 0);
 	case KTEST_SHOOTDOWN:
 		return ktest_shootdown(arg);
 	}
@@ -313,8 +320,8 @@ sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
 		return -E_INVAL;
 	smp_evict(d);
 	old = (d->state == TS_HALTED || d->flags & TF_HALT ? EXR_WAS_HALTED : 0) |
-	      (d->state == TS_SENDING ? EXR_WAS_SENDING : 0) |
-	      (d->state == TS_RECEIVING ? EXR_WAS_RECEIVING : 0);
+	      (d->state == TS_SENDING || d->state == TS_SEND_FAULT ? EXR_WAS_SENDING : 0) |
+	      (d->state == TS_RECEIVING || d->state == TS_RECV_FAULT ? EXR_WAS_RECEIVING : 0);
 	t->ctx.rdi = d->ctx.rsp;
 	t->ctx.rsi = d->ctx.rip;
 	/* Commit point. */

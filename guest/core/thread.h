@@ -71,6 +71,8 @@ struct thread {
 	u64 doom_vector, doom_error, doom_addr, doom_ip;  /* TF_DOOMED */
 	u64 arch_ist;               /* the arch layer's: its exception stack */
 	u64 arch_stlb;              /* and its environment's software TLB */
+	u64 arch_capbase;           /* cap_ref of its environment's slot 0 */
+	u64 arch_slice;             /* &slice_envs[its environment] */
 	/* The home CPU: the only one t runs on (percpu.h). */
 	struct percpu *home;        /* T_HOME: &cpus[cpu] */
 	u64 kstack;                 /* T_KSTACK: its kernel stack's top */

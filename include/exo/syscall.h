@@ -55,7 +55,15 @@ enum exo_ktest {
 				   waiting (for ever once the input has ended) */
 	KTEST_TRACE       = 5,  /* (on): trace points on (1) or off (0);
 				   returns the previous setting */
-	KTEST_SHOOTDOWN   = 6,  /* (what): of the TLB shootdowns that
+	KTEST_FASTPATH    = 6,  /* (sysno | KTEST_FAST_ON if on): the fast
+				   entry of a system call (SYS_bind,
+				   SYS_unbind, SYS_pct)
+				   on or off; returns the previous setting,
+				   -E_INVAL if the platform has none for it */
+	KTEST_BIND_DIGEST = 7,  /* (reset): a hash of the caller's bindings,
+				   capabilities and software TLB; reset: zero
+				   its hit and miss counts first */
+	KTEST_SHOOTDOWN   = 8,  /* (what): of the TLB shootdowns that
 				   interrupted another CPU, KTEST_SD_* */
 };
 /* KTEST_SHOOTDOWN's what: the count so far, or a field of the last one. */
@@ -65,6 +73,7 @@ enum exo_ktest_sd {
 	KTEST_SD_TARGETS  = 2,  /* mask of the CPUs it interrupted */
 	KTEST_SD_PAGES    = 3,  /* pages invalidated one by one; 0: the whole space */
 };
+#define KTEST_FAST_ON      0x10000
 #define KTEST_TIMER_MAX_US 10000000   /* 10 s */
 
 /*
@@ -88,6 +97,13 @@ enum exo_ktest_sd {
 #define EXR_SET_CPU     0x80    /* home CPU: EXR_CPU(n), n < kip.ncpus */
 #define EXR_CPU(n)      (EXR_SET_CPU | (u64)(n) << 32)
 #define EXR_CPU_OF(c)   ((u32)((c) >> 32) & 0xff)
+/*
+ * A thread in a page fault's IPC is sending (the message waits for its
+ * pager) or receiving (it waits for the reply); aborting that phase ends
+ * the fault's IPC with no error written, and the thread retries the
+ * faulting instruction. The pager's later reply fails as any send to a
+ * thread not receiving (a deleted thread: EXO_IPC_NOPARTNER).
+ */
 /* Returned in rax (or -E_*): old state bits; rdi old sp, rsi old ip. */
 #define EXR_WAS_HALTED  0x01
 #define EXR_WAS_SENDING 0x02

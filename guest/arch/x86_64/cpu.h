@@ -50,6 +50,7 @@ _Static_assert(__builtin_offsetof(struct percpu, ring) == PC_RING, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, cur) == PC_CURRENT, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, root) == PC_ROOT, "percpu");
 _Static_assert(__builtin_offsetof(struct percpu, arch) == PC_ARCH, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, sched.armed) == PC_ARMED, "percpu");
 _Static_assert(PERCPU_SIZE == PC_SIZE && PERCPU_TR0 == SEL_TSS && NCPUS_MAX == NCPUS,
 	       "the task register names the CPU (percpu.h)");
 

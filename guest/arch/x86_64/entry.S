@@ -5,10 +5,9 @@
  * The TSS's ring-0 stack pointer is the end of the running thread's saved
  * registers (struct trapframe, the first member of struct thread), so an
  * entry from user mode pushes its frame straight into the thread's control
- * block; the code then moves to the thread's kernel stack (its home CPU's,
- * T_KSTACK) and calls trap(), which returns the frame of the thread to
- * resume. An entry from ring 0 (an interrupt while idle, or a kernel fault)
- * stays on the kernel stack.
+ * block; the code then moves to the kernel stack and calls trap(), which
+ * returns the frame of the thread to resume. An entry from ring 0 (an
+ * interrupt while idle, or a kernel fault) stays on the kernel stack.
  *
  * SMP: every path into the kernel proper takes the big kernel lock (smp.c):
  * trap() and trap_ipc_slow() in C, the fast paths here with an inline
@@ -154,12 +153,9 @@ vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
 	jne	vec3_common
 	cmp	$SYSNO_IPC, %rax
 	je	ipc_entry
-	cmp	$SYSNO_PCT, %rax
-	je	pct_entry
-vec3_common:
-	pushq	$0
-	pushq	$3
-	jmp	trap_common
+	cmp	$SYSNO_FAST_END, %rax	/* other calls with a fast entry: the table */
+	jae	vec3_common
+	jmp	*vec3_fast(,%rax,8)
 VEC_NOERR 4
 VEC_UP    5, 0
 VEC_UP    6, 0
@@ -251,6 +247,14 @@ VEC_NOERR 35
 	iretq
 .endm
 
+/*
+ * #BP that takes no fast entry (vec3, its table, and the fast paths that
+ * decline): the frame every vector has, then straight on, no jump.
+ */
+	.globl vec3_common
+vec3_common:
+	pushq	$0
+	pushq	$3
 trap_common:
 	PUSH_GPRS
 	cld				/* gates keep the user's DF; C needs DF=0 */
@@ -307,7 +311,7 @@ upcall_bad_entry:
 
 /*
  * #PF from user mode: the whole frame goes into the thread's control block
- * as for any exception, then the fast path (kernel_pagefault_fast) may hand
+ * as for any exception, then the fast path (pf_fast: kernel_pagefault_fast) may hand
  * the fault to a waiting pager; the pager resumes from its saved registers,
  * where the message is. Otherwise trap() does what it always does. The
  * fast path runs under the big lock, taken inline; when it is taken
@@ -317,22 +321,22 @@ pf_entry:
 	pushq	$14
 	PUSH_GPRS
 	cld
-	mov	%rsp, %rbx		/* the faulting thread (rbx is saved) */
-	mov	T_KSTACK(%rbx), %rsp
+	mov	%rsp, %rdi		/* the faulting thread */
+	mov	T_KSTACK(%rdi), %rsp
 	lock btsl $0, bkl(%rip)
 	jc	2f
-	mov	%rbx, %rdi
 	mov	%cr2, %rsi
-	mov	TF_ERROR(%rbx), %rdx
-	call	kernel_pagefault_fast
+	mov	TF_ERROR(%rdi), %rdx
+	call	pf_fast			/* kernel_pagefault_fast; rbx, r12-r15 scratch (pfmap.c) */
 	test	%rax, %rax
 	jz	1f
 	SWITCH_TO_RAX
 	movl	$0, bkl(%rip)		/* release: the stores above come first */
 	RESUME_RAX
 1:	movl	$0, bkl(%rip)
-2:	mov	%rbx, %rdi
-	call	trap
+	str	%rdi			/* declined: nothing changed */
+	mov	PC_BY_TR + PC_CURRENT(,%rdi,8), %rdi
+2:	call	trap
 	mov	%rax, %rsp
 	jmp	trap_return
 
@@ -353,6 +357,9 @@ arch_trap_resume:
  * See ipc/fastpath.c for what the fast path accepts.
  */
 ipc_entry:
+	cld				/* the user may enter with DF=1 (int3 at the stub); C needs DF=0 */
+	cmpw	$TAG_MAP_ITEM, %r8w	/* one map item: a pager's reply (ipc_map) */
+	je	ipc_map
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%rdx, TF_RDX - TF_RIP(%rsp)
 	mov	%rsi, TF_RSI - TF_RIP(%rsp)
@@ -366,8 +373,6 @@ ipc_entry:
 	mov	T_KSTACK(%rcx), %rsp
 	lock btsl $0, bkl(%rip)		/* the big kernel lock (smp.c) */
 	jc	ipc_slow
-	cmpw	$TAG_MAP_ITEM, %r8w	/* one map item: a pager's reply (ipc_map) */
-	je	ipc_map
 	push	%rcx
 	call	ipc_fastpath
 	pop	%rcx
@@ -397,69 +402,50 @@ ipc_slow:				/* rcx = current: complete its frame */
 	mov	%r14, 8(%rcx)
 	mov	%r15, 0(%rcx)
 	mov	%rcx, %rdi
+ipc_slow_call:				/* rdi = current, its frame complete */
 	call	trap_ipc_slow
 	mov	%rax, %rsp
 	jmp	trap_return
 /*
- * A reply of one map item, a pager's answer to a fault: ipc_fastpath_map
- * (to, from, timeouts, current, tag, MR1, MR2) maps one page and hands back
- * the faulting thread, which resumes with all its registers from its
- * control block. The pager's rbx, r12-r15 are not saved: it blocks
- * receiving, and they are message registers.
+ * A reply of one map item, a pager's answer to a fault, from ipc_entry:
+ * rsp = &current->ctx.rip. The pager's frame gets what the general path
+ * reads if ipc_map_fast(to, from, timeouts, current, MR1, MR2) declines;
+ * r11 is not saved (SYSCALL clobbered it). Success maps one page and hands
+ * back the faulting thread, which resumes with all its registers from its
+ * control block. ipc_map_fast uses rbx, r12-r15 as scratch
+ * (arch/x86_64/pfmap.c): they are the pager's MR3..MR7, no part of this
+ * message, so a decline does not store them (the frame keeps older values
+ * of the pager's own, nothing of the kernel's); rbp is saved here.
  */
-ipc_map:				/* args as they are, and MR2 (r10) */
-	push	%r10
-	call	ipc_fastpath_map
-	pop	%rcx
+ipc_map:
+	mov	%rcx, TF_RCX - TF_RIP(%rsp)
+	mov	%rdx, TF_RDX - TF_RIP(%rsp)
+	mov	%rsi, TF_RSI - TF_RIP(%rsp)
+	mov	%rdi, TF_RDI - TF_RIP(%rsp)
+	mov	%r8, TF_R8 - TF_RIP(%rsp)
+	mov	%r9, TF_R9 - TF_RIP(%rsp)
+	mov	%r10, TF_R10 - TF_RIP(%rsp)
+	mov	%rbp, TF_RBP - TF_RIP(%rsp)
+	lea	-TF_RIP(%rsp), %rcx	/* current */
+	mov	T_KSTACK(%rcx), %rsp
+	lock btsl $0, bkl(%rip)
+	jc	ipc_map_contended
+	mov	%r9, %r8		/* MR1, MR2: the map item */
+	mov	%r10, %r9
+	call	ipc_map_fast
 	test	%rax, %rax
-	jz	1f
+	jz	ipc_map_declined
 	SWITCH_TO_RAX
 	movl	$0, bkl(%rip)
 	RESUME_RAX
-1:	str	%rcx			/* declined: current is still the caller */
-	mov	PC_BY_TR + PC_CURRENT(,%rcx,8), %rcx
-	jmp	ipc_declined
-
-/*
- * SYS_pct on a PVM host, from vec3: rsp = &current->ctx.rip, rdi the
- * capability, rsi the flags. pct_fastpath (core/pct.c) saves whatever it
- * uses, so every register the caller set is still in the CPU for the target
- * but rax, which holds the target; rcx and r11 are scratch here (SYSCALL
- * clobbered them) and leave as zero. A transfer goes to another space, so
- * CR3 is always loaded. Declined: nothing changed; the frame goes the
- * common way with rax the call number again.
- */
-pct_entry:
-	mov	T_KSTACK - TF_RIP(%rsp), %rsp
-	lock btsl $0, bkl(%rip)
-	jc	pct_slow
-	call	pct_fastpath
-	test	%rax, %rax
-	jz	pct_declined
-	mov	T_HOME(%rax), %r11	/* this CPU's struct percpu */
-	mov	T_ROOT(%rax), %rcx
-	mov	%rcx, %cr3
-	mov	%rcx, PC_ROOT(%r11)
-	lea	TF_SIZE(%rax), %rcx
-	mov	%rcx, PC_ARCH + CPU_TSS + TSS_RSP0(%r11)
-	mov	T_IST(%rax), %rcx
-	mov	%rcx, PC_ARCH + CPU_TSS + TSS_IST3(%r11)
-	mov	T_UTCB_VA(%rax), %rcx
-	wrgsbase %rcx			/* the target's UTCB */
-	lea	TF_RIP(%rax), %rsp
-	xor	%ecx, %ecx
-	xor	%r11d, %r11d
-	mov	TF_RAX(%rax), %rax	/* the caller's environment id */
+ipc_map_declined:
 	movl	$0, bkl(%rip)
-	iretq
-pct_declined:
-	movl	$0, bkl(%rip)
-pct_slow:				/* current is the caller: back to its frame */
-	str	%rax			/* rax is the call number again below */
-	mov	PC_BY_TR + PC_CURRENT(,%rax,8), %rsp
-	add	$TF_RIP, %rsp
-	mov	$SYSNO_PCT, %eax
-	jmp	vec3_common
+	str	%rdi			/* still the caller */
+	mov	PC_BY_TR + PC_CURRENT(,%rdi,8), %rdi
+	jmp	ipc_slow_call
+ipc_map_contended:			/* the general path waits for the lock */
+	mov	%rcx, %rdi
+	jmp	ipc_slow_call
 
 /*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,
@@ -526,5 +512,28 @@ trap_vectors:
 	.if	. - trap_vectors != IDT_NVEC * 8
 	.error	"trap_vectors must have IDT_NVEC entries"
 	.endif
+
+/*
+ * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
+ * tested first): PCT (pct_fast.S), bind and unbind (bind_fast.S); vec3_common for
+ * the others. Writable: KTEST_FASTPATH turns an entry off (trap.c).
+ */
+	.data
+	.balign 8
+	.globl vec3_fast
+vec3_fast:
+	.set	sysno, 0
+	.rept	SYSNO_FAST_END
+	.if	sysno == SYSNO_PCT
+	.quad	pct_entry
+	.elseif	sysno == SYSNO_BIND
+	.quad	bind_entry
+	.elseif	sysno == SYSNO_UNBIND
+	.quad	unbind_entry
+	.else
+	.quad	vec3_common
+	.endif
+	.set	sysno, sysno + 1
+	.endr
 
 	.section .note.GNU-stack, "", @progbits
