@@ -101,6 +101,13 @@ extern struct percpu cpus[NCPUS_MAX];
 extern u32 ncpus;               /* CPUs online; boot CPU is 0 */
 
 #ifdef EXO_KERNEL
+/*
+ * cpus - PERCPU_TR0 * 8, a symbol of its own (entry.S): the compiler takes
+ * a symbol plus a positive offset as a 32-bit displacement, never a
+ * negative one, so `current` is str and one load.
+ */
+extern char percpu_by_tr[];
+
 /* Valid once the CPU has loaded its task register (arch cpu_init). */
 static inline struct percpu *
 this_cpu(void)
@@ -108,7 +115,7 @@ this_cpu(void)
 	u64 tr;
 
 	__asm__("str %0" : "=r"(tr));
-	return (struct percpu *)(tr * 8 + ((u64)cpus - PERCPU_TR0 * 8));
+	return (struct percpu *)(percpu_by_tr + tr * 8);
 }
 #else
 struct percpu *this_cpu(void);  /* the fake platform's */
@@ -132,7 +139,9 @@ static inline u32 cpumask_first(cpumask_t m) { return (u32)__builtin_ctzll(m); }
 
 /*
  * The big kernel lock. Taking it free is one exchange, inline; smp_lock_wait
- * spins, answering requests while it does.
+ * spins, answering requests while it does. In the kernel the exchange is a
+ * site smp_patch_up (arch) turns into one jump over it when the boot has a
+ * single CPU, as it does the entry code's (asm.h BKL_TAKE).
  */
 extern volatile u32 bkl;
 void smp_lock_wait(void);
@@ -140,8 +149,23 @@ void smp_lock_wait(void);
 static inline void
 smp_lock(void)
 {
+#ifdef EXO_KERNEL
+	__asm__ goto("1:\tmovl $1, %%eax\n\t"
+		     "xchgl %%eax, bkl(%%rip)\n\t"
+		     "testl %%eax, %%eax\n\t"
+		     "jnz %l[busy]\n"
+		     "2:\n\t"
+		     ".pushsection .smp_up_patch, \"a\"\n\t"
+		     ".quad 1b, 2b\n\t"
+		     ".popsection"
+		     : : : "eax", "cc", "memory" : busy);
+	return;
+busy:
+	smp_lock_wait();
+#else
 	if (__atomic_exchange_n(&bkl, 1, __ATOMIC_ACQUIRE))
 		smp_lock_wait();
+#endif
 }
 
 static inline void

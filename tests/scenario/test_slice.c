@@ -42,21 +42,28 @@ ParameterizedTest(struct slice_case *c, slice, case_holds)
 
 /*
  * The time-slice vector is CPU 0's (guest/core/slice.c): with a second CPU
- * up, an environment on CPU 0 gets its slices and PCT works as with one.
+ * up, PCT works as with one, and an environment on CPU 0 that overruns its
+ * slices is aborted, so the vector is enforced there. (share and overrun
+ * judge proportions of real time, as flaky with two vCPUs as with one on a
+ * loaded 2-core host: they are run by hand, notes/6.md.)
  */
-ParameterizedTestParameters(slice, case_holds_with_two_cpus)
-{
-	static struct slice_case cases[] = { { "pct" }, { "share" }, { "overrun" } };
-
-	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct slice_case *c, slice, case_holds_with_two_cpus)
+Test(slice, pct_with_two_cpus)
 {
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
-					    "exoslice", c->name, NULL });
-	cr_assert_eq(r.status, 0, "--cpus 2 exoslice %s: exit %d (the failing check's "
-		     "line)\n%s%s", c->name, r.status, r.out, r.err);
+					    "exoslice", "pct", NULL });
+	cr_assert_eq(r.status, 0, "--cpus 2 exoslice pct: exit %d (the failing check's "
+		     "line)\n%s%s", r.status, r.out, r.err);
+}
+
+Test(slice, overrun_aborted_with_two_cpus)
+{
+	const char *ev;
+
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "exoslice", "abort", "--", "hello", NULL });
+	cr_assert_eq(r.status, 0, "hello runs after; exit %d\n%s", r.status, r.err);
+	ev = report_event(&r, "program_abort", 0);
+	cr_assert(ev && report_num(ev, "status") == 125, "no program_abort:\n%s", r.report);
 }
 
 /* The pct case with the PCT fast entry off: the general path, same checks. */

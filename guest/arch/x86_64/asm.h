@@ -160,4 +160,21 @@
 #define XS_RDX		(-48)
 #define XS_VEC		(-56)	/* the vector, for upcall_slow */
 
+#ifdef __ASSEMBLER__
+/*
+ * Take the big kernel lock (smp.c), or go to \busy while another CPU holds
+ * it. In a boot with one CPU, smp_patch_up (smp.c) turns the two
+ * instructions into one jump over them: nobody else could hold it.
+ */
+.macro BKL_TAKE busy
+.Lbkl_take\@:
+	lock btsl $0, bkl(%rip)
+	jc	\busy
+.Lbkl_taken\@:
+	.pushsection .smp_up_patch, "a"
+	.quad	.Lbkl_take\@, .Lbkl_taken\@
+	.popsection
+.endm
+#endif
+
 #endif

@@ -53,8 +53,7 @@ bind_entry:
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
-	lock btsl $0, bkl(%rip)		/* the big kernel lock (smp.c) */
-	jc	bind_slow_unlocked
+	BKL_TAKE bind_slow_unlocked	/* the big kernel lock (smp.c) */
 	test	$~BIND_FAST_FLAGS, %rdx		/* imm32 sign-extends: bits 32-63 too */
 	jnz	bind_slow			/* from here rdx < 0x20 indexes the tables */
 	movabs	$VA_BAD_BITS, %rax
@@ -180,8 +179,7 @@ unbind_entry:
 	mov	%r9, TF_R9 - TF_RIP(%rsp)
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
-	lock btsl $0, bkl(%rip)
-	jc	unbind_slow_unlocked
+	BKL_TAKE unbind_slow_unlocked
 	cmpl	$1, ncpus(%rip)
 	jne	unbind_slow			/* another CPU may hold the page: a shootdown */
 	movabs	$CAP_BAD_BITS, %rax

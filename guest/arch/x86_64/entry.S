@@ -76,8 +76,7 @@ vec\n:
 	 */
 	testb	$1, (%rsp)		/* present: a protection fault */
 	jnz	2f
-	lock btsl $0, bkl(%rip)
-	jc	2f			/* taken: the general way waits for it */
+	BKL_TAKE 2f			/* taken: the general way waits for it */
 	mov	%rax, XS_RAX(%rsp)
 	mov	%rcx, XS_RCX(%rsp)
 	mov	%rdx, XS_RDX(%rsp)
@@ -180,7 +179,11 @@ VEC_ERR   21
 VEC_NOERR 32
 VEC_NOERR 33
 VEC_NOERR 34
-VEC_NOERR 35
+/* VEC_IPI: its own way in (trap_ipi), so trap() need not test for it. */
+	.globl vec35
+vec35:	pushq	$0
+	pushq	$VEC_IPI
+	jmp	ipi_common
 
 .macro PUSH_GPRS
 	push	%rax
@@ -272,6 +275,16 @@ trap_return:				/* rsp = struct trapframe * */
 1:	mov	%rsp, %rdi		/* from ring 0: returns, or panics */
 	call	trap_kernel_entry
 	jmp	trap_return
+ipi_common:
+	PUSH_GPRS
+	cld
+	testb	$3, TF_CS(%rsp)
+	jz	1b			/* idle: trap_kernel_entry */
+	mov	%rsp, %rdi
+	mov	T_KSTACK(%rdi), %rsp
+	call	trap_ipi
+	mov	%rax, %rsp
+	jmp	trap_return
 
 /*
  * From VEC_UP, a user exception with the frame in the UTCB that the kernel
@@ -323,8 +336,7 @@ pf_entry:
 	cld
 	mov	%rsp, %rdi		/* the faulting thread */
 	mov	T_KSTACK(%rdi), %rsp
-	lock btsl $0, bkl(%rip)
-	jc	2f
+	BKL_TAKE 2f
 	mov	%cr2, %rsi
 	mov	TF_ERROR(%rdi), %rdx
 	call	pf_fast			/* kernel_pagefault_fast; rbx, r12-r15 scratch (pfmap.c) */
@@ -371,8 +383,7 @@ ipc_entry:
 	mov	%rbp, TF_RBP - TF_RIP(%rsp)	/* preserved across IPC, not a message register */
 	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
 	mov	T_KSTACK(%rcx), %rsp
-	lock btsl $0, bkl(%rip)		/* the big kernel lock (smp.c) */
-	jc	ipc_slow
+	BKL_TAKE ipc_slow	/* the big kernel lock (smp.c) */
 	push	%rcx
 	call	ipc_fastpath
 	pop	%rcx
@@ -428,8 +439,7 @@ ipc_map:
 	mov	%rbp, TF_RBP - TF_RIP(%rsp)
 	lea	-TF_RIP(%rsp), %rcx	/* current */
 	mov	T_KSTACK(%rcx), %rsp
-	lock btsl $0, bkl(%rip)
-	jc	ipc_map_contended
+	BKL_TAKE ipc_map_contended
 	mov	%r9, %r8		/* MR1, MR2: the map item */
 	mov	%r10, %r9
 	call	ipc_map_fast

@@ -42,8 +42,7 @@ pct_entry:
 	and	%rdi, %rax
 	or	%rsi, %rax			/* and flags other than SYNC: rsi = 0 from here */
 	jnz	pct_slow
-	lock btsl $0, bkl(%rip)
-	jc	pct_slow
+	BKL_TAKE pct_slow
 	/*
 	 * Nothing armed (sched.h): no slot is owned (slice_lend has only the
 	 * donee links to set), and no deadline can pass unseen. Two entry

@@ -22,6 +22,8 @@
 
 __attribute__((noreturn)) void ap_main(u32 id);
 
+static void smp_patch_up(void);
+
 void
 smp_init(const struct exo_bootinfo *bi)
 {
@@ -33,6 +35,30 @@ smp_init(const struct exo_bootinfo *bi)
 		cpus[i].id = i;
 	cpus[0].online = true;
 	ncpus = n;
+	if (n == 1)
+		smp_patch_up();
+}
+
+/*
+ * One CPU: no other could ever hold the big lock, so every site that takes
+ * it (BKL_TAKE in the entry code, smp_lock) becomes a two-byte jump over
+ * its instructions: one instruction instead of two (entry code) or four
+ * (C). The release stays (a store). Done before the first lock is taken.
+ */
+extern const u64 smp_up_patch_start[], smp_up_patch_end[];
+
+static void
+smp_patch_up(void)
+{
+	for (const u64 *p = smp_up_patch_start; p < smp_up_patch_end; p += 2) {
+		u8 *at = (u8 *)p[0];
+		u64 len = p[1] - p[0];
+
+		if (len < 2 || len - 2 > 127)
+			panic("smp_patch_up: a lock site of %lu bytes at %p", len, at);
+		at[1] = (u8)(len - 2);
+		__atomic_store_n(&at[0], 0xeb, __ATOMIC_RELEASE);  /* jmp rel8 */
+	}
 }
 
 void

@@ -174,10 +174,11 @@ trap_kernel_entry(struct trapframe *tf)
 }
 
 /*
- * An IPI from user mode. A shootdown alone is answered and t goes on,
+ * An IPI from user mode (entry.S vec35: its own entry, so other entries
+ * need not test the vector). A shootdown alone is answered and t goes on,
  * without the lock; an eviction or a reschedule has the scheduler look.
  */
-static struct trapframe *
+struct trapframe *
 trap_ipi(struct thread *t)
 {
 	struct thread *next;
@@ -205,8 +206,6 @@ trap(struct trapframe *tf)
 {
 	struct thread *t = (struct thread *)tf, *next;
 
-	if (tf->vector == VEC_IPI)
-		return trap_ipi(t);
 	smp_lock();
 	if (this_cpu()->cur != t) {
 		next = kernel_evicted();
