@@ -36,8 +36,8 @@
 #define POOL_S    18            /* 64 pages */
 #define NSPIN     3
 #define FULL_ABOVE 16           /* TLB_FULL_PAGES (guest/core/tlb.h) */
-#define DEFAULT_ITERATIONS "20"
-#define DEFAULT_WARMUP     "5"
+#define DEFAULT_ITERATIONS "12"
+#define DEFAULT_WARMUP     "3"
 
 static u8 *pool;
 static u64 mapper, spinner[NSPIN + 1], main_tid;
