@@ -223,7 +223,7 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 	fprintf(f, "\n");
 	if (res->insn_emulation >= 0 && res->platform == EXO_PLATFORM_KVM_PVM)
 		fprintf(f, "  ring-0 instructions: %lld in all (exact: KVM's "
-			"insn_emulation on PVM), trace points included (9 to 12 "
+			"insn_emulation on PVM), trace points included (10 to 13 "
 			"each: exo bench trace measures them)\n",
 			(long long)res->insn_emulation);
 	else
