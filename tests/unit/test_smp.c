@@ -7,6 +7,7 @@
 #include "fake_platform.h"
 #include "guest/core/percpu.h"
 #include "guest/core/tlb.h"
+#include "guest/core/trace.h"
 
 Test(smp, cpumask_bits)
 {
@@ -68,4 +69,44 @@ Test(smp, batch_flushes_once_per_space)
 	cr_assert_eq(fake_tlb_last_n, TLB_ALL, "many pages: the whole space");
 	cr_assert_eq(fake_ipis, 0, "one CPU: no IPI");
 	cr_assert_eq(tlb_last()->seq, 0, "no shootdown had a target");
+}
+
+/*
+ * Two CPUs with the space loaded: the shootdown interrupts the other one,
+ * which invalidates and answers; the initiator's ring gets the record.
+ */
+Test(smp, a_shootdown_to_another_cpu_is_answered_and_traced)
+{
+	struct arch_space a = { .root = 0x1000 };
+	struct exo_trace_rec *r;
+	u64 va[2] = { 0x10000, 0x11000 }, head;
+
+	fake_reset();
+	cpus[0] = (struct percpu){ .id = 0, .online = true, .root = 0x1000 };
+	cpus[1] = (struct percpu){ .id = 1, .online = true, .root = 0x1000 };
+	cpus[2] = (struct percpu){ .id = 2, .online = true, .root = 0x2000 };
+	ncpus = 3;
+	fake_ipi_answers = true;
+	trace_set(true);
+	head = cpus[0].ring.head;
+	tlb_shootdown(&a, va, 2);
+	trace_set(false);
+	cr_assert_eq(fake_ipis, 1, "one IPI: CPU 2 runs another space");
+	cr_assert_eq(fake_ipi_last, 1);
+	cr_assert_eq(cpus[1].req, 0, "answered");
+	cr_assert_eq(cpus[1].tlb_served, 1);
+	cr_assert_eq(cpus[2].tlb_served, 0);
+	cr_assert_eq(tlb_last()->seq, 1);
+	cr_assert_eq(tlb_last()->targets, cpumask_of(1));
+	cr_assert_eq(tlb_last()->npages, 2);
+	cr_assert_eq(cpus[0].ring.head, head + EXO_TRACE_REC_SIZE, "one record");
+	r = &cpus[0].ring.recs[(head % EXO_TRACE_RING_BYTES) / EXO_TRACE_REC_SIZE];
+	cr_assert_eq(r->kind, EXO_TRACE_SHOOTDOWN);
+	cr_assert_eq(r->a16, 2);
+	cr_assert_eq(r->a32, cpumask_of(1));
+	cr_assert_eq(r->a0, 0x1000);
+	cr_assert_eq(r->a1, tlb_last()->ack_tsc);
+	cr_assert_eq(tlb_stats()->shootdowns, 1);
+	ncpus = 1;
+	fake_ipi_answers = false;
 }
