@@ -25,7 +25,10 @@
  * A record (32 bytes, little endian):
  *   0        4        8      10     12        16               24             32
  *   | tsc_lo | tsc_hi | kind | a16  |   a32   |       a0       |      a1      |
- * tsc is the TSC when the trace point ran. A trace point writes only the
+ * tsc is the TSC when the trace point ran. The kernel writes tsc_lo only;
+ * the VMM's reader fills in tsc_hi as it drains (vmm/vtrace.c: the full TSC
+ * nearest the drain's with those low bits), so a record delivered to a
+ * vmm_trace_sink has both. A trace point writes only the
  * fields its kind uses (EXO_TRACE_KINDS): the others hold whatever an older
  * record left there, so a reader must not look at them.
  */
@@ -44,7 +47,7 @@
 #define EXO_TRACE_HDR_SIZE   4096
 
 struct exo_trace_rec {
-	u32 tsc_lo, tsc_hi;
+	u32 tsc_lo, tsc_hi;     /* tsc_hi: the reader's, see above */
 	u16 kind;               /* enum exo_trace_kind */
 	u16 a16;
 	u32 a32;
