@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <exo/exo.h>
 #include <linux/kvm.h>
 
 #include "bench.h"
@@ -67,6 +68,34 @@ stat_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing *i
 		s->pf[e->r.a16]++;
 }
 
+_Static_assert(STAT_UPCALLS == EXO_UPCALL_REPOSSESS + 1, "STAT_UPCALLS");
+
+/* Counts by kind and by each kind's own sub-kind, whatever the walk made of it. */
+static void
+stat_record(struct trace_stat *s, const struct exo_trace_rec *r)
+{
+	if (r->kind >= EXO_TRACE_NKINDS)
+		return;
+	s->kinds[r->kind]++;
+	switch (r->kind) {
+	case EXO_TRACE_UPCALL:
+		if (r->a16 < STAT_UPCALLS)
+			s->upcalls[r->a16]++;
+		break;
+	case EXO_TRACE_REVOKE:
+		if (r->a16 < EXO_TRACE_RV_N)
+			s->revoke[r->a16]++;
+		break;
+	case EXO_TRACE_PCT:
+		s->pct_fast += !!(r->a16 & EXO_TRACE_PCT_FAST);
+		break;
+	case EXO_TRACE_SHOOTDOWN:
+		s->shootdowns++;
+		s->sd_pages += EXO_TRACE_SD_PAGES(r->a1);
+		break;
+	}
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -94,8 +123,20 @@ trace_stat_compute(const struct trace_log *l, struct trace_stat *s)
 	s->records = l->nev;
 	s->dropped = l->dropped;
 	for (size_t i = 0; i < l->nev; i++)
-		if (l->ev[i].r.kind < EXO_TRACE_NKINDS)
-			s->kinds[l->ev[i].r.kind]++;
+		stat_record(s, &l->ev[i].r);
+	if (s->shootdowns) {
+		uint64_t *ack = calloc(s->shootdowns, sizeof(*ack));
+		size_t n = 0;
+
+		for (size_t i = 0; ack && i < l->nev; i++)
+			if (l->ev[i].r.kind == EXO_TRACE_SHOOTDOWN)
+				ack[n++] = EXO_TRACE_SD_ACK(l->ev[i].r.a1);
+		if (ack) {
+			qsort(ack, n, sizeof(*ack), cmp_u64);
+			s->sd_ack_median = pct(ack, n, 50);
+		}
+		free(ack);
+	}
 	for (size_t i = 0; i < s->nrows; i++) {
 		struct trace_stat_row *r = &s->rows[i];
 
@@ -149,27 +190,47 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 
 	fprintf(f, "exo stat: %llu trace records, %llu lost\n",
 		(unsigned long long)s->records, (unsigned long long)s->dropped);
-	fprintf(f, "  %-32s %8s %10s %10s %10s\n", "crossing", "count", "min",
+	fprintf(f, "  %-36s %8s %10s %10s %10s\n", "crossing", "count", "min",
 		"median", "p99");
 	for (size_t i = 0; i < s->nrows; i++) {
 		const struct trace_stat_row *r = &s->rows[i];
 
-		if (!strcmp(r->key, "ipc fast path"))
-			fprintf(f, "  %-32s %8llu %10s %10s %10s\n", r->key,
+		if (!r->max)            /* one record: no duration */
+			fprintf(f, "  %-36s %8llu %10s %10s %10s\n", r->key,
 				(unsigned long long)r->n, "-", "-", "-");
 		else
-			fprintf(f, "  %-32s %8llu %10llu %10llu %10llu\n", r->key,
+			fprintf(f, "  %-36s %8llu %10llu %10llu %10llu\n", r->key,
 				(unsigned long long)r->n, (unsigned long long)r->min,
 				(unsigned long long)r->median, (unsigned long long)r->p99);
 	}
 	fprintf(f, "  cycles: TSC cycles from the entry's trace point to the exit's "
-		"(nearest rank); the fast path writes one record, so it has no duration\n");
+		"(nearest rank); a fast path or the entry code's own work (exception "
+		"upcall, software TLB fill) writes one record, so it has no duration\n");
 	fprintf(f, "  page faults:");
 	for (unsigned i = 1; i < EXO_TRACE_PF_N; i++)
 		fprintf(f, " %s %llu%s", trace_pf_name(i), (unsigned long long)s->pf[i],
 			i < EXO_TRACE_PF_N - 1 ? "," : "\n");
-	fprintf(f, "  TLB shootdowns: %llu (one CPU: none can happen)\n",
-		(unsigned long long)s->kinds[EXO_TRACE_SHOOTDOWN]);
+	fprintf(f, "  upcalls:");
+	for (unsigned i = 1; i < STAT_UPCALLS; i++)
+		fprintf(f, " %s %llu%s", trace_upcall_name(i),
+			(unsigned long long)s->upcalls[i], i < STAT_UPCALLS - 1 ? "," : "");
+	fprintf(f, "; exception upcalls %llu\n",
+		(unsigned long long)s->kinds[EXO_TRACE_EXC_UPCALL]);
+	fprintf(f, "  revocation steps:");
+	for (unsigned i = 1; i < EXO_TRACE_RV_N; i++)
+		fprintf(f, " %s %llu%s", trace_revoke_name(i),
+			(unsigned long long)s->revoke[i], i < EXO_TRACE_RV_N - 1 ? "," : "\n");
+	fprintf(f, "  slices: %llu started, %llu ended; protected control transfers: "
+		"%llu (%llu by the fast path)\n",
+		(unsigned long long)s->kinds[EXO_TRACE_SLICE_START],
+		(unsigned long long)s->kinds[EXO_TRACE_SLICE_END],
+		(unsigned long long)s->kinds[EXO_TRACE_PCT], (unsigned long long)s->pct_fast);
+	fprintf(f, "  TLB shootdowns: %llu, %llu pages", (unsigned long long)s->shootdowns,
+		(unsigned long long)s->sd_pages);
+	if (s->shootdowns)
+		fprintf(f, ", acknowledged after %llu cycles (median)",
+			(unsigned long long)s->sd_ack_median);
+	fprintf(f, "\n");
 	fprintf(f, "  VM exits:");
 	for (unsigned r = 0; r < 64; r++)
 		if (s->exits_by_reason[r])
@@ -223,7 +284,7 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 	json_array(&j);
 	for (size_t i = 0; i < s->nrows; i++) {
 		const struct trace_stat_row *r = &s->rows[i];
-		bool fast = !strcmp(r->key, "ipc fast path");
+		bool fast = !r->max;
 
 		json_object(&j);
 		json_key(&j, "kind");
@@ -254,6 +315,31 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 		json_key(&j, trace_pf_name(i));
 		json_u64(&j, s->pf[i]);
 	}
+	json_close(&j);
+	json_key(&j, "upcalls");
+	json_object(&j);
+	for (unsigned i = 1; i < STAT_UPCALLS; i++) {
+		json_key(&j, trace_upcall_name(i));
+		json_u64(&j, s->upcalls[i]);
+	}
+	json_key(&j, "exception");
+	json_u64(&j, s->kinds[EXO_TRACE_EXC_UPCALL]);
+	json_close(&j);
+	json_key(&j, "revoke");
+	json_object(&j);
+	for (unsigned i = 1; i < EXO_TRACE_RV_N; i++) {
+		json_key(&j, trace_revoke_name(i));
+		json_u64(&j, s->revoke[i]);
+	}
+	json_close(&j);
+	json_key(&j, "shootdowns");
+	json_object(&j);
+	json_key(&j, "count");
+	json_u64(&j, s->shootdowns);
+	json_key(&j, "pages");
+	json_u64(&j, s->sd_pages);
+	json_key(&j, "ack_cycles_median");
+	json_u64(&j, s->sd_ack_median);
 	json_close(&j);
 	json_key(&j, "records_by_kind");
 	json_object(&j);

@@ -56,6 +56,11 @@ struct vmm_trace_sink trace_log_sink(struct trace_log *l);
 void trace_log_record(void *ctx, unsigned cpu, const struct exo_trace_rec *rec);
 
 /* Names: a kind, a system call number, a vector, a page-fault resolution. */
+const char *trace_upcall_name(unsigned up);     /* EXO_UPCALL_* */
+const char *trace_revoke_name(unsigned step);   /* EXO_TRACE_RV_* */
+struct json;
+/* A record's fields as JSON members named by EXO_TRACE_KINDS. */
+void trace_rec_args(struct json *j, const struct exo_trace_rec *r);
 const char *trace_kind_name(unsigned kind);
 const char *trace_syscall_name(unsigned nr);
 const char *trace_vector_name(unsigned vector);
@@ -106,6 +111,9 @@ struct trace_stat_row {
 	uint64_t min, median, p99, max;
 };
 
+/* EXO_UPCALL_SLICE_START .. EXO_UPCALL_REPOSSESS, and 0 unused */
+#define STAT_UPCALLS 5
+
 struct trace_stat {
 	struct trace_stat_row *rows;
 	size_t nrows, cap;
@@ -115,6 +123,10 @@ struct trace_stat {
 	uint64_t exits_by_reason[64];
 	uint64_t exits_by_port[8];       /* ports 0x510..0x517 */
 	uint64_t exits_other_port;
+	uint64_t upcalls[STAT_UPCALLS];  /* entry upcalls by EXO_UPCALL_* */
+	uint64_t revoke[EXO_TRACE_RV_N]; /* revocation steps by EXO_TRACE_RV_* */
+	uint64_t pct_fast;               /* transfers the fast path made */
+	uint64_t shootdowns, sd_pages, sd_ack_median;
 };
 
 void trace_stat_compute(const struct trace_log *l, struct trace_stat *s);

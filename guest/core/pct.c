@@ -15,6 +15,7 @@
 #include "env.h"
 #include "kernel.h"
 #include "slice.h"
+#include "trace.h"
 #include "upcall.h"
 
 /* Start the waiting entry thread d of te with the registers of from. */
@@ -75,6 +76,7 @@ pct_syscall(struct thread *t)
 		return t;
 	}
 	/* Commit point. */
+	TRACE_SAB(PCT, flags & EXO_PCT_ASYNC ? EXO_TRACE_PCT_ASYNC : 0, te - envs, d->id);
 	id = e->entry[EXO_ENTRY_PCT].tid ? e->entry[EXO_ENTRY_PCT].tid : t->id;
 	pct_enter(d, te, &t->ctx, id);
 	if (flags == EXO_PCT_SYNC)
@@ -106,6 +108,7 @@ pct_fastpath(u64 c, u64 flags)
 	    dst->state != TS_ENTRY_WAIT || dst->flags)
 		return 0;
 	/* Point of no return: cur waits, dst runs; the loan as slice_lend makes it. */
+	TRACE_SAB(PCT, EXO_TRACE_PCT_FAST, to, tid);
 	cur->state = TS_ENTRY_WAIT;
 	slice_envs[from].donee = to + 1;
 	slice_envs[to].donee = 0;

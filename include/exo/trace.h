@@ -82,11 +82,52 @@ enum exo_trace_pf {
 	EXO_TRACE_PF_N
 };
 
+/* Revocation steps (EXO_TRACE_REVOKE's a16; a0 the environment, a1 below). */
+enum exo_trace_revoke {
+	EXO_TRACE_RV_REQUEST  = 1,  /* revoke_request: a1 frames it owes now */
+	EXO_TRACE_RV_RETURNED = 2,  /* an owed frame came back (frame_free, or taken
+	                               by the abort): a1 frames still owed */
+	EXO_TRACE_RV_ABORT    = 3,  /* the deadline passed: a1 frames the kernel took */
+	EXO_TRACE_RV_N
+};
+
+/* EXO_TRACE_PCT's a16: the call's flags (EXO_PCT_ASYNC) and the path taken. */
+#define EXO_TRACE_PCT_ASYNC 1u
+#define EXO_TRACE_PCT_FAST  2u
+
+/*
+ * EXO_TRACE_SHOOTDOWN, one record per shootdown, written by the initiating
+ * CPU when the last target has acknowledged (the emitter belongs to the SMP
+ * work, #6):
+ *   tsc  when the initiator sent the IPIs
+ *   a16  the initiating CPU
+ *   a32  the target CPUs, one bit each (bit n = CPU n)
+ *   a0   the first page's virtual address (EXO_TRACE_SHOOTDOWN_ALL: the
+ *        whole address space)
+ *   a1   bits 0-31 the pages flushed, bits 32-63 the TSC cycles from sending
+ *        to the last acknowledgement (saturated at 0xffffffff)
+ */
+#define EXO_TRACE_SHOOTDOWN_ALL   (~0ull)
+#define EXO_TRACE_SD_PAGES(a1)    ((u32)(a1))
+#define EXO_TRACE_SD_ACK(a1)      ((u32)((a1) >> 32))
+#define EXO_TRACE_SD_A1(pages, ack_cycles) \
+	((u64)(u32)(pages) | (u64)((ack_cycles) > 0xffffffffull ? 0xffffffffull : \
+				   (ack_cycles)) << 32)
+
 /*
  * Trace event kinds: one table. X(NAME, name, a16, a32, a0, a1) names each
  * field the kind uses ("" = not written). Kinds come in order; a new kind
- * goes at the end (the numbers are ABI), with the issue that adds its trace
- * point: upcalls and revocation (#4), shootdowns (#6) have their numbers now.
+ * goes at the end (the numbers are ABI).
+ *   UPCALL      an entry upcall (<exo/exo.h> EXO_UPCALL_*) to environment a0
+ *               with the first argument (rsi) in a1; queued or started
+ *   EXC_UPCALL  an exception delivered straight to the thread's own handler
+ *               by the entry code (asm), the kernel proper never runs
+ *   STLB_FILL   a page fault the entry code (asm) refilled from the software
+ *               TLB, the kernel proper never runs
+ *   SLICE_START/_END  a slice of environment a0 in slot a16 starts (a1: its
+ *               microseconds) or ends
+ *   PCT         a protected control transfer to environment a0's entry
+ *               thread a1 (a16: EXO_TRACE_PCT_*)
  */
 #define EXO_TRACE_KINDS(X) \
 	X(NONE,          "none",          "",           "", "",        "") \
@@ -100,11 +141,15 @@ enum exo_trace_pf {
 	X(SPACE_SWITCH,  "space_switch",  "",           "", "root",    "") \
 	X(THREAD_SWITCH, "thread_switch", "",           "", "thread",  "") \
 	X(IDLE,          "idle",          "",           "", "",        "") \
-	X(UPCALL,        "upcall",        "event",      "", "space",   "arg") \
-	X(REVOKE,        "revoke",        "step",       "", "space",   "arg") \
-	X(SLICE_END,     "slice_end",     "",           "", "thread",  "") \
-	X(SHOOTDOWN,     "shootdown",     "",    "targets", "addr",    "pages") \
-	X(MARK,          "mark",          "",     "code",   "",        "")
+	X(UPCALL,        "upcall",        "upcall",     "", "env",     "arg") \
+	X(REVOKE,        "revoke",        "step",       "", "env",     "frames") \
+	X(SLICE_END,     "slice_end",     "slot",       "", "env",     "") \
+	X(SHOOTDOWN,     "shootdown",     "initiator", "targets", "addr", "pages_ack") \
+	X(MARK,          "mark",          "",     "code",   "",        "") \
+	X(SLICE_START,   "slice_start",   "slot",       "", "env",     "us") \
+	X(PCT,           "pct",           "flags",      "", "env",     "thread") \
+	X(EXC_UPCALL,    "exception_upcall", "vector",  "", "",        "") \
+	X(STLB_FILL,     "stlb_fill",     "",           "", "addr",    "")
 
 #define EXO_TRACE_ENUM_(N, n, b, c, d, e) EXO_TRACE_##N,
 enum exo_trace_kind { EXO_TRACE_KINDS(EXO_TRACE_ENUM_) EXO_TRACE_NKINDS };

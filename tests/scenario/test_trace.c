@@ -147,3 +147,59 @@ Test(trace, trace_pingpong_is_chrome_json_with_crossings, .timeout = 60)
 	cr_assert_geq(named, 3, "process and track names");
 	jv_free(doc);
 }
+
+/* exotest exceptions: 10 #UD, 1 #DE, 1 #GP, each delivered to the thread's
+ * own handler by the entry code; the kernel proper sees none of them. */
+Test(trace, stat_exception_upcalls_by_the_entry_code, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat4",
+				  (const char *[]){ "exotest", "exceptions", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_path(doc, "upcalls", "exception", NULL), "exc"), 12);
+	cr_assert_eq(crossings(doc, "exception upcall invalid opcode"), 10);
+	cr_assert_eq(crossings(doc, "exception upcall divide error"), 1);
+	cr_assert_eq(crossings(doc, "exception upcall general protection"), 1);
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "exception", NULL), "kexc"), 0);
+	jv_free(doc);
+}
+
+/* exorevoke coop: one request for 3 frames, one REVOKE upcall, the 3 frames
+ * given back, no abort. abort: the deadline passes, the kernel takes what is
+ * owed and raises REPOSSESS. */
+Test(trace, stat_revocation_steps, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat5",
+				  (const char *[]){ "exorevoke", "coop", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_path(doc, "revoke", "request", NULL), "request"), 1);
+	cr_assert_eq(num(jv_path(doc, "revoke", "returned", NULL), "returned"), 3);
+	cr_assert_eq(num(jv_path(doc, "revoke", "abort", NULL), "abort"), 0);
+	cr_assert_eq(num(jv_path(doc, "upcalls", "revoke", NULL), "up revoke"), 1);
+	cr_assert_eq(num(jv_path(doc, "upcalls", "repossess", NULL), "up repo"), 0);
+	jv_free(doc);
+	doc = run_json("stat", "--json", "stat6",
+		       (const char *[]){ "exorevoke", "abort", NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_path(doc, "revoke", "request", NULL), "request"), 1);
+	cr_assert_eq(num(jv_path(doc, "revoke", "abort", NULL), "abort"), 1);
+	cr_assert_eq(num(jv_path(doc, "upcalls", "repossess", NULL), "up repo"), 1);
+	jv_free(doc);
+}
+
+/* exoslice pct: every transfer is traced, most by the fast path; the Chrome
+ * trace shows them as crossings. */
+Test(trace, trace_pct_transfers, .timeout = 60)
+{
+	struct jv *doc = run_json("trace", "-o", "trace2",
+				  (const char *[]){ "exoslice", "pct", NULL });
+	const struct jv *e;
+	size_t fast = 0;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	for (size_t i = 0; (e = jv_at(jv_get(doc, "traceEvents"), i)); i++)
+		fast += !strcmp(jv_get(e, "name")->str, "pct fast path");
+	cr_assert_gt(fast, 0);
+	jv_free(doc);
+}
