@@ -108,7 +108,7 @@ pct_fastpath(u64 c, u64 flags)
 	    dst->state != TS_ENTRY_WAIT || dst->flags)
 		return 0;
 	/* Point of no return: cur waits, dst runs; the loan as slice_lend makes it. */
-	TRACE_SAB(PCT, EXO_TRACE_PCT_FAST, to, tid);
+	TRACE_KAB(PCT, EXO_TRACE_PCT_FAST, to, tid);
 	cur->state = TS_ENTRY_WAIT;
 	slice_envs[from].donee = to + 1;
 	slice_envs[to].donee = 0;

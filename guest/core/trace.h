@@ -8,6 +8,9 @@
  *	TRACE(IDLE);                            kind only
  *	TRACE_S(SYSCALL, nr);                   kind and a16
  *	TRACE_SAB(EXCEPTION, vector, addr, ip); kind, a16, a0, a1
+ *	TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, ip);
+ *	                                        the same, a16 a constant: one
+ *	                                        store less
  *
  * Only the fields named are written; <exo/trace.h> lists which each kind uses.
  */
@@ -49,6 +52,8 @@ extern struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];
 	}                                                                     \
 } while (0)
 #define TRACE(K)              TRACE_C_(K, 0, 0, 0, 0, 0, 0, 0, 0)
+#define TRACE_KA(K, s, a)     TRACE_C_(K, 1, s, 1, a, 0, 0, 0, 0)
+#define TRACE_KAB(K, s, a, b) TRACE_C_(K, 1, s, 1, a, 1, b, 0, 0)
 #define TRACE_S(K, s)         TRACE_C_(K, 1, s, 0, 0, 0, 0, 0, 0)
 #define TRACE_A(K, a)         TRACE_C_(K, 0, 0, 1, a, 0, 0, 0, 0)
 #define TRACE_W(K, w)         TRACE_C_(K, 0, 0, 0, 0, 0, 0, 1, w)
@@ -92,6 +97,27 @@ extern struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];
 #define TRACE_IN32_(w) , [w32] "r"((u32)(w))
 #define TRACE_IN0_(a)  , [a0] "r"((u64)(a))
 #define TRACE_IN1_(b)  , [a1] "r"((u64)(b))
+/* The _K forms take a16 as a constant: stored with the kind, in one store. */
+#define TRACE_KIND_(K, s) ((EXO_TRACE_##K) | (s) << 16)
+#define TRACE_ASMK_(K, s, STORES, ...) do {                                   \
+	if (__builtin_expect(trace_on, 1)) {                                  \
+		__asm__ volatile(                                             \
+			"rdtsc\n\t"                                           \
+			"movzwl %[head], %%edx\n\t"                           \
+			"movl %%eax, %c[recs](%%rdx)\n\t"                     \
+			"movl %[kind], %c[recs]+8(%%rdx)\n\t"                 \
+			STORES                                                \
+			"addq %[sz], %[head]"                                 \
+			: [head] "+m"(TRACE_RING()->head)                     \
+			: [recs] "i"(TRACE_RING()->recs),                     \
+			  [kind] "i"(TRACE_KIND_(K, s)),                      \
+			  [sz] "i"(EXO_TRACE_REC_SIZE) __VA_ARGS__            \
+			: "rax", "rdx");                                      \
+	}                                                                     \
+} while (0)
+#define TRACE_KA(K, s, a)     TRACE_ASMK_(K, s, TRACE_ST0_, TRACE_IN0_(a))
+#define TRACE_KAB(K, s, a, b) TRACE_ASMK_(K, s, TRACE_ST0_ TRACE_ST1_,          \
+					  TRACE_IN0_(a) TRACE_IN1_(b))
 #define TRACE(K)              TRACE_ASM_(K, "")
 #define TRACE_S(K, s)         TRACE_ASM_(K, TRACE_ST16_, TRACE_IN16_(s))
 #define TRACE_A(K, a)         TRACE_ASM_(K, TRACE_ST0_, TRACE_IN0_(a))
