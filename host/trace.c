@@ -37,6 +37,7 @@ void
 trace_log_init(struct trace_log *l)
 {
 	memset(l, 0, sizeof(*l));
+	l->insn_sampled = -1;
 }
 
 void
@@ -45,6 +46,8 @@ trace_log_free(struct trace_log *l)
 	free(l->ev);
 	free(l->ring);
 	free(l->exit);
+	free(l->insn_mark);
+	free(l->insn_iret);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -92,12 +95,32 @@ trace_log_exit(void *ctx, unsigned cpu, uint64_t tsc, uint32_t reason, uint16_t 
 	l->exit[l->nexit++] = (struct trace_exit){ tsc, reason, port, (uint16_t)cpu };
 }
 
+static void
+trace_log_insn(void *ctx, unsigned cpu, uint64_t pos, unsigned what)
+{
+	struct trace_log *l = ctx;
+	bool mark = what == VMM_INSN_TRACE;
+
+	if (cpu != 0)
+		return;
+	if (!grow(mark ? (void **)&l->insn_mark : (void **)&l->insn_iret,
+		  mark ? &l->nmark : &l->niret, mark ? &l->cap_mark : &l->cap_iret,
+		  sizeof(uint64_t))) {
+		l->oom = true;
+		return;
+	}
+	if (mark)
+		l->insn_mark[l->nmark++] = pos;
+	else
+		l->insn_iret[l->niret++] = pos;
+}
+
 struct vmm_trace_sink
 trace_log_sink(struct trace_log *l)
 {
 	return (struct vmm_trace_sink){
 		.ctx = l, .record = trace_log_record, .ring = trace_log_ring,
-		.exit = trace_log_exit,
+		.exit = trace_log_exit, .insn = trace_log_insn,
 	};
 }
 
@@ -261,7 +284,7 @@ crossing_instant(struct cpu_state *s, const struct trace_walk *w,
 {
 	const struct exo_trace_rec *r = &e->r;
 	struct trace_crossing c = {
-		.cpu = e->cpu, .t0 = e->tsc, .t1 = e->tsc, .entry = e,
+		.cpu = e->cpu, .t0 = e->tsc, .t1 = e->tsc, .entry = e, .exit = e,
 		.thread_in = s->thread, .thread_out = s->thread,
 	};
 
@@ -319,6 +342,7 @@ trace_walk(const struct trace_log *l, const struct trace_walk *w)
 			}
 			s->open = false;
 			s->c.t1 = e->tsc;
+			s->c.exit = e;
 			s->c.thread_out = e->r.a0;
 			if (w->crossing)
 				w->crossing(w->ctx, &s->c);

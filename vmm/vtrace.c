@@ -85,7 +85,10 @@ static void
 vtrace_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop, (void)revents;
-	vtrace_drain(w->data);
+	struct vmm *vm = w->data;
+
+	vtrace_drain(vm);
+	insnperf_drain(&vm->insn);
 }
 
 void
@@ -117,6 +120,8 @@ vtrace_attach(struct vmm *vm, unsigned vcpu, uint32_t pfn)
 	if (!vm->trace.have_offset)
 		vtrace_clock(vm);
 	tracering_attach(&vm->trace.rings[vcpu], r);
+	if (vcpu == 0)
+		__atomic_store_n(&vm->insn.head_va, r->vaddr, __ATOMIC_RELEASE);
 	__atomic_store_n(&vm->trace.attached[vcpu], true, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -124,8 +129,10 @@ vtrace_attach(struct vmm *vm, unsigned vcpu, uint32_t pfn)
 void
 vtrace_finish(struct vmm *vm)
 {
-	if (vm->cfg->trace)
+	if (vm->cfg->trace) {
 		vtrace_drain(vm);
+		insnperf_drain(&vm->insn);
+	}
 }
 
 void

@@ -62,7 +62,8 @@ struct exo_trace_ring {
 	u32 rec_size;           /* EXO_TRACE_REC_SIZE */
 	u32 size;               /* EXO_TRACE_RING_BYTES */
 	u64 tsc_khz;            /* the TSC rate the kernel was told, 0 if unknown */
-	u8 _pad[EXO_TRACE_HDR_SIZE - 32];
+	u64 vaddr;              /* the ring's kernel virtual address (of head) */
+	u8 _pad[EXO_TRACE_HDR_SIZE - 40];
 	struct exo_trace_rec recs[EXO_TRACE_RING_RECS];
 } __attribute__((aligned(4096)));
 

@@ -203,3 +203,62 @@ Test(trace, trace_pct_transfers, .timeout = 60)
 	cr_assert_gt(fast, 0);
 	jv_free(doc);
 }
+
+/* The op's ring-0 instructions per operation in suite (exo bench JSON). */
+static double
+bench_ring0(const struct jv *doc, const char *suite, const char *op)
+{
+	const struct jv *s, *o;
+
+	for (size_t i = 0; (s = jv_at(jv_get(doc, "suites"), i)); i++) {
+		if (strcmp(jv_get(s, "suite")->str, suite))
+			continue;
+		for (size_t k = 0; (o = jv_at(jv_get(s, "operations"), k)); k++)
+			if (!strcmp(jv_get(o, "name")->str, op))
+				return num(jv_get(o, "ring0_insns_per_op"), op);
+	}
+	cr_assert_fail("no %s/%s in the bench JSON", suite, op);
+	return 0;
+}
+
+/*
+ * exo stat's exact per-crossing ring-0 counts agree with exo bench's: a
+ * fast-path round trip in ping-pong (two "ipc fast path" crossings, traced)
+ * is bench trace's ipc_call_reply_traced, and less what its two trace points
+ * cost (traced - untraced, same boot) it is bench ipc's ipc_call_reply.
+ * Tolerance 2%: the call and the reply-and-wait halves differ by a few
+ * instructions and the stat averages them over the run.
+ */
+Test(trace, stat_ring0_per_crossing_agrees_with_bench, .timeout = 180)
+{
+	struct jv *st = run_json("stat", "--json", "stat7",
+				 (const char *[]){ "l4test", "pingpong", NULL });
+	struct jv *bn;
+	const struct jv *c, *fast = NULL;
+	double mean, traced, untraced, ipc;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	if (!jv_get(st, "ring0_per_crossing_exact")->b) {
+		jv_free(st);
+		cr_skip_test("no exact per-crossing ring-0 counts on this host");
+	}
+	for (size_t i = 0; (c = jv_at(jv_get(st, "crossings"), i)); i++)
+		if (!strcmp(jv_get(c, "kind")->str, "ipc fast path"))
+			fast = c;
+	cr_assert_not_null(fast);
+	mean = num(jv_path(fast, "ring0", "total", NULL), "total") /
+	       num(jv_get(fast, "count"), "count");
+	bn = run_json("bench", "--json", "bench7",
+		      (const char *[]){ "ipc", "trace", "--iterations", "200", NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	traced = bench_ring0(bn, "trace", "ipc_call_reply_traced");
+	untraced = bench_ring0(bn, "trace", "ipc_call_reply");
+	ipc = bench_ring0(bn, "ipc", "ipc_call_reply");
+	cr_assert_float_eq(2 * mean, traced, 0.02 * traced,
+			   "stat: 2 x %.2f, bench trace: %.0f", mean, traced);
+	cr_assert_float_eq(2 * mean - (traced - untraced), ipc, 0.02 * ipc,
+			   "stat less the trace points: %.2f, bench ipc: %.0f",
+			   2 * mean - (traced - untraced), ipc);
+	jv_free(bn);
+	jv_free(st);
+}

@@ -303,3 +303,41 @@ Test(trace_decode, upcalls_revocation_slices_and_shootdowns)
 	free(buf);
 	trace_log_free(&l);
 }
+
+/* exo stat's cut of the sampled instruction stream: each crossing owns the
+ * instructions after the previous crossing's last iretq up to its own. */
+Test(trace_decode, ring0_instructions_cut_at_trace_points_and_iretq)
+{
+	struct trace_log l;
+	struct trace_stat s;
+	static const uint64_t marks[] = { 10, 50, 80, 120, 150 };
+	static const uint64_t irets[] = { 60, 90, 160 };
+
+	trace_log_init(&l);
+	rec(&l, 1000, EXO_TRACE_SYSCALL, SYS_ipc, 0, 0);
+	rec(&l, 1100, EXO_TRACE_KEXIT, 0, T(4), 0);
+	rec(&l, 1200, EXO_TRACE_IPC_FAST, 0, T(5), 0);
+	rec(&l, 1300, EXO_TRACE_SYSCALL, SYS_ipc, 0, 0);
+	rec(&l, 1400, EXO_TRACE_KEXIT, 0, T(4), 0);
+	for (size_t i = 0; i < 5; i++)
+		trace_log_sink(&l).insn(&l, 0, marks[i], VMM_INSN_TRACE);
+	for (size_t i = 0; i < 3; i++)
+		trace_log_sink(&l).insn(&l, 0, irets[i], VMM_INSN_IRET);
+	l.insn_sampled = 170;
+	trace_stat_compute(&l, &s);
+	cr_assert(s.insn_exact, "%s", s.insn_why);
+	cr_assert_str_eq(s.rows[0].key, "syscall ipc");
+	cr_assert_eq(s.rows[0].ninsns, 2);
+	cr_assert_eq(s.rows[0].insn_min, 51, "10..60, with its entry at 10");
+	cr_assert_eq(s.rows[0].insn_max, 70, "91..160");
+	cr_assert_eq(s.rows[1].insn_total, 30, "61..90");
+	cr_assert_eq(s.insn_counted, 151);
+	trace_stat_free(&s);
+	/* A lost record breaks the correspondence: no per-crossing counts. */
+	l.dropped = 1;
+	trace_stat_compute(&l, &s);
+	cr_assert(!s.insn_exact);
+	cr_assert_eq(s.rows[0].ninsns, 0);
+	trace_stat_free(&s);
+	trace_log_free(&l);
+}
