@@ -27,6 +27,7 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 {
 	struct thread *t;
 
+	sched_poll();
 	task_reap();
 	if (next && next != current && next->state == TS_READY &&
 	    !(next->flags & (TF_HALT | TF_DOOMED))) {
@@ -68,8 +69,8 @@ fault_access(u64 error)
 	return pf_access[error & 31];
 }
 
-struct thread *
-kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
+static inline __attribute__((always_inline)) struct thread *
+pagefault_fast(struct thread *t, u64 addr, u64 error)
 {
 	/* σ0's window and the software TLB come before any pager. */
 	struct thread *next;
@@ -80,6 +81,24 @@ kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
 	if (next)
 		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
 	return next;
+}
+
+/* With the timer armed, decline once its deadline has passed: the general
+ * path (leave) does its work. Out of line, reached by a tail call. */
+static __attribute__((noinline)) struct thread *
+pagefault_fast_armed(struct thread *t, u64 addr, u64 error)
+{
+	if (sched_overdue())
+		return 0;
+	return pagefault_fast(t, addr, error);
+}
+
+struct thread *
+kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
+{
+	if (__builtin_expect(sched_deadline != 0, 0))
+		return pagefault_fast_armed(t, addr, error);
+	return pagefault_fast(t, addr, error);
 }
 
 struct thread *

@@ -27,9 +27,10 @@ static struct {
 	struct thread *timeouts;                /* sorted by wakeup */
 	u64 slice_end;
 	u64 tick_next;                          /* 0: no driver on the tick */
-	u64 armed;
 	bool preempt;
 } sc;
+
+u64 sched_deadline;
 
 u64
 sched_us_to_tsc(u64 us)
@@ -59,6 +60,8 @@ sched_ready(struct thread *t)
 	}
 	if (current && (t->prio > current->prio || slice_preferred))
 		sc.preempt = true;      /* a slice: sched_next picks its threads */
+	else if (current && t->prio == current->prio)
+		sched_arm();            /* round robin: current's slice must end */
 }
 
 void
@@ -151,8 +154,8 @@ sched_arm(void)
 		if (s && (!when || s < when))
 			when = s;
 	}
-	if (when != sc.armed) {
-		sc.armed = when;
+	if (when != sched_deadline) {
+		sched_deadline = when;
 		arch_timer_arm(when);
 	}
 }
@@ -170,7 +173,7 @@ sched_switch(struct thread *t)
 void
 sched_timer(u64 now)
 {
-	sc.armed = 0;
+	sched_deadline = 0;
 	while (sc.timeouts && sc.timeouts->wakeup <= now) {
 		struct thread *t = sc.timeouts;
 

@@ -10,6 +10,7 @@
 
 #include <exo/types.h>
 
+#include "platform.h"
 #include "thread.h"
 
 #define SCHED_SLICE_US 10000
@@ -35,6 +36,31 @@ struct thread *sched_next(void);
 void sched_yield(struct thread *dest);
 /* Timer interrupt: wake expired timeouts, tick interrupt lines, preempt. */
 void sched_timer(u64 now);
+/*
+ * The deadline the one-shot timer is armed for (TSC), 0 when disarmed.
+ * Every way back to user mode polls it (sched_poll, or a fast path that
+ * declines once it has passed): on a PVM host a thread that enters the
+ * kernel in a tight loop keeps the timer's interrupt out for good (KVM never
+ * finds the vCPU interruptible), and without the poll its timeouts, slices
+ * and preemption would never come. One load and a not-taken branch while
+ * nothing is armed.
+ */
+extern u64 sched_deadline;
+
+static inline bool
+sched_overdue(void)
+{
+	return __builtin_expect(sched_deadline != 0, 0) && arch_now() >= sched_deadline;
+}
+
+/* On the way out of the kernel: do the timer's work if its deadline passed. */
+static inline void
+sched_poll(void)
+{
+	if (sched_overdue())
+		kernel_timer(arch_now());
+}
+
 /* Re-arm the one-shot timer for the earliest thing that needs it. */
 void sched_arm(void);
 /* An interrupt line needs the periodic tick (EXO_IRQ_TIMER) or not. */

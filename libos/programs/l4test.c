@@ -417,6 +417,55 @@ case_deadlock(void)
 	scenario_fail(__LINE__, "a receive from myself returned");
 }
 
+static void
+syscall_loop(u64 arg)
+{
+	(void)arg;
+	for (;;)
+		console_write(0, 0);
+}
+
+static void
+call_loop(u64 server)
+{
+	for (;;) {
+		struct l4_msg m = { { EXO_TAG(1, 1, 0) } };
+
+		l4_call(server, &m);
+	}
+}
+
+/* Sleep 50 ms while looper runs; it must end within a second. */
+static void
+sleep_beside(void (*looper)(u64), u64 arg, const char *what)
+{
+	struct l4_msg m;
+	u64 khz = l4_kip()->tsc_khz, t0 = l4_rdtsc(), ms;
+	u64 loop = thread_spawn(looper, arg);
+
+	CHECK(loop);
+	CHECK(l4_receive(l4_myself(), &m, EXO_TIMEOUT_US(50000), 0) ==
+	      EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	ms = (l4_rdtsc() - t0) / khz;
+	printf("starve: slept 50 ms beside %s: woke after %lu ms\n", what, ms);
+	CHECK(l4_thread_control(loop, EXO_NILTHREAD, 0, 0, -1) == 0);
+	CHECK(ms >= 50 && ms < 1000);
+}
+
+/*
+ * A thread of main's priority that enters the kernel in a tight loop must
+ * not keep main's timeout (and the end of its own slice) from coming: on a
+ * PVM host the timer's interrupt never gets in between such entries, so the
+ * kernel polls the clock on its way out. Both the general path (a system
+ * call) and the IPC fast path (calls to a server in another space).
+ */
+static void
+case_starve(void)
+{
+	sleep_beside(syscall_loop, 0, "a system-call loop");
+	sleep_beside(call_loop, task_spawn(echo_server, 0), "a fast-path IPC loop");
+}
+
 static const struct scenario_case cases[] = {
 	{ "pingpong", case_pingpong },
 	{ "pager", case_pager },
@@ -429,6 +478,7 @@ static const struct scenario_case cases[] = {
 	{ "console", case_console },
 	{ "hostile", case_hostile },
 	{ "deadlock", case_deadlock },
+	{ "starve", case_starve },
 };
 
 int

@@ -22,6 +22,7 @@ ParameterizedTestParameters(exo, case_holds)
 		{ "caps" },             /* forged, stale, under-privileged, wrong type */
 		{ "foreign" },          /* another's frame: no; a passed copy: limited */
 		{ "exceptions" },       /* #UD #DE #GP handled in user mode */
+		{ "starve" },           /* an exception loop cannot keep timeouts out */
 	};
 	return cr_make_param_array(struct exo_case, cases, sizeof(cases) / sizeof(cases[0]));
 }

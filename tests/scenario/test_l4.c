@@ -29,6 +29,7 @@ ParameterizedTestParameters(l4, case_holds)
 		{ "timeouts" },         /* zero, relative, never */
 		{ "irq" },              /* timer interrupts as IPC, ack, detach */
 		{ "hostile" },          /* bad fpages, ids, windows; no foreign memory */
+		{ "starve" },           /* a tight loop of kernel entries cannot keep timeouts out */
 	};
 	return cr_make_param_array(struct l4_case, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -432,6 +432,25 @@ Test(ipc, receive_timeout_expires)
 	cr_assert_eq(A->wakeup, 0);
 }
 
+/* A send that leaves both threads ready (whichever the kernel runs) arms
+ * the end of the running one's slice, so the other gets its turn. */
+Test(ipc, equal_priority_ready_arms_the_slice_end)
+{
+	struct thread *run, *other;
+
+	world(2);
+	block(B, NIL, ANY, NEVER);
+	make_current(A);
+	PUT(A, EXO_TAG(1, 0, 0));
+	run = ipc(A, B->id, NIL, NEVER);
+	other = run == A ? B : A;
+	cr_assert(run == A || run == B);
+	cr_assert_eq(other->state, TS_READY);
+	cr_assert_neq(fake_timer, 0, "nothing ends the slice: thread %u would wait for ever",
+		      EXO_TID_NO(other->id));
+	cr_assert_eq(fake_timer_fire(run), other, "the slice ended and the other did not run");
+}
+
 Test(ipc, send_timeout_expires)
 {
 	world(2);
@@ -1645,7 +1664,32 @@ build_reply_to_page_fault(void)
 	return ready_call(A, B->id, ANY, NEVER);
 }
 
+/* C's receive timed out, but the timer's interrupt has not come (on a PVM
+ * host a thread that keeps entering the kernel can keep it out): the fast
+ * path declines, and the general path does the timer's work on the way. */
+static struct ipc_call
+build_timer_overdue(void)
+{
+	world(3);
+	fake_now = 1000;
+	block(C, NIL, ANY, EXO_TIMEOUTS(0, EXO_TIMEOUT_US(100)));
+	block(B, NIL, ANY, NEVER);
+	make_current(A);
+	fake_now = 5000;
+	PUT(A, EXO_TAG(0x11, 1, 0), 9);
+	return ready_call(A, B->id, B->id, NEVER);
+}
+
+static void
+check_timer_overdue(void)
+{
+	GOT(B, A->id, EXO_TAG(0x11, 1, 0), 9);
+	cr_assert_eq(C->state, TS_READY);
+	failed(C, EXO_IPC_TIMEOUT, true);
+}
+
 static const struct fs_case fs_cases[] = {
+	{ "a timer overdue", build_timer_overdue, false, check_timer_overdue },
 	{ "call to an open receiver", build_call_open, true, check_call },
 	{ "call to a receiver closed on us", build_call_closed_on_us, true, check_call },
 	{ "call to a receiver closed on another", build_call_closed_on_other, false,
