@@ -8,16 +8,6 @@
 
 #include "kernel.h"
 #include "platform.h"
-#include "../arch/x86_64/trace_asm.h"
-
-/* The entry code's trace points (arch trace_asm.h) write the same record. */
-_Static_assert(TRACE_RECS == __builtin_offsetof(struct exo_trace_ring, recs) &&
-	       TRACE_REC_SIZE == EXO_TRACE_REC_SIZE &&
-	       TRACE_R_KIND == __builtin_offsetof(struct exo_trace_rec, kind) &&
-	       TRACE_R_KIND + 2 == __builtin_offsetof(struct exo_trace_rec, a16) &&
-	       TRACE_R_A0 == __builtin_offsetof(struct exo_trace_rec, a0) &&
-	       TRACE_K_EXC_UPCALL == EXO_TRACE_EXC_UPCALL &&
-	       TRACE_K_STLB_FILL == EXO_TRACE_STLB_FILL, "trace_asm.h");
 
 u8 trace_on;
 struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];

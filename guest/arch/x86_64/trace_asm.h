@@ -2,7 +2,7 @@
  * Trace points in the entry code (entry.S), for the crossings the kernel
  * proper never sees: an exception delivered straight to the thread's own
  * handler, a page fault refilled from the software TLB. The record is the
- * C macros' (core/trace.h), written the same way; trace.c checks these
+ * C macros' (core/trace.h), written the same way; trap.c checks these
  * numbers against <exo/trace.h>.
  */
 #ifndef ARCH_TRACE_ASM_H
