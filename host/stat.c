@@ -336,6 +336,7 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 			(unsigned long long)s->insn_counted, (long long)s->log->insn_sampled);
 	else
 		fprintf(f, "  r0: per-crossing ring-0 instructions not available: %s\n",
+			res->insn_sampled < 0 && res->insn_why[0] ? res->insn_why :
 			s->insn_why);
 	fprintf(f, "  page faults:");
 	for (unsigned i = 1; i < EXO_TRACE_PF_N; i++)
