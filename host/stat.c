@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <exo/exo.h>
+#include <exo/syscall.h>
 #include <linux/kvm.h>
 
 #include "bench.h"
@@ -171,8 +172,8 @@ stat_record(struct trace_stat *s, const struct exo_trace_rec *r)
 		if (r->a16 < EXO_TRACE_RV_N)
 			s->revoke[r->a16]++;
 		break;
-	case EXO_TRACE_PCT:
-		s->pct_fast += !!(r->a16 & EXO_TRACE_PCT_FAST);
+	case EXO_TRACE_SYSCALL_FAST:
+		s->pct_fast += r->a16 == SYS_pct;
 		break;
 	case EXO_TRACE_SHOOTDOWN:
 		s->shootdowns++;
@@ -356,7 +357,8 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 		"%llu (%llu by the fast path)\n",
 		(unsigned long long)s->kinds[EXO_TRACE_SLICE_START],
 		(unsigned long long)s->kinds[EXO_TRACE_SLICE_END],
-		(unsigned long long)s->kinds[EXO_TRACE_PCT], (unsigned long long)s->pct_fast);
+		(unsigned long long)(s->kinds[EXO_TRACE_PCT] + s->pct_fast),
+		(unsigned long long)s->pct_fast);
 	fprintf(f, "  TLB shootdowns: %llu, %llu pages", (unsigned long long)s->shootdowns,
 		(unsigned long long)s->sd_pages);
 	if (s->shootdowns)

@@ -293,9 +293,11 @@ crossing_instant(struct cpu_state *s, const struct trace_walk *w,
 		snprintf(c.key, sizeof(c.key), "ipc fast path");
 		c.thread_out = r->a0;
 		break;
-	case EXO_TRACE_PCT:
-		snprintf(c.key, sizeof(c.key), "pct fast path");
-		c.thread_out = r->a1;
+	case EXO_TRACE_SYSCALL_FAST:
+		snprintf(c.key, sizeof(c.key), "syscall %s fast path",
+			 trace_syscall_name(r->a16));
+		if (r->a16 == SYS_pct)
+			c.thread_out = 0;       /* the target's entry thread: not recorded */
 		break;
 	case EXO_TRACE_EXC_UPCALL:
 		snprintf(c.key, sizeof(c.key), "exception upcall %s",
@@ -352,12 +354,11 @@ trace_walk(const struct trace_log *l, const struct trace_walk *w)
 		case EXO_TRACE_IPC_FAST:
 		case EXO_TRACE_EXC_UPCALL:
 		case EXO_TRACE_STLB_FILL:
-		case EXO_TRACE_PCT:
+		case EXO_TRACE_SYSCALL_FAST:
 			/* From user mode to user mode with one record (the fast
 			 * paths, the entry code's own work): a crossing without a
 			 * duration. Inside an open crossing it is an event of it. */
-			if (s->open || (kind == EXO_TRACE_PCT &&
-					!(e->r.a16 & EXO_TRACE_PCT_FAST)))
+			if (s->open)
 				break;
 			crossing_instant(s, w, e);
 			continue;

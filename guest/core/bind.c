@@ -251,3 +251,62 @@ bind_mdb_root(struct space *s, u64 va)
 		ent->pa_rights &= ~STLB_LAZY;
 	return mdb_map_root(s, va, k->object, PAGE, k->bound);
 }
+
+/* FNV-1a over 64-bit words. */
+static u64
+digest_add(u64 h, u64 v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		h = (h ^ (v & 0xff)) * 0x100000001b3ull;
+	return h;
+}
+
+/* What the tables say at va: the frame and which of W and X they allow. */
+static u64
+digest_translation(u64 h, struct space *s, u64 va)
+{
+	u64 pa = 0;
+
+	h = digest_add(h, va);
+	h = digest_add(h, arch_space_lookup(&s->pt, va, 0, &pa) == 0 ? pa : 1);
+	h = digest_add(h, arch_space_lookup(&s->pt, va, EXO_SEG_W, &pa) == 0);
+	h = digest_add(h, arch_space_lookup(&s->pt, va, EXO_SEG_X, &pa) == 0);
+	return h;
+}
+
+u64
+bind_digest(struct space *s, bool reset)
+{
+	struct env *e = env_of(s);
+	u64 h = 0xcbf29ce484222325ull;
+
+	if (reset)
+		e->stlb_hits = e->stlb_misses = 0;
+	for (u32 i = 0; i < EXO_NCAPS; i++) {
+		const struct cap *k = &e->caps[i];
+
+		h = digest_add(h, k->object);
+		h = digest_add(h, k->va);
+		h = digest_add(h, (u64)k->gen | (u64)k->type << 16 | (u64)k->rights << 24 |
+				  (u64)k->flags << 32 | (u64)k->bound << 40);
+		h = digest_add(h, (u64)k->parent << 32 | k->child);
+		if (k->type == EXO_CAP_FRAME && k->va)
+			h = digest_translation(h, s, k->va);
+	}
+	for (u32 i = 0; i < EXO_STLB_ENTRIES; i++) {
+		const struct stlb_entry *ent = &e->stlb[i];
+
+		h = digest_add(h, ent->tag);
+		h = digest_add(h, ent->pa_rights);
+		h = digest_add(h, ent->arch[0]);
+		h = digest_add(h, ent->arch[1]);
+		h = digest_add(h, (u64)ent->cap << 32 | ent->pad);
+		if (ent->tag & STLB_VALID)
+			h = digest_translation(h, s, ent->tag & ~(PAGE - 1));
+	}
+	h = digest_add(h, (u64)e->ncaps << 32 | e->frames);
+	h = digest_add(h, (u64)e->reserve << 32 | e->stlb_live);
+	h = digest_add(h, e->stlb_hits);
+	h = digest_add(h, e->stlb_misses);
+	return h >> 1;
+}

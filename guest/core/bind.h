@@ -46,4 +46,13 @@ void bind_break(struct cap *c);
  */
 int bind_mdb_root(struct space *s, u64 va);
 
+/*
+ * For tests (KTEST_BIND_DIGEST): a hash, below 2^63, of everything a bind
+ * or unbind may change in s's environment — its capabilities, its software
+ * TLB and counters, the translations at its bound and cached addresses —
+ * so a fast path and the general path can be shown to leave the same
+ * state. reset: zero the hit and miss counts first.
+ */
+u64 bind_digest(struct space *s, bool reset);
+
 #endif

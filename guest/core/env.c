@@ -55,7 +55,7 @@ env_destroy(struct space *s)
 			e->stlb[i] = (struct stlb_entry){ 0 };
 			e->stlb_live--;
 		}
-	for (u32 i = 0; i <= EXO_ENTRY_REVOKE; i++)
+	for (u32 i = 0; i <= EXO_ENTRY_LAST; i++)
 		e->entry[i] = (struct env_entry){ 0 };
 	upcall_env_destroy(e);
 	revoke_env_destroy(e);
@@ -75,7 +75,7 @@ env_entry(struct thread *t, u64 kind, u64 pc, u64 sp)
 {
 	struct env *e = env_of(t->space);
 
-	if (kind < EXO_ENTRY_EXCEPTION || kind > EXO_ENTRY_REVOKE ||
+	if (kind < EXO_ENTRY_EXCEPTION || kind > EXO_ENTRY_LAST ||
 	    pc >= EXO_USER_END || sp >= EXO_USER_END)
 		return -E_INVAL;
 	if (kind == EXO_ENTRY_EXCEPTION) {
@@ -87,7 +87,11 @@ env_entry(struct thread *t, u64 kind, u64 pc, u64 sp)
 		arch_thread_upcalls(t, pc != 0);
 		return 0;
 	}
-	e->entry[kind] = (struct env_entry){ .tid = pc ? t->id : 0, .pc = pc, .sp = sp };
+	e->entry[kind] = (struct env_entry){
+		.tid = pc ? t->id : 0, .pc = pc, .sp = sp,
+		.thread_off = pc ? (u32)((t - threads) * sizeof(struct thread)) : 0,
+		.env1 = pc ? t->space->index + 1 : 0,
+	};
 	return 0;
 }
 

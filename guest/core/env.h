@@ -58,6 +58,9 @@ struct stlb_entry {
 struct env_entry {
 	u64 tid;            /* the entry thread, nil: none registered */
 	u64 pc, sp;
+	/* For the PCT fast path (pct_fast.S), with a registered tid: */
+	u32 thread_off;     /* byte offset of tid's slot in threads[] (0: nil) */
+	u32 env1;           /* this environment's index + 1 (a donee link) */
 };
 
 /*
@@ -79,7 +82,7 @@ struct env_revoke {
 struct env {
 	struct cap caps[EXO_NCAPS];
 	struct stlb_entry stlb[EXO_STLB_ENTRIES];
-	struct env_entry entry[EXO_ENTRY_REVOKE + 1];
+	struct env_entry entry[EXO_ENTRY_LAST + 1];
 	u32 ncaps;          /* slots in use */
 	u32 frames;         /* frames it owns (CAPF_OWNED) */
 	u32 reserve;        /* of those, in the reserve */

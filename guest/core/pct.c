@@ -18,9 +18,9 @@
 #include "trace.h"
 #include "upcall.h"
 
-/* Start the waiting entry thread d of te with the registers of from. */
+/* Start the waiting entry thread d of te's entry kind with the registers of from. */
 static void
-pct_enter(struct thread *d, const struct env *te, const struct trapframe *from,
+pct_enter(struct thread *d, const struct env *te, u32 kind, const struct trapframe *from,
 	  u64 id)
 {
 	struct trapframe *c = &d->ctx;
@@ -32,8 +32,8 @@ pct_enter(struct thread *d, const struct env *te, const struct trapframe *from,
 	c->rax = id;
 	c->rcx = 0;
 	c->r11 = 0;
-	c->rip = te->entry[EXO_ENTRY_PCT].pc;
-	c->rsp = te->entry[EXO_ENTRY_PCT].sp;
+	c->rip = te->entry[kind].pc;
+	c->rsp = te->entry[kind].sp;
 	d->state = TS_READY;
 }
 
@@ -45,7 +45,8 @@ pct_enter(struct thread *d, const struct env *te, const struct trapframe *from,
  *   -E_BADCAP, -E_STALE, -E_BADTYPE   cap is not a live ENV capability
  *   -E_PERM    cap lacks EXO_CAP_X; or SYNC from a thread that is not its
  *              environment's PCT entry thread (control could not come back)
- *   -E_NOENT   the target has no PCT entry thread
+ *   -E_NOENT   the target has no PCT entry thread (ASYNC: and no
+ *              PCT_ASYNC one, which takes them first)
  *   -E_AGAIN   the target's entry thread is not waiting (it runs, it is
  *              blocked elsewhere, or halted)
  */
@@ -56,6 +57,7 @@ pct_syscall(struct thread *t)
 	struct thread *d = 0;
 	struct cap *k;
 	u64 flags = t->ctx.rsi, id;
+	u32 kind = EXO_ENTRY_PCT;
 	int err = 0;
 
 	k = cap_get(e, t->ctx.rdi, EXO_CAP_ENV, EXO_CAP_X, &err);
@@ -63,7 +65,9 @@ pct_syscall(struct thread *t)
 		err = -E_INVAL;
 	else if (k) {
 		te = &envs[k->object];
-		d = upcall_thread(te, EXO_ENTRY_PCT);
+		if (flags == EXO_PCT_ASYNC && te->entry[EXO_ENTRY_PCT_ASYNC].tid)
+			kind = EXO_ENTRY_PCT_ASYNC;
+		d = upcall_thread(te, kind);
 		if (!d)
 			err = -E_NOENT;
 		else if (flags == EXO_PCT_SYNC && e->entry[EXO_ENTRY_PCT].tid != t->id)
@@ -78,44 +82,11 @@ pct_syscall(struct thread *t)
 	/* Commit point. */
 	TRACE_SAB(PCT, flags & EXO_PCT_ASYNC ? EXO_TRACE_PCT_ASYNC : 0, te - envs, d->id);
 	id = e->entry[EXO_ENTRY_PCT].tid ? e->entry[EXO_ENTRY_PCT].tid : t->id;
-	pct_enter(d, te, &t->ctx, id);
+	pct_enter(d, te, kind, &t->ctx, id);
 	if (flags == EXO_PCT_SYNC)
 		t->state = TS_ENTRY_WAIT;
 	else
 		t->ctx.rax = 0;
 	slice_lend(e, te, flags == EXO_PCT_SYNC);
 	return d;
-}
-
-PCT_FASTCALL struct thread *
-pct_fastpath(u64 c, u64 flags)
-{
-	struct thread *cur = current, *dst;
-	u32 from = cur->space->index, to;
-	struct env *e = &envs[from];
-	const struct cap *k;
-	u64 tid;
-
-	if (flags != EXO_PCT_SYNC || c >> 32 || EXO_CAP_INDEX(c) >= EXO_NCAPS || slice_owned)
-		return 0;
-	k = &e->caps[EXO_CAP_INDEX(c)];
-	if (k->gen != EXO_CAP_GEN(c) || k->type != EXO_CAP_ENV || !(k->rights & EXO_CAP_X))
-		return 0;
-	to = (u32)k->object;
-	tid = envs[to].entry[EXO_ENTRY_PCT].tid;
-	dst = &threads[EXO_TID_NO(tid) & (NTHREADS - 1)];
-	if (e->entry[EXO_ENTRY_PCT].tid != cur->id || dst->id != tid ||
-	    dst->state != TS_ENTRY_WAIT || dst->flags)
-		return 0;
-	/* Point of no return: cur waits, dst runs; the loan as slice_lend makes it. */
-	TRACE_KAB(PCT, EXO_TRACE_PCT_FAST, to, tid);
-	cur->state = TS_ENTRY_WAIT;
-	slice_envs[from].donee = to + 1;
-	slice_envs[to].donee = 0;
-	dst->state = TS_READY;
-	dst->ctx.rax = cur->id;
-	dst->ctx.rip = envs[to].entry[EXO_ENTRY_PCT].pc;
-	dst->ctx.rsp = envs[to].entry[EXO_ENTRY_PCT].sp;
-	current = dst;
-	return dst;
 }

@@ -142,6 +142,12 @@ void arch_regs_capture(struct exo_regs *r);
 __attribute__((noreturn)) void arch_halt(void);
 /* KTEST_TRIPLEFAULT: lose the IDT and fault, so the VMM sees a triple fault. */
 __attribute__((noreturn)) void arch_ktest_triple_fault(void);
+/*
+ * KTEST_FASTPATH: the fast entry of system call sysno on or off (every
+ * call then takes the general path); the previous setting, or -E_INVAL if
+ * this platform has no fast entry for sysno.
+ */
+int arch_ktest_fastpath(u32 sysno, bool on);
 
 /*
  * Called by the arch layer; the portable core provides them (core/irq.c).

@@ -154,6 +154,8 @@ sched_arm(void)
 		if (s && (!when || s < when))
 			when = s;
 	}
+	/* Invariant: armed while a slot is owned (the PCT fast path counts on it). */
+	kassert(!slice_owned || when);
 	if (when != sched_deadline) {
 		sched_deadline = when;
 		arch_timer_arm(when);

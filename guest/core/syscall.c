@@ -15,6 +15,7 @@
 
 #include "../../ipc/ipc.h"
 #include "../../ipc/transfer.h"
+#include "bind.h"
 #include "exocall.h"
 #include "irq.h"
 #include "kernel.h"
@@ -148,7 +149,8 @@ ktest_getc(void)
  *   -E_NOSYS  the kernel was not booted with the "ktest" option;
  *             KTEST_TIMER: the TSC rate is unknown
  *   -E_INVAL  unknown op; KTEST_TIMER: arg above KTEST_TIMER_MAX_US
- * KTEST_TRACE never fails.
+ *   KTEST_FASTPATH: -E_INVAL if the platform has no fast entry for arg
+ * KTEST_TRACE and KTEST_BIND_DIGEST never fail.
  */
 static i64
 sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
@@ -167,6 +169,11 @@ sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 		return ktest_getc();
 	case KTEST_TRACE:
 		return trace_set(arg != 0);
+	case KTEST_FASTPATH:
+		return arch_ktest_fastpath((u32)(arg & (KTEST_FAST_ON - 1)),
+					   arg & KTEST_FAST_ON);
+	case KTEST_BIND_DIGEST:
+		return (i64)bind_digest(t->space, arg != 0);
 	}
 	return -E_INVAL;
 }

@@ -70,6 +70,8 @@ struct thread {
 	u64 doom_vector, doom_error, doom_addr, doom_ip;  /* TF_DOOMED */
 	u64 arch_ist;               /* the arch layer's: its exception stack */
 	u64 arch_stlb;              /* and its environment's software TLB */
+	u64 arch_capbase;           /* cap_ref of its environment's slot 0 */
+	u64 arch_slice;             /* &slice_envs[its environment] */
 } __attribute__((aligned(512)));  /* a power of two: ids index by shift */
 
 extern struct thread threads[NTHREADS];

@@ -15,8 +15,9 @@ struct upcall_held {
 	struct { u64 up, a1, a2; } q[UPCALL_HELD];
 };
 
-/* Kinds that take upcalls: SLICE .. REVOKE (EXCEPTION is the thread's own). */
-static struct upcall_held held[NSPACES][EXO_ENTRY_REVOKE + 1];
+/* Kinds that take upcalls: SLICE .. LAST (EXCEPTION is the thread's own;
+ * PCT and PCT_ASYNC take transfers, and nothing is held for them). */
+static struct upcall_held held[NSPACES][EXO_ENTRY_LAST + 1];
 
 struct thread *
 upcall_thread(struct env *e, u32 kind)
@@ -69,7 +70,7 @@ upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 void
 upcall_env_destroy(struct env *e)
 {
-	for (u32 k = 0; k <= EXO_ENTRY_REVOKE; k++)
+	for (u32 k = 0; k <= EXO_ENTRY_LAST; k++)
 		held[e - envs][k].n = 0;
 }
 
@@ -86,7 +87,7 @@ upcall_wait(struct thread *t)
 	struct env *e = env_of(t->space);
 	bool entry = false;
 
-	for (u32 k = EXO_ENTRY_SLICE; k <= EXO_ENTRY_REVOKE; k++) {
+	for (u32 k = EXO_ENTRY_SLICE; k <= EXO_ENTRY_LAST; k++) {
 		struct upcall_held *h = &held[e - envs][k];
 
 		if (e->entry[k].tid != t->id)

@@ -145,9 +145,12 @@ struct exo_xframe {
 #define EXO_UTCB_XTOP         0xf00     /* entry_pc, 16-byte aligned */
 
 /*
- * Entry points, env_entry(kind, pc, sp). EXCEPTION is the calling thread's.
- * The others are the environment's: the calling thread becomes the one that
- * runs them (its entry thread), started at pc on stack sp with
+ * Entry points, env_entry(kind, pc, sp): the processor environment. sp is
+ * the entry's save area, its stack; EXCEPTION's is the thread's, with the
+ * faulting state in the UTCB's exception frame (above). EXCEPTION is the
+ * calling thread's. The others are the environment's: the calling thread
+ * becomes the one that runs them (its entry thread; one thread may run
+ * several), started at pc on stack sp with
  *   rdi  the upcall (enum exo_upcall), rsi and rdx its arguments (below),
  * except for PCT, which passes the caller's registers through untouched.
  * An entry thread that finished an upcall waits for the next one with
@@ -159,6 +162,9 @@ enum exo_entry {
 	EXO_ENTRY_SLICE     = 2,        /* slice start and end */
 	EXO_ENTRY_PCT       = 3,        /* protected control transfers in */
 	EXO_ENTRY_REVOKE    = 4,        /* revocation and repossession */
+	EXO_ENTRY_PCT_ASYNC = 5,        /* asynchronous transfers in, if
+					   registered (else they go to PCT) */
+	EXO_ENTRY_LAST      = EXO_ENTRY_PCT_ASYNC,
 };
 #endif
 

@@ -55,7 +55,16 @@ enum exo_ktest {
 				   waiting (for ever once the input has ended) */
 	KTEST_TRACE       = 5,  /* (on): trace points on (1) or off (0);
 				   returns the previous setting */
+	KTEST_FASTPATH    = 6,  /* (sysno | KTEST_FAST_ON if on): the fast
+				   entry of a system call (SYS_bind,
+				   SYS_unbind, SYS_pct)
+				   on or off; returns the previous setting,
+				   -E_INVAL if the platform has none for it */
+	KTEST_BIND_DIGEST = 7,  /* (reset): a hash of the caller's bindings,
+				   capabilities and software TLB; reset: zero
+				   its hit and miss counts first */
 };
+#define KTEST_FAST_ON      0x10000
 #define KTEST_TIMER_MAX_US 10000000   /* 10 s */
 
 /*

@@ -92,9 +92,8 @@ enum exo_trace_revoke {
 	EXO_TRACE_RV_N
 };
 
-/* EXO_TRACE_PCT's a16: the call's flags (EXO_PCT_ASYNC) and the path taken. */
+/* EXO_TRACE_PCT's a16: the call's flags (EXO_PCT_ASYNC). */
 #define EXO_TRACE_PCT_ASYNC 1u
-#define EXO_TRACE_PCT_FAST  2u
 
 /*
  * EXO_TRACE_SHOOTDOWN, one record per shootdown, written by the initiating
@@ -127,8 +126,11 @@ enum exo_trace_revoke {
  *               TLB, the kernel proper never runs
  *   SLICE_START/_END  a slice of environment a0 in slot a16 starts (a1: its
  *               microseconds) or ends
- *   PCT         a protected control transfer to environment a0's entry
- *               thread a1 (a16: EXO_TRACE_PCT_*)
+ *   PCT         a protected control transfer by the general path to
+ *               environment a0's entry thread a1 (a16: EXO_TRACE_PCT_*)
+ *   SYSCALL_FAST  a system call (a16) that a fast entry in the entry code
+ *               completed by itself (bind, unbind, synchronous PCT): one
+ *               record, no KEXIT; after a PCT the target's entry thread runs
  */
 #define EXO_TRACE_KINDS(X) \
 	X(NONE,          "none",          "",           "", "",        "") \
@@ -150,7 +152,8 @@ enum exo_trace_revoke {
 	X(SLICE_START,   "slice_start",   "slot",       "", "env",     "us") \
 	X(PCT,           "pct",           "flags",      "", "env",     "thread") \
 	X(EXC_UPCALL,    "exception_upcall", "vector",  "", "",        "") \
-	X(STLB_FILL,     "stlb_fill",     "",           "", "addr",    "")
+	X(STLB_FILL,     "stlb_fill",     "",           "", "addr",    "") \
+	X(SYSCALL_FAST,  "syscall_fast",  "nr",         "", "",        "")
 
 #define EXO_TRACE_ENUM_(N, n, b, c, d, e) EXO_TRACE_##N,
 enum exo_trace_kind { EXO_TRACE_KINDS(EXO_TRACE_ENUM_) EXO_TRACE_NKINDS };

@@ -200,7 +200,13 @@ child_main(u64 mode)
 	child_mode = (enum mode)mode;
 	if (mode != COOP)
 		CHECK(env_backing(mode == ABORT ? 1 : 2) == 0);
-	for (u32 i = 0; i < NALL; i++) {
+	/*
+	 * The reserve first: its frames take the lowest slots of the table,
+	 * where the abort protocol looks first, so a reserve it did not spare
+	 * would show in what it took.
+	 */
+	for (u32 n = 0; n < NALL; n++) {
+		u32 i = (n + NFR) % NALL;
 		long c = frame_alloc(mode != COOP && autosaved(i) ? EXO_FRAME_AUTOSAVE : 0);
 		u64 *p = (u64 *)(CHILD_VA + i * PAGE);
 

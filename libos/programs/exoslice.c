@@ -253,10 +253,12 @@ struct pct_regs {
 	u64 rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
 };
 struct pct_regs pct_in;                 /* what arrived (each space its own) */
+u64 pct_via_async;                      /* it arrived at the PCT_ASYNC entry */
 
 /* pct with the words of pat in rdx, r8, r9, r10, r12..r15, rbx, rbp. */
 long pct_with(exo_cap_t env, u64 flags, const u64 *pat);
 void pct_stub(void);
+void pct_async_stub(void);
 void pct_arrived(void);
 __asm__(
 	"	.text\n"
@@ -272,6 +274,9 @@ __asm__(
 	"	syscall\n"
 	"	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbx; pop %rbp\n"
 	"	ret\n"
+	"	.globl pct_async_stub\n"      /* the PCT_ASYNC entry: note it, go on */
+	"pct_async_stub:\n"
+	"	movq $1, pct_via_async(%rip)\n"
 	"	.globl pct_stub\n"
 	"pct_stub:\n"
 	"	mov %rax, pct_in+0(%rip); mov %rbx, pct_in+8(%rip)\n"
@@ -328,16 +333,19 @@ static void
 pct_other_arrived(void)
 {
 	u64 pat[PCT_PAT], i = pct_in.r15 & 0xffffffff;
-	u64 flags = pct_in.rsi;
+	u64 flags = pct_in.rsi, via_async = pct_via_async;
 
+	pct_via_async = 0;
 	pattern(pat, 0, i);
 	if (flags == EXO_PCT_ASYNC) {
 		asyncs++;
 		async_bad |= arrived_ok(pat, pct_in.rdi, EXO_PCT_ASYNC, peer_id);
+		async_bad |= (u64)!via_async << 14;     /* at the PCT_ASYNC entry */
 		upcall_wait();
 		scenario_fail(__LINE__, "upcall_wait returned");
 	}
-	sh->count = arrived_ok(pat, pct_in.rdi, EXO_PCT_SYNC, peer_id);
+	sh->count = arrived_ok(pat, pct_in.rdi, EXO_PCT_SYNC, peer_id) |
+		    (u64)via_async << 14;       /* sync comes to the PCT entry */
 	sh->ends = asyncs;
 	sh->slice_tsc = async_bad;
 	rounds++;
@@ -366,6 +374,8 @@ pct_env(u64 arg)
 	peer_cap = m.mr[1];
 	peer_id = main_tid;
 	CHECK(env_entry(EXO_ENTRY_PCT, (u64)pct_stub, ENTRY_STACK) == 0);
+	/* Asynchronous transfers at an entry of their own, by the same thread. */
+	CHECK(env_entry(EXO_ENTRY_PCT_ASYNC, (u64)pct_async_stub, ENTRY_STACK) == 0);
 	sh->ready = 1;
 	upcall_wait();
 	scenario_fail(__LINE__, "upcall_wait returned");
@@ -458,6 +468,20 @@ case_pct(void)
 	scenario_fail(__LINE__, "sync pct failed");
 }
 
+/*
+ * pct again with the fast entry off (KTEST_FASTPATH; boot option ktest):
+ * every transfer takes the general path and must pass the same checks. On
+ * a platform without the fast entry the two cases are the same.
+ */
+static void
+case_pct_general(void)
+{
+	long was = ktest(KTEST_FASTPATH, SYS_pct);
+
+	CHECK(was == 1 || was == -E_INVAL);
+	case_pct();
+}
+
 /* Diagnostic: spin and report the gaps (kernel entries) with a slot owned. */
 static void
 case_spin(void)
@@ -490,6 +514,7 @@ static const struct scenario_case cases[] = {
 	{ "overrun", case_overrun },
 	{ "abort", case_abort },
 	{ "pct", case_pct },
+	{ "pctgeneral", case_pct_general },
 };
 
 int

@@ -306,6 +306,210 @@ case_starve(void)
 	CHECK(ms >= 50 && ms < 1000);
 }
 
+/* ---- the bind and unbind fast paths (bind_fast.S) do what the general path does ---- */
+
+/*
+ * A seeded random run of binds (good and bad capabilities, addresses and
+ * flags), unbinds, queries and touches, once with the fast entry on and once
+ * with it off (KTEST_FASTPATH): every result and the kernel's binding state
+ * (KTEST_BIND_DIGEST, every 100 operations and at the end) must match.
+ * Needs the ktest boot option; where the platform has no fast entry
+ * (-E_INVAL) it checks the general path against itself.
+ */
+#define BF_BASE         0x3a0000000000ULL
+#define BF_FRAMES       24
+#define BF_COPIES       4       /* read-only copies of the first frames */
+#define BF_OPS          1200
+#define BF_MARK(i)      (0xb1d0000ULL + (i))
+
+static struct {
+	u64 rand;
+	exo_cap_t frame[BF_FRAMES], copy[BF_COPIES], env, stale;
+	bool writable[BF_FRAMES + BF_COPIES];
+} bf;
+
+static u64
+bf_next(void)
+{
+	bf.rand = bf.rand * 6364136223846793005ULL + 1442695040888963407ULL;
+	return bf.rand >> 33;
+}
+
+/* A capability to present, and which of ours it is (-1: none of ours). */
+static exo_cap_t
+bf_cap(int *which)
+{
+	u64 r = bf_next() % 100, i = bf_next();
+
+	*which = -1;
+	if (r < 70) {
+		*which = (int)(i % BF_FRAMES);
+		return bf.frame[*which];
+	}
+	if (r < 80) {
+		*which = BF_FRAMES + (int)(i % BF_COPIES);
+		return bf.copy[i % BF_COPIES];
+	}
+	if (r < 84)
+		return bf.env;
+	if (r < 88)
+		return bf.stale;
+	if (r < 92)
+		return EXO_CAP(i % EXO_NCAPS, i >> 9 & 3);     /* forged, mostly */
+	if (r < 96)
+		return bf.frame[i % BF_FRAMES] | 1ULL << (32 + i % 32);
+	return EXO_CAP(EXO_NCAPS + i % 1000, 1);
+}
+
+static u64
+bf_va(void)
+{
+	static const u64 odd[] = { BF_BASE + 8, 0x1000, 0, EXO_USER_END,
+				   0xffff800000000000ULL, EXO_USER_END - EXO_PAGE_SIZE };
+	u64 r = bf_next() % 100, i = bf_next();
+
+	if (r < 60)
+		return BF_BASE + (i % 32) * EXO_PAGE_SIZE;
+	if (r < 75)     /* the same software-TLB entries as the first 8 */
+		return BF_BASE + (EXO_STLB_ENTRIES + i % 8) * EXO_PAGE_SIZE;
+	if (r < 88)     /* another leaf table */
+		return BF_BASE + 0x200000 + (i % 8) * EXO_PAGE_SIZE;
+	if (r < 92)     /* mapped, not bound: this program's own data */
+		return (u64)&bf & ~(EXO_PAGE_SIZE - 1);
+	return odd[i % (sizeof(odd) / sizeof(odd[0]))];
+}
+
+static u64
+bf_flags(void)
+{
+	static const u64 f[] = {
+		EXO_BIND_R, EXO_BIND_W, EXO_BIND_R | EXO_BIND_W | EXO_BIND_X, EXO_BIND_X, 0,
+		EXO_BIND_W | EXO_BIND_NOW, EXO_BIND_NOW, EXO_BIND_X | EXO_BIND_NOW,
+		EXO_BIND_R | EXO_BIND_W | EXO_BIND_X | EXO_BIND_NOW, EXO_BIND_W | EXO_BIND_NOW,
+		EXO_BIND_W, EXO_BIND_R | EXO_BIND_NOW,
+		EXO_BIND_GUARANTEED, EXO_BIND_W | EXO_BIND_GUARANTEED, 0x40,
+		EXO_BIND_W | 1ULL << 32,
+	};
+
+	return f[bf_next() % (sizeof(f) / sizeof(f[0]))];
+}
+
+/* Read (and maybe write) the page a capability of ours is bound at, if any. */
+static u64
+bf_touch(int which, bool write)
+{
+	exo_cap_t c = which < BF_FRAMES ? bf.frame[which] : bf.copy[which - BF_FRAMES];
+	int frame = which < BF_FRAMES ? which : which - BF_FRAMES;
+	struct exo_capinfo ci;
+	volatile u64 *p;
+
+	CHECK(cap_info(c, &ci) == 0);
+	if (!ci.va)
+		return 0;
+	CHECK(bind_query(ci.va) == (long)c);
+	p = (volatile u64 *)ci.va;
+	CHECK(*p == 0 || *p == BF_MARK(frame));        /* the right frame */
+	if (write && bf.writable[which])
+		*p = BF_MARK(frame);
+	return ci.va;
+}
+
+static u64
+bf_fold(u64 h, u64 v)
+{
+	return (h ^ v) * 0x100000001b3ULL;
+}
+
+/* One run from seed: the hash of every result and of the state on the way. */
+static u64
+bf_run(u64 seed)
+{
+	u64 h = 0;
+
+	bf.rand = seed;
+	ktest(KTEST_BIND_DIGEST, 1);
+	for (int n = 0; n < BF_OPS; n++) {
+		u64 r = bf_next() % 100, flags;
+		int which;
+		exo_cap_t c;
+		long res;
+
+		if (r < 55) {
+			c = bf_cap(&which);
+			flags = bf_flags();
+			/* The raw call: flags may have bits in the high half. */
+			res = l4_syscall5(SYS_bind, (long)c, (long)bf_va(), (long)flags, 0, 0);
+			if (res == 0 && which >= 0)
+				bf.writable[which] = flags & EXO_BIND_W;
+		} else if (r < 75) {
+			res = unbind(bf_cap(&which));
+		} else if (r < 85) {
+			res = bind_query(bf_va());
+		} else {
+			res = (long)bf_touch((int)(bf_next() % (BF_FRAMES + BF_COPIES)), r >= 95);
+		}
+		h = bf_fold(h, (u64)res);
+		if (n % 100 == 99)
+			h = bf_fold(h, (u64)ktest(KTEST_BIND_DIGEST, 0));
+	}
+	h = bf_fold(h, (u64)ktest(KTEST_BIND_DIGEST, 0));
+	for (int i = 0; i < BF_FRAMES; i++)
+		unbind(bf.frame[i]);
+	for (int i = 0; i < BF_COPIES; i++)
+		unbind(bf.copy[i]);
+	return h;
+}
+
+/* The bind and unbind fast entries on or off; how they were (1 on, 0 off,
+ * -E_INVAL: this platform has none), the same for both or -1. */
+static long
+bf_fast(bool on)
+{
+	long b = ktest(KTEST_FASTPATH, SYS_bind | (on ? KTEST_FAST_ON : 0));
+	long u = ktest(KTEST_FASTPATH, SYS_unbind | (on ? KTEST_FAST_ON : 0));
+
+	return b == u ? b : -1;
+}
+
+static void
+case_bindfast(void)
+{
+	long was, c;
+	u64 empty;
+
+	for (int i = 0; i < BF_FRAMES; i++) {
+		CHECK((c = frame_alloc(0)) > 0);
+		bf.frame[i] = (exo_cap_t)c;
+	}
+	for (int i = 0; i < BF_COPIES; i++) {
+		CHECK((c = cap_derive(bf.frame[i], EXO_CAP_R)) > 0);
+		bf.copy[i] = (exo_cap_t)c;
+	}
+	CHECK((c = env_cap(main_tid, EXO_CAP_ALL)) > 0);
+	bf.env = (exo_cap_t)c;
+	CHECK((c = frame_alloc(0)) > 0);
+	CHECK(frame_free((exo_cap_t)c) == 0);
+	bf.stale = (exo_cap_t)c;
+	was = bf_fast(true);
+	CHECK(was == 1 || was == -E_INVAL);
+	empty = (u64)ktest(KTEST_BIND_DIGEST, 1);
+	for (u64 seed = 1; seed <= 3; seed++) {
+		u64 fast = bf_run(seed), general;
+
+		CHECK((u64)ktest(KTEST_BIND_DIGEST, 1) == empty);
+		if (was == 1)
+			CHECK(bf_fast(false) == 1);
+		general = bf_run(seed);
+		CHECK((u64)ktest(KTEST_BIND_DIGEST, 1) == empty);
+		if (was == 1)
+			CHECK(bf_fast(true) == 0);
+		CHECK(fast == general);
+	}
+	for (int i = 0; i < BF_FRAMES; i++)
+		CHECK(frame_free(bf.frame[i]) == 0);
+	CHECK(cap_drop(bf.env) == 0);
+}
+
 static const struct scenario_case cases[] = {
 	{ "demand", case_demand },
 	{ "caps", case_caps },
@@ -314,6 +518,7 @@ static const struct scenario_case cases[] = {
 	{ "starve", case_starve },
 	{ "nested", case_nested },
 	{ "badentry", case_badentry },
+	{ "bindfast", case_bindfast },
 };
 
 int

@@ -39,6 +39,19 @@ ParameterizedTest(struct exo_case *c, exo, case_holds)
 	cr_assert_eq(report_num(ev, "status"), 0);
 }
 
+/*
+ * The bind fast path against the general path (KTEST_FASTPATH off and on),
+ * over seeded random runs of good and bad binds: the same results and the
+ * same kernel state (KTEST_BIND_DIGEST).
+ */
+Test(exo, bind_fast_path_equals_general_path, .timeout = 240)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--cmdline", "ktest", "--timeout", "180",
+					    "exotest", "bindfast", NULL });
+	cr_assert_eq(r.status, 0, "exotest bindfast: exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
+}
+
 /* Every case in one boot, then hello: they leave the kernel as they found it. */
 Test(exo, all_cases_in_one_boot)
 {

@@ -40,6 +40,16 @@ ParameterizedTest(struct slice_case *c, slice, case_holds)
 	cr_assert_eq(report_num(ev, "status"), 0);
 }
 
+/* The pct case with the PCT fast entry off: the general path, same checks. */
+Test(slice, pct_general_path_passes_the_same_checks)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--cmdline", "ktest", "--timeout", "60",
+					    "exoslice", "pctgeneral", NULL });
+	cr_assert_eq(r.status, 0, "exoslice pctgeneral: exit %d\n%s%s", r.status, r.out,
+		     r.err);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
+}
+
 /* Overruns every time: after EXO_SLICE_STRIKES the kernel aborts the task. */
 Test(slice, overrunning_environment_is_aborted)
 {

@@ -188,8 +188,8 @@ Test(trace, stat_revocation_steps, .timeout = 60)
 	jv_free(doc);
 }
 
-/* exoslice pct: every transfer is traced, most by the fast path; the Chrome
- * trace shows them as crossings. */
+/* exoslice pct: transfers by the assembly fast entry are traced (one record
+ * each); the Chrome trace shows them as crossings. */
 Test(trace, trace_pct_transfers, .timeout = 60)
 {
 	struct jv *doc = run_json("trace", "-o", "trace2",
@@ -199,7 +199,7 @@ Test(trace, trace_pct_transfers, .timeout = 60)
 
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	for (size_t i = 0; (e = jv_at(jv_get(doc, "traceEvents"), i)); i++)
-		fast += !strcmp(jv_get(e, "name")->str, "pct fast path");
+		fast += !strcmp(jv_get(e, "name")->str, "syscall pct fast path");
 	cr_assert_gt(fast, 0);
 	jv_free(doc);
 }

@@ -195,3 +195,47 @@ Test(exo, exception_upcall_fills_the_frame)
 	x->entry_pc = 1ULL << 63;
 	cr_assert_not(upcall_exception(t, 6, 0, 0), "entry_pc not a user address");
 }
+
+/*
+ * bind_digest, the witness the bindfast scenario compares the fast and the
+ * general bind by: it sees each thing a bind changes (the binding, its
+ * rights, the software-TLB entry, a lazy or installed translation, the hit
+ * counts), is the same for the same state, and comes back when the binding
+ * goes.
+ */
+Test(exo, bind_digest_sees_every_bind_change)
+{
+	exo_cap_t c = frame(a), c2 = frame(a);
+	u64 empty = bind_digest(a, true), lazy, now, w;
+	struct cap *k;
+	int err;
+
+	cr_assert_eq(bind_digest(a, false), empty, "same state, same digest");
+	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R), 0);
+	lazy = bind_digest(a, false);
+	cr_assert_neq(lazy, empty);
+	cr_assert_eq(unbind_frame(a, c), 0);
+	cr_assert_eq(bind_digest(a, false), empty, "unbind restores it");
+	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R | EXO_BIND_NOW), 0);
+	now = bind_digest(a, false);
+	cr_assert_neq(now, lazy, "installed or not");
+	cr_assert_eq(unbind_frame(a, c), 0);
+	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_W | EXO_BIND_NOW), 0);
+	w = bind_digest(a, false);
+	cr_assert_neq(w, now, "the rights");
+	k = cap_get(env_of(a), c, EXO_CAP_FRAME, 0, &err);
+	k->bound = EXO_BIND_R;
+	cr_assert_neq(bind_digest(a, false), w, "the binding's recorded rights");
+	k->bound = EXO_BIND_R | EXO_BIND_W;
+	cr_assert_eq(bind_digest(a, false), w);
+	env_of(a)->stlb_live++;
+	cr_assert_neq(bind_digest(a, false), w, "the live count");
+	env_of(a)->stlb_live--;
+	cr_assert_eq(unbind_frame(a, c), 0);
+	cr_assert_eq(bind_frame(a, c2, VA, EXO_BIND_R), 0);
+	cr_assert_neq(bind_digest(a, false), lazy, "another frame");
+	cr_assert(stlb_fault(a, VA, EXO_R));
+	cr_assert_neq(bind_digest(a, false), bind_digest(a, true), "the hit count");
+	cr_assert_eq(unbind_frame(a, c2), 0);
+	cr_assert_eq(bind_digest(a, true), empty);
+}

@@ -248,7 +248,7 @@ Test(trace_decode, upcalls_revocation_slices_and_shootdowns)
 	trace_log_init(&l);
 	rec(&l, 1000, EXO_TRACE_EXC_UPCALL, 6, 0, 0);
 	rec(&l, 1100, EXO_TRACE_STLB_FILL, 0, 0x7000, 0);
-	rec(&l, 1200, EXO_TRACE_PCT, EXO_TRACE_PCT_FAST, 2, T(9));
+	rec(&l, 1200, EXO_TRACE_SYSCALL_FAST, SYS_pct, 0, 0);
 	rec(&l, 2000, EXO_TRACE_SYSCALL, SYS_revoke_request, 0, 0);
 	rec(&l, 2100, EXO_TRACE_REVOKE, EXO_TRACE_RV_REQUEST, 3, 2);
 	rec(&l, 2200, EXO_TRACE_UPCALL, EXO_UPCALL_REVOKE, 3, 2);
@@ -267,7 +267,7 @@ Test(trace_decode, upcalls_revocation_slices_and_shootdowns)
 	cr_assert_eq(s.sd_ack_median, 7000);
 	cr_assert_str_eq(s.rows[0].key, "exception upcall invalid opcode");
 	cr_assert_str_eq(s.rows[1].key, "software TLB fill");
-	cr_assert_str_eq(s.rows[2].key, "pct fast path");
+	cr_assert_str_eq(s.rows[2].key, "syscall pct fast path");
 	cr_assert_str_eq(s.rows[3].key, "syscall revoke_request");
 	cr_assert_eq(s.unmatched, 0);
 	trace_stat_free(&s);

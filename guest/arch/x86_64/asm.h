@@ -24,6 +24,9 @@
 #define KSTACK_SIZE	16384
 #define SYSNO_IPC	3	/* SYS_ipc, checked in trap.c */
 #define SYSNO_PCT	28	/* SYS_pct, checked in trap.c */
+#define SYSNO_BIND	23	/* SYS_bind, checked in trap.c */
+#define SYSNO_UNBIND	24	/* SYS_unbind, checked in trap.c */
+#define SYSNO_FAST_END	32	/* vec3's table of fast entries covers 0..31 */
 #define TAG_MAP_ITEM	0x80	/* low 16 bits of EXO_TAG(0, 0, 2), trap.c */
 
 /* Offsets in struct cpu (cpu.h), checked there with _Static_assert. */
@@ -55,6 +58,52 @@
 #define T_UTCB_VA	240
 #define T_IST		392
 #define T_STLB		400	/* the software TLB of its environment */
+#define T_SPACE		224
+#define T_CAPBASE	408	/* cap_ref(&env->caps[0]) */
+#define T_SLICE		416	/* &slice_envs[its environment] */
+#define T_ID		176
+#define T_STATE		184	/* and flags at 188 */
+#define TF_RSP		160
+#define TS_READY_	2	/* enum thread_state, checked in trap.c */
+#define TS_ENTRY_WAIT_	10
+
+/* For the PCT fast path (pct_fast.S); checked in trap.c. */
+#define ENV_SIZE	32520
+#define ENV_PCT		30816	/* &env->entry[EXO_ENTRY_PCT] - env */
+#define ENT_TID		0
+#define ENT_PC		8
+#define ENT_SP		16
+#define ENT_TOFF	24	/* u32 */
+#define ENT_ENV1	28	/* u32 */
+#define SE_SIZE		24	/* struct slice_env */
+#define SE_DONEE	0
+#define CAP_TYPE_ENV	2	/* EXO_CAP_ENV */
+/* struct env and struct cap (core/env.h), struct space (core/space.h),
+ * for the bind fast path (bind_fast.S); checked in trap.c. */
+#define ENV_STLB	20480	/* env.stlb - env.caps (caps come first) */
+#define STLB_LIVE	10444	/* env.stlb_live - env.stlb */
+#define STLB_CAP	32
+#define STLB_F_PINNED	16
+#define CAP_SIZE	40
+#define CAP_OBJECT	0
+#define CAP_VA		8
+#define CAP_GEN		16
+#define CAP_TYPE	18
+#define CAP_RIGHTS	19
+#define CAP_FLAGS	20
+#define CAP_BOUND	21
+#define CAPF_RESERVE_	0x80	/* CAPF_RESERVE */
+/* struct mdb_state (core/mdb_fast.h), struct mdb_node (core/mdb.h). */
+#define MDB_DIR		0
+#define MDB_MASK	16
+#define MN_SPACE	0
+#define MN_VA		8
+#define MN_HNEXT	80
+#define SP_SALT		48	/* space.mdb_salt */
+#define SP_LEAF_KEY	24	/* space.pt.leaf_key */
+#define SP_LEAF_PA	32
+#define SP_INDEX	68
+#define CAP_TYPE_FRAME	1	/* EXO_CAP_FRAME */
 
 /* struct stlb_entry (core/env.h), from its start; the hits counter from the array's. */
 #define STLB_F_VALID	1
@@ -63,7 +112,7 @@
 #define STLB_PA_RIGHTS	8
 #define STLB_SLOT	16
 #define STLB_PTE	24
-#define STLB_HITS	10376
+#define STLB_HITS	10448
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
 #define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */

@@ -135,12 +135,9 @@ vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
 	jne	vec3_common
 	cmp	$SYSNO_IPC, %rax
 	je	ipc_entry
-	cmp	$SYSNO_PCT, %rax
-	je	pct_entry
-vec3_common:
-	pushq	$0
-	pushq	$3
-	jmp	trap_common
+	cmp	$SYSNO_FAST_END, %rax	/* other calls with a fast entry: the table */
+	jae	vec3_common
+	jmp	*vec3_fast(,%rax,8)
 VEC_NOERR 4
 VEC_UP    5, 0
 VEC_UP    6, 0
@@ -229,6 +226,14 @@ VEC_NOERR 34
 	iretq
 .endm
 
+/*
+ * #BP that takes no fast entry (vec3, its table, and the fast paths that
+ * decline): the frame every vector has, then straight on, no jump.
+ */
+	.globl vec3_common
+vec3_common:
+	pushq	$0
+	pushq	$3
 trap_common:
 	PUSH_GPRS
 	cld				/* gates keep the user's DF; C needs DF=0 */
@@ -380,40 +385,6 @@ ipc_map:				/* args as they are, and MR2 (r10) */
 	jmp	ipc_slow
 
 /*
- * SYS_pct on a PVM host, from vec3: rsp = &current->ctx.rip, rdi the
- * capability, rsi the flags. pct_fastpath (core/pct.c) saves whatever it
- * uses, so every register the caller set is still in the CPU for the target
- * but rax, which holds the target; rcx and r11 are scratch here (SYSCALL
- * clobbered them) and leave as zero. A transfer goes to another space, so
- * CR3 is always loaded. Declined: nothing changed; the frame goes the
- * common way with rax the call number again.
- */
-pct_entry:
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
-	call	pct_fastpath
-	test	%rax, %rax
-	jz	pct_slow
-	mov	T_ROOT(%rax), %rcx
-	mov	%rcx, %cr3
-	mov	%rcx, current_root(%rip)
-	lea	TF_SIZE(%rax), %rcx
-	mov	%rcx, tss + TSS_RSP0(%rip)
-	mov	T_IST(%rax), %rcx
-	mov	%rcx, tss + TSS_IST3(%rip)
-	mov	T_UTCB_VA(%rax), %rcx
-	mov	%rcx, kip_page + KIP_CUR_UTCB(%rip)
-	lea	TF_RIP(%rax), %rsp
-	xor	%ecx, %ecx
-	xor	%r11d, %r11d
-	mov	TF_RAX(%rax), %rax	/* the caller's environment id */
-	iretq
-pct_slow:
-	mov	current(%rip), %rsp
-	add	$TF_RIP, %rsp
-	mov	$SYSNO_PCT, %eax
-	jmp	vec3_common
-
-/*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,
  * r11 = user rflags, rsp still the user's, interrupts masked by FMASK.
  * One CPU for now: the user rsp is parked in cpu0 (per-CPU GS comes with SMP).
@@ -480,5 +451,28 @@ trap_vectors:
 	.if	. - trap_vectors != IDT_NVEC * 8
 	.error	"trap_vectors must have IDT_NVEC entries"
 	.endif
+
+/*
+ * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
+ * tested first): PCT (pct_fast.S), bind and unbind (bind_fast.S); vec3_common for
+ * the others. Writable: KTEST_FASTPATH turns an entry off (trap.c).
+ */
+	.data
+	.balign 8
+	.globl vec3_fast
+vec3_fast:
+	.set	sysno, 0
+	.rept	SYSNO_FAST_END
+	.if	sysno == SYSNO_PCT
+	.quad	pct_entry
+	.elseif	sysno == SYSNO_BIND
+	.quad	bind_entry
+	.elseif	sysno == SYSNO_UNBIND
+	.quad	unbind_entry
+	.else
+	.quad	vec3_common
+	.endif
+	.set	sysno, sysno + 1
+	.endr
 
 	.section .note.GNU-stack, "", @progbits

@@ -174,6 +174,9 @@ arch_stlb_fill(struct arch_space *s, u64 va, u64 pa, u32 rights, u64 arch[2])
 
 	if (!pte)
 		return -E_NOMEM;
+	/* The bind fast path (bind_fast.S) finds its leaf table here next time. */
+	s->leaf_key = (va >> 21) + 1;
+	s->leaf_pa = arch_virt_to_phys(pte) & PTE_ADDR;
 	arch[0] = (u64)pte;
 	arch[1] = pa | pte_bits(rights);
 	return 0;

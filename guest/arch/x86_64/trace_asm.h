@@ -14,6 +14,7 @@
 #define TRACE_R_A0	16
 #define TRACE_K_EXC_UPCALL 18
 #define TRACE_K_STLB_FILL  19
+#define TRACE_K_SYSCALL_FAST 20
 
 #ifdef __ASSEMBLER__
 /*

@@ -7,6 +7,7 @@
 #include "trap.h"
 
 #include <exo/bootinfo.h>
+#include <exo/error.h>
 #include <exo/exo.h>
 #include <exo/layout.h>
 #include <exo/syscall.h>
@@ -14,7 +15,9 @@
 
 #include "../../core/env.h"
 #include "../../core/kernel.h"
+#include "../../core/mdb_fast.h"
 #include "../../core/platform.h"
+#include "../../core/slice.h"
 #include "../../core/space.h"
 #include "../../core/thread.h"
 #include "../../core/trace.h"
@@ -32,7 +35,8 @@ _Static_assert(TRACE_RECS == __builtin_offsetof(struct exo_trace_ring, recs) &&
 	       TRACE_R_KIND + 2 == __builtin_offsetof(struct exo_trace_rec, a16) &&
 	       TRACE_R_A0 == __builtin_offsetof(struct exo_trace_rec, a0) &&
 	       TRACE_K_EXC_UPCALL == EXO_TRACE_EXC_UPCALL &&
-	       TRACE_K_STLB_FILL == EXO_TRACE_STLB_FILL, "trace_asm.h");
+	       TRACE_K_STLB_FILL == EXO_TRACE_STLB_FILL &&
+	       TRACE_K_SYSCALL_FAST == EXO_TRACE_SYSCALL_FAST, "trace_asm.h");
 
 /* The entry code reaches these by fixed offsets (asm.h). */
 _Static_assert(__builtin_offsetof(struct thread, ctx) == 0, "ctx first");
@@ -70,6 +74,59 @@ _Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "ki
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
 _Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
+_Static_assert(SYSNO_BIND == SYS_bind, "vec3 knows the bind system call");
+_Static_assert(SYSNO_UNBIND == SYS_unbind, "vec3 knows the unbind system call");
+_Static_assert(__builtin_offsetof(struct cap, flags) == CAP_FLAGS &&
+	       CAPF_RESERVE_ == CAPF_RESERVE, "cap flags");
+_Static_assert(__builtin_offsetof(struct mdb_state, dir) == MDB_DIR &&
+	       __builtin_offsetof(struct mdb_state, hash_mask) == MDB_MASK &&
+	       MDB_PTRS_PER_FRAME == 512 &&
+	       __builtin_offsetof(struct mdb_node, space) == MN_SPACE &&
+	       __builtin_offsetof(struct mdb_node, va) == MN_VA &&
+	       __builtin_offsetof(struct mdb_node, hnext) == MN_HNEXT &&
+	       __builtin_offsetof(struct space, mdb_salt) == SP_SALT, "mdb");
+_Static_assert(SYS_pct < SYSNO_FAST_END && SYS_bind < SYSNO_FAST_END, "vec3 table");
+_Static_assert(__builtin_offsetof(struct thread, space) == T_SPACE &&
+	       __builtin_offsetof(struct thread, arch_capbase) == T_CAPBASE &&
+	       __builtin_offsetof(struct thread, arch_slice) == T_SLICE &&
+	       __builtin_offsetof(struct thread, id) == T_ID &&
+	       __builtin_offsetof(struct thread, state) == T_STATE &&
+	       __builtin_offsetof(struct thread, flags) == T_STATE + 4 &&
+	       __builtin_offsetof(struct trapframe, rsp) == TF_RSP &&
+	       TS_READY_ == TS_READY && TS_ENTRY_WAIT_ == TS_ENTRY_WAIT, "thread");
+_Static_assert(sizeof(struct env) == ENV_SIZE &&
+	       __builtin_offsetof(struct env, entry[EXO_ENTRY_PCT]) == ENV_PCT &&
+	       __builtin_offsetof(struct env_entry, tid) == ENT_TID &&
+	       __builtin_offsetof(struct env_entry, pc) == ENT_PC &&
+	       __builtin_offsetof(struct env_entry, sp) == ENT_SP &&
+	       __builtin_offsetof(struct env_entry, thread_off) == ENT_TOFF &&
+	       __builtin_offsetof(struct env_entry, env1) == ENT_ENV1 &&
+	       sizeof(struct env_entry) == 32 && sizeof(struct thread) * NTHREADS < 1ull << 31 &&
+	       sizeof(struct slice_env) == SE_SIZE &&
+	       __builtin_offsetof(struct slice_env, donee) == SE_DONEE &&
+	       CAP_TYPE_ENV == EXO_CAP_ENV && EXO_PCT_SYNC == 0, "pct fast path");
+_Static_assert(__builtin_offsetof(struct env, caps) == 0 &&
+	       __builtin_offsetof(struct env, stlb) == ENV_STLB &&
+	       __builtin_offsetof(struct env, stlb_live) -
+	       __builtin_offsetof(struct env, stlb) == STLB_LIVE, "env");
+_Static_assert(__builtin_offsetof(struct stlb_entry, cap) == STLB_CAP &&
+	       __builtin_offsetof(struct stlb_entry, pad) == STLB_CAP + 4 &&
+	       sizeof(struct stlb_entry) == 40 && STLB_F_PINNED == STLB_PINNED &&
+	       STLB_F_LAZY == STLB_LAZY && STLB_F_VALID == STLB_VALID, "stlb entry");
+_Static_assert(sizeof(struct cap) == CAP_SIZE &&
+	       __builtin_offsetof(struct cap, object) == CAP_OBJECT &&
+	       __builtin_offsetof(struct cap, va) == CAP_VA &&
+	       __builtin_offsetof(struct cap, gen) == CAP_GEN &&
+	       __builtin_offsetof(struct cap, type) == CAP_TYPE &&
+	       __builtin_offsetof(struct cap, rights) == CAP_RIGHTS &&
+	       __builtin_offsetof(struct cap, bound) == CAP_BOUND &&
+	       CAP_TYPE_FRAME == EXO_CAP_FRAME, "cap");
+_Static_assert(__builtin_offsetof(struct space, pt.leaf_key) == SP_LEAF_KEY &&
+	       __builtin_offsetof(struct space, pt.leaf_pa) == SP_LEAF_PA &&
+	       __builtin_offsetof(struct space, index) == SP_INDEX, "space");
+_Static_assert(EXO_NCAPS == 512 && EXO_STLB_ENTRIES == 256 &&
+	       EXO_CAP_R == EXO_BIND_R && EXO_CAP_W == EXO_BIND_W &&
+	       EXO_CAP_X == EXO_BIND_X && EXO_R == EXO_BIND_R, "bind fast path");
 _Static_assert(TAG_MAP_ITEM == (EXO_TAG(0, 0, 2) & 0xffff), "ipc_slow's tag test");
 
 static const char *const vector_names[T_NVEC] = EXO_VECTOR_NAMES;
@@ -171,6 +228,10 @@ arch_thread_init(struct thread *t)
 	t->ctx.ss = SEL_UDATA;
 	t->ctx.rflags = RFLAGS_IF | 2;
 	t->arch_ist = (u64)(&t->ctx + 1);
+	/* For the exception upcall and the bind fast path (bind_fast.S). */
+	t->arch_stlb = (u64)env_of(t->space)->stlb;
+	t->arch_capbase = (u64)t->space->index * EXO_NCAPS + 1;
+	t->arch_slice = (u64)&slice_envs[t->space->index];
 }
 
 void
@@ -219,4 +280,23 @@ arch_regs_capture(struct exo_regs *r)
 	r->ss = SEL_KDATA;
 	r->cr2 = read_cr2();
 	r->cr3 = read_cr3();
+}
+
+/* KTEST_FASTPATH: vec3's table (entry.S), entry by entry. */
+extern void (*vec3_fast[SYSNO_FAST_END])(void);
+extern void vec3_common(void), bind_entry(void), unbind_entry(void), pct_entry(void);
+
+int
+arch_ktest_fastpath(u32 sysno, bool on)
+{
+	void (*fast)(void) = sysno == SYS_bind ? bind_entry :
+			     sysno == SYS_unbind ? unbind_entry :
+			     sysno == SYS_pct ? pct_entry : 0;
+	int was;
+
+	if (!fast || cpu0.platform != EXO_PLATFORM_KVM_PVM)
+		return -E_INVAL;
+	was = vec3_fast[sysno] == fast;
+	vec3_fast[sysno] = on ? fast : vec3_common;
+	return was;
 }

@@ -1,0 +1,119 @@
+/*
+ * The synchronous protected control transfer's fast path (SYS_pct on a PVM
+ * host, from vec3's table), all in assembly: the checks and the state change
+ * of pct_syscall (core/pct.c) for the common case, then the switch to the
+ * target's entry thread and iretq, with the caller's registers still in the
+ * CPU for the target.
+ *
+ * It takes: flags SYNC (0); a live ENV capability with X in the caller's
+ * table; a caller that is its environment's PCT entry thread; a target
+ * whose PCT entry thread waits (TS_ENTRY_WAIT, no flags); the scheduler's
+ * timer disarmed (so no slot of the slice vector is owned, the loan is just
+ * the donee links, and no deadline is missed). Anything else
+ * goes to vec3_common with every register as it came.
+ *
+ * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = flags, rax the call
+ * number. rax, rcx and r11 are scratch (the target gets rax = the caller's
+ * id, rcx = r11 = 0, as from the general path), and so is rsi once it is
+ * known to be 0. rcx is not touched before the point of no return (the
+ * stub returns through it on the general path). The caller's frame is its own: it waits
+ * (TS_ENTRY_WAIT) until a transfer or an upcall restarts it at its entry,
+ * which sets every register, as in the general path.
+ */
+#include <exo/exo.h>
+#include <exo/layout.h>
+
+#include "asm.h"
+#include "trace_asm.h"
+
+/* A cap the fast path takes: gen in bits 16-31, index below EXO_NCAPS. */
+#define CAP_BAD_BITS	0xffffffff0000fe00
+#define TE(off)		envs + ENV_PCT + (off)	/* with rsi = to * ENV_SIZE */
+
+	.text
+	.globl pct_entry
+pct_entry:
+	movabs	$CAP_BAD_BITS, %rax
+	and	%rdi, %rax
+	or	%rsi, %rax			/* and flags other than SYNC: rsi = 0 from here */
+	jnz	pct_slow
+	/*
+	 * Nothing armed (sched.h): no slot is owned (slice_lend has only the
+	 * donee links to set), and no deadline can pass unseen. Two entry
+	 * threads could transfer to each other for ever, and on PVM a tight
+	 * loop of kernel entries keeps the timer's interrupt out; while it is
+	 * armed the general path (leave, sched_poll) does the transfers.
+	 */
+	cmpq	$0, sched_deadline(%rip)
+	jne	pct_slow
+	/* k = &env->caps[index]: gen, type ENV and right X in one compare (bind_fast.S). */
+	mov	T_STLB - TF_RIP(%rsp), %rsi	/* env->stlb; env->caps is before it */
+	movzwl	%di, %eax
+	lea	(%rax,%rax,4), %rax
+	lea	-ENV_STLB(%rsi,%rax,8), %rax
+	mov	%edi, %r11d
+	shr	$16, %r11d
+	or	$CAP_TYPE_ENV << 16 | EXO_CAP_X << 24, %r11d
+	xor	CAP_GEN(%rax), %r11d
+	test	$0xffffff | EXO_CAP_X << 24, %r11d
+	jnz	pct_slow_rsi
+	mov	T_ID - TF_RIP(%rsp), %r11
+	cmp	%r11, ENV_PCT + ENT_TID - ENV_STLB(%rsi)
+	jne	pct_slow_rsi			/* not the caller env's PCT entry thread */
+	imul	$ENV_SIZE, CAP_OBJECT(%rax), %rsi	/* rsi = to * ENV_SIZE */
+	/* The target's entry thread, rax = its offset in threads[]: waiting, alive. */
+	mov	TE(ENT_TOFF)(%rsi), %eax
+	cmpq	$TS_ENTRY_WAIT_, threads + T_STATE(%rax)	/* state, and flags 0 */
+	jne	pct_slow_rsi
+	mov	threads + T_ID(%rax), %r11
+	cmp	TE(ENT_TID)(%rsi), %r11
+	jne	pct_slow_rsi			/* none registered, or it died */
+	/*
+	 * Point of no return: the caller waits, the target runs in its
+	 * slices (slice_lend with no slot owned: the donee links).
+	 */
+	movl	$TS_ENTRY_WAIT_, T_STATE - TF_RIP(%rsp)
+	mov	T_SLICE - TF_RIP(%rsp), %r11
+	mov	TE(ENT_ENV1)(%rsi), %ecx
+	mov	%ecx, SE_DONEE(%r11)		/* slice_envs[from].donee = to + 1 */
+	lea	(%rcx,%rcx,2), %rcx
+	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rcx,8)	/* [to].donee = 0 */
+	movl	$TS_READY_, threads + T_STATE(%rax)
+	lea	threads(%rax), %rcx		/* the target, now current */
+	mov	%rcx, current(%rip)
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_PCT, save=%r11
+	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
+	/* Its tables (another space: always loaded), stacks, UTCB (SWITCH_TO_RAX). */
+	mov	T_ROOT(%rcx), %r11
+	mov	%r11, %cr3
+	mov	%r11, current_root(%rip)
+	mov	T_IST(%rcx), %r11
+	mov	%r11, tss + TSS_IST3(%rip)
+	mov	T_UTCB_VA(%rcx), %r11
+	mov	%r11, kip_page + KIP_CUR_UTCB(%rip)
+	/*
+	 * The way out through its frame, whose end is its ring-0 stack: ss,
+	 * rsp = the entry's sp; cs and rflags as they are; rip = the entry's pc.
+	 */
+	lea	TF_SIZE(%rcx), %rsp
+	mov	%rsp, tss + TSS_RSP0(%rip)
+	pushq	$SEL_UDATA
+	pushq	TE(ENT_SP)(%rsi)
+	lea	TF_CS(%rcx), %rsp
+	pushq	TE(ENT_PC)(%rsi)
+	xor	%ecx, %ecx
+	xor	%r11d, %r11d
+	xor	%esi, %esi			/* the flags, SYNC */
+	iretq
+/*
+ * Declined: nothing changed. rsi was 0 (SYNC) where it was used; r11 holds
+ * no kernel address, and no value of the caller's either way: SYSCALL
+ * clobbers it.
+ */
+pct_slow_rsi:
+	xor	%esi, %esi
+pct_slow:
+	mov	$SYSNO_PCT, %eax
+	jmp	vec3_common
+
+	.section .note.GNU-stack, "", @progbits
