@@ -12,17 +12,17 @@
  * a user thread blocked in an untimed receive that accepts us, and not halted
  * (exchange_registers: it gets the message but must not run); the caller's
  * receive is closed on that partner (call), or open with nobody queued to
- * send to it (reply-and-wait).
+ * send to it (reply-and-wait); no ready thread has a higher priority than
+ * the partner (the direct switch respects priorities, sched_direct_ok).
  */
 #include "ipc.h"
 #include "fastpath.h"
 
 #include <exo/layout.h>
 
-#include "../guest/core/mdb_fast.h"
-#include "../guest/core/sched.h"
 #include "transfer.h"
 
+#include "../guest/core/sched.h"
 #include "../guest/core/trace.h"
 
 /* u > 7, any typed word, any flag or error bit. */
@@ -36,7 +36,9 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 
 	if (EXO_TIMEOUT_RCV(timeouts) != EXO_TIMEOUT_NEVER || tag & FAST_TAG_MASK)
 		return 0;
-	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags)
+	/* The direct switch respects priorities (sched_direct_ok: cur blocks). */
+	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags ||
+	    dst->prio < sched_ready_top)
 		return 0;
 	if (dst->partner != cur->id && dst->partner != EXO_ANYTHREAD)
 		return 0;
@@ -44,7 +46,7 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 		return 0;
 	/* Point of no return: cur blocks receiving, dst runs with the message. */
 	TRACE_A(IPC_FAST, to);
-	cur->timeouts = timeouts;
+	cur->timeouts = cur->ctx.rdx;  /* = timeouts (the entry saved it): one register fewer */
 	cur->ctx.rdx = 0;       /* its error word, until the receive ends otherwise */
 	cur->state = TS_RECEIVING;
 	cur->partner = from;
@@ -55,59 +57,8 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 }
 
 /* The fault half of the page-fault fast path is inline: fastpath.h. */
-
-/*
- * The reply (ipc_fastpath_map, from the IPC entry when the tag's low bits
- * say one map item): cur, a pager, replies and waits, ipc(to, from,
- * timeouts) with tag (label, u 0, t 2) and the item w0, fp in MR1, MR2, to
- * a thread waiting for cur's reply to its fault and not halted. The item
- * maps one 4 KiB page that is cur's (a mapping-database node), with at
- * least EXO_R, to a place of the faulting space where nothing is mapped
- * and the page tables exist (mdb_map_fast); cur's receive is open (from
- * any), untimed, with nobody queued to send to it. Then cur blocks
- * receiving and the faulting thread runs on with all its registers as they
- * were: the general path (ipc_syscall, transfer, fault_reply, mdb_map,
- * receive_block) gives the same result. Everything else returns NULL with
- * nothing changed.
- *
- * The kernel build compiles this file and mmu.c with link-time
- * optimisation (guest/CMakeLists.txt), so arch_space_map_page is inlined
- * here: the call and the registers it cost were a tenth of the path.
- */
-struct thread *
-ipc_fastpath_map(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag,
-		 u64 w0, u64 fp)
-{
-	struct thread *dst = &threads[EXO_TID_NO(to) & (NTHREADS - 1)];
-
-	(void)timeouts;         /* read back from cur->ctx.rdx: fewer live registers */
-	if ((u16)tag != EXO_TAG(0, 0, 2) || from != EXO_ANYTHREAD || cur->sendq ||
-	    EXO_TIMEOUT_RCV(timeouts) != EXO_TIMEOUT_NEVER)
-		return 0;
-	/* Invariant: a thread waiting for a fault's reply has no timeout. */
-	if (dst->id != to || state_flags(dst) != TS_RECV_FAULT ||
-	    dst->partner != cur->id)
-		return 0;
-	/* A map item of a size-12 fpage whose base is below EXO_USER_END (what
-	 * fpage_decode accepts), placed where the complete window puts it. */
-	if (EXO_ITEM_TYPE(w0) != EXO_ITEM_MAP ||
-	    (fp & (~(EXO_USER_END - 1) | 0x7f0)) != 12 << 4)
-		return 0;
-	w0 &= (EXO_USER_END - 1) & ~(EXO_PAGE_SIZE - 1);
-	if (w0 < EXO_USER_MIN ||
-	    !mdb_map_fast(cur->space, EXO_FPAGE_BASE(fp), dst->space, w0,
-			  EXO_FPAGE_RIGHTS(fp)))
-		return 0;
-	/* Point of no return (the page is mapped): cur waits, dst runs. */
-	cur->timeouts = cur->ctx.rdx;
-	cur->ctx.rdx = 0;
-	cur->state = TS_RECEIVING;
-	cur->partner = EXO_ANYTHREAD;
-	dst->state = TS_READY;
-	current = dst;
-	mdb_pool_refill();
-	return dst;
-}
+/* The reply half, ipc_fastpath_map, is inline too (fastpath.h): the arch
+ * layer compiles it into its own entry (guest/arch/x86_64/pfmap.c). */
 
 /*
  * While the scheduler's timer is armed, the fast path first looks at the
@@ -117,7 +68,7 @@ ipc_fastpath_map(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag,
  * out for good, and with it every timeout and the end of their slice. The
  * clock is read out of line and reached by a tail call, so the path with
  * nothing armed pays one compare and a not-taken branch, and no registers.
- * (The page-fault fast path looks in kernel_pagefault_fast; the pager's
+ * (The page-fault fast path looks in pagefault_fast; the pager's
  * reply needs no look of its own: it ends a fault that looked.)
  */
 static __attribute__((noinline)) struct thread *

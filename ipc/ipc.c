@@ -202,6 +202,17 @@ drain_pending(void)
 	}
 }
 
+/* woken, ready, may run at once as its waker blocks: if priorities allow
+ * (sched_direct_ok), it is the direct switch; else it joins the queue. */
+static struct thread *
+direct(struct thread *woken)
+{
+	if (!woken || sched_direct_ok(woken))
+		return woken;
+	sched_ready(woken);
+	return 0;
+}
+
 /*
  * dst was blocked receiving and has cur's message (or err): settle it.
  * Returns dst if it may run now, else NULL.
@@ -210,6 +221,11 @@ static struct thread *
 receiver_done(struct thread *dst, u32 err)
 {
 	sched_timeout_cancel(dst);
+	if (dst->state == TS_RECV_FAULT && EXO_IPC_ERR_CODE(EXO_IPC_ERR(err, 0)) ==
+	    EXO_IPC_NOTMINE) {
+		dst->state = TS_READY;  /* the pager erred: the thread retries */
+		return dst;
+	}
 	if (dst->state == TS_RECV_FAULT && err) {
 		fault_failed(dst);
 		return 0;
@@ -252,9 +268,24 @@ send(struct thread *cur, u64 to, u32 timeout, struct thread **woken)
 }
 
 /*
+ * A receive from nil with a relative timeout is a sleep (X.2): it waits for
+ * the timeout and ends with EXO_IPC_TIMEOUT. Never and zero keep their
+ * meaning of "no receive phase" (<exo/ipc.h>: never is the default of a
+ * send-only IPC).
+ */
+static bool
+sleeps(u32 rcv_timeout)
+{
+	return rcv_timeout != EXO_TIMEOUT_NEVER && rcv_timeout != EXO_TIMEOUT_ZERO;
+}
+
+/*
  * cur runs the system call. Returns the thread to switch to directly (the
- * receiver cur woke, when cur itself blocked), cur if it goes on running, or
- * NULL for the scheduler to choose.
+ * receiver cur woke, when cur itself blocked and priorities allow it,
+ * sched_direct_ok), cur if it goes on running, or NULL for the scheduler to
+ * choose. A receiver woken by a send that does not block cur goes to the
+ * ready queue, and runs first only if its priority is higher than cur's
+ * (sched_ready).
  */
 struct thread *
 ipc_syscall(struct thread *cur)
@@ -276,14 +307,18 @@ ipc_syscall(struct thread *cur)
 			break;
 		}
 	}
-	if (from != EXO_NILTHREAD && !receive(cur) &&
-	    receive_block(cur, EXO_TIMEOUT_RCV(tmo))) {
+	if (from == EXO_NILTHREAD) {
+		if (to == EXO_NILTHREAD && sleeps(EXO_TIMEOUT_RCV(tmo))) {
+			receive_block(cur, EXO_TIMEOUT_RCV(tmo));
+			return 0;       /* nobody sends as nil: the timeout ends it */
+		}
+	} else if (!receive(cur) && receive_block(cur, EXO_TIMEOUT_RCV(tmo))) {
 		drain_pending();
-		return woken;
+		return direct(woken);
 	}
 	drain_pending();
 	if (woken)
-		sched_ready(woken);
+		sched_ready(woken);     /* preempts cur if of a higher priority */
 	return cur;
 }
 
@@ -304,18 +339,32 @@ ipc_timeout(struct thread *t)
 	}
 }
 
+/*
+ * A page fault's IPC is a send phase while the message waits for the pager
+ * (TS_SEND_FAULT) and a receive phase while the thread waits for the reply
+ * (TS_RECV_FAULT). Aborting it (X.2) leaves the thread's registers as they
+ * were, no error word: the thread was not in an IPC of its own, and it
+ * retries the faulting instruction when it runs again (and faults again if
+ * nothing was mapped meanwhile). A later reply of the pager finds it not
+ * waiting and fails like any send to a thread that is not receiving
+ * (EXO_IPC_TIMEOUT at a zero send timeout; EXO_IPC_NOPARTNER once it was
+ * deleted).
+ */
 void
 ipc_cancel(struct thread *t, bool send_phase, bool recv_phase)
 {
-	if (t->state == TS_SENDING && send_phase) {
+	if ((t->state == TS_SENDING || t->state == TS_SEND_FAULT) && send_phase) {
 		struct thread *dst = thread_lookup(t->partner);
 
 		if (dst)
 			sendq_remove(dst, t);
-		ipc_set_error(t, EXO_IPC_CANCELED, false);
+		if (t->state == TS_SENDING)
+			ipc_set_error(t, EXO_IPC_CANCELED, false);
 		ipc_wake(t);
 	} else if (t->state == TS_RECEIVING && recv_phase) {
 		ipc_set_error(t, EXO_IPC_CANCELED, true);
+		ipc_wake(t);
+	} else if (t->state == TS_RECV_FAULT && recv_phase) {
 		ipc_wake(t);
 	}
 }
@@ -396,7 +445,7 @@ ipc_pagefault(struct thread *t, u64 addr, u64 ip, u32 access, struct thread **ne
 		return true;
 	}
 	transfer(t, pager);             /* two words: cannot fail */
-	*next = receiver_done(pager, 0);
+	*next = direct(receiver_done(pager, 0));
 	send_done(t, pager, 0);
 	return true;
 }

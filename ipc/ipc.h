@@ -20,12 +20,8 @@ struct thread *ipc_syscall(struct thread *cur);
  * back to ipc_syscall with nothing changed. */
 struct thread *ipc_fastpath(u64 to, u64 from, u64 timeouts, struct thread *cur,
 			    u64 tag);
-/* The page-fault fast path, each half NULL with nothing changed when it
- * does not apply: t's fault to a waiting pager (ipc_fastpath_fault, inline
- * in fastpath.h: the pager), and a pager's reply with one page (fastpath.c:
- * the faulting thread, to resume with all its registers). */
-struct thread *ipc_fastpath_map(u64 to, u64 from, u64 timeouts, struct thread *cur,
-				 u64 tag, u64 w0, u64 fp);
+/* The page-fault fast path (both halves inline in fastpath.h): t's fault
+ * to a waiting pager, and a pager's reply with one page. */
 /* A page fault of t at addr (EXO_R/W/X access) becomes a call to its pager.
  * Returns false if t has no pager that exists: the caller kills t. */
 bool ipc_pagefault(struct thread *t, u64 addr, u64 ip, u32 access,
@@ -36,7 +32,8 @@ struct thread *ipc_irq(u32 line);
 int ipc_irq_control(struct thread *caller, u64 irq, u64 handler);
 /* t's timed IPC expired. */
 void ipc_timeout(struct thread *t);
-/* Abort t's send and/or receive phase with EXO_IPC_CANCELED. */
+/* Abort t's send and/or receive phase with EXO_IPC_CANCELED; a page
+ * fault's IPC ends without an error, and t retries the instruction. */
 void ipc_cancel(struct thread *t, bool send, bool recv);
 /* t is being deleted: fail every IPC that waits on it, take it off queues. */
 void ipc_detach(struct thread *t);

@@ -12,6 +12,7 @@
 #include "../guest/core/space.h"
 
 #define MAP_PROBE_MAX    1024   /* pages probed one by one; beyond, walk nodes */
+#define UTCB_COPY_LOOP_MAX 4    /* UTCB words copied by a loop; more: memcpy */
 
 u64 *
 thread_mr(struct thread *t, u32 i)
@@ -30,28 +31,36 @@ thread_mr(struct thread *t, u32 i)
 }
 
 /* One page of from (at fva) to (at tva); σ0's window pages come into being
- * (as mapping-database roots) the first time σ0 passes them on. */
+ * (as mapping-database roots) the first time σ0 passes them on. -E_FAULT:
+ * not the sender's to give, nothing happens. A target mdb_map refuses
+ * (-E_INVAL: outside the user range, a kernel page) is skipped: where the
+ * page lands is the receiver's window's choice. */
 static int
 map_page(struct space *from, u64 fva, struct space *to, u64 tva, u32 rights,
 	 bool grant)
 {
 	if (!mdb_lookup(from, fva) && !(from->sigma0 && sigma0_root(from, fva) == 0))
-		return 0;               /* not the sender's to give: nothing happens */
+		return -E_FAULT;
 	return mdb_map(from, fva, to, tva, rights, grant);
 }
 
+/* The pages of from in fva..+len to tva..: 0, -E_NOMEM, or -E_FAULT if
+ * from has none of them (<exo/ipc.h>: EXO_IPC_NOTMINE). */
 static int
 map_range(struct space *from, u64 fva, struct space *to, u64 tva, u64 len,
 	  u32 rights, bool grant)
 {
+	bool had = false;
+
 	if (len / EXO_PAGE_SIZE <= MAP_PROBE_MAX) {
 		for (u64 off = 0; off < len; off += EXO_PAGE_SIZE) {
 			int r = map_page(from, fva + off, to, tva + off, rights, grant);
 
 			if (r == -E_NOMEM)
 				return r;
+			had |= r != -E_FAULT;
 		}
-		return 0;
+		return had ? 0 : -E_FAULT;
 	}
 	/* A large fpage: visit only the pages the sender has (σ0's window
 	 * pages must be passed on in fpages of at most MAP_PROBE_MAX pages). */
@@ -62,9 +71,10 @@ map_range(struct space *from, u64 fva, struct space *to, u64 tva, u64 len,
 
 			if (r == -E_NOMEM)
 				return r;
+			had = true;
 		}
 	}
-	return 0;
+	return had ? 0 : -E_FAULT;
 }
 
 /*
@@ -111,16 +121,25 @@ user_sender(const struct thread *src)
 	return src->state != TS_SEND_FAULT && src->state != TS_IRQ_PENDING;
 }
 
+/* The result of typed item i's map_item as a transfer error. */
+static u32
+item_error(int r, u32 i)
+{
+	if (r == -E_FAULT)
+		return TRANSFER_NOTMINE(i);
+	return r < 0 ? EXO_IPC_OVERFLOW : 0;
+}
+
 /* A pager's reply to a page fault: only its items count, window: all. */
 static u32
 fault_reply(struct thread *src, struct thread *dst, u32 u, u32 t)
 {
 	for (u32 i = u + 1; i < u + 1 + t; i += 2) {
-		int r = map_item(src, *thread_mr(src, i), *thread_mr(src, i + 1),
-				 dst->space, EXO_FPAGE_COMPLETE);
+		u32 err = item_error(map_item(src, *thread_mr(src, i), *thread_mr(src, i + 1),
+					      dst->space, EXO_FPAGE_COMPLETE), (i - u - 1) / 2);
 
-		if (r < 0)
-			return EXO_IPC_OVERFLOW;
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -141,8 +160,15 @@ copy_words(struct thread *src, struct thread *dst, u32 n)
 	case 1: d->r9 = s->r9;          __attribute__((fallthrough));
 	case 0: break;
 	}
-	for (u32 i = EXO_REG_MRS; i <= n; i++)
-		dst->utcb->mr[i] = src->utcb->mr[i];
+	/* A few UTCB words by a loop; more by memcpy, which in the kernel is one
+	 * string instruction (core/string.c): its call costs what four words do. */
+	if (n < EXO_REG_MRS + UTCB_COPY_LOOP_MAX) {
+		for (u32 i = EXO_REG_MRS; i <= n; i++)
+			dst->utcb->mr[i] = src->utcb->mr[i];
+	} else {
+		__builtin_memcpy(&dst->utcb->mr[EXO_REG_MRS], &src->utcb->mr[EXO_REG_MRS],
+				 (n + 1 - EXO_REG_MRS) * sizeof(u64));
+	}
 }
 
 u32
@@ -169,11 +195,14 @@ transfer(struct thread *src, struct thread *dst)
 	dst->ctx.rdx = 0;               /* error word: success (or set below) */
 	for (u32 i = u + 1; i < u + 1 + t; i += 2) {
 		u64 window = dst->utcb->acceptor;
+		u32 err;
 
-		if (window == EXO_FPAGE_NIL ||
-		    map_item(src, *thread_mr(src, i), *thread_mr(src, i + 1),
-			     dst->space, window) < 0)
+		if (window == EXO_FPAGE_NIL)
 			return EXO_IPC_OVERFLOW;
+		err = item_error(map_item(src, *thread_mr(src, i), *thread_mr(src, i + 1),
+					  dst->space, window), (i - u - 1) / 2);
+		if (err)
+			return err;
 	}
 	return 0;
 }

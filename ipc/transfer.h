@@ -12,8 +12,11 @@
  * Copy src's message (its registers and UTCB, or the kernel-made page-fault
  * or interrupt message) to dst, and carry out its map and grant items in
  * dst's acceptor window (the whole space for a page-fault reply). Returns 0
- * or EXO_IPC_OVERFLOW (too many words, a malformed item, no window).
+ * or EXO_IPC_OVERFLOW (too many words, a malformed item, no window) or
+ * TRANSFER_NOTMINE(i) (typed item i names nothing src has, <exo/ipc.h>).
+ * The error word of such a code, EXO_IPC_ERR(code, phase), carries i.
  */
+#define TRANSFER_NOTMINE(i) (EXO_IPC_NOTMINE | (u32)(i) << 3)
 u32 transfer(struct thread *src, struct thread *dst);
 
 /*

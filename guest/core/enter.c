@@ -13,6 +13,7 @@
 #include "env.h"
 #include "exocall.h"
 #include "kernel.h"
+#include "pagefault_fast.h"
 #include "platform.h"
 #include "sched.h"
 #include "space.h"
@@ -32,7 +33,8 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 	if (next && next != current && next->state == TS_READY &&
 	    !(next->flags & (TF_HALT | TF_DOOMED))) {
 		/* Direct switch: prev blocked (or, after an asynchronous PCT,
-		 * goes to the queue), next runs on without the queue. */
+		 * goes to the queue), next runs on without the queue. The IPC
+		 * core offers next only as priorities allow (sched_direct_ok). */
 		struct thread *old = current;
 
 		current = next;
@@ -53,52 +55,19 @@ kernel_syscall(struct thread *t)
 	return leave(t, id, syscall_dispatch(t));
 }
 
-/*
- * Page-fault error code (bits 0..4: present, write, user, reserved bit,
- * instruction fetch) to the access: a fetch is EXO_X, else a write EXO_W,
- * else EXO_R. A table, so the fast path spends a load, not branches.
- */
+/* The page-fault error code to the access and to the fault message's tag
+ * (pagefault_fast.h): a fetch is EXO_X, else a write EXO_W, else EXO_R. */
 #define PF_ACCESS(e)    ((e) & 0x10 ? EXO_X : (e) & 0x2 ? EXO_W : EXO_R)
-#define PF_ACCESS4(e)   PF_ACCESS(e), PF_ACCESS(e + 1), PF_ACCESS(e + 2), PF_ACCESS(e + 3)
-#define PF_ACCESS16(e)  PF_ACCESS4(e), PF_ACCESS4(e + 4), PF_ACCESS4(e + 8), PF_ACCESS4(e + 12)
-static const u8 pf_access[32] = { PF_ACCESS16(0), PF_ACCESS16(16) };
-
-static u32
-fault_access(u64 error)
-{
-	return pf_access[error & 31];
-}
-
-static inline __attribute__((always_inline)) struct thread *
-pagefault_fast(struct thread *t, u64 addr, u64 error)
-{
-	/* σ0's window and the software TLB come before any pager. */
-	struct thread *next;
-
-	if (t->space->sigma0 || env_of(t->space)->stlb_live)
-		return 0;
-	next = ipc_fastpath_fault(t, addr, fault_access(error));
-	if (next)
-		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
-	return next;
-}
-
-/* With the timer armed, decline once its deadline has passed: the general
- * path (leave) does its work. Out of line, reached by a tail call. */
-static __attribute__((noinline)) struct thread *
-pagefault_fast_armed(struct thread *t, u64 addr, u64 error)
-{
-	if (sched_overdue())
-		return 0;
-	return pagefault_fast(t, addr, error);
-}
+#define PF_TAG(e)       EXO_TAG(EXO_LABEL_PF(PF_ACCESS(e)), 2, 0)
+#define PF_T4(F, e)     F(e), F(e + 1), F(e + 2), F(e + 3)
+#define PF_T16(F, e)    PF_T4(F, e), PF_T4(F, e + 4), PF_T4(F, e + 8), PF_T4(F, e + 12)
+const u8 pf_access[32] = { PF_T16(PF_ACCESS, 0), PF_T16(PF_ACCESS, 16) };
+const u64 pf_tag[32] = { PF_T16(PF_TAG, 0), PF_T16(PF_TAG, 16) };
 
 struct thread *
 kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
 {
-	if (__builtin_expect(sched_deadline != 0, 0))
-		return pagefault_fast_armed(t, addr, error);
-	return pagefault_fast(t, addr, error);
+	return pagefault_fast_entry(t, addr, error);
 }
 
 struct thread *

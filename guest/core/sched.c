@@ -24,12 +24,16 @@
 static struct {
 	struct thread *ready[PRIO_MAX + 1];     /* circular lists, head = next */
 	u64 bitmap[(PRIO_MAX + 1) / 64];        /* non-empty priorities */
+	u64 summary;                            /* bit w: bitmap[w] != 0 */
 	struct thread *timeouts;                /* sorted by wakeup */
 	u64 slice_end;
 	u64 tick_next;                          /* 0: no driver on the tick */
 	bool preempt;
 } sc;
 
+/* Invariant: the highest priority with a ready thread, 0 when none (so
+ * every thread's priority is >= it then). */
+u32 sched_ready_top;
 u64 sched_deadline;
 
 u64
@@ -39,6 +43,18 @@ sched_us_to_tsc(u64 us)
 	u64 khz = kernel_tsc_khz ? kernel_tsc_khz : 1000000;
 
 	return (us * khz + 999) / 1000;
+}
+
+/* The highest non-empty priority, or -1: two bit scans, no loop. */
+static int
+top_prio(void)
+{
+	int w;
+
+	if (!sc.summary)
+		return -1;
+	w = 63 - __builtin_clzll(sc.summary);
+	return w * 64 + 63 - __builtin_clzll(sc.bitmap[w]);
 }
 
 void
@@ -52,6 +68,9 @@ sched_ready(struct thread *t)
 		t->rnext = t->rprev = t;
 		*q = t;
 		sc.bitmap[t->prio / 64] |= 1ULL << (t->prio % 64);
+		sc.summary |= 1ULL << (t->prio / 64);
+		if (t->prio > sched_ready_top)
+			sched_ready_top = t->prio;
 	} else {
 		t->rnext = *q;
 		t->rprev = (*q)->rprev;
@@ -74,6 +93,10 @@ sched_dequeue(struct thread *t)
 	if (t->rnext == t) {
 		*q = 0;
 		sc.bitmap[t->prio / 64] &= ~(1ULL << (t->prio % 64));
+		if (!sc.bitmap[t->prio / 64])
+			sc.summary &= ~(1ULL << (t->prio / 64));
+		if (t->prio == sched_ready_top)
+			sched_ready_top = top_prio() < 0 ? 0 : (u32)top_prio();
 	} else {
 		t->rprev->rnext = t->rnext;
 		t->rnext->rprev = t->rprev;
@@ -81,16 +104,6 @@ sched_dequeue(struct thread *t)
 			*q = t->rnext;
 	}
 	t->rnext = t->rprev = 0;
-}
-
-/* The highest non-empty priority, or -1. */
-static int
-top_prio(void)
-{
-	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--)
-		if (sc.bitmap[w])
-			return w * 64 + 63 - __builtin_clzll(sc.bitmap[w]);
-	return -1;
 }
 
 void

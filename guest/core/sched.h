@@ -17,6 +17,21 @@
 
 /* t may run: TS_READY and on the queue (unless it is current or halted). */
 void sched_ready(struct thread *t);
+/*
+ * L4's direct switch respects priorities: next, woken by an IPC whose
+ * caller blocks (call, reply-and-wait, a page fault and its reply), runs at
+ * once, without the queue, only if no ready thread has a higher priority;
+ * otherwise it joins the ready queue and the scheduler picks
+ * (ipc/ipc.c, ipc/fastpath.[ch]). sched_ready_top is the highest priority
+ * with a ready thread (0: none). Other direct switches (a protected
+ * control transfer) hand the processor over whatever the priorities.
+ */
+extern u32 sched_ready_top;
+static inline bool
+sched_direct_ok(const struct thread *next)
+{
+	return next->prio >= sched_ready_top;
+}
 /* Take t off the ready queue (it blocks, halts or dies). */
 void sched_dequeue(struct thread *t);
 /* Block t until now + timeout (a relative EXO_TIMEOUT_US; never: no wakeup). */

@@ -53,7 +53,7 @@ space_create(struct space *parent, struct space **out)
 		return -E_NOMEM;
 	*s = (struct space){ .parent = parent, .index = (u32)(s - spaces),
 			     .module = parent ? parent->module : 0,
-			     .mdb_salt = mdb_salt_of(s) };
+			     .mdb_salt = mdb_salt_of(s), .env = &envs[s - spaces] };
 	r = arch_space_create(&s->pt);
 	if (r == 0)
 		r = arch_space_map(&s->pt, EXO_USER_KIP, kip_pa, EXO_PAGE_SIZE, EXO_SEG_R);

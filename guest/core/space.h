@@ -17,6 +17,8 @@
 
 struct mdb_node;
 
+struct env;
+
 struct space {
 	struct arch_space pt;       /* translation tables (platform.h) */
 	struct mdb_node *maps;      /* every mapping node in this space (mdb.c) */
@@ -28,6 +30,7 @@ struct space {
 	bool live;
 	bool privileged;            /* may call thread_control, irq_control */
 	bool sigma0;                /* owns the σ0 window */
+	struct env *env;            /* = env_of(this): one load, for the #PF fast path */
 };
 
 #define NSPACES 64

@@ -291,8 +291,8 @@ sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
 	    (control & EXR_SET_PAGER && pager != EXO_NILTHREAD && !thread_lookup(pager)))
 		return -E_INVAL;
 	old = (d->state == TS_HALTED || d->flags & TF_HALT ? EXR_WAS_HALTED : 0) |
-	      (d->state == TS_SENDING ? EXR_WAS_SENDING : 0) |
-	      (d->state == TS_RECEIVING ? EXR_WAS_RECEIVING : 0);
+	      (d->state == TS_SENDING || d->state == TS_SEND_FAULT ? EXR_WAS_SENDING : 0) |
+	      (d->state == TS_RECEIVING || d->state == TS_RECV_FAULT ? EXR_WAS_RECEIVING : 0);
 	t->ctx.rdi = d->ctx.rsp;
 	t->ctx.rsi = d->ctx.rip;
 	/* Commit point. */

@@ -61,7 +61,10 @@ enum exo_irq {
 #define EXO_REG_MRS 8
 
 /* Derived operations (to, from): send (t, nil), receive (nil, t),
- * wait (nil, any), call (t, t), reply (t, nil), reply-and-wait (t, any). */
+ * wait (nil, any), call (t, t), reply (t, nil), reply-and-wait (t, any),
+ * sleep (nil, nil) with a relative receive timeout: it waits that long and
+ * ends with EXO_IPC_TIMEOUT in the receive phase (never and zero: no
+ * receive phase, nothing happens). */
 
 /*
  * Timeouts, 32 bits each; rdx = receive << 32 | send.
@@ -85,11 +88,29 @@ enum exo_ipc_error {
 	EXO_IPC_NOPARTNER = 2,  /* no such thread, or it died while we waited */
 	EXO_IPC_CANCELED  = 3,  /* exchange_registers aborted the operation */
 	EXO_IPC_OVERFLOW  = 4,  /* message too long, or a map item not accepted */
+	EXO_IPC_NOTMINE   = 5,  /* exo: a map or grant item names memory the
+				   sender does not have (below) */
 	EXO_IPC_ABORTED   = 7,  /* partner aborted mid-transfer */
 };
 #define EXO_IPC_ERR(code, rcv)  ((u64)(code) << 1 | (rcv))
 #define EXO_IPC_ERR_CODE(e)     ((u32)((e) >> 1) & 7)
 #define EXO_IPC_ERR_RECV(e)     ((u32)(e) & 1)
+/*
+ * Failed items. X.2 has no error for a map or grant item the sender cannot
+ * pass on; exo reports it. An item of which the sender has not a single
+ * page (no mapping in its space: memory nobody gave it, the KIP, a UTCB,
+ * σ0's window outside σ0) fails the IPC for both sides with
+ * EXO_IPC_NOTMINE (X.2's code 5, a string-transfer timeout, cannot occur:
+ * exo has no string items), and the error word names the item: its index
+ * among the message's typed items (0 for the first) in bits 4..8. The
+ * untyped words and the items before it were transferred; those after it
+ * were not. An item only partly had maps the pages that are the sender's.
+ * A malformed item (a bad fpage or type) fails with EXO_IPC_OVERFLOW, as
+ * does a nil receive window. A page fault's reply that fails with
+ * EXO_IPC_NOTMINE lets the faulting thread retry (it faults again).
+ */
+#define EXO_IPC_ERR_ITEM(e)     ((u32)((e) >> 4) & 0x1f)
+#define EXO_IPC_ERR_AT(code, item, rcv) (EXO_IPC_ERR(code, rcv) | (u64)(item) << 4)
 
 /*
  * Flexpage: a naturally aligned region of 2^s bytes, s >= 12.

@@ -85,6 +85,13 @@ enum exo_ktest {
 #define EXR_SET_PAGER   0x10
 #define EXR_ABORT_SEND  0x20    /* abort a send phase: EXO_IPC_CANCELED */
 #define EXR_ABORT_RECV  0x40    /* abort a receive phase: EXO_IPC_CANCELED */
+/*
+ * A thread in a page fault's IPC is sending (the message waits for its
+ * pager) or receiving (it waits for the reply); aborting that phase ends
+ * the fault's IPC with no error written, and the thread retries the
+ * faulting instruction. The pager's later reply fails as any send to a
+ * thread not receiving (a deleted thread: EXO_IPC_NOPARTNER).
+ */
 /* Returned in rax (or -E_*): old state bits; rdi old sp, rsi old ip. */
 #define EXR_WAS_HALTED  0x01
 #define EXR_WAS_SENDING 0x02

@@ -84,6 +84,16 @@ l4_receive(u64 from_spec, struct l4_msg *m, u32 timeout, u64 *from)
 	return l4_ipc(EXO_NILTHREAD, from_spec, EXO_TIMEOUTS(0, timeout), m, from);
 }
 
+/* Sleep for us microseconds (a receive from nil, <exo/ipc.h>); an
+ * exchange_registers abort ends it early (EXO_IPC_CANCELED). */
+static inline u64
+l4_sleep(u32 us)
+{
+	struct l4_msg m;
+
+	return l4_receive(EXO_NILTHREAD, &m, EXO_TIMEOUT_US(us), 0);
+}
+
 static inline u64
 l4_wait(struct l4_msg *m, u64 *from)
 {

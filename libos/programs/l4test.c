@@ -95,6 +95,66 @@ case_pager(void)
 	CHECK(pager_stats.data >= 2 && pager_stats.stack >= 2);
 }
 
+/* ---- the direction flag is the user's: the kernel must not inherit it ---- */
+
+/* l4_ipc entered with DF set (std before, cld after). */
+static u64
+ipc_with_df(u64 to, struct l4_msg *m)
+{
+	register u64 r8 __asm__("r8") = m->mr[0];
+	register u64 r9 __asm__("r9") = m->mr[1];
+	register u64 r10 __asm__("r10") = m->mr[2];
+	register u64 r12 __asm__("r12") = m->mr[3];
+	register u64 r13 __asm__("r13") = m->mr[4];
+	register u64 r14 __asm__("r14") = m->mr[5];
+	register u64 r15 __asm__("r15") = m->mr[6];
+	register u64 rbx __asm__("rbx") = m->mr[7];
+	u64 rax = SYS_ipc, rdx = 0, from = to;
+
+	/* SYSCALL would clear DF (FMASK), so enter as SYSCALL's stub does on
+	 * PVM: straight to the stub page's int3, with rcx the return address. */
+	__asm__ volatile("std\n\t"
+			 "lea 1f(%%rip), %%rcx\n\t"
+			 "jmp *%[stub]\n"
+			 "1:\tcld"
+			 : "+a"(rax), "+D"(to), "+S"(from), "+d"(rdx),
+			   "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r12), "+r"(r13),
+			   "+r"(r14), "+r"(r15), "+r"(rbx)
+			 : [stub] "r"((u64)EXO_USER_SYSCALL_STUB)
+			 : "rcx", "r11", "memory");
+	m->mr[0] = r8, m->mr[1] = r9, m->mr[2] = r10, m->mr[3] = r12;
+	m->mr[4] = r13, m->mr[5] = r14, m->mr[6] = r15, m->mr[7] = rbx;
+	return rdx;
+}
+
+/*
+ * Calls with DF=1: a long message (the general path copies MR8.. with a
+ * string instruction, core/string.c), a short one (the fast path), and a
+ * pager's reply is not involved. Every word must arrive as sent.
+ */
+static void
+case_df(void)
+{
+	u64 server = task_spawn(echo_server, 0);
+
+	CHECK(server);
+	for (u32 u = 1; u < EXO_NMR - 1; u += 9) {
+		struct l4_msg m = { { EXO_TAG(1, u, 0) } };
+
+		for (u32 k = 1; k <= u && k < EXO_REG_MRS; k++)
+			m.mr[k] = u * 1000 + k;
+		for (u32 k = EXO_REG_MRS; k <= u; k++)
+			l4_utcb()->mr[k] = u * 1000 + k;
+		CHECK(ipc_with_df(server, &m) == 0);
+		CHECK(EXO_TAG_LABEL(m.mr[0]) == 2 && EXO_TAG_U(m.mr[0]) == u);
+		for (u32 k = 1; k <= u && k < EXO_REG_MRS; k++)
+			CHECK(m.mr[k] == u * 1000 + k + 1);
+		for (u32 k = EXO_REG_MRS; k <= u; k++)
+			CHECK(l4_utcb()->mr[k] == u * 1000 + k + 1);
+	}
+	CHECK(l4_myself() == main_tid);       /* our UTCB survived */
+}
+
 /* ---- map chain A -> B -> C, flush in the middle ---- */
 
 #define SHARED_VA 0x300000000ULL
@@ -104,11 +164,13 @@ static void
 chain_member(u64 next)
 {
 	struct l4_msg m;
-	u64 from;
+	u64 from, err;
 	volatile u64 *p = (u64 *)SHARED_VA;
 
 	l4_utcb()->acceptor = EXO_FPAGE(SHARED_VA, 12, EXO_RWX);
-	CHECK(l4_wait(&m, &from) == 0);         /* from main, or from B */
+	err = l4_wait(&m, &from);               /* from main, or from B */
+	/* (case_grant: a page main no longer has arrives as an error) */
+	CHECK(err == 0 || err == EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 0, 1));
 	l4_utcb()->acceptor = EXO_FPAGE_NIL;
 	m.mr[0] = EXO_TAG(0, 1, 0);
 	m.mr[1] = *p;
@@ -194,12 +256,162 @@ case_grant(void)
 	*page = 0x5a5a;
 	CHECK(l4_send(b, &m, EXO_TIMEOUT_NEVER) == 0);
 	CHECK(l4_receive(b, &m, EXO_TIMEOUT_NEVER, &from) == 0 && m.mr[1] == 0x5a5a);
-	/* Ours is gone: mapping it again passes nothing, so C never gets it. */
+	/* Ours is gone: mapping it again passes nothing and says so, so C
+	 * never gets it. */
 	CHECK(l4_unmap(EXO_FPAGE(page, 12, EXO_R), UNMAP_OWN) == 0);
 	m = (struct l4_msg){ { EXO_TAG(0, 0, 2), EXO_ITEM_MAP, EXO_FPAGE(page, 12, EXO_RW) } };
-	CHECK(l4_send(c, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_send(c, &m, EXO_TIMEOUT_NEVER) == EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 0, 0));
 	CHECK(l4_receive(c, &m, EXO_TIMEOUT_US(200000), &from) != 0);   /* it faulted */
 	CHECK(order(b, 3) == 0x5a5a);
+}
+
+/* ---- aborting a thread blocked in a page fault's IPC ---- */
+
+#define ABORT_VA 0x600000000ULL         /* nothing backs it in our space */
+static u64 abort_pager_tid;
+
+/* The victim's pager: reports each fault to main, then replies when main
+ * says so, with a page of its own, and reports the reply's error word. */
+static void
+abort_pager(u64 arg)
+{
+	u64 *page = mem_alloc(12), from;
+	struct l4_msg m;
+
+	(void)arg;
+	CHECK(page);
+	for (;;) {
+		u64 fault;
+
+		CHECK(l4_wait(&m, &from) == 0);
+		CHECK(EXO_LABEL_IS_PF(EXO_TAG_LABEL(m.mr[0])));
+		fault = m.mr[1];
+		m = (struct l4_msg){ { EXO_TAG(0, 2, 0), fault, from } };
+		CHECK(l4_send(main_tid, &m, EXO_TIMEOUT_NEVER) == 0);
+		CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);   /* reply now */
+		m = (struct l4_msg){ { EXO_TAG(0, 0, 2), EXO_ITEM_MAP | EXO_PAGE_DOWN(fault),
+				      EXO_FPAGE((u64)page, 12, EXO_RW) } };
+		m = (struct l4_msg){ { EXO_TAG(0, 1, 0), l4_reply(from, &m) } };
+		CHECK(l4_send(main_tid, &m, EXO_TIMEOUT_NEVER) == 0);
+	}
+}
+
+/* Waits for main's go, then writes where nothing is mapped. */
+static void
+abort_victim(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);
+	*(volatile u64 *)ABORT_VA = 0x77;
+	m = (struct l4_msg){ { EXO_TAG(0, 1, 0), *(volatile u64 *)ABORT_VA } };
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+}
+
+/* main's side of one fault: its report, then the order to reply, then the
+ * reply's error word. */
+static u64
+abort_fault(u64 victim, bool abort_first)
+{
+	struct l4_msg m;
+	u64 from;
+
+	CHECK(l4_receive(abort_pager_tid, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	CHECK(m.mr[1] == ABORT_VA && m.mr[2] == victim);
+	if (abort_first)        /* it waits for the reply: a receive phase */
+		CHECK(l4_exchange_registers(victim, EXR_ABORT_RECV | EXR_HALT, 0, 0, 0, 0, 0) ==
+		      EXR_WAS_RECEIVING);
+	m = (struct l4_msg){ { EXO_TAG(0, 0, 0) } };
+	CHECK(l4_send(abort_pager_tid, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(abort_pager_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);
+	return m.mr[1];
+}
+
+static void
+case_abortfault(void)
+{
+	u64 victim, from;
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+
+	abort_pager_tid = thread_spawn(abort_pager, 0);
+	victim = thread_spawn(abort_victim, 0);
+	CHECK(abort_pager_tid && victim);
+	CHECK(l4_exchange_registers(victim, EXR_SET_PAGER, 0, 0, abort_pager_tid, 0, 0) >= 0);
+	CHECK(l4_send(victim, &m, EXO_TIMEOUT_NEVER) == 0);               /* go */
+	/* Aborted while it waits for the reply: the pager's reply finds it
+	 * not receiving (zero send timeout), and nothing is mapped. */
+	CHECK(abort_fault(victim, true) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 0));
+	/* Resumed, it retries the write and faults again; this time the reply
+	 * maps the page and it goes on. */
+	CHECK(l4_exchange_registers(victim, EXR_RESUME, 0, 0, 0, 0, 0) == EXR_WAS_HALTED);
+	CHECK(abort_fault(victim, false) == 0);
+	CHECK(l4_receive(victim, &m, EXO_TIMEOUT_NEVER, &from) == 0 && m.mr[1] == 0x77);
+}
+
+/* ---- the direct switch respects priorities ---- */
+
+static char prio_log[8];
+static u32 prio_n;
+
+/* Priority 50: answers every call, noting that it ran. */
+static void
+prio_server(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	l4_wait(&m, &from);
+	for (;;) {
+		prio_log[prio_n++ & 7] = 'S';
+		m.mr[0] = EXO_TAG(0, 0, 0);
+		l4_reply_wait(from, &m, &from);
+	}
+}
+
+/* Priority 80: once main says go, notes that it ran, and waits again. */
+static void
+prio_middle(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	for (;;) {
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0);
+		prio_log[prio_n++ & 7] = 'M';
+	}
+}
+
+/*
+ * main (100) makes the middle thread (80) ready, then calls the server
+ * (50): the server gets the call, but the middle thread, ready and of a
+ * higher priority, runs before it (without the rule, the call switched
+ * straight to the server: "SM").
+ */
+static void
+case_priority(void)
+{
+	u64 srv = thread_spawn(prio_server, 0), mid = thread_spawn(prio_middle, 0);
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+
+	CHECK(srv && mid);
+	CHECK(l4_thread_control(srv, srv, EXO_NILTHREAD, 0, 50) == 0);
+	CHECK(l4_thread_control(mid, mid, EXO_NILTHREAD, 0, 80) == 0);
+	l4_sleep(2000);                         /* both block: the server waits */
+	CHECK(prio_n == 0);
+	CHECK(l4_send(mid, &m, EXO_TIMEOUT_ZERO) == 0);         /* ready, not run */
+	CHECK(prio_n == 0);
+	CHECK(l4_call(srv, &m) == 0);
+	CHECK(prio_n == 2 && prio_log[0] == 'M' && prio_log[1] == 'S');
+	/* With the server at the middle's priority, the call goes straight on. */
+	CHECK(l4_thread_control(srv, srv, EXO_NILTHREAD, 0, 80) == 0);
+	CHECK(l4_send(mid, &m, EXO_TIMEOUT_ZERO) == 0);
+	m.mr[0] = EXO_TAG(0, 0, 0);
+	CHECK(l4_call(srv, &m) == 0);
+	CHECK(prio_n == 3 && prio_log[2] == 'S');        /* and main, 100, before M */
+	l4_sleep(2000);
+	CHECK(prio_n == 4 && prio_log[3] == 'M');
 }
 
 /* ---- ids unique in time ---- */
@@ -278,6 +490,17 @@ case_timeouts(void)
 	us = (l4_rdtsc() - t0) * 1000 / khz;
 	CHECK(us >= 5000 && us < 2000000);
 	printf("timeouts: 20 ms receive took %lu us\n", us);
+	/* A receive from nil with a timeout is a sleep (X.2). */
+	t0 = l4_rdtsc();
+	CHECK(l4_receive(EXO_NILTHREAD, &m, EXO_TIMEOUT_US(20000), 0) ==
+	      EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	us = (l4_rdtsc() - t0) * 1000 / khz;
+	CHECK(us >= 20000 && us < 2000000);
+	CHECK(l4_sleep(1000) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	/* Never and zero: no receive phase at all. */
+	CHECK(l4_ipc(EXO_NILTHREAD, EXO_NILTHREAD, EXO_TIMEOUTS(0, EXO_TIMEOUT_ZERO), &m, 0) == 0);
+	CHECK(l4_ipc(EXO_NILTHREAD, EXO_NILTHREAD, 0, &m, 0) == 0);
+	printf("timeouts: 20 ms sleep (receive from nil) took %lu us\n", us);
 }
 
 /* ---- interrupts as IPC ---- */
@@ -363,12 +586,16 @@ hostile(u64 arg)
 	bad |= (l4_unmap(EXO_FPAGE(0x1000, 5, EXO_RWX), 0) != -E_INVAL) << 2;
 	bad |= (l4_unmap(EXO_FPAGE(0x1000, 13, EXO_RWX), 0) != -E_INVAL) << 3;
 	bad |= (l4_unmap(EXO_FPAGE(0x1000, 12, EXO_RWX), 0x80) != -E_INVAL) << 4;
-	/* Map the kernel's pages, and memory nobody gave us, to main: nothing. */
+	/* Map the kernel's pages, and memory nobody gave us, to main: nothing,
+	 * and the first item not ours is named (<exo/ipc.h>, EXO_IPC_NOTMINE). */
 	m = (struct l4_msg){ { EXO_TAG(0, 0, 6), EXO_ITEM_MAP, EXO_FPAGE(EXO_USER_KIP, 12, EXO_RWX),
 		EXO_ITEM_MAP, EXO_FPAGE(0x5000000, 16, EXO_RWX),
 		EXO_ITEM_MAP, EXO_FPAGE(TASK_UTCB, 12, EXO_RWX) } };
 	err = l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
-	bad |= (err != 0) << 5;
+	bad |= (err != EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 0, 0)) << 5;
+	m = (struct l4_msg){ { EXO_TAG(0, 0, 2), EXO_ITEM_MAP, EXO_FPAGE(0x5000000, 16, EXO_RWX) } };
+	err = l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+	bad |= (err != EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 0, 0)) << 10;
 	/* A malformed item: size 4 KiB at an odd base. */
 	m = (struct l4_msg){ { EXO_TAG(0, 0, 2), EXO_ITEM_MAP, EXO_FPAGE(0x1000, 11, EXO_RWX) } };
 	err = l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
@@ -392,8 +619,11 @@ case_hostile(void)
 
 	CHECK(h);
 	u->acceptor = EXO_FPAGE(0x40000000, 30, EXO_RWX);       /* a wide window */
-	CHECK(l4_receive(h, &m, EXO_TIMEOUT_NEVER, &from) == 0);
-	CHECK(EXO_TAG_T(m.mr[0]) == 6);
+	/* Items it does not have fail the IPC for both sides, naming the item. */
+	CHECK(l4_receive(h, &m, EXO_TIMEOUT_NEVER, &from) ==
+	      EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 0, 1));
+	CHECK(l4_receive(h, &m, EXO_TIMEOUT_NEVER, &from) ==
+	      EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 0, 1));
 	/* A malformed item fails the IPC for both sides. */
 	CHECK(l4_receive(h, &m, EXO_TIMEOUT_NEVER, &from) == EXO_IPC_ERR(EXO_IPC_OVERFLOW, 1));
 	u->acceptor = EXO_FPAGE_NIL;
@@ -469,8 +699,11 @@ case_starve(void)
 static const struct scenario_case cases[] = {
 	{ "pingpong", case_pingpong },
 	{ "pager", case_pager },
+	{ "df", case_df },
 	{ "flush", case_flush },
 	{ "grant", case_grant },
+	{ "abortfault", case_abortfault },
+	{ "priority", case_priority },
 	{ "dead", case_dead },
 	{ "openclosed", case_openclosed },
 	{ "timeouts", case_timeouts },

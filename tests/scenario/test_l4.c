@@ -22,8 +22,11 @@ ParameterizedTestParameters(l4, case_holds)
 	static struct l4_case cases[] = {
 		{ "pingpong" },         /* call/reply between two spaces, fast and slow */
 		{ "pager" },            /* σ0 -> pager -> client: data, bss, stack faults */
+		{ "df" },               /* IPC made with DF=1: long and short messages intact */
 		{ "flush" },            /* flush in a 3-level map chain: exact descendants */
 		{ "grant" },            /* grant moves the page */
+		{ "abortfault" },       /* exchange_registers aborts a fault's IPC */
+		{ "priority" },         /* the direct switch respects priorities */
 		{ "dead" },             /* ids unique in time: no such partner */
 		{ "openclosed" },       /* closed receive picks its sender */
 		{ "timeouts" },         /* zero, relative, never */
@@ -68,7 +71,7 @@ Test(l4, console_read_by_the_driver)
 Test(l4, all_cases_in_one_boot)
 {
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "l4test", "pingpong",
-					    "pager", "flush", "grant", "dead", "openclosed",
+					    "pager", "flush", "grant", "abortfault", "dead", "openclosed",
 					    "hostile", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 }

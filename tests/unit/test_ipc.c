@@ -34,6 +34,7 @@
 #include "guest/core/kernel.h"
 #include "guest/core/mdb.h"
 #include "guest/core/sched.h"
+#include "ipc/fastpath.h"
 #include "ipc/ipc.h"
 #include "guest/core/platform.h"
 
@@ -806,34 +807,77 @@ Test(ipc, rights_are_at_most_the_senders)
 	mapped(S2, 0xb00000, MEM_PA + MEM_PAGES * PAGE, EXO_R);
 }
 
+/* A sends B (waiting) one item it cannot pass on: the IPC fails for both
+ * with EXO_IPC_NOTMINE naming item 0, and nothing lands in the window. */
+static void
+send_item_notmine(u64 w0, u64 fp, u64 window)
+{
+	u64 e = EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 0, 0);
+
+	block(B, NIL, ANY, NEVER);
+	B->utcb->acceptor = window;
+	make_current(A);
+	PUT(A, EXO_TAG(0x77, 1, 2), 0xabc, w0, fp);
+	cr_assert_eq(ipc(A, B->id, NIL, NEVER), A);
+	cr_assert_eq(A->ctx.rdx, e, "sender's error word %#lx, want %#lx", A->ctx.rdx, e);
+	cr_assert_eq(B->ctx.rdx, e | 1, "receiver's error word %#lx, want %#lx", B->ctx.rdx,
+		     e | 1);
+	cr_assert_eq(EXO_IPC_ERR_CODE(B->ctx.rdx), EXO_IPC_NOTMINE);
+	cr_assert_eq(B->ctx.rax, A->id);
+	cr_assert(mdb_check(), "mdb_check: %s", fake_console);
+}
+
 Test(ipc, memory_the_sender_does_not_have_is_not_passed)
 {
 	u64 pa;
 
 	world(2);
 	/* Nothing at 0x500000; the UTCB and the KIP are the kernel's. */
-	send_item(EXO_MAPITEM(0, EXO_FPAGE(0x500000, 12, EXO_RWX)),
-		  EXO_FPAGE(0xc00000, 12, EXO_RWX));
+	send_item_notmine(EXO_MAPITEM(0, EXO_FPAGE(0x500000, 12, EXO_RWX)),
+			  EXO_FPAGE(0xc00000, 12, EXO_RWX));
 	mapped(S2, 0xc00000, 0, -1);
-	send_item(EXO_MAPITEM(0, EXO_FPAGE(A->utcb_va, 12, EXO_R | EXO_W)),
-		  EXO_FPAGE(0xc00000, 12, EXO_RWX));
+	send_item_notmine(EXO_MAPITEM(0, EXO_FPAGE(A->utcb_va, 12, EXO_R | EXO_W)),
+			  EXO_FPAGE(0xc00000, 12, EXO_RWX));
 	mapped(S2, 0xc00000, 0, -1);
-	send_item(EXO_GRANTITEM(0, EXO_FPAGE(EXO_USER_KIP, 12, EXO_R)),
-		  EXO_FPAGE(0xc00000, 12, EXO_RWX));
+	send_item_notmine(EXO_GRANTITEM(0, EXO_FPAGE(EXO_USER_KIP, 12, EXO_R)),
+			  EXO_FPAGE(0xc00000, 12, EXO_RWX));
 	mapped(S2, 0xc00000, 0, -1);
 	cr_assert_eq(arch_space_lookup(&S1->pt, EXO_USER_KIP, EXO_R, &pa), 0,
 		     "the KIP was granted away");
 	/* Nor σ0's memory: A's space is not σ0's. */
-	send_item(EXO_MAPITEM(0, EXO_FPAGE(EXO_USER_SIGMA0_BASE + kernel_kip()->sigma0_first,
-					   12, EXO_RWX)),
-		  EXO_FPAGE(0xc00000, 12, EXO_RWX));
+	send_item_notmine(EXO_MAPITEM(0, EXO_FPAGE(EXO_USER_SIGMA0_BASE +
+						   kernel_kip()->sigma0_first, 12, EXO_RWX)),
+			  EXO_FPAGE(0xc00000, 12, EXO_RWX));
 	mapped(S2, 0xc00000, 0, -1);
-	/* Of an fpage partly had (32 pages, the first 16 A's), that part arrives. */
+	/* Of an fpage partly had (32 pages, the first 16 A's), that part arrives:
+	 * no error. */
 	send_item(EXO_MAPITEM(0, EXO_FPAGE(MEM_VA, 17, EXO_R)),
 		  EXO_FPAGE(0xe00000, 17, EXO_RWX));
 	mapped(S2, 0xe00000, MEM_PA, EXO_R);
 	mapped(S2, 0xe00000 + (MEM_PAGES - 1) * PAGE, MEM_PA + (MEM_PAGES - 1) * PAGE, EXO_R);
 	mapped(S2, 0xe00000 + MEM_PAGES * PAGE, 0, -1);
+}
+
+/* The error names the failing item; those before it were passed, those
+ * after it not. */
+Test(ipc, a_failing_item_is_named_and_ends_the_transfer)
+{
+	u64 e = EXO_IPC_ERR_AT(EXO_IPC_NOTMINE, 1, 0);
+
+	world(2);
+	block(B, NIL, ANY, NEVER);
+	B->utcb->acceptor = EXO_FPAGE(0x800000, 22, EXO_RWX);
+	make_current(A);
+	PUT(A, EXO_TAG(0x77, 0, 6), EXO_MAPITEM(0, EXO_FPAGE(MEM_VA, 12, EXO_R)),
+	    EXO_MAPITEM(0x1000, EXO_FPAGE(0x500000, 12, EXO_R)),
+	    EXO_MAPITEM(0x2000, EXO_FPAGE(MEM_VA + PAGE, 12, EXO_R)));
+	cr_assert_eq(ipc(A, B->id, NIL, NEVER), A);
+	cr_assert_eq(A->ctx.rdx, e, "error word %#lx, want %#lx", A->ctx.rdx, e);
+	cr_assert_eq(EXO_IPC_ERR_ITEM(B->ctx.rdx), 1);
+	cr_assert_eq(EXO_IPC_ERR_RECV(B->ctx.rdx), 1);
+	mapped(S2, 0x800000, MEM_PA, EXO_R);
+	mapped(S2, 0x801000, 0, -1);
+	mapped(S2, 0x802000, 0, -1);
 }
 
 /* Page faults: a call from the faulting thread to its pager */
@@ -938,6 +982,115 @@ Test(ipc, page_fault_waits_for_a_busy_pager)
 	cr_assert_eq(ipc(A, B->id, NIL, NEVER), A);
 	mapped(S2, EXO_PAGE_DOWN(FAULT_VA), MEM_PA, EXO_R);
 	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0);
+}
+
+/* exchange_registers aborts a fault's IPC in either phase: B's registers
+ * stay as they were (it retries the instruction), the pager's queue and a
+ * later reply find it gone. */
+/* A receive from nil with a relative timeout sleeps; never and zero do not. */
+Test(ipc, receive_from_nil_with_a_timeout_sleeps)
+{
+	world(3);
+	cr_assert_eq(ipc(A, NIL, NIL, 0), A, "never: no receive phase");
+	cr_assert_eq(A->ctx.rdx, 0);
+	cr_assert_eq(ipc(A, NIL, NIL, EXO_TIMEOUTS(0, EXO_TIMEOUT_ZERO)), A,
+		     "zero: no receive phase");
+	cr_assert_eq(ipc(A, NIL, NIL, EXO_TIMEOUTS(0, EXO_TIMEOUT_US(500))), B,
+		     "a receive from nil returned at once");
+	cr_assert_eq(A->state, TS_RECEIVING);
+	cr_assert_neq(A->wakeup, 0, "no timeout armed");
+	sched_timer(A->wakeup);        /* the timer fires at its deadline */
+	cr_assert_eq(A->state, TS_READY);
+	failed(A, EXO_IPC_TIMEOUT, true);
+}
+
+Test(ipc, page_fault_ipc_aborted_while_queued_at_the_pager)
+{
+	struct trapframe saved;
+
+	world(3);
+	pager_is_a();
+	cr_assert_neq(b_faults(0x4, &saved), A);
+	cr_assert_eq(B->state, TS_SEND_FAULT);
+	make_current(C);
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_ABORT_RECV, 0, 0, 0),
+		     EXR_WAS_SENDING, "the fault's send phase is not reported");
+	cr_assert_eq(B->state, TS_SEND_FAULT, "a receive abort ended a send phase");
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_ABORT_SEND, 0, 0, 0),
+		     EXR_WAS_SENDING);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_not_null(B->rnext, "the aborted thread is not ready");
+	cr_assert_null(A->sendq, "the aborted fault is still queued at the pager");
+	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0, "registers changed");
+	/* The pager's receive finds nothing. */
+	make_current(A);
+	cr_assert_eq(ipc(A, NIL, ANY, ZERO_RECV), A);
+	failed(A, EXO_IPC_TIMEOUT, true);
+}
+
+Test(ipc, page_fault_ipc_aborted_while_waiting_for_the_reply)
+{
+	struct trapframe saved;
+
+	world(3);
+	pager_is_a();
+	cr_assert_neq(b_faults(0x4, &saved), A);
+	make_current(A);
+	cr_assert_eq(ipc(A, NIL, ANY, NEVER), A);
+	cr_assert_eq(B->state, TS_RECV_FAULT);
+	make_current(C);
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_ABORT_RECV | EXR_HALT, 0, 0, 0),
+		     EXR_WAS_RECEIVING);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert(B->flags & TF_HALT);
+	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0, "registers changed");
+	/* The pager's reply: B no longer waits; nothing is mapped. */
+	make_current(A);
+	PUT(A, EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, EXO_FPAGE(MEM_VA, 12, EXO_R)));
+	cr_assert_eq(ipc(A, B->id, NIL, ZERO_SEND), A);
+	failed(A, EXO_IPC_TIMEOUT, false);
+	mapped(S2, EXO_PAGE_DOWN(FAULT_VA), 0, -1);
+	/* Resumed, B faults again at the same place: a new fault IPC. */
+	make_current(C);
+	cr_assert_eq(call(C, SYS_exchange_registers, B->id, EXR_RESUME, 0, 0, 0), EXR_WAS_HALTED);
+	cr_assert_neq(b_faults(0x4, &saved), B);
+	cr_assert(B->state == TS_SEND_FAULT || B->state == TS_RECV_FAULT);
+}
+
+Test(ipc, page_fault_ipc_of_a_deleted_thread)
+{
+	struct trapframe saved;
+
+	world(3);
+	pager_is_a();
+	cr_assert_neq(b_faults(0x4, &saved), A);
+	make_current(A);
+	cr_assert_eq(ipc(A, NIL, ANY, NEVER), A);
+	cr_assert_eq(B->state, TS_RECV_FAULT);
+	delete_thread(C, B);
+	make_current(A);
+	PUT(A, EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, EXO_FPAGE(MEM_VA, 12, EXO_R)));
+	cr_assert_eq(ipc(A, B->id, NIL, ZERO_SEND), A);
+	failed(A, EXO_IPC_NOPARTNER, false);
+}
+
+/* A pager that answers a fault with memory it does not have learns it; the
+ * faulting thread is not killed: it retries (and faults again). */
+Test(ipc, a_pager_reply_with_memory_it_has_not_fails)
+{
+	struct trapframe saved;
+
+	world(3);
+	pager_is_a();
+	block(A, NIL, ANY, NEVER);
+	cr_assert_eq(b_faults(0x6, &saved), A);
+	PUT(A, EXO_TAG(0, 0, 2), EXO_MAPITEM(FAULT_VA, EXO_FPAGE(0x900000, 12, EXO_RW)));
+	cr_assert_eq(ipc(A, B->id, ANY, EXO_TIMEOUTS(EXO_TIMEOUT_ZERO, 0)), A);
+	failed(A, EXO_IPC_NOTMINE, false);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_not_null(thread_lookup(B->id), "the faulting thread was killed");
+	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0);
+	mapped(S2, EXO_PAGE_DOWN(FAULT_VA), 0, -1);
 }
 
 Test(ipc, page_fault_without_pager_kills_the_thread)
@@ -1664,6 +1817,47 @@ build_reply_to_page_fault(void)
 	return ready_call(A, B->id, ANY, NEVER);
 }
 
+/*
+ * Priorities and the direct switch: A (150) calls B (100) while D (120) is
+ * ready. B gets the message but does not run at once: it is queued, and D,
+ * the highest ready, runs. With D at B's priority, B runs (the fast path).
+ */
+static struct ipc_call
+build_call_higher_ready(u32 d_prio)
+{
+	world(3);
+	block(B, NIL, ANY, NEVER);
+	make_current(A);
+	A->prio = 150;          /* current: on no queue */
+	D = fix_thread(S2, d_prio);
+	PUT(A, EXO_TAG(0x11, 2, 0), 1, 2);
+	return ready_call(A, B->id, B->id, NEVER);
+}
+static struct ipc_call build_call_higher_ready_120(void) { return build_call_higher_ready(120); }
+static struct ipc_call
+build_call_equal_ready(void)
+{
+	return build_call_higher_ready(PRIO_DEFAULT);
+}
+
+static void
+check_higher_ready_runs(void)
+{
+	cr_assert_eq(current, D, "the woken thread ran before a higher priority");
+	GOT(B, A->id, EXO_TAG(0x11, 2, 0), 1, 2);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_not_null(B->rnext, "the woken thread is not queued");
+	cr_assert_eq(A->state, TS_RECEIVING);
+}
+
+static void
+check_equal_ready_switches(void)
+{
+	cr_assert_eq(current, B);
+	GOT(B, A->id, EXO_TAG(0x11, 2, 0), 1, 2);
+	cr_assert_not_null(D->rnext);
+}
+
 /* C's receive timed out, but the timer's interrupt has not come (on a PVM
  * host a thread that keeps entering the kernel can keep it out): the fast
  * path declines, and the general path does the timer's work on the way. */
@@ -1715,6 +1909,10 @@ static const struct fs_case fs_cases[] = {
 	{ "receive from a third thread", build_send_and_receive_from_another, false, NULL },
 	{ "tag with flags", build_tag_flags, false, NULL },
 	{ "reply to a page fault", build_reply_to_page_fault, false, NULL },
+	{ "call, a higher priority than the receiver ready", build_call_higher_ready_120, false,
+	  check_higher_ready_runs },
+	{ "call, the receiver's priority ready", build_call_equal_ready, true,
+	  check_equal_ready_switches },
 };
 
 #define NCASES (sizeof(fs_cases) / sizeof(fs_cases[0]))
@@ -1853,8 +2051,7 @@ pf_run_fast(enum pf_half half)
 		return kernel_pagefault_fast(B, FAULT_VA, PF_ERROR);
 	if ((u16)*mr(A, 0) != EXO_TAG(0, 0, 2))
 		return NULL;            /* ipc_entry goes to ipc_fastpath */
-	return ipc_fastpath_map(A->ctx.rdi, A->ctx.rsi, A->ctx.rdx, A, *mr(A, 0),
-				*mr(A, 1), *mr(A, 2));
+	return ipc_fastpath_map(A->ctx.rdi, A->ctx.rsi, A->ctx.rdx, A, *mr(A, 1), *mr(A, 2));
 }
 
 static struct thread *
@@ -2103,6 +2300,50 @@ check_killed(void)
 	cr_assert_eq(B->state, TS_FREE, "the faulting thread lives on (state %u)", B->state);
 }
 
+/* Priorities: the faulting thread (150) and its pager (100) while D (120)
+ * is ready. The pager gets the fault but D runs first; then the pager
+ * replies, and the faulting thread, back at 100, waits for D too. */
+static void
+build_pf_higher_ready(void)
+{
+	world(3);
+	pager_is_a();
+	block(A, NIL, ANY, NEVER);
+	b_runs();
+	B->prio = 150;          /* current: on no queue */
+	D = fix_thread(S2, 120);
+}
+
+static void
+check_pf_higher_ready(void)
+{
+	cr_assert_eq(current, D, "the pager ran before a higher priority");
+	GOT(A, B->id, EXO_TAG(EXO_LABEL_PF(EXO_W), 2, 0), FAULT_VA, FAULT_IP);
+	cr_assert_eq(A->state, TS_READY);
+	cr_assert_not_null(A->rnext, "the pager is not queued");
+	cr_assert_eq(B->state, TS_RECV_FAULT);
+}
+
+static void
+build_map_higher_ready(void)
+{
+	pf_delivered();
+	make_current(A);
+	A->prio = 150;
+	D = fix_thread(S2, 120);
+	a_replies(ANY, NEVER, MAP_REPLY(POOL_RW));
+}
+
+static void
+check_map_higher_ready(void)
+{
+	cr_assert_eq(current, D, "the faulting thread ran before a higher priority");
+	mapped(S2, PF_FAULT_PAGE, MEM_PA, EXO_RW);
+	cr_assert_eq(B->state, TS_READY);
+	cr_assert_not_null(B->rnext, "the faulting thread is not queued");
+	cr_assert_eq(A->state, TS_RECEIVING);
+}
+
 static const struct pf_case pf_cases[] = {
 	{ "fault, pager waits for anyone", PF_FAULT, build_pf_open, true, check_pf_delivered },
 	{ "fault, pager waits for it", PF_FAULT, build_pf_closed_on_b, true, check_pf_delivered },
@@ -2127,6 +2368,10 @@ static const struct pf_case pf_cases[] = {
 	{ "reply, faulting thread halted", PF_REPLY, build_map_faulter_halted, false, NULL },
 	{ "reply over another mapping", PF_REPLY, build_map_over_other, false, NULL },
 	{ "reply over the same mapping", PF_REPLY, build_map_over_same, false, NULL },
+	{ "fault, a higher priority than the pager ready", PF_FAULT, build_pf_higher_ready,
+	  false, check_pf_higher_ready },
+	{ "reply, a higher priority than the faulting thread ready", PF_REPLY,
+	  build_map_higher_ready, false, check_map_higher_ready },
 };
 
 #define NPF (sizeof(pf_cases) / sizeof(pf_cases[0]))

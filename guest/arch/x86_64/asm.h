@@ -114,6 +114,14 @@
 #define STLB_PTE	24
 #define STLB_HITS	10448
 
+/*
+ * The low byte of rsp once the CPU pushed an exception frame with an error
+ * code (48 bytes) below IST3 = the end of a thread's ctx (threads are
+ * 512-byte aligned). IST3 at a UTCB's exception frame (EXO_UTCB_XTOP in a
+ * page) leaves another low byte: trap.c checks both.
+ */
+#define PF_CTX_RSP_LOW	((TF_SIZE - 48) & 0xff)
+
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
 #define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */
 

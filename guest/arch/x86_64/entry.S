@@ -40,12 +40,19 @@ vec\n:
 	.if \err == 0
 	pushq	$0
 	.endif
+	.if \n == 14
+	/*
+	 * The frame is in the thread's ctx (no exception entry: the pager's
+	 * fault path) or in its UTCB: the low byte of rsp tells, with no
+	 * register to free (PF_CTX_RSP_LOW, asm.h; checked in trap.c).
+	 */
+	cmpb	$PF_CTX_RSP_LOW, %spl
+	je	pf_entry
+	.endif
 	mov	%rax, cpu0 + CPU_XSCRATCH(%rip)
+	.if \n != 14			/* (14 knows already: the frame is in the UTCB) */
 	lea	XF_TOP - XF_ERROR(%rsp), %rax
 	cmp	%rax, tss + TSS_RSP0(%rip)
-	.if \n == 14
-	je	4f			/* no exception entry: the pager fast path */
-	.else
 	je	1f			/* no exception entry: the frame is in ctx */
 	.endif
 	testb	$3, XF_CS - XF_ERROR(%rsp)
@@ -104,10 +111,6 @@ vec\n:
 	jmp	trap_common
 2:	movq	$\n, cpu0 + CPU_XVECTOR(%rip)
 	jmp	upcall_slow
-	.if \n == 14
-4:	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
-	jmp	pf_entry
-	.endif
 .endm
 
 /* Vectors without a CPU error code push a zero so every frame has one. */
@@ -284,7 +287,7 @@ upcall_bad_entry:
 
 /*
  * #PF from user mode: the whole frame goes into the thread's control block
- * as for any exception, then the fast path (kernel_pagefault_fast) may hand
+ * as for any exception, then the fast path (pf_fast: kernel_pagefault_fast) may hand
  * the fault to a waiting pager; the pager resumes from its saved registers,
  * where the message is. Otherwise trap() does what it always does.
  */
@@ -292,17 +295,16 @@ pf_entry:
 	pushq	$14
 	PUSH_GPRS
 	cld
-	mov	%rsp, %rbx		/* the faulting thread (rbx is saved) */
+	mov	%rsp, %rdi		/* the faulting thread */
 	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
-	mov	%rbx, %rdi
 	mov	%cr2, %rsi
-	mov	TF_ERROR(%rbx), %rdx
-	call	kernel_pagefault_fast
+	mov	TF_ERROR(%rdi), %rdx
+	call	pf_fast			/* kernel_pagefault_fast; rbx, r12-r15 scratch (pfmap.c) */
 	test	%rax, %rax
 	jz	1f
 	SWITCH_TO_RAX
 	RESUME_RAX
-1:	mov	%rbx, %rdi
+1:	mov	current(%rip), %rdi	/* declined: nothing changed */
 	call	trap
 	mov	%rax, %rsp
 	jmp	trap_return
@@ -324,6 +326,9 @@ arch_trap_resume:
  * See ipc/fastpath.c for what the fast path accepts.
  */
 ipc_entry:
+	cld				/* the user may enter with DF=1 (int3 at the stub); C needs DF=0 */
+	cmpw	$TAG_MAP_ITEM, %r8w	/* one map item: a pager's reply (ipc_map) */
+	je	ipc_map
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%rdx, TF_RDX - TF_RIP(%rsp)
 	mov	%rsi, TF_RSI - TF_RIP(%rsp)
@@ -335,8 +340,6 @@ ipc_entry:
 	mov	%rbp, TF_RBP - TF_RIP(%rsp)	/* preserved across IPC, not a message register */
 	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
 	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
-	cmpw	$TAG_MAP_ITEM, %r8w	/* one map item: a pager's reply (ipc_map) */
-	je	ipc_map
 	push	%rcx
 	call	ipc_fastpath
 	pop	%rcx
@@ -363,26 +366,42 @@ ipc_slow:				/* rcx = current: complete its frame */
 	mov	%r14, 8(%rcx)
 	mov	%r15, 0(%rcx)
 	mov	%rcx, %rdi
+ipc_slow_call:				/* rdi = current, its frame complete */
 	call	trap_ipc_slow
 	mov	%rax, %rsp
 	jmp	trap_return
 /*
- * A reply of one map item, a pager's answer to a fault: ipc_fastpath_map
- * (to, from, timeouts, current, tag, MR1, MR2) maps one page and hands back
- * the faulting thread, which resumes with all its registers from its
- * control block. The pager's rbx, r12-r15 are not saved: it blocks
- * receiving, and they are message registers.
+ * A reply of one map item, a pager's answer to a fault, from ipc_entry:
+ * rsp = &current->ctx.rip. The pager's frame gets what the general path
+ * reads if ipc_map_fast(to, from, timeouts, current, MR1, MR2) declines;
+ * r11 is not saved (SYSCALL clobbered it). Success maps one page and hands
+ * back the faulting thread, which resumes with all its registers from its
+ * control block. ipc_map_fast uses rbx, r12-r15 as scratch
+ * (arch/x86_64/pfmap.c): they are the pager's MR3..MR7, no part of this
+ * message, so a decline does not store them (the frame keeps older values
+ * of the pager's own, nothing of the kernel's); rbp is saved here.
  */
-ipc_map:				/* args as they are, and MR2 (r10) */
-	push	%r10
-	call	ipc_fastpath_map
-	pop	%rcx
+ipc_map:
+	mov	%rcx, TF_RCX - TF_RIP(%rsp)
+	mov	%rdx, TF_RDX - TF_RIP(%rsp)
+	mov	%rsi, TF_RSI - TF_RIP(%rsp)
+	mov	%rdi, TF_RDI - TF_RIP(%rsp)
+	mov	%r8, TF_R8 - TF_RIP(%rsp)
+	mov	%r9, TF_R9 - TF_RIP(%rsp)
+	mov	%r10, TF_R10 - TF_RIP(%rsp)
+	mov	%rbp, TF_RBP - TF_RIP(%rsp)
+	lea	-TF_RIP(%rsp), %rcx	/* current */
+	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	%r9, %r8		/* MR1, MR2: the map item */
+	mov	%r10, %r9
+	call	ipc_map_fast
 	test	%rax, %rax
-	jz	1f
+	jz	ipc_map_declined
 	SWITCH_TO_RAX
 	RESUME_RAX
-1:	mov	current(%rip), %rcx	/* declined: current is still the caller */
-	jmp	ipc_slow
+ipc_map_declined:
+	mov	current(%rip), %rdi	/* still the caller */
+	jmp	ipc_slow_call
 
 /*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,

@@ -7,22 +7,10 @@
 #include "../../core/trace.h"
 #include "cpu.h"
 #include "mmu.h"
+#include "pte.h"
 #include "x86.h"
 
-/*
- * x86-64 4-level paging, 4 KiB pages. A virtual address indexes
- *   PML4 [47:39] -> PDPT [38:30] -> PD [29:21] -> PT [20:12] -> offset [11:0]
- * An entry:
- *   63  62..52  51..12          11..9  8  7   6  5  4    3    2    1    0
- *   NX  avail   frame address   avail  G  PS  D  A  PCD  PWT  U/S  R/W  P
- * Intermediate entries are P|W|U; the leaf alone decides the rights.
- */
-#define PTE_P     0x001ULL
-#define PTE_W     0x002ULL
-#define PTE_U     0x004ULL
-#define PTE_NX    (1ULL << 63)
-#define PTE_ADDR  0x000ffffffffff000ULL
-#define PT_ENTRIES 512
+/* Entries and the fast map of one page: pte.h. */
 #define KERNEL_PML4_SLOT 511   /* EXO_KERNEL_BASE lives in the last slot */
 
 /*
@@ -34,12 +22,6 @@
 static u64 kernel_pml4_pa;
 u64 current_root;        /* what CR3 holds; the IPC fast path reads it */
 extern char syscall_stub_pvm[];
-
-static inline u64 *
-table_of(u64 pa)
-{
-	return arch_phys_to_virt(pa);
-}
 
 void *
 arch_phys_to_virt(u64 pa)
@@ -127,17 +109,6 @@ pte_walk(struct arch_space *s, u64 va, bool alloc)
 	return &table[(va >> 12) & (PT_ENTRIES - 1)];
 }
 
-/*
- * The leaf bits for rights: a present page is always readable, so R needs no
- * bit; W sets R/W, and a page without X gets NX.
- */
-static u64
-pte_bits(u32 rights)
-{
-	return PTE_P | PTE_U | (rights & EXO_SEG_W ? PTE_W : 0) |
-	       (rights & EXO_SEG_X ? 0 : PTE_NX);
-}
-
 /* One walk per page table: a run of pages fills consecutive leaf entries. */
 int
 arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights)
@@ -204,26 +175,7 @@ arch_stlb_install(const u64 arch[2])
 bool
 arch_space_map_page(struct arch_space *s, u64 va, u64 pa, u32 rights)
 {
-	u64 e, *pte;
-
-	if (s->leaf_key != (va >> 21) + 1) {
-		e = table_of(s->root)[(va >> 39) & (PT_ENTRIES - 1)];
-		if (!(e & PTE_P))
-			return false;
-		e = table_of(e & PTE_ADDR)[(va >> 30) & (PT_ENTRIES - 1)];
-		if (!(e & PTE_P))
-			return false;
-		e = table_of(e & PTE_ADDR)[(va >> 21) & (PT_ENTRIES - 1)];
-		if (!(e & PTE_P))
-			return false;
-		s->leaf_key = (va >> 21) + 1;
-		s->leaf_pa = e & PTE_ADDR;
-	}
-	pte = &table_of(s->leaf_pa)[(va >> 12) & (PT_ENTRIES - 1)];
-	if (*pte & PTE_P)
-		return false;
-	*pte = pa | pte_bits(rights);
-	return true;
+	return pte_map_page(s, va, pa, rights);
 }
 
 int

@@ -40,6 +40,9 @@ _Static_assert(TRACE_RECS == __builtin_offsetof(struct exo_trace_ring, recs) &&
 
 /* The entry code reaches these by fixed offsets (asm.h). */
 _Static_assert(__builtin_offsetof(struct thread, ctx) == 0, "ctx first");
+/* vec14 tells a frame in ctx from one in the UTCB by rsp's low byte. */
+_Static_assert(_Alignof(struct thread) % 256 == 0, "PF_CTX_RSP_LOW: threads aligned");
+_Static_assert(((EXO_UTCB_XTOP - 48) & 0xff) != PF_CTX_RSP_LOW, "PF_CTX_RSP_LOW differs");
 _Static_assert(__builtin_offsetof(struct trapframe, r11) == TF_R11, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, r8) == TF_R8, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rbp) == TF_RBP, "tf");
