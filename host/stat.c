@@ -177,7 +177,7 @@ stat_record(struct trace_stat *s, const struct exo_trace_rec *r)
 		break;
 	case EXO_TRACE_SHOOTDOWN:
 		s->shootdowns++;
-		s->sd_pages += EXO_TRACE_SD_PAGES(r->a1);
+		s->sd_pages += r->a16;          /* 0: the whole space */
 		break;
 	}
 }
@@ -238,7 +238,7 @@ trace_stat_compute(const struct trace_log *l, struct trace_stat *s)
 
 		for (size_t i = 0; ack && i < l->nev; i++)
 			if (l->ev[i].r.kind == EXO_TRACE_SHOOTDOWN)
-				ack[n++] = EXO_TRACE_SD_ACK(l->ev[i].r.a1);
+				ack[n++] = l->ev[i].r.a1;
 		if (ack) {
 			qsort(ack, n, sizeof(*ack), cmp_u64);
 			s->sd_ack_median = pct(ack, n, 50);
@@ -359,7 +359,7 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 		(unsigned long long)s->kinds[EXO_TRACE_SLICE_END],
 		(unsigned long long)(s->kinds[EXO_TRACE_PCT] + s->pct_fast),
 		(unsigned long long)s->pct_fast);
-	fprintf(f, "  TLB shootdowns: %llu, %llu pages", (unsigned long long)s->shootdowns,
+	fprintf(f, "  TLB shootdowns: %llu, %llu pages one by one", (unsigned long long)s->shootdowns,
 		(unsigned long long)s->sd_pages);
 	if (s->shootdowns)
 		fprintf(f, ", acknowledged after %llu cycles (median)",

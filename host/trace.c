@@ -202,10 +202,7 @@ trace_revoke_name(unsigned step)
 	return step < EXO_TRACE_RV_N && names[step] ? names[step] : "?";
 }
 
-/*
- * The fields a kind uses, by the names in EXO_TRACE_KINDS, as JSON members;
- * a shootdown's a1 as its two halves.
- */
+/* The fields a kind uses, by the names in EXO_TRACE_KINDS, as JSON members. */
 #define KIND_FIELDS_(N, n, b, c, d, e) [EXO_TRACE_##N] = { b, c, d, e },
 static const char *const kind_fields[EXO_TRACE_NKINDS][4] = {
 	EXO_TRACE_KINDS(KIND_FIELDS_)
@@ -231,12 +228,7 @@ trace_rec_args(struct json *j, const struct exo_trace_rec *r)
 		json_key(j, f[2]);
 		json_u64(j, r->a0);
 	}
-	if (r->kind == EXO_TRACE_SHOOTDOWN) {
-		json_key(j, "pages");
-		json_u64(j, EXO_TRACE_SD_PAGES(r->a1));
-		json_key(j, "ack_cycles");
-		json_u64(j, EXO_TRACE_SD_ACK(r->a1));
-	} else if (*f[3]) {
+	if (*f[3]) {
 		json_key(j, f[3]);
 		json_u64(j, r->a1);
 	}

@@ -96,23 +96,14 @@ enum exo_trace_revoke {
 #define EXO_TRACE_PCT_ASYNC 1u
 
 /*
- * EXO_TRACE_SHOOTDOWN, one record per shootdown, written by the initiating
- * CPU when the last target has acknowledged (the emitter belongs to the SMP
- * work, #6):
- *   tsc  when the initiator sent the IPIs
- *   a16  the initiating CPU
- *   a32  the target CPUs, one bit each (bit n = CPU n)
- *   a0   the first page's virtual address (EXO_TRACE_SHOOTDOWN_ALL: the
- *        whole address space)
- *   a1   bits 0-31 the pages flushed, bits 32-63 the TSC cycles from sending
- *        to the last acknowledgement (saturated at 0xffffffff)
+ * EXO_TRACE_SHOOTDOWN (#6; the layout branch smp emits), written by the
+ * initiating CPU (so in its ring) once every target has acknowledged: a16
+ * the pages invalidated one by one (0: the whole space), a32 the mask of
+ * target CPUs (bit n = CPU n), a0 the space's translation root, a1 the TSC
+ * ticks from the first request to the last acknowledgement (the shootdown
+ * began at tsc - a1). Shootdowns that interrupt no other CPU are not
+ * recorded.
  */
-#define EXO_TRACE_SHOOTDOWN_ALL   (~0ull)
-#define EXO_TRACE_SD_PAGES(a1)    ((u32)(a1))
-#define EXO_TRACE_SD_ACK(a1)      ((u32)((a1) >> 32))
-#define EXO_TRACE_SD_A1(pages, ack_cycles) \
-	((u64)(u32)(pages) | (u64)((ack_cycles) > 0xffffffffull ? 0xffffffffull : \
-				   (ack_cycles)) << 32)
 
 /*
  * Trace event kinds: one table. X(NAME, name, a16, a32, a0, a1) names each
@@ -147,7 +138,7 @@ enum exo_trace_revoke {
 	X(UPCALL,        "upcall",        "upcall",     "", "env",     "arg") \
 	X(REVOKE,        "revoke",        "step",       "", "env",     "frames") \
 	X(SLICE_END,     "slice_end",     "slot",       "", "env",     "") \
-	X(SHOOTDOWN,     "shootdown",     "initiator", "targets", "addr", "pages_ack") \
+	X(SHOOTDOWN,     "shootdown",     "pages",  "targets", "root",   "ack_cycles") \
 	X(MARK,          "mark",          "",     "code",   "",        "") \
 	X(SLICE_START,   "slice_start",   "slot",       "", "env",     "us") \
 	X(PCT,           "pct",           "flags",      "", "env",     "thread") \
