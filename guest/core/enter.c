@@ -55,6 +55,14 @@ kernel_syscall(struct thread *t)
 	return leave(t, id, syscall_dispatch(t));
 }
 
+struct thread *
+kernel_ipc(struct thread *t)
+{
+	u64 id = t->id;
+
+	return leave(t, id, ipc_syscall(t));
+}
+
 /* The page-fault error code to the access and to the fault message's tag
  * (pagefault_fast.h): a fetch is EXO_X, else a write EXO_W, else EXO_R. */
 #define PF_ACCESS(e)    ((e) & 0x10 ? EXO_X : (e) & 0x2 ? EXO_W : EXO_R)

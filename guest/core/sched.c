@@ -107,13 +107,10 @@ sched_dequeue(struct thread *t)
 }
 
 void
-sched_timeout(struct thread *t, u32 timeout)
+sched_timeout_insert(struct thread *t, u32 timeout)
 {
 	struct thread **pp = &sc.timeouts;
 
-	t->wakeup = 0;
-	if (timeout == EXO_TIMEOUT_NEVER)
-		return;
 	t->wakeup = arch_now() + sched_us_to_tsc(timeout & 0x7fffffff) + 1;
 	while (*pp && (*pp)->wakeup <= t->wakeup)
 		pp = &(*pp)->tnext;
@@ -124,12 +121,10 @@ sched_timeout(struct thread *t, u32 timeout)
 }
 
 void
-sched_timeout_cancel(struct thread *t)
+sched_timeout_remove(struct thread *t)
 {
 	struct thread **pp;
 
-	if (!t->wakeup)
-		return;
 	for (pp = &sc.timeouts; *pp; pp = &(*pp)->tnext) {
 		if (*pp == t) {
 			*pp = t->tnext;
@@ -180,7 +175,6 @@ sched_switch(struct thread *t)
 {
 	TRACE_A(THREAD_SWITCH, t->id);
 	current = t;
-	sc.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 	kip_page.kip.cur_utcb = t->utcb_va;
 	arch_thread_switch(t);
 }
@@ -274,6 +268,10 @@ sched_next(void)
 				t = ready_preferred(t);
 			sched_dequeue(t);
 			current = t;
+			/* A pick from the queue starts a slice; a thread switched
+			 * to directly by IPC runs on the rest of its partner's
+			 * (L4's donation, as on the fast path). */
+			sc.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 			sched_arm();
 			return t;
 		}

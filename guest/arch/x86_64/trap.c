@@ -219,7 +219,7 @@ trap_ipc_slow(struct thread *t)
 	t->ctx.rax = SYS_ipc;
 	t->ctx.vector = T_BP;
 	t->ctx.error = 0;
-	next = kernel_syscall(t);
+	next = kernel_ipc(t);
 	TRACE_A(KEXIT, next->id);
 	return &next->ctx;
 }
