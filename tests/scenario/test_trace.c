@@ -262,3 +262,22 @@ Test(trace, stat_ring0_per_crossing_agrees_with_bench, .timeout = 180)
 	jv_free(bn);
 	jv_free(st);
 }
+
+/* exotest bindfast: the bind and unbind fast entries (assembly) complete
+ * system calls without the kernel proper; each writes one SYSCALL_FAST
+ * record, so they are crossings of their own beside the general path's. */
+Test(trace, stat_fast_entries_bind_unbind, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat8",
+				  (const char *[]){ "--cmdline", "ktest", "exotest",
+						    "bindfast", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_gt(crossings(doc, "syscall bind fast path"), 0);
+	cr_assert_gt(crossings(doc, "syscall unbind fast path"), 0);
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "syscall_fast", NULL), "fast"),
+		     crossings(doc, "syscall bind fast path") +
+		     crossings(doc, "syscall unbind fast path"));
+	jv_free(doc);
+}
