@@ -13,6 +13,7 @@
 #include "kvm.h"
 #include "stats.h"
 #include "vmm.h"
+#include "insnperf.h"
 #include "vtrace.h"
 
 #define EXIT_REASONS 64
@@ -24,6 +25,7 @@ struct vmm {
 	struct kvm_stats vcpu_stats;          /* fd < 0 if unavailable */
 	struct iothread io;                   /* runs only with --input or a trace */
 	struct vmm_trace trace;
+	struct insnperf insn;            /* cfg->insn_sample: fd >= 0 */
 	struct conin conin;
 	char names[EXO_MAX_MODULES][EXO_NAME_MAX];
 	unsigned nprogs;

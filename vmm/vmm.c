@@ -310,6 +310,11 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	}
 	if (cfg->trace)
 		vtrace_start(vm);
+	vm->result.insn_sampled = -1;
+	if (cfg->trace && cfg->insn_sample &&
+	    insnperf_open(&vm->insn, cfg->trace, vm->result.insn_why,
+			  sizeof(vm->result.insn_why)) < 0)
+		vm->insn.fd = -1;
 	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform,
 			 vm->kvm.tsc_khz, &fl->kernel, fl->progs, fl->nprogs,
 			 cfg->cmdline, &bl, d);
@@ -337,6 +342,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	vm->cfg = cfg;
 	vm->kvm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
 	vm->vcpu_stats.fd = -1;
+	vm->insn.fd = -1;
 	vm->boot_insns = -1;
 	conin_init(&vm->conin);
 	vm->nprogs = cfg->nprogs;
@@ -370,6 +376,10 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		stats_get(&vm->vcpu_stats, "insn_emulation") : -1;
 	for (unsigned i = 0; i < EXIT_REASONS; i++)
 		vm->result.exits += vm->exits[i];
+	if (vm->insn.fd >= 0) {
+		vm->result.insn_sampled = (int64_t)vm->insn.seen;
+		vm->result.insn_lost = vm->insn.lost;
+	}
 	r = ioctl(vm->kvm.vcpu_fd, KVM_GET_TSC_KHZ, 0);
 	vm->result.tsc_khz = r > 0 ? (uint64_t)r : 0;
 	r = 0;
@@ -380,6 +390,7 @@ out:
 	iothread_stop(&vm->io);
 	conin_close(&vm->conin);
 	stats_close(&vm->vcpu_stats);
+	insnperf_close(&vm->insn);
 	kvm_vm_destroy(&vm->kvm);
 	vmm_files_free(&fl);
 	free(vm);

@@ -13,6 +13,7 @@
 #include <exo/layout.h>
 
 #include "asm.h"
+#include "trace_asm.h"
 
 	.section .text.boot, "ax"
 	.globl _start
@@ -82,6 +83,7 @@ vec\n:
 	mov	STLB_PTE(%rdx), %rcx
 	mov	%rcx, (%rax)
 	andq	$~STLB_F_LAZY, STLB_PA_RIGHTS(%rdx)
+	TRACE_REC TRACE_K_STLB_FILL, 0, %rcx, "mov %cr2, %rcx"
 	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
 	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
 	mov	cpu0 + CPU_XSCRATCH3(%rip), %rdx
@@ -93,6 +95,7 @@ vec\n:
 	.else
 	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)
 	jne	2f			/* a fault in the handler: the kernel decides */
+	TRACE_REC TRACE_K_EXC_UPCALL, \n, save=cpu0 + CPU_XSCRATCH2(%rip)
 	movq	$\n, XF_VECTOR - XF_ERROR(%rsp)
 	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
 	lea	XF_VECTOR - XF_ERROR(%rsp), %rsp

@@ -24,6 +24,7 @@
 #include <exo/layout.h>
 
 #include "asm.h"
+#include "trace_asm.h"
 
 /* A cap the fast path takes: gen in bits 16-31, index below EXO_NCAPS. */
 #define CAP_BAD_BITS	0xffffffff0000fe00
@@ -80,6 +81,7 @@ pct_entry:
 	movl	$TS_READY_, threads + T_STATE(%rax)
 	lea	threads(%rax), %rcx		/* the target, now current */
 	mov	%rcx, current(%rip)
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_PCT, save=%r11
 	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
 	/* Its tables (another space: always loaded), stacks, UTCB (SWITCH_TO_RAX). */
 	mov	T_ROOT(%rcx), %r11

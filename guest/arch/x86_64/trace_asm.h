@@ -1,0 +1,49 @@
+/*
+ * Trace points in the entry code (entry.S), for the crossings the kernel
+ * proper never sees: an exception delivered straight to the thread's own
+ * handler, a page fault refilled from the software TLB. The record is the
+ * C macros' (core/trace.h), written the same way; trap.c checks these
+ * numbers against <exo/trace.h>.
+ */
+#ifndef ARCH_TRACE_ASM_H
+#define ARCH_TRACE_ASM_H
+
+#define TRACE_RECS	4096	/* offsetof(struct exo_trace_ring, recs) */
+#define TRACE_REC_SIZE	32
+#define TRACE_R_KIND	8	/* kind, and a16 above it */
+#define TRACE_R_A0	16
+#define TRACE_K_EXC_UPCALL 18
+#define TRACE_K_STLB_FILL  19
+#define TRACE_K_SYSCALL_FAST 20
+
+#ifdef __ASSEMBLER__
+/*
+ * One record of kind and a16 (both assemble-time constants, one store) on
+ * CPU 0's ring, and a0 from register a0 if given. load, if given, is one
+ * instruction that puts a0 in place; save, if given, is a per-CPU scratch
+ * slot where rdx is kept meanwhile. Clobbers rax (and rdx unless saved).
+ * Off: the test and a taken jump. On: 6 to 9 instructions after the test.
+ */
+.macro TRACE_REC kind, a16, a0=, load=, save=
+	cmpb	$0, trace_on(%rip)
+	je	.Ltrace_skip\@
+	.ifnb \save
+	mov	%rdx, \save
+	.endif
+	\load
+	rdtsc
+	movzwl	trace_rings(%rip), %edx
+	mov	%eax, trace_rings + TRACE_RECS(%rdx)
+	movl	$(\kind | (\a16) << 16), trace_rings + TRACE_RECS + TRACE_R_KIND(%rdx)
+	.ifnb \a0
+	mov	\a0, trace_rings + TRACE_RECS + TRACE_R_A0(%rdx)
+	.endif
+	addq	$TRACE_REC_SIZE, trace_rings(%rip)
+	.ifnb \save
+	mov	\save, %rdx
+	.endif
+.Ltrace_skip\@:
+.endm
+#endif
+
+#endif
