@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <exo/exo.h>
 #include <exo/syscall.h>
 #include <exo/vectors.h>
 #include <linux/kvm.h>
@@ -36,6 +37,7 @@ void
 trace_log_init(struct trace_log *l)
 {
 	memset(l, 0, sizeof(*l));
+	l->insn_sampled = -1;
 }
 
 void
@@ -44,6 +46,8 @@ trace_log_free(struct trace_log *l)
 	free(l->ev);
 	free(l->ring);
 	free(l->exit);
+	free(l->insn_mark);
+	free(l->insn_iret);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -91,12 +95,32 @@ trace_log_exit(void *ctx, unsigned cpu, uint64_t tsc, uint32_t reason, uint16_t 
 	l->exit[l->nexit++] = (struct trace_exit){ tsc, reason, port, (uint16_t)cpu };
 }
 
+static void
+trace_log_insn(void *ctx, unsigned cpu, uint64_t pos, unsigned what)
+{
+	struct trace_log *l = ctx;
+	bool mark = what == VMM_INSN_TRACE;
+
+	if (cpu != 0)
+		return;
+	if (!grow(mark ? (void **)&l->insn_mark : (void **)&l->insn_iret,
+		  mark ? &l->nmark : &l->niret, mark ? &l->cap_mark : &l->cap_iret,
+		  sizeof(uint64_t))) {
+		l->oom = true;
+		return;
+	}
+	if (mark)
+		l->insn_mark[l->nmark++] = pos;
+	else
+		l->insn_iret[l->niret++] = pos;
+}
+
 struct vmm_trace_sink
 trace_log_sink(struct trace_log *l)
 {
 	return (struct vmm_trace_sink){
 		.ctx = l, .record = trace_log_record, .ring = trace_log_ring,
-		.exit = trace_log_exit,
+		.exit = trace_log_exit, .insn = trace_log_insn,
 	};
 }
 
@@ -155,6 +179,61 @@ trace_pf_name(unsigned res)
 	return res < EXO_TRACE_PF_N && names[res] ? names[res] : "?";
 }
 
+const char *
+trace_upcall_name(unsigned up)
+{
+	static const char *const names[] = {
+		[EXO_UPCALL_SLICE_START] = "slice_start",
+		[EXO_UPCALL_SLICE_END] = "slice_end", [EXO_UPCALL_REVOKE] = "revoke",
+		[EXO_UPCALL_REPOSSESS] = "repossess",
+	};
+
+	return up < sizeof(names) / sizeof(names[0]) && names[up] ? names[up] : "?";
+}
+
+const char *
+trace_revoke_name(unsigned step)
+{
+	static const char *const names[] = {
+		[EXO_TRACE_RV_REQUEST] = "request", [EXO_TRACE_RV_RETURNED] = "returned",
+		[EXO_TRACE_RV_ABORT] = "abort",
+	};
+
+	return step < EXO_TRACE_RV_N && names[step] ? names[step] : "?";
+}
+
+/* The fields a kind uses, by the names in EXO_TRACE_KINDS, as JSON members. */
+#define KIND_FIELDS_(N, n, b, c, d, e) [EXO_TRACE_##N] = { b, c, d, e },
+static const char *const kind_fields[EXO_TRACE_NKINDS][4] = {
+	EXO_TRACE_KINDS(KIND_FIELDS_)
+};
+
+void
+trace_rec_args(struct json *j, const struct exo_trace_rec *r)
+{
+	const char *const *f;
+
+	if (r->kind >= EXO_TRACE_NKINDS)
+		return;
+	f = kind_fields[r->kind];
+	if (*f[0]) {
+		json_key(j, f[0]);
+		json_u64(j, r->a16);
+	}
+	if (*f[1]) {
+		json_key(j, f[1]);
+		json_u64(j, r->a32);
+	}
+	if (*f[2]) {
+		json_key(j, f[2]);
+		json_u64(j, r->a0);
+	}
+	if (*f[3]) {
+		json_key(j, f[3]);
+		json_u64(j, r->a1);
+	}
+}
+
 /* The walk */
 
 struct cpu_state {
@@ -190,6 +269,43 @@ user_end(struct cpu_state *s, const struct trace_walk *w, unsigned cpu, uint64_t
 	s->thread = 0;
 }
 
+/* A one-record crossing (trace_walk): the thread it resumes runs from here. */
+static void
+crossing_instant(struct cpu_state *s, const struct trace_walk *w,
+		 const struct trace_ev *e)
+{
+	const struct exo_trace_rec *r = &e->r;
+	struct trace_crossing c = {
+		.cpu = e->cpu, .t0 = e->tsc, .t1 = e->tsc, .entry = e, .exit = e,
+		.thread_in = s->thread, .thread_out = s->thread,
+	};
+
+	switch (r->kind) {
+	case EXO_TRACE_IPC_FAST:
+		snprintf(c.key, sizeof(c.key), "ipc fast path");
+		c.thread_out = r->a0;
+		break;
+	case EXO_TRACE_SYSCALL_FAST:
+		snprintf(c.key, sizeof(c.key), "syscall %s fast path",
+			 trace_syscall_name(r->a16));
+		if (r->a16 == SYS_pct)
+			c.thread_out = 0;       /* the target's entry thread: not recorded */
+		break;
+	case EXO_TRACE_EXC_UPCALL:
+		snprintf(c.key, sizeof(c.key), "exception upcall %s",
+			 trace_vector_name(r->a16));
+		break;
+	default:
+		snprintf(c.key, sizeof(c.key), "software TLB fill");
+		break;
+	}
+	user_end(s, w, e->cpu, e->tsc);
+	if (w->crossing)
+		w->crossing(w->ctx, &c);
+	s->thread = c.thread_out;
+	s->user_t0 = e->tsc;
+}
+
 size_t
 trace_walk(const struct trace_log *l, const struct trace_walk *w)
 {
@@ -220,6 +336,7 @@ trace_walk(const struct trace_log *l, const struct trace_walk *w)
 			}
 			s->open = false;
 			s->c.t1 = e->tsc;
+			s->c.exit = e;
 			s->c.thread_out = e->r.a0;
 			if (w->crossing)
 				w->crossing(w->ctx, &s->c);
@@ -227,21 +344,15 @@ trace_walk(const struct trace_log *l, const struct trace_walk *w)
 			s->user_t0 = e->tsc;
 			continue;
 		case EXO_TRACE_IPC_FAST:
+		case EXO_TRACE_EXC_UPCALL:
+		case EXO_TRACE_STLB_FILL:
+		case EXO_TRACE_SYSCALL_FAST:
+			/* From user mode to user mode with one record (the fast
+			 * paths, the entry code's own work): a crossing without a
+			 * duration. Inside an open crossing it is an event of it. */
 			if (s->open)
 				break;
-			{
-				struct trace_crossing c = {
-					.cpu = e->cpu, .t0 = e->tsc, .t1 = e->tsc,
-					.key = "ipc fast path", .entry = e,
-					.thread_in = s->thread, .thread_out = e->r.a0,
-				};
-
-				user_end(s, w, e->cpu, e->tsc);
-				if (w->crossing)
-					w->crossing(w->ctx, &c);
-				s->thread = e->r.a0;
-				s->user_t0 = e->tsc;
-			}
+			crossing_instant(s, w, e);
 			continue;
 		}
 		if (w->instant)
@@ -336,6 +447,10 @@ chrome_crossing(void *ctx, const struct trace_crossing *x)
 		chrome_tid_hex(&c->j, "thread", x->thread_in);
 	if (x->thread_out)
 		chrome_tid_hex(&c->j, "resumes", x->thread_out);
+	if (r->kind == EXO_TRACE_STLB_FILL) {
+		json_key(&c->j, "addr");
+		json_u64(&c->j, r->a0);
+	}
 	if (r->kind == EXO_TRACE_EXCEPTION) {
 		char sym[160];
 
@@ -359,6 +474,10 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 	(void)in;
 	if (r->kind == EXO_TRACE_PAGEFAULT)
 		snprintf(name, sizeof(name), "page fault: %s", trace_pf_name(r->a16));
+	else if (r->kind == EXO_TRACE_UPCALL)
+		snprintf(name, sizeof(name), "upcall: %s", trace_upcall_name(r->a16));
+	else if (r->kind == EXO_TRACE_REVOKE)
+		snprintf(name, sizeof(name), "revoke: %s", trace_revoke_name(r->a16));
 	else
 		snprintf(name, sizeof(name), "%s", trace_kind_name(r->kind));
 	chrome_begin(c, "i", name, PID_KERNEL, e->cpu, e->tsc);
@@ -401,7 +520,9 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 					 "%s%u", cpus[0] ? "," : "", i);
 		json_key(&c->j, "initiator");
 		json_u64(&c->j, e->cpu);
-		json_key(&c->j, "targets");
+		json_key(&c->j, "targets");         /* the mask, as <exo/trace.h> names a32 */
+		json_u64(&c->j, r->a32);
+		json_key(&c->j, "target_cpus");
 		json_string(&c->j, cpus);
 		json_key(&c->j, "pages");
 		if (r->a16)
@@ -416,6 +537,9 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 		json_double(&c->j, c->khz ? (double)r->a1 * 1000.0 / (double)c->khz : 0);
 		break;
 	}
+	default:
+		trace_rec_args(&c->j, r);
+		break;
 	}
 	json_close(&c->j);
 	json_close(&c->j);

@@ -45,6 +45,13 @@ struct trace_log {
 	uint64_t dropped;                /* records lost, all CPUs */
 	uint64_t cpu_dropped[EXO_TRACE_CPUS_MAX];
 	bool oom;                        /* some were not kept: out of memory */
+	/* With instruction sampling (vmm/insnperf.h), CPU 0: the positions in
+	 * the sequence of ring-0 instructions of each record's trace point and
+	 * of each iretq. */
+	uint64_t *insn_mark, *insn_iret;
+	size_t nmark, cap_mark, niret, cap_iret;
+	int64_t insn_sampled;            /* vmm_result's: -1 not sampled */
+	uint64_t insn_lost;
 };
 
 void trace_log_init(struct trace_log *l);
@@ -56,6 +63,11 @@ struct vmm_trace_sink trace_log_sink(struct trace_log *l);
 void trace_log_record(void *ctx, unsigned cpu, const struct exo_trace_rec *rec);
 
 /* Names: a kind, a system call number, a vector, a page-fault resolution. */
+const char *trace_upcall_name(unsigned up);     /* EXO_UPCALL_* */
+const char *trace_revoke_name(unsigned step);   /* EXO_TRACE_RV_* */
+struct json;
+/* A record's fields as JSON members named by EXO_TRACE_KINDS. */
+void trace_rec_args(struct json *j, const struct exo_trace_rec *r);
 const char *trace_kind_name(unsigned kind);
 const char *trace_syscall_name(unsigned nr);
 const char *trace_vector_name(unsigned vector);
@@ -73,6 +85,7 @@ struct trace_crossing {
 	char key[48];
 	uint64_t thread_in, thread_out;  /* who entered, who was resumed (0: ?) */
 	const struct trace_ev *entry;
+	const struct trace_ev *exit;     /* its last record (entry for one-record ones) */
 };
 
 struct trace_walk {
@@ -104,7 +117,13 @@ struct trace_stat_row {
 	uint64_t *cycles;                /* n durations, sorted after finish */
 	size_t cap;
 	uint64_t min, median, p99, max;
+	uint64_t *insns;                 /* ring-0 instructions of each, if exact */
+	size_t ninsns, cap_insns;
+	uint64_t insn_min, insn_median, insn_max, insn_total;
 };
+
+/* EXO_UPCALL_SLICE_START .. EXO_UPCALL_REPOSSESS, and 0 unused */
+#define STAT_UPCALLS 5
 
 struct trace_stat {
 	struct trace_stat_row *rows;
@@ -123,6 +142,19 @@ struct trace_stat {
 		size_t cap;
 		uint64_t ack_min, ack_median, ack_p99, ack_max;
 	} sd;
+	uint64_t upcalls[STAT_UPCALLS];  /* entry upcalls by EXO_UPCALL_* */
+	uint64_t revoke[EXO_TRACE_RV_N]; /* revocation steps by EXO_TRACE_RV_* */
+	uint64_t pct_fast;               /* transfers the fast path made */
+	/* Per-crossing ring-0 instructions: exact when every record's trace point
+	 * was seen in the sampled instruction stream (insn_exact). */
+	bool insn_exact;
+	const char *insn_why;            /* why not, when not */
+	uint64_t insn_counted;           /* instructions put in a crossing */
+	/* walk state */
+	const struct trace_log *log;
+	struct trace_stat_row *pend;     /* the last crossing, until the next one */
+	size_t pend_exit;                /* its last record's index */
+	uint64_t bound;                  /* its first instruction's position - 1 */
 };
 
 void trace_stat_compute(const struct trace_log *l, struct trace_stat *s);

@@ -200,6 +200,7 @@ trace_main(int argc, char **argv, bool stat)
 	trace_log_init(&log);
 	sink = trace_log_sink(&log);
 	a.boot.cfg.trace = &sink;
+	a.boot.cfg.insn_sample = stat;  /* exact ring-0 instructions per crossing */
 	r = vmm_run(&a.boot.cfg, &res, &d);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", cmd, d.msg);
@@ -208,6 +209,8 @@ trace_main(int argc, char **argv, bool stat)
 	}
 	fflush(stdout);
 	status = cli_exit_status(&res);
+	log.insn_sampled = res.insn_sampled;
+	log.insn_lost = res.insn_lost;
 	if (log.oom)
 		fprintf(stderr, "%s: out of memory: some records were not kept\n", cmd);
 	if (!log.nev)

@@ -14,6 +14,7 @@
 #include "kvm.h"
 #include "stats.h"
 #include "vmm.h"
+#include "insnperf.h"
 #include "vtrace.h"
 
 #define EXIT_REASONS 64
@@ -37,6 +38,7 @@ struct vmm {
 	pthread_mutex_t lock;
 	struct iothread io;                   /* runs only with --input or a trace */
 	struct vmm_trace trace;
+	struct insnperf insn;            /* cfg->insn_sample: fd >= 0 */
 	struct conin conin;
 	char names[EXO_MAX_MODULES][EXO_NAME_MAX];
 	unsigned nprogs;

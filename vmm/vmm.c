@@ -394,6 +394,11 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	}
 	if (cfg->trace)
 		vtrace_start(vm);
+	vm->result.insn_sampled = -1;
+	if (cfg->trace && cfg->insn_sample &&
+	    insnperf_open(&vm->insn, cfg->trace, vm->result.insn_why,
+			  sizeof(vm->result.insn_why)) < 0)
+		vm->insn.fd = -1;
 	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform,
 			 vm->kvm.tsc_khz, &fl->kernel, fl->progs, fl->nprogs,
 			 cfg->cmdline, &bl, d);
@@ -430,6 +435,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		vm->kvm.vcpu_fd[i] = -1;
 		vm->vcpus[i].stats.fd = -1;
 	}
+	vm->insn.fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	vm->boot_insns = -1;
 	conin_init(&vm->conin);
@@ -473,6 +479,10 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	}
 	for (unsigned i = 0; i < EXIT_REASONS; i++)
 		vm->result.exits += vm->exits[i];
+	if (vm->insn.fd >= 0) {
+		vm->result.insn_sampled = (int64_t)vm->insn.seen;
+		vm->result.insn_lost = vm->insn.lost;
+	}
 	r = ioctl(vm->kvm.vcpu_fd[0], KVM_GET_TSC_KHZ, 0);
 	vm->result.tsc_khz = r > 0 ? (uint64_t)r : 0;
 	r = 0;
@@ -487,6 +497,7 @@ out:
 	vmm_join_cpus(vm);
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
 		stats_close(&vm->vcpus[i].stats);
+	insnperf_close(&vm->insn);
 	kvm_vm_destroy(&vm->kvm);
 	vmm_files_free(&fl);
 	pthread_mutex_destroy(&vm->lock);

@@ -57,7 +57,11 @@ struct vmm_trace_sink {
 	/* A VM exit the VMM handled, at guest TSC tsc (port for port I/O). */
 	void (*exit)(void *ctx, unsigned cpu, uint64_t tsc, uint32_t reason,
 		     uint16_t port);
+	/* With insn_sample (vmm/insnperf.h): the pos-th ring-0 instruction the
+	 * guest ran was a trace point's (VMM_INSN_TRACE) or an iretq. */
+	void (*insn)(void *ctx, unsigned cpu, uint64_t pos, unsigned what);
 };
+enum { VMM_INSN_TRACE = 1, VMM_INSN_IRET = 2 };
 
 struct vmm_config {
 	const char *kvm_path;
@@ -75,6 +79,8 @@ struct vmm_config {
 	const struct vmm_bench_sink *bench;  /* or NULL */
 	const char *input;               /* console input: a file, "-" stdin, NULL none */
 	const struct vmm_trace_sink *trace;  /* or NULL */
+	bool insn_sample;                    /* with trace: every ring-0 instruction
+						(kvm:kvm_emulate_insn) to trace->insn */
 };
 
 struct vmm_result {
@@ -85,6 +91,9 @@ struct vmm_result {
 	int64_t insn_emulation;          /* KVM's count at the end (exact ring-0
 					    instructions on PVM), -1 if unknown */
 	uint64_t exits;                  /* VM exits the VMM handled */
+	int64_t insn_sampled;            /* insn_sample: instructions seen, -1: none */
+	uint64_t insn_lost;              /* ... and lost by perf */
+	char insn_why[128];              /* why there are none */
 };
 
 /*

@@ -26,13 +26,39 @@ vtrace_clock(struct vmm *vm, unsigned vcpu)
 	vm->trace.have_offset = true;
 }
 
+/*
+ * The kernel writes only the TSC's low half (one store less per record): a
+ * record is at most a drain period plus a lapped ring old when it is read,
+ * far less than the 2^31 cycles either side of now that the low half tells
+ * apart, so the full TSC is the one nearest now with those low 32 bits.
+ */
+uint64_t
+vtrace_unwrap(uint64_t now, uint32_t lo)
+{
+	uint64_t t = (now & ~0xffffffffull) | lo;
+
+	if (t > now + 0x80000000ull)
+		t -= 0x100000000ull;
+	else if (t + 0x80000000ull < now)
+		t += 0x100000000ull;
+	return t;
+}
+
+struct vtrace_ctx {
+	const struct vmm_trace_sink *sink;
+	unsigned cpu;
+	uint64_t now;
+};
+
 static void
 vtrace_deliver(void *ctx, const struct exo_trace_rec *rec)
 {
-	void **a = ctx;
-	const struct vmm_trace_sink *sink = a[0];
+	const struct vtrace_ctx *c = ctx;
+	struct exo_trace_rec r = *rec;
+	uint64_t tsc = vtrace_unwrap(c->now, r.tsc_lo);
 
-	sink->record(sink->ctx, (unsigned)(uintptr_t)a[1], rec);
+	r.tsc_hi = (uint32_t)(tsc >> 32);
+	c->sink->record(c->sink->ctx, c->cpu, &r);
 }
 
 static void
@@ -43,13 +69,13 @@ vtrace_drain(struct vmm *vm)
 
 	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
 		struct tracering *t = &vm->trace.rings[c];
-		void *a[2] = { (void *)sink, (void *)(uintptr_t)c };
+		struct vtrace_ctx a = { sink, c, now };
 		uint64_t pending;
 
 		if (!__atomic_load_n(&vm->trace.attached[c], __ATOMIC_ACQUIRE))
 			continue;
 		pending = tracering_pending(t);
-		tracering_drain(t, vtrace_deliver, a);
+		tracering_drain(t, vtrace_deliver, &a);
 		if (sink->ring)
 			sink->ring(sink->ctx, c, now, pending, t->dropped);
 	}
@@ -59,7 +85,10 @@ static void
 vtrace_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop, (void)revents;
-	vtrace_drain(w->data);
+	struct vmm *vm = w->data;
+
+	vtrace_drain(vm);
+	insnperf_drain(&vm->insn);
 }
 
 void
@@ -93,6 +122,8 @@ vtrace_attach(struct vmm *vm, unsigned vcpu, uint32_t pfn)
 	if (!vm->trace.have_offset)
 		vtrace_clock(vm, vcpu);
 	tracering_attach(&vm->trace.rings[vcpu], r);
+	if (vcpu == 0)
+		__atomic_store_n(&vm->insn.head_va, r->vaddr, __ATOMIC_RELEASE);
 	__atomic_store_n(&vm->trace.attached[vcpu], true, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -100,8 +131,10 @@ vtrace_attach(struct vmm *vm, unsigned vcpu, uint32_t pfn)
 void
 vtrace_finish(struct vmm *vm)
 {
-	if (vm->cfg->trace)
+	if (vm->cfg->trace) {
 		vtrace_drain(vm);
+		insnperf_drain(&vm->insn);
+	}
 }
 
 void

@@ -27,6 +27,8 @@ struct vmm_trace {
 
 /* With a trace sink: the drain timer on the I/O thread's loop. */
 void vtrace_start(struct vmm *vm);
+/* The full TSC of a record whose low half is lo, read at guest TSC now. */
+uint64_t vtrace_unwrap(uint64_t now, uint32_t lo);
 /* The doorbell: the ring at page frame pfn is the CPU's (checked). */
 int vtrace_attach(struct vmm *vm, unsigned vcpu, uint32_t pfn);
 /* The last drain, after the I/O thread has stopped. */

@@ -64,6 +64,14 @@ kernel_syscall(struct thread *t)
 	return leave(t, id, syscall_dispatch(t));
 }
 
+struct thread *
+kernel_ipc(struct thread *t)
+{
+	u64 id = t->id;
+
+	return leave(t, id, ipc_syscall(t));
+}
+
 /* The page-fault error code to the access and to the fault message's tag
  * (pagefault_fast.h): a fetch is EXO_X, else a write EXO_W, else EXO_R. */
 #define PF_ACCESS(e)    ((e) & 0x10 ? EXO_X : (e) & 0x2 ? EXO_W : EXO_R)
@@ -86,24 +94,24 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	u64 id = t->id;
 
 	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0) {
-		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_SIGMA0, addr, t->ctx.rip);
+		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_SIGMA0, addr, t->ctx.rip);
 		return leave(t, id, t);         /* σ0 touched its own window */
 	}
 	if (vector == 14 && stlb_fault(t->space, EXO_PAGE_DOWN(addr), fault_access(error))) {
-		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_STLB, addr, t->ctx.rip);
+		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_STLB, addr, t->ctx.rip);
 		return leave(t, id, t);         /* a binding the software TLB holds */
 	}
 	if (upcall_exception(t, vector, error, addr)) {
 		if (vector == 14)
-			TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_UPCALL, addr, t->ctx.rip);
+			TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_UPCALL, addr, t->ctx.rip);
 		return leave(t, id, t);         /* the environment's own handler */
 	}
 	if (vector == 14 &&
 	    ipc_pagefault(t, addr, t->ctx.rip, fault_access(error), &next)) {
-		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
+		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
 	} else {
 		if (vector == 14)
-			TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_KILL, addr, t->ctx.rip);
+			TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_KILL, addr, t->ctx.rip);
 		thread_doom(t, vector, error, addr, t->ctx.rip);
 	}
 	return leave(t, id, next);

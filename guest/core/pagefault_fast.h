@@ -42,7 +42,7 @@ pagefault_fast(struct thread *t, u64 addr, u64 error)
 		return 0;
 	next = ipc_fastpath_fault(t, addr, fault_access(error), pf_tag[error & 31]);
 	if (next)
-		TRACE_SAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
+		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
 	return next;
 }
 

@@ -15,6 +15,7 @@
 #include "env.h"
 #include "kernel.h"
 #include "slice.h"
+#include "trace.h"
 #include "upcall.h"
 
 /* Start the waiting entry thread d of te's entry kind with the registers of from. */
@@ -79,6 +80,7 @@ pct_syscall(struct thread *t)
 		return t;
 	}
 	/* Commit point. */
+	TRACE_SAB(PCT, flags & EXO_PCT_ASYNC ? EXO_TRACE_PCT_ASYNC : 0, te - envs, d->id);
 	id = e->entry[EXO_ENTRY_PCT].tid ? e->entry[EXO_ENTRY_PCT].tid : t->id;
 	pct_enter(d, te, kind, &t->ctx, id);
 	if (flags == EXO_PCT_SYNC)

@@ -36,7 +36,7 @@
 
 #define NCPUS_MAX       EXO_TRACE_CPUS_MAX   /* one trace ring each */
 #define PERCPU_SIZE     sizeof(struct exo_trace_ring)   /* 68 KiB */
-#define PERCPU_HDR_USED 32      /* of the ring's header page, <exo/trace.h> */
+#define PERCPU_HDR_USED 40      /* of the ring's header page, <exo/trace.h> */
 #define PERCPU_TR0      0x28    /* CPU 0's TSS selector (arch asm.h SEL_TSS) */
 #define PERCPU_ARCH_WORDS 24    /* the arch layer's area (TSS, GDT, stacks) */
 

@@ -100,6 +100,9 @@ void arch_thread_upcalls(struct thread *t, bool on);
  * whom to resume (the interrupt may have readied a better thread).
  */
 struct thread *kernel_syscall(struct thread *t);
+/* SYS_ipc, which the fast path declined: as kernel_syscall, without the
+ * dispatch. */
+struct thread *kernel_ipc(struct thread *t);
 struct thread *kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr);
 struct thread *kernel_resume(struct thread *t);
 /* The thread that entered on this CPU was taken away meanwhile (smp_evict). */

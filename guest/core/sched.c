@@ -145,16 +145,13 @@ timeout_insert(struct thread *t, u64 wakeup)
 }
 
 void
-sched_timeout(struct thread *t, u32 timeout)
+sched_timeout_insert(struct thread *t, u32 timeout)
 {
-	t->wakeup = 0;
-	if (timeout == EXO_TIMEOUT_NEVER)
-		return;
 	timeout_insert(t, arch_now() + sched_us_to_tsc(timeout & 0x7fffffff) + 1);
 }
 
 void
-sched_timeout_cancel(struct thread *t)
+sched_timeout_remove(struct thread *t)
 {
 	struct thread **pp;
 
@@ -228,7 +225,6 @@ sched_switch(struct thread *t)
 
 	TRACE_A(THREAD_SWITCH, t->id);
 	pc->cur = t;
-	pc->sched.slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 	arch_thread_switch(t);
 }
 
@@ -381,6 +377,10 @@ sched_next(void)
 				t = ready_preferred(sc, t);
 			sched_dequeue(t);
 			pc->cur = t;
+			/* A pick from the queue starts a slice; a thread switched
+			 * to directly by IPC runs on the rest of its partner's
+			 * (L4's donation, as on the fast path). */
+			sc->slice_end = arch_now() + sched_us_to_tsc(SCHED_SLICE_US);
 			sched_arm();
 			return t;
 		}

@@ -8,6 +8,7 @@
 #ifndef CORE_SCHED_H
 #define CORE_SCHED_H
 
+#include <exo/ipc.h>
 #include <exo/types.h>
 
 #include "percpu.h"
@@ -37,8 +38,24 @@ sched_direct_ok(const struct thread *next)
 /* Take t off the ready queue (it blocks, halts or dies). */
 void sched_dequeue(struct thread *t);
 /* Block t until now + timeout (a relative EXO_TIMEOUT_US; never: no wakeup). */
-void sched_timeout(struct thread *t, u32 timeout);
-void sched_timeout_cancel(struct thread *t);
+void sched_timeout_insert(struct thread *t, u32 timeout);
+void sched_timeout_remove(struct thread *t);
+
+/* The common cases (no timeout, none pending) without a call. */
+static inline void
+sched_timeout(struct thread *t, u32 timeout)
+{
+	t->wakeup = 0;
+	if (timeout != EXO_TIMEOUT_NEVER)
+		sched_timeout_insert(t, timeout);
+}
+
+static inline void
+sched_timeout_cancel(struct thread *t)
+{
+	if (t->wakeup)
+		sched_timeout_remove(t);
+}
 /* Make t the running thread: address space, entry stack, KIP. */
 void sched_switch(struct thread *t);
 /*

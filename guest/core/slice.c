@@ -12,6 +12,7 @@
 #include "platform.h"
 #include "sched.h"
 #include "space.h"
+#include "trace.h"
 #include "task.h"
 #include "upcall.h"
 
@@ -114,6 +115,7 @@ slice_end(u64 now, u32 slot)
 		    SLICE_GRACE_US_PVM : SLICE_GRACE_US;
 	u64 deadline = now + sched_us_to_tsc(EXO_SLICE_SAVE_US + grace);
 
+	TRACE_SA(SLICE_END, slot, sv.running - 1);
 	if (upcall_deliver(e, EXO_ENTRY_SLICE, EXO_UPCALL_SLICE_END, slot, deadline)) {
 		sv.saving = sv.running;
 		sv.save_deadline = deadline;
@@ -145,6 +147,8 @@ slice_start(u64 now)
 		return;                 /* the whole slice went to pay the debt */
 	sv.running = o;
 	sv.run_end = until;
+	TRACE_SAB(SLICE_START, (now - sv.base) / sv.slot % EXO_SLICE_SLOTS, o - 1,
+		  tsc_to_us(until - now));
 
 	upcall_deliver(&envs[o - 1], EXO_ENTRY_SLICE, EXO_UPCALL_SLICE_START,
 		       (now - sv.base) / sv.slot % EXO_SLICE_SLOTS, tsc_to_us(until - now));

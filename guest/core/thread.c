@@ -16,17 +16,6 @@ u32 threads_doomed;             /* how many carry TF_DOOMED: reaping is O(1) whe
 _Static_assert((NTHREADS & (NTHREADS - 1)) == 0, "ids mask into the table");
 _Static_assert(sizeof(struct exo_utcb) <= EXO_PAGE_SIZE, "a UTCB is one page");
 
-struct thread *
-thread_lookup(u64 id)
-{
-	struct thread *t;
-
-	if (EXO_TID_NO(id) >= NTHREADS || EXO_TID_NO(id) == 0)
-		return 0;
-	t = &threads[EXO_TID_NO(id)];
-	return t->id == id && t->state != TS_FREE ? t : 0;
-}
-
 void
 thread_init(void)
 {

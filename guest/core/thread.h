@@ -84,7 +84,16 @@ extern struct thread threads[NTHREADS];
 extern u32 threads_doomed;
 
 /* The live thread named by id, or NULL (nil, any, stale version, free). */
-struct thread *thread_lookup(u64 id);
+static inline struct thread *
+thread_lookup(u64 id)
+{
+	struct thread *t;
+
+	if (EXO_TID_NO(id) >= NTHREADS || EXO_TID_NO(id) == 0)
+		return 0;
+	t = &threads[EXO_TID_NO(id)];
+	return t->id == id && t->state != TS_FREE ? t : 0;
+}
 /*
  * A halted thread in space s with its UTCB at utcb_va (page aligned, user,
  * unmapped): -E_NOMEM (no number, no frame), -E_INVAL (bad utcb_va).

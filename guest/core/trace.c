@@ -21,6 +21,7 @@ trace_ring_init(struct exo_trace_ring *r, u16 cpu, u64 tsc_khz)
 	r->rec_size = EXO_TRACE_REC_SIZE;
 	r->size = EXO_TRACE_RING_BYTES;
 	r->tsc_khz = tsc_khz;
+	r->vaddr = (u64)(unsigned long)r;
 	r->magic = EXO_TRACE_MAGIC;
 }
 

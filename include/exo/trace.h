@@ -25,7 +25,10 @@
  * A record (32 bytes, little endian):
  *   0        4        8      10     12        16               24             32
  *   | tsc_lo | tsc_hi | kind | a16  |   a32   |       a0       |      a1      |
- * tsc is the TSC when the trace point ran. A trace point writes only the
+ * tsc is the TSC when the trace point ran. The kernel writes tsc_lo only;
+ * the VMM's reader fills in tsc_hi as it drains (vmm/vtrace.c: the full TSC
+ * nearest the drain's with those low bits), so a record delivered to a
+ * vmm_trace_sink has both. A trace point writes only the
  * fields its kind uses (EXO_TRACE_KINDS): the others hold whatever an older
  * record left there, so a reader must not look at them.
  */
@@ -44,7 +47,7 @@
 #define EXO_TRACE_HDR_SIZE   4096
 
 struct exo_trace_rec {
-	u32 tsc_lo, tsc_hi;
+	u32 tsc_lo, tsc_hi;     /* tsc_hi: the reader's, see above */
 	u16 kind;               /* enum exo_trace_kind */
 	u16 a16;
 	u32 a32;
@@ -59,7 +62,8 @@ struct exo_trace_ring {
 	u32 rec_size;           /* EXO_TRACE_REC_SIZE */
 	u32 size;               /* EXO_TRACE_RING_BYTES */
 	u64 tsc_khz;            /* the TSC rate the kernel was told, 0 if unknown */
-	u8 _pad[EXO_TRACE_HDR_SIZE - 32];
+	u64 vaddr;              /* the ring's kernel virtual address (of head) */
+	u8 _pad[EXO_TRACE_HDR_SIZE - 40];
 	struct exo_trace_rec recs[EXO_TRACE_RING_RECS];
 } __attribute__((aligned(4096)));
 
@@ -88,11 +92,45 @@ enum exo_trace_pf {
 	EXO_TRACE_PF_N
 };
 
+/* Revocation steps (EXO_TRACE_REVOKE's a16; a0 the environment, a1 below). */
+enum exo_trace_revoke {
+	EXO_TRACE_RV_REQUEST  = 1,  /* revoke_request: a1 frames it owes now */
+	EXO_TRACE_RV_RETURNED = 2,  /* an owed frame came back (frame_free, or taken
+	                               by the abort): a1 frames still owed */
+	EXO_TRACE_RV_ABORT    = 3,  /* the deadline passed: a1 frames the kernel took */
+	EXO_TRACE_RV_N
+};
+
+/* EXO_TRACE_PCT's a16: the call's flags (EXO_PCT_ASYNC). */
+#define EXO_TRACE_PCT_ASYNC 1u
+
+/*
+ * EXO_TRACE_SHOOTDOWN (#6; the layout branch smp emits), written by the
+ * initiating CPU (so in its ring) once every target has acknowledged: a16
+ * the pages invalidated one by one (0: the whole space), a32 the mask of
+ * target CPUs (bit n = CPU n), a0 the space's translation root, a1 the TSC
+ * ticks from the first request to the last acknowledgement (the shootdown
+ * began at tsc - a1). Shootdowns that interrupt no other CPU are not
+ * recorded.
+ */
+
 /*
  * Trace event kinds: one table. X(NAME, name, a16, a32, a0, a1) names each
  * field the kind uses ("" = not written). Kinds come in order; a new kind
- * goes at the end (the numbers are ABI), with the issue that adds its trace
- * point: upcalls and revocation (#4), shootdowns (#6) have their numbers now.
+ * goes at the end (the numbers are ABI).
+ *   UPCALL      an entry upcall (<exo/exo.h> EXO_UPCALL_*) to environment a0
+ *               with the first argument (rsi) in a1; queued or started
+ *   EXC_UPCALL  an exception delivered straight to the thread's own handler
+ *               by the entry code (asm), the kernel proper never runs
+ *   STLB_FILL   a page fault the entry code (asm) refilled from the software
+ *               TLB, the kernel proper never runs
+ *   SLICE_START/_END  a slice of environment a0 in slot a16 starts (a1: its
+ *               microseconds) or ends
+ *   PCT         a protected control transfer by the general path to
+ *               environment a0's entry thread a1 (a16: EXO_TRACE_PCT_*)
+ *   SYSCALL_FAST  a system call (a16) that a fast entry in the entry code
+ *               completed by itself (bind, unbind, synchronous PCT): one
+ *               record, no KEXIT; after a PCT the target's entry thread runs
  */
 #define EXO_TRACE_KINDS(X) \
 	X(NONE,          "none",          "",           "", "",        "") \
@@ -106,11 +144,16 @@ enum exo_trace_pf {
 	X(SPACE_SWITCH,  "space_switch",  "",           "", "root",    "") \
 	X(THREAD_SWITCH, "thread_switch", "",           "", "thread",  "") \
 	X(IDLE,          "idle",          "",           "", "",        "") \
-	X(UPCALL,        "upcall",        "event",      "", "space",   "arg") \
-	X(REVOKE,        "revoke",        "step",       "", "space",   "arg") \
-	X(SLICE_END,     "slice_end",     "",           "", "thread",  "") \
-	X(SHOOTDOWN,     "shootdown",     "pages", "targets", "root",  "ack_cycles") \
-	X(MARK,          "mark",          "",     "code",   "",        "")
+	X(UPCALL,        "upcall",        "upcall",     "", "env",     "arg") \
+	X(REVOKE,        "revoke",        "step",       "", "env",     "frames") \
+	X(SLICE_END,     "slice_end",     "slot",       "", "env",     "") \
+	X(SHOOTDOWN,     "shootdown",     "pages",  "targets", "root",   "ack_cycles") \
+	X(MARK,          "mark",          "",     "code",   "",        "") \
+	X(SLICE_START,   "slice_start",   "slot",       "", "env",     "us") \
+	X(PCT,           "pct",           "flags",      "", "env",     "thread") \
+	X(EXC_UPCALL,    "exception_upcall", "vector",  "", "",        "") \
+	X(STLB_FILL,     "stlb_fill",     "",           "", "addr",    "") \
+	X(SYSCALL_FAST,  "syscall_fast",  "nr",         "", "",        "")
 
 #define EXO_TRACE_ENUM_(N, n, b, c, d, e) EXO_TRACE_##N,
 enum exo_trace_kind { EXO_TRACE_KINDS(EXO_TRACE_ENUM_) EXO_TRACE_NKINDS };

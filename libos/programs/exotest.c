@@ -155,9 +155,12 @@ foreign_child(u64 arg)
 	u64 from, bad = 0;
 	long passed;
 
-	/* The parent's own name for its frame means nothing here. */
+	/* The parent's own name for its frame means nothing here. Before the
+	 * parent passes a copy (which could land under that very name). */
 	bad |= (bind((exo_cap_t)arg, FOREIGN_VA, EXO_BIND_R) >= 0) << 0;
-	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	m.mr[0] = EXO_TAG(0, 1, 0);
+	m.mr[1] = bad;
+	CHECK(l4_call(main_tid, &m) == 0);
 	passed = (long)m.mr[1];
 	bad |= (bind((exo_cap_t)passed, FOREIGN_VA, EXO_BIND_R | EXO_BIND_W) != -E_PERM) << 1;
 	bad |= (cap_pass((exo_cap_t)passed, main_tid, EXO_CAP_R) != -E_PERM) << 2;
@@ -186,6 +189,8 @@ case_foreign(void)
 	CHECK(bind((exo_cap_t)c, FOREIGN_VA, EXO_BIND_W | EXO_BIND_NOW) == 0);
 	*(volatile u64 *)FOREIGN_VA = 0xfeed;
 	CHECK((child = task_spawn(foreign_child, (u64)c)) != 0);
+	CHECK(l4_receive(child, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	CHECK(m.mr[1] == 0);            /* it tried our name first */
 	CHECK((passed = cap_pass((exo_cap_t)c, child, EXO_CAP_R)) > 0);
 	CHECK(cap_pass((exo_cap_t)c, EXO_TID(200, 77), EXO_CAP_R) == -E_NOENT);
 	m.mr[0] = EXO_TAG(0, 1, 0);

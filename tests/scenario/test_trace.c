@@ -151,7 +151,7 @@ Test(trace, trace_pingpong_is_chrome_json_with_crossings, .timeout = 60)
 /* Two vCPUs: every round of smptest's stress is one shootdown to CPU 1. */
 Test(trace, stat_counts_shootdowns_across_cpus, .timeout = 60)
 {
-	struct jv *doc = run_json("stat", "--json", "stat4",
+	struct jv *doc = run_json("stat", "--json", "stat_sd",
 				  (const char *[]){ "--cpus", "2", "smptest", "stress", "20",
 						    NULL });
 	const struct jv *sd = jv_get(doc, "shootdowns");
@@ -171,7 +171,7 @@ Test(trace, stat_counts_shootdowns_across_cpus, .timeout = 60)
 /* ... and each is an instant on the initiator's track naming its target. */
 Test(trace, trace_shows_shootdowns_as_instants, .timeout = 60)
 {
-	struct jv *doc = run_json("trace", "-o", "trace2",
+	struct jv *doc = run_json("trace", "-o", "trace_sd",
 				  (const char *[]){ "--cpus", "2", "smptest", "stress", "10",
 						    NULL });
 	const struct jv *evs = jv_get(doc, "traceEvents"), *e;
@@ -185,11 +185,146 @@ Test(trace, trace_shows_shootdowns_as_instants, .timeout = 60)
 			continue;
 		cr_assert_str_eq(jv_get(e, "ph")->str, "i");
 		cr_assert_eq(num(jv_get(args, "initiator"), "initiator"), 0);
-		cr_assert_str_eq(jv_get(args, "targets")->str, "1");
+		cr_assert_eq(num(jv_get(args, "targets"), "targets"), 2, "the mask: CPU 1");
+		cr_assert_str_eq(jv_get(args, "target_cpus")->str, "1");
 		cr_assert_eq(num(jv_get(args, "pages"), "pages"), 1);
 		cr_assert_gt(num(jv_get(args, "ack_cycles"), "ack_cycles"), 0);
 		shootdowns++;
 	}
 	cr_assert_geq(shootdowns, 10);
+	jv_free(doc);
+}
+
+/* exotest exceptions: 10 #UD, 1 #DE, 1 #GP, each delivered to the thread's
+ * own handler by the entry code; the kernel proper sees none of them. */
+Test(trace, stat_exception_upcalls_by_the_entry_code, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat4",
+				  (const char *[]){ "exotest", "exceptions", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_path(doc, "upcalls", "exception", NULL), "exc"), 12);
+	cr_assert_eq(crossings(doc, "exception upcall invalid opcode"), 10);
+	cr_assert_eq(crossings(doc, "exception upcall divide error"), 1);
+	cr_assert_eq(crossings(doc, "exception upcall general protection"), 1);
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "exception", NULL), "kexc"), 0);
+	jv_free(doc);
+}
+
+/* exorevoke coop: one request for 3 frames, one REVOKE upcall, the 3 frames
+ * given back, no abort. abort: the deadline passes, the kernel takes what is
+ * owed and raises REPOSSESS. */
+Test(trace, stat_revocation_steps, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat5",
+				  (const char *[]){ "exorevoke", "coop", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_path(doc, "revoke", "request", NULL), "request"), 1);
+	cr_assert_eq(num(jv_path(doc, "revoke", "returned", NULL), "returned"), 3);
+	cr_assert_eq(num(jv_path(doc, "revoke", "abort", NULL), "abort"), 0);
+	cr_assert_eq(num(jv_path(doc, "upcalls", "revoke", NULL), "up revoke"), 1);
+	cr_assert_eq(num(jv_path(doc, "upcalls", "repossess", NULL), "up repo"), 0);
+	jv_free(doc);
+	doc = run_json("stat", "--json", "stat6",
+		       (const char *[]){ "exorevoke", "abort", NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_path(doc, "revoke", "request", NULL), "request"), 1);
+	cr_assert_eq(num(jv_path(doc, "revoke", "abort", NULL), "abort"), 1);
+	cr_assert_eq(num(jv_path(doc, "upcalls", "repossess", NULL), "up repo"), 1);
+	jv_free(doc);
+}
+
+/* exoslice pct: transfers by the assembly fast entry are traced (one record
+ * each); the Chrome trace shows them as crossings. */
+Test(trace, trace_pct_transfers, .timeout = 60)
+{
+	struct jv *doc = run_json("trace", "-o", "trace2",
+				  (const char *[]){ "exoslice", "pct", NULL });
+	const struct jv *e;
+	size_t fast = 0;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	for (size_t i = 0; (e = jv_at(jv_get(doc, "traceEvents"), i)); i++)
+		fast += !strcmp(jv_get(e, "name")->str, "syscall pct fast path");
+	cr_assert_gt(fast, 0);
+	jv_free(doc);
+}
+
+/* The op's ring-0 instructions per operation in suite (exo bench JSON). */
+static double
+bench_ring0(const struct jv *doc, const char *suite, const char *op)
+{
+	const struct jv *s, *o;
+
+	for (size_t i = 0; (s = jv_at(jv_get(doc, "suites"), i)); i++) {
+		if (strcmp(jv_get(s, "suite")->str, suite))
+			continue;
+		for (size_t k = 0; (o = jv_at(jv_get(s, "operations"), k)); k++)
+			if (!strcmp(jv_get(o, "name")->str, op))
+				return num(jv_get(o, "ring0_insns_per_op"), op);
+	}
+	cr_assert_fail("no %s/%s in the bench JSON", suite, op);
+	return 0;
+}
+
+/*
+ * exo stat's exact per-crossing ring-0 counts agree with exo bench's: a
+ * fast-path round trip in ping-pong (two "ipc fast path" crossings, traced)
+ * is bench trace's ipc_call_reply_traced, and less what its two trace points
+ * cost (traced - untraced, same boot) it is bench ipc's ipc_call_reply.
+ * Tolerance 2%: the call and the reply-and-wait halves differ by a few
+ * instructions and the stat averages them over the run.
+ */
+Test(trace, stat_ring0_per_crossing_agrees_with_bench, .timeout = 180)
+{
+	struct jv *st = run_json("stat", "--json", "stat7",
+				 (const char *[]){ "l4test", "pingpong", NULL });
+	struct jv *bn;
+	const struct jv *c, *fast = NULL;
+	double mean, traced, untraced, ipc;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	if (!jv_get(st, "ring0_per_crossing_exact")->b) {
+		jv_free(st);
+		cr_skip_test("no exact per-crossing ring-0 counts on this host");
+	}
+	for (size_t i = 0; (c = jv_at(jv_get(st, "crossings"), i)); i++)
+		if (!strcmp(jv_get(c, "kind")->str, "ipc fast path"))
+			fast = c;
+	cr_assert_not_null(fast);
+	mean = num(jv_path(fast, "ring0", "total", NULL), "total") /
+	       num(jv_get(fast, "count"), "count");
+	bn = run_json("bench", "--json", "bench7",
+		      (const char *[]){ "ipc", "trace", "--iterations", "200", NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	traced = bench_ring0(bn, "trace", "ipc_call_reply_traced");
+	untraced = bench_ring0(bn, "trace", "ipc_call_reply");
+	ipc = bench_ring0(bn, "ipc", "ipc_call_reply");
+	cr_assert_float_eq(2 * mean, traced, 0.02 * traced,
+			   "stat: 2 x %.2f, bench trace: %.0f", mean, traced);
+	cr_assert_float_eq(2 * mean - (traced - untraced), ipc, 0.02 * ipc,
+			   "stat less the trace points: %.2f, bench ipc: %.0f",
+			   2 * mean - (traced - untraced), ipc);
+	jv_free(bn);
+	jv_free(st);
+}
+
+/* exotest bindfast: the bind and unbind fast entries (assembly) complete
+ * system calls without the kernel proper; each writes one SYSCALL_FAST
+ * record, so they are crossings of their own beside the general path's. */
+Test(trace, stat_fast_entries_bind_unbind, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat8",
+				  (const char *[]){ "--cmdline", "ktest", "exotest",
+						    "bindfast", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_gt(crossings(doc, "syscall bind fast path"), 0);
+	cr_assert_gt(crossings(doc, "syscall unbind fast path"), 0);
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "syscall_fast", NULL), "fast"),
+		     crossings(doc, "syscall bind fast path") +
+		     crossings(doc, "syscall unbind fast path"));
 	jv_free(doc);
 }

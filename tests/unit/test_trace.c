@@ -14,6 +14,9 @@
 #include "host/trace.h"
 #include "tests/common/jv.h"
 #include "vmm/tracering.h"
+#include "vmm/vtrace.h"
+#include <exo/exo.h>
+#include <exo/syscall.h>
 
 struct seen {
 	uint64_t n, next, bad;
@@ -243,5 +246,128 @@ Test(trace_decode, chrome_json_parses_with_slices_and_instants)
 		     "6 until exit");
 	jv_free(v);
 	free(buf);
+	trace_log_free(&l);
+}
+
+/* The kernel writes tsc_lo only: the reader takes the full TSC nearest now. */
+Test(trace_decode, the_reader_unwraps_the_tsc_low_half)
+{
+	uint64_t now = 0x500000100ull;
+
+	cr_assert_eq(vtrace_unwrap(now, 0x80), 0x500000080ull);
+	cr_assert_eq(vtrace_unwrap(now, 0x200), 0x500000200ull, "just after now");
+	/* Written before the low half wrapped: high half one less. */
+	cr_assert_eq(vtrace_unwrap(now, 0xfffffff0u), 0x4fffffff0ull);
+	/* Read just before the wrap, written just after it. */
+	cr_assert_eq(vtrace_unwrap(0x4fffffff0ull, 0x10), 0x500000010ull);
+}
+
+/* The kinds beside the crossings: entry-code crossings, upcalls, revocation
+ * steps, slices, transfers and a shootdown, in the summary and the JSON. */
+Test(trace_decode, upcalls_revocation_slices_and_shootdowns)
+{
+	struct trace_log l;
+	struct trace_stat s;
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f;
+	struct jv *v;
+	const struct jv *e;
+	int sd = 0, rv = 0, exc = 0;
+
+	trace_log_init(&l);
+	rec(&l, 1000, EXO_TRACE_EXC_UPCALL, 6, 0, 0);
+	rec(&l, 1100, EXO_TRACE_STLB_FILL, 0, 0x7000, 0);
+	rec(&l, 1200, EXO_TRACE_SYSCALL_FAST, SYS_pct, 0, 0);
+	rec(&l, 2000, EXO_TRACE_SYSCALL, SYS_revoke_request, 0, 0);
+	rec(&l, 2100, EXO_TRACE_REVOKE, EXO_TRACE_RV_REQUEST, 3, 2);
+	rec(&l, 2200, EXO_TRACE_UPCALL, EXO_UPCALL_REVOKE, 3, 2);
+	rec(&l, 2300, EXO_TRACE_KEXIT, 0, T(9), 0);
+	rec(&l, 3000, EXO_TRACE_SLICE_START, 5, 1, 400);
+	rec(&l, 3100, EXO_TRACE_SHOOTDOWN, 3, 0x4000, 7000);
+	rec(&l, 3200, EXO_TRACE_SLICE_END, 5, 1, 0);
+	l.ev[8].r.a32 = 0x6;                    /* targets: CPUs 1 and 2 */
+	trace_stat_compute(&l, &s);
+	cr_assert_eq(s.kinds[EXO_TRACE_EXC_UPCALL], 1);
+	cr_assert_eq(s.upcalls[EXO_UPCALL_REVOKE], 1);
+	cr_assert_eq(s.revoke[EXO_TRACE_RV_REQUEST], 1);
+	cr_assert_eq(s.pct_fast, 1);
+	cr_assert_eq(s.sd.n, 1);
+	cr_assert_eq(s.sd.pages, 3);
+	cr_assert_eq(s.sd.ack_median, 7000);
+	cr_assert_eq(s.sd.targets, 2);
+	cr_assert_str_eq(s.rows[0].key, "exception upcall invalid opcode");
+	cr_assert_str_eq(s.rows[1].key, "software TLB fill");
+	cr_assert_str_eq(s.rows[2].key, "syscall pct fast path");
+	cr_assert_str_eq(s.rows[3].key, "syscall revoke_request");
+	cr_assert_eq(s.unmatched, 0);
+	trace_stat_free(&s);
+
+	f = open_memstream(&buf, &len);
+	cr_assert_eq(trace_chrome_write(f, &l, 2000000, NULL), 0);
+	fclose(f);
+	v = jv_parse(buf, err, sizeof(err));
+	cr_assert_not_null(v, "%s", err);
+	for (size_t i = 0; (e = jv_at(jv_get(v, "traceEvents"), i)); i++) {
+		const char *name = jv_get(e, "name")->str;
+		const struct jv *a = jv_get(e, "args");
+
+		if (!strcmp(name, "shootdown")) {
+			sd++;
+			cr_assert_eq(jv_get(a, "pages")->num, 3);
+			cr_assert_eq(jv_get(a, "targets")->num, 6);
+			cr_assert_eq(jv_get(a, "root")->num, 0x4000);
+			cr_assert_eq(jv_get(a, "ack_cycles")->num, 7000);
+		}
+		if (!strcmp(name, "revoke: request")) {
+			rv++;
+			cr_assert_eq(jv_get(a, "env")->num, 3);
+			cr_assert_eq(jv_get(a, "frames")->num, 2);
+		}
+		exc += !strcmp(name, "exception upcall invalid opcode");
+	}
+	cr_assert_eq(sd, 1);
+	cr_assert_eq(rv, 1);
+	cr_assert_eq(exc, 1);
+	jv_free(v);
+	free(buf);
+	trace_log_free(&l);
+}
+
+/* exo stat's cut of the sampled instruction stream: each crossing owns the
+ * instructions after the previous crossing's last iretq up to its own. */
+Test(trace_decode, ring0_instructions_cut_at_trace_points_and_iretq)
+{
+	struct trace_log l;
+	struct trace_stat s;
+	static const uint64_t marks[] = { 10, 50, 80, 120, 150 };
+	static const uint64_t irets[] = { 60, 90, 160 };
+
+	trace_log_init(&l);
+	rec(&l, 1000, EXO_TRACE_SYSCALL, SYS_ipc, 0, 0);
+	rec(&l, 1100, EXO_TRACE_KEXIT, 0, T(4), 0);
+	rec(&l, 1200, EXO_TRACE_IPC_FAST, 0, T(5), 0);
+	rec(&l, 1300, EXO_TRACE_SYSCALL, SYS_ipc, 0, 0);
+	rec(&l, 1400, EXO_TRACE_KEXIT, 0, T(4), 0);
+	for (size_t i = 0; i < 5; i++)
+		trace_log_sink(&l).insn(&l, 0, marks[i], VMM_INSN_TRACE);
+	for (size_t i = 0; i < 3; i++)
+		trace_log_sink(&l).insn(&l, 0, irets[i], VMM_INSN_IRET);
+	l.insn_sampled = 170;
+	trace_stat_compute(&l, &s);
+	cr_assert(s.insn_exact, "%s", s.insn_why);
+	cr_assert_str_eq(s.rows[0].key, "syscall ipc");
+	cr_assert_eq(s.rows[0].ninsns, 2);
+	cr_assert_eq(s.rows[0].insn_min, 51, "10..60, with its entry at 10");
+	cr_assert_eq(s.rows[0].insn_max, 70, "91..160");
+	cr_assert_eq(s.rows[1].insn_total, 30, "61..90");
+	cr_assert_eq(s.insn_counted, 151);
+	trace_stat_free(&s);
+	/* A lost record breaks the correspondence: no per-crossing counts. */
+	l.dropped = 1;
+	trace_stat_compute(&l, &s);
+	cr_assert(!s.insn_exact);
+	cr_assert_eq(s.rows[0].ninsns, 0);
+	trace_stat_free(&s);
 	trace_log_free(&l);
 }

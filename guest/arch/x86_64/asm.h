@@ -41,10 +41,10 @@
 #define CPU_GDT		136
 #define PC_SIZE		0x11000
 #define PC_RING		0
-#define PC_CURRENT	32
-#define PC_ROOT		40
-#define PC_ARCH		48
-#define PC_ARMED	2360	/* sched.armed: this CPU's sched_deadline */
+#define PC_CURRENT	40
+#define PC_ROOT		48
+#define PC_ARCH		56
+#define PC_ARMED	2368	/* sched.armed: this CPU's sched_deadline */
 #define PC_BY_TR	(cpus - SEL_TSS * 8)
 #define NCPUS		4	/* NCPUS_MAX (percpu.h) */
 

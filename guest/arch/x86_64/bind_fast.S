@@ -32,6 +32,7 @@
 #include <exo/layout.h>
 
 #include "asm.h"
+#include "trace_asm.h"
 
 #define KVA_DISP	-0x80000000	/* EXO_KERNEL_BASE as a sign-extended disp32 */
 #define BIND_FAST_FLAGS	(EXO_BIND_R | EXO_BIND_W | EXO_BIND_X | EXO_BIND_NOW)
@@ -129,6 +130,7 @@ bind_commit:
 	mov	%rsi, CAP_VA(%rax)
 	mov	bind_rights(%rdx), %r11b
 	mov	%r11b, CAP_BOUND(%rax)
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_BIND, %rcx, save=%r11
 	BIND_RESTORE
 	xor	%eax, %eax
 	movl	$0, bkl(%rip)
@@ -272,6 +274,7 @@ unbind_entry:
 	movq	$0, STLB_CAP(%rcx)		/* cap and pad */
 8:	movq	$0, CAP_VA(%rax)
 	movb	$0, CAP_BOUND(%rax)
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_UNBIND, %rcx, save=%r11
 	BIND_RESTORE
 	mov	TF_R9 - TF_RIP(%rsp), %r9
 	xor	%eax, %eax

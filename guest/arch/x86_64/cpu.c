@@ -51,9 +51,12 @@ _Static_assert(PC_ARCH + CPU_GDT + SEL_TSS + PC_SIZE / 8 >= EXO_TRACE_HDR_SIZE &
 	       PC_ARCH + CPU_GDT + SEL_TSS + (NCPUS - 1) * (PC_SIZE / 8) + 16 <= PC_SIZE,
 	       "an application processor's TSS descriptor lies in its ring's records");
 
-/* Per CPU: the kernel stack, then #DF's and NMI's (CPU 0's in entry.S, the
- * others' from frames, arch_start_cpus). */
-#define CPU_STACKS_SIZE (KSTACK_SIZE + 2 * 4096)
+/*
+ * Per CPU: the kernel stack, then one page for #DF, NMI and #MC (IST1 and
+ * IST2 share it: each of them ends in a panic). CPU 0's in entry.S, the
+ * others' from frames (arch_start_cpus).
+ */
+#define CPU_STACKS_SIZE (KSTACK_SIZE + 4096)
 u64 cpu_stack_base[NCPUS];
 
 /*
@@ -148,7 +151,7 @@ cpu_init(struct percpu *pc)
 	c->kstack_top = stack;
 	c->tss.rsp[0] = stack;
 	c->tss.ist[0] = stack + 4096;
-	c->tss.ist[1] = stack + 2 * 4096;
+	c->tss.ist[1] = stack + 4096;
 	c->tss.ist[2] = stack;      /* a thread's until the first switch */
 	c->tss.iomap_base = sizeof(c->tss);
 	cpu_load_tr(c, tss_selector(pc->id));

@@ -61,7 +61,7 @@ cpu_arch(struct percpu *pc)
 }
 
 extern u32 arch_platform;       /* enum exo_platform */
-/* Where each CPU's stacks begin: the kernel stack, then #DF's and NMI's. */
+/* Where each CPU's stacks begin: the kernel stack, then one for #DF, NMI, #MC. */
 extern u64 cpu_stack_base[NCPUS];
 
 /* Stacks for CPUs 1..n-1 (physically contiguous frames); -E_NOMEM. */

@@ -20,6 +20,7 @@
 #include <exo/layout.h>
 
 #include "asm.h"
+#include "trace_asm.h"
 
 	.section .text.boot, "ax"
 	.globl _start
@@ -98,6 +99,7 @@ vec\n:
 	mov	STLB_PTE(%rdx), %rcx
 	mov	%rcx, (%rax)
 	andq	$~STLB_F_LAZY, STLB_PA_RIGHTS(%rdx)
+	TRACE_REC TRACE_K_STLB_FILL, 0, %rcx, "mov %cr2, %rax"
 	movl	$0, bkl(%rip)
 	mov	XS_RAX(%rsp), %rax
 	mov	XS_RCX(%rsp), %rcx
@@ -112,6 +114,14 @@ vec\n:
 	.else
 	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)
 	jne	2f			/* a fault in the handler: the kernel decides */
+	cmpb	$0, trace_on(%rip)	/* the record needs three registers */
+	je	5f
+	mov	%rax, XS_RAX(%rsp)
+	mov	%rcx, XS_RCX(%rsp)
+	TRACE_REC TRACE_K_EXC_UPCALL, \n, %rcx, save=XS_RDX(%rsp)
+	mov	XS_RAX(%rsp), %rax
+	mov	XS_RCX(%rsp), %rcx
+5:
 	movq	$\n, XF_VECTOR - XF_ERROR(%rsp)
 	lea	XF_VECTOR - XF_ERROR(%rsp), %rsp
 	pushq	$SEL_UDATA
@@ -502,12 +512,13 @@ syscall_stub_pvm:
 	jmp	*%rcx
 	.balign 4096
 
-/* CPU 0's stacks: the kernel's, #DF's and NMI's (cpu.c: the others'). */
+/* CPU 0's stacks: the kernel's, then one for #DF, NMI and #MC (cpu.c: the
+ * others'). Not page aligned: a page of padding would cost a 4 MiB guest. */
 	.section .bss
-	.balign 4096
+	.balign 64
 	.globl cpu_stacks
 cpu_stacks:
-	.skip	KSTACK_SIZE + 2 * 4096
+	.skip	KSTACK_SIZE + 4096
 
 /* Entry addresses for the IDT, one per vector, 0 where there is no gate (cpu.c). */
 	.section .rodata

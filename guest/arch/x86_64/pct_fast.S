@@ -30,10 +30,15 @@
 #include <exo/layout.h>
 
 #include "asm.h"
+#include "trace_asm.h"
 
 /* A cap the fast path takes: gen in bits 16-31, index below EXO_NCAPS. */
 #define CAP_BAD_BITS	0xffffffff0000fe00
 #define TE(off)		envs + ENV_PCT + (off)	/* with rsi = to * ENV_SIZE */
+#define CALLER_RDX	(-48)	/* TF_RDX - TF_RIP: from rsp at the caller's rip (checked below) */
+.if CALLER_RDX != TF_RDX - TF_RIP
+.error "CALLER_RDX"
+.endif
 
 	.text
 	.globl pct_entry
@@ -92,6 +97,9 @@ pct_entry:
 	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rcx,8)	/* [to].donee = 0 */
 	movl	$TS_READY_, threads + T_STATE(%rax)
 	lea	threads(%rax), %rcx		/* the target, now current */
+	/* rdx is the caller's, for the target: kept in the caller's frame,
+	 * whose registers are dead (it restarts at its entry). */
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_PCT, %r11, save=CALLER_RDX(%rsp)
 	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
 	mov	T_HOME(%rcx), %rsp		/* this CPU's struct percpu */
 	mov	%rcx, PC_CURRENT(%rsp)

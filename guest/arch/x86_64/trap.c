@@ -27,7 +27,18 @@
 #include "cpu.h"
 #include "lapic.h"
 #include "mmu.h"
+#include "trace_asm.h"
 #include "x86.h"
+
+/* The entry code's trace points (trace_asm.h) write the same record. */
+_Static_assert(TRACE_RECS == __builtin_offsetof(struct exo_trace_ring, recs) &&
+	       TRACE_REC_SIZE == EXO_TRACE_REC_SIZE &&
+	       TRACE_R_KIND == __builtin_offsetof(struct exo_trace_rec, kind) &&
+	       TRACE_R_KIND + 2 == __builtin_offsetof(struct exo_trace_rec, a16) &&
+	       TRACE_R_A0 == __builtin_offsetof(struct exo_trace_rec, a0) &&
+	       TRACE_K_EXC_UPCALL == EXO_TRACE_EXC_UPCALL &&
+	       TRACE_K_STLB_FILL == EXO_TRACE_STLB_FILL &&
+	       TRACE_K_SYSCALL_FAST == EXO_TRACE_SYSCALL_FAST, "trace_asm.h");
 
 /* The entry code reaches these by fixed offsets (asm.h). */
 _Static_assert(__builtin_offsetof(struct thread, ctx) == 0, "ctx first");
@@ -255,7 +266,7 @@ trap_ipc_slow(struct thread *t)
 	t->ctx.error = 0;
 	smp_lock();
 	TRACE_S(SYSCALL, SYS_ipc);
-	next = this_cpu()->cur == t ? kernel_syscall(t) : kernel_evicted();
+	next = this_cpu()->cur == t ? kernel_ipc(t) : kernel_evicted();
 	TRACE_A(KEXIT, next->id);
 	smp_unlock();
 	return &next->ctx;

@@ -1,0 +1,53 @@
+/*
+ * Trace points in the entry code (entry.S), for the crossings the kernel
+ * proper never sees: an exception delivered straight to the thread's own
+ * handler, a page fault refilled from the software TLB. The record is the
+ * C macros' (core/trace.h), written the same way; trap.c checks these
+ * numbers against <exo/trace.h>.
+ */
+#ifndef ARCH_TRACE_ASM_H
+#define ARCH_TRACE_ASM_H
+
+#define TRACE_RECS	4096	/* offsetof(struct exo_trace_ring, recs) */
+#define TRACE_REC_SIZE	32
+#define TRACE_R_KIND	8	/* kind, and a16 above it */
+#define TRACE_R_A0	16
+#define TRACE_K_EXC_UPCALL 18
+#define TRACE_K_STLB_FILL  19
+#define TRACE_K_SYSCALL_FAST 20
+
+#ifdef __ASSEMBLER__
+/*
+ * One record of kind and a16 (both assemble-time constants, one store) on
+ * this CPU's ring: str names the CPU, whose ring head is at
+ * PC_BY_TR + PC_RING (its first word) scaled by the selector (percpu.h).
+ * load, if given, is one instruction that puts a0 in rax. tmp is a
+ * register the caller can spare; save, if given, is where rdx is kept
+ * meanwhile. Clobbers rax and tmp (and rdx unless saved).
+ * Off: the test and a taken jump. On: 8 to 10 instructions after the test.
+ */
+.macro TRACE_REC kind, a16, tmp, load=, save=
+	cmpb	$0, trace_on(%rip)
+	je	.Ltrace_skip\@
+	.ifnb \save
+	mov	%rdx, \save
+	.endif
+	rdtsc
+	str	%rdx
+	movzwq	PC_BY_TR + PC_RING(,%rdx,8), \tmp
+	lea	(\tmp,%rdx,8), \tmp
+	mov	%eax, PC_BY_TR + PC_RING + TRACE_RECS(\tmp)
+	movl	$(\kind | (\a16) << 16), PC_BY_TR + PC_RING + TRACE_RECS + TRACE_R_KIND(\tmp)
+	.ifnb \load
+	\load
+	mov	%rax, PC_BY_TR + PC_RING + TRACE_RECS + TRACE_R_A0(\tmp)
+	.endif
+	addq	$TRACE_REC_SIZE, PC_BY_TR + PC_RING(,%rdx,8)
+	.ifnb \save
+	mov	\save, %rdx
+	.endif
+.Ltrace_skip\@:
+.endm
+#endif
+
+#endif
