@@ -168,6 +168,16 @@ sched_timeout_remove(struct thread *t)
 }
 
 void
+sched_slice_donated(void)
+{
+	struct sched_cpu *sc = &this_cpu()->sched;
+	u64 now = arch_now();
+
+	if (sc->slice_end <= now)
+		sc->slice_end = now + sched_us_to_tsc(SCHED_SLICE_US);
+}
+
+void
 sched_arm_cpu0(void)
 {
 	if (this_cpu()->id == 0)

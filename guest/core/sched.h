@@ -97,6 +97,13 @@ sched_poll(void)
 
 /* Re-arm the one-shot timer for the earliest thing that needs it. */
 void sched_arm(void);
+/*
+ * A direct switch in leave(): the new current runs on the rest of its
+ * partner's slice, or on a fresh one if that ran out while nobody else
+ * was ready (else the round robin of a partner readied beside it would
+ * preempt it at once: now that the timer reaches user code, it does).
+ */
+void sched_slice_donated(void);
 /* The same for CPU 0, which keeps the tick, revocation deadlines and the
  * time-slice vector: here, or by a request when called elsewhere. */
 void sched_arm_cpu0(void);
