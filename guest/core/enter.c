@@ -46,7 +46,6 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 		struct thread *old = current;
 
 		current = next;
-		sched_slice_donated();
 		if (old && old->state == TS_READY)
 			sched_ready(old);
 	}

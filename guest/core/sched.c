@@ -168,7 +168,7 @@ sched_timeout_remove(struct thread *t)
 }
 
 void
-sched_slice_donated(void)
+sched_slice_renew(void)
 {
 	struct sched_cpu *sc = &this_cpu()->sched;
 	u64 now = arch_now();

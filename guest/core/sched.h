@@ -98,12 +98,12 @@ sched_poll(void)
 /* Re-arm the one-shot timer for the earliest thing that needs it. */
 void sched_arm(void);
 /*
- * A direct switch in leave(): the new current runs on the rest of its
- * partner's slice, or on a fresh one if that ran out while nobody else
- * was ready (else the round robin of a partner readied beside it would
- * preempt it at once: now that the timer reaches user code, it does).
+ * If the running slice has run out (while nobody else was ready), start a
+ * fresh one. For an asynchronous PCT: the target runs on the rest of the
+ * caller's slice, and the caller, ready beside it at its priority, would
+ * otherwise preempt it at once (now that the timer reaches user code).
  */
-void sched_slice_donated(void);
+void sched_slice_renew(void);
 /* The same for CPU 0, which keeps the tick, revocation deadlines and the
  * time-slice vector: here, or by a request when called elsewhere. */
 void sched_arm_cpu0(void);
