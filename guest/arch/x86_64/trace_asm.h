@@ -23,10 +23,15 @@
  * instruction that puts a0 in place; save, if given, is a per-CPU scratch
  * slot where rdx is kept meanwhile. Clobbers rax (and rdx unless saved).
  * Off: the test and a taken jump. On: 6 to 9 instructions after the test.
+ * test=0: no test, the record unconditionally, for a copy of the code that
+ * runs only while tracing is on (the fast entries' traced copies, switched
+ * in by arch_trace_set).
  */
-.macro TRACE_REC kind, a16, a0=, load=, save=
+.macro TRACE_REC kind, a16, a0=, load=, save=, test=1
+	.if \test
 	cmpb	$0, trace_on(%rip)
 	je	.Ltrace_skip\@
+	.endif
 	.ifnb \save
 	mov	%rdx, \save
 	.endif
