@@ -316,3 +316,25 @@ Test(trace, stat_every_fast_call_has_its_record, .timeout = 120)
 	cr_assert_gt(crossings(doc, "syscall pct fast path"), 0);
 	jv_free(doc);
 }
+
+/*
+ * The page-fault vector's traced copy (the IDT's gate points at it while
+ * tracing is on): exotest demand's software-TLB fills (it counts them) each
+ * have their record.
+ */
+Test(trace, stat_every_stlb_fill_has_its_record, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat11",
+				  (const char *[]){ "exotest", "demand", NULL });
+	unsigned pages = 0, upcalls = 0, fills = 0;
+	const char *line = strstr(r.out, "exotest demand: ");
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(line && sscanf(line, "exotest demand: %u pages, %u upcalls, %u "
+				 "software-TLB fills", &pages, &upcalls, &fills) == 3,
+		  "no counts in:\n%s", r.out);
+	cr_assert_gt(fills, 0);
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "stlb_fill", NULL), "fill"), fills);
+	cr_assert_eq(crossings(doc, "software TLB fill"), fills);
+	jv_free(doc);
+}

@@ -43,7 +43,9 @@
 	mov	TF_R11 - TF_RIP(%rsp), %r11
 .endm
 
+/* Two copies (trace_asm.h): bind_entry, and bind_entry_traced with its record. */
 .macro BIND_ENTRY t=
+	TRACE_COPY \t
 	.text
 	.globl bind_entry\t
 bind_entry\t:
@@ -125,9 +127,7 @@ bind_commit\t:
 	mov	%rsi, CAP_VA(%rax)
 	mov	bind_rights(%rdx), %r11b
 	mov	%r11b, CAP_BOUND(%rax)
-	.ifnb \t
-	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_BIND, save=%r11, test=0
-	.endif
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_BIND, save=%r11
 	BIND_RESTORE
 	xor	%eax, %eax
 	iretq
@@ -171,7 +171,9 @@ bind_slow\t:
  * binding. Anything else: vec3_common, every register as it came.
  * Registers: rdi = cap; rcx, r8-r11 parked in the thread's frame.
  */
+/* Two copies, as bind_entry's. */
 .macro UNBIND_ENTRY t=
+	TRACE_COPY \t
 	.text
 	.globl unbind_entry\t
 unbind_entry\t:
@@ -270,9 +272,7 @@ unbind_entry\t:
 	movq	$0, STLB_CAP(%rcx)		/* cap and pad */
 8:	movq	$0, CAP_VA(%rax)
 	movb	$0, CAP_BOUND(%rax)
-	.ifnb \t
-	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_UNBIND, save=%r11, test=0
-	.endif
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_UNBIND, save=%r11
 	BIND_RESTORE
 	mov	TF_R9 - TF_RIP(%rsp), %r9
 	xor	%eax, %eax

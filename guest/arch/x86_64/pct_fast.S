@@ -30,7 +30,9 @@
 #define CAP_BAD_BITS	0xffffffff0000fe00
 #define TE(off)		envs + ENV_PCT + (off)	/* with rsi = to * ENV_SIZE */
 
+/* Two copies (trace_asm.h): pct_entry, and pct_entry_traced with its record. */
 .macro PCT_ENTRY t=
+	TRACE_COPY \t
 	.text
 	.globl pct_entry\t
 pct_entry\t:
@@ -82,9 +84,7 @@ pct_entry\t:
 	movl	$TS_READY_, threads + T_STATE(%rax)
 	lea	threads(%rax), %rcx		/* the target, now current */
 	mov	%rcx, current(%rip)
-	.ifnb \t
-	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_PCT, save=%r11, test=0
-	.endif
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_PCT, save=%r11
 	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
 	/* Its tables (another space: always loaded), stacks, UTCB (SWITCH_TO_RAX). */
 	mov	T_ROOT(%rcx), %r11

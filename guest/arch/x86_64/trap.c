@@ -286,7 +286,9 @@ arch_regs_capture(struct exo_regs *r)
 }
 
 /*
- * vec3's table of fast entries (entry.S): each entry is vec3_common (turned
+ * Tracing on or off: the upcall vectors' gates (cpu.c) and vec3's table of
+ * fast entries (entry.S) point at the traced copies or the plain ones.
+ * vec3's table: each entry is vec3_common (turned
  * off by KTEST_FASTPATH), or the fast entry, plain while tracing is off,
  * its traced copy (the SYSCALL_FAST record written unconditionally) while
  * it is on, so an untraced fast path pays nothing for its trace point.
@@ -318,6 +320,7 @@ fast_entry(u32 sysno)
 void
 arch_trace_set(bool on)
 {
+	idt_trace_set(on);
 	fast_traced = on;
 	for (u32 i = 0; i < sizeof(fast_entries) / sizeof(fast_entries[0]); i++) {
 		const struct fast_entry *e = &fast_entries[i];
