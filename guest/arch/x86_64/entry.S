@@ -485,7 +485,8 @@ trap_vectors:
 /*
  * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
  * tested first): PCT (pct_fast.S), bind and unbind (bind_fast.S); vec3_common for
- * the others. Writable: KTEST_FASTPATH turns an entry off (trap.c).
+ * the others. Writable: KTEST_FASTPATH turns an entry off, arch_trace_set
+ * switches the fast ones to their traced copies and back (trap.c).
  */
 	.data
 	.balign 8
