@@ -39,6 +39,7 @@ trace_init(const char *cmdline, u64 tsc_khz)
 	arch_host_doorbell(EXO_DOORBELL(EXO_DOORBELL_TRACE,
 					arch_virt_to_phys(r) >> 12));
 	trace_on = 1;
+	arch_trace_set(true);
 }
 
 bool
@@ -47,5 +48,6 @@ trace_set(bool on)
 	bool was = trace_on;
 
 	trace_on = on;
+	arch_trace_set(on);
 	return was;
 }

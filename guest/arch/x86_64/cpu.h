@@ -33,5 +33,7 @@ extern struct cpu cpu0;
 void tss_set_rsp0(u64 rsp0);
 /* Where exceptions that may become upcalls are delivered (entry.S VEC_UP). */
 void tss_set_ist3(u64 top);
+/* The gates of EXO_UPCALL_VECTORS at their traced copies (entry.S) or not. */
+void idt_trace_set(bool on);
 
 #endif

@@ -34,9 +34,10 @@ _start:					/* rdi = struct exo_bootinfo * (VMM) */
  * fault (the software TLB first), a fault in a busy frame, and everything
  * from ring 0 take the common way, with the frame moved to the thread's ctx.
  */
-.macro VEC_UP n, err
-	.globl vec\n
-vec\n:
+.macro VEC_UP n, err, t=
+	TRACE_COPY \t
+	.globl vec\n\t
+vec\n\t:
 	.if \err == 0
 	pushq	$0
 	.endif
@@ -157,6 +158,16 @@ VEC_UP    16, 0
 VEC_UP    17, 1
 VEC_NOERR 18
 VEC_UP    19, 0
+/*
+ * Their traced copies (trace_asm.h), which the IDT's gates point at while
+ * tracing is on (cpu.c): the others have no trace point.
+ */
+	.irp n, 0, 5, 6, 16, 19
+	VEC_UP	\n, 0, _traced
+	.endr
+	.irp n, 13, 14, 17
+	VEC_UP	\n, 1, _traced
+	.endr
 	.globl upcall_text_end
 upcall_text_end:
 VEC_NOERR 20
@@ -474,7 +485,8 @@ trap_vectors:
 /*
  * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
  * tested first): PCT (pct_fast.S), bind and unbind (bind_fast.S); vec3_common for
- * the others. Writable: KTEST_FASTPATH turns an entry off (trap.c).
+ * the others. Writable: KTEST_FASTPATH turns an entry off, arch_trace_set
+ * switches the fast ones to their traced copies and back (trap.c).
  */
 	.data
 	.balign 8

@@ -23,10 +23,33 @@
  * instruction that puts a0 in place; save, if given, is a per-CPU scratch
  * slot where rdx is kept meanwhile. Clobbers rax (and rdx unless saved).
  * Off: the test and a taken jump. On: 6 to 9 instructions after the test.
+ *
+ * The entry code with trace points comes in two copies, plain and traced
+ * (TRACE_COPY before each), and the arch layer points the IDT's gates and
+ * vec3's table at the traced copies while tracing is on (arch_trace_set):
+ * there the record is written without the test, and the plain copy has no
+ * trace point at all, so tracing off costs nothing.
  */
+#define TRACE_TEST	0	/* trace_copy: test trace_on (the default) */
+#define TRACE_PLAIN	1	/* no record */
+#define TRACE_TRACED	2	/* the record, without the test */
+	.set	trace_copy, TRACE_TEST
+
+/* The code that follows is the plain copy (no suffix) or the traced one. */
+.macro TRACE_COPY suffix=
+	.ifb \suffix
+	.set	trace_copy, TRACE_PLAIN
+	.else
+	.set	trace_copy, TRACE_TRACED
+	.endif
+.endm
+
 .macro TRACE_REC kind, a16, a0=, load=, save=
+	.if trace_copy != TRACE_PLAIN
+	.if trace_copy == TRACE_TEST
 	cmpb	$0, trace_on(%rip)
 	je	.Ltrace_skip\@
+	.endif
 	.ifnb \save
 	mov	%rdx, \save
 	.endif
@@ -43,6 +66,7 @@
 	mov	\save, %rdx
 	.endif
 .Ltrace_skip\@:
+	.endif
 .endm
 #endif
 
