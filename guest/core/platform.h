@@ -181,6 +181,12 @@ __attribute__((noreturn)) void arch_ktest_triple_fault(void);
  * this platform has no fast entry for sysno.
  */
 int arch_ktest_fastpath(u32 sysno, bool on);
+/*
+ * Tracing (core/trace.c) was turned on or off: entry code whose trace points
+ * the arch layer keeps out of the way while it is off (x86-64: the traced
+ * copies of the fast entries) follows. Called after trace_on changed.
+ */
+void arch_trace_set(bool on);
 
 /*
  * Called by the arch layer; the portable core provides them (core/irq.c).

@@ -43,6 +43,7 @@ trace_init(const char *cmdline, u64 tsc_khz)
 	if (!cmdline_has(cmdline, "trace"))
 		return;
 	trace_on = 1;
+	arch_trace_set(true);
 	trace_announce();
 }
 
@@ -52,5 +53,6 @@ trace_set(bool on)
 	bool was = trace_on;
 
 	trace_on = on;
+	arch_trace_set(on);
 	return was;
 }

@@ -26,8 +26,10 @@ struct shared {
 	volatile u64 starts, ends;
 	volatile u64 slice_tsc, start_tsc;      /* time inside its slices */
 	volatile u64 left[16];                  /* µs left at each start */
+	volatile u64 late_starts;               /* starts with under 70% left */
 	volatile u64 late_us;                   /* overrun: how late to yield */
 	volatile u64 overruns;                  /* how many ends to overrun */
+	volatile u64 slice_us;                  /* its slice's length */
 	exo_cap_t slot;
 };
 static struct shared *const sh = (struct shared *)SHARED_VA;
@@ -85,6 +87,8 @@ slice_upcall(u64 up, u64 slot, u64 arg)
 	if (up == EXO_UPCALL_SLICE_START) {
 		if (sh->starts < 16)
 			sh->left[sh->starts] = arg;
+		if (arg * 10 < sh->slice_us * 7)
+			sh->late_starts++;
 		sh->starts++;
 		sh->start_tsc = rdtsc();
 		sh->in_slice = 1;
@@ -149,6 +153,7 @@ slice_env_spawn(u64 nslots, bool with_worker, u64 overruns, u64 late_us)
 	p = share_with(env);
 	p->overruns = overruns;
 	p->late_us = late_us;
+	p->slice_us = nslots * EXO_SLICE_US;
 	if (with_worker) {
 		long w = l4_thread_control(EXO_NILTHREAD, env, task_pager(), WORKER_UTCB, 50);
 
@@ -185,27 +190,71 @@ max_left(struct shared *p)
  * counts over 600 ms,
  * wide bounds, nothing timed to the microsecond.
  */
+/* How late a 1 ms sleep ends on this host now, in µs (mean of 10): before
+ * any slot is owned (in a slot of another's, a sleeper waits for its end). */
+static u64
+host_lateness_us(void)
+{
+	u64 khz = l4_kip()->tsc_khz, t0 = rdtsc(), us;
+
+	for (int i = 0; i < 10; i++)
+		sleep_us(1000);
+	us = (rdtsc() - t0) * 1000 / khz / 10;
+	return us > 1000 ? us - 1000 : 0;
+}
+
+/*
+ * Proportions of real time cannot be judged when the host does not run the
+ * vCPU on time (another guest or build on the same cores): then the case
+ * says so and ends with SKIP_STATUS, which the suite reports as skipped.
+ * The evidence must be independent of the vector: the host's lateness for
+ * plain sleeps, or STARTs that arrived with most of their slice gone.
+ */
+#define SKIP_STATUS 77
+
+static void
+skip_if_host_late(const char *why, u64 host_late_us, const struct shared *p, u64 penalised)
+{
+	u64 late = p->late_starts - penalised;  /* short by the kernel's choice */
+
+	if (host_late_us <= 300 && late * 5 <= p->starts)
+		return;
+	printf("%s: the host is too loaded to judge (1 ms sleeps end %lu us late; "
+	       "%lu of %lu starts late)\n", why, host_late_us, late, p->starts);
+	exit(SKIP_STATUS);
+}
+
 static void
 case_share(void)
 {
+	u64 late = host_lateness_us();
 	struct shared *a = slice_env_spawn(3, true, 0, 0), *b;
 	long spacer;
 
 	spacer = slice_alloc(1, 0);
-	u64 ca, cb, ta, tb;
+	u64 ca, cb, ta, tb, sa, sb, waited;
 
 	CHECK(spacer >= 0);
 	b = slice_env_spawn(1, true, 0, 0);
 	ca = a->count, cb = b->count, ta = a->slice_tsc, tb = b->slice_tsc;
-	sleep_us(600000);
+	sa = a->starts, sb = b->starts;
+	/* 60 rounds (300 ms on a quiet host), however long a loaded host
+	 * takes to run them: judged by rounds, not by the clock. */
+	for (waited = 0; waited < 20000 && (a->starts - sa < 60 || b->starts - sb < 60);
+	     waited += 50)
+		sleep_us(50000);
+	sa = a->starts - sa, sb = b->starts - sb;
 	ca = a->count - ca, cb = b->count - cb;
 	ta = a->slice_tsc - ta, tb = b->slice_tsc - tb;
-	printf("share: starts %lu:%lu, slice time x100 %lu, progress x100 %lu (%lu:%lu), "
-	       "us left at a start %lu:%lu\n", a->starts, b->starts, tb ? ta * 100 / tb : 0,
-	       cb ? ca * 100 / cb : 0, ca, cb, a->left[2], b->left[2]);
-	CHECK(a->starts >= 20 && b->starts >= 20);
+	printf("share: host %lu us late, starts %lu:%lu in %lu ms, slice time x100 %lu, "
+	       "progress x100 %lu (%lu:%lu), best us left at a start %lu:%lu\n", late, sa, sb,
+	       waited,
+	       tb ? ta * 100 / tb : 0, cb ? ca * 100 / cb : 0, ca, cb, max_left(a),
+	       max_left(b));
+	skip_if_host_late("share", late, b, 0);
+	CHECK(sa >= 60 && sb >= 60);
 	/* One slice each per round; a late timer may cost B an odd slot. */
-	CHECK(a->starts * 100 <= b->starts * 125 && b->starts * 100 <= a->starts * 125);
+	CHECK(sa * 100 <= sb * 125 && sb * 100 <= sa * 125);
 	CHECK(tb > 0 && ta * 100 >= tb * 240 && ta * 100 <= tb * 360);
 	/*
 	 * Progress is less exact than slice time: each slice pays its START
@@ -232,12 +281,14 @@ case_share(void)
 static void
 case_overrun(void)
 {
+	u64 late = host_lateness_us();
 	struct shared *o = slice_env_spawn(1, false, 1, 500);
 
 	while (o->starts < 4)
 		sleep_us(5000);
-	printf("overrun: µs left at starts %lu %lu %lu %lu\n", o->left[0], o->left[1],
-	       o->left[2], o->left[3]);
+	printf("overrun: host %lu us late, µs left at starts %lu %lu %lu %lu\n", late,
+	       o->left[0], o->left[1], o->left[2], o->left[3]);
+	skip_if_host_late("overrun", late, o, 1);
 	CHECK(o->left[1] < 1000 - 400);
 	/* Forgiven: a later slice is whole again (one late START under load is allowed). */
 	CHECK(o->left[2] > 900 || o->left[3] > 900);

@@ -33,6 +33,8 @@ ParameterizedTest(struct slice_case *c, slice, case_holds)
 
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exoslice", c->name,
 					    NULL });
+	if (r.status == 77)     /* the host ran the vCPU too late to judge */
+		cr_skip_test("exoslice %s: %s", c->name, r.out);
 	cr_assert_eq(r.status, 0, "exoslice %s: exit %d (the failing check's line)\n%s%s",
 		     c->name, r.status, r.out, r.err);
 	ev = report_event(&r, "program_exit", 0);

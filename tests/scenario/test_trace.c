@@ -328,3 +328,60 @@ Test(trace, stat_fast_entries_bind_unbind, .timeout = 60)
 		     crossings(doc, "syscall unbind fast path"));
 	jv_free(doc);
 }
+
+/*
+ * While tracing is on, vec3's table holds the fast entries' traced copies
+ * (arch_trace_set; untraced they have no trace point at all), and
+ * KTEST_FASTPATH turning one on again picks the traced copy: every bind and
+ * unbind exotest bindfast makes (it counts them) has one record, the fast
+ * entry's or the general path's, across its three fast and three general
+ * runs. exoslice pct's transfers by the fast entry are recorded the same way.
+ */
+Test(trace, stat_every_fast_call_has_its_record, .timeout = 120)
+{
+	struct jv *doc = run_json("stat", "--json", "stat9",
+				  (const char *[]){ "--cmdline", "ktest", "exotest",
+						    "bindfast", NULL });
+	unsigned binds = 0, unbinds = 0;
+	const char *line = strstr(r.out, "bindfast: ");
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(line && sscanf(line, "bindfast: %u binds, %u unbinds", &binds,
+				 &unbinds) == 2, "no counts in:\n%s", r.out);
+	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_gt(crossings(doc, "syscall bind fast path"), 0);
+	cr_assert_gt(crossings(doc, "syscall unbind fast path"), 0);
+	cr_assert_eq(crossings(doc, "syscall bind") +
+		     crossings(doc, "syscall bind fast path"), binds);
+	cr_assert_eq(crossings(doc, "syscall unbind") +
+		     crossings(doc, "syscall unbind fast path"), unbinds);
+	jv_free(doc);
+	doc = run_json("stat", "--json", "stat10",
+		       (const char *[]){ "exoslice", "pct", NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_gt(crossings(doc, "syscall pct fast path"), 0);
+	jv_free(doc);
+}
+
+/*
+ * The page-fault vector's traced copy (the IDT's gate points at it while
+ * tracing is on): exotest demand's software-TLB fills (it counts them) each
+ * have their record.
+ */
+Test(trace, stat_every_stlb_fill_has_its_record, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat11",
+				  (const char *[]){ "exotest", "demand", NULL });
+	unsigned pages = 0, upcalls = 0, fills = 0;
+	const char *line = strstr(r.out, "exotest demand: ");
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(line && sscanf(line, "exotest demand: %u pages, %u upcalls, %u "
+				 "software-TLB fills", &pages, &upcalls, &fills) == 3,
+		  "no counts in:\n%s", r.out);
+	cr_assert_gt(fills, 0);
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "stlb_fill", NULL), "fill"), fills);
+	cr_assert_eq(crossings(doc, "software TLB fill"), fills);
+	jv_free(doc);
+}

@@ -613,6 +613,15 @@ arch_ktest_fastpath(u32 sysno, bool on)
 	return -E_INVAL;
 }
 
+/* No entry code of its own to switch; the last setting, for the tests. */
+int fake_trace_set = -1;
+
+void
+arch_trace_set(bool on)
+{
+	fake_trace_set = on;
+}
+
 void
 arch_ktest_triple_fault(void)
 {

@@ -99,6 +99,7 @@ extern u64 fake_bench_len;
 extern unsigned fake_bench_calls, fake_bench_nchunks;
 extern i32 fake_bench_status;          /* what the "host" answers */
 extern unsigned fake_frame_zeroes;
+extern int fake_trace_set;                 /* arch_trace_set's last on, or -1 */
 /* arch_host_backing: blocks saved per store (1..EXO_BACKING_STORES). */
 #define FAKE_BACKING_BLOCKS 64
 extern u8 *fake_backing[EXO_BACKING_STORES + 1][FAKE_BACKING_BLOCKS];

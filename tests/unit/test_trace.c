@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "guest/core/trace.h"
+#include "tests/unit/fake_platform.h"
 #include "host/trace.h"
 #include "tests/common/jv.h"
 #include "vmm/tracering.h"
@@ -93,6 +94,17 @@ Test(trace_ring, off_writes_nothing)
 	trace_set(false);
 	produce(0, 100);
 	cr_assert_eq(ring->head, 0);
+}
+
+Test(trace_ring, the_arch_layer_follows_trace_set)
+{
+	fake_trace_set = -1;
+	trace_set(true);
+	cr_assert_eq(fake_trace_set, 1, "on: the traced entry code switched in");
+	cr_assert(trace_set(false));
+	cr_assert_eq(fake_trace_set, 0, "off: the plain entry code back");
+	cr_assert(!trace_set(false));
+	cr_assert_eq(fake_trace_set, 0);
 }
 
 static volatile int producing;

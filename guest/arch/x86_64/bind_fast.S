@@ -48,23 +48,26 @@
 	mov	TF_R11 - TF_RIP(%rsp), %r11
 .endm
 
+/* Two copies (trace_asm.h): bind_entry, and bind_entry_traced with its record. */
+.macro BIND_ENTRY t=
+	TRACE_COPY \t
 	.text
-	.globl bind_entry
-bind_entry:
+	.globl bind_entry\t
+bind_entry\t:
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
-	BKL_TAKE bind_slow_unlocked	/* the big kernel lock (smp.c) */
+	BKL_TAKE bind_slow_unlocked\t	/* the big kernel lock (smp.c) */
 	test	$~BIND_FAST_FLAGS, %rdx		/* imm32 sign-extends: bits 32-63 too */
-	jnz	bind_slow			/* from here rdx < 0x20 indexes the tables */
+	jnz	bind_slow\t			/* from here rdx < 0x20 indexes the tables */
 	movabs	$VA_BAD_BITS, %rax
 	test	%rax, %rsi
-	jnz	bind_slow
+	jnz	bind_slow\t
 	cmp	$EXO_USER_MIN, %rsi
-	jb	bind_slow
+	jb	bind_slow\t
 	movabs	$CAP_BAD_BITS, %rax		/* index >= EXO_NCAPS, or bits 32-63 */
 	test	%rax, %rdi
-	jnz	bind_slow
+	jnz	bind_slow\t
 	/* k = &env->caps[index]: a FRAME of the slot's generation, the rights. */
 	mov	T_STLB - TF_RIP(%rsp), %r11	/* env->stlb; env->caps is before it */
 	movzwl	%di, %eax
@@ -81,23 +84,23 @@ bind_entry:
 	or	bind_want(,%rdx,4), %ecx
 	xor	CAP_GEN(%rax), %ecx
 	test	bind_check(,%rdx,4), %ecx
-	jnz	bind_slow
+	jnz	bind_slow\t
 	cmpq	$0, CAP_VA(%rax)
-	jne	bind_slow			/* bound already */
+	jne	bind_slow\t			/* bound already */
 	/* The leaf table of va, as arch_space_map_page (mmu.c) caches it. */
 	mov	T_SPACE - TF_RIP(%rsp), %rcx
 	mov	%rsi, %r10
 	shr	$21, %r10
 	inc	%r10
 	cmp	%r10, SP_LEAF_KEY(%rcx)
-	jne	bind_slow
+	jne	bind_slow\t
 	mov	%rsi, %r10
 	shr	$9, %r10
 	and	$0xff8, %r10d			/* ((va >> 12) % 512) * 8 */
 	add	SP_LEAF_PA(%rcx), %r10
 	lea	KVA_DISP(%r10), %r10		/* r10 = the leaf entry's kernel address */
 	testb	$1, (%r10)
-	jnz	bind_slow			/* mapped there: -E_EXIST */
+	jnz	bind_slow\t			/* mapped there: -E_EXIST */
 	/* The software-TLB entry: rcx = &env->stlb[(va >> 12) % 256]. */
 	mov	%rsi, %rcx
 	shr	$12, %rcx
@@ -105,13 +108,13 @@ bind_entry:
 	lea	(%rcx,%rcx,4), %rcx
 	lea	(%r11,%rcx,8), %rcx
 	cmpq	$0, STLB_TAG(%rcx)
-	jne	bind_used			/* not free: more to check */
+	jne	bind_used\t			/* not free: more to check */
 	/*
 	 * Point of no return (bind_used joins below). rax = k, rcx = the
 	 * entry, r10 = the leaf entry, r11 = env->stlb.
 	 */
 	incl	STLB_LIVE(%r11)
-bind_commit:
+bind_commit\t:
 	movzwl	%di, %r11d			/* cap_ref: env * EXO_NCAPS + slot + 1 */
 	add	T_CAPBASE - TF_RIP(%rsp), %r11
 	mov	%r11, STLB_CAP(%rcx)		/* cap, and pad = 0 */
@@ -140,25 +143,29 @@ bind_commit:
  * lazy or pinned one is never evicted (the general path installs instead);
  * else it is replaced, and a valid one leaves the live count as it is.
  */
-bind_used:
+bind_used\t:
 	mov	STLB_TAG(%rcx), %r11
 	and	$-EXO_PAGE_SIZE, %r11
 	cmp	%rsi, %r11
-	je	bind_slow
+	je	bind_slow\t
 	mov	T_STLB - TF_RIP(%rsp), %r11
 	testb	$STLB_F_VALID, STLB_TAG(%rcx)
 	jz	1f
 	testb	$STLB_F_LAZY | STLB_F_PINNED, STLB_PA_RIGHTS(%rcx)
-	jnz	bind_slow
-	jmp	bind_commit			/* point of no return */
+	jnz	bind_slow\t
+	jmp	bind_commit\t			/* point of no return */
 1:	incl	STLB_LIVE(%r11)			/* point of no return */
-	jmp	bind_commit
-bind_slow:
+	jmp	bind_commit\t
+bind_slow\t:
 	movl	$0, bkl(%rip)
-bind_slow_unlocked:
+bind_slow_unlocked\t:
 	BIND_RESTORE
 	mov	$SYSNO_BIND, %eax
 	jmp	vec3_common
+
+.endm
+	BIND_ENTRY
+	BIND_ENTRY _traced
 
 /*
  * The unbind fast path (SYS_unbind, from vec3's table): unbind_frame's
@@ -173,20 +180,23 @@ bind_slow_unlocked:
  * binding. Anything else: vec3_common, every register as it came.
  * Registers: rdi = cap; rcx, r8-r11 parked in the thread's frame.
  */
+/* Two copies, as bind_entry's. */
+.macro UNBIND_ENTRY t=
+	TRACE_COPY \t
 	.text
-	.globl unbind_entry
-unbind_entry:
+	.globl unbind_entry\t
+unbind_entry\t:
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%r8, TF_R8 - TF_RIP(%rsp)
 	mov	%r9, TF_R9 - TF_RIP(%rsp)
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
-	BKL_TAKE unbind_slow_unlocked
+	BKL_TAKE unbind_slow_unlocked\t
 	cmpl	$1, ncpus(%rip)
-	jne	unbind_slow			/* another CPU may hold the page: a shootdown */
+	jne	unbind_slow\t			/* another CPU may hold the page: a shootdown */
 	movabs	$CAP_BAD_BITS, %rax
 	test	%rax, %rdi
-	jnz	unbind_slow
+	jnz	unbind_slow\t
 	mov	T_STLB - TF_RIP(%rsp), %r11	/* env->stlb; env->caps is before it */
 	movzwl	%di, %eax
 	lea	(%rax,%rax,4), %rax
@@ -196,12 +206,12 @@ unbind_entry:
 	or	$CAP_TYPE_FRAME << 16, %ecx
 	xor	CAP_GEN(%rax), %ecx
 	test	$0xffffff, %ecx			/* gen and type (bind_entry) */
-	jnz	unbind_slow
+	jnz	unbind_slow\t
 	mov	CAP_VA(%rax), %r10
 	test	%r10, %r10
-	jz	unbind_slow			/* not bound: -E_NOENT */
+	jz	unbind_slow\t			/* not bound: -E_NOENT */
 	testb	$CAPF_RESERVE_, CAP_FLAGS(%rax)
-	jnz	unbind_slow
+	jnz	unbind_slow\t
 	/* Its software-TLB entry, rcx; 0 if it holds another binding. */
 	mov	%r10, %rcx
 	shr	$12, %rcx
@@ -234,7 +244,7 @@ unbind_entry:
 	cmp	%r11, MN_SPACE(%r8)
 	jne	3f
 	cmp	%r10, MN_VA(%r8)
-	je	unbind_slow			/* mapped from: mdb_flush */
+	je	unbind_slow\t			/* mapped from: mdb_flush */
 3:	mov	MN_HNEXT(%r8), %r8
 	jmp	1b
 2:	/* The leaf entry, r9: the software TLB's, or from the leaf cache. */
@@ -246,7 +256,7 @@ unbind_entry:
 	shr	$21, %r8
 	inc	%r8
 	cmp	%r8, SP_LEAF_KEY(%r11)
-	jne	unbind_slow
+	jne	unbind_slow\t
 	mov	%r10, %r9
 	shr	$9, %r9
 	and	$0xff8, %r9d
@@ -259,7 +269,7 @@ unbind_entry:
 	and	$-4091, %r8			/* 0x...fffff005: frame, U, P */
 	sub	CAP_OBJECT(%rax), %r8
 	cmp	$5, %r8
-	jne	unbind_slow			/* not installed (lazy), or not ours */
+	jne	unbind_slow\t			/* not installed (lazy), or not ours */
 	/* Point of no return. */
 	movq	$0, (%r9)
 	invlpg	(%r10)
@@ -280,13 +290,17 @@ unbind_entry:
 	xor	%eax, %eax
 	movl	$0, bkl(%rip)
 	iretq
-unbind_slow:
+unbind_slow\t:
 	movl	$0, bkl(%rip)
-unbind_slow_unlocked:
+unbind_slow_unlocked\t:
 	BIND_RESTORE
 	mov	TF_R9 - TF_RIP(%rsp), %r9
 	mov	$SYSNO_UNBIND, %eax
 	jmp	vec3_common
+
+.endm
+	UNBIND_ENTRY
+	UNBIND_ENTRY _traced
 
 /*
  * By flags (R/W/X and NOW, so 0..0x17): its leaf entry's bits (P, U, W for

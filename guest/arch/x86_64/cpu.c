@@ -5,6 +5,7 @@
 #include <exo/layout.h>
 
 #include "../../core/frame.h"
+#include "../../core/kernel.h"
 #include "../../core/platform.h"
 #include "asm.h"
 #include "cpu.h"
@@ -195,6 +196,36 @@ cpu_alloc_stacks(u32 n)
 		cpu_stack_base[i] = (u64)arch_phys_to_virt(pa);
 	}
 	return 0;
+}
+
+/*
+ * The upcall vectors' traced copies (VEC_UP in entry.S, trace_asm.h). Only
+ * a gate's offset changes, in the low quadword with one store (the high
+ * one, bits 32-63 of the address, is the same for both copies).
+ */
+extern void vec0_traced(void), vec5_traced(void), vec6_traced(void),
+	vec13_traced(void), vec14_traced(void), vec16_traced(void),
+	vec17_traced(void), vec19_traced(void);
+static void (*const vectors_traced[T_NVEC])(void) = {
+	[0] = vec0_traced, [5] = vec5_traced, [6] = vec6_traced,
+	[13] = vec13_traced, [14] = vec14_traced, [16] = vec16_traced,
+	[17] = vec17_traced, [19] = vec19_traced,
+};
+
+void
+idt_trace_set(bool on)
+{
+	for (int v = 0; v < T_NVEC; v++) {
+		u64 h;
+
+		if (!(EXO_UPCALL_VECTORS >> v & 1))
+			continue;
+		kassert(vectors_traced[v]);
+		h = on ? (u64)vectors_traced[v] : trap_vectors[v];
+		kassert(idt[v].hi == h >> 32);
+		idt[v].lo = (idt[v].lo & 0x0000ffffffff0000ULL) | (h & 0xffff) |
+			    (h >> 16 & 0xffff) << 48;
+	}
 }
 
 void

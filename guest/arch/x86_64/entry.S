@@ -55,9 +55,10 @@ ap_start:
  * fault (the software TLB first), a fault in a busy frame, and everything
  * from ring 0 take the common way, with the frame moved to the thread's ctx.
  */
-.macro VEC_UP n, err
-	.globl vec\n
-vec\n:
+.macro VEC_UP n, err, t=
+	TRACE_COPY \t
+	.globl vec\n\t
+vec\n\t:
 	.if \err == 0
 	pushq	$0
 	.endif
@@ -114,14 +115,13 @@ vec\n:
 	.else
 	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)
 	jne	2f			/* a fault in the handler: the kernel decides */
-	cmpb	$0, trace_on(%rip)	/* the record needs three registers */
-	je	5f
+	.if trace_copy == TRACE_TRACED	/* the record needs three registers */
 	mov	%rax, XS_RAX(%rsp)
 	mov	%rcx, XS_RCX(%rsp)
 	TRACE_REC TRACE_K_EXC_UPCALL, \n, %rcx, save=XS_RDX(%rsp)
 	mov	XS_RAX(%rsp), %rax
 	mov	XS_RCX(%rsp), %rcx
-5:
+	.endif
 	movq	$\n, XF_VECTOR - XF_ERROR(%rsp)
 	lea	XF_VECTOR - XF_ERROR(%rsp), %rsp
 	pushq	$SEL_UDATA
@@ -181,6 +181,16 @@ VEC_UP    16, 0
 VEC_UP    17, 1
 VEC_NOERR 18
 VEC_UP    19, 0
+/*
+ * Their traced copies (trace_asm.h), which the IDT's gates point at while
+ * tracing is on (cpu.c): the others have no trace point.
+ */
+	.irp n, 0, 5, 6, 16, 19
+	VEC_UP	\n, 0, _traced
+	.endr
+	.irp n, 13, 14, 17
+	VEC_UP	\n, 1, _traced
+	.endr
 	.globl upcall_text_end
 upcall_text_end:
 VEC_NOERR 20
@@ -537,7 +547,8 @@ trap_vectors:
 /*
  * vec3's fast entries by system call number (below SYSNO_FAST_END; IPC is
  * tested first): PCT (pct_fast.S), bind and unbind (bind_fast.S); vec3_common for
- * the others. Writable: KTEST_FASTPATH turns an entry off (trap.c).
+ * the others. Writable: KTEST_FASTPATH turns an entry off, arch_trace_set
+ * switches the fast ones to their traced copies and back (trap.c).
  */
 	.data
 	.balign 8

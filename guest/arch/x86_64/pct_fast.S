@@ -40,14 +40,17 @@
 .error "CALLER_RDX"
 .endif
 
+/* Two copies (trace_asm.h): pct_entry, and pct_entry_traced with its record. */
+.macro PCT_ENTRY t=
+	TRACE_COPY \t
 	.text
-	.globl pct_entry
-pct_entry:
+	.globl pct_entry\t
+pct_entry\t:
 	movabs	$CAP_BAD_BITS, %rax
 	and	%rdi, %rax
 	or	%rsi, %rax			/* and flags other than SYNC: rsi = 0 from here */
-	jnz	pct_slow
-	BKL_TAKE pct_slow
+	jnz	pct_slow\t
+	BKL_TAKE pct_slow\t
 	/*
 	 * Nothing armed (sched.h): no slot is owned (slice_lend has only the
 	 * donee links to set), and no deadline can pass unseen. Two entry
@@ -56,10 +59,10 @@ pct_entry:
 	 * armed the general path (leave, sched_poll) does the transfers.
 	 */
 	cmpl	$0, slice_owned(%rip)
-	jne	pct_slow_unlock
+	jne	pct_slow_unlock\t
 	str	%rax
 	cmpq	$0, PC_BY_TR + PC_ARMED(,%rax,8)	/* sched_deadline, this CPU's */
-	jne	pct_slow_unlock
+	jne	pct_slow_unlock\t
 	/* k = &env->caps[index]: gen, type ENV and right X in one compare (bind_fast.S). */
 	mov	T_STLB - TF_RIP(%rsp), %rsi	/* env->stlb; env->caps is before it */
 	movzwl	%di, %eax
@@ -70,21 +73,21 @@ pct_entry:
 	or	$CAP_TYPE_ENV << 16 | EXO_CAP_X << 24, %r11d
 	xor	CAP_GEN(%rax), %r11d
 	test	$0xffffff | EXO_CAP_X << 24, %r11d
-	jnz	pct_slow_rsi
+	jnz	pct_slow_rsi\t
 	mov	T_ID - TF_RIP(%rsp), %r11
 	cmp	%r11, ENV_PCT + ENT_TID - ENV_STLB(%rsi)
-	jne	pct_slow_rsi			/* not the caller env's PCT entry thread */
+	jne	pct_slow_rsi\t			/* not the caller env's PCT entry thread */
 	imul	$ENV_SIZE, CAP_OBJECT(%rax), %rsi	/* rsi = to * ENV_SIZE */
 	/* The target's entry thread, rax = its offset in threads[]: waiting, alive. */
 	mov	TE(ENT_TOFF)(%rsi), %eax
 	cmpq	$TS_ENTRY_WAIT_, threads + T_STATE(%rax)	/* state, and flags 0 */
-	jne	pct_slow_rsi
+	jne	pct_slow_rsi\t
 	mov	threads + T_ID(%rax), %r11
 	cmp	TE(ENT_TID)(%rsi), %r11
-	jne	pct_slow_rsi			/* none registered, or it died */
+	jne	pct_slow_rsi\t		/* none registered, or it died */
 	mov	T_HOME - TF_RIP(%rsp), %r11
 	cmp	threads + T_HOME(%rax), %r11
-	jne	pct_slow_rsi			/* homed on another CPU */
+	jne	pct_slow_rsi\t		/* homed on another CPU */
 	/*
 	 * Point of no return: the caller waits, the target runs in its
 	 * slices (slice_lend with no slot owned: the donee links).
@@ -132,12 +135,16 @@ pct_entry:
  * no kernel address, and no value of the caller's either way: SYSCALL
  * clobbers it.
  */
-pct_slow_rsi:
+pct_slow_rsi\t:
 	xor	%esi, %esi
-pct_slow_unlock:
+pct_slow_unlock\t:
 	movl	$0, bkl(%rip)
-pct_slow:
+pct_slow\t:
 	mov	$SYSNO_PCT, %eax
 	jmp	vec3_common
+
+.endm
+	PCT_ENTRY
+	PCT_ENTRY _traced
 
 	.section .note.GNU-stack, "", @progbits

@@ -24,11 +24,35 @@
  * load, if given, is one instruction that puts a0 in rax. tmp is a
  * register the caller can spare; save, if given, is where rdx is kept
  * meanwhile. Clobbers rax and tmp (and rdx unless saved).
- * Off: the test and a taken jump. On: 8 to 10 instructions after the test.
+ * Off: the test and a taken jump. On: 8 to 10 instructions after the test
+ * (str: one more than with a single ring).
+ *
+ * The entry code with trace points comes in two copies, plain and traced
+ * (TRACE_COPY before each), and the arch layer points the IDT's gates and
+ * vec3's table at the traced copies while tracing is on (arch_trace_set):
+ * there the record is written without the test, and the plain copy has no
+ * trace point at all, so tracing off costs nothing.
  */
+#define TRACE_TEST	0	/* trace_copy: test trace_on (the default) */
+#define TRACE_PLAIN	1	/* no record */
+#define TRACE_TRACED	2	/* the record, without the test */
+	.set	trace_copy, TRACE_TEST
+
+/* The code that follows is the plain copy (no suffix) or the traced one. */
+.macro TRACE_COPY suffix=
+	.ifb \suffix
+	.set	trace_copy, TRACE_PLAIN
+	.else
+	.set	trace_copy, TRACE_TRACED
+	.endif
+.endm
+
 .macro TRACE_REC kind, a16, tmp, load=, save=
+	.if trace_copy != TRACE_PLAIN
+	.if trace_copy == TRACE_TEST
 	cmpb	$0, trace_on(%rip)
 	je	.Ltrace_skip\@
+	.endif
 	.ifnb \save
 	mov	%rdx, \save
 	.endif
@@ -47,6 +71,7 @@
 	mov	\save, %rdx
 	.endif
 .Ltrace_skip\@:
+	.endif
 .endm
 #endif
 

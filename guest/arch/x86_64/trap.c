@@ -342,21 +342,61 @@ arch_regs_capture(struct exo_regs *r)
 	r->cr3 = read_cr3();
 }
 
-/* KTEST_FASTPATH: vec3's table (entry.S), entry by entry. */
+/*
+ * Tracing on or off: the upcall vectors' gates (cpu.c) and vec3's table of
+ * fast entries (entry.S) point at the traced copies or the plain ones.
+ * vec3's table: each entry is vec3_common (turned
+ * off by KTEST_FASTPATH), or the fast entry, plain while tracing is off,
+ * its traced copy (the SYSCALL_FAST record written unconditionally) while
+ * it is on, so an untraced fast path pays nothing for its trace point.
+ */
 extern void (*vec3_fast[SYSNO_FAST_END])(void);
-extern void vec3_common(void), bind_entry(void), unbind_entry(void), pct_entry(void);
+extern void vec3_common(void);
+extern void bind_entry(void), unbind_entry(void), pct_entry(void);
+extern void bind_entry_traced(void), unbind_entry_traced(void), pct_entry_traced(void);
 
+static const struct fast_entry {
+	u32 sysno;
+	void (*plain)(void), (*traced)(void);
+} fast_entries[] = {
+	{ SYS_bind, bind_entry, bind_entry_traced },
+	{ SYS_unbind, unbind_entry, unbind_entry_traced },
+	{ SYS_pct, pct_entry, pct_entry_traced },
+};
+static bool fast_traced;
+
+static const struct fast_entry *
+fast_entry(u32 sysno)
+{
+	for (u32 i = 0; i < sizeof(fast_entries) / sizeof(fast_entries[0]); i++)
+		if (fast_entries[i].sysno == sysno)
+			return &fast_entries[i];
+	return 0;
+}
+
+void
+arch_trace_set(bool on)
+{
+	idt_trace_set(on);
+	fast_traced = on;
+	for (u32 i = 0; i < sizeof(fast_entries) / sizeof(fast_entries[0]); i++) {
+		const struct fast_entry *e = &fast_entries[i];
+
+		if (vec3_fast[e->sysno] != vec3_common)   /* off stays off */
+			vec3_fast[e->sysno] = on ? e->traced : e->plain;
+	}
+}
+
+/* KTEST_FASTPATH: an entry of vec3's table on (as tracing wants it) or off. */
 int
 arch_ktest_fastpath(u32 sysno, bool on)
 {
-	void (*fast)(void) = sysno == SYS_bind ? bind_entry :
-			     sysno == SYS_unbind ? unbind_entry :
-			     sysno == SYS_pct ? pct_entry : 0;
+	const struct fast_entry *e = fast_entry(sysno);
 	int was;
 
-	if (!fast || arch_platform != EXO_PLATFORM_KVM_PVM)
+	if (!e || arch_platform != EXO_PLATFORM_KVM_PVM)
 		return -E_INVAL;
-	was = vec3_fast[sysno] == fast;
-	vec3_fast[sysno] = on ? fast : vec3_common;
+	was = vec3_fast[sysno] != vec3_common;
+	vec3_fast[sysno] = !on ? vec3_common : fast_traced ? e->traced : e->plain;
 	return was;
 }
