@@ -19,8 +19,8 @@
  *
  * SMP: both run under the big lock, taken inline after the registers are
  * parked (taken: the general path waits for it). A fast unbind invalidates
- * only this CPU's TLB, so it declines in a boot with more than one CPU:
- * the general path shoots the page down (tlb.h).
+ * only this CPU's TLB, so it declines when another CPU has the space
+ * loaded: the general path shoots the page down (tlb.h).
  *
  * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = va, rdx = flags, rax the
  * call number. rax is scratch; rcx (the user's return address: the stub
@@ -193,7 +193,26 @@ unbind_entry\t:
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
 	BKL_TAKE unbind_slow_unlocked\t
 	cmpl	$1, ncpus(%rip)
-	jne	unbind_slow\t			/* another CPU may hold the page: a shootdown */
+	je	39f
+	/*
+	 * Another CPU with this space loaded may hold the page: the general
+	 * path shoots it down. Count the CPUs whose loaded root is ours (this
+	 * one is one of them); under the lock no CPU loads a root.
+	 */
+	mov	T_ROOT - TF_RIP(%rsp), %rax
+	xor	%ecx, %ecx
+	.if NCPUS != 4
+	.error "unbind_entry compares the loaded roots of NCPUS = 4 CPUs"
+	.endif
+	.irp i, 0, 1, 2, 3
+	cmp	%rax, cpus + \i * PC_SIZE + PC_ROOT(%rip)
+	jne	38f
+	inc	%ecx
+38:
+	.endr
+	cmp	$1, %ecx
+	jne	unbind_slow\t
+39:
 	movabs	$CAP_BAD_BITS, %rax
 	test	%rax, %rdi
 	jnz	unbind_slow\t
