@@ -82,11 +82,12 @@ Test(smp, l4_cases_on_two_cpus)
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 }
 
-/* The exokernel cases (software TLB, bindings, upcalls) with a second CPU up. */
+/* The exokernel cases (software TLB, bindings and their fast entries,
+ * upcalls) with a second CPU up. */
 Test(smp, exo_cases_on_two_cpus)
 {
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
-					    "exotest", "demand", "caps", "foreign",
-					    "exceptions", NULL });
+					    "--cmdline", "ktest", "exotest", "bindfast",
+					    "demand", "caps", "foreign", "exceptions", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 }
