@@ -152,9 +152,9 @@ __attribute__((noreturn)) void arch_host_exit(u32 status);
  *   arch_cpu_kstack: the top of CPU cpu's kernel stack, for threads homed there.
  *   arch_ipi: interrupt CPU cpu (it runs smp_poll).
  *   arch_relax: a pause in a spin loop.
- *   arch_wait_interrupt: holding the lock, halt with interrupts on until one arrives;
- *     requests are answered, a timer or console interrupt is handled before
- *     it returns (as after arch_idle).
+ *   arch_wait_interrupt: holding the lock, halt with interrupts on until one
+ *     arrives; requests are answered, a timer or console interrupt is only
+ *     noted (handled at the next idle; the way out polls the timer).
  *   arch_tlb_invalidate: drop this CPU's TLB entries of the pages va[0..n) of
  *     the space it has loaded; n == TLB_ALL: all of that space.
  *   arch_tlb_leave: load the kernel's root here (pc->root follows): the

@@ -223,12 +223,18 @@ arch_idle(void)
 	lapic_run_pending(c);
 }
 
-/* A CPU that holds the lock waits for an interrupt (smp_request). */
+/*
+ * A CPU that holds the lock waits for an interrupt (smp_request, in the
+ * middle of a shootdown). A timer or console interrupt taken meanwhile is
+ * only noted: running the scheduler's timer work here could start a
+ * revocation, and with it a shootdown inside this one. The kernel entry's
+ * way out polls the timer's deadline (sched_poll); the rest waits for the
+ * next idle.
+ */
 void
 arch_wait_interrupt(void)
 {
 	__asm__ volatile("sti; hlt; cli" : : : "memory");
-	lapic_run_pending(cpu_arch(this_cpu()));
 }
 
 static void
