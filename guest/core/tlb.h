@@ -15,7 +15,8 @@
  * which the initiator holds.
  *
  * Batching: arch_space_unmap and arch_space_protect add each changed page to
- * one pending batch (tlb_batch_add); the batch goes out as one shootdown when
+ * one pending batch (tlb_batch_add; with one CPU it is invalidated at once,
+ * if its space is loaded: nothing to batch a shootdown for); the batch goes out as one shootdown when
  * a page of another space is added, before a frame is freed, and at the end
  * of every kernel entry (tlb_batch_flush). A batch of more than
  * TLB_FULL_PAGES pages flushes the whole space instead of page by page: on

@@ -45,7 +45,26 @@ Test(smp, full_flush_above_threshold)
 	cr_assert(tlb_use_full(TLB_BATCH_MAX + 1));
 }
 
-/* One CPU: a batch of pages of the loaded space is invalidated here, once. */
+/* One CPU: a page is invalidated at once, and only if its space is loaded. */
+Test(smp, one_cpu_invalidates_at_once)
+{
+	struct arch_space a = { .root = 0x1000 }, b = { .root = 0x2000 };
+
+	fake_reset();
+	cpus[0].online = true;
+	cpus[0].root = 0x1000;
+	fake_tlb_invalidations = 0;
+	tlb_batch_add(&a, 0x10000);
+	cr_assert_eq(fake_tlb_invalidations, 1);
+	cr_assert_eq(fake_tlb_last_n, 1);
+	tlb_batch_add(&b, 0x10000);
+	cr_assert_eq(fake_tlb_invalidations, 1, "b is not loaded here");
+	cr_assert_null(tlb_batch_space, "nothing batched");
+	cr_assert_eq(fake_ipis, 0);
+}
+
+/* Two CPUs, the other running another space: a batch of pages of the
+ * loaded space is invalidated here, once, with no IPI. */
 Test(smp, batch_flushes_once_per_space)
 {
 	struct arch_space a = { .root = 0x1000 }, b = { .root = 0x2000 };
@@ -53,6 +72,8 @@ Test(smp, batch_flushes_once_per_space)
 	fake_reset();
 	cpus[0].online = true;
 	cpus[0].root = 0x1000;
+	cpus[1] = (struct percpu){ .id = 1, .online = true, .root = 0x3000 };
+	ncpus = 2;
 	fake_tlb_invalidations = 0;
 	tlb_batch_add(&a, 0x10000);
 	tlb_batch_add(&a, 0x11000);
@@ -67,8 +88,9 @@ Test(smp, batch_flushes_once_per_space)
 	tlb_batch_flush();
 	cr_assert_eq(fake_tlb_invalidations, 2);
 	cr_assert_eq(fake_tlb_last_n, TLB_ALL, "many pages: the whole space");
-	cr_assert_eq(fake_ipis, 0, "one CPU: no IPI");
+	cr_assert_eq(fake_ipis, 0, "the other CPU runs another space: no IPI");
 	cr_assert_eq(tlb_last()->seq, 0, "no shootdown had a target");
+	ncpus = 1;
 }
 
 /*
