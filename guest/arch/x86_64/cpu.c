@@ -80,7 +80,6 @@ struct dtr {
 } __attribute__((packed));
 
 extern const u64 trap_vectors[IDT_NVEC];
-/* Per CPU, KSTACK_SIZE-aligned (entry.S): the kernel stack, #DF's, NMI's. */
 extern char cpu_stacks[];        /* CPU 0's: CPU_STACKS_SIZE, entry.S */
 extern char syscall_entry_hw[];
 
