@@ -6,6 +6,7 @@
 
 #include "fake_platform.h"
 #include "guest/core/percpu.h"
+#include "guest/core/sched.h"
 #include "guest/core/tlb.h"
 #include "guest/core/trace.h"
 
@@ -131,4 +132,23 @@ Test(smp, a_shootdown_to_another_cpu_is_answered_and_traced)
 	cr_assert_eq(tlb_stats()->shootdowns, 1);
 	ncpus = 1;
 	fake_ipi_answers = false;
+}
+
+/*
+ * An asynchronous PCT's target runs on the caller's slice: one that ran out
+ * while nobody else was ready is renewed (else the readied caller's round
+ * robin would preempt the target at once); one still running is kept.
+ */
+Test(smp, spent_slice_renewed_live_one_kept)
+{
+	struct sched_cpu *sc = &cpus[0].sched;
+
+	fake_reset();
+	fake_now = 1000000;
+	sc->slice_end = 500000;                 /* ran out long ago */
+	sched_slice_renew();
+	cr_assert_eq(sc->slice_end, fake_now + sched_us_to_tsc(SCHED_SLICE_US));
+	sc->slice_end = fake_now + 10;          /* nearly over, but not yet */
+	sched_slice_renew();
+	cr_assert_eq(sc->slice_end, fake_now + 10, "a live slice is the target's to finish");
 }
