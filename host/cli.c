@@ -84,6 +84,11 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 			return -EINVAL;
 		}
 		cfg->ncpus = (unsigned)n;
+		/* The default kernel: the uniprocessor build for one CPU, the
+		 * SMP build for more (guest/CMakeLists.txt); --kernel wins. */
+		if (cfg->kernel_path == b->kernel)
+			snprintf(b->kernel, sizeof(b->kernel), "%s/exo-kernel%s", cli_exe_dir,
+				 n > 1 ? "-smp" : "");
 		return 0;
 	}
 	case OPT_TIMEOUT:

@@ -41,7 +41,7 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 		return 0;
 	/* The direct switch respects priorities (sched_direct_ok: cur blocks). */
 	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags ||
-	    dst->home != cur->home || dst->prio < sched_ready_top)
+	    HOME_OF(dst) != HOME_OF(cur) || dst->prio < sched_ready_top)
 		return 0;
 	if (dst->partner != cur->id && dst->partner != EXO_ANYTHREAD)
 		return 0;
@@ -55,7 +55,7 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 	cur->partner = from;
 	dst->state = TS_READY;
 	dst->ctx.rax = cur->id;
-	cur->home->cur = dst;
+	HOME_OF(cur)->cur = dst;
 	return dst;
 }
 

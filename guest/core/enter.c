@@ -33,7 +33,7 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 	sched_poll();
 	task_reap();
 	tlb_batch_flush();      /* what this entry unmapped is gone everywhere */
-	if (next && next != pc->cur && next->home != pc) {
+	if (next && next != pc->cur && HOME_OF(next) != pc) {
 		/* Homed elsewhere: it runs there (sched_ready wakes that CPU). */
 		if (next->state == TS_READY)
 			sched_ready(next);

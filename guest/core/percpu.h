@@ -100,7 +100,18 @@ _Static_assert(PERCPU_TR0 + (NCPUS_MAX - 1) * (PERCPU_SIZE / 8) + 16 <= 0x10000 
 extern struct percpu cpus[NCPUS_MAX];
 extern u32 ncpus;               /* CPUs online; boot CPU is 0 */
 
-#ifdef EXO_KERNEL
+#if defined(EXO_KERNEL) && defined(EXO_UP)
+/*
+ * The uniprocessor kernel (exo-kernel; exo-kernel-smp is the other): one
+ * CPU, known at compile time, so its state is at fixed addresses and the
+ * paths pay nothing for SMP.
+ */
+static inline struct percpu *
+this_cpu(void)
+{
+	return &cpus[0];
+}
+#elif defined(EXO_KERNEL)
 /*
  * cpus - PERCPU_TR0 * 8, a symbol of its own (entry.S): the compiler takes
  * a symbol plus a positive offset as a 32-bit displacement, never a
@@ -122,6 +133,23 @@ struct percpu *this_cpu(void);  /* the fake platform's */
 #endif
 
 #define current (this_cpu()->cur)
+
+/*
+ * A thread's CPU (t->cpu) and its struct percpu (t->home), and this CPU's
+ * number: constants in the uniprocessor kernel, so the hot paths' "same
+ * CPU?" tests fold away there.
+ */
+#if defined(EXO_KERNEL) && defined(EXO_UP)
+#define UP_KERNEL       1
+#define CPU_OF(t)       ((void)(t), 0u)
+#define HOME_OF(t)      ((void)(t), &cpus[0])
+#define THIS_CPU_ID()   0u
+#else
+#define UP_KERNEL       0
+#define CPU_OF(t)       ((t)->cpu)
+#define HOME_OF(t)      ((t)->home)
+#define THIS_CPU_ID()   (this_cpu()->id)
+#endif
 
 /* Bit operations on CPU masks (portable, unit-tested). */
 static inline cpumask_t cpumask_of(u32 cpu) { return 1ULL << cpu; }
@@ -149,7 +177,9 @@ void smp_lock_wait(void);
 static inline void
 smp_lock(void)
 {
-#ifdef EXO_KERNEL
+#if defined(EXO_KERNEL) && defined(EXO_UP)
+	/* One CPU: nobody else could hold it. */
+#elif defined(EXO_KERNEL)
 	__asm__ goto("1:\tmovl $1, %%eax\n\t"
 		     "xchgl %%eax, bkl(%%rip)\n\t"
 		     "testl %%eax, %%eax\n\t"
@@ -171,7 +201,9 @@ busy:
 static inline void
 smp_unlock(void)
 {
+#if !(defined(EXO_KERNEL) && defined(EXO_UP))
 	__atomic_store_n(&bkl, 0, __ATOMIC_RELEASE);
+#endif
 }
 /* Answer the requests other CPUs left here. Returns the bits it found. */
 u32 smp_poll(struct percpu *pc);

@@ -59,21 +59,21 @@ top_prio(const struct sched_cpu *sc)
 static struct sched_cpu *
 sc_of(const struct thread *t)
 {
-	return &cpus[t->cpu].sched;
+	return &cpus[CPU_OF(t)].sched;
 }
 
 /* Another CPU must look at its scheduler: wake it if it idles. */
 static void
 sched_kick(u32 cpu)
 {
-	if (cpu != this_cpu()->id)
+	if (cpu != THIS_CPU_ID())
 		smp_request(cpumask_of(cpu), SMP_REQ_RESCHED, false);
 }
 
 void
 sched_ready(struct thread *t)
 {
-	struct percpu *pc = &cpus[t->cpu];
+	struct percpu *pc = &cpus[CPU_OF(t)];
 	struct sched_cpu *sc = &pc->sched;
 	struct thread **q = &sc->ready[t->prio];
 
@@ -138,10 +138,10 @@ timeout_insert(struct thread *t, u64 wakeup)
 	t->tnext = *pp;
 	t->tprev = 0;
 	*pp = t;
-	if (t->cpu == this_cpu()->id)
+	if (CPU_OF(t) == THIS_CPU_ID())
 		sched_arm();
 	else
-		sched_kick(t->cpu);
+		sched_kick(CPU_OF(t));
 }
 
 void
@@ -274,7 +274,7 @@ sched_yield(struct thread *dest)
 	struct sched_cpu *sc = &this_cpu()->sched;
 
 	if (dest && dest != current && dest->state == TS_READY && dest->rnext &&
-	    dest->cpu == this_cpu()->id) {
+	    CPU_OF(dest) == THIS_CPU_ID()) {
 		sched_dequeue(dest);
 		sched_ready(dest);
 		sc->ready[dest->prio] = dest;   /* first in its priority */

@@ -116,7 +116,7 @@ tlb_batch_send(void)
 void
 tlb_batch_add(struct arch_space *s, u64 va)
 {
-	if (ncpus == 1) {       /* nobody else can hold it: now, if loaded here */
+	if (UP_KERNEL || ncpus == 1) {  /* nobody else can hold it: now, if loaded here */
 		if (this_cpu()->root == s->root)
 			arch_tlb_invalidate(&va, 1);
 		return;

@@ -88,7 +88,7 @@ void tlb_batch_send(void);
 static inline void
 tlb_batch_flush(void)
 {
-	if (tlb_batch_space)
+	if (!UP_KERNEL && tlb_batch_space)   /* one CPU: never a batch */
 		tlb_batch_send();
 }
 

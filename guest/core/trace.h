@@ -79,19 +79,31 @@ extern u8 trace_on;
  * (6 more than off, where it is the compare and the taken jump over), 9
  * with the str.
  */
+#ifdef EXO_UP
+/* The uniprocessor kernel: CPU 0's ring at a fixed address, no str. */
+#define TRACE_STR_  ""
+#define TRACE_HIX_  ""
+#define TRACE_RIX_  "(%[off])"
+#define TRACE_BIAS_ 0
+#else
+#define TRACE_STR_  "str %%rdx\n\t"
+#define TRACE_HIX_  "(,%%rdx,8)"
+#define TRACE_RIX_  "(%[off],%%rdx,8)"
+#define TRACE_BIAS_ (PERCPU_TR0 * 8)
+#endif
 #define TRACE_BY_TR_(field) \
-	((long)__builtin_offsetof(struct percpu, ring.field) - PERCPU_TR0 * 8)
+	((long)__builtin_offsetof(struct percpu, ring.field) - TRACE_BIAS_)
 #define TRACE_ASM_(K, STORES, ...) do {                                       \
 	if (__builtin_expect(trace_on, 1)) {                                  \
 		u64 off_;                                                     \
 		__asm__ volatile(                                             \
 			"rdtsc\n\t"                                           \
-			"str %%rdx\n\t"                                       \
-			"movzwl %c[pc]+%c[head](,%%rdx,8), %k[off]\n\t"       \
-			"movl %%eax, %c[pc]+%c[recs](%[off],%%rdx,8)\n\t"     \
-			"movl %[kind], %c[pc]+%c[recs]+8(%[off],%%rdx,8)\n\t" \
+			TRACE_STR_                                       \
+			"movzwl %c[pc]+%c[head]" TRACE_HIX_ ", %k[off]\n\t"       \
+			"movl %%eax, %c[pc]+%c[recs]" TRACE_RIX_ "\n\t"     \
+			"movl %[kind], %c[pc]+%c[recs]+8" TRACE_RIX_ "\n\t" \
 			STORES                                                \
-			"addq %[sz], %c[pc]+%c[head](,%%rdx,8)"               \
+			"addq %[sz], %c[pc]+%c[head]" TRACE_HIX_ ""               \
 			: [off] "=&r"(off_)                                   \
 			: [pc] "i"(cpus), [head] "i"(TRACE_BY_TR_(head)),     \
 			  [recs] "i"(TRACE_BY_TR_(recs)),                     \
@@ -100,10 +112,10 @@ extern u8 trace_on;
 			: "rax", "rdx");                                      \
 	}                                                                     \
 } while (0)
-#define TRACE_ST16_ "movw %w[s16], %c[pc]+%c[recs]+10(%[off],%%rdx,8)\n\t"
-#define TRACE_ST32_ "movl %k[w32], %c[pc]+%c[recs]+12(%[off],%%rdx,8)\n\t"
-#define TRACE_ST0_  "movq %[a0], %c[pc]+%c[recs]+16(%[off],%%rdx,8)\n\t"
-#define TRACE_ST1_  "movq %[a1], %c[pc]+%c[recs]+24(%[off],%%rdx,8)\n\t"
+#define TRACE_ST16_ "movw %w[s16], %c[pc]+%c[recs]+10" TRACE_RIX_ "\n\t"
+#define TRACE_ST32_ "movl %k[w32], %c[pc]+%c[recs]+12" TRACE_RIX_ "\n\t"
+#define TRACE_ST0_  "movq %[a0], %c[pc]+%c[recs]+16" TRACE_RIX_ "\n\t"
+#define TRACE_ST1_  "movq %[a1], %c[pc]+%c[recs]+24" TRACE_RIX_ "\n\t"
 #define TRACE_IN16_(s) , [s16] "r"((u16)(s))
 #define TRACE_IN32_(w) , [w32] "r"((u32)(w))
 #define TRACE_IN0_(a)  , [a0] "r"((u64)(a))
@@ -115,12 +127,12 @@ extern u8 trace_on;
 		u64 off_;                                                     \
 		__asm__ volatile(                                             \
 			"rdtsc\n\t"                                           \
-			"str %%rdx\n\t"                                       \
-			"movzwl %c[pc]+%c[head](,%%rdx,8), %k[off]\n\t"       \
-			"movl %%eax, %c[pc]+%c[recs](%[off],%%rdx,8)\n\t"     \
-			"movl %[kind], %c[pc]+%c[recs]+8(%[off],%%rdx,8)\n\t" \
+			TRACE_STR_                                       \
+			"movzwl %c[pc]+%c[head]" TRACE_HIX_ ", %k[off]\n\t"       \
+			"movl %%eax, %c[pc]+%c[recs]" TRACE_RIX_ "\n\t"     \
+			"movl %[kind], %c[pc]+%c[recs]+8" TRACE_RIX_ "\n\t" \
 			STORES                                                \
-			"addq %[sz], %c[pc]+%c[head](,%%rdx,8)"               \
+			"addq %[sz], %c[pc]+%c[head]" TRACE_HIX_ ""               \
 			: [off] "=&r"(off_)                                   \
 			: [pc] "i"(cpus), [head] "i"(TRACE_BY_TR_(head)),     \
 			  [recs] "i"(TRACE_BY_TR_(recs)),                     \

@@ -161,6 +161,28 @@
 #define XS_VEC		(-56)	/* the vector, for upcall_slow */
 
 #ifdef __ASSEMBLER__
+#ifdef EXO_UP
+/*
+ * The uniprocessor kernel (guest/CMakeLists.txt builds both): this CPU's
+ * field is at a fixed address, and there is no lock to take or drop.
+ */
+#define PCPU(off, reg)	cpus + (off)(%rip)
+.macro THIS_CPU reg
+.endm
+.macro BKL_TAKE busy
+.endm
+.macro BKL_DROP
+.endm
+#else
+/* This CPU's field off, once THIS_CPU has put its TR selector in reg. */
+#define PCPU(off, reg)	PC_BY_TR + (off)(,reg,8)
+.macro THIS_CPU reg
+	str	\reg
+.endm
+/* Release the big kernel lock: the stores before it come first (x86). */
+.macro BKL_DROP
+	movl	$0, bkl(%rip)
+.endm
 /*
  * Take the big kernel lock (smp.c), or go to \busy while another CPU holds
  * it. In a boot with one CPU, smp_patch_up (smp.c) turns the two
@@ -175,6 +197,7 @@
 	.quad	.Lbkl_take\@, .Lbkl_taken\@
 	.popsection
 .endm
+#endif
 #endif
 
 #endif

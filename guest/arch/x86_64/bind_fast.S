@@ -136,7 +136,7 @@ bind_commit\t:
 	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_BIND, %rcx, save=%r11
 	BIND_RESTORE
 	xor	%eax, %eax
-	movl	$0, bkl(%rip)
+	BKL_DROP
 	iretq
 /*
  * The entry holds (or held) another binding: bound at va is -E_EXIST, a
@@ -157,7 +157,7 @@ bind_used\t:
 1:	incl	STLB_LIVE(%r11)			/* point of no return */
 	jmp	bind_commit\t
 bind_slow\t:
-	movl	$0, bkl(%rip)
+	BKL_DROP
 bind_slow_unlocked\t:
 	BIND_RESTORE
 	mov	$SYSNO_BIND, %eax
@@ -307,10 +307,10 @@ unbind_entry\t:
 	BIND_RESTORE
 	mov	TF_R9 - TF_RIP(%rsp), %r9
 	xor	%eax, %eax
-	movl	$0, bkl(%rip)
+	BKL_DROP
 	iretq
 unbind_slow\t:
-	movl	$0, bkl(%rip)
+	BKL_DROP
 unbind_slow_unlocked\t:
 	BIND_RESTORE
 	mov	TF_R9 - TF_RIP(%rsp), %r9

@@ -88,8 +88,8 @@ vec\n\t:
 	shr	$12, %rdx
 	and	$EXO_STLB_ENTRIES - 1, %edx
 	lea	(%rdx,%rdx,4), %rdx	/* 40-byte entries */
-	str	%rcx			/* this CPU: its current thread */
-	mov	PC_BY_TR + PC_CURRENT(,%rcx,8), %rcx
+	THIS_CPU %rcx			/* this CPU: its current thread */
+	mov	PCPU(PC_CURRENT, %rcx), %rcx
 	mov	T_STLB(%rcx), %rcx
 	lea	(%rcx,%rdx,8), %rdx
 	or	$STLB_F_VALID, %rax
@@ -101,13 +101,13 @@ vec\n\t:
 	mov	%rcx, (%rax)
 	andq	$~STLB_F_LAZY, STLB_PA_RIGHTS(%rdx)
 	TRACE_REC TRACE_K_STLB_FILL, 0, %rcx, "mov %cr2, %rax"
-	movl	$0, bkl(%rip)
+	BKL_DROP
 	mov	XS_RAX(%rsp), %rax
 	mov	XS_RCX(%rsp), %rcx
 	mov	XS_RDX(%rsp), %rdx
 	add	$8, %rsp
 	iretq
-3:	movl	$0, bkl(%rip)
+3:	BKL_DROP
 	mov	XS_RAX(%rsp), %rax
 	mov	XS_RCX(%rsp), %rcx
 	mov	XS_RDX(%rsp), %rdx
@@ -245,18 +245,25 @@ vec35:	pushq	$0
  * the ring-0 stack, its UTCB in the GS base (what sched_switch and
  * arch_thread_switch do). Clobbers rdx and rsi.
  */
+#ifdef EXO_UP
+#define SW_PC(off)	cpus + (off)(%rip)	/* the one CPU's, at a fixed address */
+#else
+#define SW_PC(off)	(off)(%rsi)
+#endif
 .macro SWITCH_TO_RAX
+#ifndef EXO_UP
 	mov	T_HOME(%rax), %rsi	/* this CPU's struct percpu */
+#endif
 	mov	T_ROOT(%rax), %rdx
-	cmp	%rdx, PC_ROOT(%rsi)
+	cmp	%rdx, SW_PC(PC_ROOT)
 	je	.Lsame_root\@
 	mov	%rdx, %cr3
-	mov	%rdx, PC_ROOT(%rsi)
+	mov	%rdx, SW_PC(PC_ROOT)
 .Lsame_root\@:
 	lea	TF_SIZE(%rax), %rdx
-	mov	%rdx, PC_ARCH + CPU_TSS + TSS_RSP0(%rsi)
+	mov	%rdx, SW_PC(PC_ARCH + CPU_TSS + TSS_RSP0)
 	mov	T_IST(%rax), %rdx
-	mov	%rdx, PC_ARCH + CPU_TSS + TSS_IST3(%rsi)
+	mov	%rdx, SW_PC(PC_ARCH + CPU_TSS + TSS_IST3)
 	mov	T_UTCB_VA(%rax), %rdx
 	wrgsbase %rdx			/* the thread's UTCB (<exo/ipc.h>) */
 .endm
@@ -315,8 +322,8 @@ ipi_common:
 upcall_slow:
 	mov	%rax, XS_RAX(%rsp)
 	mov	%rcx, XS_RCX(%rsp)
-	str	%rax
-	mov	PC_BY_TR + PC_ARCH + CPU_TSS + TSS_RSP0(,%rax,8), %rax
+	THIS_CPU %rax
+	mov	PCPU(PC_ARCH + CPU_TSS + TSS_RSP0, %rax), %rax
 	.irp off, 0, 8, 16, 24, 32, 40
 	mov	\off(%rsp), %rcx
 	mov	%rcx, \off - 48(%rax)
@@ -336,8 +343,8 @@ upcall_slow:
  */
 	.globl upcall_bad_entry
 upcall_bad_entry:
-	str	%rax
-	mov	PC_BY_TR + PC_ARCH + CPU_KSTACK_TOP(,%rax,8), %rsp
+	THIS_CPU %rax
+	mov	PCPU(PC_ARCH + CPU_KSTACK_TOP, %rax), %rsp
 	call	trap_upcall_bad
 	mov	%rax, %rsp
 	jmp	trap_return
@@ -363,11 +370,11 @@ pf_entry:
 	test	%rax, %rax
 	jz	1f
 	SWITCH_TO_RAX
-	movl	$0, bkl(%rip)		/* release: the stores above come first */
+	BKL_DROP		/* release: the stores above come first */
 	RESUME_RAX
-1:	movl	$0, bkl(%rip)
-	str	%rdi			/* declined: nothing changed */
-	mov	PC_BY_TR + PC_CURRENT(,%rdi,8), %rdi
+1:	BKL_DROP
+	THIS_CPU %rdi			/* declined: nothing changed */
+	mov	PCPU(PC_CURRENT, %rdi), %rdi
 2:	call	trap
 	mov	%rax, %rsp
 	jmp	trap_return
@@ -422,10 +429,10 @@ ipc_entry:
 	xor	%edi, %edi
 	xor	%r11d, %r11d
 	mov	TF_RAX(%rax), %rax	/* the sender's id */
-	movl	$0, bkl(%rip)		/* release: the stores above are ordered before */
+	BKL_DROP		/* release: the stores above are ordered before */
 	iretq
 ipc_declined:
-	movl	$0, bkl(%rip)		/* the general path takes it again */
+	BKL_DROP		/* the general path takes it again */
 ipc_slow:				/* rcx = current: complete its frame */
 	mov	%rbx, TF_RBX(%rcx)
 	mov	%r12, 24(%rcx)
@@ -466,12 +473,12 @@ ipc_map:
 	test	%rax, %rax
 	jz	ipc_map_declined
 	SWITCH_TO_RAX
-	movl	$0, bkl(%rip)
+	BKL_DROP
 	RESUME_RAX
 ipc_map_declined:
-	movl	$0, bkl(%rip)
-	str	%rdi			/* still the caller */
-	mov	PC_BY_TR + PC_CURRENT(,%rdi,8), %rdi
+	BKL_DROP
+	THIS_CPU %rdi			/* still the caller */
+	mov	PCPU(PC_CURRENT, %rdi), %rdi
 	jmp	ipc_slow_call
 ipc_map_contended:			/* the general path waits for the lock */
 	mov	%rcx, %rdi

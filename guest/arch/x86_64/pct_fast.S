@@ -58,10 +58,12 @@ pct_entry\t:
 	 * loop of kernel entries keeps the timer's interrupt out; while it is
 	 * armed the general path (leave, sched_poll) does the transfers.
 	 */
+#ifndef EXO_UP	/* one CPU: an owned slot keeps the timer armed (sched_arm) */
 	cmpl	$0, slice_owned(%rip)
 	jne	pct_slow_unlock\t
-	str	%rax
-	cmpq	$0, PC_BY_TR + PC_ARMED(,%rax,8)	/* sched_deadline, this CPU's */
+#endif
+	THIS_CPU %rax
+	cmpq	$0, PCPU(PC_ARMED, %rax)	/* sched_deadline, this CPU's */
 	jne	pct_slow_unlock\t
 	/* k = &env->caps[index]: gen, type ENV and right X in one compare (bind_fast.S). */
 	mov	T_STLB - TF_RIP(%rsp), %rsi	/* env->stlb; env->caps is before it */
@@ -85,9 +87,11 @@ pct_entry\t:
 	mov	threads + T_ID(%rax), %r11
 	cmp	TE(ENT_TID)(%rsi), %r11
 	jne	pct_slow_rsi\t		/* none registered, or it died */
+#ifndef EXO_UP
 	mov	T_HOME - TF_RIP(%rsp), %r11
 	cmp	threads + T_HOME(%rax), %r11
 	jne	pct_slow_rsi\t		/* homed on another CPU */
+#endif
 	/*
 	 * Point of no return: the caller waits, the target runs in its
 	 * slices (slice_lend with no slot owned: the donee links).
@@ -104,23 +108,33 @@ pct_entry\t:
 	 * whose registers are dead (it restarts at its entry). */
 	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_PCT, %r11, save=CALLER_RDX(%rsp)
 	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
+#ifdef EXO_UP
+#define PCT_PC(off)	cpus + (off)(%rip)	/* the one CPU's */
+#else
 	mov	T_HOME(%rcx), %rsp		/* this CPU's struct percpu */
-	mov	%rcx, PC_CURRENT(%rsp)
+#define PCT_PC(off)	(off)(%rsp)
+#endif
+	mov	%rcx, PCT_PC(PC_CURRENT)
 	/* Its tables (another space: always loaded), stacks, UTCB (SWITCH_TO_RAX). */
 	mov	T_ROOT(%rcx), %r11
 	mov	%r11, %cr3
-	mov	%r11, PC_ROOT(%rsp)
+	mov	%r11, PCT_PC(PC_ROOT)
 	mov	T_IST(%rcx), %r11
-	mov	%r11, PC_ARCH + CPU_TSS + TSS_IST3(%rsp)
+	mov	%r11, PCT_PC(PC_ARCH + CPU_TSS + TSS_IST3)
 	mov	T_UTCB_VA(%rcx), %r11
 	wrgsbase %r11				/* its UTCB (<exo/ipc.h>) */
 	/*
 	 * The way out through its frame, whose end is its ring-0 stack: ss,
 	 * rsp = the entry's sp; cs and rflags as they are; rip = the entry's pc.
 	 */
+#ifdef EXO_UP
+	lea	TF_SIZE(%rcx), %rsp
+	mov	%rsp, PCT_PC(PC_ARCH + CPU_TSS + TSS_RSP0)
+#else
 	lea	TF_SIZE(%rcx), %r11
-	mov	%r11, PC_ARCH + CPU_TSS + TSS_RSP0(%rsp)
+	mov	%r11, PCT_PC(PC_ARCH + CPU_TSS + TSS_RSP0)
 	mov	%r11, %rsp
+#endif
 	pushq	$SEL_UDATA
 	pushq	TE(ENT_SP)(%rsi)
 	lea	TF_CS(%rcx), %rsp
@@ -128,7 +142,7 @@ pct_entry\t:
 	xor	%ecx, %ecx
 	xor	%r11d, %r11d
 	xor	%esi, %esi			/* the flags, SYNC */
-	movl	$0, bkl(%rip)			/* release: the stores above come first */
+	BKL_DROP			/* release: the stores above come first */
 	iretq
 /*
  * Declined: nothing changed. rsi was 0 (SYNC) where it was used; r11 holds
@@ -138,7 +152,7 @@ pct_entry\t:
 pct_slow_rsi\t:
 	xor	%esi, %esi
 pct_slow_unlock\t:
-	movl	$0, bkl(%rip)
+	BKL_DROP
 pct_slow\t:
 	mov	$SYSNO_PCT, %eax
 	jmp	vec3_common

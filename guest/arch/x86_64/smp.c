@@ -31,6 +31,11 @@ smp_init(const struct exo_bootinfo *bi)
 
 	if (n > NCPUS_MAX)
 		panic("boot info: %u CPUs, the kernel supports %u", n, NCPUS_MAX);
+#ifdef EXO_UP
+	if (n > 1)
+		panic("boot info: %u CPUs, and this is the uniprocessor kernel: boot "
+		      "exo-kernel-smp", n);
+#endif
 	for (u32 i = 1; i < n; i++)
 		cpus[i].id = i;
 	cpus[0].online = true;

@@ -57,6 +57,17 @@
 	mov	%rdx, \save
 	.endif
 	rdtsc
+#ifdef EXO_UP
+	/* One CPU: its ring is at a fixed address. */
+	movzwq	cpus + PC_RING(%rip), \tmp
+	mov	%eax, cpus + PC_RING + TRACE_RECS(\tmp)
+	movl	$(\kind | (\a16) << 16), cpus + PC_RING + TRACE_RECS + TRACE_R_KIND(\tmp)
+	.ifnb \load
+	\load
+	mov	%rax, cpus + PC_RING + TRACE_RECS + TRACE_R_A0(\tmp)
+	.endif
+	addq	$TRACE_REC_SIZE, cpus + PC_RING(%rip)
+#else
 	str	%rdx
 	movzwq	PC_BY_TR + PC_RING(,%rdx,8), \tmp
 	lea	(\tmp,%rdx,8), \tmp
@@ -67,6 +78,7 @@
 	mov	%rax, PC_BY_TR + PC_RING + TRACE_RECS + TRACE_R_A0(\tmp)
 	.endif
 	addq	$TRACE_REC_SIZE, PC_BY_TR + PC_RING(,%rdx,8)
+#endif
 	.ifnb \save
 	mov	\save, %rdx
 	.endif
