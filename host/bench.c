@@ -542,6 +542,7 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 	cfg.nprogs = 1;
 	if (cfg.ncpus < s->cpus)
 		cfg.ncpus = s->cpus;    /* the suite needs them (--cpus may give more) */
+	cli_kernel_for_cpus(&a->boot, &cfg);
 	if (cli_add_sigma0(&a->boot, &cfg, "exo bench") < 0) {
 		status = EXIT_HOST;
 		goto out;

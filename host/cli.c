@@ -51,12 +51,20 @@ cli_boot_init(struct cli_boot *b)
 {
 	memset(b, 0, sizeof(*b));
 	snprintf(b->kernel, sizeof(b->kernel), "%s/exo-kernel", cli_exe_dir);
+	snprintf(b->kernel_smp, sizeof(b->kernel_smp), "%s/exo-kernel-smp", cli_exe_dir);
 	snprintf(b->sigma0, sizeof(b->sigma0), "%s/programs/sigma0", cli_exe_dir);
 	b->cfg = (struct vmm_config){
 		.kvm_path = "/dev/kvm", .kernel_path = b->kernel,
 		.mem_size = DEFAULT_MEM, .ncpus = 1, .cmdline = b->cmdline,
 		.console = stdout,
 	};
+}
+
+void
+cli_kernel_for_cpus(const struct cli_boot *b, struct vmm_config *cfg)
+{
+	if (cfg->kernel_path == b->kernel || cfg->kernel_path == b->kernel_smp)
+		cfg->kernel_path = cfg->ncpus > 1 ? b->kernel_smp : b->kernel;
 }
 
 int
@@ -84,11 +92,7 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 			return -EINVAL;
 		}
 		cfg->ncpus = (unsigned)n;
-		/* The default kernel: the uniprocessor build for one CPU, the
-		 * SMP build for more (guest/CMakeLists.txt); --kernel wins. */
-		if (cfg->kernel_path == b->kernel)
-			snprintf(b->kernel, sizeof(b->kernel), "%s/exo-kernel%s", cli_exe_dir,
-				 n > 1 ? "-smp" : "");
+		cli_kernel_for_cpus(b, cfg);
 		return 0;
 	}
 	case OPT_TIMEOUT:

@@ -49,7 +49,8 @@ enum {
 /* A boot's configuration and the storage behind its strings. */
 struct cli_boot {
 	struct vmm_config cfg;
-	char kernel[PATH_MAX];
+	char kernel[PATH_MAX];          /* exo-kernel: one CPU */
+	char kernel_smp[PATH_MAX];      /* exo-kernel-smp: --cpus 2 and more */
 	char sigma0[PATH_MAX];
 	char cmdline[1024];
 	const char *report_path;
@@ -69,6 +70,9 @@ void cli_boot_init(struct cli_boot *b);
  * -EINVAL after saying what is wrong, or -ENOENT if opt is not a boot option.
  */
 int cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg);
+/* Unless --kernel named one: the uniprocessor kernel for one CPU, the SMP
+ * kernel for more (guest/CMakeLists.txt builds both). */
+void cli_kernel_for_cpus(const struct cli_boot *b, struct vmm_config *cfg);
 
 /* After the options: add "verbose" to the kernel's command line if asked,
  * open --report. -errno after saying why. */
