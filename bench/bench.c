@@ -50,11 +50,27 @@ timed_loop(const struct bench_op *op, u32 base, u64 n)
 	mark(base, EXO_BENCH_BEGIN);
 	start = l4_rdtsc();
 	for (u64 i = 0; i < n; i++) {
+		if (op->prep) {
+			mark(base | EXO_BENCH_PREP, 0);
+			r = op->prep();
+			mark(base | EXO_BENCH_PREP | 1, 0);
+			if (r < 0)
+				break;
+		}
 		t0 = l4_rdtsc();
 		r = op->iter();
 		t1 = l4_rdtsc();
 		if (r < 0)
 			break;
+		if (op->sample) {       /* out of the counts, as a prep is */
+			mark(base | EXO_BENCH_PREP, 0);
+			r = op->sample();
+			mark(base | EXO_BENCH_PREP | 1, 0);
+			if (r < 0)
+				break;
+			t0 = 0;
+			t1 = (u64)r;
+		}
 		if (t1 - t0 > 0xffffffffULL) {
 			rec.samples[i] = 0xffffffffu;
 			rec.flags |= EXO_BENCH_F_CLIPPED;
@@ -75,7 +91,11 @@ bench_measure(const struct bench_op *op, u32 base, u64 n, u64 warmup)
 	long r;
 
 	for (u64 i = 0; i < warmup; i++) {
-		r = op->iter();
+		r = op->prep ? op->prep() : 0;
+		if (r >= 0)
+			r = op->iter();
+		if (r >= 0 && op->sample)
+			r = op->sample();
 		if (r < 0) {
 			printf("bench: %s: warm-up iteration %llu failed: %ld\n", op->name,
 			       (unsigned long long)i, r);

@@ -12,7 +12,10 @@
  * setup (NULL: none) runs once before the warm-up and returns < 0 if the
  * operation cannot run; iter is one operation and returns < 0 if it failed
  * (the loop stops there and the operation is reported as failed); teardown
- * (NULL: none) runs after, also after a failure. The name is what the host
+ * (NULL: none) runs after, also after a failure; sample (NULL: none), if
+ * given, replaces the iteration's own timing (see below); prep (NULL: none) runs
+ * before every iteration, outside the timing (it sets up what the
+ * iteration undoes, e.g. the mappings an unmap removes). The name is what the host
  * reports: [A-Za-z0-9_.-], shorter than EXO_BENCH_NAME_MAX.
  */
 #ifndef BENCH_BENCH_H
@@ -25,6 +28,10 @@ struct bench_op {
 	long (*setup)(void);
 	long (*iter)(void);
 	void (*teardown)(void);
+	long (*prep)(void);     /* before each iteration, untimed (NULL: none) */
+	/* After each iteration, untimed (NULL: none): the iteration's sample
+	 * itself (cycles >= 0), for what only the kernel can time. */
+	long (*sample)(void);
 };
 
 /* SYS_bench_mark(0, 0, 0): a system call that does nothing. */
@@ -41,7 +48,7 @@ long bench_echo_setup(void);
 long bench_echo_call(u32 words);
 
 /* The reference every suite measures first; the host's ratios divide by it. */
-#define BENCH_NULL_SYSCALL { "null_syscall", 0, bench_null_syscall, 0 }
+#define BENCH_NULL_SYSCALL { "null_syscall", 0, bench_null_syscall, 0, 0, 0 }
 
 /*
  * argv: PROGRAM [ITERATIONS [WARMUP]]; ITERATIONS 1..EXO_BENCH_SAMPLES_MAX

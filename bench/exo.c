@@ -312,14 +312,14 @@ pct_async(void)
 
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
-	{ "exception_upcall", upcall_setup, exception_upcall, upcall_teardown },
-	{ "bind", bind_setup, bind_now, pool_unbind },
-	{ "unbind", unbind_setup, unbind_one, pool_unbind },
-	{ "stlb_fill", stlb_setup, stlb_fill, stlb_teardown },
-	{ "frame_alloc_free", 0, frame_alloc_free, 0 },
-	{ "revoke_upcall_roundtrip", revoke_setup, revoke_upcall_roundtrip, 0 },
-	{ "pct_sync_roundtrip", pct_setup, pct_sync_roundtrip, 0 },
-	{ "pct_async", pct_setup, pct_async, 0 },
+	{ "exception_upcall", upcall_setup, exception_upcall, upcall_teardown, 0, 0 },
+	{ "bind", bind_setup, bind_now, pool_unbind, 0, 0 },
+	{ "unbind", unbind_setup, unbind_one, pool_unbind, 0, 0 },
+	{ "stlb_fill", stlb_setup, stlb_fill, stlb_teardown, 0, 0 },
+	{ "frame_alloc_free", 0, frame_alloc_free, 0, 0, 0 },
+	{ "revoke_upcall_roundtrip", revoke_setup, revoke_upcall_roundtrip, 0, 0, 0 },
+	{ "pct_sync_roundtrip", pct_setup, pct_sync_roundtrip, 0, 0, 0 },
+	{ "pct_async", pct_setup, pct_async, 0, 0, 0 },
 };
 
 int

@@ -129,12 +129,12 @@ fault_teardown(void)
 
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
-	{ "console_write_1", 0, console_write_1, 0 },
-	{ "ipc_call_reply", bench_echo_setup, ipc_call_reply, 0 },
-	{ "ipc_call_reply_slow", bench_echo_setup, ipc_call_reply_slow, 0 },
-	{ "pagefault_pager", fault_setup, pagefault_pager, fault_flush },
-	{ "pagefault_unmap", 0, pagefault_unmap, 0 },
-	{ "unmap_nothing", 0, unmap_nothing, fault_teardown },
+	{ "console_write_1", 0, console_write_1, 0, 0, 0 },
+	{ "ipc_call_reply", bench_echo_setup, ipc_call_reply, 0, 0, 0 },
+	{ "ipc_call_reply_slow", bench_echo_setup, ipc_call_reply_slow, 0, 0, 0 },
+	{ "pagefault_pager", fault_setup, pagefault_pager, fault_flush, 0, 0 },
+	{ "pagefault_unmap", 0, pagefault_unmap, 0, 0, 0 },
+	{ "unmap_nothing", 0, unmap_nothing, fault_teardown, 0, 0 },
 };
 
 int

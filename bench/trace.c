@@ -40,9 +40,9 @@ trace_off(void)
 
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
-	{ "ipc_call_reply", bench_echo_setup, ipc_call_reply, 0 },
-	{ "null_syscall_traced", trace_on, bench_null_syscall, trace_off },
-	{ "ipc_call_reply_traced", ipc_setup_traced, ipc_call_reply, trace_off },
+	{ "ipc_call_reply", bench_echo_setup, ipc_call_reply, 0, 0, 0 },
+	{ "null_syscall_traced", trace_on, bench_null_syscall, trace_off, 0, 0 },
+	{ "ipc_call_reply_traced", ipc_setup_traced, ipc_call_reply, trace_off, 0, 0 },
 };
 
 int

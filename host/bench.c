@@ -24,13 +24,19 @@ static const struct bench_suite {
 	const char *program;             /* in build/programs */
 	const char *summary;
 	const char *cmdline;             /* added to the kernel's, or NULL */
+	unsigned cpus;                   /* at least this many vCPUs */
+	long iterations, warmup;         /* without --iterations (0: the defaults) */
 } suites[] = {
 	{ "ipc", "bench-ipc", "system calls and IPC: null_syscall, console_write_1, "
-	  "ipc_call_reply(_slow), pagefault_pager, unmap_nothing", NULL },
+	  "ipc_call_reply(_slow), pagefault_pager, unmap_nothing", NULL, 1, 0, -1 },
 	{ "exo", "bench-exo", "exokernel: exception_upcall, bind, unbind, stlb_fill, "
-	  "frame_alloc_free, revoke_upcall_roundtrip", NULL },
+	  "frame_alloc_free, revoke_upcall_roundtrip", NULL, 1, 0, -1 },
 	{ "trace", "bench-trace", "trace-point overhead: null_syscall and "
-	  "ipc_call_reply with tracing off, then on (_traced), in one boot", "ktest" },
+	  "ipc_call_reply with tracing off, then on (_traced), in one boot", "ktest", 1,
+	  0, -1 },
+	{ "tlb", "bench-tlb", "TLB shootdowns: unmap of 1, 4, 16, 64 pages with 0, 1, 2, 3 "
+	  "other CPUs running the space (4 vCPUs)", "ktest", 4,
+	  12, 3 },      /* a shootdown can take milliseconds here: ~20 s */
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
@@ -319,6 +325,7 @@ struct bench_args {
 	bool check;
 	long tol_ring0, tol_ratio;       /* percent */
 	long iterations, warmup;         /* warmup < 0: the program's default */
+	bool iterations_set;             /* --iterations given */
 	const struct bench_suite *suite[BENCH_RUNS_MAX];
 	unsigned nsuites;
 };
@@ -352,7 +359,7 @@ bench_usage(FILE *f)
 "  --ring0-tolerance PCT   ring-0/op may grow this much (default 2)\n"
 "  --ratio-tolerance PCT   x null may grow this much (default 50)\n"
 "  --plot FILE       a latency histogram per operation, as SVG\n"
-"  --mem, --kernel, --sigma0, --cmdline, --kvm, --stats, --report, --verbose\n"
+"  --mem, --cpus, --kernel, --sigma0, --cmdline, --kvm, --stats, --report, --verbose\n"
 "                    as for exo run (--verbose also shows the guest console)\n"
 "  -h, --help        this text\n"
 "\n"
@@ -389,6 +396,7 @@ bench_option(struct bench_args *a, int opt, const char *arg)
 		a->json_path = arg;
 		return 0;
 	case OPT_ITERATIONS:
+		a->iterations_set = true;
 		return parse_count("--iterations", arg, 1, EXO_BENCH_SAMPLES_MAX,
 				   &a->iterations);
 	case OPT_WARMUP:
@@ -436,8 +444,11 @@ bench_suites(struct bench_args *a, int argc, char **argv)
 		}
 		a->suite[a->nsuites++] = s;
 	}
+	/* The default: the single-CPU suites; tlb only when named (it needs 4
+	 * vCPUs, and its 1- and 3-target operations can still hang: notes/6.md). */
 	for (size_t k = 0; argc == 0 && k < NSUITES; k++)
-		a->suite[a->nsuites++] = &suites[k];
+		if (suites[k].cpus <= 1)
+			a->suite[a->nsuites++] = &suites[k];
 	return 0;
 }
 
@@ -514,15 +525,24 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 		status = EXIT_HOST;
 		goto out;
 	}
-	snprintf(iters, sizeof(iters), "%ld", a->iterations);
-	snprintf(warmup, sizeof(warmup), "%ld", a->warmup);
-	argv[0] = (char *)s->program;
-	argv[1] = iters;
-	argv[2] = a->warmup >= 0 ? warmup : NULL;
-	argv[3] = NULL;
-	cfg.progs[0].argc = a->warmup >= 0 ? 3 : 2;
+	{
+		bool own = !a->iterations_set && s->iterations;
+		long n = own ? s->iterations : a->iterations;
+		long w = own && a->warmup < 0 ? s->warmup : a->warmup;
+
+		snprintf(iters, sizeof(iters), "%ld", n);
+		snprintf(warmup, sizeof(warmup), "%ld", w);
+		argv[0] = (char *)s->program;
+		argv[1] = iters;
+		argv[2] = w >= 0 ? warmup : NULL;
+		argv[3] = NULL;
+		cfg.progs[0].argc = w >= 0 ? 3 : 2;
+	}
 	cfg.progs[0].argv = argv;
 	cfg.nprogs = 1;
+	if (cfg.ncpus < s->cpus)
+		cfg.ncpus = s->cpus;    /* the suite needs them (--cpus may give more) */
+	cli_kernel_for_cpus(&a->boot, &cfg);
 	if (cli_add_sigma0(&a->boot, &cfg, "exo bench") < 0) {
 		status = EXIT_HOST;
 		goto out;

@@ -183,6 +183,31 @@ bench_result_check(struct bench_run *r, const struct exo_bench_result *rec,
 	return 0;
 }
 
+/*
+ * Leave the untimed preparations between marks begin and end out of op's
+ * loop counts: each pair's delta, and an empty pair for the marks
+ * themselves (<exo/bench.h>).
+ */
+static void
+bench_result_preps(const struct bench_run *r, uint32_t base, long begin, long end,
+		   struct bench_op *op)
+{
+	const struct bench_mark *open = NULL;
+
+	for (long i = begin + 1; i < end; i++) {
+		const struct bench_mark *m = &r->marks[i];
+
+		if (m->code == (base | EXO_BENCH_PREP)) {
+			open = m;
+		} else if (m->code == (base | EXO_BENCH_PREP | 1) && open) {
+			for (int c = 0; c < BENCH_NCOUNTERS; c++)
+				if (op->have[c] && m->v[c] >= 0 && open->v[c] >= 0)
+					op->loop[c] -= m->v[c] - open->v[c] + op->empty[c];
+			open = NULL;
+		}
+	}
+}
+
 /* The counters' deltas between op's four marks, which must come in order. */
 static int
 bench_result_marks(struct bench_run *r, const struct exo_bench_result *rec,
@@ -213,6 +238,7 @@ bench_result_marks(struct bench_run *r, const struct exo_bench_result *rec,
 		op->empty[c] = m[EXO_BENCH_EMPTY_END]->v[c] - m[EXO_BENCH_EMPTY_BEGIN]->v[c];
 		op->loop[c] = m[EXO_BENCH_END]->v[c] - m[EXO_BENCH_BEGIN]->v[c];
 	}
+	bench_result_preps(r, rec->mark, at[EXO_BENCH_BEGIN], at[EXO_BENCH_END], op);
 	return 0;
 }
 

@@ -51,11 +51,20 @@ cli_boot_init(struct cli_boot *b)
 {
 	memset(b, 0, sizeof(*b));
 	snprintf(b->kernel, sizeof(b->kernel), "%s/exo-kernel", cli_exe_dir);
+	snprintf(b->kernel_smp, sizeof(b->kernel_smp), "%s/exo-kernel-smp", cli_exe_dir);
 	snprintf(b->sigma0, sizeof(b->sigma0), "%s/programs/sigma0", cli_exe_dir);
 	b->cfg = (struct vmm_config){
 		.kvm_path = "/dev/kvm", .kernel_path = b->kernel,
-		.mem_size = DEFAULT_MEM, .cmdline = b->cmdline, .console = stdout,
+		.mem_size = DEFAULT_MEM, .ncpus = 1, .cmdline = b->cmdline,
+		.console = stdout,
 	};
+}
+
+void
+cli_kernel_for_cpus(const struct cli_boot *b, struct vmm_config *cfg)
+{
+	if (cfg->kernel_path == b->kernel || cfg->kernel_path == b->kernel_smp)
+		cfg->kernel_path = cfg->ncpus > 1 ? b->kernel_smp : b->kernel;
 }
 
 int
@@ -72,6 +81,20 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 			return -EINVAL;
 		}
 		return 0;
+	case OPT_CPUS: {
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || n < 1 || n > EXO_MAX_CPUS) {
+			fprintf(stderr, "%s: --cpus '%s' is not a number of vCPUs from 1 "
+				"to %d\n", cmd, arg, EXO_MAX_CPUS);
+			return -EINVAL;
+		}
+		cfg->ncpus = (unsigned)n;
+		cli_kernel_for_cpus(b, cfg);
+		return 0;
+	}
 	case OPT_TIMEOUT:
 		errno = 0;
 		cfg->timeout = strtod(arg, &end);

@@ -28,13 +28,14 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* getopt_long values of the boot options; a command's own start at OPT_CMD. */
 enum {
 	OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
-	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0, OPT_INPUT,
+	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0, OPT_INPUT, OPT_CPUS,
 	OPT_CMD = 300,
 };
 
 /* The boot options as struct option entries, for a command's table. */
 #define CLI_BOOT_OPTIONS \
 	{ "mem", required_argument, 0, OPT_MEM }, \
+	{ "cpus", required_argument, 0, OPT_CPUS }, \
 	{ "timeout", required_argument, 0, OPT_TIMEOUT }, \
 	{ "kernel", required_argument, 0, OPT_KERNEL }, \
 	{ "sigma0", required_argument, 0, OPT_SIGMA0 }, \
@@ -48,7 +49,8 @@ enum {
 /* A boot's configuration and the storage behind its strings. */
 struct cli_boot {
 	struct vmm_config cfg;
-	char kernel[PATH_MAX];
+	char kernel[PATH_MAX];          /* exo-kernel: one CPU */
+	char kernel_smp[PATH_MAX];      /* exo-kernel-smp: --cpus 2 and more */
 	char sigma0[PATH_MAX];
 	char cmdline[1024];
 	const char *report_path;
@@ -60,7 +62,7 @@ struct cli_boot {
  */
 int cli_add_sigma0(const struct cli_boot *b, struct vmm_config *cfg, const char *cmd);
 
-/* Defaults: /dev/kvm, 64M, exo-kernel beside exo, console on stdout. */
+/* Defaults: /dev/kvm, 64M, 1 CPU, exo-kernel beside exo, console on stdout. */
 void cli_boot_init(struct cli_boot *b);
 
 /*
@@ -68,6 +70,9 @@ void cli_boot_init(struct cli_boot *b);
  * -EINVAL after saying what is wrong, or -ENOENT if opt is not a boot option.
  */
 int cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg);
+/* Unless --kernel named one: the uniprocessor kernel for one CPU, the SMP
+ * kernel for more (guest/CMakeLists.txt builds both). */
+void cli_kernel_for_cpus(const struct cli_boot *b, struct vmm_config *cfg);
 
 /* After the options: add "verbose" to the kernel's command line if asked,
  * open --report. -errno after saying why. */

@@ -511,6 +511,32 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 		json_key(&c->j, "vector");
 		json_u64(&c->j, r->a16);
 		break;
+	case EXO_TRACE_SHOOTDOWN: {
+		char cpus[4 * 32 + 1] = "";
+
+		for (unsigned i = 0; i < 32; i++)
+			if (r->a32 >> i & 1)
+				snprintf(cpus + strlen(cpus), sizeof(cpus) - strlen(cpus),
+					 "%s%u", cpus[0] ? "," : "", i);
+		json_key(&c->j, "initiator");
+		json_u64(&c->j, e->cpu);
+		json_key(&c->j, "targets");         /* the mask, as <exo/trace.h> names a32 */
+		json_u64(&c->j, r->a32);
+		json_key(&c->j, "target_cpus");
+		json_string(&c->j, cpus);
+		json_key(&c->j, "pages");
+		if (r->a16)
+			json_u64(&c->j, r->a16);
+		else
+			json_string(&c->j, "whole space");
+		json_key(&c->j, "root");
+		json_u64(&c->j, r->a0);
+		json_key(&c->j, "ack_cycles");
+		json_u64(&c->j, r->a1);
+		json_key(&c->j, "ack_us");
+		json_double(&c->j, c->khz ? (double)r->a1 * 1000.0 / (double)c->khz : 0);
+		break;
+	}
 	default:
 		trace_rec_args(&c->j, r);
 		break;

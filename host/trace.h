@@ -134,10 +134,17 @@ struct trace_stat {
 	uint64_t exits_by_reason[64];
 	uint64_t exits_by_port[8];       /* ports 0x510..0x517 */
 	uint64_t exits_other_port;
+	/* TLB shootdowns (EXO_TRACE_SHOOTDOWN): pages named one by one, whole-
+	 * space flushes, target CPUs summed, and TSC ticks to acknowledgement. */
+	struct trace_shootdowns {
+		uint64_t n, pages, whole, targets;
+		uint64_t *ack;          /* n of them, sorted by trace_stat_compute */
+		size_t cap;
+		uint64_t ack_min, ack_median, ack_p99, ack_max;
+	} sd;
 	uint64_t upcalls[STAT_UPCALLS];  /* entry upcalls by EXO_UPCALL_* */
 	uint64_t revoke[EXO_TRACE_RV_N]; /* revocation steps by EXO_TRACE_RV_* */
 	uint64_t pct_fast;               /* transfers the fast path made */
-	uint64_t shootdowns, sd_pages, sd_ack_median;
 	/* Per-crossing ring-0 instructions: exact when every record's trace point
 	 * was seen in the sampled instruction stream (insn_exact). */
 	bool insn_exact;

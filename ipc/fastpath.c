@@ -14,6 +14,9 @@
  * receive is closed on that partner (call), or open with nobody queued to
  * send to it (reply-and-wait); no ready thread has a higher priority than
  * the partner (the direct switch respects priorities, sched_direct_ok).
+ * Both threads are homed on this CPU: a partner on another CPU is woken
+ * there by the general path (sched_ready). The caller holds the big kernel
+ * lock (entry.S).
  */
 #include "ipc.h"
 #include "fastpath.h"
@@ -38,7 +41,7 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 		return 0;
 	/* The direct switch respects priorities (sched_direct_ok: cur blocks). */
 	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags ||
-	    dst->prio < sched_ready_top)
+	    HOME_OF(dst) != HOME_OF(cur) || dst->prio < sched_ready_top)
 		return 0;
 	if (dst->partner != cur->id && dst->partner != EXO_ANYTHREAD)
 		return 0;
@@ -52,7 +55,7 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 	cur->partner = from;
 	dst->state = TS_READY;
 	dst->ctx.rax = cur->id;
-	current = dst;
+	HOME_OF(cur)->cur = dst;
 	return dst;
 }
 

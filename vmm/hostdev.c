@@ -110,6 +110,41 @@ event_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	return -EINVAL;
 }
 
+/*
+ * The counters a mark samples: the marking vCPU's, plus every other vCPU's
+ * (a shootdown's work on its targets belongs to the operation; idle vCPUs
+ * add nothing). All vCPUs of one VM have the same descriptors.
+ */
+static const struct kvm_stats *
+mark_stats(struct vmm *vm)
+{
+	const struct kvm_stats *self = &vmm_self(vm)->stats;
+	struct kvm_stats *sum = &vm->mark_sum;
+
+	stats_read(&vmm_self(vm)->stats);
+	if (vm->kvm.ncpus == 1 || self->fd < 0)
+		return self;
+	if (!sum->data) {
+		sum->data = malloc(self->data_len);
+		if (!sum->data)
+			return self;
+	}
+	*sum = (struct kvm_stats){ .fd = self->fd, .count = self->count,
+		.desc_size = self->desc_size, .data_offset = self->data_offset,
+		.data_len = self->data_len, .descs = self->descs, .data = sum->data };
+	memcpy(sum->data, self->data, self->data_len);
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
+		struct kvm_stats *o = &vm->vcpus[i].stats;
+
+		if (o == self || o->fd < 0 || o->data_len != self->data_len ||
+		    stats_read(o) < 0)
+			continue;
+		for (size_t k = 0; k < self->data_len / sizeof(uint64_t); k++)
+			sum->data[k] += o->data[k];
+	}
+	return sum;
+}
+
 static int
 doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	    void *data, uint32_t size)
@@ -126,18 +161,20 @@ doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 		if (vm->boot_insns >= 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &vm->t_first_user);
-		if (stats_read(&vm->vcpu_stats) == 0)
-			vm->boot_insns = stats_get(&vm->vcpu_stats, "insn_emulation");
+		if (stats_read(&vmm_self(vm)->stats) == 0)
+			vm->boot_insns = stats_get(&vmm_self(vm)->stats, "insn_emulation");
 		else
 			vm->boot_insns = 0;
 		break;
 	case EXO_DOORBELL_TRACE:
-		return vtrace_attach(vm, 0, EXO_DOORBELL_ARG(v));
+		return vtrace_attach(vm, vmm_self(vm)->index, EXO_DOORBELL_ARG(v));
 	case EXO_DOORBELL_MARK:
 		if (!sink)
 			break;
-		stats_read(&vm->vcpu_stats);
-		sink->mark(sink->ctx, EXO_DOORBELL_ARG(v), &vm->vcpu_stats);
+		sink->mark(sink->ctx, EXO_DOORBELL_ARG(v), mark_stats(vm));
+		break;
+	case EXO_DOORBELL_START_CPUS:
+		vmm_start_cpus(vm);
 		break;
 	}
 	return 0;

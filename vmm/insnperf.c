@@ -84,11 +84,12 @@ insnperf_open(struct insnperf *p, const struct vmm_trace_sink *sink, char *why,
 	return 0;
 }
 
+#define CPU0_TSS_SELECTOR 0x28      /* guest/arch/x86_64/asm.h SEL_TSS */
+
 /* One emulated instruction: count it; tell the sink if it is one we cut at. */
 static void
 insnperf_sample(struct insnperf *p, const uint8_t *raw, uint32_t size)
 {
-	uint64_t rip;
 	int32_t disp;
 	const uint8_t *in = raw + RAW_INSN;
 	uint8_t len;
@@ -96,14 +97,25 @@ insnperf_sample(struct insnperf *p, const uint8_t *raw, uint32_t size)
 	p->seen++;
 	if (size < RAW_MIN || !p->sink->insn)
 		return;
-	memcpy(&rip, raw + RAW_RIP, 8);
 	len = raw[RAW_LEN];
-	/* movzwl head(%rip), %edx: 0f b7 15 disp32 (core/trace.h, trace_asm.h) */
-	if (len == 7 && in[0] == 0x0f && in[1] == 0xb7 && in[2] == 0x15 && p->head_va) {
-		memcpy(&disp, in + 3, 4);
-		if (rip + 7 + (uint64_t)(int64_t)disp == p->head_va)
-			p->sink->insn(p->sink->ctx, 0, p->seen, VMM_INSN_TRACE);
-	} else if (len == 2 && in[0] == 0x48 && in[1] == 0xcf) {        /* iretq */
+	/*
+	 * A trace point's load of its ring's head (core/trace.h, trace_asm.h):
+	 * movzwl/movzwq head(,%rdx,8), reg — [REX] 0f b7 modrm(mod 0, rm 4)
+	 * sib 0xd5 disp32 — with rdx the CPU's TSS selector (str). The sampled
+	 * thread is vCPU 0's, whose selector is the kernel's SEL_TSS.
+	 */
+	{
+		const uint8_t *o = len == 9 && (in[0] & 0xf0) == 0x40 ? in + 1 : in;
+
+		if ((len == 8 || o != in) && o[0] == 0x0f && o[1] == 0xb7 &&
+		    (o[2] & 0xc7) == 0x04 && o[3] == 0xd5 && p->head_va) {
+			memcpy(&disp, o + 4, 4);
+			if ((uint64_t)(int64_t)disp + CPU0_TSS_SELECTOR * 8 == p->head_va)
+				p->sink->insn(p->sink->ctx, 0, p->seen, VMM_INSN_TRACE);
+			return;
+		}
+	}
+	if (len == 2 && in[0] == 0x48 && in[1] == 0xcf) {        /* iretq */
 		p->sink->insn(p->sink->ctx, 0, p->seen, VMM_INSN_IRET);
 	}
 }

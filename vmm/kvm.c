@@ -112,7 +112,8 @@ kvm_set_cpuid(struct kvm_vm *vm, struct diag *d)
 	r = ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
 	if (r == 0) {
 		kvm_cpuid_apic(vm, c);
-		r = ioctl(vm->vcpu_fd, KVM_SET_CPUID2, c);
+		for (unsigned i = 0; i < vm->ncpus && r == 0; i++)
+			r = ioctl(vm->vcpu_fd[i], KVM_SET_CPUID2, c);
 	}
 	r = r < 0 ? diag_fail(d, errno, "KVM CPUID set-up failed: %s", strerror(errno)) : 0;
 	free(c);
@@ -147,7 +148,7 @@ kvm_tsc_khz(struct kvm_vm *vm)
 
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_GET_TSC_KHZ) <= 0)
 		return 0;
-	r = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	r = ioctl(vm->vcpu_fd[0], KVM_GET_TSC_KHZ, 0);
 	return r > 0 ? (uint64_t)r : 0;
 }
 
@@ -170,18 +171,45 @@ kvm_detect_platform(struct kvm_vm *vm)
 		struct kvm_msr_entry e;
 	} m = { .h.nmsrs = 1, .e.index = MSR_PVM_SIGNATURE };
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &m) == 1 && m.e.data == PVM_SIGNATURE)
+	if (ioctl(vm->vcpu_fd[0], KVM_GET_MSRS, &m) == 1 && m.e.data == PVM_SIGNATURE)
 		return EXO_PLATFORM_KVM_PVM;
 	return EXO_PLATFORM_KVM_HW;
 }
 
+static void
+kvm_vm_init(struct kvm_vm *vm)
+{
+	*vm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1 };
+	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
+		vm->vcpu_fd[i] = -1;
+}
+
+/* vCPU i (id i), and its run area. */
+static int
+kvm_vcpu_create(struct kvm_vm *vm, unsigned i, struct diag *d)
+{
+	vm->vcpu_fd[i] = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+	if (vm->vcpu_fd[i] < 0)
+		return diag_fail(d, errno, "cannot create vCPU %u: %s", i, strerror(errno));
+	vm->run[i] = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  vm->vcpu_fd[i], 0);
+	if (vm->run[i] == MAP_FAILED) {
+		vm->run[i] = NULL;
+		return diag_fail(d, errno, "cannot map vCPU %u's run area: %s", i,
+				 strerror(errno));
+	}
+	return 0;
+}
+
 int
-kvm_vm_create(struct kvm_vm *vm, const char *path, uint64_t mem_size, struct diag *d)
+kvm_vm_create(struct kvm_vm *vm, const char *path, uint64_t mem_size,
+	      unsigned ncpus, struct diag *d)
 {
 	struct kvm_userspace_memory_region region;
 	int r;
 
-	*vm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+	kvm_vm_init(vm);
+	vm->ncpus = ncpus;
 	r = kvm_open_dev(path, d);
 	if (r < 0)
 		return r;
@@ -213,23 +241,16 @@ kvm_vm_create(struct kvm_vm *vm, const char *path, uint64_t mem_size, struct dia
 			      (unsigned long long)(mem_size >> 20), strerror(errno));
 		goto fail;
 	}
-	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
-	if (vm->vcpu_fd < 0) {
-		r = diag_fail(d, errno, "cannot create a vCPU: %s", strerror(errno));
-		goto fail;
-	}
 	r = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (r <= 0) {
 		r = diag_fail(d, EIO, "KVM_GET_VCPU_MMAP_SIZE failed");
 		goto fail;
 	}
 	vm->run_size = (size_t)r;
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu_fd, 0);
-	if (vm->run == MAP_FAILED) {
-		vm->run = NULL;
-		r = diag_fail(d, errno, "cannot map the vCPU's run area: %s", strerror(errno));
-		goto fail;
+	for (unsigned i = 0; i < ncpus; i++) {
+		r = kvm_vcpu_create(vm, i, d);
+		if (r < 0)
+			goto fail;
 	}
 	r = kvm_set_cpuid(vm, d);
 	if (r < 0)
@@ -245,17 +266,19 @@ fail:
 void
 kvm_vm_destroy(struct kvm_vm *vm)
 {
-	if (vm->run)
-		munmap(vm->run, vm->run_size);
-	if (vm->vcpu_fd >= 0)
-		close(vm->vcpu_fd);
+	for (unsigned i = 0; i < EXO_MAX_CPUS; i++) {
+		if (vm->run[i])
+			munmap(vm->run[i], vm->run_size);
+		if (vm->vcpu_fd[i] >= 0)
+			close(vm->vcpu_fd[i]);
+	}
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	*vm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
+	kvm_vm_init(vm);
 }
 
 static struct kvm_segment
@@ -267,15 +290,17 @@ flat_segment(uint16_t sel, uint8_t type, int code)
 	};
 }
 
-int
-kvm_vcpu_boot(struct kvm_vm *vm, const struct boot_layout *bl, struct diag *d)
+static int
+kvm_vcpu_boot_one(struct kvm_vm *vm, unsigned i, const struct boot_layout *bl,
+		  struct diag *d)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r = {
-		.rip = bl->kernel_entry, .rdi = bl->bootinfo_va, .rflags = 2,
+		.rip = bl->kernel_entry, .rdi = bl->bootinfo_va, .rsi = i, .rflags = 2,
 	};
+	int fd = vm->vcpu_fd[i];
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+	if (ioctl(fd, KVM_GET_SREGS, &s) < 0)
 		return diag_fail(d, errno, "KVM_GET_SREGS: %s", strerror(errno));
 	/* Selectors match the kernel's GDT (guest/arch/x86_64/asm.h). */
 	s.cs = flat_segment(0x08, 0xb, 1);
@@ -288,22 +313,47 @@ kvm_vcpu_boot(struct kvm_vm *vm, const struct boot_layout *bl, struct diag *d)
 	s.cr3 = bl->boot_cr3;
 	s.cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	s.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+	if (ioctl(fd, KVM_SET_SREGS, &s) < 0)
 		return diag_fail(d, errno, "KVM refused the 64-bit boot state: %s",
 				 strerror(errno));
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
+	if (ioctl(fd, KVM_SET_REGS, &r) < 0)
 		return diag_fail(d, errno, "KVM_SET_REGS: %s", strerror(errno));
+	/* With an in-kernel LAPIC an AP would wait for INIT-SIPI: make it runnable. */
+	if (i > 0 && vm->irqchip) {
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+		if (ioctl(fd, KVM_SET_MP_STATE, &mp) < 0)
+			return diag_fail(d, errno, "KVM_SET_MP_STATE for vCPU %u: %s", i,
+					 strerror(errno));
+	}
+	return 0;
+}
+
+/*
+ * Every vCPU starts in 64-bit mode at the kernel's entry: the application
+ * processors too, with no INIT-SIPI and no trampoline (the kernel's smp.c);
+ * the VMM runs them only once the kernel asks (EXO_DOORBELL_START_CPUS).
+ */
+int
+kvm_vcpu_boot(struct kvm_vm *vm, const struct boot_layout *bl, struct diag *d)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int r = kvm_vcpu_boot_one(vm, i, bl, d);
+
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
 void
-kvm_dump_regs(const struct kvm_vm *vm, FILE *out)
+kvm_dump_regs(const struct kvm_vm *vm, unsigned cpu, FILE *out)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 ||
-	    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+	if (ioctl(vm->vcpu_fd[cpu], KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vm->vcpu_fd[cpu], KVM_GET_SREGS, &s) < 0) {
 		fprintf(out, "  (registers unavailable: %s)\n", strerror(errno));
 		return;
 	}

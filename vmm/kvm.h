@@ -1,6 +1,7 @@
 /*
- * The Linux KVM API, used directly: one VM, guest memory, one vCPU, and the
- * in-kernel interrupt controller (local APIC) where KVM has one.
+ * The Linux KVM API, used directly: one VM, guest memory, 1..EXO_MAX_CPUS
+ * vCPUs (vCPU i has id and x2APIC id i), and the in-kernel interrupt
+ * controller (local APICs) where KVM has one.
  */
 #ifndef VMM_KVM_H
 #define VMM_KVM_H
@@ -10,12 +11,16 @@
 #include <stdio.h>
 #include <linux/kvm.h>
 
+#include <exo/bootinfo.h>
+
 #include "diag.h"
 #include "layout.h"
 
 struct kvm_vm {
-	int kvm_fd, vm_fd, vcpu_fd;
-	struct kvm_run *run;
+	int kvm_fd, vm_fd;
+	unsigned ncpus;
+	int vcpu_fd[EXO_MAX_CPUS];
+	struct kvm_run *run[EXO_MAX_CPUS];
 	size_t run_size;
 	uint8_t *mem;
 	uint64_t mem_size;
@@ -30,14 +35,17 @@ struct kvm_vm {
 /*
  * Open the KVM device at path, check the API, create a VM with mem_size bytes
  * of zeroed memory, the in-kernel interrupt controller if KVM has one, and
- * one vCPU; read its TSC rate and detect whether the host is PVM.
+ * ncpus vCPUs; read the TSC rate and detect whether the host is PVM.
  * -ENOENT/-EACCES/-ENODEV/... with a message that says how to get KVM.
  */
 int kvm_vm_create(struct kvm_vm *vm, const char *path, uint64_t mem_size,
-		  struct diag *d);
+		  unsigned ncpus, struct diag *d);
 void kvm_vm_destroy(struct kvm_vm *vm);
 
-/* Put the vCPU in 64-bit mode at the kernel entry the layout describes. */
+/*
+ * Put every vCPU in 64-bit mode at the kernel entry the layout describes,
+ * rdi the boot info, esi the vCPU's number (the kernel's CPU number).
+ */
 int kvm_vcpu_boot(struct kvm_vm *vm, const struct boot_layout *bl, struct diag *d);
 
 /*
@@ -47,7 +55,7 @@ int kvm_vcpu_boot(struct kvm_vm *vm, const struct boot_layout *bl, struct diag *
  */
 int kvm_signal_msi(struct kvm_vm *vm, uint32_t vector);
 
-/* Registers, for crash reports. */
-void kvm_dump_regs(const struct kvm_vm *vm, FILE *out);
+/* Registers of vCPU cpu, for crash reports. */
+void kvm_dump_regs(const struct kvm_vm *vm, unsigned cpu, FILE *out);
 
 #endif

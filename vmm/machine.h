@@ -2,6 +2,7 @@
 #ifndef VMM_MACHINE_H
 #define VMM_MACHINE_H
 
+#include <pthread.h>
 #include <time.h>
 
 #include <exo/hostio.h>
@@ -18,11 +19,23 @@
 
 #define EXIT_REASONS 64
 
+/* One vCPU and the host thread that runs it (vCPU 0: the caller's thread). */
+struct vcpu {
+	struct vmm *vm;
+	unsigned index;
+	struct kvm_stats stats;               /* fd < 0 if unavailable */
+	pthread_t thread;
+	bool started;                         /* its thread runs (or ran) */
+};
+
 struct vmm {
 	const struct vmm_config *cfg;
 	struct kvm_vm kvm;
 	struct device_table devices;
-	struct kvm_stats vcpu_stats;          /* fd < 0 if unavailable */
+	struct vcpu vcpus[EXO_MAX_CPUS];
+	/* Exits are handled one at a time: devices, reports and the result are
+	 * shared by every vCPU thread. */
+	pthread_mutex_t lock;
 	struct iothread io;                   /* runs only with --input or a trace */
 	struct vmm_trace trace;
 	struct insnperf insn;            /* cfg->insn_sample: fd >= 0 */
@@ -30,15 +43,21 @@ struct vmm {
 	char names[EXO_MAX_MODULES][EXO_NAME_MAX];
 	unsigned nprogs;
 
-	bool stop;
+	volatile bool stop;
 	struct vmm_result result;
 
 	uint64_t exits[EXIT_REASONS];         /* by KVM exit reason */
 	int64_t boot_insns;                   /* ring-0 insns to the first user insn */
 	void *bench_buf;                      /* a result record's host copy */
+	struct kvm_stats mark_sum;            /* every vCPU's counters, summed */
 	struct backing backing;               /* autosave blocks (backing.c) */
 	struct timespec t_start, t_first_user, t_end;
 };
+
+/* The vCPU whose thread calls (vCPU 0 outside the vCPU threads). */
+struct vcpu *vmm_self(struct vmm *vm);
+/* Start the application processors' threads (EXO_DOORBELL_START_CPUS). */
+void vmm_start_cpus(struct vmm *vm);
 
 /* Host pointer to guest physical [gpa, gpa+len), or NULL if not all memory. */
 void *vmm_guest_ptr(struct vmm *vm, uint64_t gpa, uint64_t len);

@@ -98,8 +98,9 @@ report_kvm_regs(struct vmm *vm, struct exo_regs *r)
 	struct kvm_sregs s;
 
 	memset(r, 0, sizeof(*r));
-	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_REGS, &k) < 0 ||
-	    ioctl(vm->kvm.vcpu_fd, KVM_GET_SREGS, &s) < 0)
+	int fd = vm->kvm.vcpu_fd[vmm_self(vm)->index];
+
+	if (ioctl(fd, KVM_GET_REGS, &k) < 0 || ioctl(fd, KVM_GET_SREGS, &s) < 0)
 		return;
 	*r = (struct exo_regs){
 		.r15 = k.r15, .r14 = k.r14, .r13 = k.r13, .r12 = k.r12, .r11 = k.r11,
@@ -213,12 +214,16 @@ void
 report_stats(struct vmm *vm)
 {
 	bool pvm = vm->kvm.platform == EXO_PLATFORM_KVM_PVM;
-	int64_t total;
+	int64_t total = 0, per[EXO_MAX_CPUS];
 	FILE *f = vm->cfg->report;
+	struct kvm_stats *s0 = &vm->vcpus[0].stats;
 
-	if (stats_read(&vm->vcpu_stats) < 0)
-		fprintf(stderr, "exo: KVM binary statistics: not available on this host\n");
-	total = stats_get(&vm->vcpu_stats, "insn_emulation");
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
+		if (stats_read(&vm->vcpus[i].stats) < 0 && i == 0)
+			fprintf(stderr, "exo: KVM binary statistics: not available on this host\n");
+		per[i] = stats_get(&vm->vcpus[i].stats, "insn_emulation");
+		total = per[i] < 0 || total < 0 ? -1 : total + per[i];
+	}
 	fprintf(stderr, "exo: statistics (%s)\n", platform_name(vm->kvm.platform));
 	fprintf(stderr, "  wall time %.3f s, to the first user instruction %.3f s\n",
 		seconds(&vm->t_start, &vm->t_end),
@@ -227,6 +232,12 @@ report_stats(struct vmm *vm)
 		pvm ? "ring-0 instructions (exact on PVM: insn_emulation)"
 		    : "emulated instructions (insn_emulation; ring 0 runs natively here)",
 		(long long)vm->boot_insns, (long long)total);
+	if (vm->kvm.ncpus > 1) {
+		fprintf(stderr, "  per vCPU:");
+		for (unsigned i = 0; i < vm->kvm.ncpus; i++)
+			fprintf(stderr, " %u: %lld", i, (long long)per[i]);
+		fputc('\n', stderr);
+	}
 	if (vm->conin.path)
 		fprintf(stderr, "  console input: %llu bytes read, %llu interrupts sent\n",
 			(unsigned long long)vm->conin.bytes,
@@ -240,23 +251,27 @@ report_stats(struct vmm *vm)
 	for (unsigned i = 0; i < vm->devices.n; i++)
 		fprintf(stderr, "    %-28s %llu\n", vm->devices.dev[i]->name,
 			(unsigned long long)vm->devices.dev[i]->count);
-	fprintf(stderr, "  KVM vCPU statistics (non-zero):\n");
-	stats_print(&vm->vcpu_stats, stderr, "    ");
+	fprintf(stderr, "  KVM vCPU 0 statistics (non-zero):\n");
+	stats_print(s0, stderr, "    ");
 	if (!f)
 		return;
 	fprintf(f, "{\"event\":\"stats\",\"platform\":\"%s\",\"wall_s\":%.6f,"
 		"\"boot_ring0_insns\":%lld,\"ring0_insns\":%lld,\"input_bytes\":%llu,"
-		"\"input_irqs\":%llu,\"exits\":{",
+		"\"input_irqs\":%llu,",
 		platform_name(vm->kvm.platform), seconds(&vm->t_start, &vm->t_end),
 		(long long)vm->boot_insns, (long long)total,
 		(unsigned long long)vm->conin.bytes, (unsigned long long)vm->conin.msis);
+	fprintf(f, "\"cpus\":%u,\"ring0_insns_per_cpu\":[", vm->kvm.ncpus);
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++)
+		fprintf(f, "%s%lld", i ? "," : "", (long long)per[i]);
+	fputs("],\"exits\":{", f);
 	for (int i = 0, n = 0; i < EXIT_REASONS; i++)
 		if (vm->exits[i])
 			fprintf(f, "%s\"%s\":%llu", n++ ? "," : "",
 				exit_names[i] ? exit_names[i] : "?",
 				(unsigned long long)vm->exits[i]);
 	fputs("},\"kvm\":{", f);
-	stats_print_json(&vm->vcpu_stats, f);
+	stats_print_json(s0, f);
 	fputs("}}\n", f);
 	fflush(f);
 }

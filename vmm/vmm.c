@@ -1,11 +1,19 @@
 /*
  * vmm_run: read and check every file, create the VM, lay the boot image out,
- * and run the vCPU until the kernel exits, crashes or times out. The run loop
+ * and run the vCPUs until the kernel exits, crashes or times out. The run loop
  * is one flat switch on the exit reason.
+ *
+ * vCPU 0 runs on the caller's thread; the others each on a thread of their
+ * own, started when the kernel asks (EXO_DOORBELL_START_CPUS). Exits are
+ * handled under vm->lock, one at a time. Whoever ends the run (an exit, a
+ * crash, a signal) sets vm->stop and kicks every vCPU out of KVM_RUN
+ * (immediate_exit, and SIGUSR1 to its thread); vmm_run joins them all before
+ * it reports, so a guest that misbehaves on any vCPU ends the run cleanly.
  */
 #include "vmm.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,19 +25,42 @@
 #include "layout.h"
 #include "machine.h"
 
-/* Signals stop the vCPU through kvm_run.immediate_exit (no lost wake-ups). */
-static struct kvm_run *volatile signal_run;
+/* Signals stop the vCPUs through kvm_run.immediate_exit (no lost wake-ups). */
+static struct vmm *volatile signal_vm;
 static volatile sig_atomic_t signal_timeout, signal_interrupt;
+static __thread struct vcpu *self_vcpu;
+
+/* Make every vCPU leave KVM_RUN and not enter it again (async-signal-safe). */
+static void
+vmm_kick_all(struct vmm *vm)
+{
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
+		if (vm->kvm.run[i])
+			vm->kvm.run[i]->immediate_exit = 1;
+		if (vm->vcpus[i].started && &vm->vcpus[i] != self_vcpu)
+			pthread_kill(vm->vcpus[i].thread, SIGUSR1);
+	}
+}
 
 static void
 on_signal(int sig)
 {
+	struct vmm *vm = signal_vm;
+
+	if (sig == SIGUSR1)
+		return;                 /* a kick: KVM_RUN returns EINTR */
 	if (sig == SIGALRM)
 		signal_timeout = 1;
 	else
 		signal_interrupt = 1;
-	if (signal_run)
-		signal_run->immediate_exit = 1;
+	if (vm)
+		vmm_kick_all(vm);
+}
+
+struct vcpu *
+vmm_self(struct vmm *vm)
+{
+	return self_vcpu ? self_vcpu : &vm->vcpus[0];
 }
 
 void *
@@ -45,9 +76,10 @@ vmm_stop(struct vmm *vm, enum vmm_outcome outcome, int status)
 {
 	if (vm->stop)
 		return;
-	vm->stop = true;
 	vm->result.outcome = outcome;
 	vm->result.status = status;
+	__atomic_store_n(&vm->stop, true, __ATOMIC_RELEASE);
+	vmm_kick_all(vm);
 }
 
 void
@@ -80,9 +112,8 @@ vmm_crash(struct vmm *vm, const char *kind, const struct exo_regs *regs,
 }
 
 static void
-vmm_io(struct vmm *vm)
+vmm_io(struct vmm *vm, struct kvm_run *run)
 {
-	struct kvm_run *run = vm->kvm.run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 	struct device *dev = devices_find(&vm->devices, run->io.port);
@@ -103,18 +134,16 @@ vmm_io(struct vmm *vm)
 }
 
 static void
-vmm_exit(struct vmm *vm)
+vmm_exit(struct vmm *vm, struct kvm_run *run)
 {
-	struct kvm_run *run = vm->kvm.run;
-
 	if (run->exit_reason < EXIT_REASONS)
 		vm->exits[run->exit_reason]++;
 	if (vm->cfg->trace)
-		vtrace_exit(vm, 0, run->exit_reason,
+		vtrace_exit(vm, vmm_self(vm)->index, run->exit_reason,
 			    run->exit_reason == KVM_EXIT_IO ? run->io.port : 0);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		vmm_io(vm);
+		vmm_io(vm, run);
 		break;
 	case KVM_EXIT_MMIO:
 		vmm_crash(vm, "mmio", NULL, "guest %s %u bytes at physical %#llx, where "
@@ -149,26 +178,80 @@ vmm_exit(struct vmm *vm)
 }
 
 static void
-vmm_loop(struct vmm *vm)
+vmm_loop(struct vcpu *c)
 {
-	struct kvm_run *run = vm->kvm.run;
+	struct vmm *vm = c->vm;
+	struct kvm_run *run = vm->kvm.run[c->index];
+	int fd = vm->kvm.vcpu_fd[c->index];
 
-	while (!vm->stop) {
-		if (signal_timeout)
-			vmm_stop(vm, VMM_TIMEOUT, 0);
-		else if (signal_interrupt)
-			vmm_stop(vm, VMM_INTERRUPTED, 0);
-		if (vm->stop)
-			break;
-		if (ioctl(vm->kvm.vcpu_fd, KVM_RUN, 0) < 0) {
+	self_vcpu = c;
+	while (!__atomic_load_n(&vm->stop, __ATOMIC_ACQUIRE)) {
+		if (ioctl(fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				run->immediate_exit = 0;
+				pthread_mutex_lock(&vm->lock);
+				if (signal_timeout)
+					vmm_stop(vm, VMM_TIMEOUT, 0);
+				else if (signal_interrupt)
+					vmm_stop(vm, VMM_INTERRUPTED, 0);
+				if (!vm->stop)
+					run->immediate_exit = 0;
+				pthread_mutex_unlock(&vm->lock);
 				continue;
 			}
-			vmm_crash(vm, "kvm_run", NULL, "KVM_RUN failed: %s", strerror(errno));
+			pthread_mutex_lock(&vm->lock);
+			vmm_crash(vm, "kvm_run", NULL, "vCPU %u: KVM_RUN failed: %s",
+				  c->index, strerror(errno));
+			pthread_mutex_unlock(&vm->lock);
 			break;
 		}
-		vmm_exit(vm);
+		pthread_mutex_lock(&vm->lock);
+		if (!vm->stop)
+			vmm_exit(vm, run);
+		pthread_mutex_unlock(&vm->lock);
+	}
+}
+
+static void *
+vmm_vcpu_thread(void *arg)
+{
+	vmm_loop(arg);
+	return NULL;
+}
+
+/* Called with vm->lock held, from vCPU 0's doorbell. */
+void
+vmm_start_cpus(struct vmm *vm)
+{
+	sigset_t block, old;
+
+	/* The process's signals go to vCPU 0's thread; the others take kicks. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (unsigned i = 1; i < vm->kvm.ncpus; i++) {
+		struct vcpu *c = &vm->vcpus[i];
+
+		if (c->started)
+			continue;
+		if (pthread_create(&c->thread, NULL, vmm_vcpu_thread, c) != 0) {
+			vmm_crash(vm, "vcpu_thread", NULL, "cannot start a thread for "
+				  "vCPU %u: %s", i, strerror(errno));
+			break;
+		}
+		c->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void
+vmm_join_cpus(struct vmm *vm)
+{
+	for (unsigned i = 1; i < vm->kvm.ncpus; i++) {
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].started = false;
 	}
 }
 
@@ -181,7 +264,7 @@ vmm_arm_signals(const struct vmm_config *cfg, struct diag *d)
 	sigemptyset(&sa.sa_mask);
 	signal_timeout = signal_interrupt = 0;
 	if (sigaction(SIGALRM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGTERM, &sa, NULL) < 0)
+	    sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
 		return diag_fail(d, errno, "cannot install signal handlers: %s",
 				 strerror(errno));
 	if (cfg->timeout > 0) {
@@ -201,8 +284,9 @@ vmm_disarm_signals(void)
 	struct itimerval it = { 0 };
 
 	setitimer(ITIMER_REAL, &it, NULL);
-	signal_run = NULL;
+	signal_vm = NULL;
 	signal(SIGALRM, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 }
@@ -295,7 +379,7 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	r = vmm_files_load(cfg, fl, d);
 	if (r < 0)
 		return r;
-	r = kvm_vm_create(&vm->kvm, cfg->kvm_path, cfg->mem_size, d);
+	r = kvm_vm_create(&vm->kvm, cfg->kvm_path, cfg->mem_size, cfg->ncpus, d);
 	if (r < 0)
 		return r;
 	if (cfg->input || cfg->trace) {
@@ -320,13 +404,19 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 			 cfg->cmdline, &bl, d);
 	if (r < 0)
 		return r;
+	/* The boot protocol's CPU count (the kernel starts the others). */
+	((struct exo_bootinfo *)(vm->kvm.mem + EXO_BOOTINFO_PA))->ncpus = vm->kvm.ncpus;
 	r = hostdev_register(vm, d);
 	if (r < 0)
 		return r;
-	if (stats_open(&vm->vcpu_stats, vm->kvm.kvm_fd, vm->kvm.vcpu_fd) < 0 &&
-	    cfg->stats)
-		fprintf(stderr, "exo: KVM binary statistics: not available on this host "
-			"(no KVM_GET_STATS_FD); counts below will be -1\n");
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].index = i;
+		if (stats_open(&vm->vcpus[i].stats, vm->kvm.kvm_fd,
+			       vm->kvm.vcpu_fd[i]) < 0 && cfg->stats && i == 0)
+			fprintf(stderr, "exo: KVM binary statistics: not available on this "
+				"host (no KVM_GET_STATS_FD); counts below will be -1\n");
+	}
 	return kvm_vcpu_boot(&vm->kvm, &bl, d);
 }
 
@@ -340,9 +430,13 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	if (!vm)
 		return diag_fail(d, ENOMEM, "out of memory");
 	vm->cfg = cfg;
-	vm->kvm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
-	vm->vcpu_stats.fd = -1;
+	vm->kvm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1 };
+	for (unsigned i = 0; i < EXO_MAX_CPUS; i++) {
+		vm->kvm.vcpu_fd[i] = -1;
+		vm->vcpus[i].stats.fd = -1;
+	}
 	vm->insn.fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
 	vm->boot_insns = -1;
 	conin_init(&vm->conin);
 	vm->nprogs = cfg->nprogs;
@@ -361,9 +455,12 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	r = vmm_arm_signals(cfg, d);
 	if (r < 0)
 		goto out;
-	signal_run = vm->kvm.run;
+	signal_vm = vm;
 	report_boot(vm);
-	vmm_loop(vm);
+	vmm_loop(&vm->vcpus[0]);
+	vmm_stop(vm, VMM_CRASHED, 0);   /* no-op unless vCPU 0 left without a stop */
+	vmm_join_cpus(vm);
+	self_vcpu = NULL;
 	iothread_stop(&vm->io);     /* the guest has ended: no more input */
 	vtrace_finish(vm);          /* what the last drain did not see */
 	vmm_disarm_signals();
@@ -372,27 +469,38 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	if (cfg->stats)
 		report_stats(vm);
 	vm->result.platform = vm->kvm.platform;
-	vm->result.insn_emulation = stats_read(&vm->vcpu_stats) == 0 ?
-		stats_get(&vm->vcpu_stats, "insn_emulation") : -1;
+	vm->result.insn_emulation = -1;
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {   /* ring-0 work of every vCPU */
+		if (stats_read(&vm->vcpus[i].stats) < 0)
+			continue;
+		vm->result.insn_emulation = (vm->result.insn_emulation < 0 ? 0 :
+					     vm->result.insn_emulation) +
+			stats_get(&vm->vcpus[i].stats, "insn_emulation");
+	}
 	for (unsigned i = 0; i < EXIT_REASONS; i++)
 		vm->result.exits += vm->exits[i];
 	if (vm->insn.fd >= 0) {
 		vm->result.insn_sampled = (int64_t)vm->insn.seen;
 		vm->result.insn_lost = vm->insn.lost;
 	}
-	r = ioctl(vm->kvm.vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	r = ioctl(vm->kvm.vcpu_fd[0], KVM_GET_TSC_KHZ, 0);
 	vm->result.tsc_khz = r > 0 ? (uint64_t)r : 0;
 	r = 0;
 	*res = vm->result;
 out:
 	free(vm->bench_buf);
+	free(vm->mark_sum.data);
 	backing_free(&vm->backing);
 	iothread_stop(&vm->io);
 	conin_close(&vm->conin);
-	stats_close(&vm->vcpu_stats);
+	vmm_stop(vm, VMM_CRASHED, 0);
+	vmm_join_cpus(vm);
+	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
+		stats_close(&vm->vcpus[i].stats);
 	insnperf_close(&vm->insn);
 	kvm_vm_destroy(&vm->kvm);
 	vmm_files_free(&fl);
+	pthread_mutex_destroy(&vm->lock);
 	free(vm);
 	return r;
 }

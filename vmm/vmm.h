@@ -68,6 +68,7 @@ struct vmm_config {
 	const char *kernel_path;
 	const char *cmdline;             /* kernel command line */
 	uint64_t mem_size;
+	unsigned ncpus;                  /* vCPUs, 1..EXO_MAX_CPUS */
 	double timeout;                  /* seconds, 0 for none */
 	struct vmm_program progs[EXO_MAX_MODULES];
 	unsigned nprogs;

@@ -11,7 +11,7 @@
 
 /* The guest's TSC less the host's, read back to back while the vCPU is out. */
 static void
-vtrace_clock(struct vmm *vm)
+vtrace_clock(struct vmm *vm, unsigned vcpu)
 {
 	struct {
 		struct kvm_msrs h;
@@ -19,7 +19,7 @@ vtrace_clock(struct vmm *vm)
 	} m = { .h.nmsrs = 1, .e.index = MSR_IA32_TSC };
 	uint64_t host = __builtin_ia32_rdtsc();
 
-	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_MSRS, &m) != 1)
+	if (ioctl(vm->kvm.vcpu_fd[vcpu], KVM_GET_MSRS, &m) != 1)
 		return;
 	host = (host + __builtin_ia32_rdtsc()) / 2;
 	vm->trace.tsc_offset = (int64_t)(m.e.data - host);
@@ -117,8 +117,10 @@ vtrace_attach(struct vmm *vm, unsigned vcpu, uint32_t pfn)
 	}
 	if (vm->trace.attached[vcpu])
 		return 0;
+	/* The vCPUs' TSCs are one clock (KVM keeps them in step): the offset
+	 * read on the first vCPU that announces serves all. */
 	if (!vm->trace.have_offset)
-		vtrace_clock(vm);
+		vtrace_clock(vm, vcpu);
 	tracering_attach(&vm->trace.rings[vcpu], r);
 	if (vcpu == 0)
 		__atomic_store_n(&vm->insn.head_va, r->vaddr, __ATOMIC_RELEASE);

@@ -19,6 +19,7 @@
 #include "space.h"
 #include "syscall.h"
 #include "task.h"
+#include "tlb.h"
 #include "trace.h"
 
 /* What runs after an entry made by prev (id prev_id): doomed threads die,
@@ -26,23 +27,32 @@
 static struct thread *
 leave(struct thread *prev, u64 prev_id, struct thread *next)
 {
+	struct percpu *pc = this_cpu();     /* a thread never changes CPU in here */
 	struct thread *t;
 
 	sched_poll();
 	task_reap();
-	if (next && next != current && next->state == TS_READY &&
+	tlb_batch_flush();      /* what this entry unmapped is gone everywhere */
+	if (next && next != pc->cur && HOME_OF(next) != pc) {
+		/* Homed elsewhere: it runs there (sched_ready wakes that CPU). */
+		if (next->state == TS_READY)
+			sched_ready(next);
+		next = 0;
+	}
+	if (next && next != pc->cur && next->state == TS_READY &&
 	    !(next->flags & (TF_HALT | TF_DOOMED))) {
 		/* Direct switch: prev blocked (or, after an asynchronous PCT,
 		 * goes to the queue), next runs on without the queue. The IPC
 		 * core offers next only as priorities allow (sched_direct_ok). */
-		struct thread *old = current;
+		struct thread *old = pc->cur;
 
-		current = next;
+		pc->cur = next;
 		if (old && old->state == TS_READY)
 			sched_ready(old);
 	}
 	t = sched_next();
-	if (t != prev || t->id != prev_id)
+	/* Also when idling left t's space (tlb.h: an idle CPU loads no user space). */
+	if (t != prev || t->id != prev_id || pc->root != t->root)
 		sched_switch(t);
 	return t;
 }
@@ -112,4 +122,10 @@ struct thread *
 kernel_resume(struct thread *t)
 {
 	return leave(t, t->id, t);
+}
+
+struct thread *
+kernel_evicted(void)
+{
+	return leave(0, 0, 0);
 }

@@ -4,6 +4,7 @@
 #include <exo/layout.h>
 
 #include "platform.h"
+#include "tlb.h"
 
 static struct {
 	const struct exo_bootinfo *bi;
@@ -97,9 +98,30 @@ frame_alloc(void)
 	return pa;
 }
 
+/*
+ * n physically contiguous fresh frames (a kernel stack for a CPU started at
+ * boot); 0 if the current fresh region has not that many left. They are
+ * never freed.
+ */
+u64
+frame_alloc_run(u32 n)
+{
+	u64 pa = fp.next;
+
+	if (!n || fp.next + (u64)n * EXO_PAGE_SIZE > fp.end)
+		return 0;
+	fp.next += (u64)n * EXO_PAGE_SIZE;
+	if (fp.next == fp.end)
+		frame_region_advance(fp.region + 1);
+	fp.st.fresh -= n;
+	return pa;
+}
+
+/* No CPU may still reach a freed frame through a stale translation. */
 void
 frame_free(u64 pa)
 {
+	tlb_batch_flush();
 	*(u64 *)arch_phys_to_virt(pa) = fp.free_head;
 	fp.free_head = pa;
 	fp.st.free++;

@@ -23,6 +23,8 @@ struct frame_stats {
 int frame_init(const struct exo_bootinfo *bi);
 /* A zero-filled frame's physical address, or 0 when memory is exhausted. */
 u64 frame_alloc(void);
+/* n physically contiguous zero-filled frames, never freed, or 0 (frame.c). */
+u64 frame_alloc_run(u32 n);
 void frame_free(u64 pa);
 void frame_stats(struct frame_stats *st);
 /* Set aside σ0's physical memory (frame.c); [first, end), empty if none. */

@@ -5,6 +5,7 @@
 #include "frame.h"
 #include "kernel.h"
 #include "mdb.h"
+#include "percpu.h"
 #include "platform.h"
 #include "sched.h"
 #include "space.h"
@@ -32,7 +33,8 @@ kmain(const struct exo_bootinfo *bi)
 	kopts.ktest = cmdline_has(bi->cmdline, "ktest");
 	kopts.verbose = cmdline_has(bi->cmdline, "verbose");
 	kernel_tsc_khz = bi->tsc_khz;
-	arch_init(bi);
+	arch_init(bi);          /* this_cpu() works from here */
+	smp_lock();             /* held until the first return to user mode */
 	trace_init(bi->cmdline, bi->tsc_khz);
 	if (frame_init(bi) < 0)
 		panic("boot info: malformed memory map");
@@ -50,5 +52,6 @@ kmain(const struct exo_bootinfo *bi)
 	}
 	t = task_boot(bi);
 	sched_switch(t);
+	arch_start_cpus();      /* they wait for the lock, then schedule */
 	arch_run(t);
 }

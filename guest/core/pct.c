@@ -14,6 +14,7 @@
 #include "cap.h"
 #include "env.h"
 #include "kernel.h"
+#include "sched.h"
 #include "slice.h"
 #include "trace.h"
 #include "upcall.h"
@@ -83,10 +84,12 @@ pct_syscall(struct thread *t)
 	TRACE_SAB(PCT, flags & EXO_PCT_ASYNC ? EXO_TRACE_PCT_ASYNC : 0, te - envs, d->id);
 	id = e->entry[EXO_ENTRY_PCT].tid ? e->entry[EXO_ENTRY_PCT].tid : t->id;
 	pct_enter(d, te, kind, &t->ctx, id);
-	if (flags == EXO_PCT_SYNC)
+	if (flags == EXO_PCT_SYNC) {
 		t->state = TS_ENTRY_WAIT;
-	else
+	} else {
 		t->ctx.rax = 0;
+		sched_slice_renew();
+	}
 	slice_lend(e, te, flags == EXO_PCT_SYNC);
 	return d;
 }

@@ -46,7 +46,11 @@ void arch_frame_zero(u64 pa);
  *   frames stay (they go with the space), so mapping va again needs none.
  * arch_space_protect: give the existing mapping of the page holding user va
  *   the rights given. -E_FAULT if nothing is mapped there.
- * Both make the change visible at once when s is the space the CPU runs.
+ * Both change the tables and add the page to the pending TLB batch
+ * (tlb_batch_add, tlb.h), which every CPU that may cache it invalidates
+ * before the kernel entry ends or a frame is freed, whichever comes first.
+ * arch_space_destroy: free the tables, after every CPU that has them loaded
+ *   has loaded the kernel's (tlb_teardown).
  */
 int arch_space_create(struct arch_space *s);
 int arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights);
@@ -101,6 +105,8 @@ struct thread *kernel_syscall(struct thread *t);
 struct thread *kernel_ipc(struct thread *t);
 struct thread *kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr);
 struct thread *kernel_resume(struct thread *t);
+/* The thread that entered on this CPU was taken away meanwhile (smp_evict). */
+struct thread *kernel_evicted(void);
 /*
  * kernel_pagefault_fast: a page fault of t (the #PF error code) that the
  * fast path hands to a waiting pager (ipc_fastpath_fault). Returns the
@@ -138,6 +144,30 @@ void arch_host_bench(struct exo_bench_req *req);
 /* Hand the host a backing-store request; it writes req->status (and block). */
 void arch_host_backing(struct exo_backing_req *req);
 __attribute__((noreturn)) void arch_host_exit(u32 status);
+
+/*
+ * Several CPUs (percpu.h, smp.c, tlb.h).
+ *   arch_start_cpus: start the other CPUs; each enters the scheduler once it
+ *     holds the big kernel lock, which the caller holds.
+ *   arch_cpu_kstack: the top of CPU cpu's kernel stack, for threads homed there.
+ *   arch_ipi: interrupt CPU cpu (it runs smp_poll).
+ *   arch_relax: a pause in a spin loop.
+ *   arch_wait_interrupt: holding the lock, halt with interrupts on until one
+ *     arrives; requests are answered, a timer or console interrupt is only
+ *     noted (handled at the next idle; the way out polls the timer).
+ *   arch_tlb_invalidate: drop this CPU's TLB entries of the pages va[0..n) of
+ *     the space it has loaded; n == TLB_ALL: all of that space.
+ *   arch_tlb_leave: load the kernel's root here (pc->root follows): the
+ *     space loaded here is being torn down.
+ */
+void arch_start_cpus(void);
+u64 arch_cpu_kstack(u32 cpu);
+void arch_ipi(u32 cpu);
+void arch_relax(void);
+void arch_wait_interrupt(void);
+void arch_tlb_invalidate(const u64 *va, u32 n);
+struct percpu;
+void arch_tlb_leave(struct percpu *pc);
 
 /* The registers at the call, for a panic that did not come from a trap. */
 void arch_regs_capture(struct exo_regs *r);

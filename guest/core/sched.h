@@ -11,6 +11,7 @@
 #include <exo/ipc.h>
 #include <exo/types.h>
 
+#include "percpu.h"
 #include "platform.h"
 #include "thread.h"
 
@@ -24,10 +25,11 @@ void sched_ready(struct thread *t);
  * once, without the queue, only if no ready thread has a higher priority;
  * otherwise it joins the ready queue and the scheduler picks
  * (ipc/ipc.c, ipc/fastpath.[ch]). sched_ready_top is the highest priority
- * with a ready thread (0: none). Other direct switches (a protected
- * control transfer) hand the processor over whatever the priorities.
+ * with a ready thread on this CPU (0: none); a direct switch only goes to a
+ * thread homed here. Other direct switches (a protected control transfer)
+ * hand the processor over whatever the priorities.
  */
-extern u32 sched_ready_top;
+#define sched_ready_top (this_cpu()->sched.ready_top)
 static inline bool
 sched_direct_ok(const struct thread *next)
 {
@@ -75,9 +77,9 @@ void sched_timer(u64 now);
  * kernel in a tight loop keeps the timer's interrupt out for good (KVM never
  * finds the vCPU interruptible), and without the poll its timeouts, slices
  * and preemption would never come. One load and a not-taken branch while
- * nothing is armed.
+ * nothing is armed. This CPU's (each has its own one-shot timer).
  */
-extern u64 sched_deadline;
+#define sched_deadline (this_cpu()->sched.armed)
 
 static inline bool
 sched_overdue(void)
@@ -95,8 +97,23 @@ sched_poll(void)
 
 /* Re-arm the one-shot timer for the earliest thing that needs it. */
 void sched_arm(void);
+/*
+ * If the running slice has run out (while nobody else was ready), start a
+ * fresh one. For an asynchronous PCT: the target runs on the rest of the
+ * caller's slice, and the caller, ready beside it at its priority, would
+ * otherwise preempt it at once (now that the timer reaches user code).
+ */
+void sched_slice_renew(void);
+/* The same for CPU 0, which keeps the tick, revocation deadlines and the
+ * time-slice vector: here, or by a request when called elsewhere. */
+void sched_arm_cpu0(void);
 /* An interrupt line needs the periodic tick (EXO_IRQ_TIMER) or not. */
 void sched_tick_enable(bool on);
+/*
+ * t's home CPU becomes cpu (< ncpus): at once if t does not run, else when
+ * its CPU next schedules, which it is told to do now.
+ */
+void sched_set_cpu(struct thread *t, u32 cpu);
 /* Microseconds to TSC ticks. */
 u64 sched_us_to_tsc(u64 us);
 

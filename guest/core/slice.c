@@ -169,7 +169,7 @@ slice_update(u64 now)
 	if (slice_owned && !sv.running && !sv.saving)
 		slice_start(now);
 	slice_prefer();
-	sched_arm();
+	sched_arm_cpu0();
 }
 
 u64
@@ -264,7 +264,7 @@ slice_free(const struct cap *c)
 	if (!slice_owned) {
 		sv.running = sv.saving = sv.lent = 0;
 		slice_prefer();
-		sched_arm();
+		sched_arm_cpu0();
 	} else if (freed) {
 		slice_update(arch_now());
 	}

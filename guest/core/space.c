@@ -31,6 +31,7 @@ space_init(const struct exo_bootinfo *bi, u64 sigma0_first, u64 sigma0_end)
 	kip->sigma0_end = sigma0_end;
 	kip->nthreads = NTHREADS;
 	kip->platform = bi->platform;
+	kip->ncpus = bi->ncpus ? bi->ncpus : 1;
 	return 0;
 }
 

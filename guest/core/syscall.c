@@ -24,6 +24,7 @@
 #include "platform.h"
 #include "sched.h"
 #include "task.h"
+#include "tlb.h"
 #include "trace.h"
 
 /*
@@ -153,6 +154,24 @@ ktest_getc(void)
  * KTEST_TRACE and KTEST_BIND_DIGEST never fail.
  */
 static i64
+ktest_shootdown(u64 what)
+{
+	const struct tlb_shootdown_rec *r = tlb_last();
+
+	switch (what) {
+	case KTEST_SD_COUNT:
+		return (i64)r->seq;
+	case KTEST_SD_ACK:
+		return (i64)r->ack_tsc;
+	case KTEST_SD_TARGETS:
+		return (i64)r->targets;
+	case KTEST_SD_PAGES:
+		return r->npages == TLB_ALL ? 0 : (i64)r->npages;
+	}
+	return -E_INVAL;
+}
+
+static i64
 sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 {
 	(void)t, (void)a2, (void)a3, (void)a4;
@@ -174,6 +193,8 @@ sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 					   arg & KTEST_FAST_ON);
 	case KTEST_BIND_DIGEST:
 		return (i64)bind_digest(t->space, arg != 0);
+	case KTEST_SHOOTDOWN:
+		return ktest_shootdown(arg);
 	}
 	return -E_INVAL;
 }
@@ -272,7 +293,11 @@ sys_thread_control(struct thread *t, u64 dest, u64 space, u64 pager, u64 utcb,
  *   -E_NOENT  dest names no live thread
  *   -E_PERM   dest is not the caller's to change
  *   -E_INVAL  unknown control bits, HALT with RESUME, or a new ip/sp outside
- *             user space, or pager not a live thread
+ *             user space, or pager not a live thread, or a home CPU (EXR_CPU)
+ *             that is not online
+ * A thread running on another CPU is made to enter the kernel first, so
+ * its registers are saved (smp_evict); a new home takes effect at once for a
+ * thread that does not run, else when its CPU next schedules.
  */
 static i64
 sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
@@ -285,11 +310,15 @@ sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
 		return -E_NOENT;
 	if (d->space != t->space && !(t->space->privileged && same_task(t, d)))
 		return -E_PERM;
-	if (control & ~0x7fULL || (control & EXR_HALT && control & EXR_RESUME) ||
+	if (control & ~(0xffULL | 0xffULL << 32) ||
+	    (!(control & EXR_SET_CPU) && control >> 32) ||
+	    (control & EXR_SET_CPU && EXR_CPU_OF(control) >= ncpus) ||
+	    (control & EXR_HALT && control & EXR_RESUME) ||
 	    (control & EXR_SET_SP && sp >= EXO_USER_END) ||
 	    (control & EXR_SET_IP && ip >= EXO_USER_END) ||
 	    (control & EXR_SET_PAGER && pager != EXO_NILTHREAD && !thread_lookup(pager)))
 		return -E_INVAL;
+	smp_evict(d);
 	old = (d->state == TS_HALTED || d->flags & TF_HALT ? EXR_WAS_HALTED : 0) |
 	      (d->state == TS_SENDING || d->state == TS_SEND_FAULT ? EXR_WAS_SENDING : 0) |
 	      (d->state == TS_RECEIVING || d->state == TS_RECV_FAULT ? EXR_WAS_RECEIVING : 0);
@@ -307,6 +336,8 @@ sys_exchange_registers(struct thread *t, u64 dest, u64 control, u64 sp, u64 ip,
 		d->flags |= TF_HALT;
 		sched_dequeue(d);
 	}
+	if (control & EXR_SET_CPU)
+		sched_set_cpu(d, EXR_CPU_OF(control));
 	if (control & EXR_RESUME) {
 		d->flags &= ~TF_HALT;
 		if (d->state == TS_HALTED)

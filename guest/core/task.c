@@ -96,6 +96,7 @@ task_start(u32 i, u32 prio, struct space **out)
 	t->ctx.rdi = m->argc;
 	t->ctx.rsi = m->argv;
 	t->state = TS_READY;
+	sched_set_cpu(t, 0);    /* every task starts on the boot CPU */
 	sched_ready(t);
 	if (i == run.bi->sigma0)
 		kernel_kip()->sigma0 = t->id;

@@ -11,7 +11,6 @@
 #include "sched.h"
 
 struct thread threads[NTHREADS];
-struct thread *current;
 u32 threads_doomed;             /* how many carry TF_DOOMED: reaping is O(1) when none */
 
 _Static_assert((NTHREADS & (NTHREADS - 1)) == 0, "ids mask into the table");
@@ -69,6 +68,10 @@ thread_create(struct space *s, u64 utcb_va, u64 pager, u32 prio,
 		.utcb_pa = pa,
 		.pager = pager,
 		.prio = prio,
+		/* Home: the creator's CPU (sched_set_cpu moves it). */
+		.cpu = this_cpu()->id,
+		.home = this_cpu(),
+		.kstack = arch_cpu_kstack(this_cpu()->id),
 	};
 	arch_thread_init(t);
 	t->utcb->my_tid = t->id;
@@ -82,8 +85,11 @@ void
 thread_delete(struct thread *t)
 {
 	struct space *s = t->space;
+	struct percpu *pc = &cpus[t->cpu];
 	u64 pa;
 
+	/* Running on another CPU: have it leave t first (its registers saved). */
+	smp_evict(t);
 	ipc_detach(t);
 	sched_dequeue(t);
 	sched_timeout_cancel(t);
@@ -95,8 +101,8 @@ thread_delete(struct thread *t)
 	t->state = TS_FREE;
 	t->flags = 0;
 	t->utcb = 0;
-	if (current == t)
-		current = 0;
+	if (pc->cur == t)
+		pc->cur = 0;
 	if (--s->nthreads == 0)
 		space_destroy(s);
 }

@@ -16,6 +16,7 @@
 #include <exo/ipc.h>
 #include <exo/types.h>
 
+#include "percpu.h"
 #include "space.h"
 #include "trapframe.h"
 
@@ -72,10 +73,14 @@ struct thread {
 	u64 arch_stlb;              /* and its environment's software TLB */
 	u64 arch_capbase;           /* cap_ref of its environment's slot 0 */
 	u64 arch_slice;             /* &slice_envs[its environment] */
+	/* The home CPU: the only one t runs on (percpu.h). */
+	struct percpu *home;        /* T_HOME: &cpus[cpu] */
+	u64 kstack;                 /* T_KSTACK: its kernel stack's top */
+	u32 cpu;
+	u32 migrate;                /* cpu + 1: move there when it next stops */
 } __attribute__((aligned(512)));  /* a power of two: ids index by shift */
 
 extern struct thread threads[NTHREADS];
-extern struct thread *current;
 extern u32 threads_doomed;
 
 /* The live thread named by id, or NULL (nil, any, stale version, free). */

@@ -1,6 +1,7 @@
 /*
- * The trace rings (<exo/trace.h>): one per CPU in the kernel's bss, which
- * the VMM's fresh memory has zeroed, so an unannounced ring costs nothing.
+ * The trace rings (<exo/trace.h>): one per CPU, in its struct percpu in the
+ * kernel's bss, which the VMM's fresh memory has zeroed, so an unannounced
+ * ring costs nothing.
  */
 #include "trace.h"
 
@@ -10,7 +11,6 @@
 #include "platform.h"
 
 u8 trace_on;
-struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];
 
 /* Fill in ring cpu's header; the VMM reads it when the ring is announced. */
 static void
@@ -26,20 +26,25 @@ trace_ring_init(struct exo_trace_ring *r, u16 cpu, u64 tsc_khz)
 }
 
 void
+trace_announce(void)
+{
+	/* The ring is page aligned: its frame number fits the doorbell's 24 bits
+	 * for any guest below 64 GiB. The vCPU that rings is the ring's. */
+	if (trace_on)
+		arch_host_doorbell(EXO_DOORBELL(EXO_DOORBELL_TRACE,
+						arch_virt_to_phys(TRACE_RING()) >> 12));
+}
+
+void
 trace_init(const char *cmdline, u64 tsc_khz)
 {
-	struct exo_trace_ring *r = TRACE_RING();
-
-	for (u16 cpu = 0; cpu < EXO_TRACE_CPUS_MAX; cpu++)
-		trace_ring_init(&trace_rings[cpu], cpu, tsc_khz);
+	for (u16 cpu = 0; cpu < NCPUS_MAX; cpu++)
+		trace_ring_init(&cpus[cpu].ring, cpu, tsc_khz);
 	if (!cmdline_has(cmdline, "trace"))
 		return;
-	/* The ring is page aligned: its frame number fits the doorbell's 24 bits
-	 * for any guest below 64 GiB. */
-	arch_host_doorbell(EXO_DOORBELL(EXO_DOORBELL_TRACE,
-					arch_virt_to_phys(r) >> 12));
 	trace_on = 1;
 	arch_trace_set(true);
+	trace_announce();
 }
 
 bool

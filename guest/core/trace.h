@@ -8,6 +8,7 @@
  *	TRACE(IDLE);                            kind only
  *	TRACE_S(SYSCALL, nr);                   kind and a16
  *	TRACE_SAB(EXCEPTION, vector, addr, ip); kind, a16, a0, a1
+ *	TRACE_SWAB(SHOOTDOWN, pages, mask, root, ticks); all four
  *	TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, ip);
  *	                                        the same, a16 a constant: one
  *	                                        store less
@@ -20,12 +21,12 @@
 #include <exo/trace.h>
 #include <exo/types.h>
 
-extern u8 trace_on;
-extern struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];
+#include "percpu.h"
 
-/* This CPU's ring. One CPU today; with SMP it comes from the per-CPU area
- * (a %gs-relative address costs no extra instruction). */
-#define TRACE_RING() (&trace_rings[0])
+extern u8 trace_on;
+
+/* This CPU's ring: in its struct percpu. */
+#define TRACE_RING() (&this_cpu()->ring)
 
 #if defined(__PIE__) || defined(__PIC__)
 /*
@@ -60,39 +61,61 @@ extern struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];
 #define TRACE_SA(K, s, a)     TRACE_C_(K, 1, s, 1, a, 0, 0, 0, 0)
 #define TRACE_AB(K, a, b)     TRACE_C_(K, 0, 0, 1, a, 1, b, 0, 0)
 #define TRACE_SAB(K, s, a, b) TRACE_C_(K, 1, s, 1, a, 1, b, 0, 0)
+#define TRACE_SWAB(K, s, w, a, b) TRACE_C_(K, 1, s, 1, a, 1, b, 1, w)
 #else
 /*
  * The kernel: a record is, after the test of trace_on,
  *	rdtsc
- *	movzwl head, %edx       the slot: head's low 16 bits (tsc_hi is not needed)
- *	movl %eax, recs+0(%rdx) tsc_lo (the VMM's reader unwraps the high half)
- *	movl $kind, recs+8(%rdx) kind (and a16 = 0)
+ *	str %rdx                this CPU (percpu.h: its TSS selector)
+ *	movzwl head(,%rdx,8), off   the slot: head's low 16 bits
+ *	movl %eax, recs+0(off,%rdx,8) tsc_lo (the VMM's reader unwraps the high half)
+ *	movl $kind, recs+8(off,%rdx,8) kind (and a16 = 0)
  *	...                     one store per field named
- *	addq $32, head          publish
+ *	addq $32, head(,%rdx,8) publish
+ * where head and recs are CPU 0's less PERCPU_TR0 * 8 (percpu_by_tr): one
+ * instruction more than with a single ring, for the str.
  * The test expects tracing on, so the record lies in line after a jump not
  * taken and nothing jumps back: on, a one-field point is 8 instructions
- * (6 more than off, where it is the compare and the taken jump over).
+ * (6 more than off, where it is the compare and the taken jump over), 9
+ * with the str.
  */
+#ifdef EXO_UP
+/* The uniprocessor kernel: CPU 0's ring at a fixed address, no str. */
+#define TRACE_STR_  ""
+#define TRACE_HIX_  ""
+#define TRACE_RIX_  "(%[off])"
+#define TRACE_BIAS_ 0
+#else
+#define TRACE_STR_  "str %%rdx\n\t"
+#define TRACE_HIX_  "(,%%rdx,8)"
+#define TRACE_RIX_  "(%[off],%%rdx,8)"
+#define TRACE_BIAS_ (PERCPU_TR0 * 8)
+#endif
+#define TRACE_BY_TR_(field) \
+	((long)__builtin_offsetof(struct percpu, ring.field) - TRACE_BIAS_)
 #define TRACE_ASM_(K, STORES, ...) do {                                       \
 	if (__builtin_expect(trace_on, 1)) {                                  \
+		u64 off_;                                                     \
 		__asm__ volatile(                                             \
 			"rdtsc\n\t"                                           \
-			"movzwl %[head], %%edx\n\t"                           \
-			"movl %%eax, %c[recs](%%rdx)\n\t"                     \
-			"movl %[kind], %c[recs]+8(%%rdx)\n\t"                 \
+			TRACE_STR_                                       \
+			"movzwl %c[pc]+%c[head]" TRACE_HIX_ ", %k[off]\n\t"       \
+			"movl %%eax, %c[pc]+%c[recs]" TRACE_RIX_ "\n\t"     \
+			"movl %[kind], %c[pc]+%c[recs]+8" TRACE_RIX_ "\n\t" \
 			STORES                                                \
-			"addq %[sz], %[head]"                                 \
-			: [head] "+m"(TRACE_RING()->head)                     \
-			: [recs] "i"(TRACE_RING()->recs),                     \
+			"addq %[sz], %c[pc]+%c[head]" TRACE_HIX_ ""               \
+			: [off] "=&r"(off_)                                   \
+			: [pc] "i"(cpus), [head] "i"(TRACE_BY_TR_(head)),     \
+			  [recs] "i"(TRACE_BY_TR_(recs)),                     \
 			  [kind] "i"(EXO_TRACE_##K),                          \
 			  [sz] "i"(EXO_TRACE_REC_SIZE) __VA_ARGS__            \
 			: "rax", "rdx");                                      \
 	}                                                                     \
 } while (0)
-#define TRACE_ST16_ "movw %w[s16], %c[recs]+10(%%rdx)\n\t"
-#define TRACE_ST32_ "movl %k[w32], %c[recs]+12(%%rdx)\n\t"
-#define TRACE_ST0_  "movq %[a0], %c[recs]+16(%%rdx)\n\t"
-#define TRACE_ST1_  "movq %[a1], %c[recs]+24(%%rdx)\n\t"
+#define TRACE_ST16_ "movw %w[s16], %c[pc]+%c[recs]+10" TRACE_RIX_ "\n\t"
+#define TRACE_ST32_ "movl %k[w32], %c[pc]+%c[recs]+12" TRACE_RIX_ "\n\t"
+#define TRACE_ST0_  "movq %[a0], %c[pc]+%c[recs]+16" TRACE_RIX_ "\n\t"
+#define TRACE_ST1_  "movq %[a1], %c[pc]+%c[recs]+24" TRACE_RIX_ "\n\t"
 #define TRACE_IN16_(s) , [s16] "r"((u16)(s))
 #define TRACE_IN32_(w) , [w32] "r"((u32)(w))
 #define TRACE_IN0_(a)  , [a0] "r"((u64)(a))
@@ -101,15 +124,18 @@ extern struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];
 #define TRACE_KIND_(K, s) ((EXO_TRACE_##K) | (s) << 16)
 #define TRACE_ASMK_(K, s, STORES, ...) do {                                   \
 	if (__builtin_expect(trace_on, 1)) {                                  \
+		u64 off_;                                                     \
 		__asm__ volatile(                                             \
 			"rdtsc\n\t"                                           \
-			"movzwl %[head], %%edx\n\t"                           \
-			"movl %%eax, %c[recs](%%rdx)\n\t"                     \
-			"movl %[kind], %c[recs]+8(%%rdx)\n\t"                 \
+			TRACE_STR_                                       \
+			"movzwl %c[pc]+%c[head]" TRACE_HIX_ ", %k[off]\n\t"       \
+			"movl %%eax, %c[pc]+%c[recs]" TRACE_RIX_ "\n\t"     \
+			"movl %[kind], %c[pc]+%c[recs]+8" TRACE_RIX_ "\n\t" \
 			STORES                                                \
-			"addq %[sz], %[head]"                                 \
-			: [head] "+m"(TRACE_RING()->head)                     \
-			: [recs] "i"(TRACE_RING()->recs),                     \
+			"addq %[sz], %c[pc]+%c[head]" TRACE_HIX_ ""               \
+			: [off] "=&r"(off_)                                   \
+			: [pc] "i"(cpus), [head] "i"(TRACE_BY_TR_(head)),     \
+			  [recs] "i"(TRACE_BY_TR_(recs)),                     \
 			  [kind] "i"(TRACE_KIND_(K, s)),                      \
 			  [sz] "i"(EXO_TRACE_REC_SIZE) __VA_ARGS__            \
 			: "rax", "rdx");                                      \
@@ -128,13 +154,18 @@ extern struct exo_trace_ring trace_rings[EXO_TRACE_CPUS_MAX];
 					 TRACE_IN0_(a) TRACE_IN1_(b))
 #define TRACE_SAB(K, s, a, b) TRACE_ASM_(K, TRACE_ST16_ TRACE_ST0_ TRACE_ST1_,  \
 					 TRACE_IN16_(s) TRACE_IN0_(a) TRACE_IN1_(b))
+#define TRACE_SWAB(K, s, w, a, b)                                              \
+	TRACE_ASM_(K, TRACE_ST16_ TRACE_ST32_ TRACE_ST0_ TRACE_ST1_,           \
+		   TRACE_IN16_(s) TRACE_IN32_(w) TRACE_IN0_(a) TRACE_IN1_(b))
 #endif
 
 /*
- * Set up the rings; with "trace" on the command line, announce this CPU's
- * ring to the VMM and turn tracing on.
+ * Set up the rings; with "trace" on the command line, turn tracing on and
+ * announce the boot CPU's ring to the VMM.
  */
 void trace_init(const char *cmdline, u64 tsc_khz);
+/* An application processor announces its ring (if tracing is on). */
+void trace_announce(void);
 /* KTEST_TRACE: tracing on or off from now; returns the previous setting. */
 bool trace_set(bool on);
 

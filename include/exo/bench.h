@@ -22,8 +22,15 @@
  *   mark(base | EXO_BENCH_END)
  *   result record (mark = base)
  *
+ * An operation with an untimed preparation before each iteration (an unmap
+ * needs something mapped) brackets each preparation with
+ *   mark(base | EXO_BENCH_PREP)  prep  mark(base | EXO_BENCH_PREP | 1)
+ * and the host leaves what lies between each such pair, and one empty pair
+ * for the pair itself, out of the operation's counts.
+ *
  * and the host computes, for every counter it sampled,
- *   per operation = ((END - BEGIN) - (EMPTY_END - EMPTY_BEGIN)) / N,
+ *   per operation = ((END - BEGIN) - preps - (EMPTY_END - EMPTY_BEGIN)) / N,
+ * where preps is the sum over the prep pairs of (their delta + the empty pair),
  * which for insn_emulation on PVM is exactly the ring-0 instructions one
  * operation ran (user instructions, rdtsc included, run natively and are
  * not counted).
@@ -35,6 +42,7 @@
 #include <exo/types.h>
 
 #define EXO_BENCH_MARK_MAX     0xffffffu   /* mark codes fit the doorbell's 24 bits */
+#define EXO_BENCH_PREP         0x800000u   /* base | PREP (| 1): around a preparation */
 
 /* The four marks of one operation: base | phase, base a nonzero multiple of 4. */
 enum exo_bench_phase {

@@ -32,7 +32,7 @@
 #include <exo/types.h>
 
 #define EXO_BOOTINFO_MAGIC   0x4f4f42305845ULL  /* "EX0BOO" */
-#define EXO_BOOTINFO_VERSION 2
+#define EXO_BOOTINFO_VERSION 3
 
 #define EXO_KERNEL_BASE      0xffffffff80000000ULL
 #define EXO_DIRECT_MAP_MAX   (2ULL << 30)       /* guest memory limit: 2 GiB */
@@ -49,6 +49,8 @@
 #define EXO_NAME_MAX         32
 #define EXO_CMDLINE_MAX      256
 #define EXO_NO_SIGMA0        0xffffffffu
+#define EXO_MAX_CPUS         4    /* the kernel's NCPUS_MAX: each CPU has a 68 KiB trace
+				     ring, and a 4 MiB guest must still boot */
 
 enum exo_platform {
 	EXO_PLATFORM_KVM_HW  = 1,   /* VMX/SVM: ring 0 runs natively */
@@ -103,7 +105,7 @@ struct exo_bootinfo {
 	u32 nregions;
 	u32 nmodules;
 	u32 sigma0;                 /* index of σ0's module, EXO_NO_SIGMA0 if none */
-	u32 _pad;
+	u32 ncpus;                  /* vCPUs, 1..EXO_MAX_CPUS (kernel/smp.c) */
 	struct exo_mem_region regions[EXO_MAX_REGIONS];
 	struct exo_module modules[EXO_MAX_MODULES];
 	char cmdline[EXO_CMDLINE_MAX];

@@ -93,6 +93,7 @@ enum exo_doorbell {
 	EXO_DOORBELL_MARK       = 2, /* SYS_bench_mark: arg is the mark code */
 	EXO_DOORBELL_TRACE      = 3, /* this CPU's trace ring: arg is its page
 					frame number (<exo/trace.h>) */
+	EXO_DOORBELL_START_CPUS = 4, /* start the other vCPUs (kernel smp.c) */
 	EXO_DOORBELL_COUNT
 };
 #define EXO_DOORBELL(kind, arg)  ((u32)(arg) << 8 | (u32)(kind))

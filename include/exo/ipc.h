@@ -178,7 +178,10 @@ struct exo_utcb {
 
 /*
  * The kernel interface page, read-only at EXO_USER_KIP in every space.
- * cur_utcb is the user address of the UTCB of the thread running now.
+ * A thread finds its own UTCB in the GS base, which the kernel sets to the
+ * UTCB's user address whenever it switches to the thread (rdgsbase: the
+ * kernel enables FSGSBASE). One page shared by every CPU could not say
+ * which thread runs "now", so cur_utcb is no longer written (0).
  */
 #define EXO_KIP_MAGIC 0x50494b4f5845ULL   /* "EXOKIP" */
 struct exo_kip {
@@ -189,7 +192,9 @@ struct exo_kip {
 	u64 sigma0_first, sigma0_end;  /* physical range σ0 owns */
 	u32 nthreads;               /* thread numbers are below this */
 	u32 platform;
-	u64 cur_utcb;
+	u64 cur_utcb;               /* 0: see above */
+	u32 ncpus;                  /* CPUs; thread homes are 0..ncpus-1 */
+	u32 _pad;
 };
 
 #endif

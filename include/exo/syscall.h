@@ -63,6 +63,15 @@ enum exo_ktest {
 	KTEST_BIND_DIGEST = 7,  /* (reset): a hash of the caller's bindings,
 				   capabilities and software TLB; reset: zero
 				   its hit and miss counts first */
+	KTEST_SHOOTDOWN   = 8,  /* (what): of the TLB shootdowns that
+				   interrupted another CPU, KTEST_SD_* */
+};
+/* KTEST_SHOOTDOWN's what: the count so far, or a field of the last one. */
+enum exo_ktest_sd {
+	KTEST_SD_COUNT    = 0,
+	KTEST_SD_ACK      = 1,  /* TSC ticks from the first request to the last ack */
+	KTEST_SD_TARGETS  = 2,  /* mask of the CPUs it interrupted */
+	KTEST_SD_PAGES    = 3,  /* pages invalidated one by one; 0: the whole space */
 };
 #define KTEST_FAST_ON      0x10000
 #define KTEST_TIMER_MAX_US 10000000   /* 10 s */
@@ -85,6 +94,9 @@ enum exo_ktest {
 #define EXR_SET_PAGER   0x10
 #define EXR_ABORT_SEND  0x20    /* abort a send phase: EXO_IPC_CANCELED */
 #define EXR_ABORT_RECV  0x40    /* abort a receive phase: EXO_IPC_CANCELED */
+#define EXR_SET_CPU     0x80    /* home CPU: EXR_CPU(n), n < kip.ncpus */
+#define EXR_CPU(n)      (EXR_SET_CPU | (u64)(n) << 32)
+#define EXR_CPU_OF(c)   ((u32)((c) >> 32) & 0xff)
 /*
  * A thread in a page fault's IPC is sending (the message waits for its
  * pager) or receiving (it waits for the reply); aborting that phase ends

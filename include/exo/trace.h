@@ -39,7 +39,7 @@
 
 #define EXO_TRACE_MAGIC      0x45434152u      /* "RACE" */
 #define EXO_TRACE_VERSION    1
-#define EXO_TRACE_CPUS_MAX   4                /* rings in the kernel bss: 68 KiB each */
+#define EXO_TRACE_CPUS_MAX   4                /* one ring per CPU (kernel percpu.h): 68 KiB each */
 #define EXO_TRACE_REC_SIZE   32
 /* 64 KiB of records: the producer finds its slot with one 16-bit load of head. */
 #define EXO_TRACE_RING_BYTES 0x10000u
@@ -72,6 +72,15 @@ _Static_assert(__builtin_offsetof(struct exo_trace_ring, recs) == EXO_TRACE_HDR_
 	       "trace ring header");
 _Static_assert((EXO_TRACE_RING_BYTES & (EXO_TRACE_RING_BYTES - 1)) == 0 &&
 	       EXO_TRACE_RING_BYTES == 0x10000, "the producer masks head by a 16-bit load");
+
+/*
+ * EXO_TRACE_SHOOTDOWN (#6), written by the initiating CPU once every target
+ * has acknowledged: a16 the pages invalidated one by one (0: the whole
+ * space), a32 the mask of target CPUs, a0 the space's translation root, a1
+ * the TSC ticks from the first request to the last acknowledgement (so the
+ * shootdown began at tsc - a1). Shootdowns that interrupt no other CPU are
+ * not recorded.
+ */
 
 /* Page-fault resolutions (EXO_TRACE_PAGEFAULT's a16). */
 enum exo_trace_pf {

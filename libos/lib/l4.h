@@ -21,10 +21,14 @@ l4_kip(void)
 	return (const volatile struct exo_kip *)EXO_USER_KIP;
 }
 
+/* The running thread's UTCB: the kernel keeps its address in the GS base. */
 static inline struct exo_utcb *
 l4_utcb(void)
 {
-	return (struct exo_utcb *)l4_kip()->cur_utcb;
+	struct exo_utcb *u;
+
+	__asm__ volatile("rdgsbase %0" : "=r"(u));
+	return u;
 }
 
 static inline u64

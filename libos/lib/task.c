@@ -73,6 +73,13 @@ thread_start(u64 tid, u64 sp, void (*fn)(u64), u64 arg)
 u64
 thread_spawn(void (*fn)(u64), u64 arg)
 {
+	return thread_spawn_on(-1, fn, arg);
+}
+
+/* cpu < 0: the creator's CPU. */
+u64
+thread_spawn_on(int cpu, void (*fn)(u64), u64 arg)
+{
 	char *stack = mem_alloc(THREAD_STACK_S);
 	long tid;
 
@@ -83,6 +90,8 @@ thread_spawn(void (*fn)(u64), u64 arg)
 	if (tid <= 0)
 		return 0;
 	utcb_next -= EXO_PAGE_SIZE;
+	if (cpu >= 0 && l4_exchange_registers((u64)tid, EXR_CPU(cpu), 0, 0, 0, 0, 0) < 0)
+		return 0;
 	return thread_start((u64)tid, (u64)stack + (1ULL << THREAD_STACK_S), fn, arg);
 }
 

@@ -19,6 +19,8 @@ void *mem_alloc_at(u64 pa, u32 s);
 
 /* A thread here running fn(arg); its id, or 0. */
 u64 thread_spawn(void (*fn)(u64), u64 arg);
+/* The same on CPU cpu (< l4_kip()->ncpus; < 0: the caller's). */
+u64 thread_spawn_on(int cpu, void (*fn)(u64), u64 arg);
 /* A thread in a new address space running fn(arg) on this program's image;
  * its id, or 0. The space's pager is this task's pager thread. */
 u64 task_spawn(void (*fn)(u64), u64 arg);

@@ -29,7 +29,7 @@ exo_upcall_entry:
 	push	%r15
 	cld
 	mov	%rsp, %rsi			/* struct exo_gprs * */
-	mov	EXO_USER_KIP + 56, %rdi		/* the KIP's cur_utcb: our UTCB */
+	rdgsbase %rdi				/* our UTCB (<exo/ipc.h>: the GS base) */
 	add	$EXO_UTCB_XFRAME, %rdi
 	sub	$8, %rsp			/* 15 pushes: align for the call */
 	call	exo_upcall_dispatch

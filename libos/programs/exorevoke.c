@@ -15,6 +15,12 @@
  *            store, the reserve untouched; our copies of them are dead
  *   noentry  no REVOKE entry at all: the abort protocol at the deadline
  *   errors   bad requests refused, nothing changed
+ *
+ * With a second CPU (exo run --cpus 2), abort and noentry also run a reader
+ * thread of ours on CPU 1 that reads our copies in a loop while the kernel
+ * takes the frames: once we know which it took, no read that starts
+ * afterwards may reach one of them without a fault (the revocation's TLB
+ * shootdown reached CPU 1).
  */
 #include "exo.h"
 #include "libos.h"
@@ -321,18 +327,91 @@ case_coop(void)
 	CHECK(revoke_request(ec, NFR - 3 + 1, 30000) == -E_INVAL);   /* it has 5 */
 }
 
+/* ---- a reader of our copies on another CPU ---- */
+
+static volatile u64 rd_on, rd_done, rd_after, rd_dead, rd_faults, rd_stale, rd_passes;
+static u8 rd_xstack[8192] __attribute__((aligned(16)));
+
+/* A read of a copy that is gone: skip the 3-byte load (rd_load) and go on. */
+static int
+rd_fault(struct exo_xframe *x)
+{
+	if (x->vector != 14)
+		return 1;
+	rd_faults++;
+	x->rip += 3;
+	return 0;
+}
+
+static inline u64
+rd_load(const volatile u64 *p)
+{
+	u64 v;
+
+	__asm__ volatile("movq (%%rdi), %%rax" : "=a"(v) : "D"(p) : "memory");
+	return v;
+}
+
+static void
+rd_main(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	if (exo_handler_set(rd_fault, rd_xstack + sizeof(rd_xstack)) < 0)
+		exit(91);
+	while (rd_on) {
+		for (u32 i = 0; i < NFR; i++) {
+			u64 a = rd_after, dead = rd_dead, f = rd_faults;
+
+			rd_load((const volatile u64 *)(PEEK_VA + peek_base + i * PAGE));
+			if (a && dead >> i & 1 && rd_faults == f)
+				rd_stale++;
+		}
+		rd_passes++;
+	}
+	exo_handler_set(0, 0);
+	rd_done = 1;
+	l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0);        /* for ever */
+}
+
 static void
 case_abort(enum mode mode)
 {
 	u64 child = spawn_child(mode), from;
 	long ec = env_cap(child, EXO_CAP_W);
 	u64 want = mode == ABORT ? 4 : 2;
+	bool smp = l4_kip()->ncpus >= 2;
 	struct l4_msg m;
-	u64 t0 = l4_rdtsc();
+	u64 t0;
 
 	CHECK(ec >= 0);
+	if (smp) {
+		rd_on = 1;
+		rd_done = rd_after = rd_dead = rd_faults = rd_stale = rd_passes = 0;
+		CHECK(thread_spawn_on(1, rd_main, 0));
+		while (rd_passes < 3)   /* it reads our copies on CPU 1 */
+			;
+	}
+	t0 = l4_rdtsc();
 	CHECK(revoke_request(ec, want, 20000) == 0);
 	CHECK(l4_receive(child, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	if (smp) {
+		u64 p;
+
+		rd_dead = m.mr[1];      /* taken: the shootdown is long done */
+		rd_after = 1;
+		p = rd_passes;
+		while (rd_passes < p + 3)
+			;
+		rd_on = 0;
+		while (!rd_done)
+			;
+		CHECK(rd_stale == 0);
+		CHECK(rd_faults >= 3 * bits(m.mr[1]));
+		printf("exorevoke %s: a reader on CPU 1 faulted %lu times on the frames "
+		       "taken, 0 stale reads\n", mode == ABORT ? "abort" : "noentry", rd_faults);
+	}
 	CHECK(l4_rdtsc() - t0 > 20000 * l4_kip()->tsc_khz / 1000);  /* not before */
 	CHECK(m.mr[3] == want);                                     /* taken */
 	CHECK(bits(m.mr[1]) == want);

@@ -256,7 +256,14 @@ case_share(void)
 	/* One slice each per round; a late timer may cost B an odd slot. */
 	CHECK(sa * 100 <= sb * 125 && sb * 100 <= sa * 125);
 	CHECK(tb > 0 && ta * 100 >= tb * 240 && ta * 100 <= tb * 360);
-	CHECK(cb > 0 && ca >= cb * 2 && ca <= cb * 6);
+	/*
+	 * Progress is less exact than slice time: each slice pays its START
+	 * and END upcalls, a larger share of B's one slot. Since the timer
+	 * reaches user code on time (user threads no longer return from a
+	 * system call with interrupts off, cpu.c FMASK), B's worker no longer
+	 * runs on past its slot until its next kernel entry: about 5 to 1 here.
+	 */
+	CHECK(cb > 0 && ca >= cb * 2 && ca <= cb * 8);
 	/*
 	 * A's three contiguous slots are one slice: some START offers more
 	 * than two slots' time, none more than three. B's never more than

@@ -250,6 +250,40 @@ Test(bench, check_passes_on_itself_and_fails_on_injected_regressions, .timeout =
 }
 
 /*
+ * exo bench tlb (4 vCPUs): every operation completes (a shootdown to a CPU
+ * running user code is answered), the kernel timed each shootdown, and one
+ * to more CPUs costs the kernel more instructions than the same unmap with
+ * no other CPU.
+ */
+Test(bench, tlb_suite_measures_shootdowns, .timeout = 120)
+{
+	struct jv *doc = bench_json("tlb", (const char *[]){ "--iterations", "3",
+							     "--warmup", "1", "tlb", NULL });
+	const struct jv *suite = jv_at(jv_get(doc, "suites"), 0);
+	static const char *const pages[] = { "1", "4", "16", "64" };
+
+	cr_assert(jv_get(doc, "ok") && jv_get(doc, "ok")->b, "not ok; stderr:\n%s", r.err);
+	cr_assert_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	for (int p = 0; p < 4; p++) {
+		char name[40];
+		const struct jv *base, *op;
+
+		snprintf(name, sizeof(name), "unmap_%sp_0cpu", pages[p]);
+		cr_assert_not_null(base = suite_op(suite, name), "no %s", name);
+		for (int c = 1; c <= 3; c++) {
+			snprintf(name, sizeof(name), "shootdown_%sp_%dcpu", pages[p], c);
+			cr_assert_not_null(op = suite_op(suite, name), "no %s", name);
+			cr_assert_gt(num(jv_path(op, "cycles", "min", NULL), "min"), 0, "%s", name);
+			if (jv_get(suite, "ring0_exact")->b)
+				cr_assert_gt(num(jv_get(op, "ring0_insns_per_op"), name),
+					     num(jv_get(base, "ring0_insns_per_op"), "base"),
+					     "%s costs no more than the local unmap", name);
+		}
+	}
+	jv_free(doc);
+}
+
+/*
  * The regression check CI runs: every suite against the committed
  * baseline (bench/baseline-pvm.json), at the baseline's iteration counts
  * (some operations amortise a set-up over them): ring-0 instructions within

@@ -42,6 +42,40 @@ ParameterizedTest(struct slice_case *c, slice, case_holds)
 	cr_assert_eq(report_num(ev, "status"), 0);
 }
 
+/*
+ * The time-slice vector is CPU 0's (guest/core/slice.c): with a second CPU
+ * up, every case holds for an environment on CPU 0 as with one (share and
+ * overrun skip, as above, when the host runs the vCPU too late to judge),
+ * and an environment that overruns its slices is aborted.
+ */
+ParameterizedTestParameters(slice, case_holds_with_two_cpus)
+{
+	static struct slice_case cases[] = { { "pct" }, { "share" }, { "overrun" } };
+
+	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct slice_case *c, slice, case_holds_with_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "exoslice", c->name, NULL });
+	if (r.status == 77)
+		cr_skip_test("--cpus 2 exoslice %s: %s", c->name, r.out);
+	cr_assert_eq(r.status, 0, "--cpus 2 exoslice %s: exit %d (the failing check's "
+		     "line)\n%s%s", c->name, r.status, r.out, r.err);
+}
+
+Test(slice, overrun_aborted_with_two_cpus)
+{
+	const char *ev;
+
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "exoslice", "abort", "--", "hello", NULL });
+	cr_assert_eq(r.status, 0, "hello runs after; exit %d\n%s", r.status, r.err);
+	ev = report_event(&r, "program_abort", 0);
+	cr_assert(ev && report_num(ev, "status") == 125, "no program_abort:\n%s", r.report);
+}
+
 /* The pct case with the PCT fast entry off: the general path, same checks. */
 Test(slice, pct_general_path_passes_the_same_checks)
 {

@@ -148,6 +148,53 @@ Test(trace, trace_pingpong_is_chrome_json_with_crossings, .timeout = 60)
 	jv_free(doc);
 }
 
+/* Two vCPUs: every round of smptest's stress is one shootdown to CPU 1. */
+Test(trace, stat_counts_shootdowns_across_cpus, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat_sd",
+				  (const char *[]){ "--cpus", "2", "smptest", "stress", "20",
+						    NULL });
+	const struct jv *sd = jv_get(doc, "shootdowns");
+	double n;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	n = num(jv_get(sd, "count"), "shootdowns.count");
+	cr_assert_geq(n, 20, "one shootdown a round at least");
+	cr_assert_eq(num(jv_get(sd, "target_cpus"), "target_cpus"), n, "one target each");
+	cr_assert_gt(num(jv_path(doc, "shootdowns", "ack_cycles", "min", NULL), "ack min"), 0);
+	cr_assert_leq(num(jv_path(doc, "shootdowns", "ack_cycles", "min", NULL), "min"),
+		      num(jv_path(doc, "shootdowns", "ack_cycles", "median", NULL), "median"));
+	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	jv_free(doc);
+}
+
+/* ... and each is an instant on the initiator's track naming its target. */
+Test(trace, trace_shows_shootdowns_as_instants, .timeout = 60)
+{
+	struct jv *doc = run_json("trace", "-o", "trace_sd",
+				  (const char *[]){ "--cpus", "2", "smptest", "stress", "10",
+						    NULL });
+	const struct jv *evs = jv_get(doc, "traceEvents"), *e;
+	size_t shootdowns = 0;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	for (size_t i = 0; (e = jv_at(evs, i)); i++) {
+		const struct jv *args = jv_get(e, "args");
+
+		if (strcmp(jv_get(e, "name")->str, "shootdown"))
+			continue;
+		cr_assert_str_eq(jv_get(e, "ph")->str, "i");
+		cr_assert_eq(num(jv_get(args, "initiator"), "initiator"), 0);
+		cr_assert_eq(num(jv_get(args, "targets"), "targets"), 2, "the mask: CPU 1");
+		cr_assert_str_eq(jv_get(args, "target_cpus")->str, "1");
+		cr_assert_eq(num(jv_get(args, "pages"), "pages"), 1);
+		cr_assert_gt(num(jv_get(args, "ack_cycles"), "ack_cycles"), 0);
+		shootdowns++;
+	}
+	cr_assert_geq(shootdowns, 10);
+	jv_free(doc);
+}
+
 /* exotest exceptions: 10 #UD, 1 #DE, 1 #GP, each delivered to the thread's
  * own handler by the entry code; the kernel proper sees none of them. */
 Test(trace, stat_exception_upcalls_by_the_entry_code, .timeout = 60)

@@ -56,6 +56,8 @@ unsigned fake_timer_arms;
 unsigned fake_idles;
 void (*fake_idle_hook)(void);
 u64 fake_timer_latency;
+u64 fake_gs_base;
+unsigned fake_ipis, fake_ipi_last, fake_tlb_invalidations, fake_tlb_last_n;
 
 static bool armed;
 static char input[INPUT_MAX];
@@ -338,6 +340,63 @@ arch_thread_switch(struct thread *t)
 			   "arch_thread_switch to a thread whose space has no tables");
 	fake_switched = t;
 	fake_switches++;
+	this_cpu()->root = t->space->pt.root;
+	fake_gs_base = t->utcb_va;
+}
+
+/* One CPU: CPU 0, whose struct percpu the core's this_cpu() names. */
+struct percpu *
+this_cpu(void)
+{
+	return &cpus[0];
+}
+
+u64
+arch_cpu_kstack(u32 cpu)
+{
+	return 0x1000 * (cpu + 1);
+}
+
+void
+arch_start_cpus(void)
+{
+}
+
+bool fake_ipi_answers;
+
+/* With fake_ipi_answers, another CPU answers its requests at once, as its
+ * IPI handler would (smp_poll on its struct percpu). */
+void
+arch_ipi(u32 cpu)
+{
+	fake_ipis++;
+	fake_ipi_last = cpu;
+	if (fake_ipi_answers && cpu != 0)
+		smp_poll(&cpus[cpu]);
+}
+
+void
+arch_relax(void)
+{
+}
+
+void
+arch_wait_interrupt(void)
+{
+}
+
+void
+arch_tlb_invalidate(const u64 *va, u32 n)
+{
+	(void)va;
+	fake_tlb_invalidations++;
+	fake_tlb_last_n = n;
+}
+
+void
+arch_tlb_leave(struct percpu *pc)
+{
+	pc->root = 0;
 }
 
 void

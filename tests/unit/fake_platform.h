@@ -117,6 +117,12 @@ extern unsigned fake_timer_arms;        /* arch_timer_arm calls */
 extern unsigned fake_idles;             /* arch_idle calls */
 extern void (*fake_idle_hook)(void);    /* arch_idle does this instead */
 extern u64 fake_timer_latency;          /* TSC ticks from deadline to interrupt */
+/* SMP: one CPU (cpus[0]); what the TLB and IPI hooks were asked. */
+extern u64 fake_gs_base;                /* arch_thread_switch: the UTCB */
+extern unsigned fake_ipis, fake_ipi_last;
+extern bool fake_ipi_answers;    /* other CPUs answer requests at once */
+extern unsigned fake_tlb_invalidations, fake_tlb_last_n;
+
 /* The interrupt tests' names for the same clock and deadline. */
 #define fake_tsc      fake_now
 #define fake_deadline fake_timer

@@ -312,3 +312,22 @@ Test(frame, unsorted_map)
 	bi.regions[2] = t;
 	assert_malformed();
 }
+
+/* Runs of contiguous fresh frames (a CPU's stacks): from the current fresh
+ * region only, never across a gap, 0 when it has too few left. */
+Test(frame, runs_are_contiguous_and_stay_in_one_region)
+{
+	u64 a, b;
+
+	cr_assert_eq(frame_init(&bi), 0);
+	cr_assert_eq(frame_alloc_run(0), 0, "an empty run");
+	a = frame_alloc_run(6);
+	cr_assert_eq(a, 0x10000);
+	b = frame_alloc_run(6);
+	cr_assert_eq(b, a + 6 * PAGE, "the next run follows");
+	cr_assert_eq(frame_alloc_run(6), 0, "4 frames left in the region, 6 asked");
+	cr_assert_eq(frame_alloc(), 0x1c000, "single frames go on where runs stopped");
+	assert_stats(NFRAMES, NFRAMES - 13, 0);
+	for (u64 pa = a; pa < b + 6 * PAGE; pa += PAGE)
+		cr_assert(usable(pa) && frame_is_zero(pa), "frame %#lx", pa);
+}

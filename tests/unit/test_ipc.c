@@ -1312,7 +1312,7 @@ Test(ipc, timer_interrupt_ticks)
  * kernel_syscall) and writes down what it left; the parent takes the fast
  * path and, if it declines, checks it changed nothing and goes on as the
  * entry code does: the general path. Then every field of every thread, each
- * UTCB, current and the KIP's cur_utcb must be the same in both worlds.
+ * UTCB, current and the GS base (the UTCB) must be the same in both worlds.
  *
  * The fast path leaves the message in the CPU registers and the exit code
  * (entry.S, ipc_entry) zeroes rdx: the model below writes those registers
@@ -1324,7 +1324,7 @@ Test(ipc, timer_interrupt_ticks)
 struct snap {
 	struct thread th[NTHREADS];
 	struct exo_utcb utcb[NTHREADS];
-	struct thread *current;
+	struct thread *running;
 	u64 cur_utcb;
 	u64 nodes;
 };
@@ -1361,8 +1361,8 @@ snap(struct snap *s)
 	for (u32 i = 0; i < NTHREADS; i++)
 		if (threads[i].state != TS_FREE && threads[i].utcb)
 			s->utcb[i] = *threads[i].utcb;
-	s->current = current;
-	s->cur_utcb = kernel_kip()->cur_utcb;
+	s->running = current;
+	s->cur_utcb = fake_gs_base;
 	s->nodes = mdb_nodes_live();
 }
 
@@ -1393,10 +1393,10 @@ static void
 same(const char *what, const struct snap *x, const struct snap *y,
      const struct thread *rcv, u32 u)
 {
-	cr_assert_eq(x->current, y->current, "%s: current is thread %ld, not %ld", what,
-		     x->current ? x->current - threads : -1L,
-		     y->current ? y->current - threads : -1L);
-	cr_assert_eq(x->cur_utcb, y->cur_utcb, "%s: KIP cur_utcb", what);
+	cr_assert_eq(x->running, y->running, "%s: current is thread %ld, not %ld", what,
+		     x->running ? x->running - threads : -1L,
+		     y->running ? y->running - threads : -1L);
+	cr_assert_eq(x->cur_utcb, y->cur_utcb, "%s: the UTCB in the GS base", what);
 	cr_assert_eq(x->nodes, y->nodes, "%s: mapping nodes", what);
 	for (u32 i = 0; i < NTHREADS; i++) {
 		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
@@ -1447,7 +1447,7 @@ fast_exit(struct thread *caller, struct thread *rcv)
 	for (u32 i = 0; i < EXO_REG_MRS; i++)
 		*mr(rcv, i) = *mr(caller, i);
 	rcv->ctx.rdx = 0;
-	kernel_kip()->cur_utcb = rcv->utcb_va;
+	fake_gs_base = rcv->utcb_va;   /* entry.S: wrgsbase */
 	fake_switched = rcv;
 }
 
@@ -2028,7 +2028,7 @@ static void
 pf_exit(struct thread *next)
 {
 	cr_assert_eq(next, current, "the fast path's thread is not current");
-	kernel_kip()->cur_utcb = next->utcb_va;
+	fake_gs_base = next->utcb_va;   /* the entry code's wrgsbase */
 	fake_switched = next;
 }
 

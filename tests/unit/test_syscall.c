@@ -675,7 +675,7 @@ assert_module_entered(struct thread *t, u32 i)
 	cr_assert_eq(t->ctx.rsi, m->argv);
 	cr_assert_eq(t->ctx.cs, FAKE_UCODE, "registers not set up by arch_thread_init");
 	cr_assert_eq(fake_switched, t, "the kernel did not switch to it");
-	cr_assert_eq(kernel_kip()->cur_utcb, TASK_UTCB_VA);
+	cr_assert_eq(fake_gs_base, TASK_UTCB_VA, "the UTCB goes to the GS base");
 }
 
 static unsigned

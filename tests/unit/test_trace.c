@@ -42,7 +42,7 @@ produce(uint64_t from, uint64_t n)
 		TRACE_AB(IPC, i, ~i);
 }
 
-static struct exo_trace_ring *ring = &trace_rings[0];
+static struct exo_trace_ring *ring = &cpus[0].ring;
 
 static void
 ring_reset(void)
@@ -193,6 +193,36 @@ Test(trace_decode, records_become_crossings_and_a_summary)
 	trace_log_free(&l);
 }
 
+/* Shootdown records (#6): counted with their pages, targets and ack times. */
+Test(trace_decode, shootdowns_are_summed)
+{
+	struct trace_log l;
+	struct trace_stat s;
+	struct exo_trace_rec r = { .kind = EXO_TRACE_SHOOTDOWN };
+	static const struct { unsigned pages, mask; uint64_t ack; } sd[] = {
+		{ 1, 0x2, 500 }, { 0, 0xe, 900 }, { 4, 0x6, 700 },
+	};
+
+	trace_log_init(&l);
+	for (unsigned i = 0; i < 3; i++) {
+		r.tsc_lo = 1000 * (i + 1);
+		r.a16 = (uint16_t)sd[i].pages;
+		r.a32 = sd[i].mask;
+		r.a1 = sd[i].ack;
+		trace_log_record(&l, 0, &r);
+	}
+	trace_stat_compute(&l, &s);
+	cr_assert_eq(s.sd.n, 3);
+	cr_assert_eq(s.sd.pages, 5);
+	cr_assert_eq(s.sd.whole, 1);
+	cr_assert_eq(s.sd.targets, 1 + 3 + 2);
+	cr_assert_eq(s.sd.ack_min, 500);
+	cr_assert_eq(s.sd.ack_median, 700);
+	cr_assert_eq(s.sd.ack_max, 900);
+	trace_stat_free(&s);
+	trace_log_free(&l);
+}
+
 Test(trace_decode, chrome_json_parses_with_slices_and_instants)
 {
 	struct trace_log l;
@@ -274,9 +304,10 @@ Test(trace_decode, upcalls_revocation_slices_and_shootdowns)
 	cr_assert_eq(s.upcalls[EXO_UPCALL_REVOKE], 1);
 	cr_assert_eq(s.revoke[EXO_TRACE_RV_REQUEST], 1);
 	cr_assert_eq(s.pct_fast, 1);
-	cr_assert_eq(s.shootdowns, 1);
-	cr_assert_eq(s.sd_pages, 3);
-	cr_assert_eq(s.sd_ack_median, 7000);
+	cr_assert_eq(s.sd.n, 1);
+	cr_assert_eq(s.sd.pages, 3);
+	cr_assert_eq(s.sd.ack_median, 7000);
+	cr_assert_eq(s.sd.targets, 2);
 	cr_assert_str_eq(s.rows[0].key, "exception upcall invalid opcode");
 	cr_assert_str_eq(s.rows[1].key, "software TLB fill");
 	cr_assert_str_eq(s.rows[2].key, "syscall pct fast path");

@@ -18,7 +18,8 @@
 #define VEC_TIMER	32	/* LAPIC timer */
 #define VEC_CONSOLE	33	/* the VMM's console-input MSI */
 #define VEC_SPURIOUS	34	/* LAPIC spurious interrupt: no EOI */
-#define IDT_NVEC	35
+#define VEC_IPI		35	/* another CPU left requests (smp.c) */
+#define IDT_NVEC	36
 
 #define VEC_SYSCALL	256	/* pseudo vector: a SYSCALL on hardware KVM */
 #define KSTACK_SIZE	16384
@@ -29,14 +30,23 @@
 #define SYSNO_FAST_END	32	/* vec3's table of fast entries covers 0..31 */
 #define TAG_MAP_ITEM	0x80	/* low 16 bits of EXO_TAG(0, 0, 2), trap.c */
 
-/* Offsets in struct cpu (cpu.h), checked there with _Static_assert. */
+/* Offsets in struct cpu and struct percpu (cpu.h), checked there. */
 #define CPU_KSTACK_TOP	0
 #define CPU_SCRATCH	8
 #define CPU_RSP0	16
-#define CPU_XSCRATCH	24	/* rax while an exception decides where to go */
-#define CPU_XSCRATCH2	32
-#define CPU_XVECTOR	40
-#define CPU_XSCRATCH3	48
+#define CPU_TSS		32
+/* struct percpu (core/percpu.h): CPU i's is cpus + i * PC_SIZE, and its
+ * TSS selector SEL_TSS + i * PC_SIZE / 8, so after `str %reg`,
+ * PC_BY_TR + field(,%reg,8) is this CPU's field (cpu.h checks it all). */
+#define CPU_GDT		136
+#define PC_SIZE		0x11000
+#define PC_RING		0
+#define PC_CURRENT	40
+#define PC_ROOT		48
+#define PC_ARCH		56
+#define PC_ARMED	2368	/* sched.armed: this CPU's sched_deadline */
+#define PC_BY_TR	(cpus - SEL_TSS * 8)
+#define NCPUS		4	/* NCPUS_MAX (percpu.h) */
 
 /* Offsets in struct trapframe and struct thread, checked in trap.c. */
 #define TF_R11		32
@@ -104,6 +114,8 @@
 #define SP_LEAF_PA	32
 #define SP_INDEX	68
 #define CAP_TYPE_FRAME	1	/* EXO_CAP_FRAME */
+#define T_HOME		424
+#define T_KSTACK	432
 
 /* struct stlb_entry (core/env.h), from its start; the hits counter from the array's. */
 #define STLB_F_VALID	1
@@ -124,6 +136,7 @@
 
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
 #define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */
+#define MSR_GS_BASE_NO	0xc0000101
 
 /* Offsets in struct exo_xframe (<exo/exo.h>), checked in trap.c. */
 #define XF_VECTOR	0
@@ -132,6 +145,59 @@
 #define XF_TOP		72	/* entry_pc: where IST3 points */
 #define XF_ENTRY_PC	72
 #define XF_ENTRY_SP	80
-#define KIP_CUR_UTCB	56	/* offset of cur_utcb in struct exo_kip */
+/*
+ * VEC_UP tells the two stacks IST3 can be by rsp's bit 6 once the error
+ * code is pushed: a thread's ctx (struct thread is 512-aligned, the error
+ * at TF_ERROR = 128: bit clear) or the UTCB's exception frame (page offset
+ * EXO_UTCB_XTOP - 48 = 0xed0: bit set). trap.c checks both.
+ */
+#define XF_STACK_BIT	0x40
+/* Scratch below the hardware frame: in the UTCB, the 40 bytes <exo/exo.h>
+ * leaves the kernel below the exception frame; in a ctx, register slots
+ * that PUSH_GPRS fills afterwards. Offsets from rsp at the error code. */
+#define XS_RAX		(-32)
+#define XS_RCX		(-40)
+#define XS_RDX		(-48)
+#define XS_VEC		(-56)	/* the vector, for upcall_slow */
+
+#ifdef __ASSEMBLER__
+#ifdef EXO_UP
+/*
+ * The uniprocessor kernel (guest/CMakeLists.txt builds both): this CPU's
+ * field is at a fixed address, and there is no lock to take or drop.
+ */
+#define PCPU(off, reg)	cpus + (off)(%rip)
+.macro THIS_CPU reg
+.endm
+.macro BKL_TAKE busy
+.endm
+.macro BKL_DROP
+.endm
+#else
+/* This CPU's field off, once THIS_CPU has put its TR selector in reg. */
+#define PCPU(off, reg)	PC_BY_TR + (off)(,reg,8)
+.macro THIS_CPU reg
+	str	\reg
+.endm
+/* Release the big kernel lock: the stores before it come first (x86). */
+.macro BKL_DROP
+	movl	$0, bkl(%rip)
+.endm
+/*
+ * Take the big kernel lock (smp.c), or go to \busy while another CPU holds
+ * it. In a boot with one CPU, smp_patch_up (smp.c) turns the two
+ * instructions into one jump over them: nobody else could hold it.
+ */
+.macro BKL_TAKE busy
+.Lbkl_take\@:
+	lock btsl $0, bkl(%rip)
+	jc	\busy
+.Lbkl_taken\@:
+	.pushsection .smp_up_patch, "a"
+	.quad	.Lbkl_take\@, .Lbkl_taken\@
+	.popsection
+.endm
+#endif
+#endif
 
 #endif

@@ -17,6 +17,11 @@
  * it takes the general path; at most one fast bind per unbound FRAME
  * capability (EXO_NCAPS) comes between two general entries, which poll.
  *
+ * SMP: both run under the big lock, taken inline after the registers are
+ * parked (taken: the general path waits for it). A fast unbind invalidates
+ * only this CPU's TLB, so it declines when another CPU has the space
+ * loaded: the general path shoots the page down (tlb.h).
+ *
  * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = va, rdx = flags, rax the
  * call number. rax is scratch; rcx (the user's return address: the stub
  * jumps to it), r10 and r11 are parked in the thread's frame and restored. The
@@ -52,6 +57,7 @@ bind_entry\t:
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
+	BKL_TAKE bind_slow_unlocked\t	/* the big kernel lock (smp.c) */
 	test	$~BIND_FAST_FLAGS, %rdx		/* imm32 sign-extends: bits 32-63 too */
 	jnz	bind_slow\t			/* from here rdx < 0x20 indexes the tables */
 	movabs	$VA_BAD_BITS, %rax
@@ -127,9 +133,10 @@ bind_commit\t:
 	mov	%rsi, CAP_VA(%rax)
 	mov	bind_rights(%rdx), %r11b
 	mov	%r11b, CAP_BOUND(%rax)
-	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_BIND, save=%r11
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_BIND, %rcx, save=%r11
 	BIND_RESTORE
 	xor	%eax, %eax
+	BKL_DROP
 	iretq
 /*
  * The entry holds (or held) another binding: bound at va is -E_EXIST, a
@@ -150,6 +157,8 @@ bind_used\t:
 1:	incl	STLB_LIVE(%r11)			/* point of no return */
 	jmp	bind_commit\t
 bind_slow\t:
+	BKL_DROP
+bind_slow_unlocked\t:
 	BIND_RESTORE
 	mov	$SYSNO_BIND, %eax
 	jmp	vec3_common
@@ -182,6 +191,28 @@ unbind_entry\t:
 	mov	%r9, TF_R9 - TF_RIP(%rsp)
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
+	BKL_TAKE unbind_slow_unlocked\t
+	cmpl	$1, ncpus(%rip)
+	je	39f
+	/*
+	 * Another CPU with this space loaded may hold the page: the general
+	 * path shoots it down. Count the CPUs whose loaded root is ours (this
+	 * one is one of them); under the lock no CPU loads a root.
+	 */
+	mov	T_ROOT - TF_RIP(%rsp), %rax
+	xor	%ecx, %ecx
+	.if NCPUS != 4
+	.error "unbind_entry compares the loaded roots of NCPUS = 4 CPUs"
+	.endif
+	.irp i, 0, 1, 2, 3
+	cmp	%rax, cpus + \i * PC_SIZE + PC_ROOT(%rip)
+	jne	38f
+	inc	%ecx
+38:
+	.endr
+	cmp	$1, %ecx
+	jne	unbind_slow\t
+39:
 	movabs	$CAP_BAD_BITS, %rax
 	test	%rax, %rdi
 	jnz	unbind_slow\t
@@ -272,12 +303,15 @@ unbind_entry\t:
 	movq	$0, STLB_CAP(%rcx)		/* cap and pad */
 8:	movq	$0, CAP_VA(%rax)
 	movb	$0, CAP_BOUND(%rax)
-	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_UNBIND, save=%r11
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_UNBIND, %rcx, save=%r11
 	BIND_RESTORE
 	mov	TF_R9 - TF_RIP(%rsp), %r9
 	xor	%eax, %eax
+	BKL_DROP
 	iretq
 unbind_slow\t:
+	BKL_DROP
+unbind_slow_unlocked\t:
 	BIND_RESTORE
 	mov	TF_R9 - TF_RIP(%rsp), %r9
 	mov	$SYSNO_UNBIND, %eax

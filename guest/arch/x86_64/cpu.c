@@ -1,8 +1,10 @@
 /* Descriptor tables, the TSS and the system-call MSRs: the CPU as exo runs it. */
 #include <exo/bootinfo.h>
+#include <exo/error.h>
 #include <exo/exo.h>
 #include <exo/layout.h>
 
+#include "../../core/frame.h"
 #include "../../core/kernel.h"
 #include "../../core/platform.h"
 #include "asm.h"
@@ -10,23 +12,11 @@
 #include "lapic.h"
 #include "mmu.h"
 #include "trap.h"
+#include "smp.h"
 #include "x86.h"
+#include "../../core/kernel.h"
 
-struct cpu cpu0;
-
-/*
- * 64-bit TSS: only the ring-0 stack and the interrupt stack table matter.
- * The I/O map base past the limit means "no I/O bitmap": user IN/OUT faults.
- */
-struct tss {
-	u32 _r0;
-	u64 rsp[3];
-	u64 _r1;
-	u64 ist[7];
-	u64 _r2;
-	u16 _r3;
-	u16 iomap_base;
-} __attribute__((packed));
+u32 arch_platform;
 
 _Static_assert(sizeof(struct tss) == 104, "tss layout");
 _Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0, "tss layout");
@@ -40,13 +30,35 @@ _Static_assert(__builtin_offsetof(struct tss, ist) + 16 == TSS_IST3, "tss layout
  * The VMM enters the kernel with CS and the data registers already holding
  * these selectors, so loading the table needs no far jump.
  */
-static u64 gdt[7] = {
+static const u64 gdt_flat[SEL_TSS >> 3] = {
 	[SEL_KCODE >> 3] = 0x00af9a000000ffffULL,
 	[SEL_KDATA >> 3] = 0x00cf92000000ffffULL,
 	[SEL_UDATA >> 3] = 0x00cff2000000ffffULL,
 	[SEL_UCODE >> 3] = 0x00affa000000ffffULL,
-	/* SEL_TSS: a 16-byte system descriptor, filled in by gdt_set_tss() */
 };
+
+/*
+ * Each CPU has its own GDT, at the start of its struct cpu's gdt[]: the
+ * flat segments, and — for as long as ltr needs it — its TSS descriptor at
+ * its selector, SEL_TSS + cpu * PC_SIZE / 8, which is what makes `str` name
+ * the CPU (percpu.h). For CPU 0 that is gdt[5]; for CPU i it lies
+ * i * 8,704 bytes further, inside CPU i's own trace-ring records, which
+ * nothing uses before the CPU has loaded its task register. After ltr the
+ * descriptor is not read again (the task register keeps the TSS's base and
+ * limit), so it is cleared and the GDT's limit cut to the flat segments:
+ * no user selector reaches the ring memory in between.
+ */
+_Static_assert(PC_ARCH + CPU_GDT + SEL_TSS + PC_SIZE / 8 >= EXO_TRACE_HDR_SIZE &&
+	       PC_ARCH + CPU_GDT + SEL_TSS + (NCPUS - 1) * (PC_SIZE / 8) + 16 <= PC_SIZE,
+	       "an application processor's TSS descriptor lies in its ring's records");
+
+/*
+ * Per CPU: the kernel stack, then one page for #DF, NMI and #MC (IST1 and
+ * IST2 share it: each of them ends in a panic). CPU 0's in entry.S, the
+ * others' from frames (arch_start_cpus).
+ */
+#define CPU_STACKS_SIZE (KSTACK_SIZE + 4096)
+u64 cpu_stack_base[NCPUS];
 
 /*
  * Interrupt gate, 16 bytes:
@@ -61,20 +73,6 @@ struct idt_gate {
 };
 
 static struct idt_gate idt[IDT_NVEC];
-struct tss tss;           /* the IPC fast path writes rsp[0] (asm.h TSS_RSP0) */
-
-void
-tss_set_rsp0(u64 rsp0)
-{
-	tss.rsp[0] = rsp0;
-}
-
-void
-tss_set_ist3(u64 top)
-{
-	tss.ist[2] = top;
-}
-
 
 struct dtr {
 	u16 limit;
@@ -82,17 +80,39 @@ struct dtr {
 } __attribute__((packed));
 
 extern const u64 trap_vectors[IDT_NVEC];
-extern char boot_stack_top[], df_stack_top[], nmi_stack_top[];
+extern char cpu_stacks[];        /* CPU 0's: CPU_STACKS_SIZE, entry.S */
 extern char syscall_entry_hw[];
 
-static void
-gdt_set_tss(void)
+/* CPU id's TSS selector: what `str` gives this_cpu() (percpu.h). */
+static u16
+tss_selector(u32 id)
 {
-	u64 base = (u64)&tss, limit = sizeof(tss) - 1;
+	return (u16)(SEL_TSS + id * (PC_SIZE / 8));
+}
 
-	gdt[SEL_TSS >> 3] = (limit & 0xffff) | (base & 0xffffff) << 16 |
-			    0x89ULL << 40 | (base >> 24 & 0xff) << 56;
-	gdt[(SEL_TSS >> 3) + 1] = base >> 32;
+/* Load the task register with c's TSS; c->gdt is left with the flat
+ * segments only. */
+static void
+cpu_load_tr(struct cpu *c, u16 sel)
+{
+	u64 *d = c->gdt + (sel >> 3), base = (u64)&c->tss, limit = sizeof(c->tss) - 1;
+	struct dtr whole = { (u16)(sel + 15), (u64)c->gdt };
+	struct dtr flat = { SEL_TSS - 1, (u64)c->gdt };
+
+	for (u32 i = 0; i < SEL_TSS >> 3; i++)
+		c->gdt[i] = gdt_flat[i];
+	d[0] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ULL << 40 |
+	       (base >> 24 & 0xff) << 56;
+	d[1] = base >> 32;
+	__asm__ volatile("lgdt %0; ltr %w1; lgdt %2"
+			 : : "m"(whole), "r"(sel), "m"(flat) : "memory");
+	d[0] = d[1] = 0;
+}
+
+void
+tss_set_ist3(u64 top)
+{
+	cpu_arch(this_cpu())->tss.ist[2] = top;
 }
 
 static void
@@ -102,6 +122,79 @@ idt_set(int vec, u64 handler, int dpl, int ist)
 		      (u64)(0x80 | dpl << 5 | 0xe) << 40 |
 		      (handler >> 16 & 0xffff) << 48;
 	idt[vec].hi = handler >> 32;
+}
+
+#define CR4_FSGSBASE (1ULL << 16)
+#define CPUID7_EBX_FSGSBASE 1u
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/*
+ * This CPU's TSS, task register and GDT (cpu_load_tr), the IDT and MSRs. User threads find their UTCB through the GS base (wrgsbase at every
+ * switch, <exo/ipc.h>), so CR4.FSGSBASE is required. KERNEL_GS_BASE points
+ * at percpu.arch for the hardware-KVM SYSCALL entry's swapgs.
+ */
+void
+cpu_init(struct percpu *pc)
+{
+	struct cpu *c = cpu_arch(pc);
+	u64 stack = arch_cpu_kstack(pc->id);
+	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
+	u32 a, b, cx, d;
+	u64 cr4;
+
+	cpuid(7, &a, &b, &cx, &d);
+	if (!(b & CPUID7_EBX_FSGSBASE))
+		panic("this CPU has no FSGSBASE (CPUID 7 EBX bit 0): user threads "
+		      "find their UTCB through the GS base");
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_FSGSBASE));
+	c->kstack_top = stack;
+	c->tss.rsp[0] = stack;
+	c->tss.ist[0] = stack + 4096;
+	c->tss.ist[1] = stack + 4096;
+	c->tss.ist[2] = stack;      /* a thread's until the first switch */
+	c->tss.iomap_base = sizeof(c->tss);
+	cpu_load_tr(c, tss_selector(pc->id));
+	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+	if (this_cpu() != pc)
+		panic("CPU %u: the task register does not name its struct percpu", pc->id);
+	/* SYSRET: user SS = STAR[63:48] + 8, user CS = + 16; SYSCALL: CS = [47:32]. */
+	wrmsr(MSR_STAR, (u64)((SEL_UDATA & ~3) - 8) << 48 | (u64)SEL_KCODE << 32);
+	/*
+	 * On PVM, SYSCALL stays in ring 3 and the stub's int3 saves the flags
+	 * SYSCALL left, which the kernel's iretq restores: masking IF there
+	 * would return every caller with interrupts off, and a thread that
+	 * then only computes would never take an interrupt again (no IPI, no
+	 * timer: a TLB shootdown to its CPU would wait for ever).
+	 */
+	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT |
+	      (arch_platform == EXO_PLATFORM_KVM_PVM ? 0 : RFLAGS_IF));
+	wrmsr(MSR_KERNEL_GS_BASE, (u64)c);
+	if (arch_platform == EXO_PLATFORM_KVM_PVM)
+		wrmsr(MSR_LSTAR, EXO_USER_SYSCALL_STUB);
+	else
+		wrmsr(MSR_LSTAR, (u64)syscall_entry_hw);
+}
+
+u64
+arch_cpu_kstack(u32 cpu)
+{
+	return cpu_stack_base[cpu] + KSTACK_SIZE;
+}
+
+/* Stacks for the application processors, from frames: only CPUs that exist
+ * take memory. */
+int
+cpu_alloc_stacks(u32 n)
+{
+	for (u32 i = 1; i < n; i++) {
+		u64 pa = frame_alloc_run(CPU_STACKS_SIZE / EXO_PAGE_SIZE);
+
+		if (!pa)
+			return -E_NOMEM;
+		cpu_stack_base[i] = (u64)arch_phys_to_virt(pa);
+	}
+	return 0;
 }
 
 /*
@@ -137,17 +230,8 @@ idt_trace_set(bool on)
 void
 arch_init(const struct exo_bootinfo *bi)
 {
-	struct dtr gdtr = { sizeof(gdt) - 1, (u64)gdt };
-	struct dtr idtr = { sizeof(idt) - 1, (u64)idt };
-
-	cpu0.platform = bi->platform;
-	cpu0.kstack_top = (u64)boot_stack_top;
-	tss.rsp[0] = (u64)boot_stack_top;
-	tss.ist[0] = (u64)df_stack_top;
-	tss.ist[1] = (u64)nmi_stack_top;
-	tss.ist[2] = (u64)boot_stack_top;   /* a thread's until the first switch */
-	tss.iomap_base = sizeof(tss);
-	gdt_set_tss();
+	arch_platform = bi->platform;
+	cpu_stack_base[0] = (u64)cpu_stacks;
 	/*
 	 * #DF, NMI and #MC get stacks of their own (IST): they can arrive where
 	 * rsp is not a good kernel stack, e.g. between loading the user rsp and
@@ -160,18 +244,10 @@ arch_init(const struct exo_bootinfo *bi)
 			EXO_UPCALL_VECTORS >> v & 1 ? 3 : 0);
 	for (int v = VEC_IRQ_FIRST; v < IDT_NVEC; v++)
 		idt_set(v, trap_vectors[v], 0, 0);
-	__asm__ volatile("lgdt %0; lidt %1; ltr %w2"
-			 : : "m"(gdtr), "m"(idtr), "r"(SEL_TSS) : "memory");
-
-	/* SYSRET: user SS = STAR[63:48] + 8, user CS = + 16; SYSCALL: CS = [47:32]. */
-	wrmsr(MSR_STAR, (u64)((SEL_UDATA & ~3) - 8) << 48 | (u64)SEL_KCODE << 32);
-	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC | RFLAGS_NT);
-	if (bi->platform == EXO_PLATFORM_KVM_PVM)
-		wrmsr(MSR_LSTAR, EXO_USER_SYSCALL_STUB);
-	else
-		wrmsr(MSR_LSTAR, (u64)syscall_entry_hw);
+	cpu_init(&cpus[0]);
 	mmu_init();
 	lapic_init(bi);
+	smp_init(bi);
 }
 
 void

@@ -2,9 +2,31 @@
 #define ARCH_CPU_H
 
 #include <exo/types.h>
+
+#include "../../core/percpu.h"
 #include "asm.h"
 
-/* Per-CPU state the entry code reaches by fixed offset (asm.h). */
+/*
+ * 64-bit TSS: only the ring-0 stack and the interrupt stack table matter.
+ * The I/O map base past the limit means "no I/O bitmap": user IN/OUT faults.
+ */
+struct tss {
+	u32 _r0;
+	u64 rsp[3];
+	u64 _r1;
+	u64 ist[7];
+	u64 _r2;
+	u16 _r3;
+	u16 iomap_base;
+} __attribute__((packed));
+
+#define GDT_ENTRIES 7   /* null, the flat segments, CPU 0's TSS (cpu.c) */
+
+/*
+ * The arch layer's part of each CPU's struct percpu (percpu.arch), reached
+ * by the entry code at fixed offsets (asm.h; on hardware KVM through
+ * KERNEL_GS_BASE, which points here).
+ */
 struct cpu {
 	u64 kstack_top;     /* CPU_KSTACK_TOP: ring-0 stack for entries */
 	u64 scratch;        /* CPU_SCRATCH: user rsp during SYSCALL entry */
@@ -12,25 +34,42 @@ struct cpu {
 			       registers: the end of the running thread's ctx
 			       (a copy: the entry code reads tss.rsp[0], which
 			       the fast paths set without this) */
-	u64 xscratch;       /* CPU_XSCRATCH..: the exception-upcall entry's */
-	u64 xscratch2;
-	u64 xvector;
-	u64 xscratch3;
-	u32 platform;       /* enum exo_platform */
+	u32 pending;        /* interrupts taken while idle, handled after */
+	u32 _pad;
+	struct tss tss;     /* CPU_TSS */
+	u64 gdt[GDT_ENTRIES];       /* CPU_GDT: its GDT's first entries (cpu.c) */
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, kstack_top) == CPU_KSTACK_TOP, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, scratch) == CPU_SCRATCH, "cpu");
 _Static_assert(__builtin_offsetof(struct cpu, rsp0) == CPU_RSP0, "cpu");
-_Static_assert(__builtin_offsetof(struct cpu, xscratch) == CPU_XSCRATCH, "cpu");
-_Static_assert(__builtin_offsetof(struct cpu, xscratch2) == CPU_XSCRATCH2, "cpu");
-_Static_assert(__builtin_offsetof(struct cpu, xvector) == CPU_XVECTOR, "cpu");
-_Static_assert(__builtin_offsetof(struct cpu, xscratch3) == CPU_XSCRATCH3, "cpu");
+_Static_assert(__builtin_offsetof(struct cpu, tss) == CPU_TSS, "cpu");
+_Static_assert(__builtin_offsetof(struct cpu, gdt) == CPU_GDT, "cpu");
+_Static_assert(sizeof(struct cpu) <= PERCPU_ARCH_WORDS * 8, "percpu.arch");
+_Static_assert(__builtin_offsetof(struct percpu, ring) == PC_RING, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, cur) == PC_CURRENT, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, root) == PC_ROOT, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, arch) == PC_ARCH, "percpu");
+_Static_assert(__builtin_offsetof(struct percpu, sched.armed) == PC_ARMED, "percpu");
+_Static_assert(PERCPU_SIZE == PC_SIZE && PERCPU_TR0 == SEL_TSS && NCPUS_MAX == NCPUS,
+	       "the task register names the CPU (percpu.h)");
 
-extern struct cpu cpu0;
+static inline struct cpu *
+cpu_arch(struct percpu *pc)
+{
+	return (struct cpu *)pc->arch;
+}
 
-/* Where the CPU saves user registers on the next entry from ring 3. */
-void tss_set_rsp0(u64 rsp0);
+extern u32 arch_platform;       /* enum exo_platform */
+/* Where each CPU's stacks begin: the kernel stack, then one for #DF, NMI, #MC. */
+extern u64 cpu_stack_base[NCPUS];
+
+/* Stacks for CPUs 1..n-1 (physically contiguous frames); -E_NOMEM. */
+int cpu_alloc_stacks(u32 n);
+
+/* Set up this CPU's TSS, task register, descriptor tables and system-call
+ * MSRs: after it, this_cpu() works. */
+void cpu_init(struct percpu *pc);
 /* Where exceptions that may become upcalls are delivered (entry.S VEC_UP). */
 void tss_set_ist3(u64 top);
 /* The gates of EXO_UPCALL_VECTORS at their traced copies (entry.S) or not. */

@@ -8,6 +8,13 @@
  * block; the code then moves to the kernel stack and calls trap(), which
  * returns the frame of the thread to resume. An entry from ring 0 (an
  * interrupt while idle, or a kernel fault) stays on the kernel stack.
+ *
+ * SMP: every path into the kernel proper takes the big kernel lock (smp.c):
+ * trap() and trap_ipc_slow() in C, the fast paths here with an inline
+ * `lock bts` that falls back to the general path when the lock is taken,
+ * and drop it with a plain store just before their iretq. Where the entry
+ * code needs its CPU and has no register to spare, `str` names it: the task
+ * register indexes cpus[] (PC_BY_TR, percpu.h).
  */
 #include <exo/exo.h>
 #include <exo/layout.h>
@@ -17,11 +24,25 @@
 
 	.section .text.boot, "ax"
 	.globl _start
-_start:					/* rdi = struct exo_bootinfo * (VMM) */
-	lea	boot_stack_top(%rip), %rsp
+_start:					/* rdi = struct exo_bootinfo *, esi = CPU (VMM) */
+	test	%esi, %esi
+	jnz	ap_start
+	lea	cpu_stacks + KSTACK_SIZE(%rip), %rsp
 	xor	%ebp, %ebp
 	call	kmain
 1:	hlt
+	jmp	1b
+/*
+ * An application processor, started by the VMM in 64-bit mode at _start
+ * (smp.c), on the stack CPU 0 gave it (cpu.c).
+ */
+ap_start:
+	mov	%esi, %eax
+	mov	cpu_stack_base(,%rax,8), %rsp	/* cpu_alloc_stacks */
+	add	$KSTACK_SIZE, %rsp
+	xor	%ebp, %ebp
+	mov	%esi, %edi
+	call	ap_main
 	jmp	1b
 
 	.text
@@ -41,39 +62,34 @@ vec\n\t:
 	.if \err == 0
 	pushq	$0
 	.endif
+	testb	$XF_STACK_BIT, %spl	/* clear: the frame is in ctx (asm.h) */
 	.if \n == 14
-	/*
-	 * The frame is in the thread's ctx (no exception entry: the pager's
-	 * fault path) or in its UTCB: the low byte of rsp tells, with no
-	 * register to free (PF_CTX_RSP_LOW, asm.h; checked in trap.c).
-	 */
-	cmpb	$PF_CTX_RSP_LOW, %spl
-	je	pf_entry
-	.endif
-	mov	%rax, cpu0 + CPU_XSCRATCH(%rip)
-	.if \n != 14			/* (14 knows already: the frame is in the UTCB) */
-	lea	XF_TOP - XF_ERROR(%rsp), %rax
-	cmp	%rax, tss + TSS_RSP0(%rip)
-	je	1f			/* no exception entry: the frame is in ctx */
+	jz	pf_entry		/* no exception entry: the pager fast path */
+	.else
+	jz	1f			/* no exception entry: the frame is in ctx */
 	.endif
 	testb	$3, XF_CS - XF_ERROR(%rsp)
 	jz	1f			/* ring 0: the kernel's own fault */
 	.if \n == 14
 	/*
 	 * A page not present that the software TLB holds (core/bind.c): store
-	 * the translation it prepared and retry, without the kernel proper.
+	 * the translation it prepared and retry, without the kernel proper but
+	 * under its lock (an unbind on another CPU must not cross the store).
 	 */
 	testb	$1, (%rsp)		/* present: a protection fault */
 	jnz	2f
-	mov	%rcx, cpu0 + CPU_XSCRATCH2(%rip)
-	mov	%rdx, cpu0 + CPU_XSCRATCH3(%rip)
+	BKL_TAKE 2f			/* taken: the general way waits for it */
+	mov	%rax, XS_RAX(%rsp)
+	mov	%rcx, XS_RCX(%rsp)
+	mov	%rdx, XS_RDX(%rsp)
 	mov	%cr2, %rax
 	and	$-EXO_PAGE_SIZE, %rax
 	mov	%rax, %rdx
 	shr	$12, %rdx
 	and	$EXO_STLB_ENTRIES - 1, %edx
 	lea	(%rdx,%rdx,4), %rdx	/* 40-byte entries */
-	mov	current(%rip), %rcx
+	THIS_CPU %rcx			/* this CPU: its current thread */
+	mov	PCPU(PC_CURRENT, %rcx), %rcx
 	mov	T_STLB(%rcx), %rcx
 	lea	(%rcx,%rdx,8), %rdx
 	or	$STLB_F_VALID, %rax
@@ -84,21 +100,29 @@ vec\n\t:
 	mov	STLB_PTE(%rdx), %rcx
 	mov	%rcx, (%rax)
 	andq	$~STLB_F_LAZY, STLB_PA_RIGHTS(%rdx)
-	TRACE_REC TRACE_K_STLB_FILL, 0, %rcx, "mov %cr2, %rcx"
-	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
-	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
-	mov	cpu0 + CPU_XSCRATCH3(%rip), %rdx
+	TRACE_REC TRACE_K_STLB_FILL, 0, %rcx, "mov %cr2, %rax"
+	BKL_DROP
+	mov	XS_RAX(%rsp), %rax
+	mov	XS_RCX(%rsp), %rcx
+	mov	XS_RDX(%rsp), %rdx
 	add	$8, %rsp
 	iretq
-3:	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
-	mov	cpu0 + CPU_XSCRATCH3(%rip), %rdx
+3:	BKL_DROP
+	mov	XS_RAX(%rsp), %rax
+	mov	XS_RCX(%rsp), %rcx
+	mov	XS_RDX(%rsp), %rdx
 	jmp	2f
 	.else
 	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)
 	jne	2f			/* a fault in the handler: the kernel decides */
-	TRACE_REC TRACE_K_EXC_UPCALL, \n, save=cpu0 + CPU_XSCRATCH2(%rip)
+	.if trace_copy == TRACE_TRACED	/* the record needs three registers */
+	mov	%rax, XS_RAX(%rsp)
+	mov	%rcx, XS_RCX(%rsp)
+	TRACE_REC TRACE_K_EXC_UPCALL, \n, %rcx, save=XS_RDX(%rsp)
+	mov	XS_RAX(%rsp), %rax
+	mov	XS_RCX(%rsp), %rcx
+	.endif
 	movq	$\n, XF_VECTOR - XF_ERROR(%rsp)
-	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
 	lea	XF_VECTOR - XF_ERROR(%rsp), %rsp
 	pushq	$SEL_UDATA
 	pushq	XF_ENTRY_SP - XF_VECTOR + 8(%rsp)
@@ -107,10 +131,9 @@ vec\n\t:
 	pushq	XF_ENTRY_PC - XF_VECTOR + 32(%rsp)
 	iretq
 	.endif
-1:	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
-	pushq	$\n
+1:	pushq	$\n
 	jmp	trap_common
-2:	movq	$\n, cpu0 + CPU_XVECTOR(%rip)
+2:	movq	$\n, XS_VEC(%rsp)
 	jmp	upcall_slow
 .endm
 
@@ -176,6 +199,11 @@ VEC_ERR   21
 VEC_NOERR 32
 VEC_NOERR 33
 VEC_NOERR 34
+/* VEC_IPI: its own way in (trap_ipi), so trap() need not test for it. */
+	.globl vec35
+vec35:	pushq	$0
+	pushq	$VEC_IPI
+	jmp	ipi_common
 
 .macro PUSH_GPRS
 	push	%rax
@@ -213,22 +241,31 @@ VEC_NOERR 34
 .endm
 
 /*
- * Run the thread in rax next: its tables, its frame as the ring-0 stack, its
- * UTCB in the KIP (what sched_switch and arch_thread_switch do). Clobbers rdx.
+ * Run the thread in rax next on this CPU, its home: its tables, its frame as
+ * the ring-0 stack, its UTCB in the GS base (what sched_switch and
+ * arch_thread_switch do). Clobbers rdx and rsi.
  */
+#ifdef EXO_UP
+#define SW_PC(off)	cpus + (off)(%rip)	/* the one CPU's, at a fixed address */
+#else
+#define SW_PC(off)	(off)(%rsi)
+#endif
 .macro SWITCH_TO_RAX
+#ifndef EXO_UP
+	mov	T_HOME(%rax), %rsi	/* this CPU's struct percpu */
+#endif
 	mov	T_ROOT(%rax), %rdx
-	cmp	%rdx, current_root(%rip)
+	cmp	%rdx, SW_PC(PC_ROOT)
 	je	.Lsame_root\@
 	mov	%rdx, %cr3
-	mov	%rdx, current_root(%rip)
+	mov	%rdx, SW_PC(PC_ROOT)
 .Lsame_root\@:
 	lea	TF_SIZE(%rax), %rdx
-	mov	%rdx, tss + TSS_RSP0(%rip)
+	mov	%rdx, SW_PC(PC_ARCH + CPU_TSS + TSS_RSP0)
 	mov	T_IST(%rax), %rdx
-	mov	%rdx, tss + TSS_IST3(%rip)
+	mov	%rdx, SW_PC(PC_ARCH + CPU_TSS + TSS_IST3)
 	mov	T_UTCB_VA(%rax), %rdx
-	mov	%rdx, kip_page + KIP_CUR_UTCB(%rip)
+	wrgsbase %rdx			/* the thread's UTCB (<exo/ipc.h>) */
 .endm
 
 /* Leave for user mode as the thread in rax, all its registers from its frame
@@ -254,7 +291,7 @@ trap_common:
 	testb	$3, TF_CS(%rsp)
 	jz	1f
 	mov	%rsp, %rdi		/* the running thread's saved registers */
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	T_KSTACK(%rdi), %rsp	/* its home CPU's, which is this one */
 	call	trap
 	mov	%rax, %rsp		/* the thread to resume */
 	.globl trap_return
@@ -265,23 +302,38 @@ trap_return:				/* rsp = struct trapframe * */
 1:	mov	%rsp, %rdi		/* from ring 0: returns, or panics */
 	call	trap_kernel_entry
 	jmp	trap_return
+ipi_common:
+	PUSH_GPRS
+	cld
+	testb	$3, TF_CS(%rsp)
+	jz	1b			/* idle: trap_kernel_entry */
+	mov	%rsp, %rdi
+	mov	T_KSTACK(%rdi), %rsp
+	call	trap_ipi
+	mov	%rax, %rsp
+	jmp	trap_return
 
 /*
  * From VEC_UP, a user exception with the frame in the UTCB that the kernel
- * must see: move the hardware frame to the thread's ctx (its end is rsp0)
- * and enter as any exception does. The busy frame itself is left alone.
+ * must see: rsp at its error code, the vector at XS_VEC(%rsp). Move the
+ * hardware frame to the thread's ctx (its end is this CPU's rsp0) and enter
+ * as any exception does. The busy frame itself is left alone.
  */
 upcall_slow:
-	mov	tss + TSS_RSP0(%rip), %rax
-	mov	%rcx, cpu0 + CPU_XSCRATCH2(%rip)
+	mov	%rax, XS_RAX(%rsp)
+	mov	%rcx, XS_RCX(%rsp)
+	THIS_CPU %rax
+	mov	PCPU(PC_ARCH + CPU_TSS + TSS_RSP0, %rax), %rax
 	.irp off, 0, 8, 16, 24, 32, 40
 	mov	\off(%rsp), %rcx
 	mov	%rcx, \off - 48(%rax)
 	.endr
-	lea	-48(%rax), %rsp
-	mov	cpu0 + CPU_XSCRATCH2(%rip), %rcx
-	mov	cpu0 + CPU_XSCRATCH(%rip), %rax
-	pushq	cpu0 + CPU_XVECTOR(%rip)
+	mov	XS_VEC(%rsp), %rcx
+	mov	%rcx, -56(%rax)		/* the vector, below the error code */
+	mov	XS_RCX(%rsp), %rcx
+	lea	-56(%rax), %rax
+	xchg	%rax, %rsp
+	mov	XS_RAX(%rax), %rax
 	jmp	trap_common
 
 /*
@@ -291,7 +343,8 @@ upcall_slow:
  */
 	.globl upcall_bad_entry
 upcall_bad_entry:
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	THIS_CPU %rax
+	mov	PCPU(PC_ARCH + CPU_KSTACK_TOP, %rax), %rsp
 	call	trap_upcall_bad
 	mov	%rax, %rsp
 	jmp	trap_return
@@ -300,23 +353,29 @@ upcall_bad_entry:
  * #PF from user mode: the whole frame goes into the thread's control block
  * as for any exception, then the fast path (pf_fast: kernel_pagefault_fast) may hand
  * the fault to a waiting pager; the pager resumes from its saved registers,
- * where the message is. Otherwise trap() does what it always does.
+ * where the message is. Otherwise trap() does what it always does. The
+ * fast path runs under the big lock, taken inline; when it is taken
+ * already, trap() waits for it.
  */
 pf_entry:
 	pushq	$14
 	PUSH_GPRS
 	cld
 	mov	%rsp, %rdi		/* the faulting thread */
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	T_KSTACK(%rdi), %rsp
+	BKL_TAKE 2f
 	mov	%cr2, %rsi
 	mov	TF_ERROR(%rdi), %rdx
 	call	pf_fast			/* kernel_pagefault_fast; rbx, r12-r15 scratch (pfmap.c) */
 	test	%rax, %rax
 	jz	1f
 	SWITCH_TO_RAX
+	BKL_DROP		/* release: the stores above come first */
 	RESUME_RAX
-1:	mov	current(%rip), %rdi	/* declined: nothing changed */
-	call	trap
+1:	BKL_DROP
+	THIS_CPU %rdi			/* declined: nothing changed */
+	mov	PCPU(PC_CURRENT, %rdi), %rdi
+2:	call	trap
 	mov	%rax, %rsp
 	jmp	trap_return
 
@@ -350,12 +409,13 @@ ipc_entry:
 	mov	%r11, TF_R11 - TF_RIP(%rsp)
 	mov	%rbp, TF_RBP - TF_RIP(%rsp)	/* preserved across IPC, not a message register */
 	lea	-TF_RIP(%rsp), %rcx	/* current; args: to, from, timeouts, cur, tag */
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	T_KSTACK(%rcx), %rsp
+	BKL_TAKE ipc_slow	/* the big kernel lock (smp.c) */
 	push	%rcx
 	call	ipc_fastpath
 	pop	%rcx
 	test	%rax, %rax
-	jz	ipc_slow
+	jz	ipc_declined
 	/* rax = the receiver, now current: MR0-MR2 back, then switch to it. */
 	mov	TF_R8(%rcx), %r8
 	mov	TF_R9(%rcx), %r9
@@ -369,7 +429,10 @@ ipc_entry:
 	xor	%edi, %edi
 	xor	%r11d, %r11d
 	mov	TF_RAX(%rax), %rax	/* the sender's id */
+	BKL_DROP		/* release: the stores above are ordered before */
 	iretq
+ipc_declined:
+	BKL_DROP		/* the general path takes it again */
 ipc_slow:				/* rcx = current: complete its frame */
 	mov	%rbx, TF_RBX(%rcx)
 	mov	%r12, 24(%rcx)
@@ -402,31 +465,41 @@ ipc_map:
 	mov	%r10, TF_R10 - TF_RIP(%rsp)
 	mov	%rbp, TF_RBP - TF_RIP(%rsp)
 	lea	-TF_RIP(%rsp), %rcx	/* current */
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	T_KSTACK(%rcx), %rsp
+	BKL_TAKE ipc_map_contended
 	mov	%r9, %r8		/* MR1, MR2: the map item */
 	mov	%r10, %r9
 	call	ipc_map_fast
 	test	%rax, %rax
 	jz	ipc_map_declined
 	SWITCH_TO_RAX
+	BKL_DROP
 	RESUME_RAX
 ipc_map_declined:
-	mov	current(%rip), %rdi	/* still the caller */
+	BKL_DROP
+	THIS_CPU %rdi			/* still the caller */
+	mov	PCPU(PC_CURRENT, %rdi), %rdi
+	jmp	ipc_slow_call
+ipc_map_contended:			/* the general path waits for the lock */
+	mov	%rcx, %rdi
 	jmp	ipc_slow_call
 
 /*
  * Hardware KVM (VMX/SVM): SYSCALL lands here in ring 0 with rcx = user rip,
  * r11 = user rflags, rsp still the user's, interrupts masked by FMASK.
- * One CPU for now: the user rsp is parked in cpu0 (per-CPU GS comes with SMP).
+ * The user rsp is parked in this CPU's struct cpu, found through
+ * KERNEL_GS_BASE (swapgs: GS itself is the user's UTCB pointer).
  * The frame is the same as an exception's, built in the thread's control
  * block, so trap() sees no difference; the way out is the common iretq.
  */
 	.globl syscall_entry_hw
 syscall_entry_hw:
-	mov	%rsp, cpu0 + CPU_SCRATCH(%rip)
-	mov	tss + TSS_RSP0(%rip), %rsp	/* every switch sets it, fast paths too */
+	swapgs
+	mov	%rsp, %gs:CPU_SCRATCH
+	mov	%gs:CPU_TSS + TSS_RSP0, %rsp	/* every switch sets it, fast paths too */
 	pushq	$SEL_UDATA
-	pushq	cpu0 + CPU_SCRATCH(%rip)
+	pushq	%gs:CPU_SCRATCH
+	swapgs
 	push	%r11
 	pushq	$SEL_UCODE
 	push	%rcx
@@ -435,7 +508,7 @@ syscall_entry_hw:
 	PUSH_GPRS
 	cld
 	mov	%rsp, %rdi
-	mov	cpu0 + CPU_KSTACK_TOP(%rip), %rsp
+	mov	T_KSTACK(%rdi), %rsp
 	call	trap
 	mov	%rax, %rsp
 	jmp	trap_return
@@ -456,17 +529,13 @@ syscall_stub_pvm:
 	jmp	*%rcx
 	.balign 4096
 
+/* CPU 0's stacks: the kernel's, then one for #DF, NMI and #MC (cpu.c: the
+ * others'). Not page aligned: a page of padding would cost a 4 MiB guest. */
 	.section .bss
-	.balign 4096
-	.globl boot_stack_top
-boot_stack:
-	.skip	KSTACK_SIZE
-boot_stack_top:
-	.globl df_stack_top, nmi_stack_top
-	.skip	4096
-df_stack_top:
-	.skip	4096
-nmi_stack_top:
+	.balign 64
+	.globl cpu_stacks
+cpu_stacks:
+	.skip	KSTACK_SIZE + 4096
 
 /* Entry addresses for the IDT, one per vector, 0 where there is no gate (cpu.c). */
 	.section .rodata
@@ -477,7 +546,7 @@ trap_vectors:
 	.quad	vec\n
 	.endr
 	.fill	VEC_IRQ_FIRST - 22, 8, 0	/* reserved exceptions: no gate */
-	.quad	vec32, vec33, vec34	/* VEC_TIMER, VEC_CONSOLE, VEC_SPURIOUS */
+	.quad	vec32, vec33, vec34, vec35	/* VEC_TIMER, _CONSOLE, _SPURIOUS, _IPI */
 	.if	. - trap_vectors != IDT_NVEC * 8
 	.error	"trap_vectors must have IDT_NVEC entries"
 	.endif

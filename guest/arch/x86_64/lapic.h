@@ -20,4 +20,10 @@ void lapic_init(const struct exo_bootinfo *bi);
  * this for it in ring 0 and in ring 3 alike. */
 void lapic_interrupt(u64 vector);
 
+/* An application processor's x2APIC, in the boot CPU's mode. */
+void lapic_init_ap(void);
+void lapic_eoi(void);
+/* An interrupt that arrived in arch_idle (ring 0, without the lock). */
+void lapic_interrupt_idle(u64 vector);
+
 #endif

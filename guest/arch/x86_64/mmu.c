@@ -4,6 +4,7 @@
 
 #include "../../core/frame.h"
 #include "../../core/platform.h"
+#include "../../core/tlb.h"
 #include "../../core/trace.h"
 #include "cpu.h"
 #include "mmu.h"
@@ -19,8 +20,7 @@
  */
 #define TABLES_MAX (EXO_PAGE_SIZE / sizeof(u64))
 
-static u64 kernel_pml4_pa;
-u64 current_root;        /* what CR3 holds; the IPC fast path reads it */
+static u64 kernel_pml4_pa;   /* percpu.root is what each CPU's CR3 holds */
 extern char syscall_stub_pvm[];
 
 void *
@@ -48,7 +48,7 @@ void
 mmu_init(void)
 {
 	kernel_pml4_pa = read_cr3() & PTE_ADDR;
-	current_root = kernel_pml4_pa;
+	this_cpu()->root = kernel_pml4_pa;
 }
 
 /* A new table frame for s, recorded in its list. 0 if out of frames. */
@@ -81,7 +81,7 @@ arch_space_create(struct arch_space *s)
 		return -E_NOMEM;
 	root = table_of(s->root);
 	root[KERNEL_PML4_SLOT] = table_of(kernel_pml4_pa)[KERNEL_PML4_SLOT];
-	if (cpu0.platform == EXO_PLATFORM_KVM_PVM)
+	if (arch_platform == EXO_PLATFORM_KVM_PVM)
 		return arch_space_map(s, EXO_USER_SYSCALL_STUB,
 				      arch_virt_to_phys(syscall_stub_pvm),
 				      EXO_PAGE_SIZE, EXO_SEG_R | EXO_SEG_X);
@@ -206,17 +206,6 @@ pte_present(struct arch_space *s, u64 va)
 	return pte && *pte & PTE_P ? pte : 0;
 }
 
-/*
- * A changed leaf may still be cached in the TLB, but only if s is loaded: a
- * CR3 write flushes every non-global entry, and user pages are never global.
- */
-static void
-tlb_drop(struct arch_space *s, u64 va)
-{
-	if (current_root == s->root)
-		invlpg(va);
-}
-
 /* The table frames stay: teardown frees them, and remapping va needs none. */
 int
 arch_space_unmap(struct arch_space *s, u64 va, u64 *pa)
@@ -227,7 +216,7 @@ arch_space_unmap(struct arch_space *s, u64 va, u64 *pa)
 		return -E_FAULT;
 	*pa = *pte & PTE_ADDR;
 	*pte = 0;
-	tlb_drop(s, va);
+	tlb_batch_add(s, va);
 	return 0;
 }
 
@@ -239,7 +228,7 @@ arch_space_protect(struct arch_space *s, u64 va, u32 rights)
 	if (!pte)
 		return -E_FAULT;
 	*pte = (*pte & PTE_ADDR) | pte_bits(rights);
-	tlb_drop(s, va);
+	tlb_batch_add(s, va);
 	return 0;
 }
 
@@ -248,11 +237,8 @@ arch_space_destroy(struct arch_space *s)
 {
 	if (!s->tables)
 		return;
-	/* Never free the tables the CPU is walking. */
-	if (current_root == s->root) {
-		write_cr3(kernel_pml4_pa);
-		current_root = kernel_pml4_pa;
-	}
+	/* Never free tables a CPU is walking: every CPU with s loaded leaves it. */
+	tlb_teardown(s);
 	for (u64 i = 0; i < s->ntables; i++)
 		frame_free(table_of(s->tables)[i]);
 	frame_free(s->tables);
@@ -262,9 +248,50 @@ arch_space_destroy(struct arch_space *s)
 void
 arch_space_switch(struct arch_space *s)
 {
-	if (current_root != s->root) {
+	struct percpu *pc = this_cpu();
+
+	if (pc->root != s->root) {
 		TRACE_A(SPACE_SWITCH, s->root);
 		write_cr3(s->root);
-		current_root = s->root;
+		pc->root = s->root;
 	}
+}
+
+/*
+ * A CPU that idles leaves user spaces (with several CPUs): it then holds no
+ * translation of them, so shootdowns need not interrupt it (tlb.h).
+ */
+void
+mmu_idle(struct percpu *pc)
+{
+	if (ncpus > 1 && pc->root != kernel_pml4_pa)
+		arch_tlb_leave(pc);
+}
+
+void
+arch_tlb_leave(struct percpu *pc)
+{
+	write_cr3(kernel_pml4_pa);
+	pc->root = kernel_pml4_pa;
+}
+
+/* A changed leaf may still be cached, but only where its space is loaded:
+ * a CR3 write flushes every non-global entry, and user pages are never
+ * global. */
+void
+arch_tlb_invalidate(const u64 *va, u32 n)
+{
+	if (n == TLB_ALL) {
+		write_cr3(read_cr3());
+		return;
+	}
+	for (u32 i = 0; i < n; i++)
+		invlpg(va[i]);
+}
+
+/* An application processor: the boot page tables are loaded (the VMM's). */
+void
+mmu_ap_init(struct percpu *pc)
+{
+	pc->root = read_cr3() & PTE_ADDR;
 }

@@ -8,4 +8,10 @@ struct arch_space;
 /* Load s's tables into CR3 unless they are loaded already. */
 void arch_space_switch(struct arch_space *s);
 
+struct percpu;
+/* Idling with several CPUs: load the kernel's root (tlb.h says why). */
+void mmu_idle(struct percpu *pc);
+/* An application processor: record the root the VMM loaded. */
+void mmu_ap_init(struct percpu *pc);
+
 #endif

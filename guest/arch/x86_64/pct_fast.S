@@ -12,6 +12,12 @@
  * the donee links, and no deadline is missed). Anything else
  * goes to vec3_common with every register as it came.
  *
+ * SMP: under the big lock, taken inline (taken: the general path waits for
+ * it); no slot owned (the slice vector is CPU 0's) and this CPU's timer
+ * disarmed; the target's entry thread homed on this CPU (one elsewhere is
+ * started there by the general path). rsp, free once the caller's frame has
+ * been read, holds this CPU's struct percpu for the switch.
+ *
  * Entry: rsp = &current->ctx.rip, rdi = cap, rsi = flags, rax the call
  * number. rax, rcx and r11 are scratch (the target gets rax = the caller's
  * id, rcx = r11 = 0, as from the general path), and so is rsi once it is
@@ -29,6 +35,10 @@
 /* A cap the fast path takes: gen in bits 16-31, index below EXO_NCAPS. */
 #define CAP_BAD_BITS	0xffffffff0000fe00
 #define TE(off)		envs + ENV_PCT + (off)	/* with rsi = to * ENV_SIZE */
+#define CALLER_RDX	(-48)	/* TF_RDX - TF_RIP: from rsp at the caller's rip (checked below) */
+.if CALLER_RDX != TF_RDX - TF_RIP
+.error "CALLER_RDX"
+.endif
 
 /* Two copies (trace_asm.h): pct_entry, and pct_entry_traced with its record. */
 .macro PCT_ENTRY t=
@@ -40,6 +50,7 @@ pct_entry\t:
 	and	%rdi, %rax
 	or	%rsi, %rax			/* and flags other than SYNC: rsi = 0 from here */
 	jnz	pct_slow\t
+	BKL_TAKE pct_slow\t
 	/*
 	 * Nothing armed (sched.h): no slot is owned (slice_lend has only the
 	 * donee links to set), and no deadline can pass unseen. Two entry
@@ -47,8 +58,13 @@ pct_entry\t:
 	 * loop of kernel entries keeps the timer's interrupt out; while it is
 	 * armed the general path (leave, sched_poll) does the transfers.
 	 */
-	cmpq	$0, sched_deadline(%rip)
-	jne	pct_slow\t
+#ifndef EXO_UP	/* one CPU: an owned slot keeps the timer armed (sched_arm) */
+	cmpl	$0, slice_owned(%rip)
+	jne	pct_slow_unlock\t
+#endif
+	THIS_CPU %rax
+	cmpq	$0, PCPU(PC_ARMED, %rax)	/* sched_deadline, this CPU's */
+	jne	pct_slow_unlock\t
 	/* k = &env->caps[index]: gen, type ENV and right X in one compare (bind_fast.S). */
 	mov	T_STLB - TF_RIP(%rsp), %rsi	/* env->stlb; env->caps is before it */
 	movzwl	%di, %eax
@@ -70,7 +86,12 @@ pct_entry\t:
 	jne	pct_slow_rsi\t
 	mov	threads + T_ID(%rax), %r11
 	cmp	TE(ENT_TID)(%rsi), %r11
-	jne	pct_slow_rsi\t			/* none registered, or it died */
+	jne	pct_slow_rsi\t		/* none registered, or it died */
+#ifndef EXO_UP
+	mov	T_HOME - TF_RIP(%rsp), %r11
+	cmp	threads + T_HOME(%rax), %r11
+	jne	pct_slow_rsi\t		/* homed on another CPU */
+#endif
 	/*
 	 * Point of no return: the caller waits, the target runs in its
 	 * slices (slice_lend with no slot owned: the donee links).
@@ -83,23 +104,37 @@ pct_entry\t:
 	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rcx,8)	/* [to].donee = 0 */
 	movl	$TS_READY_, threads + T_STATE(%rax)
 	lea	threads(%rax), %rcx		/* the target, now current */
-	mov	%rcx, current(%rip)
-	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_PCT, save=%r11
+	/* rdx is the caller's, for the target: kept in the caller's frame,
+	 * whose registers are dead (it restarts at its entry). */
+	TRACE_REC TRACE_K_SYSCALL_FAST, SYSNO_PCT, %r11, save=CALLER_RDX(%rsp)
 	mov	T_ID - TF_RIP(%rsp), %rax	/* the caller's id (its env's PCT entry) */
+#ifdef EXO_UP
+#define PCT_PC(off)	cpus + (off)(%rip)	/* the one CPU's */
+#else
+	mov	T_HOME(%rcx), %rsp		/* this CPU's struct percpu */
+#define PCT_PC(off)	(off)(%rsp)
+#endif
+	mov	%rcx, PCT_PC(PC_CURRENT)
 	/* Its tables (another space: always loaded), stacks, UTCB (SWITCH_TO_RAX). */
 	mov	T_ROOT(%rcx), %r11
 	mov	%r11, %cr3
-	mov	%r11, current_root(%rip)
+	mov	%r11, PCT_PC(PC_ROOT)
 	mov	T_IST(%rcx), %r11
-	mov	%r11, tss + TSS_IST3(%rip)
+	mov	%r11, PCT_PC(PC_ARCH + CPU_TSS + TSS_IST3)
 	mov	T_UTCB_VA(%rcx), %r11
-	mov	%r11, kip_page + KIP_CUR_UTCB(%rip)
+	wrgsbase %r11				/* its UTCB (<exo/ipc.h>) */
 	/*
 	 * The way out through its frame, whose end is its ring-0 stack: ss,
 	 * rsp = the entry's sp; cs and rflags as they are; rip = the entry's pc.
 	 */
+#ifdef EXO_UP
 	lea	TF_SIZE(%rcx), %rsp
-	mov	%rsp, tss + TSS_RSP0(%rip)
+	mov	%rsp, PCT_PC(PC_ARCH + CPU_TSS + TSS_RSP0)
+#else
+	lea	TF_SIZE(%rcx), %r11
+	mov	%r11, PCT_PC(PC_ARCH + CPU_TSS + TSS_RSP0)
+	mov	%r11, %rsp
+#endif
 	pushq	$SEL_UDATA
 	pushq	TE(ENT_SP)(%rsi)
 	lea	TF_CS(%rcx), %rsp
@@ -107,6 +142,7 @@ pct_entry\t:
 	xor	%ecx, %ecx
 	xor	%r11d, %r11d
 	xor	%esi, %esi			/* the flags, SYNC */
+	BKL_DROP			/* release: the stores above come first */
 	iretq
 /*
  * Declined: nothing changed. rsi was 0 (SYNC) where it was used; r11 holds
@@ -115,6 +151,8 @@ pct_entry\t:
  */
 pct_slow_rsi\t:
 	xor	%esi, %esi
+pct_slow_unlock\t:
+	BKL_DROP
 pct_slow\t:
 	mov	$SYSNO_PCT, %eax
 	jmp	vec3_common

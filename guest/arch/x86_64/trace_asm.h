@@ -19,10 +19,13 @@
 #ifdef __ASSEMBLER__
 /*
  * One record of kind and a16 (both assemble-time constants, one store) on
- * CPU 0's ring, and a0 from register a0 if given. load, if given, is one
- * instruction that puts a0 in place; save, if given, is a per-CPU scratch
- * slot where rdx is kept meanwhile. Clobbers rax (and rdx unless saved).
- * Off: the test and a taken jump. On: 6 to 9 instructions after the test.
+ * this CPU's ring: str names the CPU, whose ring head is at
+ * PC_BY_TR + PC_RING (its first word) scaled by the selector (percpu.h).
+ * load, if given, is one instruction that puts a0 in rax. tmp is a
+ * register the caller can spare; save, if given, is where rdx is kept
+ * meanwhile. Clobbers rax and tmp (and rdx unless saved).
+ * Off: the test and a taken jump. On: 8 to 10 instructions after the test
+ * (str: one more than with a single ring).
  *
  * The entry code with trace points comes in two copies, plain and traced
  * (TRACE_COPY before each), and the arch layer points the IDT's gates and
@@ -44,7 +47,7 @@
 	.endif
 .endm
 
-.macro TRACE_REC kind, a16, a0=, load=, save=
+.macro TRACE_REC kind, a16, tmp, load=, save=
 	.if trace_copy != TRACE_PLAIN
 	.if trace_copy == TRACE_TEST
 	cmpb	$0, trace_on(%rip)
@@ -53,15 +56,29 @@
 	.ifnb \save
 	mov	%rdx, \save
 	.endif
-	\load
 	rdtsc
-	movzwl	trace_rings(%rip), %edx
-	mov	%eax, trace_rings + TRACE_RECS(%rdx)
-	movl	$(\kind | (\a16) << 16), trace_rings + TRACE_RECS + TRACE_R_KIND(%rdx)
-	.ifnb \a0
-	mov	\a0, trace_rings + TRACE_RECS + TRACE_R_A0(%rdx)
+#ifdef EXO_UP
+	/* One CPU: its ring is at a fixed address. */
+	movzwq	cpus + PC_RING(%rip), \tmp
+	mov	%eax, cpus + PC_RING + TRACE_RECS(\tmp)
+	movl	$(\kind | (\a16) << 16), cpus + PC_RING + TRACE_RECS + TRACE_R_KIND(\tmp)
+	.ifnb \load
+	\load
+	mov	%rax, cpus + PC_RING + TRACE_RECS + TRACE_R_A0(\tmp)
 	.endif
-	addq	$TRACE_REC_SIZE, trace_rings(%rip)
+	addq	$TRACE_REC_SIZE, cpus + PC_RING(%rip)
+#else
+	str	%rdx
+	movzwq	PC_BY_TR + PC_RING(,%rdx,8), \tmp
+	lea	(\tmp,%rdx,8), \tmp
+	mov	%eax, PC_BY_TR + PC_RING + TRACE_RECS(\tmp)
+	movl	$(\kind | (\a16) << 16), PC_BY_TR + PC_RING + TRACE_RECS + TRACE_R_KIND(\tmp)
+	.ifnb \load
+	\load
+	mov	%rax, PC_BY_TR + PC_RING + TRACE_RECS + TRACE_R_A0(\tmp)
+	.endif
+	addq	$TRACE_REC_SIZE, PC_BY_TR + PC_RING(,%rdx,8)
+#endif
 	.ifnb \save
 	mov	\save, %rdx
 	.endif

@@ -15,11 +15,13 @@
 
 #include "../../core/env.h"
 #include "../../core/kernel.h"
+#include "../../core/sched.h"
 #include "../../core/mdb_fast.h"
 #include "../../core/platform.h"
 #include "../../core/slice.h"
 #include "../../core/space.h"
 #include "../../core/thread.h"
+#include "../../core/tlb.h"
 #include "../../core/trace.h"
 #include "asm.h"
 #include "cpu.h"
@@ -72,8 +74,15 @@ _Static_assert(__builtin_offsetof(struct exo_xframe, entry_pc) == XF_ENTRY_PC, "
 _Static_assert(__builtin_offsetof(struct exo_xframe, entry_sp) == XF_ENTRY_SP, "xframe");
 _Static_assert(EXO_UTCB_XFRAME + XF_TOP == EXO_UTCB_XTOP && EXO_UTCB_XTOP % 16 == 0,
 	       "the exception frame's top is where IST3 points, 16-byte aligned");
+_Static_assert((TF_ERROR & XF_STACK_BIT) == 0 && _Alignof(struct thread) >= 2 * XF_STACK_BIT &&
+	       (EXO_UTCB_XTOP - (XF_TOP - XF_ERROR)) & XF_STACK_BIT,
+	       "VEC_UP tells a ctx from a UTCB frame by rsp & XF_STACK_BIT");
+_Static_assert(XS_VEC >= -(XF_ERROR - XF_VECTOR) - 40 && XS_RAX <= -(XF_ERROR - XF_VECTOR) - 8 &&
+	       XS_VEC >= -TF_ERROR && XS_RCX != XS_RAX && XS_RDX != XS_RCX && XS_VEC != XS_RDX,
+	       "VEC_UP's scratch: the 40 bytes below the UTCB's exception frame, or ctx");
 _Static_assert(__builtin_offsetof(struct thread, utcb_va) == T_UTCB_VA, "thread");
-_Static_assert(__builtin_offsetof(struct exo_kip, cur_utcb) == KIP_CUR_UTCB, "kip");
+_Static_assert(__builtin_offsetof(struct thread, home) == T_HOME, "thread");
+_Static_assert(__builtin_offsetof(struct thread, kstack) == T_KSTACK, "thread");
 _Static_assert(EXO_USER_SYSCALL_STUB < 0x7fffffff, "vec3 compares it as imm32");
 _Static_assert(SYSNO_IPC == SYS_ipc, "vec3 knows the IPC system call");
 _Static_assert(SYSNO_PCT == SYS_pct, "vec3 knows the PCT system call");
@@ -156,7 +165,11 @@ trap_kernel(struct trapframe *tf)
 		   tf->vector, tf->error, tf->rip, r.cr2);
 }
 
-/* From ring 0: an interrupt is handled and the kernel goes on. */
+/*
+ * From ring 0: an interrupt while this CPU idles (the only time the kernel
+ * takes interrupts), without the lock. Requests from other CPUs are answered
+ * here; the timer and console input wait for arch_idle to hold the lock.
+ */
 void
 trap_kernel_entry(struct trapframe *tf)
 {
@@ -165,19 +178,50 @@ trap_kernel_entry(struct trapframe *tf)
 		upcall_bad_entry();     /* an upcall's iretq: a bad entry_pc */
 	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
 		TRACE_S(IRQ, tf->vector);
-		lapic_interrupt(tf->vector);
+		lapic_interrupt_idle(tf->vector);
 		return;
 	}
 	trap_kernel(tf);
 }
 
-/* From user mode: tf is the running thread's ctx. */
+/*
+ * An IPI from user mode (entry.S vec35: its own entry, so other entries
+ * need not test the vector). A shootdown alone is answered and t goes on,
+ * without the lock; an eviction or a reschedule has the scheduler look.
+ */
+struct trapframe *
+trap_ipi(struct thread *t)
+{
+	struct thread *next;
+	u32 req;
+
+	lapic_eoi();
+	req = smp_poll(this_cpu());
+	if (!(req & (SMP_REQ_EVICT | SMP_REQ_RESCHED)))
+		return &t->ctx;
+	smp_lock();
+	sched_arm();
+	next = this_cpu()->cur == t ? kernel_resume(t) : kernel_evicted();
+	smp_unlock();
+	return &next->ctx;
+}
+
+/*
+ * From user mode: tf is the running thread's ctx. The lock is taken here and
+ * dropped just before the return to user mode. If another CPU took t away
+ * while this one waited for the lock (smp_evict: t was deleted), the
+ * scheduler picks what runs instead.
+ */
 struct trapframe *
 trap(struct trapframe *tf)
 {
 	struct thread *t = (struct thread *)tf, *next;
 
-	kassert(t == current);
+	smp_lock();
+	if (this_cpu()->cur != t) {
+		next = kernel_evicted();
+		goto out;
+	}
 	switch (tf->vector) {
 	case VEC_SYSCALL:
 		TRACE_S(SYSCALL, tf->rax);
@@ -205,7 +249,9 @@ trap(struct trapframe *tf)
 		next = kernel_exception(t, tf->vector, tf->error, addr);
 	}
 	}
+out:
 	TRACE_A(KEXIT, next->id);
+	smp_unlock();
 	return &next->ctx;
 }
 
@@ -215,12 +261,14 @@ trap_ipc_slow(struct thread *t)
 {
 	struct thread *next;
 
-	TRACE_S(SYSCALL, SYS_ipc);
 	t->ctx.rax = SYS_ipc;
 	t->ctx.vector = T_BP;
 	t->ctx.error = 0;
-	next = kernel_ipc(t);
+	smp_lock();
+	TRACE_S(SYSCALL, SYS_ipc);
+	next = this_cpu()->cur == t ? kernel_ipc(t) : kernel_evicted();
 	TRACE_A(KEXIT, next->id);
+	smp_unlock();
 	return &next->ctx;
 }
 
@@ -250,26 +298,35 @@ arch_thread_upcalls(struct thread *t, bool on)
 struct trapframe *
 trap_upcall_bad(void)
 {
-	struct exo_xframe *x = thread_xframe(current);
+	struct thread *next;
+	struct exo_xframe *x;
 
+	smp_lock();
+	x = thread_xframe(current);
 	thread_doom(current, T_GP, 0, x->entry_pc, x->entry_pc);
-	return &kernel_resume(current)->ctx;
+	next = kernel_resume(current);
+	smp_unlock();
+	return &next->ctx;
 }
 
 void
 arch_thread_switch(struct thread *t)
 {
+	struct cpu *c = cpu_arch(this_cpu());
 	u64 rsp0 = (u64)(&t->ctx + 1);
 
 	arch_space_switch(&t->space->pt);
-	tss_set_rsp0(rsp0);
-	tss_set_ist3(t->arch_ist);
-	cpu0.rsp0 = rsp0;
+	c->tss.rsp[0] = rsp0;
+	c->tss.ist[2] = t->arch_ist;
+	c->rsp0 = rsp0;
+	__asm__ volatile("wrgsbase %0" : : "r"(t->utcb_va));
 }
 
+/* Leave the kernel into t for the first time on this CPU: drop the lock. */
 void
 arch_run(struct thread *t)
 {
+	smp_unlock();
 	arch_trap_resume(&t->ctx);
 }
 
@@ -337,7 +394,7 @@ arch_ktest_fastpath(u32 sysno, bool on)
 	const struct fast_entry *e = fast_entry(sysno);
 	int was;
 
-	if (!e || cpu0.platform != EXO_PLATFORM_KVM_PVM)
+	if (!e || arch_platform != EXO_PLATFORM_KVM_PVM)
 		return -E_INVAL;
 	was = vec3_fast[sysno] != vec3_common;
 	vec3_fast[sysno] = !on ? vec3_common : fast_traced ? e->traced : e->plain;

@@ -16,6 +16,8 @@ struct trapframe *trap(struct trapframe *tf);
 void trap_kernel_entry(struct trapframe *tf);
 struct thread;
 struct trapframe *trap_ipc_slow(struct thread *t);
+/* VEC_IPI from user mode (entry.S vec35). */
+struct trapframe *trap_ipi(struct thread *t);
 void arch_trap_resume(struct trapframe *tf) __attribute__((noreturn));
 /* The exception-upcall code (entry.S VEC_UP) and its way out of a bad iretq. */
 extern const char upcall_text_start[], upcall_text_end[];

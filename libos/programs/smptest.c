@@ -1,0 +1,261 @@
+/*
+ * smptest CASE [ROUNDS]: scenarios on several CPUs (boot with --cpus 2 or
+ * more). Exit 0 on success, else the line of the failing check.
+ *
+ *   stress    a reader on CPU 1 reads a page in a loop while the main thread
+ *             on CPU 0 unmaps it, ROUNDS times. Once the unmap returns the
+ *             main thread writes a new value through its own mapping of the
+ *             frame: a reader that ever sees it read through a translation
+ *             that should be gone (the shootdown failed). The reader's
+ *             next access must fault instead; its pager maps the page back
+ *             for the next round.
+ *   flush     the same with L4 flush: main flushes X_VA itself (UNMAP_OWN;
+ *             the reader is a thread of main's space).
+ *   unbind    the same over an exokernel binding: main unbinds the frame
+ *             the reader reads; the reader's own exception handler (an
+ *             upcall on CPU 1) counts the fault and waits for the next
+ *             round's binding, which the software TLB fills.
+ *   pingpong  ROUNDS calls from CPU 0 to a server on CPU 1 and replies.
+ *
+ * Besides the value check, every reader notes whether main had already
+ * returned from the unmap (after) when it started a read, and whether a
+ * fault came between: a read that began after the return and completed
+ * without a fault used a translation that should have been gone.
+ */
+#include <exo/syscall.h>
+
+#include "exo.h"
+#include "l4.h"
+#include "libos.h"
+#include "task.h"
+
+#define CHECK(c) do { if (!(c)) { printf("smptest: line %d: %s\n", __LINE__, #c); return __LINE__ & 0xff ? __LINE__ & 0xff : 1; } } while (0)
+#define X_VA 0x500000000ULL
+
+static volatile u64 *pool;              /* our own mapping of the frame */
+static volatile u64 reads, stale, faults, round_no, after;
+static u64 main_tid;
+
+/*
+ * One read of X_VA; counts it, and counts it stale if it saw the value
+ * written after the unmap (odd; main writes even ones before), or began
+ * after the unmap returned and needed no fault.
+ */
+static inline void
+read_once(void)
+{
+	u64 a = after, f = faults;
+	u64 v = *(volatile u64 *)X_VA;
+
+	if (v & 1 || (a && faults == f))       /* odd: written after */
+		stale++;
+	reads++;
+}
+
+/* Reads X_VA for ever. */
+static void
+reader(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0);  /* pager and CPU set */
+	for (;;)
+		read_once();
+}
+
+/* The reader's pager: report each fault to main, then map the page back. */
+static void
+pager(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	l4_wait(&m, &from);
+	for (;;) {
+		struct l4_msg n = { { EXO_TAG(1, 0, 0) } };
+		u64 rd = from;
+
+		faults++;
+		l4_call(main_tid, &n);          /* main's reply: map it back */
+		m.mr[0] = EXO_TAG(0, 0, 2);
+		m.mr[1] = EXO_ITEM_MAP | X_VA;
+		m.mr[2] = EXO_FPAGE((u64)pool, 12, EXO_R);
+		l4_reply_wait(rd, &m, &from);
+	}
+}
+
+static int
+stress_run(u64 rounds, bool flush)
+{
+	struct l4_msg m;
+	u64 pg, rd, from;
+
+	main_tid = l4_myself();
+	pool = mem_alloc(12);
+	CHECK(pool);
+	pool[0] = 0;
+	pg = thread_spawn_on(1, pager, 0);     /* beside the reader, which it serves */
+	CHECK(pg);
+	rd = thread_spawn(reader, 0);   /* waits for us until its pager is set */
+	CHECK(rd);
+	CHECK(l4_exchange_registers(rd, EXR_SET_PAGER | EXR_CPU(1), 0, 0, pg, 0, 0) >= 0);
+	m.mr[0] = EXO_TAG(0, 0, 0);
+	CHECK(l4_send(rd, &m, EXO_TIMEOUT_NEVER) == 0);
+	/* The reader faults at once: its pager tells us; we let it map. */
+	CHECK(l4_receive(pg, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	for (u64 r = 0; r < rounds; r++) {
+		u64 seen;
+
+		pool[0] = 2 * r;
+		round_no = r;
+		after = 0;
+		CHECK(l4_reply(pg, &m) == 0);   /* the pager maps, the reader reads */
+		seen = reads;
+		while (reads < seen + 3)        /* it reads through the mapping now */
+			;
+		if (flush)      /* the reader's page itself, from our (shared) space */
+			CHECK(l4_unmap(EXO_FPAGE(X_VA, 12, EXO_RWX), UNMAP_OWN) == 1);
+		else            /* what was mapped from our pool page */
+			CHECK(l4_unmap(EXO_FPAGE((u64)pool, 12, EXO_RWX), 0) == 1);
+		after = 1;
+		pool[0] = 2 * r + 1;            /* only a stale translation sees this */
+		CHECK(l4_receive(pg, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+		CHECK(faults == r + 2);
+		CHECK(stale == 0);
+	}
+	printf("smptest %s: %lu rounds, %lu reads, 0 stale\n", flush ? "flush" : "stress",
+	       rounds, reads);
+	return 0;
+}
+
+/* ---- the same over an exokernel binding ---- */
+
+#define UB_VA    0x510000000ULL
+#define UB_ALIAS 0x520000000ULL
+static u8 ub_stack[8192] __attribute__((aligned(16)));
+static exo_cap_t ub_cap;
+
+/* The reader's exception handler: a fault on UB_VA waits for the next round. */
+static int
+ub_fault(struct exo_xframe *x)
+{
+	u64 r = round_no;
+
+	if (x->vector != 14 || (x->cr2 & ~(EXO_PAGE_SIZE - 1)) != UB_VA)
+		return 1;
+	faults++;
+	while (round_no == r)           /* main binds again, then moves on */
+		;
+	return 0;
+}
+
+static void
+ub_reader(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	if (exo_handler_set(ub_fault, ub_stack + sizeof(ub_stack)) < 0)
+		exit(90);
+	l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0);
+	for (;;) {
+		u64 a = after, f = faults;
+		u64 v = *(volatile u64 *)UB_VA;
+
+		if (v & 1 || (a && faults == f))       /* odd: written after */
+			stale++;
+		reads++;
+	}
+}
+
+static int
+unbind_run(u64 rounds)
+{
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+	volatile u64 *alias = (volatile u64 *)UB_ALIAS;
+	long c, copy;
+	u64 rd;
+
+	main_tid = l4_myself();
+	CHECK((c = frame_alloc(0)) > 0);
+	ub_cap = (exo_cap_t)c;
+	CHECK((copy = cap_derive(ub_cap, EXO_CAP_R | EXO_CAP_W)) > 0);
+	CHECK(bind((exo_cap_t)copy, UB_ALIAS, EXO_BIND_R | EXO_BIND_W | EXO_BIND_NOW) == 0);
+	CHECK(rd = thread_spawn_on(1, ub_reader, 0));
+	round_no = 0;
+	for (u64 r = 0; r < rounds; r++) {
+		u64 seen;
+
+		alias[0] = 2 * r;
+		after = 0;
+		/* Not now: the reader's first touch is a software-TLB fill on CPU 1. */
+		CHECK(bind(ub_cap, UB_VA, EXO_BIND_R) == 0);
+		if (r == 0)
+			CHECK(l4_send(rd, &m, EXO_TIMEOUT_NEVER) == 0);
+		round_no = r + 1;               /* a reader waiting in its handler retries */
+		seen = reads;
+		while (reads < seen + 3)
+			;
+		CHECK(unbind(ub_cap) == 0);
+		after = 1;
+		alias[0] = 2 * r + 1;           /* only a stale translation sees this */
+		while (faults < r + 1)          /* its next read faults */
+			;
+		CHECK(stale == 0);
+	}
+	printf("smptest unbind: %lu rounds, %lu reads, %lu faults, 0 stale\n", rounds,
+	       reads, faults);
+	return 0;
+}
+
+static void
+echo(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	l4_wait(&m, &from);
+	for (;;) {
+		m.mr[1] += 1;
+		m.mr[0] = EXO_TAG(0, 1, 0);
+		l4_reply_wait(from, &m, &from);
+	}
+}
+
+static int
+pingpong(u64 rounds)
+{
+	u64 srv = thread_spawn_on(1, echo, 0);
+
+	CHECK(srv);
+	for (u64 i = 0; i < rounds; i++) {
+		struct l4_msg m = { { EXO_TAG(1, 1, 0), i } };
+
+		CHECK(l4_call(srv, &m) == 0);
+		CHECK(m.mr[1] == i + 1);
+	}
+	printf("smptest pingpong: %lu calls across CPUs\n", rounds);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	u64 rounds = argc > 2 ? (u64)atoi(argv[2]) : 200;
+
+	CHECK(argc >= 2);
+	CHECK(l4_kip()->ncpus >= 2);
+	if (strcmp(argv[1], "stress") == 0)
+		return stress_run(rounds, false);
+	if (strcmp(argv[1], "flush") == 0)
+		return stress_run(rounds, true);
+	if (strcmp(argv[1], "unbind") == 0)
+		return unbind_run(rounds);
+	if (strcmp(argv[1], "pingpong") == 0)
+		return pingpong(rounds);
+	printf("smptest: unknown case %s\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,93 @@
+/*
+ * SMP scenarios: boot and hello on 1, 2 and 4 vCPUs (more than the two host
+ * cores of CI), the TLB shootdown stress of smptest over L4 unmap, L4 flush
+ * and exokernel unbind, revocation with a reader on the other CPU, IPC
+ * across CPUs, the L4 and exokernel cases on two CPUs, and a trace that
+ * shows a shootdown. Judged by exit status (the failing check's line) and
+ * the JSON of exo stat.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+
+static struct exo_run r;
+
+ParameterizedTestParameters(smp, hello_on_n_cpus)
+{
+	static int n[] = { 1, 2, 4 };
+
+	return cr_make_param_array(int, n, 3);
+}
+
+ParameterizedTest(int *n, smp, hello_on_n_cpus)
+{
+	char cpus[8];
+
+	snprintf(cpus, sizeof(cpus), "%d", *n);
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "30", "--cpus", cpus,
+					    "--stats", "hello", NULL });
+	cr_assert_eq(r.status, 0, "--cpus %d: exit %d\n%s%s", *n, r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "hello from ring 3"), "--cpus %d:\n%s", *n, r.out);
+}
+
+/*
+ * Once an unmap (flush, unbind) returns, the reader on the other CPU never
+ * reads the page again: 200 rounds each, a shootdown per round (about a
+ * second each here).
+ */
+struct stress_mode {
+	char name[16];          /* by value: the test may run in another process */
+};
+
+ParameterizedTestParameters(smp, shootdown_stress)
+{
+	static struct stress_mode mode[] = { { "stress" }, { "flush" }, { "unbind" } };
+
+	return cr_make_param_array(struct stress_mode, mode, 3);
+}
+
+ParameterizedTest(struct stress_mode *mode, smp, shootdown_stress)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "smptest", mode->name, "200", NULL });
+	cr_assert_eq(r.status, 0, "smptest %s: exit %d (the failing check's line)\n%s%s",
+		     mode->name, r.status, r.out, r.err);
+}
+
+/* The abort protocol takes frames a reader on CPU 1 is reading. */
+Test(smp, revocation_across_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "exorevoke", "abort", "noentry", "coop", NULL });
+	cr_assert_eq(r.status, 0, "exit %d (the failing check's line)\n%s%s", r.status,
+		     r.out, r.err);
+}
+
+Test(smp, ipc_pingpong_across_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "smptest", "pingpong", "500", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+}
+
+/* The L4 cases (flush across spaces among them) with a second CPU up. */
+Test(smp, l4_cases_on_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "l4test", "pingpong", "pager", "flush", "grant",
+					    "dead", "openclosed", "hostile", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+}
+
+/* The exokernel cases (software TLB, bindings and their fast entries,
+ * upcalls) with a second CPU up. */
+Test(smp, exo_cases_on_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "--cmdline", "ktest", "exotest", "bindfast",
+					    "demand", "caps", "foreign", "exceptions", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+}
