@@ -217,7 +217,7 @@ skip_if_host_late(const char *why, u64 host_late_us, const struct shared *p, u64
 {
 	u64 late = p->late_starts - penalised;  /* short by the kernel's choice */
 
-	if (host_late_us <= 300 && late * 5 <= p->starts)
+	if (host_late_us <= 450 && late * 5 <= p->starts)
 		return;
 	printf("%s: the host is too loaded to judge (1 ms sleeps end %lu us late; "
 	       "%lu of %lu starts late)\n", why, host_late_us, late, p->starts);
