@@ -89,6 +89,7 @@ struct env {
 	u32 stlb_live;      /* valid software-TLB entries */
 	u64 stlb_hits, stlb_misses;
 	struct env_revoke rv;
+	u32 index;          /* its place in envs[] (= its space's), set with the space */
 };
 
 extern struct env envs[NSPACES];

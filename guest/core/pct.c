@@ -81,7 +81,7 @@ pct_syscall(struct thread *t)
 		return t;
 	}
 	/* Commit point. */
-	TRACE_SAB(PCT, flags & EXO_PCT_ASYNC ? EXO_TRACE_PCT_ASYNC : 0, te - envs, d->id);
+	TRACE_SAB(PCT, flags & EXO_PCT_ASYNC ? EXO_TRACE_PCT_ASYNC : 0, te->index, d->id);
 	id = e->entry[EXO_ENTRY_PCT].tid ? e->entry[EXO_ENTRY_PCT].tid : t->id;
 	pct_enter(d, te, kind, &t->ctx, id);
 	if (flags == EXO_PCT_SYNC) {

@@ -74,7 +74,7 @@ revoke_frame_returned(struct env *e)
 {
 	if (!e->rv.owed)
 		return;
-	TRACE_KAB(REVOKE, EXO_TRACE_RV_RETURNED, e - envs, e->rv.owed - 1);
+	TRACE_KAB(REVOKE, EXO_TRACE_RV_RETURNED, e->index, e->rv.owed - 1);
 	if (--e->rv.owed == 0 && e->rv.deadline)
 		deadline_unlink(e);
 }
@@ -94,7 +94,7 @@ static void
 revoke_start(struct env *e, u32 count, u64 deadline)
 {
 	e->rv.owed += count;
-	TRACE_KAB(REVOKE, EXO_TRACE_RV_REQUEST, e - envs, e->rv.owed);
+	TRACE_KAB(REVOKE, EXO_TRACE_RV_REQUEST, e->index, e->rv.owed);
 	if (!e->rv.deadline || deadline < e->rv.deadline) {
 		deadline_unlink(e);
 		deadline_insert(e, deadline);
@@ -239,7 +239,7 @@ revoke_abort(struct env *e)
 		taken++;
 	}
 	e->rv.owed = 0;         /* nothing left to take: forgiven */
-	TRACE_KAB(REVOKE, EXO_TRACE_RV_ABORT, e - envs, taken);
+	TRACE_KAB(REVOKE, EXO_TRACE_RV_ABORT, e->index, taken);
 	if (taken)
 		upcall_deliver(e, EXO_ENTRY_REVOKE, EXO_UPCALL_REPOSSESS, taken, 0);
 	return taken;

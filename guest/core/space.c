@@ -55,6 +55,7 @@ space_create(struct space *parent, struct space **out)
 	*s = (struct space){ .parent = parent, .index = (u32)(s - spaces),
 			     .module = parent ? parent->module : 0,
 			     .mdb_salt = mdb_salt_of(s), .env = &envs[s - spaces] };
+	s->env->index = s->index;      /* trace records name it without a division */
 	r = arch_space_create(&s->pt);
 	if (r == 0)
 		r = arch_space_map(&s->pt, EXO_USER_KIP, kip_pa, EXO_PAGE_SIZE, EXO_SEG_R);
