@@ -93,34 +93,8 @@ extern u8 trace_on;
 #endif
 #define TRACE_BY_TR_(field) \
 	((long)__builtin_offsetof(struct percpu, ring.field) - TRACE_BIAS_)
-#define TRACE_ASM_(K, STORES, ...) do {                                       \
-	if (__builtin_expect(trace_on, 1)) {                                  \
-		u64 off_;                                                     \
-		__asm__ volatile(                                             \
-			"rdtsc\n\t"                                           \
-			TRACE_STR_                                       \
-			"movzwl %c[pc]+%c[head]" TRACE_HIX_ ", %k[off]\n\t"       \
-			"movl %%eax, %c[pc]+%c[recs]" TRACE_RIX_ "\n\t"     \
-			"movl %[kind], %c[pc]+%c[recs]+8" TRACE_RIX_ "\n\t" \
-			STORES                                                \
-			"addq %[sz], %c[pc]+%c[head]" TRACE_HIX_ ""               \
-			: [off] "=&r"(off_)                                   \
-			: [pc] "i"(cpus), [head] "i"(TRACE_BY_TR_(head)),     \
-			  [recs] "i"(TRACE_BY_TR_(recs)),                     \
-			  [kind] "i"(EXO_TRACE_##K),                          \
-			  [sz] "i"(EXO_TRACE_REC_SIZE) __VA_ARGS__            \
-			: "rax", "rdx");                                      \
-	}                                                                     \
-} while (0)
-#define TRACE_ST16_ "movw %w[s16], %c[pc]+%c[recs]+10" TRACE_RIX_ "\n\t"
-#define TRACE_ST32_ "movl %k[w32], %c[pc]+%c[recs]+12" TRACE_RIX_ "\n\t"
-#define TRACE_ST0_  "movq %[a0], %c[pc]+%c[recs]+16" TRACE_RIX_ "\n\t"
-#define TRACE_ST1_  "movq %[a1], %c[pc]+%c[recs]+24" TRACE_RIX_ "\n\t"
-#define TRACE_IN16_(s) , [s16] "r"((u16)(s))
-#define TRACE_IN32_(w) , [w32] "r"((u32)(w))
-#define TRACE_IN0_(a)  , [a0] "r"((u64)(a))
-#define TRACE_IN1_(b)  , [a1] "r"((u64)(b))
-/* The _K forms take a16 as a constant: stored with the kind, in one store. */
+/* A record: kind K with a16 = s stored in one store (s a constant), then
+ * STORES, the fields' stores, with their inputs. */
 #define TRACE_KIND_(K, s) ((EXO_TRACE_##K) | (s) << 16)
 #define TRACE_ASMK_(K, s, STORES, ...) do {                                   \
 	if (__builtin_expect(trace_on, 1)) {                                  \
@@ -141,6 +115,15 @@ extern u8 trace_on;
 			: "rax", "rdx");                                      \
 	}                                                                     \
 } while (0)
+#define TRACE_ASM_(K, STORES, ...) TRACE_ASMK_(K, 0, STORES, __VA_ARGS__)
+#define TRACE_ST16_ "movw %w[s16], %c[pc]+%c[recs]+10" TRACE_RIX_ "\n\t"
+#define TRACE_ST32_ "movl %k[w32], %c[pc]+%c[recs]+12" TRACE_RIX_ "\n\t"
+#define TRACE_ST0_  "movq %[a0], %c[pc]+%c[recs]+16" TRACE_RIX_ "\n\t"
+#define TRACE_ST1_  "movq %[a1], %c[pc]+%c[recs]+24" TRACE_RIX_ "\n\t"
+#define TRACE_IN16_(s) , [s16] "r"((u16)(s))
+#define TRACE_IN32_(w) , [w32] "r"((u32)(w))
+#define TRACE_IN0_(a)  , [a0] "r"((u64)(a))
+#define TRACE_IN1_(b)  , [a1] "r"((u64)(b))
 #define TRACE_KA(K, s, a)     TRACE_ASMK_(K, s, TRACE_ST0_, TRACE_IN0_(a))
 #define TRACE_KAB(K, s, a, b) TRACE_ASMK_(K, s, TRACE_ST0_ TRACE_ST1_,          \
 					  TRACE_IN0_(a) TRACE_IN1_(b))
