@@ -215,7 +215,9 @@ host_lateness_us(void)
 static void
 skip_if_host_late(const char *why, u64 host_late_us, const struct shared *p, u64 penalised)
 {
-	u64 late = p->late_starts - penalised;  /* short by the kernel's choice */
+	/* Less the starts short by the kernel's choice; never below 0 (were
+	 * the penalty missing, the case must fail on its checks, not skip). */
+	u64 late = p->late_starts > penalised ? p->late_starts - penalised : 0;
 
 	if (host_late_us <= 450 && late * 5 <= p->starts)
 		return;
