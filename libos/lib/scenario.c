@@ -1,6 +1,8 @@
 #include "scenario.h"
 
+#include "l4.h"
 #include "libos.h"
+#include "task.h"
 
 static const char *scenario_prog = "scenario";
 
@@ -31,4 +33,20 @@ scenario_main(const char *prog, const struct scenario_case *cases, unsigned n,
 		cases[i].run();
 	}
 	return 0;
+}
+
+void
+scenario_sleep_beside(void (*looper)(u64), u64 arg, const char *what)
+{
+	struct l4_msg m;
+	u64 khz = l4_kip()->tsc_khz, t0 = l4_rdtsc(), ms;
+	u64 loop = thread_spawn(looper, arg);
+
+	CHECK(loop);
+	CHECK(l4_receive(l4_myself(), &m, EXO_TIMEOUT_US(50000), 0) ==
+	      EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	ms = (l4_rdtsc() - t0) / khz;
+	printf("starve: slept 50 ms beside %s: woke after %lu ms\n", what, ms);
+	CHECK(l4_thread_control(loop, EXO_NILTHREAD, 0, 0, -1) == 0);
+	CHECK(ms >= 50 && ms < 1000);
 }

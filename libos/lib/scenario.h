@@ -7,6 +7,8 @@
 #ifndef LIBOS_SCENARIO_H
 #define LIBOS_SCENARIO_H
 
+#include <exo/types.h>
+
 struct scenario_case {
 	const char *name;
 	void (*run)(void);
@@ -21,5 +23,12 @@ __attribute__((noreturn)) void scenario_fail(int line, const char *what);
  */
 int scenario_main(const char *prog, const struct scenario_case *cases, unsigned n,
 		  int argc, char **argv);
+
+/*
+ * Sleep 50 ms while a thread of ours runs looper(arg) (then delete it): the
+ * sleep must end within a second, however looper enters the kernel. Says
+ * on the console (as "starve: ...") how long it took, beside what.
+ */
+void scenario_sleep_beside(void (*looper)(u64), u64 arg, const char *what);
 
 #endif

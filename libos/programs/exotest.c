@@ -298,17 +298,7 @@ exception_loop(u64 arg)
 static void
 case_starve(void)
 {
-	struct l4_msg m;
-	u64 khz = l4_kip()->tsc_khz, t0 = l4_rdtsc(), ms;
-	u64 loop = thread_spawn(exception_loop, 0);
-
-	CHECK(loop);
-	CHECK(l4_receive(l4_myself(), &m, EXO_TIMEOUT_US(50000), 0) ==
-	      EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
-	ms = (l4_rdtsc() - t0) / khz;
-	printf("starve: slept 50 ms beside an exception loop: woke after %lu ms\n", ms);
-	CHECK(l4_thread_control(loop, EXO_NILTHREAD, 0, 0, -1) == 0);
-	CHECK(ms >= 50 && ms < 1000);
+	scenario_sleep_beside(exception_loop, 0, "an exception loop");
 }
 
 /* ---- the bind and unbind fast paths (bind_fast.S) do what the general path does ---- */

@@ -665,23 +665,6 @@ call_loop(u64 server)
 	}
 }
 
-/* Sleep 50 ms while looper runs; it must end within a second. */
-static void
-sleep_beside(void (*looper)(u64), u64 arg, const char *what)
-{
-	struct l4_msg m;
-	u64 khz = l4_kip()->tsc_khz, t0 = l4_rdtsc(), ms;
-	u64 loop = thread_spawn(looper, arg);
-
-	CHECK(loop);
-	CHECK(l4_receive(l4_myself(), &m, EXO_TIMEOUT_US(50000), 0) ==
-	      EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
-	ms = (l4_rdtsc() - t0) / khz;
-	printf("starve: slept 50 ms beside %s: woke after %lu ms\n", what, ms);
-	CHECK(l4_thread_control(loop, EXO_NILTHREAD, 0, 0, -1) == 0);
-	CHECK(ms >= 50 && ms < 1000);
-}
-
 /*
  * A thread of main's priority that enters the kernel in a tight loop must
  * not keep main's timeout (and the end of its own slice) from coming: on a
@@ -692,8 +675,8 @@ sleep_beside(void (*looper)(u64), u64 arg, const char *what)
 static void
 case_starve(void)
 {
-	sleep_beside(syscall_loop, 0, "a system-call loop");
-	sleep_beside(call_loop, task_spawn(echo_server, 0), "a fast-path IPC loop");
+	scenario_sleep_beside(syscall_loop, 0, "a system-call loop");
+	scenario_sleep_beside(call_loop, task_spawn(echo_server, 0), "a fast-path IPC loop");
 }
 
 static const struct scenario_case cases[] = {
