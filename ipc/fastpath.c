@@ -48,7 +48,7 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 	if (from != to && (from != EXO_ANYTHREAD || cur->sendq))
 		return 0;
 	/* Point of no return: cur blocks receiving, dst runs with the message. */
-	TRACE_A(IPC_FAST, to);
+	TRACE_IPC_FAST(to);
 	cur->timeouts = cur->ctx.rdx;  /* = timeouts (the entry saved it): one register fewer */
 	cur->ctx.rdx = 0;       /* its error word, until the receive ends otherwise */
 	cur->state = TS_RECEIVING;

@@ -100,17 +100,22 @@ insnperf_sample(struct insnperf *p, const uint8_t *raw, uint32_t size)
 	len = raw[RAW_LEN];
 	/*
 	 * A trace point's load of its ring's head (core/trace.h, trace_asm.h):
-	 * movzwl/movzwq head(,%rdx,8), reg — [REX] 0f b7 modrm(mod 0, rm 4)
-	 * sib 0xd5 disp32 — with rdx the CPU's TSS selector (str). The sampled
-	 * thread is vCPU 0's, whose selector is the kernel's SEL_TSS.
+	 * movzwl/movzwq disp32(sib), reg — [REX] 0f b7 modrm(mod 0, rm 4) sib
+	 * disp32. The SMP kernel's sib is 0xd5, head(,%rdx,8) with rdx the
+	 * CPU's TSS selector (str); the sampled thread is vCPU 0's, whose
+	 * selector is the kernel's SEL_TSS. The uniprocessor kernel's is 0x25,
+	 * the head's own address.
 	 */
 	{
 		const uint8_t *o = len == 9 && (in[0] & 0xf0) == 0x40 ? in + 1 : in;
 
 		if ((len == 8 || o != in) && o[0] == 0x0f && o[1] == 0xb7 &&
-		    (o[2] & 0xc7) == 0x04 && o[3] == 0xd5 && p->head_va) {
+		    (o[2] & 0xc7) == 0x04 && (o[3] == 0xd5 || o[3] == 0x25) &&
+		    p->head_va) {
+			uint64_t bias = o[3] == 0xd5 ? CPU0_TSS_SELECTOR * 8 : 0;
+
 			memcpy(&disp, o + 4, 4);
-			if ((uint64_t)(int64_t)disp + CPU0_TSS_SELECTOR * 8 == p->head_va)
+			if ((uint64_t)(int64_t)disp + bias == p->head_va)
 				p->sink->insn(p->sink->ctx, 0, p->seen, VMM_INSN_TRACE);
 			return;
 		}

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <exo/ipc.h>
+
 static uint64_t
 head_load(const struct exo_trace_ring *r)
 {
@@ -22,6 +24,45 @@ tracering_pending(const struct tracering *t)
 	uint64_t n = head_load(t->ring) - t->tail;
 
 	return (n > EXO_TRACE_RING_BYTES ? EXO_TRACE_RING_BYTES : n) / EXO_TRACE_REC_SIZE;
+}
+
+/* A full thread id a record names, remembered for short records. */
+static void
+tid_seen(struct tracering *t, uint64_t id)
+{
+	if (EXO_TID_NO(id) != 0 && id != EXO_ANYTHREAD)
+		t->tids[EXO_TID_NO(id) % TRACERING_TIDS] = id;
+}
+
+/* Make r a full record: a short one's fields, and the version remembered. */
+static void
+expand(struct tracering *t, struct exo_trace_rec *r)
+{
+	uint32_t no = r->tsc_hi, lo;
+	uint64_t id;
+
+	if (no == 0) {
+		switch (r->kind) {
+		case EXO_TRACE_IPC:
+			tid_seen(t, r->a1);
+			tid_seen(t, r->a0);
+			break;
+		case EXO_TRACE_KEXIT:
+		case EXO_TRACE_THREAD_SWITCH:
+			tid_seen(t, r->a0);
+			break;
+		case EXO_TRACE_PCT:
+			tid_seen(t, r->a1);
+			break;
+		}
+		return;
+	}
+	memcpy(&lo, &r->kind, sizeof(lo));      /* bytes 8-11 */
+	id = t->tids[no % TRACERING_TIDS];
+	*r = (struct exo_trace_rec){
+		.tsc_lo = lo, .kind = EXO_TRACE_IPC_FAST,
+		.a0 = EXO_TID_NO(id) == no ? id : EXO_TID(no, 0),
+	};
 }
 
 size_t
@@ -49,6 +90,7 @@ tracering_drain(struct tracering *t, tracering_fn fn, void *ctx)
 			t->dropped++;
 			continue;
 		}
+		expand(t, &copy[n]);
 		fn(ctx, &copy[n]);
 		done++;
 	}

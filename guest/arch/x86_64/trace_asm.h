@@ -18,9 +18,10 @@
 
 #ifdef __ASSEMBLER__
 /*
- * One record of kind and a16 (both assemble-time constants, one store) on
- * this CPU's ring: str names the CPU, whose ring head is at
- * PC_BY_TR + PC_RING (its first word) scaled by the selector (percpu.h).
+ * One full record (<exo/trace.h>: tsc_lo and a zero tsc_hi in one store),
+ * of kind and a16 (both assemble-time constants, one store), on this CPU's
+ * ring: str names the CPU, whose ring head is at PC_BY_TR + PC_RING (its
+ * first word) scaled by the selector (percpu.h).
  * load, if given, is one instruction that puts a0 in rax. tmp is a
  * register the caller can spare; save, if given, is where rdx is kept
  * meanwhile. Clobbers rax and tmp (and rdx unless saved).
@@ -59,8 +60,8 @@
 	rdtsc
 #ifdef EXO_UP
 	/* One CPU: its ring is at a fixed address. */
-	movzwq	cpus + PC_RING(%rip), \tmp
-	mov	%eax, cpus + PC_RING + TRACE_RECS(\tmp)
+	movzwq	cpus + PC_RING, \tmp		/* absolute: insnperf knows it */
+	mov	%rax, cpus + PC_RING + TRACE_RECS(\tmp)
 	movl	$(\kind | (\a16) << 16), cpus + PC_RING + TRACE_RECS + TRACE_R_KIND(\tmp)
 	.ifnb \load
 	\load
@@ -71,7 +72,7 @@
 	str	%rdx
 	movzwq	PC_BY_TR + PC_RING(,%rdx,8), \tmp
 	lea	(\tmp,%rdx,8), \tmp
-	mov	%eax, PC_BY_TR + PC_RING + TRACE_RECS(\tmp)
+	mov	%rax, PC_BY_TR + PC_RING + TRACE_RECS(\tmp)
 	movl	$(\kind | (\a16) << 16), PC_BY_TR + PC_RING + TRACE_RECS + TRACE_R_KIND(\tmp)
 	.ifnb \load
 	\load
