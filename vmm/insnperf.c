@@ -19,7 +19,8 @@
 #define RAW_RIP  8
 #define RAW_LEN  20
 #define RAW_INSN 21
-#define RAW_MIN  37
+#define RAW_FAILED 37
+#define RAW_MIN  38
 
 static int
 tracepoint_id(const char *event, char *why, size_t n)
@@ -86,7 +87,12 @@ insnperf_open(struct insnperf *p, const struct vmm_trace_sink *sink, char *why,
 
 #define CPU0_TSS_SELECTOR 0x28      /* guest/arch/x86_64/asm.h SEL_TSS */
 
-/* One emulated instruction: count it; tell the sink if it is one we cut at. */
+/*
+ * One emulated instruction: count it; tell the sink if it is one we cut at.
+ * An emulation that failed is not one: on PVM, iretq and wrgsbase fire the
+ * tracepoint with "failed" every time and then once more, emulated (KVM's
+ * insn_emulation counts them once, insn_emulation_fail once).
+ */
 static void
 insnperf_sample(struct insnperf *p, const uint8_t *raw, uint32_t size)
 {
@@ -94,10 +100,16 @@ insnperf_sample(struct insnperf *p, const uint8_t *raw, uint32_t size)
 	const uint8_t *in = raw + RAW_INSN;
 	uint8_t len;
 
+	if (size >= RAW_MIN && raw[RAW_FAILED]) {
+		p->failed++;
+		return;
+	}
 	p->seen++;
-	if (size < RAW_MIN || !p->sink->insn)
+	if (size < RAW_MIN)
 		return;
 	len = raw[RAW_LEN];
+	if (!p->sink->insn)
+		return;
 	/*
 	 * A trace point's load of its ring's head (core/trace.h, trace_asm.h):
 	 * movzwl/movzwq disp32(sib), reg — [REX] 0f b7 modrm(mod 0, rm 4) sib

@@ -21,6 +21,7 @@ struct insnperf {
 	void *map;                       /* the perf ring: a header page, then data */
 	size_t map_len, data_len;
 	uint64_t seen;                   /* instructions sampled so far */
+	uint64_t failed;                 /* emulations that failed (not counted) */
 	uint64_t lost;                   /* samples the kernel could not store */
 	uint64_t head_va;                /* the trace ring head's guest address, 0: unknown */
 	const struct vmm_trace_sink *sink;
