@@ -123,6 +123,38 @@ bench_table_note(FILE *f, const struct bench_run *r)
 			"cycles only\n");
 }
 
+/*
+ * What tracing adds, for each operation X measured again as X_traced in the
+ * same boot: the ratio of the medians and the ring-0 instructions added.
+ * README's target is a ratio of at most 1.05 for ipc_call_reply.
+ */
+static void
+bench_table_traced(FILE *f, const struct bench_run *r, bool exact)
+{
+	for (unsigned i = 0; i < r->nops; i++) {
+		const struct bench_op *on = &r->ops[i];
+		size_t n = strlen(on->name);
+
+		if (n <= 7 || strcmp(on->name + n - 7, "_traced"))
+			continue;
+		for (unsigned k = 0; k < r->nops; k++) {
+			const struct bench_op *off = &r->ops[k];
+
+			if (strlen(off->name) != n - 7 || strncmp(off->name, on->name, n - 7) ||
+			    !off->cycles.median)
+				continue;
+			fprintf(f, "  tracing on: %s x%.3f cycles (medians), x%.3f (minimums)",
+				off->name, (double)on->cycles.median / off->cycles.median,
+				off->cycles.min ? (double)on->cycles.min / off->cycles.min : NAN);
+			if (exact)
+				fprintf(f, ", %+.0f ring-0 instructions",
+					bench_op_per_iter(on, BENCH_INSN) -
+					bench_op_per_iter(off, BENCH_INSN));
+			fprintf(f, "\n");
+		}
+	}
+}
+
 void
 bench_table_print(FILE *f, const struct bench_run *r)
 {
@@ -155,6 +187,7 @@ bench_table_print(FILE *f, const struct bench_run *r)
 		"rank), after %llu warm-up iterations\n",
 		r->nops ? (unsigned long long)r->ops[0].warmup : 0ULL);
 	bench_table_note(f, r);
+	bench_table_traced(f, r, exact);
 	for (unsigned i = 0; i < r->nops; i++) {
 		const struct bench_op *op = &r->ops[i];
 
