@@ -164,16 +164,6 @@ stat_shootdown(struct trace_shootdowns *sd, const struct exo_trace_rec *r)
 	sd->targets += (uint64_t)__builtin_popcount(r->a32);
 }
 
-static void
-stat_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing *in)
-{
-	struct trace_stat *s = ctx;
-
-	(void)in;
-	if (e->r.kind == EXO_TRACE_PAGEFAULT && e->r.a16 < EXO_TRACE_PF_N)
-		s->pf[e->r.a16]++;
-}
-
 _Static_assert(STAT_UPCALLS == EXO_UPCALL_REPOSSESS + 1, "STAT_UPCALLS");
 
 /* Counts by kind and by each kind's own sub-kind, whatever the walk made of it. */
@@ -194,6 +184,10 @@ stat_record(struct trace_stat *s, const struct exo_trace_rec *r)
 		break;
 	case EXO_TRACE_SYSCALL_FAST:
 		s->pct_fast += r->a16 == SYS_pct;
+		break;
+	case EXO_TRACE_PAGEFAULT:       /* a crossing of its own or inside one */
+		if (r->a16 < EXO_TRACE_PF_N)
+			s->pf[r->a16]++;
 		break;
 	case EXO_TRACE_SHOOTDOWN:
 		stat_shootdown(&s->sd, r);
@@ -239,7 +233,7 @@ stat_insn_exact(const struct trace_log *l, const char **why)
 void
 trace_stat_compute(const struct trace_log *l, struct trace_stat *s)
 {
-	struct trace_walk w = { stat_crossing, stat_instant, NULL, s };
+	struct trace_walk w = { stat_crossing, NULL, NULL, s };
 
 	memset(s, 0, sizeof(*s));
 	s->log = l;

@@ -282,7 +282,8 @@ crossing_instant(struct cpu_state *s, const struct trace_walk *w,
 
 	switch (r->kind) {
 	case EXO_TRACE_IPC_FAST:
-		snprintf(c.key, sizeof(c.key), "ipc fast path");
+		snprintf(c.key, sizeof(c.key), r->a16 == EXO_TRACE_IPC_FAST_MAP ?
+			 "ipc map reply fast path" : "ipc fast path");
 		c.thread_out = r->a0;
 		break;
 	case EXO_TRACE_SYSCALL_FAST:
@@ -294,6 +295,11 @@ crossing_instant(struct cpu_state *s, const struct trace_walk *w,
 	case EXO_TRACE_EXC_UPCALL:
 		snprintf(c.key, sizeof(c.key), "exception upcall %s",
 			 trace_vector_name(r->a16));
+		break;
+	case EXO_TRACE_PAGEFAULT:
+		snprintf(c.key, sizeof(c.key), "page fault %s fast path",
+			 trace_pf_name(r->a16));
+		c.thread_out = 0;       /* the pager: not recorded */
 		break;
 	default:
 		snprintf(c.key, sizeof(c.key), "software TLB fill");
@@ -347,9 +353,12 @@ trace_walk(const struct trace_log *l, const struct trace_walk *w)
 		case EXO_TRACE_EXC_UPCALL:
 		case EXO_TRACE_STLB_FILL:
 		case EXO_TRACE_SYSCALL_FAST:
+		case EXO_TRACE_PAGEFAULT:
 			/* From user mode to user mode with one record (the fast
 			 * paths, the entry code's own work): a crossing without a
-			 * duration. Inside an open crossing it is an event of it. */
+			 * duration. Inside an open crossing it is an event of it
+			 * (a page fault the general path resolves, in its
+			 * exception's crossing). */
 			if (s->open)
 				break;
 			crossing_instant(s, w, e);

@@ -49,6 +49,7 @@ expand(struct tracering *t, struct exo_trace_rec *r)
 			break;
 		case EXO_TRACE_KEXIT:
 		case EXO_TRACE_THREAD_SWITCH:
+		case EXO_TRACE_IPC_FAST:        /* a full one: a pager's reply */
 			tid_seen(t, r->a0);
 			break;
 		case EXO_TRACE_PCT:

@@ -107,6 +107,10 @@ enum exo_trace_revoke {
 	EXO_TRACE_RV_N
 };
 
+/* EXO_TRACE_IPC_FAST's a16 in a full record: a pager's reply that maps one
+ * page, by its fast path (entry.S, ipc_map); a short record is 0. */
+#define EXO_TRACE_IPC_FAST_MAP 1u
+
 /* EXO_TRACE_PCT's a16: the call's flags (EXO_PCT_ASYNC). */
 #define EXO_TRACE_PCT_ASYNC 1u
 
@@ -144,7 +148,7 @@ enum exo_trace_revoke {
 	X(EXCEPTION,     "exception",     "vector",     "", "addr",    "ip") \
 	X(IRQ,           "irq",           "vector",     "", "",        "") \
 	X(KEXIT,         "kernel_exit",   "",           "", "thread",  "") \
-	X(IPC_FAST,      "ipc_fast",      "",           "", "to",      "") \
+	X(IPC_FAST,      "ipc_fast",      "map",        "", "to",      "") \
 	X(IPC,           "ipc",           "",           "", "to",      "from") \
 	X(PAGEFAULT,     "page_fault",    "resolution", "", "addr",    "ip") \
 	X(SPACE_SWITCH,  "space_switch",  "",           "", "root",    "") \

@@ -139,7 +139,10 @@ Test(trace, trace_pingpong_is_chrome_json_with_crossings, .timeout = 60)
 			slices++;
 		}
 		fast += !strcmp(name, "ipc fast path");
-		faults += !strcmp(name, "page fault: pager");
+		/* The general path's (an instant in its crossing) or the
+		 * fast path's (a crossing of its own). */
+		faults += !strcmp(name, "page fault: pager") ||
+			  !strcmp(name, "page fault pager fast path");
 	}
 	cr_assert_gt(slices, 0);
 	cr_assert_gt(fast, 0);
@@ -248,6 +251,35 @@ Test(trace, trace_pct_transfers, .timeout = 60)
 	for (size_t i = 0; (e = jv_at(jv_get(doc, "traceEvents"), i)); i++)
 		fast += !strcmp(jv_get(e, "name")->str, "syscall pct fast path");
 	cr_assert_gt(fast, 0);
+	jv_free(doc);
+}
+
+/*
+ * A pager's fault and its one-page map reply by their fast paths are
+ * crossings of their own (one record each: the fault's PAGEFAULT in
+ * pf_entry's fast path, the reply's IPC_FAST marked map in ipc_map's traced
+ * copy), and every page fault is counted whichever path took it.
+ */
+Test(trace, stat_pager_fast_paths_are_crossings, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat10",
+				  (const char *[]){ "l4test", "pager", NULL });
+	double faults, replies, pager;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	faults = crossings(doc, "page fault pager fast path");
+	replies = crossings(doc, "ipc map reply fast path");
+	pager = num(jv_path(doc, "page_faults", "pager", NULL), "pager");
+	cr_assert_gt(faults, 0, "stderr:\n%s", r.err);
+	cr_assert_gt(replies, 0, "stderr:\n%s", r.err);
+	cr_assert_leq(replies, faults, "a reply answers a fault");
+	cr_assert_geq(pager, faults, "every fault counted: %.0f pager, %.0f fast",
+		      pager, faults);
+	if (num(jv_get(doc, "ring0_sampled"), "ring0_sampled") >= 0) {
+		cr_assert(jv_get(doc, "ring0_per_crossing_exact")->b, "stderr:\n%s", r.err);
+		cr_assert_eq(num(jv_get(doc, "ring0_sampled"), "ring0_sampled"),
+			     num(jv_get(doc, "ring0_insns"), "ring0_insns"));
+	}
 	jv_free(doc);
 }
 

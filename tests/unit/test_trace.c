@@ -323,6 +323,37 @@ Test(trace_decode, records_become_crossings_and_a_summary)
 	trace_log_free(&l);
 }
 
+/*
+ * The pager's fast paths: a PAGEFAULT outside any kernel entry is the fault
+ * fast path's crossing, an IPC_FAST marked map the reply's; both page
+ * faults (this one and the general path's, inside its exception) count.
+ */
+Test(trace_decode, pager_fast_paths_are_one_record_crossings)
+{
+	struct trace_log l;
+	struct trace_stat s;
+
+	trace_log_init(&l);
+	rec(&l, 1000, EXO_TRACE_EXCEPTION, 14, 0x5000, 0x400123);
+	rec(&l, 1100, EXO_TRACE_PAGEFAULT, EXO_TRACE_PF_PAGER, 0x5000, 0x400123);
+	rec(&l, 1500, EXO_TRACE_KEXIT, 0, T(6), 0);
+	rec(&l, 2000, EXO_TRACE_PAGEFAULT, EXO_TRACE_PF_PAGER, 0x6000, 0x400200);
+	rec(&l, 2500, EXO_TRACE_IPC_FAST, EXO_TRACE_IPC_FAST_MAP, T(5), 0);
+	rec(&l, 3000, EXO_TRACE_IPC_FAST, 0, T(6), 0);
+	trace_stat_compute(&l, &s);
+	cr_assert_eq(s.nrows, 4);
+	cr_assert_str_eq(s.rows[0].key, "exception page fault");
+	cr_assert_str_eq(s.rows[1].key, "page fault pager fast path");
+	cr_assert_eq(s.rows[1].n, 1);
+	cr_assert_str_eq(s.rows[2].key, "ipc map reply fast path");
+	cr_assert_eq(s.rows[2].n, 1);
+	cr_assert_str_eq(s.rows[3].key, "ipc fast path");
+	cr_assert_eq(s.pf[EXO_TRACE_PF_PAGER], 2);
+	cr_assert_eq(s.unmatched, 0);
+	trace_stat_free(&s);
+	trace_log_free(&l);
+}
+
 /* Shootdown records (#6): counted with their pages, targets and ack times. */
 Test(trace_decode, shootdowns_are_summed)
 {

@@ -198,15 +198,16 @@ cpu_alloc_stacks(u32 n)
 }
 
 /*
- * The upcall vectors' traced copies (VEC_UP in entry.S, trace_asm.h). Only
- * a gate's offset changes, in the low quadword with one store (the high
- * one, bits 32-63 of the address, is the same for both copies).
+ * The upcall vectors' traced copies (VEC_UP in entry.S, trace_asm.h), and
+ * #BP's (vec3_traced: on PVM the IPC entry, whose pager-reply path has a
+ * traced copy). Only a gate's offset changes, in the low quadword with one
+ * store (the high one, bits 32-63 of the address, is the same for both).
  */
-extern void vec0_traced(void), vec5_traced(void), vec6_traced(void),
+extern void vec0_traced(void), vec3_traced(void), vec5_traced(void), vec6_traced(void),
 	vec13_traced(void), vec14_traced(void), vec16_traced(void),
 	vec17_traced(void), vec19_traced(void);
 static void (*const vectors_traced[T_NVEC])(void) = {
-	[0] = vec0_traced, [5] = vec5_traced, [6] = vec6_traced,
+	[0] = vec0_traced, [3] = vec3_traced, [5] = vec5_traced, [6] = vec6_traced,
 	[13] = vec13_traced, [14] = vec14_traced, [16] = vec16_traced,
 	[17] = vec17_traced, [19] = vec19_traced,
 };
@@ -217,7 +218,7 @@ idt_trace_set(bool on)
 	for (int v = 0; v < T_NVEC; v++) {
 		u64 h;
 
-		if (!(EXO_UPCALL_VECTORS >> v & 1))
+		if (!(EXO_UPCALL_VECTORS >> v & 1) && v != T_BP)  /* #BP: PVM's IPC */
 			continue;
 		kassert(vectors_traced[v]);
 		h = on ? (u64)vectors_traced[v] : trap_vectors[v];

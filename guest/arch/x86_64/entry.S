@@ -393,12 +393,14 @@ arch_trap_resume:
  * the C fast path may clobber go to the caller's control block first, and
  * rbp, which IPC preserves; the message registers rbx, r12-r15 are
  * callee-saved in C and never leave the CPU: the receiver finds them there.
- * See ipc/fastpath.c for what the fast path accepts.
+ * See ipc/fastpath.c for what the fast path accepts. While tracing is on,
+ * vec3_traced enters at ipc_entry_traced instead (below, with ipc_map).
  */
 ipc_entry:
 	cld				/* the user may enter with DF=1 (int3 at the stub); C needs DF=0 */
 	cmpw	$TAG_MAP_ITEM, %r8w	/* one map item: a pager's reply (ipc_map) */
 	je	ipc_map
+ipc_entry_nomap:
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%rdx, TF_RDX - TF_RIP(%rsp)
 	mov	%rsi, TF_RSI - TF_RIP(%rsp)
@@ -454,8 +456,13 @@ ipc_slow_call:				/* rdi = current, its frame complete */
  * (arch/x86_64/pfmap.c): they are the pager's MR3..MR7, no part of this
  * message, so a decline does not store them (the frame keeps older values
  * of the pager's own, nothing of the kernel's); rbp is saved here.
+ * Two copies (trace_asm.h): the traced one writes an IPC_FAST record
+ * marked EXO_TRACE_IPC_FAST_MAP for the reply, naming the thread it
+ * resumes.
  */
-ipc_map:
+.macro IPC_MAP t=
+	TRACE_COPY \t
+ipc_map\t:
 	mov	%rcx, TF_RCX - TF_RIP(%rsp)
 	mov	%rdx, TF_RDX - TF_RIP(%rsp)
 	mov	%rsi, TF_RSI - TF_RIP(%rsp)
@@ -472,9 +479,38 @@ ipc_map:
 	call	ipc_map_fast
 	test	%rax, %rax
 	jz	ipc_map_declined
+	.if trace_copy == TRACE_TRACED
+	mov	%rax, %rsi		/* the faulting thread, resumed */
+	mov	T_ID(%rax), %rdi
+	TRACE_REC TRACE_K_IPC_FAST, TRACE_IPC_FAST_MAP, %rcx, "mov %rdi, %rax"
+	mov	%rsi, %rax
+	.endif
 	SWITCH_TO_RAX
 	BKL_DROP
 	RESUME_RAX
+.endm
+
+/*
+ * vec3's traced copy: the same dispatch, except that a pager's map reply
+ * falls into the traced copy of ipc_map. The other IPC takes the branch
+ * into ipc_entry that the plain copy falls through to: both pay the same.
+ */
+	.globl vec3_traced
+vec3_traced:
+	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
+	jne	vec3_common
+	cmp	$SYSNO_IPC, %rax
+	je	ipc_entry_traced
+	cmp	$SYSNO_FAST_END, %rax
+	jae	vec3_common
+	jmp	*vec3_fast(,%rax,8)
+ipc_entry_traced:
+	cld
+	cmpw	$TAG_MAP_ITEM, %r8w
+	jne	ipc_entry_nomap
+	IPC_MAP _traced			/* falls in here */
+
+	IPC_MAP				/* the plain copy */
 ipc_map_declined:
 	BKL_DROP
 	THIS_CPU %rdi			/* still the caller */

@@ -12,6 +12,8 @@
 #define TRACE_REC_SIZE	32
 #define TRACE_R_KIND	8	/* kind, and a16 above it */
 #define TRACE_R_A0	16
+#define TRACE_K_IPC_FAST 5
+#define TRACE_IPC_FAST_MAP 1	/* its a16 (EXO_TRACE_IPC_FAST_MAP) */
 #define TRACE_K_EXC_UPCALL 18
 #define TRACE_K_STLB_FILL  19
 #define TRACE_K_SYSCALL_FAST 20

@@ -36,6 +36,8 @@ _Static_assert(TRACE_RECS == __builtin_offsetof(struct exo_trace_ring, recs) &&
 	       TRACE_R_KIND == __builtin_offsetof(struct exo_trace_rec, kind) &&
 	       TRACE_R_KIND + 2 == __builtin_offsetof(struct exo_trace_rec, a16) &&
 	       TRACE_R_A0 == __builtin_offsetof(struct exo_trace_rec, a0) &&
+	       TRACE_K_IPC_FAST == EXO_TRACE_IPC_FAST &&
+	       TRACE_IPC_FAST_MAP == EXO_TRACE_IPC_FAST_MAP &&
 	       TRACE_K_EXC_UPCALL == EXO_TRACE_EXC_UPCALL &&
 	       TRACE_K_STLB_FILL == EXO_TRACE_STLB_FILL &&
 	       TRACE_K_SYSCALL_FAST == EXO_TRACE_SYSCALL_FAST, "trace_asm.h");
