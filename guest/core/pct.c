@@ -51,6 +51,8 @@ pct_enter(struct thread *d, const struct env *te, u32 kind, const struct trapfra
  *   -E_AGAIN   the target's entry thread is not waiting (it runs, it is
  *              blocked elsewhere, or halted)
  */
+_Static_assert(EXO_TRACE_PCT_ASYNC == EXO_PCT_ASYNC, "PCT record flags");
+
 struct thread *
 pct_syscall(struct thread *t)
 {
@@ -81,7 +83,7 @@ pct_syscall(struct thread *t)
 		return t;
 	}
 	/* Commit point. */
-	TRACE_SAB(PCT, flags & EXO_PCT_ASYNC ? EXO_TRACE_PCT_ASYNC : 0, te->index, d->id);
+	TRACE_SAB(PCT, flags, te->index, d->id);   /* flags: 0 or EXO_PCT_ASYNC */
 	id = e->entry[EXO_ENTRY_PCT].tid ? e->entry[EXO_ENTRY_PCT].tid : t->id;
 	pct_enter(d, te, kind, &t->ctx, id);
 	if (flags == EXO_PCT_SYNC) {
