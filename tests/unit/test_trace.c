@@ -118,9 +118,14 @@ producer(void *arg)
 	return NULL;
 }
 
-Test(trace_ring, concurrent_drain_delivers_or_counts_every_record, .timeout = 60)
+/*
+ * producer(&n) writes n records on a thread of its own while this one
+ * drains them into fn (ctx: a struct seen); every record must come out
+ * intact and in order (fn counts the bad ones) or be counted as dropped.
+ */
+static void
+drain_while_producing(void *(*prod)(void *), uint64_t n, tracering_fn fn)
 {
-	static uint64_t n = 2000000;
 	struct tracering t;
 	struct seen s = { 0 };
 	pthread_t th;
@@ -128,17 +133,22 @@ Test(trace_ring, concurrent_drain_delivers_or_counts_every_record, .timeout = 60
 	ring_reset();
 	tracering_attach(&t, ring);
 	producing = 1;
-	cr_assert_eq(pthread_create(&th, NULL, producer, &n), 0);
+	cr_assert_eq(pthread_create(&th, NULL, prod, &n), 0);
 	while (__atomic_load_n(&producing, __ATOMIC_ACQUIRE))
-		tracering_drain(&t, check_rec, &s);
+		tracering_drain(&t, fn, &s);
 	pthread_join(th, NULL);
-	tracering_drain(&t, check_rec, &s);
-	cr_assert_eq(s.bad, 0, "%llu records torn or out of order",
+	tracering_drain(&t, fn, &s);
+	cr_assert_eq(s.bad, 0, "%llu records torn, misread or out of order",
 		     (unsigned long long)s.bad);
 	cr_assert_eq(s.n + t.dropped, n, "delivered %llu + dropped %llu",
 		     (unsigned long long)s.n, (unsigned long long)t.dropped);
 	cr_assert_gt(s.n, 0);
 	trace_set(false);
+}
+
+Test(trace_ring, concurrent_drain_delivers_or_counts_every_record, .timeout = 60)
+{
+	drain_while_producing(producer, 2000000, check_rec);
 }
 
 /*
@@ -210,14 +220,10 @@ Test(trace_ring, short_records_come_out_whole)
  * a short record misread as full would show an older lap's record (out of
  * order) and a full one misread as short a bad thread number.
  */
-struct mixed {
-	uint64_t n, bad, next;
-};
-
 static void
 check_mixed(void *ctx, const struct exo_trace_rec *r)
 {
-	struct mixed *m = ctx;
+	struct seen *m = ctx;
 
 	if (r->kind == EXO_TRACE_IPC) {
 		if (r->a1 != ~r->a0 || r->a0 < m->next)
@@ -250,24 +256,7 @@ mixed_producer(void *arg)
 
 Test(trace_ring, concurrent_drain_of_short_and_full_records, .timeout = 60)
 {
-	static uint64_t n = 2000000;
-	struct tracering t;
-	struct mixed m = { 0 };
-	pthread_t th;
-
-	ring_reset();
-	tracering_attach(&t, ring);
-	producing = 1;
-	cr_assert_eq(pthread_create(&th, NULL, mixed_producer, &n), 0);
-	while (__atomic_load_n(&producing, __ATOMIC_ACQUIRE))
-		tracering_drain(&t, check_mixed, &m);
-	pthread_join(th, NULL);
-	tracering_drain(&t, check_mixed, &m);
-	cr_assert_eq(m.bad, 0, "%llu records torn, misread or out of order",
-		     (unsigned long long)m.bad);
-	cr_assert_eq(m.n + t.dropped, n, "delivered %llu + dropped %llu",
-		     (unsigned long long)m.n, (unsigned long long)t.dropped);
-	trace_set(false);
+	drain_while_producing(mixed_producer, 2000000, check_mixed);
 }
 
 /* Decoding */
