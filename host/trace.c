@@ -460,7 +460,7 @@ chrome_crossing(void *ctx, const struct trace_crossing *x)
 		json_key(&c->j, "addr");
 		json_u64(&c->j, r->a0);
 	}
-	if (r->kind == EXO_TRACE_EXCEPTION) {
+	if (r->kind == EXO_TRACE_EXCEPTION || r->kind == EXO_TRACE_PAGEFAULT) {
 		char sym[160];
 
 		json_key(&c->j, "addr");
@@ -480,7 +480,6 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 	const struct exo_trace_rec *r = &e->r;
 	char name[64], sym[160];
 
-	(void)in;
 	if (r->kind == EXO_TRACE_PAGEFAULT)
 		snprintf(name, sizeof(name), "page fault: %s", trace_pf_name(r->a16));
 	else if (r->kind == EXO_TRACE_UPCALL)
@@ -502,13 +501,18 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 	case EXO_TRACE_IPC_FAST:
 		chrome_tid_hex(&c->j, "to", r->a0);
 		break;
-	case EXO_TRACE_PAGEFAULT:
+	case EXO_TRACE_PAGEFAULT: {
+		/* In an exception's crossing, address and ip are its record's. */
+		const struct exo_trace_rec *f =
+			in && in->entry->r.kind == EXO_TRACE_EXCEPTION ? &in->entry->r : r;
+
 		json_key(&c->j, "addr");
-		json_u64(&c->j, r->a0);
-		symtab_name(c->syms, r->a1, sym, sizeof(sym));
+		json_u64(&c->j, f->a0);
+		symtab_name(c->syms, f->a1, sym, sizeof(sym));
 		json_key(&c->j, "ip");
 		json_string(&c->j, sym);
 		break;
+	}
 	case EXO_TRACE_THREAD_SWITCH:
 		chrome_tid_hex(&c->j, "thread", r->a0);
 		break;

@@ -95,24 +95,24 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	u64 id = t->id;
 
 	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0) {
-		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_SIGMA0, addr, t->ctx.rip);
+		TRACE_K(PAGEFAULT, EXO_TRACE_PF_SIGMA0);
 		return leave(t, id, t);         /* σ0 touched its own window */
 	}
 	if (vector == 14 && stlb_fault(t->space, EXO_PAGE_DOWN(addr), fault_access(error))) {
-		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_STLB, addr, t->ctx.rip);
+		TRACE_K(PAGEFAULT, EXO_TRACE_PF_STLB);
 		return leave(t, id, t);         /* a binding the software TLB holds */
 	}
 	if (upcall_exception(t, vector, error, addr)) {
 		if (vector == 14)
-			TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_UPCALL, addr, t->ctx.rip);
+			TRACE_K(PAGEFAULT, EXO_TRACE_PF_UPCALL);
 		return leave(t, id, t);         /* the environment's own handler */
 	}
 	if (vector == 14 &&
 	    ipc_pagefault(t, addr, t->ctx.rip, fault_access(error), &next)) {
-		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);
+		TRACE_K(PAGEFAULT, EXO_TRACE_PF_PAGER);
 	} else {
 		if (vector == 14)
-			TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_KILL, addr, t->ctx.rip);
+			TRACE_K(PAGEFAULT, EXO_TRACE_PF_KILL);
 		thread_doom(t, vector, error, addr, t->ctx.rip);
 	}
 	return leave(t, id, next);

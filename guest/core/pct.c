@@ -83,7 +83,8 @@ pct_syscall(struct thread *t)
 		return t;
 	}
 	/* Commit point. */
-	TRACE_SAB(PCT, flags, te->index, d->id);   /* flags: 0 or EXO_PCT_ASYNC */
+	/* flags: 0 or EXO_PCT_ASYNC. The entry thread is the next KEXIT's. */
+	TRACE_SA(PCT, flags, te->index);
 	id = e->entry[EXO_ENTRY_PCT].tid ? e->entry[EXO_ENTRY_PCT].tid : t->id;
 	pct_enter(d, te, kind, &t->ctx, id);
 	if (flags == EXO_PCT_SYNC) {

@@ -12,6 +12,7 @@
  *	TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, ip);
  *	                                        the same, a16 a constant: one
  *	                                        store less
+ *	TRACE_K(PAGEFAULT, EXO_TRACE_PF_KILL);  kind and a constant a16
  *
  * Only the fields named are written; <exo/trace.h> lists which each kind uses.
  */
@@ -69,6 +70,7 @@ extern u8 trace_on;
 	}                                                                     \
 } while (0)
 #define TRACE(K)              TRACE_C_(K, 0, 0, 0, 0, 0, 0, 0, 0)
+#define TRACE_K(K, s)         TRACE_C_(K, 1, s, 0, 0, 0, 0, 0, 0)
 #define TRACE_KA(K, s, a)     TRACE_C_(K, 1, s, 1, a, 0, 0, 0, 0)
 #define TRACE_KAB(K, s, a, b) TRACE_C_(K, 1, s, 1, a, 1, b, 0, 0)
 #define TRACE_S(K, s)         TRACE_C_(K, 1, s, 0, 0, 0, 0, 0, 0)
@@ -165,6 +167,7 @@ extern u8 trace_on;
 #define TRACE_IN32_(w) , [w32] "r"((u32)(w))
 #define TRACE_IN0_(a)  , [a0] "r"((u64)(a))
 #define TRACE_IN1_(b)  , [a1] "r"((u64)(b))
+#define TRACE_K(K, s)         TRACE_ASMK_(K, s, "")
 #define TRACE_KA(K, s, a)     TRACE_ASMK_(K, s, TRACE_ST0_, TRACE_IN0_(a))
 #define TRACE_KAB(K, s, a, b) TRACE_ASMK_(K, s, TRACE_ST0_ TRACE_ST1_,          \
 					  TRACE_IN0_(a) TRACE_IN1_(b))

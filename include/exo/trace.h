@@ -137,7 +137,12 @@ enum exo_trace_revoke {
  *   SLICE_START/_END  a slice of environment a0 in slot a16 starts (a1: its
  *               microseconds) or ends
  *   PCT         a protected control transfer by the general path to
- *               environment a0's entry thread a1 (a16: EXO_TRACE_PCT_*)
+ *               environment a0's entry thread (a16: EXO_TRACE_PCT_*); the
+ *               crossing's KEXIT names the thread
+ *   PAGEFAULT   how a page fault was resolved (a16); a0 and a1, its address
+ *               and ip, only when no EXCEPTION record opened its crossing
+ *               (the pager fast path): in an exception's crossing they are
+ *               that record's
  *   SYSCALL_FAST  a system call (a16) that a fast entry in the entry code
  *               completed by itself (bind, unbind, synchronous PCT): one
  *               record, no KEXIT; after a PCT the target's entry thread runs
@@ -160,7 +165,7 @@ enum exo_trace_revoke {
 	X(SHOOTDOWN,     "shootdown",     "pages",  "targets", "root",   "ack_cycles") \
 	X(MARK,          "mark",          "",     "code",   "",        "") \
 	X(SLICE_START,   "slice_start",   "slot",       "", "env",     "us") \
-	X(PCT,           "pct",           "flags",      "", "env",     "thread") \
+	X(PCT,           "pct",           "flags",      "", "env",     "") \
 	X(EXC_UPCALL,    "exception_upcall", "vector",  "", "",        "") \
 	X(STLB_FILL,     "stlb_fill",     "",           "", "addr",    "") \
 	X(SYSCALL_FAST,  "syscall_fast",  "nr",         "", "",        "")
