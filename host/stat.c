@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <exo/exo.h>
+#include <exo/ipc.h>
 #include <exo/syscall.h>
 #include <linux/kvm.h>
 
@@ -184,6 +185,9 @@ stat_record(struct trace_stat *s, const struct exo_trace_rec *r)
 		break;
 	case EXO_TRACE_SYSCALL_FAST:
 		s->pct_fast += r->a16 == SYS_pct;
+		break;
+	case EXO_TRACE_IPC_ERROR:
+		s->ipc_errors[EXO_IPC_ERR_CODE(r->a16)]++;
 		break;
 	case EXO_TRACE_PAGEFAULT:       /* a crossing of its own or inside one */
 		if (r->a16 < EXO_TRACE_PF_N)
@@ -361,6 +365,11 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 	for (unsigned i = 1; i < EXO_TRACE_RV_N; i++)
 		fprintf(f, " %s %llu%s", trace_revoke_name(i),
 			(unsigned long long)s->revoke[i], i < EXO_TRACE_RV_N - 1 ? "," : "\n");
+	fprintf(f, "  IPC errors:");
+	for (unsigned i = 1; i <= EXO_IPC_NOTMINE; i++)
+		fprintf(f, " %s %llu%s", trace_ipc_error_name(i),
+			(unsigned long long)s->ipc_errors[i], i < EXO_IPC_NOTMINE ? "," :
+			" (an IPC without an error record succeeded)\n");
 	fprintf(f, "  slices: %llu started, %llu ended; protected control transfers: "
 		"%llu (%llu by the fast path)\n",
 		(unsigned long long)s->kinds[EXO_TRACE_SLICE_START],
@@ -527,6 +536,13 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 	for (unsigned i = 1; i < EXO_TRACE_RV_N; i++) {
 		json_key(&j, trace_revoke_name(i));
 		json_u64(&j, s->revoke[i]);
+	}
+	json_close(&j);
+	json_key(&j, "ipc_errors");
+	json_object(&j);
+	for (unsigned i = 1; i <= EXO_IPC_NOTMINE; i++) {
+		json_key(&j, trace_ipc_error_name(i));
+		json_u64(&j, s->ipc_errors[i]);
 	}
 	json_close(&j);
 	json_key(&j, "records_by_kind");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <exo/exo.h>
+#include <exo/ipc.h>
 #include <exo/syscall.h>
 #include <exo/vectors.h>
 #include <linux/kvm.h>
@@ -189,6 +190,18 @@ trace_upcall_name(unsigned up)
 	};
 
 	return up < sizeof(names) / sizeof(names[0]) && names[up] ? names[up] : "?";
+}
+
+const char *
+trace_ipc_error_name(unsigned code)
+{
+	static const char *const names[] = {
+		[EXO_IPC_TIMEOUT] = "timeout", [EXO_IPC_NOPARTNER] = "no_partner",
+		[EXO_IPC_CANCELED] = "canceled", [EXO_IPC_OVERFLOW] = "overflow",
+		[EXO_IPC_NOTMINE] = "not_mine",
+	};
+
+	return code < sizeof(names) / sizeof(names[0]) && names[code] ? names[code] : "?";
 }
 
 const char *
@@ -486,6 +499,10 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 		snprintf(name, sizeof(name), "upcall: %s", trace_upcall_name(r->a16));
 	else if (r->kind == EXO_TRACE_REVOKE)
 		snprintf(name, sizeof(name), "revoke: %s", trace_revoke_name(r->a16));
+	else if (r->kind == EXO_TRACE_IPC_ERROR)
+		snprintf(name, sizeof(name), "ipc error: %s (%s phase)",
+			 trace_ipc_error_name(EXO_IPC_ERR_CODE(r->a16)),
+			 EXO_IPC_ERR_RECV(r->a16) ? "receive" : "send");
 	else
 		snprintf(name, sizeof(name), "%s", trace_kind_name(r->kind));
 	chrome_begin(c, "i", name, PID_KERNEL, e->cpu, e->tsc);
@@ -500,6 +517,15 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 		break;
 	case EXO_TRACE_IPC_FAST:
 		chrome_tid_hex(&c->j, "to", r->a0);
+		break;
+	case EXO_TRACE_IPC_ERROR:
+		chrome_tid_hex(&c->j, "thread", r->a0);
+		json_key(&c->j, "error");
+		json_string(&c->j, trace_ipc_error_name(EXO_IPC_ERR_CODE(r->a16)));
+		json_key(&c->j, "phase");
+		json_string(&c->j, EXO_IPC_ERR_RECV(r->a16) ? "receive" : "send");
+		json_key(&c->j, "item");
+		json_u64(&c->j, EXO_IPC_ERR_ITEM(r->a16));
 		break;
 	case EXO_TRACE_PAGEFAULT: {
 		/* In an exception's crossing, address and ip are its record's. */

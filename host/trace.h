@@ -65,6 +65,8 @@ void trace_log_record(void *ctx, unsigned cpu, const struct exo_trace_rec *rec);
 /* Names: a kind, a system call number, a vector, a page-fault resolution. */
 const char *trace_upcall_name(unsigned up);     /* EXO_UPCALL_* */
 const char *trace_revoke_name(unsigned step);   /* EXO_TRACE_RV_* */
+const char *trace_ipc_error_name(unsigned code); /* EXO_IPC_* error codes */
+#define TRACE_IPC_ERRORS 8                         /* EXO_IPC_ERR_CODE's range */
 struct json;
 /* A record's fields as JSON members named by EXO_TRACE_KINDS. */
 void trace_rec_args(struct json *j, const struct exo_trace_rec *r);
@@ -144,6 +146,7 @@ struct trace_stat {
 	} sd;
 	uint64_t upcalls[STAT_UPCALLS];  /* entry upcalls by EXO_UPCALL_* */
 	uint64_t revoke[EXO_TRACE_RV_N]; /* revocation steps by EXO_TRACE_RV_* */
+	uint64_t ipc_errors[TRACE_IPC_ERRORS]; /* IPCs that failed, by error code */
 	uint64_t pct_fast;               /* transfers the fast path made */
 	/* Per-crossing ring-0 instructions: exact when every record's trace point
 	 * was seen in the sampled instruction stream (insn_exact). */

@@ -32,6 +32,7 @@ ipc_set_error(struct thread *t, u32 code, bool recv)
 {
 	u64 e = EXO_IPC_ERR(code, recv);
 
+	TRACE_SA(IPC_ERROR, e, t->id);
 	t->ctx.rdx = e;
 	t->ctx.r8 = EXO_TAG_E;
 	t->utcb->error = e;

@@ -143,6 +143,9 @@ enum exo_trace_revoke {
  *               and ip, only when no EXCEPTION record opened its crossing
  *               (the pager fast path): in an exception's crossing they are
  *               that record's
+ *   IPC_ERROR   an IPC of thread a0 ends in an error: a16 is the low half
+ *               of its error word (<exo/ipc.h>: EXO_IPC_ERR_CODE, _RECV,
+ *               _ITEM); an IPC without such a record succeeded
  *   SYSCALL_FAST  a system call (a16) that a fast entry in the entry code
  *               completed by itself (bind, unbind, synchronous PCT): one
  *               record, no KEXIT; after a PCT the target's entry thread runs
@@ -168,7 +171,8 @@ enum exo_trace_revoke {
 	X(PCT,           "pct",           "flags",      "", "env",     "") \
 	X(EXC_UPCALL,    "exception_upcall", "vector",  "", "",        "") \
 	X(STLB_FILL,     "stlb_fill",     "",           "", "addr",    "") \
-	X(SYSCALL_FAST,  "syscall_fast",  "nr",         "", "",        "")
+	X(SYSCALL_FAST,  "syscall_fast",  "nr",         "", "",        "") \
+	X(IPC_ERROR,     "ipc_error",     "error",      "", "thread",  "")
 
 #define EXO_TRACE_ENUM_(N, n, b, c, d, e) EXO_TRACE_##N,
 enum exo_trace_kind { EXO_TRACE_KINDS(EXO_TRACE_ENUM_) EXO_TRACE_NKINDS };

@@ -283,6 +283,21 @@ Test(trace, stat_pager_fast_paths_are_crossings, .timeout = 60)
 	jv_free(doc);
 }
 
+/* l4test timeouts ends exactly six IPCs in a timeout (two in the send
+ * phase, four in the receive phase) and no IPC in another error. */
+Test(trace, stat_counts_ipc_errors, .timeout = 60)
+{
+	struct jv *doc = run_json("stat", "--json", "stat11",
+				  (const char *[]){ "l4test", "timeouts", NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert_eq(num(jv_path(doc, "ipc_errors", "timeout", NULL), "timeout"), 6);
+	cr_assert_eq(num(jv_path(doc, "ipc_errors", "no_partner", NULL), "no_partner"), 0);
+	cr_assert_eq(num(jv_path(doc, "ipc_errors", "canceled", NULL), "canceled"), 0);
+	cr_assert_eq(num(jv_path(doc, "records_by_kind", "ipc_error", NULL), "ipc_error"), 6);
+	jv_free(doc);
+}
+
 /* The op's ring-0 instructions per operation in suite (exo bench JSON). */
 static double
 bench_ring0(const struct jv *doc, const char *suite, const char *op)

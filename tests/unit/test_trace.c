@@ -411,6 +411,60 @@ Test(trace_decode, chrome_json_parses_with_slices_and_instants)
 	trace_log_free(&l);
 }
 
+/* IPC errors: counted by code, named with their phase in the Chrome JSON;
+ * a page fault in an exception's crossing shows the exception's address. */
+Test(trace_decode, ipc_errors_are_counted_and_named)
+{
+	struct trace_log l;
+	struct trace_stat s;
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct jv *v;
+	const struct jv *e;
+	int send_to = 0, recv_to = 0, pf = 0;
+
+	trace_log_init(&l);
+	rec(&l, 1000, EXO_TRACE_SYSCALL, 3, 0, 0);
+	rec(&l, 1100, EXO_TRACE_IPC_ERROR, EXO_IPC_ERR(EXO_IPC_TIMEOUT, 0), T(4), 0);
+	rec(&l, 1200, EXO_TRACE_KEXIT, 0, T(4), 0);
+	rec(&l, 2000, EXO_TRACE_SYSCALL, 3, 0, 0);
+	rec(&l, 2100, EXO_TRACE_IPC_ERROR, EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1), T(4), 0);
+	rec(&l, 2150, EXO_TRACE_IPC_ERROR, EXO_IPC_ERR(EXO_IPC_NOPARTNER, 0), T(5), 0);
+	rec(&l, 2200, EXO_TRACE_KEXIT, 0, T(4), 0);
+	rec(&l, 3000, EXO_TRACE_EXCEPTION, 14, 0x7000, 0x400300);
+	rec(&l, 3100, EXO_TRACE_PAGEFAULT, EXO_TRACE_PF_KILL, 0xdead, 0xbeef);   /* stale */
+	rec(&l, 3200, EXO_TRACE_KEXIT, 0, T(5), 0);
+	trace_stat_compute(&l, &s);
+	cr_assert_eq(s.ipc_errors[EXO_IPC_TIMEOUT], 2);
+	cr_assert_eq(s.ipc_errors[EXO_IPC_NOPARTNER], 1);
+	cr_assert_eq(s.ipc_errors[EXO_IPC_CANCELED], 0);
+	trace_stat_free(&s);
+	cr_assert_eq(trace_chrome_write(f, &l, 2000000, NULL), 0);
+	fclose(f);
+	v = jv_parse(buf, err, sizeof(err));
+	cr_assert_not_null(v, "%s", err);
+	for (size_t i = 0; (e = jv_at(jv_get(v, "traceEvents"), i)); i++) {
+		const char *name = jv_get(e, "name")->str;
+
+		send_to += !strcmp(name, "ipc error: timeout (send phase)");
+		recv_to += !strcmp(name, "ipc error: timeout (receive phase)");
+		if (!strcmp(name, "page fault: kill")) {
+			pf++;
+			const struct jv *a = jv_get(jv_get(e, "args"), "addr");
+
+			cr_assert(a && a->type == JV_NUMBER && a->num == 0x7000,
+				  "the address is the exception record's");
+		}
+	}
+	cr_assert_eq(send_to, 1);
+	cr_assert_eq(recv_to, 1);
+	cr_assert_eq(pf, 1);
+	jv_free(v);
+	free(buf);
+	trace_log_free(&l);
+}
+
 /* The kernel writes tsc_lo only: the reader takes the full TSC nearest now. */
 Test(trace_decode, the_reader_unwraps_the_tsc_low_half)
 {
