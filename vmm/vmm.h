@@ -91,9 +91,17 @@ struct vmm_result {
 	int64_t insn_emulation;          /* KVM's count at the end (exact ring-0
 					    instructions on PVM), -1 if unknown */
 	uint64_t exits;                  /* VM exits the VMM handled */
-	int64_t insn_sampled;            /* insn_sample: instructions seen, -1: none */
+	int64_t insn_sampled;            /* insn_sample: instructions seen on every
+					    vCPU, -1: none */
 	uint64_t insn_lost;              /* ... and lost by perf */
-	char insn_why[128];              /* why there are none */
+	char insn_why[128];              /* why there are none (the first vCPU's) */
+	unsigned ncpus;                  /* vCPUs the machine had */
+	/* The same per vCPU (-1: that vCPU's were not sampled), the samples KVM
+	 * reported as failed emulations, and KVM's insn_emulation per vCPU
+	 * (-1 if unknown). */
+	int64_t cpu_insn_sampled[EXO_MAX_CPUS];
+	uint64_t cpu_insn_lost[EXO_MAX_CPUS], cpu_insn_failed[EXO_MAX_CPUS];
+	int64_t cpu_insn_emulation[EXO_MAX_CPUS];
 };
 
 /*

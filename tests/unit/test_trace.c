@@ -365,7 +365,7 @@ Test(trace_decode, ring0_instructions_cut_at_trace_points_and_iretq)
 		trace_log_sink(&l).insn(&l, 0, marks[i], VMM_INSN_TRACE);
 	for (size_t i = 0; i < 3; i++)
 		trace_log_sink(&l).insn(&l, 0, irets[i], VMM_INSN_IRET);
-	l.insn_sampled = 170;
+	l.insn[0].sampled = 170;
 	trace_stat_compute(&l, &s);
 	cr_assert(s.insn_exact, "%s", s.insn_why);
 	cr_assert_str_eq(s.rows[0].key, "syscall ipc");
