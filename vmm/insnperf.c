@@ -156,18 +156,26 @@ insnperf_classify(const uint8_t *in, unsigned len, uint64_t rip, uint64_t head_v
 	return 0;
 }
 
-/* One emulated instruction: count it; tell the sink if it is one we cut at. */
+/*
+ * One emulated instruction: count it; tell the sink if it is one we cut at.
+ * An instruction KVM's emulator gives up on (PVM: an iretq to user mode,
+ * rdgsbase/wrgsbase), which PVM then completes some other way, fires the
+ * tracepoint twice: once as it starts and once more flagged "failed". The
+ * second is the same instruction again: it is counted apart, and then the
+ * stream holds what KVM's insn_emulation counts, exactly.
+ */
 static void
 insnperf_sample(struct insnperf *p, const uint8_t *raw, uint32_t size)
 {
 	uint64_t rip, head_va;
 	unsigned what;
 
-	p->seen++;
-	if (size < RAW_MIN)
+	if (size >= RAW_MIN && raw[RAW_FAILED]) {
+		p->failed++;
 		return;
-	p->failed += raw[RAW_FAILED] != 0;
-	if (!p->sink->insn)
+	}
+	p->seen++;
+	if (size < RAW_MIN || !p->sink->insn)
 		return;
 	head_va = __atomic_load_n(&p->head_va, __ATOMIC_ACQUIRE);
 	memcpy(&rip, raw + RAW_RIP, 8);

@@ -25,7 +25,7 @@ struct insnperf {
 	void *map;                       /* the perf ring: a header page, then data */
 	size_t map_len, data_len;
 	uint64_t seen;                   /* instructions sampled so far */
-	uint64_t failed;                 /* ... of which KVM failed to emulate */
+	uint64_t failed;                 /* seen again, flagged failed (not in seen) */
 	uint64_t lost;                   /* samples the kernel could not store */
 	uint64_t head_va;                /* this vCPU's ring head, guest virtual; 0:
 					    unknown (release after tr) */
