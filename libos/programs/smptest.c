@@ -16,6 +16,9 @@
  *             upcall on CPU 1) counts the fault and waits for the next
  *             round's binding, which the software TLB fills.
  *   pingpong  ROUNDS calls from CPU 0 to a server on CPU 1 and replies.
+ *   pairs     two ping-pongs at once, each within one CPU (the IPC fast
+ *             path's case): main calls a server on CPU 0 ROUNDS times while
+ *             a client on CPU 1 calls a server on CPU 1 ROUNDS times.
  *
  * Besides the value check, every reader notes whether main had already
  * returned from the unmap (after) when it started a read, and whether a
@@ -241,6 +244,45 @@ pingpong(u64 rounds)
 	return 0;
 }
 
+static volatile u64 pair_rounds, pair_done, pair_bad;
+
+/* CPU 1's client: calls its server (arg), then waits for ever. */
+static void
+pair_client(u64 srv)
+{
+	struct l4_msg m;
+	u64 from;
+
+	for (u64 i = 0; i < pair_rounds; i++) {
+		m = (struct l4_msg){ { EXO_TAG(1, 1, 0), i } };
+		if (l4_call(srv, &m) != 0 || m.mr[1] != i + 1)
+			pair_bad++;
+	}
+	pair_done = 1;
+	l4_wait(&m, &from);
+}
+
+static int
+pairs(u64 rounds)
+{
+	u64 srv0 = thread_spawn_on(0, echo, 0), srv1 = thread_spawn_on(1, echo, 0);
+
+	CHECK(srv0 && srv1);
+	pair_rounds = rounds;
+	CHECK(thread_spawn_on(1, pair_client, srv1));
+	for (u64 i = 0; i < rounds; i++) {
+		struct l4_msg m = { { EXO_TAG(1, 1, 0), i } };
+
+		CHECK(l4_call(srv0, &m) == 0);
+		CHECK(m.mr[1] == i + 1);
+	}
+	while (!pair_done)
+		;
+	CHECK(pair_bad == 0);
+	printf("smptest pairs: %lu calls on CPU 0 and %lu on CPU 1\n", rounds, rounds);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -256,6 +298,8 @@ main(int argc, char **argv)
 		return unbind_run(rounds);
 	if (strcmp(argv[1], "pingpong") == 0)
 		return pingpong(rounds);
+	if (strcmp(argv[1], "pairs") == 0)
+		return pairs(rounds);
 	printf("smptest: unknown case %s\n", argv[1]);
 	return 2;
 }
