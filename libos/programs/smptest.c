@@ -17,8 +17,9 @@
  *             round's binding, which the software TLB fills.
  *   pingpong  ROUNDS calls from CPU 0 to a server on CPU 1 and replies.
  *   pairs     two ping-pongs at once, each within one CPU (the IPC fast
- *             path's case): main calls a server on CPU 0 ROUNDS times while
- *             a client on CPU 1 calls a server on CPU 1 ROUNDS times.
+ *             path's case): main calls a server task on CPU 0 ROUNDS times
+ *             while a client on CPU 1 calls a server task on CPU 1 ROUNDS
+ *             times.
  *
  * Besides the value check, every reader notes whether main had already
  * returned from the unmap (after) when it started a read, and whether a
@@ -262,12 +263,15 @@ pair_client(u64 srv)
 	l4_wait(&m, &from);
 }
 
+/* The servers are tasks of their own (as exo bench's echo server), CPU 1's
+ * moved there before it first runs. */
 static int
 pairs(u64 rounds)
 {
-	u64 srv0 = thread_spawn_on(0, echo, 0), srv1 = thread_spawn_on(1, echo, 0);
+	u64 srv0 = task_spawn(echo, 0), srv1 = task_spawn(echo, 0);
 
 	CHECK(srv0 && srv1);
+	CHECK(l4_exchange_registers(srv1, EXR_CPU(1), 0, 0, 0, 0, 0) >= 0);
 	pair_rounds = rounds;
 	CHECK(thread_spawn_on(1, pair_client, srv1));
 	for (u64 i = 0; i < rounds; i++) {

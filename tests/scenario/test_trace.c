@@ -413,7 +413,8 @@ kind_on_cpu(const struct jv *doc, const char *kind, unsigned cpu)
  * records has its trace point; its crossings' counts add up to what it put
  * in crossings; and a fast-path IPC crossing costs the same on both CPUs
  * and what exo bench measures on the SMP kernel (ipc_call_reply_traced is
- * two of them; within 2%, as the one-CPU test above).
+ * two of them, between tasks as here; measured 2 x 109.49 against 219, so
+ * within 1%).
  */
 Test(trace, stat_ring0_exact_on_every_cpu, .timeout = 180)
 {
@@ -478,7 +479,7 @@ Test(trace, stat_ring0_exact_on_every_cpu, .timeout = 180)
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	traced = bench_ring0(bn, "trace", "ipc_call_reply_traced");
 	for (unsigned cpu = 0; cpu < 2; cpu++)
-		cr_assert_float_eq(2 * mean[cpu], traced, 0.02 * traced,
+		cr_assert_float_eq(2 * mean[cpu], traced, 0.01 * traced,
 				   "CPU %u: 2 x %.2f, bench trace (SMP kernel): %.0f", cpu,
 				   mean[cpu], traced);
 	jv_free(bn);
