@@ -57,8 +57,10 @@ struct vmm_trace_sink {
 	/* A VM exit the VMM handled, at guest TSC tsc (port for port I/O). */
 	void (*exit)(void *ctx, unsigned cpu, uint64_t tsc, uint32_t reason,
 		     uint16_t port);
-	/* With insn_sample (vmm/insnperf.h): the pos-th ring-0 instruction the
-	 * guest ran was a trace point's (VMM_INSN_TRACE) or an iretq. */
+	/* With insn_sample (vmm/insnperf.h): the pos-th ring-0 instruction
+	 * vCPU cpu ran was a trace point's load of cpu's ring head
+	 * (VMM_INSN_TRACE) or an iretq. Each vCPU's positions count from 1 and
+	 * come in order; the I/O thread calls it, or the caller at the end. */
 	void (*insn)(void *ctx, unsigned cpu, uint64_t pos, unsigned what);
 };
 enum { VMM_INSN_TRACE = 1, VMM_INSN_IRET = 2 };

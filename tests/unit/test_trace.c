@@ -460,6 +460,17 @@ Test(trace_decode, ring0_instructions_cut_per_cpu)
 	cr_assert_eq(s.cpu[0].counted, 81);
 	trace_stat_free(&s);
 
+	/* Samples perf lost on CPU 1. */
+	l.cpu_dropped[1] = 0;
+	l.dropped = 0;
+	l.insn[1].lost = 3;
+	trace_stat_compute(&l, &s);
+	cr_assert(s.cpu[0].exact && !s.cpu[1].exact);
+	cr_assert_str_eq(s.cpu[1].why, "perf lost samples of its instruction stream");
+	cr_assert_eq(s.rows[0].cpu[0].ninsns, 1);
+	trace_stat_free(&s);
+	l.insn[1].lost = 0;
+
 	/* A trace point CPU 1's stream did not show: not one mark per record. */
 	l.cpu_dropped[1] = 0;
 	l.insn[1].nmark--;
