@@ -56,9 +56,9 @@ push_u64(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
 	return true;
 }
 
-/* The position of the last iretq before position y in t (0: none). */
-static uint64_t
-iret_before(const struct trace_insns *t, uint64_t y)
+/* How many of t's iretqs lie before position y. */
+static size_t
+irets_before(const struct trace_insns *t, uint64_t y)
 {
 	size_t lo = 0, hi = t->niret;
 
@@ -70,7 +70,7 @@ iret_before(const struct trace_insns *t, uint64_t y)
 		else
 			hi = mid;
 	}
-	return lo ? t->iret[lo - 1] : 0;
+	return lo;
 }
 
 /* k's pending crossing owns n instructions. */
@@ -90,29 +90,49 @@ stat_insns_own(struct trace_stat *s, unsigned cpu, uint64_t n)
 }
 
 /*
- * The exact ring-0 instructions of each crossing on an exact CPU: its
- * sampled instruction stream is cut between two of its crossings at the
- * last iretq after the first one's last record and before the next one's
- * first record (its way out ends there, and the next entry's code starts
- * after it), so a crossing owns its entry code, everything up to its exit
- * record, and its way out. The pending crossing is closed when the next one
- * on the same CPU is known. A record's trace point is its CPU's nth mark.
+ * The exact ring-0 instructions of each crossing on an exact CPU, from its
+ * sampled instruction stream. Between two of its crossings A and B:
+ *
+ *	A's last record ... iretq | ... iretq | B's entry code, B's first record
+ *	      A's way out        ^  untraced  ^
+ *
+ * A owns everything up to the first iretq after its last record (its way
+ * out), B everything after the last iretq before its first record (its
+ * entry code). Kernel entries that are no crossing of their own lie
+ * between, each ending with an iretq: an IPI that finds the CPU in user
+ * mode (a shootdown's answer; no record), the pager's map reply by the
+ * fast path (no record), a fault by the page-fault fast path (its record
+ * is an instant, trace_walk). They are counted apart (untraced), not given
+ * to A or B. A CPU's
+ * first crossing starts after the last iretq before it, or at its record.
+ * The pending crossing is closed when the next one on the same CPU is
+ * known; a record's trace point is its CPU's nth mark.
  */
 static void
 stat_insns(struct trace_stat *s, struct trace_stat_row *r, const struct trace_crossing *c)
 {
 	struct trace_stat_cpu *k = &s->cpu[c->cpu];
 	const struct trace_insns *t = &s->log->insn[c->cpu];
-	uint64_t pa = t->mark[c->entry->nth], cut = iret_before(t, pa);
+	uint64_t pa = t->mark[c->entry->nth];
+	size_t last = irets_before(t, pa);      /* B's entry follows iret[last - 1] */
+	uint64_t start = last ? t->iret[last - 1] : 0;
 
 	if (k->pend) {
-		if (cut <= t->mark[k->pend_exit])
-			cut = pa - 1;   /* no iretq between them: all the earlier one's */
-		stat_insns_own(s, c->cpu, cut - k->bound);
-	} else if (!cut) {
-		cut = pa - 1;
+		uint64_t pb = t->mark[k->pend_exit];
+		size_t first = irets_before(t, pb + 1); /* A's way out: iret[first] */
+
+		if (first >= last) {            /* no iretq between: all A's */
+			start = pa - 1;
+			stat_insns_own(s, c->cpu, start - k->bound);
+		} else {
+			stat_insns_own(s, c->cpu, t->iret[first] - k->bound);
+			k->untraced += start - t->iret[first];
+			k->untraced_entries += last - 1 - first;
+		}
+	} else if (!last) {
+		start = pa - 1;
 	}
-	k->bound = cut;
+	k->bound = start;
 	k->pend = r;
 	k->pend_exit = c->exit->nth;
 }
@@ -374,9 +394,12 @@ static void
 stat_print_cpus(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
 {
 	unsigned seen = 0;
+	uint64_t untraced = 0;
 
-	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++)
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
 		seen += s->cpu[c].seen;
+		untraced += s->cpu[c].untraced_entries;
+	}
 	if (s->insn_exact)
 		fprintf(f, "  r0: ring-0 instructions of each crossing, exact on %s (every "
 			"one KVM emulated, sampled from kvm:kvm_emulate_insn on each vCPU's "
@@ -392,7 +415,7 @@ stat_print_cpus(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 			"marked exact below (sampled from kvm:kvm_emulate_insn, cut at "
 			"the trace points and iretqs); %llu of %lld in crossings\n",
 			(unsigned long long)s->insn_counted, (long long)s->insn_sampled);
-	if (seen < 2 && s->insn_exact)
+	if (seen < 2 && s->insn_exact && !untraced)
 		return;
 	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
 		const struct trace_stat_cpu *k = &s->cpu[c];
@@ -401,9 +424,12 @@ stat_print_cpus(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 			continue;
 		if (k->exact)
 			fprintf(f, "  r0 on vCPU %u: exact, %llu crossings, %llu of %lld "
-				"sampled instructions in them\n", c,
+				"sampled instructions in them, %llu in %llu kernel entries "
+				"between them that are no crossing of their own\n", c,
 				(unsigned long long)k->crossings,
-				(unsigned long long)k->counted, (long long)k->sampled);
+				(unsigned long long)k->counted, (long long)k->sampled,
+				(unsigned long long)k->untraced,
+				(unsigned long long)k->untraced_entries);
 		else if (k->sampled < 0)
 			fprintf(f, "  r0 on vCPU %u: not exact: %s\n", c,
 				res->insn_why[0] ? res->insn_why : k->why);
@@ -543,6 +569,10 @@ stat_json_cpus(struct json *j, const struct trace_stat *s, const struct vmm_resu
 		json_u64(j, k->crossings);
 		json_key(j, "in_crossings");
 		json_u64(j, k->counted);
+		json_key(j, "untraced_entries");        /* between crossings */
+		json_u64(j, k->untraced_entries);
+		json_key(j, "in_untraced");
+		json_u64(j, k->untraced);
 		json_close(j);
 	}
 	json_close(j);

@@ -148,6 +148,9 @@ struct trace_stat_cpu {
 	uint64_t lost, records, marks, irets;
 	uint64_t counted;                /* instructions put in its crossings */
 	uint64_t crossings;              /* ... in that many */
+	uint64_t untraced;               /* instructions of kernel entries between
+					    crossings that are none (stat.c) */
+	uint64_t untraced_entries;       /* ... in that many (iretqs) */
 	/* walk state */
 	struct trace_stat_row *pend;     /* the last crossing, until the next one */
 	uint64_t pend_exit;              /* its last record's nth */

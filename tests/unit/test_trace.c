@@ -460,6 +460,28 @@ Test(trace_decode, ring0_instructions_cut_per_cpu)
 	cr_assert_eq(s.cpu[0].counted, 81);
 	trace_stat_free(&s);
 
+	/* Two kernel entries with no crossing record between CPU 0's syscall
+	 * (way out at 60) and its fast path (entry after 75): 61..75 are
+	 * neither's. */
+	{
+		static const uint64_t irets0b[] = { 60, 70, 75, 90 };
+
+		l.insn[0].niret = 0;
+		for (size_t i = 0; i < 4; i++)
+			trace_log_sink(&l).insn(&l, 0, irets0b[i], VMM_INSN_IRET);
+		l.dropped = 0;          /* as before CPU 1's loss */
+		l.cpu_dropped[1] = 0;
+		trace_stat_compute(&l, &s);
+		cr_assert(s.insn_exact, "%s", s.insn_why);
+		cr_assert_eq(s.rows[1].cpu[0].insn_total, 51, "10..60, as before");
+		cr_assert_eq(s.rows[0].cpu[0].insn_total, 15, "76..90");
+		cr_assert_eq(s.cpu[0].untraced, 15);
+		cr_assert_eq(s.cpu[0].untraced_entries, 2);
+		cr_assert_eq(s.cpu[0].counted, 66);
+		cr_assert_eq(s.cpu[1].untraced_entries, 0);
+		trace_stat_free(&s);
+	}
+
 	/* Samples perf lost on CPU 1. */
 	l.cpu_dropped[1] = 0;
 	l.dropped = 0;
