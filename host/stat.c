@@ -57,70 +57,104 @@ push_u64(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
 	return true;
 }
 
-/* The position of the last iretq before position y (0: none). */
-static uint64_t
-iret_before(const struct trace_log *l, uint64_t y)
+/* How many of t's iretqs lie before position y. */
+static size_t
+irets_before(const struct trace_insns *t, uint64_t y)
 {
-	size_t lo = 0, hi = l->niret;
+	size_t lo = 0, hi = t->niret;
 
 	while (lo < hi) {               /* first iretq at or after y */
 		size_t mid = (lo + hi) / 2;
 
-		if (l->insn_iret[mid] < y)
+		if (t->iret[mid] < y)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo ? l->insn_iret[lo - 1] : 0;
+	return lo;
+}
+
+/* k's pending crossing owns n instructions. */
+static void
+stat_insns_own(struct trace_stat *s, unsigned cpu, uint64_t n)
+{
+	struct trace_stat_cpu *k = &s->cpu[cpu];
+	struct trace_stat_row *r = k->pend;
+
+	if (!push_u64(&r->insns, &r->ninsns, &r->cap_insns, n))
+		return;
+	r->cpu[cpu].ninsns++;
+	r->cpu[cpu].insn_total += n;
+	k->counted += n;
+	k->crossings++;
+	s->insn_counted += n;
 }
 
 /*
- * The exact ring-0 instructions of each crossing (insn_exact): the sampled
- * instruction stream is cut between two crossings at the last iretq after
- * the first one's last record and before the next one's first record (its
- * way out ends there, and the next entry's code starts after it), so a
- * crossing owns its entry code, everything up to its exit record, and its
- * way out. The pending crossing is closed when the next one is known.
+ * The exact ring-0 instructions of each crossing on an exact CPU, from its
+ * sampled instruction stream. Between two of its crossings A and B:
+ *
+ *	A's last record ... iretq | ... iretq | B's entry code, B's first record
+ *	      A's way out        ^  untraced  ^
+ *
+ * A owns everything up to the first iretq after its last record (its way
+ * out), B everything after the last iretq before its first record (its
+ * entry code). Kernel entries that are no crossing of their own lie
+ * between, each ending with an iretq: an IPI that finds the CPU in user
+ * mode (a shootdown's answer; no record), the pager's map reply by the
+ * fast path (no record), a fault by the page-fault fast path (its record
+ * is an instant, trace_walk). They are counted apart (untraced), not given
+ * to A or B. A CPU's
+ * first crossing starts after the last iretq before it, or at its record.
+ * The pending crossing is closed when the next one on the same CPU is
+ * known; a record's trace point is its CPU's nth mark.
  */
 static void
 stat_insns(struct trace_stat *s, struct trace_stat_row *r, const struct trace_crossing *c)
 {
-	const struct trace_log *l = s->log;
-	size_t a = (size_t)(c->entry - l->ev), b = (size_t)(c->exit - l->ev);
-	uint64_t pa = l->insn_mark[a], cut = iret_before(l, pa);
+	struct trace_stat_cpu *k = &s->cpu[c->cpu];
+	const struct trace_insns *t = &s->log->insn[c->cpu];
+	uint64_t pa = t->mark[c->entry->nth];
+	size_t last = irets_before(t, pa);      /* B's entry follows iret[last - 1] */
+	uint64_t start = last ? t->iret[last - 1] : 0;
 
-	if (s->pend) {
-		if (cut <= l->insn_mark[s->pend_exit])
-			cut = pa - 1;   /* no iretq between them: all the earlier one's */
-		if (push_u64(&s->pend->insns, &s->pend->ninsns, &s->pend->cap_insns,
-			     cut - s->bound))
-			s->insn_counted += cut - s->bound;
-	} else if (!cut) {
-		cut = pa - 1;
+	if (k->pend) {
+		uint64_t pb = t->mark[k->pend_exit];
+		size_t first = irets_before(t, pb + 1); /* A's way out: iret[first] */
+
+		if (first >= last) {            /* no iretq between: all A's */
+			start = pa - 1;
+			stat_insns_own(s, c->cpu, start - k->bound);
+		} else {
+			stat_insns_own(s, c->cpu, t->iret[first] - k->bound);
+			k->untraced += start - t->iret[first];
+			k->untraced_entries += last - 1 - first;
+		}
+	} else if (!last) {
+		start = pa - 1;
 	}
-	s->bound = cut;
-	s->pend = r;
-	s->pend_exit = b;
+	k->bound = start;
+	k->pend = r;
+	k->pend_exit = c->exit->nth;
 }
 
-/* The last crossing: up to the first iretq after its last record. */
+/* A CPU's last crossing: up to the first iretq after its last record. */
 static void
-stat_insns_end(struct trace_stat *s)
+stat_insns_end(struct trace_stat *s, unsigned cpu)
 {
-	const struct trace_log *l = s->log;
+	struct trace_stat_cpu *k = &s->cpu[cpu];
+	const struct trace_insns *t = &s->log->insn[cpu];
 	uint64_t pb;
 
-	if (!s->pend)
+	if (!k->pend)
 		return;
-	pb = l->insn_mark[s->pend_exit];
-	for (size_t i = 0; i < l->niret; i++)
-		if (l->insn_iret[i] > pb) {
-			if (push_u64(&s->pend->insns, &s->pend->ninsns,
-				     &s->pend->cap_insns, l->insn_iret[i] - s->bound))
-				s->insn_counted += l->insn_iret[i] - s->bound;
+	pb = t->mark[k->pend_exit];
+	for (size_t i = 0; i < t->niret; i++)
+		if (t->iret[i] > pb) {
+			stat_insns_own(s, cpu, t->iret[i] - k->bound);
 			break;
 		}
-	s->pend = NULL;
+	k->pend = NULL;
 }
 
 static void
@@ -129,9 +163,10 @@ stat_crossing(void *ctx, const struct trace_crossing *c)
 	struct trace_stat *s = ctx;
 	struct trace_stat_row *r = stat_row(ctx, c->key);
 
-	if (!r)
+	if (!r || c->cpu >= EXO_TRACE_CPUS_MAX)
 		return;
-	if (s->insn_exact)
+	r->cpu[c->cpu].n++;
+	if (s->cpu[c->cpu].exact)
 		stat_insns(s, r, c);
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 64;
@@ -216,22 +251,59 @@ pct(const uint64_t *v, size_t n, unsigned p)
 	return v[rank ? rank - 1 : 0];
 }
 
-/* Whether every record can be put in the instruction stream, or why not. */
+/* Whether every record of CPU c can be put in its instruction stream, or
+ * why not. */
 static bool
-stat_insn_exact(const struct trace_log *l, const char **why)
+stat_cpu_exact(const struct trace_log *l, unsigned c, const char **why)
 {
-	if (l->insn_sampled < 0)
+	const struct trace_insns *t = &l->insn[c];
+
+	if (t->sampled < 0)
 		*why = "the host gave no instruction stream (kvm:kvm_emulate_insn)";
-	else if (l->insn_lost)
-		*why = "perf lost samples of the instruction stream";
-	else if (l->dropped || l->oom)
+	else if (t->lost)
+		*why = "perf lost samples of its instruction stream";
+	else if (l->cpu_dropped[c] || l->oom)
 		*why = "trace records were lost";
-	else if (l->nmark != l->nev)
-		*why = "not one trace point in the instruction stream per record "
-		       "(more than one vCPU, or not a PVM host)";
+	else if (t->nmark != l->cpu_nev[c])
+		*why = "not one trace point in its instruction stream per record "
+		       "(not a PVM host, or trace points of a form exo does not know)";
 	else
 		return true;
 	return false;
+}
+
+/* Each CPU's stream: exact or why not; every one seen exact is insn_exact. */
+static void
+stat_cpus(const struct trace_log *l, struct trace_stat *s)
+{
+	bool any = false, all = true;
+
+	s->insn_sampled = -1;
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
+		struct trace_stat_cpu *k = &s->cpu[c];
+		const struct trace_insns *t = &l->insn[c];
+
+		k->seen = l->cpu_nev[c] || t->sampled >= 0;
+		if (!k->seen)
+			continue;
+		any = true;
+		k->sampled = t->sampled;
+		k->lost = t->lost;
+		k->records = l->cpu_nev[c];
+		k->marks = t->nmark;
+		k->irets = t->niret;
+		k->exact = stat_cpu_exact(l, c, &k->why);
+		if (t->sampled >= 0)
+			s->insn_sampled = (s->insn_sampled < 0 ? 0 : s->insn_sampled) +
+					  t->sampled;
+		if (!k->exact && all) {
+			all = false;
+			s->insn_why = k->why;
+		}
+	}
+	s->insn_exact = any && all;
+	if (!any)
+		s->insn_why = "the host gave no instruction stream (kvm:kvm_emulate_insn)";
 }
 
 void
@@ -241,10 +313,11 @@ trace_stat_compute(const struct trace_log *l, struct trace_stat *s)
 
 	memset(s, 0, sizeof(*s));
 	s->log = l;
-	s->insn_exact = stat_insn_exact(l, &s->insn_why);
+	stat_cpus(l, s);
 	s->unmatched = trace_walk(l, &w);
-	if (s->insn_exact)
-		stat_insns_end(s);
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++)
+		if (s->cpu[c].exact)
+			stat_insns_end(s, c);
 	s->records = l->nev;
 	s->dropped = l->dropped;
 	for (size_t i = 0; i < l->nev; i++)
@@ -314,6 +387,58 @@ exit_name(unsigned r)
 	       exit_names[r] : "other";
 }
 
+/* The r0 columns' legend, and each CPU's stream: exact, or why not. */
+static void
+stat_print_cpus(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
+{
+	unsigned seen = 0;
+	uint64_t untraced = 0;
+
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
+		seen += s->cpu[c].seen;
+		untraced += s->cpu[c].untraced_entries;
+	}
+	if (s->insn_exact)
+		fprintf(f, "  r0: ring-0 instructions of each crossing, exact on %s (every "
+			"one KVM emulated, sampled from kvm:kvm_emulate_insn on each vCPU's "
+			"thread and cut at the trace points and iretqs; trace points "
+			"included); %llu of %lld in crossings\n",
+			seen > 1 ? "every vCPU" : "its vCPU",
+			(unsigned long long)s->insn_counted, (long long)s->insn_sampled);
+	else if (s->insn_sampled < 0)
+		fprintf(f, "  r0: per-crossing ring-0 instructions not available: %s\n",
+			res->insn_why[0] ? res->insn_why : s->insn_why);
+	else
+		fprintf(f, "  r0: ring-0 instructions of each crossing on the vCPUs "
+			"marked exact below (sampled from kvm:kvm_emulate_insn, cut at "
+			"the trace points and iretqs); %llu of %lld in crossings\n",
+			(unsigned long long)s->insn_counted, (long long)s->insn_sampled);
+	if (seen < 2 && s->insn_exact && !untraced)
+		return;
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
+		const struct trace_stat_cpu *k = &s->cpu[c];
+
+		if (!k->seen)
+			continue;
+		if (k->exact)
+			fprintf(f, "  r0 on vCPU %u: exact, %llu crossings, %llu of %lld "
+				"sampled instructions in them, %llu in %llu kernel entries "
+				"between them that are no crossing of their own\n", c,
+				(unsigned long long)k->crossings,
+				(unsigned long long)k->counted, (long long)k->sampled,
+				(unsigned long long)k->untraced,
+				(unsigned long long)k->untraced_entries);
+		else if (k->sampled < 0)
+			fprintf(f, "  r0 on vCPU %u: not exact: %s\n", c,
+				res->insn_why[0] ? res->insn_why : k->why);
+		else
+			fprintf(f, "  r0 on vCPU %u: not exact: %s (%llu records, %llu "
+				"trace points, %llu samples lost)\n", c, k->why,
+				(unsigned long long)k->records,
+				(unsigned long long)k->marks, (unsigned long long)k->lost);
+	}
+}
+
 void
 trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
 {
@@ -342,15 +467,7 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 	fprintf(f, "  cycles: TSC cycles from the entry's trace point to the exit's "
 		"(nearest rank); a fast path or the entry code's own work (exception "
 		"upcall, software TLB fill) writes one record, so it has no duration\n");
-	if (s->insn_exact)
-		fprintf(f, "  r0: ring-0 instructions of each crossing, exact (every one "
-			"KVM emulated, sampled from kvm:kvm_emulate_insn and cut at the trace "
-			"points and iretqs; trace points included); %llu of %lld in crossings\n",
-			(unsigned long long)s->insn_counted, (long long)s->log->insn_sampled);
-	else
-		fprintf(f, "  r0: per-crossing ring-0 instructions not available: %s\n",
-			res->insn_sampled < 0 && res->insn_why[0] ? res->insn_why :
-			s->insn_why);
+	stat_print_cpus(f, s, res);
 	fprintf(f, "  page faults:");
 	for (unsigned i = 1; i < EXO_TRACE_PF_N; i++)
 		fprintf(f, " %s %llu%s", trace_pf_name(i), (unsigned long long)s->pf[i],
@@ -414,6 +531,79 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 			(unsigned long long)s->unmatched);
 }
 
+/* ring0_per_cpu: each vCPU's instruction stream (exo-stat/1, added). */
+static void
+stat_json_cpus(struct json *j, const struct trace_stat *s, const struct vmm_result *res)
+{
+	json_key(j, "ring0_per_cpu");
+	json_array(j);
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
+		const struct trace_stat_cpu *k = &s->cpu[c];
+		bool known = c < res->ncpus && c < EXO_MAX_CPUS;
+
+		if (!k->seen)
+			continue;
+		json_object(j);
+		json_key(j, "cpu");
+		json_u64(j, c);
+		json_key(j, "exact");
+		json_bool(j, k->exact);
+		json_key(j, "why");
+		if (k->exact)
+			json_null(j);
+		else
+			json_string(j, k->sampled < 0 && res->insn_why[0] ? res->insn_why
+									  : k->why);
+		json_key(j, "sampled");
+		json_i64(j, k->sampled);
+		json_key(j, "lost");
+		json_u64(j, k->lost);
+		json_key(j, "failed");          /* samples KVM marked failed */
+		json_u64(j, known ? res->cpu_insn_failed[c] : 0);
+		json_key(j, "insn_emulation");  /* KVM's own count, this vCPU */
+		json_i64(j, known ? res->cpu_insn_emulation[c] : -1);
+		json_key(j, "records");
+		json_u64(j, k->records);
+		json_key(j, "trace_points");
+		json_u64(j, k->marks);
+		json_key(j, "iretqs");
+		json_u64(j, k->irets);
+		json_key(j, "crossings");
+		json_u64(j, k->crossings);
+		json_key(j, "in_crossings");
+		json_u64(j, k->counted);
+		json_key(j, "untraced_entries");        /* between crossings */
+		json_u64(j, k->untraced_entries);
+		json_key(j, "in_untraced");
+		json_u64(j, k->untraced);
+		json_close(j);
+	}
+	json_close(j);
+}
+
+/* A crossing kind's by_cpu: its count and ring-0 total on each vCPU. */
+static void
+stat_json_row_cpus(struct json *j, const struct trace_stat_row *r)
+{
+	json_key(j, "by_cpu");
+	json_array(j);
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
+		if (!r->cpu[c].n)
+			continue;
+		json_object(j);
+		json_key(j, "cpu");
+		json_u64(j, c);
+		json_key(j, "count");
+		json_u64(j, r->cpu[c].n);
+		json_key(j, "ring0_count");     /* of them with an exact count */
+		json_u64(j, r->cpu[c].ninsns);
+		json_key(j, "ring0_total");
+		json_u64(j, r->cpu[c].insn_total);
+		json_close(j);
+	}
+	json_close(j);
+}
+
 int
 trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
 {
@@ -442,7 +632,8 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 	json_key(&j, "ring0_in_crossings");
 	json_u64(&j, s->insn_counted);
 	json_key(&j, "ring0_sampled");
-	json_i64(&j, s->log->insn_sampled);
+	json_i64(&j, s->insn_sampled);
+	stat_json_cpus(&j, s, res);
 	json_key(&j, "crossings");
 	json_array(&j);
 	for (size_t i = 0; i < s->nrows; i++) {
@@ -469,6 +660,7 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 		} else {
 			json_null(&j);
 		}
+		stat_json_row_cpus(&j, r);
 		json_key(&j, "cycles");
 		if (fast) {
 			json_null(&j);

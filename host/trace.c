@@ -38,7 +38,8 @@ void
 trace_log_init(struct trace_log *l)
 {
 	memset(l, 0, sizeof(*l));
-	l->insn_sampled = -1;
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++)
+		l->insn[c].sampled = -1;
 }
 
 void
@@ -47,8 +48,10 @@ trace_log_free(struct trace_log *l)
 	free(l->ev);
 	free(l->ring);
 	free(l->exit);
-	free(l->insn_mark);
-	free(l->insn_iret);
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX; c++) {
+		free(l->insn[c].mark);
+		free(l->insn[c].iret);
+	}
 	memset(l, 0, sizeof(*l));
 }
 
@@ -56,13 +59,15 @@ void
 trace_log_record(void *ctx, unsigned cpu, const struct exo_trace_rec *rec)
 {
 	struct trace_log *l = ctx;
+	uint64_t nth = cpu < EXO_TRACE_CPUS_MAX ? l->cpu_nev[cpu]++ : 0;
 
 	if (!grow((void **)&l->ev, &l->nev, &l->cap_ev, sizeof(*l->ev))) {
 		l->oom = true;
 		return;
 	}
 	l->ev[l->nev++] = (struct trace_ev){
-		.tsc = (uint64_t)rec->tsc_hi << 32 | rec->tsc_lo, .cpu = cpu, .r = *rec,
+		.tsc = (uint64_t)rec->tsc_hi << 32 | rec->tsc_lo, .cpu = cpu,
+		.nth = nth, .r = *rec,
 	};
 }
 
@@ -101,19 +106,30 @@ trace_log_insn(void *ctx, unsigned cpu, uint64_t pos, unsigned what)
 {
 	struct trace_log *l = ctx;
 	bool mark = what == VMM_INSN_TRACE;
+	struct trace_insns *t;
 
-	if (cpu != 0)
+	if (cpu >= EXO_TRACE_CPUS_MAX)
 		return;
-	if (!grow(mark ? (void **)&l->insn_mark : (void **)&l->insn_iret,
-		  mark ? &l->nmark : &l->niret, mark ? &l->cap_mark : &l->cap_iret,
+	t = &l->insn[cpu];
+	if (!grow(mark ? (void **)&t->mark : (void **)&t->iret,
+		  mark ? &t->nmark : &t->niret, mark ? &t->cap_mark : &t->cap_iret,
 		  sizeof(uint64_t))) {
 		l->oom = true;
 		return;
 	}
 	if (mark)
-		l->insn_mark[l->nmark++] = pos;
+		t->mark[t->nmark++] = pos;
 	else
-		l->insn_iret[l->niret++] = pos;
+		t->iret[t->niret++] = pos;
+}
+
+void
+trace_log_insns(struct trace_log *l, const struct vmm_result *res)
+{
+	for (unsigned c = 0; c < EXO_TRACE_CPUS_MAX && c < EXO_MAX_CPUS; c++) {
+		l->insn[c].sampled = c < res->ncpus ? res->cpu_insn_sampled[c] : -1;
+		l->insn[c].lost = c < res->ncpus ? res->cpu_insn_lost[c] : 0;
+	}
 }
 
 struct vmm_trace_sink

@@ -19,7 +19,18 @@
 struct trace_ev {
 	uint64_t tsc;
 	unsigned cpu;
+	uint64_t nth;                    /* its CPU's nth record (from 0) */
 	struct exo_trace_rec r;
+};
+
+/* One vCPU's sampled ring-0 instructions (vmm/insnperf.h): the positions in
+ * its sequence of each of its ring's records' trace points and of each
+ * iretq. */
+struct trace_insns {
+	uint64_t *mark, *iret;
+	size_t nmark, cap_mark, niret, cap_iret;
+	int64_t sampled;                 /* vmm_result's: -1 not sampled */
+	uint64_t lost;
 };
 
 struct trace_ring_sample {
@@ -45,13 +56,10 @@ struct trace_log {
 	uint64_t dropped;                /* records lost, all CPUs */
 	uint64_t cpu_dropped[EXO_TRACE_CPUS_MAX];
 	bool oom;                        /* some were not kept: out of memory */
-	/* With instruction sampling (vmm/insnperf.h), CPU 0: the positions in
-	 * the sequence of ring-0 instructions of each record's trace point and
-	 * of each iretq. */
-	uint64_t *insn_mark, *insn_iret;
-	size_t nmark, cap_mark, niret, cap_iret;
-	int64_t insn_sampled;            /* vmm_result's: -1 not sampled */
-	uint64_t insn_lost;
+	uint64_t cpu_nev[EXO_TRACE_CPUS_MAX];  /* records kept, per CPU */
+	/* With instruction sampling, per CPU (trace_log_insns sets sampled and
+	 * lost from the run's result). */
+	struct trace_insns insn[EXO_TRACE_CPUS_MAX];
 };
 
 void trace_log_init(struct trace_log *l);
@@ -61,6 +69,8 @@ extern const struct vmm_trace_sink trace_log_sink_ops;
 struct vmm_trace_sink trace_log_sink(struct trace_log *l);
 /* Append a record as the VMM would (also for tests). */
 void trace_log_record(void *ctx, unsigned cpu, const struct exo_trace_rec *rec);
+/* The instruction streams' sizes and losses, from the run's result. */
+void trace_log_insns(struct trace_log *l, const struct vmm_result *res);
 
 /* Names: a kind, a system call number, a vector, a page-fault resolution. */
 const char *trace_upcall_name(unsigned up);     /* EXO_UPCALL_* */
@@ -122,6 +132,31 @@ struct trace_stat_row {
 	uint64_t *insns;                 /* ring-0 instructions of each, if exact */
 	size_t ninsns, cap_insns;
 	uint64_t insn_min, insn_median, insn_max, insn_total;
+	struct {                         /* the same crossings on each CPU */
+		uint64_t n, ninsns, insn_total;
+	} cpu[EXO_TRACE_CPUS_MAX];
+};
+
+/*
+ * One CPU's instruction stream under exo stat: exact when every record of
+ * its ring has its trace point in the stream, in order (then each of its
+ * crossings gets its ring-0 instructions), else why not.
+ */
+struct trace_stat_cpu {
+	bool seen;                       /* records or a sampled stream */
+	bool exact;
+	const char *why;                 /* when not exact */
+	int64_t sampled;                 /* -1: not sampled */
+	uint64_t lost, records, marks, irets;
+	uint64_t counted;                /* instructions put in its crossings */
+	uint64_t crossings;              /* ... in that many */
+	uint64_t untraced;               /* instructions of kernel entries between
+					    crossings that are none (stat.c) */
+	uint64_t untraced_entries;       /* ... in that many (iretqs) */
+	/* walk state */
+	struct trace_stat_row *pend;     /* the last crossing, until the next one */
+	uint64_t pend_exit;              /* its last record's nth */
+	uint64_t bound;                  /* its first instruction's position - 1 */
 };
 
 /* EXO_UPCALL_SLICE_START .. EXO_UPCALL_REPOSSESS, and 0 unused */
@@ -148,16 +183,14 @@ struct trace_stat {
 	uint64_t revoke[EXO_TRACE_RV_N]; /* revocation steps by EXO_TRACE_RV_* */
 	uint64_t ipc_errors[TRACE_IPC_ERRORS]; /* IPCs that failed, by error code */
 	uint64_t pct_fast;               /* transfers the fast path made */
-	/* Per-crossing ring-0 instructions: exact when every record's trace point
-	 * was seen in the sampled instruction stream (insn_exact). */
+	/* Per-crossing ring-0 instructions, per CPU (cpu[]); insn_exact: on
+	 * every CPU seen, else insn_why is the first one's reason. */
+	struct trace_stat_cpu cpu[EXO_TRACE_CPUS_MAX];
 	bool insn_exact;
-	const char *insn_why;            /* why not, when not */
-	uint64_t insn_counted;           /* instructions put in a crossing */
-	/* walk state */
+	const char *insn_why;
+	uint64_t insn_counted;           /* instructions put in a crossing, all CPUs */
+	int64_t insn_sampled;            /* sampled on all CPUs, -1: none */
 	const struct trace_log *log;
-	struct trace_stat_row *pend;     /* the last crossing, until the next one */
-	size_t pend_exit;                /* its last record's index */
-	uint64_t bound;                  /* its first instruction's position - 1 */
 };
 
 void trace_stat_compute(const struct trace_log *l, struct trace_stat *s);

@@ -209,8 +209,7 @@ trace_main(int argc, char **argv, bool stat)
 	}
 	fflush(stdout);
 	status = cli_exit_status(&res);
-	log.insn_sampled = res.insn_sampled;
-	log.insn_lost = res.insn_lost;
+	trace_log_insns(&log, &res);
 	if (log.oom)
 		fprintf(stderr, "%s: out of memory: some records were not kept\n", cmd);
 	if (!log.nev)

@@ -48,14 +48,14 @@ tracepoint_id(const char *event, char *why, size_t n)
 }
 
 int
-insnperf_open(struct insnperf *p, const struct vmm_trace_sink *sink, char *why,
-	      size_t n)
+insnperf_open(struct insnperf *p, unsigned cpu, const struct vmm_trace_sink *sink,
+	      char *why, size_t n)
 {
 	struct perf_event_attr a = { 0 };
 	long page = sysconf(_SC_PAGESIZE);
 	int id = tracepoint_id("kvm/kvm_emulate_insn", why, n);
 
-	*p = (struct insnperf){ .fd = -1, .sink = sink };
+	*p = (struct insnperf){ .fd = -1, .cpu = cpu, .sink = sink };
 	if (id < 0)
 		return -ENOENT;
 	a.type = PERF_TYPE_TRACEPOINT;
@@ -68,7 +68,8 @@ insnperf_open(struct insnperf *p, const struct vmm_trace_sink *sink, char *why,
 	if (p->fd < 0) {
 		int e = errno;
 
-		snprintf(why, n, "perf_event_open(kvm:kvm_emulate_insn): %s", strerror(e));
+		snprintf(why, n, "perf_event_open(kvm:kvm_emulate_insn) on vCPU %u's "
+			 "thread: %s", cpu, strerror(e));
 		return -e;
 	}
 	p->data_len = (size_t)DATA_PAGES * (size_t)page;
@@ -77,64 +78,110 @@ insnperf_open(struct insnperf *p, const struct vmm_trace_sink *sink, char *why,
 	if (p->map == MAP_FAILED) {
 		int e = errno;
 
-		snprintf(why, n, "mmap of the perf ring: %s", strerror(e));
+		snprintf(why, n, "mmap of vCPU %u's perf ring: %s", cpu, strerror(e));
 		close(p->fd);
 		p->fd = -1;
+		p->map = NULL;
 		return -e;
 	}
+	__atomic_store_n(&p->ready, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
-#define CPU0_TSS_SELECTOR 0x28      /* guest/arch/x86_64/asm.h SEL_TSS */
+void
+insnperf_ring(struct insnperf *p, uint64_t head_va, uint16_t tr)
+{
+	p->tr = tr;
+	__atomic_store_n(&p->head_va, head_va, __ATOMIC_RELEASE);
+}
+
+/*
+ * A trace point's load of its ring's head is a movzwl or movzwq (the slot
+ * is head's low 16 bits), with no base register, in one of three forms
+ * (core/trace.h TRACE_ASMK_, arch/x86_64/trace_asm.h TRACE_REC):
+ *
+ *   [REX] 0f b7 modrm(mod 00, rm 100) sib(index 100, base 101) disp32
+ *	absolute: disp32 sign-extended. The uniprocessor kernel's C points.
+ *   [REX] 0f b7 modrm(mod 00, rm 101) disp32
+ *	rip-relative: the next instruction's rip + disp32. Its entry code's.
+ *   [REX] 0f b7 modrm(mod 00, rm 100) sib(scale s, index i, base 101) disp32
+ *	disp32 + s * i, i holding the CPU's TSS selector (str): the SMP
+ *	kernel's. disp32 is the per-CPU bias, CPU 0's head less 8 * CPU 0's
+ *	selector (percpu_by_tr), the same for every CPU.
+ *
+ * It is this vCPU's mark when the address it loads is this vCPU's head,
+ * with the index taken to be this vCPU's selector: no other load has
+ * exactly the bias as displacement, and the instruction stream sampled on
+ * a vCPU's thread is that vCPU's alone.
+ */
+static bool
+insn_is_head_load(const uint8_t *in, unsigned len, uint64_t rip, uint64_t head_va,
+		  uint16_t tr)
+{
+	unsigned rex = (in[0] & 0xf0) == 0x40 ? in[0] : 0, p = rex ? 1 : 0;
+	const uint8_t *o = in + p;
+	uint8_t modrm, sib;
+	int32_t disp;
+
+	if (len < p + 7 || o[0] != 0x0f || o[1] != 0xb7 || (o[2] & 0xc0) != 0)
+		return false;
+	modrm = o[2];
+	if ((modrm & 7) == 5) {                 /* rip-relative */
+		if (len != p + 7)
+			return false;
+		memcpy(&disp, o + 3, 4);
+		return rip + len + (uint64_t)(int64_t)disp == head_va;
+	}
+	if ((modrm & 7) != 4 || len != p + 8)
+		return false;
+	sib = o[3];
+	if ((sib & 7) != 5)                     /* a base register: unknown */
+		return false;
+	memcpy(&disp, o + 4, 4);
+	if (((sib >> 3) & 7) == 4 && !(rex & 2))        /* no index */
+		return (uint64_t)(int64_t)disp == head_va;
+	return (uint64_t)(int64_t)disp + ((uint64_t)tr << (sib >> 6)) == head_va;
+}
+
+unsigned
+insnperf_classify(const uint8_t *in, unsigned len, uint64_t rip, uint64_t head_va,
+		  uint16_t tr)
+{
+	if (len > 15)
+		return 0;
+	if (len == 2 && in[0] == 0x48 && in[1] == 0xcf)         /* iretq */
+		return VMM_INSN_IRET;
+	if (head_va && insn_is_head_load(in, len, rip, head_va, tr))
+		return VMM_INSN_TRACE;
+	return 0;
+}
 
 /*
  * One emulated instruction: count it; tell the sink if it is one we cut at.
- * An emulation that failed is not one: on PVM, iretq and wrgsbase fire the
- * tracepoint with "failed" every time and then once more, emulated (KVM's
- * insn_emulation counts them once, insn_emulation_fail once).
+ * An instruction KVM's emulator gives up on (PVM: an iretq to user mode,
+ * rdgsbase/wrgsbase), which PVM then completes some other way, fires the
+ * tracepoint twice: once as it starts and once more flagged "failed". The
+ * second is the same instruction again: it is counted apart, and then the
+ * stream holds what KVM's insn_emulation counts, exactly.
  */
 static void
 insnperf_sample(struct insnperf *p, const uint8_t *raw, uint32_t size)
 {
-	int32_t disp;
-	const uint8_t *in = raw + RAW_INSN;
-	uint8_t len;
+	uint64_t rip, head_va;
+	unsigned what;
 
 	if (size >= RAW_MIN && raw[RAW_FAILED]) {
 		p->failed++;
 		return;
 	}
 	p->seen++;
-	if (size < RAW_MIN)
+	if (size < RAW_MIN || !p->sink->insn)
 		return;
-	len = raw[RAW_LEN];
-	if (!p->sink->insn)
-		return;
-	/*
-	 * A trace point's load of its ring's head (core/trace.h, trace_asm.h):
-	 * movzwl/movzwq disp32(sib), reg — [REX] 0f b7 modrm(mod 0, rm 4) sib
-	 * disp32. The SMP kernel's sib is 0xd5, head(,%rdx,8) with rdx the
-	 * CPU's TSS selector (str); the sampled thread is vCPU 0's, whose
-	 * selector is the kernel's SEL_TSS. The uniprocessor kernel's is 0x25,
-	 * the head's own address.
-	 */
-	{
-		const uint8_t *o = len == 9 && (in[0] & 0xf0) == 0x40 ? in + 1 : in;
-
-		if ((len == 8 || o != in) && o[0] == 0x0f && o[1] == 0xb7 &&
-		    (o[2] & 0xc7) == 0x04 && (o[3] == 0xd5 || o[3] == 0x25) &&
-		    p->head_va) {
-			uint64_t bias = o[3] == 0xd5 ? CPU0_TSS_SELECTOR * 8 : 0;
-
-			memcpy(&disp, o + 4, 4);
-			if ((uint64_t)(int64_t)disp + bias == p->head_va)
-				p->sink->insn(p->sink->ctx, 0, p->seen, VMM_INSN_TRACE);
-			return;
-		}
-	}
-	if (len == 2 && in[0] == 0x48 && in[1] == 0xcf) {        /* iretq */
-		p->sink->insn(p->sink->ctx, 0, p->seen, VMM_INSN_IRET);
-	}
+	head_va = __atomic_load_n(&p->head_va, __ATOMIC_ACQUIRE);
+	memcpy(&rip, raw + RAW_RIP, 8);
+	what = insnperf_classify(raw + RAW_INSN, raw[RAW_LEN], rip, head_va, p->tr);
+	if (what)
+		p->sink->insn(p->sink->ctx, p->cpu, p->seen, what);
 }
 
 void
@@ -145,7 +192,7 @@ insnperf_drain(struct insnperf *p)
 	uint64_t head, tail;
 	uint8_t rec[512];
 
-	if (p->fd < 0)
+	if (!__atomic_load_n(&p->ready, __ATOMIC_ACQUIRE))
 		return;
 	data = (const uint8_t *)p->map + m->data_offset;
 	head = __atomic_load_n(&m->data_head, __ATOMIC_ACQUIRE);
@@ -189,4 +236,5 @@ insnperf_close(struct insnperf *p)
 		close(p->fd);
 	p->fd = -1;
 	p->map = NULL;
+	p->ready = false;
 }

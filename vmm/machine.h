@@ -26,6 +26,8 @@ struct vcpu {
 	struct kvm_stats stats;               /* fd < 0 if unavailable */
 	pthread_t thread;
 	bool started;                         /* its thread runs (or ran) */
+	struct insnperf insn;                 /* cfg->insn_sample: its ring-0
+						 instructions (opened on its thread) */
 };
 
 struct vmm {
@@ -38,7 +40,6 @@ struct vmm {
 	pthread_mutex_t lock;
 	struct iothread io;                   /* runs only with --input or a trace */
 	struct vmm_trace trace;
-	struct insnperf insn;            /* cfg->insn_sample: fd >= 0 */
 	struct conin conin;
 	char names[EXO_MAX_MODULES][EXO_NAME_MAX];
 	unsigned nprogs;

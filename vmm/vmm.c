@@ -211,9 +211,28 @@ vmm_loop(struct vcpu *c)
 	}
 }
 
+/* With cfg->insn_sample: sample this thread's vCPU's ring-0 instructions
+ * (a perf event follows the thread that opens it). */
+static void
+vmm_insn_open(struct vcpu *c)
+{
+	struct vmm *vm = c->vm;
+	char why[sizeof(vm->result.insn_why)];
+
+	if (!vm->cfg->trace || !vm->cfg->insn_sample)
+		return;
+	if (insnperf_open(&c->insn, c->index, vm->cfg->trace, why, sizeof(why)) < 0) {
+		pthread_mutex_lock(&vm->lock);
+		if (!vm->result.insn_why[0])
+			memcpy(vm->result.insn_why, why, sizeof(why));
+		pthread_mutex_unlock(&vm->lock);
+	}
+}
+
 static void *
 vmm_vcpu_thread(void *arg)
 {
+	vmm_insn_open(arg);
 	vmm_loop(arg);
 	return NULL;
 }
@@ -394,11 +413,6 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	}
 	if (cfg->trace)
 		vtrace_start(vm);
-	vm->result.insn_sampled = -1;
-	if (cfg->trace && cfg->insn_sample &&
-	    insnperf_open(&vm->insn, cfg->trace, vm->result.insn_why,
-			  sizeof(vm->result.insn_why)) < 0)
-		vm->insn.fd = -1;
 	r = layout_build(vm->kvm.mem, vm->kvm.mem_size, vm->kvm.platform,
 			 vm->kvm.tsc_khz, &fl->kernel, fl->progs, fl->nprogs,
 			 cfg->cmdline, &bl, d);
@@ -412,12 +426,35 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
 		vm->vcpus[i].vm = vm;
 		vm->vcpus[i].index = i;
+		if (i == 0)
+			vmm_insn_open(&vm->vcpus[0]);   /* vCPU 0 runs on this thread */
 		if (stats_open(&vm->vcpus[i].stats, vm->kvm.kvm_fd,
 			       vm->kvm.vcpu_fd[i]) < 0 && cfg->stats && i == 0)
 			fprintf(stderr, "exo: KVM binary statistics: not available on this "
 				"host (no KVM_GET_STATS_FD); counts below will be -1\n");
 	}
 	return kvm_vcpu_boot(&vm->kvm, &bl, d);
+}
+
+/* Each vCPU's sampled instruction stream, and their sum (-1: none). */
+static void
+vm_insn_result(struct vmm *vm)
+{
+	struct vmm_result *r = &vm->result;
+
+	r->insn_sampled = -1;
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
+		const struct insnperf *p = &vm->vcpus[i].insn;
+
+		if (p->fd < 0)
+			continue;
+		r->cpu_insn_sampled[i] = (int64_t)p->seen;
+		r->cpu_insn_lost[i] = p->lost;
+		r->cpu_insn_failed[i] = p->failed;
+		r->insn_sampled = (r->insn_sampled < 0 ? 0 : r->insn_sampled) +
+				  (int64_t)p->seen;
+		r->insn_lost += p->lost;
+	}
 }
 
 int
@@ -435,7 +472,8 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		vm->kvm.vcpu_fd[i] = -1;
 		vm->vcpus[i].stats.fd = -1;
 	}
-	vm->insn.fd = -1;
+	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
+		vm->vcpus[i].insn.fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	vm->boot_insns = -1;
 	conin_init(&vm->conin);
@@ -470,19 +508,21 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		report_stats(vm);
 	vm->result.platform = vm->kvm.platform;
 	vm->result.insn_emulation = -1;
+	vm->result.ncpus = vm->kvm.ncpus;
+	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
+		vm->result.cpu_insn_emulation[i] = vm->result.cpu_insn_sampled[i] = -1;
 	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {   /* ring-0 work of every vCPU */
 		if (stats_read(&vm->vcpus[i].stats) < 0)
 			continue;
+		vm->result.cpu_insn_emulation[i] =
+			stats_get(&vm->vcpus[i].stats, "insn_emulation");
 		vm->result.insn_emulation = (vm->result.insn_emulation < 0 ? 0 :
 					     vm->result.insn_emulation) +
-			stats_get(&vm->vcpus[i].stats, "insn_emulation");
+			vm->result.cpu_insn_emulation[i];
 	}
 	for (unsigned i = 0; i < EXIT_REASONS; i++)
 		vm->result.exits += vm->exits[i];
-	if (vm->insn.fd >= 0) {
-		vm->result.insn_sampled = (int64_t)vm->insn.seen;
-		vm->result.insn_lost = vm->insn.lost;
-	}
+	vm_insn_result(vm);
 	r = ioctl(vm->kvm.vcpu_fd[0], KVM_GET_TSC_KHZ, 0);
 	vm->result.tsc_khz = r > 0 ? (uint64_t)r : 0;
 	r = 0;
@@ -497,7 +537,8 @@ out:
 	vmm_join_cpus(vm);
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
 		stats_close(&vm->vcpus[i].stats);
-	insnperf_close(&vm->insn);
+	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
+		insnperf_close(&vm->vcpus[i].insn);
 	kvm_vm_destroy(&vm->kvm);
 	vmm_files_free(&fl);
 	pthread_mutex_destroy(&vm->lock);

@@ -57,8 +57,10 @@ struct vmm_trace_sink {
 	/* A VM exit the VMM handled, at guest TSC tsc (port for port I/O). */
 	void (*exit)(void *ctx, unsigned cpu, uint64_t tsc, uint32_t reason,
 		     uint16_t port);
-	/* With insn_sample (vmm/insnperf.h): the pos-th ring-0 instruction the
-	 * guest ran was a trace point's (VMM_INSN_TRACE) or an iretq. */
+	/* With insn_sample (vmm/insnperf.h): the pos-th ring-0 instruction
+	 * vCPU cpu ran was a trace point's load of cpu's ring head
+	 * (VMM_INSN_TRACE) or an iretq. Each vCPU's positions count from 1 and
+	 * come in order; the I/O thread calls it, or the caller at the end. */
 	void (*insn)(void *ctx, unsigned cpu, uint64_t pos, unsigned what);
 };
 enum { VMM_INSN_TRACE = 1, VMM_INSN_IRET = 2 };
@@ -91,9 +93,17 @@ struct vmm_result {
 	int64_t insn_emulation;          /* KVM's count at the end (exact ring-0
 					    instructions on PVM), -1 if unknown */
 	uint64_t exits;                  /* VM exits the VMM handled */
-	int64_t insn_sampled;            /* insn_sample: instructions seen, -1: none */
+	int64_t insn_sampled;            /* insn_sample: instructions seen on every
+					    vCPU, -1: none */
 	uint64_t insn_lost;              /* ... and lost by perf */
-	char insn_why[128];              /* why there are none */
+	char insn_why[128];              /* why there are none (the first vCPU's) */
+	unsigned ncpus;                  /* vCPUs the machine had */
+	/* The same per vCPU (-1: that vCPU's were not sampled), the samples KVM
+	 * reported as failed emulations, and KVM's insn_emulation per vCPU
+	 * (-1 if unknown). */
+	int64_t cpu_insn_sampled[EXO_MAX_CPUS];
+	uint64_t cpu_insn_lost[EXO_MAX_CPUS], cpu_insn_failed[EXO_MAX_CPUS];
+	int64_t cpu_insn_emulation[EXO_MAX_CPUS];
 };
 
 /*

@@ -88,7 +88,8 @@ vtrace_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	struct vmm *vm = w->data;
 
 	vtrace_drain(vm);
-	insnperf_drain(&vm->insn);
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++)
+		insnperf_drain(&vm->vcpus[i].insn);
 }
 
 void
@@ -97,6 +98,25 @@ vtrace_start(struct vmm *vm)
 	ev_timer_init(&vm->trace.timer, vtrace_on_timer, DRAIN_PERIOD, DRAIN_PERIOD);
 	vm->trace.timer.data = vm;
 	ev_timer_start(vm->io.loop, &vm->trace.timer);
+}
+
+/*
+ * Tell the vCPU's instruction sampler which ring is its own: the head's
+ * guest address (the ring's first word) and the vCPU's task register, which
+ * the SMP kernel's trace points index their CPU's head by (str). The
+ * kernel loads it before it announces the ring and never changes it; this
+ * runs on the vCPU's thread with the vCPU out of KVM_RUN.
+ */
+static void
+vtrace_insn_ring(struct vmm *vm, unsigned vcpu, uint64_t head_va)
+{
+	struct kvm_sregs sr;
+
+	if (vm->vcpus[vcpu].insn.fd < 0)
+		return;
+	if (ioctl(vm->kvm.vcpu_fd[vcpu], KVM_GET_SREGS, &sr) < 0)
+		sr.tr.selector = 0;     /* then only the fixed-address forms match */
+	insnperf_ring(&vm->vcpus[vcpu].insn, head_va, sr.tr.selector);
 }
 
 int
@@ -122,8 +142,7 @@ vtrace_attach(struct vmm *vm, unsigned vcpu, uint32_t pfn)
 	if (!vm->trace.have_offset)
 		vtrace_clock(vm, vcpu);
 	tracering_attach(&vm->trace.rings[vcpu], r);
-	if (vcpu == 0)
-		__atomic_store_n(&vm->insn.head_va, r->vaddr, __ATOMIC_RELEASE);
+	vtrace_insn_ring(vm, vcpu, r->vaddr);
 	__atomic_store_n(&vm->trace.attached[vcpu], true, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -133,7 +152,8 @@ vtrace_finish(struct vmm *vm)
 {
 	if (vm->cfg->trace) {
 		vtrace_drain(vm);
-		insnperf_drain(&vm->insn);
+		for (unsigned i = 0; i < vm->kvm.ncpus; i++)
+			insnperf_drain(&vm->vcpus[i].insn);
 	}
 }
 

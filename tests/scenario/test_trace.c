@@ -446,3 +446,101 @@ Test(trace, stat_every_stlb_fill_has_its_record, .timeout = 60)
 	cr_assert_eq(crossings(doc, "software TLB fill"), fills);
 	jv_free(doc);
 }
+
+/* A crossing kind's by_cpu entry for cpu in an exo stat document, or NULL. */
+static const struct jv *
+kind_on_cpu(const struct jv *doc, const char *kind, unsigned cpu)
+{
+	const struct jv *c, *b;
+
+	for (size_t i = 0; (c = jv_at(jv_get(doc, "crossings"), i)); i++) {
+		if (strcmp(jv_get(c, "kind")->str, kind))
+			continue;
+		for (size_t k = 0; (b = jv_at(jv_get(c, "by_cpu"), k)); k++)
+			if (num(jv_get(b, "cpu"), "cpu") == cpu)
+				return b;
+	}
+	return NULL;
+}
+
+/*
+ * exo stat --cpus 2 on two ping-pongs at once, one within each CPU: each
+ * vCPU's instruction stream is exact on its own. Its sampled instructions
+ * are KVM's insn_emulation for that vCPU, to the instruction (so nothing of
+ * the other vCPU's got in, and nothing was missed); each of its ring's
+ * records has its trace point; its crossings' counts add up to what it put
+ * in crossings; and a fast-path IPC crossing costs the same on both CPUs
+ * and what exo bench measures on the SMP kernel (ipc_call_reply_traced is
+ * two of them, between tasks as here; measured 2 x 109.49 against 219, so
+ * within 1%).
+ */
+Test(trace, stat_ring0_exact_on_every_cpu, .timeout = 180)
+{
+	struct jv *st = run_json("stat", "--json", "stat_cpus",
+				 (const char *[]){ "--timeout", "60", "--cpus", "2",
+						   "smptest", "pairs", "500", NULL });
+	const struct jv *cpus = jv_get(st, "ring0_per_cpu"), *k, *c;
+	double mean[2], traced;
+	struct jv *bn;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	if (num(jv_get(st, "ring0_sampled"), "ring0_sampled") < 0) {
+		jv_free(st);
+		cr_skip_test("no instruction stream on this host (kvm:kvm_emulate_insn)");
+	}
+	cr_assert(jv_get(st, "ring0_per_crossing_exact")->b, "stderr:\n%s", r.err);
+	cr_assert(jv_at(cpus, 1) && !jv_at(cpus, 2), "two vCPUs' streams");
+	for (unsigned cpu = 0; cpu < 2; cpu++) {
+		double total = 0, n = 0, ipc = 0;
+		const struct jv *fast, *slow;
+
+		k = jv_at(cpus, cpu);
+		cr_assert_eq(num(jv_get(k, "cpu"), "cpu"), cpu);
+		cr_assert(jv_get(k, "exact")->b, "CPU %u: %s", cpu, jv_get(k, "why")->str);
+		cr_assert_eq(num(jv_get(k, "sampled"), "sampled"),
+			     num(jv_get(k, "insn_emulation"), "insn_emulation"),
+			     "CPU %u: the stream is KVM's count for that vCPU", cpu);
+		cr_assert_eq(num(jv_get(k, "trace_points"), "trace_points"),
+			     num(jv_get(k, "records"), "records"));
+		cr_assert_gt(num(jv_get(k, "records"), "records"), 1000);
+		for (size_t i = 0; (c = jv_at(jv_get(st, "crossings"), i)); i++) {
+			const struct jv *b = kind_on_cpu(st, jv_get(c, "kind")->str, cpu);
+
+			if (!b)
+				continue;
+			total += num(jv_get(b, "ring0_total"), "ring0_total");
+			n += num(jv_get(b, "ring0_count"), "ring0_count");
+		}
+		cr_assert_eq(total, num(jv_get(k, "in_crossings"), "in_crossings"),
+			     "CPU %u: its crossings' counts add up", cpu);
+		cr_assert_eq(n, num(jv_get(k, "crossings"), "crossings"));
+		cr_assert_leq(total + num(jv_get(k, "in_untraced"), "in_untraced"),
+			      num(jv_get(k, "sampled"), "sampled"));
+		fast = kind_on_cpu(st, "ipc fast path", cpu);
+		slow = kind_on_cpu(st, "syscall ipc", cpu);
+		cr_assert_not_null(fast, "CPU %u: no fast-path IPC", cpu);
+		cr_assert_eq(num(jv_get(fast, "ring0_count"), "n"),
+			     num(jv_get(fast, "count"), "count"), "each has its count");
+		ipc = num(jv_get(fast, "count"), "fast") +
+		      (slow ? num(jv_get(slow, "count"), "slow") : 0);
+		cr_assert_geq(ipc, 2 * 500, "CPU %u: a call and a reply a round", cpu);
+		cr_assert_geq(num(jv_get(fast, "count"), "count"), 20,
+			      "CPU %u: too few fast-path IPCs to compare", cpu);
+		mean[cpu] = num(jv_get(fast, "ring0_total"), "total") /
+			    num(jv_get(fast, "count"), "count");
+	}
+	cr_assert_float_eq(mean[0], mean[1], 0.01 * mean[0],
+			   "fast path: %.2f on CPU 0, %.2f on CPU 1", mean[0], mean[1]);
+	bn = run_json("bench", "--json", "bench_cpus",
+		      (const char *[]){ "--cpus", "2", "--kernel",
+					EXO_BUILD_DIR "/exo-kernel-smp", "ipc", "trace",
+					"--iterations", "200", NULL });
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	traced = bench_ring0(bn, "trace", "ipc_call_reply_traced");
+	for (unsigned cpu = 0; cpu < 2; cpu++)
+		cr_assert_float_eq(2 * mean[cpu], traced, 0.01 * traced,
+				   "CPU %u: 2 x %.2f, bench trace (SMP kernel): %.0f", cpu,
+				   mean[cpu], traced);
+	jv_free(bn);
+	jv_free(st);
+}

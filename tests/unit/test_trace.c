@@ -569,7 +569,7 @@ Test(trace_decode, ring0_instructions_cut_at_trace_points_and_iretq)
 		trace_log_sink(&l).insn(&l, 0, marks[i], VMM_INSN_TRACE);
 	for (size_t i = 0; i < 3; i++)
 		trace_log_sink(&l).insn(&l, 0, irets[i], VMM_INSN_IRET);
-	l.insn_sampled = 170;
+	l.insn[0].sampled = 170;
 	trace_stat_compute(&l, &s);
 	cr_assert(s.insn_exact, "%s", s.insn_why);
 	cr_assert_str_eq(s.rows[0].key, "syscall ipc");
@@ -580,10 +580,128 @@ Test(trace_decode, ring0_instructions_cut_at_trace_points_and_iretq)
 	cr_assert_eq(s.insn_counted, 151);
 	trace_stat_free(&s);
 	/* A lost record breaks the correspondence: no per-crossing counts. */
-	l.dropped = 1;
+	trace_log_sink(&l).ring(&l, 0, 2000, 0, 1);
 	trace_stat_compute(&l, &s);
 	cr_assert(!s.insn_exact);
 	cr_assert_eq(s.rows[0].ninsns, 0);
+	trace_stat_free(&s);
+	trace_log_free(&l);
+}
+
+static void
+rec_on(struct trace_log *l, unsigned cpu, uint64_t tsc, unsigned kind, unsigned a16,
+       uint64_t a0)
+{
+	struct exo_trace_rec r = {
+		.tsc_lo = (uint32_t)tsc, .tsc_hi = (uint32_t)(tsc >> 32),
+		.kind = (uint16_t)kind, .a16 = (uint16_t)a16, .a0 = a0,
+	};
+
+	trace_log_record(l, cpu, &r);
+}
+
+/*
+ * Two CPUs' records interleaved as the drain delivers them, each CPU with
+ * its own instruction stream: each crossing is cut in its own CPU's stream
+ * (marks are that CPU's records in order), and a record lost on one CPU
+ * takes the counts of that CPU only.
+ */
+Test(trace_decode, ring0_instructions_cut_per_cpu)
+{
+	struct trace_log l;
+	struct trace_stat s;
+	static const uint64_t marks0[] = { 10, 50, 80 }, irets0[] = { 60, 90 };
+	static const uint64_t marks1[] = { 5, 20, 30, 70 }, irets1[] = { 8, 40, 75 };
+	const struct trace_stat_row *ipc, *fast;
+
+	trace_log_init(&l);
+	rec_on(&l, 1, 900, EXO_TRACE_IPC_FAST, 0, T(7));        /* 1: 5..8 */
+	rec_on(&l, 0, 1000, EXO_TRACE_SYSCALL, SYS_ipc, 0);     /* 0: 10..60 */
+	rec_on(&l, 1, 1050, EXO_TRACE_SYSCALL, SYS_ipc, 0);     /* 1: 9..40 */
+	rec_on(&l, 0, 1100, EXO_TRACE_KEXIT, 0, T(4));
+	rec_on(&l, 1, 1150, EXO_TRACE_KEXIT, 0, T(8));
+	rec_on(&l, 0, 1200, EXO_TRACE_IPC_FAST, 0, T(5));       /* 0: 61..90 */
+	rec_on(&l, 1, 1250, EXO_TRACE_IPC_FAST, 0, T(7));       /* 1: 41..75 */
+	for (size_t i = 0; i < 3; i++)
+		trace_log_sink(&l).insn(&l, 0, marks0[i], VMM_INSN_TRACE);
+	for (size_t i = 0; i < 2; i++)
+		trace_log_sink(&l).insn(&l, 0, irets0[i], VMM_INSN_IRET);
+	for (size_t i = 0; i < 4; i++)
+		trace_log_sink(&l).insn(&l, 1, marks1[i], VMM_INSN_TRACE);
+	for (size_t i = 0; i < 3; i++)
+		trace_log_sink(&l).insn(&l, 1, irets1[i], VMM_INSN_IRET);
+	l.insn[0].sampled = 100;
+	l.insn[1].sampled = 80;
+	trace_stat_compute(&l, &s);
+	cr_assert(s.insn_exact, "%s", s.insn_why);
+	cr_assert_eq(s.insn_sampled, 180);
+	fast = &s.rows[0];
+	ipc = &s.rows[1];
+	cr_assert_str_eq(fast->key, "ipc fast path");
+	cr_assert_str_eq(ipc->key, "syscall ipc");
+	cr_assert_eq(fast->ninsns, 3);
+	cr_assert_eq(fast->cpu[0].insn_total, 30, "61..90");
+	cr_assert_eq(fast->cpu[1].insn_total, 4 + 35, "5..8 (its entry first), 41..75");
+	cr_assert_eq(fast->cpu[1].n, 2);
+	cr_assert_eq(ipc->cpu[0].insn_total, 51, "10..60");
+	cr_assert_eq(ipc->cpu[1].insn_total, 32, "9..40");
+	cr_assert_eq(s.cpu[0].counted, 81);
+	cr_assert_eq(s.cpu[1].counted, 71);
+	cr_assert_eq(s.cpu[1].crossings, 3);
+	cr_assert_eq(s.insn_counted, 152);
+	trace_stat_free(&s);
+
+	/* A record lost on CPU 1: CPU 0 keeps its counts. */
+	trace_log_sink(&l).ring(&l, 1, 2000, 0, 1);
+	trace_stat_compute(&l, &s);
+	cr_assert(!s.insn_exact);
+	cr_assert(s.cpu[0].exact);
+	cr_assert(!s.cpu[1].exact);
+	cr_assert_str_eq(s.cpu[1].why, "trace records were lost");
+	cr_assert_eq(s.rows[0].ninsns, 1, "only CPU 0's fast path");
+	cr_assert_eq(s.rows[0].cpu[1].ninsns, 0);
+	cr_assert_eq(s.rows[0].cpu[1].n, 2, "still counted as crossings");
+	cr_assert_eq(s.cpu[0].counted, 81);
+	trace_stat_free(&s);
+
+	/* Two kernel entries with no crossing record between CPU 0's syscall
+	 * (way out at 60) and its fast path (entry after 75): 61..75 are
+	 * neither's. */
+	{
+		static const uint64_t irets0b[] = { 60, 70, 75, 90 };
+
+		l.insn[0].niret = 0;
+		for (size_t i = 0; i < 4; i++)
+			trace_log_sink(&l).insn(&l, 0, irets0b[i], VMM_INSN_IRET);
+		l.dropped = 0;          /* as before CPU 1's loss */
+		l.cpu_dropped[1] = 0;
+		trace_stat_compute(&l, &s);
+		cr_assert(s.insn_exact, "%s", s.insn_why);
+		cr_assert_eq(s.rows[1].cpu[0].insn_total, 51, "10..60, as before");
+		cr_assert_eq(s.rows[0].cpu[0].insn_total, 15, "76..90");
+		cr_assert_eq(s.cpu[0].untraced, 15);
+		cr_assert_eq(s.cpu[0].untraced_entries, 2);
+		cr_assert_eq(s.cpu[0].counted, 66);
+		cr_assert_eq(s.cpu[1].untraced_entries, 0);
+		trace_stat_free(&s);
+	}
+
+	/* Samples perf lost on CPU 1. */
+	l.cpu_dropped[1] = 0;
+	l.dropped = 0;
+	l.insn[1].lost = 3;
+	trace_stat_compute(&l, &s);
+	cr_assert(s.cpu[0].exact && !s.cpu[1].exact);
+	cr_assert_str_eq(s.cpu[1].why, "perf lost samples of its instruction stream");
+	cr_assert_eq(s.rows[0].cpu[0].ninsns, 1);
+	trace_stat_free(&s);
+	l.insn[1].lost = 0;
+
+	/* A trace point CPU 1's stream did not show: not one mark per record. */
+	l.cpu_dropped[1] = 0;
+	l.insn[1].nmark--;
+	trace_stat_compute(&l, &s);
+	cr_assert(s.cpu[0].exact && !s.cpu[1].exact);
 	trace_stat_free(&s);
 	trace_log_free(&l);
 }
