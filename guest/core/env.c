@@ -17,6 +17,9 @@
 #include "thread.h"
 #include "upcall.h"
 
+/* The SLICE entries of CPUs 1.. (env.h); none in the uniprocessor kernel. */
+struct env_entry env_slice_more[NSPACES][NCPUS_BUILT - 1];
+
 void
 cap_release(struct cap *c)
 {
@@ -55,8 +58,8 @@ env_destroy(struct space *s)
 			e->stlb[i] = (struct stlb_entry){ 0 };
 			e->stlb_live--;
 		}
-	for (u32 i = 0; i <= EXO_ENTRY_LAST; i++)
-		e->entry[i] = (struct env_entry){ 0 };
+	for (u32 i = 0; i < ENV_SLOTS; i++)
+		*env_slot(e, i) = (struct env_entry){ 0 };
 	upcall_env_destroy(e);
 	revoke_env_destroy(e);
 	e->frames = e->reserve = 0;
@@ -66,7 +69,7 @@ env_destroy(struct space *s)
 
 /*
  * env_entry(kind, pc, sp): register an entry point (<exo/exo.h>). pc 0
- * unregisters. The kernel does not check pc and sp beyond their being user
+ * unregisters. SLICE is the entry for the caller's CPU. The kernel does not check pc and sp beyond their being user
  * addresses: a bad one faults in the environment's own thread.
  *   -E_INVAL   kind unknown, or pc or sp not a user address
  */
@@ -87,7 +90,10 @@ env_entry(struct thread *t, u64 kind, u64 pc, u64 sp)
 		arch_thread_upcalls(t, pc != 0);
 		return 0;
 	}
-	e->entry[kind] = (struct env_entry){
+	/* SLICE: the caller's CPU's (env.h). */
+	if (kind == EXO_ENTRY_SLICE)
+		kind = env_slice_slot(CPU_OF(t));
+	*env_slot(e, (u32)kind) = (struct env_entry){
 		.tid = pc ? t->id : 0, .pc = pc, .sp = sp,
 		.thread_off = pc ? (u32)((t - threads) * sizeof(struct thread)) : 0,
 		.env1 = pc ? t->space->index + 1 : 0,

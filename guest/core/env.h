@@ -14,6 +14,7 @@
 #include <exo/exo.h>
 #include <exo/types.h>
 
+#include "percpu.h"
 #include "space.h"
 
 /*
@@ -93,6 +94,38 @@ struct env {
 };
 
 extern struct env envs[NSPACES];
+
+/*
+ * Entry slots. Slot k <= EXO_ENTRY_LAST is env->entry[k], the kinds; the
+ * SLICE kind is per CPU (<exo/exo.h>): CPU 0's is entry[EXO_ENTRY_SLICE],
+ * CPU c's (c >= 1) slot EXO_ENTRY_LAST + c, kept beside the environment
+ * (env_slice_more) so struct env's layout, which the fast paths know, is
+ * the same in both kernels. upcall.c delivers to and holds upcalls for any
+ * slot alike.
+ */
+#define ENV_SLOTS       (EXO_ENTRY_LAST + NCPUS_BUILT)
+extern struct env_entry env_slice_more[NSPACES][NCPUS_BUILT - 1];
+
+static inline u32
+env_slice_slot(u32 cpu)
+{
+	return cpu ? EXO_ENTRY_LAST + cpu : EXO_ENTRY_SLICE;
+}
+
+/* The CPU whose SLICE entry slot k is, or -1 (another kind). */
+static inline int
+env_slot_cpu(u32 k)
+{
+	return k == EXO_ENTRY_SLICE ? 0 : k > EXO_ENTRY_LAST ? (int)(k - EXO_ENTRY_LAST) : -1;
+}
+
+static inline struct env_entry *
+env_slot(struct env *e, u32 k)
+{
+	if (k <= EXO_ENTRY_LAST)
+		return &e->entry[k];
+	return &env_slice_more[e - envs][k - EXO_ENTRY_LAST - 1];
+}
 
 static inline struct env *
 env_of(const struct space *s)

@@ -31,6 +31,7 @@
 #define CORE_PERCPU_H
 
 #include <exo/bootinfo.h>
+#include <exo/exo.h>
 #include <exo/trace.h>
 #include <exo/types.h>
 
@@ -65,6 +66,28 @@ struct sched_cpu {
 };
 
 /*
+ * The time-slice vector of one CPU (slice.c): who owns each slot, where the
+ * rounds begin, and the slice running, saving or lent now. Environments are
+ * named by index + 1 (0: none).
+ */
+struct slice_cpu {
+	u8 owner[EXO_SLICE_SLOTS];      /* env index + 1, 0: free */
+	u32 tag[EXO_SLICE_SLOTS];       /* capref of the root SLOT capability */
+	u64 base;                       /* TSC where slot 0 began, some round */
+	u64 slot;                       /* TSC ticks per slot */
+	u64 run_end;                    /* when the running slice ends */
+	u64 done_until;                 /* no slice starts before: the run began one */
+	u64 save_deadline;
+	u64 poke;                       /* another CPU changed the vector: look at
+					   it then (a past TSC), 0: nothing to see */
+	u32 running;                    /* in its slice */
+	u32 saving;                     /* in its save window */
+	u32 lent;                       /* async PCT: has the rest of this slice */
+	u32 preferred;                  /* whose threads run first here now */
+	u32 owned;                      /* slots owned: the timer marks the slices */
+};
+
+/*
  * A CPU's state is its trace ring: the ring's header page has 32 bytes the
  * VMM reads (<exo/trace.h>) and room for everything else a CPU keeps, so
  * four CPUs take no more memory than four rings (a 4 MiB guest boots).
@@ -82,6 +105,7 @@ struct percpu {
 			bool idle;              /* in arch_idle, the lock dropped */
 			volatile u32 req;       /* enum smp_req bits, set by others */
 			struct sched_cpu sched; /* sched.c */
+			struct slice_cpu slice; /* slice.c */
 			/* Statistics. */
 			u64 ipis_sent, ipis_taken, tlb_served;
 			u8 hdr_end_[];
@@ -150,6 +174,8 @@ struct percpu *this_cpu(void);  /* the fake platform's */
 #define HOME_OF(t)      ((t)->home)
 #define THIS_CPU_ID()   (this_cpu()->id)
 #endif
+/* CPUs this build can have: per-CPU tables beside struct percpu size by it. */
+#define NCPUS_BUILT     (UP_KERNEL ? 1 : NCPUS_MAX)
 
 /* Bit operations on CPU masks (portable, unit-tested). */
 static inline cpumask_t cpumask_of(u32 cpu) { return 1ULL << cpu; }

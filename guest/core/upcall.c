@@ -15,22 +15,34 @@ struct upcall_held {
 	struct { u64 up, a1, a2; } q[UPCALL_HELD];
 };
 
-/* Kinds that take upcalls: SLICE .. LAST (EXCEPTION is the thread's own;
- * PCT and PCT_ASYNC take transfers, and nothing is held for them). */
-static struct upcall_held held[NSPACES][EXO_ENTRY_LAST + 1];
+/* Entry slots that take upcalls (env.h): SLICE .. LAST and the other CPUs'
+ * SLICE entries (EXCEPTION is the thread's own; PCT and PCT_ASYNC take
+ * transfers, and nothing is held for them). */
+static struct upcall_held held[NSPACES][ENV_SLOTS];
 
 struct thread *
 upcall_thread(struct env *e, u32 kind)
 {
-	return e->entry[kind].tid ? thread_lookup(e->entry[kind].tid) : 0;
+	u64 tid = env_slot(e, kind)->tid;
+
+	return tid ? thread_lookup(tid) : 0;
 }
 
-/* Start the waiting entry thread t at e's entry of kind with the upcall. */
+/* Start the waiting entry thread t at e's entry slot k with the upcall: a
+ * CPU's SLICE entry on that CPU (it moves back if it was moved). */
 static void
-upcall_start(struct env *e, u32 kind, struct thread *t, u64 up, u64 a1, u64 a2)
+upcall_start(struct env *e, u32 k, struct thread *t, u64 up, u64 a1, u64 a2)
 {
-	t->ctx.rip = e->entry[kind].pc;
-	t->ctx.rsp = e->entry[kind].sp;
+	const struct env_entry *en = env_slot(e, k);
+
+	if (!UP_KERNEL) {
+		int cpu = env_slot_cpu(k);
+
+		if (cpu >= 0 && (u32)cpu != CPU_OF(t))
+			sched_set_cpu(t, (u32)cpu);
+	}
+	t->ctx.rip = en->pc;
+	t->ctx.rsp = en->sp;
 	t->ctx.rdi = up;
 	t->ctx.rsi = a1;
 	t->ctx.rdx = a2;
@@ -70,7 +82,7 @@ upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 void
 upcall_env_destroy(struct env *e)
 {
-	for (u32 k = 0; k <= EXO_ENTRY_LAST; k++)
+	for (u32 k = 0; k < ENV_SLOTS; k++)
 		held[e - envs][k].n = 0;
 }
 
@@ -87,10 +99,10 @@ upcall_wait(struct thread *t)
 	struct env *e = env_of(t->space);
 	bool entry = false;
 
-	for (u32 k = EXO_ENTRY_SLICE; k <= EXO_ENTRY_LAST; k++) {
+	for (u32 k = EXO_ENTRY_SLICE; k < ENV_SLOTS; k++) {
 		struct upcall_held *h = &held[e - envs][k];
 
-		if (e->entry[k].tid != t->id)
+		if (env_slot(e, k)->tid != t->id)
 			continue;
 		entry = true;
 		if (h->n) {

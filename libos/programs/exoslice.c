@@ -135,7 +135,7 @@ slice_env(u64 nslots)
 {
 	accept_share();
 	CHECK(env_entry(EXO_ENTRY_SLICE, (u64)slice_upcall, ENTRY_STACK - 8) == 0);
-	sh->slot = (exo_cap_t)slice_alloc((u32)nslots, EXO_SLICE_CONTIGUOUS);
+	sh->slot = (exo_cap_t)slice_alloc(0, (u32)nslots, EXO_SLICE_CONTIGUOUS);
 	CHECK((long)sh->slot >= 0);
 	sh->ready = 1;
 	upcall_wait();
@@ -234,7 +234,7 @@ case_share(void)
 	struct shared *a = slice_env_spawn(3, true, 0, 0), *b;
 	long spacer;
 
-	spacer = slice_alloc(1, 0);
+	spacer = slice_alloc(0, 1, 0);
 	u64 ca, cb, ta, tb, sa, sb, waited;
 
 	CHECK(spacer >= 0);
@@ -553,7 +553,7 @@ case_spin(void)
 	u64 t0, prev, now, gaps = 0, big = 0, maxgap = 0, first[12];
 	u64 khz = l4_kip()->tsc_khz;
 
-	CHECK(slice_alloc(1, 0) >= 0);
+	CHECK(slice_alloc(0, 1, 0) >= 0);
 	t0 = prev = rdtsc();
 	while ((now = rdtsc()) - t0 < 200 * khz) {
 		if (now - prev > khz / 50) {
