@@ -34,7 +34,13 @@
  * top of EXO_SLICE_SAVE_US. On a PVM host, where every ring-0 instruction
  * is emulated (~0.6 µs), that way takes 250-400 µs (measured: an on-time
  * handler yielded 230-280 µs past a bare 100 µs deadline); natively, a few.
- * The deadline the upcall names (rdx) includes the grace.
+ * The deadline the upcall names (rdx) includes the grace. With several
+ * CPUs the way also waits for the big kernel lock, which another CPU's
+ * kernel paths (as long, on PVM) may hold at each of its steps, so the
+ * grace is per CPU online (measured with two, both vectors running: the
+ * yield arrived 320-550 µs after the end as a rule, 600-1500 µs now and
+ * then, and three of those in a row aborted an environment that was on
+ * time by its own clock).
  */
 #define SLICE_GRACE_US_PVM      600
 #define SLICE_GRACE_US          20
@@ -135,8 +141,8 @@ slice_end(u32 c, u64 now, u32 slot)
 {
 	struct slice_cpu *v = vec(c);
 	struct env *e = &envs[v->running - 1];
-	u64 grace = kernel_kip()->platform == EXO_PLATFORM_KVM_PVM ?
-		    SLICE_GRACE_US_PVM : SLICE_GRACE_US;
+	u64 grace = (kernel_kip()->platform == EXO_PLATFORM_KVM_PVM ?
+		     SLICE_GRACE_US_PVM : SLICE_GRACE_US) * ncpus;
 	u64 deadline = now + sched_us_to_tsc(EXO_SLICE_SAVE_US + grace);
 
 	TRACE_SA(SLICE_END, slot, v->running - 1);

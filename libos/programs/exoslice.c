@@ -504,11 +504,9 @@ case_both(void)
 	env = task_spawn(both_env, 0);
 	CHECK(env);
 	p = share_with(env);
-	while (!p->ready)
-		sleep_us(1000);
+	CHECK(wait_for(&p->ready, 1));
 	env_thread(env, CPU1_UTCB, CPU1_STACK, both_cpu1, 1, -1);
-	while (!p->ready1)
-		sleep_us(1000);
+	CHECK(wait_for(&p->ready1, 1));
 	CHECK(p->on[0].first == 0 && p->on[1].first == 4);
 	CHECK(wait_for(&p->on[0].starts, 10) && wait_for(&p->on[1].starts, 10));
 	CHECK(p->on[0].bad == 0 && p->on[1].bad == 0);
