@@ -104,6 +104,8 @@ extern struct env envs[NSPACES];
  * slot alike.
  */
 #define ENV_SLOTS       (EXO_ENTRY_LAST + NCPUS_BUILT)
+/* The slots this boot can use (its CPUs'): a constant with one CPU. */
+#define ENV_SLOTS_UP    (UP_KERNEL ? ENV_SLOTS : EXO_ENTRY_LAST + ncpus)
 extern struct env_entry env_slice_more[NSPACES][NCPUS_BUILT - 1];
 
 static inline u32
@@ -124,7 +126,7 @@ env_slot(struct env *e, u32 k)
 {
 	if (k <= EXO_ENTRY_LAST)
 		return &e->entry[k];
-	return &env_slice_more[e - envs][k - EXO_ENTRY_LAST - 1];
+	return &env_slice_more[e->index][k - EXO_ENTRY_LAST - 1];
 }
 
 static inline struct env *

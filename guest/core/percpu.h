@@ -63,6 +63,7 @@ struct sched_cpu {
 	u64 armed;                              /* PC_ARMED: sched_deadline */
 	u32 ready_top;                          /* sched_ready_top */
 	bool preempt;
+	bool rearm;                             /* another CPU asks: sched_arm */
 };
 
 /*

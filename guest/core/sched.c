@@ -69,6 +69,14 @@ sched_kick(u32 cpu)
 		smp_request(cpumask_of(cpu), SMP_REQ_RESCHED, false);
 }
 
+/* ... and re-arm its timer, also if it idles (a busy one always does). */
+static void
+sched_kick_arm(u32 cpu)
+{
+	cpus[cpu].sched.rearm = true;
+	sched_kick(cpu);
+}
+
 void
 sched_ready(struct thread *t)
 {
@@ -140,7 +148,7 @@ timeout_insert(struct thread *t, u64 wakeup)
 	if (CPU_OF(t) == THIS_CPU_ID())
 		sched_arm();
 	else
-		sched_kick(CPU_OF(t));
+		sched_kick_arm(CPU_OF(t));
 }
 
 void
@@ -182,7 +190,7 @@ sched_arm_cpu(u32 cpu)
 	if (cpu == THIS_CPU_ID())
 		sched_arm();
 	else
-		sched_kick(cpu);
+		sched_kick_arm(cpu);
 }
 
 void
@@ -409,10 +417,12 @@ sched_next(void)
 		} else {
 			TRACE(IDLE);
 			arch_idle();
-			/* Woken by another CPU (sched_kick), which may have
-			 * changed what this one's timer must be armed for. */
-			if (!UP_KERNEL)
+			/* Woken by another CPU that changed what this one's
+			 * timer must be armed for (sched_kick_arm). */
+			if (!UP_KERNEL && sc->rearm) {
+				sc->rearm = false;
 				sched_arm();
+			}
 		}
 	}
 }

@@ -224,7 +224,7 @@ slice_touch(u32 c)
 u64
 slice_deadline(void)
 {
-	struct slice_cpu *v = vec(THIS_CPU_ID());
+	struct slice_cpu *v = &this_cpu()->slice;
 	u64 end;
 
 	if (!v->owned)
@@ -251,10 +251,8 @@ slice_deadline(void)
 void
 slice_timer(u64 now)
 {
-	u32 c = THIS_CPU_ID();
-
-	if (vec(c)->owned)
-		slice_update(c, now);
+	if (this_cpu()->slice.owned)
+		slice_update(THIS_CPU_ID(), now);
 }
 
 /*
@@ -381,13 +379,12 @@ void
 slice_lend(struct env *from, struct env *to, bool sync)
 {
 	u32 f = (u32)(from - envs) + 1, d = (u32)(to - envs) + 1;
-	struct slice_cpu *v = vec(THIS_CPU_ID());
 
 	if (sync) {
 		slice_envs[f - 1].donee = d;
 		slice_envs[d - 1].donee = 0;
-	} else if (v->preferred == f) {
-		v->lent = d;
+	} else if (this_cpu()->slice.preferred == f) {
+		this_cpu()->slice.lent = d;
 		slice_envs[d - 1].donee = 0;
 	}
 	if (slice_owned)

@@ -30,7 +30,7 @@ upcall_thread(struct env *e, u32 kind)
 
 /* Start the waiting entry thread t at e's entry slot k with the upcall: a
  * CPU's SLICE entry on that CPU (it moves back if it was moved). */
-static void
+static inline void
 upcall_start(struct env *e, u32 k, struct thread *t, u64 up, u64 a1, u64 a2)
 {
 	const struct env_entry *en = env_slot(e, k);
@@ -99,7 +99,7 @@ upcall_wait(struct thread *t)
 	struct env *e = env_of(t->space);
 	bool entry = false;
 
-	for (u32 k = EXO_ENTRY_SLICE; k < ENV_SLOTS; k++) {
+	for (u32 k = EXO_ENTRY_SLICE; k < ENV_SLOTS_UP; k++) {
 		struct upcall_held *h = &held[e - envs][k];
 
 		if (env_slot(e, k)->tid != t->id)
