@@ -17,8 +17,21 @@
 #include "thread.h"
 #include "upcall.h"
 
-/* The SLICE entries of CPUs 1.. (env.h); none in the uniprocessor kernel. */
-struct env_entry env_slice_more[NSPACES][NCPUS_BUILT - 1];
+int
+env_cpus_init(void)
+{
+	u32 pages = (NSPACES * sizeof(struct env_cpu) + EXO_PAGE_SIZE - 1) / EXO_PAGE_SIZE;
+
+	for (u32 c = 1; c < ncpus && c < NCPUS_BUILT; c++) {
+		/* Fresh frames are zero: every slot free, nothing held. */
+		u64 pa = frame_alloc_run(pages);
+
+		if (!pa)
+			return -E_NOMEM;
+		cpus[c].env_here = arch_phys_to_virt(pa);
+	}
+	return 0;
+}
 
 void
 cap_release(struct cap *c)
@@ -58,7 +71,7 @@ env_destroy(struct space *s)
 			e->stlb[i] = (struct stlb_entry){ 0 };
 			e->stlb_live--;
 		}
-	for (u32 i = 0; i < ENV_SLOTS; i++)
+	for (u32 i = 0; i < ENV_SLOTS_UP; i++)
 		*env_slot(e, i) = (struct env_entry){ 0 };
 	upcall_env_destroy(e);
 	revoke_env_destroy(e);

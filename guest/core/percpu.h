@@ -51,6 +51,7 @@ enum smp_req {
 };
 
 struct thread;
+struct env_cpu;
 
 /* The scheduler's state on one CPU (sched.c); SCHED_NPRIO is PRIO_MAX + 1. */
 #define SCHED_NPRIO 256
@@ -107,6 +108,7 @@ struct percpu {
 			volatile u32 req;       /* enum smp_req bits, set by others */
 			struct sched_cpu sched; /* sched.c */
 			struct slice_cpu slice; /* slice.c */
+			struct env_cpu *env_here;  /* CPU >= 1: env.h */
 			/* Statistics. */
 			u64 ipis_sent, ipis_taken, tlb_served;
 			u8 hdr_end_[];

@@ -48,13 +48,14 @@
 struct slice_env slice_envs[NSPACES];
 u32 slice_owned;
 
-/* What an environment's overruns on one CPU cost it there. */
-struct slice_due {
-	u64 debt;           /* TSC ticks its next slice is shorter by */
-	u64 late;           /* TSC of the deadline it missed, 0 if it yielded since */
-	u32 strikes;        /* overruns in a row */
-};
-static struct slice_due dues[NCPUS_BUILT][NSPACES];
+/* CPU 0's dues; another CPU's are in its table (env.h struct env_cpu). */
+static struct slice_due dues0[NSPACES];
+
+static struct slice_due *
+due(u32 c, u32 e)
+{
+	return c ? &cpus[c].env_here[e].due : &dues0[e];
+}
 
 static struct slice_cpu *
 vec(u32 c)
@@ -122,7 +123,7 @@ slice_abort(u32 c, u32 e)
 			thread_doom(&threads[i], TASK_ABORT_VECTOR, 0, 0, threads[i].ctx.rip);
 			break;
 		}
-	dues[c][e].strikes = 0;
+	due(c, e)->strikes = 0;
 }
 
 /* Environment e (index) missed the save deadline on CPU c: a strike, its
@@ -130,8 +131,8 @@ slice_abort(u32 c, u32 e)
 static void
 slice_strike(u32 c, u32 e, u64 deadline)
 {
-	dues[c][e].late = deadline;
-	if (++dues[c][e].strikes >= EXO_SLICE_STRIKES)
+	due(c, e)->late = deadline;
+	if (++due(c, e)->strikes >= EXO_SLICE_STRIKES)
 		slice_abort(c, e);
 }
 
@@ -166,7 +167,7 @@ slice_start(u32 c, u64 now)
 	if (!o || now < v->done_until)
 		return;
 	v->done_until = end;
-	d = &dues[c][o - 1];
+	d = due(c, o - 1);
 	if (d->late) {                  /* still saving, long past its deadline */
 		d->debt += now - d->late;
 		d->late = now;
@@ -346,7 +347,7 @@ slice_yield(struct thread *t)
 	struct env *e = env_of(t->space);
 	u32 me = (u32)(e - envs) + 1, c = CPU_OF(t);
 	struct slice_cpu *v = vec(c);
-	struct slice_due *d = &dues[c][me - 1];
+	struct slice_due *d = due(c, me - 1);
 	u64 now = arch_now();
 
 	if (v->saving == me) {
@@ -367,7 +368,7 @@ slice_yield(struct thread *t)
 	}
 	if (v->owned)
 		slice_update(c, now);
-	for (u32 k = 0; k < NCPUS_BUILT; k++)
+	for (u32 k = 0; k < ncpus && k < NCPUS_BUILT; k++)
 		if (env_slot(e, env_slice_slot(k))->tid == t->id) {
 			upcall_wait(t);
 			break;
@@ -405,7 +406,7 @@ slice_env_destroy(struct env *e)
 
 		bool was = v->running == me || v->saving == me || v->lent == me;
 
-		dues[c][me - 1] = (struct slice_due){ 0 };
+		*due(c, me - 1) = (struct slice_due){ 0 };
 		if (v->running == me)
 			v->running = 0;
 		if (v->saving == me)

@@ -10,15 +10,18 @@
 #include "sched.h"
 #include "trace.h"
 
-struct upcall_held {
-	u32 n;
-	struct { u64 up, a1, a2; } q[UPCALL_HELD];
-};
+/* Entry slots that take upcalls (env.h): SLICE .. LAST here, the other
+ * CPUs' SLICE entries in their tables (EXCEPTION is the thread's own; PCT
+ * and PCT_ASYNC take transfers, and nothing is held for them). */
+static struct upcall_held held[NSPACES][EXO_ENTRY_LAST + 1];
 
-/* Entry slots that take upcalls (env.h): SLICE .. LAST and the other CPUs'
- * SLICE entries (EXCEPTION is the thread's own; PCT and PCT_ASYNC take
- * transfers, and nothing is held for them). */
-static struct upcall_held held[NSPACES][ENV_SLOTS];
+static struct upcall_held *
+held_of(const struct env *e, u32 k)
+{
+	if (k <= EXO_ENTRY_LAST)
+		return &held[e->index][k];
+	return &cpus[k - EXO_ENTRY_LAST].env_here[e->index].held;
+}
 
 struct thread *
 upcall_thread(struct env *e, u32 kind)
@@ -54,7 +57,7 @@ bool
 upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 {
 	struct thread *t = upcall_thread(e, kind);
-	struct upcall_held *h = &held[e - envs][kind];
+	struct upcall_held *h = held_of(e, kind);
 	u32 i;
 
 	if (!t)
@@ -72,8 +75,9 @@ upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 			h->q[i] = h->q[i + 1];
 		h->n--;
 	}
-	h->q[h->n].up = up;
-	h->q[h->n].a1 = a1;
+	kassert(a1 <= 0xffffffffu);    /* struct upcall_held */
+	h->q[h->n].up = (u32)up;
+	h->q[h->n].a1 = (u32)a1;
 	h->q[h->n].a2 = a2;
 	h->n++;
 	return true;
@@ -82,8 +86,8 @@ upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 void
 upcall_env_destroy(struct env *e)
 {
-	for (u32 k = 0; k < ENV_SLOTS; k++)
-		held[e - envs][k].n = 0;
+	for (u32 k = 0; k < ENV_SLOTS_UP; k++)
+		held_of(e, k)->n = 0;
 }
 
 /*
@@ -93,25 +97,40 @@ upcall_env_destroy(struct env *e)
  * at its entry.
  *   -E_PERM    the caller is none of its environment's entry threads
  */
+/* t is e's entry thread of slot k: start the oldest upcall held for it. */
+static bool
+upcall_take(struct env *e, u32 k, struct thread *t)
+{
+	struct upcall_held *h = held_of(e, k);
+
+	if (!h->n)
+		return false;
+	upcall_start(e, k, t, h->q[0].up, h->q[0].a1, h->q[0].a2);
+	for (u32 i = 1; i < h->n; i++)
+		h->q[i - 1] = h->q[i];
+	h->n--;
+	return true;
+}
+
 i64
 upcall_wait(struct thread *t)
 {
 	struct env *e = env_of(t->space);
 	bool entry = false;
 
-	for (u32 k = EXO_ENTRY_SLICE; k < ENV_SLOTS_UP; k++) {
-		struct upcall_held *h = &held[e - envs][k];
-
-		if (env_slot(e, k)->tid != t->id)
+	for (u32 k = EXO_ENTRY_SLICE; k <= EXO_ENTRY_LAST; k++) {
+		if (e->entry[k].tid != t->id)
 			continue;
 		entry = true;
-		if (h->n) {
-			upcall_start(e, k, t, h->q[0].up, h->q[0].a1, h->q[0].a2);
-			for (u32 i = 1; i < h->n; i++)
-				h->q[i - 1] = h->q[i];
-			h->n--;
+		if (upcall_take(e, k, t))
 			return 0;
-		}
+	}
+	for (u32 c = 1; !UP_KERNEL && c < ncpus; c++) {   /* other CPUs' SLICE */
+		if (env_slot(e, env_slice_slot(c))->tid != t->id)
+			continue;
+		entry = true;
+		if (upcall_take(e, env_slice_slot(c), t))
+			return 0;
 	}
 	if (!entry)
 		return -E_PERM;

@@ -14,8 +14,6 @@
 #include "env.h"
 #include "thread.h"
 
-#define UPCALL_HELD 4           /* held back per environment and entry slot */
-
 /*
  * Upcall up (enum exo_upcall) with a1, a2 to e's entry thread of kind, an
  * entry slot (env.h: a kind, or CPU c's SLICE entry, env_slice_slot): it

@@ -37,6 +37,8 @@ setup(void)
 	ncpus = 2;
 	cpus[0].online = true;
 	cpus[1] = (struct percpu){ .id = 1, .online = true };
+	cr_assert_eq(env_cpus_init(), 0, "CPU 1's table");
+	cr_assert_not_null(cpus[1].env_here);
 	a = fix_space(0, true);
 	b = fix_space(0, true);
 	ta = fix_thread(a, 100);
