@@ -82,8 +82,9 @@ env_destroy(struct space *s)
 
 /*
  * env_entry(kind, pc, sp): register an entry point (<exo/exo.h>). pc 0
- * unregisters. SLICE is the entry for the caller's CPU. The kernel does not check pc and sp beyond their being user
- * addresses: a bad one faults in the environment's own thread.
+ * unregisters. SLICE is the entry for the caller's CPU. The kernel does not
+ * check pc and sp beyond their being user addresses: a bad one faults in
+ * the environment's own thread.
  *   -E_INVAL   kind unknown, or pc or sp not a user address
  */
 i64

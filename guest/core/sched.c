@@ -415,14 +415,15 @@ sched_next(void)
 		if (!something_pending()) {
 			task_stuck();   /* ends tasks until one can run */
 		} else {
-			TRACE(IDLE);
-			arch_idle();
-			/* Woken by another CPU that changed what this one's
-			 * timer must be armed for (sched_kick_arm). */
+			/* Another CPU changed what this one's timer must be
+			 * armed for (sched_kick_arm): while it idled, or before
+			 * this CPU came up. */
 			if (!UP_KERNEL && sc->rearm) {
 				sc->rearm = false;
 				sched_arm();
 			}
+			TRACE(IDLE);
+			arch_idle();
 		}
 	}
 }

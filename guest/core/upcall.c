@@ -90,13 +90,6 @@ upcall_env_destroy(struct env *e)
 		held_of(e, k)->n = 0;
 }
 
-/*
- * upcall_wait(): the calling entry thread is done with its upcall; it
- * waits for the next one (an upcall held back starts at once) or for a
- * protected control transfer. It does not return: the next upcall starts it
- * at its entry.
- *   -E_PERM    the caller is none of its environment's entry threads
- */
 /* t is e's entry thread of slot k: start the oldest upcall held for it. */
 static bool
 upcall_take(struct env *e, u32 k, struct thread *t)
@@ -112,6 +105,13 @@ upcall_take(struct env *e, u32 k, struct thread *t)
 	return true;
 }
 
+/*
+ * upcall_wait(): the calling entry thread is done with its upcall; it
+ * waits for the next one (an upcall held back starts at once) or for a
+ * protected control transfer. It does not return: the next upcall starts it
+ * at its entry.
+ *   -E_PERM    the caller is none of its environment's entry threads
+ */
 i64
 upcall_wait(struct thread *t)
 {
