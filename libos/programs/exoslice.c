@@ -807,6 +807,19 @@ case_pct_general(void)
 	case_pct();
 }
 
+/*
+ * pct again with a slot of the last CPU's vector owned (ours: we run first
+ * in it): no transfer takes the fast entry (it declines while any slot is
+ * owned), each loan goes through slice_lend, which recomputes who runs
+ * first on every CPU whose vector runs, another CPU's included.
+ */
+static void
+case_pct_owned(void)
+{
+	CHECK(slice_alloc(l4_kip()->ncpus - 1, 1, 0) >= 0);
+	case_pct();
+}
+
 /* Diagnostic: spin and report the gaps (kernel entries) with a slot owned. */
 static void
 case_spin(void)
@@ -843,6 +856,7 @@ static const struct scenario_case cases[] = {
 	{ "cpus", case_cpus },
 	{ "pct", case_pct },
 	{ "pctgeneral", case_pct_general },
+	{ "pctowned", case_pct_owned },
 };
 
 int

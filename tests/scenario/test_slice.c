@@ -113,11 +113,13 @@ Test(slice, overrunning_environment_is_aborted)
  * Two vectors, one per CPU (--cpus 2): percpu, environments on CPU 0 and
  * CPU 1 in their slices at the same time; both, one environment with a
  * SLICE entry and slots on each CPU, then CPU 1's revoked; cpus, bad CPUs
- * refused and each vector filled and freed on its own.
+ * refused and each vector filled and freed on its own; pctowned, PCT round
+ * trips (the general path) while CPU 1's vector runs.
  */
 ParameterizedTestParameters(slice, per_cpu_vectors)
 {
-	static struct slice_case cases[] = { { "percpu" }, { "both" }, { "cpus" } };
+	static struct slice_case cases[] = { { "percpu" }, { "both" }, { "cpus" },
+					     { "pctowned" } };
 
 	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
