@@ -31,7 +31,9 @@ state_flags(const struct thread *t)
  * t faulted at addr with access (EXO_R/W/X), whose fault message has tag
  * EXO_TAG(EXO_LABEL_PF(access), 2, 0) (the caller's, from a table); t's
  * pager waits in an untimed receive that accepts t, is not halted, is a
- * user thread, and no ready thread has a higher priority (sched_direct_ok). Then the kernel-made message goes straight into the
+ * user thread, is homed on t's CPU (one elsewhere is woken there by the
+ * general path), and no ready thread has a higher priority
+ * (sched_direct_ok). Then the kernel-made message goes straight into the
  * pager's saved registers and t waits for the reply, exactly as
  * ipc_pagefault does through the queues. t's own registers stay untouched.
  */
@@ -44,7 +46,8 @@ ipc_fastpath_fault(struct thread *t, u64 addr, u32 access, u64 tag)
 	/* Interrupt threads and t itself are never TS_RECEIVING; threads[0]
 	 * (the nil pager's slot) is never used. */
 	if (p->id != pager || state_flags(p) != TS_RECEIVING || p->wakeup ||
-	    p->prio < sched_ready_top)          /* sched_direct_ok: t blocks */
+	    p->prio < sched_ready_top ||        /* sched_direct_ok: t blocks */
+	    HOME_OF(p) != HOME_OF(t))           /* it runs only on its home CPU */
 		return 0;
 	if (p->partner != id && p->partner != EXO_ANYTHREAD)
 		return 0;
@@ -71,7 +74,8 @@ ipc_fastpath_fault(struct thread *t, u64 addr, u32 access, u64 tag)
  * a thread waiting for cur's reply to its fault and not halted. The item
  * maps one 4 KiB page that is cur's (a mapping-database node), with at
  * least EXO_R, to a place of the faulting space where nothing is mapped
- * and the page tables exist (mdb_map_fast); cur's receive is open (from
+ * and the page tables exist (mdb_map_fast); the faulting thread is homed
+ * on cur's CPU; cur's receive is open (from
  * any), untimed, with nobody queued to send to it; no ready thread has a
  * higher priority than the faulting thread. Then cur blocks
  * receiving and the faulting thread runs on with all its registers as they
@@ -97,7 +101,8 @@ ipc_fastpath_map(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 w0, u64
 		return 0;
 	/* Invariant: a thread waiting for a fault's reply has no timeout. */
 	if (dst->id != to || state_flags(dst) != TS_RECV_FAULT ||
-	    dst->partner != cur->id || dst->prio < sched_ready_top)
+	    dst->partner != cur->id || dst->prio < sched_ready_top ||
+	    HOME_OF(dst) != HOME_OF(cur))
 		return 0;
 	/* A map item of a size-12 fpage whose base is below EXO_USER_END (what
 	 * fpage_decode accepts), placed where the complete window puts it. */

@@ -17,6 +17,22 @@
 #include "thread.h"
 #include "upcall.h"
 
+int
+env_cpus_init(void)
+{
+	u32 pages = (NSPACES * sizeof(struct env_cpu) + EXO_PAGE_SIZE - 1) / EXO_PAGE_SIZE;
+
+	for (u32 c = 1; c < ncpus && c < NCPUS_BUILT; c++) {
+		/* Fresh frames are zero: every slot free, nothing held. */
+		u64 pa = frame_alloc_run(pages);
+
+		if (!pa)
+			return -E_NOMEM;
+		cpus[c].env_here = arch_phys_to_virt(pa);
+	}
+	return 0;
+}
+
 void
 cap_release(struct cap *c)
 {
@@ -55,8 +71,8 @@ env_destroy(struct space *s)
 			e->stlb[i] = (struct stlb_entry){ 0 };
 			e->stlb_live--;
 		}
-	for (u32 i = 0; i <= EXO_ENTRY_LAST; i++)
-		e->entry[i] = (struct env_entry){ 0 };
+	for (u32 i = 0; i < ENV_SLOTS_UP; i++)
+		*env_slot(e, i) = (struct env_entry){ 0 };
 	upcall_env_destroy(e);
 	revoke_env_destroy(e);
 	e->frames = e->reserve = 0;
@@ -66,8 +82,9 @@ env_destroy(struct space *s)
 
 /*
  * env_entry(kind, pc, sp): register an entry point (<exo/exo.h>). pc 0
- * unregisters. The kernel does not check pc and sp beyond their being user
- * addresses: a bad one faults in the environment's own thread.
+ * unregisters. SLICE is the entry for the caller's CPU. The kernel does not
+ * check pc and sp beyond their being user addresses: a bad one faults in
+ * the environment's own thread.
  *   -E_INVAL   kind unknown, or pc or sp not a user address
  */
 i64
@@ -87,7 +104,10 @@ env_entry(struct thread *t, u64 kind, u64 pc, u64 sp)
 		arch_thread_upcalls(t, pc != 0);
 		return 0;
 	}
-	e->entry[kind] = (struct env_entry){
+	/* SLICE: the caller's CPU's (env.h). */
+	if (kind == EXO_ENTRY_SLICE)
+		kind = env_slice_slot(CPU_OF(t));
+	*env_slot(e, (u32)kind) = (struct env_entry){
 		.tid = pc ? t->id : 0, .pc = pc, .sp = sp,
 		.thread_off = pc ? (u32)((t - threads) * sizeof(struct thread)) : 0,
 		.env1 = pc ? t->space->index + 1 : 0,

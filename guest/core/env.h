@@ -14,6 +14,7 @@
 #include <exo/exo.h>
 #include <exo/types.h>
 
+#include "percpu.h"
 #include "space.h"
 
 /*
@@ -93,6 +94,69 @@ struct env {
 };
 
 extern struct env envs[NSPACES];
+
+/*
+ * Entry slots. Slot k <= EXO_ENTRY_LAST is env->entry[k], the kinds; the
+ * SLICE kind is per CPU (<exo/exo.h>): CPU 0's is entry[EXO_ENTRY_SLICE],
+ * CPU c's (c >= 1) slot EXO_ENTRY_LAST + c, kept in c's table (struct
+ * env_cpu) so struct env's layout, which the fast paths know, is the same
+ * in both kernels. upcall.c delivers to and holds upcalls for any slot
+ * alike.
+ */
+#define ENV_SLOTS       (EXO_ENTRY_LAST + NCPUS_BUILT)
+/* The slots this boot can use (its CPUs'): a constant with one CPU. */
+#define ENV_SLOTS_UP    (UP_KERNEL ? ENV_SLOTS : EXO_ENTRY_LAST + ncpus)
+
+/* Upcalls held back for one entry slot, oldest first (upcall.c). a1 of
+ * every upcall fits in 32 bits: a slot, or a count of frames. */
+#define UPCALL_HELD 4
+struct upcall_held {
+	u32 n;
+	struct { u64 a2; u32 a1, up; } q[UPCALL_HELD];
+};
+
+/* What an environment's overruns on one CPU cost it there (slice.c). */
+struct slice_due {
+	u64 debt;           /* TSC ticks its next slice is shorter by */
+	u64 late;           /* TSC of the deadline it missed, 0 if it yielded since */
+	u32 strikes;        /* overruns in a row */
+};
+
+/*
+ * What an environment keeps on CPU c >= 1: its SLICE entry there, the
+ * upcalls held for it, its dues there. CPU c's table (cpus[c].env_here,
+ * one per environment index) is made of fresh frames when the CPUs come
+ * up (env_cpus_init), so only CPUs that exist take memory; CPU 0's are
+ * in struct env, upcall.c's and slice.c's own tables.
+ */
+struct env_cpu {
+	struct env_entry slice;
+	struct upcall_held held;
+	struct slice_due due;
+};
+/* Give CPUs 1 .. ncpus - 1 their tables (at boot); -E_NOMEM. */
+int env_cpus_init(void);
+
+static inline u32
+env_slice_slot(u32 cpu)
+{
+	return cpu ? EXO_ENTRY_LAST + cpu : EXO_ENTRY_SLICE;
+}
+
+/* The CPU whose SLICE entry slot k is, or -1 (another kind). */
+static inline int
+env_slot_cpu(u32 k)
+{
+	return k == EXO_ENTRY_SLICE ? 0 : k > EXO_ENTRY_LAST ? (int)(k - EXO_ENTRY_LAST) : -1;
+}
+
+static inline struct env_entry *
+env_slot(struct env *e, u32 k)
+{
+	if (k <= EXO_ENTRY_LAST)
+		return &e->entry[k];
+	return &cpus[k - EXO_ENTRY_LAST].env_here[e->index].slice;
+}
 
 static inline struct env *
 env_of(const struct space *s)

@@ -207,10 +207,10 @@ sys_upcall_wait(struct thread *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
 }
 
 i64
-sys_slice_alloc(struct thread *t, u64 count, u64 flags, u64 a2, u64 a3, u64 a4)
+sys_slice_alloc(struct thread *t, u64 cpu, u64 count, u64 flags, u64 a3, u64 a4)
 {
-	(void)a2, (void)a3, (void)a4;
-	return slice_alloc(t, count, flags);
+	(void)a3, (void)a4;
+	return slice_alloc(t, cpu, count, flags);
 }
 
 i64

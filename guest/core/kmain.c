@@ -2,6 +2,7 @@
  * the first task. */
 #include <exo/bootinfo.h>
 
+#include "env.h"
 #include "frame.h"
 #include "kernel.h"
 #include "mdb.h"
@@ -42,6 +43,8 @@ kmain(const struct exo_bootinfo *bi)
 	if (mdb_init() < 0 || space_init(bi, s0_first, s0_end) < 0)
 		panic("out of memory at boot");
 	thread_init();
+	if (env_cpus_init() < 0)
+		panic("out of memory at boot for the tables of %u CPUs", ncpus);
 	if (kopts.verbose) {
 		struct frame_stats st;
 

@@ -31,6 +31,7 @@
 #define CORE_PERCPU_H
 
 #include <exo/bootinfo.h>
+#include <exo/exo.h>
 #include <exo/trace.h>
 #include <exo/types.h>
 
@@ -50,6 +51,7 @@ enum smp_req {
 };
 
 struct thread;
+struct env_cpu;
 
 /* The scheduler's state on one CPU (sched.c); SCHED_NPRIO is PRIO_MAX + 1. */
 #define SCHED_NPRIO 256
@@ -62,6 +64,29 @@ struct sched_cpu {
 	u64 armed;                              /* PC_ARMED: sched_deadline */
 	u32 ready_top;                          /* sched_ready_top */
 	bool preempt;
+	bool rearm;                             /* another CPU asks: sched_arm */
+};
+
+/*
+ * The time-slice vector of one CPU (slice.c): who owns each slot, where the
+ * rounds begin, and the slice running, saving or lent now. Environments are
+ * named by index + 1 (0: none).
+ */
+struct slice_cpu {
+	u8 owner[EXO_SLICE_SLOTS];      /* env index + 1, 0: free */
+	u32 tag[EXO_SLICE_SLOTS];       /* capref of the root SLOT capability */
+	u64 base;                       /* TSC where slot 0 began, some round */
+	u64 slot;                       /* TSC ticks per slot */
+	u64 run_end;                    /* when the running slice ends */
+	u64 done_until;                 /* no slice starts before: the run began one */
+	u64 save_deadline;
+	u64 poke;                       /* another CPU changed the vector: look at
+					   it then (a past TSC), 0: nothing to see */
+	u32 running;                    /* in its slice */
+	u32 saving;                     /* in its save window */
+	u32 lent;                       /* async PCT: has the rest of this slice */
+	u32 preferred;                  /* whose threads run first here now */
+	u32 owned;                      /* slots owned: the timer marks the slices */
 };
 
 /*
@@ -82,6 +107,8 @@ struct percpu {
 			bool idle;              /* in arch_idle, the lock dropped */
 			volatile u32 req;       /* enum smp_req bits, set by others */
 			struct sched_cpu sched; /* sched.c */
+			struct slice_cpu slice; /* slice.c */
+			struct env_cpu *env_here;  /* CPU >= 1: env.h */
 			/* Statistics. */
 			u64 ipis_sent, ipis_taken, tlb_served;
 			u8 hdr_end_[];
@@ -150,6 +177,8 @@ struct percpu *this_cpu(void);  /* the fake platform's */
 #define HOME_OF(t)      ((t)->home)
 #define THIS_CPU_ID()   (this_cpu()->id)
 #endif
+/* CPUs this build can have: per-CPU tables beside struct percpu size by it. */
+#define NCPUS_BUILT     (UP_KERNEL ? 1 : NCPUS_MAX)
 
 /* Bit operations on CPU masks (portable, unit-tested). */
 static inline cpumask_t cpumask_of(u32 cpu) { return 1ULL << cpu; }

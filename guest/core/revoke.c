@@ -98,7 +98,7 @@ revoke_start(struct env *e, u32 count, u64 deadline)
 	if (!e->rv.deadline || deadline < e->rv.deadline) {
 		deadline_unlink(e);
 		deadline_insert(e, deadline);
-		sched_arm_cpu0();
+		sched_arm_cpu(0);
 	}
 	upcall_deliver(e, EXO_ENTRY_REVOKE, EXO_UPCALL_REVOKE, e->rv.owed,
 		       e->rv.deadline);

@@ -4,13 +4,12 @@
  * (struct sched_cpu in percpu.h); a thread is queued, and its timeouts
  * kept, on its home CPU. The timer is armed only for something that needs
  * it: the earliest IPC timeout, the end of the running thread's slice when
- * another thread of its priority waits, and on CPU 0 the tick of
- * EXO_IRQ_TIMER when a driver listens to it, revocation deadlines and the
- * slice vector's marks while some slot is owned (slice.c). A benchmark of
- * two threads ping-ponging sees no timer interrupt at all. During an
- * environment's slice its ready threads on CPU 0 come first
- * (slice_preferred), then everyone by priority: the time-slice vector is
- * CPU 0's (slice.c says why).
+ * another thread of its priority waits, the marks of its time-slice
+ * vector while some slot of it is owned (slice.c), and on CPU 0 the tick of
+ * EXO_IRQ_TIMER when a driver listens to it and revocation deadlines. A
+ * benchmark of two threads ping-ponging sees no timer interrupt at all.
+ * During an environment's slice on a CPU its ready threads there come
+ * first (cpus[c].slice.preferred), then everyone by priority.
  *
  * Whatever changes another CPU's queue or timeouts leaves it a
  * SMP_REQ_RESCHED (sched_kick): an idle CPU wakes, a busy one re-arms its
@@ -70,6 +69,14 @@ sched_kick(u32 cpu)
 		smp_request(cpumask_of(cpu), SMP_REQ_RESCHED, false);
 }
 
+/* ... and re-arm its timer, also if it idles (a busy one always does). */
+static void
+sched_kick_arm(u32 cpu)
+{
+	cpus[cpu].sched.rearm = true;
+	sched_kick(cpu);
+}
+
 void
 sched_ready(struct thread *t)
 {
@@ -92,7 +99,7 @@ sched_ready(struct thread *t)
 		(*q)->rprev->rnext = t;
 		(*q)->rprev = t;
 	}
-	if (pc->cur && (t->prio > pc->cur->prio || (pc->id == 0 && slice_preferred)))
+	if (pc->cur && (t->prio > pc->cur->prio || pc->slice.preferred))
 		sc->preempt = true;     /* a slice: sched_next picks its threads */
 	else if (pc->cur && t->prio == pc->cur->prio && pc == this_cpu())
 		sched_arm();            /* round robin: current's slice must end */
@@ -141,7 +148,7 @@ timeout_insert(struct thread *t, u64 wakeup)
 	if (CPU_OF(t) == THIS_CPU_ID())
 		sched_arm();
 	else
-		sched_kick(CPU_OF(t));
+		sched_kick_arm(CPU_OF(t));
 }
 
 void
@@ -178,19 +185,26 @@ sched_slice_renew(void)
 }
 
 void
-sched_arm_cpu0(void)
+sched_arm_cpu(u32 cpu)
 {
-	if (this_cpu()->id == 0)
+	if (cpu == THIS_CPU_ID())
 		sched_arm();
 	else
-		sched_kick(0);
+		sched_kick_arm(cpu);
+}
+
+void
+sched_reconsider(u32 cpu)
+{
+	cpus[cpu].sched.preempt = true;
+	sched_kick(cpu);
 }
 
 void
 sched_tick_enable(bool on)
 {
 	tick_next = on ? arch_now() + sched_us_to_tsc(EXO_TIMER_IRQ_US) : 0;
-	sched_arm_cpu0();
+	sched_arm_cpu(0);
 }
 
 void
@@ -202,26 +216,26 @@ sched_arm(void)
 
 	if (sc->timeouts)
 		when = sc->timeouts->wakeup;
-	if (pc->id == 0) {      /* the tick, revocation and the slice vector */
+	if (pc->id == 0) {      /* the tick and revocation */
 		u64 r = revoke_next_deadline();
 
 		if (tick_next && (!when || tick_next < when))
 			when = tick_next;
 		if (r && (!when || r < when))
 			when = r;
-		if (slice_owned) {
-			u64 s = slice_deadline();
+	}
+	if (pc->slice.owned) {  /* this CPU's time-slice vector */
+		u64 s = slice_deadline();
 
-			if (s && (!when || s < when))
-				when = s;
-		}
+		if (s && (!when || s < when))
+			when = s;
 	}
 	if (pc->cur && top_prio(sc) >= (int)pc->cur->prio &&
 	    (!when || sc->slice_end < when))
 		when = sc->slice_end;
-	/* Invariant: CPU 0 is armed while a slot is owned (the PCT fast path
-	 * counts on it). */
-	kassert(pc->id != 0 || !slice_owned || when);
+	/* Invariant: a CPU is armed while a slot of its vector is owned (the
+	 * uniprocessor PCT fast path counts on it). */
+	kassert(!pc->slice.owned || when);
 	if (when != sc->armed) {
 		sc->armed = when;
 		arch_timer_arm(when);
@@ -259,10 +273,9 @@ sched_timer(u64 now)
 			tick_next = now + sched_us_to_tsc(EXO_TIMER_IRQ_US);
 		ipc_irq(EXO_IRQ_TIMER);
 	}
-	if (pc->id == 0) {
-		slice_timer(now);
+	slice_timer(now);
+	if (pc->id == 0)
 		revoke_timer(now);
-	}
 	if (pc->cur && now >= sc->slice_end && top_prio(sc) >= (int)pc->cur->prio)
 		sc->preempt = true;
 	sched_arm();
@@ -320,17 +333,17 @@ sched_set_cpu(struct thread *t, u32 cpu)
 		sched_move(t, cpu);
 }
 
-/* The first ready thread of the preferred environment (highest priority
- * first, queue order within one), else t. */
+/* The first ready thread of the preferred environment (index + 1: pref;
+ * highest priority first, queue order within one), else t. */
 static struct thread *
-ready_preferred(const struct sched_cpu *sc, struct thread *t)
+ready_preferred(const struct sched_cpu *sc, u32 pref, struct thread *t)
 {
 	for (int w = (PRIO_MAX + 1) / 64 - 1; w >= 0; w--) {
 		for (u64 b = sc->bitmap[w]; b; b &= ~(1ULL << (63 - __builtin_clzll(b)))) {
 			struct thread *q = sc->ready[w * 64 + 63 - __builtin_clzll(b)], *x = q;
 
 			do {
-				if (x->space->index + 1 == slice_preferred)
+				if (x->space->index + 1 == pref)
 					return x;
 				x = x->rnext;
 			} while (x != q);
@@ -383,8 +396,8 @@ sched_next(void)
 		if (p >= 0) {
 			struct thread *t = sc->ready[p];
 
-			if (slice_preferred && pc->id == 0)
-				t = ready_preferred(sc, t);
+			if (pc->slice.preferred)
+				t = ready_preferred(sc, pc->slice.preferred, t);
 			sched_dequeue(t);
 			pc->cur = t;
 			/* A pick from the queue starts a slice; a thread switched
@@ -402,6 +415,13 @@ sched_next(void)
 		if (!something_pending()) {
 			task_stuck();   /* ends tasks until one can run */
 		} else {
+			/* Another CPU changed what this one's timer must be
+			 * armed for (sched_kick_arm): while it idled, or before
+			 * this CPU came up. */
+			if (!UP_KERNEL && sc->rearm) {
+				sc->rearm = false;
+				sched_arm();
+			}
 			TRACE(IDLE);
 			arch_idle();
 		}

@@ -104,9 +104,13 @@ void sched_arm(void);
  * otherwise preempt it at once (now that the timer reaches user code).
  */
 void sched_slice_renew(void);
-/* The same for CPU 0, which keeps the tick, revocation deadlines and the
- * time-slice vector: here, or by a request when called elsewhere. */
-void sched_arm_cpu0(void);
+/* The same for CPU cpu: here, or by a request when called elsewhere. CPU 0
+ * keeps the tick and the revocation deadlines; each CPU its time-slice
+ * vector's marks. */
+void sched_arm_cpu(u32 cpu);
+/* CPU cpu's scheduler must pick again (whose threads run first changed):
+ * here at the end of this kernel entry, elsewhere by a request. */
+void sched_reconsider(u32 cpu);
 /* An interrupt line needs the periodic tick (EXO_IRQ_TIMER) or not. */
 void sched_tick_enable(bool on);
 /*

@@ -1,7 +1,18 @@
 /*
- * The time-slice vector (slice.h). One CPU. Times are TSC values; a slot
- * starts at base + n * slot ticks for whole n, so the vector keeps its
- * rhythm however late an interrupt arrives.
+ * The time-slice vectors (slice.h), one per CPU (struct slice_cpu in
+ * percpu.h). Times are TSC values; a slot starts at base + n * slot ticks
+ * for whole n, so a vector keeps its rhythm however late an interrupt
+ * arrives.
+ *
+ * A vector's slices start and end on its own CPU: only that CPU brings it
+ * up to date (slice_update, from its timer or its own slice_yield), so the
+ * upcalls start there and the SLICE_START/END records go to its trace ring.
+ * Another CPU that changes the vector's slots (slice_alloc, slice_free)
+ * only changes them and pokes it (slice_touch): its timer comes at once and
+ * it does the rest itself. Who runs first (slice_prefer) may be
+ * recomputed anywhere: a synchronous PCT on one CPU moves the lender's
+ * slices on every CPU to the target (the donee links are per environment).
+ * All of it under the big kernel lock.
  */
 #include "slice.h"
 
@@ -9,6 +20,7 @@
 
 #include "cap.h"
 #include "kernel.h"
+#include "percpu.h"
 #include "platform.h"
 #include "sched.h"
 #include "space.h"
@@ -22,54 +34,72 @@
  * top of EXO_SLICE_SAVE_US. On a PVM host, where every ring-0 instruction
  * is emulated (~0.6 µs), that way takes 250-400 µs (measured: an on-time
  * handler yielded 230-280 µs past a bare 100 µs deadline); natively, a few.
- * The deadline the upcall names (rdx) includes the grace.
+ * The deadline the upcall names (rdx) includes the grace. With several
+ * CPUs the way also waits for the big kernel lock, which another CPU's
+ * kernel paths (as long, on PVM) may hold at each of its steps, so the
+ * grace is per CPU online (measured with two, both vectors running: the
+ * yield arrived 320-550 µs after the end as a rule, 600-1500 µs now and
+ * then, and three of those in a row aborted an environment that was on
+ * time by its own clock).
  */
 #define SLICE_GRACE_US_PVM      600
 #define SLICE_GRACE_US          20
 
 struct slice_env slice_envs[NSPACES];
-u32 slice_preferred;
 u32 slice_owned;
 
-static struct {
-	u8 owner[EXO_SLICE_SLOTS];  /* env index + 1, 0: free */
-	u32 tag[EXO_SLICE_SLOTS];   /* capref of the root SLOT capability */
-	u64 base;                   /* TSC where slot 0 began, some round */
-	u64 slot;                   /* TSC ticks per slot */
-	u32 running;                /* env index + 1 in its slice, 0 none */
-	u64 run_end;                /* when that slice ends */
-	u64 done_until;             /* no slice starts before: the run began one */
-	u32 saving;                 /* env index + 1 in its save window, 0 none */
-	u64 save_deadline;
-	u32 lent;                   /* async PCT: has the rest of this slice */
-} sv;
+/* CPU 0's dues; another CPU's are in its table (env.h struct env_cpu). */
+static struct slice_due dues0[NSPACES];
 
-/* Who runs first now: the saving, lent or running environment, through
- * the chain of synchronous loans (bounded: a cycle is a waiting ring). */
-static void
-slice_prefer(void)
+static struct slice_due *
+due(u32 c, u32 e)
 {
-	u32 e = sv.saving ? sv.saving : sv.lent ? sv.lent : sv.running;
+	return c ? &cpus[c].env_here[e].due : &dues0[e];
+}
+
+static struct slice_cpu *
+vec(u32 c)
+{
+	return &cpus[c].slice;
+}
+
+/* Who runs first on CPU c now: the saving, lent or running environment,
+ * through the chain of synchronous loans (bounded: a cycle is a waiting
+ * ring). A change makes c's scheduler reconsider. */
+static void
+slice_prefer(u32 c)
+{
+	struct slice_cpu *v = vec(c);
+	u32 e = v->saving ? v->saving : v->lent ? v->lent : v->running;
 
 	for (u32 i = 0; e && slice_envs[e - 1].donee && i < NSPACES; i++)
 		e = slice_envs[e - 1].donee;
-	if (e != slice_preferred) {
-		slice_preferred = e;
-		sched_yield(0);         /* the scheduler reconsiders */
+	if (e != v->preferred) {
+		v->preferred = e;
+		sched_reconsider(c);
 	}
 }
 
-/* The run of one owner containing now's slot: its owner and end. */
-static u32
-slice_run(u64 now, u64 *end)
+/* The same on every CPU whose vector runs. */
+static void
+slice_prefer_all(void)
 {
-	u64 n = (now - sv.base) / sv.slot;
-	u32 s = (u32)(n % EXO_SLICE_SLOTS), len = 1;
-	u32 o = sv.owner[s];
+	for (u32 c = 0; c < ncpus && c < NCPUS_BUILT; c++)
+		if (vec(c)->owned)
+			slice_prefer(c);
+}
 
-	while (len < EXO_SLICE_SLOTS && sv.owner[(s + len) % EXO_SLICE_SLOTS] == o)
+/* The run of one owner containing now's slot of v: its owner and end. */
+static u32
+slice_run(const struct slice_cpu *v, u64 now, u64 *end)
+{
+	u64 n = (now - v->base) / v->slot;
+	u32 s = (u32)(n % EXO_SLICE_SLOTS), len = 1;
+	u32 o = v->owner[s];
+
+	while (len < EXO_SLICE_SLOTS && v->owner[(s + len) % EXO_SLICE_SLOTS] == o)
 		len++;
-	*end = sv.base + (n + len) * sv.slot;
+	*end = v->base + (n + len) * v->slot;
 	return o;
 }
 
@@ -84,7 +114,7 @@ tsc_to_us(u64 ticks)
 /* Abort environment e (index): a thread of its task's root space is doomed
  * so the task ends at the end of this kernel entry (task_reap). */
 static void
-slice_abort(u32 e)
+slice_abort(u32 c, u32 e)
 {
 	struct space *root = task_root(env_space(&envs[e]));
 
@@ -93,104 +123,127 @@ slice_abort(u32 e)
 			thread_doom(&threads[i], TASK_ABORT_VECTOR, 0, 0, threads[i].ctx.rip);
 			break;
 		}
-	slice_envs[e].strikes = 0;
+	due(c, e)->strikes = 0;
 }
 
-/* Environment e (index) missed the save deadline: a strike, its time
- * counts from there (late) until it yields. */
+/* Environment e (index) missed the save deadline on CPU c: a strike, its
+ * time there counts from the deadline (late) until it yields. */
 static void
-slice_strike(u32 e, u64 deadline)
+slice_strike(u32 c, u32 e, u64 deadline)
 {
-	slice_envs[e].late = deadline;
-	if (++slice_envs[e].strikes >= EXO_SLICE_STRIKES)
-		slice_abort(e);
+	due(c, e)->late = deadline;
+	if (++due(c, e)->strikes >= EXO_SLICE_STRIKES)
+		slice_abort(c, e);
 }
 
-/* The running slice ends: its save window opens (if it has an entry). */
+/* CPU c's running slice ends: its save window opens (if it has an entry). */
 static void
-slice_end(u64 now, u32 slot)
+slice_end(u32 c, u64 now, u32 slot)
 {
-	struct env *e = &envs[sv.running - 1];
-	u64 grace = kernel_kip()->platform == EXO_PLATFORM_KVM_PVM ?
-		    SLICE_GRACE_US_PVM : SLICE_GRACE_US;
+	struct slice_cpu *v = vec(c);
+	struct env *e = &envs[v->running - 1];
+	u64 grace = (kernel_kip()->platform == EXO_PLATFORM_KVM_PVM ?
+		     SLICE_GRACE_US_PVM : SLICE_GRACE_US) * ncpus;
 	u64 deadline = now + sched_us_to_tsc(EXO_SLICE_SAVE_US + grace);
 
-	TRACE_SA(SLICE_END, slot, sv.running - 1);
-	if (upcall_deliver(e, EXO_ENTRY_SLICE, EXO_UPCALL_SLICE_END, slot, deadline)) {
-		sv.saving = sv.running;
-		sv.save_deadline = deadline;
+	TRACE_SA(SLICE_END, slot, v->running - 1);
+	if (upcall_deliver(e, env_slice_slot(c), EXO_UPCALL_SLICE_END, slot, deadline)) {
+		v->saving = v->running;
+		v->save_deadline = deadline;
 	}
-	sv.running = 0;
-	sv.lent = 0;
+	v->running = 0;
+	v->lent = 0;
 }
 
-/* The slot now is owned and no slice of its run began: start one. */
+/* CPU c's slot now is owned and no slice of its run began: start one. */
 static void
-slice_start(u64 now)
+slice_start(u32 c, u64 now)
 {
-	u64 end, until, cut;
-	u32 o = slice_run(now, &end);
-	struct slice_env *se;
+	struct slice_cpu *v = vec(c);
+	u64 end, until, cut, slot;
+	u32 o = slice_run(v, now, &end);
+	struct slice_due *d;
 
-	if (!o || now < sv.done_until)
+	if (!o || now < v->done_until)
 		return;
-	sv.done_until = end;
-	se = &slice_envs[o - 1];
-	if (se->late) {                 /* still saving, long past its deadline */
-		se->debt += now - se->late;
-		se->late = now;
+	v->done_until = end;
+	d = due(c, o - 1);
+	if (d->late) {                  /* still saving, long past its deadline */
+		d->debt += now - d->late;
+		d->late = now;
 	}
-	cut = se->debt < end - now ? se->debt : end - now;
-	se->debt -= cut;
+	cut = d->debt < end - now ? d->debt : end - now;
+	d->debt -= cut;
 	until = end - cut;
 	if (until <= now)
 		return;                 /* the whole slice went to pay the debt */
-	sv.running = o;
-	sv.run_end = until;
-	TRACE_SAB(SLICE_START, (now - sv.base) / sv.slot % EXO_SLICE_SLOTS, o - 1,
-		  tsc_to_us(until - now));
-
-	upcall_deliver(&envs[o - 1], EXO_ENTRY_SLICE, EXO_UPCALL_SLICE_START,
-		       (now - sv.base) / sv.slot % EXO_SLICE_SLOTS, tsc_to_us(until - now));
+	v->running = o;
+	v->run_end = until;
+	slot = (now - v->base) / v->slot % EXO_SLICE_SLOTS;
+	TRACE_SAB(SLICE_START, slot, o - 1, tsc_to_us(until - now));
+	upcall_deliver(&envs[o - 1], env_slice_slot(c), EXO_UPCALL_SLICE_START, slot,
+		       tsc_to_us(until - now));
 }
 
-/* Bring the vector up to now: deadlines, ends, starts. */
+/* Bring this CPU's vector (c) up to now: deadlines, ends, starts. */
 static void
-slice_update(u64 now)
+slice_update(u32 c, u64 now)
 {
-	if (sv.saving && now >= sv.save_deadline) {
-		u32 e = sv.saving - 1;
+	struct slice_cpu *v = vec(c);
 
-		sv.saving = 0;
-		slice_strike(e, sv.save_deadline);
+	kassert(c == THIS_CPU_ID());
+	v->poke = 0;
+	if (v->saving && now >= v->save_deadline) {
+		u32 e = v->saving - 1;
+
+		v->saving = 0;
+		slice_strike(c, e, v->save_deadline);
 	}
-	if (sv.running && now >= sv.run_end)
-		slice_end(now, (u32)((sv.run_end - 1 - sv.base) / sv.slot % EXO_SLICE_SLOTS));
-	if (slice_owned && !sv.running && !sv.saving)
-		slice_start(now);
-	slice_prefer();
-	sched_arm_cpu0();
+	if (v->running && now >= v->run_end)
+		slice_end(c, now, (u32)((v->run_end - 1 - v->base) / v->slot % EXO_SLICE_SLOTS));
+	if (v->owned && !v->running && !v->saving)
+		slice_start(c, now);
+	slice_prefer(c);
+	sched_arm();
+}
+
+/* CPU c's slots changed: bring its vector up to date, here or, poked, on
+ * its own CPU (whose timer is armed for the poke, a TSC already past). */
+static void
+slice_touch(u32 c)
+{
+	u64 now = arch_now();
+
+	if (c == THIS_CPU_ID()) {
+		slice_update(c, now);
+		return;
+	}
+	vec(c)->poke = now ? now : 1;
+	sched_arm_cpu(c);
 }
 
 u64
 slice_deadline(void)
 {
+	struct slice_cpu *v = &this_cpu()->slice;
 	u64 end;
 
-	if (!slice_owned)
+	if (!v->owned)
 		return 0;
-	if (sv.saving)
-		return sv.save_deadline;
-	if (sv.running)
-		return sv.run_end;
+	if (v->poke)
+		return v->poke;
+	if (v->saving)
+		return v->save_deadline;
+	if (v->running)
+		return v->run_end;
 	/* Free now: the start of the next owned run (at most a round away). */
 	{
-		u64 now = arch_now(), n = (now - sv.base) / sv.slot;
+		u64 now = arch_now(), n = (now - v->base) / v->slot;
 
 		for (u32 k = 1; k <= EXO_SLICE_SLOTS; k++)
-			if (sv.owner[(n + k) % EXO_SLICE_SLOTS]) {
-				end = sv.base + (n + k) * sv.slot;
-				return end > sv.done_until ? end : sv.done_until;
+			if (v->owner[(n + k) % EXO_SLICE_SLOTS]) {
+				end = v->base + (n + k) * v->slot;
+				return end > v->done_until ? end : v->done_until;
 			}
 	}
 	return 0;
@@ -199,113 +252,127 @@ slice_deadline(void)
 void
 slice_timer(u64 now)
 {
-	if (slice_owned)
-		slice_update(now);
+	if (this_cpu()->slice.owned)
+		slice_update(THIS_CPU_ID(), now);
 }
 
 /*
- * slice_alloc(count, flags): count free slots of the vector for the
- * caller's environment, as a SLOT capability with every right (object:
- * first | count << 32). EXO_SLICE_CONTIGUOUS: adjacent slots, one slice per
- * round; else the lowest free ones. The slots are free again when the
- * capability (the root of its copies) dies.
- *   -E_INVAL   count 0 or above EXO_SLICE_SLOTS, or unknown flags
- *   -E_NOMEM   not that many free slots (adjacent ones), or the capability
- *              table is full
+ * slice_alloc(cpu, count, flags): count free slots of CPU cpu's vector for
+ * the caller's environment, as a SLOT capability with every right (object:
+ * EXO_SLOT_OBJECT(first, count, cpu)). EXO_SLICE_CONTIGUOUS: adjacent
+ * slots, one slice per round; else the lowest free ones. The slots are free
+ * again when the capability (the root of its copies) dies.
+ *   -E_INVAL   no such CPU (cpu >= kip.ncpus), count 0 or above
+ *              EXO_SLICE_SLOTS, or unknown flags
+ *   -E_NOMEM   not that many free slots (adjacent ones) on that CPU, or the
+ *              capability table is full
  */
 i64
-slice_alloc(struct thread *t, u64 count, u64 flags)
+slice_alloc(struct thread *t, u64 cpu, u64 count, u64 flags)
 {
 	struct env *e = env_of(t->space);
-	u32 pick[EXO_SLICE_SLOTS], n = 0;
-	exo_cap_t c;
+	u32 pick[EXO_SLICE_SLOTS], n = 0, c = (u32)cpu;
+	struct slice_cpu *v;
+	exo_cap_t cap;
 	int r;
 
-	if (!count || count > EXO_SLICE_SLOTS || flags & ~(u64)EXO_SLICE_CONTIGUOUS)
+	if (cpu >= ncpus || cpu >= NCPUS_BUILT || !count || count > EXO_SLICE_SLOTS ||
+	    flags & ~(u64)EXO_SLICE_CONTIGUOUS)
 		return -E_INVAL;
+	v = vec(c);
 	for (u32 s = 0; s < EXO_SLICE_SLOTS && n < count; s++) {
-		if (!sv.owner[s])
+		if (!v->owner[s])
 			pick[n++] = s;
 		else if (flags & EXO_SLICE_CONTIGUOUS)
 			n = 0;          /* adjacent: start over after an owned one */
 	}
 	if (n < count)
 		return -E_NOMEM;
-	r = cap_new(e, EXO_CAP_SLOT, EXO_CAP_ALL, pick[0] | count << 32, 0, &c);
+	r = cap_new(e, EXO_CAP_SLOT, EXO_CAP_ALL, EXO_SLOT_OBJECT(pick[0], count, c), 0,
+		    &cap);
 	if (r < 0)
 		return r;
 	/* Commit point. The vector starts with slot 0 now if it was idle. */
-	if (!slice_owned) {
-		sv.slot = sched_us_to_tsc(EXO_SLICE_US);
-		sv.base = arch_now();
-		sv.done_until = 0;
+	if (!v->owned) {
+		v->slot = sched_us_to_tsc(EXO_SLICE_US);
+		v->base = arch_now();
+		v->done_until = 0;
 	}
 	for (u32 i = 0; i < count; i++) {
-		sv.owner[pick[i]] = (u8)(e - envs + 1);
-		sv.tag[pick[i]] = cap_ref(&e->caps[EXO_CAP_INDEX(c)]);
+		v->owner[pick[i]] = (u8)(e - envs + 1);
+		v->tag[pick[i]] = cap_ref(&e->caps[EXO_CAP_INDEX(cap)]);
 	}
+	v->owned += (u32)count;
 	slice_owned += (u32)count;
-	slice_update(arch_now());
-	return (i64)c;
+	slice_touch(c);
+	return (i64)cap;
 }
 
 void
-slice_free(const struct cap *c)
+slice_free(const struct cap *k)
 {
-	u32 tag = cap_ref(c), freed = 0;
+	u32 tag = cap_ref(k), freed = 0, c = EXO_SLOT_CPU(k->object);
+	struct slice_cpu *v = vec(c);
 
 	for (u32 s = 0; s < EXO_SLICE_SLOTS; s++)
-		if (sv.owner[s] && sv.tag[s] == tag) {
-			sv.owner[s] = 0;
-			sv.tag[s] = 0;
+		if (v->owner[s] && v->tag[s] == tag) {
+			v->owner[s] = 0;
+			v->tag[s] = 0;
 			freed++;
 		}
+	v->owned -= freed;
 	slice_owned -= freed;
-	if (!slice_owned) {
-		sv.running = sv.saving = sv.lent = 0;
-		slice_prefer();
-		sched_arm_cpu0();
+	if (!v->owned) {
+		v->running = v->saving = v->lent = 0;
+		v->poke = 0;
+		slice_prefer(c);
+		sched_arm_cpu(c);
 	} else if (freed) {
-		slice_update(arch_now());
+		slice_touch(c);
 	}
 }
 
 /*
- * slice_yield(): the caller's environment is done with its slice: in its
- * save window, the end upcall is handled (on time: its strikes are
- * forgiven; late: what it took past the deadline is taken from its next
- * slice); during its slice, it gives up the rest of it (no end upcall).
- * Called by the SLICE entry thread, it then waits for its next upcall, as
- * with upcall_wait. Never fails.
+ * slice_yield(): the caller's environment is done with its slice on the
+ * caller's CPU: in its save window there, the end upcall is handled (on
+ * time: its strikes there are forgiven; late: what it took past the
+ * deadline is taken from its next slice there); during its slice there, it
+ * gives up the rest of it (no end upcall). Called by a SLICE entry thread
+ * (of any CPU), it then waits for its next upcall, as with upcall_wait.
+ * Never fails.
  */
 i64
 slice_yield(struct thread *t)
 {
 	struct env *e = env_of(t->space);
-	u32 me = (u32)(e - envs) + 1;
-	struct slice_env *se = &slice_envs[me - 1];
+	u32 me = (u32)(e - envs) + 1, c = CPU_OF(t);
+	struct slice_cpu *v = vec(c);
+	struct slice_due *d = due(c, me - 1);
 	u64 now = arch_now();
 
-	if (sv.saving == me) {
-		sv.saving = 0;
-		if (now <= sv.save_deadline)
-			se->strikes = 0;
+	if (v->saving == me) {
+		v->saving = 0;
+		if (now <= v->save_deadline)
+			d->strikes = 0;
 		else                    /* before the timer said so */
-			slice_strike(me - 1, sv.save_deadline);
-	} else if (!se->late && sv.running == me) {
+			slice_strike(c, me - 1, v->save_deadline);
+	} else if (!d->late && v->running == me) {
 		/* Done early (not the late answer to an end: that one
 		 * must not cut the slice that began since). */
-		sv.running = 0;
-		sv.lent = 0;
+		v->running = 0;
+		v->lent = 0;
 	}
-	if (se->late) {
-		se->debt += now - se->late;
-		se->late = 0;
+	if (d->late) {
+		d->debt += now - d->late;
+		d->late = 0;
 	}
-	if (slice_owned)
-		slice_update(now);
-	if (e->entry[EXO_ENTRY_SLICE].tid == t->id)
-		upcall_wait(t);
+	if (v->owned)
+		slice_update(c, now);
+	for (u32 k = 0; k < ncpus && k < NCPUS_BUILT; k++)
+		if (env_slot(e, env_slice_slot(k))->tid == t->id) {
+			upcall_wait(t);
+			break;
+		}
 	return 0;
 }
 
@@ -317,12 +384,12 @@ slice_lend(struct env *from, struct env *to, bool sync)
 	if (sync) {
 		slice_envs[f - 1].donee = d;
 		slice_envs[d - 1].donee = 0;
-	} else if (slice_preferred == f) {
-		sv.lent = d;
+	} else if (this_cpu()->slice.preferred == f) {
+		this_cpu()->slice.lent = d;
 		slice_envs[d - 1].donee = 0;
 	}
 	if (slice_owned)
-		slice_prefer();
+		slice_prefer_all();
 }
 
 void
@@ -334,14 +401,21 @@ slice_env_destroy(struct env *e)
 	for (u32 i = 0; i < NSPACES; i++)
 		if (slice_envs[i].donee == me)
 			slice_envs[i].donee = 0;
-	if (sv.running == me)
-		sv.running = 0;
-	if (sv.saving == me)
-		sv.saving = 0;
-	if (sv.lent == me)
-		sv.lent = 0;
-	if (slice_owned)
-		slice_update(arch_now());
-	else
-		slice_prefer();
+	for (u32 c = 0; c < ncpus && c < NCPUS_BUILT; c++) {
+		struct slice_cpu *v = vec(c);
+
+		bool was = v->running == me || v->saving == me || v->lent == me;
+
+		*due(c, me - 1) = (struct slice_due){ 0 };
+		if (v->running == me)
+			v->running = 0;
+		if (v->saving == me)
+			v->saving = 0;
+		if (v->lent == me)
+			v->lent = 0;
+		if (v->owned && (was || c == THIS_CPU_ID()))
+			slice_touch(c);
+		else
+			slice_prefer(c);
+	}
 }

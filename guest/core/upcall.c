@@ -10,27 +10,42 @@
 #include "sched.h"
 #include "trace.h"
 
-struct upcall_held {
-	u32 n;
-	struct { u64 up, a1, a2; } q[UPCALL_HELD];
-};
-
-/* Kinds that take upcalls: SLICE .. LAST (EXCEPTION is the thread's own;
- * PCT and PCT_ASYNC take transfers, and nothing is held for them). */
+/* Entry slots that take upcalls (env.h): SLICE .. LAST here, the other
+ * CPUs' SLICE entries in their tables (EXCEPTION is the thread's own; PCT
+ * and PCT_ASYNC take transfers, and nothing is held for them). */
 static struct upcall_held held[NSPACES][EXO_ENTRY_LAST + 1];
+
+static struct upcall_held *
+held_of(const struct env *e, u32 k)
+{
+	if (k <= EXO_ENTRY_LAST)
+		return &held[e->index][k];
+	return &cpus[k - EXO_ENTRY_LAST].env_here[e->index].held;
+}
 
 struct thread *
 upcall_thread(struct env *e, u32 kind)
 {
-	return e->entry[kind].tid ? thread_lookup(e->entry[kind].tid) : 0;
+	u64 tid = env_slot(e, kind)->tid;
+
+	return tid ? thread_lookup(tid) : 0;
 }
 
-/* Start the waiting entry thread t at e's entry of kind with the upcall. */
-static void
-upcall_start(struct env *e, u32 kind, struct thread *t, u64 up, u64 a1, u64 a2)
+/* Start the waiting entry thread t at e's entry slot k with the upcall: a
+ * CPU's SLICE entry on that CPU (it moves back if it was moved). */
+static inline void
+upcall_start(struct env *e, u32 k, struct thread *t, u64 up, u64 a1, u64 a2)
 {
-	t->ctx.rip = e->entry[kind].pc;
-	t->ctx.rsp = e->entry[kind].sp;
+	const struct env_entry *en = env_slot(e, k);
+
+	if (!UP_KERNEL) {
+		int cpu = env_slot_cpu(k);
+
+		if (cpu >= 0 && (u32)cpu != CPU_OF(t))
+			sched_set_cpu(t, (u32)cpu);
+	}
+	t->ctx.rip = en->pc;
+	t->ctx.rsp = en->sp;
 	t->ctx.rdi = up;
 	t->ctx.rsi = a1;
 	t->ctx.rdx = a2;
@@ -42,7 +57,7 @@ bool
 upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 {
 	struct thread *t = upcall_thread(e, kind);
-	struct upcall_held *h = &held[e - envs][kind];
+	struct upcall_held *h = held_of(e, kind);
 	u32 i;
 
 	if (!t)
@@ -60,8 +75,9 @@ upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 			h->q[i] = h->q[i + 1];
 		h->n--;
 	}
-	h->q[h->n].up = up;
-	h->q[h->n].a1 = a1;
+	kassert(a1 <= 0xffffffffu);    /* struct upcall_held */
+	h->q[h->n].up = (u32)up;
+	h->q[h->n].a1 = (u32)a1;
 	h->q[h->n].a2 = a2;
 	h->n++;
 	return true;
@@ -70,8 +86,23 @@ upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 void
 upcall_env_destroy(struct env *e)
 {
-	for (u32 k = 0; k <= EXO_ENTRY_LAST; k++)
-		held[e - envs][k].n = 0;
+	for (u32 k = 0; k < ENV_SLOTS_UP; k++)
+		held_of(e, k)->n = 0;
+}
+
+/* t is e's entry thread of slot k: start the oldest upcall held for it. */
+static bool
+upcall_take(struct env *e, u32 k, struct thread *t)
+{
+	struct upcall_held *h = held_of(e, k);
+
+	if (!h->n)
+		return false;
+	upcall_start(e, k, t, h->q[0].up, h->q[0].a1, h->q[0].a2);
+	for (u32 i = 1; i < h->n; i++)
+		h->q[i - 1] = h->q[i];
+	h->n--;
+	return true;
 }
 
 /*
@@ -88,18 +119,18 @@ upcall_wait(struct thread *t)
 	bool entry = false;
 
 	for (u32 k = EXO_ENTRY_SLICE; k <= EXO_ENTRY_LAST; k++) {
-		struct upcall_held *h = &held[e - envs][k];
-
 		if (e->entry[k].tid != t->id)
 			continue;
 		entry = true;
-		if (h->n) {
-			upcall_start(e, k, t, h->q[0].up, h->q[0].a1, h->q[0].a2);
-			for (u32 i = 1; i < h->n; i++)
-				h->q[i - 1] = h->q[i];
-			h->n--;
+		if (upcall_take(e, k, t))
 			return 0;
-		}
+	}
+	for (u32 c = 1; !UP_KERNEL && c < ncpus; c++) {   /* other CPUs' SLICE */
+		if (env_slot(e, env_slice_slot(c))->tid != t->id)
+			continue;
+		entry = true;
+		if (upcall_take(e, env_slice_slot(c), t))
+			return 0;
 	}
 	if (!entry)
 		return -E_PERM;

@@ -14,16 +14,15 @@
 #include "env.h"
 #include "thread.h"
 
-#define UPCALL_HELD 4           /* held back per environment and kind */
-
 /*
- * Upcall up (enum exo_upcall) with a1, a2 to e's entry thread of kind: it
+ * Upcall up (enum exo_upcall) with a1, a2 to e's entry thread of kind, an
+ * entry slot (env.h: a kind, or CPU c's SLICE entry, env_slice_slot): it
  * starts now if it waits, else the upcall is held (the oldest held one of
  * the same upcall is replaced when the queue is full). False if e has no
  * entry thread of that kind: nothing to deliver to.
  */
 bool upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2);
-/* e's entry thread of kind, if it is live. */
+/* e's entry thread of kind (an entry slot), if it is live. */
 struct thread *upcall_thread(struct env *e, u32 kind);
 /* Forget what is held for e (its space dies). */
 void upcall_env_destroy(struct env *e);

@@ -40,7 +40,7 @@ enum exo_cap_type {
 	EXO_CAP_NONE  = 0,
 	EXO_CAP_FRAME = 1,      /* one 4 KiB physical frame */
 	EXO_CAP_ENV   = 2,      /* an environment: its entry points, its frames */
-	EXO_CAP_SLOT  = 3,      /* slots of the time-slice vector */
+	EXO_CAP_SLOT  = 3,      /* slots of one CPU's time-slice vector */
 	EXO_CAP_IRQ   = 4,      /* an interrupt line (enum exo_irq) */
 };
 #endif
@@ -67,7 +67,8 @@ struct exo_capinfo {
 	u32 rights;
 	u64 object;             /* FRAME: the physical address; ENV: its id
 				   (a thread id of its entry thread); SLOT:
-				   first | count << 32; IRQ: the line */
+				   EXO_SLOT_OBJECT(first, count, cpu);
+				   IRQ: the line */
 	u64 va;                 /* FRAME: where it is bound, 0 if not */
 	u32 flags;              /* FRAME: EXO_FRAME_* */
 	u32 derived;            /* 1 if made by cap_derive or cap_pass */
@@ -159,7 +160,8 @@ struct exo_xframe {
 #ifndef __ASSEMBLER__
 enum exo_entry {
 	EXO_ENTRY_EXCEPTION = 1,
-	EXO_ENTRY_SLICE     = 2,        /* slice start and end */
+	EXO_ENTRY_SLICE     = 2,        /* slice start and end: one per CPU,
+					   the caller's (below) */
 	EXO_ENTRY_PCT       = 3,        /* protected control transfers in */
 	EXO_ENTRY_REVOKE    = 4,        /* revocation and repossession */
 	EXO_ENTRY_PCT_ASYNC = 5,        /* asynchronous transfers in, if
@@ -195,20 +197,39 @@ enum exo_upcall {
 #define EXO_PCT_ASYNC   0x1u
 
 /*
- * The time-slice vector: EXO_SLICE_SLOTS slots of EXO_SLICE_US each, run
- * round robin. slice_alloc(count, flags) gives a SLOT capability for count
- * free slots (EXO_SLICE_CONTIGUOUS: adjacent ones). In its slots an
- * environment's threads run first; in free slots everyone else. At the end
- * of a slot the environment's SLICE entry thread gets EXO_UPCALL_SLICE_END
- * and has EXO_SLICE_SAVE_US to call slice_yield(); what it takes beyond is
- * taken from its next slice, and after EXO_SLICE_STRIKES overruns in a row
- * the environment is aborted (its task ends, reported).
+ * The time-slice vectors: every CPU has one, of EXO_SLICE_SLOTS slots of
+ * EXO_SLICE_US each, run round robin. slice_alloc(cpu, count, flags) gives
+ * a SLOT capability for count free slots of CPU cpu's vector
+ * (EXO_SLICE_CONTIGUOUS: adjacent ones); a cpu that does not exist (>=
+ * kip.ncpus) is -E_INVAL. The capability names its CPU: cap_info's object
+ * is EXO_SLOT_OBJECT(first, count, cpu). In its slots on a CPU an
+ * environment's threads homed there run first; in free slots everyone by
+ * priority.
+ *
+ * Each CPU's slices are told to the environment's SLICE entry thread for
+ * that CPU: env_entry(EXO_ENTRY_SLICE, pc, sp) registers the calling thread
+ * for the CPU it is homed on now, so a library OS that holds slots on
+ * several CPUs runs one SLICE entry thread on each (each with its own sp).
+ * CPU c's upcalls start its entry thread on c: one that was moved since is
+ * moved back there first. Without a SLICE entry for a CPU an environment's
+ * slices there still run, unannounced (no save window). At the end of a
+ * slice the entry thread gets EXO_UPCALL_SLICE_END and has
+ * EXO_SLICE_SAVE_US to call slice_yield(), which acts on the vector of the
+ * caller's CPU; what it takes beyond is taken from its next slice on that
+ * CPU, and after EXO_SLICE_STRIKES overruns in a row on one CPU the
+ * environment is aborted (its task ends, reported).
  */
 #define EXO_SLICE_SLOTS       16
 #define EXO_SLICE_US          1000
 #define EXO_SLICE_SAVE_US     100
 #define EXO_SLICE_STRIKES     3
 #define EXO_SLICE_CONTIGUOUS  0x1u
+/* A SLOT capability's object: its first slot, its CPU, how many slots. */
+#define EXO_SLOT_OBJECT(first, count, cpu) \
+	((u64)(first) | (u64)(cpu) << 16 | (u64)(count) << 32)
+#define EXO_SLOT_FIRST(o)     ((u32)((o) & 0xffff))
+#define EXO_SLOT_CPU(o)       ((u32)((o) >> 16 & 0xffff))
+#define EXO_SLOT_COUNT(o)     ((u32)((o) >> 32))
 
 /*
  * Revocation. A holder of an ENV capability with W (the environment's

@@ -34,8 +34,8 @@ enum exo_sysno {
 	SYS_env_entry     = 26, /* (kind, pc, sp) */
 	SYS_upcall_wait   = 27, /* (): an entry thread waits for its next upcall */
 	SYS_pct           = 28, /* (env cap, flags): protected control transfer */
-	SYS_slice_alloc   = 29, /* (count, flags): a SLOT capability */
-	SYS_slice_yield   = 30, /* (): the rest of this slice, and the end upcall, done */
+	SYS_slice_alloc   = 29, /* (cpu, count, flags): a SLOT capability */
+	SYS_slice_yield   = 30, /* (): the rest of this CPU's slice, and its end upcall, done */
 	SYS_revoke_request = 31, /* (env cap, count, deadline_us) */
 	SYS_repossessed   = 32, /* (struct exo_repossession *, n) */
 	SYS_env_backing   = 33, /* (store) */

@@ -43,3 +43,23 @@ exo_handler_set(exo_handler_t h, void *stack_top)
 	return env_entry(EXO_ENTRY_EXCEPTION, h ? (u64)exo_upcall_entry : 0,
 			 (u64)stack_top);
 }
+
+/*
+ * The calling thread becomes its environment's SLICE entry thread for CPU
+ * cpu (<exo/exo.h>: a SLICE entry is its CPU's): its home moves there
+ * first, then it registers pc and sp. An environment that holds slots on
+ * several CPUs calls this from one thread per CPU, each with its own sp.
+ *   -E_INVAL   no such CPU, or pc or sp not a user address
+ */
+long
+exo_slice_entry_on(u32 cpu, u64 pc, u64 sp)
+{
+	long r;
+
+	if (cpu >= l4_kip()->ncpus)
+		return -E_INVAL;
+	r = l4_exchange_registers(l4_myself(), EXR_CPU(cpu), 0, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	return env_entry(EXO_ENTRY_SLICE, pc, sp);
+}

@@ -98,13 +98,15 @@ backing_read(u64 block, exo_cap_t frame)
  * Slices and protected control transfer (<exo/exo.h>). A successful
  * pct(.., EXO_PCT_SYNC) does not return: a transfer back starts the thread
  * at its PCT entry. Upcall handlers entered straight as C functions need
- * sp = 8 mod 16. slice_yield from the SLICE entry thread also waits for
- * the next upcall, as upcall_wait does.
+ * sp = 8 mod 16. slice_yield from a SLICE entry thread also waits for
+ * the next upcall, as upcall_wait does. Slots are per CPU: slice_alloc
+ * takes slots of CPU cpu's vector (< l4_kip()->ncpus), whose upcalls go to
+ * the SLICE entry thread registered on that CPU (exo_slice_entry_on).
  */
 static inline long
-slice_alloc(u32 count, u32 flags)
+slice_alloc(u32 cpu, u32 count, u32 flags)
 {
-	return l4_syscall5(SYS_slice_alloc, count, flags, 0, 0, 0);
+	return l4_syscall5(SYS_slice_alloc, cpu, count, flags, 0, 0);
 }
 static inline long
 slice_yield(void)
@@ -135,5 +137,9 @@ exo_xframe(void)
  */
 typedef int (*exo_handler_t)(struct exo_xframe *x);
 long exo_handler_set(exo_handler_t h, void *stack_top);
+
+/* The calling thread moves to CPU cpu and becomes its environment's SLICE
+ * entry thread there, at pc on stack sp (exo.c). 0 or -E_*. */
+long exo_slice_entry_on(u32 cpu, u64 pc, u64 sp);
 
 #endif

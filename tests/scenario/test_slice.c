@@ -8,6 +8,10 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jv.h"
 
 #include "run.h"
 
@@ -43,10 +47,10 @@ ParameterizedTest(struct slice_case *c, slice, case_holds)
 }
 
 /*
- * The time-slice vector is CPU 0's (guest/core/slice.c): with a second CPU
- * up, every case holds for an environment on CPU 0 as with one (share and
- * overrun skip, as above, when the host runs the vCPU too late to judge),
- * and an environment that overruns its slices is aborted.
+ * Every CPU has its own time-slice vector (guest/core/slice.c): with a
+ * second CPU up, every case holds for an environment on CPU 0 as with one
+ * (share and overrun skip, as above, when the host runs the vCPU too late
+ * to judge), and an environment that overruns its slices is aborted.
  */
 ParameterizedTestParameters(slice, case_holds_with_two_cpus)
 {
@@ -103,4 +107,91 @@ Test(slice, overrunning_environment_is_aborted)
 	ev = report_event(&r, "program_exit", 0);
 	cr_assert(ev && report_num(ev, "index") == 1 && report_num(ev, "status") == 0,
 		  "hello did not run after the abort:\n%s", r.report);
+}
+
+/*
+ * Two vectors, one per CPU (--cpus 2): percpu, environments on CPU 0 and
+ * CPU 1 in their slices at the same time; both, one environment with a
+ * SLICE entry and slots on each CPU, then CPU 1's revoked; cpus, bad CPUs
+ * refused and each vector filled and freed on its own; pctowned, PCT round
+ * trips (the general path) while CPU 1's vector runs.
+ */
+ParameterizedTestParameters(slice, per_cpu_vectors)
+{
+	static struct slice_case cases[] = { { "percpu" }, { "both" }, { "cpus" },
+					     { "pctowned" } };
+
+	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct slice_case *c, slice, per_cpu_vectors)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "exoslice", c->name, NULL });
+	if (r.status == 77)
+		cr_skip_test("--cpus 2 exoslice %s: %s", c->name, r.out);
+	cr_assert_eq(r.status, 0, "--cpus 2 exoslice %s: exit %d (the failing check's "
+		     "line)\n%s%s", c->name, r.status, r.out, r.err);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
+}
+
+/* One CPU (the uniprocessor kernel) and four: CPU n is refused, each of
+ * the n vectors fills and frees on its own. */
+Test(slice, cpu_that_does_not_exist_is_refused)
+{
+	static const char *const n[] = { "1", "4" };
+
+	for (int i = 0; i < 2; i++) {
+		exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", n[i],
+						    "exoslice", "cpus", NULL });
+		cr_assert_eq(r.status, 0, "--cpus %s exoslice cpus: exit %d\n%s%s", n[i],
+			     r.status, r.out, r.err);
+	}
+}
+
+/*
+ * The trace of percpu: a CPU's SLICE_START and SLICE_END records are in its
+ * own ring, so each environment's are on one vCPU's track, and the two
+ * environments' on the two tracks. Nothing timed: a late host (exit 77)
+ * still leaves the records.
+ */
+Test(slice, trace_shows_each_vector_on_its_vcpu)
+{
+	char path[256], err[256];
+	const struct jv *evs, *e;
+	struct jv *doc;
+	int tid_of[64];
+	unsigned n[2] = { 0, 0 };
+
+	memset(tid_of, -1, sizeof(tid_of));
+	scratch_path(path, sizeof(path), "slice_trace");
+	unlink(path);
+	exo_run(&r, false, (const char *[]){ "trace", "-o", path, "--timeout", "60", "--cpus",
+					     "2", "exoslice", "percpu", NULL });
+	cr_assert(r.status == 0 || r.status == 77, "exit %d\n%s%s", r.status, r.out, r.err);
+	doc = jv_parse_file(path, err, sizeof(err));
+	cr_assert_not_null(doc, "exo trace wrote no valid JSON: %s\n%s", err, r.err);
+	evs = jv_get(doc, "traceEvents");
+	cr_assert(evs && evs->type == JV_ARRAY);
+	for (size_t i = 0; (e = jv_at(evs, i)); i++) {
+		const char *name = jv_get(e, "name") ? jv_get(e, "name")->str : "";
+		const struct jv *env = jv_path(e, "args", "env", NULL);
+		int tid, x;
+
+		if (strcmp(name, "slice_start") && strcmp(name, "slice_end"))
+			continue;
+		cr_assert(env && env->type == JV_NUMBER, "a slice record without its env");
+		tid = (int)jv_get(e, "tid")->num;
+		x = (int)env->num;
+		cr_assert(tid == 0 || tid == 1, "slice record on track %d", tid);
+		cr_assert(x >= 0 && x < 64);
+		cr_assert(tid_of[x] < 0 || tid_of[x] == tid,
+			  "environment %d's slices on vCPU %d and on vCPU %d", x, tid_of[x], tid);
+		tid_of[x] = tid;
+		n[tid]++;
+	}
+	cr_assert(n[0] >= 10 && n[1] >= 10, "slice records on vCPU 0: %u, on vCPU 1: %u",
+		  n[0], n[1]);
+	jv_free(doc);
+	unlink(path);
 }

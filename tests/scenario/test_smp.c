@@ -34,6 +34,32 @@ ParameterizedTest(int *n, smp, hello_on_n_cpus)
 }
 
 /*
+ * The smallest guest (--mem 4M) boots the SMP kernel too: what the kernel
+ * keeps per CPU beyond CPU 0 (trace ring, stacks, the environments' per-CPU
+ * slice state) takes memory only for CPUs that exist.
+ */
+ParameterizedTestParameters(smp, hello_in_4m_on_n_cpus)
+{
+	static int n[] = { 2, 4 };
+
+	return cr_make_param_array(int, n, 2);
+}
+
+ParameterizedTest(int *n, smp, hello_in_4m_on_n_cpus)
+{
+	char cpus[8];
+	const char *ev;
+
+	snprintf(cpus, sizeof(cpus), "%d", *n);
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "30", "--mem", "4M", "--cpus",
+					    cpus, "hello", NULL });
+	cr_assert_eq(r.status, 0, "--mem 4M --cpus %d: exit %d\n%s%s", *n, r.status, r.out,
+		     r.err);
+	ev = report_event(&r, "program_exit", 0);
+	cr_assert(ev && report_num(ev, "status") == 0, "--cpus %d:\n%s", *n, r.report);
+}
+
+/*
  * Once an unmap (flush, unbind) returns, the reader on the other CPU never
  * reads the page again: 200 rounds each, a shootdown per round (about a
  * second each here).

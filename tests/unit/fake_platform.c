@@ -112,6 +112,7 @@ fake_reset(void)
 	fake_timer = 0;
 	fake_timer_arms = 0;
 	fake_idles = 0;
+	fake_this_cpu = 0;
 	fake_idle_hook = NULL;
 	fake_timer_latency = 0;
 	input_len = input_arrived = input_read = 0;
@@ -344,11 +345,13 @@ arch_thread_switch(struct thread *t)
 	fake_gs_base = t->utcb_va;
 }
 
-/* One CPU: CPU 0, whose struct percpu the core's this_cpu() names. */
+/* CPU fake_this_cpu (0 unless a test pretends to run on another). */
+u32 fake_this_cpu;
+
 struct percpu *
 this_cpu(void)
 {
-	return &cpus[0];
+	return &cpus[fake_this_cpu];
 }
 
 u64

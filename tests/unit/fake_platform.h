@@ -117,7 +117,10 @@ extern unsigned fake_timer_arms;        /* arch_timer_arm calls */
 extern unsigned fake_idles;             /* arch_idle calls */
 extern void (*fake_idle_hook)(void);    /* arch_idle does this instead */
 extern u64 fake_timer_latency;          /* TSC ticks from deadline to interrupt */
-/* SMP: one CPU (cpus[0]); what the TLB and IPI hooks were asked. */
+/* SMP: this_cpu() is cpus[fake_this_cpu], 0 unless a test pretends to run
+ * on another CPU (it sets ncpus and that CPU's struct percpu); what the
+ * TLB and IPI hooks were asked. */
+extern u32 fake_this_cpu;
 extern u64 fake_gs_base;                /* arch_thread_switch: the UTCB */
 extern unsigned fake_ipis, fake_ipi_last;
 extern bool fake_ipi_answers;    /* other CPUs answer requests at once */

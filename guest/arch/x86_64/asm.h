@@ -85,7 +85,7 @@
 #define ENT_SP		16
 #define ENT_TOFF	24	/* u32 */
 #define ENT_ENV1	28	/* u32 */
-#define SE_SIZE		24	/* struct slice_env */
+#define SE_SIZE		4	/* struct slice_env */
 #define SE_DONEE	0
 #define CAP_TYPE_ENV	2	/* EXO_CAP_ENV */
 /* struct env and struct cap (core/env.h), struct space (core/space.h),

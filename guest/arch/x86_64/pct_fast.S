@@ -13,8 +13,9 @@
  * goes to vec3_common with every register as it came.
  *
  * SMP: under the big lock, taken inline (taken: the general path waits for
- * it); no slot owned (the slice vector is CPU 0's) and this CPU's timer
- * disarmed; the target's entry thread homed on this CPU (one elsewhere is
+ * it); no slot owned in any CPU's vector (slice_owned counts them all: a
+ * loan here changes who runs first wherever the caller's slices run, which
+ * slice_lend recomputes) and this CPU's timer disarmed; the target's entry thread homed on this CPU (one elsewhere is
  * started there by the general path). rsp, free once the caller's frame has
  * been read, holds this CPU's struct percpu for the switch.
  *
@@ -58,7 +59,7 @@ pct_entry\t:
 	 * loop of kernel entries keeps the timer's interrupt out; while it is
 	 * armed the general path (leave, sched_poll) does the transfers.
 	 */
-#ifndef EXO_UP	/* one CPU: an owned slot keeps the timer armed (sched_arm) */
+#ifndef EXO_UP	/* one CPU: an owned slot of its vector keeps its timer armed (sched_arm) */
 	cmpl	$0, slice_owned(%rip)
 	jne	pct_slow_unlock\t
 #endif
@@ -100,8 +101,7 @@ pct_entry\t:
 	mov	T_SLICE - TF_RIP(%rsp), %r11
 	mov	TE(ENT_ENV1)(%rsi), %ecx
 	mov	%ecx, SE_DONEE(%r11)		/* slice_envs[from].donee = to + 1 */
-	lea	(%rcx,%rcx,2), %rcx
-	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rcx,8)	/* [to].donee = 0 */
+	movl	$0, slice_envs - SE_SIZE + SE_DONEE(,%rcx,SE_SIZE)	/* [to].donee = 0 */
 	movl	$TS_READY_, threads + T_STATE(%rax)
 	lea	threads(%rax), %rcx		/* the target, now current */
 	/* rdx is the caller's, for the target: kept in the caller's frame,
