@@ -155,16 +155,22 @@ upcall_text_start:
 VEC_UP    0, 0
 VEC_NOERR 1
 VEC_NOERR 2
-/* #BP: on PVM hosts also the system call (see syscall_stub_pvm), and the
- * way into the IPC and PCT fast paths. */
-	.globl vec3
-vec3:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
+/*
+ * #BP: on PVM hosts also the system call (see syscall_stub_pvm), and the
+ * way into the IPC and PCT fast paths. Two copies: vec3_traced (below)
+ * enters IPC at ipc_entry_traced, whose pager-reply path writes a record.
+ */
+.macro VEC3 t=
+	.globl vec3\t
+vec3\t:	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
 	jne	vec3_common
 	cmp	$SYSNO_IPC, %rax
-	je	ipc_entry
+	je	ipc_entry\t
 	cmp	$SYSNO_FAST_END, %rax	/* other calls with a fast entry: the table */
 	jae	vec3_common
 	jmp	*vec3_fast(,%rax,8)
+.endm
+	VEC3
 VEC_NOERR 4
 VEC_UP    5, 0
 VEC_UP    6, 0
@@ -495,15 +501,7 @@ ipc_map\t:
  * falls into the traced copy of ipc_map. The other IPC takes the branch
  * into ipc_entry that the plain copy falls through to: both pay the same.
  */
-	.globl vec3_traced
-vec3_traced:
-	cmpq	$EXO_USER_SYSCALL_STUB + 1, (%rsp)
-	jne	vec3_common
-	cmp	$SYSNO_IPC, %rax
-	je	ipc_entry_traced
-	cmp	$SYSNO_FAST_END, %rax
-	jae	vec3_common
-	jmp	*vec3_fast(,%rax,8)
+	VEC3 _traced
 ipc_entry_traced:
 	cld
 	cmpw	$TAG_MAP_ITEM, %r8w
