@@ -25,6 +25,26 @@ thread_init(void)
 	}
 }
 
+/*
+ * The arch layer's area of each thread number (THREAD_ARCH_SAVE bytes,
+ * 16-aligned), eight to a frame. A frame is taken the first time one of its
+ * numbers is used and kept for every later thread with those numbers (at
+ * most NTHREADS / 8 frames): the areas take memory as threads are made,
+ * not in the kernel image. NULL if the pool is empty.
+ */
+static u64 save_frames[NTHREADS / (EXO_PAGE_SIZE / THREAD_ARCH_SAVE)];
+
+static void *
+thread_save_area(u32 n)
+{
+	u32 per = EXO_PAGE_SIZE / THREAD_ARCH_SAVE;
+	u64 *f = &save_frames[n / per];
+
+	if (!*f)
+		*f = frame_alloc();
+	return *f ? (u8 *)arch_phys_to_virt(*f) + n % per * THREAD_ARCH_SAVE : 0;
+}
+
 static struct thread *
 thread_slot(void)
 {
@@ -41,11 +61,12 @@ thread_create(struct space *s, u64 utcb_va, u64 pager, u32 prio,
 	struct thread *t = thread_slot();
 	u32 version;
 	u64 pa;
+	void *save;
 
 	if (utcb_va & (EXO_PAGE_SIZE - 1) || utcb_va < EXO_USER_MIN ||
 	    utcb_va >= EXO_USER_END || prio > PRIO_MAX)
 		return -E_INVAL;
-	if (!t)
+	if (!t || !(save = thread_save_area((u32)(t - threads))))
 		return -E_NOMEM;
 	pa = frame_alloc();
 	if (!pa)
@@ -72,6 +93,7 @@ thread_create(struct space *s, u64 utcb_va, u64 pager, u32 prio,
 		.cpu = this_cpu()->id,
 		.home = this_cpu(),
 		.kstack = arch_cpu_kstack(this_cpu()->id),
+		.arch_save = save,
 	};
 	arch_thread_init(t);
 	t->utcb->my_tid = t->id;

@@ -24,6 +24,7 @@
 #define THREAD_FIRST    (EXO_NIRQ + 1)  /* the first number for user threads */
 #define PRIO_DEFAULT    100
 #define PRIO_MAX        255
+#define THREAD_ARCH_SAVE 512            /* the arch layer's area per thread */
 
 enum thread_state {
 	TS_FREE = 0,        /* no thread: the number is free */
@@ -68,6 +69,9 @@ struct thread {
 	u32 fault_access;           /* EXO_R/W/X */
 	u32 prio;
 	u32 irq_missed;             /* interrupt thread: fired while not idle */
+	u32 arch_fpu_saved;         /* the arch layer's: arch_save holds its
+				       user FPU/SSE state, to be loaded before
+				       it runs user code again (trap.c) */
 	u64 doom_vector, doom_error, doom_addr, doom_ip;  /* TF_DOOMED */
 	u64 arch_ist;               /* the arch layer's: its exception stack */
 	u64 arch_stlb;              /* and its environment's software TLB */
@@ -78,6 +82,8 @@ struct thread {
 	u64 kstack;                 /* T_KSTACK: its kernel stack's top */
 	u32 cpu;
 	u32 migrate;                /* cpu + 1: move there when it next stops */
+	void *arch_save;            /* THREAD_ARCH_SAVE bytes for the arch layer
+				       (x86-64: its user FPU/SSE state) */
 } __attribute__((aligned(512)));  /* a power of two: ids index by shift */
 
 extern struct thread threads[NTHREADS];

@@ -114,6 +114,21 @@ enum exo_ktest_sd {
 
 /* SYS_bench_mark: <exo/bench.h> (codes, the result record, the null call). */
 
+/*
+ * A system call keeps the general registers as each call documents, but not
+ * the FPU/SSE state (x87, MMX, XMM, MXCSR): another thread's user code may
+ * run before the call returns. Keeping it across every call would cost each
+ * fast path (IPC, PCT, bind) an fxsave64 and an fxrstor64 per switch, two
+ * emulated ring-0 instructions on a PVM host. Interrupts and exceptions do
+ * keep it: the interrupted thread cannot know they happened. A system-call
+ * stub names the XMM registers as clobbered, so the compiler keeps nothing
+ * there across it; code that sets MXCSR or the x87 control word sets them
+ * again after a call.
+ */
+#define EXO_SYSCALL_FPU_CLOBBERS                                        \
+	"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",     \
+	"xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+
 #define EXO_CONSOLE_WRITE_MAX 4096  /* longest single console write */
 #define EXO_CONSOLE_READ_MAX  4096  /* longest single console read */
 

@@ -59,7 +59,7 @@ l4_ipc(u64 to, u64 from_spec, u64 timeouts, struct l4_msg *m, u64 *from)
 			 : "+a"(rax), "+D"(to), "+S"(from_spec), "+d"(rdx),
 			   "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r12), "+r"(r13),
 			   "+r"(r14), "+r"(r15), "+r"(rbx)
-			 : : "rcx", "r11", "memory");
+			 : : "rcx", "r11", "memory", EXO_SYSCALL_FPU_CLOBBERS);
 	m->mr[0] = r8, m->mr[1] = r9, m->mr[2] = r10, m->mr[3] = r12;
 	m->mr[4] = r13, m->mr[5] = r14, m->mr[6] = r15, m->mr[7] = rbx;
 	if (from)
@@ -129,7 +129,8 @@ l4_syscall5(long no, long a0, long a1, long a2, long a3, long a4)
 	__asm__ volatile("syscall"
 			 : "=a"(ret), "+D"(a0), "+S"(a1), "+d"(a2), "+r"(r10), "+r"(r8)
 			 : "a"(no)
-			 : "rcx", "r11", "r9", "memory");
+			 : "rcx", "r11", "r9", "memory",
+			   EXO_SYSCALL_FPU_CLOBBERS);
 	return ret;
 }
 
@@ -152,7 +153,8 @@ l4_exchange_registers(u64 dest, u64 control, u64 sp, u64 ip, u64 pager,
 	__asm__ volatile("syscall"
 			 : "=a"(ret), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10), "+r"(r8)
 			 : "a"((long)SYS_exchange_registers)
-			 : "rcx", "r11", "r9", "memory");
+			 : "rcx", "r11", "r9", "memory",
+			   EXO_SYSCALL_FPU_CLOBBERS);
 	if (old_sp)
 		*old_sp = (u64)rdi;
 	if (old_ip)

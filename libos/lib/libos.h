@@ -18,7 +18,7 @@ sys_call3(long no, long a0, long a1, long a2)
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
 			 : "a"(no), "D"(a0), "S"(a1), "d"(a2)
-			 : "rcx", "r11", "memory");
+			 : "rcx", "r11", "memory", EXO_SYSCALL_FPU_CLOBBERS);
 	return ret;
 }
 

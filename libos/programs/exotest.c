@@ -511,6 +511,168 @@ case_bindfast(void)
 	printf("bindfast: %u binds, %u unbinds\n", bf.binds, bf.unbinds);
 }
 
+/* ---- the FPU/SSE state survives interrupts and page faults ---- */
+
+/*
+ * A thread keeps values in all sixteen XMM registers, makes no system call,
+ * and is stopped by the kernel: preempted by the timer while a thread that
+ * sets every XMM register to all-ones runs, or by a page fault whose pager
+ * does the same before it replies. It must find its values again (trap.c
+ * fpu_save; a system call may change them, <exo/syscall.h>).
+ */
+#define FPU_FAULT_BASE  0x3b0000000000ULL
+#define FPU_FAULT_PAGES 8
+
+static u64 fpu_want[32] __attribute__((aligned(16)));
+static u64 fpu_got[32] __attribute__((aligned(16)));
+static volatile u64 fpu_clobbers, fpu_stop;
+
+#define XMM_ALL(op) \
+	op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) \
+	op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
+#define XMM_LOAD(n)  "movdqa " #n " * 16(%[w]), %%xmm" #n "\n\t"
+#define XMM_STORE(n) "movdqa %%xmm" #n ", " #n " * 16(%[g])\n\t"
+#define XMM_ONES(n)  "pcmpeqd %%xmm" #n ", %%xmm" #n "\n\t"
+
+static void
+fpu_clobber(void)
+{
+	__asm__ volatile(XMM_ALL(XMM_ONES) ::: EXO_SYSCALL_FPU_CLOBBERS);
+}
+
+/* Beside the main thread, same priority: runs only when it is preempted. */
+static void
+fpu_clobber_loop(u64 arg)
+{
+	(void)arg;
+	while (!fpu_stop) {
+		fpu_clobber();
+		fpu_clobbers++;
+	}
+}
+
+/*
+ * Load the registers, then spin until the clobbering loop has run (read
+ * with the values in place) or a second passed; store them. Returns whether
+ * it ran meanwhile.
+ */
+static bool
+fpu_hold_while_preempted(void)
+{
+	u64 start = fpu_clobbers, now, limit = l4_rdtsc() + l4_kip()->tsc_khz * 1000;
+
+	__asm__ volatile(XMM_ALL(XMM_LOAD)
+			 "1:\tmov (%[c]), %[now]\n\t"
+			 "cmp %[start], %[now]\n\t"
+			 "jne 2f\n\t"
+			 "rdtsc\n\t"
+			 "shl $32, %%rdx\n\t"
+			 "or %%rdx, %%rax\n\t"
+			 "cmp %[limit], %%rax\n\t"
+			 "jb 1b\n"
+			 "2:\t" XMM_ALL(XMM_STORE)
+			 : [now] "=&r"(now)
+			 : [w] "r"(fpu_want), [g] "r"(fpu_got), [c] "r"(&fpu_clobbers),
+			   [start] "r"(start), [limit] "r"(limit)
+			 : "rax", "rdx", "memory", "cc", EXO_SYSCALL_FPU_CLOBBERS);
+	return now != start;
+}
+
+/* The pager of fpu_toucher: every reply comes after all-ones in every XMM. */
+static void
+fpu_pager(u64 arg)
+{
+	struct l4_msg m;
+	u64 from, err, page = (u64)mem_alloc(12);
+
+	(void)arg;
+	CHECK(page);
+	err = l4_wait(&m, &from);
+	for (;;) {
+		u64 addr = m.mr[1];
+
+		if (err || !EXO_LABEL_IS_PF(EXO_TAG_LABEL(m.mr[0])) ||
+		    addr < FPU_FAULT_BASE ||
+		    addr >= FPU_FAULT_BASE + FPU_FAULT_PAGES * EXO_PAGE_SIZE) {
+			err = l4_wait(&m, &from);
+			continue;
+		}
+		m.mr[0] = EXO_TAG(0, 0, 2);
+		m.mr[1] = EXO_ITEM_MAP | EXO_PAGE_DOWN(addr);
+		m.mr[2] = EXO_FPAGE(page, 12, EXO_RW);
+		fpu_clobber();
+		fpu_clobbers++;
+		err = l4_reply_wait(from, &m, &from);
+	}
+}
+
+/* Waits for the go, then holds its registers over a write to each page. */
+static void
+fpu_toucher(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0);
+	__asm__ volatile(XMM_ALL(XMM_LOAD)
+			 "mov %[n], %%ecx\n\t"
+			 "mov %[base], %%rax\n"
+			 "1:\tmovq $1, (%%rax)\n\t"
+			 "add $4096, %%rax\n\t"
+			 "dec %%ecx\n\t"
+			 "jnz 1b\n\t"
+			 XMM_ALL(XMM_STORE)
+			 :
+			 : [w] "r"(fpu_want), [g] "r"(fpu_got), [n] "i"(FPU_FAULT_PAGES),
+			   [base] "r"(FPU_FAULT_BASE)
+			 : "rax", "rcx", "memory", "cc", EXO_SYSCALL_FPU_CLOBBERS);
+	m = (struct l4_msg){ { EXO_TAG(0, 0, 0) } };
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);
+}
+
+static bool
+fpu_intact(void)
+{
+	for (u32 i = 0; i < 32; i++)
+		if (fpu_got[i] != fpu_want[i])
+			return false;
+	return true;
+}
+
+static void
+case_fpu(void)
+{
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+	u64 loop, pager, toucher, c0;
+
+	for (u32 i = 0; i < 32; i++)
+		fpu_want[i] = 0x0f0f000000000000ULL | (u64)i << 32 | i * 0x01010101u;
+	/* Preempted by the timer. */
+	fpu_stop = 0;
+	loop = thread_spawn(fpu_clobber_loop, 0);
+	CHECK(loop);
+	CHECK(fpu_hold_while_preempted());      /* it ran: we were preempted */
+	CHECK(fpu_intact());
+	fpu_stop = 1;
+	CHECK(l4_thread_control(loop, EXO_NILTHREAD, 0, 0, -1) == 0);
+	/* Stopped by page faults, served by a pager that clobbers. */
+	for (u32 i = 0; i < 32; i++)
+		fpu_got[i] = 0;
+	pager = thread_spawn(fpu_pager, 0);
+	toucher = thread_spawn(fpu_toucher, 0);
+	CHECK(pager && toucher);
+	CHECK(l4_exchange_registers(toucher, EXR_SET_PAGER, 0, 0, pager, 0, 0) >= 0);
+	c0 = fpu_clobbers;
+	CHECK(l4_send(toucher, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(toucher, &m, EXO_TIMEOUT_NEVER, 0) == 0);
+	CHECK(fpu_clobbers - c0 == FPU_FAULT_PAGES);    /* one reply a page */
+	CHECK(fpu_intact());
+	CHECK(l4_thread_control(toucher, EXO_NILTHREAD, 0, 0, -1) == 0);
+	CHECK(l4_thread_control(pager, EXO_NILTHREAD, 0, 0, -1) == 0);
+	printf("exotest fpu: XMM state kept over a preemption and %u page faults\n",
+	       FPU_FAULT_PAGES);
+}
+
 static const struct scenario_case cases[] = {
 	{ "demand", case_demand },
 	{ "caps", case_caps },
@@ -520,6 +682,7 @@ static const struct scenario_case cases[] = {
 	{ "nested", case_nested },
 	{ "badentry", case_badentry },
 	{ "bindfast", case_bindfast },
+	{ "fpu", case_fpu },
 };
 
 int

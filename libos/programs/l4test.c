@@ -121,7 +121,7 @@ ipc_with_df(u64 to, struct l4_msg *m)
 			   "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r12), "+r"(r13),
 			   "+r"(r14), "+r"(r15), "+r"(rbx)
 			 : [stub] "r"((u64)EXO_USER_SYSCALL_STUB)
-			 : "rcx", "r11", "memory");
+			 : "rcx", "r11", "memory", EXO_SYSCALL_FPU_CLOBBERS);
 	m->mr[0] = r8, m->mr[1] = r9, m->mr[2] = r10, m->mr[3] = r12;
 	m->mr[4] = r13, m->mr[5] = r14, m->mr[6] = r15, m->mr[7] = rbx;
 	return rdx;

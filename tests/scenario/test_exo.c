@@ -23,6 +23,7 @@ ParameterizedTestParameters(exo, case_holds)
 		{ "foreign" },          /* another's frame: no; a passed copy: limited */
 		{ "exceptions" },       /* #UD #DE #GP handled in user mode */
 		{ "starve" },           /* an exception loop cannot keep timeouts out */
+		{ "fpu" },              /* XMM kept over a preemption and page faults */
 	};
 	return cr_make_param_array(struct exo_case, cases, sizeof(cases) / sizeof(cases[0]));
 }

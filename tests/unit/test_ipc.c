@@ -1345,7 +1345,7 @@ static const struct field {
 	FIELD(utcb_pa), FIELD(pager), FIELD(handler), FIELD(sendq), FIELD(qnext),
 	FIELD(qprev), FIELD(rnext), FIELD(rprev), FIELD(tnext), FIELD(tprev),
 	FIELD(fault_addr), FIELD(fault_ip), FIELD(fault_access), FIELD(prio),
-	FIELD(irq_missed), FIELD(doom_vector), FIELD(doom_error), FIELD(doom_addr),
+	FIELD(irq_missed), FIELD(arch_fpu_saved), FIELD(doom_vector), FIELD(doom_error), FIELD(doom_addr),
 	FIELD(doom_ip),
 };
 /* A new field of struct thread must be compared: add it above, then here

@@ -370,6 +370,10 @@ pf_entry:
 	mov	%rsp, %rdi		/* the faulting thread */
 	mov	T_KSTACK(%rdi), %rsp
 	BKL_TAKE 2f
+	/* An involuntary entry: keep its FPU/SSE state (trap.c fpu_save). */
+	mov	T_SAVE(%rdi), %rsi
+	fxsave64 (%rsi)
+	movl	$1, T_FPU_SAVED(%rdi)
 	mov	%cr2, %rsi
 	mov	TF_ERROR(%rdi), %rdx
 	call	pf_fast			/* kernel_pagefault_fast; rbx, r12-r15 scratch (pfmap.c) */
@@ -485,6 +489,16 @@ ipc_map\t:
 	call	ipc_map_fast
 	test	%rax, %rax
 	jz	ipc_map_declined
+	/*
+	 * Invariant: the thread resumed waited in TS_RECV_FAULT, where only a
+	 * page fault puts it, and both ways in (pf_entry, trap) saved its
+	 * FPU/SSE state: load it (trap.c fpu_save). arch_fpu_saved stays set,
+	 * one store less on this path: at worst the next switch to the thread
+	 * from the general path loads this state again, after a system call,
+	 * which may leave the state changed (<exo/syscall.h>).
+	 */
+	mov	T_SAVE(%rax), %rdx
+	fxrstor64 (%rdx)
 	.if trace_copy == TRACE_TRACED
 	mov	%rax, %rsi		/* the faulting thread, resumed */
 	mov	T_ID(%rax), %rdi

@@ -106,6 +106,8 @@ _Static_assert(__builtin_offsetof(struct thread, space) == T_SPACE &&
 	       __builtin_offsetof(struct thread, id) == T_ID &&
 	       __builtin_offsetof(struct thread, state) == T_STATE &&
 	       __builtin_offsetof(struct thread, flags) == T_STATE + 4 &&
+	       __builtin_offsetof(struct thread, arch_fpu_saved) == T_FPU_SAVED &&
+	       __builtin_offsetof(struct thread, arch_save) == T_SAVE &&
 	       __builtin_offsetof(struct trapframe, rsp) == TF_RSP &&
 	       TS_READY_ == TS_READY && TS_ENTRY_WAIT_ == TS_ENTRY_WAIT, "thread");
 _Static_assert(sizeof(struct env) == ENV_SIZE &&
@@ -187,6 +189,35 @@ trap_kernel_entry(struct trapframe *tf)
 }
 
 /*
+ * The user FPU/SSE state (x87, MMX, XMM, MXCSR). The kernel never touches
+ * it (-mgeneral-regs-only), so it stays in the registers while the kernel
+ * runs; it must be kept when another thread's user code may run before t
+ * resumes. A system call may leave it changed (the library OS's stubs say
+ * so to the compiler), so the fast paths of voluntary entries never pay for
+ * it. An involuntary entry (interrupt, exception) must not: the thread
+ * cannot know it happened. Those save it here (fpu_save) and the thread
+ * gets it back before it runs user code again: from arch_thread_switch, or
+ * at the end of the same entry if it goes on (fpu_kept), or from the pager's
+ * map reply fast path (entry.S ipc_map), the one fast path that resumes a
+ * thread stopped by an involuntary entry (pf_entry saves it too).
+ */
+static void
+fpu_save(struct thread *t)
+{
+	__asm__ volatile("fxsave64 %0" : "=m"(*(u8 (*)[THREAD_ARCH_SAVE])t->arch_save));
+	t->arch_fpu_saved = 1;
+}
+
+/* t, saved by fpu_save, goes on: its state is in the registers (no other
+ * thread's was loaded since, or arch_thread_switch loaded t's again). */
+static void
+fpu_kept(struct thread *t, struct thread *next)
+{
+	if (next == t)
+		t->arch_fpu_saved = 0;
+}
+
+/*
  * An IPI from user mode (entry.S vec35: its own entry, so other entries
  * need not test the vector). A shootdown alone is answered and t goes on,
  * without the lock; an eviction or a reschedule has the scheduler look.
@@ -203,7 +234,13 @@ trap_ipi(struct thread *t)
 		return &t->ctx;
 	smp_lock();
 	sched_arm();
-	next = this_cpu()->cur == t ? kernel_resume(t) : kernel_evicted();
+	if (this_cpu()->cur == t) {
+		fpu_save(t);
+		next = kernel_resume(t);
+		fpu_kept(t, next);
+	} else {
+		next = kernel_evicted();
+	}
 	smp_unlock();
 	return &next->ctx;
 }
@@ -234,8 +271,10 @@ trap(struct trapframe *tf)
 	case VEC_SPURIOUS:
 		/* Interrupts preempt user code: the core may pick another thread. */
 		TRACE_S(IRQ, tf->vector);
+		fpu_save(t);
 		lapic_interrupt(tf->vector);
 		next = kernel_resume(t);
+		fpu_kept(t, next);
 		break;
 	case T_BP:
 		if (tf->rip == EXO_USER_SYSCALL_STUB + 1) {
@@ -248,7 +287,9 @@ trap(struct trapframe *tf)
 		u64 addr = tf->vector == T_PF ? read_cr2() : 0;
 
 		TRACE_SAB(EXCEPTION, tf->vector, addr, tf->rip);
+		fpu_save(t);
 		next = kernel_exception(t, tf->vector, tf->error, addr);
+		fpu_kept(t, next);
 	}
 	}
 out:
@@ -318,6 +359,11 @@ arch_thread_switch(struct thread *t)
 	u64 rsp0 = (u64)(&t->ctx + 1);
 
 	arch_space_switch(&t->space->pt);
+	if (t->arch_fpu_saved) {
+		__asm__ volatile("fxrstor64 %0"
+				 : : "m"(*(const u8 (*)[THREAD_ARCH_SAVE])t->arch_save));
+		t->arch_fpu_saved = 0;
+	}
 	c->tss.rsp[0] = rsp0;
 	c->tss.ist[2] = t->arch_ist;
 	c->rsp0 = rsp0;
