@@ -19,8 +19,9 @@
  *
  * ring-0/op is the whole unmap, shootdown included, summed over every vCPU
  * (the targets' interrupt handling too); its excess over unmap_Pp_0cpu is
- * what the shootdown costs in ring-0 instructions. P = 64 is above
- * TLB_FULL_PAGES: the targets flush the whole space.
+ * what the shootdown costs in ring-0 instructions. Above the kernel's
+ * kip->tlb_full_pages (2 on PVM, 16 natively) the targets flush the whole
+ * space.
  *
  * On a host with fewer cores than vCPUs the spinners and CPU 0 share cores,
  * so medians include host scheduling; min is the protocol itself.
@@ -35,7 +36,6 @@
 #define X_VA      0x500000000ULL
 #define POOL_S    18            /* 64 pages */
 #define NSPIN     3
-#define FULL_ABOVE 16           /* TLB_FULL_PAGES (guest/core/tlb.h) */
 #define DEFAULT_ITERATIONS "12"
 #define DEFAULT_WARMUP     "3"
 
@@ -166,7 +166,7 @@ shootdown_ticks(void)
 
 	if (ktest(KTEST_SHOOTDOWN, KTEST_SD_COUNT) != sd_count + 1 ||
 	    mask != (long)(((1u << want_cpus) - 1) << 1) ||
-	    pages != (want_pages > FULL_ABOVE ? 0 : (long)want_pages)) {
+	    pages != (want_pages > l4_kip()->tlb_full_pages ? 0 : (long)want_pages)) {
 		printf("bench-tlb: %u pages, %u CPUs: not one shootdown to CPUs 1..%u "
 		       "(count %ld -> %ld, mask %lx, pages %ld)\n", want_pages, want_cpus,
 		       want_cpus, sd_count, ktest(KTEST_SHOOTDOWN, KTEST_SD_COUNT),

@@ -10,6 +10,7 @@
 #include "env.h"
 #include "mdb.h"
 #include "thread.h"
+#include "tlb.h"
 
 static struct space spaces[NSPACES];
 
@@ -32,6 +33,9 @@ space_init(const struct exo_bootinfo *bi, u64 sigma0_first, u64 sigma0_end)
 	kip->nthreads = NTHREADS;
 	kip->platform = bi->platform;
 	kip->ncpus = bi->ncpus ? bi->ncpus : 1;
+	tlb_full_pages = bi->platform == EXO_PLATFORM_KVM_PVM ? TLB_FULL_PAGES_PVM :
+			 TLB_FULL_PAGES_HW;
+	kip->tlb_full_pages = tlb_full_pages;
 	return 0;
 }
 

@@ -24,10 +24,12 @@ tlb_targets(const struct percpu *c, u32 n, u32 self, u64 root)
 	return m;
 }
 
+u32 tlb_full_pages = TLB_FULL_PAGES_HW;
+
 bool
 tlb_use_full(u32 npages)
 {
-	return npages > TLB_FULL_PAGES;
+	return npages > tlb_full_pages;
 }
 
 /* Invalidate here what r names, if this CPU has r->root loaded. */

@@ -19,9 +19,14 @@
  * if its space is loaded: nothing to batch a shootdown for); the batch goes out as one shootdown when
  * a page of another space is added, before a frame is freed, and at the end
  * of every kernel entry (tlb_batch_flush). A batch of more than
- * TLB_FULL_PAGES pages flushes the whole space instead of page by page: on
- * PVM each invlpg is an emulated instruction (~1,600 cycles), one CR3 reload
- * is one.
+ * tlb_full_pages pages flushes the whole space instead of page by page
+ * (kip->tlb_full_pages says how many). Natively invlpg is cheap and a
+ * whole flush costs the refills of every page in use: 16. On PVM an invlpg
+ * costs a target ~8k cycles and a whole flush about one page's (exo bench
+ * tlb, one target: 1 page 92.9k cycles to acknowledgement, 4 pages 122-300k
+ * page by page against 99-103k whole, 16 pages 228-230k against 103-112k),
+ * and the unmapping CPU's own next iterations, refills included, cost no
+ * more with whole flushes (unmap_16p_0cpu 3.82M against 3.98M): 2.
  */
 #ifndef CORE_TLB_H
 #define CORE_TLB_H
@@ -32,7 +37,9 @@
 #include "platform.h"
 
 #define TLB_BATCH_MAX   32      /* pages one request names */
-#define TLB_FULL_PAGES  16      /* more than this: flush the whole space */
+#define TLB_FULL_PAGES_HW  16  /* more than this: flush the whole space */
+#define TLB_FULL_PAGES_PVM 2
+extern u32 tlb_full_pages;      /* this platform's (space_init) */
 #define TLB_ALL         (~0u)   /* npages of a whole-space flush */
 
 /* What the initiator asks of each target (one at a time: under the lock). */
@@ -72,7 +79,7 @@ bool tlb_use_full(u32 npages);
 
 /*
  * The one call for "these translations of s changed": invalidate pages[0..n)
- * (n > TLB_FULL_PAGES or TLB_ALL: all of s) here and on every CPU that has s
+ * (n > tlb_full_pages or TLB_ALL: all of s) here and on every CPU that has s
  * loaded, and return when all have. The page-table entries must be changed
  * already. Needs the big kernel lock.
  */

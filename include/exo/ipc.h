@@ -194,7 +194,7 @@ struct exo_kip {
 	u32 platform;
 	u64 cur_utcb;               /* 0: see above */
 	u32 ncpus;                  /* CPUs; thread homes are 0..ncpus-1 */
-	u32 _pad;
+	u32 tlb_full_pages;         /* a flush of more pages takes the whole space */
 };
 
 #endif

@@ -41,8 +41,8 @@ Test(smp, targets_are_cpus_with_the_root_loaded)
 Test(smp, full_flush_above_threshold)
 {
 	cr_assert_not(tlb_use_full(1));
-	cr_assert_not(tlb_use_full(TLB_FULL_PAGES));
-	cr_assert(tlb_use_full(TLB_FULL_PAGES + 1));
+	cr_assert_not(tlb_use_full(tlb_full_pages));
+	cr_assert(tlb_use_full(tlb_full_pages + 1));
 	cr_assert(tlb_use_full(TLB_BATCH_MAX + 1));
 }
 
@@ -84,7 +84,7 @@ Test(smp, batch_flushes_once_per_space)
 	cr_assert_eq(fake_tlb_last_n, 2);
 	tlb_batch_flush();              /* b is not loaded here: nothing to do */
 	cr_assert_eq(fake_tlb_invalidations, 1);
-	for (u64 i = 0; i < TLB_FULL_PAGES + 1; i++)
+	for (u64 i = 0; i < tlb_full_pages + 1; i++)
 		tlb_batch_add(&a, 0x10000 + i * 0x1000);
 	tlb_batch_flush();
 	cr_assert_eq(fake_tlb_invalidations, 2);
