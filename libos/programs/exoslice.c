@@ -303,9 +303,12 @@ case_share(void)
 	 * and END upcalls, a larger share of B's one slot. Since the timer
 	 * reaches user code on time (user threads no longer return from a
 	 * system call with interrupts off, cpu.c FMASK), B's worker no longer
-	 * runs on past its slot until its next kernel entry: about 5 to 1 here.
+	 * runs on past its slot until its next kernel entry. Measured on a
+	 * quiet host, 5 runs each: 4.9-8.1 to 1 (session start), 5.9-8.1 with
+	 * the FPU/SSE state kept (each upcall's switch saves and loads it), so
+	 * 8 failed now and then; a starved B is far beyond 12.
 	 */
-	CHECK(cb > 0 && ca >= cb * 2 && ca <= cb * 8);
+	CHECK(cb > 0 && ca >= cb * 2 && ca <= cb * 12);
 	/*
 	 * A's three contiguous slots are one slice: some START offers more
 	 * than two slots' time, none more than three. B's never more than
