@@ -9,12 +9,46 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jv.h"
+
 extern char **environ;
 
 void
 scratch_path(char *buf, size_t len, const char *tag)
 {
 	snprintf(buf, len, "/tmp/exo-test-%d-%s", (int)getpid(), tag);
+}
+
+struct jv *
+exo_run_json(struct exo_run *r, const char *cmd, const char *opt, const char *tag,
+	     const char *const args[])
+{
+	char path[256], err[256];
+	const char *argv[32];
+	struct jv *v;
+	int n = 0;
+
+	scratch_path(path, sizeof(path), tag);
+	unlink(path);
+	argv[n++] = cmd;
+	argv[n++] = opt;
+	argv[n++] = path;
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	exo_run(r, false, argv);
+	v = jv_parse_file(path, err, sizeof(err));
+	cr_assert_not_null(v, "exo %s (exit %d) wrote no valid JSON: %s\nstderr:\n%s",
+			   cmd, r->status, err, r->err);
+	unlink(path);
+	return v;
+}
+
+double
+json_num(const struct jv *v, const char *what)
+{
+	cr_assert(v && v->type == JV_NUMBER, "%s is not a number", what);
+	return v->num;
 }
 
 static void

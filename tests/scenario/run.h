@@ -30,4 +30,13 @@ unsigned long long report_num(const char *line, const char *key);
 /* A scratch file path under /tmp, unique to this process and tag. */
 void scratch_path(char *buf, size_t len, const char *tag);
 
+struct jv;
+/* Run exo CMD OPT FILE args... (OPT: the option that names the output
+ * file, e.g. --json or -o) into a scratch file of tag; its parsed JSON
+ * (asserted to be valid). */
+struct jv *exo_run_json(struct exo_run *r, const char *cmd, const char *opt,
+			const char *tag, const char *const args[]);
+/* v's number, asserted to be one (what names it in the message). */
+double json_num(const struct jv *v, const char *what);
+
 #endif

@@ -20,25 +20,7 @@ static struct exo_run r;
 static struct jv *
 bench_json(const char *tag, const char *const args[])
 {
-	char path[256], err[256];
-	const char *argv[32];
-	struct jv *v;
-	int n = 0;
-
-	scratch_path(path, sizeof(path), tag);
-	unlink(path);
-	argv[n++] = "bench";
-	argv[n++] = "--json";
-	argv[n++] = path;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	exo_run(&r, false, argv);
-	v = jv_parse_file(path, err, sizeof(err));
-	cr_assert_not_null(v, "exo bench (exit %d) wrote no valid JSON: %s\nstderr:\n%s",
-			   r.status, err, r.err);
-	unlink(path);
-	return v;
+	return exo_run_json(&r, "bench", "--json", tag, args);
 }
 
 static const struct jv *
@@ -52,12 +34,6 @@ suite_op(const struct jv *suite, const char *name)
 	return NULL;
 }
 
-static double
-num(const struct jv *v, const char *what)
-{
-	cr_assert(v && v->type == JV_NUMBER, "%s is not a number", what);
-	return v->num;
-}
 
 /* The null_syscall entry of a successful ipc run, checked; its ring-0 count
  * per call, or -1 where ring-0 instructions are not measurable. */
@@ -71,20 +47,20 @@ check_null_syscall(const struct jv *doc)
 	cr_assert_str_eq(jv_get(suite, "suite")->str, "ipc");
 	op = suite_op(suite, "null_syscall");
 	cr_assert_not_null(op, "no null_syscall entry");
-	cr_assert_eq(num(jv_get(op, "iterations"), "iterations"), 1000);
-	cr_assert_eq(num(jv_get(op, "samples"), "samples"), 1000);
-	min = num(jv_path(op, "cycles", "min", NULL), "min");
-	median = num(jv_path(op, "cycles", "median", NULL), "median");
-	p99 = num(jv_path(op, "cycles", "p99", NULL), "p99");
+	cr_assert_eq(json_num(jv_get(op, "iterations"), "iterations"), 1000);
+	cr_assert_eq(json_num(jv_get(op, "samples"), "samples"), 1000);
+	min = json_num(jv_path(op, "cycles", "min", NULL), "min");
+	median = json_num(jv_path(op, "cycles", "median", NULL), "median");
+	p99 = json_num(jv_path(op, "cycles", "p99", NULL), "p99");
 	cr_assert(0 < min && min <= median && median <= p99,
 		  "min %g, median %g, p99 %g", min, median, p99);
-	cr_assert_eq(num(jv_get(op, "ratio_to_null"), "ratio_to_null"), 1);
+	cr_assert_eq(json_num(jv_get(op, "ratio_to_null"), "ratio_to_null"), 1);
 	ring0 = jv_get(op, "ring0_insns_per_op");
 	if (!jv_get(suite, "ring0_exact")->b) {
 		cr_assert_eq(ring0->type, JV_NULL, "a ring-0 count where none is exact");
 		return -1;
 	}
-	return num(ring0, "ring0_insns_per_op");
+	return json_num(ring0, "ring0_insns_per_op");
 }
 
 Test(bench, ipc_null_syscall_exact_and_stable, .timeout = 120)
@@ -119,10 +95,10 @@ Test(bench, console_write_costs_more_than_null, .timeout = 120)
 	null = suite_op(suite, "null_syscall");
 	cw = suite_op(suite, "console_write_1");
 	cr_assert(null && cw);
-	cr_assert_eq(num(jv_get(cw, "warmup"), "warmup"), 0);
+	cr_assert_eq(json_num(jv_get(cw, "warmup"), "warmup"), 0);
 	if (jv_get(suite, "ring0_exact")->b)
-		cr_assert_gt(num(jv_get(cw, "ring0_insns_per_op"), "cw"),
-			     num(jv_get(null, "ring0_insns_per_op"), "null"));
+		cr_assert_gt(json_num(jv_get(cw, "ring0_insns_per_op"), "cw"),
+			     json_num(jv_get(null, "ring0_insns_per_op"), "null"));
 	cr_assert_eq(r.out[0] != '\0', 1, "a table on stdout");
 	cr_assert_null(strstr(r.out, "..."), "the guest console does not reach stdout");
 	jv_free(doc);
@@ -277,10 +253,10 @@ Test(bench, tlb_suite_measures_shootdowns, .timeout = 240)
 		for (int c = 1; c <= 3; c++) {
 			snprintf(name, sizeof(name), "shootdown_%sp_%dcpu", pages[p], c);
 			cr_assert_not_null(op = suite_op(suite, name), "no %s", name);
-			cr_assert_gt(num(jv_path(op, "cycles", "min", NULL), "min"), 0, "%s", name);
+			cr_assert_gt(json_num(jv_path(op, "cycles", "min", NULL), "min"), 0, "%s", name);
 			if (jv_get(suite, "ring0_exact")->b)
-				cr_assert_gt(num(jv_get(op, "ring0_insns_per_op"), name),
-					     num(jv_get(base, "ring0_insns_per_op"), "base"),
+				cr_assert_gt(json_num(jv_get(op, "ring0_insns_per_op"), name),
+					     json_num(jv_get(base, "ring0_insns_per_op"), "base"),
 					     "%s costs no more than the local unmap", name);
 		}
 	}

@@ -17,33 +17,9 @@ static struct exo_run r;
 static struct jv *
 run_json(const char *cmd, const char *opt, const char *tag, const char *const args[])
 {
-	char path[256], err[256];
-	const char *argv[32];
-	struct jv *v;
-	int n = 0;
-
-	scratch_path(path, sizeof(path), tag);
-	unlink(path);
-	argv[n++] = cmd;
-	argv[n++] = opt;
-	argv[n++] = path;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	exo_run(&r, false, argv);
-	v = jv_parse_file(path, err, sizeof(err));
-	cr_assert_not_null(v, "exo %s (exit %d) wrote no valid JSON: %s\nstderr:\n%s",
-			   cmd, r.status, err, r.err);
-	unlink(path);
-	return v;
+	return exo_run_json(&r, cmd, opt, tag, args);
 }
 
-static double
-num(const struct jv *v, const char *what)
-{
-	cr_assert(v && v->type == JV_NUMBER, "%s is not a number", what);
-	return v->num;
-}
 
 /* The count of crossing kind in an exo stat document, 0 if absent. */
 static double
@@ -53,7 +29,7 @@ crossings(const struct jv *doc, const char *kind)
 
 	for (size_t i = 0; (c = jv_at(jv_get(doc, "crossings"), i)); i++)
 		if (!strcmp(jv_get(c, "kind")->str, kind))
-			return num(jv_get(c, "count"), kind);
+			return json_num(jv_get(c, "count"), kind);
 	return 0;
 }
 
@@ -64,17 +40,17 @@ Test(trace, stat_hello_counts_its_system_calls, .timeout = 60)
 
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert_str_eq(jv_get(doc, "schema")->str, "exo-stat/1");
-	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_eq(json_num(jv_get(doc, "dropped"), "dropped"), 0);
 	/* hello: two console writes, then exit, which never returns; sigma0 waits
 	 * for requests in one IPC. */
 	cr_assert_eq(crossings(doc, "syscall console_write"), 2);
 	cr_assert_eq(crossings(doc, "syscall ipc"), 1);
-	cr_assert_eq(num(jv_path(doc, "records_by_kind", "syscall", NULL), "syscall"), 4);
-	cr_assert_eq(num(jv_get(doc, "unmatched"), "unmatched"), 1, "exit's entry");
-	cr_assert_eq(num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 0);
-	cr_assert_eq(num(jv_path(doc, "port_io", "console", NULL), "console"), 2);
+	cr_assert_eq(json_num(jv_path(doc, "records_by_kind", "syscall", NULL), "syscall"), 4);
+	cr_assert_eq(json_num(jv_get(doc, "unmatched"), "unmatched"), 1, "exit's entry");
+	cr_assert_eq(json_num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 0);
+	cr_assert_eq(json_num(jv_path(doc, "port_io", "console", NULL), "console"), 2);
 	if (jv_get(doc, "ring0_exact")->b)
-		cr_assert(num(jv_get(doc, "ring0_insns"), "ring0_insns") > 1000);
+		cr_assert(json_num(jv_get(doc, "ring0_insns"), "ring0_insns") > 1000);
 	jv_free(doc);
 }
 
@@ -86,10 +62,10 @@ Test(trace, stat_sees_a_fault_that_kills, .timeout = 60)
 	cr_assert_eq(r.status, 128 + 14, "exit %d; stderr:\n%s", r.status, r.err);
 	/* The last program's end stops the VM inside the kernel: the fault's
 	 * entry has no exit record, so it is a record, not a crossing. */
-	cr_assert_eq(num(jv_path(doc, "records_by_kind", "exception", NULL), "exc"), 1);
-	cr_assert_eq(num(jv_get(doc, "unmatched"), "unmatched"), 1);
-	cr_assert_eq(num(jv_path(doc, "page_faults", "kill", NULL), "kill"), 1);
-	cr_assert_eq(num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 0);
+	cr_assert_eq(json_num(jv_path(doc, "records_by_kind", "exception", NULL), "exc"), 1);
+	cr_assert_eq(json_num(jv_get(doc, "unmatched"), "unmatched"), 1);
+	cr_assert_eq(json_num(jv_path(doc, "page_faults", "kill", NULL), "kill"), 1);
+	cr_assert_eq(json_num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 0);
 	jv_free(doc);
 }
 
@@ -106,9 +82,9 @@ Test(trace, stat_pingpong_fast_path_and_pager_faults, .timeout = 60)
 	cr_assert_gt(crossings(doc, "ipc fast path"), 0);
 	/* The client's pager served its two text pages and its stack: three
 	 * faults, each resolved by pager IPC, none killed. */
-	cr_assert_eq(num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 3);
-	cr_assert_eq(num(jv_path(doc, "page_faults", "kill", NULL), "kill"), 0);
-	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_eq(json_num(jv_path(doc, "page_faults", "pager", NULL), "pager"), 3);
+	cr_assert_eq(json_num(jv_path(doc, "page_faults", "kill", NULL), "kill"), 0);
+	cr_assert_eq(json_num(jv_get(doc, "dropped"), "dropped"), 0);
 	jv_free(doc);
 }
 
@@ -130,9 +106,9 @@ Test(trace, trace_pingpong_is_chrome_json_with_crossings, .timeout = 60)
 			named++;
 			continue;
 		}
-		num(jv_get(e, "ts"), "ts");
+		json_num(jv_get(e, "ts"), "ts");
 		if (!strcmp(ph, "X") && !strcmp(name, "syscall ipc")) {
-			cr_assert_gt(num(jv_get(e, "dur"), "dur"), 0);
+			cr_assert_gt(json_num(jv_get(e, "dur"), "dur"), 0);
 			/* One vCPU: its kernel slices never overlap. */
 			cr_assert_geq(jv_get(e, "ts")->num, last);
 			last = jv_get(e, "ts")->num + jv_get(e, "dur")->num;
@@ -161,13 +137,13 @@ Test(trace, stat_counts_shootdowns_across_cpus, .timeout = 60)
 	double n;
 
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	n = num(jv_get(sd, "count"), "shootdowns.count");
+	n = json_num(jv_get(sd, "count"), "shootdowns.count");
 	cr_assert_geq(n, 20, "one shootdown a round at least");
-	cr_assert_eq(num(jv_get(sd, "target_cpus"), "target_cpus"), n, "one target each");
-	cr_assert_gt(num(jv_path(doc, "shootdowns", "ack_cycles", "min", NULL), "ack min"), 0);
-	cr_assert_leq(num(jv_path(doc, "shootdowns", "ack_cycles", "min", NULL), "min"),
-		      num(jv_path(doc, "shootdowns", "ack_cycles", "median", NULL), "median"));
-	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_eq(json_num(jv_get(sd, "target_cpus"), "target_cpus"), n, "one target each");
+	cr_assert_gt(json_num(jv_path(doc, "shootdowns", "ack_cycles", "min", NULL), "ack min"), 0);
+	cr_assert_leq(json_num(jv_path(doc, "shootdowns", "ack_cycles", "min", NULL), "min"),
+		      json_num(jv_path(doc, "shootdowns", "ack_cycles", "median", NULL), "median"));
+	cr_assert_eq(json_num(jv_get(doc, "dropped"), "dropped"), 0);
 	jv_free(doc);
 }
 
@@ -187,11 +163,11 @@ Test(trace, trace_shows_shootdowns_as_instants, .timeout = 60)
 		if (strcmp(jv_get(e, "name")->str, "shootdown"))
 			continue;
 		cr_assert_str_eq(jv_get(e, "ph")->str, "i");
-		cr_assert_eq(num(jv_get(args, "initiator"), "initiator"), 0);
-		cr_assert_eq(num(jv_get(args, "targets"), "targets"), 2, "the mask: CPU 1");
+		cr_assert_eq(json_num(jv_get(args, "initiator"), "initiator"), 0);
+		cr_assert_eq(json_num(jv_get(args, "targets"), "targets"), 2, "the mask: CPU 1");
 		cr_assert_str_eq(jv_get(args, "target_cpus")->str, "1");
-		cr_assert_eq(num(jv_get(args, "pages"), "pages"), 1);
-		cr_assert_gt(num(jv_get(args, "ack_cycles"), "ack_cycles"), 0);
+		cr_assert_eq(json_num(jv_get(args, "pages"), "pages"), 1);
+		cr_assert_gt(json_num(jv_get(args, "ack_cycles"), "ack_cycles"), 0);
 		shootdowns++;
 	}
 	cr_assert_geq(shootdowns, 10);
@@ -206,11 +182,11 @@ Test(trace, stat_exception_upcalls_by_the_entry_code, .timeout = 60)
 				  (const char *[]){ "exotest", "exceptions", NULL });
 
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	cr_assert_eq(num(jv_path(doc, "upcalls", "exception", NULL), "exc"), 12);
+	cr_assert_eq(json_num(jv_path(doc, "upcalls", "exception", NULL), "exc"), 12);
 	cr_assert_eq(crossings(doc, "exception upcall invalid opcode"), 10);
 	cr_assert_eq(crossings(doc, "exception upcall divide error"), 1);
 	cr_assert_eq(crossings(doc, "exception upcall general protection"), 1);
-	cr_assert_eq(num(jv_path(doc, "records_by_kind", "exception", NULL), "kexc"), 0);
+	cr_assert_eq(json_num(jv_path(doc, "records_by_kind", "exception", NULL), "kexc"), 0);
 	jv_free(doc);
 }
 
@@ -223,18 +199,18 @@ Test(trace, stat_revocation_steps, .timeout = 60)
 				  (const char *[]){ "exorevoke", "coop", NULL });
 
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	cr_assert_eq(num(jv_path(doc, "revoke", "request", NULL), "request"), 1);
-	cr_assert_eq(num(jv_path(doc, "revoke", "returned", NULL), "returned"), 3);
-	cr_assert_eq(num(jv_path(doc, "revoke", "abort", NULL), "abort"), 0);
-	cr_assert_eq(num(jv_path(doc, "upcalls", "revoke", NULL), "up revoke"), 1);
-	cr_assert_eq(num(jv_path(doc, "upcalls", "repossess", NULL), "up repo"), 0);
+	cr_assert_eq(json_num(jv_path(doc, "revoke", "request", NULL), "request"), 1);
+	cr_assert_eq(json_num(jv_path(doc, "revoke", "returned", NULL), "returned"), 3);
+	cr_assert_eq(json_num(jv_path(doc, "revoke", "abort", NULL), "abort"), 0);
+	cr_assert_eq(json_num(jv_path(doc, "upcalls", "revoke", NULL), "up revoke"), 1);
+	cr_assert_eq(json_num(jv_path(doc, "upcalls", "repossess", NULL), "up repo"), 0);
 	jv_free(doc);
 	doc = run_json("stat", "--json", "stat6",
 		       (const char *[]){ "exorevoke", "abort", NULL });
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	cr_assert_eq(num(jv_path(doc, "revoke", "request", NULL), "request"), 1);
-	cr_assert_eq(num(jv_path(doc, "revoke", "abort", NULL), "abort"), 1);
-	cr_assert_eq(num(jv_path(doc, "upcalls", "repossess", NULL), "up repo"), 1);
+	cr_assert_eq(json_num(jv_path(doc, "revoke", "request", NULL), "request"), 1);
+	cr_assert_eq(json_num(jv_path(doc, "revoke", "abort", NULL), "abort"), 1);
+	cr_assert_eq(json_num(jv_path(doc, "upcalls", "repossess", NULL), "up repo"), 1);
 	jv_free(doc);
 }
 
@@ -269,16 +245,16 @@ Test(trace, stat_pager_fast_paths_are_crossings, .timeout = 60)
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	faults = crossings(doc, "page fault pager fast path");
 	replies = crossings(doc, "ipc map reply fast path");
-	pager = num(jv_path(doc, "page_faults", "pager", NULL), "pager");
+	pager = json_num(jv_path(doc, "page_faults", "pager", NULL), "pager");
 	cr_assert_gt(faults, 0, "stderr:\n%s", r.err);
 	cr_assert_gt(replies, 0, "stderr:\n%s", r.err);
 	cr_assert_leq(replies, faults, "a reply answers a fault");
 	cr_assert_geq(pager, faults, "every fault counted: %.0f pager, %.0f fast",
 		      pager, faults);
-	if (num(jv_get(doc, "ring0_sampled"), "ring0_sampled") >= 0) {
+	if (json_num(jv_get(doc, "ring0_sampled"), "ring0_sampled") >= 0) {
 		cr_assert(jv_get(doc, "ring0_per_crossing_exact")->b, "stderr:\n%s", r.err);
-		cr_assert_eq(num(jv_get(doc, "ring0_sampled"), "ring0_sampled"),
-			     num(jv_get(doc, "ring0_insns"), "ring0_insns"));
+		cr_assert_eq(json_num(jv_get(doc, "ring0_sampled"), "ring0_sampled"),
+			     json_num(jv_get(doc, "ring0_insns"), "ring0_insns"));
 	}
 	jv_free(doc);
 }
@@ -291,10 +267,10 @@ Test(trace, stat_counts_ipc_errors, .timeout = 60)
 				  (const char *[]){ "l4test", "timeouts", NULL });
 
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	cr_assert_eq(num(jv_path(doc, "ipc_errors", "timeout", NULL), "timeout"), 6);
-	cr_assert_eq(num(jv_path(doc, "ipc_errors", "no_partner", NULL), "no_partner"), 0);
-	cr_assert_eq(num(jv_path(doc, "ipc_errors", "canceled", NULL), "canceled"), 0);
-	cr_assert_eq(num(jv_path(doc, "records_by_kind", "ipc_error", NULL), "ipc_error"), 6);
+	cr_assert_eq(json_num(jv_path(doc, "ipc_errors", "timeout", NULL), "timeout"), 6);
+	cr_assert_eq(json_num(jv_path(doc, "ipc_errors", "no_partner", NULL), "no_partner"), 0);
+	cr_assert_eq(json_num(jv_path(doc, "ipc_errors", "canceled", NULL), "canceled"), 0);
+	cr_assert_eq(json_num(jv_path(doc, "records_by_kind", "ipc_error", NULL), "ipc_error"), 6);
 	jv_free(doc);
 }
 
@@ -309,7 +285,7 @@ bench_ring0(const struct jv *doc, const char *suite, const char *op)
 			continue;
 		for (size_t k = 0; (o = jv_at(jv_get(s, "operations"), k)); k++)
 			if (!strcmp(jv_get(o, "name")->str, op))
-				return num(jv_get(o, "ring0_insns_per_op"), op);
+				return json_num(jv_get(o, "ring0_insns_per_op"), op);
 	}
 	cr_assert_fail("no %s/%s in the bench JSON", suite, op);
 	return 0;
@@ -334,7 +310,7 @@ Test(trace, stat_ring0_per_crossing_agrees_with_bench, .timeout = 180)
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	/* Only a host without the instruction stream is excused: a stream
 	 * whose marks do not line up with the records is a bug here. */
-	if (num(jv_get(st, "ring0_sampled"), "ring0_sampled") < 0) {
+	if (json_num(jv_get(st, "ring0_sampled"), "ring0_sampled") < 0) {
 		jv_free(st);
 		cr_skip_test("no kvm:kvm_emulate_insn stream on this host");
 	}
@@ -343,14 +319,14 @@ Test(trace, stat_ring0_per_crossing_agrees_with_bench, .timeout = 180)
 		  "stderr:\n%s", r.err);
 	/* The stream is KVM's own count, instruction for instruction (failed
 	 * emulations, which iretq and wrgsbase report first, left out). */
-	cr_assert_eq(num(jv_get(st, "ring0_sampled"), "ring0_sampled"),
-		     num(jv_get(st, "ring0_insns"), "ring0_insns"));
+	cr_assert_eq(json_num(jv_get(st, "ring0_sampled"), "ring0_sampled"),
+		     json_num(jv_get(st, "ring0_insns"), "ring0_insns"));
 	for (size_t i = 0; (c = jv_at(jv_get(st, "crossings"), i)); i++)
 		if (!strcmp(jv_get(c, "kind")->str, "ipc fast path"))
 			fast = c;
 	cr_assert_not_null(fast);
-	mean = num(jv_path(fast, "ring0", "total", NULL), "total") /
-	       num(jv_get(fast, "count"), "count");
+	mean = json_num(jv_path(fast, "ring0", "total", NULL), "total") /
+	       json_num(jv_get(fast, "count"), "count");
 	bn = run_json("bench", "--json", "bench7",
 		      (const char *[]){ "ipc", "trace", "--iterations", "200", NULL });
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
@@ -377,14 +353,14 @@ Test(trace, stat_fast_entries_bind_unbind, .timeout = 60)
 
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	/* The entry code's own trace points are marks in the stream too. */
-	if (num(jv_get(doc, "ring0_sampled"), "ring0_sampled") >= 0)
+	if (json_num(jv_get(doc, "ring0_sampled"), "ring0_sampled") >= 0)
 		cr_assert(jv_get(doc, "ring0_per_crossing_exact")->b,
 			  "fast entries' records not in the instruction stream; "
 			  "stderr:\n%s", r.err);
-	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_eq(json_num(jv_get(doc, "dropped"), "dropped"), 0);
 	cr_assert_gt(crossings(doc, "syscall bind fast path"), 0);
 	cr_assert_gt(crossings(doc, "syscall unbind fast path"), 0);
-	cr_assert_eq(num(jv_path(doc, "records_by_kind", "syscall_fast", NULL), "fast"),
+	cr_assert_eq(json_num(jv_path(doc, "records_by_kind", "syscall_fast", NULL), "fast"),
 		     crossings(doc, "syscall bind fast path") +
 		     crossings(doc, "syscall unbind fast path"));
 	jv_free(doc);
@@ -409,7 +385,7 @@ Test(trace, stat_every_fast_call_has_its_record, .timeout = 120)
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
 	cr_assert(line && sscanf(line, "bindfast: %u binds, %u unbinds", &binds,
 				 &unbinds) == 2, "no counts in:\n%s", r.out);
-	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_eq(json_num(jv_get(doc, "dropped"), "dropped"), 0);
 	cr_assert_gt(crossings(doc, "syscall bind fast path"), 0);
 	cr_assert_gt(crossings(doc, "syscall unbind fast path"), 0);
 	cr_assert_eq(crossings(doc, "syscall bind") +
@@ -420,7 +396,7 @@ Test(trace, stat_every_fast_call_has_its_record, .timeout = 120)
 	doc = run_json("stat", "--json", "stat10",
 		       (const char *[]){ "exoslice", "pct", NULL });
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	cr_assert_eq(num(jv_get(doc, "dropped"), "dropped"), 0);
+	cr_assert_eq(json_num(jv_get(doc, "dropped"), "dropped"), 0);
 	cr_assert_gt(crossings(doc, "syscall pct fast path"), 0);
 	jv_free(doc);
 }
@@ -442,7 +418,7 @@ Test(trace, stat_every_stlb_fill_has_its_record, .timeout = 60)
 				 "software-TLB fills", &pages, &upcalls, &fills) == 3,
 		  "no counts in:\n%s", r.out);
 	cr_assert_gt(fills, 0);
-	cr_assert_eq(num(jv_path(doc, "records_by_kind", "stlb_fill", NULL), "fill"), fills);
+	cr_assert_eq(json_num(jv_path(doc, "records_by_kind", "stlb_fill", NULL), "fill"), fills);
 	cr_assert_eq(crossings(doc, "software TLB fill"), fills);
 	jv_free(doc);
 }
@@ -457,7 +433,7 @@ kind_on_cpu(const struct jv *doc, const char *kind, unsigned cpu)
 		if (strcmp(jv_get(c, "kind")->str, kind))
 			continue;
 		for (size_t k = 0; (b = jv_at(jv_get(c, "by_cpu"), k)); k++)
-			if (num(jv_get(b, "cpu"), "cpu") == cpu)
+			if (json_num(jv_get(b, "cpu"), "cpu") == cpu)
 				return b;
 	}
 	return NULL;
@@ -484,7 +460,7 @@ Test(trace, stat_ring0_exact_on_every_cpu, .timeout = 180)
 	struct jv *bn;
 
 	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
-	if (num(jv_get(st, "ring0_sampled"), "ring0_sampled") < 0) {
+	if (json_num(jv_get(st, "ring0_sampled"), "ring0_sampled") < 0) {
 		jv_free(st);
 		cr_skip_test("no instruction stream on this host (kvm:kvm_emulate_insn)");
 	}
@@ -495,39 +471,39 @@ Test(trace, stat_ring0_exact_on_every_cpu, .timeout = 180)
 		const struct jv *fast, *slow;
 
 		k = jv_at(cpus, cpu);
-		cr_assert_eq(num(jv_get(k, "cpu"), "cpu"), cpu);
+		cr_assert_eq(json_num(jv_get(k, "cpu"), "cpu"), cpu);
 		cr_assert(jv_get(k, "exact")->b, "CPU %u: %s", cpu, jv_get(k, "why")->str);
-		cr_assert_eq(num(jv_get(k, "sampled"), "sampled"),
-			     num(jv_get(k, "insn_emulation"), "insn_emulation"),
+		cr_assert_eq(json_num(jv_get(k, "sampled"), "sampled"),
+			     json_num(jv_get(k, "insn_emulation"), "insn_emulation"),
 			     "CPU %u: the stream is KVM's count for that vCPU", cpu);
-		cr_assert_eq(num(jv_get(k, "trace_points"), "trace_points"),
-			     num(jv_get(k, "records"), "records"));
-		cr_assert_gt(num(jv_get(k, "records"), "records"), 1000);
+		cr_assert_eq(json_num(jv_get(k, "trace_points"), "trace_points"),
+			     json_num(jv_get(k, "records"), "records"));
+		cr_assert_gt(json_num(jv_get(k, "records"), "records"), 1000);
 		for (size_t i = 0; (c = jv_at(jv_get(st, "crossings"), i)); i++) {
 			const struct jv *b = kind_on_cpu(st, jv_get(c, "kind")->str, cpu);
 
 			if (!b)
 				continue;
-			total += num(jv_get(b, "ring0_total"), "ring0_total");
-			n += num(jv_get(b, "ring0_count"), "ring0_count");
+			total += json_num(jv_get(b, "ring0_total"), "ring0_total");
+			n += json_num(jv_get(b, "ring0_count"), "ring0_count");
 		}
-		cr_assert_eq(total, num(jv_get(k, "in_crossings"), "in_crossings"),
+		cr_assert_eq(total, json_num(jv_get(k, "in_crossings"), "in_crossings"),
 			     "CPU %u: its crossings' counts add up", cpu);
-		cr_assert_eq(n, num(jv_get(k, "crossings"), "crossings"));
-		cr_assert_leq(total + num(jv_get(k, "in_untraced"), "in_untraced"),
-			      num(jv_get(k, "sampled"), "sampled"));
+		cr_assert_eq(n, json_num(jv_get(k, "crossings"), "crossings"));
+		cr_assert_leq(total + json_num(jv_get(k, "in_untraced"), "in_untraced"),
+			      json_num(jv_get(k, "sampled"), "sampled"));
 		fast = kind_on_cpu(st, "ipc fast path", cpu);
 		slow = kind_on_cpu(st, "syscall ipc", cpu);
 		cr_assert_not_null(fast, "CPU %u: no fast-path IPC", cpu);
-		cr_assert_eq(num(jv_get(fast, "ring0_count"), "n"),
-			     num(jv_get(fast, "count"), "count"), "each has its count");
-		ipc = num(jv_get(fast, "count"), "fast") +
-		      (slow ? num(jv_get(slow, "count"), "slow") : 0);
+		cr_assert_eq(json_num(jv_get(fast, "ring0_count"), "n"),
+			     json_num(jv_get(fast, "count"), "count"), "each has its count");
+		ipc = json_num(jv_get(fast, "count"), "fast") +
+		      (slow ? json_num(jv_get(slow, "count"), "slow") : 0);
 		cr_assert_geq(ipc, 2 * 500, "CPU %u: a call and a reply a round", cpu);
-		cr_assert_geq(num(jv_get(fast, "count"), "count"), 20,
+		cr_assert_geq(json_num(jv_get(fast, "count"), "count"), 20,
 			      "CPU %u: too few fast-path IPCs to compare", cpu);
-		mean[cpu] = num(jv_get(fast, "ring0_total"), "total") /
-			    num(jv_get(fast, "count"), "count");
+		mean[cpu] = json_num(jv_get(fast, "ring0_total"), "total") /
+			    json_num(jv_get(fast, "count"), "count");
 	}
 	cr_assert_float_eq(mean[0], mean[1], 0.01 * mean[0],
 			   "fast path: %.2f on CPU 0, %.2f on CPU 1", mean[0], mean[1]);
