@@ -204,6 +204,19 @@ Test(timeout, guest_past_timeout_is_stopped)
 	expect_end("timeout", 0);
 }
 
+/* A timer of a microsecond fires as it is armed: the run still stops (it ran
+ * for ever when the timer was armed before the signal path could kick a vCPU). */
+Test(timeout, the_shortest_timeout_stops_the_guest, .timeout = 60)
+{
+	for (int i = 0; i < 5; i++) {
+		exo_run(&r, true, (const char *[]){ "run", "--timeout", "0.000001", "spin",
+						    NULL });
+		cr_assert_eq(r.status, EXIT_TIMEOUT, "try %d: exit %d; stderr:\n%s", i,
+			     r.status, r.err);
+		expect_end("timeout", 0);
+	}
+}
+
 /*
  * Interrupts: the LAPIC timer and the console-input line, through the
  * kernel's ktest hooks. `ktest timer US MAX N` exits 0 if each of N waits
