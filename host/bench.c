@@ -631,14 +631,14 @@ bench_cmd(int argc, char **argv)
 	if (a.baseline && bench_baseline_load(a.baseline, &base, err, sizeof(err)) < 0) {
 		fprintf(stderr, "exo bench: --baseline %s: %s; give a file written by "
 			"exo bench --json FILE\n", a.baseline, err);
-		cli_boot_close(&a.boot);
+		cli_boot_close(&a.boot, "exo bench");
 		return EXIT_HOST;
 	}
 	if (a.json_path && !(json = fopen(a.json_path, "w"))) {
 		fprintf(stderr, "exo bench: --json %s: cannot create: %s\n", a.json_path,
 			strerror(errno));
 		jv_free(base);
-		cli_boot_close(&a.boot);
+		cli_boot_close(&a.boot, "exo bench");
 		return EXIT_HOST;
 	}
 	for (; n < a.nsuites; n++) {
@@ -677,6 +677,7 @@ bench_cmd(int argc, char **argv)
 	jv_free(base);
 	for (unsigned i = 0; i < n; i++)
 		bench_run_free(&runs[i]);
-	cli_boot_close(&a.boot);
+	if (cli_boot_close(&a.boot, "exo bench") < 0 && !status)
+		status = EXIT_HOST;
 	return status;
 }

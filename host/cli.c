@@ -168,12 +168,28 @@ cli_boot_ready(struct cli_boot *b, const char *cmd)
 	return 0;
 }
 
-void
-cli_boot_close(struct cli_boot *b)
+int
+cli_boot_close(struct cli_boot *b, const char *cmd)
 {
-	if (b->cfg.report)
-		fclose(b->cfg.report);
+	FILE *f = b->cfg.report;
+	int err = 0;
+
+	if (!f)
+		return 0;
 	b->cfg.report = NULL;
+	/* A write that failed earlier leaves only the error flag, not errno. */
+	if (fflush(f) != 0)
+		err = errno;
+	if (ferror(f) && !err)
+		err = EIO;
+	if (fclose(f) != 0 && !err)
+		err = errno;
+	if (!err)
+		return 0;
+	fprintf(stderr, "%s: --report %s: could not write it whole: %s; give a file "
+		"on a disk with room\n", cmd, b->report_path,
+		err == EIO ? "a write failed" : strerror(err));
+	return -err;
 }
 
 int

@@ -77,7 +77,9 @@ void cli_kernel_for_cpus(const struct cli_boot *b, struct vmm_config *cfg);
 /* After the options: add "verbose" to the kernel's command line if asked,
  * open --report. -errno after saying why. */
 int cli_boot_ready(struct cli_boot *b, const char *cmd);
-void cli_boot_close(struct cli_boot *b);
+/* Close --report: 0, or -errno after saying that the report is not whole
+ * (a full disk, /dev/full): the command then fails as for trace -o. */
+int cli_boot_close(struct cli_boot *b, const char *cmd);
 
 /*
  * A program built in the tree (programs/NAME beside exo) or a path (any

@@ -71,7 +71,7 @@ cmd_run(int argc, char **argv)
 	static struct cli_boot b;
 	struct vmm_result res = { 0 };
 	struct diag d = { "" };
-	int opt, r;
+	int opt, r, status;
 
 	cli_boot_init(&b);
 	optind = 1;
@@ -94,8 +94,10 @@ cmd_run(int argc, char **argv)
 	r = vmm_run(&b.cfg, &res, &d);
 	if (r < 0)
 		fprintf(stderr, "exo run: %s\n", d.msg);
-	cli_boot_close(&b);
-	return r < 0 ? EXIT_HOST : cli_exit_status(&res);
+	status = r < 0 ? EXIT_HOST : cli_exit_status(&res);
+	if (cli_boot_close(&b, "exo run") < 0 && status == 0)
+		status = EXIT_HOST;
+	return status;
 }
 
 static const struct command {

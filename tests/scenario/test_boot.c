@@ -581,6 +581,16 @@ Test(badinput, malformed_programs)
 	}
 }
 
+/* A report that cannot be written is an error, as for exo trace -o. */
+Test(badinput, report_to_a_full_device)
+{
+	const char *args[] = { "run", "--report", "/dev/full", "hello", NULL };
+
+	exo_run(&r, false, args);
+	cr_assert_eq(r.status, EXIT_HOST, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(strstr(r.err, "--report /dev/full"), "stderr:\n%s", r.err);
+}
+
 Test(badinput, text_file_as_program)
 {
 	exo_run(&r, false, (const char *[]){ "run", EXO_BUILD_DIR "/CMakeCache.txt", NULL });
