@@ -145,6 +145,22 @@ elf_parse(const char *name, const void *data, size_t size,
 	return elf_check_entry(name, img, d);
 }
 
+static const char *
+elf_file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
+}
+
 int
 elf_read_file(const char *path, void **data, size_t *size, struct diag *d)
 {
@@ -153,16 +169,24 @@ elf_read_file(const char *path, void **data, size_t *size, struct diag *d)
 	uint8_t *buf;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block open() until a writer comes (it is
+	 * refused just below, and nothing reads it). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		err = errno;
 		return diag_fail(d, err, "%s: cannot open: %s%s", path, strerror(err),
 				 err == ENOENT ? " (build it with 'make', or give a path "
 				 "to an ELF file)" : "");
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		err = errno;
 		close(fd);
-		return diag_fail(d, EINVAL, "%s: not a regular file", path);
+		return diag_fail(d, err, "%s: cannot stat: %s", path, strerror(err));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return diag_fail(d, EINVAL, "%s: not a regular file (%s); give an ELF "
+				 "file", path, elf_file_kind(st.st_mode));
 	}
 	if (st.st_size > (off_t)EXO_DIRECT_MAP_MAX) {
 		close(fd);

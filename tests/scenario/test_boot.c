@@ -591,6 +591,23 @@ Test(badinput, report_to_a_full_device)
 	cr_assert(strstr(r.err, "--report /dev/full"), "stderr:\n%s", r.err);
 }
 
+/* A FIFO as program or kernel is refused at once; open() waited for a
+ * writer for ever, outside --timeout. */
+Test(badinput, fifo_as_program_or_kernel, .timeout = 60)
+{
+	char fifo[256];
+
+	scratch_path(fifo, sizeof(fifo), "prog-fifo");
+	unlink(fifo);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	exo_run(&r, false, (const char *[]){ "run", "--timeout", "5", fifo, NULL });
+	expect_host_error("not a regular file (a FIFO)");
+	exo_run(&r, false, (const char *[]){ "run", "--timeout", "5", "--kernel", fifo,
+					     NULL });
+	expect_host_error("not a regular file (a FIFO)");
+	unlink(fifo);
+}
+
 Test(badinput, text_file_as_program)
 {
 	exo_run(&r, false, (const char *[]){ "run", EXO_BUILD_DIR "/CMakeCache.txt", NULL });

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -531,6 +532,25 @@ Test(elf_read, directory)
 	cr_assert_eq(r, -EINVAL);
 	cr_assert_not_null(strstr(d.msg, "/tmp"), "%s", d.msg);
 	cr_assert_null(data);
+}
+
+/* A FIFO is refused at once (open() blocked until a writer came, for ever). */
+Test(elf_read, fifo_refused_without_blocking, .timeout = 20)
+{
+	char path[64];
+	void *data = NULL;
+	size_t size;
+
+	snprintf(path, sizeof(path), "/tmp/exo-elf-%d-fifo", (int)getpid());
+	unlink(path);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(elf_read_file(path, &data, &size, &d), -EINVAL);
+	cr_assert(strstr(d.msg, path) && strstr(d.msg, "not a regular file (a FIFO)"),
+		  "%s", d.msg);
+	unlink(path);
+	cr_assert_eq(elf_read_file("/dev/null", &data, &size, &d), -EINVAL);
+	cr_assert(strstr(d.msg, "a character device"), "%s", d.msg);
 }
 
 Test(elf_read, regular_file_read_whole)
