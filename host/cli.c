@@ -31,18 +31,21 @@ cli_parse_size(const char *s, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
+	unsigned shift = 0;
+
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	if (errno || end == s || *s < '0' || *s > '9')
 		return -EINVAL;
 	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
 	}
-	if (*end || v > (1ULL << 40))
+	/* A size that does not fit in 64 bits must not wrap into a small one. */
+	if (*end || v > (~0ULL >> shift))
 		return -EINVAL;
-	*out = v;
+	*out = v << shift;
 	return 0;
 }
 
@@ -74,13 +77,21 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 	char *end;
 
 	switch (opt) {
-	case OPT_MEM:
+	case OPT_MEM: {
+		struct diag d;
+
 		if (cli_parse_size(arg, &cfg->mem_size) < 0) {
 			fprintf(stderr, "%s: --mem '%s' is not a size; write e.g. "
 				"64M or 1G\n", cmd, arg);
 			return -EINVAL;
 		}
+		/* Here, before any file is read or the VM made. */
+		if (vmm_mem_check(cfg->mem_size, &d) < 0) {
+			fprintf(stderr, "%s: --mem '%s': %s\n", cmd, arg, d.msg);
+			return -EINVAL;
+		}
 		return 0;
+	}
 	case OPT_CPUS: {
 		unsigned long n;
 

@@ -405,12 +405,47 @@ vm_insn_result(struct vmm *vm)
 }
 
 int
+vmm_mem_check(uint64_t mem_size, struct diag *d)
+{
+	if (mem_size >= VMM_MEM_MIN && mem_size <= VMM_MEM_MAX &&
+	    mem_size % VMM_MEM_ALIGN == 0)
+		return 0;
+	return diag_fail(d, EINVAL, "guest memory must be a multiple of %lluM from "
+			 "%lluM to %lluM (this is %llu bytes); write e.g. --mem 64M",
+			 VMM_MEM_ALIGN >> 20, VMM_MEM_MIN >> 20, VMM_MEM_MAX >> 20,
+			 (unsigned long long)mem_size);
+}
+
+int
+vmm_config_check(const struct vmm_config *cfg, struct diag *d)
+{
+	int r = vmm_mem_check(cfg->mem_size, d);
+
+	if (r < 0)
+		return r;
+	if (cfg->ncpus < 1 || cfg->ncpus > EXO_MAX_CPUS)
+		return diag_fail(d, EINVAL, "%u vCPUs: exo runs 1 to %d", cfg->ncpus,
+				 EXO_MAX_CPUS);
+	if (cfg->nprogs > EXO_MAX_MODULES)
+		return diag_fail(d, EINVAL, "%u programs: exo boots at most %d at once",
+				 cfg->nprogs, EXO_MAX_MODULES);
+	if (!(cfg->timeout >= 0))
+		return diag_fail(d, EINVAL, "a --timeout below 0 seconds");
+	return 0;
+}
+
+int
 vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 {
 	struct vmm_files fl = { 0 };
-	struct vmm *vm = calloc(1, sizeof(*vm));
+	struct vmm *vm;
 	int r;
 
+	/* Before any file is opened or memory mapped. */
+	r = vmm_config_check(cfg, d);
+	if (r < 0)
+		return r;
+	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return diag_fail(d, ENOMEM, "out of memory");
 	vm->cfg = cfg;

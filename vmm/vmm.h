@@ -106,6 +106,19 @@ struct vmm_result {
 	int64_t cpu_insn_emulation[EXO_MAX_CPUS];
 };
 
+/* Guest memory: a multiple of VMM_MEM_ALIGN from VMM_MEM_MIN to VMM_MEM_MAX
+ * (the boot page tables map 2 MiB pages; the kernel's direct map ends at
+ * EXO_DIRECT_MAP_MAX). */
+#define VMM_MEM_MIN   (4ULL << 20)
+#define VMM_MEM_MAX   EXO_DIRECT_MAP_MAX
+#define VMM_MEM_ALIGN (2ULL << 20)
+
+/* 0, or -EINVAL with d saying the valid range. */
+int vmm_mem_check(uint64_t mem_size, struct diag *d);
+/* Every number in cfg within its range (memory, vCPUs, programs, timeout):
+ * 0, or -EINVAL with d saying which and the range. vmm_run calls it first. */
+int vmm_config_check(const struct vmm_config *cfg, struct diag *d);
+
 /*
  * Returns 0 once the guest has run (res says how it ended), or a negative
  * errno if it could not be started; d then says why and what to do.
