@@ -7,7 +7,7 @@
  *   124     the guest ran past --timeout and was stopped
  *   125     the guest crashed: kernel panic, triple fault, KVM error
  *   126     host error: bad arguments or files, no usable /dev/kvm
- *   130     interrupted (SIGINT/SIGTERM)
+ *   130     interrupted (SIGINT, SIGTERM, SIGHUP)
  */
 #include "cli.h"
 

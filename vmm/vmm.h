@@ -14,7 +14,7 @@ enum vmm_outcome {
 	VMM_EXITED = 0,      /* the kernel exited with a status */
 	VMM_TIMEOUT,         /* stopped at --timeout */
 	VMM_CRASHED,         /* kernel panic, triple fault, KVM error, bad request */
-	VMM_INTERRUPTED,     /* SIGINT or SIGTERM */
+	VMM_INTERRUPTED,     /* SIGINT, SIGTERM or SIGHUP */
 };
 
 struct vmm_program {
