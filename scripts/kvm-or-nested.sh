@@ -14,5 +14,6 @@ fi
 if [ "$mode" = never ]; then
 	exec "$@"
 fi
+export CRITERION_JOBS=1
 echo "kvm-or-nested: no usable /dev/kvm here; running '$*' in a nested guest (QEMU TCG, AMD SVM)" >&2
 exec sh "$here/nested.sh" --cpus 4 -- "$@"

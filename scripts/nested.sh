@@ -108,7 +108,7 @@ timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
 	-smp "$cpus" -m "$mem" -nodefaults -display none -no-reboot \
 	-serial stdio -monitor none \
 	-kernel "$kdir/vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=3 panic=-1 exo.run=$run" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 exo.run=$run" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,multidevs=remap,id=hostroot \
 	</dev/null || true
 
