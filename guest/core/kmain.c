@@ -10,6 +10,7 @@
 #include "platform.h"
 #include "sched.h"
 #include "space.h"
+#include "slice.h"
 #include "task.h"
 #include "trace.h"
 
@@ -45,6 +46,7 @@ kmain(const struct exo_bootinfo *bi)
 	thread_init();
 	if (env_cpus_init() < 0)
 		panic("out of memory at boot for the tables of %u CPUs", ncpus);
+	slice_boot();
 	if (kopts.verbose) {
 		struct frame_stats st;
 
