@@ -16,28 +16,36 @@
 
 #include "x86.h"
 
-#define INSN_RUN        64
+#define INSN_RUN        64      /* 34 - 2 pairs: insn_run */
 #define INSN_TRIES      5
 
-/* The TSC ticks of a run of 4 instructions, plus INSN_RUN more if more. */
+/*
+ * The TSC ticks from one rdtsc to the next over pairs (load, add) pairs
+ * of instructions, all in one asm block so that both runs time exactly the
+ * same frame (the two moves that keep the first reading) around them.
+ */
+#define INSN_TIMED(pairs, ticks) do {                                         \
+	u32 lo0_, hi0_, lo1_, hi1_;                                           \
+	u64 x_ = 1, y_ = 0;                                                   \
+	__asm__ volatile("rdtsc\n\tmov %%eax, %2\n\tmov %%edx, %3\n\t"       \
+			 ".rept " #pairs "\n\tmov %6, %%rcx\n\tadd %%rcx, %4\n\t"  \
+			 ".endr\n\trdtsc"                                       \
+			 : "=a"(lo1_), "=d"(hi1_), "=&r"(lo0_), "=&r"(hi0_), "+r"(y_) \
+			 : "0"(0), "m"(x_) : "rcx");                            \
+	(ticks) = ((u64)hi1_ << 32 | lo1_) - ((u64)hi0_ << 32 | lo0_);         \
+} while (0)
+
+/* The TSC ticks of a run of 4 instructions, or of INSN_RUN + 4. */
 static u64
 insn_run(bool more)
 {
-	u64 t0, t1, x = 1, y = 0;
+	u64 t;
 
-	if (more) {
-		t0 = rdtsc();
-		__asm__ volatile(".rept 32\n\tmov %1, %%rcx\n\tadd %%rcx, %0\n\t.endr\n"
-				 "mov %1, %%rcx\n\tadd %%rcx, %0\n\tmov %1, %%rcx\n\tadd %%rcx, %0"
-				 : "+r"(y) : "m"(x) : "rcx");
-		t1 = rdtsc();
-	} else {
-		t0 = rdtsc();
-		__asm__ volatile("mov %1, %%rcx\n\tadd %%rcx, %0\n\tmov %1, %%rcx\n\tadd %%rcx, %0"
-				 : "+r"(y) : "m"(x) : "rcx");
-		t1 = rdtsc();
-	}
-	return t1 - t0;
+	if (more)
+		INSN_TIMED(34, t);      /* INSN_RUN / 2 + 2 pairs */
+	else
+		INSN_TIMED(2, t);
+	return t;
 }
 
 static u64
