@@ -71,7 +71,7 @@
  * there end, so it has no save window and no strikes: nothing would bound
  * it. Only a task's root space (the machine is its) may hold slots so;
  * another's are taken back after EXO_SLICE_STRIKES of its slices there end
- * in a row unannounced.
+ * in a row unannounced, with its quota there (to its task's root space).
  */
 
 struct slice_env slice_envs[NSPACES];
@@ -190,8 +190,10 @@ slice_strike(u32 c, u32 e, u64 deadline)
 }
 
 /* Environment e (index) ended EXO_SLICE_STRIKES slices on CPU c in a row
- * with no SLICE entry there: its slots there are free again, and its SLOT
- * capabilities for them die with every copy. */
+ * with no SLICE entry there: its slots there are free again, its SLOT
+ * capabilities for them die with every copy, and its quota there goes back
+ * to its task's root space, or it would take them again at once and the
+ * others would run only in the instant between. */
 static void
 slice_take_back(u32 c, u32 e)
 {
@@ -214,6 +216,7 @@ slice_take_back(u32 c, u32 e)
 		slice_owned--;
 	}
 	due(c, e)->unannounced = 0;
+	slice_quota_reclaim(&envs[e], c);
 	/* The slots are free already: slice_free finds none of them. */
 	for (i = 0; i < n; i++)
 		cap_destroy(dead[i]);

@@ -87,16 +87,25 @@ slice_give(struct thread *t, exo_cap_t env, u64 cpu, u64 count)
 }
 
 void
-slice_quota_env_destroy(struct env *e)
+slice_quota_reclaim(struct env *e, u32 c)
 {
 	struct space *s = env_space(e), *root = s ? task_root(s) : 0;
 
-	for (u32 c = 0; c < NCPUS_BUILT; c++) {
-		if (root && root != s && root->live && !slice_quota_is_root(e)) {
-			i32 r = net[root->index][c] + (i32)slice_quota(e, c);
+	if (slice_quota_is_root(e))
+		return;
+	if (root && root != s && root->live) {
+		i32 r = net[root->index][c] + (i32)slice_quota(e, c);
 
-			net[root->index][c] = r < EXO_SLICE_SLOTS ? r : EXO_SLICE_SLOTS;
-		}
-		net[e->index][c] = 0;
+		net[root->index][c] = r < EXO_SLICE_SLOTS ? r : EXO_SLICE_SLOTS;
+	}
+	net[e->index][c] = 0;
+}
+
+void
+slice_quota_env_destroy(struct env *e)
+{
+	for (u32 c = 0; c < NCPUS_BUILT; c++) {
+		slice_quota_reclaim(e, c);
+		net[e->index][c] = 0;   /* a root's too: the next space starts afresh */
 	}
 }

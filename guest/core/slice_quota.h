@@ -6,7 +6,9 @@
  * CPU: the machine is its. Any other environment starts with none and gets
  * slots of quota from a holder of an ENV capability for it with W
  * (slice_give), which gives away that much of its own quota there. When an
- * environment dies its quota goes back to its task's root space.
+ * environment dies, or misuses its slots on a CPU (held them with no SLICE
+ * entry there, slice.c), its quota there goes back to its task's root
+ * space.
  */
 #ifndef CORE_SLICE_QUOTA_H
 #define CORE_SLICE_QUOTA_H
@@ -25,6 +27,8 @@ u32 slice_held(const struct env *e, u32 c);
 bool slice_quota_is_root(const struct env *e);
 /* SYS_slice_give (errors above it in slice_quota.c). */
 i64 slice_give(struct thread *t, exo_cap_t env, u64 cpu, u64 count);
+/* e's quota on CPU c goes back to its task's root space (e not a root). */
+void slice_quota_reclaim(struct env *e, u32 c);
 /* e dies (its slots were freed already): its quota goes back to its root. */
 void slice_quota_env_destroy(struct env *e);
 

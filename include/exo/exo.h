@@ -224,7 +224,8 @@ enum exo_upcall {
  * slices there still run, unannounced (no save window), but nothing could
  * then bound it: unless it is its task's root space, after
  * EXO_SLICE_STRIKES of them end in a row the kernel takes its slots there
- * back (its SLOT capabilities die, with every copy). At the end of a
+ * back (its SLOT capabilities die, with every copy) and its quota there
+ * (to its task's root space). At the end of a
  * slice the entry thread gets EXO_UPCALL_SLICE_END and has
  * EXO_SLICE_SAVE_US (plus the kernel's own way there and back: the KIP's
  * slice_grace_us, derived from this host's measured costs) to call

@@ -663,7 +663,7 @@ case_both(void)
  * first, ours only in free slots, and there are none. Our timed sleep must
  * still return: after EXO_SLICE_STRIKES of its slices end unannounced the
  * kernel takes its slots back (the copy of its SLOT capability it passed
- * us dies with them). Judged by the sleep's return and the capability, not
+ * us dies with them) and its quota (ours again). Judged by the sleep's return and the capability, not
  * by how long the sleep took (printed).
  */
 static void
@@ -693,6 +693,7 @@ case_hog(void)
 {
 	u64 env = task_spawn(hog_env, 0), t0, slept, count;
 	struct exo_capinfo ci;
+	long mine;
 	struct shared *p;
 
 	CHECK(env);
@@ -715,8 +716,10 @@ case_hog(void)
 	/* The hog still runs, by priority beside us. */
 	sleep_us(20000);
 	CHECK(p->count != count);
-	/* Its quota stays its own: CPU 0's vector is free but not ours. */
-	CHECK(slice_alloc(0, 1, 0) == -E_PERM);
+	/* Its quota came back to us with the slots (it cannot take them
+	 * again): the whole vector is free, and ours. */
+	mine = slice_alloc(0, EXO_SLICE_SLOTS, EXO_SLICE_CONTIGUOUS);
+	CHECK(mine >= 0 && cap_drop((exo_cap_t)mine) == 0);
 }
 
 /*

@@ -169,8 +169,8 @@ Test(slicequota, quota_comes_back_to_the_root_when_the_child_dies)
  * The attack, given quota: the child holds all 16 slots of CPU 0 and has
  * no SLICE entry, so it can never be late and never struck. Its slices end
  * unannounced; at the EXO_SLICE_STRIKES-th in a row the kernel takes the
- * slots back (its capability is dead), and nobody is preferred: the root's
- * threads run again by priority.
+ * slots back (its capability is dead) with its quota, and nobody is
+ * preferred: the root's threads run again by priority.
  */
 Test(slicequota, a_child_holding_slots_with_no_entry_loses_them)
 {
@@ -194,8 +194,10 @@ Test(slicequota, a_child_holding_slots_with_no_entry_loses_them)
 	cr_assert_eq(cpus[0].slice.preferred, 0, "the child's threads still run first");
 	cr_assert_null(cap_get(env_of(child), (exo_cap_t)c, EXO_CAP_SLOT, 0, &err));
 	cr_assert_eq(err, -E_STALE);
-	/* Its quota stays: it may take slots again, and is bounded again. */
-	cr_assert_geq(slice_alloc(tc, 0, 1, 0), 0);
+	/* Its quota went back to the root: it cannot take them again. */
+	cr_assert_eq(slice_alloc(tc, 0, 1, 0), -E_PERM, "it takes them again at once");
+	cr_assert_eq(slice_quota(env_of(child), 0), 0);
+	cr_assert_eq(slice_quota(env_of(root), 0), EXO_SLICE_SLOTS);
 }
 
 /* A root space's unannounced slices are its own business: they run on. */
