@@ -22,12 +22,15 @@
 /* Given less given away, per environment index and CPU. */
 static i32 net[NSPACES][NCPUS_BUILT];
 
+/* A task's root space: privileged, made by the kernel. (A space whose
+ * creator died is given its creator's parent, maybe none: it stays
+ * unprivileged, so it gains nothing.) */
 bool
 slice_quota_is_root(const struct env *e)
 {
 	const struct space *s = env_space(e);
 
-	return s && !s->parent;
+	return s && !s->parent && s->privileged;
 }
 
 u32

@@ -760,7 +760,12 @@ case_cpus(void)
 		again = slice_alloc(c, EXO_SLICE_SLOTS, 0);
 		CHECK(again >= 0 && cap_drop((exo_cap_t)again) == 0);
 	}
-	printf("cpus: %u vectors, each fills and frees on its own; cpu %u refused\n", n, n);
+	/* The costs the kernel measured at boot, which the bounds here use. */
+	CHECK(l4_kip()->ring0_insn_mcycles >= 1 && l4_kip()->slice_grace_us >= 1);
+	printf("cpus: %u vectors, each fills and frees on its own; cpu %u refused; kernel: "
+	       "%lu.%03lu ticks per ring-0 instruction, slice grace %lu us\n", n, n,
+	       l4_kip()->ring0_insn_mcycles / 1000, l4_kip()->ring0_insn_mcycles % 1000,
+	       l4_kip()->slice_grace_us);
 }
 
 /* ---- protected control transfer ---- */
