@@ -28,8 +28,9 @@ ParameterizedTestParameters(slice, case_holds)
 		{ "share" },    /* two environments, 3 slots to 1: their proportions */
 		{ "overrun" },  /* one overrun: the next slice is shorter, then forgiven */
 		{ "hog" },      /* a child with no quota gets no slot; given every slot
-				   of CPU 0 and no SLICE entry, it loses them after
-				   EXO_SLICE_STRIKES ends and our timed sleep returns */
+				   of CPU 0 and no SLICE entry, it loses them (and the
+				   quota) after EXO_SLICE_STRIKES ends: our timed sleep
+				   returns (skips only if the hog ran after it) */
 	};
 	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
