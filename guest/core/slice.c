@@ -80,7 +80,6 @@ u32 slice_owned;
 /* The grace per CPU online (TSC ticks), from slice_boot. */
 static u64 grace_tsc;
 
-
 /* CPU 0's dues; another CPU's are in its table (env.h struct env_cpu). */
 static struct slice_due dues0[NSPACES];
 
