@@ -136,12 +136,23 @@ stlb_fill(void)
  * Revocation: our own environment asks itself for one frame. The REVOKE
  * entry thread (another thread of this space) gives back the frame the
  * iteration allocated and waits again; revoke_request hands it the CPU, so
- * the request returns once the upcall is done. frame_alloc_free is the
- * allocation and the free alone, to subtract.
+ * as a rule the request returns once the upcall is done. Not always: the
+ * entry thread runs on a round-robin slice of its own (SCHED_SLICE_US), and
+ * when it ends first (a host that deschedules the vCPU that long, or a PVM
+ * host where the upcall's ~4,500 ring-0 instructions take ~5 ms) we run
+ * again before it gave the frame back. We then freed the frame ourselves,
+ * its frame_free failed, and this and every later iteration failed ("an
+ * iteration failed", seen once in bench::committed_baseline_holds). So the
+ * iteration waits for the entry's own count of upcalls done; in the usual
+ * case that is one load, no kernel entry. Likewise the set-up waits until
+ * the entry thread has registered (a request before it would wait for the
+ * abort protocol, which takes a frame of its choosing).
+ * frame_alloc_free is the allocation and the free alone, to subtract.
  */
 static exo_cap_t self_env, victim;
 static u8 rstack[8192] __attribute__((aligned(16)));
 static volatile long revoke_err;
+static volatile u64 revoke_done, revoke_registered;
 
 static void __attribute__((noreturn))
 revoke_entry(u64 up, u64 owed, u64 deadline)
@@ -149,6 +160,7 @@ revoke_entry(u64 up, u64 owed, u64 deadline)
 	(void)deadline;
 	if (up != EXO_UPCALL_REVOKE || owed != 1 || frame_free(victim) < 0)
 		revoke_err = -E_INVAL;
+	revoke_done++;
 	upcall_wait();
 	for (;;)
 		;
@@ -161,6 +173,7 @@ revoke_thread(u64 arg)
 	if (env_entry(EXO_ENTRY_REVOKE, (u64)revoke_entry,
 		      (u64)(rstack + sizeof(rstack)) - 8) < 0)
 		revoke_err = -E_PERM;
+	revoke_registered = 1;
 	upcall_wait();
 	revoke_err = -E_PERM;
 }
@@ -178,7 +191,8 @@ revoke_setup(void)
 	self_env = (exo_cap_t)ec;
 	if (!thread_spawn(revoke_thread, 0))
 		return -E_NOMEM;
-	l4_thread_switch(EXO_NILTHREAD);        /* let it register and wait */
+	while (!revoke_registered)      /* let it register and wait */
+		l4_thread_switch(EXO_NILTHREAD);
 	return revoke_err;
 }
 
@@ -186,6 +200,7 @@ static long
 revoke_upcall_roundtrip(void)
 {
 	long c = frame_alloc(0), r;
+	u64 want = revoke_done + 1;
 
 	if (c < 0)
 		return c;
@@ -193,6 +208,8 @@ revoke_upcall_roundtrip(void)
 	r = revoke_request(self_env, 1, 1000000);
 	if (r < 0)
 		return r;
+	while (revoke_done != want && revoke_err >= 0)  /* it was preempted */
+		l4_thread_switch(EXO_NILTHREAD);
 	/* The entry ran and freed it: our capability is dead. */
 	return revoke_err < 0 ? revoke_err :
 	       frame_free(victim) == -E_STALE ? 0 : -E_INVAL;
@@ -304,10 +321,16 @@ pct_sync_roundtrip(void)
 	return bench_pct_sync(pct_peer);
 }
 
+/* The partner waits again at once; -E_AGAIN only if it was preempted
+ * before its upcall_wait (its slice is the rest of ours): let it finish. */
 static long
 pct_async(void)
 {
-	return pct(pct_peer, EXO_PCT_ASYNC);
+	long r;
+
+	while ((r = pct(pct_peer, EXO_PCT_ASYNC)) == -E_AGAIN)
+		l4_thread_switch(EXO_NILTHREAD);
+	return r;
 }
 
 static const struct bench_op ops[] = {

@@ -120,6 +120,7 @@ struct slice_due {
 	u64 debt;           /* TSC ticks its next slice is shorter by */
 	u64 late;           /* TSC of the deadline it missed, 0 if it yielded since */
 	u32 strikes;        /* overruns in a row */
+	u32 unannounced;    /* slice ends in a row with no SLICE entry to tell */
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "platform.h"
 #include "revoke.h"
 #include "slice.h"
+#include "slice_quota.h"
 #include "upcall.h"
 
 /* Every page of user [va, va+len) in s is mapped writable. -E_FAULT */
@@ -218,6 +219,13 @@ sys_slice_yield(struct thread *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
 {
 	(void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
 	return slice_yield(t);
+}
+
+i64
+sys_slice_give(struct thread *t, u64 env, u64 cpu, u64 count, u64 a3, u64 a4)
+{
+	(void)a3, (void)a4;
+	return slice_give(t, env, cpu, count);
 }
 
 i64

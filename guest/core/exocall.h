@@ -20,6 +20,7 @@ EXOCALL(env_entry);
 EXOCALL(upcall_wait);
 EXOCALL(slice_alloc);
 EXOCALL(slice_yield);
+EXOCALL(slice_give);
 EXOCALL(revoke_request);
 EXOCALL(repossessed);
 EXOCALL(env_backing);

@@ -131,6 +131,14 @@ struct thread *kernel_pagefault_fast(struct thread *t, u64 addr, u64 error);
  *     interrupt on that line comes only once a read has found nothing.
  */
 u64 arch_now(void);
+/*
+ * arch_insn_mcycles: what one ring-0 instruction costs on this host, in
+ * thousandths of a TSC tick, at least 1: a run of simple instructions timed
+ * with the TSC, the least of several tries (measured once; the kernel's
+ * time bounds are derived from it, slice.c). Below 1000 where the kernel
+ * runs natively, about 10^6 where each is emulated (PVM).
+ */
+u64 arch_insn_mcycles(void);
 void arch_timer_arm(u64 deadline);
 void arch_idle(void);
 int arch_console_getc(void);

@@ -17,12 +17,14 @@
 #include "slice.h"
 
 #include <exo/error.h>
+#include <exo/ipc.h>
 
 #include "cap.h"
 #include "kernel.h"
 #include "percpu.h"
 #include "platform.h"
 #include "sched.h"
+#include "slice_quota.h"
 #include "space.h"
 #include "trace.h"
 #include "task.h"
@@ -31,22 +33,52 @@
 /*
  * The save window is the environment's time, not the kernel's: the kernel's
  * own way out to the end upcall and back in with slice_yield is granted on
- * top of EXO_SLICE_SAVE_US. On a PVM host, where every ring-0 instruction
- * is emulated (~0.6 µs), that way takes 250-400 µs (measured: an on-time
- * handler yielded 230-280 µs past a bare 100 µs deadline); natively, a few.
- * The deadline the upcall names (rdx) includes the grace. With several
- * CPUs the way also waits for the big kernel lock, which another CPU's
- * kernel paths (as long, on PVM) may hold at each of its steps, so the
- * grace is per CPU online (measured with two, both vectors running: the
- * yield arrived 320-550 µs after the end as a rule, 600-1500 µs now and
- * then, and three of those in a row aborted an environment that was on
- * time by its own clock).
+ * top of EXO_SLICE_SAVE_US (the grace). The deadline the upcall names (rdx)
+ * includes it. The way is a number of ring-0 instructions, whatever the
+ * host; what one costs differs by 1000x between hardware virtualization
+ * (below a cycle) and PVM hosts (every ring-0 instruction emulated: ~1,000
+ * TSC ticks on one, ~2,500 on another), so the grace is the way's count
+ * times the cost the platform measures at boot (arch_insn_mcycles), never
+ * a time measured on one host:
+ *  - SLICE_WAY_INSNS: the way is the timer interrupt, the switch into the
+ *    entry thread's space, and slice_yield's system call up to its reading
+ *    of the clock. The exactly counted operation closest to it is
+ *    pct_async, 881 ring-0 instructions (bench/baseline-pvm.json): a kernel
+ *    entry, a switch of space into another environment's entry thread, and
+ *    that thread's next system call. The way measured on the first PVM host
+ *    (an on-time handler yielded 230-280 µs past a bare 100 µs deadline, at
+ *    ~0.6 µs per instruction) is 400-700 instructions, below it.
+ *  - SLICE_GRACE_SAFETY: a simple instruction, which the boot measures,
+ *    costs less than the kernel's average one (loads of kernel data, page
+ *    table switches); and on one CPU the way may wait for an interrupt in
+ *    flight.
+ *  - times the CPUs online: with several, each step of the way waits for
+ *    the big kernel lock, which another CPU's kernel path of the same kind
+ *    may hold (measured with two on the first host: yields 320-550 µs after
+ *    the end as a rule, 600-1500 µs now and then).
+ *  - at least SLICE_GRACE_MIN_US per CPU: where an instruction costs under
+ *    a cycle, the timer interrupt's own delivery dominates.
+ * The penalty stays the environment's: past the deadline, every tick until
+ * its slice_yield is its debt, and EXO_SLICE_STRIKES late yields in a row
+ * abort it, on any host.
  */
-#define SLICE_GRACE_US_PVM      600
-#define SLICE_GRACE_US          20
+#define SLICE_WAY_INSNS         900
+#define SLICE_GRACE_SAFETY      2
+#define SLICE_GRACE_MIN_US      20
+
+/*
+ * An environment with no SLICE entry on a CPU cannot be told its slices
+ * there end, so it has no save window and no strikes: nothing would bound
+ * it. Only a task's root space (the machine is its) may hold slots so;
+ * another's are taken back after EXO_SLICE_STRIKES of its slices there end
+ * in a row unannounced, with its quota there (to its task's root space).
+ */
 
 struct slice_env slice_envs[NSPACES];
 u32 slice_owned;
+
+/* The grace per CPU online (TSC ticks), from slice_boot. */
+static u64 grace_tsc;
 
 /* CPU 0's dues; another CPU's are in its table (env.h struct env_cpu). */
 static struct slice_due dues0[NSPACES];
@@ -111,6 +143,26 @@ tsc_to_us(u64 ticks)
 	return ticks / (per_us ? per_us : 1);
 }
 
+static u64
+tsc_to_us_up(u64 ticks)
+{
+	u64 per_us = sched_us_to_tsc(1000) / 1000;
+
+	return per_us ? (ticks + per_us - 1) / per_us : ticks;
+}
+
+void
+slice_boot(void)
+{
+	struct exo_kip *kip = kernel_kip();
+	u64 mc = arch_insn_mcycles(), way = mc * SLICE_WAY_INSNS * SLICE_GRACE_SAFETY / 1000;
+	u64 min = sched_us_to_tsc(SLICE_GRACE_MIN_US);
+
+	grace_tsc = way > min ? way : min;
+	kip->ring0_insn_mcycles = mc;
+	kip->slice_grace_us = tsc_to_us_up(grace_tsc * ncpus);
+}
+
 /* Abort environment e (index): a thread of its task's root space is doomed
  * so the task ends at the end of this kernel entry (task_reap). */
 static void
@@ -136,23 +188,58 @@ slice_strike(u32 c, u32 e, u64 deadline)
 		slice_abort(c, e);
 }
 
+/* Environment e (index) ended EXO_SLICE_STRIKES slices on CPU c in a row
+ * with no SLICE entry there: its slots there are free again, its SLOT
+ * capabilities for them die with every copy, and its quota there goes back
+ * to its task's root space, or it would take them again at once and the
+ * others would run only in the instant between. */
+static void
+slice_take_back(u32 c, u32 e)
+{
+	struct slice_cpu *v = vec(c);
+	struct cap *dead[EXO_SLICE_SLOTS];
+	u32 n = 0, i;
+
+	for (u32 s = 0; s < EXO_SLICE_SLOTS; s++) {
+		struct cap *k = cap_deref(v->tag[s]);
+
+		if (v->owner[s] != e + 1)
+			continue;
+		for (i = 0; i < n && dead[i] != k; i++)
+			;
+		if (i == n)
+			dead[n++] = k;
+		v->owner[s] = 0;
+		v->tag[s] = 0;
+		v->owned--;
+		slice_owned--;
+	}
+	due(c, e)->unannounced = 0;
+	slice_quota_reclaim(&envs[e], c);
+	/* The slots are free already: slice_free finds none of them. */
+	for (i = 0; i < n; i++)
+		cap_destroy(dead[i]);
+}
+
 /* CPU c's running slice ends: its save window opens (if it has an entry). */
 static void
 slice_end(u32 c, u64 now, u32 slot)
 {
 	struct slice_cpu *v = vec(c);
 	struct env *e = &envs[v->running - 1];
-	u64 grace = (kernel_kip()->platform == EXO_PLATFORM_KVM_PVM ?
-		     SLICE_GRACE_US_PVM : SLICE_GRACE_US) * ncpus;
-	u64 deadline = now + sched_us_to_tsc(EXO_SLICE_SAVE_US + grace);
+	u32 me = v->running - 1;
+	u64 deadline = now + sched_us_to_tsc(EXO_SLICE_SAVE_US) + grace_tsc * ncpus;
 
-	TRACE_SA(SLICE_END, slot, v->running - 1);
-	if (upcall_deliver(e, env_slice_slot(c), EXO_UPCALL_SLICE_END, slot, deadline)) {
-		v->saving = v->running;
-		v->save_deadline = deadline;
-	}
+	TRACE_SA(SLICE_END, slot, me);
 	v->running = 0;
 	v->lent = 0;
+	if (upcall_deliver(e, env_slice_slot(c), EXO_UPCALL_SLICE_END, slot, deadline)) {
+		v->saving = me + 1;
+		v->save_deadline = deadline;
+		due(c, me)->unannounced = 0;
+	} else if (!slice_quota_is_root(e) && ++due(c, me)->unannounced >= EXO_SLICE_STRIKES) {
+		slice_take_back(c, me);
+	}
 }
 
 /* CPU c's slot now is owned and no slice of its run began: start one. */
@@ -261,9 +348,12 @@ slice_timer(u64 now)
  * the caller's environment, as a SLOT capability with every right (object:
  * EXO_SLOT_OBJECT(first, count, cpu)). EXO_SLICE_CONTIGUOUS: adjacent
  * slots, one slice per round; else the lowest free ones. The slots are free
- * again when the capability (the root of its copies) dies.
+ * again when the capability (the root of its copies) dies, or when the
+ * kernel takes them back (no SLICE entry there, above).
  *   -E_INVAL   no such CPU (cpu >= kip.ncpus), count 0 or above
  *              EXO_SLICE_SLOTS, or unknown flags
+ *   -E_PERM    the caller's environment would hold more slots of cpu than
+ *              its quota there (slice_quota.h: none unless given)
  *   -E_NOMEM   not that many free slots (adjacent ones) on that CPU, or the
  *              capability table is full
  */
@@ -279,6 +369,8 @@ slice_alloc(struct thread *t, u64 cpu, u64 count, u64 flags)
 	if (cpu >= ncpus || cpu >= NCPUS_BUILT || !count || count > EXO_SLICE_SLOTS ||
 	    flags & ~(u64)EXO_SLICE_CONTIGUOUS)
 		return -E_INVAL;
+	if (slice_held(e, c) + count > slice_quota(e, c))
+		return -E_PERM;
 	v = vec(c);
 	for (u32 s = 0; s < EXO_SLICE_SLOTS && n < count; s++) {
 		if (!v->owner[s])
@@ -398,6 +490,7 @@ slice_env_destroy(struct env *e)
 	u32 me = (u32)(e - envs) + 1;
 
 	slice_envs[me - 1] = (struct slice_env){ 0 };
+	slice_quota_env_destroy(e);
 	for (u32 i = 0; i < NSPACES; i++)
 		if (slice_envs[i].donee == me)
 			slice_envs[i].donee = 0;

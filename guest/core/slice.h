@@ -15,7 +15,14 @@
  * slice_yield is taken from its next slice there. The next slice starts
  * after the save window. EXO_SLICE_STRIKES overruns in a row on one CPU
  * abort the environment: its task ends, reported as EXO_EV_PROGRAM_ABORT
- * with PROGRAM_ABORT_STATUS (task.h).
+ * with PROGRAM_ABORT_STATUS (task.h). The kernel's own way out and back in
+ * is granted on top of the window (the grace, derived at boot from the
+ * measured cost of a ring-0 instruction: kip.slice_grace_us).
+ *
+ * Slots need authority: an environment holds at most its quota of a CPU's
+ * slots (slice_quota.h; a task's root space has the machine). Without a
+ * SLICE entry on a CPU an environment that is not a root space loses its
+ * slots there after EXO_SLICE_STRIKES slices in a row end unannounced.
  *
  * Protected control transfer lends slices (pct.c): a synchronous transfer
  * from E to F makes F run in E's slices, on every CPU, until control comes
@@ -42,6 +49,9 @@ extern struct slice_env slice_envs[NSPACES];
 /* Slots owned in all the vectors (the PCT fast path declines while any is). */
 extern u32 slice_owned;
 
+/* At boot: derive the save window's grace from what this host measures
+ * (slice.c) and publish it, with the cost it came from, in the KIP. */
+void slice_boot(void);
 /* SYS_slice_alloc, SYS_slice_yield (errors above each in slice.c). */
 i64 slice_alloc(struct thread *t, u64 cpu, u64 count, u64 flags);
 i64 slice_yield(struct thread *t);

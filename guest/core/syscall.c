@@ -490,6 +490,7 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_repossessed]        = sys_repossessed,
 	[SYS_env_backing]        = sys_env_backing,
 	[SYS_backing_read]       = sys_backing_read,
+	[SYS_slice_give]         = sys_slice_give,
 };
 
 /*

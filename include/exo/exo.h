@@ -206,16 +206,31 @@ enum exo_upcall {
  * environment's threads homed there run first; in free slots everyone by
  * priority.
  *
+ * Slots need authority: an environment holds at most its quota of each
+ * CPU's slots, or slice_alloc is -E_PERM. A task's root space (the program
+ * the kernel started) has every CPU's whole vector; any other environment
+ * has none until a holder of an ENV capability for it with W gives it some
+ * of its own with slice_give(env, cpu, count) (-E_NOMEM if the giver's
+ * quota there, less the slots it holds, is below count). Quota moves, it
+ * is never made; it goes back to the task's root space when the
+ * environment dies.
+ *
  * Each CPU's slices are told to the environment's SLICE entry thread for
  * that CPU: env_entry(EXO_ENTRY_SLICE, pc, sp) registers the calling thread
  * for the CPU it is homed on now, so a library OS that holds slots on
  * several CPUs runs one SLICE entry thread on each (each with its own sp).
  * CPU c's upcalls start its entry thread on c: one that was moved since is
  * moved back there first. Without a SLICE entry for a CPU an environment's
- * slices there still run, unannounced (no save window). At the end of a
+ * slices there still run, unannounced (no save window), but nothing could
+ * then bound it: unless it is its task's root space, after
+ * EXO_SLICE_STRIKES of them end in a row the kernel takes its slots there
+ * back (its SLOT capabilities die, with every copy) and its quota there
+ * (to its task's root space). At the end of a
  * slice the entry thread gets EXO_UPCALL_SLICE_END and has
- * EXO_SLICE_SAVE_US to call slice_yield(), which acts on the vector of the
- * caller's CPU; what it takes beyond is taken from its next slice on that
+ * EXO_SLICE_SAVE_US (plus the kernel's own way there and back: the KIP's
+ * slice_grace_us, derived from this host's measured costs) to call
+ * slice_yield(), which acts on the vector of the caller's CPU; what it
+ * takes beyond is taken from its next slice on that
  * CPU, and after EXO_SLICE_STRIKES overruns in a row on one CPU the
  * environment is aborted (its task ends, reported).
  */

@@ -195,6 +195,14 @@ struct exo_kip {
 	u64 cur_utcb;               /* 0: see above */
 	u32 ncpus;                  /* CPUs; thread homes are 0..ncpus-1 */
 	u32 tlb_full_pages;         /* a flush of more pages takes the whole space */
+	/* Measured at boot: what one ring-0 instruction costs here, in
+	 * thousandths of a TSC tick (below 1000 with hardware virtualization,
+	 * ~10^6 on a PVM host, where each is emulated), and the grace the
+	 * time-slice vectors give the kernel's way to an END upcall and back
+	 * on top of EXO_SLICE_SAVE_US (derived from it, for all CPUs). Time
+	 * bounds of programs and tests come from these, not from constants. */
+	u64 ring0_insn_mcycles;
+	u64 slice_grace_us;
 };
 
 #endif

@@ -40,6 +40,7 @@ enum exo_sysno {
 	SYS_repossessed   = 32, /* (struct exo_repossession *, n) */
 	SYS_env_backing   = 33, /* (store) */
 	SYS_backing_read  = 34, /* (block, frame cap) */
+	SYS_slice_give    = 35, /* (env cap, cpu, count): slots of quota to env */
 	SYS_NR
 };
 

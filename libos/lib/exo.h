@@ -108,6 +108,13 @@ slice_alloc(u32 cpu, u32 count, u32 flags)
 {
 	return l4_syscall5(SYS_slice_alloc, cpu, count, flags, 0, 0);
 }
+/* Give count slots of our quota on CPU cpu to env (an ENV cap with W): it
+ * may hold that many slots there; we that many fewer (<exo/exo.h>). */
+static inline long
+slice_give(exo_cap_t env, u32 cpu, u32 count)
+{
+	return l4_syscall5(SYS_slice_give, (long)env, cpu, count, 0, 0);
+}
 static inline long
 slice_yield(void)
 {

@@ -47,6 +47,11 @@ struct shared {
 	volatile u64 ready1;                    /* CPU 1's entry is registered */
 	volatile u64 drop1;                     /* main asks: drop CPU 1's slots */
 	volatile u64 dropped1;                  /* cap_drop's result + 1 */
+	/* Case hog: what the hog saw and did. */
+	volatile long refused;                  /* slice_alloc with no quota */
+	volatile u64 go;                        /* main gave it quota */
+	volatile u64 held, held_at;             /* it holds every slot, since (TSC) */
+	exo_cap_t copy;                         /* its SLOT capability, passed to main */
 };
 static struct shared *const sh = (struct shared *)SHARED_VA;
 
@@ -67,6 +72,46 @@ sleep_us(u32 us)
 	struct l4_msg m;
 
 	l4_receive(l4_myself(), &m, EXO_TIMEOUT_US(us), 0);
+}
+
+/*
+ * No time bound here is a constant measured on one host: the kernel
+ * publishes what one of its instructions costs on this host
+ * (kip.ring0_insn_mcycles, measured at boot) and the grace it gives a
+ * slice's end (kip.slice_grace_us), and the kernel's part of any wait is
+ * its ring-0 instruction count, the same on every host, times that cost.
+ * What is left of a bound is the vector's own geometry (slots of
+ * EXO_SLICE_US). The counts:
+ *  - SLEEP_WAY_INSNS: how late a timed sleep ends on a quiet host, the
+ *    timed receive's entry, the timer interrupt, the wake-up and the switch
+ *    back: on the first PVM host a 1 ms sleep ended 220-330 µs late at
+ *    ~0.49 µs per instruction (the null call, 187 instructions, in 90 µs),
+ *    450-670 instructions.
+ *  - START_WAY_INSNS: from a slot's timer deadline to the START's reading
+ *    of the clock (the µs left it names): the interrupt's entry (~44,
+ *    README), sched_timer, slice_update.
+ *  - UPCALL_WAY_INSNS: what each slice costs a worker in it, its START and
+ *    END upcalls and the switches around them: on the first host `share`
+ *    measured 4.9-8.1 to 1 for 3000 to 1000 µs slices, (3000 - d) / (1000
+ *    - d) with d ~500-650 µs, 1000-1300 instructions.
+ */
+#define SLEEP_WAY_INSNS   700
+#define START_WAY_INSNS   300
+#define UPCALL_WAY_INSNS  1300
+
+/* The µs the kernel takes for insns ring-0 instructions on this host. */
+static u64
+kernel_us(u64 insns)
+{
+	return insns * l4_kip()->ring0_insn_mcycles / l4_kip()->tsc_khz;
+}
+
+/* The most a 1 ms sleep may end late for a case whose slices tolerate
+ * tolerance_us of host noise: the kernel's own part, and that. */
+static u64
+late_limit_us(u64 tolerance_us)
+{
+	return kernel_us(SLEEP_WAY_INSNS) + tolerance_us;
 }
 
 /* Give the environment of thread tid a fresh page at SHARED_VA; ours. */
@@ -179,6 +224,18 @@ env_thread(u64 env, u64 utcb, u64 sp, void (*ip)(void), u32 cpu, long prio)
 				    sp - 8, (u64)ip, 0, 0, 0) >= 0);
 }
 
+/* Slots need authority: give env (spawned by us) count slots of our quota
+ * on CPU cpu (a task's root space has every CPU's whole vector). */
+static void
+give_slots(u64 env, u32 cpu, u32 count)
+{
+	long ec = env_cap(env, EXO_CAP_W);
+
+	CHECK(ec >= 0);
+	CHECK(slice_give((exo_cap_t)ec, cpu, count) == 0);
+	CHECK(cap_drop((exo_cap_t)ec) == 0);
+}
+
 /* An environment with nslots slots on CPU cpu; with worker, a worker
  * thread in it there. */
 static struct shared *
@@ -188,6 +245,7 @@ slice_env_spawn_on(u32 cpu, u64 nslots, bool with_worker, u64 overruns, u64 late
 	struct shared *p;
 
 	CHECK(env);
+	give_slots(env, cpu, (u32)nslots);
 	p = share_with(env);
 	p->overruns = overruns;
 	p->late_us = late_us;
@@ -217,18 +275,6 @@ max_left(struct shared *p)
 	return best;
 }
 
-/*
- * Two environments share the vector 3 slots to 1 (a slot of ours between
- * them, so B's slice does not wait for A's save). Checked: one slice each
- * per round; the time inside their slices (START to END upcall, as each
- * measures it) 3:1 within [2.4, 3.6]; progress of their workers inside
- * their slices clearly in A's favour, within [2, 12]: each slice start
- * costs the worker a fixed delay (the upcall and the switch, several
- * hundred µs on a PVM host where the kernel is emulated), which weighs
- * far more on the 1 ms slice (measured: 3.5-4.0). Robust to a noisy host:
- * counts over 600 ms,
- * wide bounds, nothing timed to the microsecond.
- */
 /* How late a 1 ms sleep ends on this host now, in µs (mean of 10): before
  * any slot is owned (in a slot of another's, a sleeper waits for its end). */
 static u64
@@ -266,18 +312,52 @@ skip_if_host_late(const char *why, u64 host_late_us, u64 limit_us, const struct 
 	exit(SKIP_STATUS);
 }
 
+/*
+ * Two environments share the vector 3 slots to 1 (3n to n, n from the
+ * kernel's measured way: share_slots), a slot of ours between them, so B's
+ * slice does not wait for A's save. Checked: one slice each per round; the
+ * time inside their slices (START to END upcall, as each measures it) 3:1
+ * within [2.4, 3.6]; progress of their workers inside their slices clearly
+ * in A's favour, from 2 to twice what the kernel's way at each slice
+ * leaves each (several hundred µs of a 1 ms slice on a PVM host, where the
+ * kernel is emulated). Robust to a noisy host: counts over 60 rounds, wide
+ * bounds, nothing timed to the microsecond.
+ */
+/*
+ * B's slice in slots: one, unless the kernel's way at each slice (its START
+ * and END upcalls and the switches, measured: way µs here) would take more
+ * than three quarters of it, as on a slow PVM host; A's is three times B's.
+ * 0: even three slots would not do (the case cannot judge this host).
+ */
+static u64
+share_slots(u64 way)
+{
+	for (u64 n = 1; n <= 3; n++)
+		if (way * 4 <= n * EXO_SLICE_US * 3)
+			return n;
+	return 0;
+}
+
 static void
 case_share(void)
 {
-	u64 late = host_lateness_us();
-	struct shared *a = slice_env_spawn(3, true, 0, 0), *b;
+	u64 late = host_lateness_us(), way = kernel_us(UPCALL_WAY_INSNS);
+	u64 n = share_slots(way), us, ca, cb, ta, tb, sa, sb, waited;
+	struct shared *a, *b;
 	long spacer;
 
+	if (!n) {
+		printf("share: the kernel's way at each slice (%lu us here: %lu.%03lu ticks per "
+		       "instruction) takes most of even a 3 ms slice: progress cannot be "
+		       "judged\n", way, l4_kip()->ring0_insn_mcycles / 1000,
+		       l4_kip()->ring0_insn_mcycles % 1000);
+		exit(SKIP_STATUS);
+	}
+	us = n * EXO_SLICE_US;                  /* B's slice */
+	a = slice_env_spawn(3 * n, true, 0, 0);
 	spacer = slice_alloc(0, 1, 0);
-	u64 ca, cb, ta, tb, sa, sb, waited;
-
 	CHECK(spacer >= 0);
-	b = slice_env_spawn(1, true, 0, 0);
+	b = slice_env_spawn(n, true, 0, 0);
 	ca = a->count, cb = b->count, ta = a->slice_tsc, tb = b->slice_tsc;
 	sa = a->starts, sb = b->starts;
 	/* 60 rounds (300 ms on a quiet host), however long a loaded host
@@ -288,35 +368,40 @@ case_share(void)
 	sa = a->starts - sa, sb = b->starts - sb;
 	ca = a->count - ca, cb = b->count - cb;
 	ta = a->slice_tsc - ta, tb = b->slice_tsc - tb;
-	printf("share: host %lu us late, starts %lu:%lu in %lu ms, slice time x100 %lu, "
-	       "progress x100 %lu (%lu:%lu), best us left at a start %lu:%lu\n", late, sa, sb,
-	       waited,
+	printf("share: slices %lu:%lu slots (the kernel's way %lu us), host %lu us late, "
+	       "starts %lu:%lu in %lu ms, slice time x100 %lu, progress x100 %lu (%lu:%lu), "
+	       "best us left at a start %lu:%lu\n", 3 * n, n, way, late, sa, sb, waited,
 	       tb ? ta * 100 / tb : 0, cb ? ca * 100 / cb : 0, ca, cb, max_left(a),
 	       max_left(b));
-	skip_if_host_late("share", late, 450, b, 0);
+	/* A tenth of a slot of host noise on top of the kernel's own part. */
+	skip_if_host_late("share", late, late_limit_us(EXO_SLICE_US / 10), b, 0);
 	CHECK(sa >= 60 && sb >= 60);
 	/* One slice each per round; a late timer may cost B an odd slot. */
 	CHECK(sa * 100 <= sb * 125 && sb * 100 <= sa * 125);
 	CHECK(tb > 0 && ta * 100 >= tb * 240 && ta * 100 <= tb * 360);
 	/*
 	 * Progress is less exact than slice time: each slice pays its START
-	 * and END upcalls, a larger share of B's one slot. Since the timer
-	 * reaches user code on time (user threads no longer return from a
-	 * system call with interrupts off, cpu.c FMASK), B's worker no longer
-	 * runs on past its slot until its next kernel entry. Measured on a
-	 * quiet host, 5 runs each: 4.9-8.1 to 1 (session start), 5.9-8.1 with
-	 * the FPU/SSE state kept (each upcall's switch saves and loads it), so
-	 * 8 failed now and then; a starved B is far beyond 12.
+	 * and END upcalls, a larger share of B's shorter slice. Since the
+	 * timer reaches user code on time (user threads no longer return from
+	 * a system call with interrupts off, cpu.c FMASK), B's worker no
+	 * longer runs on past its slot until its next kernel entry. Measured
+	 * on the first host (one slot for B), 5 runs each: 4.9-8.1 to 1
+	 * (session start), 5.9-8.1 with the FPU/SSE state kept (each upcall's
+	 * switch saves and loads it). Expected: (3 us - way) / (us - way);
+	 * judged up to twice that (12 on the first host); a starved B is far
+	 * beyond.
 	 */
-	CHECK(cb > 0 && ca >= cb * 2 && ca <= cb * 12);
+	CHECK(cb > 0 && ca >= cb * 2);
+	CHECK(ca * (us - way) <= cb * 2 * (3 * us - way));
 	/*
-	 * A's three contiguous slots are one slice: some START offers more
-	 * than two slots' time, none more than three. B's never more than
-	 * one. The best, not a given start: under load a START can arrive
-	 * late, with little of its slice left.
+	 * A's contiguous slots are one slice: some START offers more than all
+	 * but one of its slots' time, none more than all. B's likewise, and
+	 * more than half a slot short of its whole at worst. The best, not a
+	 * given start: under load a START can arrive late, with little of its
+	 * slice left.
 	 */
-	CHECK(max_left(a) > 2000 && max_left(a) <= 3000);
-	CHECK(max_left(b) > 500 && max_left(b) <= 1000);
+	CHECK(max_left(a) > 3 * us - EXO_SLICE_US && max_left(a) <= 3 * us);
+	CHECK(max_left(b) > us - EXO_SLICE_US / 2 && max_left(b) <= us);
 }
 
 /*
@@ -333,6 +418,7 @@ static void
 case_overrun(void)
 {
 	u64 late = host_lateness_us();
+	u64 whole_slack = EXO_SLICE_US / 20 + kernel_us(START_WAY_INSNS);
 	struct shared *o = slice_env_spawn(1, false, 1, 500);
 	u64 round = EXO_SLICE_SLOTS * EXO_SLICE_US * l4_kip()->tsc_khz / 1000;
 	u64 rounds, normal, withheld;
@@ -347,11 +433,15 @@ case_overrun(void)
 	printf("overrun: host %lu us late, µs left at starts %lu %lu %lu %lu, %lu "
 	       "rounds to the second: %lu us withheld\n", late, o->left[0], o->left[1],
 	       o->left[2], o->left[3], rounds, withheld);
-	skip_if_host_late("overrun", late, 1500, o, 1);
+	/* Judged up to a slot and a fifth of host noise. A START's µs left
+	 * are short by the kernel's way to it (and a twentieth of a slot of
+	 * the timer's own lateness): so are the 500 µs withheld, and a whole
+	 * slice. */
+	skip_if_host_late("overrun", late, late_limit_us(EXO_SLICE_US * 6 / 5), o, 1);
 	CHECK(rounds >= 1);
-	CHECK(withheld >= 400);
+	CHECK(withheld + EXO_SLICE_US / 20 + kernel_us(START_WAY_INSNS) >= 500);
 	/* Forgiven: a later slice is whole again (one late START under load is allowed). */
-	CHECK(o->left[2] > 900 || o->left[3] > 900);
+	CHECK(o->left[2] + whole_slack > EXO_SLICE_US || o->left[3] + whole_slack > EXO_SLICE_US);
 }
 
 /* An environment overruns every time: after EXO_SLICE_STRIKES the kernel
@@ -373,14 +463,14 @@ case_abort(void)
  * the environment (a verdict on the host, not on the vectors): skip before
  * starting.
  */
-#define PERCPU_LATE_US  1500
+#define PERCPU_TOLERANCE_US  (EXO_SLICE_US * 6 / 5)
 
 static u64
 skip_now_if_host_late(const char *why)
 {
 	u64 late = host_lateness_us();
 
-	if (late > PERCPU_LATE_US) {
+	if (late > late_limit_us(PERCPU_TOLERANCE_US)) {
 		printf("%s: the host is too loaded to judge (1 ms sleeps end %lu us late)\n",
 		       why, late);
 		exit(SKIP_STATUS);
@@ -430,11 +520,14 @@ case_percpu(void)
 	       "(x100 of wall %lu:%lu), best us left at a start %lu:%lu\n",
 	       late, sa, sb, wall, ta, tb, wall ? ta * 100 / wall : 0,
 	       wall ? tb * 100 / wall : 0, max_left(a), max_left(b));
-	/* Judged up to 1.5 ms of host lateness: the slices are 12 ms long and
-	 * nothing here depends on a worker (measured: 74-76% of the wall time
-	 * in each one's slices at 1130 us late). */
-	skip_if_host_late("percpu", late, PERCPU_LATE_US, a, 0);
-	skip_if_host_late("percpu", late, PERCPU_LATE_US, b, 0);
+	/* Judged up to a slot and a fifth of host lateness beyond the
+	 * kernel's own part: the slices are 12 ms long and nothing here
+	 * depends on a worker (measured: 74-76% of the wall time in each
+	 * one's slices at 1130 us late). The bounds are the geometry's: 12 of
+	 * 16 slots is 75%; START and END are seen late by about the same
+	 * way, so the time between them keeps the slice's length. */
+	skip_if_host_late("percpu", late, late_limit_us(PERCPU_TOLERANCE_US), a, 0);
+	skip_if_host_late("percpu", late, late_limit_us(PERCPU_TOLERANCE_US), b, 0);
 	CHECK(sa >= 30 && sb >= 30);
 	CHECK(ta * 2 >= wall && tb * 2 >= wall);
 	CHECK((ta + tb) * 100 >= wall * 120);   /* at the same time: two vectors */
@@ -544,6 +637,8 @@ case_both(void)
 	CHECK(mine >= 0);
 	env = task_spawn(both_env, 0);
 	CHECK(env);
+	give_slots(env, 0, 4);
+	give_slots(env, 1, 4);
 	p = share_with(env);
 	CHECK(wait_for(&p->ready, 1));
 	env_thread(env, CPU1_UTCB, CPU1_STACK, both_cpu1, 1, -1);
@@ -554,8 +649,11 @@ case_both(void)
 	/* Revoke CPU 1's: the environment drops them at a START on CPU 0. */
 	p->drop1 = 1;
 	CHECK(wait_for(&p->dropped1, 1) && p->dropped1 == 1);
-	CHECK(slice_alloc(1, 12, EXO_SLICE_CONTIGUOUS) >= 0);   /* all of CPU 1's free */
-	CHECK(slice_alloc(0, 16, 0) == -E_NOMEM);       /* CPU 0's still held */
+	/* All of CPU 1's free: with ours dropped, 12 adjacent slots are there
+	 * only if its 4-7 are free too (0-3 or 8-15 alone are too few). Our
+	 * quota there is 12: we gave 4. CPU 0's stay held: its upcalls go on. */
+	CHECK(cap_drop((exo_cap_t)mine) == 0);
+	CHECK(slice_alloc(1, 12, EXO_SLICE_CONTIGUOUS) >= 0);
 	/* An upcall made before the drop may still be on its way: wait until
 	 * CPU 1's count holds still for 200 ms (a bug keeps it moving). */
 	do {
@@ -569,6 +667,82 @@ case_both(void)
 	       p->on[1].ends);
 	CHECK(p->on[1].starts == s1);
 	CHECK(p->on[0].bad == 0 && p->on[1].bad == 0);
+}
+
+/* ---- who may hold slots ---- */
+
+/*
+ * The hog (issue 16): a child of ours takes every slot of CPU 0 and spins
+ * in user mode with no SLICE entry, so it can never be late and never
+ * struck. With no quota it gets no slot at all; given all of ours (the
+ * worst a parent can do), it holds the whole vector: its threads run
+ * first, ours only in free slots, and there are none. Our timed sleep must
+ * still return: after EXO_SLICE_STRIKES of its slices end unannounced the
+ * kernel takes its slots back (the copy of its SLOT capability it passed
+ * us dies with them) and its quota (ours again). Judged by the sleep's return and the capability, not
+ * by how long the sleep took (printed).
+ */
+static void
+hog_env(u64 arg)
+{
+	long s;
+
+	(void)arg;
+	accept_share();
+	CHECK(l4_exchange_registers(l4_myself(), EXR_CPU(0), 0, 0, 0, 0, 0) >= 0);
+	sh->refused = slice_alloc(0, EXO_SLICE_SLOTS, EXO_SLICE_CONTIGUOUS);
+	sh->ready = 1;
+	while (!sh->go)
+		sleep_us(1000);
+	s = slice_alloc(0, EXO_SLICE_SLOTS, EXO_SLICE_CONTIGUOUS);
+	CHECK(s >= 0);
+	sh->slot = (exo_cap_t)s;
+	sh->copy = (exo_cap_t)cap_pass((exo_cap_t)s, main_tid, EXO_CAP_X);
+	sh->held_at = rdtsc();
+	sh->held = 1;
+	for (;;)                /* no system call, no entry: nothing to strike */
+		sh->count++;
+}
+
+/* Our timed sleep while the hog takes everything: shorter than the
+ * EXO_SLICE_STRIKES rounds it keeps the slots, so it ends starved. */
+#define HOG_SLEEP_US  20000
+
+static void
+case_hog(void)
+{
+	u64 env = task_spawn(hog_env, 0), t0, slept, took, count;
+	struct exo_capinfo ci;
+	struct shared *p;
+	long mine;
+
+	CHECK(env);
+	p = share_with(env);
+	CHECK(wait_for(&p->ready, 1));
+	CHECK(p->refused == -E_PERM);           /* no quota, no slot */
+	give_slots(env, 0, EXO_SLICE_SLOTS);
+	t0 = rdtsc();
+	p->go = 1;
+	sleep_us(HOG_SLEEP_US);                 /* the hog takes everything meanwhile */
+	slept = us_since(t0);
+	count = p->count;
+	CHECK(p->held == 1 && (long)p->copy >= 0);
+	took = (p->held_at - t0) * 1000 / l4_kip()->tsc_khz;
+	printf("hog: refused with no quota (%ld); given it, took every slot of CPU 0 %lu us "
+	       "into our %u us sleep, which returned after %lu us\n", p->refused, took,
+	       HOG_SLEEP_US, slept);
+	if (took >= HOG_SLEEP_US) {
+		printf("hog: the host ran the hog only after our sleep ended: cannot judge\n");
+		exit(SKIP_STATUS);
+	}
+	CHECK(cap_info(p->copy, &ci) == -E_STALE);      /* taken back, copies too */
+	/* The hog still runs, by priority beside us. */
+	sleep_us(HOG_SLEEP_US);
+	CHECK(p->count != count);
+	/* Its quota came back to us with the slots (it cannot take them
+	 * again): the whole vector is free, and ours. */
+	mine = slice_alloc(0, EXO_SLICE_SLOTS, EXO_SLICE_CONTIGUOUS);
+	CHECK(mine >= 0 && cap_drop((exo_cap_t)mine) == 0);
 }
 
 /*
@@ -609,7 +783,12 @@ case_cpus(void)
 		again = slice_alloc(c, EXO_SLICE_SLOTS, 0);
 		CHECK(again >= 0 && cap_drop((exo_cap_t)again) == 0);
 	}
-	printf("cpus: %u vectors, each fills and frees on its own; cpu %u refused\n", n, n);
+	/* The costs the kernel measured at boot, which the bounds here use. */
+	CHECK(l4_kip()->ring0_insn_mcycles >= 1 && l4_kip()->slice_grace_us >= 1);
+	printf("cpus: %u vectors, each fills and frees on its own; cpu %u refused; kernel: "
+	       "%lu.%03lu ticks per ring-0 instruction, slice grace %lu us\n", n, n,
+	       l4_kip()->ring0_insn_mcycles / 1000, l4_kip()->ring0_insn_mcycles % 1000,
+	       l4_kip()->slice_grace_us);
 }
 
 /* ---- protected control transfer ---- */
@@ -892,6 +1071,7 @@ static const struct scenario_case cases[] = {
 	{ "share", case_share },
 	{ "overrun", case_overrun },
 	{ "abort", case_abort },
+	{ "hog", case_hog },
 	{ "percpu", case_percpu },
 	{ "both", case_both },
 	{ "cpus", case_cpus },

@@ -27,6 +27,10 @@ ParameterizedTestParameters(slice, case_holds)
 		{ "pct" },      /* sync and async round trips, registers intact, refusals */
 		{ "share" },    /* two environments, 3 slots to 1: their proportions */
 		{ "overrun" },  /* one overrun: the next slice is shorter, then forgiven */
+		{ "hog" },      /* a child with no quota gets no slot; given every slot
+				   of CPU 0 and no SLICE entry, it loses them (and the
+				   quota) after EXO_SLICE_STRIKES ends: our timed sleep
+				   returns (skips only if the hog ran after it) */
 	};
 	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -54,7 +58,7 @@ ParameterizedTest(struct slice_case *c, slice, case_holds)
  */
 ParameterizedTestParameters(slice, case_holds_with_two_cpus)
 {
-	static struct slice_case cases[] = { { "pct" }, { "share" }, { "overrun" } };
+	static struct slice_case cases[] = { { "pct" }, { "share" }, { "overrun" }, { "hog" } };
 
 	return cr_make_param_array(struct slice_case, cases, sizeof(cases) / sizeof(cases[0]));
 }

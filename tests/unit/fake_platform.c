@@ -51,6 +51,7 @@ bool fake_map_page_fail;
 struct thread *fake_switched;
 unsigned fake_switches;
 u64 fake_now;
+u64 fake_insn_mcycles;
 u64 fake_timer;
 unsigned fake_timer_arms;
 unsigned fake_idles;
@@ -115,6 +116,7 @@ fake_reset(void)
 	fake_this_cpu = 0;
 	fake_idle_hook = NULL;
 	fake_timer_latency = 0;
+	fake_insn_mcycles = 500;          /* hardware virtualization: half a tick */
 	input_len = input_arrived = input_read = 0;
 	memset(foreign, 0, sizeof(foreign));
 	for (unsigned i = 0; i < FAKE_SPACES_MAX; i++) {
@@ -414,6 +416,12 @@ u64
 arch_now(void)
 {
 	return fake_now;
+}
+
+u64
+arch_insn_mcycles(void)
+{
+	return fake_insn_mcycles;
 }
 
 void

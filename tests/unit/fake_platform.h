@@ -112,6 +112,7 @@ extern struct thread *fake_switched;    /* the last arch_thread_switch */
 extern unsigned fake_switches;
 
 extern u64 fake_now;                    /* arch_now */
+extern u64 fake_insn_mcycles;           /* arch_insn_mcycles (fake_reset: 500) */
 extern u64 fake_timer;                  /* armed deadline, 0: none */
 extern unsigned fake_timer_arms;        /* arch_timer_arm calls */
 extern unsigned fake_idles;             /* arch_idle calls */

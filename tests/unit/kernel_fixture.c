@@ -12,6 +12,7 @@
 #include "guest/core/frame.h"
 #include "guest/core/mdb.h"
 #include "guest/core/sched.h"
+#include "guest/core/slice.h"
 
 static struct exo_bootinfo own_bi;
 
@@ -47,6 +48,7 @@ fix_core_init(const struct exo_bootinfo *bi)
 	cr_assert_eq(mdb_init(), 0);
 	cr_assert_eq(space_init(bi, s0_first, s0_end), 0);
 	thread_init();
+	slice_boot();
 }
 
 void
