@@ -544,6 +544,7 @@ Test(jit, buffer_too_small)
 /* ---- Random programs, compiler against interpreter ---- */
 
 static u64 rng_state;
+static bool random_jumps = true;        /* false: straight-line programs */
 
 static u64
 rng(void)
@@ -581,7 +582,7 @@ random_insn(struct bpf_insn *p, u32 at, u32 end)
 	i32 imm = (i32)interesting();
 	int16_t off = 0;
 
-	if (kind == 0 && end - at > 2) {        /* forward jump within the program */
+	if (kind == 0 && end - at > 2 && random_jumps) {        /* forward jump within the program */
 		cls = rng() & 1 ? BPF_JMP : BPF_JMP32;
 		p[at] = INSN(cls | jops[rng() % N(jops)] | (rng() & 1 ? BPF_X : BPF_K), d, s,
 			     (int16_t)(rng() % (end - at - 1)), imm);
@@ -700,4 +701,49 @@ Test(jit, random_differential)
 	}
 	cr_log_info("random programs: %.2f x86 instructions per eBPF instruction",
 		    (double)total_x86 / (double)total_ebpf);
+}
+
+static double
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/*
+ * The interpreter against compiled code on a 1000-instruction program,
+ * timed side by side in one run (the ratio is reported; the only bound is
+ * that compiling pays: a ratio above 1).
+ */
+Test(jit, interpreter_vs_compiled_time)
+{
+	static struct bpf_insn p[1100];
+	struct ebpf_interp in = { .prog = p, .helpers = &helpers };
+	struct ext_code code;
+	u64 ctx[10], r0, steps;
+	double t0, t1, t2;
+	u32 runs = 2000;
+
+	rng_state = 0x1234567;
+	random_jumps = false;           /* every instruction runs */
+	in.n = random_program(p, 1000 - 117);
+	random_jumps = true;
+	cr_assert_eq(run_jit(p, in.n, ctx, &code), 0);
+	cr_assert_eq(ebpf_interp(&in, (u64)(uintptr_t)ctx, &r0), 0);
+	steps = in.steps;
+	t0 = now_ns();
+	for (u32 k = 0; k < runs; k++)
+		ebpf_interp(&in, (u64)(uintptr_t)ctx, &r0);
+	t1 = now_ns();
+	for (u32 k = 0; k < runs; k++)
+		ext_code_call(&code, (u64)(uintptr_t)ctx);
+	t2 = now_ns();
+	cr_log_info("%u-instruction program (%llu executed): interpreted %.0f ns, compiled "
+		    "%.0f ns per run: %.1fx; %u x86 instructions (%.2f per eBPF instruction)",
+		    in.n, (unsigned long long)steps, (t1 - t0) / runs, (t2 - t1) / runs,
+		    (t1 - t0) / (t2 - t1), code.jit.ninsn, (double)code.jit.ninsn / in.n);
+	cr_assert_gt(t1 - t0, t2 - t1, "the interpreter was faster than compiled code");
+	ext_code_free(&code);
 }
