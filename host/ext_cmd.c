@@ -12,6 +12,7 @@
 #include "ext_disasm.h"
 
 #define CTX_MAX (64u << 10)     /* largest --ctx file */
+#define CTX_MIN 4096u           /* shorter ones are padded with zeros to this */
 
 /*
  * Helpers on the host: none yet. The domain's host implementations (the
@@ -110,37 +111,47 @@ dump_obj(const struct ext_obj *o)
 	return 0;
 }
 
+/* CPU time of this thread: a busy host deschedules us, which is not the code's cost. */
 static double
-now_ns(void)
+cpu_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* Time repeat runs of each, side by side, on scratch copies of the context. */
+/*
+ * Time repeat runs of each on a scratch copy of the context, side by side:
+ * five rounds of both, the fastest round of each counted (the others met
+ * interrupts and cache misses the code does not cause).
+ */
 static void
 run_timed(FILE *f, const struct ext_code *c, struct ebpf_interp *in,
 	  const u8 *ctx, size_t len, unsigned repeat)
 {
-	u8 *scratch = malloc(len ? len : 1);
-	double t0, t1, t2;
+	u8 *scratch = calloc(1, len > CTX_MIN ? len : CTX_MIN);
+	double best_i = 1e300, best_c = 1e300;
 	u64 r0;
 
 	if (!scratch)
 		return;
 	memcpy(scratch, ctx, len);
-	t0 = now_ns();
-	for (unsigned k = 0; k < repeat; k++)
-		ebpf_interp(in, (u64)(uintptr_t)scratch, &r0);
-	t1 = now_ns();
-	for (unsigned k = 0; k < repeat; k++)
-		ext_code_call(c, (u64)(uintptr_t)scratch);
-	t2 = now_ns();
-	fprintf(f, "time per run (%u runs): interpreted %.1f ns, compiled %.1f ns "
-		"(interpreter/compiled %.1f)\n", repeat, (t1 - t0) / repeat, (t2 - t1) / repeat,
-		(t1 - t0) / (t2 - t1 > 0 ? t2 - t1 : 1));
+	for (int round = 0; round < 5; round++) {
+		double t0 = cpu_ns(), t1, t2;
+
+		for (unsigned k = 0; k < repeat; k++)
+			ebpf_interp(in, (u64)(uintptr_t)scratch, &r0);
+		t1 = cpu_ns();
+		for (unsigned k = 0; k < repeat; k++)
+			ext_code_call(c, (u64)(uintptr_t)scratch);
+		t2 = cpu_ns();
+		best_i = t1 - t0 < best_i ? t1 - t0 : best_i;
+		best_c = t2 - t1 < best_c ? t2 - t1 : best_c;
+	}
+	fprintf(f, "CPU time per run (best of 5 rounds of %u): interpreted %.1f ns, "
+		"compiled %.1f ns (interpreter/compiled %.1f)\n", repeat, best_i / repeat,
+		best_c / repeat, best_i / (best_c > 0 ? best_c : 1));
 	free(scratch);
 }
 
@@ -163,7 +174,10 @@ ext_run_checked(FILE *f, const struct ext_obj *o, const u8 *ctx, size_t len,
 		unsigned repeat, u64 *r0)
 {
 	struct ebpf_interp in = { .prog = o->insn, .n = o->n, .helpers = &host_helpers };
-	u8 *a = malloc(len ? len : 1), *b = malloc(len ? len : 1);
+	/* Until the checker bounds accesses by the event's context size, a
+	 * short file must not let the program read past the buffer. */
+	size_t size = len > CTX_MIN ? len : CTX_MIN;
+	u8 *a = calloc(1, size), *b = calloc(1, size);
 	struct ext_code c = { 0 };
 	char err[256];
 	u64 ri = 0;
@@ -191,7 +205,7 @@ ext_run_checked(FILE *f, const struct ext_obj *o, const u8 *ctx, size_t len,
 	}
 	*r0 = ext_code_call(&c, (u64)(uintptr_t)a);
 	r = ebpf_interp(&in, (u64)(uintptr_t)b, &ri);
-	if (r < 0 || ri != *r0 || memcmp(a, b, len)) {
+	if (r < 0 || ri != *r0 || memcmp(a, b, size)) {
 		fprintf(stderr, "exo ext run: %s, section %s: the interpreter %s (r0 %#llx "
 			"against compiled %#llx): a compiler bug, please report it\n", o->path,
 			o->section, r < 0 ? "failed" : "disagrees", (unsigned long long)ri,
@@ -250,7 +264,8 @@ ext_usage(FILE *f)
 "entry point. 'dump' prints each eBPF instruction, the number of x86-64\n"
 "instructions the compiler makes of it and their bytes. 'run' checks the\n"
 "program, runs the compiled code on the host with r1 pointing to a copy of\n"
-"the bytes of the --ctx file, and prints r0 and the context if it changed;\n"
+"the bytes of the --ctx file (padded with zeros to 4096 bytes), and prints\n"
+"r0 and the context if it changed;\n"
 "the interpreter runs too and must agree. --repeat N also times N runs of\n"
 "each.\n"
 "\n"

@@ -708,7 +708,7 @@ now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);     /* not the time others run */
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -723,8 +723,8 @@ Test(jit, interpreter_vs_compiled_time)
 	struct ebpf_interp in = { .prog = p, .helpers = &helpers };
 	struct ext_code code;
 	u64 ctx[10], r0, steps;
-	double t0, t1, t2;
-	u32 runs = 2000;
+	double best_i = 1e300, best_c = 1e300;
+	u32 runs = 500;
 
 	rng_state = 0x1234567;
 	random_jumps = false;           /* every instruction runs */
@@ -733,17 +733,24 @@ Test(jit, interpreter_vs_compiled_time)
 	cr_assert_eq(run_jit(p, in.n, ctx, &code), 0);
 	cr_assert_eq(ebpf_interp(&in, (u64)(uintptr_t)ctx, &r0), 0);
 	steps = in.steps;
-	t0 = now_ns();
-	for (u32 k = 0; k < runs; k++)
-		ebpf_interp(&in, (u64)(uintptr_t)ctx, &r0);
-	t1 = now_ns();
-	for (u32 k = 0; k < runs; k++)
-		ext_code_call(&code, (u64)(uintptr_t)ctx);
-	t2 = now_ns();
+	/* rounds of both, side by side; the fastest round of each counts */
+	for (int round = 0; round < 5; round++) {
+		double t0 = now_ns(), t1, t2;
+
+		for (u32 k = 0; k < runs; k++)
+			ebpf_interp(&in, (u64)(uintptr_t)ctx, &r0);
+		t1 = now_ns();
+		for (u32 k = 0; k < runs; k++)
+			ext_code_call(&code, (u64)(uintptr_t)ctx);
+		t2 = now_ns();
+		best_i = t1 - t0 < best_i ? t1 - t0 : best_i;
+		best_c = t2 - t1 < best_c ? t2 - t1 : best_c;
+	}
 	cr_log_info("%u-instruction program (%llu executed): interpreted %.0f ns, compiled "
-		    "%.0f ns per run: %.1fx; %u x86 instructions (%.2f per eBPF instruction)",
-		    in.n, (unsigned long long)steps, (t1 - t0) / runs, (t2 - t1) / runs,
-		    (t1 - t0) / (t2 - t1), code.jit.ninsn, (double)code.jit.ninsn / in.n);
-	cr_assert_gt(t1 - t0, t2 - t1, "the interpreter was faster than compiled code");
+		    "%.0f ns per run (CPU time): %.1fx; %u x86 instructions (%.2f per eBPF "
+		    "instruction)", in.n, (unsigned long long)steps, best_i / runs,
+		    best_c / runs, best_i / best_c, code.jit.ninsn,
+		    (double)code.jit.ninsn / in.n);
+	cr_assert_gt(best_i, best_c, "the interpreter was faster than compiled code");
 	ext_code_free(&code);
 }
