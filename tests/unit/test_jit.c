@@ -578,7 +578,7 @@ random_insn(struct bpf_insn *p, u32 at, u32 end)
 				   BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
 	int d = (int)(rng() % 10), s = (int)(rng() % 10);
 	u8 op = ops[rng() % N(ops)], cls = rng() & 1 ? BPF_ALU64 : BPF_ALU;
-	u32 kind = (u32)(rng() % 16);
+	u32 kind = (u32)(rng() % 18);
 	i32 imm = (i32)interesting();
 	int16_t off = 0;
 
@@ -602,6 +602,21 @@ random_insn(struct bpf_insn *p, u32 at, u32 end)
 		p[at] = INSN(BPF_LDX | (rng() & 1 && size != BPF_DW ? BPF_MEMSX : BPF_MEM) | size,
 			     d, 10, slot, 0);
 		return 1;
+	}
+	if (kind == 4) {                        /* an atomic on a stack slot */
+		static const i32 aops[] = { BPF_ADD, BPF_OR, BPF_AND, BPF_XOR, BPF_ADD | FETCH,
+					    BPF_OR | FETCH, BPF_AND | FETCH, BPF_XOR | FETCH,
+					    XCHG, CMPXCHG };
+		int16_t slot = (int16_t)(-8 * (1 + (int)(rng() % 63)));
+
+		p[at] = ATOMIC(rng() & 1 ? BPF_DW : BPF_W, 10, s, slot, aops[rng() % N(aops)]);
+		return 1;
+	}
+	if (kind == 5 && end - at > 7) {        /* a call; then r1-r5 defined again */
+		p[at] = CALL(1);
+		for (int r = 1; r <= 5; r++)
+			p[at + (u32)r] = MOV64_K(r, (i32)rng());
+		return 6;
 	}
 	if (kind == 3 && end - at > 2) {
 		u64 v = interesting();
@@ -753,4 +768,28 @@ Test(jit, interpreter_vs_compiled_time)
 		    (double)code.jit.ninsn / in.n);
 	cr_assert_gt(best_i, best_c, "the interpreter was faster than compiled code");
 	ext_code_free(&code);
+}
+
+/* The code's pages are read+execute, not writable, once compiled (W^X). */
+Test(jit, code_pages_are_not_writable)
+{
+	const struct bpf_insn p[] = { MOV64_K(0, 5), EXIT() };
+	struct ext_code code;
+	char line[512], perms[8] = "";
+	FILE *maps;
+
+	cr_assert_eq(run_jit(p, N(p), NULL, &code), 5);
+	maps = fopen("/proc/self/maps", "r");
+	cr_assert_not_null(maps);
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long lo, hi;
+		char pr[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, pr) == 3 &&
+		    (uintptr_t)code.mem >= lo && (uintptr_t)code.mem < hi)
+			strcpy(perms, pr);
+	}
+	fclose(maps);
+	ext_code_free(&code);
+	cr_assert_str_eq(perms, "r-xp");
 }
