@@ -20,11 +20,13 @@
  *
  * Layout. A jump is 2 bytes (rel8) where the target is near, else 5 or 6.
  * Each pass compiles every instruction: a backward jump knows its exact
- * distance, a forward one uses the previous pass's offsets. Offsets start as
- * EBPF_JIT_MAX_INSN_BYTES per instruction, an over-estimate, so distances
- * and sizes only shrink from pass to pass; when a pass ends at the length of
- * the one before, nothing changed in it, its offsets are the ones it used,
- * and the code it wrote is final.
+ * distance, a forward one uses the previous pass's offsets. The first pass
+ * starts from offsets of 0, so every forward jump is short in it; from pass
+ * to pass distances can only grow, so a jump once long stays long and sizes
+ * only grow. When a pass ends at the length of the one before, nothing
+ * changed in it, its offsets are the ones it used, and the code it wrote is
+ * final: two passes when every jump is near (handlers), one more for each
+ * round of jumps pushed out of reach.
  */
 #include "jit.h"
 #include "x86enc.h"
@@ -47,6 +49,7 @@ struct jit {
 	u32 fp;                 /* eBPF r10 = rsp + fp */
 	u8 nsaved;
 	u8 saved[4];
+	bool forward;           /* a forward jump: its size needs a second pass */
 };
 
 static bool
@@ -78,6 +81,9 @@ jit_scan(struct jit *c)
 		used[BPF_DST(in)] = used[BPF_SRC(in)] = true;
 		if (in->code == (BPF_JMP | BPF_CALL))
 			calls = true;
+		if ((BPF_CLASS(in->code) == BPF_JMP || BPF_CLASS(in->code) == BPF_JMP32) &&
+		    (in->off > 0 || (in->code == (BPF_JMP32 | BPF_JA) && in->imm > 0)))
+			c->forward = true;
 		if (in->code == (BPF_LD | BPF_IMM | BPF_DW))
 			i++;    /* the second slot holds only the upper half */
 	}
@@ -662,7 +668,7 @@ jit_pass(struct jit *c)
 			return slots;
 		}
 		if (c->b.len - start > EBPF_JIT_MAX_INSN_BYTES) {
-			j->err_at = i;  /* a compiler bug: the layout would be wrong */
+			j->err_at = i;  /* a compiler bug: see jit.h */
 			return -E_INVAL;
 		}
 		if (j->count)
@@ -693,8 +699,8 @@ ebpf_jit(struct ebpf_jit *j)
 	if (r < 0)
 		return r;
 	for (u32 i = 0; i <= j->n; i++)
-		j->offset[i] = i * EBPF_JIT_MAX_INSN_BYTES;
-	/* Each pass that is not the last shrinks at least one jump. */
+		j->offset[i] = 0;
+	/* Each pass that is not the last makes at least one jump long. */
 	for (;;) {
 		if (j->passes++ > j->n + 2) {
 			j->err_at = 0;
@@ -703,7 +709,7 @@ ebpf_jit(struct ebpf_jit *j)
 		r = jit_pass(&c);
 		if (r < 0)
 			return r;
-		if (c.b.len == prev_len)
+		if (c.b.len == prev_len || !c.forward)
 			break;
 		prev_len = c.b.len;
 	}

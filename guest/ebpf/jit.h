@@ -31,7 +31,7 @@
 
 #include "helpers.h"
 
-/* No eBPF instruction compiles to more bytes than this (the layout relies on it). */
+/* No eBPF instruction compiles to more bytes than this (a bound for callers). */
 #define EBPF_JIT_MAX_INSN_BYTES 64
 
 struct ebpf_jit {

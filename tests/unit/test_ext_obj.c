@@ -112,6 +112,7 @@ Test(ext_obj, dump_has_a_line_per_instruction)
 	for (u32 i = 0; i < o.n; i++)
 		sum += c.count[i];
 	cr_assert_eq(sum, c.jit.ninsn);
+	cr_assert_eq(c.jit.passes, 2, "every jump near: one pass to lay out, one to confirm");
 	cr_log_info("ext_sample event/sample: %u eBPF -> %u x86 (%.2f each)", o.n,
 		    c.jit.ninsn, (double)c.jit.ninsn / o.n);
 	free(text);

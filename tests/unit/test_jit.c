@@ -536,6 +536,7 @@ Test(jit, buffer_too_small)
 
 	cr_assert_eq(ebpf_jit(&j), -E_NOMEM);
 	cr_assert_eq(j.len, 11, "movabs (10 bytes) and ret");
+	cr_assert_eq(j.passes, 1, "no forward jump: the first pass is exact");
 	j.out = NULL;
 	cr_assert_eq(ebpf_jit(&j), 0);
 	cr_assert_eq(j.len, 11);
