@@ -21,12 +21,13 @@
  * Layout. A jump is 2 bytes (rel8) where the target is near, else 5 or 6.
  * Each pass compiles every instruction: a backward jump knows its exact
  * distance, a forward one uses the previous pass's offsets. The first pass
- * starts from offsets of 0, so every forward jump is short in it; from pass
- * to pass distances can only grow, so a jump once long stays long and sizes
- * only grow. When a pass ends at the length of the one before, nothing
- * changed in it, its offsets are the ones it used, and the code it wrote is
- * final: two passes when every jump is near (handlers), one more for each
- * round of jumps pushed out of reach.
+ * starts from offsets of 0, so every forward jump is short in it; if they
+ * all reach, a loop over the jumps writes their displacements and the code
+ * is done in one pass (handlers: on PVM the kernel pays for every
+ * instruction of the compiler too). Otherwise passes follow: from pass to
+ * pass distances can only grow, so a jump once long stays long and sizes
+ * only grow; when a pass ends at the length of the one before, nothing
+ * changed in it, its offsets are the ones it used, and its code is final.
  */
 #include "jit.h"
 #include "x86enc.h"
@@ -684,6 +685,43 @@ jit_pass(struct jit *c)
 	return 0;
 }
 
+/* The target of a jump that pass 1 emitted forward (short), or 0. */
+static u32
+forward_target(const struct bpf_insn *in, u32 i)
+{
+	int op = BPF_OP(in->code);
+	i64 off;
+
+	if ((BPF_CLASS(in->code) != BPF_JMP && BPF_CLASS(in->code) != BPF_JMP32) ||
+	    op == BPF_CALL || op == BPF_EXIT)
+		return 0;
+	off = in->code == (BPF_JMP32 | BPF_JA) ? in->imm : in->off;
+	return off > 0 ? (u32)(i + 1 + off) : 0;        /* checked by jit_jmp */
+}
+
+/*
+ * After the first pass: if every forward jump reaches its target with
+ * rel8, write the displacements (the pass wrote 0) and return true.
+ */
+static bool
+patch_forward(struct jit *c)
+{
+	const struct ebpf_jit *j = c->j;
+
+	for (u32 i = 0; i < j->n; i++) {
+		u32 t = forward_target(&j->prog[i], i), end = j->offset[i + 1];
+		i64 rel = (i64)j->offset[t] - end;
+
+		if (!t)
+			continue;
+		if (!fits_i8(rel))
+			return false;
+		if (j->out && end - 1 < j->cap)
+			j->out[end - 1] = (u8)rel;
+	}
+	return true;
+}
+
 int
 ebpf_jit(struct ebpf_jit *j)
 {
@@ -709,7 +747,8 @@ ebpf_jit(struct ebpf_jit *j)
 		r = jit_pass(&c);
 		if (r < 0)
 			return r;
-		if (c.b.len == prev_len || !c.forward)
+		if (c.b.len == prev_len || !c.forward ||
+		    (j->passes == 1 && patch_forward(&c)))
 			break;
 		prev_len = c.b.len;
 	}
