@@ -4,8 +4,13 @@
  * MIN % -1 = 0, shift counts masked to 63 or 31, 32-bit results
  * zero-extended. Arithmetic is on u64 so nothing overflows undefinedly;
  * right shifts of negative values are arithmetic (gcc and clang define it).
+ *
+ * One switch on the whole opcode byte, the cases made by macros from one
+ * line per operation: the program was decoded before the first run
+ * (decode.c), so a step checks nothing.
  */
 #include "interp.h"
+#include "decode.h"
 
 struct vm {
 	u64 r[BPF_NREGS];
@@ -49,139 +54,6 @@ movsx(u64 s, int16_t off)
 	case 32: return (u64)(i64)(i32)s;
 	}
 	return s;
-}
-
-static int
-alu64(const struct bpf_insn *in, u64 *d, u64 s)
-{
-	switch (BPF_OP(in->code)) {
-	case BPF_ADD: *d += s; break;
-	case BPF_SUB: *d -= s; break;
-	case BPF_MUL: *d *= s; break;
-	case BPF_OR: *d |= s; break;
-	case BPF_AND: *d &= s; break;
-	case BPF_XOR: *d ^= s; break;
-	case BPF_LSH: *d <<= s & 63; break;
-	case BPF_RSH: *d >>= s & 63; break;
-	case BPF_ARSH: *d = (u64)((i64)*d >> (s & 63)); break;
-	case BPF_NEG: *d = 0 - *d; break;
-	case BPF_MOV: *d = movsx(s, in->off); break;
-	case BPF_DIV: case BPF_MOD: {
-		bool mod = BPF_OP(in->code) == BPF_MOD;
-
-		*d = in->off ? (u64)div_s64((i64)*d, (i64)s, mod) : div_u(*d, s, mod);
-		break;
-	}
-	case BPF_END:
-		if (BPF_SRC_BIT(in->code) == BPF_X)
-			return -E_INVAL;
-		switch (in->imm) {
-		case 16: *d = __builtin_bswap16((u16)*d); break;
-		case 32: *d = __builtin_bswap32((u32)*d); break;
-		case 64: *d = __builtin_bswap64(*d); break;
-		default: return -E_INVAL;
-		}
-		break;
-	default:
-		return -E_INVAL;
-	}
-	return 0;
-}
-
-static int
-alu32(const struct bpf_insn *in, u64 *d64, u64 s64)
-{
-	u32 d = (u32)*d64, s = (u32)s64;
-
-	switch (BPF_OP(in->code)) {
-	case BPF_ADD: d += s; break;
-	case BPF_SUB: d -= s; break;
-	case BPF_MUL: d *= s; break;
-	case BPF_OR: d |= s; break;
-	case BPF_AND: d &= s; break;
-	case BPF_XOR: d ^= s; break;
-	case BPF_LSH: d <<= s & 31; break;
-	case BPF_RSH: d >>= s & 31; break;
-	case BPF_ARSH: d = (u32)((i32)d >> (s & 31)); break;
-	case BPF_NEG: d = 0 - d; break;
-	case BPF_MOV:
-		if (in->off == 32)
-			return -E_INVAL;
-		d = (u32)movsx(s, in->off);
-		break;
-	case BPF_DIV: case BPF_MOD: {
-		bool mod = BPF_OP(in->code) == BPF_MOD;
-
-		d = in->off ? (u32)div_s32((i32)d, (i32)s, mod) : (u32)div_u(d, s, mod);
-		break;
-	}
-	case BPF_END:   /* to little endian: truncate; to big endian: swap */
-		switch (in->imm) {
-		case 16:
-			*d64 = BPF_SRC_BIT(in->code) ? __builtin_bswap16((u16)*d64) : (u16)*d64;
-			return 0;
-		case 32:
-			*d64 = BPF_SRC_BIT(in->code) ? __builtin_bswap32((u32)*d64) : (u32)*d64;
-			return 0;
-		case 64:
-			if (BPF_SRC_BIT(in->code))
-				*d64 = __builtin_bswap64(*d64);
-			return 0;
-		}
-		return -E_INVAL;
-	default:
-		return -E_INVAL;
-	}
-	*d64 = d;
-	return 0;
-}
-
-static int
-step_alu(struct vm *vm, const struct bpf_insn *in)
-{
-	int op = BPF_OP(in->code);
-	bool x = BPF_SRC_BIT(in->code) == BPF_X;
-	u64 s = x ? vm->r[BPF_SRC(in)] : (u64)(i64)in->imm;
-
-	if (BPF_DST(in) == BPF_REG_FP)
-		return -E_INVAL;
-	if (in->off) {
-		bool sdiv = (op == BPF_DIV || op == BPF_MOD) && in->off == 1;
-		bool sx = op == BPF_MOV && x &&
-			  (in->off == 8 || in->off == 16 || in->off == 32);
-
-		if (!sdiv && !sx)
-			return -E_INVAL;
-	}
-	if (BPF_CLASS(in->code) == BPF_ALU64)
-		return alu64(in, &vm->r[BPF_DST(in)], s);
-	return alu32(in, &vm->r[BPF_DST(in)], s);
-}
-
-/* The condition of a conditional jump; -1: not a condition. */
-static int
-condition(int op, u64 a, u64 b, bool w)
-{
-	i64 sa = w ? (i64)a : (i32)a, sb = w ? (i64)b : (i32)b;
-
-	if (!w) {
-		a = (u32)a;
-		b = (u32)b;
-	}
-	switch (op) {
-	case BPF_JEQ: return a == b;
-	case BPF_JNE: return a != b;
-	case BPF_JSET: return (a & b) != 0;
-	case BPF_JGT: return a > b;
-	case BPF_JGE: return a >= b;
-	case BPF_JLT: return a < b;
-	case BPF_JLE: return a <= b;
-	case BPF_JSGT: return sa > sb;
-	case BPF_JSGE: return sa >= sb;
-	case BPF_JSLT: return sa < sb;
-	case BPF_JSLE: return sa <= sb;
-	}
-	return -1;
 }
 
 static u64
@@ -258,102 +130,133 @@ atomic_op(struct vm *vm, const struct bpf_insn *in, u64 addr, int size)
 	return 0;
 }
 
-static const u8 size_bytes[4] = { [BPF_W >> 3] = 4, [BPF_H >> 3] = 2, [BPF_B >> 3] = 1,
-				  [BPF_DW >> 3] = 8 };
+
+static u64
+swap(u64 v, i32 bits)
+{
+	switch (bits) {
+	case 16: return __builtin_bswap16((u16)v);
+	case 32: return __builtin_bswap32((u32)v);
+	}
+	return __builtin_bswap64(v);
+}
+
+static u64
+truncate(u64 v, i32 bits)
+{
+	switch (bits) {
+	case 16: return (u16)v;
+	case 32: return (u32)v;
+	}
+	return v;
+}
+
+/* One operation in its four forms: 64-bit (on *d, with v) and 32-bit (on x). */
+#define ALU(OP, E64, E32)							\
+	case BPF_ALU64 | OP | BPF_X: { u64 v = s; (void)v; E64; break; }	\
+	case BPF_ALU64 | OP | BPF_K: { u64 v = k; (void)v; E64; break; }	\
+	case BPF_ALU | OP | BPF_X: {						\
+		u32 v = (u32)s, x = (u32)*d; (void)v; E32; *d = x; break; }	\
+	case BPF_ALU | OP | BPF_K: {						\
+		u32 v = (u32)k, x = (u32)*d; (void)v; E32; *d = x; break; }
+
+/* A conditional jump in its four forms; C compares a and b as U (unsigned) or S. */
+#define JMP(OP, C)								\
+	case BPF_JMP | OP | BPF_X: if (C(u64, i64, *d, s)) pc += off; break;	\
+	case BPF_JMP | OP | BPF_K: if (C(u64, i64, *d, k)) pc += off; break;	\
+	case BPF_JMP32 | OP | BPF_X: if (C(u32, i32, *d, s)) pc += off; break;	\
+	case BPF_JMP32 | OP | BPF_K: if (C(u32, i32, *d, k)) pc += off; break;
+#define EQ(U, S, a, b)   ((U)(a) == (U)(b))
+#define NE(U, S, a, b)   ((U)(a) != (U)(b))
+#define SET(U, S, a, b)  (((U)(a) & (U)(b)) != 0)
+#define GT(U, S, a, b)   ((U)(a) > (U)(b))
+#define GE(U, S, a, b)   ((U)(a) >= (U)(b))
+#define LT(U, S, a, b)   ((U)(a) < (U)(b))
+#define LE(U, S, a, b)   ((U)(a) <= (U)(b))
+#define SGT(U, S, a, b)  ((S)(a) > (S)(b))
+#define SGE(U, S, a, b)  ((S)(a) >= (S)(b))
+#define SLT(U, S, a, b)  ((S)(a) < (S)(b))
+#define SLE(U, S, a, b)  ((S)(a) <= (S)(b))
+
+/* Loads and stores of each size (sz: bytes). */
+#define MEM(SIZE, sz)								\
+	case BPF_LDX | BPF_MEM | SIZE: *d = load(r[BPF_SRC(in)] + off, sz, false); break; \
+	case BPF_ST | BPF_MEM | SIZE: store(*d + off, sz, k); break;		\
+	case BPF_STX | BPF_MEM | SIZE: store(*d + off, sz, s); break;
 
 static int
-step_mem(struct vm *vm, const struct bpf_insn *in)
+run(const struct ebpf_interp *p, struct vm *vm, u64 *steps)
 {
-	int size = size_bytes[BPF_SIZE(in->code) >> 3], mode = BPF_MODE(in->code);
-	u64 *r = vm->r;
+	const struct bpf_insn *prog = p->prog;
+	u64 *r = vm->r, nsteps = 0;
+	u32 pc = 0;
 
-	switch (BPF_CLASS(in->code)) {
-	case BPF_LDX:
-		if (BPF_DST(in) == BPF_REG_FP || (mode != BPF_MEM && mode != BPF_MEMSX) ||
-		    (mode == BPF_MEMSX && size == 8) || in->imm)
-			return -E_INVAL;
-		r[BPF_DST(in)] = load(r[BPF_SRC(in)] + (u64)(i64)in->off, size,
-				      mode == BPF_MEMSX);
-		return 0;
-	case BPF_ST:
-		if (mode != BPF_MEM || BPF_SRC(in))
-			return -E_INVAL;
-		store(r[BPF_DST(in)] + (u64)(i64)in->off, size, (u64)(i64)in->imm);
-		return 0;
-	case BPF_STX:
-		if (mode == BPF_ATOMIC) {
-			if ((size != 4 && size != 8) || BPF_SRC(in) == BPF_REG_FP)
-				return -E_INVAL;
-			return atomic_op(vm, in, r[BPF_DST(in)] + (u64)(i64)in->off, size);
+	for (;;) {
+		const struct bpf_insn *in = &prog[pc++];
+		u64 *d = &r[BPF_DST(in)], s = r[BPF_SRC(in)], k = (u64)(i64)in->imm;
+		i64 off = in->off;
+
+		nsteps++;
+		switch (in->code) {
+		ALU(BPF_ADD, *d += v, x += v)
+		ALU(BPF_SUB, *d -= v, x -= v)
+		ALU(BPF_MUL, *d *= v, x *= v)
+		ALU(BPF_OR, *d |= v, x |= v)
+		ALU(BPF_AND, *d &= v, x &= v)
+		ALU(BPF_XOR, *d ^= v, x ^= v)
+		ALU(BPF_LSH, *d <<= v & 63, x <<= v & 31)
+		ALU(BPF_RSH, *d >>= v & 63, x >>= v & 31)
+		ALU(BPF_ARSH, *d = (u64)((i64)*d >> (v & 63)), x = (u32)((i32)x >> (v & 31)))
+		ALU(BPF_NEG, *d = 0 - *d, x = 0 - x)
+		ALU(BPF_MOV, *d = movsx(v, in->off), x = (u32)movsx(v, in->off))
+		ALU(BPF_DIV, *d = off ? (u64)div_s64((i64)*d, (i64)v, false) : div_u(*d, v, false),
+		    x = off ? (u32)div_s32((i32)x, (i32)v, false) : (u32)div_u(x, v, false))
+		ALU(BPF_MOD, *d = off ? (u64)div_s64((i64)*d, (i64)v, true) : div_u(*d, v, true),
+		    x = off ? (u32)div_s32((i32)x, (i32)v, true) : (u32)div_u(x, v, true))
+		case BPF_ALU | BPF_END | BPF_K: *d = truncate(*d, in->imm); break;
+		case BPF_ALU | BPF_END | BPF_X: *d = swap(*d, in->imm); break;
+		case BPF_ALU64 | BPF_END | BPF_K: *d = swap(*d, in->imm); break;
+
+		JMP(BPF_JEQ, EQ) JMP(BPF_JNE, NE) JMP(BPF_JSET, SET)
+		JMP(BPF_JGT, GT) JMP(BPF_JGE, GE) JMP(BPF_JLT, LT) JMP(BPF_JLE, LE)
+		JMP(BPF_JSGT, SGT) JMP(BPF_JSGE, SGE) JMP(BPF_JSLT, SLT) JMP(BPF_JSLE, SLE)
+		case BPF_JMP | BPF_JA: pc += off; break;
+		case BPF_JMP32 | BPF_JA: pc += in->imm; break;
+		case BPF_JMP | BPF_CALL:
+			r[0] = ebpf_helper(p->helpers, in->imm)(r[1], r[2], r[3], r[4], r[5]);
+			break;
+		case BPF_JMP | BPF_EXIT:
+			*steps = nsteps;
+			return 0;
+
+		case BPF_LD | BPF_IMM | BPF_DW:
+			*d = (u32)in->imm | (u64)(u32)in[1].imm << 32;
+			pc++;
+			break;
+		MEM(BPF_B, 1) MEM(BPF_H, 2) MEM(BPF_W, 4) MEM(BPF_DW, 8)
+		case BPF_LDX | BPF_MEMSX | BPF_B: *d = load(s + off, 1, true); break;
+		case BPF_LDX | BPF_MEMSX | BPF_H: *d = load(s + off, 2, true); break;
+		case BPF_LDX | BPF_MEMSX | BPF_W: *d = load(s + off, 4, true); break;
+		case BPF_STX | BPF_ATOMIC | BPF_W: atomic_op(vm, in, *d + off, 4); break;
+		case BPF_STX | BPF_ATOMIC | BPF_DW: atomic_op(vm, in, *d + off, 8); break;
+		default:
+			*steps = nsteps;
+			return -E_INVAL;        /* decode.c let through what run cannot do */
 		}
-		if (mode != BPF_MEM || in->imm)
-			return -E_INVAL;
-		store(r[BPF_DST(in)] + (u64)(i64)in->off, size, r[BPF_SRC(in)]);
-		return 0;
 	}
-	return -E_INVAL;
 }
 
-/* A jump, call or exit at *pc: moves *pc; 1 when the program exits. */
-static int
-step_jmp(struct ebpf_interp *p, struct vm *vm, u32 *pc)
+int
+ebpf_interp_prepare(struct ebpf_interp *p)
 {
-	const struct bpf_insn *in = &p->prog[*pc];
-	bool w = BPF_CLASS(in->code) == BPF_JMP;
-	int op = BPF_OP(in->code), c;
-	u64 s = BPF_SRC_BIT(in->code) ? vm->r[BPF_SRC(in)] : (u64)(i64)in->imm;
-	i64 t;
-
-	if (op == BPF_EXIT)
-		return w ? 1 : -E_INVAL;
-	if (op == BPF_CALL) {
-		ebpf_helper_fn *fn = ebpf_helper(p->helpers, in->imm);
-
-		if (w && BPF_SRC(in) == BPF_PSEUDO_CALL)
-			return -E_NOSYS;
-		if (!w || !fn || BPF_SRC(in) || BPF_DST(in) || in->off)
-			return -E_INVAL;
-		vm->r[0] = fn(vm->r[1], vm->r[2], vm->r[3], vm->r[4], vm->r[5]);
-		(*pc)++;
-		return 0;
-	}
-	c = op == BPF_JA ? 1 : condition(op, vm->r[BPF_DST(in)], s, w);
-	if (c < 0)
-		return -E_INVAL;
-	t = (i64)*pc + 1 + (!w && op == BPF_JA ? in->imm : in->off);
-	if (t < 0 || t >= p->n)
-		return -E_INVAL;        /* checked whether taken or not, as the compiler does */
-	*pc = c ? (u32)t : *pc + 1;
-	return 0;
-}
-
-static int
-step(struct ebpf_interp *p, struct vm *vm, u32 *pc)
-{
-	const struct bpf_insn *in = &p->prog[*pc];
 	int r;
 
-	switch (BPF_CLASS(in->code)) {
-	case BPF_ALU: case BPF_ALU64:
-		r = step_alu(vm, in);
-		break;
-	case BPF_JMP: case BPF_JMP32:
-		return step_jmp(p, vm, pc);
-	case BPF_LD:
-		if (in->code != (BPF_LD | BPF_IMM | BPF_DW) || BPF_SRC(in))
-			return -E_NOSYS;
-		if (*pc + 1 >= p->n || in[1].code || in[1].regs || in[1].off ||
-		    BPF_DST(in) == BPF_REG_FP || in->off)
-			return -E_INVAL;
-		vm->r[BPF_DST(in)] = (u32)in->imm | (u64)(u32)in[1].imm << 32;
-		*pc += 2;
-		return 0;
-	default:
-		r = step_mem(vm, in);
-		break;
-	}
-	if (r == 0)
-		(*pc)++;
+	p->err_at = 0;
+	p->prepared = false;
+	if (!p->prog || p->n == 0)
+		return -E_INVAL;
+	r = ebpf_decode_check(p->prog, p->n, p->helpers, &p->err_at);
+	p->prepared = r == 0;
 	return r;
 }
 
@@ -361,32 +264,17 @@ int
 ebpf_interp(struct ebpf_interp *p, u64 arg, u64 *r0)
 {
 	struct vm vm;   /* the stack is not cleared: the checker refuses reads before writes */
-	u32 pc = 0;
+	int r;
 
-	p->steps = p->err_at = 0;
+	if (!p->prepared && (r = ebpf_interp_prepare(p)) < 0)
+		return r;
 	for (int i = 0; i < BPF_NREGS; i++)
 		vm.r[i] = 0;
 	vm.r[1] = arg;
 	vm.r[BPF_REG_FP] = (u64)(uintptr_t)&vm.stack[BPF_STACK / 8];
-	while (pc < p->n) {
-		const struct bpf_insn *in = &p->prog[pc];
-		u32 at = pc;
-		int r;
-
-		if (BPF_DST(in) >= BPF_NREGS || BPF_SRC(in) >= BPF_NREGS)
-			r = -E_INVAL;
-		else
-			r = step(p, &vm, &pc);
-		p->steps++;
-		if (r == 1) {
-			*r0 = vm.r[0];
-			return 0;
-		}
-		if (r < 0) {
-			p->err_at = at;
-			return r;
-		}
-	}
-	p->err_at = p->n;
-	return -E_INVAL;        /* ran off the end */
+	r = run(p, &vm, &p->steps);
+	if (r < 0)
+		p->err_at = 0;
+	*r0 = vm.r[0];
+	return r;
 }

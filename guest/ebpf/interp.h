@@ -5,8 +5,11 @@
  *
  * Like the compiler it trusts the checker for memory safety and termination
  * (it dereferences what the program computes), but not for the encoding:
- * an instruction it does not know, a jump out of the program or an unknown
- * helper ends the run with an error and err_at naming the instruction.
+ * before the first run it decodes the whole program once (ebpf_interp_prepare)
+ * and refuses an instruction it does not know, a write to r10, a jump out
+ * of the program or into the middle of an LD_IMM64, or an unknown helper,
+ * with err_at naming the instruction. Runs after that check nothing: on
+ * PVM every instruction of the kernel costs alike.
  */
 #ifndef EBPF_INTERP_H
 #define EBPF_INTERP_H
@@ -21,14 +24,22 @@ struct ebpf_interp {
 	const struct bpf_insn *prog;
 	u32 n;
 	const struct ebpf_helpers *helpers;
-	u64 steps;                      /* out: instructions executed */
+	bool prepared;                  /* out: decoded and found well formed */
+	u64 steps;                      /* out: instructions the last run executed */
 	u32 err_at;                     /* out: the instruction an error names */
 };
 
 /*
- * Run with r1 = arg (the context), the other argument registers zero.
- * Returns 0 with *r0 the program's result, or -E_INVAL (malformed or
- * ran off the end), -E_NOSYS (an instruction the compiler refuses too).
+ * Decode p->prog once. Returns 0, -E_INVAL (malformed), or -E_NOSYS (an
+ * instruction the compiler refuses too: calls to program functions, map
+ * references, LD_ABS/LD_IND).
+ */
+int ebpf_interp_prepare(struct ebpf_interp *p);
+
+/*
+ * Run with r1 = arg (the context), the other registers zero; prepares
+ * first if that was not done. Returns 0 with *r0 the program's result, or
+ * the error of ebpf_interp_prepare.
  */
 int ebpf_interp(struct ebpf_interp *p, u64 arg, u64 *r0);
 

@@ -29,6 +29,7 @@
  * only grow; when a pass ends at the length of the one before, nothing
  * changed in it, its offsets are the ones it used, and its code is final.
  */
+#include "decode.h"
 #include "jit.h"
 #include "x86enc.h"
 
@@ -733,6 +734,9 @@ ebpf_jit(struct ebpf_jit *j)
 	if (!j->prog || !j->offset || j->n == 0 || j->n > (1u << 20))
 		return -E_INVAL;
 	c.exec = j->exec_addr ? j->exec_addr : (u64)(uintptr_t)j->out;
+	r = ebpf_decode_check(j->prog, j->n, j->helpers, &j->err_at);
+	if (r < 0)
+		return r;       /* the checks below stay: cheap, and local */
 	r = jit_scan(&c);
 	if (r < 0)
 		return r;

@@ -19,8 +19,10 @@
  * each with and without fetch, xchg, cmpxchg) of 4 and 8 bytes. Refused,
  * with -E_NOSYS and err_at naming the instruction: calls to functions of the
  * program (BPF_PSEUDO_CALL), LD_IMM64 of map or BTF references (src != 0),
- * the legacy packet loads (LD_ABS, LD_IND). Anything malformed is -E_INVAL:
- * the checker should have refused it, and the compiler does not trust that.
+ * the legacy packet loads (LD_ABS, LD_IND). Anything malformed (decode.h
+ * lists what that means, including a path that would run off the end) is
+ * -E_INVAL: the checker should have refused it, and the compiler does not
+ * trust that.
  */
 #ifndef EBPF_JIT_H
 #define EBPF_JIT_H

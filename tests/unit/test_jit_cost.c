@@ -73,6 +73,7 @@ count_insns(counted_fn *fn, void *arg)
 }
 
 struct job {
+	struct ebpf_interp *in;         /* prepared: decoding is paid once, at load */
 	const struct bpf_insn *prog;
 	u32 n;
 	struct ext_code *code;
@@ -91,10 +92,9 @@ static void
 run_interp(void *arg)
 {
 	struct job *j = arg;
-	struct ebpf_interp in = { .prog = j->prog, .n = j->n };
 	u64 r0;
 
-	ebpf_interp(&in, (u64)(uintptr_t)&j->ctx, &r0);
+	ebpf_interp(j->in, (u64)(uintptr_t)&j->ctx, &r0);
 }
 
 static void
@@ -135,7 +135,7 @@ Test(jit_cost, instructions_interpreted_compiled_and_to_compile)
 		cr_assert_eq(ext_code_compile(&code, o.insn, o.n, NULL, NULL, err, sizeof(err)), 0);
 		cr_assert_leq(o.n, 256u);
 		memset(&job, 0, sizeof(job));
-		job = (struct job){ .prog = o.insn, .n = o.n, .code = &code };
+		job = (struct job){ .in = &in, .prog = o.insn, .n = o.n, .code = &code };
 		job.ctx.addr = 0x7f0012345678;
 		job.ctx.error = 6;
 		job.ctx.divisor = 7;
