@@ -495,10 +495,15 @@ Test(jit, refusals)
 {
 	u32 off[8];
 	struct {
-		struct bpf_insn p[3];
+		struct bpf_insn p[4];
 		u32 n;
 		int want;
 	} cases[] = {
+		/* into the second half of an LD_IMM64 */
+		{ { JMP_K(BPF_JEQ, 0, 0, 1), LD64(1, 5), EXIT() }, 4, -E_INVAL },
+		{ { MOV64_K(0, 1) }, 1, -E_INVAL },                     /* runs off the end */
+		{ { MOV64_K(0, 1), JMP_K(BPF_JEQ, 0, 1, -2) }, 2, -E_INVAL },
+		{ { LD64(0, 1) }, 2, -E_INVAL },
 		{ { INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 1), EXIT() }, 2, -E_NOSYS },
 		{ { INSN(BPF_LD | 0x20 /* BPF_ABS */ | BPF_W, 0, 0, 0, 0), EXIT() }, 2, -E_NOSYS },
 		{ { INSN(BPF_LD | BPF_IMM | BPF_DW, 0, 1, 0, 0), INSN(0, 0, 0, 0, 0), EXIT() }, 3, -E_NOSYS },
