@@ -264,12 +264,13 @@ ext_usage(FILE *f)
 "entry point. 'dump' prints each eBPF instruction, the number of x86-64\n"
 "instructions the compiler makes of it and their bytes. 'run' checks the\n"
 "program, runs the compiled code on the host with r1 pointing to a copy of\n"
-"the bytes of the --ctx file (padded with zeros to 4096 bytes), and prints\n"
-"r0 and the context if it changed;\n"
-"the interpreter runs too and must agree. --repeat N also times N runs of\n"
-"each.\n"
+"the context, and prints r0 and the bytes the program changed; the\n"
+"interpreter runs too and must agree.\n"
 "\n"
-"  --section S   the section to read (default: the only one with code)\n");
+"  --section S   the section to read (default: the only one with code)\n"
+"  --ctx FILE    the context's bytes (at most 64 KiB; padded with zeros to\n"
+"                4096 bytes)\n"
+"  --repeat N    also time N runs of each, interpreted and compiled\n");
 }
 
 enum { OPT_SECTION = OPT_CMD, OPT_CTX, OPT_REPEAT };

@@ -51,7 +51,7 @@ struct jit {
 	u32 fp;                 /* eBPF r10 = rsp + fp */
 	u8 nsaved;
 	u8 saved[4];
-	bool forward;           /* a forward jump: its size needs a second pass */
+	bool forward;           /* has a forward jump: displacements known after pass 1 */
 };
 
 static bool
