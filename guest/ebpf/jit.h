@@ -57,7 +57,11 @@ struct ebpf_jit {
 };
 
 /*
- * Compile j->prog. Returns 0, or:
+ * Compile j->prog. With out NULL only len is computed, with every helper
+ * call in its long form (movabs + call): an upper bound for the same
+ * program at any address (a call within rel32 of exec_addr is one 5-byte
+ * call, and shorter code only lets jumps shrink). So a loader can size,
+ * allocate, then compile at the final address. Returns 0, or:
  *   -E_INVAL  a malformed instruction, register, jump target or helper id
  *   -E_NOSYS  an instruction this compiler does not handle (see above)
  *   -E_NOMEM  the code needs more than cap bytes (j->len says how many)
