@@ -1,8 +1,10 @@
 # The front door. `make run` and `make test` set up, build, and go.
+# On a host without a usable /dev/kvm, both boot the kernel in a nested guest
+# under QEMU's TCG (scripts/kvm-or-nested.sh), where exo runs as kvm-hw.
 BUILD ?= build
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup build run test clean
+.PHONY: all setup build run test test-hw clean
 
 all: build
 
@@ -15,10 +17,17 @@ build: setup
 
 # Boot the kernel with the default program and show what the boot cost.
 run: build
-	$(BUILD)/exo run --stats hello
+	sh scripts/kvm-or-nested.sh $(BUILD)/exo run --stats hello
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --verbose
+
+# The whole suite on hardware KVM semantics (AMD SVM under QEMU's TCG), even
+# where this host's /dev/kvm works.
+test-hw:
+	@EXO_NESTED=always sh scripts/setup.sh
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && EXO_NESTED=always ctest --output-on-failure --verbose
 
 clean:
 	rm -rf $(BUILD)

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "../tests/common/jv.h"
 
 #define DEFAULT_ITERATIONS 1000
 #define DEFAULT_TIMEOUT    60.0      /* seconds per boot */
@@ -316,7 +317,7 @@ bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns)
 	json_begin(&j, f);
 	json_object(&j);
 	json_key(&j, "schema");
-	json_string(&j, "exo-bench/1");
+	json_string(&j, BENCH_SCHEMA);
 	json_key(&j, "ok");
 	json_bool(&j, ok);
 	json_key(&j, "suites");
@@ -616,6 +617,8 @@ bench_cmd(int argc, char **argv)
 {
 	static struct bench_args a;
 	static struct bench_run runs[BENCH_RUNS_MAX];
+	struct jv *base = NULL;
+	char err[256];
 	FILE *json = NULL;
 	unsigned n = 0;
 	int status = 0, r;
@@ -624,10 +627,18 @@ bench_cmd(int argc, char **argv)
 	r = bench_parse(&a, argc, argv);
 	if (r >= 0)
 		return r;
+	/* The baseline first: a wrong one must fail before anything boots. */
+	if (a.baseline && bench_baseline_load(a.baseline, &base, err, sizeof(err)) < 0) {
+		fprintf(stderr, "exo bench: --baseline %s: %s; give a file written by "
+			"exo bench --json FILE\n", a.baseline, err);
+		cli_boot_close(&a.boot, "exo bench");
+		return EXIT_HOST;
+	}
 	if (a.json_path && !(json = fopen(a.json_path, "w"))) {
 		fprintf(stderr, "exo bench: --json %s: cannot create: %s\n", a.json_path,
 			strerror(errno));
-		cli_boot_close(&a.boot);
+		jv_free(base);
+		cli_boot_close(&a.boot, "exo bench");
 		return EXIT_HOST;
 	}
 	for (; n < a.nsuites; n++) {
@@ -658,15 +669,15 @@ bench_cmd(int argc, char **argv)
 		}
 	}
 	if (a.baseline && !status) {
-		r = bench_check(stdout, a.baseline, runs, n, a.tol_ring0 / 100.0,
+		r = bench_check(stdout, a.baseline, base, runs, n, a.tol_ring0 / 100.0,
 				a.tol_ratio / 100.0);
-		if (r < 0)
-			status = EXIT_HOST;
-		else if (r > 0 && a.check)
+		if (r > 0 && a.check)
 			status = EXIT_REGRESSION;
 	}
+	jv_free(base);
 	for (unsigned i = 0; i < n; i++)
 		bench_run_free(&runs[i]);
-	cli_boot_close(&a.boot);
+	if (cli_boot_close(&a.boot, "exo bench") < 0 && !status)
+		status = EXIT_HOST;
 	return status;
 }

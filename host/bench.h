@@ -106,12 +106,30 @@ void bench_table_print(FILE *f, const struct bench_run *r);
 /* All runs as one JSON document (README, "exo bench"): 0 or -errno. */
 int bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns);
 
+/* What bench_json_write writes in "schema", and what a baseline must say. */
+#define BENCH_SCHEMA "exo-bench/1"
+/* The largest baseline read: far above any exo bench --json document
+ * (BENCH_RUNS_MAX suites of EXO_BENCH_OPS_MAX operations of under 1 KiB). */
+#define BENCH_BASELINE_MAX (4 << 20)
+
 /*
- * Compare runs with the exo bench --json document at path (bench_check.c):
- * the number of regressions (printed to out), or -1 if it cannot be read.
+ * Read the exo bench --json document at path and check it against the
+ * schema (bench_baseline.c): 0 with *doc (jv_free it), or -errno with err
+ * saying what is wrong (not a regular file, too big, not JSON, the first
+ * value of the wrong type, by its place: suites[0].operations[2].name).
  */
-int bench_check(FILE *out, const char *path, const struct bench_run *runs,
-		unsigned nruns, double ring0_tol, double ratio_tol);
+struct jv;
+int bench_baseline_load(const char *path, struct jv **doc, char *err, size_t len);
+/* The schema check alone: 0, or -EINVAL with err filled. */
+int bench_baseline_check(const struct jv *doc, char *err, size_t len);
+
+/*
+ * Compare runs with doc, a baseline that bench_baseline_load accepted, read
+ * from path (bench_check.c): the number of regressions, printed to out.
+ */
+int bench_check(FILE *out, const char *path, const struct jv *doc,
+		const struct bench_run *runs, unsigned nruns, double ring0_tol,
+		double ratio_tol);
 /* A latency histogram per operation, as SVG (bench_plot.c): 0 or -errno. */
 int bench_plot_svg(FILE *f, const struct bench_run *runs, unsigned nruns);
 

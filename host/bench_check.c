@@ -17,17 +17,30 @@
 
 #include "../tests/common/jv.h"
 
+/* key's value if it is a string (bench_baseline_check made sure), else NULL. */
+static const char *
+jstr(const struct jv *o, const char *key)
+{
+	const struct jv *v = jv_get(o, key);
+
+	return v && v->type == JV_STRING ? v->str : NULL;
+}
+
 static const struct jv *
 base_op(const struct jv *doc, const char *suite, const char *op)
 {
 	const struct jv *s, *o;
+	const char *name;
 
 	for (size_t i = 0; (s = jv_at(jv_get(doc, "suites"), i)); i++) {
-		if (!jv_get(s, "suite") || strcmp(jv_get(s, "suite")->str, suite))
+		name = jstr(s, "suite");
+		if (!name || strcmp(name, suite))
 			continue;
-		for (size_t k = 0; (o = jv_at(jv_get(s, "operations"), k)); k++)
-			if (jv_get(o, "name") && !strcmp(jv_get(o, "name")->str, op))
+		for (size_t k = 0; (o = jv_at(jv_get(s, "operations"), k)); k++) {
+			name = jstr(o, "name");
+			if (name && !strcmp(name, op))
 				return o;
+		}
 	}
 	return NULL;
 }
@@ -59,18 +72,12 @@ judge(FILE *out, const char *what, double cur, double base, double tol)
 }
 
 int
-bench_check(FILE *out, const char *path, const struct bench_run *runs,
-	    unsigned nruns, double ring0_tol, double ratio_tol)
+bench_check(FILE *out, const char *path, const struct jv *doc,
+	    const struct bench_run *runs, unsigned nruns, double ring0_tol,
+	    double ratio_tol)
 {
-	char err[256];
-	struct jv *doc = jv_parse_file(path, err, sizeof(err));
 	int regressions = 0;
 
-	if (!doc) {
-		fprintf(stderr, "exo bench: --baseline %s: %s; write one with exo bench "
-			"--json FILE\n", path, err);
-		return -1;
-	}
 	fprintf(out, "exo bench: against %s (regression: ring-0/op over +%.0f%%, "
 		"x null over +%.0f%%)\n", path, 100 * ring0_tol, 100 * ratio_tol);
 	for (unsigned i = 0; i < nruns; i++) {
@@ -96,7 +103,6 @@ bench_check(FILE *out, const char *path, const struct bench_run *runs,
 			regressions += bad;
 		}
 	}
-	jv_free(doc);
 	fprintf(out, "exo bench: %d regression(s)\n", regressions);
 	return regressions;
 }

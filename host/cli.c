@@ -31,18 +31,21 @@ cli_parse_size(const char *s, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
+	unsigned shift = 0;
+
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	if (errno || end == s || *s < '0' || *s > '9')
 		return -EINVAL;
 	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
 	}
-	if (*end || v > (1ULL << 40))
+	/* A size that does not fit in 64 bits must not wrap into a small one. */
+	if (*end || v > (~0ULL >> shift))
 		return -EINVAL;
-	*out = v;
+	*out = v << shift;
 	return 0;
 }
 
@@ -74,13 +77,21 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 	char *end;
 
 	switch (opt) {
-	case OPT_MEM:
+	case OPT_MEM: {
+		struct diag d;
+
 		if (cli_parse_size(arg, &cfg->mem_size) < 0) {
 			fprintf(stderr, "%s: --mem '%s' is not a size; write e.g. "
 				"64M or 1G\n", cmd, arg);
 			return -EINVAL;
 		}
+		/* Here, before any file is read or the VM made. */
+		if (vmm_mem_check(cfg->mem_size, &d) < 0) {
+			fprintf(stderr, "%s: --mem '%s': %s\n", cmd, arg, d.msg);
+			return -EINVAL;
+		}
 		return 0;
+	}
 	case OPT_CPUS: {
 		unsigned long n;
 
@@ -168,12 +179,28 @@ cli_boot_ready(struct cli_boot *b, const char *cmd)
 	return 0;
 }
 
-void
-cli_boot_close(struct cli_boot *b)
+int
+cli_boot_close(struct cli_boot *b, const char *cmd)
 {
-	if (b->cfg.report)
-		fclose(b->cfg.report);
+	FILE *f = b->cfg.report;
+	int err = 0;
+
+	if (!f)
+		return 0;
 	b->cfg.report = NULL;
+	/* A write that failed earlier leaves only the error flag, not errno. */
+	if (fflush(f) != 0)
+		err = errno;
+	if (ferror(f) && !err)
+		err = EIO;
+	if (fclose(f) != 0 && !err)
+		err = errno;
+	if (!err)
+		return 0;
+	fprintf(stderr, "%s: --report %s: could not write it whole: %s; give a file "
+		"on a disk with room\n", cmd, b->report_path,
+		err == EIO ? "a write failed" : strerror(err));
+	return -err;
 }
 
 int

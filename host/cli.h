@@ -22,7 +22,8 @@
 extern char cli_exe_dir[PATH_MAX / 2];
 void cli_find_exe_dir(void);
 
-/* Sizes: digits with an optional K, M or G (powers of 1024); -EINVAL. */
+/* Sizes: digits with an optional K, M or G (powers of 1024); -EINVAL, also
+ * for a size that does not fit in 64 bits. */
 int cli_parse_size(const char *s, uint64_t *out);
 
 /* getopt_long values of the boot options; a command's own start at OPT_CMD. */
@@ -77,7 +78,9 @@ void cli_kernel_for_cpus(const struct cli_boot *b, struct vmm_config *cfg);
 /* After the options: add "verbose" to the kernel's command line if asked,
  * open --report. -errno after saying why. */
 int cli_boot_ready(struct cli_boot *b, const char *cmd);
-void cli_boot_close(struct cli_boot *b);
+/* Close --report: 0, or -errno after saying that the report is not whole
+ * (a full disk, /dev/full): the command then fails as for trace -o. */
+int cli_boot_close(struct cli_boot *b, const char *cmd);
 
 /*
  * A program built in the tree (programs/NAME beside exo) or a path (any
@@ -94,6 +97,12 @@ int cli_resolve_program(struct vmm_program *p, const char *cmd, const char *arg,
  */
 int cli_parse_programs(struct vmm_config *cfg, const char *cmd, int argc,
 		       char **argv, char paths[][PATH_MAX]);
+
+/* exo run (run_cmd.c). */
+int run_cmd(int argc, char **argv);
+/* exo COMMAND ...: dispatch to the command (commands.c); argv[0] is "exo".
+ * Call cli_find_exe_dir first. */
+int exo_main(int argc, char **argv);
 
 /* The exit status of a guest run (see exo.c). */
 int cli_exit_status(const struct vmm_result *res);

@@ -221,7 +221,8 @@ trace_main(int argc, char **argv, bool stat)
 		status = EXIT_HOST;
 out:
 	trace_log_free(&log);
-	cli_boot_close(&a.boot);
+	if (cli_boot_close(&a.boot, cmd) < 0 && status == 0)
+		status = EXIT_HOST;
 	return status;
 }
 

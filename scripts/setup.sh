@@ -5,6 +5,12 @@ set -eu
 
 PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev libev-dev libelf-dev clang"
 
+# Without a usable /dev/kvm the tests that boot the kernel run in a nested
+# guest under QEMU's TCG (scripts/nested.sh): its emulated AMD CPU has SVM.
+if [ "${EXO_NESTED:-}" = always ] || [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	PACKAGES="$PACKAGES qemu-system-x86 busybox-static cpio"
+fi
+
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "setup: no dpkg-query: this is not a Debian-like system. Install by hand:" \
 	     "$PACKAGES (names as in Debian 12)" >&2
@@ -29,7 +35,8 @@ if [ -n "$missing" ]; then
 	fi
 	echo "setup: installing$missing"
 	if ! $sudo apt-get update -qq ||
-	   ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null; then
+	   ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+		--no-install-recommends $missing >/dev/null; then
 		echo "setup: apt-get could not install$missing; check the network and" \
 		     "your apt sources, then run 'make' again" >&2
 		exit 1
@@ -37,6 +44,7 @@ if [ -n "$missing" ]; then
 fi
 
 if [ ! -e /dev/kvm ]; then
-	echo "setup: note: /dev/kvm is missing, so exo can build but not boot here." \
-	     "Load kvm_intel, kvm_amd or kvm_pvm, or use a machine with virtualization." >&2
+	echo "setup: note: /dev/kvm is missing: 'exo run' cannot boot the kernel here;" \
+	     "'make test' runs the kernel's tests in a nested guest under QEMU (scripts/nested.sh)." \
+	     "For exo itself, load kvm_intel, kvm_amd or kvm_pvm, or use a machine with virtualization." >&2
 fi

@@ -27,7 +27,14 @@ conin_open(struct conin *c, const char *path, struct diag *d)
 	if (!strcmp(path, "-")) {
 		fd = STDIN_FILENO;
 	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/*
+		 * O_NONBLOCK, and it stays: a FIFO is a fine input (bytes that
+		 * come while the guest runs), but open() would wait for its
+		 * writer outside --timeout. The I/O thread reads only when the
+		 * fd is readable and takes EAGAIN as "not yet"; Linux does not
+		 * report a FIFO that never had a writer as ended.
+		 */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0)
 			return diag_fail(d, errno, "--input %s: cannot open: %s", path,
 					 strerror(errno));

@@ -40,6 +40,17 @@ elf_check_header(const char *name, const Elf64_Ehdr *eh, size_t size, struct dia
 	return 0;
 }
 
+static const char *
+elf_rights_name(uint32_t flags)
+{
+	switch (flags & (PF_W | PF_X)) {
+	case PF_X: return "execute-only";
+	case PF_W: return "write-only";
+	case PF_W | PF_X: return "writable and executable but not readable";
+	}
+	return "without any rights";
+}
+
 /* Check one PT_LOAD header and record it as segment s. */
 static int
 elf_take_segment(const char *name, unsigned i, const Elf64_Phdr *ph, size_t size,
@@ -64,6 +75,13 @@ elf_take_segment(const char *name, unsigned i, const Elf64_Phdr *ph, size_t size
 				 (unsigned long long)(addr + ph->p_memsz),
 				 (unsigned long long)lim->lo, (unsigned long long)lim->hi,
 				 lim->by_paddr ? " (guest memory: try a larger --mem)" : "");
+	/* The kernel maps every segment readable (mdb_map_root refuses a
+	 * mapping without R): refuse here what it would fail on at boot. */
+	if (!(ph->p_flags & PF_R))
+		return diag_fail(d, ENOEXEC, "%s: segment %u (at %#llx) is %s: exo maps "
+				 "segments readable, so each needs R (R, RW, RX or RWX); "
+				 "link it with a readable segment", name, i,
+				 (unsigned long long)addr, elf_rights_name(ph->p_flags));
 	if (lim->by_paddr && ph->p_vaddr != ph->p_paddr + lim->virt_offset)
 		return diag_fail(d, ENOEXEC, "%s: segment %u is linked at %#llx, not at "
 				 "its physical address + %#llx: not an exo kernel", name, i,
@@ -111,29 +129,36 @@ elf_check_entry(const char *name, const struct elf_image *img, struct diag *d)
 			 "executable segment", name, (unsigned long long)img->entry);
 }
 
+/*
+ * The headers are copied out of the file, never read in place: neither the
+ * buffer nor e_phoff need be aligned (a file may say any offset).
+ */
 int
 elf_parse(const char *name, const void *data, size_t size,
 	  const struct elf_limits *lim, struct elf_image *img, struct diag *d)
 {
-	const Elf64_Ehdr *eh = data;
-	const Elf64_Phdr *ph;
+	const uint8_t *bytes = data;
+	Elf64_Ehdr eh = { 0 };
+	Elf64_Phdr ph;
 	int r;
 
-	r = elf_check_header(name, eh, size, d);
+	if (size)
+		memcpy(&eh, data, size < sizeof(eh) ? size : sizeof(eh));
+	r = elf_check_header(name, &eh, size, d);
 	if (r < 0)
 		return r;
-	*img = (struct elf_image){ .data = data, .size = size, .entry = eh->e_entry };
-	ph = (const Elf64_Phdr *)((const uint8_t *)data + eh->e_phoff);
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
+	*img = (struct elf_image){ .data = data, .size = size, .entry = eh.e_entry };
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		memcpy(&ph, bytes + eh.e_phoff + (size_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_INTERP || ph.p_type == PT_DYNAMIC)
 			return diag_fail(d, ENOEXEC, "%s: dynamically linked; exo runs "
 					 "static executables (link with -static)", name);
-		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (img->nsegs == ELF_MAX_SEGS)
 			return diag_fail(d, ENOEXEC, "%s: more than %d loadable segments",
 					 name, ELF_MAX_SEGS);
-		r = elf_take_segment(name, i, &ph[i], size, lim, &img->segs[img->nsegs++], d);
+		r = elf_take_segment(name, i, &ph, size, lim, &img->segs[img->nsegs++], d);
 		if (r < 0)
 			return r;
 	}
@@ -145,6 +170,22 @@ elf_parse(const char *name, const void *data, size_t size,
 	return elf_check_entry(name, img, d);
 }
 
+static const char *
+elf_file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
+}
+
 int
 elf_read_file(const char *path, void **data, size_t *size, struct diag *d)
 {
@@ -153,16 +194,24 @@ elf_read_file(const char *path, void **data, size_t *size, struct diag *d)
 	uint8_t *buf;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block open() until a writer comes (it is
+	 * refused just below, and nothing reads it). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		err = errno;
 		return diag_fail(d, err, "%s: cannot open: %s%s", path, strerror(err),
 				 err == ENOENT ? " (build it with 'make', or give a path "
 				 "to an ELF file)" : "");
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		err = errno;
 		close(fd);
-		return diag_fail(d, EINVAL, "%s: not a regular file", path);
+		return diag_fail(d, err, "%s: cannot stat: %s", path, strerror(err));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return diag_fail(d, EINVAL, "%s: not a regular file (%s); give an ELF "
+				 "file", path, elf_file_kind(st.st_mode));
 	}
 	if (st.st_size > (off_t)EXO_DIRECT_MAP_MAX) {
 		close(fd);

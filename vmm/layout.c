@@ -160,18 +160,24 @@ layout_program(uint8_t *mem, uint64_t *next, const struct boot_program *p,
 static int
 layout_check_size(uint64_t mem_size, uint64_t need, struct diag *d)
 {
-	if (mem_size < LAYOUT_MIN_MEM || mem_size > LAYOUT_MAX_MEM || mem_size % MB2)
-		return diag_fail(d, EINVAL, "guest memory of %llu bytes: it must be a "
-				 "multiple of 2 MiB from %llu MiB to %llu MiB; choose "
-				 "another --mem", (unsigned long long)mem_size,
-				 LAYOUT_MIN_MEM >> 20, LAYOUT_MAX_MEM >> 20);
-	if (need + LAYOUT_MIN_FREE > mem_size)
-		return diag_fail(d, ENOMEM, "--mem %llu MiB is too small: the kernel and "
+	uint64_t want = (need + LAYOUT_MIN_FREE + MB2 - 1) / MB2 * MB2;
+	int r = vmm_mem_check(mem_size, d);
+
+	if (r < 0)
+		return r;
+	if (want > LAYOUT_MAX_MEM)
+		return diag_fail(d, ENOMEM, "the kernel and programs take %llu KiB and "
+				 "the kernel needs %llu KiB free: more than the largest "
+				 "guest memory (--mem %lluM); run fewer or smaller programs",
+				 (unsigned long long)(need >> 10), LAYOUT_MIN_FREE >> 10,
+				 LAYOUT_MAX_MEM >> 20);
+	if (want > mem_size)
+		return diag_fail(d, ENOMEM, "--mem %lluM is too small: the kernel and "
 				 "programs take %llu KiB and the kernel needs %llu KiB "
-				 "free; use --mem %llu M or more",
+				 "free; use --mem %lluM or more",
 				 (unsigned long long)(mem_size >> 20),
 				 (unsigned long long)(need >> 10), LAYOUT_MIN_FREE >> 10,
-				 (unsigned long long)((need + LAYOUT_MIN_FREE + MB2 - 1) / MB2 * 2));
+				 (unsigned long long)(want >> 20));
 	return 0;
 }
 

@@ -15,10 +15,11 @@
 
 #include "diag.h"
 #include "elf.h"
+#include "vmm.h"
 
 #define LAYOUT_MIN_FREE (256 * 1024ULL)  /* frames left for the kernel, at least */
-#define LAYOUT_MIN_MEM  (4ULL << 20)
-#define LAYOUT_MAX_MEM  EXO_DIRECT_MAP_MAX
+#define LAYOUT_MIN_MEM  VMM_MEM_MIN     /* vmm.h */
+#define LAYOUT_MAX_MEM  VMM_MEM_MAX
 
 struct boot_program {
 	const char *name;          /* shown in reports */

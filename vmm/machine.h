@@ -63,6 +63,8 @@ void vmm_start_cpus(struct vmm *vm);
 /* Host pointer to guest physical [gpa, gpa+len), or NULL if not all memory. */
 void *vmm_guest_ptr(struct vmm *vm, uint64_t gpa, uint64_t len);
 
+/* Make every vCPU leave KVM_RUN and not enter it again (async-signal-safe). */
+void vmm_kick_all(struct vmm *vm);
 /* End the run with this outcome (the first call wins). */
 void vmm_stop(struct vmm *vm, enum vmm_outcome outcome, int status);
 

@@ -24,14 +24,12 @@
 #include "elf.h"
 #include "layout.h"
 #include "machine.h"
+#include "vmsignal.h"
 
-/* Signals stop the vCPUs through kvm_run.immediate_exit (no lost wake-ups). */
-static struct vmm *volatile signal_vm;
-static volatile sig_atomic_t signal_timeout, signal_interrupt;
 static __thread struct vcpu *self_vcpu;
 
 /* Make every vCPU leave KVM_RUN and not enter it again (async-signal-safe). */
-static void
+void
 vmm_kick_all(struct vmm *vm)
 {
 	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
@@ -40,21 +38,6 @@ vmm_kick_all(struct vmm *vm)
 		if (vm->vcpus[i].started && &vm->vcpus[i] != self_vcpu)
 			pthread_kill(vm->vcpus[i].thread, SIGUSR1);
 	}
-}
-
-static void
-on_signal(int sig)
-{
-	struct vmm *vm = signal_vm;
-
-	if (sig == SIGUSR1)
-		return;                 /* a kick: KVM_RUN returns EINTR */
-	if (sig == SIGALRM)
-		signal_timeout = 1;
-	else
-		signal_interrupt = 1;
-	if (vm)
-		vmm_kick_all(vm);
 }
 
 struct vcpu *
@@ -188,13 +171,16 @@ vmm_loop(struct vcpu *c)
 	while (!__atomic_load_n(&vm->stop, __ATOMIC_ACQUIRE)) {
 		if (ioctl(fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				enum vmm_outcome why;
+
 				pthread_mutex_lock(&vm->lock);
-				if (signal_timeout)
-					vmm_stop(vm, VMM_TIMEOUT, 0);
-				else if (signal_interrupt)
-					vmm_stop(vm, VMM_INTERRUPTED, 0);
-				if (!vm->stop)
-					run->immediate_exit = 0;
+				/* Clear, then read the flags: a signal in between
+				 * sets it again (vmsignal.h). A stop by another vCPU
+				 * is seen by the loop's test of vm->stop. */
+				run->immediate_exit = 0;
+				__atomic_signal_fence(__ATOMIC_SEQ_CST);
+				if (vmsignal_pending(&why))
+					vmm_stop(vm, why, 0);
 				pthread_mutex_unlock(&vm->lock);
 				continue;
 			}
@@ -244,10 +230,7 @@ vmm_start_cpus(struct vmm *vm)
 	sigset_t block, old;
 
 	/* The process's signals go to vCPU 0's thread; the others take kicks. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGALRM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
+	vmsignal_set(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (unsigned i = 1; i < vm->kvm.ncpus; i++) {
 		struct vcpu *c = &vm->vcpus[i];
@@ -272,42 +255,6 @@ vmm_join_cpus(struct vmm *vm)
 			pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
 	}
-}
-
-static int
-vmm_arm_signals(const struct vmm_config *cfg, struct diag *d)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct itimerval it = { 0 };
-
-	sigemptyset(&sa.sa_mask);
-	signal_timeout = signal_interrupt = 0;
-	if (sigaction(SIGALRM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
-		return diag_fail(d, errno, "cannot install signal handlers: %s",
-				 strerror(errno));
-	if (cfg->timeout > 0) {
-		it.it_value.tv_sec = (time_t)cfg->timeout;
-		it.it_value.tv_usec = (suseconds_t)((cfg->timeout - (double)it.it_value.tv_sec) * 1e6);
-		if (!it.it_value.tv_sec && !it.it_value.tv_usec)
-			it.it_value.tv_usec = 1;
-		if (setitimer(ITIMER_REAL, &it, NULL) < 0)
-			return diag_fail(d, errno, "cannot arm --timeout: %s", strerror(errno));
-	}
-	return 0;
-}
-
-static void
-vmm_disarm_signals(void)
-{
-	struct itimerval it = { 0 };
-
-	setitimer(ITIMER_REAL, &it, NULL);
-	signal_vm = NULL;
-	signal(SIGALRM, SIG_DFL);
-	signal(SIGUSR1, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 }
 
 /* The loaded files: the kernel and each program, read and checked. */
@@ -458,12 +405,47 @@ vm_insn_result(struct vmm *vm)
 }
 
 int
+vmm_mem_check(uint64_t mem_size, struct diag *d)
+{
+	if (mem_size >= VMM_MEM_MIN && mem_size <= VMM_MEM_MAX &&
+	    mem_size % VMM_MEM_ALIGN == 0)
+		return 0;
+	return diag_fail(d, EINVAL, "guest memory must be a multiple of %lluM from "
+			 "%lluM to %lluM (this is %llu bytes); write e.g. --mem 64M",
+			 VMM_MEM_ALIGN >> 20, VMM_MEM_MIN >> 20, VMM_MEM_MAX >> 20,
+			 (unsigned long long)mem_size);
+}
+
+int
+vmm_config_check(const struct vmm_config *cfg, struct diag *d)
+{
+	int r = vmm_mem_check(cfg->mem_size, d);
+
+	if (r < 0)
+		return r;
+	if (cfg->ncpus < 1 || cfg->ncpus > EXO_MAX_CPUS)
+		return diag_fail(d, EINVAL, "%u vCPUs: exo runs 1 to %d", cfg->ncpus,
+				 EXO_MAX_CPUS);
+	if (cfg->nprogs > EXO_MAX_MODULES)
+		return diag_fail(d, EINVAL, "%u programs: exo boots at most %d at once",
+				 cfg->nprogs, EXO_MAX_MODULES);
+	if (!(cfg->timeout >= 0))
+		return diag_fail(d, EINVAL, "a --timeout below 0 seconds");
+	return 0;
+}
+
+int
 vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 {
 	struct vmm_files fl = { 0 };
-	struct vmm *vm = calloc(1, sizeof(*vm));
+	struct vmm *vm;
 	int r;
 
+	/* Before any file is opened or memory mapped. */
+	r = vmm_config_check(cfg, d);
+	if (r < 0)
+		return r;
+	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return diag_fail(d, ENOMEM, "out of memory");
 	vm->cfg = cfg;
@@ -490,10 +472,9 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		if (r < 0)
 			goto out;
 	}
-	r = vmm_arm_signals(cfg, d);
+	r = vmsignal_arm(vm, cfg->timeout, d);
 	if (r < 0)
 		goto out;
-	signal_vm = vm;
 	report_boot(vm);
 	vmm_loop(&vm->vcpus[0]);
 	vmm_stop(vm, VMM_CRASHED, 0);   /* no-op unless vCPU 0 left without a stop */
@@ -501,7 +482,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	self_vcpu = NULL;
 	iothread_stop(&vm->io);     /* the guest has ended: no more input */
 	vtrace_finish(vm);          /* what the last drain did not see */
-	vmm_disarm_signals();
+	vmsignal_disarm();
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_end);
 	report_end(vm);
 	if (cfg->stats)

@@ -14,7 +14,7 @@ enum vmm_outcome {
 	VMM_EXITED = 0,      /* the kernel exited with a status */
 	VMM_TIMEOUT,         /* stopped at --timeout */
 	VMM_CRASHED,         /* kernel panic, triple fault, KVM error, bad request */
-	VMM_INTERRUPTED,     /* SIGINT or SIGTERM */
+	VMM_INTERRUPTED,     /* SIGINT, SIGTERM or SIGHUP */
 };
 
 struct vmm_program {
@@ -105,6 +105,19 @@ struct vmm_result {
 	uint64_t cpu_insn_lost[EXO_MAX_CPUS], cpu_insn_failed[EXO_MAX_CPUS];
 	int64_t cpu_insn_emulation[EXO_MAX_CPUS];
 };
+
+/* Guest memory: a multiple of VMM_MEM_ALIGN from VMM_MEM_MIN to VMM_MEM_MAX
+ * (the boot page tables map 2 MiB pages; the kernel's direct map ends at
+ * EXO_DIRECT_MAP_MAX). */
+#define VMM_MEM_MIN   (4ULL << 20)
+#define VMM_MEM_MAX   EXO_DIRECT_MAP_MAX
+#define VMM_MEM_ALIGN (2ULL << 20)
+
+/* 0, or -EINVAL with d saying the valid range. */
+int vmm_mem_check(uint64_t mem_size, struct diag *d);
+/* Every number in cfg within its range (memory, vCPUs, programs, timeout):
+ * 0, or -EINVAL with d saying which and the range. vmm_run calls it first. */
+int vmm_config_check(const struct vmm_config *cfg, struct diag *d);
 
 /*
  * Returns 0 once the guest has run (res says how it ended), or a negative

@@ -23,16 +23,19 @@ pad(struct out *o, char c, int n)
 		put(o, c);
 }
 
-/* Emit s (n chars) in a field of width, right-aligned unless left. */
+/*
+ * Emit s (n chars) in a field of width, right-aligned unless left. Its first
+ * pre chars (a sign, a 0x) stand before zero padding: %05d of -42 is -0042,
+ * %#010x of 0xbeef is 0x0000beef.
+ */
 static void
-field(struct out *o, const char *s, int n, int width, int left, char padc)
+field(struct out *o, const char *s, int n, int width, int left, char padc, int pre)
 {
 	int shown = n;
 
-	if (!left && padc == '0' && n > 0 && *s == '-') {
-		put(o, *s++);
-		n--;
-		width--;
+	if (!left && padc == '0') {
+		for (; pre > 0 && n > 0; pre--, n--, width--)
+			put(o, *s++);
 	}
 	if (!left)
 		pad(o, padc, width - n);
@@ -76,28 +79,45 @@ arg_signed(va_list *ap, int len)
 	return va_arg(*ap, long long);
 }
 
+/* One conversion's flags, width and length modifier. */
+struct spec {
+	int left, alt, width, len;
+	char padc;
+};
+
 static void
-conv(struct out *o, char c, int len, int width, int left, char padc, va_list *ap)
+conv(struct out *o, char c, const struct spec *sp, va_list *ap)
 {
 	char tmp[24], *end = tmp + sizeof(tmp);
-	int n;
+	int n, pre = 0, len = sp->len, width = sp->width, left = sp->left;
+	char padc = sp->padc;
 
 	switch (c) {
 	case 'd':
 	case 'i': {
 		int64_t v = arg_signed(ap, len);
 		n = utoa(end, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, 0);
-		if (v < 0)
+		if (v < 0) {
 			end[-++n] = '-';
+			pre = 1;
+		}
 		break;
 	}
 	case 'u':
 		n = utoa(end, arg_unsigned(ap, len), 10, 0);
 		break;
 	case 'x':
-	case 'X':
-		n = utoa(end, arg_unsigned(ap, len), 16, c == 'X');
+	case 'X': {
+		uint64_t v = arg_unsigned(ap, len);
+
+		n = utoa(end, v, 16, c == 'X');
+		if (sp->alt && v) {     /* C: '#' gives 0x, except for 0 */
+			end[-++n] = c;
+			end[-++n] = '0';
+			pre = 2;
+		}
 		break;
+	}
 	case 'p':
 		n = utoa(end, (uintptr_t)va_arg(*ap, void *), 16, 0);
 		end[-++n] = 'x';
@@ -105,7 +125,7 @@ conv(struct out *o, char c, int len, int width, int left, char padc, va_list *ap
 		break;
 	case 'c':
 		tmp[0] = (char)va_arg(*ap, int);
-		field(o, tmp, 1, width, left, ' ');
+		field(o, tmp, 1, width, left, ' ', 0);
 		return;
 	case 's': {
 		const char *s = va_arg(*ap, const char *);
@@ -113,14 +133,14 @@ conv(struct out *o, char c, int len, int width, int left, char padc, va_list *ap
 			s = "(null)";
 		for (n = 0; s[n]; n++)
 			;
-		field(o, s, n, width, left, ' ');
+		field(o, s, n, width, left, ' ', 0);
 		return;
 	}
 	default:        /* %% and unknown conversions print themselves */
 		put(o, c);
 		return;
 	}
-	field(o, end - n, n, width, left, padc);
+	field(o, end - n, n, width, left, padc, pre);
 }
 
 size_t
@@ -131,8 +151,7 @@ fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 	va_copy(args, ap);
 	while (*fmt) {
-		int left = 0, width = 0, len = 0;
-		char padc = ' ';
+		struct spec sp = { .padc = ' ' };
 
 		if (*fmt != '%') {
 			put(&o, *fmt++);
@@ -141,21 +160,25 @@ fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		fmt++;
 		for (;; fmt++) {
 			if (*fmt == '-')
-				left = 1;
+				sp.left = 1;
 			else if (*fmt == '0')
-				padc = '0';
+				sp.padc = '0';
+			else if (*fmt == '#')
+				sp.alt = 1;
 			else
 				break;
 		}
 		while (*fmt >= '0' && *fmt <= '9')
-			width = width * 10 + (*fmt++ - '0');
+			sp.width = sp.width * 10 + (*fmt++ - '0');
 		while (*fmt == 'l' || *fmt == 'z') {
-			len += *fmt == 'z' ? 2 : 1;
+			sp.len += *fmt == 'z' ? 2 : 1;
 			fmt++;
 		}
 		if (!*fmt)
 			break;
-		conv(&o, *fmt++, len > 2 ? 2 : len, width, left, padc, &args);
+		if (sp.len > 2)
+			sp.len = 2;
+		conv(&o, *fmt++, &sp, &args);
 	}
 	va_end(args);
 	if (size)

@@ -6,7 +6,8 @@
 
 /*
  * A small vsnprintf for the kernel and the library OS: %d %i %u %x %X %p %s %c
- * %%, flags '-' and '0', a width, length modifiers l, ll, z. Always
+ * %%, flags '-', '0' and '#' (0x before a non-zero %x, 0X before %X), a
+ * width, length modifiers l, ll, z. Always
  * NUL-terminates when size > 0; returns the length the whole output would have.
  */
 size_t fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);

@@ -3,6 +3,8 @@
  * held; otherwise the status names the first check that failed (its line
  * number, low byte) and a line on the console says what it was.
  */
+#include <exo/bootinfo.h>
+
 #include "libos.h"
 #include "scenario.h"
 #include "l4.h"
@@ -111,17 +113,29 @@ ipc_with_df(u64 to, struct l4_msg *m)
 	register u64 rbx __asm__("rbx") = m->mr[7];
 	u64 rax = SYS_ipc, rdx = 0, from = to;
 
-	/* SYSCALL would clear DF (FMASK), so enter as SYSCALL's stub does on
-	 * PVM: straight to the stub page's int3, with rcx the return address. */
-	__asm__ volatile("std\n\t"
-			 "lea 1f(%%rip), %%rcx\n\t"
-			 "jmp *%[stub]\n"
-			 "1:\tcld"
-			 : "+a"(rax), "+D"(to), "+S"(from), "+d"(rdx),
-			   "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r12), "+r"(r13),
-			   "+r"(r14), "+r"(r15), "+r"(rbx)
-			 : [stub] "r"((u64)EXO_USER_SYSCALL_STUB)
-			 : "rcx", "r11", "memory", EXO_SYSCALL_FPU_CLOBBERS);
+	/* On PVM, SYSCALL jumps to the stub page in ring 3, whose int3 enters
+	 * with the user's DF: jump to the stub directly with DF set (rcx the
+	 * return address). On hardware KVM the stub page is not mapped: the
+	 * entry is SYSCALL itself, and the kernel's FMASK must clear DF. */
+	if (l4_kip()->platform == EXO_PLATFORM_KVM_PVM)
+		__asm__ volatile("std\n\t"
+				 "lea 1f(%%rip), %%rcx\n\t"
+				 "jmp *%[stub]\n"
+				 "1:\tcld"
+				 : "+a"(rax), "+D"(to), "+S"(from), "+d"(rdx),
+				   "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r12), "+r"(r13),
+				   "+r"(r14), "+r"(r15), "+r"(rbx)
+				 : [stub] "r"((u64)EXO_USER_SYSCALL_STUB)
+				 : "rcx", "r11", "memory", EXO_SYSCALL_FPU_CLOBBERS);
+	else
+		__asm__ volatile("std\n\t"
+				 "syscall\n\t"
+				 "cld"
+				 : "+a"(rax), "+D"(to), "+S"(from), "+d"(rdx),
+				   "+r"(r8), "+r"(r9), "+r"(r10), "+r"(r12), "+r"(r13),
+				   "+r"(r14), "+r"(r15), "+r"(rbx)
+				 :
+				 : "rcx", "r11", "memory", EXO_SYSCALL_FPU_CLOBBERS);
 	m->mr[0] = r8, m->mr[1] = r9, m->mr[2] = r10, m->mr[3] = r12;
 	m->mr[4] = r13, m->mr[5] = r14, m->mr[6] = r15, m->mr[7] = rbx;
 	return rdx;

@@ -1,12 +1,15 @@
 #include "run.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jv.h"
@@ -65,6 +68,52 @@ slurp(const char *path, char *buf, size_t len)
 	unlink(path);
 }
 
+/*
+ * A guest that never ends must fail its test, not hang the suite. The bound
+ * is no measure of speed: it is far beyond any scenario on any host (the
+ * slowest take seconds on PVM and a minute in a nested guest under TCG), and
+ * EXO_TEST_WATCHDOG (seconds) changes it.
+ */
+static bool exo_hung;
+
+static int
+watchdog_seconds(void)
+{
+	const char *e = getenv("EXO_TEST_WATCHDOG");
+	int s = e ? atoi(e) : 0;
+
+	return s > 0 ? s : 900;
+}
+
+/* Wait for exo (pid); past the watchdog, SIGTERM (exo then reports the
+ * vCPUs and stops), and SIGKILL 30 s later. */
+static int
+exo_wait(pid_t pid, const char *const argv[])
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	long limit = watchdog_seconds() * 50L, waited = 0;
+	int ws;
+
+	exo_hung = false;
+	for (;;) {
+		pid_t w = waitpid(pid, &ws, WNOHANG);
+
+		cr_assert(w >= 0, "waitpid: %s", strerror(errno));
+		if (w == pid)
+			return ws;
+		if (waited == limit) {
+			fprintf(stderr, "scenario: exo %s still running after %d s: SIGTERM\n",
+				argv[1], watchdog_seconds());
+			exo_hung = true;
+			kill(pid, SIGTERM);
+		} else if (waited == limit + 30 * 50) {
+			kill(pid, SIGKILL);
+		}
+		nanosleep(&tick, NULL);
+		waited++;
+	}
+}
+
 void
 exo_run(struct exo_run *r, bool report, const char *const args[])
 {
@@ -104,11 +153,15 @@ exo_run_in(struct exo_run *r, bool report, const char *const args[], int in_fd)
 	cr_assert_eq(posix_spawn(&pid, EXO_BIN, &fa, NULL, (char **)argv, environ), 0,
 		     "cannot start %s", EXO_BIN);
 	posix_spawn_file_actions_destroy(&fa);
-	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	ws = exo_wait(pid, argv);
 	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 1000 + WTERMSIG(ws);
 	slurp(out, r->out, sizeof(r->out));
 	slurp(err, r->err, sizeof(r->err));
 	slurp(rep, r->report, sizeof(r->report));
+	cr_assert(!exo_hung,
+		  "exo %s did not end within %d s (a hung guest; EXO_TEST_WATCHDOG "
+		  "sets the bound): stopped with SIGTERM\nstderr:\n%s", args[0],
+		  watchdog_seconds(), r->err);
 }
 
 const char *

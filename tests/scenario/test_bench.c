@@ -281,3 +281,42 @@ Test(bench, committed_baseline_holds, .timeout = 300)
 	cr_assert_eq(r.status, 0, "against %s: exit %d (2: a regression)\n%s%s", EXO_BASELINE,
 		     r.status, r.out, r.err);
 }
+
+/*
+ * A baseline that is no bench file fails at once, before any suite boots
+ * (exit 126, the file and what is wrong named): it crashed exo bench
+ * (SIGSEGV) or passed --check with nothing compared, after every suite ran.
+ */
+Test(bench, bad_baseline_fails_before_booting, .timeout = 60)
+{
+	static const struct { const char *text, *why; } cases[] = {
+		{ "{\"suites\":[{\"suite\":1}]}", "\"schema\" is missing" },
+		{ "null", "the document is null" },
+		{ "[]", "the document is an array" },
+		{ "{}", "\"schema\" is missing" },
+		{ "{\"schema\":\"exo-bench/1\",\"suites\":[{\"suite\":\"ipc\",\"operations\":"
+		  "[{\"name\":7}]}]}", "operations[0].name is a number" },
+	};
+	char path[256];
+
+	scratch_path(path, sizeof(path), "bad-baseline");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fopen(path, "w");
+
+		cr_assert_not_null(f);
+		fputs(cases[i].text, f);
+		fclose(f);
+		exo_run(&r, false, (const char *[]){ "bench", "ipc", "--baseline", path,
+						     "--check", NULL });
+		cr_assert_eq(r.status, EXIT_HOST, "%s: exit %d\n%s", cases[i].text,
+			     r.status, r.err);
+		cr_assert(strstr(r.err, path) && strstr(r.err, cases[i].why),
+			  "%s: stderr:\n%s", cases[i].text, r.err);
+		cr_assert_str_eq(r.out, "", "a suite ran first:\n%s", r.out);
+	}
+	unlink(path);
+	exo_run(&r, false, (const char *[]){ "bench", "ipc", "--baseline", "/dev/zero",
+					     "--check", NULL });
+	cr_assert_eq(r.status, EXIT_HOST);
+	cr_assert(strstr(r.err, "/dev/zero: not a regular file"), "%s", r.err);
+}

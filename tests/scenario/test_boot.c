@@ -6,9 +6,11 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +206,19 @@ Test(timeout, guest_past_timeout_is_stopped)
 	expect_end("timeout", 0);
 }
 
+/* A timer of a microsecond fires as it is armed: the run still stops (it ran
+ * for ever when the timer was armed before the signal path could kick a vCPU). */
+Test(timeout, the_shortest_timeout_stops_the_guest, .timeout = 60)
+{
+	for (int i = 0; i < 5; i++) {
+		exo_run(&r, true, (const char *[]){ "run", "--timeout", "0.000001", "spin",
+						    NULL });
+		cr_assert_eq(r.status, EXIT_TIMEOUT, "try %d: exit %d; stderr:\n%s", i,
+			     r.status, r.err);
+		expect_end("timeout", 0);
+	}
+}
+
 /*
  * Interrupts: the LAPIC timer and the console-input line, through the
  * kernel's ktest hooks. `ktest timer US MAX N` exits 0 if each of N waits
@@ -323,29 +338,54 @@ struct fifo_writer {
 	int release[2];
 };
 
+/*
+ * Wait for exo to open the FIFO (an open for writing fails with ENXIO while
+ * no reader has it), unless exo ends first: it may fail to start (no
+ * /dev/kvm) and never open it, or open and close it at once. A blocking
+ * open would then wait for ever.
+ */
+static int
+fifo_open_writer(struct fifo_writer *w, struct pollfd *release)
+{
+	int fd;
+
+	while ((fd = open(w->path, O_WRONLY | O_NONBLOCK)) < 0 && errno == ENXIO)
+		if (poll(release, 1, 5) != 0)
+			return -1;          /* exo has ended */
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, 0);  /* the write may wait for room */
+	return fd;
+}
+
 static void *
 fifo_write(void *arg)
 {
 	struct fifo_writer *w = arg;
 	struct pollfd p = { .fd = w->release[0], .events = POLLIN };
-	int fd = open(w->path, O_WRONLY);     /* waits for exo to open it */
+	int fd = fifo_open_writer(w, &p);
 
 	if (fd < 0)
 		return NULL;
-	usleep(w->delay_ms * 1000);
-	if (write(fd, w->text, strlen(w->text)) < 0)
+	/* exo may end before the delay is over: then no reader is left, and
+	 * the write fails with EPIPE (SIGPIPE is ignored, see run_with_fifo). */
+	if (poll(&p, 1, w->delay_ms) == 0 &&
+	    write(fd, w->text, strlen(w->text)) < 0 && errno != EPIPE)
 		perror("fifo write");
 	poll(&p, 1, w->hold_ms);
 	close(fd);
 	return NULL;
 }
 
+/* Run ktest getc w->text with input from a FIFO that w writes: how long
+ * exo ran. Asserts (after the writer has finished) that exo started. */
 static double
 run_with_fifo(struct fifo_writer *w)
 {
 	struct timespec t0, t1;
 	pthread_t th;
 
+	/* A write after exo ended must fail, not kill the test worker. */
+	signal(SIGPIPE, SIG_IGN);
 	scratch_path(w->path, sizeof(w->path), "fifo");
 	unlink(w->path);
 	cr_assert_eq(mkfifo(w->path, 0600), 0);
@@ -356,11 +396,15 @@ run_with_fifo(struct fifo_writer *w)
 					    "--input", w->path, "--cmdline", "ktest",
 					    "ktest", "getc", w->text, NULL });
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	cr_assert_eq(write(w->release[1], "", 1), 1);
+	/* Release the writer before any assertion: it must not outlive the test. */
+	if (write(w->release[1], "", 1) != 1)
+		perror("release the fifo writer");
 	pthread_join(th, NULL);
 	close(w->release[0]);
 	close(w->release[1]);
 	unlink(w->path);
+	cr_assert_neq(r.status, EXIT_HOST, "exo could not start the guest (exit 126):\n%s",
+		      r.err);
 	return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
@@ -566,6 +610,33 @@ Test(badinput, malformed_programs)
 		cr_assert(strstr(r.err, path), "message names %s:\n%s", path, r.err);
 		unlink(path);
 	}
+}
+
+/* A report that cannot be written is an error, as for exo trace -o. */
+Test(badinput, report_to_a_full_device)
+{
+	const char *args[] = { "run", "--report", "/dev/full", "hello", NULL };
+
+	exo_run(&r, false, args);
+	cr_assert_eq(r.status, EXIT_HOST, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(strstr(r.err, "--report /dev/full"), "stderr:\n%s", r.err);
+}
+
+/* A FIFO as program or kernel is refused at once; open() waited for a
+ * writer for ever, outside --timeout. */
+Test(badinput, fifo_as_program_or_kernel, .timeout = 60)
+{
+	char fifo[256];
+
+	scratch_path(fifo, sizeof(fifo), "prog-fifo");
+	unlink(fifo);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	exo_run(&r, false, (const char *[]){ "run", "--timeout", "5", fifo, NULL });
+	expect_host_error("not a regular file (a FIFO)");
+	exo_run(&r, false, (const char *[]){ "run", "--timeout", "5", "--kernel", fifo,
+					     NULL });
+	expect_host_error("not a regular file (a FIFO)");
+	unlink(fifo);
 }
 
 Test(badinput, text_file_as_program)

@@ -4,9 +4,16 @@
  * and a Chrome trace that parses and holds the crossings.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include "jv.h"
 #include "run.h"
@@ -519,4 +526,58 @@ Test(trace, stat_ring0_exact_on_every_cpu, .timeout = 180)
 				   mean[cpu], traced);
 	jv_free(bn);
 	jv_free(st);
+}
+
+/* Whether the report file at path has a line starting with prefix yet. */
+static bool
+report_has(const char *path, const char *prefix)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, prefix, strlen(prefix));
+	fclose(f);
+	return found;
+}
+
+/*
+ * SIGHUP (the terminal went away) ends a trace as SIGINT does: exit 130 and
+ * the file written. It killed exo, and no file was written. The signal goes
+ * once the guest runs (the report's boot line is written as it starts).
+ */
+Test(trace, sighup_ends_a_trace_with_the_file_written, .timeout = 60)
+{
+	char out[256], rep[256], err[256];
+	const char *argv[] = { EXO_BIN, "trace", "-o", out, "--report", rep, "--timeout",
+			       "40", "spin", NULL };
+	posix_spawn_file_actions_t fa;
+	struct jv *doc;
+	pid_t pid;
+	int ws;
+
+	scratch_path(out, sizeof(out), "hup-trace");
+	scratch_path(rep, sizeof(rep), "hup-report");
+	unlink(out);
+	unlink(rep);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	cr_assert_eq(posix_spawn(&pid, EXO_BIN, &fa, NULL, (char **)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	while (!report_has(rep, "{\"event\":\"boot\"") && waitpid(pid, &ws, WNOHANG) == 0)
+		usleep(10000);
+	cr_assert_eq(kill(pid, SIGHUP), 0, "exo ended before it booted");
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_assert(WIFEXITED(ws), "exo was killed by signal %d", WTERMSIG(ws));
+	cr_assert_eq(WEXITSTATUS(ws), 130);
+	doc = jv_parse_file(out, err, sizeof(err));
+	cr_assert_not_null(doc, "no trace file after SIGHUP: %s", err);
+	cr_assert_not_null(jv_get(doc, "traceEvents"));
+	jv_free(doc);
+	unlink(out);
+	unlink(rep);
 }

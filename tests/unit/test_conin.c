@@ -1,7 +1,9 @@
 /* Console input, the VMM's half (vmm/conin.c): buffer and interrupt rule. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,6 +226,56 @@ Test(conin_thread, reads_a_file_larger_than_its_buffer)
 	cr_assert(signals >= 1, "no interrupt for the input");
 	iothread_stop(&io);
 	iothread_stop(&io);          /* a second stop is harmless */
+	conin_close(&in);
+	unlink(path);
+}
+
+/* The next value the guest would read, waiting while it is EMPTY (the test's
+ * .timeout bounds a stall). */
+static uint32_t
+take_next(struct conin *in)
+{
+	struct timespec pause = { 0, 1000000 };
+	uint32_t v;
+
+	while ((v = conin_take(in)) == EXO_CONSOLE_IN_EMPTY)
+		nanosleep(&pause, NULL);
+	return v;
+}
+
+/*
+ * A FIFO as --input: open() returns at once with no writer (it blocked
+ * until one came, outside --timeout), nothing reads as the end before a
+ * writer came, its bytes arrive, and its writer's close is the end.
+ */
+Test(conin_thread, fifo_opens_without_a_writer, .timeout = 20)
+{
+	char path[64];
+	struct timespec pause = { 0, 20000000 };
+	struct iothread io;
+	struct conin in;
+	int w;
+
+	snprintf(path, sizeof(path), "/tmp/exo-conin-%d-fifo", (int)getpid());
+	unlink(path);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	conin_init(&in);
+	cr_assert_eq(conin_open(&in, path, &d), 0, "%s", d.msg);
+	conin_set_signal(&in, fake_signal, NULL);
+	cr_assert_eq(iothread_init(&io, &d), 0, "%s", d.msg);
+	conin_start(&in, io.loop);
+	cr_assert_eq(iothread_start(&io, &d), 0, "%s", d.msg);
+	nanosleep(&pause, NULL);     /* the I/O thread polls a writerless FIFO */
+	cr_assert_eq(conin_take(&in), EXO_CONSOLE_IN_EMPTY,
+		     "a FIFO nobody has opened yet is not the end of the input");
+	w = open(path, O_WRONLY | O_NONBLOCK);
+	cr_assert_geq(w, 0, "exo holds the read end: %s", strerror(errno));
+	cr_assert_eq(write(w, "ab", 2), 2);
+	cr_assert_eq(take_next(&in), 'a');
+	cr_assert_eq(take_next(&in), 'b');
+	close(w);
+	cr_assert_eq(take_next(&in), EXO_CONSOLE_IN_EOF);
+	iothread_stop(&io);
 	conin_close(&in);
 	unlink(path);
 }

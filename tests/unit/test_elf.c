@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -119,6 +120,59 @@ Test(elf, flags_beyond_rwx_dropped)
 	eb_phdr(&b, 0)->p_flags |= 0x0ff00000;   /* PF_MASKOS bits */
 	cr_assert_eq(parse_user(), 0, "%s", d.msg);
 	cr_assert_eq(img.segs[0].flags, EXO_SEG_R | EXO_SEG_X);
+}
+
+/* The kernel maps no segment without R (mdb_map_root): each such segment
+ * is refused here, by its number and what it is, not at boot as error -5. */
+Test(elf, segments_without_read_refused)
+{
+	static const struct { uint32_t flags; const char *what; } cases[] = {
+		{ PF_X, "execute-only" }, { PF_W, "write-only" }, { 0, "without any rights" },
+		{ PF_W | PF_X, "writable and executable but not readable" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		user_prog();
+		eb_phdr(&b, 1)->p_flags = cases[i].flags;
+		assert_noexec(parse_user(), NAME);
+		cr_assert(strstr(d.msg, "segment 1") && strstr(d.msg, cases[i].what),
+			  "flags %#x: %s", cases[i].flags, d.msg);
+	}
+	/* R alone, RW, RX, RWX are what the kernel maps. */
+	user_prog();
+	eb_phdr(&b, 1)->p_flags = PF_R | PF_W | PF_X;
+	cr_assert_eq(parse_user(), 0, "%s", d.msg);
+	kernel_prog();
+	eb_phdr(&b, 0)->p_flags = PF_X;
+	assert_noexec(parse_kernel(), KNAME);
+}
+
+/*
+ * Headers are read by copy: program headers at an odd e_phoff, and a file
+ * in a buffer at an odd address, parse as the aligned file does (they were
+ * read in place: a misaligned access, which -fsanitize=alignment traps).
+ */
+Test(elf, misaligned_headers)
+{
+	static _Alignas(16) uint8_t shifted[EB_MAX_SIZE + 1];
+	struct elf_limits lim = layout_user_limits();
+	struct elf_image want;
+	size_t phsz;
+
+	user_prog();
+	cr_assert_eq(parse_user(), 0, "%s", d.msg);
+	want = img;
+	phsz = eb_ehdr(&b)->e_phnum * sizeof(Elf64_Phdr);
+	memmove(b.data + sizeof(Elf64_Ehdr) + 3, b.data + sizeof(Elf64_Ehdr), phsz);
+	eb_ehdr(&b)->e_phoff = sizeof(Elf64_Ehdr) + 3;
+	cr_assert_eq(parse_user(), 0, "%s", d.msg);
+	cr_assert_eq(img.nsegs, want.nsegs);
+	cr_assert_arr_eq(img.segs, want.segs, sizeof(want.segs));
+
+	memcpy(shifted + 1, b.data, b.size);
+	cr_assert_eq(elf_parse(NAME, shifted + 1, b.size, &lim, &img, &d), 0, "%s", d.msg);
+	cr_assert_eq(img.entry, want.entry);
+	cr_assert_arr_eq(img.segs, want.segs, sizeof(want.segs));
 }
 
 Test(elf, segment_ending_at_window_top_accepted)
@@ -531,6 +585,25 @@ Test(elf_read, directory)
 	cr_assert_eq(r, -EINVAL);
 	cr_assert_not_null(strstr(d.msg, "/tmp"), "%s", d.msg);
 	cr_assert_null(data);
+}
+
+/* A FIFO is refused at once (open() blocked until a writer came, for ever). */
+Test(elf_read, fifo_refused_without_blocking, .timeout = 20)
+{
+	char path[64];
+	void *data = NULL;
+	size_t size;
+
+	snprintf(path, sizeof(path), "/tmp/exo-elf-%d-fifo", (int)getpid());
+	unlink(path);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(elf_read_file(path, &data, &size, &d), -EINVAL);
+	cr_assert(strstr(d.msg, path) && strstr(d.msg, "not a regular file (a FIFO)"),
+		  "%s", d.msg);
+	unlink(path);
+	cr_assert_eq(elf_read_file("/dev/null", &data, &size, &d), -EINVAL);
+	cr_assert(strstr(d.msg, "a character device"), "%s", d.msg);
 }
 
 Test(elf_read, regular_file_read_whole)

@@ -1,5 +1,6 @@
 /* The kernel's formatter: guest/core/fmt.c, checked against fixed strings. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
@@ -207,4 +208,54 @@ Test(fmt, truncation_never_writes_past_size)
 		for (size_t i = size; i < sizeof(big); i++)
 			cr_assert_eq(big[i], 'Z', "size %zu: byte %zu written", size, i);
 	}
+}
+
+/* '#': 0x before a non-zero %x (0X for %X), before the zero padding. The
+ * kernel's fault report uses %#lx (guest/arch/x86_64/trap.c); it printed
+ * "#lx" and lost every value after it. */
+Test(fmt, alternate_form)
+{
+	CHECK("0x1f", "%#x", 0x1fu);
+	CHECK("0X1F", "%#X", 0x1fu);
+	CHECK("0", "%#x", 0u);
+	CHECK("0xffffffff80001000", "%#lx", 0xffffffff80001000UL);
+	CHECK("[0x0000beef]", "[%#010x]", 0xbeefu);
+	CHECK("[    0xbeef]", "[%#10x]", 0xbeefu);
+	CHECK("[0xbeef    ]", "[%-#10x]", 0xbeefu);
+	CHECK("[0x1]", "[%#3x]", 1u);
+	CHECK("vector 14, error 0x2 at rip 0xffffffff80001234, cr2 0",
+	      "vector %lu, error %#lx at rip %#lx, cr2 %#lx", 14UL, 2UL,
+	      0xffffffff80001234UL, 0UL);
+}
+
+/*
+ * Every conversion the kernel, the IPC core and the library OS use, as
+ * found in guest/, ipc/ and libos/ (string literals outside asm, scanned
+ * for printf conversions): each formats as the C library's printf does.
+ */
+static const char *const used_unsigned[] = { "%lu", "%lx", "%#lx", "%ld" };
+static const char *const used_int[] = { "%u", "%d", "%c" };
+
+Test(fmt, every_conversion_the_kernel_uses_matches_libc)
+{
+	static const unsigned long lv[] = { 0, 1, 9, 10, 0xff, 0x1000, 123456789,
+					    0x7fffffffffffffffUL, 0x8000000000000000UL,
+					    0xffffffff80001000UL, ~0UL };
+	static const int iv[] = { 0, 1, -1, 65, 97, 2147483647, -2147483647 - 1 };
+	char want[128];
+
+	for (size_t f = 0; f < sizeof(used_unsigned) / sizeof(used_unsigned[0]); f++)
+		for (size_t i = 0; i < sizeof(lv) / sizeof(lv[0]); i++) {
+			snprintf(want, sizeof(want), used_unsigned[f], lv[i]);
+			CHECK_RAW(want, used_unsigned[f], lv[i]);
+		}
+	for (size_t f = 0; f < sizeof(used_int) / sizeof(used_int[0]); f++)
+		for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
+			if (used_int[f][1] == 'c' && (iv[i] < 32 || iv[i] > 126))
+				continue;       /* %c of a NUL ends the C string */
+			snprintf(want, sizeof(want), used_int[f], iv[i]);
+			CHECK_RAW(want, used_int[f], iv[i]);
+		}
+	snprintf(want, sizeof(want), "%s|%%|%p", "abc", (void *)0x1000);
+	CHECK(want, "%s|%%|%p", "abc", (void *)0x1000);
 }

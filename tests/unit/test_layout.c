@@ -9,6 +9,7 @@
 #include <exo/layout.h>
 
 #include "vmm/elf.h"
+#include "host/cli.h"
 #include "vmm/layout.h"
 
 #include "elf_build.h"
@@ -521,15 +522,37 @@ Test(layout, memory_too_small_advice_works)
 	make_kernel(mem_size);
 	make_prog0(7 * MB);
 	cr_assert_eq(build(1, "", &out), -ENOMEM);
+	char word[32];
+	uint64_t size;
+
 	s = strstr(d.msg, "use --mem ");
 	cr_assert_not_null(s, "no advice: %s", d.msg);
-	cr_assert_eq(sscanf(s, "use --mem %llu", &mib), 1, "%s", d.msg);
+	/* The advice is one word that exo's own parser takes (it said
+	 * "--mem 8 M", which it refuses) and a size in range. */
+	cr_assert_eq(sscanf(s, "use --mem %31s", word), 1, "%s", d.msg);
+	cr_assert_eq(cli_parse_size(word, &size), 0, "'%s' is not a size: %s", word, d.msg);
+	cr_assert_eq(vmm_mem_check(size, NULL), 0, "%s is out of range", word);
+	mib = size / MB;
 	/* The size it suggests is enough. */
 	teardown();
 	alloc_mem(mib * MB);
 	cr_assert_eq(build(1, "", &out), 0, "suggested --mem %llu M fails: %s", mib,
 		     d.msg);
 	check_all(1, "", &out);
+}
+
+/* Programs that need more than the largest guest memory: no advice to use
+ * a --mem that would be refused. */
+Test(layout, memory_never_enough)
+{
+	struct boot_layout out;
+
+	alloc_mem(4 * MB);
+	make_kernel(mem_size);
+	make_prog0(LAYOUT_MAX_MEM);
+	cr_assert_eq(build(1, "", &out), -ENOMEM);
+	cr_assert_null(strstr(d.msg, "or more"), "advice out of range: %s", d.msg);
+	cr_assert(strstr(d.msg, "largest guest memory (--mem 2048M)"), "%s", d.msg);
 }
 
 Test(layout, leaves_minimum_free)

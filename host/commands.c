@@ -1,0 +1,61 @@
+/*
+ * exo's subcommands: one table, walked by one loop. Each command gets its
+ * own argv with argv[0] "exo COMMAND", so getopt's messages name it.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "ext_cmd.h"
+#include "trace.h"
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "run", run_cmd, "boot the kernel and run programs (exo run --help)" },
+	{ "bench", bench_cmd, "measure system calls and IPC (exo bench --help)" },
+	{ "trace", trace_cmd, "run programs and write a Perfetto trace (exo trace --help)" },
+	{ "stat", stat_cmd, "run programs and summarise every crossing (exo stat --help)" },
+	{ "ext", ext_cmd, "extensions on the host: dump, run (exo ext --help)" },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: exo COMMAND [options] [args]\n\n"
+		"exo runs its own x86-64 kernel under KVM: an exokernel, L4-style IPC and\n"
+		"SPIN-style extensions in one small system you can trace and measure.\n\n"
+		"commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nexo COMMAND --help documents each command.\n");
+}
+
+int
+exo_main(int argc, char **argv)
+{
+	static char name[64];
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_HOST;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		snprintf(name, sizeof(name), "exo %s", commands[i].name);
+		argv[1] = name;
+		return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "exo: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return EXIT_HOST;
+}
