@@ -32,11 +32,13 @@ disasm_alu(const struct bpf_insn *in, char *buf, size_t len)
 	if ((BPF_OP(in->code) == BPF_DIV || BPF_OP(in->code) == BPF_MOD) && in->off == 1)
 		snprintf(mn, sizeof(mn), "s%s%s", name, sfx);
 	else if (BPF_OP(in->code) == BPF_MOV && in->off)
-		snprintf(mn, sizeof(mn), "movsx%s%d", sfx, in->off);
+		snprintf(mn, sizeof(mn), "movsx%s", sfx);
 	else
 		snprintf(mn, sizeof(mn), "%s%s", name, sfx);
 	if (BPF_OP(in->code) == BPF_NEG)
 		snprintf(buf, len, "%s r%d", mn, BPF_DST(in));
+	else if (BPF_OP(in->code) == BPF_MOV && in->off)
+		snprintf(buf, len, "%s r%d, r%d (s%d)", mn, BPF_DST(in), BPF_SRC(in), in->off);
 	else if (x)
 		snprintf(buf, len, "%s r%d, r%d", mn, BPF_DST(in), BPF_SRC(in));
 	else

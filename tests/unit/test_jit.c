@@ -799,3 +799,48 @@ Test(jit, code_pages_are_not_writable)
 	ext_code_free(&code);
 	cr_assert_str_eq(perms, "r-xp");
 }
+
+#include "host/ext_disasm.h"
+
+/* exo ext dump's text of each instruction form. */
+Test(jit, disassembly)
+{
+	static const struct {
+		struct bpf_insn p[2];
+		const char *text;
+	} cases[] = {
+		{ { ALU64_X(BPF_ADD, 1, 2) }, "add r1, r2" },
+		{ { ALU32_K(BPF_SUB, 0, -5) }, "sub32 r0, -5" },
+		{ { SDIV64_X(3, 4) }, "sdiv r3, r4" },
+		{ { SMOD32_X(3, 4) }, "smod32 r3, r4" },
+		{ { MOVSX64(1, 2, 16) }, "movsx r1, r2 (s16)" },
+		{ { MOVSX32(1, 2, 8) }, "movsx32 r1, r2 (s8)" },
+		{ { ALU64_K(BPF_NEG, 7, 0) }, "neg r7" },
+		{ { END_BE(1, 16) }, "be16 r1" },
+		{ { END_LE(1, 32) }, "le32 r1" },
+		{ { BSWAP(1, 64) }, "bswap64 r1" },
+		{ { LD64(2, 0x123456789ull) }, "lddw r2, 0x123456789" },
+		{ { LDX(BPF_B, 2, 1, 16) }, "ldxb r2, [r1+16]" },
+		{ { LDXSX(BPF_H, 2, 10, -8) }, "ldxsh r2, [r10-8]" },
+		{ { ST(BPF_DW, 10, -16, 7) }, "stdw [r10-16], 7" },
+		{ { STX(BPF_W, 1, 3, 4) }, "stxw [r1+4], r3" },
+		{ { ATOMIC(BPF_DW, 1, 2, 8, BPF_ADD | FETCH) }, "lock fetch_adddw [r1+8], r2" },
+		{ { ATOMIC(BPF_W, 1, 2, 0, CMPXCHG) }, "lock cmpxchgw [r1+0], r2" },
+		{ { JMP_K(BPF_JSGT, 1, -1, 3) }, "jsgt r1, -1, +3 <4>" },
+		{ { JMP32_X(BPF_JLE, 1, 2, -1) }, "jle32 r1, r2, -1 <0>" },
+		{ { JA(2) }, "ja +2 <3>" },
+		{ { GOTOL(-1) }, "jal -1 <0>" },
+		{ { CALL(5) }, "call 5" },
+		{ { EXIT() }, "exit" },
+		{ { INSN(0x20, 0, 0, 0, 0) }, "(unknown opcode 0x20)" },     /* LD_ABS */
+		{ { INSN(0xf7, 0, 0, 0, 0) }, "(unknown alu opcode 0xf7)" },
+	};
+	char buf[96];
+
+	for (u32 i = 0; i < N(cases); i++) {
+		u32 slots = ext_disasm(cases[i].p, 2, 0, buf, sizeof(buf));
+
+		cr_assert_str_eq(buf, cases[i].text);
+		cr_assert_eq(slots, cases[i].p[0].code == (BPF_LD | BPF_IMM | BPF_DW) ? 2u : 1u);
+	}
+}
