@@ -10,7 +10,12 @@
  * (an extension is called with its context pointer as r1). It keeps the
  * callee-saved registers, uses no more stack than its own frame (the pushes
  * of the registers it uses and the 512-byte eBPF stack, nothing below rsp:
- * fine without a red zone) and only general-purpose instructions.
+ * fine without a red zone; at most 4 * 8 + 512 + 8 bytes below the return
+ * address, plus what the helpers it calls use) and only general-purpose
+ * instructions. Helper calls are one rel32 call when the helper is within
+ * 2 GiB of exec_addr (kernel: put the code near the kernel's text), else
+ * movabs + call. Only those direct calls depend on the address: elsewhere
+ * the code is position independent.
  *
  * What it compiles (RFC 9669, what clang -O2 -target bpf emits): ALU and
  * ALU64 (signed div/mod, MOVSX, byte swaps), JMP and JMP32 with every
