@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "ext_cmd.h"
 #include "trace.h"
 
 static const struct command {
@@ -19,6 +20,7 @@ static const struct command {
 	{ "bench", bench_cmd, "measure system calls and IPC (exo bench --help)" },
 	{ "trace", trace_cmd, "run programs and write a Perfetto trace (exo trace --help)" },
 	{ "stat", stat_cmd, "run programs and summarise every crossing (exo stat --help)" },
+	{ "ext", ext_cmd, "extensions on the host: dump, run (exo ext --help)" },
 };
 
 static void

@@ -1,0 +1,167 @@
+/*
+ * What the kernel would pay on PVM, where every ring-0 instruction is
+ * emulated and so costs about the same: exact x86 instruction counts, taken
+ * here by single-stepping a child process (ptrace), of running an extension
+ * interpreted and compiled, and of compiling it. The host build is not the
+ * kernel build (flags differ a little), so these are close, not equal, to
+ * the kernel's counts; the ratios are what they show.
+ */
+#define _GNU_SOURCE     /* TRAP_TRACE */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "guest/ebpf/interp.h"
+#include "guest/ebpf/jit.h"
+#include "host/ext_code.h"
+#include "host/ext_obj.h"
+
+#define SEC(name) static __attribute__((unused))
+#include "data/ext_sample.c"
+#undef SEC
+
+/* The code between two int3 markers, counted by the parent. */
+typedef void counted_fn(void *arg);
+
+static void
+marked(counted_fn *fn, void *arg)
+{
+	__asm__ volatile("int3" ::: "memory");
+	fn(arg);
+	__asm__ volatile("int3" ::: "memory");
+}
+
+/*
+ * Instructions fn(arg) executes, from the first marker to the second, in a
+ * forked child stepped one instruction at a time; -1 if ptrace is refused.
+ */
+static long
+count_insns(counted_fn *fn, void *arg)
+{
+	long steps = 0;
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+			_exit(3);
+		marked(fn, arg);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+		return -1;      /* no first marker: ptrace refused */
+	for (;;) {
+		siginfo_t si;
+
+		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) < 0 ||
+		    waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+			return -1;
+		if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0)
+			return -1;
+		if (si.si_code != TRAP_TRACE)   /* the second int3, not a step */
+			break;
+		steps++;
+	}
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	waitpid(pid, &status, 0);
+	return steps;
+}
+
+struct job {
+	struct ebpf_interp *in;         /* prepared: decoding is paid once, at load */
+	const struct bpf_insn *prog;
+	u32 n;
+	struct ext_code *code;
+	struct sample_ctx ctx;
+	u32 offset[256];
+	u8 out[4096];
+};
+
+static void
+nothing(void *arg)
+{
+	(void)arg;
+}
+
+static void
+run_interp(void *arg)
+{
+	struct job *j = arg;
+	u64 r0;
+
+	ebpf_interp(j->in, (u64)(uintptr_t)&j->ctx, &r0);
+}
+
+static void
+run_compiled(void *arg)
+{
+	struct job *j = arg;
+
+	ext_code_call(j->code, (u64)(uintptr_t)&j->ctx);
+}
+
+static void
+run_compiler(void *arg)
+{
+	struct job *j = arg;
+	struct ebpf_jit jit = { .prog = j->prog, .n = j->n, .offset = j->offset,
+				.out = j->out, .cap = sizeof(j->out) };
+
+	ebpf_jit(&jit);
+}
+
+#ifdef EXT_SAMPLE_DIR
+
+Test(jit_cost, instructions_interpreted_compiled_and_to_compile)
+{
+	static const char *const sections[] = { "event/sample", "event/classify" };
+
+	for (int s = 0; s < 2; s++) {
+		struct ext_obj o;
+		struct ext_code code;
+		struct job job;
+		struct ebpf_interp in;
+		char path[512], err[512];
+		long base, interp, compiled, compile;
+		u64 r0;
+
+		snprintf(path, sizeof(path), "%s/ext_sample_v3.o", EXT_SAMPLE_DIR);
+		cr_assert_eq(ext_obj_read(path, sections[s], &o, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(ext_code_compile(&code, o.insn, o.n, NULL, NULL, err, sizeof(err)), 0);
+		cr_assert_leq(o.n, 256u);
+		memset(&job, 0, sizeof(job));
+		job = (struct job){ .in = &in, .prog = o.insn, .n = o.n, .code = &code };
+		job.ctx.addr = 0x7f0012345678;
+		job.ctx.error = 6;
+		job.ctx.divisor = 7;
+		in = (struct ebpf_interp){ .prog = o.insn, .n = o.n };
+		cr_assert_eq(ebpf_interp(&in, (u64)(uintptr_t)&job.ctx, &r0), 0);
+		base = count_insns(nothing, &job);
+		if (base < 0) {
+			ext_code_free(&code);
+			ext_obj_free(&o);
+			cr_skip_test("ptrace is not allowed here");
+		}
+		interp = count_insns(run_interp, &job) - base;
+		compiled = count_insns(run_compiled, &job) - base;
+		compile = count_insns(run_compiler, &job) - base;
+		cr_log_info("%s (%u instructions, %llu run): interpreted %ld x86 instructions, "
+			    "compiled %ld (%.1fx fewer); compiling it %ld (%.0f per eBPF "
+			    "instruction, %u passes)", sections[s], o.n,
+			    (unsigned long long)in.steps, interp, compiled,
+			    (double)interp / (double)compiled, compile, (double)compile / o.n,
+			    code.jit.passes);
+		cr_assert_lt(compiled, interp);
+		/* compiled code runs at most its static count: no loops here */
+		cr_assert_leq(compiled, (long)code.jit.ninsn + 2);
+		ext_code_free(&code);
+		ext_obj_free(&o);
+	}
+}
+
+#endif /* EXT_SAMPLE_DIR */
