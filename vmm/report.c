@@ -256,9 +256,11 @@ report_stats(struct vmm *vm)
 	if (!f)
 		return;
 	fprintf(f, "{\"event\":\"stats\",\"platform\":\"%s\",\"wall_s\":%.6f,"
+		"\"first_user_s\":%.6f,"
 		"\"boot_ring0_insns\":%lld,\"ring0_insns\":%lld,\"input_bytes\":%llu,"
 		"\"input_irqs\":%llu,",
 		platform_name(vm->kvm.platform), seconds(&vm->t_start, &vm->t_end),
+		vm->boot_insns >= 0 ? seconds(&vm->t_start, &vm->t_first_user) : -1.0,
 		(long long)vm->boot_insns, (long long)total,
 		(unsigned long long)vm->conin.bytes, (unsigned long long)vm->conin.msis);
 	fprintf(f, "\"cpus\":%u,\"ring0_insns_per_cpu\":[", vm->kvm.ncpus);
