@@ -207,12 +207,18 @@ vmm_insn_open(struct vcpu *c)
 
 	if (!vm->cfg->trace || !vm->cfg->insn_sample)
 		return;
-	if (insnperf_open(&c->insn, c->index, vm->cfg->trace, why, sizeof(why)) < 0) {
-		pthread_mutex_lock(&vm->lock);
-		if (!vm->result.insn_why[0])
-			memcpy(vm->result.insn_why, why, sizeof(why));
-		pthread_mutex_unlock(&vm->lock);
-	}
+	/* Only PVM emulates every ring-0 instruction; on hardware KVM the
+	 * stream holds the few KVM decodes (an intercepted instruction), no
+	 * measure of the kernel's paths. */
+	if (vm->kvm.platform != EXO_PLATFORM_KVM_PVM)
+		snprintf(why, sizeof(why), "hardware KVM runs ring 0 natively: "
+			 "kvm:kvm_emulate_insn is no instruction stream there");
+	else if (insnperf_open(&c->insn, c->index, vm->cfg->trace, why, sizeof(why)) >= 0)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->result.insn_why[0])
+		memcpy(vm->result.insn_why, why, sizeof(why));
+	pthread_mutex_unlock(&vm->lock);
 }
 
 static void *

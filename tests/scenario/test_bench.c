@@ -63,7 +63,7 @@ check_null_syscall(const struct jv *doc)
 	return json_num(ring0, "ring0_insns_per_op");
 }
 
-Test(bench, ipc_null_syscall_exact_and_stable, .timeout = 120)
+Test(bench, ipc_null_syscall_exact_and_stable)
 {
 	static const char *const args[] = { "ipc", "--iterations", "1000", NULL };
 	struct jv *doc = bench_json("bench1", args);
@@ -84,7 +84,7 @@ Test(bench, ipc_null_syscall_exact_and_stable, .timeout = 120)
 	cr_assert_eq(first, (double)(long)first, "not a whole count: %g", first);
 }
 
-Test(bench, console_write_costs_more_than_null, .timeout = 120)
+Test(bench, console_write_costs_more_than_null)
 {
 	struct jv *doc = bench_json("bench3", (const char *[]){ "ipc", "--iterations",
 								"200", "--warmup", "0",
@@ -104,7 +104,7 @@ Test(bench, console_write_costs_more_than_null, .timeout = 120)
 	jv_free(doc);
 }
 
-Test(bench, timeout_fails_and_says_so, .timeout = 60)
+Test(bench, timeout_fails_and_says_so)
 {
 	struct jv *doc = bench_json("bench4", (const char *[]){ "ipc", "--timeout",
 								"0.05", "--iterations",
@@ -186,7 +186,7 @@ baseline_inject(const char *from, const char *to, const char *key, double factor
 	fclose(f);
 }
 
-Test(bench, check_passes_on_itself_and_fails_on_injected_regressions, .timeout = 180)
+Test(bench, check_passes_on_itself_and_fails_on_injected_regressions)
 {
 	char base[256], bad[256];
 	const char *argv[16];
@@ -234,7 +234,7 @@ Test(bench, check_passes_on_itself_and_fails_on_injected_regressions, .timeout =
 /* 4 vCPUs on this 2-core host: 3-9 s alone, over 60 s beside other
  * guests and busy processes (seen in a CI run): a timeout that says
  * "hung", not "slow". */
-Test(bench, tlb_suite_measures_shootdowns, .timeout = 240)
+Test(bench, tlb_suite_measures_shootdowns)
 {
 	struct jv *doc = bench_json("tlb", (const char *[]){ "--iterations", "3",
 							     "--warmup", "1", "--timeout", "200",
@@ -271,7 +271,7 @@ Test(bench, tlb_suite_measures_shootdowns, .timeout = 240)
  * shared machine's cycles swing by half between runs. Whoever changes a
  * cost on purpose refreshes the baseline in the same commit (README).
  */
-Test(bench, committed_baseline_holds, .timeout = 300)
+Test(bench, committed_baseline_holds)
 {
 	exo_run(&r, false, (const char *[]){ "bench", "ipc", "exo", "trace", "--baseline",
 					     EXO_BASELINE, "--check", "--ratio-tolerance", "100",
@@ -287,7 +287,7 @@ Test(bench, committed_baseline_holds, .timeout = 300)
  * (exit 126, the file and what is wrong named): it crashed exo bench
  * (SIGSEGV) or passed --check with nothing compared, after every suite ran.
  */
-Test(bench, bad_baseline_fails_before_booting, .timeout = 60)
+Test(bench, bad_baseline_fails_before_booting)
 {
 	static const struct { const char *text, *why; } cases[] = {
 		{ "{\"suites\":[{\"suite\":1}]}", "\"schema\" is missing" },

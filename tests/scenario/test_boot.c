@@ -208,7 +208,7 @@ Test(timeout, guest_past_timeout_is_stopped)
 
 /* A timer of a microsecond fires as it is armed: the run still stops (it ran
  * for ever when the timer was armed before the signal path could kick a vCPU). */
-Test(timeout, the_shortest_timeout_stops_the_guest, .timeout = 60)
+Test(timeout, the_shortest_timeout_stops_the_guest)
 {
 	for (int i = 0; i < 5; i++) {
 		exo_run(&r, true, (const char *[]){ "run", "--timeout", "0.000001", "spin",
@@ -632,7 +632,7 @@ Test(badinput, report_to_a_full_device)
 
 /* A FIFO as program or kernel is refused at once; open() waited for a
  * writer for ever, outside --timeout. */
-Test(badinput, fifo_as_program_or_kernel, .timeout = 60)
+Test(badinput, fifo_as_program_or_kernel)
 {
 	char fifo[256];
 

@@ -45,7 +45,7 @@ ParameterizedTest(struct exo_case *c, exo, case_holds)
  * over seeded random runs of good and bad binds: the same results and the
  * same kernel state (KTEST_BIND_DIGEST).
  */
-Test(exo, bind_fast_path_equals_general_path, .timeout = 240)
+Test(exo, bind_fast_path_equals_general_path)
 {
 	exo_run(&r, true, (const char *[]){ "run", "--cmdline", "ktest", "--timeout", "180",
 					    "exotest", "bindfast", NULL });
