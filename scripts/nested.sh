@@ -6,7 +6,8 @@
 #
 #   scripts/nested.sh [--cpus N] [--mem SIZE] [--timeout SECONDS] -- COMMAND [ARGS...]
 #
-# The command runs in the current directory with PATH, HOME and CI kept; its
+# The command runs in the current directory with PATH, HOME, CI and every
+# EXO_* and CRITERION_* variable kept; its
 # output comes back on QEMU's serial console and its exit status is this
 # script's. 125 means the nested guest itself failed (no status came back).
 #
@@ -97,6 +98,9 @@ trap 'rm -rf "$run"' EXIT INT TERM
 {
 	echo "cd '$(pwd)' || exit 125"
 	echo "export PATH='$PATH' HOME='${HOME:-/root}' CI='${CI:-}' EXO_IN_NESTED=1"
+	# exo's and Criterion's own settings go along (EXO_NESTED aside).
+	env | grep -E '^(EXO_|CRITERION_)[A-Z_]*=' | grep -v '^EXO_NESTED=' |
+		sed "s/'/'\\\\''/g; s/^\([^=]*\)=\(.*\)$/export \1='\2'/"
 	printf 'exec'
 	for a in "$@"; do
 		printf " '%s'" "$(printf %s "$a" | sed "s/'/'\\\\''/g")"

@@ -55,6 +55,18 @@ expect_complete(const struct jv *doc)
  * the general path. */
 #define FAST_PATHS_HERE(doc) doc_pvm(doc)
 
+/* The same for a test whose document (a Chrome trace) does not say: exo
+ * stat's of hello. */
+static bool
+fast_paths_on_this_host(void)
+{
+	struct jv *doc = run_json("stat", "--json", "platform", (const char *[]){ "hello", NULL });
+	bool pvm = doc_pvm(doc);
+
+	jv_free(doc);
+	return pvm;
+}
+
 /* Run exo CMD with --json/-o into a scratch file and args; its parsed JSON. */
 static struct jv *
 run_json(const char *cmd, const char *opt, const char *tag, const char *const args[])
@@ -164,8 +176,9 @@ Test(trace, trace_pingpong_is_chrome_json_with_crossings)
 			  !strcmp(name, "page fault pager fast path");
 	}
 	cr_assert_gt(slices, 0);
-	cr_assert_gt(fast, 0);
 	cr_assert_eq(faults, 3);
+	if (fast_paths_on_this_host())
+		cr_assert_gt(fast, 0);
 	cr_assert_geq(named, 3, "process and track names");
 	jv_free(doc);
 }
@@ -273,10 +286,8 @@ Test(trace, trace_pct_transfers)
 	}
 	cr_assert_gt(fast + general, 0, "no PCT in the trace");
 	jv_free(doc);
-	doc = run_json("stat", "--json", "trace2p", (const char *[]){ "hello", NULL });
-	if (FAST_PATHS_HERE(doc))
+	if (fast_paths_on_this_host())
 		cr_assert_gt(fast, 0);
-	jv_free(doc);
 }
 
 /*
