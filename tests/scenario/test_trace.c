@@ -60,7 +60,8 @@ expect_complete(const struct jv *doc)
 static bool
 fast_paths_on_this_host(void)
 {
-	struct jv *doc = run_json("stat", "--json", "platform", (const char *[]){ "hello", NULL });
+	struct jv *doc = exo_run_json(&r, "stat", "--json", "platform",
+				      (const char *[]){ "hello", NULL });
 	bool pvm = doc_pvm(doc);
 
 	jv_free(doc);
