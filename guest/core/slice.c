@@ -352,10 +352,10 @@ slice_timer(u64 now)
  * kernel takes them back (no SLICE entry there, above).
  *   -E_INVAL   no such CPU (cpu >= kip.ncpus), count 0 or above
  *              EXO_SLICE_SLOTS, or unknown flags
- *   -E_PERM    the caller's environment would hold more slots of cpu than
- *              its quota there (slice_quota.h: none unless given)
  *   -E_NOMEM   not that many free slots (adjacent ones) on that CPU, or the
  *              capability table is full
+ *   -E_PERM    there are, but the caller's environment would hold more slots
+ *              of cpu than its quota there (slice_quota.h: none unless given)
  */
 i64
 slice_alloc(struct thread *t, u64 cpu, u64 count, u64 flags)
@@ -369,8 +369,6 @@ slice_alloc(struct thread *t, u64 cpu, u64 count, u64 flags)
 	if (cpu >= ncpus || cpu >= NCPUS_BUILT || !count || count > EXO_SLICE_SLOTS ||
 	    flags & ~(u64)EXO_SLICE_CONTIGUOUS)
 		return -E_INVAL;
-	if (slice_held(e, c) + count > slice_quota(e, c))
-		return -E_PERM;
 	v = vec(c);
 	for (u32 s = 0; s < EXO_SLICE_SLOTS && n < count; s++) {
 		if (!v->owner[s])
@@ -379,7 +377,9 @@ slice_alloc(struct thread *t, u64 cpu, u64 count, u64 flags)
 			n = 0;          /* adjacent: start over after an owned one */
 	}
 	if (n < count)
-		return -E_NOMEM;
+		return -E_NOMEM;        /* first: a full vector is full for anyone */
+	if (slice_held(e, c) + count > slice_quota(e, c))
+		return -E_PERM;
 	r = cap_new(e, EXO_CAP_SLOT, EXO_CAP_ALL, EXO_SLOT_OBJECT(pick[0], count, c), 0,
 		    &cap);
 	if (r < 0)

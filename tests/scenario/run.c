@@ -213,3 +213,28 @@ report_num(const char *line, const char *key)
 	cr_assert(report_field(line, key, v, sizeof(v)), "no field %s in %s", key, line);
 	return strtoull(v, NULL, 0);
 }
+
+const char *
+cpu_emulated(void)
+{
+	static char vendor[13];
+	unsigned a, b, c, d;
+
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000000u));
+	memcpy(vendor, &b, 4);
+	memcpy(vendor + 4, &c, 4);
+	memcpy(vendor + 8, &d, 4);
+	vendor[12] = '\0';
+	return strcmp(vendor, "TCGTCGTCGTCG") ? NULL : vendor;
+}
+
+void
+skip_if_emulated(const char *what)
+{
+	const char *v = cpu_emulated();
+
+	if (v)
+		cr_skip_test("%s judges proportions of real time, and this host's CPU is "
+			     "emulated (CPUID hypervisor '%s': QEMU's TCG), so its vCPUs' time "
+			     "is no measure", what, v);
+}

@@ -39,4 +39,11 @@ struct jv *exo_run_json(struct exo_run *r, const char *cmd, const char *opt,
 /* v's number, asserted to be one (what names it in the message). */
 double json_num(const struct jv *v, const char *what);
 
+/* The hypervisor vendor when this host's CPU is emulated instruction by
+ * instruction (QEMU's TCG, as in scripts/nested.sh), or NULL. */
+const char *cpu_emulated(void);
+/* Skip the running test, with the evidence, when its judge is real time and
+ * the CPU is emulated (what: the case, for the message). */
+void skip_if_emulated(const char *what);
+
 #endif

@@ -125,7 +125,7 @@ Test(slicequota, given_quota_moves_from_the_giver)
 	cr_assert_eq(slice_alloc(tc, 0, 5, 0), -E_PERM, "one beyond its quota");
 	cr_assert_geq(slice_alloc(tc, 0, 4, EXO_SLICE_CONTIGUOUS), 0);
 	cr_assert_eq(slice_alloc(tc, 0, 1, 0), -E_PERM, "it holds its whole quota");
-	cr_assert_eq(slice_alloc(tr, 0, EXO_SLICE_SLOTS - 3, 0), -E_PERM);
+	cr_assert_eq(slice_alloc(tr, 0, EXO_SLICE_SLOTS - 3, 0), -E_NOMEM, "12 free: full before beyond quota");
 	cr_assert_geq(slice_alloc(tr, 0, EXO_SLICE_SLOTS - 4, 0), 0);
 	cr_assert_eq(slice_owned, EXO_SLICE_SLOTS);
 }
