@@ -104,6 +104,7 @@ Test(slice, overrunning_environment_is_aborted)
 {
 	const char *ev;
 
+	skip_if_emulated("abort (three overruns by the kernel's clock)");
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exoslice", "abort",
 					    "--", "hello", NULL });
 	cr_assert_eq(r.status, 0, "hello runs after; exit %d\n%s", r.status, r.err);
@@ -200,6 +201,9 @@ Test(slice, trace_shows_each_vector_on_its_vcpu)
 		tid_of[x] = tid;
 		n[tid]++;
 	}
+	if (r.status == 77 && (n[0] < 10 || n[1] < 10))  /* skipped before its slices */
+		cr_skip_test("exoslice percpu ended early (%u and %u slice records): %s",
+			     n[0], n[1], r.out);
 	cr_assert(n[0] >= 10 && n[1] >= 10, "slice records on vCPU 0: %u, on vCPU 1: %u",
 		  n[0], n[1]);
 	jv_free(doc);
