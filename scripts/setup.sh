@@ -3,7 +3,7 @@
 # machine lacks. Quiet and quick when everything is there already.
 set -eu
 
-PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev libev-dev libelf-dev"
+PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev libev-dev libelf-dev clang llvm"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "setup: no dpkg-query: this is not a Debian-like system. Install by hand:" \

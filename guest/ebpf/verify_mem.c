@@ -78,9 +78,10 @@ check_pkt(struct ext_verifier *v, const struct vreg *p, int o, int size, bool wr
 	if (write && val && reg_is_ptr(val))
 		return verify_fail(v, pc, R_PTR_LEAK, "a pointer stored into the packet");
 	if (o < 0 || (u32)o + (u32)size > range)
-		return verify_fail(v, pc, R_PKT_BOUNDS, "packet bytes %d..%d%s, but only "
-				   "0..%d are proven below data_end", o, o + size - 1,
-				   p->id ? " past a variable offset" : "", (int)range - 1);
+		return verify_fail(v, pc, R_PKT_BOUNDS, "packet bytes %d..%d%s, but %u "
+				   "bytes are proven below data_end (compare with "
+				   "data_end first)", o, o + size - 1,
+				   p->id ? " past a variable offset" : "", range);
 	return 0;
 }
 
