@@ -1,9 +1,10 @@
 /*
  * The checker's driver: a structural pass over the instructions (opcodes,
- * registers, LD_IMM64 pairs, jump targets, no back edge, nothing
- * unreachable), then a depth-first walk of every path with an abstract
- * state, pruned where an explored state at a join point covers the current
- * one. Forward jumps only: every path ends, and the walk is over a DAG.
+ * registers, LD_IMM64 pairs, jump targets, nothing unreachable), then a
+ * depth-first walk of every path with an abstract state, pruned where a
+ * finished state at a join point covers the current one. Loops are walked
+ * turn by turn; one that comes round in a state it was already in is
+ * refused, and the step budget bounds the rest: every accepted path ends.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -16,7 +17,7 @@ static const char *const rule_names[EXT_RULE_COUNT] = {
 	[R_PROG_SIZE] = "prog_size", [R_OPCODE] = "opcode",
 	[R_RESERVED] = "reserved_field", [R_BAD_REG] = "bad_register",
 	[R_LD_IMM64] = "ld_imm64", [R_JUMP_RANGE] = "jump_range",
-	[R_JUMP_INTO_IMM64] = "jump_into_imm64", [R_BACK_EDGE] = "back_edge",
+	[R_JUMP_INTO_IMM64] = "jump_into_imm64", [R_LOOP_BOUND] = "loop_bound",
 	[R_FALL_OFF_END] = "fall_off_end", [R_UNREACHABLE] = "unreachable",
 	[R_CALL_LOCAL] = "call_local", [R_COMPLEXITY] = "complexity",
 	[R_REG_UNINIT] = "reg_uninit", [R_R10_WRITE] = "r10_write",
@@ -244,9 +245,6 @@ check_edges(struct ext_verifier *v, u32 pc)
 		if (t < 0 || t >= v->n)
 			return verify_fail(v, pc, R_JUMP_RANGE, "jump to %lld, outside 0..%u",
 					   (long long)t, v->n - 1);
-		if (t <= pc)
-			return verify_fail(v, pc, R_BACK_EDGE, "jump back to %lld: loops are "
-					   "not accepted", (long long)t);
 		if (v->flags[t] & IF_IMM64_HI)
 			return verify_fail(v, pc, R_JUMP_INTO_IMM64, "jump into the middle "
 					   "of the LD_IMM64 at %lld", (long long)t - 1);
@@ -258,25 +256,43 @@ check_edges(struct ext_verifier *v, u32 pc)
 	return 0;
 }
 
-/* Reachability over the DAG, in index order: all edges go forward. */
+/* The instructions after pc on its paths: 1 or 2 (a conditional jump). */
+static int
+successors(struct ext_verifier *v, u32 pc, u32 out[2])
+{
+	const struct bpf_insn *in = &v->insns[pc];
+	bool ld64 = in->code == (BPF_LD | BPF_DW | BPF_IMM);
+	int k = 0;
+
+	if (is_jump(in))
+		out[k++] = (u32)jump_target(in, pc);
+	if (!is_uncond(in) && pc + 1 + ld64 < v->n)
+		out[k++] = pc + 1 + ld64;
+	return k;
+}
+
+/* Reachability from instruction 0, depth first over a work list. */
 static int
 check_reachable(struct ext_verifier *v)
 {
-	v->flags[0] |= IF_REACHED;
-	for (u32 pc = 0; pc < v->n; pc++) {
-		const struct bpf_insn *in = &v->insns[pc];
-		bool ld64 = in->code == (BPF_LD | BPF_DW | BPF_IMM);
+	u32 top = 0, next[2];
 
-		if (v->flags[pc] & IF_IMM64_HI)
-			continue;
-		if (!(v->flags[pc] & IF_REACHED))
+	v->flags[0] |= IF_REACHED;
+	v->reach[top++] = 0;
+	while (top) {
+		u32 pc = v->reach[--top];
+
+		for (int k = successors(v, pc, next) - 1; k >= 0; k--) {
+			if (v->flags[next[k]] & IF_REACHED)
+				continue;
+			v->flags[next[k]] |= IF_REACHED;
+			v->reach[top++] = (u16)next[k];
+		}
+	}
+	for (u32 pc = 0; pc < v->n; pc++)
+		if (!(v->flags[pc] & (IF_REACHED | IF_IMM64_HI)))
 			return verify_fail(v, pc, R_UNREACHABLE, "no path reaches this "
 					   "instruction");
-		if (is_jump(in))
-			v->flags[jump_target(in, pc)] |= IF_REACHED;
-		if (!is_uncond(in) && pc + 1 + ld64 < v->n)
-			v->flags[pc + 1 + ld64] |= IF_REACHED;
-	}
 	return 0;
 }
 
@@ -305,19 +321,43 @@ push_branch(struct ext_verifier *v, const struct vstate *s)
 	return 0;
 }
 
-/* At a join point: prune if an explored state covers this one, else remember it. */
-static bool
+/*
+ * At a join point. A recorded state whose walk is done and which covers
+ * this one: prune (1). A recorded state still being walked (an ancestor on
+ * this path, so we came round a loop) equal to this one: the loop can turn
+ * for ever as far as the checker can tell, refuse (-1). A loop whose
+ * condition the ranges decide, or whose state changes each turn, is walked
+ * turn by turn within the step budget: that is the bound it proves.
+ */
+static int
 seen_before(struct ext_verifier *v, const struct vstate *s)
 {
-	for (int i = v->seen_head[s->pc]; i >= 0; i = v->seen_next[i])
-		if (state_covers(&v->seen[i], s))
-			return true;
+	for (int i = v->seen_head[s->pc]; i >= 0; i = v->seen_next[i]) {
+		if (v->seen_done[i] && state_covers(&v->seen[i], s))
+			return 1;
+		if (!v->seen_done[i] && state_equal(&v->seen[i], s))
+			return verify_fail(v, s->from, R_LOOP_BOUND, "the loop back to %u "
+					   "comes round in the same state: no bound is "
+					   "proven", s->pc);
+	}
 	if (v->nseen < SEEN_MAX) {
 		v->seen[v->nseen] = *s;
+		v->seen_depth[v->nseen] = (u16)v->npending;
+		v->seen_done[v->nseen] = 0;
 		v->seen_next[v->nseen] = v->seen_head[s->pc];
 		v->seen_head[s->pc] = (int16_t)v->nseen++;
 	}
-	return false;
+	return 0;
+}
+
+/* Popping pending branch i ends the walk of every state recorded above it. */
+static void
+pop_branch(struct ext_verifier *v)
+{
+	v->cur = v->pending[--v->npending];
+	for (u32 i = 0; i < v->nseen; i++)
+		if (v->seen_depth[i] > v->npending)
+			v->seen_done[i] = 1;
 }
 
 /* One instruction: 0 to go on at cur.pc, 1 if the path ended, -1 rejected. */
@@ -351,6 +391,8 @@ step(struct ext_verifier *v)
 	}
 	if (r < 0)
 		return -1;
+	if (next != v->cur.pc + 1 + (cls == BPF_LD))
+		v->cur.from = v->cur.pc;
 	v->cur.pc = next;
 	return 0;
 }
@@ -365,16 +407,16 @@ walk(struct ext_verifier *v)
 		if (++v->steps > EXT_MAX_STEPS)
 			return verify_fail(v, v->cur.pc, R_COMPLEXITY, "more than %u "
 					   "instructions walked over all paths", EXT_MAX_STEPS);
-		if ((v->flags[v->cur.pc] & IF_TARGET) && seen_before(v, &v->cur))
-			r = 1;
-		else
+		if (v->flags[v->cur.pc] & IF_TARGET)
+			r = seen_before(v, &v->cur);
+		if (r == 0)
 			r = step(v);
 		if (r < 0)
 			return -1;
 		if (r == 1) {
 			if (v->npending == 0)
 				return 0;
-			v->cur = v->pending[--v->npending];
+			pop_branch(v);
 		}
 	}
 }

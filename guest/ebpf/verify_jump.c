@@ -152,6 +152,7 @@ branch_taken(struct ext_verifier *v, u32 target)
 	if (push_branch(v, &v->cur) < 0)
 		return NULL;
 	v->pending[v->npending - 1].pc = target;
+	v->pending[v->npending - 1].from = v->cur.pc;
 	return &v->pending[v->npending - 1];
 }
 

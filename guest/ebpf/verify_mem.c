@@ -218,6 +218,10 @@ insn_atomic(struct ext_verifier *v, const struct bpf_insn *in)
 				   "stack or helper memory only");
 	if (BPF_SRC(in) == BPF_REG_FP && in->imm & 1)
 		return verify_fail(v, pc, R_R10_WRITE, "a fetch would write r10");
+	/* Adding a pointer into a number would hand its bits out as one. */
+	if (reg_is_ptr(src) && p->type == V_STACK)
+		return verify_fail(v, pc, R_PTR_STORE, "atomic operation with the "
+				   "pointer in r%d", BPF_SRC(in));
 	if (mem_check(v, p, in->off, size, true, src, &f) < 0)
 		return -1;
 	reg_scalar(&old, 0, size == 8 ? ~0ull : 0xffffffffull);

@@ -3,6 +3,7 @@
  * packet ranges; and the one comparison pruning needs, "an explored state
  * covers this one".
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "verify_state.h"
@@ -181,10 +182,26 @@ slot_covers(const struct vstate *old, const struct vstate *cur, int i)
 	return reg_covers(o, c);
 }
 
+/* The same abstract state, wherever and however reached. Compared word by
+ * word (the kernel has no memcmp); every field from r on is a multiple of 8. */
+_Static_assert((sizeof(struct vstate) - offsetof(struct vstate, r)) % 8 == 0,
+	       "state_equal compares whole words");
+bool
+state_equal(const struct vstate *a, const struct vstate *b)
+{
+	const u64 *x = (const u64 *)&a->r, *y = (const u64 *)&b->r;
+	size_t words = (sizeof(*a) - offsetof(struct vstate, r)) / 8;
+
+	for (size_t i = 0; i < words; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
 /*
  * Does old, whose every continuation was already walked and accepted, cover
- * cur? Then so would cur's be. Without loops the walk is depth-first over a
- * DAG, so a state is recorded only after all its continuations finished.
+ * cur? Then so would cur's be. The caller only asks of states whose walk is
+ * done (verify.c, seen_before).
  */
 bool
 state_covers(const struct vstate *old, const struct vstate *cur)

@@ -40,9 +40,11 @@ struct vreg {
 
 struct vstate {
 	u32 pc;
+	u32 from;                       /* the jump that led here, for loop reports */
 	u16 next_id;                    /* ids handed out on this path */
 	u16 pkt_ids;                    /* pkt ids in use (0 is data + const) */
-	struct vreg r[BPF_NREGS];
+	u32 pad;
+	struct vreg r[BPF_NREGS];       /* from here on: what state_equal compares */
 	u8 init[BPF_STACK / 8];         /* bit per stack byte: written */
 	struct vreg slot[STACK_SLOTS];  /* a register spilled whole, or V_UNINIT */
 	u32 pkt_range[PKT_IDS];         /* bytes below which PKT id's offsets read */
@@ -65,6 +67,9 @@ struct ext_verifier {
 	u32 nseen;
 	struct vstate seen[SEEN_MAX];
 	int16_t seen_next[SEEN_MAX];        /* chain of states seen at one pc */
+	u16 seen_depth[SEEN_MAX];       /* npending when it was recorded */
+	u8 seen_done[SEEN_MAX];         /* all its continuations walked */
+	u16 reach[EXT_MAX_INSNS];       /* the reachability pass's work list */
 	int16_t seen_head[EXT_MAX_INSNS];   /* -1 or the first state seen at pc */
 	u8 flags[EXT_MAX_INSNS];        /* structural facts (verify.c) */
 };
@@ -79,6 +84,7 @@ int verify_fail(struct ext_verifier *v, u32 pc, int rule, const char *fmt, ...);
 /* State (verify_state.c). */
 void state_init(struct vstate *s);
 bool state_covers(const struct vstate *old, const struct vstate *cur);
+bool state_equal(const struct vstate *a, const struct vstate *b);
 void reg_scalar(struct vreg *r, u64 umin, u64 umax);
 void reg_const(struct vreg *r, u64 k);
 bool reg_is_ptr(const struct vreg *r);

@@ -73,6 +73,16 @@ static const struct accept accepts[] = {
 	/* packet minus packet is a length, a number */
 	ACC("event/packet", PKT_PTRS, ALUR(BPF_SUB, 3, 2), MOVR(0, 3), ALU32(BPF_AND, 0, 0xffff),
 	    EXIT),
+	/* a bounded loop: the counter is known each turn, so is the exit */
+	ACC("event/syscall", MOV(0, 0), MOV(2, 0), ALU(BPF_ADD, 0, 3), ALU(BPF_ADD, 2, 1),
+	    JMP(BPF_JLT, 2, 10, -3), ALU(BPF_AND, 0, 1), EXIT),
+	/* a loop on a range: r2 in 0..15 counts down to 0, one state a turn */
+	ACC("event/syscall", LDX(BPF_B, 2, 1, 0), ALU(BPF_AND, 2, 15), JMP(BPF_JEQ, 2, 0, 2),
+	    ALU(BPF_SUB, 2, 1), JA(-3), MOV(0, 1), EXIT),
+	/* a loop over packet bytes with a constant bound, each byte proven */
+	ACC("event/packet", PKT_PTRS, PKT_CHECK(8), MOV(0, 0), MOV(6, 0), MOVR(7, 2),
+	    LDX(BPF_B, 5, 7, 0), ALUR(BPF_ADD, 0, 5), ALU(BPF_ADD, 7, 1), ALU(BPF_ADD, 6, 1),
+	    JMP(BPF_JLT, 6, 8, -5), EXIT),
 	/* LD_IMM64 and a JMP32 compare on numbers */
 	ACC("event/syscall", LD64(2, 0x100000001ull), JMP32R(BPF_JEQ, 2, 2, 0), RET(0)),
 };

@@ -86,11 +86,17 @@ static const struct reject rejects[] = {
 	REJ(SYS, R_JUMP_INTO_IMM64, 0, JA(1), LD64(0, 5), EXIT),
 	REJ(SYS, R_JUMP_INTO_IMM64, 1, MOV(0, 0), JMP(BPF_JEQ, 0, 0, 1), LD64(0, 5), EXIT),
 
-	/* back_edge: loops are not accepted */
-	REJ(SYS, R_BACK_EDGE, 1, MOV(0, 0), JA(-1), EXIT),
-	REJ(SYS, R_BACK_EDGE, 1, MOV(0, 0), JMP(BPF_JEQ, 0, 0, -2), EXIT),
-	REJ(SYS, R_BACK_EDGE, 2, MOV(0, 0), ALU(BPF_ADD, 0, 1), JMP(BPF_JLT, 0, 10, -2), EXIT),
-	REJ(SYS, R_BACK_EDGE, 1, MOV(0, 0), INSN(BPF_JMP32 | BPF_JA, 0, 0, 0, -1), EXIT),
+	/* loop_bound: a loop that comes round in the same state */
+	REJ(SYS, R_LOOP_BOUND, 1, MOV(0, 0), JMP(BPF_JEQ, 0, 0, -1), EXIT),
+	REJ(SYS, R_LOOP_BOUND, 2, MOV(0, 0), LDX(BPF_DW, 2, 1, 0), JMP(BPF_JNE, 2, 0, -1), EXIT),
+	/* waits for ever on an unknown value */
+	REJ(SYS, R_LOOP_BOUND, 3, MOV(6, 0), CALL(EXT_HELPER_KTIME), ALU(BPF_AND, 0, 1),
+	    JMP(BPF_JNE, 0, 0, -3), EXIT),
+	REJ(SYS, R_LOOP_BOUND, 3, MOV(0, 0), JMP(BPF_JEQ, 0, 0, 1), EXIT,
+	    INSN(BPF_JMP32 | BPF_JA, 0, 0, 0, -3)),
+	/* the taken side of a loop's branch comes back to the same state */
+	REJ(PKT, R_LOOP_BOUND, 8, PKT_PTRS, PKT_CHECK(1), LDX(BPF_B, 5, 2, 0), JMP(BPF_JEQ, 5, 7, -2),
+	    RET(0)),
 
 	/* fall_off_end */
 	REJ(SYS, R_FALL_OFF_END, 0, MOV(0, 0)),
@@ -324,6 +330,8 @@ static const struct reject rejects[] = {
 	REJ(TMR, R_PTR_STORE, 0, STX(BPF_DW, 1, 1, 16), RET(0)),
 	REJ(SYS, R_PTR_STORE, 0, STX(BPF_W, 10, 1, -8), RET(0)),
 	REJ(SYS, R_PTR_STORE, 0, STX(BPF_H, 10, 10, -2), RET(0)),
+	/* an atomic add of a pointer into a stack number */
+	REJ(SYS, R_PTR_STORE, 1, ST(BPF_DW, 10, -8, 0), XADD(BPF_DW, 10, 1, -8), RET(0)),
 
 	/* atomic_target */
 	REJ(TMR, R_ATOMIC_TARGET, 1, MOV(2, 1), XADD(BPF_DW, 1, 2, 16), RET(0)),
@@ -383,6 +391,8 @@ static const struct reject rejects[] = {
 	REJ(SYS, R_EXIT_R0_UNINIT, 0, EXIT),
 	REJ(SYS, R_EXIT_R0_UNINIT, 3, LDX(BPF_DW, 2, 1, 0), JMP(BPF_JEQ, 2, 0, 1), MOV(0, 0), EXIT),
 	REJ(SYS, R_EXIT_R0_UNINIT, 1, MOV(1, 0), EXIT),
+	/* a bounded loop walked turn by turn to an exit without r0 */
+	REJ(SYS, R_EXIT_R0_UNINIT, 4, MOV(2, 3), JMP(BPF_JEQ, 2, 0, 2), ALU(BPF_SUB, 2, 1), JA(-3), EXIT),
 
 	/* exit_r0_ptr: results are numbers */
 	REJ(SYS, R_EXIT_R0_PTR, 1, MOVR(0, 1), EXIT),
@@ -402,8 +412,18 @@ static const struct reject rejects[] = {
 
 #define NREJECTS (sizeof(rejects) / sizeof(rejects[0]))
 
+/*
+ * complexity: the step budget is what bounds a loop whose state changes each
+ * turn: here r2 > r3 narrows r2's range by one a turn, 2^64 turns.
+ */
+static const struct reject budget[] = {
+	REJ(SYS, R_COMPLEXITY, 5, MOV(0, 0), LDX(BPF_DW, 2, 1, 0), ALU(BPF_OR, 2, 0),
+	    MOVR(3, 2), JMPR(BPF_JGT, 3, 2, -2), EXIT),
+};
+
 /* Rejections tested outside the table (sizes and generated programs). */
-static const int extra_rules[] = { R_PROG_SIZE, R_PROG_SIZE, R_COMPLEXITY, R_COMPLEXITY };
+static const int extra_rules[] = { R_PROG_SIZE, R_PROG_SIZE, R_COMPLEXITY, R_COMPLEXITY,
+				   R_COMPLEXITY };
 
 static void *work;
 
@@ -444,6 +464,17 @@ Test(verify, corpus_rejects_each_at_its_rule_and_instruction)
 	}
 	cr_expect_eq(bad, 0, "%d of %zu rejecting programs were judged otherwise",
 		     bad, NREJECTS);
+}
+
+Test(verify, a_loop_narrowing_by_one_a_turn_exhausts_the_budget)
+{
+	const struct reject *r = &budget[0];
+	struct ext_verify_error e;
+
+	cr_assert_eq(verify_program(r->insns, r->n, verify_type_by_section(r->section),
+				    ~0ull, work, &e), -1);
+	cr_expect_eq(e.rule, R_COMPLEXITY, "%s", verify_rule_name(e.rule));
+	cr_expect_eq(e.insn, r->at);
 }
 
 Test(verify, empty_and_oversized_programs_break_the_size_rule)
