@@ -35,14 +35,14 @@ alu_eval(u8 op, u64 a, u64 b, bool is64, bool sign)
 	case BPF_LSH: return (a << sh) & mask;
 	case BPF_RSH: return a >> sh;
 	case BPF_ARSH: return (u64)(sa >> sh) & mask;
-	case BPF_NEG: return (u64)-sa & mask;
+	case BPF_NEG: return (0 - (u64)sa) & mask;  /* no signed overflow */
 	case BPF_DIV:
 		if (!b)
 			return 0;
 		if (!sign)
 			return a / b;
 		if (sb == -1)
-			return (u64)-sa & mask;     /* wraps for the minimum, as RFC 9669 says */
+			return (0 - (u64)sa) & mask;        /* LLONG_MIN / -1 wraps to itself */
 		return (u64)(sa / sb) & mask;
 	case BPF_MOD:
 		if (!b)

@@ -83,6 +83,21 @@ static const struct accept accepts[] = {
 	ACC("event/packet", PKT_PTRS, PKT_CHECK(8), MOV(0, 0), MOV(6, 0), MOVR(7, 2),
 	    LDX(BPF_B, 5, 7, 0), ALUR(BPF_ADD, 0, 5), ALU(BPF_ADD, 7, 1), ALU(BPF_ADD, 6, 1),
 	    JMP(BPF_JLT, 6, 8, -5), EXIT),
+	/*
+	 * RFC 9669's results on known values, as the compiler must give them: a
+	 * wrong constant would walk the r0 = 7 path and break the result range.
+	 */
+	ACC("event/syscall", MOV(0, 5), MOV(2, 0), ALUR(BPF_DIV, 0, 2), JMP(BPF_JEQ, 0, 0, 2),
+	    RET(7), EXIT),                                        /* x / 0 = 0 */
+	ACC("event/syscall", MOV(0, 1), MOV(2, 0), ALUR(BPF_MOD, 0, 2), JMP(BPF_JEQ, 0, 1, 2),
+	    RET(7), EXIT),                                        /* x % 0 = x */
+	ACC("event/syscall", LD64(0, 0x8000000000000000ull),
+	    INSN(BPF_ALU64 | BPF_DIV | BPF_K, 0, 0, 1, -1), LD64(2, 0x8000000000000000ull),
+	    JMPR(BPF_JEQ, 0, 2, 2), RET(7), RET(1)),      /* LLONG_MIN s/ -1 */
+	ACC("event/syscall", MOV(0, 1), MOV(2, 65), ALUR(BPF_LSH, 0, 2), JMP(BPF_JEQ, 0, 2, 2),
+	    RET(7), RET(0)),                                /* shifts masked: 1 << 65 = 2 */
+	ACC("event/syscall", MOV(0, -1), ALU32(BPF_ADD, 0, 1), JMP(BPF_JEQ, 0, 0, 2),
+	    RET(7), RET(0)),                                /* 32-bit wraps to 0 */
 	/* LD_IMM64 and a JMP32 compare on numbers */
 	ACC("event/syscall", LD64(2, 0x100000001ull), JMP32R(BPF_JEQ, 2, 2, 0), RET(0)),
 };
