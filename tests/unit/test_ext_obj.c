@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "guest/ebpf/verify.h"
+#include "host/ext_cmd.h"
 #include "host/ext_obj.h"
+#include <criterion/redirect.h>
 
 static struct ext_obj o;
 static char err[512];
@@ -80,4 +82,33 @@ Test(ext_obj, an_unchecked_packet_read_compiled_by_clang_is_rejected)
 	cr_expect_eq(e.insn, 1);
 	free(work);
 	ext_obj_free(&o);
+}
+
+/* `exo ext verify`'s exit status: 0 accepted, 1 rejected, 126 unreadable. */
+static int
+run_verify(const char *file, const char *section)
+{
+	char path[512];
+	char *argv[6] = { "ext", "verify", path, NULL, NULL, NULL };
+	int argc = 3;
+
+	snprintf(path, sizeof(path), "%s/ext/%s", EXO_BUILD_DIR, file);
+	if (section) {
+		argv[3] = "--section";
+		argv[4] = (char *)section;
+		argc = 5;
+	}
+	return ext_cmd(argc, argv);
+}
+
+Test(ext_cmd, exit_status_says_accepted_rejected_or_unreadable,
+     .init = cr_redirect_stdout)
+{
+	cr_redirect_stderr();
+	cr_expect_eq(run_verify("pkt_filter.o", NULL), 0);
+	cr_expect_eq(run_verify("pkt_filter.o", "guard/packet"), 0);
+	cr_expect_eq(run_verify("bad_pkt_unchecked.o", NULL), 1);
+	cr_expect_eq(run_verify("bad_global.o", NULL), 126);
+	cr_expect_eq(run_verify("no-such-file.o", NULL), 126);
+	cr_expect_eq(run_verify("pkt_filter.o", "event/nope"), 126);
 }
