@@ -427,9 +427,13 @@ verify_program(const struct bpf_insn *insns, u32 n, const struct ext_prog_type *
 {
 	struct ext_verifier *v = work;
 
+	/* Only the entries of n instructions: in the kernel memset is a loop of
+	 * ring-0 instructions, each emulated on PVM. */
+	u32 m = n < EXT_MAX_INSNS ? n : EXT_MAX_INSNS;
+
 	memset(v, 0, offsetof(struct ext_verifier, cur));
-	memset(v->seen_head, 0xff, sizeof(v->seen_head));
-	memset(v->flags, 0, sizeof(v->flags));
+	memset(v->seen_head, 0xff, m * sizeof(v->seen_head[0]));
+	memset(v->flags, 0, m * sizeof(v->flags[0]));
 	v->insns = insns;
 	v->n = n;
 	v->type = t;
