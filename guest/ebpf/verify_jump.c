@@ -109,6 +109,7 @@ cmp_refine(u8 op, struct vreg *a, struct vreg *b, bool holds)
  * low halves, which are the values when both fit in 32 bits.
  */
 static struct vstate *branch_taken(struct ext_verifier *v, u32 target);
+static void branch_order(struct ext_verifier *v, u32 target, u32 *next);
 
 static int
 jump_scalar(struct ext_verifier *v, const struct bpf_insn *in, struct vreg *a,
@@ -142,6 +143,7 @@ jump_scalar(struct ext_verifier *v, const struct bpf_insn *in, struct vreg *a,
 			   &t->r[BPF_SRC(in)] : &kb, true);
 		cmp_refine(op, a, b, false);
 	}
+	branch_order(v, target, next);
 	return 0;
 }
 
@@ -156,10 +158,52 @@ branch_taken(struct ext_verifier *v, u32 target)
 	return &v->pending[v->npending - 1];
 }
 
+/* Does the code at pc reach exit within a few instructions, with no branch? */
+static bool
+short_exit(const struct ext_verifier *v, u32 pc)
+{
+	for (u32 k = pc; k < v->n && k < pc + 4; k++) {
+		u8 cls = BPF_CLASS(v->insns[k].code), op = BPF_OP(v->insns[k].code);
+
+		if (cls == BPF_JMP && op == BPF_EXIT)
+			return true;
+		if (cls == BPF_JMP || cls == BPF_JMP32 || cls == BPF_LD)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * Both sides are ready: the taken one queued, the fall-through current.
+ * Walk a side that returns at once first (filters are chains of "if (...)
+ * return 0"), so queued branches do not pile up one per test. Depth first
+ * either way: pruning and loop detection hold for any order.
+ */
+static void
+branch_order(struct ext_verifier *v, u32 target, u32 *next)
+{
+	struct vstate *t = &v->pending[v->npending - 1];
+	u64 *a = (u64 *)t, *b = (u64 *)&v->cur;
+	u32 pc = v->cur.pc;
+
+	*next = pc + 1;
+	if (!short_exit(v, target) || short_exit(v, *next))
+		return;
+	for (size_t i = 0; i < sizeof(*t) / 8; i++) {  /* swap, no 2.5 KB temporary */
+		u64 x = a[i];
+
+		a[i] = b[i];
+		b[i] = x;
+	}
+	t->pc = pc + 1;         /* the queued side is now the fall-through */
+	v->cur.pc = pc;         /* step() moves on from the jump to target */
+	*next = target;
+}
+
 /* Both ways, with what each side learns: packet range, or NULL or not. */
 static int
 fork_paths(struct ext_verifier *v, u32 target, int which_learns,
-	   const struct vreg *pkt, int null_id)
+	   const struct vreg *pkt, int null_id, u32 *next)
 {
 	struct vstate *t = branch_taken(v, target);
 
@@ -171,6 +215,7 @@ fork_paths(struct ext_verifier *v, u32 target, int which_learns,
 		state_mark_null(t, (u16)null_id, which_learns == 1);
 		state_mark_null(&v->cur, (u16)null_id, which_learns == 0);
 	}
+	branch_order(v, target, next);
 	return 0;
 }
 
@@ -191,7 +236,7 @@ pkt_learn_branch(u8 op, bool pkt_first)
 
 static int
 jump_ptr(struct ext_verifier *v, const struct bpf_insn *in, struct vreg *a,
-	 struct vreg *b, u32 target)
+	 struct vreg *b, u32 target, u32 *next)
 {
 	u8 op = BPF_OP(in->code);
 	u32 pc = v->cur.pc;
@@ -202,7 +247,7 @@ jump_ptr(struct ext_verifier *v, const struct bpf_insn *in, struct vreg *a,
 		const struct vreg *z = p == a ? b : a;
 
 		if (p->type == V_MEM_OR_NULL && reg_is_const(z) && z->umin == 0)
-			return fork_paths(v, target, op == BPF_JEQ ? 1 : 0, NULL, p->id);
+			return fork_paths(v, target, op == BPF_JEQ ? 1 : 0, NULL, p->id, next);
 	}
 	bool pa = a->type == V_PKT, pb = b->type == V_PKT;
 	bool ea = a->type == V_PKT_END, eb = b->type == V_PKT_END;
@@ -211,7 +256,8 @@ jump_ptr(struct ext_verifier *v, const struct bpf_insn *in, struct vreg *a,
 		int learns = pa && eb ? pkt_learn_branch(op, true) :
 			     ea && pb ? pkt_learn_branch(op, false) : -1;
 
-		return fork_paths(v, target, learns, learns >= 0 ? (pa ? a : b) : NULL, -1);
+		return fork_paths(v, target, learns, learns >= 0 ? (pa ? a : b) : NULL, -1,
+				  next);
 	}
 	if (a->type == V_MEM_OR_NULL || b->type == V_MEM_OR_NULL)
 		return verify_fail(v, pc, R_PTR_COMPARE, "a nullable pointer is compared "
@@ -240,17 +286,10 @@ insn_jump(struct ext_verifier *v, const struct bpf_insn *in, u32 *next)
 	if (a->type == V_UNINIT || b->type == V_UNINIT)
 		return verify_fail(v, pc, R_REG_UNINIT, "r%d is read before it is written",
 				   a->type == V_UNINIT ? BPF_DST(in) : BPF_SRC(in));
-	if (reg_is_ptr(a) || reg_is_ptr(b)) {
-		if (jump_ptr(v, in, a, b, target) < 0)
-			return -1;
-		*next = pc + 1;
-		return 0;
-	}
-	if (jump_scalar(v, in, a, b, target, next) < 0)
-		return -1;
-	if (*next != target)
-		*next = pc + 1;
-	return 0;
+	*next = pc + 1;
+	if (reg_is_ptr(a) || reg_is_ptr(b))
+		return jump_ptr(v, in, a, b, target, next);
+	return jump_scalar(v, in, a, b, target, next);
 }
 
 int

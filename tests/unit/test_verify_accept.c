@@ -194,3 +194,29 @@ Test(verify_accept, example_extensions_compiled_by_clang)
 		ext_obj_free(&o);
 	}
 }
+
+/*
+ * A filter of 100 early returns in a row (if (p[i] != k) return 0): the
+ * walk takes the short return side first, so branches do not pile up.
+ */
+Test(verify_accept, a_long_chain_of_early_returns)
+{
+	static struct bpf_insn p[2 + 5 + 100 * 2 + 2 + 2];
+	static const struct bpf_insn head[] = { PKT_PTRS, PKT_CHECK(100) };
+	struct ext_verify_error e;
+	u32 n = 0;
+
+	for (u32 i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		p[n++] = head[i];
+	for (int i = 0; i < 100; i++) {
+		p[n++] = ONE(LDX(BPF_B, 5, 2, i));
+		p[n++] = ONE(JMP(BPF_JNE, 5, i, (100 - i) * 2 - 2 + 2));
+	}
+	p[n++] = ONE(MOV(0, 1));
+	p[n++] = ONE(EXIT);
+	p[n++] = ONE(MOV(0, 0));
+	p[n++] = ONE(EXIT);
+	cr_expect_eq(verify_program(p, n, verify_type_by_section("event/packet"), ~0ull,
+				    work, &e), 0, "%s at %u: %s", verify_rule_name(e.rule),
+		     e.insn, e.msg);
+}

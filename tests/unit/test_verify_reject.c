@@ -496,12 +496,13 @@ Test(verify, empty_and_oversized_programs_break_the_size_rule)
 }
 
 /*
- * 70 independent branches in a row, each on an unknown value: the walk keeps
- * one pending branch per test, and the 65th exceeds PENDING_MAX.
+ * 70 independent branches in a row, each on an unknown value, each to a
+ * long tail: the walk keeps one pending branch per test, and the 65th
+ * exceeds PENDING_MAX.
  */
 Test(verify, too_many_pending_branches_is_complexity)
 {
-	static struct bpf_insn p[2 + 70 * 2 + 2];
+	static struct bpf_insn p[2 + 70 * 2 + 6 + 2];
 	const struct ext_prog_type *t = verify_type_by_section(SYS);
 	struct ext_verify_error e;
 	u32 n = 0;
@@ -512,6 +513,8 @@ Test(verify, too_many_pending_branches_is_complexity)
 		p[n++] = ONE(JMP(BPF_JEQ, 2, i, (70 - i) * 2 - 1));
 		p[n++] = ONE(ALU(BPF_ADD, 2, 0));
 	}
+	for (int i = 0; i < 6; i++)
+		p[n++] = ONE(ALU(BPF_ADD, 0, 0));
 	p[n++] = ONE(MOV(0, 1));
 	p[n++] = ONE(EXIT);
 	cr_assert_eq(verify_program(p, n, t, ~0ull, work, &e), -1);
