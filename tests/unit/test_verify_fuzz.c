@@ -205,11 +205,12 @@ static const char *const sections[] = {
 
 Test(verify_fuzz, accepted_random_programs_run_safely, .timeout = 120)
 {
-	static struct ext_obj objs[3];
-	static const char *files[] = { "pkt_filter.o", "pf_appel.o", "syscall_add.o" };
+	static struct ext_obj objs[4];
+	static const char *files[] = { "pkt_filter.o", "pf_appel.o", "syscall_add.o",
+				       "pkt_tcp_syn.o" };
 	static struct bpf_insn p[96];
 	void *work = malloc(verify_work_size());
-	int bad = 0, badrule = 0, nobj = 3;
+	int bad = 0, badrule = 0, nobj = 4;
 	long accepted = 0, mutated_ok = 0;
 
 	for (int k = 0; k < nobj; k++) {
