@@ -369,6 +369,16 @@ step(struct ext_verifier *v)
 	u32 next = v->cur.pc + 1;
 	int r;
 
+	v->flags[v->cur.pc] |= IF_WALKED;
+	if ((cls == BPF_ALU || cls == BPF_ALU64) && BPF_SRC_BIT(in->code) &&
+	    (BPF_OP(in->code) == BPF_DIV || BPF_OP(in->code) == BPF_MOD)) {
+		const struct vreg *d = &v->cur.r[BPF_SRC(in)];
+
+		v->flags[v->cur.pc] |= IF_DIV_REG;
+		/* a 32-bit divisor is its low half, which may be 0 when it is wide */
+		if (d->umin == 0 || (cls == BPF_ALU && d->umax > 0xffffffffull))
+			v->flags[v->cur.pc] |= IF_MAY_ZERO;
+	}
 	switch (cls) {
 	case BPF_ALU: case BPF_ALU64: case BPF_LD:
 		r = insn_alu(v, in);
@@ -418,6 +428,22 @@ walk(struct ext_verifier *v)
 				return 0;
 			pop_branch(v);
 		}
+	}
+}
+
+/* Pruned paths need no facts of their own: a covering state was walked with
+ * wider ranges over the same instructions. */
+void
+verify_facts(const void *work, u32 n, u8 *facts)
+{
+	const struct ext_verifier *v = work;
+
+	for (u32 pc = 0; pc < n && pc < EXT_MAX_INSNS; pc++) {
+		u8 f = v->flags[pc];
+
+		facts[pc] = (f & IF_WALKED ? EXT_FACT_WALKED : 0) |
+			    ((f & (IF_WALKED | IF_DIV_REG | IF_MAY_ZERO)) ==
+			     (IF_WALKED | IF_DIV_REG) ? EXT_FACT_NONZERO : 0);
 	}
 }
 

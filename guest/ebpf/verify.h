@@ -110,4 +110,17 @@ int verify_program(const struct bpf_insn *insns, u32 n,
 		   const struct ext_prog_type *t, u64 domain, void *work,
 		   struct ext_verify_error *err);
 
+/*
+ * What the compiler may use of the checker's proof, per instruction, after
+ * verify_program accepted (verify_facts fills n bytes):
+ *   EXT_FACT_WALKED   some path runs it; an instruction without it is dead
+ *                     (its branch is decided by the ranges) and may be
+ *                     compiled as a trap or not at all;
+ *   EXT_FACT_NONZERO  a division or modulo by a register that is never 0
+ *                     there: the compiler may drop the zero test.
+ */
+#define EXT_FACT_WALKED   1
+#define EXT_FACT_NONZERO  2
+void verify_facts(const void *work, u32 n, u8 *facts);
+
 #endif /* EXO_EBPF_VERIFY_H */

@@ -77,6 +77,9 @@ struct ext_verifier {
 #define IF_TARGET    1          /* some jump lands here: a join point */
 #define IF_IMM64_HI  2          /* the second half of an LD_IMM64 */
 #define IF_REACHED   4
+#define IF_WALKED    8          /* a path ran it */
+#define IF_DIV_REG   16         /* a division or modulo by a register ... */
+#define IF_MAY_ZERO  32         /* ... which may be 0 on some path */
 
 /* Report a violation at instruction pc; returns -1 for the caller to pass on. */
 int verify_fail(struct ext_verifier *v, u32 pc, int rule, const char *fmt, ...);

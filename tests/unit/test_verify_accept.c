@@ -220,3 +220,33 @@ Test(verify_accept, a_long_chain_of_early_returns)
 				    work, &e), 0, "%s at %u: %s", verify_rule_name(e.rule),
 		     e.insn, e.msg);
 }
+
+/* The facts the compiler may use: dead code, divisors proven nonzero. */
+Test(verify_accept, facts_for_the_compiler)
+{
+	static const struct bpf_insn p[] = {
+		LDX(BPF_B, 2, 1, 0),            /* 0: r2 in 0..255 */
+		MOVR(3, 2), ALU(BPF_OR, 3, 0),  /* 1, 2: r3 unknown, may be 0 */
+		ALU(BPF_ADD, 2, 1),             /* 3: r2 in 1..256, never 0 */
+		MOV(0, 1000),                   /* 4 */
+		ALUR(BPF_DIV, 0, 2),            /* 5: nonzero divisor */
+		ALUR(BPF_MOD, 0, 3),            /* 6: may be 0 */
+		JMP(BPF_JGT, 2, 300, 1),        /* 7: never taken */
+		JA(1),                          /* 8 */
+		MOV(0, 9),                      /* 9: dead */
+		ALU(BPF_AND, 0, 1), EXIT,       /* 10, 11 */
+	};
+	u8 facts[12];
+	struct ext_verify_error e;
+	u32 n = sizeof(p) / sizeof(p[0]);
+
+	cr_assert_eq(verify_program(p, n, verify_type_by_section("event/syscall"), ~0ull,
+				    work, &e), 0, "%s at %u: %s", verify_rule_name(e.rule),
+		     e.insn, e.msg);
+	verify_facts(work, n, facts);
+	cr_expect_eq(facts[5], EXT_FACT_WALKED | EXT_FACT_NONZERO);
+	cr_expect_eq(facts[6], EXT_FACT_WALKED);
+	cr_expect_eq(facts[9], 0);
+	cr_expect_eq(facts[8], EXT_FACT_WALKED);
+	cr_expect_eq(facts[11], EXT_FACT_WALKED);
+}

@@ -163,14 +163,28 @@ rnd_packet(u8 *pkt, u32 *len)
 	}
 }
 
+/* The compiler's facts hold on the runs: dead code never ran, a divisor
+ * proven nonzero never was 0. */
 static void
-check_accepted(const struct bpf_insn *p, u32 n, const struct ext_prog_type *t, int *bad)
+check_facts(const u8 *ran, const u8 *facts, u32 n, int *bad)
+{
+	for (u32 i = 0; i < n; i++) {
+		if ((ran[i] & ORACLE_RAN) && !(facts[i] & EXT_FACT_WALKED) && (*bad)++ < 5)
+			cr_log_error("instruction %u ran but was not walked", i);
+		if ((ran[i] & ORACLE_DIV0) && (facts[i] & EXT_FACT_NONZERO) && (*bad)++ < 5)
+			cr_log_error("instruction %u divided by 0 but was proven nonzero", i);
+	}
+}
+
+static void
+check_accepted(const struct bpf_insn *p, u32 n, const struct ext_prog_type *t,
+	       const u8 *facts, int *bad)
 {
 	static u64 ctx[16];
-	static u8 pkt[128], storemem[EXT_STORE_SIZE];
+	static u8 pkt[128], storemem[EXT_STORE_SIZE], ran[128];
 
 	for (int run = 0; run < 8; run++) {
-		struct oracle_env env = { ctx, pkt, 0, storemem, rnd() % 4 != 0, rnd() };
+		struct oracle_env env = { ctx, pkt, 0, storemem, rnd() % 4 != 0, rnd(), ran };
 		const char *why;
 		u64 result;
 
@@ -186,7 +200,9 @@ check_accepted(const struct bpf_insn *p, u32 n, const struct ext_prog_type *t, i
 			c->data_end = (u64)(uintptr_t)pkt + env.pkt_len;
 			c->len = env.pkt_len;
 		}
+		memset(ran, 0, sizeof(ran));
 		why = oracle_run(p, n, t, &env, &result);
+		check_facts(ran, facts, n, bad);
 		if (why && (*bad)++ < 5) {
 			cr_log_error("accepted %s program of %u instructions: %s", t->section, n, why);
 			for (u32 i = 0; i < n; i++)
@@ -209,6 +225,7 @@ Test(verify_fuzz, accepted_random_programs_run_safely, .timeout = 120)
 	static const char *files[] = { "pkt_filter.o", "pf_appel.o", "syscall_add.o",
 				       "pkt_tcp_syn.o" };
 	static struct bpf_insn p[96];
+	static u8 facts[96];
 	void *work = malloc(verify_work_size());
 	int bad = 0, badrule = 0, nobj = 4;
 	long accepted = 0, mutated_ok = 0;
@@ -245,7 +262,8 @@ Test(verify_fuzz, accepted_random_programs_run_safely, .timeout = 120)
 		}
 		accepted++;
 		mutated_ok += mutant;
-		check_accepted(p, n, t, &bad);
+		verify_facts(work, n, facts);
+		check_accepted(p, n, t, facts, &bad);
 	}
 	cr_log_info("%ld of 200000 accepted (%ld mutants)", accepted, mutated_ok);
 	cr_expect_eq(badrule, 0, "%d rejections without a rule or instruction", badrule);

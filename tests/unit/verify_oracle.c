@@ -350,6 +350,11 @@ oracle_run(const struct bpf_insn *p, u32 n, const struct ext_prog_type *t,
 
 		if (pc >= n)
 			return "ran off the end";
+		env->ran[pc] |= ORACLE_RAN;
+		if ((cls == BPF_ALU || cls == BPF_ALU64) && BPF_SRC_BIT(in->code) &&
+		    (op == BPF_DIV || op == BPF_MOD) &&
+		    !(o.r[BPF_SRC(in)].v & (cls == BPF_ALU ? 0xffffffffull : ~0ull)))
+			env->ran[pc] |= ORACLE_DIV0;
 		if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) {
 			o.r[BPF_DST(in)] = (struct oreg){ (u32)in[0].imm | (u64)(u32)in[1].imm << 32,
 							  T_NUM };

@@ -12,7 +12,11 @@ struct oracle_env {
 	u8 *store;              /* EXT_STORE_SIZE bytes */
 	bool store_given;       /* ext_store returns it, else NULL */
 	u64 rnd;                /* what ktime and the other number helpers return */
+	u8 *ran;                /* per instruction: ORACLE_RAN, ORACLE_DIV0 */
 };
+
+#define ORACLE_RAN   1
+#define ORACLE_DIV0  2          /* a division or modulo by a register saw 0 */
 
 /* Run; NULL if nothing unsafe happened (the result in *result), else why. */
 const char *oracle_run(const struct bpf_insn *p, u32 n, const struct ext_prog_type *t,
