@@ -453,18 +453,20 @@ verify_program(const struct bpf_insn *insns, u32 n, const struct ext_prog_type *
 {
 	struct ext_verifier *v = work;
 
-	/* Only the entries of n instructions: in the kernel memset is a loop of
-	 * ring-0 instructions, each emulated on PVM. */
 	u32 m = n < EXT_MAX_INSNS ? n : EXT_MAX_INSNS;
 
-	memset(v, 0, offsetof(struct ext_verifier, cur));
-	memset(v->seen_head, 0xff, m * sizeof(v->seen_head[0]));
-	memset(v->flags, 0, m * sizeof(v->flags[0]));
+	/* Only the entries of n instructions: every ring-0 instruction counts
+	 * on PVM, and a table of 4096 would cost more than a small check. */
+	for (u32 pc = 0; pc < m; pc++) {
+		v->seen_head[pc] = -1;
+		v->flags[pc] = 0;
+	}
 	v->insns = insns;
 	v->n = n;
 	v->type = t;
 	v->helpers = domain & t->helpers;
 	v->err = err;
+	v->steps = 0;
 	v->npending = 0;
 	v->nseen = 0;
 	err->rule = EXT_OK;

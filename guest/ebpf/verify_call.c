@@ -5,8 +5,6 @@
  * clobbered and r0 holds the helper's result: a number, or memory of a
  * known size that may be NULL until compared with 0.
  */
-#include <string.h>
-
 #include "verify_state.h"
 
 /* The size argument that follows a memory argument: a number in [1, max]. */
@@ -119,7 +117,8 @@ insn_call(struct ext_verifier *v, const struct bpf_insn *in)
 	for (int i = 0; i < 5 && h->args[i] != A_NONE; i++)
 		if (check_arg(v, h, i) < 0)
 			return -1;
-	memset(&s->r[1], 0, 5 * sizeof(s->r[1]));      /* clobbered */
+	for (int i = 1; i <= 5; i++)
+		s->r[i] = (struct vreg){ 0 };   /* clobbered */
 	reg_scalar(&s->r[0], 0, ~0ull);
 	if (h->ret == RET_MEM_OR_NULL) {
 		s->r[0].type = V_MEM_OR_NULL;
