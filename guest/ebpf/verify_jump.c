@@ -54,6 +54,32 @@ cmp_outcome(u8 op, const struct vreg *a, const struct vreg *b)
 	return -1;
 }
 
+/* A comparison of two known values, as the machine makes it. */
+static bool
+cmp_const(u8 op, u64 a, u64 b, bool j32)
+{
+	i64 sa = j32 ? (i32)a : (i64)a, sb = j32 ? (i32)b : (i64)b;
+
+	if (j32) {
+		a = (u32)a;
+		b = (u32)b;
+	}
+	switch (op) {
+	case BPF_JEQ: return a == b;
+	case BPF_JNE: return a != b;
+	case BPF_JGT: return a > b;
+	case BPF_JGE: return a >= b;
+	case BPF_JLT: return a < b;
+	case BPF_JLE: return a <= b;
+	case BPF_JSET: return (a & b) != 0;
+	case BPF_JSGT: return sa > sb;
+	case BPF_JSGE: return sa >= sb;
+	case BPF_JSLT: return sa < sb;
+	case BPF_JSLE: return sa <= sb;
+	}
+	return false;
+}
+
 static u64 max64(u64 a, u64 b) { return a > b ? a : b; }
 static u64 min64(u64 a, u64 b) { return a < b ? a : b; }
 
@@ -126,7 +152,9 @@ jump_scalar(struct ext_verifier *v, const struct bpf_insn *in, struct vreg *a,
 		else
 			exact = false;
 	}
-	if (exact)
+	if (reg_is_const(a) && reg_is_const(b))
+		taken = cmp_const(BPF_OP(in->code), a->umin, b->umin, j32);
+	else if (exact)
 		taken = cmp_outcome(op, a, b);
 	if (taken == 1)
 		*next = target;

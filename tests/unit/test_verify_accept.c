@@ -98,6 +98,10 @@ static const struct accept accepts[] = {
 	    RET(7), RET(0)),                                /* shifts masked: 1 << 65 = 2 */
 	ACC("event/syscall", MOV(0, -1), ALU32(BPF_ADD, 0, 1), JMP(BPF_JEQ, 0, 0, 2),
 	    RET(7), RET(0)),                                /* 32-bit wraps to 0 */
+	/* known values decide signed and 32-bit branches: -1 s< 0, low half of 2^32 is 0 */
+	ACC("event/syscall", MOV(2, -1), JMP(BPF_JSLT, 2, 0, 2), RET(7), RET(0)),
+	ACC("event/syscall", LD64(2, 1ull << 32), INSN(BPF_JMP32 | BPF_JEQ | BPF_K, 2, 0, 2, 0),
+	    RET(7), RET(1)),
 	/* LD_IMM64 and a JMP32 compare on numbers */
 	ACC("event/syscall", LD64(2, 0x100000001ull), JMP32R(BPF_JEQ, 2, 2, 0), RET(0)),
 };
