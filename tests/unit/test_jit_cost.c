@@ -122,7 +122,8 @@ Test(jit_cost, instructions_interpreted_compiled_and_to_compile)
 	static const char *const sections[] = { "event/sample", "event/classify" };
 
 	for (int s = 0; s < 2; s++) {
-		struct ext_obj o;
+		static struct ext_obj o;
+		const struct ext_obj_prog *p;
 		struct ext_code code;
 		struct job job;
 		struct ebpf_interp in;
@@ -131,15 +132,17 @@ Test(jit_cost, instructions_interpreted_compiled_and_to_compile)
 		u64 r0;
 
 		snprintf(path, sizeof(path), "%s/ext_sample_v3.o", EXT_SAMPLE_DIR);
-		cr_assert_eq(ext_obj_read(path, sections[s], &o, err, sizeof(err)), 0, "%s", err);
-		cr_assert_eq(ext_code_compile(&code, o.insn, o.n, NULL, NULL, err, sizeof(err)), 0);
-		cr_assert_leq(o.n, 256u);
+		cr_assert_eq(ext_obj_read(path, &o, err, sizeof(err)), 0, "%s", err);
+		p = ext_obj_find(&o, sections[s], NULL, err, sizeof(err));
+		cr_assert(p, "%s", err);
+		cr_assert_eq(ext_code_compile(&code, p->insns, p->n, NULL, NULL, err, sizeof(err)), 0);
+		cr_assert_leq(p->n, 256u);
 		memset(&job, 0, sizeof(job));
-		job = (struct job){ .in = &in, .prog = o.insn, .n = o.n, .code = &code };
+		job = (struct job){ .in = &in, .prog = p->insns, .n = p->n, .code = &code };
 		job.ctx.addr = 0x7f0012345678;
 		job.ctx.error = 6;
 		job.ctx.divisor = 7;
-		in = (struct ebpf_interp){ .prog = o.insn, .n = o.n };
+		in = (struct ebpf_interp){ .prog = p->insns, .n = p->n };
 		cr_assert_eq(ebpf_interp(&in, (u64)(uintptr_t)&job.ctx, &r0), 0);
 		base = count_insns(nothing, &job);
 		if (base < 0) {
@@ -152,9 +155,9 @@ Test(jit_cost, instructions_interpreted_compiled_and_to_compile)
 		compile = count_insns(run_compiler, &job) - base;
 		cr_log_info("%s (%u instructions, %llu run): interpreted %ld x86 instructions, "
 			    "compiled %ld (%.1fx fewer); compiling it %ld (%.0f per eBPF "
-			    "instruction, %u passes)", sections[s], o.n,
+			    "instruction, %u passes)", sections[s], p->n,
 			    (unsigned long long)in.steps, interp, compiled,
-			    (double)interp / (double)compiled, compile, (double)compile / o.n,
+			    (double)interp / (double)compiled, compile, (double)compile / p->n,
 			    code.jit.passes);
 		cr_assert_lt(compiled, interp);
 		/* compiled code runs at most its static count: no loops here */
