@@ -124,13 +124,17 @@ ext_parse(int argc, char **argv, struct ext_args *a)
 }
 
 /*
- * The checker's verdict on p for the program type its section names: 0
- * accepted, else EXIT_REJECTED with the sentence in msg.
+ * The kernel's verdict on p, for the program type its section names: 0
+ * accepted, else EXIT_REJECTED; msg says which and, on acceptance or a
+ * complexity rejection, how many instructions the checker walked. The
+ * walk goes up to the host's budget so that a program beyond the kernel's
+ * is told by how much.
  */
 static int
 check_prog(const struct ext_obj_prog *p, void *work, char *msg, size_t len)
 {
 	const struct ext_prog_type *t = verify_type_by_section(p->section);
+	u32 budget = verify_kernel_budget(p->n), walked;
 	struct ext_verify_error e;
 	int n;
 
@@ -140,8 +144,19 @@ check_prog(const struct ext_obj_prog *p, void *work, char *msg, size_t len)
 			 "timer, packet", p->section, p->name, p->section);
 		return EXIT_REJECTED;
 	}
-	if (verify_program(p->insns, p->n, t, ~0ull, work, &e) == 0)
-		return 0;
+	if (verify_program(p->insns, p->n, t, ~0ull, EXT_HOST_STEPS, work, &e) == 0) {
+		walked = verify_steps(work);
+		if (walked <= budget) {
+			snprintf(msg, len, "%s %s: accepted (%u instructions, %u walked; the "
+				 "kernel allows %u)", p->section, p->name, p->n, walked, budget);
+			return 0;
+		}
+		snprintf(msg, len, "%s %s: rejected: complexity: %u instructions walked over "
+			 "all paths, more than the kernel's budget of %u for %u instructions "
+			 "(%u each, at most %u): fewer branches or shorter loops", p->section,
+			 p->name, walked, budget, p->n, EXT_STEPS_PER_INSN, EXT_KERNEL_STEPS);
+		return EXIT_REJECTED;
+	}
 	n = snprintf(msg, len, "%s %s: rejected at instruction %u: %s: %s", p->section,
 		     p->name, e.insn, verify_rule_name(e.rule), e.msg);
 	if (e.insn < p->n && n > 0 && (size_t)n < len) {
@@ -199,7 +214,7 @@ cmd_verify(const struct ext_args *a, struct ext_obj *o)
 		if (!selected(a, p))
 			continue;
 		if (check_prog(p, work, msg, sizeof(msg)) == 0) {
-			printf("%s %s: accepted (%u instructions)\n", p->section, p->name, p->n);
+			printf("%s\n", msg);
 			continue;
 		}
 		printf("%s: %s\n", a->file, msg);

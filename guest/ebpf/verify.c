@@ -414,9 +414,9 @@ walk(struct ext_verifier *v)
 	for (;;) {
 		int r = 0;
 
-		if (++v->steps > EXT_MAX_STEPS)
+		if (++v->steps > v->budget)
 			return verify_fail(v, v->cur.pc, R_COMPLEXITY, "more than %u "
-					   "instructions walked over all paths", EXT_MAX_STEPS);
+					   "instructions walked over all paths", v->budget);
 		if (v->flags[v->cur.pc] & IF_TARGET)
 			r = seen_before(v, &v->cur);
 		if (r == 0)
@@ -447,9 +447,17 @@ verify_facts(const void *work, u32 n, u8 *facts)
 	}
 }
 
+u32
+verify_steps(const void *work)
+{
+	const struct ext_verifier *v = work;
+
+	return v->steps;
+}
+
 int
 verify_program(const struct bpf_insn *insns, u32 n, const struct ext_prog_type *t,
-	       u64 domain, void *work, struct ext_verify_error *err)
+	       u64 domain, u32 budget, void *work, struct ext_verify_error *err)
 {
 	struct ext_verifier *v = work;
 
@@ -467,6 +475,7 @@ verify_program(const struct bpf_insn *insns, u32 n, const struct ext_prog_type *
 	v->helpers = domain & t->helpers;
 	v->err = err;
 	v->steps = 0;
+	v->budget = budget;
 	v->npending = 0;
 	v->nseen = 0;
 	err->rule = EXT_OK;

@@ -14,7 +14,22 @@
 #include <exo/ext.h>
 
 #define EXT_MAX_INSNS        4096    /* program size limit */
-#define EXT_MAX_STEPS        (1u << 17)  /* instructions walked over all paths */
+
+/*
+ * The step budget (ext.h: EXT_STEPS_PER_INSN, EXT_KERNEL_STEPS): the kernel's
+ * load call passes verify_kernel_budget(n). The host (`exo ext verify`, the
+ * tests) walks up to EXT_HOST_STEPS, so that it can report how far beyond the
+ * kernel's budget a program goes (verify_steps) and judge it as the kernel.
+ */
+#define EXT_HOST_STEPS       (1u << 17)
+
+static inline u32
+verify_kernel_budget(u32 n)
+{
+	u64 b = (u64)n * EXT_STEPS_PER_INSN;
+
+	return b < EXT_KERNEL_STEPS ? (u32)b : EXT_KERNEL_STEPS;
+}
 
 /* The rules; each rejection names one (see verify_rule_name). */
 enum ext_rule {
@@ -103,12 +118,16 @@ size_t verify_work_size(void);
 /*
  * Check n instructions as a program of type t that may call the helpers in
  * domain (a set of helper numbers, bit n for helper n; the type narrows it
- * further). work is verify_work_size() bytes. 0 if accepted, else -1 with
- * *err filled in.
+ * further), walking at most budget instructions over all paths (the kernel:
+ * verify_kernel_budget(n); the host: EXT_HOST_STEPS). work is
+ * verify_work_size() bytes. 0 if accepted, else -1 with *err filled in.
  */
 int verify_program(const struct bpf_insn *insns, u32 n,
-		   const struct ext_prog_type *t, u64 domain, void *work,
-		   struct ext_verify_error *err);
+		   const struct ext_prog_type *t, u64 domain, u32 budget,
+		   void *work, struct ext_verify_error *err);
+
+/* The instructions the last verify_program in work walked (accepted or not). */
+u32 verify_steps(const void *work);
 
 /*
  * What the compiler may use of the checker's proof, per instruction, after

@@ -60,7 +60,7 @@ struct ext_verifier {
 	const struct ext_prog_type *type;
 	u64 helpers;                    /* domain & type */
 	struct ext_verify_error *err;
-	u32 steps;
+	u32 steps, budget;              /* walked so far; the most allowed */
 	struct vstate cur;
 	u32 npending;
 	struct vstate pending[PENDING_MAX];

@@ -20,6 +20,23 @@
 #ifndef EXO_EXT_H
 #define EXO_EXT_H
 
+/*
+ * How much checking a program may ask for. The checker walks every path of
+ * the program (a loop turn by turn) before it runs; each instruction it walks
+ * costs it about 330 x86 instructions (measured on the host build,
+ * tests/unit/test_verify_budget.c), and where the kernel's ring 0 is emulated
+ * (PVM, ~1 us an instruction) that is ~0.3 ms a walked instruction. So the
+ * kernel walks at most EXT_STEPS_PER_INSN instructions per instruction of the
+ * program, and never more than EXT_KERNEL_STEPS (~2.7 M ring-0 instructions,
+ * ~3 s on PVM: a program of the largest size may be walked twice over);
+ * beyond, the checker refuses the program (rule `complexity`). `exo ext
+ * verify` judges as the kernel does and says how many instructions it walked.
+ * To stay within: fewer paths (branches whose sides rejoin with equal
+ * states), loops with few turns.
+ */
+#define EXT_STEPS_PER_INSN   64
+#define EXT_KERNEL_STEPS     (1u << 13)
+
 #ifdef __bpf__
 /* clang -target bpf without -ffreestanding would pull glibc's 32-bit stdint. */
 typedef __UINT8_TYPE__  u8;

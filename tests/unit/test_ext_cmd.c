@@ -190,3 +190,22 @@ Test(ext_cmd, run_refuses_helpers_that_need_the_kernel)
 	cr_expect_eq(ext("run", "pf_appel.o", "--name", "dirty"), 126);
 	cr_expect(strstr(captured(stderr, cr_get_redirected_stderr()), "ext_dirty_mark"));
 }
+
+/* Within the host's budget, beyond the kernel's: refused, with the count. */
+Test(ext_cmd, verify_and_run_judge_the_step_budget_as_the_kernel)
+{
+	struct ext_syscall_ctx c = { .nr = 1 };
+	char *out;
+
+	cr_expect_eq(ext("verify", "too_complex.o", NULL, NULL), 1);
+	out = captured(stdout, cr_get_redirected_stdout());
+	cr_expect(strstr(out, "rejected: complexity: ") &&
+		  strstr(out, "instructions walked over all paths, more than the kernel's "
+			 "budget of 896 for 14 instructions"), "%s", out);
+	write_ctx(&c, sizeof(c));
+	cr_expect_eq(ext("run", "too_complex.o", NULL, NULL), 1);
+	cr_expect(strstr(captured(stderr, cr_get_redirected_stderr()), "complexity"));
+	cr_expect_eq(ext("verify", "pkt_tcp_syn.o", NULL, NULL), 0);
+	out = captured(stdout, cr_get_redirected_stdout());
+	cr_expect(strstr(out, "walked; the kernel allows 4416)"), "%s", out);
+}

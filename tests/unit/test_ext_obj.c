@@ -251,7 +251,7 @@ Test(ext_obj, an_unchecked_packet_read_compiled_by_clang_is_rejected)
 	cr_assert_eq(read_ext("bad_pkt_unchecked.o"), 0, "%s", err);
 	cr_assert_eq(o.nprogs, 1);
 	cr_expect_eq(verify_program(o.progs[0].insns, o.progs[0].n,
-				    verify_type_by_section(o.progs[0].section), ~0ull,
+				    verify_type_by_section(o.progs[0].section), ~0ull, EXT_HOST_STEPS,
 				    work, &e), -1);
 	cr_expect_eq(e.rule, R_PKT_BOUNDS, "%s", verify_rule_name(e.rule));
 	cr_expect_eq(e.insn, 1);

@@ -131,7 +131,7 @@ Test(verify_accept, hand_written_programs)
 		const struct accept *a = &accepts[i];
 		struct ext_verify_error e;
 
-		if (verify_program(a->insns, a->n, verify_type_by_section(a->section), ~0ull,
+		if (verify_program(a->insns, a->n, verify_type_by_section(a->section), ~0ull, EXT_HOST_STEPS,
 				   work, &e) < 0) {
 			bad++;
 			cr_log_error("test_verify_accept.c:%d: rejected at %u: %s: %s", a->line,
@@ -160,7 +160,7 @@ Test(verify_accept, pruning_joins_equal_states)
 		p[n++] = ONE(MOV(0, 1));
 	}
 	p[n++] = ONE(EXIT);
-	cr_expect_eq(verify_program(p, n, verify_type_by_section("event/syscall"), ~0ull,
+	cr_expect_eq(verify_program(p, n, verify_type_by_section("event/syscall"), ~0ull, EXT_HOST_STEPS,
 				    work, &e), 0, "%s at %u: %s", verify_rule_name(e.rule),
 		     e.insn, e.msg);
 }
@@ -191,7 +191,7 @@ Test(verify_accept, example_extensions_compiled_by_clang)
 			struct ext_verify_error e;
 
 			cr_assert(t, "%s: section %s", path, p->section);
-			cr_expect_eq(verify_program(p->insns, p->n, t, ~0ull, work, &e), 0,
+			cr_expect_eq(verify_program(p->insns, p->n, t, ~0ull, EXT_HOST_STEPS, work, &e), 0,
 				     "%s %s %s: rejected at %u: %s: %s", path, p->section,
 				     p->name, e.insn, verify_rule_name(e.rule), e.msg);
 		}
@@ -220,7 +220,7 @@ Test(verify_accept, a_long_chain_of_early_returns)
 	p[n++] = ONE(EXIT);
 	p[n++] = ONE(MOV(0, 0));
 	p[n++] = ONE(EXIT);
-	cr_expect_eq(verify_program(p, n, verify_type_by_section("event/packet"), ~0ull,
+	cr_expect_eq(verify_program(p, n, verify_type_by_section("event/packet"), ~0ull, EXT_HOST_STEPS,
 				    work, &e), 0, "%s at %u: %s", verify_rule_name(e.rule),
 		     e.insn, e.msg);
 }
@@ -244,7 +244,7 @@ Test(verify_accept, facts_for_the_compiler)
 	struct ext_verify_error e;
 	u32 n = sizeof(p) / sizeof(p[0]);
 
-	cr_assert_eq(verify_program(p, n, verify_type_by_section("event/syscall"), ~0ull,
+	cr_assert_eq(verify_program(p, n, verify_type_by_section("event/syscall"), ~0ull, EXT_HOST_STEPS,
 				    work, &e), 0, "%s at %u: %s", verify_rule_name(e.rule),
 		     e.insn, e.msg);
 	verify_facts(work, n, facts);

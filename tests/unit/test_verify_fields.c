@@ -67,7 +67,7 @@ judge(const char *section, const struct bpf_insn *p, u32 n, void *work)
 {
 	struct ext_verify_error e;
 
-	if (verify_program(p, n, verify_type_by_section(section), ~0ull, work, &e) == 0)
+	if (verify_program(p, n, verify_type_by_section(section), ~0ull, EXT_HOST_STEPS, work, &e) == 0)
 		return EXT_OK;
 	cr_expect_eq(e.insn, 1, "%s: %s at %u, not at the access", section,
 		     verify_rule_name(e.rule), e.insn);

@@ -255,7 +255,7 @@ Test(verify_fuzz, accepted_random_programs_run_safely, .timeout = 120)
 			t = verify_type_by_section(sections[rnd() % 8]);
 			n = rnd_prog(p, t);
 		}
-		if (verify_program(p, n, t, ~0ull, work, &e) < 0) {
+		if (verify_program(p, n, t, ~0ull, EXT_HOST_STEPS, work, &e) < 0) {
 			if (e.rule <= EXT_OK || e.rule >= EXT_RULE_COUNT || e.insn >= n)
 				badrule++;
 			continue;

@@ -453,7 +453,7 @@ Test(verify, corpus_rejects_each_at_its_rule_and_instruction)
 		int rc;
 
 		cr_assert(t, "line %d: section %s", r->line, r->section);
-		rc = verify_program(r->insns, r->n, t, r->domain ? r->domain : ~0ull, work, &e);
+		rc = verify_program(r->insns, r->n, t, r->domain ? r->domain : ~0ull, EXT_HOST_STEPS, work, &e);
 		if (rc == 0 || e.rule != r->rule || e.insn != r->at) {
 			bad++;
 			cr_log_error("test_verify_reject.c:%d: want %s at %u, got %s at %u (%s)",
@@ -472,7 +472,7 @@ Test(verify, a_loop_narrowing_by_one_a_turn_exhausts_the_budget)
 	struct ext_verify_error e;
 
 	cr_assert_eq(verify_program(r->insns, r->n, verify_type_by_section(r->section),
-				    ~0ull, work, &e), -1);
+				    ~0ull, EXT_HOST_STEPS, work, &e), -1);
 	cr_expect_eq(e.rule, R_COMPLEXITY, "%s", verify_rule_name(e.rule));
 	cr_expect_eq(e.insn, r->at);
 }
@@ -483,16 +483,16 @@ Test(verify, empty_and_oversized_programs_break_the_size_rule)
 	const struct ext_prog_type *t = verify_type_by_section(SYS);
 	struct ext_verify_error e;
 
-	cr_assert_eq(verify_program(big, 0, t, ~0ull, work, &e), -1);
+	cr_assert_eq(verify_program(big, 0, t, ~0ull, EXT_HOST_STEPS, work, &e), -1);
 	cr_expect_eq(e.rule, R_PROG_SIZE);
 	for (u32 i = 0; i < EXT_MAX_INSNS; i++)
 		big[i] = ONE(MOV(0, 0));
 	big[EXT_MAX_INSNS] = ONE(EXIT);
-	cr_assert_eq(verify_program(big, EXT_MAX_INSNS + 1, t, ~0ull, work, &e), -1);
+	cr_assert_eq(verify_program(big, EXT_MAX_INSNS + 1, t, ~0ull, EXT_HOST_STEPS, work, &e), -1);
 	cr_expect_eq(e.rule, R_PROG_SIZE);
 	/* One instruction fewer is within the limit and accepted. */
 	big[EXT_MAX_INSNS - 1] = ONE(EXIT);
-	cr_expect_eq(verify_program(big, EXT_MAX_INSNS, t, ~0ull, work, &e), 0, "%s", e.msg);
+	cr_expect_eq(verify_program(big, EXT_MAX_INSNS, t, ~0ull, EXT_HOST_STEPS, work, &e), 0, "%s", e.msg);
 }
 
 /*
@@ -517,7 +517,7 @@ Test(verify, too_many_pending_branches_is_complexity)
 		p[n++] = ONE(ALU(BPF_ADD, 0, 0));
 	p[n++] = ONE(MOV(0, 1));
 	p[n++] = ONE(EXIT);
-	cr_assert_eq(verify_program(p, n, t, ~0ull, work, &e), -1);
+	cr_assert_eq(verify_program(p, n, t, ~0ull, EXT_HOST_STEPS, work, &e), -1);
 	cr_expect_eq(e.rule, R_COMPLEXITY, "%s", verify_rule_name(e.rule));
 	cr_expect_eq(e.insn, 2 + 64 * 2, "at %u: %s", e.insn, e.msg);
 }
@@ -544,7 +544,7 @@ Test(verify, exponential_paths_exceed_the_step_budget)
 	}
 	p[n++] = ONE(MOV(0, 1));
 	p[n++] = ONE(EXIT);
-	cr_assert_eq(verify_program(p, n, t, ~0ull, work, &e), -1);
+	cr_assert_eq(verify_program(p, n, t, ~0ull, EXT_HOST_STEPS, work, &e), -1);
 	cr_expect_eq(e.rule, R_COMPLEXITY, "%s: %s", verify_rule_name(e.rule), e.msg);
 	cr_expect_lt(e.insn, n);
 }
