@@ -299,30 +299,37 @@ make_input(const char *path, const struct ext_prog_type *t, struct ext_run_input
 	return 0;
 }
 
+/* Check p as the kernel would, then run it compiled with the checker's facts. */
 static int
 run_prog(const struct ext_args *a, const struct ext_obj_prog *p)
 {
 	struct ext_run_input in = { .repeat = a->repeat };
 	char msg[CHECK_MSG];
 	void *work = malloc(verify_work_size());
-	int status;
+	u8 *facts = malloc(p->n ? p->n : 1);
+	int status = EXIT_HOST;
 	u64 r0;
 
-	if (!work) {
+	if (!work || !facts) {
 		fprintf(stderr, "exo ext run: out of memory for the checker\n");
-		return EXIT_HOST;
+		goto out;
 	}
 	status = check_prog(p, work, msg, sizeof(msg));
-	free(work);
 	if (status) {
 		fprintf(stderr, "exo ext run: %s: %s\n", a->file, msg);
-		return status;
+		goto out;
 	}
+	verify_facts(work, p->n, facts);
+	in.facts = facts;
+	status = EXIT_HOST;
 	if (make_input(a->ctx, verify_type_by_section(p->section), &in) < 0)
-		return EXIT_HOST;
+		goto out;
 	status = ext_run_checked(stdout, a->file, p, &in, &r0) < 0 ? EXIT_HOST : 0;
 	free((void *)in.ctx);
 	free((void *)in.pkt);
+out:
+	free(facts);
+	free(work);
 	return status;
 }
 

@@ -163,7 +163,8 @@ ext_run_checked(FILE *f, const char *path, const struct ext_obj_prog *p,
 			in->ctx_size);
 		goto out;
 	}
-	r = ext_code_compile(&c, p->insns, p->n, &ext_host_helpers, NULL, err, sizeof(err));
+	r = ext_code_compile_facts(&c, p->insns, p->n, in->facts, &ext_host_helpers, NULL,
+				   err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "exo ext run: %s, %s %s: %s\n", path, p->section, p->name, err);
 		goto out;

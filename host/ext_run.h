@@ -17,6 +17,7 @@ struct ext_run_input {
 	const u8 *pkt;          /* a packet event's bytes: data and data_end of */
 	size_t pkt_len;         /* each run's context point to a copy; else NULL */
 	unsigned repeat;        /* > 0: also time that many runs of each */
+	const u8 *facts;        /* the checker's verify_facts() on p, or NULL */
 };
 
 /*
