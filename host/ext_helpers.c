@@ -50,7 +50,8 @@ host_trace(u64 buf, u64 n, u64 c, u64 d, u64 e)
 	return 0;
 }
 
-/* A slot out of range is the program's mistake, answered as the kernel does. */
+/* A slot out of range is the program's mistake: -EINVAL (the kernel has no
+ * helpers yet; its own must answer the same). */
 static u64
 host_counter_add(u64 slot, u64 delta, u64 c, u64 d, u64 e)
 {
