@@ -20,7 +20,7 @@ static const struct command {
 	{ "bench", bench_cmd, "measure system calls and IPC (exo bench --help)" },
 	{ "trace", trace_cmd, "run programs and write a Perfetto trace (exo trace --help)" },
 	{ "stat", stat_cmd, "run programs and summarise every crossing (exo stat --help)" },
-	{ "ext", ext_cmd, "extensions on the host: dump, run (exo ext --help)" },
+	{ "ext", ext_cmd, "extensions on the host: verify, dump, run (exo ext --help)" },
 };
 
 static void

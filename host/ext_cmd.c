@@ -1,247 +1,259 @@
-/* `exo ext dump` and `exo ext run`: see ext_cmd.h. */
+/*
+ * `exo ext verify|dump|run`: see ext_cmd.h.
+ *
+ * Exit status: 0 every program accepted (verify), dumped, or run; 1 a
+ * program rejected by the checker (verify, run); 126 the command could not
+ * do its work (bad arguments, an unreadable or non-eBPF object, a helper
+ * the host lacks).
+ */
 #include "ext_cmd.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "../guest/ebpf/interp.h"
+#include "../guest/ebpf/verify.h"
 #include "cli.h"
-#include "ext_disasm.h"
+#include "ext_dump.h"
+#include "ext_obj.h"
+#include "ext_run.h"
 
-#define CTX_MAX (64u << 10)     /* largest --ctx file */
-#define CTX_MIN 4096u           /* shorter ones are padded with zeros to this */
-
-/*
- * Helpers on the host: none yet. The domain's host implementations (the
- * helper ids of include/exo/ext.h, on branch ebpf) go in this table at
- * merge; `run` refuses a program that calls one that is not here.
- */
-static const struct ebpf_helpers host_helpers = { NULL, 0 };
-
-/*
- * The checker must accept a program before `run` executes it, as in the
- * kernel. It is not on this branch: at merge, define EXO_EXT_CHECKER and
- * call it on the marked line.
- */
-static int
-ext_check(const struct ext_obj *o, char *err, size_t len)
-{
-#ifdef EXO_EXT_CHECKER
-	return ext_verify_obj(o, err, len);     /* <- the checker, wired at merge */
-#else
-	(void)o;
-	snprintf(err, len, "checker not built into this exo: refusing to run code "
-		 "no checker has accepted ('exo ext dump' shows the compiled code)");
-	return -ENOSYS;
-#endif
-}
-
-/* Dump never runs the code: helpers the host lacks get an address that aborts. */
-static u64
-helper_not_on_host(u64 a, u64 b, u64 c, u64 d, u64 e)
-{
-	(void)a, (void)b, (void)c, (void)d, (void)e;
-	abort();
-}
+#define EXIT_REJECTED 1
+#define CHECK_MSG 320
 
 static void
-print_bytes(FILE *f, const u8 *p, u32 len)
+ext_usage(FILE *f)
 {
-	for (u32 k = 0; k < len; k++)
-		fprintf(f, "%s%02x", k ? " " : "", p[k]);
+	fprintf(f,
+"usage: exo ext verify FILE.o [--section S] [--name F]\n"
+"       exo ext dump FILE.o [--section S] [--name F]\n"
+"       exo ext run FILE.o [--section S] [--name F] --ctx FILE [--repeat N]\n"
+"\n"
+"Extensions are restricted C compiled with clang -target bpf -O2 -c: each\n"
+"function in a section event/E is a handler of event E, in guard/E its guard;\n"
+"E is one of syscall, pagefault, thread, ipc, irq, timer, packet.\n"
+"\n"
+"  verify  check every program with the kernel's checker: 'SECTION NAME:\n"
+"          accepted' or the first violation (instruction, rule, why)\n"
+"  dump    each eBPF instruction, the number of x86-64 instructions the\n"
+"          compiler makes of it and their bytes\n"
+"  run     check one program for its event as the kernel does, refuse it if\n"
+"          rejected, else run it compiled on the host with r1 pointing to the\n"
+"          context and print r0, the bytes it changed and what its helpers\n"
+"          did; the interpreter runs it too and must agree. ext_ktime reads\n"
+"          the host clock, ext_trace prints, ext_counter_add and ext_store\n"
+"          act on counters and slots of this run (printed after);\n"
+"          ext_page_protect, ext_dirty_mark and ext_self need the kernel\n"
+"\n"
+"options:\n"
+"  --section S   only the programs of section S\n"
+"  --name F      only the program (function) F\n"
+"  --ctx FILE    run: the context's bytes, at most the event's context size\n"
+"                (padded with zeros to it); for packet events, the packet's\n"
+"                bytes (at most 65535), which data and data_end then bound\n"
+"  --repeat N    run: also time N runs of each, interpreted and compiled\n"
+"  -h, --help    this text\n"
+"\n"
+"exit status: 0 done (all accepted); 1 a program rejected; 126 the command\n"
+"could not do its work (the message says why).\n");
 }
 
-void
-ext_dump(FILE *f, const struct ext_obj *o, const struct ext_code *c)
-{
-	const u8 *code = c->mem;
-	char text[96];
+enum { OPT_SECTION = OPT_CMD, OPT_NAME, OPT_CTX, OPT_REPEAT };
 
-	fprintf(f, "%s, section %s: %u eBPF instructions -> %u x86-64 instructions, "
-		"%u bytes (%.2f per eBPF instruction)\n", o->path, o->section, o->n,
-		c->jit.ninsn, c->jit.len, o->n ? (double)c->jit.ninsn / o->n : 0.0);
-	fprintf(f, "%-36s %3u  ", "prologue", c->jit.prologue_ninsn);
-	print_bytes(f, code, c->offset[0]);
-	fprintf(f, "\n");
-	for (u32 i = 0; i < o->n;) {
-		u32 slots = ext_disasm(o->insn, o->n, i, text, sizeof(text));
-		u32 end = c->offset[i + slots];
+static const struct option ext_options[] = {
+	{ "section", required_argument, 0, OPT_SECTION },
+	{ "name", required_argument, 0, OPT_NAME },
+	{ "ctx", required_argument, 0, OPT_CTX },
+	{ "repeat", required_argument, 0, OPT_REPEAT },
+	{ "help", no_argument, 0, 'h' },
+	{ 0 },
+};
 
-		fprintf(f, "%4u: %-30s %3u  ", i, text, c->count[i]);
-		print_bytes(f, code + c->offset[i], end - c->offset[i]);
-		fprintf(f, "\n");
-		i += slots;
-	}
-}
-
-/* The first call to a helper the table lacks, or -1. */
-static i64
-missing_helper(const struct ext_obj *o, const struct ebpf_helpers *h, i32 *id)
-{
-	for (u32 i = 0; i < o->n; i++)
-		if (o->insn[i].code == (BPF_JMP | BPF_CALL) && !BPF_SRC(&o->insn[i]) &&
-		    !ebpf_helper(h, o->insn[i].imm)) {
-			*id = o->insn[i].imm;
-			return i;
-		}
-	return -1;
-}
+struct ext_args {
+	const char *verb, *file, *section, *name, *ctx;
+	unsigned repeat;
+};
 
 static int
-dump_obj(const struct ext_obj *o)
+parse_repeat(const char *s, unsigned *repeat)
 {
-	ebpf_helper_fn *fn[256];
-	struct ebpf_helpers h = { fn, 256 };
-	struct ext_code c;
-	char err[256];
-	int r;
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
 
-	for (u32 k = 0; k < 256; k++)
-		fn[k] = ebpf_helper(&host_helpers, (i32)k) ? host_helpers.fn[k] : helper_not_on_host;
-	r = ext_code_compile(&c, o->insn, o->n, &h, NULL, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "exo ext dump: %s, section %s: %s\n", o->path, o->section, err);
-		return r;
+	if (*end || !*s || v > 100000000) {
+		fprintf(stderr, "exo ext: --repeat '%s' is not a count up to 100000000\n", s);
+		return -EINVAL;
 	}
-	ext_dump(stdout, o, &c);
-	ext_code_free(&c);
+	*repeat = (unsigned)v;
 	return 0;
 }
 
-/* CPU time of this thread: a busy host deschedules us, which is not the code's cost. */
-static double
-cpu_ns(void)
+/* 1: help printed; 0: parsed; negative: a usage error, said. */
+static int
+ext_parse(int argc, char **argv, struct ext_args *a)
 {
-	struct timespec ts;
+	int opt;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	a->verb = argv[0];
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", ext_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h': ext_usage(stdout); return 1;
+		case OPT_SECTION: a->section = optarg; break;
+		case OPT_NAME: a->name = optarg; break;
+		case OPT_CTX: a->ctx = optarg; break;
+		case OPT_REPEAT:
+			if (parse_repeat(optarg, &a->repeat) < 0)
+				return -EINVAL;
+			break;
+		default: ext_usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "exo ext %s: name one object file\n\n", a->verb);
+		ext_usage(stderr);
+		return -EINVAL;
+	}
+	if (strcmp(a->verb, "run") && (a->ctx || a->repeat)) {
+		fprintf(stderr, "exo ext %s: --ctx and --repeat go with 'run'\n", a->verb);
+		return -EINVAL;
+	}
+	a->file = argv[optind];
+	return 0;
 }
 
 /*
- * Time repeat runs of each on a scratch copy of the context, side by side:
- * five rounds of both, the fastest round of each counted (the others met
- * interrupts and cache misses the code does not cause).
+ * The kernel's verdict on p, for the program type its section names: 0
+ * accepted, else EXIT_REJECTED; msg says which and, on acceptance or a
+ * complexity rejection, how many instructions the checker walked. The
+ * walk goes up to the host's budget so that a program beyond the kernel's
+ * is told by how much.
  */
-static void
-run_timed(FILE *f, const struct ext_code *c, struct ebpf_interp *in,
-	  const u8 *ctx, size_t len, unsigned repeat)
-{
-	u8 *scratch = calloc(1, len > CTX_MIN ? len : CTX_MIN);
-	double best_i = 1e300, best_c = 1e300;
-	u64 r0;
-
-	if (!scratch)
-		return;
-	memcpy(scratch, ctx, len);
-	for (int round = 0; round < 5; round++) {
-		double t0 = cpu_ns(), t1, t2;
-
-		for (unsigned k = 0; k < repeat; k++)
-			ebpf_interp(in, (u64)(uintptr_t)scratch, &r0);
-		t1 = cpu_ns();
-		for (unsigned k = 0; k < repeat; k++)
-			ext_code_call(c, (u64)(uintptr_t)scratch);
-		t2 = cpu_ns();
-		best_i = t1 - t0 < best_i ? t1 - t0 : best_i;
-		best_c = t2 - t1 < best_c ? t2 - t1 : best_c;
-	}
-	fprintf(f, "CPU time per run (best of 5 rounds of %u): interpreted %.1f ns, "
-		"compiled %.1f ns (interpreter/compiled %.1f)\n", repeat, best_i / repeat,
-		best_c / repeat, best_i / (best_c > 0 ? best_c : 1));
-	free(scratch);
-}
-
-static void
-print_changes(FILE *f, const u8 *before, const u8 *after, size_t len)
-{
-	if (!memcmp(before, after, len))
-		return;
-	fprintf(f, "context after (changed bytes marked *):\n");
-	for (size_t k = 0; k < len; k += 16) {
-		fprintf(f, "  %04zx:", k);
-		for (size_t m = k; m < k + 16 && m < len; m++)
-			fprintf(f, " %02x%c", after[m], after[m] != before[m] ? '*' : ' ');
-		fprintf(f, "\n");
-	}
-}
-
-int
-ext_run_checked(FILE *f, const struct ext_obj *o, const u8 *ctx, size_t len,
-		unsigned repeat, u64 *r0)
-{
-	struct ebpf_interp in = { .prog = o->insn, .n = o->n, .helpers = &host_helpers };
-	/* Until the checker bounds accesses by the event's context size, a
-	 * short file must not let the program read past the buffer. */
-	size_t size = len > CTX_MIN ? len : CTX_MIN;
-	u8 *a = calloc(1, size), *b = calloc(1, size);
-	struct ext_code c = { 0 };
-	char err[256];
-	u64 ri = 0;
-	i32 id;
-	i64 at;
-	int r;
-
-	if (!a || !b) {
-		r = -ENOMEM;
-		fprintf(stderr, "exo ext run: out of memory for a %zu-byte context\n", len);
-		goto out;
-	}
-	memcpy(a, ctx, len);
-	memcpy(b, ctx, len);
-	if ((at = missing_helper(o, &host_helpers, &id)) >= 0) {
-		fprintf(stderr, "exo ext run: %s, section %s, instruction %lld: helper %d is "
-			"not provided on the host\n", o->path, o->section, (long long)at, id);
-		r = -ENOSYS;
-		goto out;
-	}
-	r = ext_code_compile(&c, o->insn, o->n, &host_helpers, NULL, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "exo ext run: %s, section %s: %s\n", o->path, o->section, err);
-		goto out;
-	}
-	*r0 = ext_code_call(&c, (u64)(uintptr_t)a);
-	r = ebpf_interp(&in, (u64)(uintptr_t)b, &ri);
-	if (r < 0 || ri != *r0 || memcmp(a, b, size)) {
-		fprintf(stderr, "exo ext run: %s, section %s: the interpreter %s (r0 %#llx "
-			"against compiled %#llx): a compiler bug, please report it\n", o->path,
-			o->section, r < 0 ? "failed" : "disagrees", (unsigned long long)ri,
-			(unsigned long long)*r0);
-		r = -EPROTO;
-		goto out;
-	}
-	fprintf(f, "r0 = %#llx (%llu)\n", (unsigned long long)*r0, (unsigned long long)*r0);
-	print_changes(f, ctx, a, len);
-	if (repeat)
-		run_timed(f, &c, &in, ctx, len, repeat);
-out:
-	ext_code_free(&c);
-	free(a);
-	free(b);
-	return r;
-}
-
-/* The bytes of the context file, at most CTX_MAX. */
 static int
-read_ctx(const char *path, u8 **buf, size_t *len)
+check_prog(const struct ext_obj_prog *p, void *work, char *msg, size_t len)
+{
+	const struct ext_prog_type *t = verify_type_by_section(p->section);
+	u32 budget = verify_kernel_budget(p->n), walked;
+	struct ext_verify_error e;
+	int n;
+
+	if (!t) {
+		snprintf(msg, len, "%s %s: rejected: section '%s' is no event; use event/E "
+			 "or guard/E with E one of syscall, pagefault, thread, ipc, irq, "
+			 "timer, packet", p->section, p->name, p->section);
+		return EXIT_REJECTED;
+	}
+	if (verify_program(p->insns, p->n, t, ~0ull, EXT_HOST_STEPS, work, &e) == 0) {
+		walked = verify_steps(work);
+		if (walked <= budget) {
+			snprintf(msg, len, "%s %s: accepted (%u instructions, %u walked; the "
+				 "kernel allows %u)", p->section, p->name, p->n, walked, budget);
+			return 0;
+		}
+		snprintf(msg, len, "%s %s: rejected: complexity: %u instructions walked over "
+			 "all paths, more than the kernel's budget of %u for %u instructions "
+			 "(%u each, at most %u): fewer branches or shorter loops", p->section,
+			 p->name, walked, budget, p->n, EXT_STEPS_PER_INSN, EXT_KERNEL_STEPS);
+		return EXIT_REJECTED;
+	}
+	n = snprintf(msg, len, "%s %s: rejected at instruction %u: %s: %s", p->section,
+		     p->name, e.insn, verify_rule_name(e.rule), e.msg);
+	if (e.insn < p->n && n > 0 && (size_t)n < len) {
+		const struct bpf_insn *in = &p->insns[e.insn];
+
+		snprintf(msg + n, len - (size_t)n, "\n    insn: code 0x%02x dst r%d src r%d "
+			 "off %d imm %d", in->code, BPF_DST(in), BPF_SRC(in), in->off, in->imm);
+	}
+	return EXIT_REJECTED;
+}
+
+static bool
+selected(const struct ext_args *a, const struct ext_obj_prog *p)
+{
+	return (!a->section || !strcmp(a->section, p->section)) &&
+	       (!a->name || !strcmp(a->name, p->name));
+}
+
+/* Read the object and make sure the selection names a program of it. */
+static int
+open_obj(const struct ext_args *a, struct ext_obj *o)
+{
+	char err[512];
+	unsigned found = 0;
+
+	if (ext_obj_read(a->file, o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "exo ext %s: %s\n", a->verb, err);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < o->nprogs; i++)
+		found += selected(a, &o->progs[i]);
+	if (!found) {
+		ext_obj_find(o, a->section, a->name, err, sizeof(err));
+		fprintf(stderr, "exo ext %s: %s\n", a->verb, err);
+		ext_obj_free(o);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int
+cmd_verify(const struct ext_args *a, struct ext_obj *o)
+{
+	char msg[CHECK_MSG];
+	void *work = malloc(verify_work_size());
+	int status = 0;
+
+	if (!work) {
+		fprintf(stderr, "exo ext verify: out of memory for the checker\n");
+		return EXIT_HOST;
+	}
+	for (unsigned i = 0; i < o->nprogs; i++) {
+		const struct ext_obj_prog *p = &o->progs[i];
+
+		if (!selected(a, p))
+			continue;
+		if (check_prog(p, work, msg, sizeof(msg)) == 0) {
+			printf("%s\n", msg);
+			continue;
+		}
+		printf("%s: %s\n", a->file, msg);
+		status = EXIT_REJECTED;
+	}
+	free(work);
+	return status;
+}
+
+static int
+cmd_dump(const struct ext_args *a, struct ext_obj *o)
+{
+	for (unsigned i = 0; i < o->nprogs; i++)
+		if (selected(a, &o->progs[i]) && ext_dump_prog(stdout, a->file, &o->progs[i]) < 0)
+			return EXIT_HOST;
+	return 0;
+}
+
+/* At most max bytes of the file at path, in a new buffer. */
+static int
+read_file_max(const char *path, size_t max, const char *what, u8 **buf, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	int r = 0;
 
-	*buf = malloc(CTX_MAX + 1);
+	*buf = malloc(max + 1);
 	if (!f || !*buf) {
 		r = f ? -ENOMEM : -errno;
 		fprintf(stderr, "exo ext run: --ctx %s: %s\n", path, strerror(-r));
 		goto out;
 	}
-	*len = fread(*buf, 1, CTX_MAX + 1, f);
-	if (ferror(f) || *len > CTX_MAX) {
+	*len = fread(*buf, 1, max + 1, f);
+	if (ferror(f) || *len > max) {
 		r = ferror(f) ? -EIO : -EFBIG;
-		fprintf(stderr, "exo ext run: --ctx %s: %s\n", path,
-			r == -EIO ? "read error" : "larger than 64 KiB");
+		if (r == -EIO)
+			fprintf(stderr, "exo ext run: --ctx %s: read error\n", path);
+		else
+			fprintf(stderr, "exo ext run: --ctx %s is larger than %s (%zu bytes)\n",
+				path, what, max);
 	}
 out:
 	if (f)
@@ -253,128 +265,116 @@ out:
 	return r;
 }
 
-static void
-ext_usage(FILE *f)
-{
-	fprintf(f,
-"usage: exo ext dump FILE.o [--section S]\n"
-"       exo ext run FILE.o [--section S] --ctx FILE [--repeat N]\n"
-"\n"
-"Extensions are C compiled with clang -target bpf -O2 -c, one section per\n"
-"entry point. 'dump' prints each eBPF instruction, the number of x86-64\n"
-"instructions the compiler makes of it and their bytes. 'run' checks the\n"
-"program, runs the compiled code on the host with r1 pointing to a copy of\n"
-"the context, and prints r0 and the bytes the program changed; the\n"
-"interpreter runs too and must agree.\n"
-"\n"
-"  --section S   the section to read (default: the only one with code)\n"
-"  --ctx FILE    the context's bytes (at most 64 KiB; padded with zeros to\n"
-"                4096 bytes)\n"
-"  --repeat N    also time N runs of each, interpreted and compiled\n");
-}
-
-enum { OPT_SECTION = OPT_CMD, OPT_CTX, OPT_REPEAT };
-
-static const struct option ext_options[] = {
-	{ "section", required_argument, 0, OPT_SECTION },
-	{ "ctx", required_argument, 0, OPT_CTX },
-	{ "repeat", required_argument, 0, OPT_REPEAT },
-	{ "help", no_argument, 0, 'h' },
-	{ 0 },
-};
-
-struct ext_args {
-	const char *file, *section, *ctx;
-	unsigned repeat;
-};
-
+/*
+ * The run's input for type t from the --ctx file: the context padded to
+ * t's size, or for packet events the packet (the context's pointers are
+ * the run's to set, never the user's).
+ */
 static int
-ext_parse(int argc, char **argv, struct ext_args *a)
+make_input(const char *path, const struct ext_prog_type *t, struct ext_run_input *in)
 {
-	int opt;
-	char *end;
+	bool packet = t->event == EXT_EV_PACKET;
+	u8 *bytes, *ctx = calloc(1, t->ctx_size);
+	size_t len = 0;
+	int r;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", ext_options, NULL)) != -1) {
-		switch (opt) {
-		case 'h': ext_usage(stdout); return 1;
-		case OPT_SECTION: a->section = optarg; break;
-		case OPT_CTX: a->ctx = optarg; break;
-		case OPT_REPEAT:
-			a->repeat = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !*optarg || a->repeat > 100000000) {
-				fprintf(stderr, "exo ext: --repeat '%s' is not a count up to "
-					"100000000\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		default: ext_usage(stderr); return -EINVAL;
-		}
+	if (!ctx)
+		return -ENOMEM;
+	r = read_file_max(path, packet ? EXT_PACKET_MAX : t->ctx_size,
+			  packet ? "a packet" : "the event's context", &bytes, &len);
+	if (r < 0) {
+		free(ctx);
+		return r;
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "exo ext %s: name one object file\n", argv[0]);
-		ext_usage(stderr);
-		return -EINVAL;
+	if (packet) {
+		((struct ext_packet_ctx *)ctx)->len = (u32)len;
+		in->pkt = bytes;
+		in->pkt_len = len;
+	} else {
+		memcpy(ctx, bytes, len);
+		free(bytes);
 	}
-	a->file = argv[optind];
+	in->ctx = ctx;
+	in->ctx_size = t->ctx_size;
 	return 0;
 }
 
+/* Check p as the kernel would, then run it compiled with the checker's facts. */
 static int
-cmd_dump(int argc, char **argv)
+run_prog(const struct ext_args *a, const struct ext_obj_prog *p)
 {
-	struct ext_args a = { 0 };
-	struct ext_obj o;
-	char err[512];
-	int r = ext_parse(argc, argv, &a);
+	struct ext_run_input in = { .repeat = a->repeat };
+	char msg[CHECK_MSG];
+	void *work = malloc(verify_work_size());
+	u8 *facts = malloc(p->n ? p->n : 1);
+	int status = EXIT_HOST;
+	u64 r0;
 
-	if (r)
-		return r < 0 ? EXIT_HOST : 0;
-	if (ext_obj_read(a.file, a.section, &o, err, sizeof(err)) < 0) {
-		fprintf(stderr, "exo ext dump: %s\n", err);
-		return EXIT_HOST;
+	if (!work || !facts) {
+		fprintf(stderr, "exo ext run: out of memory for the checker\n");
+		goto out;
 	}
-	r = dump_obj(&o);
-	ext_obj_free(&o);
-	return r < 0 ? EXIT_HOST : 0;
+	status = check_prog(p, work, msg, sizeof(msg));
+	if (status) {
+		fprintf(stderr, "exo ext run: %s: %s\n", a->file, msg);
+		goto out;
+	}
+	verify_facts(work, p->n, facts);
+	in.facts = facts;
+	status = EXIT_HOST;
+	if (make_input(a->ctx, verify_type_by_section(p->section), &in) < 0)
+		goto out;
+	status = ext_run_checked(stdout, a->file, p, &in, &r0) < 0 ? EXIT_HOST : 0;
+	free((void *)in.ctx);
+	free((void *)in.pkt);
+out:
+	free(facts);
+	free(work);
+	return status;
 }
 
 static int
-cmd_run(int argc, char **argv)
+cmd_run(const struct ext_args *a, struct ext_obj *o)
 {
-	struct ext_args a = { 0 };
-	struct ext_obj o = { 0 };
 	char err[512];
-	u8 *ctx = NULL;
-	size_t len = 0;
-	u64 r0;
-	int r = ext_parse(argc, argv, &a);
+	const struct ext_obj_prog *p;
 
-	if (r)
-		return r < 0 ? EXIT_HOST : 0;
-	if (!a.ctx) {
+	if (!a->ctx) {
 		fprintf(stderr, "exo ext run: give the context bytes with --ctx FILE\n");
 		return EXIT_HOST;
 	}
-	r = ext_obj_read(a.file, a.section, &o, err, sizeof(err));
-	if (r == 0 && (r = ext_check(&o, err, sizeof(err))) < 0)
-		fprintf(stderr, "exo ext run: %s, section %s: %s\n", o.path, o.section, err);
-	else if (r < 0)
+	p = ext_obj_find(o, a->section, a->name, err, sizeof(err));
+	if (!p) {
 		fprintf(stderr, "exo ext run: %s\n", err);
-	if (r == 0 && (r = read_ctx(a.ctx, &ctx, &len)) == 0)
-		r = ext_run_checked(stdout, &o, ctx, len, a.repeat, &r0);
-	free(ctx);
-	ext_obj_free(&o);
-	return r < 0 ? EXIT_HOST : 0;
+		return EXIT_HOST;
+	}
+	return run_prog(a, p);
 }
 
 static const struct {
 	const char *name;
-	int (*fn)(int argc, char **argv);
-} ext_commands[] = {
+	int (*fn)(const struct ext_args *a, struct ext_obj *o);
+} ext_verbs[] = {
+	{ "verify", cmd_verify },
 	{ "dump", cmd_dump },
 	{ "run", cmd_run },
 };
+
+static int
+run_verb(int (*fn)(const struct ext_args *, struct ext_obj *), int argc, char **argv)
+{
+	static struct ext_obj o;        /* 4 KiB of program slots: not on the stack */
+	struct ext_args a = { 0 };
+	int r = ext_parse(argc, argv, &a);
+
+	if (r)
+		return r < 0 ? EXIT_HOST : 0;
+	if (open_obj(&a, &o) < 0)
+		return EXIT_HOST;
+	r = fn(&a, &o);
+	ext_obj_free(&o);
+	return r;
+}
 
 int
 ext_cmd(int argc, char **argv)
@@ -383,9 +383,9 @@ ext_cmd(int argc, char **argv)
 		ext_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_HOST : 0;
 	}
-	for (size_t i = 0; i < sizeof(ext_commands) / sizeof(ext_commands[0]); i++)
-		if (!strcmp(argv[1], ext_commands[i].name))
-			return ext_commands[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(ext_verbs) / sizeof(ext_verbs[0]); i++)
+		if (!strcmp(argv[1], ext_verbs[i].name))
+			return run_verb(ext_verbs[i].fn, argc - 1, argv + 1);
 	fprintf(stderr, "exo ext: unknown command '%s'\n\n", argv[1]);
 	ext_usage(stderr);
 	return EXIT_HOST;

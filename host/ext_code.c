@@ -35,6 +35,14 @@ int
 ext_code_compile(struct ext_code *c, const struct bpf_insn *prog, u32 n,
 		 const struct ebpf_helpers *h, const void *near, char *err, size_t errlen)
 {
+	return ext_code_compile_facts(c, prog, n, NULL, h, near, err, errlen);
+}
+
+int
+ext_code_compile_facts(struct ext_code *c, const struct bpf_insn *prog, u32 n,
+		       const u8 *facts, const struct ebpf_helpers *h, const void *near,
+		       char *err, size_t errlen)
+{
 	long page = sysconf(_SC_PAGESIZE);
 	int r;
 
@@ -49,7 +57,7 @@ ext_code_compile(struct ext_code *c, const struct bpf_insn *prog, u32 n,
 	/* First the size (with far calls, the longest form), then the code at
 	 * its address: direct calls there can only make it shorter. */
 	c->jit = (struct ebpf_jit){ .prog = prog, .n = n, .helpers = h,
-				    .offset = c->offset, .count = c->count };
+				    .offset = c->offset, .count = c->count, .facts = facts };
 	r = ebpf_jit(&c->jit);
 	if (r < 0)
 		goto jit_fail;

@@ -29,6 +29,10 @@ struct ext_code {
 int ext_code_compile(struct ext_code *c, const struct bpf_insn *prog, u32 n,
 		     const struct ebpf_helpers *h, const void *near,
 		     char *err, size_t errlen);
+/* The same with the checker's facts on prog (see jit.h; NULL: none). */
+int ext_code_compile_facts(struct ext_code *c, const struct bpf_insn *prog, u32 n,
+			   const u8 *facts, const struct ebpf_helpers *h, const void *near,
+			   char *err, size_t errlen);
 /* Call the code with r1 = ctx; returns r0. */
 u64 ext_code_call(const struct ext_code *c, u64 ctx);
 void ext_code_free(struct ext_code *c);

@@ -1,10 +1,9 @@
-/* Reading extension objects with libelf: see ext_obj.h. */
+/* Extension objects read with libelf: see ext_obj.h. */
 #include "ext_obj.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,193 +13,219 @@
 #define EM_BPF 247
 #endif
 
-static bool
-is_code(const GElf_Shdr *sh)
-{
-	return sh->sh_type == SHT_PROGBITS && (sh->sh_flags & SHF_EXECINSTR) && sh->sh_size;
-}
-
-/* The code section named `want`, or the only one; its index in *idx. */
-static int
-find_section(Elf *e, size_t shstrndx, const char *path, const char *want,
-	     Elf_Scn **found, char *err, size_t errlen)
-{
-	char names[512] = "";
-	Elf_Scn *scn = NULL;
-	int ncode = 0;
-
-	*found = NULL;
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(e, shstrndx, sh.sh_name)))
-			continue;
-		if (want && !strcmp(name, want)) {
-			if (!is_code(&sh)) {
-				snprintf(err, errlen, "%s: section %s holds no code", path, want);
-				return -EINVAL;
-			}
-			*found = scn;
-			return 0;
-		}
-		if (!is_code(&sh))
-			continue;
-		if (ncode++ == 0)
-			*found = scn;
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), " %s", name);
-	}
-	if (want) {
-		snprintf(err, errlen, "%s: no section %s; sections with code:%s", path, want,
-			 ncode ? names : " none");
-		return -ENOENT;
-	}
-	if (ncode == 0) {
-		snprintf(err, errlen, "%s: no section holds code; mark the entry point "
-			 "with SEC(\"event/...\")", path);
-		return -ENOENT;
-	}
-	if (ncode > 1) {
-		snprintf(err, errlen, "%s: several sections hold code:%s; choose one with "
-			 "--section", path, names);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* The name of symbol i of the symbol table in section link. */
 static const char *
-symbol_name(Elf *e, size_t link, size_t i)
+bpf_reloc_name(unsigned type)
 {
-	Elf_Scn *symscn = elf_getscn(e, link);
-	Elf_Data *d = symscn ? elf_getdata(symscn, NULL) : NULL;
-	GElf_Shdr sh;
-	GElf_Sym sym;
-	const char *name;
-
-	if (!d || !gelf_getshdr(symscn, &sh) || !gelf_getsym(d, (int)i, &sym))
-		return "?";
-	name = elf_strptr(e, sh.sh_link, sym.st_name);
-	return name && *name ? name : "(a section)";
-}
-
-/* Refuse any relocation into the code section: nothing here can resolve it. */
-static int
-check_relocations(Elf *e, Elf_Scn *code, const char *path, const char *section,
-		  char *err, size_t errlen)
-{
-	size_t idx = elf_ndxscn(code);
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		GElf_Rel rel;
-		GElf_Rela rela;
-		u64 off, sym;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_REL && sh.sh_type != SHT_RELA) ||
-		    sh.sh_info != idx || !sh.sh_size || !(d = elf_getdata(scn, NULL)))
-			continue;
-		if (sh.sh_type == SHT_REL && gelf_getrel(d, 0, &rel)) {
-			off = rel.r_offset;
-			sym = GELF_R_SYM(rel.r_info);
-		} else if (sh.sh_type == SHT_RELA && gelf_getrela(d, 0, &rela)) {
-			off = rela.r_offset;
-			sym = GELF_R_SYM(rela.r_info);
-		} else {
-			continue;
-		}
-		snprintf(err, errlen, "%s: section %s, instruction %llu: refers to %s (a map, "
-			 "a global variable or another function), which extensions cannot "
-			 "use: keep state in the context or the stack, and make called "
-			 "functions static inline", path, section,
-			 (unsigned long long)(off / sizeof(struct bpf_insn)),
-			 symbol_name(e, sh.sh_link, sym));
-		return -EINVAL;
+	switch (type) {
+	case 1: return "R_BPF_64_64 (LD_IMM64 of a map or global variable)";
+	case 2: return "R_BPF_64_ABS64";
+	case 3: return "R_BPF_64_ABS32";
+	case 4: return "R_BPF_64_NODYLD32";
+	case 10: return "R_BPF_64_32 (a call to a function of the object)";
 	}
-	return 0;
+	return "an unknown BPF relocation";
 }
 
 static int
-check_header(Elf *e, const char *path, char *err, size_t errlen)
+check_header(Elf *elf, const char *path, char *err, size_t errlen)
 {
 	GElf_Ehdr eh;
 
-	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
-		snprintf(err, errlen, "%s: not an ELF file", path);
-		return -EINVAL;
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+		snprintf(err, errlen, "%s: not an ELF object; give the .o clang -target "
+			 "bpf -O2 -c writes", path);
+		return -ENOEXEC;
 	}
-	if (gelf_getclass(e) != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh.e_machine != EM_BPF || eh.e_type != ET_REL) {
-		snprintf(err, errlen, "%s: not a little-endian eBPF object; compile with "
-			 "clang -target bpf -O2 -c", path);
-		return -EINVAL;
+	if (eh.e_machine != EM_BPF) {
+		snprintf(err, errlen, "%s: an ELF file for machine %u, not eBPF (247); "
+			 "compile with clang -target bpf", path, eh.e_machine);
+		return -ENOEXEC;
+	}
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) {
+		snprintf(err, errlen, "%s: not a 64-bit little-endian eBPF object "
+			 "(use -target bpf or bpfel, not bpfeb)", path);
+		return -ENOEXEC;
+	}
+	if (eh.e_type != ET_REL) {
+		snprintf(err, errlen, "%s: not a relocatable object; compile with -c",
+			 path);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* The first relocation applied to an executable section, refused by name. */
+static int
+check_relocs(Elf *elf, size_t shstrndx, Elf_Scn *rel, const GElf_Shdr *rsh,
+	     const char *path, char *err, size_t errlen)
+{
+	Elf_Scn *target = elf_getscn(elf, rsh->sh_info), *symscn;
+	GElf_Shdr tsh, ssh;
+	Elf_Data *d = elf_getdata(rel, NULL), *syms;
+	GElf_Rel r;
+	GElf_Sym sym;
+	const char *sname = "?";
+
+	if (!target || !gelf_getshdr(target, &tsh) || !(tsh.sh_flags & SHF_EXECINSTR) ||
+	    !d || !gelf_getrel(d, 0, &r))
+		return 0;
+	symscn = elf_getscn(elf, rsh->sh_link);
+	if (symscn && gelf_getshdr(symscn, &ssh) && (syms = elf_getdata(symscn, NULL)) &&
+	    gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym)) {
+		sname = elf_strptr(elf, ssh.sh_link, sym.st_name);
+		if ((!sname || !*sname) && sym.st_shndx != SHN_UNDEF) {
+			Elf_Scn *ss = elf_getscn(elf, sym.st_shndx);  /* a section symbol */
+			GElf_Shdr sh;
+
+			if (ss && gelf_getshdr(ss, &sh))
+				sname = elf_strptr(elf, shstrndx, sh.sh_name);
+		}
+	}
+	snprintf(err, errlen, "%s: section %s, instruction %llu: relocation %s against "
+		 "'%s' is not supported: extensions have no maps or global data "
+		 "(.rodata, .data, .bss) and no calls between functions; keep "
+		 "constants in code, state in ext_store(), helpers static inline",
+		 path, elf_strptr(elf, shstrndx, tsh.sh_name),
+		 (unsigned long long)r.r_offset / 8,
+		 bpf_reloc_name((unsigned)GELF_R_TYPE(r.r_info)), sname ? sname : "?");
+	return -ENOTSUP;
+}
+
+static int
+add_prog(struct ext_obj *o, const char *section, const char *name,
+	 const struct bpf_insn *insns, u32 n, const char *path, char *err, size_t errlen)
+{
+	struct ext_obj_prog *p;
+
+	if (o->nprogs == EXT_OBJ_MAX_PROGS) {
+		snprintf(err, errlen, "%s: more than %d programs", path, EXT_OBJ_MAX_PROGS);
+		return -E2BIG;
+	}
+	p = &o->progs[o->nprogs++];
+	snprintf(p->section, sizeof(p->section), "%s", section);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->insns = insns;
+	p->n = n;
+	return 0;
+}
+
+/* The functions of executable section idx (a copy of its bytes in insns). */
+static int
+add_section_progs(struct ext_obj *o, Elf *elf, Elf_Scn *symscn, size_t idx,
+		  const char *section, const struct bpf_insn *insns, u32 n,
+		  const char *path, char *err, size_t errlen)
+{
+	GElf_Shdr ssh;
+	Elf_Data *syms;
+	GElf_Sym sym;
+	unsigned before = o->nprogs;
+	int r;
+
+	if (symscn && gelf_getshdr(symscn, &ssh) && (syms = elf_getdata(symscn, NULL))) {
+		for (int i = 0; gelf_getsym(syms, i, &sym); i++) {
+			const char *name = elf_strptr(elf, ssh.sh_link, sym.st_name);
+			u64 first = sym.st_value / 8, count = sym.st_size / 8;
+
+			if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx != idx)
+				continue;
+			if (sym.st_value % 8 || first + count > n || count == 0) {
+				snprintf(err, errlen, "%s: function %s lies outside section %s",
+					 path, name ? name : "?", section);
+				return -ENOEXEC;
+			}
+			r = add_prog(o, section, name ? name : "?", insns + first,
+				     (u32)count, path, err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (o->nprogs == before)        /* no symbols: the section is the program */
+		return add_prog(o, section, section, insns, n, path, err, errlen);
+	return 0;
+}
+
+static int
+read_elf(Elf *elf, struct ext_obj *o, const char *path, char *err, size_t errlen)
+{
+	Elf_Scn *scn = NULL, *symscn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+	int r;
+
+	if ((r = check_header(elf, path, err, errlen)) < 0)
+		return r;
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0) {
+		snprintf(err, errlen, "%s: no section names: %s", path, elf_errmsg(-1));
+		return -ENOEXEC;
+	}
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			symscn = scn;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_REL &&
+		    (r = check_relocs(elf, shstrndx, scn, &sh, path, err, errlen)) < 0)
+			return r;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || sh.sh_size == 0)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		d = elf_getdata(scn, NULL);
+		if (!d || d->d_size != sh.sh_size || sh.sh_size % 8) {
+			snprintf(err, errlen, "%s: section %s is not whole instructions",
+				 path, name ? name : "?");
+			return -ENOEXEC;
+		}
+		if (o->ndata == EXT_OBJ_MAX_PROGS || !(o->data[o->ndata] = malloc(d->d_size)))
+			return -ENOMEM;
+		memcpy(o->data[o->ndata], d->d_buf, d->d_size);
+		r = add_section_progs(o, elf, symscn, elf_ndxscn(scn), name ? name : "?",
+				      o->data[o->ndata++], (u32)(d->d_size / 8), path,
+				      err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (o->nprogs == 0) {
+		snprintf(err, errlen, "%s: no program: no executable section; mark entry "
+			 "points SEC(\"event/...\")", path);
+		return -ENOEXEC;
 	}
 	return 0;
 }
 
 int
-ext_obj_read(const char *path, const char *section, struct ext_obj *o,
-	     char *err, size_t errlen)
+ext_obj_read(const char *path, struct ext_obj *o, char *err, size_t errlen)
 {
-	Elf *e = NULL;
-	Elf_Scn *scn;
-	Elf_Data *d;
-	GElf_Shdr sh;
-	size_t shstrndx;
+	Elf *elf = NULL;
 	int fd, r;
 
 	memset(o, 0, sizeof(*o));
+	snprintf(o->path, sizeof(o->path), "%s", path);
 	if (elf_version(EV_CURRENT) == EV_NONE) {
-		snprintf(err, errlen, "libelf: %s", elf_errmsg(-1));
-		return -EINVAL;
+		snprintf(err, errlen, "libelf is unusable: %s", elf_errmsg(-1));
+		return -ENOSYS;
 	}
 	fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	r = e ? check_header(e, path, err, errlen) : -EINVAL;
-	if (!e)
-		snprintf(err, errlen, "%s: not an ELF file (%s)", path, elf_errmsg(-1));
-	if (r < 0)
-		goto out;
-	if (elf_getshdrstrndx(e, &shstrndx) < 0) {
-		snprintf(err, errlen, "%s: no section names (%s)", path, elf_errmsg(-1));
-		r = -EINVAL;
-		goto out;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf) {
+		snprintf(err, errlen, "%s: not an ELF object: %s", path, elf_errmsg(-1));
+		r = -ENOEXEC;
+		goto out_fd;
 	}
-	r = find_section(e, shstrndx, path, section, &scn, err, errlen);
-	if (r < 0)
-		goto out;
-	gelf_getshdr(scn, &sh);
-	o->section = strdup(elf_strptr(e, shstrndx, sh.sh_name));
-	o->path = strdup(path);
-	d = elf_getdata(scn, NULL);
-	if (!d || !d->d_buf || d->d_size % sizeof(struct bpf_insn) ||
-	    d->d_size / sizeof(struct bpf_insn) > UINT32_MAX) {
-		snprintf(err, errlen, "%s: section %s is %zu bytes, not whole 8-byte "
-			 "instructions", path, o->section, d ? d->d_size : 0);
-		r = -EINVAL;
-		goto out;
-	}
-	r = check_relocations(e, scn, path, o->section, err, errlen);
-	if (r < 0)
-		goto out;
-	o->n = (u32)(d->d_size / sizeof(struct bpf_insn));
-	o->insn = malloc(d->d_size);
-	if (!o->insn || !o->section || !o->path) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		r = -ENOMEM;
-		goto out;
-	}
-	memcpy(o->insn, d->d_buf, d->d_size);
-out:
-	if (e)
-		elf_end(e);
+	r = read_elf(elf, o, path, err, errlen);
+	elf_end(elf);
+out_fd:
 	close(fd);
 	if (r < 0)
 		ext_obj_free(o);
@@ -210,8 +235,36 @@ out:
 void
 ext_obj_free(struct ext_obj *o)
 {
-	free(o->insn);
-	free(o->section);
-	free(o->path);
-	memset(o, 0, sizeof(*o));
+	for (unsigned i = 0; i < o->ndata; i++)
+		free(o->data[i]);
+	o->ndata = 0;
+	o->nprogs = 0;
+}
+
+static bool
+prog_matches(const struct ext_obj_prog *p, const char *section, const char *name)
+{
+	return (!section || !strcmp(p->section, section)) && (!name || !strcmp(p->name, name));
+}
+
+const struct ext_obj_prog *
+ext_obj_find(const struct ext_obj *o, const char *section, const char *name,
+	     char *err, size_t errlen)
+{
+	const struct ext_obj_prog *found = NULL;
+	unsigned matches = 0;
+	size_t len;
+
+	for (unsigned i = 0; i < o->nprogs; i++)
+		if (prog_matches(&o->progs[i], section, name) && matches++ == 0)
+			found = &o->progs[i];
+	if (matches == 1)
+		return found;
+	len = (size_t)snprintf(err, errlen, "%s: %s; its programs (SECTION NAME):", o->path,
+			       matches ? "several programs match: choose one with --section "
+			       "and --name" : "no program matches --section and --name");
+	for (unsigned i = 0; i < o->nprogs && len < errlen; i++)
+		len += (size_t)snprintf(err + len, errlen - len, "%s %s %s", i ? "," : "",
+					o->progs[i].section, o->progs[i].name);
+	return NULL;
 }

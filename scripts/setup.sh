@@ -3,7 +3,7 @@
 # machine lacks. Quiet and quick when everything is there already.
 set -eu
 
-PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev libev-dev libelf-dev clang"
+PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev libev-dev libelf-dev clang llvm"
 
 # Without a usable /dev/kvm the tests that boot the kernel run in a nested
 # guest under QEMU's TCG (scripts/nested.sh): its emulated AMD CPU has SVM.

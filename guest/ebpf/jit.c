@@ -31,6 +31,7 @@
  */
 #include "decode.h"
 #include "jit.h"
+#include "verify.h"       /* EXT_FACT_NONZERO */
 #include "x86enc.h"
 
 #define NOREG  0xff
@@ -52,6 +53,7 @@ struct jit {
 	u8 nsaved;
 	u8 saved[4];
 	bool forward;           /* has a forward jump: displacements known after pass 1 */
+	u32 pc;                 /* the instruction being compiled */
 };
 
 static bool
@@ -248,11 +250,12 @@ jit_shift(struct jit *c, const struct bpf_insn *in, bool w, int dst, enum x86shi
 /*
  * dst = dst / TMP or dst % TMP, with the RFC's definitions where x86 would
  * fault: x / 0 = 0, x % 0 = x (32-bit: zero-extended), and for the signed
- * forms MIN / -1 = MIN (= -MIN), MIN % -1 = 0. checks: TMP may be 0 or -1.
- * div uses rdx:rax (eBPF r3 and r0), kept in AUX2 and AUX1 unless dst.
+ * forms MIN / -1 = MIN (= -MIN), MIN % -1 = 0. zero: TMP may be 0; m1: TMP
+ * may be -1 (signed only). div uses rdx:rax (eBPF r3 and r0), kept in AUX2
+ * and AUX1 unless dst.
  */
 static void
-emit_divide(struct jit *c, bool w, bool sgn, bool mod, int dst, bool checks)
+emit_divide(struct jit *c, bool w, bool sgn, bool mod, int dst, bool zero, bool m1)
 {
 	struct x86buf *b = &c->b;
 	u32 to_zero = 0, to_m1 = 0, to_done1 = 0, to_done2 = 0;
@@ -263,13 +266,13 @@ emit_divide(struct jit *c, bool w, bool sgn, bool mod, int dst, bool checks)
 		x86_alu_rr(b, X_MOV, true, AUX2, RDX);
 	if (dst != RAX)
 		x86_alu_rr(b, X_MOV, true, RAX, dst);
-	if (checks) {
+	if (zero) {
 		x86_alu_rr(b, X_TEST, w, TMP, TMP);
 		to_zero = jcc8_fwd(c, CC_E);
-		if (sgn) {
-			x86_alu_ri(b, XE_CMP, w, TMP, -1);
-			to_m1 = jcc8_fwd(c, CC_E);
-		}
+	}
+	if (m1) {
+		x86_alu_ri(b, XE_CMP, w, TMP, -1);
+		to_m1 = jcc8_fwd(c, CC_E);
 	}
 	if (sgn)
 		x86_cqo(b, w);
@@ -278,21 +281,25 @@ emit_divide(struct jit *c, bool w, bool sgn, bool mod, int dst, bool checks)
 	x86_grp3(b, sgn ? XG_IDIV : XG_DIV, w, TMP);
 	if (mod)
 		x86_alu_rr(b, X_MOV, w, RAX, RDX);
-	if (checks) {
+	if (zero || m1) {
 		to_done1 = jmp8_fwd(c);
-		patch8(c, to_zero);                     /* divisor 0 */
-		if (!mod)
-			x86_alu_rr(b, X_XOR, false, RAX, RAX);
-		else if (!w)
-			x86_alu_rr(b, X_MOV, false, RAX, RAX);
-		if (sgn) {
-			to_done2 = jmp8_fwd(c);
+		if (zero) {
+			patch8(c, to_zero);             /* divisor 0 */
+			if (!mod)
+				x86_alu_rr(b, X_XOR, false, RAX, RAX);
+			else if (!w)
+				x86_alu_rr(b, X_MOV, false, RAX, RAX);
+		}
+		if (m1) {
+			if (zero)
+				to_done2 = jmp8_fwd(c);
 			patch8(c, to_m1);               /* divisor -1 */
 			if (!mod)
 				x86_grp3(b, XG_NEG, w, RAX);
 			else
 				x86_alu_rr(b, X_XOR, false, RAX, RAX);
-			patch8(c, to_done2);
+			if (zero)
+				patch8(c, to_done2);
 		}
 		patch8(c, to_done1);
 	}
@@ -313,8 +320,11 @@ jit_divmod(struct jit *c, const struct bpf_insn *in, bool w, int dst, bool mod)
 	if (in->off != 0 && in->off != 1)
 		return -E_INVAL;
 	if (BPF_SRC_BIT(in->code) == BPF_X) {
+		/* The checker proved the divisor nonzero here: no zero test. */
+		bool nonzero = c->j->facts && (c->j->facts[c->pc] & EXT_FACT_NONZERO);
+
 		mov_from(c, TMP, BPF_SRC(in));
-		emit_divide(c, w, sgn, mod, dst, true);
+		emit_divide(c, w, sgn, mod, dst, !nonzero, sgn);
 		return 0;
 	}
 	/* A constant divisor: the special cases are known now. */
@@ -331,7 +341,7 @@ jit_divmod(struct jit *c, const struct bpf_insn *in, bool w, int dst, bool mod)
 	}
 	/* ALU64 takes the immediate sign-extended, also for unsigned division. */
 	x86_mov_ri(&c->b, TMP, w ? (u64)(i64)k : (u32)k);
-	emit_divide(c, w, sgn, mod, dst, false);
+	emit_divide(c, w, sgn, mod, dst, false, false);
 	return 0;
 }
 
@@ -641,6 +651,7 @@ jit_insn(struct jit *c, u32 i)
 	const struct bpf_insn *in = &c->j->prog[i];
 	int r;
 
+	c->pc = i;
 	switch (BPF_CLASS(in->code)) {
 	case BPF_ALU: case BPF_ALU64: r = jit_alu(c, in); break;
 	case BPF_JMP: case BPF_JMP32: r = jit_jmp(c, in, i); break;

@@ -51,6 +51,10 @@ struct ebpf_jit {
 	u64 exec_addr;                  /* where the code will run; 0: at out */
 	u32 *offset;                    /* n + 1 entries, required (work array) */
 	u32 *count;                     /* n entries or NULL: x86 instructions each */
+	/* n entries or NULL: verify_facts() of the checker's acceptance of this
+	 * very program. EXT_FACT_NONZERO drops a register division's zero test
+	 * (signed ones keep the -1 test); nothing else is used yet. */
+	const u8 *facts;
 
 	/* Out. offset[i]: start of instruction i's code, offset[n]: the end;
 	 * the prologue is [0, offset[0]). */

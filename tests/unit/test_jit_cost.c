@@ -6,13 +6,8 @@
  * kernel build (flags differ a little), so these are close, not equal, to
  * the kernel's counts; the ratios are what they show.
  */
-#define _GNU_SOURCE     /* TRAP_TRACE */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ptrace.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -20,57 +15,11 @@
 #include "guest/ebpf/jit.h"
 #include "host/ext_code.h"
 #include "host/ext_obj.h"
+#include "insn_count.h"
 
 #define SEC(name) static __attribute__((unused))
 #include "data/ext_sample.c"
 #undef SEC
-
-/* The code between two int3 markers, counted by the parent. */
-typedef void counted_fn(void *arg);
-
-static void
-marked(counted_fn *fn, void *arg)
-{
-	__asm__ volatile("int3" ::: "memory");
-	fn(arg);
-	__asm__ volatile("int3" ::: "memory");
-}
-
-/*
- * Instructions fn(arg) executes, from the first marker to the second, in a
- * forked child stepped one instruction at a time; -1 if ptrace is refused.
- */
-static long
-count_insns(counted_fn *fn, void *arg)
-{
-	long steps = 0;
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
-			_exit(3);
-		marked(fn, arg);
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
-		return -1;      /* no first marker: ptrace refused */
-	for (;;) {
-		siginfo_t si;
-
-		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) < 0 ||
-		    waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
-			return -1;
-		if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0)
-			return -1;
-		if (si.si_code != TRAP_TRACE)   /* the second int3, not a step */
-			break;
-		steps++;
-	}
-	ptrace(PTRACE_CONT, pid, NULL, NULL);
-	waitpid(pid, &status, 0);
-	return steps;
-}
 
 struct job {
 	struct ebpf_interp *in;         /* prepared: decoding is paid once, at load */
@@ -122,7 +71,8 @@ Test(jit_cost, instructions_interpreted_compiled_and_to_compile)
 	static const char *const sections[] = { "event/sample", "event/classify" };
 
 	for (int s = 0; s < 2; s++) {
-		struct ext_obj o;
+		static struct ext_obj o;
+		const struct ext_obj_prog *p;
 		struct ext_code code;
 		struct job job;
 		struct ebpf_interp in;
@@ -131,15 +81,17 @@ Test(jit_cost, instructions_interpreted_compiled_and_to_compile)
 		u64 r0;
 
 		snprintf(path, sizeof(path), "%s/ext_sample_v3.o", EXT_SAMPLE_DIR);
-		cr_assert_eq(ext_obj_read(path, sections[s], &o, err, sizeof(err)), 0, "%s", err);
-		cr_assert_eq(ext_code_compile(&code, o.insn, o.n, NULL, NULL, err, sizeof(err)), 0);
-		cr_assert_leq(o.n, 256u);
+		cr_assert_eq(ext_obj_read(path, &o, err, sizeof(err)), 0, "%s", err);
+		p = ext_obj_find(&o, sections[s], NULL, err, sizeof(err));
+		cr_assert(p, "%s", err);
+		cr_assert_eq(ext_code_compile(&code, p->insns, p->n, NULL, NULL, err, sizeof(err)), 0);
+		cr_assert_leq(p->n, 256u);
 		memset(&job, 0, sizeof(job));
-		job = (struct job){ .in = &in, .prog = o.insn, .n = o.n, .code = &code };
+		job = (struct job){ .in = &in, .prog = p->insns, .n = p->n, .code = &code };
 		job.ctx.addr = 0x7f0012345678;
 		job.ctx.error = 6;
 		job.ctx.divisor = 7;
-		in = (struct ebpf_interp){ .prog = o.insn, .n = o.n };
+		in = (struct ebpf_interp){ .prog = p->insns, .n = p->n };
 		cr_assert_eq(ebpf_interp(&in, (u64)(uintptr_t)&job.ctx, &r0), 0);
 		base = count_insns(nothing, &job);
 		if (base < 0) {
@@ -152,9 +104,9 @@ Test(jit_cost, instructions_interpreted_compiled_and_to_compile)
 		compile = count_insns(run_compiler, &job) - base;
 		cr_log_info("%s (%u instructions, %llu run): interpreted %ld x86 instructions, "
 			    "compiled %ld (%.1fx fewer); compiling it %ld (%.0f per eBPF "
-			    "instruction, %u passes)", sections[s], o.n,
+			    "instruction, %u passes)", sections[s], p->n,
 			    (unsigned long long)in.steps, interp, compiled,
-			    (double)interp / (double)compiled, compile, (double)compile / o.n,
+			    (double)interp / (double)compiled, compile, (double)compile / p->n,
 			    code.jit.passes);
 		cr_assert_lt(compiled, interp);
 		/* compiled code runs at most its static count: no loops here */
