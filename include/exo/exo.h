@@ -23,12 +23,12 @@
  *   63            32 31     16 15          0
  *   |   (zero)       |  gen   |   index    |
  * An earlier generation of a slot (dropped, revoked, or the slot reused):
- * -E_STALE. A slot whose 16-bit generation is spent (dropped at 0xffff) is
- * retired, never reused, so that no name comes back: the environment's
- * table has one slot less for good (cap_alloc and the calls that make
- * capabilities say -E_NOMEM once none is free). An index beyond the table, a free slot, or a generation never
+ * -E_STALE. An index beyond the table, a free slot, or a generation never
  * issued (a forgery): -E_BADCAP. The wrong type of object: -E_BADTYPE. Rights the
- * capability lacks: -E_PERM.
+ * capability lacks: -E_PERM. A slot whose 16-bit generation is spent
+ * (dropped at generation 0xffff) is retired, never reused, so no name ever
+ * comes back: the environment's table keeps one slot less for good, and the
+ * calls that make capabilities return -E_NOMEM once no slot is free.
  */
 #ifndef __ASSEMBLER__
 typedef u64 exo_cap_t;
