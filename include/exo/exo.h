@@ -127,11 +127,13 @@ struct exo_capinfo {
  * that is not a user address kills the thread at its next exception.
  * EXO_UPCALL_VECTORS: #DE #BR #UD #GP #PF #MF #AC #XM.
  *
- * The layout is fixed by the hardware: the processor pushes ss..error at the
- * top of the frame (the stack it switches to ends at entry_pc), the kernel
- * adds cr2, rax and the vector below, and uses the 40 bytes below the frame
- * as scratch. At the handler, rax is cr2 for a page fault and unchanged
- * otherwise; rflags is 0x202.
+ * The kernel writes the frame from the state the processor saved in kernel
+ * memory, and never reads the state back: another thread of the space can
+ * write the UTCB at any time. cs and ss are the user selectors, written
+ * when the entry is registered; error is 0 for an exception without an
+ * error code; rax and cr2 are written for a page fault. At the handler,
+ * rax is cr2 for a page fault and unchanged otherwise; rflags is 0x202;
+ * the handler runs in ring 3 whatever the frame holds.
  */
 #define EXO_UPCALL_VECTORS  (1u << 0 | 1u << 5 | 1u << 6 | 1u << 13 | 1u << 14 | \
 			     1u << 16 | 1u << 17 | 1u << 19)

@@ -119,8 +119,6 @@ pct_entry\t:
 	mov	T_ROOT(%rcx), %r11
 	mov	%r11, %cr3
 	mov	%r11, PCT_PC(PC_ROOT)
-	mov	T_IST(%rcx), %r11
-	mov	%r11, PCT_PC(PC_ARCH + CPU_TSS + TSS_IST3)
 	mov	T_UTCB_VA(%rcx), %r11
 	wrgsbase %r11				/* its UTCB (<exo/ipc.h>) */
 	/*
