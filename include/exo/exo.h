@@ -189,9 +189,10 @@ enum exo_upcall {
 
 /*
  * Protected control transfer, pct(env cap with X, flags): the processor goes
- * to the target's PCT entry thread at its entry point; every register but
- * rax, rcx, r11, rsp and rip arrives as the caller left it, and rax holds the
- * caller's environment id (a thread id of its PCT entry thread).
+ * to the target's PCT entry thread at its entry point; every general
+ * register but rax, rcx, r11, rsp and rip arrives as the caller left it, and
+ * rax holds the caller's environment id (a thread id of its PCT entry
+ * thread); the FPU/SSE state arrives reset (<exo/syscall.h>).
  *   EXO_PCT_SYNC    donate this slice and its future instances: the caller
  *                   waits, as its environment's entry thread, for a transfer
  *                   back; the target runs in the caller's slots meanwhile

@@ -383,6 +383,7 @@ pf_entry:
 	test	%rax, %rax
 	jz	1f
 	SWITCH_TO_RAX
+	fxrstor64 fpu_clean(%rip)	/* the pager: not the faulting thread's state */
 	BKL_DROP		/* release: the stores above come first */
 	RESUME_RAX
 1:	BKL_DROP
@@ -436,6 +437,7 @@ ipc_entry_nomap:
 	mov	TF_R9(%rcx), %r9
 	mov	TF_R10(%rcx), %r10
 	SWITCH_TO_RAX
+	fxrstor64 fpu_clean(%rip)	/* not the sender's FPU/SSE state (trap.c) */
 	lea	TF_RIP(%rax), %rsp
 	mov	TF_RCX(%rax), %rcx
 	mov	TF_RBP(%rax), %rbp

@@ -190,14 +190,35 @@ trap_kernel_entry(struct trapframe *tf)
  * it (-mgeneral-regs-only), so it stays in the registers while the kernel
  * runs; it must be kept when another thread's user code may run before t
  * resumes. A system call may leave it changed (the library OS's stubs say
- * so to the compiler), so the fast paths of voluntary entries never pay for
+ * so to the compiler), so the fast paths of voluntary entries never save
  * it. An involuntary entry (interrupt, exception) must not: the thread
  * cannot know it happened. Those save it here (fpu_save) and the thread
  * gets it back before it runs user code again: from arch_thread_switch, or
  * at the end of the same entry if it goes on (fpu_kept), or from the pager's
  * map reply fast path (entry.S ipc_map), the one fast path that resumes a
  * thread stopped by an involuntary entry (pf_entry saves it too).
+ *
+ * A thread resumed after another's entry and without a saved state of its
+ * own gets fpu_clean instead, never what the other left in the registers
+ * (which may belong to another environment): arch_thread_switch, and each
+ * fast path that switches (IPC, PCT, the fault to a pager), one fxrstor64.
  */
+
+/* The fxsave64 image of a reset FPU (FCW 0x37f, MXCSR 0x1f80, all else 0). */
+struct fpu_image {
+	u16 fcw, fsw;
+	u8 ftw, pad;
+	u16 fop;
+	u64 fip, fdp;
+	u32 mxcsr, mxcsr_mask;
+	u8 regs[THREAD_ARCH_SAVE - 32];
+};
+_Static_assert(sizeof(struct fpu_image) == THREAD_ARCH_SAVE &&
+	       __builtin_offsetof(struct fpu_image, mxcsr) == 24, "fxsave64 layout");
+extern const struct fpu_image fpu_clean;
+const struct fpu_image fpu_clean __attribute__((aligned(16))) = {
+	.fcw = 0x37f, .mxcsr = 0x1f80,
+};
 static void
 fpu_save(struct thread *t)
 {
@@ -364,6 +385,8 @@ arch_thread_switch(struct thread *t)
 		__asm__ volatile("fxrstor64 %0"
 				 : : "m"(*(const u8 (*)[THREAD_ARCH_SAVE])t->arch_save));
 		t->arch_fpu_saved = 0;
+	} else {
+		__asm__ volatile("fxrstor64 %0" : : "m"(fpu_clean));
 	}
 	c->tss.rsp[0] = rsp0;
 	c->rsp0 = rsp0;
