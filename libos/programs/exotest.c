@@ -1,8 +1,9 @@
 /*
  * Exokernel scenarios for the test suite: `exotest CASE...`. Exit status 0
  * means every check held; otherwise the status is the failing check's line
- * (low byte) and a console line says which. `nested` and `badentry` end by
- * being killed, on purpose: the suite checks the status and the report.
+ * (low byte) and a console line says which. `nested`, `badentry` and
+ * `xforgebusy` end by being killed, on purpose: the suite checks the status
+ * and the report. `xforge` and `xforgebusy` need two CPUs (--cpus 2).
  */
 #include "exo.h"
 #include "libos.h"
@@ -673,6 +674,221 @@ case_fpu(void)
 	       FPU_FAULT_PAGES);
 }
 
+/*
+ * ---- the exception frame in the UTCB decides nothing ----
+ * Another thread of the space may write the frame at any time; the kernel
+ * must take every fault of ours as ours. The forger runs on CPU 1 and keeps
+ * writing kernel selectors into CS and SS and IOPL 3 into RFLAGS (and, for
+ * xforgebusy, a vector: the frame in use) while this thread faults on CPU 0.
+ */
+#define KERNEL_CS       0x08
+#define KERNEL_SS       0x10
+#define USER_CS         0x23    /* guest/arch/x86_64/asm.h SEL_UCODE */
+#define USER_SS         0x1b
+#define RFLAGS_IOPL3    0x3000ULL
+
+static volatile u64 forge_rounds, forge_stop, forge_busy;
+
+static void
+forger(u64 arg)
+{
+	volatile struct exo_xframe *x = (volatile struct exo_xframe *)arg;
+
+	while (!forge_stop) {
+		x->cs = KERNEL_CS;
+		x->ss = KERNEL_SS;
+		x->rflags = RFLAGS_IOPL3 | 0x202;
+		if (forge_busy)
+			x->vector = 6;
+		forge_rounds++;
+	}
+}
+
+/* Ring 3 and IOPL 0, whatever anyone wrote into the frame. */
+static bool
+still_user(void)
+{
+	u64 cs, ss, fl;
+
+	__asm__ volatile("mov %%cs, %0; mov %%ss, %1; pushfq; pop %2"
+			 : "=r"(cs), "=r"(ss), "=r"(fl));
+	return (cs & 0xffff) == USER_CS && (ss & 0xffff) == USER_SS &&
+	       !(fl & RFLAGS_IOPL3);
+}
+
+/* The forger on CPU 1, started once it has written the frame at least once. */
+static u64
+forger_start(bool busy)
+{
+	u64 f, limit = l4_rdtsc() + 10 * l4_kip()->tsc_khz * 1000;
+
+	CHECK(l4_kip()->ncpus >= 2);            /* run with --cpus 2 */
+	forge_stop = 0;
+	forge_busy = busy;
+	forge_rounds = 0;
+	CHECK((f = thread_spawn_on(1, forger, (u64)exo_xframe())) != 0);
+	while (!forge_rounds && l4_rdtsc() < limit)
+		l4_sleep(1000);
+	CHECK(forge_rounds);
+	return f;
+}
+
+#define XFORGE_FAULTS 3000
+
+static void
+case_xforge(void)
+{
+	u64 a = 0x1111, b = 0x2222, c = 0x3333, d = 0x4444, f, r0;
+
+	memset(ex_count, 0, sizeof(ex_count));
+	CHECK(exo_handler_set(skip_fault, XSTACK_TOP) == 0);
+	f = forger_start(false);
+	r0 = forge_rounds;
+	for (int i = 0; i < XFORGE_FAULTS; i++) {
+		__asm__ volatile("ud2" : "+b"(a), "+r"(b), "+r"(c), "+r"(d) : : "memory");
+		CHECK(a == 0x1111 && b == 0x2222 && c == 0x3333 && d == 0x4444);
+		CHECK(still_user());
+	}
+	CHECK(forge_rounds != r0);              /* it wrote while we faulted */
+	forge_stop = 1;
+	CHECK(l4_thread_control(f, EXO_NILTHREAD, 0, 0, -1) == 0);
+	CHECK(ex_count[6] == XFORGE_FAULTS);    /* each one ours, handled in ring 3 */
+	CHECK(exo_handler_set(0, 0) == 0);
+	printf("exotest xforge: %u faults handled as the thread's, %lu frame rewrites\n",
+	       XFORGE_FAULTS, (unsigned long)(forge_rounds - r0));
+}
+
+/* The frame forged busy too: the kernel decides, and kills us for #UD. */
+static void
+case_xforgebusy(void)
+{
+	CHECK(exo_handler_set(skip_fault, XSTACK_TOP) == 0);
+	forger_start(true);
+	__asm__ volatile("ud2" ::: "memory");
+	scenario_fail(__LINE__, "survived an exception with its frame in use");
+}
+
+/*
+ * One CPU: the thread's own handler writes kernel selectors and IOPL 3
+ * into the frame it returns through. The return is the library's popfq and
+ * ret, in ring 3, where the processor ignores IOPL; the kernel never reads
+ * the frame back. Still ring 3 with IOPL 0 after, and cli is a #GP.
+ */
+static int
+forge_own_frame(struct exo_xframe *x)
+{
+	ex_count[x->vector & 31]++;
+	x->cs = KERNEL_CS;
+	x->ss = KERNEL_SS;
+	x->rflags |= RFLAGS_IOPL3;
+	switch (x->vector) {
+	case 6:  x->rip += 2; return 0;         /* ud2 */
+	case 13: x->rip += 1; return 0;         /* cli */
+	}
+	return 1;
+}
+
+static void
+case_xiopl(void)
+{
+	memset(ex_count, 0, sizeof(ex_count));
+	CHECK(exo_handler_set(forge_own_frame, XSTACK_TOP) == 0);
+	for (int i = 0; i < 10; i++) {
+		__asm__ volatile("ud2" ::: "memory");
+		CHECK(still_user());
+	}
+	CHECK(ex_count[6] == 10);
+	__asm__ volatile("cli" ::: "memory");   /* IOPL 0: #GP in ring 3 */
+	CHECK(ex_count[13] == 1);
+	CHECK(still_user());
+	CHECK(exo_handler_set(0, 0) == 0);
+}
+
+/*
+ * ---- no FPU/SSE state crosses to another space with an IPC ----
+ * This thread loads a pattern into every XMM register and calls a thread
+ * of another space, which stores its XMM registers as it returns from its
+ * receive, in the same asm statement, and replies how many of the 32 words
+ * hold the pattern: none may. Twice: the peer's receive untimed (the IPC
+ * fast path) and timed (the general path). The arrays are reached by name:
+ * the raw IPC leaves no register free for a pointer.
+ */
+u64 xipc_in[32] __attribute__((aligned(16)));
+u64 xipc_out[32] __attribute__((aligned(16)));
+
+#define XIPC_LOAD(n)  "movdqa xipc_in + " #n " * 16(%%rip), %%xmm" #n "\n\t"
+#define XIPC_STORE(n) "movdqa %%xmm" #n ", xipc_out + " #n " * 16(%%rip)\n\t"
+#define XIPC_A(i)     (0xa5a5a5a500000000ULL | (i))     /* the caller's */
+#define XIPC_B(i)     (0x5b5b5b5b00000000ULL | (i))     /* the peer's own */
+#define XIPC_ROUNDS   4
+
+/* IPC with one word (MR1 in and out), XMM loaded before and stored after. */
+static __attribute__((noinline)) u64
+xipc(u64 to, u64 from_spec, u64 timeouts, u64 *mr1, u64 *from)
+{
+	register u64 r8 __asm__("r8") = EXO_TAG(0, 1, 0);
+	register u64 r9 __asm__("r9") = *mr1;
+	u64 rax = SYS_ipc, rdx = timeouts;
+
+	__asm__ volatile(XMM_ALL(XIPC_LOAD) "syscall\n\t" XMM_ALL(XIPC_STORE)
+			 : "+a"(rax), "+D"(to), "+S"(from_spec), "+d"(rdx), "+r"(r8),
+			   "+r"(r9)
+			 :
+			 : "rcx", "r10", "r11", "r12", "r13", "r14", "r15", "rbx", "memory",
+			   EXO_SYSCALL_FPU_CLOBBERS);
+	*mr1 = r9;
+	if (from)
+		*from = rax;
+	return rdx;
+}
+
+/* In another space: answer each call with the words of the caller's pattern seen. */
+static void
+xipc_peer(u64 timed)
+{
+	u32 rcv = timed ? EXO_TIMEOUT_US(60000000) : EXO_TIMEOUT_NEVER;
+	u64 from = EXO_NILTHREAD, mr1 = 0, err;
+
+	for (u32 i = 0; i < 32; i++) {
+		xipc_in[i] = XIPC_B(i);
+		xipc_out[i] = 0;
+	}
+	err = xipc(EXO_NILTHREAD, EXO_ANYTHREAD, EXO_TIMEOUTS(0, rcv), &mr1, &from);
+	for (;;) {
+		u64 to = err ? EXO_NILTHREAD : from;   /* a timeout: wait again */
+
+		mr1 = 0;
+		for (u32 i = 0; i < 32; i++)
+			mr1 += xipc_out[i] == XIPC_A(i);
+		/* Reply and wait in one call: it waits before the caller runs. */
+		err = xipc(to, EXO_ANYTHREAD, EXO_TIMEOUTS(EXO_TIMEOUT_ZERO, rcv), &mr1, &from);
+	}
+}
+
+static void
+case_fpuipc(void)
+{
+	for (u64 timed = 0; timed < 2; timed++) {
+		u64 peer = task_spawn(xipc_peer, timed), seen = 0;
+
+		CHECK(peer);
+		for (u32 i = 0; i < 32; i++)
+			xipc_in[i] = XIPC_A(i);
+		/* Round 0 meets the peer wherever it is; later ones find it waiting. */
+		for (u32 round = 0; round <= XIPC_ROUNDS; round++) {
+			u64 mr1 = 0;
+
+			CHECK(xipc(peer, peer, 0, &mr1, 0) == 0);
+			if (round)
+				seen += mr1;
+		}
+		CHECK(l4_thread_control(peer, EXO_NILTHREAD, 0, 0, -1) == 0);
+		printf("exotest fpuipc: %s path, %lu of %u XMM words crossed\n",
+		       timed ? "general" : "fast", (unsigned long)seen, 32 * XIPC_ROUNDS);
+		CHECK(seen == 0);
+	}
+}
+
 static const struct scenario_case cases[] = {
 	{ "demand", case_demand },
 	{ "caps", case_caps },
@@ -683,6 +899,10 @@ static const struct scenario_case cases[] = {
 	{ "badentry", case_badentry },
 	{ "bindfast", case_bindfast },
 	{ "fpu", case_fpu },
+	{ "xforge", case_xforge },
+	{ "xforgebusy", case_xforgebusy },
+	{ "xiopl", case_xiopl },
+	{ "fpuipc", case_fpuipc },
 };
 
 int

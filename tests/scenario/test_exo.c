@@ -24,6 +24,8 @@ ParameterizedTestParameters(exo, case_holds)
 		{ "exceptions" },       /* #UD #DE #GP handled in user mode */
 		{ "starve" },           /* an exception loop cannot keep timeouts out */
 		{ "fpu" },              /* XMM kept over a preemption and page faults */
+		{ "xiopl" },            /* a handler's own CS/SS/IOPL 3 in its frame: still ring 3 */
+		{ "fpuipc" },           /* no XMM word crosses to another space by IPC */
 	};
 	return cr_make_param_array(struct exo_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -64,18 +66,24 @@ Test(exo, all_cases_in_one_boot)
 }
 
 static void
-assert_killed(const char *name, unsigned vector)
+assert_killed_on(const char *cpus, const char *name, unsigned vector)
 {
 	const char *ev;
 
-	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exotest", name,
-					    "--", "hello", NULL });
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", cpus,
+					    "exotest", name, "--", "hello", NULL });
 	ev = report_event(&r, "program_fault", 0);
 	cr_assert(ev, "%s: no program_fault:\n%s\n%s", name, r.report, r.out);
 	cr_assert_eq(report_num(ev, "vector"), vector, "%s", ev);
 	cr_assert_eq(report_num(ev, "status"), 128 + vector);
 	/* The kernel went on: hello ran after. */
 	cr_assert_eq(r.status, 0, "%s: hello after the kill: exit %d\n%s", name, r.status, r.err);
+}
+
+static void
+assert_killed(const char *name, unsigned vector)
+{
+	assert_killed_on("1", name, vector);
 }
 
 /* A fault inside the exception handler is not upcalled again: killed by it. */
@@ -88,4 +96,24 @@ Test(exo, fault_in_handler_kills_the_thread)
 Test(exo, bad_entry_kills_the_thread_not_the_kernel)
 {
 	assert_killed("badentry", 13);
+}
+
+/*
+ * A thread on CPU 1 keeps writing kernel selectors and IOPL 3 into the
+ * exception frame while the faulting thread takes 3,000 #UD on CPU 0: each
+ * is handled as the thread's, in ring 3 (it was a kernel fault: panic).
+ */
+Test(exo, a_forged_frame_on_another_cpu_decides_nothing)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
+					    "exotest", "xforge", NULL });
+	cr_assert_eq(r.status, 0, "exotest xforge: exit %d (the failing check's line)\n%s%s",
+		     r.status, r.out, r.err);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
+}
+
+/* The same with the frame forged busy: the kernel kills the thread for its #UD. */
+Test(exo, a_forged_busy_frame_kills_the_thread_not_the_kernel)
+{
+	assert_killed_on("2", "xforgebusy", 6);
 }
