@@ -18,6 +18,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "fuzz.h"
 #include "trace.h"
 
 static void
@@ -107,6 +108,7 @@ static const struct command {
 	{ "bench", bench_cmd, "measure system calls and IPC (exo bench --help)" },
 	{ "trace", trace_cmd, "run programs and write a Perfetto trace (exo trace --help)" },
 	{ "stat", stat_cmd, "run programs and summarise every crossing (exo stat --help)" },
+	{ "fuzz", fuzz_cmd, "fuzz the system calls, with kernel self-checks (exo fuzz --help)" },
 };
 
 static void
