@@ -1,5 +1,5 @@
 /*
- * sysfuzz SEED CALLS [BATCH]: a system-call fuzzer (boot with --cmdline
+ * sysfuzz SEED CALLS [BATCH [LEAVE_OUT]]: a system-call fuzzer (boot with --cmdline
  * ktest). Every system call number, valid and not, with arguments drawn
  * from a seeded xorshift generator: random words and adversarial ones (0,
  * -1, huge, kernel addresses, unaligned, the caller's own UTCB and image,
@@ -75,9 +75,9 @@ extern char __image_start[], __image_rw[], __image_end[];
 
 /* The children's pager (below), in the root's space. */
 static u64 pager;
-/* Parts left out, for bisecting a finding: 1 the root's calls, 2 the
- * rewriters (the fourth argument). */
-static u64 getenv_mode;
+/* Parts left out, for bisecting a finding (LEAVE_OUT, a bit mask): 1 the
+ * root's own calls, 2 the rewriters. */
+static u64 leave_out;
 
 static u64
 rnd(struct fz *f)
@@ -651,7 +651,7 @@ child_spawn(u32 i, u64 seed, u64 calls, u64 dead, u64 tid[2])
 	if (!tid[1])
 		return false;
 	return child_send_start(tid[0], seed * 2 + i, calls, tid[1], dead, (u64)pages[i]) &&
-	       child_send_start(tid[1], seed * 3 + i, calls | (getenv_mode & 2 ? 1ULL << 62 : 0),
+	       child_send_start(tid[1], seed * 3 + i, calls | (leave_out & 2 ? 1ULL << 62 : 0),
 				tid[0], dead, 0);
 }
 
@@ -674,11 +674,13 @@ child_progress(void)
  */
 #define STALL_CHECKS 16
 static void
-child_wait(u64 patience_us)
+child_wait(u64 patience_us, u64 quota)
 {
 	u64 last = ~0ULL;
 
-	for (u32 stalled = 0; stalled < STALL_CHECKS;) {
+	/* Past twice their share, a thread runs off its rails (a moved stack,
+	 * a forged frame) and could call for ever: stop waiting then too. */
+	for (u32 stalled = 0; stalled < STALL_CHECKS && child_progress() <= 2 * quota;) {
 		bool all = true;
 
 		for (u32 i = 0; i < CHILDREN; i++)
@@ -788,7 +790,7 @@ batch_run(u64 seed, u64 calls)
 	}
 	tot.children += CHILDREN;
 	t0 = l4_rdtsc();
-	for (u64 n = 0; n < mine && !(getenv_mode & 1); n++)
+	for (u64 n = 0; n < mine && !(leave_out & 1); n++)
 		fuzz_one(&root);
 	spent = l4_rdtsc() - t0;
 	/* Patience: all looks together as long as the root's own share took
@@ -796,7 +798,7 @@ batch_run(u64 seed, u64 calls)
 	 * progress in that long, with the CPU shared by round robin, is
 	 * blocked or dead. */
 	child_wait(l4_kip()->tsc_khz ? spent * 1000 / l4_kip()->tsc_khz / STALL_CHECKS + 2000 :
-		   100000);
+		   100000, per_child * CHILDREN);
 	for (u32 i = 0; i < CHILDREN; i++) {
 		if (!pages[i]->fuzz.done) {
 			long st = l4_exchange_registers(tid[i][0], 0, 0, 0, 0, 0, 0);
@@ -863,13 +865,13 @@ main(int argc, char **argv)
 	bool ok = true;
 
 	if (argc < 3 || atoi(argv[2]) <= 0 || (argc > 3 && atoi(argv[3]) <= 0)) {
-		printf("usage: sysfuzz SEED CALLS [BATCH]\n");
+		printf("usage: sysfuzz SEED CALLS [BATCH [LEAVE_OUT]]\n");
 		return 4;
 	}
 	seed = (u64)atoi(argv[1]);
 	calls = (u64)atoi(argv[2]);
 	batch = argc > 3 ? (u64)atoi(argv[3]) : 2000;
-	getenv_mode = argc > 4 ? (u64)atoi(argv[4]) : 0;
+	leave_out = argc > 4 ? (u64)atoi(argv[4]) : 0;
 	root = (struct fz){ .rng = seed * 0x9e3779b97f4a7c15ULL | 1, .root = true,
 			    .count = &root_count };
 	for (u32 i = 0; i < CHILDREN; i++)
