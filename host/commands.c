@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "ext_cmd.h"
+#include "fuzz.h"
 #include "trace.h"
 
 static const struct command {
@@ -21,6 +22,7 @@ static const struct command {
 	{ "trace", trace_cmd, "run programs and write a Perfetto trace (exo trace --help)" },
 	{ "stat", stat_cmd, "run programs and summarise every crossing (exo stat --help)" },
 	{ "ext", ext_cmd, "extensions on the host: verify, dump, run (exo ext --help)" },
+	{ "fuzz", fuzz_cmd, "fuzz the system calls, with kernel self-checks (exo fuzz --help)" },
 };
 
 static void

@@ -6,6 +6,8 @@
 #include "platform.h"
 #include "tlb.h"
 
+#define FRAME_RUNS_KEPT 32
+
 static struct {
 	const struct exo_bootinfo *bi;
 	u32 region;          /* current usable region */
@@ -13,6 +15,10 @@ static struct {
 	u64 free_head;       /* free list, linked through each frame's first word */
 	u64 cap;             /* frames at or above belong to σ0 (0: none do) */
 	struct frame_stats st;
+	/* The runs frame_alloc_run handed out, for the self-check: one per CPU
+	 * stack and per table of env_cpus_init; more are counted, not kept. */
+	struct { u64 pa; u32 n; } run[FRAME_RUNS_KEPT];
+	u32 nruns;
 } fp;
 
 /* Move the bump pointer to the next usable region at or after index i. */
@@ -71,6 +77,7 @@ frame_init(const struct exo_bootinfo *bi)
 	}
 	fp.bi = bi;
 	fp.free_head = 0;
+	fp.nruns = 0;
 	fp.st = (struct frame_stats){ .total = total, .fresh = total };
 	frame_region_advance(0);
 	return 0;
@@ -114,6 +121,9 @@ frame_alloc_run(u32 n)
 	if (fp.next == fp.end)
 		frame_region_advance(fp.region + 1);
 	fp.st.fresh -= n;
+	fp.st.runs += n;
+	if (fp.nruns < FRAME_RUNS_KEPT)
+		fp.run[fp.nruns++] = (typeof(fp.run[0])){ pa, n };
 	return pa;
 }
 
@@ -131,6 +141,57 @@ void
 frame_stats(struct frame_stats *st)
 {
 	*st = fp.st;
+}
+
+bool
+frame_given(u64 pa)
+{
+	const struct exo_bootinfo *bi = fp.bi;
+
+	if (pa & (EXO_PAGE_SIZE - 1) || (fp.cap && pa >= fp.cap))
+		return false;
+	for (u32 i = 0; i < bi->nregions; i++) {
+		const struct exo_mem_region *r = &bi->regions[i];
+
+		if (r->type != EXO_MEM_USABLE || pa < r->base || pa - r->base >= r->len)
+			continue;
+		/* Regions are used in order, each from its base up to fp.next. */
+		return i < fp.region || (i == fp.region && pa < fp.next);
+	}
+	return false;
+}
+
+u64
+frame_pa_end(void)
+{
+	u64 end = 0;
+
+	for (u32 i = 0; i < fp.bi->nregions; i++)
+		if (fp.bi->regions[i].type == EXO_MEM_USABLE)
+			end = fp.bi->regions[i].base + fp.bi->regions[i].len;
+	return end;
+}
+
+u64
+frame_walk_free(void (*fn)(u64 pa, void *ctx), void *ctx, u64 limit)
+{
+	u64 n = 0;
+
+	for (u64 pa = fp.free_head; pa && n <= limit; n++) {
+		fn(pa, ctx);
+		if (!frame_given(pa))
+			break;  /* its first word is not ours to follow */
+		pa = *(u64 *)arch_phys_to_virt(pa);
+	}
+	return n;
+}
+
+void
+frame_walk_runs(void (*fn)(u64 pa, void *ctx), void *ctx)
+{
+	for (u32 i = 0; i < fp.nruns; i++)
+		for (u32 j = 0; j < fp.run[i].n; j++)
+			fn(fp.run[i].pa + (u64)j * EXO_PAGE_SIZE, ctx);
 }
 
 /*

@@ -38,6 +38,15 @@ struct mdb_state mdb;
  * system ever had at once (88 bytes a page, 2% of what they map).
  */
 _Static_assert(sizeof(struct mdb_node) == 88, "node size: update the cost above");
+_Static_assert(NODES_PER_FRAME * sizeof(struct mdb_node) + sizeof(u64) <= PAGE,
+	       "a pool frame has room for its link after its nodes");
+
+static u64 *
+pool_link(u64 pa)
+{
+	return (u64 *)((u8 *)arch_phys_to_virt(pa) + PAGE - sizeof(u64));
+}
+
 bool
 mdb_pool_grow(void)
 {
@@ -47,6 +56,8 @@ mdb_pool_grow(void)
 	if (!pa)
 		return false;
 	nodes = arch_phys_to_virt(pa);
+	*pool_link(pa) = mdb.pool_head;
+	mdb.pool_head = pa;
 	/* Chained in address order, the pool's old list after the last: the
 	 * loop is one store a node (unrolled: the page-fault fast path takes a
 	 * node a fault, so this loop is part of its average cost). */
@@ -608,6 +619,18 @@ mdb_map(struct space *from, u64 fva, struct space *to, u64 tva, u32 rights,
 	else
 		node_child(src, n, to, tva, give);
 	return 0;
+}
+
+void
+mdb_walk_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
+{
+	if (!mdb.dir)
+		return;
+	fn(arch_virt_to_phys(mdb.dir), ctx);
+	for (u64 i = 0; i < (1ULL << mdb.hash_bits) / PTRS_PER_FRAME; i++)
+		fn(arch_virt_to_phys(mdb.dir[i]), ctx);
+	for (u64 pa = mdb.pool_head; pa; pa = *pool_link(pa))
+		fn(pa, ctx);
 }
 
 /*

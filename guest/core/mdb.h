@@ -58,5 +58,8 @@ void mdb_space_clear(struct space *s);
 /* For tests and boot self-checks. */
 u64 mdb_nodes_live(void);
 bool mdb_check(void);
+/* Every frame the database holds (directory, buckets, node pool), for the
+ * kernel's self-check. */
+void mdb_walk_frames(void (*fn)(u64 pa, void *ctx), void *ctx);
 
 #endif

@@ -25,6 +25,9 @@ struct mdb_state {
 	u64 hash_mask;              /* (1 << hash_bits) - 1 */
 	struct mdb_node *free;      /* free nodes, linked through next */
 	u64 live;
+	/* The pool's frames, each naming the one before in its last word
+	 * (past its nodes), for the self-check; 0 ends the chain. */
+	u64 pool_head;
 };
 
 extern struct mdb_state mdb;

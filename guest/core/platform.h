@@ -59,6 +59,17 @@ int arch_space_unmap(struct arch_space *s, u64 va, u64 *pa);
 int arch_space_protect(struct arch_space *s, u64 va, u32 rights);
 void arch_space_destroy(struct arch_space *s);
 /*
+ * For the kernel's self-check (selfcheck.c), which reads and never changes:
+ * arch_space_frames calls fn for every frame s's tables take from the frame
+ * pool (tables and any bookkeeping), once each; arch_space_walk calls fn for
+ * every present user translation of s (va, frame, EXO_SEG_* rights), in no
+ * particular order. fn must not change s.
+ */
+void arch_space_frames(const struct arch_space *s, void (*fn)(u64 pa, void *ctx),
+		       void *ctx);
+void arch_space_walk(const struct arch_space *s,
+		     void (*fn)(u64 va, u64 pa, u32 rights, void *ctx), void *ctx);
+/*
  * The software TLB (core/bind.c): make the tables a translation of user va
  * to pa needs, without installing it, and describe it in arch[2] so the arch
  * layer can install it on a fault without a walk. -E_NOMEM (no table frame).

@@ -23,6 +23,7 @@
 #include "pct.h"
 #include "platform.h"
 #include "sched.h"
+#include "selfcheck.h"
 #include "task.h"
 #include "tlb.h"
 #include "trace.h"
@@ -151,6 +152,8 @@ ktest_getc(void)
  *             KTEST_TIMER: the TSC rate is unknown
  *   -E_INVAL  unknown op; KTEST_TIMER: arg above KTEST_TIMER_MAX_US
  *   KTEST_FASTPATH: -E_INVAL if the platform has no fast entry for arg
+ *   KTEST_SELFCHECK: -E_NOMEM if no frame is free for its bitmap
+ *   KTEST_FRAMES: -E_INVAL for an unknown what
  * KTEST_TRACE and KTEST_BIND_DIGEST never fail.
  */
 static i64
@@ -169,6 +172,20 @@ ktest_shootdown(u64 what)
 		return r->npages == TLB_ALL ? 0 : (i64)r->npages;
 	}
 	return -E_INVAL;
+}
+
+/* KTEST_SELFCHECK: the count in rax, the first violation in rdi and rsi. */
+static i64
+ktest_selfcheck(struct thread *t)
+{
+	struct selfcheck_result r;
+	int err = selfcheck_run(&r);
+
+	if (err < 0)
+		return err;
+	t->ctx.rdi = r.kind;
+	t->ctx.rsi = r.object;
+	return (i64)r.violations;
 }
 
 static i64
@@ -195,6 +212,10 @@ sys_ktest(struct thread *t, u64 op, u64 arg, u64 a2, u64 a3, u64 a4)
 		return (i64)bind_digest(t->space, arg != 0);
 	case KTEST_SHOOTDOWN:
 		return ktest_shootdown(arg);
+	case KTEST_SELFCHECK:
+		return ktest_selfcheck(t);
+	case KTEST_FRAMES:
+		return arg >> 32 ? -E_INVAL : selfcheck_frames((u32)arg);
 	}
 	return -E_INVAL;
 }

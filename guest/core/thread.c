@@ -45,6 +45,14 @@ thread_save_area(u32 n)
 	return *f ? (u8 *)arch_phys_to_virt(*f) + n % per * THREAD_ARCH_SAVE : 0;
 }
 
+void
+thread_walk_save_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
+{
+	for (u32 i = 0; i < sizeof(save_frames) / sizeof(save_frames[0]); i++)
+		if (save_frames[i])
+			fn(save_frames[i], ctx);
+}
+
 static struct thread *
 thread_slot(void)
 {

@@ -114,6 +114,8 @@ void thread_delete(struct thread *t);
  * (task_reap), with the fault reported. Safe to call from deep inside IPC.
  */
 void thread_doom(struct thread *t, u64 vector, u64 error, u64 addr, u64 ip);
+/* The frames of the threads' arch save areas, kept for ever (self-check). */
+void thread_walk_save_frames(void (*fn)(u64 pa, void *ctx), void *ctx);
 /* Set up the interrupt threads. */
 void thread_init(void);
 

@@ -66,6 +66,38 @@ enum exo_ktest {
 				   its hit and miss counts first */
 	KTEST_SHOOTDOWN   = 8,  /* (what): of the TLB shootdowns that
 				   interrupted another CPU, KTEST_SD_* */
+	KTEST_SELFCHECK   = 9,  /* (): walk the kernel's structures and check
+				   their invariants (guest/core/selfcheck.c);
+				   returns the violations found, with the
+				   first one's kind (enum exo_selfcheck) in
+				   rdi and its object in rsi; -E_NOMEM if no
+				   frame was free for the walk's bitmap */
+	KTEST_FRAMES      = 10, /* (what): frames by holder, KTEST_FR_* */
+};
+/* KTEST_SELFCHECK: what the first violation broke; its object in rsi. */
+enum exo_selfcheck {
+	SC_NONE           = 0,
+	SC_FREE_LIST      = 1,  /* the free list: a cycle, a frame outside the
+				   pool, or a length other than its count (pa) */
+	SC_FRAME_TWICE    = 2,  /* a frame held twice, or held and free (pa) */
+	SC_FRAME_FOREIGN  = 3,  /* a frame held that the pool never gave (pa) */
+	SC_FRAME_LEAK     = 4,  /* frames given out that nobody holds (how many) */
+	SC_MDB            = 5,  /* mdb_check failed (its message names the node) */
+	SC_PTE_STRAY      = 6,  /* a user translation no node, binding, UTCB or
+				   kernel page explains (va) */
+	SC_CAP            = 7,  /* cap_check failed, or an environment's counts
+				   of frames, reserve or slots are wrong (index) */
+	SC_STLB           = 8,  /* a software-TLB entry no binding explains, or
+				   a wrong live count (env index << 16 | entry) */
+	SC_QUEUE          = 9,  /* a thread on two queues, on a queue its state
+				   does not allow, or a broken list (thread id) */
+};
+/* KTEST_FRAMES's what: frames counted by who holds them. */
+enum exo_ktest_fr {
+	KTEST_FR_AVAIL    = 0,  /* free: never used, or on the free list */
+	KTEST_FR_CAPS     = 1,  /* owned by FRAME capabilities (frame_alloc) */
+	KTEST_FR_UTCBS    = 2,  /* UTCBs of live threads */
+	KTEST_FR_TABLES   = 3,  /* translation tables of live spaces */
 };
 /* KTEST_SHOOTDOWN's what: the count so far, or a field of the last one. */
 enum exo_ktest_sd {

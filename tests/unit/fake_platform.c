@@ -327,6 +327,22 @@ arch_space_destroy(struct arch_space *s)
 	*s = (struct arch_space){ 0 };
 }
 
+/* The fake's tables live in host memory: they take no frame. */
+void
+arch_space_frames(const struct arch_space *s, void (*fn)(u64 pa, void *ctx), void *ctx)
+{
+	(void)s, (void)fn, (void)ctx;
+}
+
+void
+arch_space_walk(const struct arch_space *s, void (*fn)(u64, u64, u32, void *), void *ctx)
+{
+	struct fake_space *fs = space_of(s);
+
+	for (unsigned i = 0; fs && i < fs->npages; i++)
+		fn(fs->pages[i].va, fs->pages[i].pa, fs->pages[i].rights | EXO_SEG_R, ctx);
+}
+
 void
 arch_thread_init(struct thread *t)
 {

@@ -246,6 +246,49 @@ arch_space_destroy(struct arch_space *s)
 }
 
 void
+arch_space_frames(const struct arch_space *s, void (*fn)(u64 pa, void *ctx), void *ctx)
+{
+	if (!s->tables)
+		return;
+	fn(s->tables, ctx);
+	for (u64 i = 0; i < s->ntables; i++)
+		fn(table_of(s->tables)[i], ctx);
+}
+
+/* The leaf entries of one page table (level 1), covering base upwards. */
+static void
+walk_leaves(const u64 *pt, u64 base, void (*fn)(u64, u64, u32, void *), void *ctx)
+{
+	for (u64 i = 0; i < PT_ENTRIES; i++) {
+		u64 e = pt[i];
+
+		if (e & PTE_P && e & PTE_U)
+			fn(base + (i << 12), e & PTE_ADDR, EXO_SEG_R |
+			   (e & PTE_W ? EXO_SEG_W : 0) | (e & PTE_NX ? 0 : EXO_SEG_X), ctx);
+	}
+}
+
+/* Every level above the leaves: the user half of the root only. */
+void
+arch_space_walk(const struct arch_space *s, void (*fn)(u64, u64, u32, void *), void *ctx)
+{
+	const u64 *l4 = table_of(s->root);
+
+	for (u64 a = 0; a < PT_ENTRIES && a << 39 < EXO_USER_END; a++) {
+		const u64 *l3 = l4[a] & PTE_P ? table_of(l4[a] & PTE_ADDR) : 0;
+
+		for (u64 b = 0; l3 && b < PT_ENTRIES; b++) {
+			const u64 *l2 = l3[b] & PTE_P ? table_of(l3[b] & PTE_ADDR) : 0;
+
+			for (u64 c = 0; l2 && c < PT_ENTRIES; c++)
+				if (l2[c] & PTE_P)
+					walk_leaves(table_of(l2[c] & PTE_ADDR),
+						    a << 39 | b << 30 | c << 21, fn, ctx);
+		}
+	}
+}
+
+void
 arch_space_switch(struct arch_space *s)
 {
 	struct percpu *pc = this_cpu();

@@ -1,0 +1,60 @@
+/*
+ * The system-call fuzzer in CI: a short seeded run of `exo fuzz` on one and
+ * on two vCPUs, judged by its exit status and its JSON report (calls made,
+ * self-checks run and passed, no leak, no failing seed), never by console
+ * text. `exo fuzz --seconds N` runs the long ones.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "jv.h"
+#include "run.h"
+
+#define CALLS   "6000"
+#define BATCH   "1000"
+
+static struct exo_run r;
+
+/* Arrays, not pointers: the worker that runs a case is another process,
+ * where the parent's string addresses mean nothing. */
+struct fuzz_case {
+	char cpus[4];
+	char seed[12];
+};
+
+ParameterizedTestParameters(fuzz, short_seeded_run_is_clean)
+{
+	static struct fuzz_case cases[] = {
+		{ "1", "11" },
+		{ "2", "12" },
+	};
+
+	return cr_make_param_array(struct fuzz_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* One boot (--seconds 0): every batch self-checked, nothing found. */
+ParameterizedTest(struct fuzz_case *c, fuzz, short_seeded_run_is_clean)
+{
+	struct jv *v = exo_run_json(&r, "fuzz", "--json", "fuzz", (const char *[]){
+		"--seconds", "0", "--seed", c->seed, "--cpus", c->cpus, "--calls", CALLS,
+		"--batch", BATCH, NULL });
+
+	cr_assert_eq(r.status, 0, "exit %d; stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+	cr_assert_eq(json_num(jv_get(v, "boots"), "boots"), 1);
+	cr_assert_geq(json_num(jv_get(v, "calls"), "calls"), 6000, "stdout:\n%s", r.out);
+	/* One before the first batch, one after each: at least CALLS / BATCH. */
+	cr_assert_geq(json_num(jv_get(v, "checks"), "checks"), 6000 / 1000);
+	cr_assert_eq(json_num(jv_get(v, "violations"), "violations"), 0);
+	cr_assert_eq(json_num(jv_get(v, "leaks"), "leaks"), 0);
+	cr_assert_eq(jv_get(v, "failing_seed")->type, JV_NULL, "stdout:\n%s", r.out);
+	jv_free(v);
+}
+
+/* Without the ktest boot option the self-check is refused: the fuzzer says
+ * it cannot run rather than fuzzing unchecked. */
+Test(fuzz, sysfuzz_needs_ktest)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "sysfuzz", "1", "100",
+					    NULL });
+	cr_assert_eq(r.status, 3, "exit %d; stderr:\n%s", r.status, r.err);
+}
