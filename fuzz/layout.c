@@ -26,7 +26,18 @@ struct input {
 	int argc;
 	struct boot_program progs[MAX_PROGS];
 	struct elf_image kernel;
+	void *files[MAX_PROGS + 1];  /* each ELF file in its own buffer, as read */
 };
+
+/* A copy of len bytes at p, malloc'd as elf_read_file's are (aligned). */
+static const void *
+own_copy(struct input *in, unsigned slot, const uint8_t *p, size_t len)
+{
+	in->files[slot] = malloc(len ? len : 1);
+	if (!in->files[slot])
+		abort();
+	return memcpy(in->files[slot], p, len);
+}
 
 static void
 take_string(struct fz *f, char *out)
@@ -46,7 +57,7 @@ take_programs(struct fz *f, struct input *in, unsigned sigma0)
 
 	for (unsigned i = 0; i < in->nprogs; i++) {
 		size_t len = fz_take(f, 4);
-		const uint8_t *elf = fz_bytes(f, &len);
+		const void *elf = own_copy(in, i, fz_bytes(f, &len), len);
 		struct boot_program *p = &in->progs[i];
 
 		*p = (struct boot_program){ .name = "fuzz", .argc = in->argc,
@@ -76,7 +87,9 @@ take_input(struct fz *f, struct input *in)
 	if (take_programs(f, in, sigma0) < 0)
 		return -1;
 	struct elf_limits klim = layout_kernel_limits(in->mem_size);
-	return elf_parse("kernel", f->p, f->n, &klim, &in->kernel, &d);
+	const void *kernel = own_copy(in, MAX_PROGS, f->p, f->n);
+
+	return elf_parse("kernel", kernel, f->n, &klim, &in->kernel, &d);
 }
 
 int
@@ -89,13 +102,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *mem;
 
 	memset(&in, 0, sizeof(in));
-	if (take_input(&f, &in) < 0)
-		return 0;
-	mem = calloc(1, in.mem_size);
-	if (!mem)
-		abort();
-	layout_build(mem, in.mem_size, EXO_PLATFORM_KVM_HW, 2000000, &in.kernel,
-		     in.progs, in.nprogs, in.cmdline, &out, &d);
-	free(mem);
+	if (take_input(&f, &in) == 0) {
+		mem = calloc(1, in.mem_size);
+		if (!mem)
+			abort();
+		layout_build(mem, in.mem_size, EXO_PLATFORM_KVM_HW, 2000000, &in.kernel,
+			     in.progs, in.nprogs, in.cmdline, &out, &d);
+		free(mem);
+	}
+	for (unsigned i = 0; i <= MAX_PROGS; i++)
+		free(in.files[i]);
 	return 0;
 }

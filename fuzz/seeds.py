@@ -49,7 +49,7 @@ def layout_seed(kernel, progs, cmdline, args, mem_sel, sigma0):
 def bench_seed():
     base, marks = 4, b""
     for phase, insns in enumerate([1000, 1196, 2000, 20700]):
-        marks += b"\x01" + struct.pack("<I5q", base | phase, insns, 4, 0, 0, 0)
+        marks += b"\x01" + struct.pack("<IB5I", base | phase, 0, insns, 4, 0, 0, 0)
     samples = [181652, 178506, 206084, 183000]
     rec = struct.pack("<II32sQQQII", 0x48434e42, base, b"null_syscall",
                       100, 10, 18324177, len(samples), 0)

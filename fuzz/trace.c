@@ -50,9 +50,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!null && !(null = fopen("/dev/null", "w")))
 		abort();
-	ring = calloc(1, sizeof(*ring));    /* exactly one ring: ASan sees past it */
+	/* Exactly one ring (page aligned, as in guest memory): ASan sees past it. */
+	ring = aligned_alloc(EXO_TRACE_HDR_SIZE, sizeof(*ring));
 	if (!ring)
 		abort();
+	memset(ring, 0, sizeof(*ring));
 	head0 = fz_take(&f, 8);
 	head1 = fz_take(&f, 8);
 	dv.cpu = fz_take(&f, 1) % EXO_TRACE_CPUS_MAX;
