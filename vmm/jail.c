@@ -24,6 +24,9 @@
  *   exit, exit_group, restart_syscall, fstat, newfstatat, lseek
  *                         thread and process exit; stdio's first use of a
  *                         stream
+ *   sigaltstack           the sanitizers' runtime (build-san) sets and
+ *                         clears a thread's signal stack; it touches only
+ *                         the calling thread
  * glibc's malloc opens /proc/sys/vm/overcommit_memory the first time it
  * shrinks a thread's own arena (seen in the I/O thread under strace):
  * jail_prepare keeps every thread on the main arena, which brk and madvise
@@ -66,7 +69,7 @@ static const int jail_allowed[] = {
 	SCMP_SYS(time), SCMP_SYS(sysinfo), SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(exit),
 	SCMP_SYS(exit_group), SCMP_SYS(restart_syscall), SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+	SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(sigaltstack),
 };
 
 /* Digits of v at the end of buf[0..len): where they start. */
