@@ -1,8 +1,9 @@
 /*
  * The JSON baseline reader: tests/common/jv.c's parser on any text, and
- * exo bench --baseline's judge (host/bench_check.c) on any document, against
- * two runs whose operations have the names a real baseline uses. The input
- * is the file's bytes, handed over by path (a memfd), as --baseline is.
+ * exo bench --baseline's loader, schema check and judge (host/bench_check.c)
+ * on any document, against two runs whose operations have the names a real
+ * baseline uses. The input is the file's bytes, handed over by path (a
+ * memfd), as --baseline is.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -57,7 +58,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct bench_run runs[2];
 	static FILE *null;
 	static int fd = -1;
-	char path[64];
+	char path[64], err[256];
+	struct jv *doc;
 
 	if (!null && !(null = fopen("/dev/null", "w")))
 		abort();
@@ -68,6 +70,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	make_runs(runs);
-	bench_check(null, path, runs, 2, 0.02, 0.5);
+	if (bench_baseline_load(path, &doc, err, sizeof(err)) == 0) {
+		bench_check(null, path, doc, runs, 2, 0.02, 0.5);
+		jv_free(doc);
+	}
 	return 0;
 }
