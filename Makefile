@@ -3,8 +3,13 @@
 # under QEMU's TCG (scripts/kvm-or-nested.sh), where exo runs as kvm-hw.
 BUILD ?= build
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+# The unit tests again with ASan and UBSan (host code only), and each libFuzzer
+# harness of fuzz/ for FUZZ_SECONDS, in build directories of their own.
+SAN_BUILD    ?= $(BUILD)-san
+FUZZ_BUILD   ?= $(BUILD)-fuzz
+FUZZ_SECONDS ?= 10
 
-.PHONY: all setup build run test test-hw clean
+.PHONY: all setup build run test test-san test-fuzz test-hw clean
 
 all: build
 
@@ -21,6 +26,15 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --verbose
+	@$(MAKE) --no-print-directory test-san test-fuzz
+
+test-san: setup
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXO_SANITIZE=ON >/dev/null
+	@cmake --build $(SAN_BUILD) -j$(JOBS) --target test_unit
+	$(SAN_BUILD)/tests/test_unit
+
+test-fuzz: setup
+	sh scripts/fuzz.sh --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS)
 
 # The whole suite on hardware KVM semantics (AMD SVM under QEMU's TCG), even
 # where this host's /dev/kvm works.
@@ -30,4 +44,4 @@ test-hw:
 	cd $(BUILD) && EXO_NESTED=always ctest --output-on-failure --verbose
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -128,6 +128,7 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 	case OPT_KVM: cfg->kvm_path = arg; return 0;
 	case OPT_INPUT: cfg->input = arg; return 0;
 	case OPT_VERBOSE: cfg->verbose = true; return 0;
+	case OPT_NO_JAIL: cfg->no_jail = true; return 0;
 	}
 	return -ENOENT;
 }

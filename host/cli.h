@@ -30,6 +30,7 @@ int cli_parse_size(const char *s, uint64_t *out);
 enum {
 	OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
 	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0, OPT_INPUT, OPT_CPUS,
+	OPT_NO_JAIL,
 	OPT_CMD = 300,
 };
 
@@ -45,7 +46,8 @@ enum {
 	{ "report", required_argument, 0, OPT_REPORT }, \
 	{ "input", required_argument, 0, OPT_INPUT }, \
 	{ "kvm", required_argument, 0, OPT_KVM }, \
-	{ "verbose", no_argument, 0, OPT_VERBOSE }
+	{ "verbose", no_argument, 0, OPT_VERBOSE }, \
+	{ "no-jail", no_argument, 0, OPT_NO_JAIL }
 
 /* A boot's configuration and the storage behind its strings. */
 struct cli_boot {

@@ -49,7 +49,7 @@ trace_usage(FILE *f, bool stat)
 "  -o, --output FILE where to write it (default exo-trace.json)\n");
 	fprintf(f,
 "  --mem, --timeout, --kernel, --sigma0, --cmdline, --stats, --report,\n"
-"  --input, --kvm, --verbose   as for exo run\n"
+"  --input, --kvm, --verbose, --no-jail   as for exo run\n"
 "  -h, --help        this text\n"
 "\n"
 "exit status: as exo run (the last program's status; 124 timeout; 125 guest\n"

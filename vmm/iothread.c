@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include "jail.h"
+
 static void
 iothread_on_stop(struct ev_loop *loop, ev_async *w, int revents)
 {
@@ -30,7 +32,10 @@ iothread_main(void *arg)
 {
 	struct iothread *t = arg;
 
-	ev_run(t->loop, 0);
+	t->jail_r = t->jail ? jail_enter("the I/O thread", &t->jail_d) : 0;
+	sem_post(&t->ready);
+	if (t->jail_r == 0)
+		ev_run(t->loop, 0);
 	return NULL;
 }
 
@@ -42,11 +47,23 @@ iothread_start(struct iothread *t, struct diag *d)
 
 	/* The new thread inherits the mask: no window in which it takes a signal. */
 	sigfillset(&all);
+	if (sem_init(&t->ready, 0, 0) < 0)
+		return diag_fail(d, errno, "cannot start the I/O thread: %s", strerror(errno));
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&t->thread, NULL, iothread_main, t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0)
+	if (r != 0) {
+		sem_destroy(&t->ready);
 		return diag_fail(d, r, "cannot start the I/O thread: %s", strerror(r));
+	}
+	while (sem_wait(&t->ready) < 0 && errno == EINTR)
+		;
+	sem_destroy(&t->ready);
+	if (t->jail_r < 0) {
+		pthread_join(t->thread, NULL);
+		*d = t->jail_d;
+		return t->jail_r;
+	}
 	t->running = true;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #define VMM_IOTHREAD_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 
 #include <ev.h>
@@ -20,13 +21,19 @@ struct iothread {
 	ev_async stop;
 	pthread_t thread;
 	bool running;
+	bool jail;               /* enter the VMM's jail (jail.h) before the loop */
+	sem_t ready;             /* posted once the thread is in its jail (or not) */
+	int jail_r;
+	struct diag jail_d;      /* why jail_enter failed */
 };
 
 /* Create the loop (-ENOMEM). Watchers may be added once this returned. */
 int iothread_init(struct iothread *t, struct diag *d);
 /*
  * Run the loop in a new thread that blocks every signal, so SIGALRM and
- * SIGINT keep reaching the vCPU thread and interrupting KVM_RUN.
+ * SIGINT keep reaching the main thread, which kicks the vCPUs. With t->jail
+ * the thread enters the jail before its loop runs; an error then (-errno,
+ * d says why) stops and joins it.
  */
 int iothread_start(struct iothread *t, struct diag *d);
 /*

@@ -19,7 +19,7 @@
 
 #define EXIT_REASONS 64
 
-/* One vCPU and the host thread that runs it (vCPU 0: the caller's thread). */
+/* One vCPU and the host thread that runs it (each its own, all jailed). */
 struct vcpu {
 	struct vmm *vm;
 	unsigned index;
@@ -28,6 +28,7 @@ struct vcpu {
 	bool started;                         /* its thread runs (or ran) */
 	struct insnperf insn;                 /* cfg->insn_sample: its ring-0
 						 instructions (opened on its thread) */
+	char name[16];                        /* "vCPU 0": the jail's reports */
 };
 
 struct vmm {
@@ -38,6 +39,10 @@ struct vmm {
 	/* Exits are handled one at a time: devices, reports and the result are
 	 * shared by every vCPU thread. */
 	pthread_mutex_t lock;
+	/* The main thread stays out of the jail and starts the vCPU threads:
+	 * vCPU 0's at boot, the others when the kernel asks (start_cpus). */
+	pthread_cond_t wake;
+	bool start_cpus, cpu0_done;
 	struct iothread io;                   /* runs only with --input or a trace */
 	struct vmm_trace trace;
 	struct conin conin;
@@ -57,7 +62,8 @@ struct vmm {
 
 /* The vCPU whose thread calls (vCPU 0 outside the vCPU threads). */
 struct vcpu *vmm_self(struct vmm *vm);
-/* Start the application processors' threads (EXO_DOORBELL_START_CPUS). */
+/* Start the application processors' threads (EXO_DOORBELL_START_CPUS): asks
+ * the main thread, as a jailed thread cannot; called with vm->lock held. */
 void vmm_start_cpus(struct vmm *vm);
 
 /* Host pointer to guest physical [gpa, gpa+len), or NULL if not all memory. */

@@ -5,10 +5,17 @@
 
 #include <exo/ipc.h>
 
+/*
+ * The producer's head, on a record boundary. It lives in guest memory: a head
+ * that is not a multiple of the record size (never written by a sound kernel)
+ * would make the reader step past it for ever and copy slots that straddle
+ * the ring's end. Rounded down, the partial record is simply not read yet.
+ */
 static uint64_t
 head_load(const struct exo_trace_ring *r)
 {
-	return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) &
+	       ~(uint64_t)(EXO_TRACE_REC_SIZE - 1);
 }
 
 void

@@ -22,6 +22,7 @@
 #include <sys/time.h>
 
 #include "elf.h"
+#include "jail.h"
 #include "layout.h"
 #include "machine.h"
 #include "vmsignal.h"
@@ -221,11 +222,28 @@ vmm_insn_open(struct vcpu *c)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* Open what the thread needs for itself, enter the jail, run the vCPU. */
 static void *
 vmm_vcpu_thread(void *arg)
 {
-	vmm_insn_open(arg);
-	vmm_loop(arg);
+	struct vcpu *c = arg;
+	struct vmm *vm = c->vm;
+	struct diag d;
+
+	vmm_insn_open(c);
+	if (!vm->cfg->no_jail && jail_enter(c->name, &d) < 0) {
+		pthread_mutex_lock(&vm->lock);
+		vmm_crash(vm, "jail", NULL, "%s", d.msg);
+		pthread_mutex_unlock(&vm->lock);
+	} else {
+		vmm_loop(c);
+	}
+	if (c->index == 0) {
+		pthread_mutex_lock(&vm->lock);
+		vm->cpu0_done = true;
+		pthread_cond_signal(&vm->wake);
+		pthread_mutex_unlock(&vm->lock);
+	}
 	return NULL;
 }
 
@@ -233,12 +251,20 @@ vmm_vcpu_thread(void *arg)
 void
 vmm_start_cpus(struct vmm *vm)
 {
+	vm->start_cpus = true;
+	pthread_cond_signal(&vm->wake);
+}
+
+/* Start vCPUs [from, to) that are not running; with vm->lock held. */
+static void
+vmm_spawn_cpus(struct vmm *vm, unsigned from, unsigned to)
+{
 	sigset_t block, old;
 
-	/* The process's signals go to vCPU 0's thread; the others take kicks. */
+	/* The process's signals go to the main thread; vCPUs take kicks. */
 	vmsignal_set(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	for (unsigned i = 1; i < vm->kvm.ncpus; i++) {
+	for (unsigned i = from; i < to; i++) {
 		struct vcpu *c = &vm->vcpus[i];
 
 		if (c->started)
@@ -253,10 +279,31 @@ vmm_start_cpus(struct vmm *vm)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * The main thread while the guest runs: start vCPU 0, then the others when
+ * it asks, until vCPU 0's loop ends. Signals (--timeout, SIGINT) land here
+ * and kick the vCPUs (on_signal).
+ */
+static void
+vmm_supervise(struct vmm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vmm_spawn_cpus(vm, 0, 1);
+	while (vm->vcpus[0].started && !vm->cpu0_done) {
+		if (vm->start_cpus) {
+			vm->start_cpus = false;
+			vmm_spawn_cpus(vm, 1, vm->kvm.ncpus);
+		} else {
+			pthread_cond_wait(&vm->wake, &vm->lock);
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void
 vmm_join_cpus(struct vmm *vm)
 {
-	for (unsigned i = 1; i < vm->kvm.ncpus; i++) {
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
@@ -379,8 +426,7 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
 		vm->vcpus[i].vm = vm;
 		vm->vcpus[i].index = i;
-		if (i == 0)
-			vmm_insn_open(&vm->vcpus[0]);   /* vCPU 0 runs on this thread */
+		snprintf(vm->vcpus[i].name, sizeof(vm->vcpus[i].name), "vCPU %u", i);
 		if (stats_open(&vm->vcpus[i].stats, vm->kvm.kvm_fd,
 			       vm->kvm.vcpu_fd[i]) < 0 && cfg->stats && i == 0)
 			fprintf(stderr, "exo: KVM binary statistics: not available on this "
@@ -463,6 +509,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
 		vm->vcpus[i].insn.fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->wake, NULL);
 	vm->boot_insns = -1;
 	conin_init(&vm->conin);
 	vm->nprogs = cfg->nprogs;
@@ -470,10 +517,13 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		snprintf(vm->names[i], EXO_NAME_MAX, "%s", cfg->progs[i].name);
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
 
+	if (!cfg->no_jail)
+		jail_prepare();
 	r = vmm_setup(vm, &fl, d);
 	if (r < 0)
 		goto out;
 	if (cfg->input || cfg->trace) {
+		vm->io.jail = !cfg->no_jail;
 		r = iothread_start(&vm->io, d);
 		if (r < 0)
 			goto out;
@@ -482,7 +532,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	if (r < 0)
 		goto out;
 	report_boot(vm);
-	vmm_loop(&vm->vcpus[0]);
+	vmm_supervise(vm);
 	vmm_stop(vm, VMM_CRASHED, 0);   /* no-op unless vCPU 0 left without a stop */
 	vmm_join_cpus(vm);
 	self_vcpu = NULL;
@@ -529,6 +579,7 @@ out:
 	kvm_vm_destroy(&vm->kvm);
 	vmm_files_free(&fl);
 	pthread_mutex_destroy(&vm->lock);
+	pthread_cond_destroy(&vm->wake);
 	free(vm);
 	return r;
 }

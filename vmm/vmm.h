@@ -81,6 +81,8 @@ struct vmm_config {
 	const struct vmm_bench_sink *bench;  /* or NULL */
 	const char *input;               /* console input: a file, "-" stdin, NULL none */
 	const struct vmm_trace_sink *trace;  /* or NULL */
+	bool no_jail;                        /* --no-jail: vCPU and I/O threads
+						 unfiltered (vmm/jail.h) */
 	bool insn_sample;                    /* with trace: every ring-0 instruction
 						(kvm:kvm_emulate_insn) to trace->insn */
 };

@@ -138,7 +138,7 @@ revoke_request(struct thread *t, exo_cap_t env, u64 count, u64 deadline_us)
 	revoke_start(e, (u32)count, arch_now() + sched_us_to_tsc(deadline_us));
 	et = upcall_thread(e, EXO_ENTRY_REVOKE);
 	if (et && et != t && et->state == TS_READY)
-		sched_yield(et);
+		sched_yield_to(et);
 	return 0;
 }
 

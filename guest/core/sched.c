@@ -282,7 +282,7 @@ sched_timer(u64 now)
 }
 
 void
-sched_yield(struct thread *dest)
+sched_yield_to(struct thread *dest)
 {
 	struct sched_cpu *sc = &this_cpu()->sched;
 

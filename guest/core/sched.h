@@ -67,7 +67,7 @@ void sched_switch(struct thread *t);
  */
 struct thread *sched_next(void);
 /* thread_switch: current gives up the CPU, to dest first if dest is ready. */
-void sched_yield(struct thread *dest);
+void sched_yield_to(struct thread *dest);
 /* Timer interrupt: wake expired timeouts, tick interrupt lines, preempt. */
 void sched_timer(u64 now);
 /*

@@ -535,7 +535,7 @@ syscall_dispatch(struct thread *t)
 		return pct_syscall(t);
 	case SYS_thread_switch:
 		t->ctx.rax = 0;
-		sched_yield(thread_lookup(t->ctx.rdi));
+		sched_yield_to(thread_lookup(t->ctx.rdi));
 		return 0;
 	}
 	if (no >= SYS_NR || !syscalls[no]) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -476,4 +477,33 @@ Test(bench_run, json_no_runs)
 	cr_assert(!jv_get(v, "ok")->b, "nothing measured is not ok");
 	cr_assert_eq(jv_get(v, "suites")->n, 0);
 	jv_free(v);
+}
+
+/* A baseline is any JSON: a suite or operation name that is not a string
+ * (a number, null) is no match, not a NULL handed to strcmp (SIGSEGV before;
+ * fuzz/baseline.c reports it as UBSan's null argument). */
+Test(bench_check, names_that_are_not_strings_match_nothing)
+{
+	static const char *const docs[] = {
+		"{\"suites\":[{\"suite\":1}]}",
+		"{\"suites\":[{\"suite\":null,\"operations\":[]}]}",
+		"{\"suites\":[{\"suite\":\"ipc\",\"operations\":[{\"name\":7}]}]}",
+	};
+	static struct bench_run run;
+	FILE *null = fopen("/dev/null", "w");
+	char err[256];
+
+	cr_assert_not_null(null);
+	bench_run_init(&run, "ipc", "bench-ipc");
+	run.nops = 1;
+	strcpy(run.ops[0].name, "null_syscall");
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct jv *doc = jv_parse(docs[i], err, sizeof(err));
+
+		cr_assert_not_null(doc, "%s: %s", docs[i], err);
+		cr_assert_eq(bench_check(null, "b.json", doc, &run, 1, 0.02, 0.5), 0,
+			     "%s", docs[i]);
+		jv_free(doc);
+	}
+	fclose(null);
 }

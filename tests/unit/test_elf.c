@@ -317,6 +317,23 @@ Test(elf, phoff_huge)
 	assert_noexec(parse_user(), NAME);
 }
 
+/* e_phoff is the file's choice: headers at an odd offset still parse (they
+ * were read in place, a misaligned access UBSan reports: fuzz/elf.c found it). */
+Test(elf, phoff_misaligned)
+{
+	Elf64_Ehdr *eh;
+
+	user_prog();
+	eh = eb_ehdr(&b);
+	memmove(b.data + eh->e_phoff + 1, b.data + eh->e_phoff,
+		eh->e_phnum * sizeof(Elf64_Phdr));
+	eh->e_phoff += 1;
+	cr_assert_eq(parse_user(), 0, "%s", d.msg);
+	cr_assert_eq(img.nsegs, 2);
+	cr_assert_eq(img.segs[0].vaddr, UTEXT);
+	cr_assert_eq(img.segs[1].memsz, 0x3000);
+}
+
 Test(elf, phnum_too_big)
 {
 	user_prog();

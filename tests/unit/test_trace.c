@@ -89,6 +89,27 @@ Test(trace_ring, a_lapped_reader_counts_what_it_lost)
 	trace_set(false);
 }
 
+/* head is in guest memory: one off a record boundary (a broken or hostile
+ * kernel) must not make the reader walk past it for ever and overflow its
+ * copy (fuzz/trace.c found it); the partial record is not read. */
+Test(trace_ring, a_head_off_a_record_boundary_is_rounded_down)
+{
+	struct tracering t;
+	struct seen s = { 0 };
+
+	ring_reset();
+	tracering_attach(&t, ring);
+	produce(0, 3);
+	ring->head += 8;
+	cr_assert_eq(tracering_pending(&t), 3);
+	cr_assert_eq(tracering_drain(&t, check_rec, &s), 3);
+	cr_assert_eq(s.bad, 0);
+	ring->head = 5 * EXO_TRACE_RING_BYTES + 7 * EXO_TRACE_REC_SIZE + 16;
+	tracering_drain(&t, check_rec, &s);
+	cr_assert_eq(t.tail % EXO_TRACE_REC_SIZE, 0, "the reader stays on records");
+	trace_set(false);
+}
+
 Test(trace_ring, off_writes_nothing)
 {
 	ring_reset();
