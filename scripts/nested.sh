@@ -107,6 +107,7 @@ trap 'rm -rf "$run"' EXIT INT TERM
 	done
 	echo
 } > "$run/cmd"
+pwd > "$run/cwd"
 
 timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
 	-smp "$cpus" -m "$mem" -nodefaults -display none -no-reboot \
