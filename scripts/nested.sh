@@ -109,7 +109,7 @@ trap 'rm -rf "$run"' EXIT INT TERM
 } > "$run/cmd"
 pwd > "$run/cwd"
 
-timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
+timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg,thread=${EXO_NESTED_TCG_THREAD:-single} -cpu max \
 	-smp "$cpus" -m "$mem" -nodefaults -display none -no-reboot \
 	-serial stdio -monitor none \
 	-kernel "$kdir/vmlinuz" -initrd "$initrd" \
