@@ -52,11 +52,10 @@ cap_get(struct env *e, exo_cap_t c, u32 type, u32 rights, int *err)
 	}
 	k = &e->caps[EXO_CAP_INDEX(c)];
 	/*
-	 * An older generation of the slot is stale, and so is every
-	 * generation of a retired slot (they were all issued); a free slot or
-	 * a generation the slot never had is no capability at all (forged).
+	 * An older generation of the slot is stale; a free slot or a
+	 * generation the slot never had is no capability at all (forged).
 	 */
-	if (EXO_CAP_GEN(c) && (EXO_CAP_GEN(c) < k->gen || k->flags & CAPF_RETIRED))
+	if (EXO_CAP_GEN(c) && EXO_CAP_GEN(c) < k->gen)
 		*err = -E_STALE;
 	else if (k->type == EXO_CAP_NONE || k->gen != EXO_CAP_GEN(c))
 		*err = -E_BADCAP;
@@ -78,7 +77,7 @@ cap_new(struct env *e, u32 type, u32 rights, u64 object, struct cap *parent,
 	if (e->ncaps == EXO_NCAPS)
 		return -E_NOMEM;
 	for (u32 i = 0; i < EXO_NCAPS && !c; i++)
-		if (e->caps[i].type == EXO_CAP_NONE && !(e->caps[i].flags & CAPF_RETIRED))
+		if (e->caps[i].type == EXO_CAP_NONE)
 			c = &e->caps[i];
 	kassert(c && !c->child && !c->parent);
 	if (!c->gen)
@@ -103,13 +102,7 @@ cap_new(struct env *e, u32 type, u32 rights, u64 object, struct cap *parent,
 	return 0;
 }
 
-/*
- * Unlink leaf c from its parent's children and free its slot. A slot at its
- * last generation is retired instead: a next one would wrap to a name
- * already issued (<exo/exo.h> promises a stale name stays stale). It stays
- * counted in ncaps, so a table of retired slots is full (-E_NOMEM) for
- * every caller's ncaps check, and cap_new never finds a slot it lacks.
- */
+/* Unlink leaf c from its parent's children and free its slot. */
 static void
 cap_free(struct cap *c)
 {
@@ -126,11 +119,8 @@ cap_free(struct cap *c)
 		next->prev = c->prev;
 	c->parent = c->next = c->prev = 0;
 	c->type = EXO_CAP_NONE;
-	if (c->gen == CAP_GEN_LAST) {
-		c->flags = CAPF_RETIRED;
-		return;
-	}
-	c->gen++;
+	if (++c->gen == 0)
+		c->gen = 1;
 	cap_env(c)->ncaps--;
 }
 
@@ -171,7 +161,6 @@ cap_check(void)
 			if (c->type == EXO_CAP_NONE) {
 				if (c->parent || c->child || c->next || c->prev)
 					return false;
-				used += !!(c->flags & CAPF_RETIRED);
 				continue;
 			}
 			used++;
