@@ -31,7 +31,7 @@ test: build
 test-san: setup
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXO_SANITIZE=ON >/dev/null
 	@cmake --build $(SAN_BUILD) -j$(JOBS) --target test_unit exo-kernel
-	$(SAN_BUILD)/tests/test_unit
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(SAN_BUILD)/tests/test_unit
 
 test-fuzz: setup
 	sh scripts/fuzz.sh --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS)
