@@ -1,5 +1,6 @@
 /* Shared by the commands that boot a guest: see cli.h. */
 #include "cli.h"
+#include "symbols.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -161,10 +162,33 @@ cli_add_sigma0(const struct cli_boot *b, struct vmm_config *cfg, const char *cmd
 	return 0;
 }
 
+static bool
+cli_namer(const void *ctx, uint64_t addr, char *buf, size_t len)
+{
+	return symtab_name(ctx, addr, buf, len);
+}
+
+/* The kernel's and the programs' function symbols, loaded now: the vCPU
+ * threads that name addresses open no files. Without them, numbers. */
+static void
+cli_load_symbols(struct cli_boot *b)
+{
+	char warm[8];
+
+	if (symtab_new(&b->syms) < 0)
+		return;
+	symtab_add_file(b->syms, b->cfg.kernel_path, "kernel");
+	for (unsigned i = 0; i < b->cfg.nprogs; i++)
+		symtab_add_file(b->syms, b->cfg.progs[i].path, b->cfg.progs[i].name);
+	symtab_name(b->syms, 0, warm, sizeof(warm));       /* sorts it, here */
+	b->namer = (struct vmm_namer){ .name = cli_namer, .ctx = b->syms };
+	b->cfg.namer = &b->namer;
+}
+
 int
 cli_boot_ready(struct cli_boot *b, const char *cmd)
 {
-
+	cli_load_symbols(b);
 	if (b->cfg.verbose)
 		strncat(b->cmdline, " verbose", sizeof(b->cmdline) - strlen(b->cmdline) - 1);
 	if (b->report_path) {
@@ -186,6 +210,9 @@ cli_boot_close(struct cli_boot *b, const char *cmd)
 	FILE *f = b->cfg.report;
 	int err = 0;
 
+	b->cfg.namer = NULL;
+	symtab_free(b->syms);
+	b->syms = NULL;
 	if (!f)
 		return 0;
 	b->cfg.report = NULL;

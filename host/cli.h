@@ -11,6 +11,8 @@
 
 #include "../vmm/vmm.h"
 
+struct symtab;
+
 #define EXIT_TIMEOUT     124
 #define EXIT_CRASH       125
 #define EXIT_HOST        126
@@ -57,6 +59,8 @@ struct cli_boot {
 	char sigma0[PATH_MAX];
 	char cmdline[1024];
 	const char *report_path;
+	struct symtab *syms;            /* names in crash and timeout reports */
+	struct vmm_namer namer;
 };
 
 /*

@@ -120,7 +120,7 @@ sym_cmp(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-void
+bool
 symtab_name(const struct symtab *cs, uint64_t addr, char *buf, size_t len)
 {
 	struct symtab *s = (struct symtab *)cs;   /* sorting is a cache */
@@ -143,6 +143,7 @@ symtab_name(const struct symtab *cs, uint64_t addr, char *buf, size_t len)
 			 (unsigned long long)(addr - best->addr));
 	else
 		snprintf(buf, len, "%#llx", (unsigned long long)addr);
+	return best != NULL;
 }
 
 void

@@ -5,6 +5,7 @@
 #ifndef HOST_SYMBOLS_H
 #define HOST_SYMBOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,9 +20,9 @@ int symtab_new(struct symtab **out);
  * -errno (unreadable file, not ELF, no symbol table).
  */
 int symtab_add_file(struct symtab *s, const char *path, const char *tag);
-/* "tag:function+0xoff", or the address in hex if no symbol covers it.
- * s may be NULL. */
-void symtab_name(const struct symtab *s, uint64_t addr, char *buf, size_t len);
+/* "tag:function+0xoff", or the address in hex if no symbol covers it
+ * (then false). s may be NULL. */
+bool symtab_name(const struct symtab *s, uint64_t addr, char *buf, size_t len);
 void symtab_free(struct symtab *s);
 
 #endif

@@ -29,6 +29,9 @@ struct vcpu {
 	struct insnperf insn;                 /* cfg->insn_sample: its ring-0
 						 instructions (opened on its thread) */
 	char name[16];                        /* "vCPU 0": the jail's reports */
+	struct exo_regs last;                 /* where it was when a timeout or a
+						 signal stopped the run */
+	bool have_last;
 };
 
 struct vmm {
@@ -87,6 +90,9 @@ void report_json_str(FILE *f, const char *s, size_t max);
 void report_regs_json(FILE *f, const struct exo_regs *r);
 void report_regs_text(FILE *f, const struct exo_regs *r);
 void report_kvm_regs(struct vmm *vm, struct exo_regs *r);
+/* Where the guest was: rip by name, and the kernel stack's words that name
+ * kernel functions (return addresses, most of them), when rip is in it. */
+void report_where(struct vmm *vm, FILE *f, const char *indent, const struct exo_regs *r);
 void report_boot(struct vmm *vm);
 void report_program(struct vmm *vm, const struct exo_event *ev);
 void report_end(struct vmm *vm);

@@ -90,6 +90,46 @@ report_regs_text(FILE *f, const struct exo_regs *r)
 			i % 4 == 3 ? "\n" : "");
 }
 
+static bool
+report_name(struct vmm *vm, uint64_t addr, char *buf, size_t len)
+{
+	const struct vmm_namer *n = vm->cfg->namer;
+
+	if (n)
+		return n->name(n->ctx, addr, buf, len);
+	snprintf(buf, len, "%#llx", (unsigned long long)addr);
+	return false;
+}
+
+/* Return addresses are not told from other words that point into the
+ * kernel's text (the kernel keeps no frame pointers: each would cost a
+ * ring-0 instruction on PVM); so many are shown, from rsp up, marked "?". */
+#define WHERE_STACK_BYTES 2048
+#define WHERE_FRAMES      12
+
+void
+report_where(struct vmm *vm, FILE *f, const char *indent, const struct exo_regs *r)
+{
+	char name[160];
+	bool kernel = (r->cs & 3) == 0 && r->rip >= EXO_KERNEL_BASE;
+	unsigned shown = 0;
+
+	report_name(vm, r->rip, name, sizeof(name));
+	fprintf(f, "%srip %s (ring %llu)\n", indent, name, (unsigned long long)(r->cs & 3));
+	if (!kernel || r->rsp < EXO_KERNEL_BASE || (r->rsp & 7))
+		return;
+	uint64_t gpa = r->rsp - EXO_KERNEL_BASE;
+	uint64_t len = WHERE_STACK_BYTES - (gpa & (WHERE_STACK_BYTES - 1));
+	const uint64_t *w = vmm_guest_ptr(vm, gpa, len);
+
+	for (uint64_t i = 0; w && i < len / 8 && shown < WHERE_FRAMES; i++) {
+		if (w[i] < EXO_KERNEL_BASE || !report_name(vm, w[i], name, sizeof(name)))
+			continue;
+		fprintf(f, "%s  ? %s (stack +%#llx)\n", indent, name, (unsigned long long)(i * 8));
+		shown++;
+	}
+}
+
 /* The vCPU's registers in exo's order (vector/error unknown: zero). */
 void
 report_kvm_regs(struct vmm *vm, struct exo_regs *r)
@@ -192,15 +232,40 @@ report_end(struct vmm *vm)
 {
 	FILE *f = vm->cfg->report;
 
+	bool stopped = vm->result.outcome == VMM_TIMEOUT ||
+		       vm->result.outcome == VMM_INTERRUPTED;
+
 	if (vm->result.outcome == VMM_TIMEOUT)
 		fprintf(stderr, "exo: guest still running after --timeout %g s: stopped\n",
 			vm->cfg->timeout);
 	else if (vm->result.outcome == VMM_INTERRUPTED)
 		fprintf(stderr, "exo: interrupted: guest stopped\n");
+	for (unsigned i = 0; stopped && i < vm->kvm.ncpus; i++) {
+		const struct vcpu *c = &vm->vcpus[i];
+
+		if (!c->have_last)
+			continue;
+		fprintf(stderr, "  vCPU %u was at:\n", i);
+		report_where(vm, stderr, "    ", &c->last);
+	}
 	if (!f)
 		return;
-	fprintf(f, "{\"event\":\"end\",\"outcome\":\"%s\",\"status\":%d}\n",
+	fprintf(f, "{\"event\":\"end\",\"outcome\":\"%s\",\"status\":%d",
 		outcome_names[vm->result.outcome], vm->result.status);
+	unsigned n = 0;
+
+	for (unsigned i = 0; stopped && i < vm->kvm.ncpus; i++) {
+		char name[160];
+
+		if (!vm->vcpus[i].have_last)
+			continue;
+		report_name(vm, vm->vcpus[i].last.rip, name, sizeof(name));
+		fprintf(f, "%s{\"cpu\":%u,\"rip\":\"%#llx\",\"at\":", n++ ? "," : ",\"where\":[",
+			i, (unsigned long long)vm->vcpus[i].last.rip);
+		report_json_str(f, name, sizeof(name));
+		fputc('}', f);
+	}
+	fputs(n ? "]}\n" : "}\n", f);
 	fflush(f);
 }
 

@@ -84,6 +84,7 @@ vmm_crash(struct vmm *vm, const char *kind, const struct exo_regs *regs,
 	}
 	fprintf(stderr, "exo: guest crashed: %s\n", msg);
 	report_regs_text(stderr, regs);
+	report_where(vm, stderr, "  ", regs);
 	if (f) {
 		fprintf(f, "{\"event\":\"crash\",\"kind\":\"%s\",\"message\":", kind);
 		report_json_str(f, msg, sizeof(msg));
@@ -196,6 +197,13 @@ vmm_loop(struct vcpu *c)
 			vmm_exit(vm, run);
 		pthread_mutex_unlock(&vm->lock);
 	}
+	/* Stopped from outside: keep where it was, for the report. */
+	pthread_mutex_lock(&vm->lock);
+	if (vm->result.outcome == VMM_TIMEOUT || vm->result.outcome == VMM_INTERRUPTED) {
+		report_kvm_regs(vm, &c->last);
+		c->have_last = true;
+	}
+	pthread_mutex_unlock(&vm->lock);
 }
 
 /* With cfg->insn_sample: sample this thread's vCPU's ring-0 instructions

@@ -65,6 +65,13 @@ struct vmm_trace_sink {
 };
 enum { VMM_INSN_TRACE = 1, VMM_INSN_IRET = 2 };
 
+/* Names a guest address ("kernel:trap+0x12") for reports: true if a symbol
+ * covers it. Called on vCPU threads, which open no files: load first. */
+struct vmm_namer {
+	bool (*name)(const void *ctx, uint64_t addr, char *buf, size_t len);
+	const void *ctx;
+};
+
 struct vmm_config {
 	const char *kvm_path;
 	const char *kernel_path;
@@ -85,6 +92,7 @@ struct vmm_config {
 						 unfiltered (vmm/jail.h) */
 	bool insn_sample;                    /* with trace: every ring-0 instruction
 						(kvm:kvm_emulate_insn) to trace->insn */
+	const struct vmm_namer *namer;       /* or NULL: addresses stay numbers */
 };
 
 struct vmm_result {
