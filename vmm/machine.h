@@ -31,7 +31,9 @@ struct vcpu {
 	char name[16];                        /* "vCPU 0": the jail's reports */
 	struct exo_regs last;                 /* where it was when a timeout or a
 						 signal stopped the run */
-	bool have_last;
+	bool have_last, have_apic;
+	struct kvm_lapic_state apic;          /* ... its local APIC then */
+	uint64_t tsc, tsc_deadline;
 };
 
 struct vmm {
@@ -90,6 +92,8 @@ void report_json_str(FILE *f, const char *s, size_t max);
 void report_regs_json(FILE *f, const struct exo_regs *r);
 void report_regs_text(FILE *f, const struct exo_regs *r);
 void report_kvm_regs(struct vmm *vm, struct exo_regs *r);
+/* On the calling vCPU's thread: keep its registers and timer state. */
+void report_capture(struct vmm *vm, struct vcpu *c);
 /* Where the guest was: rip by name, and the kernel stack's words that name
  * kernel functions (return addresses, most of them), when rip is in it. */
 void report_where(struct vmm *vm, FILE *f, const char *indent, const struct exo_regs *r);

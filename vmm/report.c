@@ -130,6 +130,79 @@ report_where(struct vmm *vm, FILE *f, const char *indent, const struct exo_regs 
 	}
 }
 
+#define MSR_TSC          0x10
+#define MSR_TSC_DEADLINE 0x6e0
+#define APIC_ISR         0x100
+#define APIC_IRR         0x200
+#define APIC_LVT_TIMER   0x320
+
+void
+report_capture(struct vmm *vm, struct vcpu *c)
+{
+	int fd = vm->kvm.vcpu_fd[c->index];
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[2];
+	} m = { .h.nmsrs = 2, .e = { { .index = MSR_TSC }, { .index = MSR_TSC_DEADLINE } } };
+
+	report_kvm_regs(vm, &c->last);
+	c->have_last = true;
+	if (ioctl(fd, KVM_GET_LAPIC, &c->apic) < 0 || ioctl(fd, KVM_GET_MSRS, &m) != 2)
+		return;
+	c->tsc = m.e[0].data;
+	c->tsc_deadline = m.e[1].data;
+	c->have_apic = true;
+}
+
+static uint32_t
+apic_reg(const struct kvm_lapic_state *a, unsigned off)
+{
+	uint32_t v;
+
+	memcpy(&v, a->regs + off, sizeof(v));
+	return v;
+}
+
+/* The vectors set in a 256-bit APIC register (ISR, IRR): "none" or "236 239". */
+static void
+apic_vectors(FILE *f, const struct kvm_lapic_state *a, unsigned base)
+{
+	bool any = false;
+
+	for (unsigned v = 0; v < 256; v++)
+		if (apic_reg(a, base + (v / 32) * 16) >> (v % 32) & 1) {
+			fprintf(f, " %u", v);
+			any = true;
+		}
+	if (!any)
+		fputs(" none", f);
+}
+
+/* The timer as the vCPU's APIC had it when the run was stopped. */
+static void
+report_timer(struct vmm *vm, FILE *f, const char *indent, const struct vcpu *c)
+{
+	uint32_t lvt = apic_reg(&c->apic, APIC_LVT_TIMER);
+	uint64_t khz = vm->result.tsc_khz;
+
+	fprintf(f, "%sAPIC timer: vector %u%s, mode %s; TSC deadline ", indent, lvt & 0xff,
+		lvt >> 16 & 1 ? " (masked)" : "",
+		(const char *[]){ "one-shot", "periodic", "TSC-deadline", "?" }[lvt >> 17 & 3]);
+	if (!c->tsc_deadline)
+		fputs("not armed", f);
+	else if (c->tsc_deadline <= c->tsc)
+		fprintf(f, "passed %llu cycles ago", (unsigned long long)(c->tsc - c->tsc_deadline));
+	else if (khz)
+		fprintf(f, "in %.1f us", (double)(c->tsc_deadline - c->tsc) * 1000.0 / (double)khz);
+	else
+		fprintf(f, "in %llu cycles", (unsigned long long)(c->tsc_deadline - c->tsc));
+	fputs("; in service:", f);
+	apic_vectors(f, &c->apic, APIC_ISR);
+	fputs("; requested:", f);
+	apic_vectors(f, &c->apic, APIC_IRR);
+	fputc('\n', f);
+}
+
 /* The vCPU's registers in exo's order (vector/error unknown: zero). */
 void
 report_kvm_regs(struct vmm *vm, struct exo_regs *r)
@@ -247,6 +320,8 @@ report_end(struct vmm *vm)
 			continue;
 		fprintf(stderr, "  vCPU %u was at:\n", i);
 		report_where(vm, stderr, "    ", &c->last);
+		if (c->have_apic)
+			report_timer(vm, stderr, "    ", c);
 	}
 	if (!f)
 		return;

@@ -200,8 +200,7 @@ vmm_loop(struct vcpu *c)
 	/* Stopped from outside: keep where it was, for the report. */
 	pthread_mutex_lock(&vm->lock);
 	if (vm->result.outcome == VMM_TIMEOUT || vm->result.outcome == VMM_INTERRUPTED) {
-		report_kvm_regs(vm, &c->last);
-		c->have_last = true;
+		report_capture(vm, c);
 	}
 	pthread_mutex_unlock(&vm->lock);
 }

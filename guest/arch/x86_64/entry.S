@@ -308,6 +308,26 @@ trap_return:				/* rsp = struct trapframe * */
 1:	mov	%rsp, %rdi		/* from ring 0: returns, or panics */
 	call	trap_kernel_entry
 	jmp	trap_return
+
+/*
+ * Wait for an interrupt with interrupts on, and return with them off: the
+ * wait of arch_idle and arch_wait_interrupt. STI's one-instruction shadow
+ * should let no interrupt in before the HLT, but a host may deliver one
+ * there: nested SVM under QEMU's TCG does, and the CPU then halted for ever
+ * after the timer interrupt that was to wake it (the kernel's own log saw
+ * the interrupt return to the HLT). So the ring-0 interrupt entry returns
+ * past the HLT when it interrupted it (trap_kernel_entry): no wake-up is
+ * lost, whether the host honours the shadow or not.
+ */
+	.globl sti_hlt
+sti_hlt:
+	sti
+	.globl sti_hlt_halt
+sti_hlt_halt:
+	hlt
+	cli
+	ret
+
 ipi_common:
 	PUSH_GPRS
 	cld

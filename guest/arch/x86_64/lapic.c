@@ -22,6 +22,7 @@
 #include "../../core/platform.h"
 #include "cpu.h"
 #include "mmu.h"
+#include "trap.h"
 #include "asm.h"
 #include "x86.h"
 
@@ -212,12 +213,7 @@ arch_idle(void)
 	mmu_idle(pc);
 	pc->idle = true;
 	smp_unlock();
-	/*
-	 * STI takes effect after the next instruction, so an interrupt already
-	 * pending is taken at the HLT, not before it: no wake-up is lost. The
-	 * interrupt returns (trap.c) to the CLI.
-	 */
-	__asm__ volatile("sti; hlt; cli" : : : "memory");
+	sti_hlt();      /* an interrupt returns past its HLT (entry.S) */
 	smp_lock();
 	pc->idle = false;
 	lapic_run_pending(c);
@@ -234,7 +230,7 @@ arch_idle(void)
 void
 arch_wait_interrupt(void)
 {
-	__asm__ volatile("sti; hlt; cli" : : : "memory");
+	sti_hlt();
 }
 
 static void

@@ -181,6 +181,8 @@ trap_kernel_entry(struct trapframe *tf)
 	    tf->rip < (u64)upcall_text_end)
 		upcall_bad_entry();     /* an upcall's iretq: a bad entry_pc */
 	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
+		if (tf->rip == (u64)sti_hlt_halt)
+			tf->rip++;      /* taken before its HLT: don't halt after */
 		TRACE_S(IRQ, tf->vector);
 		lapic_interrupt_idle(tf->vector);
 		return;
