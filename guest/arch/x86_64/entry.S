@@ -64,7 +64,14 @@ vec\n\t:
 	.endif
 	testb	$XF_STACK_BIT, %spl	/* clear: the frame is in ctx (asm.h) */
 	.if \n == 14
-	jz	pf_entry		/* no exception entry: the pager fast path */
+	jnz	5f
+	/* No exception entry: a user fault takes the pager fast path. One
+	 * from ring 0 (a kernel bug) must not: pf_entry would take it for
+	 * the thread's, and on SMP wait for the lock its own CPU holds. */
+	testb	$3, XF_CS - XF_ERROR(%rsp)
+	jnz	pf_entry
+	jmp	1f
+5:
 	.else
 	jz	1f			/* no exception entry: the frame is in ctx */
 	.endif
