@@ -13,11 +13,26 @@ scenario_fail(int line, const char *what)
 	exit(line & 0xff ? line & 0xff : 1);
 }
 
+static void
+scenario_cases(const struct scenario_case *cases, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		printf(" %s", cases[i].name);
+	printf("\n");
+}
+
+/* Exit status 2 for a usage error, as crash and ktest: a run that names no
+ * case would otherwise pass having checked nothing. */
 int
 scenario_main(const char *prog, const struct scenario_case *cases, unsigned n,
 	      int argc, char **argv)
 {
 	scenario_prog = prog;
+	if (argc < 2) {
+		printf("usage: %s CASE... (run in order); the cases:", prog);
+		scenario_cases(cases, n);
+		return 2;
+	}
 	for (int a = 1; a < argc; a++) {
 		unsigned i;
 
@@ -25,9 +40,7 @@ scenario_main(const char *prog, const struct scenario_case *cases, unsigned n,
 			;
 		if (i == n) {
 			printf("%s: unknown case '%s'; the cases are:", prog, argv[a]);
-			for (i = 0; i < n; i++)
-				printf(" %s", cases[i].name);
-			printf("\n");
+			scenario_cases(cases, n);
 			return 2;
 		}
 		cases[i].run();

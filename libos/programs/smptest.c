@@ -299,7 +299,11 @@ main(int argc, char **argv)
 {
 	u64 rounds = argc > 2 ? (u64)atoi(argv[2]) : 200;
 
-	CHECK(argc >= 2);
+	if (argc < 2) {
+		printf("usage: smptest stress|flush|unbind|pingpong|pairs [ROUNDS] "
+		       "(default 200; needs --cpus 2 or more)\n");
+		return 2;
+	}
 	CHECK(l4_kip()->ncpus >= 2);
 	if (strcmp(argv[1], "stress") == 0)
 		return stress_run(rounds, false);

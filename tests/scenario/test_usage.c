@@ -1,0 +1,70 @@
+/*
+ * Every guest program that needs arguments says how to run it when given
+ * none: its usage line on the console and a usage status (docs/programs.md),
+ * never a silent exit 0 or a failed assertion. All of them run in one boot,
+ * one after another, each judged by its program_exit event.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+
+static const struct usage_case {
+	const char *prog;
+	const char *usage;      /* the start of its usage line */
+	unsigned status;
+} cases[] = {
+	{ "crash", "usage: crash null|kread|", 2 },
+	{ "ktest", "usage: ktest panic|triple", 2 },
+	{ "sysfuzz", "usage: sysfuzz SEED CALLS", 4 },     /* its 2 is a leak */
+	{ "l4test", "usage: l4test CASE... (run in order); the cases: pingpong", 2 },
+	{ "exotest", "usage: exotest CASE... (run in order); the cases: demand", 2 },
+	{ "exoslice", "usage: exoslice CASE... (run in order); the cases: spin", 2 },
+	{ "exorevoke", "usage: exorevoke CASE... (run in order); the cases: coop", 2 },
+	{ "smptest", "usage: smptest stress|flush|unbind|pingpong|pairs", 2 },
+};
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* Does out hold a line that starts with prefix? */
+static bool
+has_line(const char *out, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : 0)
+		if (!strncmp(l, prefix, n))
+			return true;
+	return false;
+}
+
+Test(usage, every_program_without_arguments_prints_its_usage)
+{
+	static struct exo_run r;
+	const char *args[3 + 2 * NCASES] = { "run", "--timeout", "60" };
+	unsigned a = 3;
+
+	for (unsigned i = 0; i < NCASES; i++) {
+		if (i)
+			args[a++] = "--";
+		args[a++] = cases[i].prog;
+	}
+	args[a] = NULL;
+	exo_run(&r, true, args);
+	for (unsigned i = 0; i < NCASES; i++) {
+		const char *ev = report_event(&r, "program_exit", (int)i);
+		char prog[64];
+
+		cr_assert(ev, "%s (#%u): no program_exit; report:\n%s\nstderr:\n%s",
+			  cases[i].prog, i, r.report, r.err);
+		cr_assert(report_field(ev, "program", prog, sizeof(prog)));
+		cr_assert_str_eq(prog, cases[i].prog);
+		cr_expect_eq(report_num(ev, "status"), cases[i].status,
+			     "%s without arguments: status %llu, want %u", cases[i].prog,
+			     report_num(ev, "status"), cases[i].status);
+		cr_expect(has_line(r.out, cases[i].usage),
+			  "%s without arguments: no line starting '%s' on the console:\n%s",
+			  cases[i].prog, cases[i].usage, r.out);
+	}
+	cr_assert_eq(r.status, 2, "exo run: exit %d (the last program's), want 2", r.status);
+}
