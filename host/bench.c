@@ -1,7 +1,7 @@
 /*
  * exo bench: one boot per suite; the suite's program reports marks and
  * results (<exo/bench.h>, collected by bench_result.c), which become a table
- * and, with --json, a JSON document (README, "exo bench").
+ * and, with --json, a JSON document (docs/bench.md).
  */
 #include "bench.h"
 
@@ -127,7 +127,7 @@ bench_table_note(FILE *f, const struct bench_run *r)
 /*
  * What tracing adds, for each operation X measured again as X_traced in the
  * same boot: the ratio of the medians and the ring-0 instructions added.
- * README's target is a ratio of at most 1.05 for ipc_call_reply.
+ * The target (docs/tracing.md) is a ratio of at most 1.05 for ipc_call_reply.
  */
 static void
 bench_table_traced(FILE *f, const struct bench_run *r, bool exact)
@@ -382,7 +382,7 @@ bench_usage(FILE *f)
 	fprintf(f,
 "\n"
 "options:\n"
-"  --json FILE       also write the results as JSON (schema in the README)\n"
+"  --json FILE       also write the results as JSON (schema in docs/bench.md)\n"
 "  --iterations N    timed iterations per operation, 1..%d (default %d)\n"
 "  --warmup N        untimed iterations before them (default N/10, at least 10)\n"
 "  --timeout SECS    stop a boot after SECS seconds (default %g; 0: no limit)\n"

@@ -1,7 +1,7 @@
 /*
  * exo bench: boot a suite's guest program, collect the marks and results it
  * reports through SYS_bench_mark (<exo/bench.h>), and turn them into cycles
- * and ring-0 instructions per operation (README, "exo bench").
+ * and ring-0 instructions per operation (docs/bench.md).
  */
 #ifndef HOST_BENCH_H
 #define HOST_BENCH_H
@@ -98,12 +98,12 @@ bool bench_run_ok(const struct bench_run *r);
 /* Ring-0 instructions are exact here: PVM, and insn_emulation was sampled. */
 bool bench_run_ring0_exact(const struct bench_run *r);
 
-/* 0 if r measured what it should, else the exit status (README) and why. */
+/* 0 if r measured what it should, else the exit status and why (docs/bench.md). */
 int bench_run_verdict(const struct bench_run *r, char *msg, size_t len);
 
 /* The table for people. */
 void bench_table_print(FILE *f, const struct bench_run *r);
-/* All runs as one JSON document (README, "exo bench"): 0 or -errno. */
+/* All runs as one JSON document (docs/bench.md): 0 or -errno. */
 int bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns);
 
 /* What bench_json_write writes in "schema", and what a baseline must say. */

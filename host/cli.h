@@ -109,6 +109,8 @@ int run_cmd(int argc, char **argv);
 /* exo COMMAND ...: dispatch to the command (commands.c); argv[0] is "exo".
  * Call cli_find_exe_dir first. */
 int exo_main(int argc, char **argv);
+/* "exo VERSION", with git describe's name of the tree when the build had one. */
+const char *exo_version(void);
 
 /* The exit status of a guest run (see exo.c). */
 int cli_exit_status(const struct vmm_result *res);

@@ -34,29 +34,68 @@ usage(FILE *f)
 		"commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nexo COMMAND --help documents each command.\n");
+	fprintf(f, "\nexo COMMAND --help, or exo help COMMAND, documents each command;\n"
+		"exo --version names this build.\n");
+}
+
+static const struct command *
+command_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Run c as the user typed it: argv[0] "exo NAME", so getopt's messages and
+ * every usage text name it. */
+static int
+command_run(const struct command *c, int argc, char **argv)
+{
+	static char name[64];
+
+	snprintf(name, sizeof(name), "exo %s", c->name);
+	argv[0] = name;
+	return c->fn(argc, argv);
+}
+
+/* exo help COMMAND: the command's own --help, so the two cannot differ. */
+static int
+help_cmd(const char *name)
+{
+	const struct command *c = command_named(name);
+	char *argv[] = { NULL, "--help", NULL };
+
+	if (!c) {
+		fprintf(stderr, "exo help: unknown command '%s'\n\n", name);
+		usage(stderr);
+		return EXIT_HOST;
+	}
+	return command_run(c, 2, argv);
 }
 
 int
 exo_main(int argc, char **argv)
 {
-	static char name[64];
+	const struct command *c;
 
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_HOST;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("%s\n", exo_version());
+		return 0;
+	}
+	if (!strcmp(argv[1], "help") && argc == 3)
+		return help_cmd(argv[2]);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name))
-			continue;
-		snprintf(name, sizeof(name), "exo %s", commands[i].name);
-		argv[1] = name;
-		return commands[i].fn(argc - 1, argv + 1);
-	}
+	c = command_named(argv[1]);
+	if (c)
+		return command_run(c, argc - 1, argv + 1);
 	fprintf(stderr, "exo: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return EXIT_HOST;

@@ -39,7 +39,7 @@ run_usage(FILE *f)
 "  --kvm PATH        KVM device (default /dev/kvm)\n"
 "  --verbose         narrate the boot (also passes 'verbose' to the kernel)\n"
 "  --no-jail         run the VMM's threads without their seccomp filter\n"
-"                    (for debugging: see README, \"The jail\")\n"
+"                    (for debugging: docs/architecture.md, \"The jail\")\n"
 "  -h, --help        this text\n"
 "\n"
 "exit status: the last program's status (128+vector if a fault killed it,\n"

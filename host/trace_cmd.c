@@ -35,7 +35,7 @@ trace_usage(FILE *f, bool stat)
 "shootdowns, VM exits by reason and device, and the ring-0 instruction count\n"
 "of the whole run (exact on PVM hosts). The guest console stays on stdout.\n"
 "\n"
-"  --json FILE       also write the summary as JSON (schema in the README)\n");
+"  --json FILE       also write the summary as JSON (schema in docs/tracing.md)\n");
 	else
 		fprintf(f,
 "usage: exo trace [options] [-o FILE] [PROGRAM [ARGS...]] [-- PROGRAM...]...\n"

@@ -13,7 +13,7 @@
 
 #include "diag.h"
 
-/* The exit status of a process a jailed thread broke out of (README). */
+/* The exit status of a process a jailed thread broke out of (docs/architecture.md, "The jail"). */
 #define JAIL_EXIT_STATUS 125
 
 /* Before the jailed threads start (main thread): what they will need and

@@ -89,7 +89,7 @@ sleep_us(u32 us)
  *    450-670 instructions.
  *  - START_WAY_INSNS: from a slot's timer deadline to the START's reading
  *    of the clock (the µs left it names): the interrupt's entry (~44,
- *    README), sched_timer, slice_update.
+ *    docs/architecture.md, "Interrupts"), sched_timer, slice_update.
  *  - UPCALL_WAY_INSNS: what each slice costs a worker in it, its START and
  *    END upcalls and the switches around them: on the first host `share`
  *    measured 4.9-8.1 to 1 for 3000 to 1000 µs slices, (3000 - d) / (1000

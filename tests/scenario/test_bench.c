@@ -269,7 +269,7 @@ Test(bench, tlb_suite_measures_shootdowns)
  * (some operations amortise a set-up over them): ring-0 instructions within
  * 2%, the exact measure here; ratios to the null call within 100%, as a
  * shared machine's cycles swing by half between runs. Whoever changes a
- * cost on purpose refreshes the baseline in the same commit (README).
+ * cost on purpose refreshes the baseline in the same commit (docs/bench.md).
  */
 Test(bench, committed_baseline_holds)
 {

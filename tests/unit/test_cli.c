@@ -186,3 +186,42 @@ Test(exo_cmd, help_states_the_checked_ranges, .init = redirect)
 	cr_assert(strstr(out, want), "help lacks \"%s\":\n%s", want, out);
 	cr_assert(strstr(out, "multiple of 2M from 4M to 2048M"), "%s", out);
 }
+
+/* exo help COMMAND prints what exo COMMAND --help prints, for every command
+ * the top-level usage lists, with the same status. */
+Test(exo_cmd, help_command_is_the_commands_own_help, .init = redirect)
+{
+	static char listing[16384], want[16384];
+	unsigned n = 0;
+
+	cr_assert_eq(exo((const char *[]){ "help", NULL }), 0);
+	memcpy(listing, out, sizeof(listing));
+	/* The command lines of the listing: two spaces, the name, spaces. */
+	for (char *l = strstr(listing, "commands:\n"); l && (l = strchr(l, '\n')); ) {
+		char name[16];
+		int status;
+
+		l++;
+		if (strncmp(l, "  ", 2) || sscanf(l + 2, "%15[a-z] ", name) != 1)
+			continue;
+		status = exo((const char *[]){ name, "--help", NULL });
+		cr_assert(strlen(out) > 0, "exo %s --help printed nothing", name);
+		memcpy(want, out, sizeof(want));
+		cr_assert_eq(exo((const char *[]){ "help", name, NULL }), status);
+		cr_assert_str_eq(out, want, "exo help %s differs from exo %s --help", name, name);
+		n++;
+	}
+	cr_assert_geq(n, 6, "only %u commands found in:\n%s", n, listing);
+	cr_assert_eq(exo((const char *[]){ "help", "no-such-command", NULL }), EXIT_HOST);
+	cr_assert(strstr(err, "exo help: unknown command 'no-such-command'"), "%s", err);
+}
+
+/* exo --version: one line naming exo and the CMake project's version. */
+Test(exo_cmd, version_names_the_project_version, .init = redirect)
+{
+	cr_assert_eq(exo((const char *[]){ "--version", NULL }), 0);
+	cr_assert_eq(strncmp(out, "exo " EXO_PROJECT_VERSION, strlen("exo " EXO_PROJECT_VERSION)), 0,
+		     "%s", out);
+	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "not one line: %s", out);
+	cr_assert_eq(strncmp(out, exo_version(), strlen(exo_version())), 0, "%s", out);
+}
