@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tracefs.h"
 #include "vmm.h"
 
 #define DATA_PAGES 4096                 /* 16 MiB: ~40 ms of emulation at full speed */
@@ -30,6 +31,8 @@ tracepoint_id(const char *event, char *why, size_t n)
 	char path[160];
 	int id = -1;
 
+	if (tracefs_ensure(why, n) < 0)
+		return -1;
 	for (unsigned i = 0; i < 2 && id < 0; i++) {
 		FILE *f;
 
@@ -42,7 +45,7 @@ tracepoint_id(const char *event, char *why, size_t n)
 		fclose(f);
 	}
 	if (id < 0)
-		snprintf(why, n, "no tracepoint %s (tracefs not mounted, or not root)",
+		snprintf(why, n, "no tracepoint %s in tracefs (KVM does not provide it, or not root)",
 			 event);
 	return id;
 }
