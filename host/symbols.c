@@ -135,7 +135,8 @@ symtab_name(const struct symtab *cs, uint64_t addr, char *buf, size_t len)
 	const struct sym *best = NULL;
 
 	if (s && !s->sorted) {
-		qsort(s->v, s->n, sizeof(*s->v), sym_cmp);
+		if (s->n)       /* an empty table has no array to sort */
+			qsort(s->v, s->n, sizeof(*s->v), sym_cmp);
 		s->sorted = 1;
 	}
 	for (size_t i = 0; s && i < s->n; i++) {
