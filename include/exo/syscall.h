@@ -41,6 +41,10 @@ enum exo_sysno {
 	SYS_env_backing   = 33, /* (store) */
 	SYS_backing_read  = 34, /* (block, frame cap) */
 	SYS_slice_give    = 35, /* (env cap, cpu, count): slots of quota to env */
+	/* SPIN's extensions, <exo/extcall.h>. */
+	SYS_ext_load      = 36, /* (insns, n, event, struct exo_ext_error *): an EXT capability */
+	SYS_ext_attach    = 37, /* (ext cap, env cap, sysno): a handler on env's call sysno */
+	SYS_ext_counter   = 38, /* (ext cap, slot): a counter of the extension */
 	SYS_NR
 };
 
