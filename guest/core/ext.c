@@ -133,7 +133,8 @@ struct work {
 	u32 *offset;
 	u8 *code, *facts;
 };
-static u64 work_pa[EXT_WIN_CODE];
+#define WORK_PAGES_MAX  128     /* 512 KiB: ~111 pages for 4096 instructions */
+static u64 work_pa[WORK_PAGES_MAX];
 static u32 work_pages;
 
 static u64
@@ -159,7 +160,7 @@ work_get(struct work *w, u32 n)
 	u8 *base;
 
 	work_pages = (u32)(EXO_PAGE_UP(size) / EXO_PAGE_SIZE);
-	kassert(work_pages <= EXT_WIN_CODE);
+	kassert(work_pages <= WORK_PAGES_MAX && WORK_PAGES_MAX <= EXT_WIN_CODE);
 	if (frames_alloc(work_pa, work_pages) < 0)
 		return work_pages = 0, -E_NOMEM;
 	base = arch_ext_map(0, work_pa, work_pages, EXO_SEG_R | EXO_SEG_W);

@@ -97,3 +97,17 @@ arch_ext_unmap(u32 first, u32 n)
 	}
 	tlb_kernel_shootdown(va, n > TLB_BATCH_MAX ? TLB_ALL : n);
 }
+
+void
+arch_ext_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
+{
+	u64 *pdpt = win_pdpt(), *pd;
+
+	if (!(pdpt[WIN_PDPT_SLOT] & PTE_P))
+		return;
+	fn(pdpt[WIN_PDPT_SLOT] & PTE_ADDR, ctx);
+	pd = table_of(pdpt[WIN_PDPT_SLOT] & PTE_ADDR);
+	for (u32 i = 0; i < PT_ENTRIES; i++)
+		if (pd[i] & PTE_P)
+			fn(pd[i] & PTE_ADDR, ctx);
+}
