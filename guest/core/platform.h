@@ -200,6 +200,9 @@ void arch_tlb_leave(struct percpu *pc);
  */
 #define EXT_WIN_CODE  512       /* the first page of code slots */
 void *arch_ext_map(u32 first, const u64 *pa, u32 n, u32 rights);
+/* For the self-check: a kernel page mapped writable and executable (its
+ * address), or 0: there is none (W^X, mmu.c and the window). */
+u64 arch_kernel_wx(void);
 /* For the self-check: fn for every table frame of the window. */
 void arch_ext_frames(void (*fn)(u64 pa, void *ctx), void *ctx);
 /* The kernel address window page p has (or will have) when mapped. */

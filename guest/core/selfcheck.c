@@ -369,6 +369,8 @@ selfcheck_run(struct selfcheck_result *r)
 	for (u32 i = 0; i < NSPACES; i++)
 		check_env(i);
 	check_queues();
+	if (arch_kernel_wx())
+		fail(SC_WX, arch_kernel_wx());
 	return 0;
 }
 

@@ -95,6 +95,7 @@ enum exo_selfcheck {
 				   a wrong live count (env index << 16 | entry) */
 	SC_QUEUE          = 9,  /* a thread on two queues, on a queue its state
 				   does not allow, or a broken list (thread id) */
+	SC_WX             = 10, /* a kernel page writable and executable (va) */
 };
 /* KTEST_FRAMES's what: frames counted by who holds them. */
 enum exo_ktest_fr {

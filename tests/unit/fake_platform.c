@@ -758,3 +758,9 @@ arch_ext_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
 {
 	(void)fn, (void)ctx;            /* the fake window takes no frames */
 }
+
+u64
+arch_kernel_wx(void)
+{
+	return 0;                       /* the fake has no kernel mappings */
+}

@@ -4,7 +4,7 @@
  * instruction and rule; accepted code is mapped read+execute only; quotas;
  * attach needs the right capabilities; dropping or an environment's death
  * removes handlers; nothing leaks. The fake window cannot execute, so the
- * handlers' runs are the spin/* scenarios' (tests/scenario/test_spin.c).
+ * handlers' runs are the spin scenarios' (tests/scenario/test_spin.c).
  */
 #include <criterion/criterion.h>
 #include <string.h>

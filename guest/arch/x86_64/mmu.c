@@ -387,6 +387,41 @@ mmu_protect_kernel(void)
 		write_cr3(read_cr3());
 }
 
+/* A leaf writable and executable in the PD at va (1 GiB), or 0. */
+static u64
+pd_wx(const u64 *pd, u64 va)
+{
+	for (u64 i = 0; i < PT_ENTRIES; i++, va += MB2) {
+		const u64 *pt;
+
+		if (!(pd[i] & PTE_P))
+			continue;
+		if (pd[i] & 0x80) {             /* PS: a 2 MiB page */
+			if (pd[i] & PTE_W && !(pd[i] & PTE_NX))
+				return va;
+			continue;
+		}
+		pt = table_of(pd[i] & PTE_ADDR);
+		for (u64 j = 0; j < PT_ENTRIES; j++)
+			if ((pt[j] & (PTE_P | PTE_W | PTE_NX)) == (PTE_P | PTE_W))
+				return va + j * EXO_PAGE_SIZE;
+	}
+	return 0;
+}
+
+u64
+arch_kernel_wx(void)
+{
+	const u64 *pdpt = table_of(table_of(kernel_pml4_pa)[KERNEL_PML4_SLOT] & PTE_ADDR);
+	u64 va;
+
+	for (u64 s = 0; s < PT_ENTRIES; s++)
+		if (pdpt[s] & PTE_P &&
+		    (va = pd_wx(table_of(pdpt[s] & PTE_ADDR), 0xffffff8000000000ULL + (s << 30))))
+			return va;
+	return 0;
+}
+
 /* An application processor: the boot page tables are loaded (the VMM's). */
 void
 mmu_ap_init(struct percpu *pc)
