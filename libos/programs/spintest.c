@@ -14,6 +14,10 @@
  *   confined  a handler on our environment never sees a child environment's
  *             calls; attached with the child's ENV capability it does
  *   forged    forged, stale, wrong-type and too-weak capabilities refused
+ *   race      (2 CPUs or more) a thread on CPU 1 makes call 0x4000 without
+ *             pause while we attach and drop the handler 20 times: every
+ *             answer is the handler's (42) or the kernel's (-E_NOSYS),
+ *             the first answer after each drop is -E_NOSYS, the kernel lives
  *   noleak    (boot option ktest) loads, attaches and drops give every
  *             frame back, and the kernel's self-check finds nothing wrong
  */
@@ -293,6 +297,58 @@ case_forged(void)
 	printf("spintest: forged, stale and weak capabilities refused\n");
 }
 
+static volatile long race_seen[3];       /* 42, -E_NOSYS, anything else */
+static volatile u64 race_calls;
+
+static void
+racer(u64 arg)
+{
+	(void)arg;
+	for (;;) {
+		long r = add_call(20, 22);
+
+		race_seen[r == 42 ? 0 : r == -E_NOSYS ? 1 : 2]++;
+		race_calls++;
+	}
+}
+
+/* Wait until the racer has finished a call begun after now. */
+static void
+racer_pass(void)
+{
+	u64 n = race_calls;
+
+	while (race_calls < n + 2)
+		;
+}
+
+static void
+case_race(void)
+{
+	exo_cap_t env = own_env(), c;
+
+	CHECK(l4_kip()->ncpus >= 2);
+	CHECK(thread_spawn_on(1, racer, 0) != 0);
+	for (int i = 0; i < 20; i++) {
+		long handled;
+
+		c = load(ext_syscall_add, NINSN(ext_syscall_add));
+		CHECK(ext_attach(c, env, NR_ADD) == 0);
+		handled = race_seen[0];
+		while (race_seen[0] == handled)         /* CPU 1 runs it */
+			;
+		CHECK(cap_drop(c) == 0);
+		racer_pass();
+		handled = race_seen[0];
+		racer_pass();
+		CHECK(race_seen[0] == handled);         /* gone for CPU 1 too */
+	}
+	CHECK(race_seen[2] == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: 20 removals raced %lu calls on CPU 1: %ld handled, %ld "
+	       "not, none else\n", (unsigned long)race_calls, race_seen[0], race_seen[1]);
+}
+
 static void
 case_noleak(void)
 {
@@ -323,6 +379,7 @@ static const struct scenario_case cases[] = {
 	{ "count", case_count },
 	{ "confined", case_confined },
 	{ "forged", case_forged },
+	{ "race", case_race },
 	{ "noleak", case_noleak },
 };
 

@@ -45,6 +45,15 @@ ParameterizedTest(struct spin_case *c, spin, case_holds)
 	cr_assert(strstr(r.out, c->says), "%s: no \"%s\" in:\n%s", c->name, c->says, r.out);
 }
 
+/* A removal racing raises on the other CPU (issue 13's attack list). */
+Test(spin, removal_races_a_raise_on_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
+					    "spintest", "race", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "none else"), "%s", r.out);
+}
+
 /*
  * Every case in one boot on 2 CPUs (the SMP kernel: removals shoot the
  * window down on the other CPU), ending with noleak: frames all given
@@ -55,7 +64,7 @@ Test(spin, all_cases_in_one_boot_then_selfcheck)
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
 					    "--cmdline", "ktest", "spintest", "accept", "reject",
 					    "syscall", "count", "confined", "forged", "syscall",
-					    "noleak", NULL });
+					    "race", "noleak", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0, "%s",
 		     r.report);
