@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct sym {
@@ -80,6 +81,7 @@ symtab_add_file(struct symtab *s, const char *path, const char *tag)
 	Elf_Scn *scn = NULL;
 	Elf *e = NULL;
 	int fd, r = -ENOENT;
+	struct stat st;
 	char *t;
 
 	if (s->ntags == sizeof(s->tags) / sizeof(s->tags[0]) || !(t = strdup(tag)))
@@ -87,9 +89,15 @@ symtab_add_file(struct symtab *s, const char *path, const char *tag)
 	s->tags[s->ntags++] = t;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOSYS;
-	fd = open(path, O_RDONLY);
+	/* O_NONBLOCK: a FIFO must not wait for a writer (the loader refuses
+	 * it later, with a message; here it only has no symbols). */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF) {
 		r = -ENOEXEC;

@@ -52,10 +52,11 @@ cap_get(struct env *e, exo_cap_t c, u32 type, u32 rights, int *err)
 	}
 	k = &e->caps[EXO_CAP_INDEX(c)];
 	/*
-	 * An older generation of the slot is stale; a free slot or a
-	 * generation the slot never had is no capability at all (forged).
+	 * An older generation of the slot is stale, and so is every
+	 * generation of a retired slot (they were all issued); a free slot or
+	 * a generation the slot never had is no capability at all (forged).
 	 */
-	if (EXO_CAP_GEN(c) && EXO_CAP_GEN(c) < k->gen)
+	if (EXO_CAP_GEN(c) && (EXO_CAP_GEN(c) < k->gen || k->flags & CAPF_RETIRED))
 		*err = -E_STALE;
 	else if (k->type == EXO_CAP_NONE || k->gen != EXO_CAP_GEN(c))
 		*err = -E_BADCAP;
@@ -77,7 +78,7 @@ cap_new(struct env *e, u32 type, u32 rights, u64 object, struct cap *parent,
 	if (e->ncaps == EXO_NCAPS)
 		return -E_NOMEM;
 	for (u32 i = 0; i < EXO_NCAPS && !c; i++)
-		if (e->caps[i].type == EXO_CAP_NONE)
+		if (e->caps[i].type == EXO_CAP_NONE && !(e->caps[i].flags & CAPF_RETIRED))
 			c = &e->caps[i];
 	kassert(c && !c->child && !c->parent);
 	if (!c->gen)
@@ -102,7 +103,13 @@ cap_new(struct env *e, u32 type, u32 rights, u64 object, struct cap *parent,
 	return 0;
 }
 
-/* Unlink leaf c from its parent's children and free its slot. */
+/*
+ * Unlink leaf c from its parent's children and free its slot. A slot at its
+ * last generation is retired instead: a next one would wrap to a name
+ * already issued (<exo/exo.h> promises a stale name stays stale). It stays
+ * counted in ncaps, so a table of retired slots is full (-E_NOMEM) for
+ * every caller's ncaps check, and cap_new never finds a slot it lacks.
+ */
 static void
 cap_free(struct cap *c)
 {
@@ -119,8 +126,11 @@ cap_free(struct cap *c)
 		next->prev = c->prev;
 	c->parent = c->next = c->prev = 0;
 	c->type = EXO_CAP_NONE;
-	if (++c->gen == 0)
-		c->gen = 1;
+	if (c->gen == CAP_GEN_LAST) {
+		c->flags = CAPF_RETIRED;
+		return;
+	}
+	c->gen++;
 	cap_env(c)->ncaps--;
 }
 
@@ -161,6 +171,7 @@ cap_check(void)
 			if (c->type == EXO_CAP_NONE) {
 				if (c->parent || c->child || c->next || c->prev)
 					return false;
+				used += !!(c->flags & CAPF_RETIRED);
 				continue;
 			}
 			used++;

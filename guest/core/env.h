@@ -6,7 +6,8 @@
  *
  * An environment's tables are cleaned when its space dies (env_destroy), so
  * a new space finds its environment empty without a clearing pass at birth;
- * capability generations survive, so a stale capability stays stale.
+ * capability generations survive, so a stale capability stays stale, and so
+ * do retired slots (cap.c): the table of that index stays that much smaller.
  */
 #ifndef CORE_ENV_H
 #define CORE_ENV_H
@@ -20,13 +21,16 @@
 /*
  * A capability slot. Derivation links (parent, first child, siblings) name
  * slots in any environment by capref: env index * EXO_NCAPS + slot + 1, 0 for
- * none. Invariant: a slot is free iff type == EXO_CAP_NONE; a free slot has
- * no links; a child's rights are a subset of its parent's.
+ * none. Invariant: a slot is live iff type != EXO_CAP_NONE, free iff
+ * type == EXO_CAP_NONE without CAPF_RETIRED, retired (its generation spent:
+ * never used again) iff type == EXO_CAP_NONE with it; a free or retired slot
+ * has no links; a child's rights are a subset of its parent's.
  */
 struct cap {
 	u64 object;         /* FRAME: pa; ENV: space index; SLOT: first | n << 32; IRQ: line */
 	u64 va;             /* FRAME: bound at va, 0 if not */
-	u16 gen;            /* of this slot; bumped when it is freed, never 0 */
+	u16 gen;            /* of this slot; bumped when it is freed, never 0;
+			       at CAP_GEN_LAST a free retires the slot */
 	u8 type;            /* enum exo_cap_type */
 	u8 rights;          /* EXO_CAP_* */
 	u8 flags;           /* FRAME: EXO_FRAME_*, CAPF_* */
@@ -35,7 +39,10 @@ struct cap {
 	u32 parent, child, next, prev;
 };
 
+#define CAP_GEN_LAST    0xffff  /* the last generation a name can carry */
+
 /* cap.flags beyond EXO_FRAME_*: kernel bookkeeping. */
+#define CAPF_RETIRED    0x20    /* a free slot whose generations are spent */
 #define CAPF_OWNED      0x40    /* FRAME: the root of a frame_alloc: frees it */
 #define CAPF_RESERVE    0x80    /* FRAME: in the reserve, never repossessed */
 
@@ -84,7 +91,7 @@ struct env {
 	struct cap caps[EXO_NCAPS];
 	struct stlb_entry stlb[EXO_STLB_ENTRIES];
 	struct env_entry entry[EXO_ENTRY_LAST + 1];
-	u32 ncaps;          /* slots in use */
+	u32 ncaps;          /* slots in use or retired (cap.c cap_free) */
 	u32 frames;         /* frames it owns (CAPF_OWNED) */
 	u32 reserve;        /* of those, in the reserve */
 	u32 stlb_live;      /* valid software-TLB entries */

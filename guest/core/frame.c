@@ -3,6 +3,7 @@
 #include <exo/error.h>
 #include <exo/layout.h>
 
+#include "kernel.h"
 #include "platform.h"
 #include "tlb.h"
 
@@ -13,6 +14,7 @@ static struct {
 	u32 region;          /* current usable region */
 	u64 next, end;       /* its never-used part */
 	u64 free_head;       /* free list, linked through each frame's first word */
+	u64 kbase, kend;     /* the kernel image, incl. bss: never a frame */
 	u64 cap;             /* frames at or above belong to σ0 (0: none do) */
 	struct frame_stats st;
 	/* The runs frame_alloc_run handed out, for the self-check: one per CPU
@@ -20,6 +22,23 @@ static struct {
 	struct { u64 pa; u32 n; } run[FRAME_RUNS_KEPT];
 	u32 nruns;
 } fp;
+
+/*
+ * A frame being freed, or the free-list link read back from a free frame,
+ * must be a page outside the kernel image. A frame freed while a CPU could
+ * still write it through a stale translation would have its link rewritten;
+ * the kernel would then hand out its own memory. Three compares, then a
+ * panic that names the caller rather than a corruption found later.
+ */
+static void
+frame_check(u64 pa, const char *what, void *caller)
+{
+	if (!(pa & (EXO_PAGE_SIZE - 1)) && pa < fp.bi->mem_size &&
+	    (pa < fp.kbase || pa >= fp.kend))
+		return;
+	panic("frame_%s: %#lx is no frame (kernel image %#lx-%#lx), from %p",
+	      what, pa, fp.kbase, fp.kend, caller);
+}
 
 /* Move the bump pointer to the next usable region at or after index i. */
 static void
@@ -65,6 +84,8 @@ frame_init(const struct exo_bootinfo *bi)
 		if (r->type != EXO_MEM_USABLE) {
 			if (r->base < usable_end)
 				return -E_INVAL;
+			if (r->type == EXO_MEM_KERNEL)
+				fp.kbase = r->base, fp.kend = end;
 			any_end = end > any_end ? end : any_end;
 			continue;
 		}
@@ -100,6 +121,8 @@ frame_alloc(void)
 	if (!pa)
 		return 0;
 	fp.free_head = *(u64 *)arch_phys_to_virt(pa);
+	if (fp.free_head)
+		frame_check(fp.free_head, "alloc", __builtin_return_address(0));
 	fp.st.free--;
 	arch_frame_zero(pa);
 	return pa;
@@ -131,6 +154,7 @@ frame_alloc_run(u32 n)
 void
 frame_free(u64 pa)
 {
+	frame_check(pa, "free", __builtin_return_address(0));
 	tlb_batch_flush();
 	*(u64 *)arch_phys_to_virt(pa) = fp.free_head;
 	fp.free_head = pa;

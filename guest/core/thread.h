@@ -73,7 +73,8 @@ struct thread {
 				       user FPU/SSE state, to be loaded before
 				       it runs user code again (trap.c) */
 	u64 doom_vector, doom_error, doom_addr, doom_ip;  /* TF_DOOMED */
-	u64 arch_ist;               /* the arch layer's: its exception stack */
+	u64 arch_xframe;            /* the arch layer's: its exception frame's kernel
+				       address while it has an exception entry, else 0 */
 	u64 arch_stlb;              /* and its environment's software TLB */
 	u64 arch_capbase;           /* cap_ref of its environment's slot 0 */
 	u64 arch_slice;             /* &slice_envs[its environment] */

@@ -25,7 +25,10 @@
  * An earlier generation of a slot (dropped, revoked, or the slot reused):
  * -E_STALE. An index beyond the table, a free slot, or a generation never
  * issued (a forgery): -E_BADCAP. The wrong type of object: -E_BADTYPE. Rights the
- * capability lacks: -E_PERM.
+ * capability lacks: -E_PERM. A slot whose 16-bit generation is spent
+ * (dropped at generation 0xffff) is retired, never reused, so no name ever
+ * comes back: the environment's table keeps one slot less for good, and the
+ * calls that make capabilities return -E_NOMEM once no slot is free.
  */
 #ifndef __ASSEMBLER__
 typedef u64 exo_cap_t;
@@ -126,11 +129,13 @@ struct exo_capinfo {
  * that is not a user address kills the thread at its next exception.
  * EXO_UPCALL_VECTORS: #DE #BR #UD #GP #PF #MF #AC #XM.
  *
- * The layout is fixed by the hardware: the processor pushes ss..error at the
- * top of the frame (the stack it switches to ends at entry_pc), the kernel
- * adds cr2, rax and the vector below, and uses the 40 bytes below the frame
- * as scratch. At the handler, rax is cr2 for a page fault and unchanged
- * otherwise; rflags is 0x202.
+ * The kernel writes the frame from the state the processor saved in kernel
+ * memory, and never reads the state back: another thread of the space can
+ * write the UTCB at any time. cs and ss are the user selectors, written
+ * when the entry is registered; error is 0 for an exception without an
+ * error code; rax and cr2 are written for a page fault. At the handler,
+ * rax is cr2 for a page fault and unchanged otherwise; rflags is 0x202;
+ * the handler runs in ring 3 whatever the frame holds.
  */
 #define EXO_UPCALL_VECTORS  (1u << 0 | 1u << 5 | 1u << 6 | 1u << 13 | 1u << 14 | \
 			     1u << 16 | 1u << 17 | 1u << 19)
@@ -186,9 +191,10 @@ enum exo_upcall {
 
 /*
  * Protected control transfer, pct(env cap with X, flags): the processor goes
- * to the target's PCT entry thread at its entry point; every register but
- * rax, rcx, r11, rsp and rip arrives as the caller left it, and rax holds the
- * caller's environment id (a thread id of its PCT entry thread).
+ * to the target's PCT entry thread at its entry point; every general
+ * register but rax, rcx, r11, rsp and rip arrives as the caller left it, and
+ * rax holds the caller's environment id (a thread id of its PCT entry
+ * thread); the FPU/SSE state arrives reset (<exo/syscall.h>).
  *   EXO_PCT_SYNC    donate this slice and its future instances: the caller
  *                   waits, as its environment's entry thread, for a transfer
  *                   back; the target runs in the caller's slots meanwhile

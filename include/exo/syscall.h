@@ -157,7 +157,10 @@ enum exo_ktest_sd {
  * the FPU/SSE state (x87, MMX, XMM, MXCSR): another thread's user code may
  * run before the call returns. Keeping it across every call would cost each
  * fast path (IPC, PCT, bind) an fxsave64 and an fxrstor64 per switch, two
- * emulated ring-0 instructions on a PVM host. Interrupts and exceptions do
+ * emulated ring-0 instructions on a PVM host. A thread that resumes after
+ * another thread ran finds either its own state or that of a reset FPU
+ * (FCW 0x37f, MXCSR 0x1f80, all registers zero), never the other's: PCT
+ * passes the general registers, not these. Interrupts and exceptions do
  * keep it: the interrupted thread cannot know they happened. A system-call
  * stub names the XMM registers as clobbered, so the compiler keeps nothing
  * there across it; code that sets MXCSR or the x87 control word sets them

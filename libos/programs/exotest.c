@@ -3,6 +3,7 @@
  * means every check held; otherwise the status is the failing check's line
  * (low byte) and a console line says which. `nested` and `badentry` end by
  * being killed, on purpose: the suite checks the status and the report.
+ * `xforge` and `xforgebusy` need two CPUs (--cpus 2).
  */
 #include "exo.h"
 #include "libos.h"
@@ -673,6 +674,374 @@ case_fpu(void)
 	       FPU_FAULT_PAGES);
 }
 
+/*
+ * ---- the exception frame in the UTCB decides nothing ----
+ * Another thread of the space may write the frame at any time; the kernel
+ * must take every fault of ours as ours. The forger runs on CPU 1 and keeps
+ * writing kernel selectors into CS and SS and IOPL 3 into RFLAGS (and, for
+ * xforgebusy, a vector: the frame in use) while this thread faults on CPU 0.
+ */
+#define KERNEL_CS       0x08
+#define KERNEL_SS       0x10
+#define USER_CS         0x23    /* guest/arch/x86_64/asm.h SEL_UCODE */
+#define USER_SS         0x1b
+#define RFLAGS_IOPL3    0x3000ULL
+
+static volatile u64 forge_rounds, forge_stop, forge_busy;
+static struct exo_xframe *volatile forge_target;        /* 0: none */
+
+/*
+ * One round of stores into the frame at x. A page fault in them (in
+ * xforgebusy the victim died and its UTCB went with it) resumes after them:
+ * forge_fault below.
+ */
+static __attribute__((noinline)) void
+forge_once(volatile struct exo_xframe *x, u64 busy)
+{
+	__asm__ volatile("forge_store_begin:\n\t"
+			 "movq %[cs], %c[o_cs](%[x])\n\t"
+			 "movq %[ss], %c[o_ss](%[x])\n\t"
+			 "movq %[fl], %c[o_fl](%[x])\n\t"
+			 "test %[busy], %[busy]\n\t"
+			 "jz forge_store_end\n\t"
+			 "movq $6, (%[x])\n"
+			 "forge_store_end:"
+			 :
+			 : [x] "r"(x), [busy] "r"(busy), [cs] "i"(KERNEL_CS), [ss] "i"(KERNEL_SS),
+			   [fl] "i"(RFLAGS_IOPL3 | 0x202),
+			   [o_cs] "i"(__builtin_offsetof(struct exo_xframe, cs)),
+			   [o_ss] "i"(__builtin_offsetof(struct exo_xframe, ss)),
+			   [o_fl] "i"(__builtin_offsetof(struct exo_xframe, rflags))
+			 : "memory", "cc");
+}
+
+extern const char forge_store_begin[], forge_store_end[];
+
+static int
+forge_fault(struct exo_xframe *x)
+{
+	if (x->vector == 14 && x->rip >= (u64)forge_store_begin &&
+	    x->rip < (u64)forge_store_end) {
+		x->rip = (u64)forge_store_end;
+		return 0;
+	}
+	return skip_fault(x);
+}
+
+static void
+forger(u64 arg)
+{
+	(void)arg;
+	while (!forge_stop) {
+		volatile struct exo_xframe *x = forge_target;
+
+		if (x)
+			forge_once(x, forge_busy);
+		forge_rounds++;
+	}
+}
+
+/* Ring 3 and IOPL 0, whatever anyone wrote into the frame. */
+static bool
+still_user(void)
+{
+	u64 cs, ss, fl;
+
+	__asm__ volatile("mov %%cs, %0; mov %%ss, %1; pushfq; pop %2"
+			 : "=r"(cs), "=r"(ss), "=r"(fl));
+	return (cs & 0xffff) == USER_CS && (ss & 0xffff) == USER_SS &&
+	       !(fl & RFLAGS_IOPL3);
+}
+
+/* Until the forger began a round after this call (it saw what we set
+ * before), or ten seconds. */
+static void
+forger_sync(void)
+{
+	u64 r = forge_rounds, limit = l4_rdtsc() + 10 * l4_kip()->tsc_khz * 1000;
+
+	while (forge_rounds - r < 2 && l4_rdtsc() < limit)
+		l4_sleep(1000);
+	CHECK(forge_rounds - r >= 2);
+}
+
+/* The forger on CPU 1, writing into x, started and seen running. */
+static u64
+forger_start(struct exo_xframe *x, bool busy)
+{
+	u64 f;
+
+	CHECK(l4_kip()->ncpus >= 2);            /* run with --cpus 2 */
+	forge_stop = 0;
+	forge_busy = busy;
+	forge_target = x;
+	forge_rounds = 0;
+	CHECK((f = thread_spawn_on(1, forger, 0)) != 0);
+	forger_sync();
+	return f;
+}
+
+#define XFORGE_FAULTS 3000
+
+static void
+case_xforge(void)
+{
+	u64 a = 0x1111, b = 0x2222, c = 0x3333, d = 0x4444, f, r0;
+
+	memset(ex_count, 0, sizeof(ex_count));
+	CHECK(exo_handler_set(skip_fault, XSTACK_TOP) == 0);
+	f = forger_start(exo_xframe(), false);
+	r0 = forge_rounds;
+	for (int i = 0; i < XFORGE_FAULTS; i++) {
+		__asm__ volatile("ud2" : "+b"(a), "+r"(b), "+r"(c), "+r"(d) : : "memory");
+		CHECK(a == 0x1111 && b == 0x2222 && c == 0x3333 && d == 0x4444);
+		CHECK(still_user());
+	}
+	CHECK(forge_rounds != r0);              /* it wrote while we faulted */
+	forge_stop = 1;
+	CHECK(l4_thread_control(f, EXO_NILTHREAD, 0, 0, -1) == 0);
+	CHECK(ex_count[6] == XFORGE_FAULTS);    /* each one ours, handled in ring 3 */
+	CHECK(exo_handler_set(0, 0) == 0);
+	memset(ex_count, 0, sizeof(ex_count));  /* as the next case expects it */
+	printf("exotest xforge: %u faults handled as the thread's, %lu frame rewrites\n",
+	       XFORGE_FAULTS, (unsigned long)(forge_rounds - r0));
+}
+
+/*
+ * The frame forged in use as well: each fault goes to the kernel, which
+ * must kill the faulting thread for its #UD (or, if its frame was free at
+ * the fault, upcall it) and go on. In a space of their
+ * own (a fault kills a thread of ours with the program): the forger, the
+ * space's first thread, moves to CPU 1; the victims, one at a time on CPU
+ * 0, each publish their frame, tell us they are armed, and fault once.
+ */
+#define XFORGE_VICTIMS  500
+#define VICTIM_STACK    (TASK_STACK_TOP - 0x8000)       /* in the pager's stack range */
+#define VICTIM_UTCB(i)  (TASK_UTCB + 0x10000 + (u64)(i) * EXO_PAGE_SIZE)
+
+static u8 victim_xstack[4096] __attribute__((aligned(16)));
+static u8 forger_xstack[4096] __attribute__((aligned(16)));
+
+extern char __image_start[], __image_rw[], __image_end[];       /* libos/user.ld */
+
+/* 16 KiB of the stack below the caller's frame. */
+static __attribute__((noinline)) void
+touch_stack(void)
+{
+	volatile u8 below[16384];
+
+	for (u32 o = 0; o < sizeof(below); o += EXO_PAGE_SIZE)
+		below[o] = 0;
+}
+
+/*
+ * In the forgers' space, before a thread registers its handler: with one,
+ * every page fault goes to the handler (not to the task's pager), and
+ * forge_fault only knows the forger's own. So the image and the stack are
+ * touched first (the pager maps text, copies data, gives stack pages).
+ */
+static void
+forge_prefault(void)
+{
+	for (char *p = __image_start; p < __image_rw; p += EXO_PAGE_SIZE)
+		(void)*(volatile char *)p;
+	for (char *p = __image_rw; p < __image_end; p += EXO_PAGE_SIZE)
+		__atomic_fetch_add(p, 0, __ATOMIC_RELAXED);     /* a write that changes nothing */
+	touch_stack();
+}
+
+/* The space's first thread: the forger, on CPU 1; it outlives the victims' UTCBs. */
+static void
+forger_task(u64 arg)
+{
+	(void)arg;
+	forge_stop = 0;
+	forge_target = 0;
+	forge_busy = 1;
+	forge_prefault();
+	CHECK(exo_handler_set(forge_fault, forger_xstack + sizeof(forger_xstack)) == 0);
+	CHECK(l4_exchange_registers(l4_myself(), EXR_CPU(1), 0, 0, 0, 0, 0) >= 0);
+	forger(0);
+}
+
+/* Started by exchange_registers, with no argument. */
+static void
+forge_victim(void)
+{
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+
+	forge_prefault();
+	CHECK(exo_handler_set(forge_fault, victim_xstack + sizeof(victim_xstack)) == 0);
+	forge_target = exo_xframe();
+	forger_sync();
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);       /* armed */
+	__asm__ volatile("ud2" ::: "memory");
+	l4_send(main_tid, &m, EXO_TIMEOUT_NEVER);       /* handled */
+	for (;;)
+		l4_sleep(1000000);
+}
+
+static void
+case_xforgebusy(void)
+{
+	u64 child, killed = 0, handled = 0;
+
+	CHECK(l4_kip()->ncpus >= 2);            /* run with --cpus 2 */
+	CHECK((child = task_spawn(forger_task, 0)) != 0);
+	for (int i = 0; i < XFORGE_VICTIMS; i++) {
+		struct l4_msg m;
+		long v = l4_thread_control(EXO_NILTHREAD, child, task_pager(), VICTIM_UTCB(i), -1);
+		u64 err;
+
+		CHECK(v > 0);
+		CHECK(l4_exchange_registers((u64)v, EXR_RESUME | EXR_SET_SP | EXR_SET_IP | EXR_CPU(0),
+					    VICTIM_STACK - 8, (u64)forge_victim, 0, 0, 0) >= 0);
+		CHECK(l4_receive((u64)v, &m, EXO_TIMEOUT_NEVER, 0) == 0);       /* armed */
+		/*
+		 * Killed (the wait ends: no such partner), or, should its frame
+		 * have been free at the fault, handled by its handler (a message):
+		 * either is the thread's fault taken as the thread's.
+		 */
+		err = l4_receive((u64)v, &m, EXO_TIMEOUT_NEVER, 0);
+		if (err == 0) {
+			handled++;
+			CHECK(l4_thread_control((u64)v, EXO_NILTHREAD, 0, 0, -1) == 0);
+		} else {
+			CHECK(EXO_IPC_ERR_CODE(err) == EXO_IPC_NOPARTNER);
+			killed++;
+		}
+	}
+	CHECK(killed > 0);                      /* the frame was forged in use */
+	CHECK(l4_thread_control(child, EXO_NILTHREAD, 0, 0, -1) == 0);
+	printf("exotest xforgebusy: %u faults, %lu threads killed, %lu handled; the kernel went on\n",
+	       XFORGE_VICTIMS, (unsigned long)killed, (unsigned long)handled);
+}
+
+/*
+ * One CPU: the thread's own handler writes kernel selectors and IOPL 3
+ * into the frame it returns through. The return is the library's popfq and
+ * ret, in ring 3, where the processor ignores IOPL; the kernel never reads
+ * the frame back. Still ring 3 with IOPL 0 after, and cli is a #GP.
+ */
+static int
+forge_own_frame(struct exo_xframe *x)
+{
+	ex_count[x->vector & 31]++;
+	x->cs = KERNEL_CS;
+	x->ss = KERNEL_SS;
+	x->rflags |= RFLAGS_IOPL3;
+	switch (x->vector) {
+	case 6:  x->rip += 2; return 0;         /* ud2 */
+	case 13: x->rip += 1; return 0;         /* cli */
+	}
+	return 1;
+}
+
+static void
+case_xiopl(void)
+{
+	memset(ex_count, 0, sizeof(ex_count));
+	CHECK(exo_handler_set(forge_own_frame, XSTACK_TOP) == 0);
+	for (int i = 0; i < 10; i++) {
+		__asm__ volatile("ud2" ::: "memory");
+		CHECK(still_user());
+	}
+	CHECK(ex_count[6] == 10);
+	__asm__ volatile("cli" ::: "memory");   /* IOPL 0: #GP in ring 3 */
+	CHECK(ex_count[13] == 1);
+	CHECK(still_user());
+	CHECK(exo_handler_set(0, 0) == 0);
+	memset(ex_count, 0, sizeof(ex_count));
+}
+
+/*
+ * ---- no FPU/SSE state crosses to another space with an IPC ----
+ * This thread loads a pattern into every XMM register and calls a thread
+ * of another space, which stores its XMM registers as it returns from its
+ * receive, in the same asm statement, and replies how many of the 32 words
+ * hold the pattern: none may. Twice: the peer's receive untimed (the IPC
+ * fast path) and timed (the general path). The arrays are reached by name:
+ * the raw IPC leaves no register free for a pointer.
+ */
+u64 xipc_in[32] __attribute__((aligned(16)));
+u64 xipc_out[32] __attribute__((aligned(16)));
+
+#define XIPC_LOAD(n)  "movdqa xipc_in + " #n " * 16(%%rip), %%xmm" #n "\n\t"
+#define XIPC_STORE(n) "movdqa %%xmm" #n ", xipc_out + " #n " * 16(%%rip)\n\t"
+#define XIPC_A(i)     (0xa5a5a5a500000000ULL | (i))     /* the caller's */
+#define XIPC_B(i)     (0x5b5b5b5b00000000ULL | (i))     /* the peer's own */
+#define XIPC_ROUNDS   4
+
+/* IPC with one word (MR1 in and out), XMM loaded before and stored after. */
+static __attribute__((noinline)) u64
+xipc(u64 to, u64 from_spec, u64 timeouts, u64 *mr1, u64 *from)
+{
+	register u64 r8 __asm__("r8") = EXO_TAG(0, 1, 0);
+	register u64 r9 __asm__("r9") = *mr1;
+	u64 rax = SYS_ipc, rdx = timeouts;
+
+	__asm__ volatile(XMM_ALL(XIPC_LOAD) "syscall\n\t" XMM_ALL(XIPC_STORE)
+			 : "+a"(rax), "+D"(to), "+S"(from_spec), "+d"(rdx), "+r"(r8),
+			   "+r"(r9)
+			 :
+			 : "rcx", "r10", "r11", "r12", "r13", "r14", "r15", "rbx", "memory",
+			   EXO_SYSCALL_FPU_CLOBBERS);
+	*mr1 = r9;
+	if (from)
+		*from = rax;
+	return rdx;
+}
+
+/* In another space: answer each call with the words of the caller's pattern seen. */
+static void
+xipc_peer(u64 timed)
+{
+	u32 rcv = timed ? EXO_TIMEOUT_US(60000000) : EXO_TIMEOUT_NEVER;
+	u64 from = EXO_NILTHREAD, mr1 = 0, err;
+
+	for (u32 i = 0; i < 32; i++) {
+		xipc_in[i] = XIPC_B(i);
+		xipc_out[i] = 0;
+	}
+	err = xipc(EXO_NILTHREAD, EXO_ANYTHREAD, EXO_TIMEOUTS(0, rcv), &mr1, &from);
+	for (;;) {
+		u64 to = err ? EXO_NILTHREAD : from;   /* a timeout: wait again */
+
+		mr1 = 0;
+		for (u32 i = 0; i < 32; i++)
+			mr1 += xipc_out[i] == XIPC_A(i);
+		/* Reply and wait in one call: it waits before the caller runs. */
+		err = xipc(to, EXO_ANYTHREAD, EXO_TIMEOUTS(EXO_TIMEOUT_ZERO, rcv), &mr1, &from);
+	}
+}
+
+static void
+case_fpuipc(void)
+{
+	u64 crossed = 0;
+
+	for (u64 timed = 0; timed < 2; timed++) {
+		u64 peer = task_spawn(xipc_peer, timed), seen = 0;
+
+		CHECK(peer);
+		for (u32 i = 0; i < 32; i++)
+			xipc_in[i] = XIPC_A(i);
+		/* Round 0 meets the peer wherever it is; later ones find it waiting. */
+		for (u32 round = 0; round <= XIPC_ROUNDS; round++) {
+			u64 mr1 = 0;
+
+			CHECK(xipc(peer, peer, 0, &mr1, 0) == 0);
+			if (round)
+				seen += mr1;
+		}
+		CHECK(l4_thread_control(peer, EXO_NILTHREAD, 0, 0, -1) == 0);
+		printf("exotest fpuipc: %s path, %lu of %u XMM words crossed\n",
+		       timed ? "general" : "fast", (unsigned long)seen, 32 * XIPC_ROUNDS);
+		crossed += seen;
+	}
+	CHECK(crossed == 0);
+}
+
 static const struct scenario_case cases[] = {
 	{ "demand", case_demand },
 	{ "caps", case_caps },
@@ -683,6 +1052,10 @@ static const struct scenario_case cases[] = {
 	{ "badentry", case_badentry },
 	{ "bindfast", case_bindfast },
 	{ "fpu", case_fpu },
+	{ "xforge", case_xforge },
+	{ "xforgebusy", case_xforgebusy },
+	{ "xiopl", case_xiopl },
+	{ "fpuipc", case_fpuipc },
 };
 
 int

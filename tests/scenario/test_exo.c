@@ -24,6 +24,8 @@ ParameterizedTestParameters(exo, case_holds)
 		{ "exceptions" },       /* #UD #DE #GP handled in user mode */
 		{ "starve" },           /* an exception loop cannot keep timeouts out */
 		{ "fpu" },              /* XMM kept over a preemption and page faults */
+		{ "xiopl" },            /* a handler's own CS/SS/IOPL 3 in its frame: still ring 3 */
+		{ "fpuipc" },           /* no XMM word crosses to another space by IPC */
 	};
 	return cr_make_param_array(struct exo_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -88,4 +90,28 @@ Test(exo, fault_in_handler_kills_the_thread)
 Test(exo, bad_entry_kills_the_thread_not_the_kernel)
 {
 	assert_killed("badentry", 13);
+}
+
+/*
+ * A thread on CPU 1 keeps writing kernel selectors and IOPL 3 into the
+ * exception frame of a thread faulting on CPU 0 (it was a kernel fault:
+ * panic). xforge: 3,000 #UD, each handled as the thread's, in ring 3;
+ * xforgebusy: the frame forged in use too, 500 threads of another space
+ * each killed for its #UD (or upcalled, if its frame was free at the
+ * fault; at least one killed), the kernel going on.
+ */
+ParameterizedTestParameters(exo, forged_frame_on_another_cpu)
+{
+	static struct exo_case cases[] = { { "xforge" }, { "xforgebusy" } };
+
+	return cr_make_param_array(struct exo_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct exo_case *c, exo, forged_frame_on_another_cpu)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
+					    "exotest", c->name, NULL });
+	cr_assert_eq(r.status, 0, "exotest %s: exit %d (the failing check's line)\n%s%s",
+		     c->name, r.status, r.out, r.err);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
 }

@@ -61,6 +61,56 @@ Test(exo, capability_errors_are_distinct)
 	cr_assert(cap_check());
 }
 
+/*
+ * A slot dropped and refilled 65,536 times and more (its 16-bit generation
+ * would wrap): the first name it had stays stale, and no later name equals
+ * it. Before slots were retired, the 65,536th refill gave the first name
+ * back, valid again.
+ */
+Test(exo, a_dropped_name_never_comes_back)
+{
+	exo_cap_t first = frame(a);
+	int err;
+
+	cr_assert_eq(frame_cap_free(a, first), 0);
+	for (u32 i = 0; i < 0x10000 + 16; i++) {
+		exo_cap_t c = frame(a);
+
+		cr_assert_neq(c, first, "refill %u: the first name again", i);
+		cr_assert_null(cap_get(env_of(a), first, 0, 0, &err), "refill %u", i);
+		cr_assert_eq(err, -E_STALE, "refill %u", i);
+		cr_assert_eq(frame_cap_free(a, c), 0);
+	}
+	cr_assert(cap_check());
+}
+
+/*
+ * Every slot at its last generation, then dropped: each is retired, its last
+ * name stale, and the table has no slot left: -E_NOMEM, never a reuse.
+ */
+Test(exo, a_table_of_retired_slots_refuses_allocation)
+{
+	struct env *e = env_of(a);
+	exo_cap_t last[EXO_NCAPS], c;
+	int err;
+
+	for (u32 i = 0; i < EXO_NCAPS; i++)
+		e->caps[i].gen = 0xffff;        /* as after 65,534 refills each */
+	for (u32 i = 0; i < EXO_NCAPS; i++) {
+		cr_assert_eq(cap_new(e, EXO_CAP_ENV, EXO_CAP_X, a->index, 0, &last[i]), 0);
+		cr_assert_eq(EXO_CAP_GEN(last[i]), 0xffff);
+	}
+	for (u32 i = 0; i < EXO_NCAPS; i++)
+		cap_destroy(cap_get(e, last[i], EXO_CAP_ENV, 0, &err));
+	cr_assert_eq(cap_new(e, EXO_CAP_ENV, EXO_CAP_X, a->index, 0, &c), -E_NOMEM);
+	cr_assert_eq(frame_cap_alloc(a, 0), -E_NOMEM);
+	for (u32 i = 0; i < EXO_NCAPS; i++) {
+		cr_assert_null(cap_get(e, last[i], 0, 0, &err));
+		cr_assert_eq(err, -E_STALE, "slot %u", i);
+	}
+	cr_assert(cap_check());
+}
+
 /* A copy of a copy, in another environment: dropping the root takes all. */
 Test(exo, dropping_a_capability_takes_every_copy)
 {

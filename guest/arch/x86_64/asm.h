@@ -66,7 +66,7 @@
 #define TF_SIZE		176
 #define T_ROOT		216
 #define T_UTCB_VA	240
-#define T_IST		392
+#define T_XFRAME	392	/* arch_xframe: its UTCB's exception frame, or 0 */
 #define T_STLB		400	/* the software TLB of its environment */
 #define T_SPACE		224
 #define T_CAPBASE	408	/* cap_ref(&env->caps[0]) */
@@ -128,39 +128,31 @@
 #define STLB_PTE	24
 #define STLB_HITS	10448
 
-/*
- * The low byte of rsp once the CPU pushed an exception frame with an error
- * code (48 bytes) below IST3 = the end of a thread's ctx (threads are
- * 512-byte aligned). IST3 at a UTCB's exception frame (EXO_UTCB_XTOP in a
- * page) leaves another low byte: trap.c checks both.
- */
-#define PF_CTX_RSP_LOW	((TF_SIZE - 48) & 0xff)
-
 #define TSS_RSP0	4	/* offset of rsp[0] in the 64-bit TSS */
-#define TSS_IST3	52	/* offset of ist[2]: the exception-upcall stack */
 #define MSR_GS_BASE_NO	0xc0000101
 
 /* Offsets in struct exo_xframe (<exo/exo.h>), checked in trap.c. */
 #define XF_VECTOR	0
 #define XF_ERROR	24
-#define XF_CS		40
-#define XF_TOP		72	/* entry_pc: where IST3 points */
+#define XF_RIP		32
+#define XF_RFLAGS	48
+#define XF_RSP		56
 #define XF_ENTRY_PC	72
 #define XF_ENTRY_SP	80
+/* The hardware frame, from rsp at its error code (pushed for every vector). */
+#define HW_RIP		8
+#define HW_CS		16
+#define HW_RFLAGS	24
+#define HW_RSP		32
 /*
- * VEC_UP tells the two stacks IST3 can be by rsp's bit 6 once the error
- * code is pushed: a thread's ctx (struct thread is 512-aligned, the error
- * at TF_ERROR = 128: bit clear) or the UTCB's exception frame (page offset
- * EXO_UTCB_XTOP - 48 = 0xed0: bit set). trap.c checks both.
+ * Scratch below a user exception's frame in ctx (offsets from rsp at the
+ * error code): register slots that PUSH_GPRS fills afterwards. VEC_UP's
+ * upcall pushes a 40-byte frame below the error code: rax parks below it.
  */
-#define XF_STACK_BIT	0x40
-/* Scratch below the hardware frame: in the UTCB, the 40 bytes <exo/exo.h>
- * leaves the kernel below the exception frame; in a ctx, register slots
- * that PUSH_GPRS fills afterwards. Offsets from rsp at the error code. */
 #define XS_RAX		(-32)
 #define XS_RCX		(-40)
 #define XS_RDX		(-48)
-#define XS_VEC		(-56)	/* the vector, for upcall_slow */
+#define XS_UPRAX	(-56)
 
 #ifdef __ASSEMBLER__
 #ifdef EXO_UP

@@ -20,7 +20,6 @@ u32 arch_platform;
 
 _Static_assert(sizeof(struct tss) == 104, "tss layout");
 _Static_assert(__builtin_offsetof(struct tss, rsp) == TSS_RSP0, "tss layout");
-_Static_assert(__builtin_offsetof(struct tss, ist) + 16 == TSS_IST3, "tss layout");
 
 /*
  * Segment descriptors (flat; base and limit are ignored in 64-bit mode):
@@ -109,12 +108,6 @@ cpu_load_tr(struct cpu *c, u16 sel)
 	d[0] = d[1] = 0;
 }
 
-void
-tss_set_ist3(u64 top)
-{
-	cpu_arch(this_cpu())->tss.ist[2] = top;
-}
-
 static void
 idt_set(int vec, u64 handler, int dpl, int ist)
 {
@@ -152,7 +145,6 @@ cpu_init(struct percpu *pc)
 	c->tss.rsp[0] = stack;
 	c->tss.ist[0] = stack + 4096;
 	c->tss.ist[1] = stack + 4096;
-	c->tss.ist[2] = stack;      /* a thread's until the first switch */
 	c->tss.iomap_base = sizeof(c->tss);
 	cpu_load_tr(c, tss_selector(pc->id));
 	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
@@ -236,13 +228,15 @@ arch_init(const struct exo_bootinfo *bi)
 	/*
 	 * #DF, NMI and #MC get stacks of their own (IST): they can arrive where
 	 * rsp is not a good kernel stack, e.g. between loading the user rsp and
-	 * SYSRET on hardware KVM. The reserved vectors between the exceptions
+	 * SYSRET on hardware KVM. No other gate has one: with an IST the
+	 * processor pushes at the same place from ring 0 and ring 3, and the
+	 * frame's CS is all that tells them apart, so the place must be kernel
+	 * memory (entry.S VEC_UP). The reserved vectors between the exceptions
 	 * and the interrupts stay not present.
 	 */
 	for (int v = 0; v < T_NVEC; v++)
 		idt_set(v, trap_vectors[v], v == T_BP ? 3 : 0,
-			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 :
-			EXO_UPCALL_VECTORS >> v & 1 ? 3 : 0);
+			v == T_DF ? 1 : v == T_NMI || v == T_MC ? 2 : 0);
 	for (int v = VEC_IRQ_FIRST; v < IDT_NVEC; v++)
 		idt_set(v, trap_vectors[v], 0, 0);
 	cpu_init(&cpus[0]);

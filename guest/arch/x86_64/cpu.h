@@ -71,7 +71,6 @@ int cpu_alloc_stacks(u32 n);
  * MSRs: after it, this_cpu() works. */
 void cpu_init(struct percpu *pc);
 /* Where exceptions that may become upcalls are delivered (entry.S VEC_UP). */
-void tss_set_ist3(u64 top);
 /* The gates of EXO_UPCALL_VECTORS at their traced copies (entry.S) or not. */
 void idt_trace_set(bool on);
 

@@ -5,7 +5,8 @@
  * The TSS's ring-0 stack pointer is the end of the running thread's saved
  * registers (struct trapframe, the first member of struct thread), so an
  * entry from user mode pushes its frame straight into the thread's control
- * block; the code then moves to the kernel stack and calls trap(), which
+ * block (no gate has an IST but #DF, NMI and #MC: a frame in user memory
+ * could be rewritten by another thread before the kernel reads it); the code then moves to the kernel stack and calls trap(), which
  * returns the frame of the thread to resume. An entry from ring 0 (an
  * interrupt while idle, or a kernel fault) stays on the kernel stack.
  *
@@ -47,13 +48,17 @@ ap_start:
 
 	.text
 /*
- * Exceptions an environment may handle itself (<exo/exo.h>) arrive on IST3:
- * the end of the running thread's ctx, as rsp0 — or, once the thread
- * registered an exception entry, the end of its UTCB's exception frame, so
- * the processor writes the faulting state where the handler reads it. The
- * upcall then takes a few stores and one iretq (rax parks in the cpu). A page
- * fault (the software TLB first), a fault in a busy frame, and everything
- * from ring 0 take the common way, with the frame moved to the thread's ctx.
+ * Exceptions an environment may handle itself (<exo/exo.h>). Their gates
+ * have no IST: from ring 3 the processor pushes the frame at rsp0, the end
+ * of the running thread's ctx, from ring 0 onto the kernel stack; kernel
+ * memory either way, so the CS it pushed says which ring was interrupted,
+ * and nothing another thread of the space writes can change it. A thread
+ * that registered an exception entry (T_XFRAME: the kernel's address of its
+ * UTCB's exception frame) gets the faulting state copied there and goes to
+ * its entry with one iretq, on a frame built of the user selectors and the
+ * entry's pc and sp (rax parks in ctx: XS_UPRAX). A frame in use (vector
+ * nonzero), a page fault (the software TLB first), and everything from
+ * ring 0 go the common way, the frame already in ctx.
  */
 .macro VEC_UP n, err, t=
 	TRACE_COPY \t
@@ -62,30 +67,23 @@ vec\n\t:
 	.if \err == 0
 	pushq	$0
 	.endif
-	testb	$XF_STACK_BIT, %spl	/* clear: the frame is in ctx (asm.h) */
-	.if \n == 14
-	jnz	5f
-	/* No exception entry: a user fault takes the pager fast path. One
-	 * from ring 0 (a kernel bug) must not: pf_entry would take it for
-	 * the thread's, and on SMP wait for the lock its own CPU holds. */
-	testb	$3, XF_CS - XF_ERROR(%rsp)
-	jnz	pf_entry
-	jmp	1f
-5:
+	testb	$3, HW_CS(%rsp)		/* pushed by the CPU into kernel memory */
+	.if \n == 13
+	jz	kfault_gp		/* ring 0: perhaps an upcall's iretq */
 	.else
-	jz	1f			/* no exception entry: the frame is in ctx */
-	.endif
-	testb	$3, XF_CS - XF_ERROR(%rsp)
 	jz	1f			/* ring 0: the kernel's own fault */
+	.endif
+	cmpq	$0, T_XFRAME - TF_ERROR(%rsp)
 	.if \n == 14
+	jz	pf_entry		/* no exception entry: the pager fast path */
 	/*
 	 * A page not present that the software TLB holds (core/bind.c): store
 	 * the translation it prepared and retry, without the kernel proper but
 	 * under its lock (an unbind on another CPU must not cross the store).
 	 */
 	testb	$1, (%rsp)		/* present: a protection fault */
-	jnz	2f
-	BKL_TAKE 2f			/* taken: the general way waits for it */
+	jnz	1f
+	BKL_TAKE 1f			/* taken: the general way waits for it */
 	mov	%rax, XS_RAX(%rsp)
 	mov	%rcx, XS_RCX(%rsp)
 	mov	%rdx, XS_RDX(%rsp)
@@ -118,30 +116,44 @@ vec\n\t:
 	mov	XS_RAX(%rsp), %rax
 	mov	XS_RCX(%rsp), %rcx
 	mov	XS_RDX(%rsp), %rdx
-	jmp	2f
 	.else
-	cmpq	$0, XF_VECTOR - XF_ERROR(%rsp)
+	jz	1f			/* no exception entry */
+	mov	%rax, XS_UPRAX(%rsp)
+	mov	T_XFRAME - TF_ERROR(%rsp), %rax
+	cmpq	$0, XF_VECTOR(%rax)
 	jne	2f			/* a fault in the handler: the kernel decides */
 	.if trace_copy == TRACE_TRACED	/* the record needs three registers */
-	mov	%rax, XS_RAX(%rsp)
 	mov	%rcx, XS_RCX(%rsp)
 	TRACE_REC TRACE_K_EXC_UPCALL, \n, %rcx, save=XS_RDX(%rsp)
-	mov	XS_RAX(%rsp), %rax
 	mov	XS_RCX(%rsp), %rcx
+	mov	T_XFRAME - TF_ERROR(%rsp), %rax
 	.endif
-	movq	$\n, XF_VECTOR - XF_ERROR(%rsp)
-	lea	XF_VECTOR - XF_ERROR(%rsp), %rsp
+	/* The faulting state into the UTCB: memory to memory, no register. */
+	pushq	HW_RIP(%rsp)
+	popq	XF_RIP(%rax)
+	pushq	HW_RFLAGS(%rsp)
+	popq	XF_RFLAGS(%rax)
+	pushq	HW_RSP(%rsp)
+	popq	XF_RSP(%rax)
+	.if \err
+	pushq	(%rsp)
+	popq	XF_ERROR(%rax)
+	.else
+	movq	$0, XF_ERROR(%rax)
+	.endif
+	movq	$\n, XF_VECTOR(%rax)
+	/* Into the handler, in ring 3 whatever the UTCB says (a new frame below). */
 	pushq	$SEL_UDATA
-	pushq	XF_ENTRY_SP - XF_VECTOR + 8(%rsp)
+	pushq	XF_ENTRY_SP(%rax)
 	pushq	$0x202
 	pushq	$SEL_UCODE
-	pushq	XF_ENTRY_PC - XF_VECTOR + 32(%rsp)
+	pushq	XF_ENTRY_PC(%rax)	/* not a user address: #GP here, kfault_gp */
+	mov	XS_UPRAX + 40(%rsp), %rax
 	iretq
+2:	mov	XS_UPRAX(%rsp), %rax
 	.endif
 1:	pushq	$\n
 	jmp	trap_common
-2:	movq	$\n, XS_VEC(%rsp)
-	jmp	upcall_slow
 .endm
 
 /* Vectors without a CPU error code push a zero so every frame has one. */
@@ -255,7 +267,7 @@ vec35:	pushq	$0
 
 /*
  * Run the thread in rax next on this CPU, its home: its tables, its frame as
- * the ring-0 stack, its UTCB in the GS base (what sched_switch and
+ * the ring-0 stack (exceptions too: no IST, VEC_UP), its UTCB in the GS base (what sched_switch and
  * arch_thread_switch do). Clobbers rdx and rsi.
  */
 #ifdef EXO_UP
@@ -275,8 +287,6 @@ vec35:	pushq	$0
 .Lsame_root\@:
 	lea	TF_SIZE(%rax), %rdx
 	mov	%rdx, SW_PC(PC_ARCH + CPU_TSS + TSS_RSP0)
-	mov	T_IST(%rax), %rdx
-	mov	%rdx, SW_PC(PC_ARCH + CPU_TSS + TSS_IST3)
 	mov	T_UTCB_VA(%rax), %rdx
 	wrgsbase %rdx			/* the thread's UTCB (<exo/ipc.h>) */
 .endm
@@ -347,40 +357,26 @@ ipi_common:
 	jmp	trap_return
 
 /*
- * From VEC_UP, a user exception with the frame in the UTCB that the kernel
- * must see: rsp at its error code, the vector at XS_VEC(%rsp). Move the
- * hardware frame to the thread's ctx (its end is this CPU's rsp0) and enter
- * as any exception does. The busy frame itself is left alone.
+ * #GP from ring 0 (VEC_UP 13). At an upcall's iretq it means the thread's
+ * entry_pc is not a user address (it may write its UTCB as it likes): the
+ * processor pushed this frame below the iretq's, inside the thread's ctx,
+ * and PUSH_GPRS would run past the thread's start, so the thread dies here,
+ * and the kernel goes on with whoever is next, on this CPU's kernel stack.
+ * Any other #GP in ring 0 is the kernel's own (trap_kernel: panic).
  */
-upcall_slow:
-	mov	%rax, XS_RAX(%rsp)
-	mov	%rcx, XS_RCX(%rsp)
-	THIS_CPU %rax
-	mov	PCPU(PC_ARCH + CPU_TSS + TSS_RSP0, %rax), %rax
-	.irp off, 0, 8, 16, 24, 32, 40
-	mov	\off(%rsp), %rcx
-	mov	%rcx, \off - 48(%rax)
-	.endr
-	mov	XS_VEC(%rsp), %rcx
-	mov	%rcx, -56(%rax)		/* the vector, below the error code */
-	mov	XS_RCX(%rsp), %rcx
-	lea	-56(%rax), %rax
-	xchg	%rax, %rsp
-	mov	XS_RAX(%rax), %rax
-	jmp	trap_common
-
-/*
- * The iretq of an upcall faulted in ring 0: the thread's entry_pc is not a
- * user address (it may write its UTCB as it likes). The thread dies; the
- * kernel goes on with whoever is next, off the UTCB stack.
- */
-	.globl upcall_bad_entry
-upcall_bad_entry:
+kfault_gp:
+	cmpq	$upcall_text_start, HW_RIP(%rsp)
+	jb	1f
+	cmpq	$upcall_text_end, HW_RIP(%rsp)
+	jae	1f
+	cld				/* the gate kept the user's DF; C needs DF=0 */
 	THIS_CPU %rax
 	mov	PCPU(PC_ARCH + CPU_KSTACK_TOP, %rax), %rsp
 	call	trap_upcall_bad
 	mov	%rax, %rsp
 	jmp	trap_return
+1:	pushq	$13
+	jmp	trap_common
 
 /*
  * #PF from user mode: the whole frame goes into the thread's control block
@@ -407,6 +403,7 @@ pf_entry:
 	test	%rax, %rax
 	jz	1f
 	SWITCH_TO_RAX
+	fxrstor64 fpu_clean(%rip)	/* the pager: not the faulting thread's state */
 	BKL_DROP		/* release: the stores above come first */
 	RESUME_RAX
 1:	BKL_DROP
@@ -460,6 +457,7 @@ ipc_entry_nomap:
 	mov	TF_R9(%rcx), %r9
 	mov	TF_R10(%rcx), %r10
 	SWITCH_TO_RAX
+	fxrstor64 fpu_clean(%rip)	/* not the sender's FPU/SSE state (trap.c) */
 	lea	TF_RIP(%rax), %rsp
 	mov	TF_RCX(%rax), %rcx
 	mov	TF_RBP(%rax), %rbp

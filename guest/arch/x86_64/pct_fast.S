@@ -119,10 +119,9 @@ pct_entry\t:
 	mov	T_ROOT(%rcx), %r11
 	mov	%r11, %cr3
 	mov	%r11, PCT_PC(PC_ROOT)
-	mov	T_IST(%rcx), %r11
-	mov	%r11, PCT_PC(PC_ARCH + CPU_TSS + TSS_IST3)
 	mov	T_UTCB_VA(%rcx), %r11
 	wrgsbase %r11				/* its UTCB (<exo/ipc.h>) */
+	fxrstor64 fpu_clean(%rip)		/* not the caller's FPU/SSE state (trap.c) */
 	/*
 	 * The way out through its frame, whose end is its ring-0 stack: ss,
 	 * rsp = the entry's sp; cs and rflags as they are; rip = the entry's pc.

@@ -44,9 +44,6 @@ _Static_assert(TRACE_RECS == __builtin_offsetof(struct exo_trace_ring, recs) &&
 
 /* The entry code reaches these by fixed offsets (asm.h). */
 _Static_assert(__builtin_offsetof(struct thread, ctx) == 0, "ctx first");
-/* vec14 tells a frame in ctx from one in the UTCB by rsp's low byte. */
-_Static_assert(_Alignof(struct thread) % 256 == 0, "PF_CTX_RSP_LOW: threads aligned");
-_Static_assert(((EXO_UTCB_XTOP - 48) & 0xff) != PF_CTX_RSP_LOW, "PF_CTX_RSP_LOW differs");
 _Static_assert(__builtin_offsetof(struct trapframe, r11) == TF_R11, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, r8) == TF_R8, "tf");
 _Static_assert(__builtin_offsetof(struct trapframe, rbp) == TF_RBP, "tf");
@@ -59,7 +56,7 @@ _Static_assert(__builtin_offsetof(struct trapframe, cs) == TF_CS, "tf");
 _Static_assert(sizeof(struct trapframe) == TF_SIZE, "tf");
 _Static_assert(TF_SIZE % 16 == 0, "the CPU aligns the entry stack to 16");
 _Static_assert(__builtin_offsetof(struct thread, root) == T_ROOT, "thread");
-_Static_assert(__builtin_offsetof(struct thread, arch_ist) == T_IST, "thread");
+_Static_assert(__builtin_offsetof(struct thread, arch_xframe) == T_XFRAME, "thread");
 _Static_assert(__builtin_offsetof(struct thread, arch_stlb) == T_STLB, "thread");
 _Static_assert(STLB_F_VALID == STLB_VALID && STLB_F_LAZY == STLB_LAZY, "stlb flags");
 _Static_assert(__builtin_offsetof(struct stlb_entry, tag) == STLB_TAG &&
@@ -69,19 +66,22 @@ _Static_assert(__builtin_offsetof(struct stlb_entry, tag) == STLB_TAG &&
 	       sizeof(struct stlb_entry) == 40, "stlb entry");
 _Static_assert(__builtin_offsetof(struct env, stlb_hits) -
 	       __builtin_offsetof(struct env, stlb) == STLB_HITS, "env stlb_hits");
-_Static_assert(__builtin_offsetof(struct exo_xframe, vector) == XF_VECTOR, "xframe");
-_Static_assert(__builtin_offsetof(struct exo_xframe, error) == XF_ERROR, "xframe");
-_Static_assert(__builtin_offsetof(struct exo_xframe, cs) == XF_CS, "xframe");
-_Static_assert(__builtin_offsetof(struct exo_xframe, entry_pc) == XF_ENTRY_PC, "xframe");
-_Static_assert(__builtin_offsetof(struct exo_xframe, entry_sp) == XF_ENTRY_SP, "xframe");
-_Static_assert(EXO_UTCB_XFRAME + XF_TOP == EXO_UTCB_XTOP && EXO_UTCB_XTOP % 16 == 0,
-	       "the exception frame's top is where IST3 points, 16-byte aligned");
-_Static_assert((TF_ERROR & XF_STACK_BIT) == 0 && _Alignof(struct thread) >= 2 * XF_STACK_BIT &&
-	       (EXO_UTCB_XTOP - (XF_TOP - XF_ERROR)) & XF_STACK_BIT,
-	       "VEC_UP tells a ctx from a UTCB frame by rsp & XF_STACK_BIT");
-_Static_assert(XS_VEC >= -(XF_ERROR - XF_VECTOR) - 40 && XS_RAX <= -(XF_ERROR - XF_VECTOR) - 8 &&
-	       XS_VEC >= -TF_ERROR && XS_RCX != XS_RAX && XS_RDX != XS_RCX && XS_VEC != XS_RDX,
-	       "VEC_UP's scratch: the 40 bytes below the UTCB's exception frame, or ctx");
+_Static_assert(__builtin_offsetof(struct exo_xframe, vector) == XF_VECTOR &&
+	       __builtin_offsetof(struct exo_xframe, error) == XF_ERROR &&
+	       __builtin_offsetof(struct exo_xframe, rip) == XF_RIP &&
+	       __builtin_offsetof(struct exo_xframe, rflags) == XF_RFLAGS &&
+	       __builtin_offsetof(struct exo_xframe, rsp) == XF_RSP &&
+	       __builtin_offsetof(struct exo_xframe, entry_pc) == XF_ENTRY_PC &&
+	       __builtin_offsetof(struct exo_xframe, entry_sp) == XF_ENTRY_SP, "xframe");
+/* The hardware frame from its error code, in a trapframe. */
+_Static_assert(TF_RIP - TF_ERROR == HW_RIP && TF_CS - TF_ERROR == HW_CS &&
+	       TF_RSP - TF_ERROR == HW_RSP &&
+	       __builtin_offsetof(struct trapframe, rflags) - TF_ERROR == HW_RFLAGS, "hw frame");
+/* VEC_UP's scratch: slots of ctx below the error code, below the 40-byte
+ * frame its upcall pushes for rax, and none below ctx's start. */
+_Static_assert(XS_UPRAX < -40 && XS_UPRAX >= -TF_ERROR && XS_RDX >= -TF_ERROR &&
+	       XS_RCX != XS_RAX && XS_RDX != XS_RCX && XS_UPRAX != XS_RDX &&
+	       XS_UPRAX != XS_RCX, "VEC_UP's scratch in ctx");
 _Static_assert(__builtin_offsetof(struct thread, utcb_va) == T_UTCB_VA, "thread");
 _Static_assert(__builtin_offsetof(struct thread, home) == T_HOME, "thread");
 _Static_assert(__builtin_offsetof(struct thread, kstack) == T_KSTACK, "thread");
@@ -177,9 +177,6 @@ trap_kernel(struct trapframe *tf)
 void
 trap_kernel_entry(struct trapframe *tf)
 {
-	if (tf->vector == T_GP && tf->rip >= (u64)upcall_text_start &&
-	    tf->rip < (u64)upcall_text_end)
-		upcall_bad_entry();     /* an upcall's iretq: a bad entry_pc */
 	if (tf->vector >= VEC_IRQ_FIRST && tf->vector < IDT_NVEC) {
 		if (tf->rip == (u64)sti_hlt_halt)
 			tf->rip++;      /* taken before its HLT: don't halt after */
@@ -195,14 +192,35 @@ trap_kernel_entry(struct trapframe *tf)
  * it (-mgeneral-regs-only), so it stays in the registers while the kernel
  * runs; it must be kept when another thread's user code may run before t
  * resumes. A system call may leave it changed (the library OS's stubs say
- * so to the compiler), so the fast paths of voluntary entries never pay for
+ * so to the compiler), so the fast paths of voluntary entries never save
  * it. An involuntary entry (interrupt, exception) must not: the thread
  * cannot know it happened. Those save it here (fpu_save) and the thread
  * gets it back before it runs user code again: from arch_thread_switch, or
  * at the end of the same entry if it goes on (fpu_kept), or from the pager's
  * map reply fast path (entry.S ipc_map), the one fast path that resumes a
  * thread stopped by an involuntary entry (pf_entry saves it too).
+ *
+ * A thread resumed after another's entry and without a saved state of its
+ * own gets fpu_clean instead, never what the other left in the registers
+ * (which may belong to another environment): arch_thread_switch, and each
+ * fast path that switches (IPC, PCT, the fault to a pager), one fxrstor64.
  */
+
+/* The fxsave64 image of a reset FPU (FCW 0x37f, MXCSR 0x1f80, all else 0). */
+struct fpu_image {
+	u16 fcw, fsw;
+	u8 ftw, pad;
+	u16 fop;
+	u64 fip, fdp;
+	u32 mxcsr, mxcsr_mask;
+	u8 regs[THREAD_ARCH_SAVE - 32];
+};
+_Static_assert(sizeof(struct fpu_image) == THREAD_ARCH_SAVE &&
+	       __builtin_offsetof(struct fpu_image, mxcsr) == 24, "fxsave64 layout");
+extern const struct fpu_image fpu_clean;
+const struct fpu_image fpu_clean __attribute__((aligned(16))) = {
+	.fcw = 0x37f, .mxcsr = 0x1f80,
+};
 static void
 fpu_save(struct thread *t)
 {
@@ -323,7 +341,7 @@ arch_thread_init(struct thread *t)
 	t->ctx.cs = SEL_UCODE;
 	t->ctx.ss = SEL_UDATA;
 	t->ctx.rflags = RFLAGS_IF | 2;
-	t->arch_ist = (u64)(&t->ctx + 1);
+	t->arch_xframe = 0;
 	/* For the exception upcall and the bind fast path (bind_fast.S). */
 	t->arch_stlb = (u64)env_of(t->space)->stlb;
 	t->arch_capbase = (u64)t->space->index * EXO_NCAPS + 1;
@@ -333,13 +351,17 @@ arch_thread_init(struct thread *t)
 void
 arch_thread_upcalls(struct thread *t, bool on)
 {
-	t->arch_ist = on ? (u64)t->utcb + EXO_UTCB_XTOP : (u64)(&t->ctx + 1);
+	struct exo_xframe *x = thread_xframe(t);
+
+	/* The selectors the handler's frame reports (<exo/exo.h>): VEC_UP
+	 * copies the rest of the faulting state, never these. */
+	x->cs = SEL_UCODE;
+	x->ss = SEL_UDATA;
+	t->arch_xframe = on ? (u64)x : 0;
 	t->arch_stlb = (u64)env_of(t->space)->stlb;
-	if (t == current)
-		tss_set_ist3(t->arch_ist);
 }
 
-/* upcall_bad_entry, on the kernel stack: the running thread dies. */
+/* entry.S kfault_gp, on the kernel stack: the running thread dies. */
 struct trapframe *
 trap_upcall_bad(void)
 {
@@ -365,9 +387,10 @@ arch_thread_switch(struct thread *t)
 		__asm__ volatile("fxrstor64 %0"
 				 : : "m"(*(const u8 (*)[THREAD_ARCH_SAVE])t->arch_save));
 		t->arch_fpu_saved = 0;
+	} else {
+		__asm__ volatile("fxrstor64 %0" : : "m"(fpu_clean));
 	}
 	c->tss.rsp[0] = rsp0;
-	c->tss.ist[2] = t->arch_ist;
 	c->rsp0 = rsp0;
 	__asm__ volatile("wrgsbase %0" : : "r"(t->utcb_va));
 }

@@ -19,12 +19,10 @@ struct trapframe *trap_ipc_slow(struct thread *t);
 /* VEC_IPI from user mode (entry.S vec35). */
 struct trapframe *trap_ipi(struct thread *t);
 void arch_trap_resume(struct trapframe *tf) __attribute__((noreturn));
-/* The exception-upcall code (entry.S VEC_UP) and its way out of a bad iretq. */
-extern const char upcall_text_start[], upcall_text_end[];
 /* entry.S: sti; hlt; cli. An interrupt taken at sti_hlt_halt returns past it. */
 void sti_hlt(void);
 extern const char sti_hlt_halt[];
-void upcall_bad_entry(void) __attribute__((noreturn));
+/* The way out of an exception upcall's bad iretq (entry.S kfault_gp). */
 struct trapframe *trap_upcall_bad(void);
 
 #endif
