@@ -13,6 +13,9 @@
 #define PTE_PS  0x080ULL
 #define PTE_G   0x100ULL
 #define MB2     (2ULL << 20)
+/* The first byte the kernel may use below its image: 0x10000, above the
+ * boot information and page tables. */
+#define LAYOUT_LOW_USABLE 0x10000ULL
 #define GB1     (1ULL << 30)
 
 struct elf_limits
@@ -157,10 +160,20 @@ layout_program(uint8_t *mem, uint64_t *next, const struct boot_program *p,
 	return 0;
 }
 
+/*
+ * Room for the kernel image (kstart..kend), the programs after it (progs
+ * bytes) and LAYOUT_MIN_FREE bytes of frames. The usable memory below the
+ * kernel counts as free (the kernel hands it out like the rest), and so
+ * does what follows the programs. 0, or -ENOMEM saying the --mem that fits.
+ */
 static int
-layout_check_size(uint64_t mem_size, uint64_t need, struct diag *d)
+layout_check_size(uint64_t mem_size, uint64_t kstart, uint64_t kend, uint64_t progs,
+		  struct diag *d)
 {
-	uint64_t want = (need + LAYOUT_MIN_FREE + MB2 - 1) / MB2 * MB2;
+	uint64_t low = kstart > LAYOUT_LOW_USABLE ? kstart - LAYOUT_LOW_USABLE : 0;
+	uint64_t short_by = low >= LAYOUT_MIN_FREE ? 0 : LAYOUT_MIN_FREE - low;
+	uint64_t want = (kend + progs + short_by + MB2 - 1) / MB2 * MB2;
+	uint64_t take = kend - kstart + progs;
 	int r = vmm_mem_check(mem_size, d);
 
 	if (r < 0)
@@ -169,14 +182,14 @@ layout_check_size(uint64_t mem_size, uint64_t need, struct diag *d)
 		return diag_fail(d, ENOMEM, "the kernel and programs take %llu KiB and "
 				 "the kernel needs %llu KiB free: more than the largest "
 				 "guest memory (--mem %lluM); run fewer or smaller programs",
-				 (unsigned long long)(need >> 10), LAYOUT_MIN_FREE >> 10,
+				 (unsigned long long)(take >> 10), LAYOUT_MIN_FREE >> 10,
 				 LAYOUT_MAX_MEM >> 20);
 	if (want > mem_size)
 		return diag_fail(d, ENOMEM, "--mem %lluM is too small: the kernel and "
 				 "programs take %llu KiB and the kernel needs %llu KiB "
 				 "free; use --mem %lluM or more",
 				 (unsigned long long)(mem_size >> 20),
-				 (unsigned long long)(need >> 10), LAYOUT_MIN_FREE >> 10,
+				 (unsigned long long)(take >> 10), LAYOUT_MIN_FREE >> 10,
 				 (unsigned long long)(want >> 20));
 	return 0;
 }
@@ -198,10 +211,10 @@ layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
 		return diag_fail(d, EINVAL, "kernel command line too long (%zu bytes, "
 				 "at most %d)", strlen(cmdline), EXO_CMDLINE_MAX - 1);
 	layout_kernel_extent(kernel, &kstart, &kend);
-	need = kend;
+	need = 0;
 	for (unsigned i = 0; i < nprogs; i++)
 		need += layout_program_size(&progs[i]);
-	r = layout_check_size(mem_size, need, d);
+	r = layout_check_size(mem_size, kstart, kend, need, d);
 	if (r < 0)
 		return r;
 
@@ -227,7 +240,7 @@ layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
 	strcpy(bi->cmdline, cmdline);
 	layout_region(bi, EXO_BOOTINFO_PA, EXO_BOOT_PT_PA + EXO_BOOT_PT_PAGES * PAGE,
 		      EXO_MEM_BOOT);
-	layout_region(bi, 0x10000, kstart, EXO_MEM_USABLE);
+	layout_region(bi, LAYOUT_LOW_USABLE, kstart, EXO_MEM_USABLE);
 	layout_region(bi, kstart, kend, EXO_MEM_KERNEL);
 	layout_region(bi, kend, next, EXO_MEM_MODULE);
 	layout_region(bi, next, mem_size, EXO_MEM_USABLE);

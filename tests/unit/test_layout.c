@@ -45,7 +45,7 @@ parse(struct elf_builder *b, const char *name, const struct elf_limits *lim,
  * file bytes start mid-page.
  */
 static void
-make_kernel(uint64_t msize)
+make_kernel_ending(uint64_t msize, uint64_t end)
 {
 	struct elf_limits lim = layout_kernel_limits(msize);
 
@@ -53,8 +53,14 @@ make_kernel(uint64_t msize)
 	eb_add(&kb, PT_LOAD, PF_R | PF_X, EXO_KERNEL_BASE + 0x100000, 0x100000,
 	       0x1800, 0x1800);
 	eb_add(&kb, PT_LOAD, PF_R | PF_W, EXO_KERNEL_BASE + 0x102100, 0x102100,
-	       0x200, 0x5000);
+	       0x200, end - 0x102100);
 	parse(&kb, "kernel", &lim, &kernel);
+}
+
+static void
+make_kernel(uint64_t msize)
+{
+	make_kernel_ending(msize, 0x107100);
 }
 
 /* Program 0: text at 0x400080, data + bss at 0x402010. */
@@ -568,6 +574,41 @@ Test(layout, leaves_minimum_free)
 	for (unsigned i = 0; (r = region_of_type(bootinfo(), EXO_MEM_USABLE, i)); i++)
 		free += r->len;
 	cr_assert_geq(free, LAYOUT_MIN_FREE);
+}
+
+/* The usable memory below the kernel (from 64 KiB to its 1 MiB) is free
+ * memory too: a kernel whose image ends 192 KiB short of the guest's end
+ * still boots in it, with its frames there. Refused before: only what
+ * followed the programs counted. */
+Test(layout, memory_below_the_kernel_counts_as_free)
+{
+	struct boot_layout out;
+	const struct exo_mem_region *r;
+	uint64_t free = 0, tail = 0;
+
+	alloc_mem(4 * MB);
+	make_kernel_ending(mem_size, 4 * MB - 192 * 1024);
+	make_prog0(0x2000);
+	cr_assert_eq(build(1, "", &out), 0, "%s", d.msg);
+	for (unsigned i = 0; (r = region_of_type(bootinfo(), EXO_MEM_USABLE, i)); i++) {
+		free += r->len;
+		if (r->base > 0x100000)
+			tail += r->len;
+	}
+	cr_assert_lt(tail, LAYOUT_MIN_FREE, "the test needs the low memory");
+	cr_assert_geq(free, LAYOUT_MIN_FREE);
+}
+
+/* ... but the programs must still fit after the kernel. */
+Test(layout, programs_must_fit_after_the_kernel)
+{
+	struct boot_layout out;
+
+	alloc_mem(4 * MB);
+	make_kernel_ending(mem_size, 4 * MB - 8 * 1024);
+	make_prog0(0x4000);
+	cr_assert_eq(build(1, "", &out), -ENOMEM);
+	cr_assert(strstr(d.msg, "use --mem 6M"), "%s", d.msg);
 }
 
 Test(layout, memory_not_multiple_of_2mib)
