@@ -85,7 +85,20 @@ struct thread {
 	u32 migrate;                /* cpu + 1: move there when it next stops */
 	void *arch_save;            /* THREAD_ARCH_SAVE bytes for the arch layer
 				       (x86-64: its user FPU/SSE state) */
-} __attribute__((aligned(512)));  /* a power of two: ids index by shift */
+} __attribute__((aligned(1024)));  /* a power of two: ids index by shift */
+/*
+ * The 568 bytes after the last field are a guard, not waste. An entry from
+ * user mode runs its first and last instructions with rsp inside the
+ * thread's ctx; an interrupt taken there pushes its frame below ctx, into
+ * the tail of the thread before. The CPU never delivers one there (the
+ * gates clear IF), but a host may: nested SVM under QEMU's TCG was seen
+ * delivering an IPI with IF clear (at vec35's first instruction, and deep
+ * enough to overwrite the previous thread's arch_save: a #GP in fpu_save).
+ * A 512-byte thread had 56 spare bytes at its end; room for two frames
+ * makes such a push harmless.
+ */
+_Static_assert(sizeof(struct thread) - __builtin_offsetof(struct thread, arch_save) - 8 >=
+	       2 * sizeof(struct trapframe), "a guard below every thread's ctx");
 
 extern struct thread threads[NTHREADS];
 extern u32 threads_doomed;

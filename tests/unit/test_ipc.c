@@ -1349,9 +1349,10 @@ static const struct field {
 	FIELD(doom_ip),
 };
 /* A new field of struct thread must be compared: add it above, then here
- * (392 bytes of fields, padded to 512 so the fast path indexes by shift). */
+ * (392 bytes of fields, padded to 1024: the guard below the next thread's
+ * ctx, thread.h). */
 _Static_assert(__builtin_offsetof(struct thread, doom_ip) + 8 == 392 &&
-	       sizeof(struct thread) == 512, "struct thread changed: see fields[]");
+	       sizeof(struct thread) == 1024, "struct thread changed: see fields[]");
 
 static void
 snap(struct snap *s)
