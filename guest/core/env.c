@@ -10,6 +10,7 @@
 
 #include "bind.h"
 #include "cap.h"
+#include "ext.h"
 #include "frame.h"
 #include "kernel.h"
 #include "revoke.h"
@@ -52,6 +53,10 @@ cap_release(struct cap *c)
 		if (!c->parent)         /* the root: the slots are its */
 			slice_free(c);
 		break;
+	case EXO_CAP_EXT:
+		if (!c->parent)         /* the root: the extension is its */
+			ext_release(c);
+		break;
 	default:
 		break;
 	}
@@ -73,6 +78,7 @@ env_destroy(struct space *s)
 		}
 	for (u32 i = 0; i < ENV_SLOTS_UP; i++)
 		*env_slot(e, i) = (struct env_entry){ 0 };
+	ext_env_destroy(e);
 	upcall_env_destroy(e);
 	revoke_env_destroy(e);
 	e->frames = e->reserve = 0;

@@ -10,6 +10,7 @@
 
 #include "bind.h"
 #include "cap.h"
+#include "ext.h"
 #include "kernel.h"
 #include "platform.h"
 #include "revoke.h"
@@ -18,7 +19,7 @@
 #include "upcall.h"
 
 /* Every page of user [va, va+len) in s is mapped writable. -E_FAULT */
-static int
+int
 user_writable(struct space *s, u64 va, u64 len)
 {
 	u64 first = EXO_PAGE_DOWN(va), last, pa;
@@ -33,7 +34,7 @@ user_writable(struct space *s, u64 va, u64 len)
 }
 
 /* Copy len bytes to user va in s, all pages checked writable first. -E_FAULT */
-static int
+int
 user_write(struct space *s, u64 va, const void *src, u64 len)
 {
 	u64 pa;
@@ -48,6 +49,31 @@ user_write(struct space *s, u64 va, const void *src, u64 len)
 			chunk = len - done;
 		arch_space_lookup(&s->pt, va + done, EXO_SEG_W, &pa);
 		__builtin_memcpy(arch_phys_to_virt(pa), (const u8 *)src + done, chunk);
+		done += chunk;
+	}
+	return 0;
+}
+
+/*
+ * Copy len bytes from user va in s to dst, every page looked up readable
+ * in s's own tables (never through the user's mapping). -E_FAULT, then dst
+ * may hold part of it.
+ */
+int
+user_read(struct space *s, void *dst, u64 va, u64 len)
+{
+	u64 pa;
+
+	if (va >= EXO_USER_END || len > EXO_USER_END - va || !len)
+		return -E_FAULT;
+	for (u64 done = 0; done < len;) {
+		u64 chunk = EXO_PAGE_SIZE - ((va + done) & (EXO_PAGE_SIZE - 1));
+
+		if (chunk > len - done)
+			chunk = len - done;
+		if (arch_space_lookup(&s->pt, va + done, EXO_SEG_R, &pa) < 0)
+			return -E_FAULT;
+		__builtin_memcpy((u8 *)dst + done, arch_phys_to_virt(pa), chunk);
 		done += chunk;
 	}
 	return 0;
@@ -290,4 +316,25 @@ sys_backing_read(struct thread *t, u64 block, u64 frame, u64 a2, u64 a3, u64 a4)
 {
 	(void)a2, (void)a3, (void)a4;
 	return backing_read(t, block, frame);
+}
+
+i64
+sys_ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err, u64 a4)
+{
+	(void)a4;
+	return ext_load(t, insns, n, event, err);
+}
+
+i64
+sys_ext_attach(struct thread *t, u64 ext, u64 env, u64 sysno, u64 a3, u64 a4)
+{
+	(void)a3, (void)a4;
+	return ext_attach(t, ext, env, sysno);
+}
+
+i64
+sys_ext_counter(struct thread *t, u64 ext, u64 slot, u64 a2, u64 a3, u64 a4)
+{
+	(void)a2, (void)a3, (void)a4;
+	return ext_counter(t, ext, slot);
 }

@@ -25,7 +25,15 @@ EXOCALL(revoke_request);
 EXOCALL(repossessed);
 EXOCALL(env_backing);
 EXOCALL(backing_read);
+EXOCALL(ext_load);
+EXOCALL(ext_attach);
+EXOCALL(ext_counter);
 #undef EXOCALL
+
+/* User memory of s, looked up in its tables (exocall.c). -E_FAULT */
+int user_writable(struct space *s, u64 va, u64 len);
+int user_write(struct space *s, u64 va, const void *src, u64 len);
+int user_read(struct space *s, void *dst, u64 va, u64 len);
 
 /* env.c */
 i64 env_entry(struct thread *t, u64 kind, u64 pc, u64 sp);

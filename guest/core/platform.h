@@ -188,6 +188,27 @@ void arch_tlb_invalidate(const u64 *va, u32 n);
 struct percpu;
 void arch_tlb_leave(struct percpu *pc);
 
+/*
+ * The extension window (ext.c): kernel virtual pages, numbered from 0, for
+ * the checker's work area (pages below EXT_WIN_CODE) and compiled code.
+ *   arch_ext_map: map frames pa[0..n) at window pages first.., rights
+ *     EXO_SEG_R | EXO_SEG_W (no execute) or EXO_SEG_R | EXO_SEG_X (no
+ *     write; never both: -E_INVAL); the pages must be unmapped. Returns the
+ *     kernel address of page first, or NULL (no frame for a table).
+ *   arch_ext_unmap: unmap them; on return no CPU can use them (tlb.h
+ *     tlb_kernel_shootdown). Needs the big kernel lock.
+ */
+#define EXT_WIN_CODE  512       /* the first page of code slots */
+void *arch_ext_map(u32 first, const u64 *pa, u32 n, u32 rights);
+/* For the self-check: a kernel page mapped writable and executable (its
+ * address), or 0: there is none (W^X, mmu.c and the window). */
+u64 arch_kernel_wx(void);
+/* For the self-check: fn for every table frame of the window. */
+void arch_ext_frames(void (*fn)(u64 pa, void *ctx), void *ctx);
+/* The kernel address window page p has (or will have) when mapped. */
+u64 arch_ext_addr(u32 p);
+void arch_ext_unmap(u32 first, u32 n);
+
 /* The registers at the call, for a panic that did not come from a trap. */
 void arch_regs_capture(struct exo_regs *r);
 /* Stop this CPU for good. */

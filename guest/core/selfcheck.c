@@ -13,6 +13,7 @@
 
 #include "cap.h"
 #include "env.h"
+#include "ext.h"
 #include "frame.h"
 #include "kernel.h"
 #include "mdb.h"
@@ -163,6 +164,8 @@ mark_holders(u64 by[KTEST_FR_TABLES + 1])
 	mdb_walk_frames(mark_held, 0);
 	thread_walk_save_frames(mark_held, 0);
 	frame_walk_runs(mark_held, 0);
+	ext_walk_frames(mark_held, 0);
+	arch_ext_frames(mark_held, 0);
 	for (u64 i = 0; i < sc.nbm; i++)
 		mark_held(sc.bm[i], 0);
 	for (u32 i = 0; i < NSPACES; i++) {
@@ -366,6 +369,8 @@ selfcheck_run(struct selfcheck_result *r)
 	for (u32 i = 0; i < NSPACES; i++)
 		check_env(i);
 	check_queues();
+	if (arch_kernel_wx())
+		fail(SC_WX, arch_kernel_wx());
 	return 0;
 }
 

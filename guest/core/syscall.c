@@ -17,6 +17,7 @@
 #include "../../ipc/transfer.h"
 #include "bind.h"
 #include "exocall.h"
+#include "ext.h"
 #include "irq.h"
 #include "kernel.h"
 #include "mdb.h"
@@ -512,6 +513,9 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_env_backing]        = sys_env_backing,
 	[SYS_backing_read]       = sys_backing_read,
 	[SYS_slice_give]         = sys_slice_give,
+	[SYS_ext_load]           = sys_ext_load,
+	[SYS_ext_attach]         = sys_ext_attach,
+	[SYS_ext_counter]        = sys_ext_counter,
 };
 
 /*
@@ -520,8 +524,8 @@ static const syscall_fn syscalls[SYS_NR] = {
  *   thread_switch(dest): give the CPU to dest if it is ready, else to the
  *   next thread of the caller's priority.
  */
-struct thread *
-syscall_dispatch(struct thread *t)
+static inline __attribute__((always_inline)) struct thread *
+dispatch_builtin(struct thread *t)
 {
 	u64 no = t->ctx.rax;
 
@@ -545,4 +549,37 @@ syscall_dispatch(struct thread *t)
 	t->ctx.rax = (u64)syscalls[no](t, t->ctx.rdi, t->ctx.rsi, t->ctx.rdx,
 					t->ctx.r10, t->ctx.r8);
 	return t;
+}
+
+/* SPIN's system-call event (ext.c): the handlers first, then the kernel's
+ * own code unless one answered. Out of line, so the path without handlers
+ * keeps nothing live across a call it does not make. */
+static __attribute__((noinline, cold)) struct thread *
+dispatch_raise(struct thread *t)
+{
+	if (ext_syscall_raise(t))
+		return t;
+	return dispatch_builtin(t);
+}
+
+/*
+ * With no handler attached anywhere, the event costs two instructions: a
+ * compare with memory and a branch not taken (where every ring-0
+ * instruction is emulated, the load-test-branch the compiler would write
+ * is one more).
+ */
+struct thread *
+syscall_dispatch(struct thread *t)
+{
+#if defined(__x86_64__)
+	__asm__ goto("cmpl $0, %0\n\tjne %l[raise]" : : "m"(ext_syscall_hooks) : "cc"
+		     : raise);
+	return dispatch_builtin(t);
+raise:
+	return dispatch_raise(t);
+#else
+	if (__builtin_expect(ext_syscall_hooks != 0, 0))
+		return dispatch_raise(t);
+	return dispatch_builtin(t);
+#endif
 }

@@ -19,7 +19,7 @@ tlb_targets(const struct percpu *c, u32 n, u32 self, u64 root)
 	cpumask_t m = 0;
 
 	for (u32 i = 0; i < n; i++)
-		if (i != self && c[i].online && c[i].root == root)
+		if (i != self && c[i].online && (!root || c[i].root == root))
 			m |= cpumask_of(i);
 	return m;
 }
@@ -36,7 +36,7 @@ tlb_use_full(u32 npages)
 static void
 tlb_local(struct percpu *pc, const struct tlb_request *r)
 {
-	if (pc->root != r->root)
+	if (r->root && pc->root != r->root)
 		return;
 	if (r->teardown)
 		arch_tlb_leave(pc);
@@ -53,13 +53,13 @@ tlb_serve(struct percpu *pc)
 }
 
 static void
-tlb_run(struct arch_space *s, const u64 *pages, u32 n, bool teardown)
+tlb_run(u64 root, const u64 *pages, u32 n, bool teardown)
 {
 	struct percpu *pc = this_cpu();
-	cpumask_t targets = tlb_targets(cpus, ncpus, pc->id, s->root);
+	cpumask_t targets = tlb_targets(cpus, ncpus, pc->id, root);
 	u64 t0 = arch_now(), ack;
 
-	req.root = s->root;
+	req.root = root;
 	req.teardown = teardown;
 	req.npages = teardown || n == TLB_ALL || tlb_use_full(n) ? TLB_ALL : n;
 	for (u32 i = 0; req.npages != TLB_ALL && i < n; i++)
@@ -77,11 +77,11 @@ tlb_run(struct arch_space *s, const u64 *pages, u32 n, bool teardown)
 	if (ack > stats.ack_tsc_max)
 		stats.ack_tsc_max = ack;
 	last = (struct tlb_shootdown_rec){
-		.seq = stats.shootdowns, .root = s->root, .targets = targets,
+		.seq = stats.shootdowns, .root = root, .targets = targets,
 		.initiator = pc->id, .npages = req.npages, .ack_tsc = ack, .tsc = t0,
 	};
 	TRACE_SWAB(SHOOTDOWN, req.npages == TLB_ALL ? 0 : req.npages, targets,
-		   s->root, ack);
+		   root, ack);
 }
 
 void
@@ -91,7 +91,17 @@ tlb_shootdown(struct arch_space *s, const u64 *pages, u32 n)
 		return;
 	if (n != TLB_ALL && !tlb_use_full(n) && n > TLB_BATCH_MAX)
 		n = TLB_ALL;
-	tlb_run(s, pages, n, false);
+	tlb_run(s->root, pages, n, false);
+}
+
+void
+tlb_kernel_shootdown(const u64 *pages, u32 n)
+{
+	if (n == 0)
+		return;
+	if (n != TLB_ALL && n > TLB_BATCH_MAX)
+		n = TLB_ALL;
+	tlb_run(0, pages, n, false);
 }
 
 void
@@ -99,7 +109,7 @@ tlb_teardown(struct arch_space *s)
 {
 	if (tlb_batch_space == s)
 		tlb_batch_space = 0, batch.n = 0;       /* covered by what follows */
-	tlb_run(s, 0, TLB_ALL, true);
+	tlb_run(s->root, 0, TLB_ALL, true);
 }
 
 void

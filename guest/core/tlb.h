@@ -44,7 +44,8 @@ extern u32 tlb_full_pages;      /* this platform's (space_init) */
 
 /* What the initiator asks of each target (one at a time: under the lock). */
 struct tlb_request {
-	u64 root;                   /* the space's translation root */
+	u64 root;                   /* the space's translation root; 0: any
+				       (kernel translations) */
 	u32 npages;                 /* TLB_ALL: the whole space */
 	bool teardown;              /* the space dies: load the kernel's root */
 	u64 va[TLB_BATCH_MAX];
@@ -72,7 +73,7 @@ struct tlb_stats {
 	u64 ack_tsc_total, ack_tsc_max;
 };
 
-/* The CPUs but self whose loaded root is root (portable: unit-tested). */
+/* The CPUs but self whose loaded root is root, 0: any (portable: unit-tested). */
 cpumask_t tlb_targets(const struct percpu *cpus, u32 n, u32 self, u64 root);
 /* Flush the whole space rather than npages pages one by one? */
 bool tlb_use_full(u32 npages);
@@ -84,6 +85,11 @@ bool tlb_use_full(u32 npages);
  * already. Needs the big kernel lock.
  */
 void tlb_shootdown(struct arch_space *s, const u64 *pages, u32 n);
+/*
+ * Kernel translations (the extension window, shared by every space)
+ * changed: invalidate pages[0..n) on every CPU, whatever it has loaded.
+ */
+void tlb_kernel_shootdown(const u64 *pages, u32 n);
 /* s is about to be freed: every CPU that has it loaded loads the kernel's. */
 void tlb_teardown(struct arch_space *s);
 

@@ -16,6 +16,7 @@ enum exo_error {
 	E_BADTYPE = 10, /* the capability names the wrong kind of object */
 	E_EXIST   = 11, /* something is there already (a binding at that address) */
 	E_AGAIN   = 12, /* not now: the target is busy, try again */
+	E_REJECTED = 13, /* the extension checker refused the program */
 	E_MAX
 };
 

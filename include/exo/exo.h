@@ -45,6 +45,7 @@ enum exo_cap_type {
 	EXO_CAP_ENV   = 2,      /* an environment: its entry points, its frames */
 	EXO_CAP_SLOT  = 3,      /* slots of one CPU's time-slice vector */
 	EXO_CAP_IRQ   = 4,      /* an interrupt line (enum exo_irq) */
+	EXO_CAP_EXT   = 5,      /* a loaded extension (<exo/extcall.h>) */
 };
 #endif
 
@@ -55,6 +56,7 @@ enum exo_cap_type {
  *          W ask it for frames back (revocation), give it slots.
  *   SLOT:  X run in the slots (the holder's slices).
  *   IRQ:   R receive the line.
+ *   EXT:   X attach it to an event (ext_attach); R read its counters.
  *   PASS   derive a copy for another environment (cap_pass).
  */
 #define EXO_CAP_X      0x1u

@@ -41,6 +41,10 @@ enum exo_sysno {
 	SYS_env_backing   = 33, /* (store) */
 	SYS_backing_read  = 34, /* (block, frame cap) */
 	SYS_slice_give    = 35, /* (env cap, cpu, count): slots of quota to env */
+	/* SPIN's extensions, <exo/extcall.h>. */
+	SYS_ext_load      = 36, /* (insns, n, event, struct exo_ext_error *): an EXT capability */
+	SYS_ext_attach    = 37, /* (ext cap, env cap, sysno): a handler on env's call sysno */
+	SYS_ext_counter   = 38, /* (ext cap, slot): a counter of the extension */
 	SYS_NR
 };
 
@@ -91,6 +95,7 @@ enum exo_selfcheck {
 				   a wrong live count (env index << 16 | entry) */
 	SC_QUEUE          = 9,  /* a thread on two queues, on a queue its state
 				   does not allow, or a broken list (thread id) */
+	SC_WX             = 10, /* a kernel page writable and executable (va) */
 };
 /* KTEST_FRAMES's what: frames counted by who holds them. */
 enum exo_ktest_fr {

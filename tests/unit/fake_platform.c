@@ -710,3 +710,57 @@ arch_thread_upcalls(struct thread *t, bool on)
 {
 	(void)t, (void)on;
 }
+
+/*
+ * The extension window: a buffer of window pages. A read+write mapping is
+ * the buffer itself (the checker's work area); a read+execute one copies
+ * the frames in (the host cannot execute it: tests look at the bytes).
+ * fake_ext_mapped counts pages mapped, fake_ext_wx the W+X requests.
+ */
+#define FAKE_WIN_PAGES 1024
+static u8 *fake_window;
+long fake_ext_mapped;
+unsigned fake_ext_wx;
+
+u64
+arch_ext_addr(u32 p)
+{
+	if (!fake_window)
+		fake_window = calloc(FAKE_WIN_PAGES, EXO_PAGE_SIZE);
+	return (u64)(fake_window + (u64)p * EXO_PAGE_SIZE);
+}
+
+void *
+arch_ext_map(u32 first, const u64 *pa, u32 n, u32 rights)
+{
+	u8 *va = (u8 *)arch_ext_addr(first);
+
+	if (rights & EXO_SEG_W && rights & EXO_SEG_X) {
+		fake_ext_wx++;
+		return 0;
+	}
+	cr_assert(first + n <= FAKE_WIN_PAGES, "fake platform: window too small");
+	for (u32 i = 0; rights & EXO_SEG_X && i < n; i++)
+		memcpy(va + i * EXO_PAGE_SIZE, arch_phys_to_virt(pa[i]), EXO_PAGE_SIZE);
+	fake_ext_mapped += n;
+	return va;
+}
+
+void
+arch_ext_unmap(u32 first, u32 n)
+{
+	memset((void *)arch_ext_addr(first), 0xcc, (u64)n * EXO_PAGE_SIZE);
+	fake_ext_mapped -= n;
+}
+
+void
+arch_ext_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
+{
+	(void)fn, (void)ctx;            /* the fake window takes no frames */
+}
+
+u64
+arch_kernel_wx(void)
+{
+	return 0;                       /* the fake has no kernel mappings */
+}

@@ -99,6 +99,8 @@ extern u64 fake_bench_len;
 extern unsigned fake_bench_calls, fake_bench_nchunks;
 extern i32 fake_bench_status;          /* what the "host" answers */
 extern unsigned fake_frame_zeroes;
+extern long fake_ext_mapped;                /* extension window pages mapped */
+extern unsigned fake_ext_wx;                /* W+X mappings asked for (refused) */
 extern int fake_trace_set;                 /* arch_trace_set's last on, or -1 */
 /* arch_host_backing: blocks saved per store (1..EXO_BACKING_STORES). */
 #define FAKE_BACKING_BLOCKS 64

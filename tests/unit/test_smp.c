@@ -38,6 +38,18 @@ Test(smp, targets_are_cpus_with_the_root_loaded)
 	cr_assert_eq(tlb_targets(c, 4, 0, 0x3000), 0);
 }
 
+/* Kernel translations (root 0: the extension window): every online CPU. */
+Test(smp, kernel_shootdown_targets_every_online_cpu)
+{
+	struct percpu c[4] = { 0 };
+
+	for (u32 i = 0; i < 4; i++)
+		c[i] = (struct percpu){ .id = i, .online = true, .root = 0x1000 + i * 0x1000 };
+	c[3].online = false;
+	cr_assert_eq(tlb_targets(c, 4, 0, 0), cpumask_of(1) | cpumask_of(2));
+	cr_assert_eq(tlb_targets(c, 4, 2, 0), cpumask_of(0) | cpumask_of(1));
+}
+
 Test(smp, full_flush_above_threshold)
 {
 	cr_assert_not(tlb_use_full(1));

@@ -3,6 +3,7 @@
 #include <exo/layout.h>
 
 #include "../../core/frame.h"
+#include "../../core/kernel.h"
 #include "../../core/platform.h"
 #include "../../core/tlb.h"
 #include "../../core/trace.h"
@@ -330,6 +331,95 @@ arch_tlb_invalidate(const u64 *va, u32 n)
 	}
 	for (u32 i = 0; i < n; i++)
 		invlpg(va[i]);
+}
+
+/*
+ * W^X for the kernel's own memory. The VMM maps all of it writable and
+ * executable with 2 MiB pages (vmm/layout.c; EFER.NXE is on). Here the
+ * 2 MiB page holding the kernel image becomes 4 KiB pages: text read-only
+ * and executable, rodata read-only, the rest writable and no-execute; every
+ * other 2 MiB page of the direct map becomes no-execute. So no kernel
+ * mapping is writable and executable: code runs from the text, and
+ * extensions from the read-only pages of the extension window (extmap.c),
+ * which they are written into through this no-execute direct map. Done once
+ * on the boot CPU after smp_patch_up wrote the text, before other CPUs
+ * start; every space shares these tables (KERNEL_PML4_SLOT).
+ */
+extern char kernel_text_start[], kernel_text_end[], kernel_rodata_end[];
+static u64 kimage_pt[PT_ENTRIES] __attribute__((aligned(4096)));
+#define MB2 (2ULL << 20)
+#define PTE_G 0x100ULL
+#define CR4_PGE (1ULL << 7)
+
+static u64
+kimage_bits(u64 pa)
+{
+	u64 ts = arch_virt_to_phys(kernel_text_start), te = arch_virt_to_phys(kernel_text_end);
+
+	if (pa >= ts && pa < te)
+		return PTE_P | PTE_G;
+	if (pa >= te && pa < arch_virt_to_phys(kernel_rodata_end))
+		return PTE_P | PTE_G | PTE_NX;
+	return PTE_P | PTE_W | PTE_G | PTE_NX;
+}
+
+void
+mmu_protect_kernel(void)
+{
+	u64 *pdpt = table_of(table_of(kernel_pml4_pa)[KERNEL_PML4_SLOT] & PTE_ADDR);
+	u64 *pd = table_of(pdpt[510] & PTE_ADDR), cr4;
+
+	if (arch_virt_to_phys(kernel_rodata_end) > MB2)
+		panic("mmu: the kernel's text and rodata end past 2 MiB");
+	for (u64 i = 0; i < PT_ENTRIES; i++)
+		kimage_pt[i] = i * EXO_PAGE_SIZE | kimage_bits(i * EXO_PAGE_SIZE);
+	/* PD0 and PD1 are contiguous (the VMM's layout): 0..2 GiB. */
+	for (u64 i = 1; i < 2 * PT_ENTRIES; i++)
+		if (pd[i] & PTE_P)
+			pd[i] |= PTE_NX;
+	pd[0] = arch_virt_to_phys(kimage_pt) | PTE_P | PTE_W;
+	/* The old entries are global: only a CR4.PGE toggle drops them. */
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	if (cr4 & CR4_PGE)
+		__asm__ volatile("mov %0, %%cr4; mov %1, %%cr4"
+				 : : "r"(cr4 & ~CR4_PGE), "r"(cr4) : "memory");
+	else
+		write_cr3(read_cr3());
+}
+
+/* A leaf writable and executable in the PD at va (1 GiB), or 0. */
+static u64
+pd_wx(const u64 *pd, u64 va)
+{
+	for (u64 i = 0; i < PT_ENTRIES; i++, va += MB2) {
+		const u64 *pt;
+
+		if (!(pd[i] & PTE_P))
+			continue;
+		if (pd[i] & 0x80) {             /* PS: a 2 MiB page */
+			if (pd[i] & PTE_W && !(pd[i] & PTE_NX))
+				return va;
+			continue;
+		}
+		pt = table_of(pd[i] & PTE_ADDR);
+		for (u64 j = 0; j < PT_ENTRIES; j++)
+			if ((pt[j] & (PTE_P | PTE_W | PTE_NX)) == (PTE_P | PTE_W))
+				return va + j * EXO_PAGE_SIZE;
+	}
+	return 0;
+}
+
+u64
+arch_kernel_wx(void)
+{
+	const u64 *pdpt = table_of(table_of(kernel_pml4_pa)[KERNEL_PML4_SLOT] & PTE_ADDR);
+	u64 va;
+
+	for (u64 s = 0; s < PT_ENTRIES; s++)
+		if (pdpt[s] & PTE_P &&
+		    (va = pd_wx(table_of(pdpt[s] & PTE_ADDR), 0xffffff8000000000ULL + (s << 30))))
+			return va;
+	return 0;
 }
 
 /* An application processor: the boot page tables are loaded (the VMM's). */

@@ -1,0 +1,439 @@
+/*
+ * Extensions in the kernel (ext.h). A load copies the program in, runs the
+ * checker in a work area of fresh frames mapped writable and no-execute in
+ * the extension window (platform.h), compiles it there, copies the code
+ * into its own frames and only then maps them read-only and executable:
+ * no mapping of them is ever writable and executable at once (the direct
+ * map of memory is no-execute: mmu.c). The work area goes when the load
+ * ends, accepted or not.
+ *
+ * Everything here runs under the big kernel lock: one load at a time (so
+ * one work area), and a raise (syscall_dispatch) never overlaps an attach
+ * or a removal on another CPU. A removal unmaps the code and shoots the
+ * window's pages down on every CPU before its frames are freed.
+ */
+#include "ext.h"
+
+#include <exo/error.h>
+#include <exo/ext.h>
+#include <exo/extcall.h>
+#include <exo/layout.h>
+
+#include "../ebpf/helpers.h"
+#include "../ebpf/jit.h"
+#include "../ebpf/verify.h"
+#include "cap.h"
+#include "exocall.h"
+#include "frame.h"
+#include "kernel.h"
+#include "platform.h"
+
+#define EXT_MAX         64      /* loaded extensions, all environments */
+#define EXT_DATA_STORE  (EXT_COUNTER_SLOTS * 8)    /* store slots' offset */
+
+_Static_assert(EXO_EXT_MAX_INSNS == EXT_MAX_INSNS, "one size limit");
+_Static_assert(EXT_DATA_STORE + EXT_STORE_SLOTS * EXT_STORE_SIZE <= EXO_PAGE_SIZE,
+	       "counters and store slots share one frame");
+_Static_assert(EXT_MAX * EXO_EXT_CODE_PAGES <= 512, "code slots fit one PT");
+
+struct kext {
+	ebpf_helper_fn *code;   /* NULL: the slot is free */
+	u64 pa[EXO_EXT_CODE_PAGES];
+	u64 data;               /* counters, then store slots */
+	u32 npages;
+	u32 env;                /* the loader's, charged for it */
+};
+
+struct ext_hook {
+	u32 sysno;              /* or EXO_EXT_ALL_CALLS */
+	u32 ext;                /* index + 1; 0: free */
+};
+
+static struct kext exts[EXT_MAX];
+static struct ext_hook hooks[NSPACES][EXO_EXT_HOOKS];
+static u8 loaded[NSPACES];
+u32 ext_syscall_hooks;
+static struct kext *running;    /* the helpers' extension (big lock) */
+
+/* ---- The helpers (ext.h's prototypes; the checker matched every call). */
+
+static u64
+h_ktime(u64 a, u64 b, u64 c, u64 d, u64 e)
+{
+	(void)a, (void)b, (void)c, (void)d, (void)e;
+	return arch_now();
+}
+
+static u64
+h_counter_add(u64 slot, u64 delta, u64 c, u64 d, u64 e)
+{
+	(void)c, (void)d, (void)e;
+	if (slot >= EXT_COUNTER_SLOTS)
+		return (u64)-E_INVAL;
+	((u64 *)arch_phys_to_virt(running->data))[slot] += delta;
+	return 0;
+}
+
+static u64
+h_store(u64 slot, u64 b, u64 c, u64 d, u64 e)
+{
+	(void)b, (void)c, (void)d, (void)e;
+	if (slot >= EXT_STORE_SLOTS)
+		return 0;
+	return (u64)arch_phys_to_virt(running->data) + EXT_DATA_STORE +
+	       slot * EXT_STORE_SIZE;
+}
+
+static u64
+h_self(u64 a, u64 b, u64 c, u64 d, u64 e)
+{
+	(void)a, (void)b, (void)c, (void)d, (void)e;
+	return this_cpu()->cur ? this_cpu()->cur->id : 0;
+}
+
+static ebpf_helper_fn *const helper_fn[EXT_HELPER_COUNT] = {
+	[EXT_HELPER_KTIME] = h_ktime,
+	[EXT_HELPER_COUNTER_ADD] = h_counter_add,
+	[EXT_HELPER_STORE] = h_store,
+	[EXT_HELPER_SELF] = h_self,
+};
+static const struct ebpf_helpers kernel_helpers = { helper_fn, EXT_HELPER_COUNT };
+/* The kernel's domain: the helpers it has (ext_trace is not one yet). */
+#define KERNEL_DOMAIN (1ull << EXT_HELPER_KTIME | 1ull << EXT_HELPER_COUNTER_ADD | \
+		       1ull << EXT_HELPER_STORE | 1ull << EXT_HELPER_SELF)
+
+/* ---- Frames. */
+
+static void
+frames_free(u64 *pa, u32 n)
+{
+	for (u32 i = 0; i < n; i++)
+		if (pa[i])
+			frame_free(pa[i]), pa[i] = 0;
+}
+
+static int
+frames_alloc(u64 *pa, u32 n)
+{
+	for (u32 i = 0; i < n; i++)
+		if (!(pa[i] = frame_alloc())) {
+			frames_free(pa, i);
+			return -E_NOMEM;
+		}
+	return 0;
+}
+
+/*
+ * The work area of one load: the checker's state, the instructions, the
+ * compiler's offsets, its output and the checker's facts, in that order.
+ */
+struct work {
+	void *verifier;
+	struct bpf_insn *insns;
+	u32 *offset;
+	u8 *code, *facts;
+};
+#define WORK_PAGES_MAX  128     /* 512 KiB: ~111 pages for 4096 instructions */
+static u64 work_pa[WORK_PAGES_MAX];
+static u32 work_pages;
+
+static u64
+work_size(u32 *off_insns, u32 *off_offset, u32 *off_code, u32 *off_facts, u32 n)
+{
+	u64 at = (verify_work_size() + 15) & ~15ull;
+
+	*off_insns = (u32)at;
+	at += (u64)n * sizeof(struct bpf_insn);
+	*off_offset = (u32)at;
+	at += ((u64)n + 1) * sizeof(u32);
+	*off_code = (u32)at;
+	at += EXO_EXT_CODE_PAGES * EXO_PAGE_SIZE;
+	*off_facts = (u32)at;
+	return at + n;
+}
+
+static int
+work_get(struct work *w, u32 n)
+{
+	u32 oi, oo, oc, of;
+	u64 size = work_size(&oi, &oo, &oc, &of, n);
+	u8 *base;
+
+	work_pages = (u32)(EXO_PAGE_UP(size) / EXO_PAGE_SIZE);
+	kassert(work_pages <= WORK_PAGES_MAX && WORK_PAGES_MAX <= EXT_WIN_CODE);
+	if (frames_alloc(work_pa, work_pages) < 0)
+		return work_pages = 0, -E_NOMEM;
+	base = arch_ext_map(0, work_pa, work_pages, EXO_SEG_R | EXO_SEG_W);
+	if (!base) {
+		frames_free(work_pa, work_pages);
+		return work_pages = 0, -E_NOMEM;
+	}
+	*w = (struct work){ base, (void *)(base + oi), (void *)(base + oo),
+			    base + oc, base + of };
+	return 0;
+}
+
+static void
+work_put(void)
+{
+	arch_ext_unmap(0, work_pages);
+	frames_free(work_pa, work_pages);
+	work_pages = 0;
+}
+
+/* ---- Loading. */
+
+static struct kext *
+ext_slot(void)
+{
+	for (u32 i = 0; i < EXT_MAX; i++)
+		if (!exts[i].code && !exts[i].data)
+			return &exts[i];
+	return 0;
+}
+
+/* The checker said no: tell the user where and why, if asked. */
+static i64
+reject(struct thread *t, u64 err, const struct ext_verify_error *ve)
+{
+	struct exo_ext_error e = { .insn = ve->insn, .rule = (u32)ve->rule };
+	const char *name = verify_rule_name(ve->rule);
+
+	for (u32 i = 0; name && name[i] && i < sizeof e.rule_name - 1; i++)
+		e.rule_name[i] = name[i];
+	if (err && user_write(t->space, err, &e, sizeof e) < 0)
+		return -E_FAULT;
+	return -E_REJECTED;
+}
+
+/* Compile w's accepted program for slot x; the code in x->pa, mapped. */
+static int
+compile(struct kext *x, const struct work *w, u32 n)
+{
+	u32 slot = (u32)(x - exts), first = EXT_WIN_CODE + slot * EXO_EXT_CODE_PAGES;
+	struct ebpf_jit j = {
+		.prog = w->insns, .n = n, .helpers = &kernel_helpers,
+		.out = 0, .offset = w->offset, .facts = w->facts,
+	};
+	int r = ebpf_jit(&j);
+
+	if (r < 0)
+		return r == -E_NOSYS ? -E_INVAL : r;
+	if (j.len > EXO_EXT_CODE_PAGES * EXO_PAGE_SIZE)
+		return -E_NOMEM;
+	j.out = w->code;
+	j.cap = EXO_EXT_CODE_PAGES * EXO_PAGE_SIZE;
+	j.exec_addr = arch_ext_addr(first);
+	r = ebpf_jit(&j);
+	if (r < 0)
+		return r;
+	x->npages = (u32)(EXO_PAGE_UP(j.len) / EXO_PAGE_SIZE);
+	if (frames_alloc(x->pa, x->npages) < 0)
+		return -E_NOMEM;
+	/* Written through the direct map (writable, no-execute) ... */
+	for (u32 i = 0; i < x->npages; i++) {
+		u32 off = i * (u32)EXO_PAGE_SIZE, len = j.len - off;
+
+		__builtin_memcpy(arch_phys_to_virt(x->pa[i]), w->code + off,
+				 len < EXO_PAGE_SIZE ? len : EXO_PAGE_SIZE);
+	}
+	/* ... then the one executable mapping, read-only. */
+	x->code = arch_ext_map(first, x->pa, x->npages, EXO_SEG_R | EXO_SEG_X);
+	if (!x->code) {
+		frames_free(x->pa, x->npages);
+		return -E_NOMEM;
+	}
+	return 0;
+}
+
+/* Check and compile the n instructions at user insns into x. */
+static i64
+check_and_compile(struct thread *t, struct kext *x, u64 insns, u32 n, u64 err)
+{
+	const struct ext_prog_type *type = verify_type_by_event(EXT_EV_SYSCALL, false);
+	struct ext_verify_error ve;
+	struct work w;
+	i64 r = work_get(&w, n);
+
+	if (r < 0)
+		return r;
+	r = user_read(t->space, w.insns, insns, (u64)n * sizeof(struct bpf_insn));
+	if (r == 0 && verify_program(w.insns, n, type, KERNEL_DOMAIN,
+				     verify_kernel_budget(n), w.verifier, &ve) < 0)
+		r = reject(t, err, &ve);
+	if (r == 0) {
+		verify_facts(w.verifier, n, w.facts);
+		r = compile(x, &w, n);
+	}
+	work_put();
+	return r;
+}
+
+i64
+ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
+{
+	u32 env = t->space->index;
+	struct kext *x;
+	exo_cap_t c;
+	i64 r;
+
+	if (n == 0 || n > EXO_EXT_MAX_INSNS || event != EXT_EV_SYSCALL)
+		return -E_INVAL;
+	if (err && user_writable(t->space, err, sizeof(struct exo_ext_error)) < 0)
+		return -E_FAULT;
+	if (loaded[env] >= EXO_EXT_PER_ENV || env_of(t->space)->ncaps == EXO_NCAPS ||
+	    !(x = ext_slot()))
+		return -E_NOMEM;
+	if (!(x->data = frame_alloc()))
+		return -E_NOMEM;
+	r = check_and_compile(t, x, insns, (u32)n, err);
+	if (r == 0)
+		r = cap_new(env_of(t->space), EXO_CAP_EXT, EXO_CAP_ALL,
+			    (u64)(x - exts), 0, &c);
+	if (r < 0) {
+		if (x->code)
+			arch_ext_unmap(EXT_WIN_CODE + (u32)(x - exts) * EXO_EXT_CODE_PAGES,
+				       x->npages);
+		frames_free(x->pa, x->npages);
+		frames_free(&x->data, 1);
+		*x = (struct kext){ 0 };
+		return r;
+	}
+	x->env = env;
+	loaded[env]++;
+	return (i64)c;
+}
+
+/* ---- Attaching, removing, raising. */
+
+static struct kext *
+ext_get(struct thread *t, u64 c, u32 rights, int *err)
+{
+	struct cap *k = cap_get(env_of(t->space), c, EXO_CAP_EXT, rights, err);
+
+	return k ? &exts[k->object] : 0;
+}
+
+i64
+ext_attach(struct thread *t, u64 ext, u64 env, u64 sysno)
+{
+	int err;
+	struct kext *x = ext_get(t, ext, EXO_CAP_X, &err);
+	struct cap *e;
+	struct ext_hook *h, *free = 0;
+
+	if (!x)
+		return err;
+	e = cap_get(env_of(t->space), env, EXO_CAP_ENV, EXO_CAP_W, &err);
+	if (!e)
+		return err;
+	if (sysno >= EXO_EXT_SYSNO_END && sysno != EXO_EXT_ALL_CALLS)
+		return -E_INVAL;
+	h = hooks[e->object];
+	for (u32 i = 0; i < EXO_EXT_HOOKS; i++) {
+		if (h[i].ext == (u32)(x - exts) + 1 && h[i].sysno == sysno)
+			return -E_EXIST;
+		if (!h[i].ext && !free)
+			free = &h[i];
+	}
+	if (!free)
+		return -E_NOMEM;
+	*free = (struct ext_hook){ .sysno = (u32)sysno, .ext = (u32)(x - exts) + 1 };
+	ext_syscall_hooks++;
+	return 0;
+}
+
+i64
+ext_counter(struct thread *t, u64 ext, u64 slot)
+{
+	int err;
+	struct kext *x = ext_get(t, ext, EXO_CAP_R, &err);
+
+	if (!x)
+		return err;
+	if (slot >= EXT_COUNTER_SLOTS)
+		return -E_INVAL;
+	return (i64)((u64 *)arch_phys_to_virt(x->data))[slot];
+}
+
+/* Detach every hook matching (ext index + 1, or 0 for any) in env i. */
+static void
+hooks_drop(u32 i, u32 ext1)
+{
+	for (u32 k = 0; k < EXO_EXT_HOOKS; k++)
+		if (hooks[i][k].ext && (!ext1 || hooks[i][k].ext == ext1)) {
+			hooks[i][k] = (struct ext_hook){ 0 };
+			ext_syscall_hooks--;
+		}
+}
+
+void
+ext_release(struct cap *c)
+{
+	struct kext *x = &exts[c->object];
+	u32 slot = (u32)c->object;
+
+	for (u32 i = 0; i < NSPACES; i++)
+		hooks_drop(i, slot + 1);
+	/* No CPU can run it now (big lock); none can reach its pages after: */
+	arch_ext_unmap(EXT_WIN_CODE + slot * EXO_EXT_CODE_PAGES, x->npages);
+	frames_free(x->pa, x->npages);
+	frames_free(&x->data, 1);
+	loaded[x->env]--;
+	*x = (struct kext){ 0 };
+}
+
+void
+ext_env_destroy(struct env *e)
+{
+	hooks_drop(e->index, 0);
+}
+
+void
+ext_walk_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
+{
+	for (u32 i = 0; i < EXT_MAX; i++) {
+		for (u32 k = 0; k < exts[i].npages && exts[i].code; k++)
+			fn(exts[i].pa[k], ctx);
+		if (exts[i].data)
+			fn(exts[i].data, ctx);
+	}
+}
+
+/* Run x on t's call; true if it answered it. */
+static bool
+run(struct kext *x, struct thread *t)
+{
+	struct ext_syscall_ctx ctx = {
+		.nr = t->ctx.rax,
+		.args = { t->ctx.rdi, t->ctx.rsi, t->ctx.rdx, t->ctx.r10, t->ctx.r8,
+			  t->ctx.r9 },
+		.space = t->space->index, .thread = t->id,
+	};
+	u64 r;
+
+	running = x;
+	r = x->code((u64)&ctx, 0, 0, 0, 0);
+	running = 0;
+	/* A handler may rewrite the arguments the next one (or the kernel) sees. */
+	t->ctx.rdi = ctx.args[0], t->ctx.rsi = ctx.args[1], t->ctx.rdx = ctx.args[2];
+	t->ctx.r10 = ctx.args[3], t->ctx.r8 = ctx.args[4], t->ctx.r9 = ctx.args[5];
+	if (r != EXT_HANDLED)
+		return false;
+	t->ctx.rax = ctx.ret;
+	return true;
+}
+
+bool
+ext_syscall_raise(struct thread *t)
+{
+	/* The imposed guard: only the caller's environment's handlers. */
+	struct ext_hook *h = hooks[t->space->index];
+	u64 nr = t->ctx.rax;
+
+	for (u32 i = 0; i < EXO_EXT_HOOKS; i++)
+		if (h[i].ext && (h[i].sysno == EXO_EXT_ALL_CALLS || h[i].sysno == nr) &&
+		    run(&exts[h[i].ext - 1], t))
+			return true;
+	return false;
+}

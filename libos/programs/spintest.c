@@ -1,0 +1,391 @@
+/*
+ * SPIN's extensions, from user space: `spintest CASE...` (scenario.h: exit
+ * status 0 when every check held, else the failed check's line).
+ *
+ *   accept    ext/syscall_add (clang's instructions, embedded) is accepted
+ *             and named by an EXT capability
+ *   reject    programs the checker refuses come back -E_REJECTED with the
+ *             instruction and the rule; malformed requests -E_INVAL/-E_FAULT
+ *   syscall   syscall_add attached to our environment answers call 0x4000
+ *             (a number with no built-in handler), leaves the others to the
+ *             kernel, and is gone once its capability is dropped
+ *   count     ext/count_syscalls attached to every call counts exactly the
+ *             calls we make, by number
+ *   confined  a handler on our environment never sees a child environment's
+ *             calls; attached with the child's ENV capability it does
+ *   forged    forged, stale, wrong-type and too-weak capabilities refused
+ *   race      (2 CPUs or more) a thread on CPU 1 makes call 0x4000 without
+ *             pause while we attach and drop the handler 20 times: every
+ *             answer is the handler's (42) or the kernel's (-E_NOSYS),
+ *             the first answer after each drop is -E_NOSYS, the kernel lives
+ *   noleak    (boot option ktest) loads, attaches and drops give every
+ *             frame back, and the kernel's self-check finds nothing wrong
+ */
+#include <exo/bpf.h>
+#include <exo/error.h>
+#include <exo/ext.h>
+#include <exo/extcall.h>
+#include <exo/syscall.h>
+
+#include "exo.h"
+#include "l4.h"
+#include "libos.h"
+#include "scenario.h"
+#include "task.h"
+
+#include "ext_count_syscalls.h"
+#include "ext_syscall_add.h"
+
+#define NR_ADD 0x4000           /* ext/syscall_add.c's EXT_NR_ADD */
+#define NINSN(a) (sizeof(a) / 8)
+
+static u64 main_tid;
+
+static long
+ext_load(const void *insns, u64 n, u32 event, struct exo_ext_error *err)
+{
+	return l4_syscall5(SYS_ext_load, (long)insns, (long)n, event, (long)err, 0);
+}
+
+static long
+ext_attach(exo_cap_t ext, exo_cap_t env, u32 sysno)
+{
+	return l4_syscall5(SYS_ext_attach, (long)ext, (long)env, sysno, 0, 0);
+}
+
+static long
+ext_counter(exo_cap_t ext, u32 slot)
+{
+	return l4_syscall5(SYS_ext_counter, (long)ext, slot, 0, 0, 0);
+}
+
+static long
+add_call(long a, long b)
+{
+	return l4_syscall5(NR_ADD, a, b, 0, 0, 0);
+}
+
+static long
+null_call(void)
+{
+	return l4_syscall5(SYS_bench_mark, 0, 0, 0, 0, 0);
+}
+
+static exo_cap_t
+load(const unsigned char *insns, u64 n)
+{
+	long c = ext_load(insns, n, EXT_EV_SYSCALL, 0);
+
+	CHECK(c > 0);
+	return (exo_cap_t)c;
+}
+
+static exo_cap_t
+own_env(void)
+{
+	long c = env_cap(main_tid, EXO_CAP_ALL);
+
+	CHECK(c > 0);
+	return (exo_cap_t)c;
+}
+
+static void
+case_accept(void)
+{
+	struct exo_capinfo ci;
+	exo_cap_t c = load(ext_syscall_add, NINSN(ext_syscall_add));
+
+	CHECK(cap_info(c, &ci) == 0);
+	CHECK(ci.type == EXO_CAP_EXT && ci.rights == EXO_CAP_ALL && !ci.derived);
+	CHECK(cap_drop(c) == 0);
+	printf("spintest: syscall_add accepted (%lu instructions)\n",
+	       (unsigned long)NINSN(ext_syscall_add));
+}
+
+/* Instructions by field: code, dst | src << 4, off, imm. */
+#define I(code, regs, off, imm) { code, regs, off, imm }
+
+static void
+expect_reject(const struct bpf_insn *p, u64 n, u32 insn, const char *rule)
+{
+	struct exo_ext_error e = { .insn = 99 };
+
+	CHECK(ext_load(p, n, EXT_EV_SYSCALL, &e) == -E_REJECTED);
+	printf("spintest: rejected at %u: %s\n", e.insn, e.rule_name);
+	CHECK(e.insn == insn && strcmp(e.rule_name, rule) == 0);
+}
+
+static void
+case_reject(void)
+{
+	/* r0 = 0; r0 = *(u64 *)(r1 + 200): past the 80-byte context; exit */
+	static const struct bpf_insn past_ctx[] = {
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0),
+		I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(0, 1), 200, 0),
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+	};
+	/* r0 = r2 (never written); exit */
+	static const struct bpf_insn uninit[] = {
+		I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REGS(0, 2), 0, 0),
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+	};
+	/* ctx->nr = 0: nr is read-only */
+	static const struct bpf_insn store_nr[] = {
+		I(BPF_ST | BPF_MEM | BPF_DW, BPF_REGS(1, 0), 0, 0),
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0),
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+	};
+	/* a loop the checker cannot bound: r0 = 0; l: goto l */
+	static const struct bpf_insn forever[] = {
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0),
+		I(BPF_JMP | BPF_JA, 0, -1, 0),
+	};
+	struct exo_ext_error e;
+
+	expect_reject(past_ctx, NINSN(past_ctx), 1, "ctx_bounds");
+	expect_reject(uninit, NINSN(uninit), 0, "reg_uninit");
+	expect_reject(store_nr, NINSN(store_nr), 0, "ctx_no_write");
+	expect_reject(forever, NINSN(forever), 1, "loop_bound");
+	/* Refused without an error buffer too. */
+	CHECK(ext_load(uninit, NINSN(uninit), EXT_EV_SYSCALL, 0) == -E_REJECTED);
+	CHECK(ext_load(uninit, 0, EXT_EV_SYSCALL, &e) == -E_INVAL);
+	CHECK(ext_load(uninit, EXO_EXT_MAX_INSNS + 1, EXT_EV_SYSCALL, &e) == -E_INVAL);
+	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_PAGEFAULT, &e) ==
+	      -E_INVAL);
+	CHECK(ext_load((void *)0x1000, 2, EXT_EV_SYSCALL, &e) == -E_FAULT);
+	CHECK(ext_load(uninit, NINSN(uninit), EXT_EV_SYSCALL, (void *)0x1000) == -E_FAULT);
+	/* Its instructions running off our memory: -E_FAULT, not a crash. */
+	CHECK(ext_load((void *)0x7fffffffff00ULL, 64, EXT_EV_SYSCALL, &e) == -E_FAULT);
+}
+
+static void
+case_syscall(void)
+{
+	exo_cap_t c, env = own_env();
+
+	CHECK(add_call(20, 22) == -E_NOSYS);
+	c = load(ext_syscall_add, NINSN(ext_syscall_add));
+	CHECK(ext_attach(c, env, NR_ADD) == 0);
+	CHECK(ext_attach(c, env, NR_ADD) == -E_EXIST);
+	CHECK(add_call(20, 22) == 42);
+	CHECK(add_call(-5, 3) == -2);
+	CHECK(null_call() == 0);                /* the kernel's own still works */
+	CHECK(puts("spintest: 0x4000 answered by the extension") >= 0);
+	CHECK(cap_drop(c) == 0);
+	CHECK(add_call(20, 22) == -E_NOSYS);    /* removed with its capability */
+	CHECK(cap_drop(env) == 0);
+}
+
+static void
+case_count(void)
+{
+	exo_cap_t c = load(ext_count_syscalls, NINSN(ext_count_syscalls)), env = own_env();
+	long before;
+
+	CHECK(ext_attach(c, env, EXO_EXT_ALL_CALLS) == 0);
+	before = ext_counter(c, SYS_bench_mark);
+	CHECK(before == 0);
+	for (int i = 0; i < 7; i++)
+		CHECK(null_call() == 0);
+	CHECK(ext_counter(c, SYS_bench_mark) == 7);
+	/* Each ext_counter call was counted too, in its own slot. */
+	CHECK(ext_counter(c, SYS_ext_counter) == 3);
+	CHECK(ext_counter(c, EXT_COUNTER_SLOTS) == -E_INVAL);
+	printf("spintest: counted 7 null calls\n");
+	CHECK(cap_drop(c) == 0);
+	CHECK(ext_counter(c, SYS_bench_mark) == -E_STALE);
+	CHECK(cap_drop(env) == 0);
+}
+
+/* The child: report what call 0x4000 gives, three times. */
+static void
+confined_child(u64 arg)
+{
+	struct l4_msg m = { 0 };
+	u64 from;
+
+	(void)arg;
+	for (int i = 0; i < 3; i++) {
+		m.mr[0] = EXO_TAG(0, 1, 0);
+		m.mr[1] = (u64)add_call(20, 22);
+		CHECK(l4_call(main_tid, &m) == 0);
+	}
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+/* The child's next answer; the child waits for our reply. */
+static long
+child_says(u64 child)
+{
+	struct l4_msg m = { 0 };
+	u64 from;
+
+	CHECK(l4_receive(child, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	return (long)m.mr[1];
+}
+
+static void
+child_go(u64 child)
+{
+	struct l4_msg m = { 0 };
+
+	m.mr[0] = EXO_TAG(0, 0, 0);
+	CHECK(l4_send(child, &m, EXO_TIMEOUT_NEVER) == 0);
+}
+
+static void
+case_confined(void)
+{
+	exo_cap_t c = load(ext_syscall_add, NINSN(ext_syscall_add)), env = own_env();
+	u64 child;
+	long cenv;
+
+	CHECK(ext_attach(c, env, NR_ADD) == 0);
+	CHECK(add_call(1, 2) == 3);
+	CHECK((child = task_spawn(confined_child, 0)) != 0);
+	CHECK(child_says(child) == -E_NOSYS);   /* ours is not the child's */
+	CHECK((cenv = env_cap(child, EXO_CAP_W)) > 0);
+	CHECK(ext_attach(c, (exo_cap_t)cenv, NR_ADD) == 0);
+	child_go(child);
+	CHECK(child_says(child) == 42);         /* attached to the child now */
+	CHECK(cap_drop(c) == 0);
+	child_go(child);
+	CHECK(child_says(child) == -E_NOSYS);   /* and gone from both */
+	CHECK(add_call(1, 2) == -E_NOSYS);
+	child_go(child);
+	printf("spintest: a handler saw only the environment it was attached to\n");
+}
+
+static void
+case_forged(void)
+{
+	exo_cap_t c = load(ext_syscall_add, NINSN(ext_syscall_add)), env = own_env();
+	long weak, noenvw, frame;
+
+	CHECK(ext_attach(EXO_CAP(400, 9), env, NR_ADD) == -E_BADCAP);
+	CHECK(ext_attach(c + (1 << 16), env, NR_ADD) == -E_BADCAP);   /* generation */
+	CHECK(ext_attach(env, env, NR_ADD) == -E_BADTYPE);
+	CHECK(ext_attach(c, c, NR_ADD) == -E_BADTYPE);
+	CHECK((weak = cap_derive(c, EXO_CAP_R)) > 0);
+	CHECK(ext_attach((exo_cap_t)weak, env, NR_ADD) == -E_PERM);
+	CHECK(ext_counter((exo_cap_t)weak, 0) == 0);
+	CHECK((noenvw = cap_derive(env, EXO_CAP_X)) > 0);
+	CHECK(ext_attach(c, (exo_cap_t)noenvw, NR_ADD) == -E_PERM);
+	CHECK(ext_attach(c, env, EXO_EXT_SYSNO_END) == -E_INVAL);
+	CHECK((frame = frame_alloc(0)) > 0);
+	CHECK(ext_counter((exo_cap_t)frame, 0) == -E_BADTYPE);
+	CHECK(frame_free((exo_cap_t)frame) == 0);
+	CHECK(cap_drop(c) == 0);
+	CHECK(ext_attach(c, env, NR_ADD) == -E_STALE);
+	CHECK(ext_attach((exo_cap_t)weak, env, NR_ADD) == -E_STALE);  /* died with it */
+	CHECK(add_call(20, 22) == -E_NOSYS);
+	/* The quota: EXO_EXT_PER_ENV at once, then room again after a drop. */
+	{
+		exo_cap_t l[EXO_EXT_PER_ENV];
+
+		for (int i = 0; i < EXO_EXT_PER_ENV; i++)
+			l[i] = load(ext_syscall_add, NINSN(ext_syscall_add));
+		CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_SYSCALL, 0) ==
+		      -E_NOMEM);
+		CHECK(cap_drop(l[0]) == 0);
+		l[0] = load(ext_syscall_add, NINSN(ext_syscall_add));
+		for (int i = 0; i < EXO_EXT_PER_ENV; i++)
+			CHECK(cap_drop(l[i]) == 0);
+	}
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: forged, stale and weak capabilities refused\n");
+}
+
+static volatile long race_seen[3];       /* 42, -E_NOSYS, anything else */
+static volatile u64 race_calls;
+
+static void
+racer(u64 arg)
+{
+	(void)arg;
+	for (;;) {
+		long r = add_call(20, 22);
+
+		race_seen[r == 42 ? 0 : r == -E_NOSYS ? 1 : 2]++;
+		race_calls++;
+	}
+}
+
+/* Wait until the racer has finished a call begun after now. */
+static void
+racer_pass(void)
+{
+	u64 n = race_calls;
+
+	while (race_calls < n + 2)
+		;
+}
+
+static void
+case_race(void)
+{
+	exo_cap_t env = own_env(), c;
+
+	CHECK(l4_kip()->ncpus >= 2);
+	CHECK(thread_spawn_on(1, racer, 0) != 0);
+	for (int i = 0; i < 20; i++) {
+		long handled;
+
+		c = load(ext_syscall_add, NINSN(ext_syscall_add));
+		CHECK(ext_attach(c, env, NR_ADD) == 0);
+		handled = race_seen[0];
+		while (race_seen[0] == handled)         /* CPU 1 runs it */
+			;
+		CHECK(cap_drop(c) == 0);
+		racer_pass();
+		handled = race_seen[0];
+		racer_pass();
+		CHECK(race_seen[0] == handled);         /* gone for CPU 1 too */
+	}
+	CHECK(race_seen[2] == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: 20 removals raced %lu calls on CPU 1: %ld handled, %ld "
+	       "not, none else\n", (unsigned long)race_calls, race_seen[0], race_seen[1]);
+}
+
+static void
+case_noleak(void)
+{
+	exo_cap_t env = own_env(), c;
+	long avail, sc;
+
+	/* The first load makes the extension window's tables, kept for good. */
+	CHECK(cap_drop(load(ext_syscall_add, NINSN(ext_syscall_add))) == 0);
+	CHECK((avail = ktest(KTEST_FRAMES, KTEST_FR_AVAIL)) > 0);
+	for (int i = 0; i < 5; i++) {
+		c = load(i % 2 ? ext_count_syscalls : ext_syscall_add, i % 2 ?
+			 NINSN(ext_count_syscalls) : NINSN(ext_syscall_add));
+		CHECK(ext_attach(c, env, i % 2 ? EXO_EXT_ALL_CALLS : NR_ADD) == 0);
+		CHECK(ktest(KTEST_FRAMES, KTEST_FR_AVAIL) < avail);
+		CHECK((sc = ktest(KTEST_SELFCHECK, 0)) == 0);
+		CHECK(cap_drop(c) == 0);
+	}
+	CHECK(ktest(KTEST_FRAMES, KTEST_FR_AVAIL) == avail);
+	CHECK((sc = ktest(KTEST_SELFCHECK, 0)) == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: no frame left behind, self-check clean\n");
+}
+
+static const struct scenario_case cases[] = {
+	{ "accept", case_accept },
+	{ "reject", case_reject },
+	{ "syscall", case_syscall },
+	{ "count", case_count },
+	{ "confined", case_confined },
+	{ "forged", case_forged },
+	{ "race", case_race },
+	{ "noleak", case_noleak },
+};
+
+int
+main(int argc, char **argv)
+{
+	main_tid = l4_myself();
+	return scenario_main("spintest", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}

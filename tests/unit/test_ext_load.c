@@ -1,0 +1,237 @@
+/*
+ * The extension load call and the system-call event's bookkeeping (ext.c)
+ * on the fake platform: what the checker refuses comes back with its
+ * instruction and rule; accepted code is mapped read+execute only; quotas;
+ * attach needs the right capabilities; dropping or an environment's death
+ * removes handlers; nothing leaks. The fake window cannot execute, so the
+ * handlers' runs are the spin scenarios' (tests/scenario/test_spin.c).
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <exo/bpf.h>
+#include <exo/error.h>
+#include <exo/exo.h>
+#include <exo/ext.h>
+#include <exo/extcall.h>
+#include <exo/layout.h>
+
+#include "guest/core/cap.h"
+#include "guest/core/env.h"
+#include "guest/core/ext.h"
+#include "guest/core/frame.h"
+#include "guest/core/platform.h"
+
+#include "kernel_fixture.h"
+
+#define UVA      0x40000000ULL          /* a user page of a's: program, then error */
+#define ERR_VA   (UVA + 0x800)
+#define I(code, regs, off, imm) { code, regs, off, imm }
+
+static struct space *a, *b;
+static struct thread *t;
+static u8 *user;
+
+/* ext/syscall_add.c's handler, by hand: nr 0x4000 answers args[0] + args[1]. */
+static const struct bpf_insn add[] = {
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0),
+	I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(2, 1), 0, 0),
+	I(BPF_JMP | BPF_JNE | BPF_K, 2, 5, 0x4000),
+	I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(2, 1), 8, 0),
+	I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(3, 1), 16, 0),
+	I(BPF_ALU64 | BPF_ADD | BPF_X, BPF_REGS(3, 2), 0, 0),
+	I(BPF_STX | BPF_MEM | BPF_DW, BPF_REGS(1, 3), 56, 0),
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 1),
+	I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+};
+
+static u64
+free_frames(void)
+{
+	struct frame_stats st;
+
+	frame_stats(&st);
+	return st.fresh + st.free;
+}
+
+static void
+setup(void)
+{
+	u64 pa;
+
+	fake_reset();
+	fix_core_boot();
+	a = fix_space(0, true);
+	b = fix_space(a, false);
+	t = fix_thread(a, 100);
+	pa = frame_alloc();
+	cr_assert(pa);
+	cr_assert_eq(arch_space_map(&a->pt, UVA, pa, EXO_PAGE_SIZE, EXO_SEG_R | EXO_SEG_W), 0);
+	user = arch_phys_to_virt(pa);
+}
+
+TestSuite(ext_load, .init = setup);
+
+static i64
+load(const struct bpf_insn *p, u32 n)
+{
+	memcpy(user, p, n * sizeof *p);
+	return ext_load(t, UVA, n, EXT_EV_SYSCALL, ERR_VA);
+}
+
+static exo_cap_t
+env_w(struct space *s)
+{
+	exo_cap_t c;
+
+	cr_assert_eq(cap_new(env_of(a), EXO_CAP_ENV, EXO_CAP_ALL, s->index, 0, &c), 0);
+	return c;
+}
+
+Test(ext_load, rejection_names_instruction_and_rule)
+{
+	static const struct bpf_insn past_ctx[] = {
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0),
+		I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(0, 1), 200, 0),
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+	};
+	/* A helper the kernel's domain lacks (ext_pkt_load) is refused. */
+	static const struct bpf_insn pkt[] = {
+		I(BPF_JMP | BPF_CALL, 0, 0, EXT_HELPER_PKT_LOAD),
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+	};
+	const struct exo_ext_error *e = (const void *)(user + 0x800);
+	u64 before = free_frames();
+
+	cr_assert_eq(load(past_ctx, 3), -E_REJECTED);
+	cr_assert_eq(e->insn, 1);
+	cr_assert_str_eq(e->rule_name, "ctx_bounds");
+	cr_assert_eq(load(pkt, 2), -E_REJECTED);
+	cr_assert_eq(e->insn, 0);
+	cr_assert_str_eq(e->rule_name, "helper_domain");
+	cr_assert_eq(free_frames(), before, "the work area and data frame went back");
+	cr_assert_eq(fake_ext_mapped, 0);
+	cr_assert_eq(env_of(a)->ncaps, 0);
+}
+
+Test(ext_load, bad_requests_refused_before_any_work)
+{
+	u64 before = free_frames();
+
+	memcpy(user, add, sizeof add);
+	cr_assert_eq(ext_load(t, UVA, 0, EXT_EV_SYSCALL, 0), -E_INVAL);
+	cr_assert_eq(ext_load(t, UVA, EXO_EXT_MAX_INSNS + 1, EXT_EV_SYSCALL, 0), -E_INVAL);
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_PAGEFAULT, 0), -E_INVAL, "no dispatcher yet");
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_SYSCALL, UVA + EXO_PAGE_SIZE), -E_FAULT);
+	cr_assert_eq(ext_load(t, UVA + EXO_PAGE_SIZE, 9, EXT_EV_SYSCALL, 0), -E_FAULT);
+	/* Instructions running off the mapped page: the copy faults. */
+	cr_assert_eq(ext_load(t, UVA + EXO_PAGE_SIZE - 16, 9, EXT_EV_SYSCALL, 0), -E_FAULT);
+	cr_assert_eq(free_frames(), before);
+	cr_assert_eq(fake_ext_mapped, 0);
+}
+
+Test(ext_load, accepted_code_is_mapped_read_execute_only)
+{
+	u64 before = free_frames();
+	i64 c = load(add, 9);
+	int err;
+	struct cap *k;
+
+	cr_assert_gt(c, 0, "ext_load: %lld", (long long)c);
+	k = cap_get(env_of(a), (exo_cap_t)c, EXO_CAP_EXT, EXO_CAP_ALL, &err);
+	cr_assert_not_null(k);
+	cr_assert_eq(fake_ext_mapped, 1, "one page of code, the work area gone");
+	cr_assert_eq(fake_ext_wx, 0, "never writable and executable");
+	cr_assert_eq(before - free_frames(), 2, "a code frame and a data frame");
+	cr_assert_eq(ext_counter(t, (exo_cap_t)c, 0), 0);
+	cr_assert_eq(ext_counter(t, (exo_cap_t)c, EXT_COUNTER_SLOTS), -E_INVAL);
+	cap_destroy(k);
+	cr_assert_eq(fake_ext_mapped, 0);
+	cr_assert_eq(free_frames(), before);
+	cr_assert(cap_check());
+}
+
+Test(ext_load, quota_per_environment)
+{
+	exo_cap_t c[EXO_EXT_PER_ENV];
+	int err;
+
+	for (u32 i = 0; i < EXO_EXT_PER_ENV; i++) {
+		i64 r = load(add, 9);
+
+		cr_assert_gt(r, 0);
+		c[i] = (exo_cap_t)r;
+	}
+	cr_assert_eq(load(add, 9), -E_NOMEM);
+	cap_destroy(cap_get(env_of(a), c[1], EXO_CAP_EXT, 0, &err));
+	cr_assert_gt(load(add, 9), 0, "room again after a drop");
+}
+
+Test(ext_load, attach_needs_both_capabilities)
+{
+	exo_cap_t x = (exo_cap_t)load(add, 9), e = env_w(a), weak;
+	int err;
+
+	cr_assert_eq(cap_new(env_of(a), EXO_CAP_EXT, EXO_CAP_R, cap_get(env_of(a), x, 0, 0,
+			     &err)->object, cap_get(env_of(a), x, 0, 0, &err), &weak), 0);
+	cr_assert_eq(ext_attach(t, weak, e, 0x4000), -E_PERM, "EXT without X");
+	cr_assert_eq(ext_attach(t, e, e, 0x4000), -E_BADTYPE);
+	cr_assert_eq(ext_attach(t, x, x, 0x4000), -E_BADTYPE);
+	cr_assert_eq(ext_attach(t, EXO_CAP(77, 3), e, 0x4000), -E_BADCAP);
+	cr_assert_eq(ext_attach(t, x, e, EXO_EXT_SYSNO_END), -E_INVAL);
+	cr_assert_eq(ext_syscall_hooks, 0);
+	cr_assert_eq(ext_attach(t, x, e, 0x4000), 0);
+	cr_assert_eq(ext_attach(t, x, e, 0x4000), -E_EXIST);
+	cr_assert_eq(ext_syscall_hooks, 1);
+	/* ENV capabilities without W do not let one attach. */
+	{
+		exo_cap_t ex;
+
+		cr_assert_eq(cap_new(env_of(a), EXO_CAP_ENV, EXO_CAP_X, a->index, 0, &ex), 0);
+		cr_assert_eq(ext_attach(t, x, ex, 0x4001), -E_PERM);
+	}
+}
+
+Test(ext_load, hooks_per_environment_limit)
+{
+	exo_cap_t x = (exo_cap_t)load(add, 9), e = env_w(a);
+
+	for (u32 i = 0; i < EXO_EXT_HOOKS; i++)
+		cr_assert_eq(ext_attach(t, x, e, 0x4000 + i), 0);
+	cr_assert_eq(ext_attach(t, x, e, 0x4100), -E_NOMEM);
+	cr_assert_eq(ext_syscall_hooks, EXO_EXT_HOOKS);
+}
+
+/* Dropping the extension, or the death of the environment it is attached
+ * to, takes its handlers; the other environment's stay. */
+Test(ext_load, removal_by_drop_and_by_environment_death)
+{
+	exo_cap_t x = (exo_cap_t)load(add, 9), y = (exo_cap_t)load(add, 9);
+	exo_cap_t ea = env_w(a), eb = env_w(b);
+	int err;
+
+	cr_assert_eq(ext_attach(t, x, ea, 0x4000), 0);
+	cr_assert_eq(ext_attach(t, x, eb, 0x4000), 0);
+	cr_assert_eq(ext_attach(t, y, eb, EXO_EXT_ALL_CALLS), 0);
+	cr_assert_eq(ext_syscall_hooks, 3);
+	cap_destroy(cap_get(env_of(a), x, EXO_CAP_EXT, 0, &err));
+	cr_assert_eq(ext_syscall_hooks, 1, "x gone from both environments");
+	cr_assert_eq(ext_attach(t, x, ea, 0x4000), -E_STALE);
+	env_destroy(b);
+	cr_assert_eq(ext_syscall_hooks, 0, "b's handlers died with b");
+	cr_assert_gt(ext_counter(t, y, 0) + 1, 0, "y itself is a's and lives");
+	cr_assert(cap_check());
+}
+
+/* The loader's environment dies: its extensions go, frames and mappings too. */
+Test(ext_load, loader_death_frees_everything)
+{
+	u64 before = free_frames();
+	exo_cap_t x = (exo_cap_t)load(add, 9), e = env_w(a);
+
+	cr_assert_eq(ext_attach(t, x, e, EXO_EXT_ALL_CALLS), 0);
+	env_destroy(a);
+	cr_assert_eq(ext_syscall_hooks, 0);
+	cr_assert_eq(fake_ext_mapped, 0);
+	cr_assert_eq(free_frames(), before);
+}
