@@ -38,6 +38,7 @@ int bench_stats_compute(uint32_t *samples, size_t n, struct bench_stats *st);
  */
 #define BENCH_NCOUNTERS 5
 #define BENCH_INSN      0
+#define BENCH_EXITS     1
 #define BENCH_IRQ       2
 extern const char *const bench_counter_names[BENCH_NCOUNTERS];
 

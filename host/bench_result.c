@@ -16,7 +16,7 @@
 #include "../vmm/stats.h"
 
 const char *const bench_counter_names[BENCH_NCOUNTERS] = {
-	[BENCH_INSN] = "insn_emulation", "exits", [BENCH_IRQ] = "irq_injections",
+	[BENCH_INSN] = "insn_emulation", [BENCH_EXITS] = "exits", [BENCH_IRQ] = "irq_injections",
 	"pf_taken", "tlb_flush",
 };
 

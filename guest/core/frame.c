@@ -16,6 +16,7 @@ static struct {
 	u64 free_head;       /* free list, linked through each frame's first word */
 	u64 kbase, kend;     /* the kernel image, incl. bss: never a frame */
 	u64 cap;             /* frames at or above belong to σ0 (0: none do) */
+	bool warm_first;     /* a freed frame before a fresh one (frame_init) */
 	struct frame_stats st;
 	/* The runs frame_alloc_run handed out, for the self-check: one per CPU
 	 * stack and per table of env_cpus_init; more are counted, not kept. */
@@ -97,6 +98,15 @@ frame_init(const struct exo_bootinfo *bi)
 		total += r->len / EXO_PAGE_SIZE;
 	}
 	fp.bi = bi;
+	/*
+	 * A fresh frame needs no zeroing (usable memory starts zero-filled),
+	 * but where the host backs guest memory lazily its first touch is a
+	 * VM exit (a nested page fault on hardware KVM: ~1 us on a CPU, far
+	 * more nested). There a freed frame, zeroed with one rep stosq and
+	 * likely in the cache, goes first. On PVM ring 0 is emulated and the
+	 * zeroing is what costs, so fresh frames go first.
+	 */
+	fp.warm_first = bi->platform != EXO_PLATFORM_KVM_PVM;
 	fp.free_head = 0;
 	fp.nruns = 0;
 	fp.st = (struct frame_stats){ .total = total, .fresh = total };
@@ -109,7 +119,7 @@ frame_alloc(void)
 {
 	u64 pa;
 
-	if (fp.next < fp.end) {
+	if (fp.next < fp.end && !(fp.warm_first && fp.free_head)) {
 		pa = fp.next;
 		fp.next += EXO_PAGE_SIZE;
 		if (fp.next == fp.end)

@@ -320,3 +320,47 @@ Test(bench, bad_baseline_fails_before_booting)
 	cr_assert_eq(r.status, EXIT_HOST);
 	cr_assert(strstr(r.err, "/dev/zero: not a regular file"), "%s", r.err);
 }
+
+/*
+ * On hardware KVM ring 0 runs natively: a kernel path that touches no device
+ * should cause no VM exit. Averaged over the iterations an operation may
+ * show the host's own interrupts (a few hundredths here); a path that
+ * exits every time shows 1 or more. Two operations exit by nature: a
+ * console write (the VMM's device) and the ud2 upcall (AMD's KVM intercepts
+ * #UD whatever the guest does; the #DE upcall beside it shows the kernel's
+ * part). On PVM every system call is a host crossing: nothing to judge.
+ */
+Test(bench, no_avoidable_exits_on_hardware_kvm)
+{
+	static const char *const args[] = { "ipc", "exo", "--iterations", "100", NULL };
+	static const char *const by_nature[] = { "console_write_1", "exception_upcall" };
+	struct jv *doc = bench_json("exits", args);
+	const struct jv *suite, *op;
+	unsigned judged = 0;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	suite = jv_at(jv_get(doc, "suites"), 0);
+	if (strcmp(jv_get(suite, "platform")->str, "kvm-hw")) {
+		jv_free(doc);
+		cr_skip_test("VM exits per operation are judged on hardware KVM only");
+	}
+	for (size_t s = 0; (suite = jv_at(jv_get(doc, "suites"), s)); s++)
+		for (size_t i = 0; (op = jv_at(jv_get(suite, "operations"), i)); i++) {
+			const char *name = jv_get(op, "name")->str;
+			double exits = json_num(jv_path(op, "kvm_per_op", "exits", NULL), "exits");
+			bool natural = false;
+
+			for (size_t k = 0; k < sizeof(by_nature) / sizeof(by_nature[0]); k++)
+				natural = natural || !strcmp(name, by_nature[k]);
+			if (natural) {
+				cr_assert_geq(exits, 0.5, "%s: %g exits per op; it exits by nature",
+					      name, exits);
+				continue;
+			}
+			cr_assert_lt(exits, 0.5, "%s: %g VM exits per operation on hardware KVM",
+				     name, exits);
+			judged++;
+		}
+	cr_assert_geq(judged, 14, "only %u operations judged", judged);
+	jv_free(doc);
+}

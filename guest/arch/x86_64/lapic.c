@@ -60,7 +60,8 @@ static struct {
 	u64 tsc_khz;
 	u64 oneshot_max;     /* one-shot: the longest delay one count covers (TSC) */
 } lapic;
-static u64 lapic_deadline[NCPUS_MAX];    /* armed deadline per CPU, 0: none */
+static u64 lapic_deadline[NCPUS_MAX];    /* the kernel's deadline per CPU, 0: none */
+static u64 lapic_armed[NCPUS_MAX];       /* what the timer will raise by, 0: nothing */
 
 /* Interrupts taken while idle, handled once the lock is held (cpu.pending). */
 #define PENDING_TIMER   1u
@@ -152,13 +153,26 @@ arch_now(void)
 	return rdtsc();
 }
 
+/*
+ * Writing the timer is a VM exit wherever the APIC is emulated (KVM's x2APIC
+ * MSRs without AVIC or APICv; PVM), and the kernel moves its deadline on
+ * most crossings that switch threads (a slice's end, a revocation's). So the
+ * timer is written only to bring its interrupt earlier: a later deadline, or
+ * none, leaves the earlier interrupt to come, and lapic_timer_fired then
+ * arms the real one (at most one extra interrupt per deadline moved out).
+ */
 void
 arch_timer_arm(u64 when)
 {
+	u32 id = this_cpu()->id;
+
 	if (!lapic.timer)
 		panic("arch_timer_arm: no timer in this boot (no x2APIC in CPUID, "
 		      "or one-shot mode without the TSC rate)");
-	lapic_deadline[this_cpu()->id] = when;
+	lapic_deadline[id] = when;
+	if (!when || (lapic_armed[id] && lapic_armed[id] <= when))
+		return;
+	lapic_armed[id] = when;
 	lapic_timer_program(when);
 }
 
@@ -236,12 +250,15 @@ arch_wait_interrupt(void)
 static void
 lapic_timer_fired(void)
 {
-	u64 now = rdtsc(), *dl = &lapic_deadline[this_cpu()->id];
+	u32 id = this_cpu()->id;
+	u64 now = rdtsc(), *dl = &lapic_deadline[id];
 
+	lapic_armed[id] = 0;
 	if (!*dl)
-		return;                 /* disarmed after it was raised */
-	if (now < *dl) {
-		lapic_timer_program(*dl);  /* early: wait for the rest */
+		return;                 /* disarmed after it was armed */
+	if (now < *dl) {                /* early, or armed for an earlier deadline */
+		lapic_armed[id] = *dl;
+		lapic_timer_program(*dl);
 		return;
 	}
 	*dl = 0;
