@@ -127,6 +127,42 @@ bench_table_note(FILE *f, const struct bench_run *r)
 }
 
 /*
+ * Where the exits come from: for each operation that has any, its exits
+ * per operation by reason (kvm:kvm_exit, counted per reason).
+ */
+static void
+bench_table_reasons(FILE *f, const struct bench_run *r)
+{
+	bool title = false;
+
+	if (!r->nreasons) {
+		if (r->res.platform != EXO_PLATFORM_KVM_PVM && r->exits_why[0])
+			fprintf(f, "  exits by reason: not counted: %s\n", r->exits_why);
+		return;
+	}
+	for (unsigned i = 0; i < r->nops; i++) {
+		const struct bench_op *op = &r->ops[i];
+		bool any = false;
+
+		for (unsigned k = 0; k < r->nreasons; k++) {
+			double v = bench_op_per_iter(op, BENCH_REASON + (int)k);
+
+			if (isnan(v) || fabs(v) < 0.005)
+				continue;
+			if (!title)
+				fprintf(f, "  exits/op by reason (kvm:kvm_exit), where 0.01 or more:\n");
+			title = true;
+			if (!any)
+				fprintf(f, "    %s:", op->name);
+			fprintf(f, "%s %s %.2f", any ? "," : "", r->reason_names[k], v);
+			any = true;
+		}
+		if (any)
+			fputc('\n', f);
+	}
+}
+
+/*
  * What tracing adds, for each operation X measured again as X_traced in the
  * same boot: the ratio of the medians and the ring-0 instructions added.
  * The target (docs/tracing.md) is a ratio of at most 1.05 for ipc_call_reply.
@@ -194,6 +230,7 @@ bench_table_print(FILE *f, const struct bench_run *r)
 		"rank), after %llu warm-up iterations\n",
 		r->nops ? (unsigned long long)r->ops[0].warmup : 0ULL);
 	bench_table_note(f, r);
+	bench_table_reasons(f, r);
 	bench_table_traced(f, r, exact);
 	for (unsigned i = 0; i < r->nops; i++) {
 		const struct bench_op *op = &r->ops[i];
@@ -221,7 +258,7 @@ static void
 bench_json_counters(struct json *j, const struct bench_op *op, bool per_iter)
 {
 	json_object(j);
-	for (int c = 0; c < BENCH_NCOUNTERS; c++) {
+	for (int c = 0; c < BENCH_NSTATS; c++) {
 		json_key(j, bench_counter_names[c]);
 		if (!op->have[c])
 			json_null(j);
@@ -233,8 +270,29 @@ bench_json_counters(struct json *j, const struct bench_op *op, bool per_iter)
 	json_close(j);
 }
 
+/* The exits per operation by reason that happened at all; null if uncounted. */
 static void
-bench_json_op(struct json *j, const struct bench_op *op, bool exact)
+bench_json_reasons(struct json *j, const struct bench_run *r, const struct bench_op *op)
+{
+	if (!r->nreasons) {
+		json_null(j);
+		return;
+	}
+	json_object(j);
+	for (unsigned k = 0; k < r->nreasons; k++) {
+		double v = bench_op_per_iter(op, BENCH_REASON + (int)k);
+
+		if (!isnan(v) && v != 0) {
+			json_key(j, r->reason_names[k]);
+			json_double(j, v);
+		}
+	}
+	json_close(j);
+}
+
+static void
+bench_json_op(struct json *j, const struct bench_run *r, const struct bench_op *op,
+	      bool exact)
 {
 	json_object(j);
 	json_key(j, "name");
@@ -267,6 +325,8 @@ bench_json_op(struct json *j, const struct bench_op *op, bool exact)
 	bench_json_counters(j, op, true);
 	json_key(j, "kvm_empty_pair");
 	bench_json_counters(j, op, false);
+	json_key(j, "exits_by_reason_per_op");
+	bench_json_reasons(j, r, op);
 	json_key_double(j, "ratio_to_null", op->ratio_to_null);
 	json_close(j);
 }
@@ -306,7 +366,7 @@ bench_json_run(struct json *j, const struct bench_run *r)
 	json_key(j, "operations");
 	json_array(j);
 	for (unsigned i = 0; i < r->nops; i++)
-		bench_json_op(j, &r->ops[i], exact);
+		bench_json_op(j, r, &r->ops[i], exact);
 	json_close(j);
 	json_close(j);
 }

@@ -13,6 +13,7 @@
 
 #include <exo/bench.h>
 
+#include "../vmm/exitperf.h"
 #include "../vmm/vmm.h"
 
 /*
@@ -36,11 +37,15 @@ int bench_stats_compute(uint32_t *samples, size_t n, struct bench_stats *st);
  * BENCH_IRQ (irq_injections) tells whether an interrupt, whose handler's
  * instructions would count too, reached the guest between the marks.
  */
-#define BENCH_NCOUNTERS 5
+#define BENCH_NSTATS    5
 #define BENCH_INSN      0
 #define BENCH_EXITS     1
 #define BENCH_IRQ       2
-extern const char *const bench_counter_names[BENCH_NCOUNTERS];
+extern const char *const bench_counter_names[BENCH_NSTATS];
+/* Then VM exits by reason, where the VMM counts them (vmm/exitperf.h):
+ * counter BENCH_REASON + k is r->reason_names[k]. */
+#define BENCH_REASON    BENCH_NSTATS
+#define BENCH_NCOUNTERS (BENCH_NSTATS + EXITPERF_MAX)
 
 struct bench_mark {
 	uint32_t code;
@@ -75,6 +80,9 @@ struct bench_run {
 	size_t nmarks, marks_cap;
 	struct bench_op ops[EXO_BENCH_OPS_MAX];
 	unsigned nops;
+	const char *const *reason_names;     /* the VMM's, nreasons of them */
+	unsigned nreasons;                   /* 0: exits_why says why not */
+	char exits_why[160];
 };
 
 void bench_run_init(struct bench_run *r, const char *suite, const char *program);
@@ -90,7 +98,9 @@ void bench_mark_add(struct bench_run *r, uint32_t code,
 int bench_result_add(struct bench_run *r, const void *rec, size_t len);
 /* The VMM's hooks (struct vmm_bench_sink), ctx a struct bench_run. */
 struct kvm_stats;
-void bench_on_mark(void *ctx, uint32_t code, const struct kvm_stats *s);
+struct vmm_exits;
+void bench_on_mark(void *ctx, uint32_t code, const struct kvm_stats *s,
+		   const struct vmm_exits *e);
 int bench_on_result(void *ctx, const void *rec, size_t len);
 /* After the boot: the ratios to null_syscall. */
 void bench_run_finish(struct bench_run *r);

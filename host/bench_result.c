@@ -8,14 +8,16 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <exo/error.h>
 
+#include "../vmm/exitperf.h"
 #include "../vmm/stats.h"
 
-const char *const bench_counter_names[BENCH_NCOUNTERS] = {
+const char *const bench_counter_names[BENCH_NSTATS] = {
 	[BENCH_INSN] = "insn_emulation", [BENCH_EXITS] = "exits", [BENCH_IRQ] = "irq_injections",
 	"pf_taken", "tlb_flush",
 };
@@ -121,13 +123,21 @@ bench_mark_add(struct bench_run *r, uint32_t code, const int64_t v[BENCH_NCOUNTE
 }
 
 void
-bench_on_mark(void *ctx, uint32_t code, const struct kvm_stats *s)
+bench_on_mark(void *ctx, uint32_t code, const struct kvm_stats *s,
+	      const struct vmm_exits *e)
 {
+	struct bench_run *r = ctx;
 	int64_t v[BENCH_NCOUNTERS];
 
-	for (int i = 0; i < BENCH_NCOUNTERS; i++)
+	for (int i = 0; i < BENCH_NSTATS; i++)
 		v[i] = stats_get(s, bench_counter_names[i]);
-	bench_mark_add(ctx, code, v);
+	for (unsigned k = 0; k < EXITPERF_MAX; k++)
+		v[BENCH_REASON + k] = k < e->n ? e->count[k] : -1;
+	r->reason_names = e->names;
+	r->nreasons = e->n;
+	if (!e->n && e->why)
+		snprintf(r->exits_why, sizeof(r->exits_why), "%s", e->why);
+	bench_mark_add(r, code, v);
 }
 
 /* The latest mark with code, or -1. */

@@ -23,40 +23,13 @@
 #define RAW_FAILED 37
 #define RAW_MIN  38
 
-static int
-tracepoint_id(const char *event, char *why, size_t n)
-{
-	static const char *const roots[] = { "/sys/kernel/tracing",
-					     "/sys/kernel/debug/tracing" };
-	char path[160];
-	int id = -1;
-
-	if (tracefs_ensure(why, n) < 0)
-		return -1;
-	for (unsigned i = 0; i < 2 && id < 0; i++) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/events/%s/id", roots[i], event);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fscanf(f, "%d", &id) != 1)
-			id = -1;
-		fclose(f);
-	}
-	if (id < 0)
-		snprintf(why, n, "no tracepoint %s in tracefs (KVM does not provide it, or not root)",
-			 event);
-	return id;
-}
-
 int
 insnperf_open(struct insnperf *p, unsigned cpu, const struct vmm_trace_sink *sink,
 	      char *why, size_t n)
 {
 	struct perf_event_attr a = { 0 };
 	long page = sysconf(_SC_PAGESIZE);
-	int id = tracepoint_id("kvm/kvm_emulate_insn", why, n);
+	int id = tracefs_event_id("kvm/kvm_emulate_insn", why, n);
 
 	*p = (struct insnperf){ .fd = -1, .cpu = cpu, .sink = sink };
 	if (id < 0)

@@ -14,6 +14,7 @@
 #include "kvm.h"
 #include "stats.h"
 #include "vmm.h"
+#include "exitperf.h"
 #include "insnperf.h"
 #include "vtrace.h"
 
@@ -28,6 +29,8 @@ struct vcpu {
 	bool started;                         /* its thread runs (or ran) */
 	struct insnperf insn;                 /* cfg->insn_sample: its ring-0
 						 instructions (opened on its thread) */
+	struct exitperf exits;                /* cfg->bench on hardware KVM: its
+						 exits by reason (opened on its thread) */
 	char name[16];                        /* "vCPU 0": the jail's reports */
 	struct exo_regs last;                 /* where it was when a timeout or a
 						 signal stopped the run */
@@ -61,6 +64,8 @@ struct vmm {
 	int64_t boot_insns;                   /* ring-0 insns to the first user insn */
 	void *bench_buf;                      /* a result record's host copy */
 	struct kvm_stats mark_sum;            /* every vCPU's counters, summed */
+	struct vmm_exits mark_exits;          /* every vCPU's exits by reason, summed */
+	char exits_why[160];                  /* why they are not counted */
 	struct backing backing;               /* autosave blocks (backing.c) */
 	struct timespec t_start, t_first_user, t_end;
 };

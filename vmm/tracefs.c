@@ -54,3 +54,29 @@ tracefs_ensure(char *why, size_t n)
 		 s.root ? " and " TRACEFS_DIR " does not exist" : "", TRACEFS_FIX);
 	return -ENOENT;
 }
+
+int
+tracefs_event_id(const char *event, char *why, size_t n)
+{
+	static const char *const roots[] = { TRACEFS_DIR, "/sys/kernel/debug/tracing" };
+	char path[160];
+	int id = -1;
+
+	if (tracefs_ensure(why, n) < 0)
+		return -1;
+	for (unsigned i = 0; i < 2 && id < 0; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/events/%s/id", roots[i], event);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%d", &id) != 1)
+			id = -1;
+		fclose(f);
+	}
+	if (id < 0)
+		snprintf(why, n, "no tracepoint %s in tracefs (KVM does not provide it, or not root)",
+			 event);
+	return id;
+}

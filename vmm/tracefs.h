@@ -1,5 +1,5 @@
 /*
- * tracefs for exo stat's instruction stream (kvm:kvm_emulate_insn's id):
+ * tracefs for the KVM tracepoints exo samples or counts (their perf ids):
  * where it is not mounted, mount it when root, else say the one command
  * that fixes it. The decision is apart from the probing so that tests can
  * give it any state of the machine.
@@ -29,5 +29,8 @@ enum tracefs_action tracefs_decide(const struct tracefs_state *s);
 /* Make tracefs available if it is not: 0, or -errno with why (naming the
  * command to run) filled in. */
 int tracefs_ensure(char *why, size_t n);
+/* The perf id of tracepoint event ("kvm/kvm_exit"), mounting tracefs if need
+ * be; -1 with why filled in. */
+int tracefs_event_id(const char *event, char *why, size_t n);
 
 #endif

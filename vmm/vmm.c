@@ -229,6 +229,24 @@ vmm_insn_open(struct vcpu *c)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* For exo bench on hardware KVM: count this thread's vCPU's exits by reason
+ * (on PVM KVM's total is all there is). */
+static void
+vmm_exits_open(struct vcpu *c)
+{
+	struct vmm *vm = c->vm;
+	char why[sizeof(vm->exits_why)];
+
+	if (!vm->cfg->bench || vm->kvm.platform != EXO_PLATFORM_KVM_HW)
+		snprintf(why, sizeof(why), "counted by reason on hardware KVM only");
+	else if (exitperf_open(&c->exits, why, sizeof(why)) >= 0)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->exits_why[0])
+		memcpy(vm->exits_why, why, sizeof(why));
+	pthread_mutex_unlock(&vm->lock);
+}
+
 /* Open what the thread needs for itself, enter the jail, run the vCPU. */
 static void *
 vmm_vcpu_thread(void *arg)
@@ -238,6 +256,7 @@ vmm_vcpu_thread(void *arg)
 	struct diag d;
 
 	vmm_insn_open(c);
+	vmm_exits_open(c);
 	if (!vm->cfg->no_jail && jail_enter(c->name, &d) < 0) {
 		pthread_mutex_lock(&vm->lock);
 		vmm_crash(vm, "jail", NULL, "%s", d.msg);
@@ -581,8 +600,10 @@ out:
 	vmm_join_cpus(vm);
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
 		stats_close(&vm->vcpus[i].stats);
-	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
+	for (unsigned i = 0; i < EXO_MAX_CPUS; i++) {
 		insnperf_close(&vm->vcpus[i].insn);
+		exitperf_close(&vm->vcpus[i].exits);
+	}
 	kvm_vm_destroy(&vm->kvm);
 	vmm_files_free(&fl);
 	pthread_mutex_destroy(&vm->lock);

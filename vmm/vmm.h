@@ -26,6 +26,7 @@ struct vmm_program {
 };
 
 struct kvm_stats;
+struct vmm_exits;
 
 /*
  * Where SYS_bench_mark's marks and results go (<exo/bench.h>); exo bench
@@ -33,8 +34,10 @@ struct kvm_stats;
  */
 struct vmm_bench_sink {
 	void *ctx;
-	/* A mark with its code; s was read just now (s->fd < 0: no statistics). */
-	void (*mark)(void *ctx, uint32_t code, const struct kvm_stats *s);
+	/* A mark with its code; s was read just now (s->fd < 0: no statistics),
+	 * and e, the exits by reason (e->n 0: not counted, e->why says why). */
+	void (*mark)(void *ctx, uint32_t code, const struct kvm_stats *s,
+		     const struct vmm_exits *e);
 	/* A result record, len bytes, copied out of the guest: 0 accepts it,
 	 * -E_INVAL (<exo/error.h>) refuses it and is what the program gets. */
 	int (*result)(void *ctx, const void *rec, size_t len);
