@@ -17,6 +17,7 @@
 #include <exo/error.h>
 
 #include "host/bench.h"
+#include "vmm/stats.h"
 #include "tests/common/jv.h"
 
 /* Statistics */
@@ -506,4 +507,61 @@ Test(bench_check, names_that_are_not_strings_match_nothing)
 		jv_free(doc);
 	}
 	fclose(null);
+}
+
+/* Exits by reason come with each mark from the VMM and are judged per op. */
+static void
+mark_exits(uint32_t code, int64_t ud, int64_t npf)
+{
+	static const char *const names[] = { "npf", "exception_ud" };
+	struct kvm_stats none = { .fd = -1 };
+	struct vmm_exits e = { .n = 2, .names = names, .count = { npf, ud } };
+
+	bench_on_mark(&run, code, &none, &e);
+}
+
+Test(bench_run, exits_by_reason_per_operation)
+{
+	size_t len = make_rec("exception_upcall", 4, 100, 1);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	mark_exits(4 | EXO_BENCH_EMPTY_BEGIN, 0, 7);
+	mark_exits(4 | EXO_BENCH_EMPTY_END, 0, 7);
+	mark_exits(4 | EXO_BENCH_BEGIN, 0, 9);
+	mark_exits(4 | EXO_BENCH_END, 100, 9);
+	cr_assert_eq(bench_result_add(&run, &rec, len), 0, "%s", run.error);
+	bench_run_finish(&run);
+	cr_assert_eq(run.nreasons, 2);
+	cr_assert_float_eq(bench_op_per_iter(&run.ops[0], BENCH_REASON + 1), 1.0, 1e-12);
+	cr_assert_float_eq(bench_op_per_iter(&run.ops[0], BENCH_REASON), 0.0, 1e-12);
+	cr_assert(!run.ops[0].have[BENCH_INSN], "no statistics, no count");
+	f = open_memstream(&out, &outlen);
+	cr_assert_not_null(f);
+	bench_table_print(f, &run);
+	fclose(f);
+	cr_assert(strstr(out, "    exception_upcall: exception_ud 1.00\n"), "%s", out);
+	cr_assert(!strstr(out, "npf"), "a reason with no exit is not shown:\n%s", out);
+	free(out);
+}
+
+Test(bench_run, exits_not_counted_say_why)
+{
+	struct kvm_stats none = { .fd = -1 };
+	struct vmm_exits e = { .n = 0, .why = "neither kvm_amd nor kvm_intel is loaded" };
+	size_t len = make_rec("null_syscall", 4, 5, 10);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	for (uint32_t p = 0; p < EXO_BENCH_PHASES; p++)
+		bench_on_mark(&run, 4 | p, &none, &e);
+	cr_assert_eq(bench_result_add(&run, &rec, len), 0);
+	run.res.platform = EXO_PLATFORM_KVM_HW;
+	f = open_memstream(&out, &outlen);
+	bench_table_print(f, &run);
+	fclose(f);
+	cr_assert(strstr(out, "exits by reason: not counted: neither kvm_amd"), "%s", out);
+	free(out);
 }
