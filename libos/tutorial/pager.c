@@ -52,6 +52,8 @@ static bool
 serve(struct l4_msg *m, u64 addr, u32 access)
 {
 	u64 page = EXO_PAGE_DOWN(addr), *fresh;
+	bool in_zero = page >= ZERO_BASE && page < PATTERN_PAGE;
+	bool in_stack = page >= TASK_STACK_TOP - EXO_PAGE_SIZE && page < TASK_STACK_TOP;
 
 	if (page >= (u64)__image_start && page < (u64)__image_rw) {
 		if (access == EXO_W)
@@ -60,8 +62,12 @@ serve(struct l4_msg *m, u64 addr, u32 access)
 		reply_map(m, page, (void *)page, EXO_R | EXO_X);  /* our own copy */
 		return true;
 	}
-	if (page == PATTERN_PAGE && access == EXO_W)
-		return false;                   /* read-only: a write is refused */
+	/* An access the mapping would not allow is refused: mapping the page
+	 * again would only fault again. */
+	if (access == EXO_X || (page == PATTERN_PAGE && access == EXO_W))
+		return false;
+	if (!in_zero && !in_stack && page != PATTERN_PAGE)
+		return false;                   /* nothing backs it */
 	fresh = mem_alloc(12);                  /* a zeroed page from σ0, mapped here */
 	if (!fresh)
 		return false;
@@ -70,14 +76,12 @@ serve(struct l4_msg *m, u64 addr, u32 access)
 		for (u64 i = 0; i < WORDS; i++)
 			fresh[i] = PATTERN(i);
 		reply_map(m, page, fresh, EXO_R);
-	} else if (page >= ZERO_BASE && page < PATTERN_PAGE) {
-		served.zero++;
-		reply_map(m, page, fresh, EXO_RW);
-	} else if (page >= TASK_STACK_TOP - EXO_PAGE_SIZE && page < TASK_STACK_TOP) {
-		served.stack++;
-		reply_map(m, page, fresh, EXO_RW);
 	} else {
-		return false;   /* (the page stays ours, unused: a tutorial's leak) */
+		if (in_zero)
+			served.zero++;
+		else
+			served.stack++;
+		reply_map(m, page, fresh, EXO_RW);
 	}
 	return true;
 }

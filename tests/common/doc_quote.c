@@ -4,16 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* docs/DOC's text, NUL-terminated (malloc'd), or NULL. */
+/* The text of the file at rel under the source tree, NUL-terminated
+ * (malloc'd), or NULL. */
 static char *
-doc_read(const char *doc)
+source_read(const char *rel)
 {
 	char path[1024];
 	FILE *f;
 	char *text = NULL;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/docs/%s", EXO_SOURCE_DIR, doc);
+	snprintf(path, sizeof(path), "%s/%s", EXO_SOURCE_DIR, rel);
 	f = fopen(path, "r");
 	if (!f)
 		return NULL;
@@ -26,6 +27,15 @@ doc_read(const char *doc)
 	}
 	fclose(f);
 	return text;
+}
+
+static char *
+doc_read(const char *doc)
+{
+	char rel[512];
+
+	snprintf(rel, sizeof(rel), "docs/%s", doc);
+	return source_read(rel);
 }
 
 /* The line after "$ cmd\n" in text (which must start a line), or NULL. */
@@ -123,4 +133,59 @@ has_whole_line(const char *text, const char *line, size_t n)
 		if (!strncmp(l, line, n) && (l[n] == '\n' || l[n] == 0))
 			return 1;
 	return 0;
+}
+
+/* Is line (n bytes) a line of one of the files? */
+static int
+in_sources(const char *const files[], const char *line, size_t n)
+{
+	for (unsigned i = 0; files[i]; i++) {
+		char *src = source_read(files[i]);
+		int found = src && has_whole_line(src, line, n);
+
+		free(src);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+/* An elision or a blank line in a code block: not a quotation. */
+static int
+elided(const char *l, size_t n)
+{
+	while (n && (*l == ' ' || *l == '\t'))
+		l++, n--;
+	return n == 0 || (n == 3 && !strncmp(l, "...", 3));
+}
+
+int
+doc_code_missing(const char *doc, const char *const files[], char *missing, size_t len)
+{
+	char *text = doc_read(doc);
+	int in_code = 0, count = 0;
+	size_t used = 0;
+
+	if (!text)
+		return -1;
+	*missing = 0;
+	for (const char *l = text; *l;) {
+		const char *end = strchr(l, '\n');
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+
+		if (!strncmp(l, "```", 3))
+			in_code = n == 4 && l[3] == 'c';
+		else if (in_code && !elided(l, n) && !in_sources(files, l, n)) {
+			count++;
+			if (used + n + 2 < len) {
+				memcpy(missing + used, l, n);
+				used += n;
+				missing[used++] = '\n';
+				missing[used] = 0;
+			}
+		}
+		l += n + (end != NULL);
+	}
+	free(text);
+	return count;
 }

@@ -25,6 +25,14 @@ int doc_output(const char *doc, const char *cmd, char *out, size_t len);
  */
 long doc_printf_bytes(const char *doc, const char *file, unsigned char *out, size_t len);
 
+/*
+ * The lines of docs/DOC's C blocks ("```c" ... "```") that are not a whole
+ * line of any of files (paths under the source tree, NULL-terminated),
+ * newline-terminated into missing (len bytes, cut short if too small);
+ * blank lines and "..." are not counted. Their count, or -1 as above.
+ */
+int doc_code_missing(const char *doc, const char *const files[], char *missing, size_t len);
+
 /* Is line (without its newline, n bytes) one whole line of text? */
 int has_whole_line(const char *text, const char *line, size_t n);
 
