@@ -110,34 +110,17 @@ trace_parse(struct trace_args *a, const char *cmd, int argc, char **argv,
 	return -1;
 }
 
-/* The kernel's and the programs' function symbols, for instruction pointers. */
-static struct symtab *
-trace_symbols(const struct vmm_config *cfg)
-{
-	struct symtab *s;
-
-	if (symtab_new(&s) < 0)
-		return NULL;
-	if (symtab_add_file(s, cfg->kernel_path, "kernel") < 0)
-		fprintf(stderr, "exo trace: no symbols from %s: kernel addresses stay "
-			"numbers\n", cfg->kernel_path);
-	for (unsigned i = 0; i < cfg->nprogs; i++)
-		symtab_add_file(s, cfg->progs[i].path, cfg->progs[i].name);
-	return s;
-}
-
+/* syms: the boot's (cli_boot_ready loaded them), names for instruction pointers. */
 static int
 trace_write_file(const char *path, const struct trace_log *l,
-		 const struct vmm_result *res, const struct vmm_config *cfg)
+		 const struct vmm_result *res, const struct symtab *syms)
 {
-	struct symtab *syms = trace_symbols(cfg);
 	FILE *f = fopen(path, "w");
 	int r;
 
 	if (!f) {
 		fprintf(stderr, "exo trace: -o %s: cannot create: %s\n", path,
 			strerror(errno));
-		symtab_free(syms);
 		return -errno;
 	}
 	r = trace_chrome_write(f, l, res->tsc_khz, syms);
@@ -145,7 +128,6 @@ trace_write_file(const char *path, const struct trace_log *l,
 		fprintf(stderr, "exo trace: -o %s: could not write it whole\n", path);
 		r = -EIO;
 	}
-	symtab_free(syms);
 	if (r == 0)
 		fprintf(stderr, "exo trace: %zu records (%llu lost), %zu VM exits -> %s; "
 			"open it in ui.perfetto.dev\n", l->nev,
@@ -216,7 +198,7 @@ trace_main(int argc, char **argv, bool stat)
 		fprintf(stderr, "%s: the kernel wrote no trace records (did it boot "
 			"far enough to announce its ring?)\n", cmd);
 	r = stat ? trace_stat_write(a.json, &log, &res) :
-		   trace_write_file(a.output, &log, &res, &a.boot.cfg);
+		   trace_write_file(a.output, &log, &res, a.boot.syms);
 	if (r < 0 && status == 0)
 		status = EXIT_HOST;
 out:
