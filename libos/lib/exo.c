@@ -26,8 +26,14 @@ exo_upcall_dispatch(struct exo_xframe *x, struct exo_gprs *g)
 
 	if (x->vector == 14)
 		g->rax = x->rax;        /* rax arrived holding cr2 */
-	if (!handler || handler(x) != 0)
+	if (!handler || handler(x) != 0) {
+		/* Say what ended the task: the status alone (128 + vector) does not. */
+		printf("exo: thread %#lx: exception %lu at rip %#lx (address %#lx, "
+		       "error %#lx) %s: the task exits %d\n", l4_myself(), x->vector,
+		       x->rip, x->cr2, x->error, handler ? "declined by its handler" :
+		       "with no handler", 128 + (int)x->vector);
 		exit(128 + (int)x->vector);
+	}
 	back = (u64 *)(x->rsp - RED_ZONE - 3 * sizeof(u64));
 	back[0] = g->rax;
 	back[1] = x->rflags;

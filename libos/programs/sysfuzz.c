@@ -469,9 +469,12 @@ static u8 xstack[4096] __attribute__((aligned(16)));
 
 /*
  * Our own ud2 is stepped over. Anything else (a page fault, a forged frame)
- * is given back to the kernel: the handler goes, the instruction runs again
- * and the kernel deals with it (the pager, or death). Declining instead
- * would exit(), which ends the whole task.
+ * is given back to the kernel: this thread's entry goes, the instruction
+ * runs again and the kernel deals with it (the pager, or death). Declining
+ * instead would exit(), which ends the whole task; so would the library's
+ * handler pointer left empty (exo_handler_set(0, 0)), which the space's
+ * other thread shares: an upcall reaching it then (its own entry, or one
+ * the rewriter forged in its UTCB) would find no handler and exit.
  */
 static int
 child_handler(struct exo_xframe *x)
@@ -480,7 +483,7 @@ child_handler(struct exo_xframe *x)
 	    *(const u16 *)x->rip == 0x0b0f)
 		x->rip += 2;
 	else
-		exo_handler_set(0, 0);
+		env_entry(EXO_ENTRY_EXCEPTION, 0, 0);
 	return 0;
 }
 
@@ -877,6 +880,16 @@ main(int argc, char **argv)
 	for (u32 i = 0; i < CHILDREN; i++)
 		if (!(pages[i] = mem_alloc(12)))
 			return 3;
+	/*
+	 * A child's data pages are copies of ours, made again whenever it
+	 * unmapped one and touched it: the library's handler pointer must be
+	 * set in ours too, or a child whose copy came back without it would
+	 * find "no handler" at its next exception and exit(), ending the whole
+	 * task (seed 7005 on 2 vCPUs, status 142). Our own thread keeps no
+	 * entry: its faults stay fatal, as before.
+	 */
+	exo_handler_set(child_handler, xstack + sizeof(xstack));
+	env_entry(EXO_ENTRY_EXCEPTION, 0, 0);
 	pool = mem_alloc(POOL_S);
 	pager = pool ? thread_spawn(pager_loop, 0) : 0;
 	if (!pager || ktest(KTEST_TRACE, 0) < 0) {
