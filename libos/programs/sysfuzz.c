@@ -403,7 +403,7 @@ fuzz_one(struct fz *f)
 #define POOL_PAGES      ((1u << POOL_S) / EXO_PAGE_SIZE)
 static u8 *pool;
 static volatile u32 pool_used;
-static volatile u64 pager_refused;
+static volatile u64 pager_refused, pager_last_refused;
 
 static bool
 pager_serve(struct l4_msg *m, u64 addr, u32 access)
@@ -446,6 +446,7 @@ pager_loop(u64 arg)
 			err = l4_wait(&m, &from);
 		} else if (!pager_serve(&m, m.mr[1], (u32)EXO_TAG_LABEL(m.mr[0]) & 7)) {
 			pager_refused++;
+			pager_last_refused = m.mr[1];
 			l4_thread_control(from, EXO_NILTHREAD, 0, 0, -1);
 			err = l4_wait(&m, &from);
 		} else {
@@ -633,7 +634,10 @@ child_send_start(u64 tid, u64 seed, u64 calls, u64 peer, u64 dead, u64 page)
 	u64 err = l4_send(tid, &m, EXO_TIMEOUT_US(1000000));
 
 	if (err)
-		printf("sysfuzz: start message to 0x%lx: error 0x%lx\n", tid, err);
+		printf("sysfuzz: start message to 0x%lx: error 0x%lx; its state %ld "
+		       "(<0: gone; else 1 halted, 2 sending, 4 receiving); last fault "
+		       "refused at %#lx\n", tid, err,
+		       l4_exchange_registers(tid, 0, 0, 0, 0, 0, 0), pager_last_refused);
 	return err == 0;
 }
 
