@@ -350,6 +350,34 @@ seconds(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/*
+ * The exits KVM handled without the VMM (hardware KVM, where exitperf
+ * counts them): most of a run's exits, which the list above never sees.
+ */
+static void
+report_kvm_exits(struct vmm *vm)
+{
+	int64_t count[EXITPERF_MAX] = { 0 };
+	const char *const *names;
+	char why[160];
+	unsigned n;
+
+	if (!vm->vcpus[0].exits.n) {
+		if (vm->kvm.platform == EXO_PLATFORM_KVM_HW && vm->exits_why[0])
+			fprintf(stderr, "  VM exits KVM handled itself: not counted (%s)\n",
+				vm->exits_why);
+		return;
+	}
+	names = exitperf_names(&n, why, sizeof(why));
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++)
+		if (vm->vcpus[i].exits.n == n)
+			exitperf_add(&vm->vcpus[i].exits, count);
+	fprintf(stderr, "  every VM exit by reason, KVM's own included (kvm:kvm_exit):\n");
+	for (unsigned k = 0; names && k < n; k++)
+		if (count[k])
+			fprintf(stderr, "    %-28s %lld\n", names[k], (long long)count[k]);
+}
+
 void
 report_stats(struct vmm *vm)
 {
@@ -382,11 +410,12 @@ report_stats(struct vmm *vm)
 		fprintf(stderr, "  console input: %llu bytes read, %llu interrupts sent\n",
 			(unsigned long long)vm->conin.bytes,
 			(unsigned long long)vm->conin.msis);
-	fprintf(stderr, "  VM exits by reason:\n");
+	fprintf(stderr, "  VM exits to the VMM by reason:\n");
 	for (int i = 0; i < EXIT_REASONS; i++)
 		if (vm->exits[i])
 			fprintf(stderr, "    %-28s %llu\n", exit_names[i] ? exit_names[i] : "?",
 				(unsigned long long)vm->exits[i]);
+	report_kvm_exits(vm);
 	fprintf(stderr, "  device accesses:\n");
 	for (unsigned i = 0; i < vm->devices.n; i++)
 		fprintf(stderr, "    %-28s %llu\n", vm->devices.dev[i]->name,

@@ -229,15 +229,15 @@ vmm_insn_open(struct vcpu *c)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-/* For exo bench on hardware KVM: count this thread's vCPU's exits by reason
- * (on PVM KVM's total is all there is). */
+/* For exo bench and --stats on hardware KVM: count this thread's vCPU's exits
+ * by reason (on PVM KVM's total is all there is). */
 static void
 vmm_exits_open(struct vcpu *c)
 {
 	struct vmm *vm = c->vm;
 	char why[sizeof(vm->exits_why)];
 
-	if (!vm->cfg->bench || vm->kvm.platform != EXO_PLATFORM_KVM_HW)
+	if (!(vm->cfg->bench || vm->cfg->stats) || vm->kvm.platform != EXO_PLATFORM_KVM_HW)
 		snprintf(why, sizeof(why), "counted by reason on hardware KVM only");
 	else if (exitperf_open(&c->exits, why, sizeof(why)) >= 0)
 		return;
