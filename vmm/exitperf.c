@@ -23,7 +23,8 @@ static const struct reason svm[] = {
 	{ 0x064, "vintr" }, { 0x078, "hlt" }, { 0x046, "exception_ud" },
 	{ 0x041, "exception_db" }, { 0x04e, "exception_pf" }, { 0x051, "exception_ac" },
 	{ 0x072, "cpuid" }, { 0x077, "pause" }, { 0x061, "nmi" }, { 0x081, "vmmcall" },
-	{ 0x07f, "shutdown" }, { 0x079, "invlpg" },
+	{ 0x07f, "shutdown" }, { 0x079, "invlpg" }, { 0x08d, "xsetbv" },
+	{ 0x010, "cr0_write" }, { 0x014, "cr4_write" }, { 0x013, "cr3_write" },
 };
 
 /* Intel's basic exit reasons (SDM vol. 3, appendix C). */
@@ -33,6 +34,7 @@ static const struct reason vmx[] = {
 	{ 7, "interrupt_window" }, { 12, "hlt" }, { 0, "exception_nmi" },
 	{ 10, "cpuid" }, { 40, "pause" }, { 18, "vmcall" }, { 56, "apic_write" },
 	{ 52, "preemption_timer" }, { 2, "triple_fault" }, { 14, "invlpg" },
+	{ 55, "xsetbv" }, { 28, "cr_access" },
 };
 
 _Static_assert(sizeof(svm) / sizeof(svm[0]) <= EXITPERF_MAX, "svm fits");

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EXITPERF_MAX 16
+#define EXITPERF_MAX 20
 
 struct exitperf {
 	int fd[EXITPERF_MAX];            /* the first n are open */

@@ -357,7 +357,7 @@ seconds(const struct timespec *a, const struct timespec *b)
 static void
 report_kvm_exits(struct vmm *vm)
 {
-	int64_t count[EXITPERF_MAX] = { 0 };
+	int64_t count[EXITPERF_MAX] = { 0 }, listed = 0, all = 0;
 	const char *const *names;
 	char why[160];
 	unsigned n;
@@ -373,9 +373,16 @@ report_kvm_exits(struct vmm *vm)
 		if (vm->vcpus[i].exits.n == n)
 			exitperf_add(&vm->vcpus[i].exits, count);
 	fprintf(stderr, "  every VM exit by reason, KVM's own included (kvm:kvm_exit):\n");
-	for (unsigned k = 0; names && k < n; k++)
+	for (unsigned k = 0; names && k < n; k++) {
 		if (count[k])
 			fprintf(stderr, "    %-28s %lld\n", names[k], (long long)count[k]);
+		listed += count[k];
+	}
+	for (unsigned i = 0; i < vm->kvm.ncpus; i++)
+		all += stats_get(&vm->vcpus[i].stats, "exits");
+	if (all > listed)
+		fprintf(stderr, "    %-28s %lld\n", "other (KVM's exits statistic)",
+			(long long)(all - listed));
 }
 
 void
