@@ -40,6 +40,10 @@ run_usage(FILE *f)
 "  --verbose         narrate the boot (also passes 'verbose' to the kernel)\n"
 "  --no-jail         run the VMM's threads without their seccomp filter\n"
 "                    (for debugging: docs/architecture.md, \"The jail\")\n"
+"  --step-boot       single-step vCPU 0 from the kernel's first instruction to\n"
+"                    the first user instruction: the boot's ring-0 instructions,\n"
+"                    exactly, and the functions that took most (slow: a VM exit\n"
+"                    per instruction)\n"
 "  -h, --help        this text\n"
 "\n"
 "exit status: the last program's status (128+vector if a fault killed it,\n"
@@ -50,8 +54,11 @@ run_usage(FILE *f)
 	VMM_MEM_MIN >> 20, VMM_MEM_MAX >> 20, DEFAULT_MEM >> 20, EXO_MAX_CPUS, cli_exe_dir);
 }
 
+enum { OPT_STEP_BOOT = OPT_CMD };
+
 static const struct option run_options[] = {
 	CLI_BOOT_OPTIONS,
+	{ "step-boot", no_argument, 0, OPT_STEP_BOOT },
 	{ "help", no_argument, 0, 'h' },
 	{ 0 },
 };
@@ -71,6 +78,10 @@ run_cmd(int argc, char **argv)
 		if (opt == 'h') {
 			run_usage(stdout);
 			return 0;
+		}
+		if (opt == OPT_STEP_BOOT) {
+			b.cfg.step_boot = true;
+			continue;
 		}
 		r = cli_boot_option(&b, "exo run", opt, optarg);
 		if (r == -ENOENT)

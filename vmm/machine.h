@@ -14,6 +14,7 @@
 #include "kvm.h"
 #include "stats.h"
 #include "vmm.h"
+#include "bootstep.h"
 #include "exitperf.h"
 #include "insnperf.h"
 #include "vtrace.h"
@@ -66,6 +67,7 @@ struct vmm {
 	struct kvm_stats mark_sum;            /* every vCPU's counters, summed */
 	struct vmm_exits mark_exits;          /* every vCPU's exits by reason, summed */
 	char exits_why[160];                  /* why they are not counted */
+	struct bootstep boot_step;            /* cfg->step_boot: vCPU 0's boot */
 	struct backing backing;               /* autosave blocks (backing.c) */
 	struct timespec t_start, t_first_user, t_end;
 };

@@ -156,6 +156,13 @@ vmm_exit(struct vmm *vm, struct kvm_run *run)
 		break;
 	case KVM_EXIT_INTR:
 		break;
+	case KVM_EXIT_DEBUG:
+		if (vm->boot_step.on)
+			bootstep_exit(&vm->boot_step, vm->kvm.vcpu_fd[vmm_self(vm)->index], run);
+		else
+			vmm_crash(vm, "unexpected_exit", NULL, "a debug exit while no "
+				  "debugging was asked for");
+		break;
 	default:
 		vmm_crash(vm, "unexpected_exit", NULL, "unexpected KVM exit reason %u",
 			  run->exit_reason);
@@ -247,6 +254,17 @@ vmm_exits_open(struct vcpu *c)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* --step-boot: vCPU 0 traps at every instruction until user mode. */
+static void
+vmm_step_open(struct vcpu *c)
+{
+	struct vmm *vm = c->vm;
+	struct diag d;
+
+	if (bootstep_start(&vm->boot_step, vm->kvm.vcpu_fd[c->index], &d) < 0)
+		snprintf(vm->boot_step.why, sizeof(vm->boot_step.why), "%s", d.msg);
+}
+
 /* Open what the thread needs for itself, enter the jail, run the vCPU. */
 static void *
 vmm_vcpu_thread(void *arg)
@@ -257,6 +275,8 @@ vmm_vcpu_thread(void *arg)
 
 	vmm_insn_open(c);
 	vmm_exits_open(c);
+	if (c->index == 0 && vm->cfg->step_boot)
+		vmm_step_open(c);
 	if (!vm->cfg->no_jail && jail_enter(c->name, &d) < 0) {
 		pthread_mutex_lock(&vm->lock);
 		vmm_crash(vm, "jail", NULL, "%s", d.msg);
@@ -569,6 +589,9 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	report_end(vm);
 	if (cfg->stats)
 		report_stats(vm);
+	if (cfg->step_boot)
+		bootstep_print(&vm->boot_step, vm, stderr, cfg->report);
+	bootstep_free(&vm->boot_step);
 	vm->result.platform = vm->kvm.platform;
 	vm->result.insn_emulation = -1;
 	vm->result.ncpus = vm->kvm.ncpus;

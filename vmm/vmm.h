@@ -85,6 +85,7 @@ struct vmm_config {
 	struct vmm_program progs[EXO_MAX_MODULES];
 	unsigned nprogs;
 	bool stats;                      /* print statistics at exit */
+	bool step_boot;                  /* single-step vCPU 0 to user mode (bootstep.h) */
 	bool verbose;
 	FILE *report;                    /* JSON lines, or NULL */
 	FILE *console;                   /* the guest's console output */
