@@ -243,7 +243,7 @@ arch_init(const struct exo_bootinfo *bi)
 	mmu_init();
 	lapic_init(bi);
 	smp_init(bi);
-	mmu_protect_kernel();   /* after smp_init patched the text */
+	mmu_protect_kernel(bi->mem_size);      /* after smp_init patched the text */
 }
 
 void

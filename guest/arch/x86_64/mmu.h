@@ -4,7 +4,7 @@
 /* Record the kernel's boot page tables as the template for every space. */
 void mmu_init(void);
 /* W^X for the kernel image and the direct map (mmu.c), once at boot. */
-void mmu_protect_kernel(void);
+void mmu_protect_kernel(u64 mem_size);
 
 struct arch_space;
 /* Load s's tables into CR3 unless they are loaded already. */
