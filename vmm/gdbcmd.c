@@ -194,7 +194,10 @@ cmd_current(struct gdb_stub *g, const char *a)
 {
 	char s[16];
 
-	(void)a;
+	if (*a) {                       /* qCRC and the like: not offered */
+		gdb_reply(g, "");
+		return 0;
+	}
 	snprintf(s, sizeof(s), "QC%x", g->gcpu + 1);
 	gdb_reply(g, s);
 	return 0;
@@ -517,11 +520,7 @@ cmd_detach(struct gdb_stub *g, const char *a)
 {
 	(void)a;
 	gdb_reply(g, "OK");
-	pthread_mutex_lock(&g->vm->lock);
-	gdbstop_clear(g);
-	gdbstop_resume(g);
-	g->reply_due = false;
-	pthread_mutex_unlock(&g->vm->lock);
+	gdb_leave(g);
 	fprintf(stderr, "exo: gdb: the debugger detached; the guest runs on\n");
 	return 1;
 }

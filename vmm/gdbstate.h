@@ -69,6 +69,9 @@ void gdb_send(struct gdb_stub *g, const char *p, size_t n);
 void gdb_reply(struct gdb_stub *g, const char *s);
 /* Send the stop reply gdb waits for if every vCPU is parked now. */
 void gdb_stop_reply_if_due(struct gdb_stub *g);
+/* gdbstub.c: stop the machine if it runs, remove every breakpoint, and
+ * let the guest run on without the debugger (detach, or gdb went away). */
+void gdb_leave(struct gdb_stub *g);
 /* One packet (NUL-terminated in g->rx.buf): 1 if the session is over. */
 int gdb_command(struct gdb_stub *g, const char *p);
 

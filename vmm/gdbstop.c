@@ -140,7 +140,7 @@ gdbstop_resume(struct gdb_stub *g)
 	int r = gdbstop_apply(g);
 	int64_t at;
 
-	if (r < 0)
+	if (r < 0 && g->attached)       /* detached: resume whatever KVM says */
 		return r;
 	g->stopping = false;
 	g->stop_cpu = -1;

@@ -67,6 +67,56 @@ gdb_on_wake(struct gdb_stub *g)
 	return 1;
 }
 
+/* Wait for fd or the wake pipe: 1 if fd is readable, 0 if woken. */
+static int
+gdb_wait(struct gdb_stub *g, int fd)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			       { .fd = g->wake_rd, .events = POLLIN } };
+
+	while (poll(p, 2, -1) < 0)
+		if (errno != EINTR)
+			return 0;
+	return p[1].revents ? 0 : 1;
+}
+
+/* Stop every vCPU and wait until all are parked: KVM_SET_GUEST_DEBUG must
+ * not wait on a vCPU in KVM_RUN with vm->lock held. false if the run ended. */
+static bool
+gdb_halt(struct gdb_stub *g, int sig)
+{
+	struct vmm *vm = g->vm;
+	enum vmm_outcome why;
+	char buf[64];
+	bool parked;
+
+	gdbstop_request(g, sig);
+	for (;;) {
+		pthread_mutex_lock(&vm->lock);
+		if (!vm->stop && vmsignal_pending(&why))
+			vmm_stop(vm, why, 0);
+		parked = gdbstop_all_parked(g);
+		pthread_mutex_unlock(&vm->lock);
+		if (parked || vm->stop)
+			return !vm->stop;
+		gdb_wait(g, -1);
+		while (read(g->wake_rd, buf, sizeof(buf)) > 0)
+			;
+	}
+}
+
+void
+gdb_leave(struct gdb_stub *g)
+{
+	if (!gdb_halt(g, SIGINT))
+		return;
+	pthread_mutex_lock(&g->vm->lock);
+	gdbstop_clear(g);
+	gdbstop_resume(g);
+	g->reply_due = false;
+	pthread_mutex_unlock(&g->vm->lock);
+}
+
 /* Bytes from gdb: 1 if the session is over. */
 static int
 gdb_on_input(struct gdb_stub *g)
@@ -76,11 +126,7 @@ gdb_on_input(struct gdb_stub *g)
 
 	if (n <= 0) {
 		fprintf(stderr, "exo: gdb: the debugger went away; the guest runs on\n");
-		pthread_mutex_lock(&g->vm->lock);
-		gdbstop_clear(g);
-		if (g->stopping)
-			gdbstop_resume(g);
-		pthread_mutex_unlock(&g->vm->lock);
+		gdb_leave(g);
 		return 1;
 	}
 	for (ssize_t i = 0; i < n; i++) {
@@ -106,18 +152,6 @@ gdb_on_input(struct gdb_stub *g)
 	return 0;
 }
 
-/* Wait for fd or the wake pipe: 1 if fd is readable, 0 if woken. */
-static int
-gdb_wait(struct gdb_stub *g, int fd)
-{
-	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
-			       { .fd = g->wake_rd, .events = POLLIN } };
-
-	while (poll(p, 2, -1) < 0)
-		if (errno != EINTR)
-			return 0;
-	return p[1].revents ? 0 : 1;
-}
 
 /* Wait for the debugger: 0 once it is connected, -1 if the run ended. */
 static int
@@ -146,6 +180,7 @@ gdb_main(void *arg)
 {
 	struct gdb_stub *g = arg;
 	struct diag d;
+	bool over;
 
 	if (gdb_accept(g) < 0)
 		return NULL;
@@ -158,15 +193,17 @@ gdb_main(void *arg)
 	pthread_mutex_lock(&g->vm->lock);
 	g->attached = true;
 	pthread_mutex_unlock(&g->vm->lock);
-	gdbstop_request(g, SIGTRAP);    /* gdb expects a stopped machine */
-	for (;;) {
-		int over = gdb_wait(g, g->fd) ? gdb_on_input(g) : gdb_on_wake(g);
-
-		if (over)
-			break;
-	}
+	/* gdb expects a stopped machine: its first packets wait until it is
+	 * (if the run ended instead, gdb_on_wake tells it how). */
+	over = !gdb_halt(g, SIGTRAP) && gdb_on_wake(g);
+	while (!over)
+		over = gdb_wait(g, g->fd) ? gdb_on_input(g) : gdb_on_wake(g);
 	/* The jail forbids close: gdbstub_close closes the connection; gdb
-	 * closes its side after D, k or the W/X that ends the session. */
+	 * closes its side after D, k or the W/X that ends the session. A run
+	 * that ended meanwhile must not leave a vCPU parked. */
+	pthread_mutex_lock(&g->vm->lock);
+	pthread_cond_broadcast(&g->resume);
+	pthread_mutex_unlock(&g->vm->lock);
 	return NULL;
 }
 
