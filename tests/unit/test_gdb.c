@@ -336,3 +336,32 @@ Test(gdbtimeout, paused_time_does_not_count, .timeout = 20)
 	cr_assert_eq(why, VMM_TIMEOUT);
 	vmsignal_disarm();
 }
+
+/* --gdb's address: a port alone is loopback; a port in use, or a bad
+ * address, is refused with a message that names it. */
+Test(gdbstub, listen_and_refuse)
+{
+	static struct vmm vm;
+	static struct vmm_config cfg = { .kernel_path = "exo-kernel" };
+	struct gdb_stub *g = NULL, *h = NULL;
+	struct diag d = { "" };
+	char addr[32];
+
+	vm.cfg = &cfg;
+	vm.kvm.kvm_fd = -1;
+	cr_assert_eq(gdbstub_open(&vm, "0", false, &g, &d), 0, "%s", d.msg);
+	cr_assert_gt(gdbstub_port(g), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", gdbstub_port(g));
+	cr_assert_eq(gdbstub_open(&vm, addr, false, &h, &d), -EADDRINUSE);
+	cr_assert(strstr(d.msg, "is in use"), "%s", d.msg);
+	cr_assert(strstr(d.msg, addr + strlen("127.0.0.1:")), "names the port: %s", d.msg);
+	gdbstub_close(h);
+	h = NULL;
+	cr_assert_eq(gdbstub_open(&vm, "70000", false, &h, &d), -EINVAL);
+	cr_assert(strstr(d.msg, "70000"), "%s", d.msg);
+	gdbstub_close(h);
+	h = NULL;
+	cr_assert_eq(gdbstub_open(&vm, "localhost:x", false, &h, &d), -EINVAL);
+	gdbstub_close(h);
+	gdbstub_close(g);
+}
