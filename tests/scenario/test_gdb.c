@@ -40,16 +40,20 @@ find_gdb(char *path, size_t len)
 	return false;
 }
 
-/* exo run --gdb 127.0.0.1:0 --gdb-wait hello, its stderr on *err_fd. */
+/* exo run --gdb 127.0.0.1:0 --gdb-wait --timeout 600 ARGS, its stderr on
+ * *err_fd. */
 static pid_t
-start_exo(int *err_fd, const char *out)
+start_exo(const char *const args[], int *err_fd, const char *out)
 {
-	const char *argv[] = { EXO_BIN, "run", "--gdb", "127.0.0.1:0", "--gdb-wait",
-			       "--timeout", "600", "hello", NULL };
+	const char *argv[16] = { EXO_BIN, "run", "--gdb", "127.0.0.1:0", "--gdb-wait",
+				 "--timeout", "600" };
 	posix_spawn_file_actions_t fa;
-	int fds[2];
+	int fds[2], n = 7;
 	pid_t pid;
 
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
 	cr_assert_eq(pipe(fds), 0);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -81,7 +85,7 @@ read_port(FILE *err, char *seen, size_t len)
 	return 0;
 }
 
-static const char *const script[] = {
+static const char *const boot_script[] = {
 	"set pagination off",
 	"set confirm off",
 	"info threads",
@@ -127,7 +131,8 @@ check(const char *out, const char *name, char *val, size_t len)
 }
 
 static int
-run_gdb(const char *gdb, unsigned port, const char *cmds, const char *out)
+run_gdb(const char *gdb, unsigned port, const char *cmds, const char *kname,
+	const char *out)
 {
 	char target[64], kernel[512];
 	const char *argv[] = { gdb, "-batch", "-nx", "-ex", target, "-x", cmds, kernel, NULL };
@@ -136,7 +141,7 @@ run_gdb(const char *gdb, unsigned port, const char *cmds, const char *out)
 	int ws;
 
 	snprintf(target, sizeof(target), "target remote 127.0.0.1:%u", port);
-	snprintf(kernel, sizeof(kernel), "%s/exo-kernel", EXO_BUILD_DIR);
+	snprintf(kernel, sizeof(kernel), "%s/%s", EXO_BUILD_DIR, kname);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -158,14 +163,21 @@ slurp_file(const char *path, char *buf, size_t len)
 		fclose(f);
 }
 
-/* Break, inspect, step, read, detach: the guest then ends as without gdb. */
-Test(gdb, break_step_read_detach, .timeout = 900)
+/* One session: exo with args, gdb with script against kernel. */
+struct session {
+	char gdb_out[65536], exo_err[8192], console[4096];
+	int gdb_status, exo_status;        /* 1000 + signal if killed */
+};
+
+static void
+session_run(struct session *ss, const char *const args[], const char *const script[],
+	    const char *kernel)
 {
-	static char gdb_out[65536], exo_err[8192], console[4096], val[128];
 	char gdb[512], cmds[256], gout[256], eout[256];
-	int err_fd, ws, gs;
+	int err_fd, ws;
 	FILE *err, *f;
 	unsigned port;
+	size_t n;
 	pid_t exo;
 
 	if (!find_gdb(gdb, sizeof(gdb)))
@@ -178,33 +190,85 @@ Test(gdb, break_step_read_detach, .timeout = 900)
 	for (int i = 0; script[i]; i++)
 		fprintf(f, "%s\n", script[i]);
 	fclose(f);
-	exo = start_exo(&err_fd, eout);
+	exo = start_exo(args, &err_fd, eout);
 	err = fdopen(err_fd, "r");
-	port = read_port(err, exo_err, sizeof(exo_err));
-	gs = run_gdb(gdb, port, cmds, gout);
-	slurp_file(gout, gdb_out, sizeof(gdb_out));
+	port = read_port(err, ss->exo_err, sizeof(ss->exo_err));
+	ss->gdb_status = run_gdb(gdb, port, cmds, kernel, gout);
+	slurp_file(gout, ss->gdb_out, sizeof(ss->gdb_out));
 	/* the rest of exo's stderr, to its end */
-	size_t n = strlen(exo_err);
-	while (n + 1 < sizeof(exo_err) && fgets(exo_err + n, (int)(sizeof(exo_err) - n), err))
-		n = strlen(exo_err);
+	n = strlen(ss->exo_err);
+	while (n + 1 < sizeof(ss->exo_err) &&
+	       fgets(ss->exo_err + n, (int)(sizeof(ss->exo_err) - n), err))
+		n = strlen(ss->exo_err);
 	fclose(err);
 	cr_assert_eq(waitpid(exo, &ws, 0), exo);
-	slurp_file(eout, console, sizeof(console));
-	cr_assert_eq(gs, 0, "gdb failed (%d):\n%s\nexo:\n%s", gs, gdb_out, exo_err);
-	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
-		  "exo did not end with status 0 after detach (%#x):\n%s\ngdb:\n%s", ws,
-		  exo_err, gdb_out);
-	cr_assert(strstr(console, "hello"), "the guest ran to its end:\n%s", console);
-#define CHECK(name, want) \
-	cr_assert(check(gdb_out, name, val, sizeof(val)) && !strcmp(val, want), \
+	ss->exo_status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 1000 + WTERMSIG(ws);
+	slurp_file(eout, ss->console, sizeof(ss->console));
+}
+
+#define CHECK(ss, name, want) do { \
+	char val_[128]; \
+	cr_assert(check((ss)->gdb_out, name, val_, sizeof(val_)) && !strcmp(val_, want), \
 		  "%s: %s, not %s; gdb:\n%s\nexo:\n%s", name, \
-		  check(gdb_out, name, val, sizeof(val)) ? val : "(none)", want, gdb_out, exo_err)
-	CHECK("at_break", "1");
-	CHECK("caller", "kmain");
-	CHECK("paging", "1");
-	CHECK("long_mode", "1");
-	CHECK("reg_write", "1");
-	CHECK("stepi", "1");
-	CHECK("kopts_read", "1");
-	cr_assert(check(gdb_out, "step_in", val, sizeof(val)), "step: %s", gdb_out);
+		  check((ss)->gdb_out, name, val_, sizeof(val_)) ? val_ : "(none)", want, \
+		  (ss)->gdb_out, (ss)->exo_err); \
+} while (0)
+
+/* Break, inspect, step, read, detach: the guest then ends as without gdb. */
+Test(gdb, break_step_read_detach, .timeout = 900)
+{
+	static struct session ss;
+	static const char *const args[] = { "hello", NULL };
+	char val[128];
+
+	session_run(&ss, args, boot_script, "exo-kernel");
+	cr_assert_eq(ss.gdb_status, 0, "gdb failed (%d):\n%s\nexo:\n%s", ss.gdb_status,
+		     ss.gdb_out, ss.exo_err);
+	cr_assert_eq(ss.exo_status, 0, "exo did not end with status 0 after detach:\n%s\n"
+		     "gdb:\n%s", ss.exo_err, ss.gdb_out);
+	cr_assert(strstr(ss.console, "hello"), "the guest ran to its end:\n%s", ss.console);
+	CHECK(&ss, "at_break", "1");
+	CHECK(&ss, "caller", "kmain");
+	CHECK(&ss, "paging", "1");
+	CHECK(&ss, "long_mode", "1");
+	CHECK(&ss, "reg_write", "1");
+	CHECK(&ss, "stepi", "1");
+	CHECK(&ss, "kopts_read", "1");
+	cr_assert(check(ss.gdb_out, "step_in", val, sizeof(val)), "step: %s", ss.gdb_out);
+}
+
+/* Two vCPUs: the second appears as thread 2 when the kernel starts it and
+ * stops all at its breakpoint; Ctrl-C stops both (the guest spins for ever,
+ * so any delay before it does); kill ends the run with 130. */
+static const char *const smp_script[] = {
+	"set pagination off",
+	"break ap_main",
+	"continue",
+	"python print('check threads %d' % len(gdb.selected_inferior().threads()))",
+	"python print('check stopped_thread %d' % gdb.selected_thread().num)",
+	"info threads",
+	"delete",
+	"python gdb.events.stop.connect(lambda e: print('check stop_signal %s' % "
+	"getattr(e, 'stop_signal', 'none')))",
+	"python import threading",
+	"python threading.Timer(1, lambda: gdb.post_event(lambda: gdb.execute('interrupt'))).start()",
+	"continue",
+	"python print('check after_interrupt %d' % len(gdb.selected_inferior().threads()))",
+	"thread apply all bt 1",
+	"kill",
+	NULL,
+};
+
+Test(gdb, two_vcpus_threads_interrupt_kill, .timeout = 900)
+{
+	static struct session ss;
+	static const char *const args[] = { "--cpus", "2", "spin", NULL };
+
+	session_run(&ss, args, smp_script, "exo-kernel-smp");
+	cr_assert_eq(ss.exo_status, 130, "exo: %d, not 130 (killed from gdb):\n%s\ngdb:\n%s",
+		     ss.exo_status, ss.exo_err, ss.gdb_out);
+	CHECK(&ss, "threads", "2");
+	CHECK(&ss, "stopped_thread", "2");
+	CHECK(&ss, "after_interrupt", "2");
+	CHECK(&ss, "stop_signal", "SIGINT");
 }
