@@ -40,6 +40,11 @@ run_usage(FILE *f)
 "  --verbose         narrate the boot (also passes 'verbose' to the kernel)\n"
 "  --no-jail         run the VMM's threads without their seccomp filter\n"
 "                    (for debugging: docs/architecture.md, \"The jail\")\n"
+"  --gdb [HOST:]PORT serve GDB's remote protocol on PORT (HOST: default\n"
+"                    127.0.0.1; PORT 0: any free port, exo says which);\n"
+"                    --timeout counts only the time the guest runs\n"
+"  --gdb-wait        with --gdb: stop before the kernel's first instruction\n"
+"                    until gdb continues (docs/debugging.md)\n"
 "  --step-boot       single-step vCPU 0 from the kernel's first instruction to\n"
 "                    the first user instruction: the boot's ring-0 instructions,\n"
 "                    exactly, and the functions that took most (slow: a VM exit\n"
@@ -59,6 +64,8 @@ enum { OPT_STEP_BOOT = OPT_CMD };
 static const struct option run_options[] = {
 	CLI_BOOT_OPTIONS,
 	{ "step-boot", no_argument, 0, OPT_STEP_BOOT },
+	{ "gdb", required_argument, 0, OPT_GDB },
+	{ "gdb-wait", no_argument, 0, OPT_GDB_WAIT },
 	{ "help", no_argument, 0, 'h' },
 	{ 0 },
 };
@@ -83,11 +90,26 @@ run_cmd(int argc, char **argv)
 			b.cfg.step_boot = true;
 			continue;
 		}
+		if (opt == OPT_GDB || opt == OPT_GDB_WAIT) {
+			b.cfg.gdb = opt == OPT_GDB ? optarg : b.cfg.gdb;
+			b.cfg.gdb_wait |= opt == OPT_GDB_WAIT;
+			continue;
+		}
 		r = cli_boot_option(&b, "exo run", opt, optarg);
 		if (r == -ENOENT)
 			run_usage(stderr);
 		if (r < 0)
 			return EXIT_HOST;
+	}
+	if (b.cfg.gdb_wait && !b.cfg.gdb) {
+		fprintf(stderr, "exo run: --gdb-wait waits for a debugger: give --gdb "
+			"[HOST:]PORT too, e.g. --gdb 1234 --gdb-wait\n");
+		return EXIT_HOST;
+	}
+	if (b.cfg.step_boot && b.cfg.gdb) {
+		fprintf(stderr, "exo run: --step-boot and --gdb both drive the vCPU's "
+			"debug controls: give one of them\n");
+		return EXIT_HOST;
 	}
 	if (cli_parse_programs(&b.cfg, "exo run", argc - optind, argv + optind, paths) < 0 ||
 	    cli_add_sigma0(&b, &b.cfg, "exo run") < 0)

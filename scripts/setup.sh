@@ -6,9 +6,9 @@ set -eu
 # libseccomp-dev: the VMM's jail (vmm/jail.c). clang and llvm: extensions
 # (clang -target bpf, ext/). libclang-rt-dev (libFuzzer and the sanitizers'
 # runtimes for clang): the fuzz harnesses of fuzz/ (scripts/fuzz.sh), which
-# `make test` runs.
+# `make test` runs. gdb: the scenario test of `exo run --gdb`.
 PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev libev-dev libelf-dev
-libseccomp-dev clang llvm libclang-rt-dev"
+libseccomp-dev clang llvm libclang-rt-dev gdb"
 
 # The nested guest under QEMU's TCG (scripts/nested.sh), whose emulated AMD
 # CPU has SVM: without a usable /dev/kvm the tests that boot the kernel run

@@ -27,6 +27,11 @@
  *   sigaltstack           the sanitizers' runtime (build-san) sets and
  *                         clears a thread's signal stack; it touches only
  *                         the calling thread
+ * The gdb thread (--gdb, vmm/gdbstub.h) enters the jail once it has
+ * accepted its debugger and needs nothing more: read, write and poll on the
+ * connection and its wake pipe, ioctl for the vCPUs' registers and
+ * KVM_SET_GUEST_DEBUG, futex, tgkill for the kicks; the main thread closes
+ * the sockets.
  * glibc's malloc opens /proc/sys/vm/overcommit_memory the first time it
  * shrinks a thread's own arena (seen in the I/O thread under strace):
  * jail_prepare keeps every thread on the main arena, which brk and madvise

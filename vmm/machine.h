@@ -10,6 +10,7 @@
 #include "backing.h"
 #include "conin.h"
 #include "devices.h"
+#include "gdbstub.h"
 #include "iothread.h"
 #include "kvm.h"
 #include "stats.h"
@@ -70,6 +71,7 @@ struct vmm {
 	struct bootstep boot_step;            /* cfg->step_boot: vCPU 0's boot */
 	struct backing backing;               /* autosave blocks (backing.c) */
 	struct timespec t_start, t_first_user, t_end;
+	struct gdb_stub *gdb;                 /* --gdb, or NULL (gdbstub.h) */
 };
 
 /* The vCPU whose thread calls (vCPU 0 outside the vCPU threads). */

@@ -39,6 +39,8 @@ vmm_kick_all(struct vmm *vm)
 		if (vm->vcpus[i].started && &vm->vcpus[i] != self_vcpu)
 			pthread_kill(vm->vcpus[i].thread, SIGUSR1);
 	}
+	if (vm->gdb)
+		gdbstub_wake(vm->gdb);      /* parked vCPUs are woken by it */
 }
 
 struct vcpu *
@@ -157,16 +159,22 @@ vmm_exit(struct vmm *vm, struct kvm_run *run)
 	case KVM_EXIT_INTR:
 		break;
 	case KVM_EXIT_DEBUG:
-		if (vm->boot_step.on)
+		if (vm->gdb) {
+			gdbstub_debug_exit(vm->gdb, vmm_self(vm), run);
+			break;
+		}
+		if (vm->boot_step.on) {
 			bootstep_exit(&vm->boot_step, vm->kvm.vcpu_fd[vmm_self(vm)->index], run);
-		else
-			vmm_crash(vm, "unexpected_exit", NULL, "a debug exit while no "
-				  "debugging was asked for");
-		break;
+			break;
+		}
+		vmm_crash(vm, "debug", NULL, "a debug exit without --gdb or --step-boot");
+		return;
 	default:
 		vmm_crash(vm, "unexpected_exit", NULL, "unexpected KVM exit reason %u",
 			  run->exit_reason);
 	}
+	if (vm->gdb && run->exit_reason != KVM_EXIT_DEBUG)
+		gdbstub_exit(vm->gdb, vmm_self(vm));
 }
 
 static void
@@ -178,6 +186,13 @@ vmm_loop(struct vcpu *c)
 
 	self_vcpu = c;
 	while (!__atomic_load_n(&vm->stop, __ATOMIC_ACQUIRE)) {
+		if (vm->gdb) {
+			pthread_mutex_lock(&vm->lock);
+			gdbstub_park(vm->gdb, c);
+			pthread_mutex_unlock(&vm->lock);
+			if (__atomic_load_n(&vm->stop, __ATOMIC_ACQUIRE))
+				break;
+		}
 		if (ioctl(fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				enum vmm_outcome why;
@@ -469,6 +484,11 @@ vmm_setup(struct vmm *vm, struct vmm_files *fl, struct diag *d)
 	r = hostdev_register(vm, d);
 	if (r < 0)
 		return r;
+	if (cfg->gdb) {
+		r = gdbstub_open(vm, cfg->gdb, cfg->gdb_wait, &vm->gdb, d);
+		if (r < 0)
+			return r;
+	}
 	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
 		vm->vcpus[i].vm = vm;
 		vm->vcpus[i].index = i;
@@ -574,6 +594,11 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		if (r < 0)
 			goto out;
 	}
+	if (vm->gdb) {
+		r = gdbstub_start(vm->gdb, d);
+		if (r < 0)
+			goto out;
+	}
 	r = vmsignal_arm(vm, cfg->timeout, d);
 	if (r < 0)
 		goto out;
@@ -621,6 +646,9 @@ out:
 	conin_close(&vm->conin);
 	vmm_stop(vm, VMM_CRASHED, 0);
 	vmm_join_cpus(vm);
+	/* The signal handlers are gone: nothing wakes the stub any more. */
+	gdbstub_close(vm->gdb);
+	vm->gdb = NULL;
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
 		stats_close(&vm->vcpus[i].stats);
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++) {

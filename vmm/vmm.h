@@ -97,6 +97,8 @@ struct vmm_config {
 	bool insn_sample;                    /* with trace: every ring-0 instruction
 						(kvm:kvm_emulate_insn) to trace->insn */
 	const struct vmm_namer *namer;       /* or NULL: addresses stay numbers */
+	const char *gdb;                     /* --gdb [HOST:]PORT, or NULL */
+	bool gdb_wait;                       /* --gdb-wait: stopped at the entry */
 };
 
 struct vmm_result {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "machine.h"
 
@@ -12,6 +13,32 @@ static const int run_signals[] = { SIGALRM, SIGINT, SIGTERM, SIGHUP };
 
 static struct vmm *volatile signal_vm;
 static volatile sig_atomic_t signal_timeout, signal_interrupt;
+static double signal_limit;             /* --timeout, seconds */
+static struct timespec signal_armed;    /* when it was armed */
+
+/*
+ * --timeout counts the time the guest runs, not the time it sits stopped
+ * in gdb: at SIGALRM, if the run has had less than its time, arm the timer
+ * for what is left. (Stopped for ever, it fires again and again, each time
+ * after what is left; no guest runs meanwhile.)
+ */
+static bool
+timeout_deferred(struct vmm *vm)
+{
+	struct itimerval it = { 0 };
+	struct timespec now;
+	double ran;
+
+	if (!vm->gdb)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ran = (double)(now.tv_sec - signal_armed.tv_sec) +
+	      (double)(now.tv_nsec - signal_armed.tv_nsec) / 1e9 - gdbstub_paused(vm->gdb);
+	if (ran >= signal_limit)
+		return false;
+	it.it_value = vmsignal_timer_value(signal_limit - ran);
+	return setitimer(ITIMER_REAL, &it, NULL) == 0;
+}
 
 static void
 on_signal(int sig)
@@ -20,6 +47,8 @@ on_signal(int sig)
 
 	if (sig == SIGUSR1)
 		return;                 /* a kick: KVM_RUN returns EINTR */
+	if (sig == SIGALRM && vm && timeout_deferred(vm))
+		return;
 	if (sig == SIGALRM)
 		signal_timeout = 1;
 	else
@@ -67,6 +96,8 @@ vmsignal_arm(struct vmm *vm, double timeout, struct diag *d)
 			goto fail;
 	if (sigaction(SIGUSR1, &sa, NULL) < 0)
 		goto fail;
+	signal_limit = timeout;
+	clock_gettime(CLOCK_MONOTONIC, &signal_armed);
 	if (timeout > 0) {
 		it.it_value = vmsignal_timer_value(timeout);
 		if (setitimer(ITIMER_REAL, &it, NULL) < 0) {
