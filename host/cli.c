@@ -165,7 +165,13 @@ cli_add_sigma0(const struct cli_boot *b, struct vmm_config *cfg, const char *cmd
 static bool
 cli_namer(const void *ctx, uint64_t addr, char *buf, size_t len)
 {
-	return symtab_name(ctx, addr, buf, len);
+	char line[96];
+	bool named = symtab_name(ctx, addr, buf, len);
+	size_t n = strlen(buf);
+
+	if (named && symtab_line(ctx, addr, line, sizeof(line)) && n + 4 < len)
+		snprintf(buf + n, len - n, " (%s)", line);
+	return named;
 }
 
 /* The kernel's and the programs' function symbols, loaded now: the vCPU
@@ -178,6 +184,9 @@ cli_load_symbols(struct cli_boot *b)
 	if (symtab_new(&b->syms) < 0)
 		return;
 	symtab_add_file(b->syms, b->cfg.kernel_path, "kernel");
+	/* Lines for the kernel only: its addresses are its own, while the
+	 * programs' overlap and one table could name another's line. */
+	symtab_add_lines(b->syms, b->cfg.kernel_path);
 	for (unsigned i = 0; i < b->cfg.nprogs; i++)
 		symtab_add_file(b->syms, b->cfg.progs[i].path, b->cfg.progs[i].name);
 	symtab_name(b->syms, 0, warm, sizeof(warm));       /* sorts it, here */

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "srclines.h"
+
 struct sym {
 	uint64_t addr, size;
 	char *name;
@@ -24,13 +26,17 @@ struct symtab {
 	char *tags[32];
 	size_t ntags;
 	int sorted;
+	struct srclines *lines;  /* or NULL: names without source lines */
 };
 
 int
 symtab_new(struct symtab **out)
 {
 	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
+	if (!*out)
+		return -ENOMEM;
+	srclines_new(&(*out)->lines);
+	return 0;
 }
 
 static int
@@ -164,6 +170,19 @@ symtab_free(struct symtab *s)
 		free(s->v[i].name);
 	for (size_t i = 0; i < s->ntags; i++)
 		free(s->tags[i]);
+	srclines_free(s->lines);
 	free(s->v);
 	free(s);
+}
+
+int
+symtab_add_lines(struct symtab *s, const char *path)
+{
+	return s->lines ? srclines_add_file(s->lines, path) : -ENOMEM;
+}
+
+bool
+symtab_line(const struct symtab *s, uint64_t addr, char *buf, size_t len)
+{
+	return s && srclines_find(s->lines, addr, buf, len);
 }

@@ -23,6 +23,11 @@ int symtab_add_file(struct symtab *s, const char *path, const char *tag);
 /* "tag:function+0xoff", or the address in hex if no symbol covers it
  * (then false). s may be NULL. */
 bool symtab_name(const struct symtab *s, uint64_t addr, char *buf, size_t len);
+/* The source lines of ELF file path's DWARF too (libdw, srclines.h): -errno
+ * if it has none. */
+int symtab_add_lines(struct symtab *s, const char *path);
+/* "dir/file.c:line" for addr, or false (no line table covers it). */
+bool symtab_line(const struct symtab *s, uint64_t addr, char *buf, size_t len);
 void symtab_free(struct symtab *s);
 
 #endif

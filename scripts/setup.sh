@@ -3,11 +3,12 @@
 # machine lacks. Quiet and quick when everything is there already.
 set -eu
 
+# libdw-dev: source lines in crash reports (host/srclines.c).
 # libseccomp-dev: the VMM's jail (vmm/jail.c). clang and llvm: extensions
 # (clang -target bpf, ext/). libclang-rt-dev (libFuzzer and the sanitizers'
 # runtimes for clang): the fuzz harnesses of fuzz/ (scripts/fuzz.sh), which
 # `make test` runs. gdb: the scenario test of `exo run --gdb`.
-PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev libev-dev libelf-dev
+PACKAGES="gcc make cmake pkg-config libc6-dev linux-libc-dev libcriterion-dev libev-dev libelf-dev libdw-dev
 libseccomp-dev clang llvm libclang-rt-dev gdb"
 
 # The nested guest under QEMU's TCG (scripts/nested.sh), whose emulated AMD

@@ -691,7 +691,7 @@ Test(elf_real, kernel)
 {
 	struct elf_limits lim = layout_kernel_limits(64ULL << 20);
 
-	parse_real("/work/main/build/exo-kernel", &lim);
+	parse_real(EXO_BUILD_DIR "/exo-kernel", &lim);
 	cr_assert_geq(img.entry, EXO_KERNEL_BASE);
 	for (unsigned i = 0; i < img.nsegs; i++)
 		cr_assert_eq(img.segs[i].vaddr, img.segs[i].addr + EXO_KERNEL_BASE);
@@ -701,7 +701,7 @@ Test(elf_real, hello)
 {
 	struct elf_limits lim = layout_user_limits();
 
-	parse_real("/work/main/build/programs/hello", &lim);
+	parse_real(EXO_BUILD_DIR "/programs/hello", &lim);
 	cr_assert_geq(img.entry, EXO_USER_MIN);
 	cr_assert_lt(img.entry, EXO_USER_MAX);
 }
