@@ -191,7 +191,7 @@ trace_pf_name(unsigned res)
 	static const char *const names[] = {
 		[EXO_TRACE_PF_SIGMA0] = "sigma0", [EXO_TRACE_PF_PAGER] = "pager",
 		[EXO_TRACE_PF_UPCALL] = "upcall", [EXO_TRACE_PF_KILL] = "kill",
-		[EXO_TRACE_PF_STLB] = "software_tlb",
+		[EXO_TRACE_PF_STLB] = "software_tlb", [EXO_TRACE_PF_EXT] = "extension",
 	};
 
 	return res < EXO_TRACE_PF_N && names[res] ? names[res] : "?";

@@ -12,6 +12,7 @@
 #include "bind.h"
 #include "env.h"
 #include "exocall.h"
+#include "ext.h"
 #include "kernel.h"
 #include "pagefault_fast.h"
 #include "platform.h"
@@ -94,6 +95,11 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	struct thread *next = t;
 	u64 id = t->id;
 
+	/* The page-fault event comes before all the kernel's own handling. */
+	if (vector == 14 && ext_pf_hooks && ext_pagefault_raise(t, addr, error)) {
+		TRACE_K(PAGEFAULT, EXO_TRACE_PF_EXT);
+		return leave(t, id, t);         /* an extension resolved it: retry */
+	}
 	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0) {
 		TRACE_K(PAGEFAULT, EXO_TRACE_PF_SIGMA0);
 		return leave(t, id, t);         /* σ0 touched its own window */

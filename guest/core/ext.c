@@ -8,8 +8,8 @@
  * ends, accepted or not.
  *
  * Everything here runs under the big kernel lock: one load at a time (so
- * one work area), and a raise (syscall_dispatch) never overlaps an attach
- * or a removal on another CPU. A removal unmaps the code and shoots the
+ * one work area), and a raise (syscall_dispatch, kernel_exception's page
+ * fault) never overlaps an attach or a removal on another CPU. A removal unmaps the code and shoots the
  * window's pages down on every CPU before its frames are freed.
  */
 #include "ext.h"
@@ -22,6 +22,7 @@
 #include "../ebpf/helpers.h"
 #include "../ebpf/jit.h"
 #include "../ebpf/verify.h"
+#include "bind.h"
 #include "cap.h"
 #include "exocall.h"
 #include "frame.h"
@@ -35,25 +36,36 @@ _Static_assert(EXO_EXT_MAX_INSNS == EXT_MAX_INSNS, "one size limit");
 _Static_assert(EXT_DATA_STORE + EXT_STORE_SLOTS * EXT_STORE_SIZE <= EXO_PAGE_SIZE,
 	       "counters and store slots share one frame");
 _Static_assert(EXT_MAX * EXO_EXT_CODE_PAGES <= 512, "code slots fit one PT");
+_Static_assert(EXO_EXT_STORE_WORD(0) == EXT_COUNTER_SLOTS &&
+	       EXO_EXT_DATA_WORDS * 8 == EXT_DATA_STORE + EXT_STORE_SLOTS * EXT_STORE_SIZE,
+	       "ext_counter's words are the data frame's");
 
 struct kext {
 	ebpf_helper_fn *code;   /* NULL: the slot is free */
 	u64 pa[EXO_EXT_CODE_PAGES];
 	u64 data;               /* counters, then store slots */
 	u32 npages;
-	u32 env;                /* the loader's, charged for it */
+	u16 env;                /* the loader's, charged for it */
+	u16 event;              /* EXT_EV_*: what it was checked for */
 };
 
+/*
+ * A handler attached to an environment's event. The event is kept apart
+ * from the point: a system call number the user chose must never match a
+ * page-fault handler (its context is another shape).
+ */
 struct ext_hook {
-	u32 sysno;              /* or EXO_EXT_ALL_CALLS */
-	u32 ext;                /* index + 1; 0: free */
+	u32 point;              /* sysno, EXO_EXT_ALL_CALLS or EXO_EXT_AT_PAGEFAULT */
+	u16 ext;                /* index + 1; 0: free */
+	u16 event;              /* EXT_EV_SYSCALL or EXT_EV_PAGEFAULT */
 };
 
 static struct kext exts[EXT_MAX];
 static struct ext_hook hooks[NSPACES][EXO_EXT_HOOKS];
 static u8 loaded[NSPACES];
-u32 ext_syscall_hooks;
+u32 ext_syscall_hooks, ext_pf_hooks;
 static struct kext *running;    /* the helpers' extension (big lock) */
+static struct space *pf_space;  /* the faulting space while a page-fault handler runs */
 
 /* ---- The helpers (ext.h's prototypes; the checker matched every call). */
 
@@ -84,6 +96,37 @@ h_store(u64 slot, u64 b, u64 c, u64 d, u64 e)
 	       slot * EXT_STORE_SIZE;
 }
 
+/* Page-fault handlers only (the checker holds every other type to that):
+ * the faulting space's own bindings, within their capabilities. */
+static u64
+h_page_protect(u64 addr, u64 prot, u64 c, u64 d, u64 e)
+{
+	u32 rights = (prot & EXT_PF_READ ? EXO_R : 0) | (prot & EXT_PF_WRITE ? EXO_W : 0) |
+		     (prot & EXT_PF_EXEC ? EXO_X : 0);
+
+	(void)c, (void)d, (void)e;
+	if (!pf_space)
+		return (u64)-E_PERM;
+	if (prot & ~(u64)(EXT_PF_READ | EXT_PF_WRITE | EXT_PF_EXEC) || addr >= EXO_USER_END)
+		return (u64)-E_INVAL;
+	return (u64)(i64)bind_raise(pf_space, EXO_PAGE_DOWN(addr), rights);
+}
+
+/* Bit (addr >> 12) % 4096 of the store: pages 16 MiB apart share a bit,
+ * so a reader may see a clean page as dirty, never the reverse. */
+static u64
+h_dirty_mark(u64 addr, u64 b, u64 c, u64 d, u64 e)
+{
+	u8 *map = (u8 *)arch_phys_to_virt(running->data) + EXT_DATA_STORE;
+	u64 bit = (addr >> 12) % (EXT_STORE_SLOTS * EXT_STORE_SIZE * 8);
+
+	(void)b, (void)c, (void)d, (void)e;
+	if (addr >= EXO_USER_END)
+		return (u64)-E_INVAL;
+	map[bit / 8] |= (u8)(1u << (bit % 8));
+	return 0;
+}
+
 static u64
 h_self(u64 a, u64 b, u64 c, u64 d, u64 e)
 {
@@ -96,11 +139,15 @@ static ebpf_helper_fn *const helper_fn[EXT_HELPER_COUNT] = {
 	[EXT_HELPER_COUNTER_ADD] = h_counter_add,
 	[EXT_HELPER_STORE] = h_store,
 	[EXT_HELPER_SELF] = h_self,
+	[EXT_HELPER_PAGE_PROTECT] = h_page_protect,
+	[EXT_HELPER_DIRTY_MARK] = h_dirty_mark,
 };
 static const struct ebpf_helpers kernel_helpers = { helper_fn, EXT_HELPER_COUNT };
-/* The kernel's domain: the helpers it has (ext_trace is not one yet). */
+/* The kernel's domain: the helpers it has (ext_trace is not one yet); the
+ * checker gives each program type only its own (page_protect: page faults). */
 #define KERNEL_DOMAIN (1ull << EXT_HELPER_KTIME | 1ull << EXT_HELPER_COUNTER_ADD | \
-		       1ull << EXT_HELPER_STORE | 1ull << EXT_HELPER_SELF)
+		       1ull << EXT_HELPER_STORE | 1ull << EXT_HELPER_SELF | \
+		       1ull << EXT_HELPER_PAGE_PROTECT | 1ull << EXT_HELPER_DIRTY_MARK)
 
 /* ---- Frames. */
 
@@ -250,7 +297,7 @@ compile(struct kext *x, const struct work *w, u32 n)
 static i64
 check_and_compile(struct thread *t, struct kext *x, u64 insns, u32 n, u64 err)
 {
-	const struct ext_prog_type *type = verify_type_by_event(EXT_EV_SYSCALL, false);
+	const struct ext_prog_type *type = verify_type_by_event(x->event, false);
 	struct ext_verify_error ve;
 	struct work w;
 	i64 r = work_get(&w, n);
@@ -277,7 +324,8 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 	exo_cap_t c;
 	i64 r;
 
-	if (n == 0 || n > EXO_EXT_MAX_INSNS || event != EXT_EV_SYSCALL)
+	if (n == 0 || n > EXO_EXT_MAX_INSNS ||
+	    (event != EXT_EV_SYSCALL && event != EXT_EV_PAGEFAULT))
 		return -E_INVAL;
 	if (err && user_writable(t->space, err, sizeof(struct exo_ext_error)) < 0)
 		return -E_FAULT;
@@ -286,6 +334,7 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 		return -E_NOMEM;
 	if (!(x->data = frame_alloc()))
 		return -E_NOMEM;
+	x->event = (u16)event;
 	r = check_and_compile(t, x, insns, (u32)n, err);
 	if (r == 0)
 		r = cap_new(env_of(t->space), EXO_CAP_EXT, EXO_CAP_ALL,
@@ -299,7 +348,7 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 		*x = (struct kext){ 0 };
 		return r;
 	}
-	x->env = env;
+	x->env = (u16)env;
 	loaded[env]++;
 	return (i64)c;
 }
@@ -314,11 +363,28 @@ ext_get(struct thread *t, u64 c, u32 rights, int *err)
 	return k ? &exts[k->object] : 0;
 }
 
+/* The event an attach point names, or 0. */
+static u32
+point_event(u64 point)
+{
+	if (point < EXO_EXT_SYSNO_END || point == EXO_EXT_ALL_CALLS)
+		return EXT_EV_SYSCALL;
+	return point == EXO_EXT_AT_PAGEFAULT ? EXT_EV_PAGEFAULT : 0;
+}
+
+/* The dispatchers' gates: handlers of the event, all environments. */
+static u32 *
+hook_count(u32 event)
+{
+	return event == EXT_EV_PAGEFAULT ? &ext_pf_hooks : &ext_syscall_hooks;
+}
+
 i64
-ext_attach(struct thread *t, u64 ext, u64 env, u64 sysno)
+ext_attach(struct thread *t, u64 ext, u64 env, u64 point)
 {
 	int err;
 	struct kext *x = ext_get(t, ext, EXO_CAP_X, &err);
+	u32 event = (u32)point_event(point), id;
 	struct cap *e;
 	struct ext_hook *h, *free = 0;
 
@@ -327,19 +393,20 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 sysno)
 	e = cap_get(env_of(t->space), env, EXO_CAP_ENV, EXO_CAP_W, &err);
 	if (!e)
 		return err;
-	if (sysno >= EXO_EXT_SYSNO_END && sysno != EXO_EXT_ALL_CALLS)
+	if (!event || event != x->event)
 		return -E_INVAL;
+	id = (u32)(x - exts) + 1;
 	h = hooks[e->object];
 	for (u32 i = 0; i < EXO_EXT_HOOKS; i++) {
-		if (h[i].ext == (u32)(x - exts) + 1 && h[i].sysno == sysno)
+		if (h[i].ext == id && h[i].point == point)
 			return -E_EXIST;
 		if (!h[i].ext && !free)
 			free = &h[i];
 	}
 	if (!free)
 		return -E_NOMEM;
-	*free = (struct ext_hook){ .sysno = (u32)sysno, .ext = (u32)(x - exts) + 1 };
-	ext_syscall_hooks++;
+	*free = (struct ext_hook){ .point = (u32)point, .ext = (u16)id, .event = (u16)event };
+	(*hook_count(event))++;
 	return 0;
 }
 
@@ -351,7 +418,7 @@ ext_counter(struct thread *t, u64 ext, u64 slot)
 
 	if (!x)
 		return err;
-	if (slot >= EXT_COUNTER_SLOTS)
+	if (slot >= EXO_EXT_DATA_WORDS)
 		return -E_INVAL;
 	return (i64)((u64 *)arch_phys_to_virt(x->data))[slot];
 }
@@ -362,8 +429,8 @@ hooks_drop(u32 i, u32 ext1)
 {
 	for (u32 k = 0; k < EXO_EXT_HOOKS; k++)
 		if (hooks[i][k].ext && (!ext1 || hooks[i][k].ext == ext1)) {
+			(*hook_count(hooks[i][k].event))--;
 			hooks[i][k] = (struct ext_hook){ 0 };
-			ext_syscall_hooks--;
 		}
 }
 
@@ -432,8 +499,45 @@ ext_syscall_raise(struct thread *t)
 	u64 nr = t->ctx.rax;
 
 	for (u32 i = 0; i < EXO_EXT_HOOKS; i++)
-		if (h[i].ext && (h[i].sysno == EXO_EXT_ALL_CALLS || h[i].sysno == nr) &&
+		if (h[i].ext && h[i].event == EXT_EV_SYSCALL &&
+		    (h[i].point == EXO_EXT_ALL_CALLS || h[i].point == nr) &&
 		    run(&exts[h[i].ext - 1], t))
 			return true;
 	return false;
+}
+
+void
+ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 space)
+{
+	/* error: the #PF code (present, write, user, reserved bit, fetch). */
+	bool bad = addr < EXO_USER_MIN || addr >= EXO_USER_END || (error & 8);
+
+	*ctx = (struct ext_pagefault_ctx){
+		.addr = addr, .ip = ip, .space = space,
+		.kind = bad ? EXT_PF_BAD_ADDRESS :
+			error & 1 ? EXT_PF_PROTECTION : EXT_PF_NOT_PRESENT,
+		.access = error & 0x10 ? EXT_PF_EXEC : error & 2 ? EXT_PF_WRITE : EXT_PF_READ,
+	};
+}
+
+bool
+ext_pagefault_raise(struct thread *t, u64 addr, u64 error)
+{
+	/* The imposed guard: only the faulting environment's handlers, and
+	 * their helpers act on its space alone (pf_space). */
+	struct ext_hook *h = hooks[t->space->index];
+	struct ext_pagefault_ctx ctx;
+	u64 r = EXT_DEFAULT;
+
+	ext_pf_ctx(&ctx, addr, t->ctx.rip, error, t->space->index);
+	pf_space = t->space;
+	for (u32 i = 0; i < EXO_EXT_HOOKS && r != EXT_HANDLED; i++) {
+		if (!h[i].ext || h[i].event != EXT_EV_PAGEFAULT)
+			continue;
+		running = &exts[h[i].ext - 1];
+		r = running->code((u64)&ctx, 0, 0, 0, 0);
+	}
+	running = 0;
+	pf_space = 0;
+	return r == EXT_HANDLED;
 }

@@ -95,6 +95,7 @@ enum exo_trace_pf {
 	EXO_TRACE_PF_UPCALL = 3,    /* delivered to the space's own handler */
 	EXO_TRACE_PF_KILL   = 4,    /* nobody resolves it: the thread dies */
 	EXO_TRACE_PF_STLB   = 5,    /* refilled from the software TLB's bindings */
+	EXO_TRACE_PF_EXT    = 6,    /* resolved by an in-kernel extension (SPIN) */
 	EXO_TRACE_PF_N
 };
 
