@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <exo/exo.h>
+#include <exo/ext.h>
 #include <exo/ipc.h>
 #include <exo/syscall.h>
 #include <exo/vectors.h>
@@ -183,6 +184,18 @@ const char *
 trace_vector_name(unsigned v)
 {
 	return v < sizeof(vector_names) / sizeof(vector_names[0]) ? vector_names[v] : "?";
+}
+
+const char *
+trace_ext_event_name(unsigned ev)
+{
+	static const char *const names[] = {
+		[EXT_EV_SYSCALL] = "syscall", [EXT_EV_PAGEFAULT] = "pagefault",
+		[EXT_EV_THREAD] = "thread", [EXT_EV_IPC] = "ipc", [EXT_EV_IRQ] = "irq",
+		[EXT_EV_TIMER] = "timer", [EXT_EV_PACKET] = "packet",
+	};
+
+	return ev < EXT_EV_COUNT && names[ev] ? names[ev] : "?";
 }
 
 const char *

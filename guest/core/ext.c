@@ -28,6 +28,7 @@
 #include "frame.h"
 #include "kernel.h"
 #include "platform.h"
+#include "trace.h"
 
 #define EXT_MAX         64      /* loaded extensions, all environments */
 #define EXT_DATA_STORE  (EXT_COUNTER_SLOTS * 8)    /* store slots' offset */
@@ -46,7 +47,8 @@ struct kext {
 	u64 data;               /* counters, then store slots */
 	u32 npages;
 	u16 env;                /* the loader's, charged for it */
-	u16 event;              /* EXT_EV_*: what it was checked for */
+	u8 event;               /* EXT_EV_*: what it was checked for */
+	u8 guard;               /* checked as a guard of it, not a handler */
 };
 
 /*
@@ -56,9 +58,11 @@ struct kext {
  */
 struct ext_hook {
 	u32 point;              /* sysno, EXO_EXT_ALL_CALLS or EXO_EXT_AT_PAGEFAULT */
-	u16 ext;                /* index + 1; 0: free */
+	u8 ext;                 /* index + 1; 0: free */
+	u8 guard;               /* the guard's index + 1; 0: none */
 	u16 event;              /* EXT_EV_SYSCALL or EXT_EV_PAGEFAULT */
 };
+_Static_assert(EXT_MAX < 256, "a hook names extensions in a byte");
 
 static struct kext exts[EXT_MAX];
 static struct ext_hook hooks[NSPACES][EXO_EXT_HOOKS];
@@ -297,7 +301,7 @@ compile(struct kext *x, const struct work *w, u32 n)
 static i64
 check_and_compile(struct thread *t, struct kext *x, u64 insns, u32 n, u64 err)
 {
-	const struct ext_prog_type *type = verify_type_by_event(x->event, false);
+	const struct ext_prog_type *type = verify_type_by_event(x->event, x->guard);
 	struct ext_verify_error ve;
 	struct work w;
 	i64 r = work_get(&w, n);
@@ -324,8 +328,9 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 	exo_cap_t c;
 	i64 r;
 
-	if (n == 0 || n > EXO_EXT_MAX_INSNS ||
-	    (event != EXT_EV_SYSCALL && event != EXT_EV_PAGEFAULT))
+	u64 ev = event & ~(u64)EXO_EXT_GUARD;
+
+	if (n == 0 || n > EXO_EXT_MAX_INSNS || (ev != EXT_EV_SYSCALL && ev != EXT_EV_PAGEFAULT))
 		return -E_INVAL;
 	if (err && user_writable(t->space, err, sizeof(struct exo_ext_error)) < 0)
 		return -E_FAULT;
@@ -334,7 +339,8 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 		return -E_NOMEM;
 	if (!(x->data = frame_alloc()))
 		return -E_NOMEM;
-	x->event = (u16)event;
+	x->event = (u8)ev;
+	x->guard = (event & EXO_EXT_GUARD) != 0;
 	r = check_and_compile(t, x, insns, (u32)n, err);
 	if (r == 0)
 		r = cap_new(env_of(t->space), EXO_CAP_EXT, EXO_CAP_ALL,
@@ -380,10 +386,10 @@ hook_count(u32 event)
 }
 
 i64
-ext_attach(struct thread *t, u64 ext, u64 env, u64 point)
+ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard)
 {
 	int err;
-	struct kext *x = ext_get(t, ext, EXO_CAP_X, &err);
+	struct kext *x = ext_get(t, ext, EXO_CAP_X, &err), *g = 0;
 	u32 event = (u32)point_event(point), id;
 	struct cap *e;
 	struct ext_hook *h, *free = 0;
@@ -393,7 +399,10 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 point)
 	e = cap_get(env_of(t->space), env, EXO_CAP_ENV, EXO_CAP_W, &err);
 	if (!e)
 		return err;
-	if (!event || event != x->event)
+	if (guard && !(g = ext_get(t, guard, EXO_CAP_X, &err)))
+		return err;
+	if (!event || event != x->event || x->guard ||
+	    (g && (!g->guard || g->event != event)))
 		return -E_INVAL;
 	id = (u32)(x - exts) + 1;
 	h = hooks[e->object];
@@ -405,7 +414,8 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 point)
 	}
 	if (!free)
 		return -E_NOMEM;
-	*free = (struct ext_hook){ .point = (u32)point, .ext = (u16)id, .event = (u16)event };
+	*free = (struct ext_hook){ .point = (u32)point, .ext = (u8)id,
+				   .guard = g ? (u8)(g - exts + 1) : 0, .event = (u16)event };
 	(*hook_count(event))++;
 	return 0;
 }
@@ -423,12 +433,14 @@ ext_counter(struct thread *t, u64 ext, u64 slot)
 	return (i64)((u64 *)arch_phys_to_virt(x->data))[slot];
 }
 
-/* Detach every hook matching (ext index + 1, or 0 for any) in env i. */
+/* Detach every hook of env i whose handler or guard is ext index + 1 (0:
+ * every hook): a handler never runs unguarded once its guard is gone. */
 static void
 hooks_drop(u32 i, u32 ext1)
 {
 	for (u32 k = 0; k < EXO_EXT_HOOKS; k++)
-		if (hooks[i][k].ext && (!ext1 || hooks[i][k].ext == ext1)) {
+		if (hooks[i][k].ext && (!ext1 || hooks[i][k].ext == ext1 ||
+					hooks[i][k].guard == ext1)) {
 			(*hook_count(hooks[i][k].event))--;
 			hooks[i][k] = (struct ext_hook){ 0 };
 		}
@@ -467,9 +479,40 @@ ext_walk_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
 	}
 }
 
-/* Run x on t's call; true if it answered it. */
+/* One raise's tally, for its trace record. */
+struct raise {
+	bool seen;              /* some hook of the environment matched */
+	u32 runs;               /* handlers run */
+	u32 by;                 /* the one that answered HANDLED (index + 1) */
+};
+
+/* Run h's guard, if any, then its handler on ctx: the handler's result, or
+ * EXT_DEFAULT if the guard said no. */
+static u64
+hook_run(const struct ext_hook *h, void *ctx, struct raise *rs)
+{
+	u64 r;
+
+	rs->seen = true;
+	if (h->guard) {
+		running = &exts[h->guard - 1];
+		r = running->code((u64)ctx, 0, 0, 0, 0);
+		running = 0;
+		if (r != 1)
+			return EXT_DEFAULT;
+	}
+	rs->runs++;
+	running = &exts[h->ext - 1];
+	r = running->code((u64)ctx, 0, 0, 0, 0);
+	running = 0;
+	if (r == EXT_HANDLED)
+		rs->by = h->ext;
+	return r;
+}
+
+/* Run h on t's call; true if it answered it. */
 static bool
-run(struct kext *x, struct thread *t)
+run(const struct ext_hook *h, struct thread *t, struct raise *rs)
 {
 	struct ext_syscall_ctx ctx = {
 		.nr = t->ctx.rax,
@@ -477,11 +520,8 @@ run(struct kext *x, struct thread *t)
 			  t->ctx.r9 },
 		.space = t->space->index, .thread = t->id,
 	};
-	u64 r;
+	u64 r = hook_run(h, &ctx, rs);
 
-	running = x;
-	r = x->code((u64)&ctx, 0, 0, 0, 0);
-	running = 0;
 	/* A handler may rewrite the arguments the next one (or the kernel) sees. */
 	t->ctx.rdi = ctx.args[0], t->ctx.rsi = ctx.args[1], t->ctx.rdx = ctx.args[2];
 	t->ctx.r10 = ctx.args[3], t->ctx.r8 = ctx.args[4], t->ctx.r9 = ctx.args[5];
@@ -496,14 +536,16 @@ ext_syscall_raise(struct thread *t)
 {
 	/* The imposed guard: only the caller's environment's handlers. */
 	struct ext_hook *h = hooks[t->space->index];
+	struct raise rs = { 0 };
 	u64 nr = t->ctx.rax;
 
-	for (u32 i = 0; i < EXO_EXT_HOOKS; i++)
+	for (u32 i = 0; i < EXO_EXT_HOOKS && !rs.by; i++)
 		if (h[i].ext && h[i].event == EXT_EV_SYSCALL &&
-		    (h[i].point == EXO_EXT_ALL_CALLS || h[i].point == nr) &&
-		    run(&exts[h[i].ext - 1], t))
-			return true;
-	return false;
+		    (h[i].point == EXO_EXT_ALL_CALLS || h[i].point == nr))
+			run(&h[i], t, &rs);
+	if (rs.seen)
+		TRACE_SWAB(EXT_RAISE, EXT_EV_SYSCALL, rs.runs, rs.by, nr);
+	return rs.by != 0;
 }
 
 void
@@ -527,17 +569,15 @@ ext_pagefault_raise(struct thread *t, u64 addr, u64 error)
 	 * their helpers act on its space alone (pf_space). */
 	struct ext_hook *h = hooks[t->space->index];
 	struct ext_pagefault_ctx ctx;
-	u64 r = EXT_DEFAULT;
+	struct raise rs = { 0 };
 
 	ext_pf_ctx(&ctx, addr, t->ctx.rip, error, t->space->index);
 	pf_space = t->space;
-	for (u32 i = 0; i < EXO_EXT_HOOKS && r != EXT_HANDLED; i++) {
-		if (!h[i].ext || h[i].event != EXT_EV_PAGEFAULT)
-			continue;
-		running = &exts[h[i].ext - 1];
-		r = running->code((u64)&ctx, 0, 0, 0, 0);
-	}
-	running = 0;
+	for (u32 i = 0; i < EXO_EXT_HOOKS && !rs.by; i++)
+		if (h[i].ext && h[i].event == EXT_EV_PAGEFAULT)
+			hook_run(&h[i], &ctx, &rs);
 	pf_space = 0;
-	return r == EXT_HANDLED;
+	if (rs.seen)
+		TRACE_SWAB(EXT_RAISE, EXT_EV_PAGEFAULT, rs.runs, rs.by, addr);
+	return rs.by != 0;
 }

@@ -36,7 +36,7 @@ struct ext_pagefault_ctx;
 void ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 space);
 
 i64 ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err);
-i64 ext_attach(struct thread *t, u64 ext, u64 env, u64 point);
+i64 ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard);
 i64 ext_counter(struct thread *t, u64 ext, u64 slot);
 
 /* The root EXT capability c dies: the extension goes (cap_release). */

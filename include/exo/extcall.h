@@ -4,7 +4,9 @@
  *
  * ext_load(insns, n, event, err): the kernel copies n instructions from user
  * memory at insns, checks them as a handler of event (EXT_EV_SYSCALL or
- * EXT_EV_PAGEFAULT, the events with a dispatcher), compiles them to x86-64 in frames
+ * EXT_EV_PAGEFAULT, the events with a dispatcher), or with
+ * event | EXO_EXT_GUARD as a guard of it (the context read only, a result
+ * of 0 or 1, no helper with an effect), compiles them to x86-64 in frames
  * it maps read-only and executable (never writable and executable at once)
  * and returns an EXT capability (rights EXO_CAP_ALL) in the caller's table.
  * The extension is charged to the caller's environment: at most
@@ -16,8 +18,8 @@
  *   -E_NOMEM    the environment's quota, the kernel's table, the code size
  *               limit or the frames for checking and code are exhausted
  *
- * ext_attach(ext, env, point): attach the extension to an event of env's
- * environment, named by point:
+ * ext_attach(ext, env, point, guard): attach the extension to an event of
+ * env's environment, named by point, behind guard (0: none):
  *  - a system call number below EXO_EXT_SYSNO_END, or EXO_EXT_ALL_CALLS:
  *    it runs when a thread of the environment makes that call, before the
  *    kernel's own code; its EXT_HANDLED ends the call with ctx->ret as the
@@ -29,7 +31,10 @@
  *    environment's own bindings only, never beyond the capability each was
  *    bound with (bind.h); ext_dirty_mark sets bit (addr >> 12) % 4096 of the
  *    extension's store (a dirty bitmap: 4096 pages, aliasing modulo 16 MiB).
- * ext must have been loaded for the point's event. Needs ext with EXO_CAP_X
+ * ext must have been loaded as a handler of the point's event, guard (an EXT
+ * capability with EXO_CAP_X) as a guard of the same event: at each raise
+ * the guard runs first, and the handler only if it returned 1. Dropping
+ * the guard detaches every handler it guarded. Needs ext with EXO_CAP_X
  * and env (an ENV capability) with EXO_CAP_W: the handler sees only that
  * environment's events (the guard the kernel imposes). At most
  * EXO_EXT_HOOKS handlers per environment, tried in the order attached; the
@@ -37,7 +42,8 @@
  * was copied from) or the environment's death removes the extension from
  * everywhere at once.
  *   -E_BADCAP, -E_STALE, -E_BADTYPE, -E_PERM  ext or env as cap_get says
- *   -E_INVAL    point names no event, or not the event ext was loaded for
+ *   -E_INVAL    point names no event, or not the event ext was loaded for,
+ *               or ext is a guard, or guard is not a guard of that event
  *   -E_EXIST    ext is attached to point of env already
  *   -E_NOMEM    env has EXO_EXT_HOOKS handlers already
  *
@@ -62,6 +68,7 @@
 #define EXO_EXT_HOOKS        4
 #define EXO_EXT_ALL_CALLS    0xffffffffu
 #define EXO_EXT_AT_PAGEFAULT 0xfffffffeu    /* ext_attach's point: page faults */
+#define EXO_EXT_GUARD        0x100u         /* ext_load: event | this, a guard */
 #define EXO_EXT_SYSNO_END    0x8000u
 #define SYS_EXT_FIRST        0x4000
 #define SYS_EXT_LAST         0x7fff

@@ -33,6 +33,11 @@
  *             child environment's faults; without W on the child's ENV
  *             capability it cannot be attached there; with it, it resolves
  *             the child's write
+ *   guard     handlers behind guards (ext/syscall_add.c's is_add before
+ *             ext/count_syscalls.c: only call 0x4000 is counted; pf_appel's
+ *             in_heap before its dirty handler); the guard's drop detaches
+ *             the handlers it guarded; a guard is no handler, a handler no
+ *             guard, a guard of another event refused
  */
 #include <exo/bpf.h>
 #include <exo/error.h>
@@ -48,7 +53,9 @@
 
 #include "ext_count_syscalls.h"
 #include "ext_pf_appel_dirty.h"
+#include "ext_pf_appel_in_heap.h"
 #include "ext_syscall_add.h"
+#include "ext_syscall_add_is_add.h"
 
 #define NR_ADD 0x4000           /* ext/syscall_add.c's EXT_NR_ADD */
 #define NINSN(a) (sizeof(a) / 8)
@@ -62,9 +69,15 @@ ext_load(const void *insns, u64 n, u32 event, struct exo_ext_error *err)
 }
 
 static long
+ext_attach_guarded(exo_cap_t ext, exo_cap_t env, u32 point, exo_cap_t guard)
+{
+	return l4_syscall5(SYS_ext_attach, (long)ext, (long)env, point, (long)guard, 0);
+}
+
+static long
 ext_attach(exo_cap_t ext, exo_cap_t env, u32 point)
 {
-	return l4_syscall5(SYS_ext_attach, (long)ext, (long)env, point, 0, 0);
+	return ext_attach_guarded(ext, env, point, 0);
 }
 
 static long
@@ -609,6 +622,67 @@ case_appelenv(void)
 	       "attached to\n");
 }
 
+static exo_cap_t
+load_guard(const unsigned char *insns, u64 n, u32 event)
+{
+	long c = ext_load(insns, n, event | EXO_EXT_GUARD, 0);
+
+	CHECK(c > 0);
+	return (exo_cap_t)c;
+}
+
+static void
+case_guard(void)
+{
+	exo_cap_t env = own_env(), f, count, is_add, dirty, in_heap;
+	struct exo_ext_error e;
+	long c;
+
+	/* Checked as a guard, the handler (it writes ctx->ret) is refused. */
+	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_SYSCALL | EXO_EXT_GUARD,
+		       &e) == -E_REJECTED);
+	printf("spintest: syscall_add as a guard: rejected at %u: %s\n", e.insn, e.rule_name);
+	/* Our quota (EXO_EXT_PER_ENV) is these four. */
+	count = load(ext_count_syscalls, NINSN(ext_count_syscalls));
+	is_add = load_guard(ext_syscall_add_is_add, NINSN(ext_syscall_add_is_add),
+			    EXT_EV_SYSCALL);
+	dirty = load_dirty();
+	in_heap = load_guard(ext_pf_appel_in_heap, NINSN(ext_pf_appel_in_heap),
+			     EXT_EV_PAGEFAULT);
+	CHECK(ext_attach(is_add, env, NR_ADD) == -E_INVAL);             /* no handler */
+	CHECK(ext_attach_guarded(count, env, NR_ADD, count) == -E_INVAL);      /* no guard */
+	CHECK(ext_attach_guarded(count, env, EXO_EXT_ALL_CALLS, in_heap) == -E_INVAL);
+	CHECK(ext_attach_guarded(dirty, env, EXO_EXT_AT_PAGEFAULT, is_add) == -E_INVAL);
+	/* Counting every call, behind "is it 0x4000?": only those are counted. */
+	CHECK(ext_attach_guarded(count, env, EXO_EXT_ALL_CALLS, is_add) == 0);
+	for (int i = 0; i < 5; i++)
+		CHECK(null_call() == 0);
+	for (int i = 0; i < 3; i++)
+		CHECK(add_call(1, 1) == -E_NOSYS);      /* counted, then the default */
+	CHECK(ext_counter(count, SYS_bench_mark) == 0);
+	CHECK(ext_counter(count, SYS_ext_counter) == 0);
+	CHECK(ext_counter(count, EXT_COUNTER_SLOTS - 1) == 3);
+	/* The guard's drop detaches what it guarded. */
+	CHECK(cap_drop(is_add) == 0);
+	CHECK(add_call(1, 1) == -E_NOSYS);
+	CHECK(ext_counter(count, EXT_COUNTER_SLOTS - 1) == 3);
+	/* The page-fault handler behind in_heap (a write to a present page). */
+	upcalls = 0;
+	CHECK(exo_handler_set(skip_write, xstack + sizeof(xstack)) == 0);
+	CHECK((c = frame_alloc(0)) > 0);
+	f = (exo_cap_t)c;
+	CHECK(bind(f, APPEL_VA, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	CHECK(ext_attach_guarded(dirty, env, EXO_EXT_AT_PAGEFAULT, in_heap) == 0);
+	poke(APPEL_VA + 24, 0x77);
+	CHECK(upcalls == 0 && peek(APPEL_VA + 24) == 0x77 && dirty_bits(dirty) == 1);
+	CHECK(cap_drop(in_heap) == 0);
+	CHECK(frame_free(f) == 0);
+	CHECK(exo_handler_set(0, 0) == 0);
+	CHECK(cap_drop(dirty) == 0 && cap_drop(count) == 0 && cap_drop(env) == 0);
+	printf("spintest: guards ran before their handlers: 3 of 8 calls counted, "
+	       "a write fault resolved\n");
+}
+
 static const struct scenario_case cases[] = {
 	{ "accept", case_accept },
 	{ "reject", case_reject },
@@ -621,6 +695,7 @@ static const struct scenario_case cases[] = {
 	{ "appel", case_appel },
 	{ "appelperm", case_appelperm },
 	{ "appelenv", case_appelenv },
+	{ "guard", case_guard },
 };
 
 int
