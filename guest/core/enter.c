@@ -95,11 +95,6 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	struct thread *next = t;
 	u64 id = t->id;
 
-	/* The page-fault event comes before all the kernel's own handling. */
-	if (vector == 14 && ext_pf_hooks && ext_pagefault_raise(t, addr, error)) {
-		TRACE_K(PAGEFAULT, EXO_TRACE_PF_EXT);
-		return leave(t, id, t);         /* an extension resolved it: retry */
-	}
 	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0) {
 		TRACE_K(PAGEFAULT, EXO_TRACE_PF_SIGMA0);
 		return leave(t, id, t);         /* σ0 touched its own window */
@@ -107,6 +102,16 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	if (vector == 14 && stlb_fault(t->space, EXO_PAGE_DOWN(addr), fault_access(error))) {
 		TRACE_K(PAGEFAULT, EXO_TRACE_PF_STLB);
 		return leave(t, id, t);         /* a binding the software TLB holds */
+	}
+	/*
+	 * The page-fault event: after the refills above, which are caches of
+	 * what the environment bound (no fault of its own: no upcall either,
+	 * and the entry code's refill, entry.S, stays as short as it was),
+	 * before everything that tells the environment or its pager.
+	 */
+	if (vector == 14 && ext_pf_hooks && ext_pagefault_raise(t, addr, error)) {
+		TRACE_K(PAGEFAULT, EXO_TRACE_PF_EXT);
+		return leave(t, id, t);         /* an extension resolved it: retry */
 	}
 	if (upcall_exception(t, vector, error, addr)) {
 		if (vector == 14)

@@ -25,9 +25,10 @@
  *    kernel's own code; its EXT_HANDLED ends the call with ctx->ret as the
  *    result;
  *  - EXO_EXT_AT_PAGEFAULT: it runs on every page fault of the environment's
- *    threads in user mode, before the kernel's own handling (software TLB,
- *    exception upcall, pager); its EXT_HANDLED resumes the thread at the
- *    faulting instruction. Its ext_page_protect raises the rights of the
+ *    threads in user mode that is more than a refill of one of its own
+ *    bindings (the software TLB's, bind.h: a cache of what it bound),
+ *    before the kernel tells the environment (exception upcall) or its
+ *    pager; its EXT_HANDLED resumes the thread at the faulting instruction. Its ext_page_protect raises the rights of the
  *    environment's own bindings only, never beyond the capability each was
  *    bound with (bind.h); ext_dirty_mark sets bit (addr >> 12) % 4096 of the
  *    extension's store (a dirty bitmap: 4096 pages, aliasing modulo 16 MiB).

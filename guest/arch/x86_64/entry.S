@@ -83,8 +83,6 @@ vec\n\t:
 	 */
 	testb	$1, (%rsp)		/* present: a protection fault */
 	jnz	1f
-	cmpl	$0, ext_pf_hooks(%rip)	/* an extension's page-fault event first */
-	jne	1f			/* (core/ext.c, kernel_exception) */
 	BKL_TAKE 1f			/* taken: the general way waits for it */
 	mov	%rax, XS_RAX(%rsp)
 	mov	%rcx, XS_RCX(%rsp)
