@@ -33,6 +33,11 @@
  *             child environment's faults; without W on the child's ENV
  *             capability it cannot be attached there; with it, it resolves
  *             the child's write
+ *   pfrace    (2 CPUs or more) a thread on CPU 1 makes a page read-only and
+ *             writes it, without pause, while we attach and drop pf_appel
+ *             20 times: every write is resolved by the extension or goes
+ *             to the thread's own handler, never lost or both; after each
+ *             drop no write is resolved in the kernel
  *   guard     handlers behind guards (ext/syscall_add.c's is_add before
  *             ext/count_syscalls.c: only call 0x4000 is counted; pf_appel's
  *             in_heap before its dirty handler); the guard's drop detaches
@@ -622,6 +627,86 @@ case_appelenv(void)
 	       "attached to\n");
 }
 
+#define RACE_VA (APPEL_VA + 128 * PAGE)
+
+static u8 racer_xstack[8192] __attribute__((aligned(16)));
+static volatile long pf_seen[3];        /* resolved by the extension, upcalled, else */
+static volatile u64 pf_rounds;
+static volatile int pf_stop, pf_parked;
+
+/* CPU 1: read-only again (unbind, bind R), then one write; which way did
+ * it go? Resolved, it holds this round's value; upcalled, the last one's. */
+static void
+pf_racer(u64 arg)
+{
+	exo_cap_t f = (exo_cap_t)arg;
+	struct l4_msg m;
+	u64 from;
+
+	CHECK(exo_handler_set(skip_write, racer_xstack + sizeof(racer_xstack)) == 0);
+	while (!pf_stop) {
+		u64 before = upcalls, v = pf_rounds + 1;
+
+		CHECK(unbind(f) == 0 && bind(f, RACE_VA, EXO_BIND_R | EXO_BIND_NOW) == 0);
+		poke(RACE_VA, v);
+		if (upcalls != before)
+			pf_seen[peek(RACE_VA) == v ? 2 : 1]++;
+		else
+			pf_seen[peek(RACE_VA) == v ? 0 : 2]++;
+		pf_rounds++;
+	}
+	pf_parked = 1;
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+/* Wait until the racer has finished a round begun after now. */
+static void
+pf_racer_pass(void)
+{
+	u64 n = pf_rounds;
+
+	while (pf_rounds < n + 2)
+		;
+}
+
+static void
+case_pfrace(void)
+{
+	exo_cap_t env = own_env(), f, x;
+	long c;
+
+	CHECK(l4_kip()->ncpus >= 2);
+	upcalls = 0;
+	CHECK((c = frame_alloc(0)) > 0);
+	f = (exo_cap_t)c;
+	CHECK(bind(f, RACE_VA, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	CHECK(thread_spawn_on(1, pf_racer, f) != 0);
+	for (int i = 0; i < 20; i++) {
+		long handled;
+
+		x = load_dirty();
+		CHECK(ext_attach(x, env, EXO_EXT_AT_PAGEFAULT) == 0);
+		handled = pf_seen[0];
+		while (pf_seen[0] == handled)           /* CPU 1's faults reach it */
+			;
+		CHECK(cap_drop(x) == 0);
+		pf_racer_pass();
+		handled = pf_seen[0];
+		pf_racer_pass();
+		CHECK(pf_seen[0] == handled);           /* gone for CPU 1 too */
+	}
+	pf_stop = 1;
+	while (!pf_parked)
+		;
+	CHECK(pf_seen[2] == 0 && pf_seen[1] > 0);
+	CHECK(frame_free(f) == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: 20 removals raced %lu write faults on CPU 1: %ld resolved in "
+	       "the kernel, %ld upcalled, none else\n", (unsigned long)pf_rounds,
+	       pf_seen[0], pf_seen[1]);
+}
+
 static exo_cap_t
 load_guard(const unsigned char *insns, u64 n, u32 event)
 {
@@ -696,6 +781,7 @@ static const struct scenario_case cases[] = {
 	{ "appelperm", case_appelperm },
 	{ "appelenv", case_appelenv },
 	{ "guard", case_guard },
+	{ "pfrace", case_pfrace },
 };
 
 int

@@ -60,6 +60,16 @@ Test(spin, removal_races_a_raise_on_two_cpus)
 	cr_assert(strstr(r.out, "none else"), "%s", r.out);
 }
 
+/* The same for the page-fault event: a removal racing write faults on the
+ * other CPU. */
+Test(spin, pagefault_removal_races_faults_on_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
+					    "spintest", "pfrace", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "upcalled, none else"), "%s", r.out);
+}
+
 /*
  * Every case in one boot on 2 CPUs (the SMP kernel: removals shoot the
  * window down on the other CPU), ending with noleak: frames all given
@@ -71,7 +81,7 @@ Test(spin, all_cases_in_one_boot_then_selfcheck)
 					    "--cmdline", "ktest", "spintest", "accept", "reject",
 					    "syscall", "count", "confined", "forged", "syscall",
 					    "race", "appel", "appelperm", "appelenv", "guard",
-					    "noleak", NULL });
+					    "pfrace", "noleak", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0, "%s",
 		     r.report);
