@@ -4,7 +4,12 @@
  *  - null_syscall_counted: the null system call with ext/count_syscalls
  *    attached to every call of ours (a handler that counts and declines);
  *  - ext_syscall_add: call 0x4000, which ext/syscall_add answers wholly in
- *    the kernel (SPIN's application-specific call);
+ *    the kernel (SPIN's application-specific call); _guarded: behind
+ *    syscall_add's own guard is_add (a guard that says yes, then the
+ *    handler); null_syscall_guard_no: count_syscalls behind is_add, which
+ *    says no to the null call (the guard runs, the handler does not);
+ *  - ext_load_drop: loading pf_appel's dirty handler (19 instructions:
+ *    copy, check, compile, map) and dropping it;
  *  - stlb_fill: a lazily bound page's first touch, fixed by the software
  *    TLB (the exokernel's own path, as in `exo bench exo`);
  *  - pf_appel: a write to a page bound read-only, resolved in the kernel
@@ -26,6 +31,7 @@
 #include "ext_count_syscalls.h"
 #include "ext_pf_appel_dirty.h"
 #include "ext_syscall_add.h"
+#include "ext_syscall_add_is_add.h"
 
 #define POOL                400
 #define POOL_ITERATIONS     360         /* plus a warm-up of a tenth: < POOL */
@@ -38,7 +44,7 @@
 static exo_cap_t pool[POOL];
 static unsigned npool, next;
 static u8 xstack[8192] __attribute__((aligned(16)));
-static exo_cap_t self_env, ext;         /* the operation's extension */
+static exo_cap_t self_env, ext, guard;  /* the operation's extension, its guard */
 
 static u64
 pool_va(unsigned i)
@@ -46,7 +52,8 @@ pool_va(unsigned i)
 	return POOL_BASE + (u64)i * EXO_PAGE_SIZE;
 }
 
-/* An extension of ours, attached to our environment at point. */
+/* An extension of ours, attached to our environment at point behind the
+ * guard (0: none). */
 static long
 ext_setup(const unsigned char *insns, u64 n, u32 event, u32 point)
 {
@@ -62,7 +69,7 @@ ext_setup(const unsigned char *insns, u64 n, u32 event, u32 point)
 	if (c < 0)
 		return c;
 	ext = (exo_cap_t)c;
-	r = l4_syscall5(SYS_ext_attach, (long)ext, (long)self_env, point, 0, 0);
+	r = l4_syscall5(SYS_ext_attach, (long)ext, (long)self_env, point, (long)guard, 0);
 	return r < 0 ? r : 0;
 }
 
@@ -70,7 +77,50 @@ static void
 ext_teardown(void)
 {
 	cap_drop(ext);
-	ext = 0;
+	if (guard)
+		cap_drop(guard);
+	ext = guard = 0;
+}
+
+/* syscall_add's guard is_add (nr == 0x4000), for the next ext_setup. */
+static long
+guard_load(void)
+{
+	long c = l4_syscall5(SYS_ext_load, (long)ext_syscall_add_is_add,
+			     (long)NINSN(ext_syscall_add_is_add), EXT_EV_SYSCALL | EXO_EXT_GUARD,
+			     0, 0);
+
+	if (c < 0)
+		return c;
+	guard = (exo_cap_t)c;
+	return 0;
+}
+
+static long
+guard_no_setup(void)
+{
+	long r = guard_load();
+
+	return r < 0 ? r : ext_setup(ext_count_syscalls, NINSN(ext_count_syscalls),
+				     EXT_EV_SYSCALL, EXO_EXT_ALL_CALLS);
+}
+
+static long
+add_guarded_setup(void)
+{
+	long r = guard_load();
+
+	return r < 0 ? r : ext_setup(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_SYSCALL,
+				     NR_ADD);
+}
+
+static long
+ext_load_drop(void)
+{
+	long c = l4_syscall5(SYS_ext_load, (long)ext_pf_appel_dirty,
+			     (long)NINSN(ext_pf_appel_dirty), EXT_EV_PAGEFAULT, 0, 0);
+
+	return c < 0 ? c : cap_drop((exo_cap_t)c);
 }
 
 static long
@@ -210,10 +260,13 @@ touch_next(void)
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
 	{ "null_syscall_counted", counted_setup, bench_null_syscall, ext_teardown, 0, 0 },
+	{ "null_syscall_guard_no", guard_no_setup, bench_null_syscall, ext_teardown, 0, 0 },
 	{ "ext_syscall_add", add_setup, syscall_add_call, ext_teardown, 0, 0 },
+	{ "ext_syscall_add_guarded", add_guarded_setup, syscall_add_call, ext_teardown, 0, 0 },
 	{ "stlb_fill", stlb_setup, touch_next, pool_teardown, 0, 0 },
 	{ "pf_appel", appel_setup, touch_next, appel_teardown, 0, 0 },
 	{ "pf_upcall_rebind", rebind_setup, touch_next, pool_teardown, 0, 0 },
+	{ "ext_load_drop", 0, ext_load_drop, 0, 0, 0 },
 };
 
 int
