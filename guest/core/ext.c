@@ -9,8 +9,9 @@
  *
  * Everything here runs under the big kernel lock: one load at a time (so
  * one work area), and a raise (syscall_dispatch, kernel_exception's page
- * fault) never overlaps an attach or a removal on another CPU. A removal unmaps the code and shoots the
- * window's pages down on every CPU before its frames are freed.
+ * fault) never overlaps an attach or a removal on another CPU. A removal
+ * unmaps the code and shoots the window's pages down on every CPU before
+ * its frames are freed.
  */
 #include "ext.h"
 
@@ -325,10 +326,9 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 {
 	u32 env = t->space->index;
 	struct kext *x;
+	u64 ev = event & ~(u64)EXO_EXT_GUARD;
 	exo_cap_t c;
 	i64 r;
-
-	u64 ev = event & ~(u64)EXO_EXT_GUARD;
 
 	if (n == 0 || n > EXO_EXT_MAX_INSNS || (ev != EXT_EV_SYSCALL && ev != EXT_EV_PAGEFAULT))
 		return -E_INVAL;
