@@ -35,6 +35,11 @@ static const struct bench_suite {
 	{ "trace", "bench-trace", "trace-point overhead: null_syscall and "
 	  "ipc_call_reply with tracing off, then on (_traced), in one boot", "ktest", 1,
 	  0, -1 },
+	{ "spin", "bench-spin", "SPIN's extensions: null_syscall_counted (a counting "
+	  "extension on every call), null_syscall_guard_no (its guard says no), "
+	  "ext_syscall_add(_guarded) (a call answered by an extension), stlb_fill, "
+	  "pf_appel (a write fault resolved by an extension), pf_upcall_rebind (the same "
+	  "by the exception upcall), ext_load_drop", NULL, 1, 0, -1 },
 	{ "tlb", "bench-tlb", "TLB shootdowns: unmap of 1, 4, 16, 64 pages with 0, 1, 2, 3 "
 	  "other CPUs running the space (4 vCPUs)", "ktest", 4,
 	  12, 3 },      /* a shootdown can take milliseconds here: ~20 s */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <exo/exo.h>
+#include <exo/ext.h>
 #include <exo/ipc.h>
 #include <exo/syscall.h>
 #include <linux/kvm.h>
@@ -201,6 +202,7 @@ stat_shootdown(struct trace_shootdowns *sd, const struct exo_trace_rec *r)
 }
 
 _Static_assert(STAT_UPCALLS == EXO_UPCALL_REPOSSESS + 1, "STAT_UPCALLS");
+_Static_assert(STAT_EXT_EVENTS == EXT_EV_COUNT, "STAT_EXT_EVENTS");
 
 /* Counts by kind and by each kind's own sub-kind, whatever the walk made of it. */
 static void
@@ -230,6 +232,13 @@ stat_record(struct trace_stat *s, const struct exo_trace_rec *r)
 		break;
 	case EXO_TRACE_SHOOTDOWN:
 		stat_shootdown(&s->sd, r);
+		break;
+	case EXO_TRACE_EXT_RAISE:
+		if (r->a16 < STAT_EXT_EVENTS) {
+			s->ext_raises[r->a16]++;
+			s->ext_runs[r->a16] += r->a32;
+			s->ext_handled[r->a16] += r->a0 != 0;
+		}
 		break;
 	}
 }
@@ -439,6 +448,26 @@ stat_print_cpus(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 	}
 }
 
+/* Extensions' events: each one raised, how many handlers ran, how many
+ * raises a handler ended (the rest went on to the kernel's default). */
+static void
+stat_print_ext(FILE *f, const struct trace_stat *s)
+{
+	bool any = false;
+
+	fprintf(f, "  extension events:");
+	for (unsigned i = 1; i < STAT_EXT_EVENTS; i++) {
+		if (!s->ext_raises[i])
+			continue;
+		fprintf(f, "%s %s raised %llu, handlers run %llu, handled %llu",
+			any ? ";" : "", trace_ext_event_name(i),
+			(unsigned long long)s->ext_raises[i], (unsigned long long)s->ext_runs[i],
+			(unsigned long long)s->ext_handled[i]);
+		any = true;
+	}
+	fprintf(f, "%s\n", any ? "" : " none");
+}
+
 void
 trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *res)
 {
@@ -482,6 +511,7 @@ trace_stat_print(FILE *f, const struct trace_stat *s, const struct vmm_result *r
 	for (unsigned i = 1; i < EXO_TRACE_RV_N; i++)
 		fprintf(f, " %s %llu%s", trace_revoke_name(i),
 			(unsigned long long)s->revoke[i], i < EXO_TRACE_RV_N - 1 ? "," : "\n");
+	stat_print_ext(f, s);
 	fprintf(f, "  IPC errors:");
 	for (unsigned i = 1; i <= EXO_IPC_NOTMINE; i++)
 		fprintf(f, " %s %llu%s", trace_ipc_error_name(i),
@@ -730,6 +760,20 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 	for (unsigned i = 1; i < EXO_TRACE_RV_N; i++) {
 		json_key(&j, trace_revoke_name(i));
 		json_u64(&j, s->revoke[i]);
+	}
+	json_close(&j);
+	json_key(&j, "extensions");
+	json_object(&j);
+	for (unsigned i = 1; i < STAT_EXT_EVENTS; i++) {
+		json_key(&j, trace_ext_event_name(i));
+		json_object(&j);
+		json_key(&j, "raises");
+		json_u64(&j, s->ext_raises[i]);
+		json_key(&j, "handler_runs");
+		json_u64(&j, s->ext_runs[i]);
+		json_key(&j, "handled");
+		json_u64(&j, s->ext_handled[i]);
+		json_close(&j);
 	}
 	json_close(&j);
 	json_key(&j, "ipc_errors");

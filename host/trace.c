@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <exo/exo.h>
+#include <exo/ext.h>
 #include <exo/ipc.h>
 #include <exo/syscall.h>
 #include <exo/vectors.h>
@@ -186,12 +187,24 @@ trace_vector_name(unsigned v)
 }
 
 const char *
+trace_ext_event_name(unsigned ev)
+{
+	static const char *const names[] = {
+		[EXT_EV_SYSCALL] = "syscall", [EXT_EV_PAGEFAULT] = "pagefault",
+		[EXT_EV_THREAD] = "thread", [EXT_EV_IPC] = "ipc", [EXT_EV_IRQ] = "irq",
+		[EXT_EV_TIMER] = "timer", [EXT_EV_PACKET] = "packet",
+	};
+
+	return ev < EXT_EV_COUNT && names[ev] ? names[ev] : "?";
+}
+
+const char *
 trace_pf_name(unsigned res)
 {
 	static const char *const names[] = {
 		[EXO_TRACE_PF_SIGMA0] = "sigma0", [EXO_TRACE_PF_PAGER] = "pager",
 		[EXO_TRACE_PF_UPCALL] = "upcall", [EXO_TRACE_PF_KILL] = "kill",
-		[EXO_TRACE_PF_STLB] = "software_tlb",
+		[EXO_TRACE_PF_STLB] = "software_tlb", [EXO_TRACE_PF_EXT] = "extension",
 	};
 
 	return res < EXO_TRACE_PF_N && names[res] ? names[res] : "?";

@@ -75,6 +75,7 @@ void trace_log_insns(struct trace_log *l, const struct vmm_result *res);
 /* Names: a kind, a system call number, a vector, a page-fault resolution. */
 const char *trace_upcall_name(unsigned up);     /* EXO_UPCALL_* */
 const char *trace_revoke_name(unsigned step);   /* EXO_TRACE_RV_* */
+const char *trace_ext_event_name(unsigned ev);  /* EXT_EV_* */
 const char *trace_ipc_error_name(unsigned code); /* EXO_IPC_* error codes */
 #define TRACE_IPC_ERRORS 8                         /* EXO_IPC_ERR_CODE's range */
 struct json;
@@ -161,6 +162,8 @@ struct trace_stat_cpu {
 
 /* EXO_UPCALL_SLICE_START .. EXO_UPCALL_REPOSSESS, and 0 unused */
 #define STAT_UPCALLS 5
+/* EXT_EV_SYSCALL .. EXT_EV_PACKET (<exo/ext.h>), and 0 unused */
+#define STAT_EXT_EVENTS 8
 
 struct trace_stat {
 	struct trace_stat_row *rows;
@@ -183,6 +186,10 @@ struct trace_stat {
 	uint64_t revoke[EXO_TRACE_RV_N]; /* revocation steps by EXO_TRACE_RV_* */
 	uint64_t ipc_errors[TRACE_IPC_ERRORS]; /* IPCs that failed, by error code */
 	uint64_t pct_fast;               /* transfers the fast path made */
+	/* Extensions (EXO_TRACE_EXT_RAISE), by event (EXT_EV_*): raises that
+	 * reached an environment's handlers, handlers run, raises one ended. */
+	uint64_t ext_raises[STAT_EXT_EVENTS], ext_runs[STAT_EXT_EVENTS];
+	uint64_t ext_handled[STAT_EXT_EVENTS];
 	/* Per-crossing ring-0 instructions, per CPU (cpu[]); insn_exact: on
 	 * every CPU seen, else insn_why is the first one's reason. */
 	struct trace_stat_cpu cpu[EXO_TRACE_CPUS_MAX];

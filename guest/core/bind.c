@@ -212,6 +212,56 @@ bind_break(struct cap *k)
 	k->bound = 0;
 }
 
+/* s's binding at va: the software TLB names it, or a search of the table. */
+static struct cap *
+bind_at(struct env *e, u64 va)
+{
+	struct stlb_entry *ent = stlb_slot(e, va);
+	struct cap *k = 0;
+
+	if (ent->tag == (va | STLB_VALID))
+		k = cap_deref(ent->cap);
+	if (k && k->type == EXO_CAP_FRAME && k->va == va)
+		return k;
+	return e->ncaps ? bind_find(e, va) : 0;
+}
+
+int
+bind_raise(struct space *s, u64 va, u32 rights)
+{
+	struct env *e = env_of(s);
+	struct stlb_entry *ent = stlb_slot(e, va);
+	struct cap *k = user_page(va) ? bind_at(e, va) : 0;
+	struct mdb_node *n;
+	u32 want;
+	u64 pa;
+	int r;
+
+	if (!k)
+		return -E_NOENT;
+	want = k->bound | (rights & EXO_RWX) | EXO_R;
+	if (want & ~(u32)k->rights)
+		return -E_PERM;
+	if (want == k->bound)
+		return 0;
+	/* Passed on by L4 map, the binding is its mapping-database root. */
+	n = mdb_lookup(s, va);
+	if (n && (n->pa != k->object || n->parent))
+		return -E_PERM;
+	/* Commit point: nothing below fails. */
+	k->bound = (u8)want;
+	if (ent->tag == (va | STLB_VALID) && ent->cap == cap_ref(k)) {
+		ent->pa_rights = (ent->pa_rights & ~(u64)EXO_RWX) | want;
+		r = arch_stlb_fill(&s->pt, va, k->object, want, ent->arch);
+		kassert(r == 0);        /* the bind made the tables */
+	}
+	if (n)
+		n->rights = want;       /* a root: its children keep a subset */
+	if (n || (arch_space_lookup(&s->pt, va, 0, &pa) == 0 && pa == k->object))
+		arch_space_protect(&s->pt, va, want);
+	return 0;
+}
+
 bool
 stlb_fault(struct space *s, u64 va, u32 access)
 {

@@ -34,6 +34,18 @@ i64 bind_query(struct space *s, u64 va);
 bool stlb_fault(struct space *s, u64 va, u32 access);
 
 /*
+ * Raise the rights of s's binding at page va (page aligned) to include
+ * rights (EXO_R/W/X), never beyond the capability it was bound with: the
+ * binding, its software-TLB entry and its translation, if present, all get
+ * the new rights (a page-fault extension's ext_page_protect; ext.c). Rights
+ * only grow, so no other CPU holds a translation that says more.
+ *   -E_NOENT   nothing of s's is bound at va
+ *   -E_PERM    the capability does not allow rights, or what is mapped at
+ *              va is not the binding's own root translation
+ */
+int bind_raise(struct space *s, u64 va, u32 rights);
+
+/*
  * The binding of frame capability c dies (cap_release): its translation, its
  * software-TLB entry and everything mapped from it go.
  */

@@ -12,6 +12,7 @@
 #include "bind.h"
 #include "env.h"
 #include "exocall.h"
+#include "ext.h"
 #include "kernel.h"
 #include "pagefault_fast.h"
 #include "platform.h"
@@ -101,6 +102,16 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	if (vector == 14 && stlb_fault(t->space, EXO_PAGE_DOWN(addr), fault_access(error))) {
 		TRACE_K(PAGEFAULT, EXO_TRACE_PF_STLB);
 		return leave(t, id, t);         /* a binding the software TLB holds */
+	}
+	/*
+	 * The page-fault event: after the refills above, which are caches of
+	 * what the environment bound (no fault of its own: no upcall either,
+	 * and the entry code's refill, entry.S, stays as short as it was),
+	 * before everything that tells the environment or its pager.
+	 */
+	if (vector == 14 && ext_pf_hooks && ext_pagefault_raise(t, addr, error)) {
+		TRACE_K(PAGEFAULT, EXO_TRACE_PF_EXT);
+		return leave(t, id, t);         /* an extension resolved it: retry */
 	}
 	if (upcall_exception(t, vector, error, addr)) {
 		if (vector == 14)

@@ -326,10 +326,10 @@ sys_ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err, u64 a4)
 }
 
 i64
-sys_ext_attach(struct thread *t, u64 ext, u64 env, u64 sysno, u64 a3, u64 a4)
+sys_ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard, u64 a4)
 {
-	(void)a3, (void)a4;
-	return ext_attach(t, ext, env, sysno);
+	(void)a4;
+	return ext_attach(t, ext, env, point, guard);
 }
 
 i64

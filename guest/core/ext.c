@@ -8,9 +8,10 @@
  * ends, accepted or not.
  *
  * Everything here runs under the big kernel lock: one load at a time (so
- * one work area), and a raise (syscall_dispatch) never overlaps an attach
- * or a removal on another CPU. A removal unmaps the code and shoots the
- * window's pages down on every CPU before its frames are freed.
+ * one work area), and a raise (syscall_dispatch, kernel_exception's page
+ * fault) never overlaps an attach or a removal on another CPU. A removal
+ * unmaps the code and shoots the window's pages down on every CPU before
+ * its frames are freed.
  */
 #include "ext.h"
 
@@ -22,11 +23,13 @@
 #include "../ebpf/helpers.h"
 #include "../ebpf/jit.h"
 #include "../ebpf/verify.h"
+#include "bind.h"
 #include "cap.h"
 #include "exocall.h"
 #include "frame.h"
 #include "kernel.h"
 #include "platform.h"
+#include "trace.h"
 
 #define EXT_MAX         64      /* loaded extensions, all environments */
 #define EXT_DATA_STORE  (EXT_COUNTER_SLOTS * 8)    /* store slots' offset */
@@ -35,25 +38,39 @@ _Static_assert(EXO_EXT_MAX_INSNS == EXT_MAX_INSNS, "one size limit");
 _Static_assert(EXT_DATA_STORE + EXT_STORE_SLOTS * EXT_STORE_SIZE <= EXO_PAGE_SIZE,
 	       "counters and store slots share one frame");
 _Static_assert(EXT_MAX * EXO_EXT_CODE_PAGES <= 512, "code slots fit one PT");
+_Static_assert(EXO_EXT_STORE_WORD(0) == EXT_COUNTER_SLOTS &&
+	       EXO_EXT_DATA_WORDS * 8 == EXT_DATA_STORE + EXT_STORE_SLOTS * EXT_STORE_SIZE,
+	       "ext_counter's words are the data frame's");
 
 struct kext {
 	ebpf_helper_fn *code;   /* NULL: the slot is free */
 	u64 pa[EXO_EXT_CODE_PAGES];
 	u64 data;               /* counters, then store slots */
 	u32 npages;
-	u32 env;                /* the loader's, charged for it */
+	u16 env;                /* the loader's, charged for it */
+	u8 event;               /* EXT_EV_*: what it was checked for */
+	u8 guard;               /* checked as a guard of it, not a handler */
 };
 
+/*
+ * A handler attached to an environment's event. The event is kept apart
+ * from the point: a system call number the user chose must never match a
+ * page-fault handler (its context is another shape).
+ */
 struct ext_hook {
-	u32 sysno;              /* or EXO_EXT_ALL_CALLS */
-	u32 ext;                /* index + 1; 0: free */
+	u32 point;              /* sysno, EXO_EXT_ALL_CALLS or EXO_EXT_AT_PAGEFAULT */
+	u8 ext;                 /* index + 1; 0: free */
+	u8 guard;               /* the guard's index + 1; 0: none */
+	u16 event;              /* EXT_EV_SYSCALL or EXT_EV_PAGEFAULT */
 };
+_Static_assert(EXT_MAX < 256, "a hook names extensions in a byte");
 
 static struct kext exts[EXT_MAX];
 static struct ext_hook hooks[NSPACES][EXO_EXT_HOOKS];
 static u8 loaded[NSPACES];
-u32 ext_syscall_hooks;
+u32 ext_syscall_hooks, ext_pf_hooks;
 static struct kext *running;    /* the helpers' extension (big lock) */
+static struct space *pf_space;  /* the faulting space while a page-fault handler runs */
 
 /* ---- The helpers (ext.h's prototypes; the checker matched every call). */
 
@@ -84,6 +101,37 @@ h_store(u64 slot, u64 b, u64 c, u64 d, u64 e)
 	       slot * EXT_STORE_SIZE;
 }
 
+/* Page-fault handlers only (the checker holds every other type to that):
+ * the faulting space's own bindings, within their capabilities. */
+static u64
+h_page_protect(u64 addr, u64 prot, u64 c, u64 d, u64 e)
+{
+	u32 rights = (prot & EXT_PF_READ ? EXO_R : 0) | (prot & EXT_PF_WRITE ? EXO_W : 0) |
+		     (prot & EXT_PF_EXEC ? EXO_X : 0);
+
+	(void)c, (void)d, (void)e;
+	if (!pf_space)
+		return (u64)-E_PERM;
+	if (prot & ~(u64)(EXT_PF_READ | EXT_PF_WRITE | EXT_PF_EXEC) || addr >= EXO_USER_END)
+		return (u64)-E_INVAL;
+	return (u64)(i64)bind_raise(pf_space, EXO_PAGE_DOWN(addr), rights);
+}
+
+/* Bit (addr >> 12) % 4096 of the store: pages 16 MiB apart share a bit,
+ * so a reader may see a clean page as dirty, never the reverse. */
+static u64
+h_dirty_mark(u64 addr, u64 b, u64 c, u64 d, u64 e)
+{
+	u8 *map = (u8 *)arch_phys_to_virt(running->data) + EXT_DATA_STORE;
+	u64 bit = (addr >> 12) % (EXT_STORE_SLOTS * EXT_STORE_SIZE * 8);
+
+	(void)b, (void)c, (void)d, (void)e;
+	if (addr >= EXO_USER_END)
+		return (u64)-E_INVAL;
+	map[bit / 8] |= (u8)(1u << (bit % 8));
+	return 0;
+}
+
 static u64
 h_self(u64 a, u64 b, u64 c, u64 d, u64 e)
 {
@@ -96,11 +144,15 @@ static ebpf_helper_fn *const helper_fn[EXT_HELPER_COUNT] = {
 	[EXT_HELPER_COUNTER_ADD] = h_counter_add,
 	[EXT_HELPER_STORE] = h_store,
 	[EXT_HELPER_SELF] = h_self,
+	[EXT_HELPER_PAGE_PROTECT] = h_page_protect,
+	[EXT_HELPER_DIRTY_MARK] = h_dirty_mark,
 };
 static const struct ebpf_helpers kernel_helpers = { helper_fn, EXT_HELPER_COUNT };
-/* The kernel's domain: the helpers it has (ext_trace is not one yet). */
+/* The kernel's domain: the helpers it has (ext_trace is not one yet); the
+ * checker gives each program type only its own (page_protect: page faults). */
 #define KERNEL_DOMAIN (1ull << EXT_HELPER_KTIME | 1ull << EXT_HELPER_COUNTER_ADD | \
-		       1ull << EXT_HELPER_STORE | 1ull << EXT_HELPER_SELF)
+		       1ull << EXT_HELPER_STORE | 1ull << EXT_HELPER_SELF | \
+		       1ull << EXT_HELPER_PAGE_PROTECT | 1ull << EXT_HELPER_DIRTY_MARK)
 
 /* ---- Frames. */
 
@@ -250,7 +302,7 @@ compile(struct kext *x, const struct work *w, u32 n)
 static i64
 check_and_compile(struct thread *t, struct kext *x, u64 insns, u32 n, u64 err)
 {
-	const struct ext_prog_type *type = verify_type_by_event(EXT_EV_SYSCALL, false);
+	const struct ext_prog_type *type = verify_type_by_event(x->event, x->guard);
 	struct ext_verify_error ve;
 	struct work w;
 	i64 r = work_get(&w, n);
@@ -274,10 +326,11 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 {
 	u32 env = t->space->index;
 	struct kext *x;
+	u64 ev = event & ~(u64)EXO_EXT_GUARD;
 	exo_cap_t c;
 	i64 r;
 
-	if (n == 0 || n > EXO_EXT_MAX_INSNS || event != EXT_EV_SYSCALL)
+	if (n == 0 || n > EXO_EXT_MAX_INSNS || (ev != EXT_EV_SYSCALL && ev != EXT_EV_PAGEFAULT))
 		return -E_INVAL;
 	if (err && user_writable(t->space, err, sizeof(struct exo_ext_error)) < 0)
 		return -E_FAULT;
@@ -286,6 +339,8 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 		return -E_NOMEM;
 	if (!(x->data = frame_alloc()))
 		return -E_NOMEM;
+	x->event = (u8)ev;
+	x->guard = (event & EXO_EXT_GUARD) != 0;
 	r = check_and_compile(t, x, insns, (u32)n, err);
 	if (r == 0)
 		r = cap_new(env_of(t->space), EXO_CAP_EXT, EXO_CAP_ALL,
@@ -299,7 +354,7 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 		*x = (struct kext){ 0 };
 		return r;
 	}
-	x->env = env;
+	x->env = (u16)env;
 	loaded[env]++;
 	return (i64)c;
 }
@@ -314,11 +369,28 @@ ext_get(struct thread *t, u64 c, u32 rights, int *err)
 	return k ? &exts[k->object] : 0;
 }
 
+/* The event an attach point names, or 0. */
+static u32
+point_event(u64 point)
+{
+	if (point < EXO_EXT_SYSNO_END || point == EXO_EXT_ALL_CALLS)
+		return EXT_EV_SYSCALL;
+	return point == EXO_EXT_AT_PAGEFAULT ? EXT_EV_PAGEFAULT : 0;
+}
+
+/* The dispatchers' gates: handlers of the event, all environments. */
+static u32 *
+hook_count(u32 event)
+{
+	return event == EXT_EV_PAGEFAULT ? &ext_pf_hooks : &ext_syscall_hooks;
+}
+
 i64
-ext_attach(struct thread *t, u64 ext, u64 env, u64 sysno)
+ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard)
 {
 	int err;
-	struct kext *x = ext_get(t, ext, EXO_CAP_X, &err);
+	struct kext *x = ext_get(t, ext, EXO_CAP_X, &err), *g = 0;
+	u32 event = (u32)point_event(point), id;
 	struct cap *e;
 	struct ext_hook *h, *free = 0;
 
@@ -327,19 +399,24 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 sysno)
 	e = cap_get(env_of(t->space), env, EXO_CAP_ENV, EXO_CAP_W, &err);
 	if (!e)
 		return err;
-	if (sysno >= EXO_EXT_SYSNO_END && sysno != EXO_EXT_ALL_CALLS)
+	if (guard && !(g = ext_get(t, guard, EXO_CAP_X, &err)))
+		return err;
+	if (!event || event != x->event || x->guard ||
+	    (g && (!g->guard || g->event != event)))
 		return -E_INVAL;
+	id = (u32)(x - exts) + 1;
 	h = hooks[e->object];
 	for (u32 i = 0; i < EXO_EXT_HOOKS; i++) {
-		if (h[i].ext == (u32)(x - exts) + 1 && h[i].sysno == sysno)
+		if (h[i].ext == id && h[i].point == point)
 			return -E_EXIST;
 		if (!h[i].ext && !free)
 			free = &h[i];
 	}
 	if (!free)
 		return -E_NOMEM;
-	*free = (struct ext_hook){ .sysno = (u32)sysno, .ext = (u32)(x - exts) + 1 };
-	ext_syscall_hooks++;
+	*free = (struct ext_hook){ .point = (u32)point, .ext = (u8)id,
+				   .guard = g ? (u8)(g - exts + 1) : 0, .event = (u16)event };
+	(*hook_count(event))++;
 	return 0;
 }
 
@@ -351,19 +428,21 @@ ext_counter(struct thread *t, u64 ext, u64 slot)
 
 	if (!x)
 		return err;
-	if (slot >= EXT_COUNTER_SLOTS)
+	if (slot >= EXO_EXT_DATA_WORDS)
 		return -E_INVAL;
 	return (i64)((u64 *)arch_phys_to_virt(x->data))[slot];
 }
 
-/* Detach every hook matching (ext index + 1, or 0 for any) in env i. */
+/* Detach every hook of env i whose handler or guard is ext index + 1 (0:
+ * every hook): a handler never runs unguarded once its guard is gone. */
 static void
 hooks_drop(u32 i, u32 ext1)
 {
 	for (u32 k = 0; k < EXO_EXT_HOOKS; k++)
-		if (hooks[i][k].ext && (!ext1 || hooks[i][k].ext == ext1)) {
+		if (hooks[i][k].ext && (!ext1 || hooks[i][k].ext == ext1 ||
+					hooks[i][k].guard == ext1)) {
+			(*hook_count(hooks[i][k].event))--;
 			hooks[i][k] = (struct ext_hook){ 0 };
-			ext_syscall_hooks--;
 		}
 }
 
@@ -400,9 +479,40 @@ ext_walk_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
 	}
 }
 
-/* Run x on t's call; true if it answered it. */
+/* One raise's tally, for its trace record. */
+struct raise {
+	bool seen;              /* some hook of the environment matched */
+	u32 runs;               /* handlers run */
+	u32 by;                 /* the one that answered HANDLED (index + 1) */
+};
+
+/* Run h's guard, if any, then its handler on ctx: the handler's result, or
+ * EXT_DEFAULT if the guard said no. */
+static u64
+hook_run(const struct ext_hook *h, void *ctx, struct raise *rs)
+{
+	u64 r;
+
+	rs->seen = true;
+	if (h->guard) {
+		running = &exts[h->guard - 1];
+		r = running->code((u64)ctx, 0, 0, 0, 0);
+		running = 0;
+		if (r != 1)
+			return EXT_DEFAULT;
+	}
+	rs->runs++;
+	running = &exts[h->ext - 1];
+	r = running->code((u64)ctx, 0, 0, 0, 0);
+	running = 0;
+	if (r == EXT_HANDLED)
+		rs->by = h->ext;
+	return r;
+}
+
+/* Run h on t's call; true if it answered it. */
 static bool
-run(struct kext *x, struct thread *t)
+run(const struct ext_hook *h, struct thread *t, struct raise *rs)
 {
 	struct ext_syscall_ctx ctx = {
 		.nr = t->ctx.rax,
@@ -410,11 +520,8 @@ run(struct kext *x, struct thread *t)
 			  t->ctx.r9 },
 		.space = t->space->index, .thread = t->id,
 	};
-	u64 r;
+	u64 r = hook_run(h, &ctx, rs);
 
-	running = x;
-	r = x->code((u64)&ctx, 0, 0, 0, 0);
-	running = 0;
 	/* A handler may rewrite the arguments the next one (or the kernel) sees. */
 	t->ctx.rdi = ctx.args[0], t->ctx.rsi = ctx.args[1], t->ctx.rdx = ctx.args[2];
 	t->ctx.r10 = ctx.args[3], t->ctx.r8 = ctx.args[4], t->ctx.r9 = ctx.args[5];
@@ -429,11 +536,48 @@ ext_syscall_raise(struct thread *t)
 {
 	/* The imposed guard: only the caller's environment's handlers. */
 	struct ext_hook *h = hooks[t->space->index];
+	struct raise rs = { 0 };
 	u64 nr = t->ctx.rax;
 
-	for (u32 i = 0; i < EXO_EXT_HOOKS; i++)
-		if (h[i].ext && (h[i].sysno == EXO_EXT_ALL_CALLS || h[i].sysno == nr) &&
-		    run(&exts[h[i].ext - 1], t))
-			return true;
-	return false;
+	for (u32 i = 0; i < EXO_EXT_HOOKS && !rs.by; i++)
+		if (h[i].ext && h[i].event == EXT_EV_SYSCALL &&
+		    (h[i].point == EXO_EXT_ALL_CALLS || h[i].point == nr))
+			run(&h[i], t, &rs);
+	if (rs.seen)
+		TRACE_SWAB(EXT_RAISE, EXT_EV_SYSCALL, rs.runs, rs.by, nr);
+	return rs.by != 0;
+}
+
+void
+ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 space)
+{
+	/* error: the #PF code (present, write, user, reserved bit, fetch). */
+	bool bad = addr < EXO_USER_MIN || addr >= EXO_USER_END || (error & 8);
+
+	*ctx = (struct ext_pagefault_ctx){
+		.addr = addr, .ip = ip, .space = space,
+		.kind = bad ? EXT_PF_BAD_ADDRESS :
+			error & 1 ? EXT_PF_PROTECTION : EXT_PF_NOT_PRESENT,
+		.access = error & 0x10 ? EXT_PF_EXEC : error & 2 ? EXT_PF_WRITE : EXT_PF_READ,
+	};
+}
+
+bool
+ext_pagefault_raise(struct thread *t, u64 addr, u64 error)
+{
+	/* The imposed guard: only the faulting environment's handlers, and
+	 * their helpers act on its space alone (pf_space). */
+	struct ext_hook *h = hooks[t->space->index];
+	struct ext_pagefault_ctx ctx;
+	struct raise rs = { 0 };
+
+	ext_pf_ctx(&ctx, addr, t->ctx.rip, error, t->space->index);
+	pf_space = t->space;
+	for (u32 i = 0; i < EXO_EXT_HOOKS && !rs.by; i++)
+		if (h[i].ext && h[i].event == EXT_EV_PAGEFAULT)
+			hook_run(&h[i], &ctx, &rs);
+	pf_space = 0;
+	if (rs.seen)
+		TRACE_SWAB(EXT_RAISE, EXT_EV_PAGEFAULT, rs.runs, rs.by, addr);
+	return rs.by != 0;
 }

@@ -1,6 +1,6 @@
 /*
  * Extensions in the kernel (SPIN): loading (check, compile, map), the
- * system-call event's handlers and its dispatcher. <exo/extcall.h> is the
+ * system-call and page-fault events' handlers and their dispatchers. <exo/extcall.h> is the
  * user's view; guest/ebpf/ the checker and the compiler.
  */
 #ifndef CORE_EXT_H
@@ -24,8 +24,19 @@ extern u32 ext_syscall_hooks;
  * answered it (t->ctx.rax is then the result). */
 bool ext_syscall_raise(struct thread *t);
 
+/* Handlers attached to page faults, all environments: kernel_exception's
+ * (enter.c), the pager fast path's and the software TLB's (entry.S) gate. */
+extern u32 ext_pf_hooks;
+
+/* Run the page-fault handlers of t's environment on its fault at addr (the
+ * #PF error code); true if one resolved it: t retries the instruction. */
+bool ext_pagefault_raise(struct thread *t, u64 addr, u64 error);
+/* The context a page-fault handler sees (the #PF error code classified). */
+struct ext_pagefault_ctx;
+void ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 space);
+
 i64 ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err);
-i64 ext_attach(struct thread *t, u64 ext, u64 env, u64 sysno);
+i64 ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard);
 i64 ext_counter(struct thread *t, u64 ext, u64 slot);
 
 /* The root EXT capability c dies: the extension goes (cap_release). */

@@ -11,6 +11,7 @@
 
 #include "../../ipc/fastpath.h"
 #include "env.h"
+#include "ext.h"
 #include "sched.h"
 #include "space.h"
 #include "thread.h"
@@ -38,8 +39,8 @@ pagefault_fast(struct thread *t, u64 addr, u64 error)
 	/* σ0's window and the software TLB come before any pager. */
 	struct thread *next;
 
-	if (t->space->sigma0 || t->space->env->stlb_live)
-		return 0;
+	if (t->space->sigma0 || t->space->env->stlb_live || ext_pf_hooks)
+		return 0;       /* (an extension's page-fault event: kernel_exception) */
 	next = ipc_fastpath_fault(t, addr, fault_access(error), pf_tag[error & 31]);
 	if (next)
 		TRACE_KAB(PAGEFAULT, EXO_TRACE_PF_PAGER, addr, t->ctx.rip);

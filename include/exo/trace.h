@@ -95,6 +95,7 @@ enum exo_trace_pf {
 	EXO_TRACE_PF_UPCALL = 3,    /* delivered to the space's own handler */
 	EXO_TRACE_PF_KILL   = 4,    /* nobody resolves it: the thread dies */
 	EXO_TRACE_PF_STLB   = 5,    /* refilled from the software TLB's bindings */
+	EXO_TRACE_PF_EXT    = 6,    /* resolved by an in-kernel extension (SPIN) */
 	EXO_TRACE_PF_N
 };
 
@@ -146,6 +147,12 @@ enum exo_trace_revoke {
  *   IPC_ERROR   an IPC of thread a0 ends in an error: a16 is the low half
  *               of its error word (<exo/ipc.h>: EXO_IPC_ERR_CODE, _RECV,
  *               _ITEM); an IPC without such a record succeeded
+ *   EXT_RAISE   an event (a16: EXT_EV_*, <exo/ext.h>) raised to an
+ *               environment's extensions (guest/core/ext.c): a32 handlers run
+ *               (their guards said yes), a0 the extension that answered
+ *               HANDLED (its kernel slot + 1; 0: the kernel's default ran),
+ *               a1 the point (system call number, faulting address); a raise
+ *               that found no handler of the environment is not recorded
  *   SYSCALL_FAST  a system call (a16) that a fast entry in the entry code
  *               completed by itself (bind, unbind, synchronous PCT): one
  *               record, no KEXIT; after a PCT the target's entry thread runs
@@ -172,7 +179,8 @@ enum exo_trace_revoke {
 	X(EXC_UPCALL,    "exception_upcall", "vector",  "", "",        "") \
 	X(STLB_FILL,     "stlb_fill",     "",           "", "addr",    "") \
 	X(SYSCALL_FAST,  "syscall_fast",  "nr",         "", "",        "") \
-	X(IPC_ERROR,     "ipc_error",     "error",      "", "thread",  "")
+	X(IPC_ERROR,     "ipc_error",     "error",      "", "thread",  "") \
+	X(EXT_RAISE,     "ext_raise",     "event", "handlers", "handled_by", "point")
 
 #define EXO_TRACE_ENUM_(N, n, b, c, d, e) EXO_TRACE_##N,
 enum exo_trace_kind { EXO_TRACE_KINDS(EXO_TRACE_ENUM_) EXO_TRACE_NKINDS };

@@ -20,6 +20,29 @@
  *             the first answer after each drop is -E_NOSYS, the kernel lives
  *   noleak    (boot option ktest) loads, attaches and drops give every
  *             frame back, and the kernel's self-check finds nothing wrong
+ *   appel     ext/pf_appel's dirty handler on our page faults: a region
+ *             bound read-only becomes writable page by page as it is
+ *             written, each written page's bit set in the extension's store
+ *             and no other; dropped, a write faults to our own handler again
+ *   appelperm ext_page_protect beyond the binding's capability (a frame
+ *             copy with R only) and on a page we never bound (our text) is
+ *             refused: the write goes on to the default (our exception
+ *             handler), every time; a page-fault program attached to a system
+ *             call, a system-call program to page faults, refused
+ *   appelenv  a page-fault handler attached to our environment never sees a
+ *             child environment's faults; without W on the child's ENV
+ *             capability it cannot be attached there; with it, it resolves
+ *             the child's write
+ *   pfrace    (2 CPUs or more) a thread on CPU 1 makes a page read-only and
+ *             writes it, without pause, while we attach and drop pf_appel
+ *             20 times: every write is resolved by the extension or goes
+ *             to the thread's own handler, never lost or both; after each
+ *             drop no write is resolved in the kernel
+ *   guard     handlers behind guards (ext/syscall_add.c's is_add before
+ *             ext/count_syscalls.c: only call 0x4000 is counted; pf_appel's
+ *             in_heap before its dirty handler); the guard's drop detaches
+ *             the handlers it guarded; a guard is no handler, a handler no
+ *             guard, a guard of another event refused
  */
 #include <exo/bpf.h>
 #include <exo/error.h>
@@ -34,7 +57,10 @@
 #include "task.h"
 
 #include "ext_count_syscalls.h"
+#include "ext_pf_appel_dirty.h"
+#include "ext_pf_appel_in_heap.h"
 #include "ext_syscall_add.h"
+#include "ext_syscall_add_is_add.h"
 
 #define NR_ADD 0x4000           /* ext/syscall_add.c's EXT_NR_ADD */
 #define NINSN(a) (sizeof(a) / 8)
@@ -48,9 +74,15 @@ ext_load(const void *insns, u64 n, u32 event, struct exo_ext_error *err)
 }
 
 static long
-ext_attach(exo_cap_t ext, exo_cap_t env, u32 sysno)
+ext_attach_guarded(exo_cap_t ext, exo_cap_t env, u32 point, exo_cap_t guard)
 {
-	return l4_syscall5(SYS_ext_attach, (long)ext, (long)env, sysno, 0, 0);
+	return l4_syscall5(SYS_ext_attach, (long)ext, (long)env, point, (long)guard, 0);
+}
+
+static long
+ext_attach(exo_cap_t ext, exo_cap_t env, u32 point)
+{
+	return ext_attach_guarded(ext, env, point, 0);
 }
 
 static long
@@ -150,8 +182,11 @@ case_reject(void)
 	CHECK(ext_load(uninit, NINSN(uninit), EXT_EV_SYSCALL, 0) == -E_REJECTED);
 	CHECK(ext_load(uninit, 0, EXT_EV_SYSCALL, &e) == -E_INVAL);
 	CHECK(ext_load(uninit, EXO_EXT_MAX_INSNS + 1, EXT_EV_SYSCALL, &e) == -E_INVAL);
+	/* Checked as a page-fault handler, the syscall handler reads past kind. */
 	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_PAGEFAULT, &e) ==
-	      -E_INVAL);
+	      -E_REJECTED);
+	CHECK(strcmp(e.rule_name, "ctx_field") == 0);
+	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_THREAD, &e) == -E_INVAL);
 	CHECK(ext_load((void *)0x1000, 2, EXT_EV_SYSCALL, &e) == -E_FAULT);
 	CHECK(ext_load(uninit, NINSN(uninit), EXT_EV_SYSCALL, (void *)0x1000) == -E_FAULT);
 	/* Its instructions running off our memory: -E_FAULT, not a crash. */
@@ -190,7 +225,8 @@ case_count(void)
 	CHECK(ext_counter(c, SYS_bench_mark) == 7);
 	/* Each ext_counter call was counted too, in its own slot. */
 	CHECK(ext_counter(c, SYS_ext_counter) == 3);
-	CHECK(ext_counter(c, EXT_COUNTER_SLOTS) == -E_INVAL);
+	CHECK(ext_counter(c, EXO_EXT_STORE_WORD(0)) == 0);      /* its store */
+	CHECK(ext_counter(c, EXO_EXT_DATA_WORDS) == -E_INVAL);
 	printf("spintest: counted 7 null calls\n");
 	CHECK(cap_drop(c) == 0);
 	CHECK(ext_counter(c, SYS_bench_mark) == -E_STALE);
@@ -372,6 +408,366 @@ case_noleak(void)
 	printf("spintest: no frame left behind, self-check clean\n");
 }
 
+/* ---- the page-fault event: ext/pf_appel.c's dirty handler ---- */
+
+#define APPEL_VA     0x3a0000000000ULL  /* dirty bit (va >> 12) % 4096 = page 0 */
+#define APPEL_PAGES  8
+#define PAGE         EXO_PAGE_SIZE
+
+static u8 xstack[8192] __attribute__((aligned(16)));
+static volatile u64 upcalls;            /* write faults our handler saw */
+
+/* *(u64 *)va = v with a store of known length (mov %rax, (%rdx): 3 bytes),
+ * so the exception handler can step over a write it refuses. */
+static void
+poke(u64 va, u64 v)
+{
+	__asm__ volatile(".byte 0x48, 0x89, 0x02" : : "a"(v), "d"(va) : "memory");
+}
+
+static u64
+peek(u64 va)
+{
+	return *(volatile u64 *)va;
+}
+
+/* The kernel's default handling ended here: count the write, skip it. */
+static int
+skip_write(struct exo_xframe *x)
+{
+	if (x->vector != 14 || !(x->error & 2))
+		return 1;
+	upcalls++;
+	x->rip += 3;
+	return 0;
+}
+
+static exo_cap_t
+load_dirty(void)
+{
+	long c = ext_load(ext_pf_appel_dirty, NINSN(ext_pf_appel_dirty), EXT_EV_PAGEFAULT, 0);
+
+	CHECK(c > 0);
+	return (exo_cap_t)c;
+}
+
+/* The dirty bitmap's first word (APPEL_VA's pages are its bits 0..63). */
+static long
+dirty_bits(exo_cap_t x)
+{
+	return ext_counter(x, EXO_EXT_STORE_WORD(0));
+}
+
+static void
+case_appel(void)
+{
+	static const int written[] = { 0, 2, 3, 7 };
+	exo_cap_t env = own_env(), x = load_dirty(), f[APPEL_PAGES];
+	long want = 0;
+
+	upcalls = 0;
+	CHECK(exo_handler_set(skip_write, xstack + sizeof(xstack)) == 0);
+	for (int i = 0; i < APPEL_PAGES; i++) {
+		long c = frame_alloc(0);
+
+		CHECK(c > 0);
+		f[i] = (exo_cap_t)c;
+		CHECK(bind(f[i], APPEL_VA + i * PAGE, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	}
+	/* Read-only: a write goes to our handler, and is lost. */
+	poke(APPEL_VA + PAGE, 1);
+	CHECK(upcalls == 1 && peek(APPEL_VA + PAGE) == 0);
+	CHECK(ext_attach(x, env, EXO_EXT_AT_PAGEFAULT) == 0);
+	CHECK(ext_attach(x, env, EXO_EXT_AT_PAGEFAULT) == -E_EXIST);
+	CHECK(dirty_bits(x) == 0);
+	for (unsigned i = 0; i < sizeof(written) / sizeof(written[0]); i++) {
+		poke(APPEL_VA + written[i] * PAGE + 8, 0xa0 + i);       /* fault, resolved */
+		poke(APPEL_VA + written[i] * PAGE + 16, 0xb0 + i);      /* writable now */
+		want |= 1l << written[i];
+		CHECK(dirty_bits(x) == want);
+	}
+	for (unsigned i = 0; i < sizeof(written) / sizeof(written[0]); i++)
+		CHECK(peek(APPEL_VA + written[i] * PAGE + 8) == 0xa0 + i &&
+		      peek(APPEL_VA + written[i] * PAGE + 16) == 0xb0 + i);
+	CHECK(peek(APPEL_VA + 5 * PAGE) == 0);          /* a read: no fault, no bit */
+	CHECK(upcalls == 1);                            /* the kernel's default never ran */
+	CHECK(dirty_bits(x) == want);
+	CHECK(ext_counter(x, EXO_EXT_STORE_WORD(1)) == 0);
+	/* Dropped, the extension is gone at once: page 4 stays read-only. */
+	CHECK(cap_drop(x) == 0);
+	poke(APPEL_VA + 4 * PAGE, 1);
+	CHECK(upcalls == 2 && peek(APPEL_VA + 4 * PAGE) == 0);
+	poke(APPEL_VA + 2 * PAGE, 0xc0);                /* what it upgraded stays so */
+	CHECK(upcalls == 2 && peek(APPEL_VA + 2 * PAGE) == 0xc0);
+	for (int i = 0; i < APPEL_PAGES; i++)
+		CHECK(frame_free(f[i]) == 0);
+	CHECK(exo_handler_set(0, 0) == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: pf_appel resolved %d write faults in the kernel, dirty bits %#lx\n",
+	       (int)(sizeof(written) / sizeof(written[0])), want);
+}
+
+static void
+case_appelperm(void)
+{
+	exo_cap_t env = own_env(), x = load_dirty(), sc, f, ro, g;
+	long c;
+
+	upcalls = 0;
+	CHECK(exo_handler_set(skip_write, xstack + sizeof(xstack)) == 0);
+	CHECK((c = frame_alloc(0)) > 0);
+	f = (exo_cap_t)c;
+	CHECK((c = cap_derive(f, EXO_CAP_R)) > 0);      /* a copy that cannot write */
+	ro = (exo_cap_t)c;
+	CHECK(bind(ro, APPEL_VA, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	CHECK((c = frame_alloc(0)) > 0);
+	g = (exo_cap_t)c;
+	CHECK(bind(g, APPEL_VA + PAGE, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	/* Each event's programs on its own points only. */
+	CHECK(ext_attach(x, env, 0x4000) == -E_INVAL);
+	CHECK(ext_attach(x, env, EXO_EXT_ALL_CALLS) == -E_INVAL);
+	sc = load(ext_syscall_add, NINSN(ext_syscall_add));
+	CHECK(ext_attach(sc, env, EXO_EXT_AT_PAGEFAULT) == -E_INVAL);
+	CHECK(cap_drop(sc) == 0);
+	CHECK(ext_attach(x, env, EXO_EXT_AT_PAGEFAULT) == 0);
+	/* Beyond the capability: the handler ran (its bit), the kernel refused
+	 * the upgrade, the default took the write; and again. */
+	for (int i = 1; i <= 2; i++) {
+		poke(APPEL_VA, 0x55);
+		CHECK(upcalls == (u64)i && peek(APPEL_VA) == 0);
+	}
+	CHECK(dirty_bits(x) == 1);
+	/* A page never bound (our own text): nothing to raise. */
+	poke((u64)case_appelperm & ~(PAGE - 1), 0);
+	CHECK(upcalls == 3);
+	/* The same handler still resolves what the capability allows. */
+	poke(APPEL_VA + PAGE, 0x66);
+	CHECK(upcalls == 3 && peek(APPEL_VA + PAGE) == 0x66);
+	CHECK(dirty_bits(x) & 2);
+	CHECK(cap_drop(x) == 0);
+	CHECK(frame_free(f) == 0 && frame_free(g) == 0);
+	CHECK(exo_handler_set(0, 0) == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: page upgrades beyond a binding's capability refused\n");
+}
+
+#define CHILD_VA (APPEL_VA + 64 * PAGE)
+
+extern char __image_start[], __image_rw[], __image_end[];      /* user.ld */
+
+/*
+ * Once the child has an exception handler, a page it has not touched yet
+ * would fault to that handler, not to its pager: map all of its image and
+ * some stack first (the pager copies data pages, so the writes are its own).
+ */
+static void
+touch_image(void)
+{
+	volatile u8 stack[2 * PAGE];
+
+	for (volatile u8 *p = (u8 *)__image_start; p < (u8 *)__image_end; p += PAGE) {
+		u8 v = *p;
+
+		if (p >= (u8 *)__image_rw)
+			*p = v;
+	}
+	for (u64 i = 0; i < sizeof(stack); i += 256)
+		stack[i] = 0;
+}
+
+/* The child binds a page read-only and writes it, forever: each time it
+ * reports how many writes its own handler took, and what the page holds. */
+static void
+appel_child(u64 arg)
+{
+	struct l4_msg m = { 0 };
+	long c = frame_alloc(0);
+	u64 from;
+
+	(void)arg;
+	touch_image();
+	upcalls = 0;
+	CHECK(c > 0 && bind((exo_cap_t)c, CHILD_VA, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	CHECK(exo_handler_set(skip_write, xstack + sizeof(xstack)) == 0);
+	for (u64 i = 1;; i++) {
+		poke(CHILD_VA, i);
+		m.mr[0] = EXO_TAG(0, 1, 0);
+		m.mr[1] = upcalls * 1000 + peek(CHILD_VA);
+		CHECK(l4_call(main_tid, &m) == 0);
+		if (i == 2)
+			break;
+	}
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+static void
+case_appelenv(void)
+{
+	exo_cap_t env = own_env(), x = load_dirty();
+	long cenv, weak;
+	u64 child;
+
+	CHECK(ext_attach(x, env, EXO_EXT_AT_PAGEFAULT) == 0);
+	CHECK((child = task_spawn(appel_child, 0)) != 0);
+	CHECK(child_says(child) == 1000);               /* its own handler took it */
+	CHECK(dirty_bits(x) == 0);                      /* ours never saw it */
+	CHECK((weak = env_cap(child, EXO_CAP_R | EXO_CAP_X)) > 0);
+	CHECK(ext_attach(x, (exo_cap_t)weak, EXO_EXT_AT_PAGEFAULT) == -E_PERM);
+	CHECK(ext_attach(x, EXO_CAP(300, 7), EXO_EXT_AT_PAGEFAULT) == -E_BADCAP);
+	CHECK((cenv = env_cap(child, EXO_CAP_W)) > 0);
+	CHECK(ext_attach(x, (exo_cap_t)cenv, EXO_EXT_AT_PAGEFAULT) == 0);
+	child_go(child);
+	CHECK(child_says(child) == 1002);               /* resolved in the kernel */
+	CHECK(ext_counter(x, EXO_EXT_STORE_WORD(1)) == 1);      /* CHILD_VA: bit 64 */
+	child_go(child);
+	CHECK(cap_drop(x) == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: a page-fault handler saw only the environments it was "
+	       "attached to\n");
+}
+
+#define RACE_VA (APPEL_VA + 128 * PAGE)
+
+static u8 racer_xstack[8192] __attribute__((aligned(16)));
+static volatile long pf_seen[3];        /* resolved by the extension, upcalled, else */
+static volatile u64 pf_rounds;
+static volatile int pf_stop, pf_parked;
+
+/* CPU 1: read-only again (unbind, bind R), then one write; which way did
+ * it go? Resolved, it holds this round's value; upcalled, the last one's. */
+static void
+pf_racer(u64 arg)
+{
+	exo_cap_t f = (exo_cap_t)arg;
+	struct l4_msg m;
+	u64 from;
+
+	CHECK(exo_handler_set(skip_write, racer_xstack + sizeof(racer_xstack)) == 0);
+	while (!pf_stop) {
+		u64 before = upcalls, v = pf_rounds + 1;
+
+		CHECK(unbind(f) == 0 && bind(f, RACE_VA, EXO_BIND_R | EXO_BIND_NOW) == 0);
+		poke(RACE_VA, v);
+		if (upcalls != before)
+			pf_seen[peek(RACE_VA) == v ? 2 : 1]++;
+		else
+			pf_seen[peek(RACE_VA) == v ? 0 : 2]++;
+		pf_rounds++;
+	}
+	pf_parked = 1;
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+/* Wait until the racer has finished a round begun after now. */
+static void
+pf_racer_pass(void)
+{
+	u64 n = pf_rounds;
+
+	while (pf_rounds < n + 2)
+		;
+}
+
+static void
+case_pfrace(void)
+{
+	exo_cap_t env = own_env(), f, x;
+	long c;
+
+	CHECK(l4_kip()->ncpus >= 2);
+	upcalls = 0;
+	CHECK((c = frame_alloc(0)) > 0);
+	f = (exo_cap_t)c;
+	CHECK(bind(f, RACE_VA, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	CHECK(thread_spawn_on(1, pf_racer, f) != 0);
+	for (int i = 0; i < 20; i++) {
+		long handled;
+
+		x = load_dirty();
+		CHECK(ext_attach(x, env, EXO_EXT_AT_PAGEFAULT) == 0);
+		handled = pf_seen[0];
+		while (pf_seen[0] == handled)           /* CPU 1's faults reach it */
+			;
+		CHECK(cap_drop(x) == 0);
+		pf_racer_pass();
+		handled = pf_seen[0];
+		pf_racer_pass();
+		CHECK(pf_seen[0] == handled);           /* gone for CPU 1 too */
+	}
+	pf_stop = 1;
+	while (!pf_parked)
+		;
+	CHECK(pf_seen[2] == 0 && pf_seen[1] > 0);
+	CHECK(frame_free(f) == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: 20 removals raced %lu write faults on CPU 1: %ld resolved in "
+	       "the kernel, %ld upcalled, none else\n", (unsigned long)pf_rounds,
+	       pf_seen[0], pf_seen[1]);
+}
+
+static exo_cap_t
+load_guard(const unsigned char *insns, u64 n, u32 event)
+{
+	long c = ext_load(insns, n, event | EXO_EXT_GUARD, 0);
+
+	CHECK(c > 0);
+	return (exo_cap_t)c;
+}
+
+static void
+case_guard(void)
+{
+	exo_cap_t env = own_env(), f, count, is_add, dirty, in_heap;
+	struct exo_ext_error e;
+	long c;
+
+	/* Checked as a guard, the handler (it writes ctx->ret) is refused. */
+	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_SYSCALL | EXO_EXT_GUARD,
+		       &e) == -E_REJECTED);
+	printf("spintest: syscall_add as a guard: rejected at %u: %s\n", e.insn, e.rule_name);
+	/* Our quota (EXO_EXT_PER_ENV) is these four. */
+	count = load(ext_count_syscalls, NINSN(ext_count_syscalls));
+	is_add = load_guard(ext_syscall_add_is_add, NINSN(ext_syscall_add_is_add),
+			    EXT_EV_SYSCALL);
+	dirty = load_dirty();
+	in_heap = load_guard(ext_pf_appel_in_heap, NINSN(ext_pf_appel_in_heap),
+			     EXT_EV_PAGEFAULT);
+	CHECK(ext_attach(is_add, env, NR_ADD) == -E_INVAL);             /* no handler */
+	CHECK(ext_attach_guarded(count, env, NR_ADD, count) == -E_INVAL);      /* no guard */
+	CHECK(ext_attach_guarded(count, env, EXO_EXT_ALL_CALLS, in_heap) == -E_INVAL);
+	CHECK(ext_attach_guarded(dirty, env, EXO_EXT_AT_PAGEFAULT, is_add) == -E_INVAL);
+	/* Counting every call, behind "is it 0x4000?": only those are counted. */
+	CHECK(ext_attach_guarded(count, env, EXO_EXT_ALL_CALLS, is_add) == 0);
+	for (int i = 0; i < 5; i++)
+		CHECK(null_call() == 0);
+	for (int i = 0; i < 3; i++)
+		CHECK(add_call(1, 1) == -E_NOSYS);      /* counted, then the default */
+	CHECK(ext_counter(count, SYS_bench_mark) == 0);
+	CHECK(ext_counter(count, SYS_ext_counter) == 0);
+	CHECK(ext_counter(count, EXT_COUNTER_SLOTS - 1) == 3);
+	/* The guard's drop detaches what it guarded. */
+	CHECK(cap_drop(is_add) == 0);
+	CHECK(add_call(1, 1) == -E_NOSYS);
+	CHECK(ext_counter(count, EXT_COUNTER_SLOTS - 1) == 3);
+	/* The page-fault handler behind in_heap (a write to a present page). */
+	upcalls = 0;
+	CHECK(exo_handler_set(skip_write, xstack + sizeof(xstack)) == 0);
+	CHECK((c = frame_alloc(0)) > 0);
+	f = (exo_cap_t)c;
+	CHECK(bind(f, APPEL_VA, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	CHECK(ext_attach_guarded(dirty, env, EXO_EXT_AT_PAGEFAULT, in_heap) == 0);
+	poke(APPEL_VA + 24, 0x77);
+	CHECK(upcalls == 0 && peek(APPEL_VA + 24) == 0x77 && dirty_bits(dirty) == 1);
+	CHECK(cap_drop(in_heap) == 0);
+	CHECK(frame_free(f) == 0);
+	CHECK(exo_handler_set(0, 0) == 0);
+	CHECK(cap_drop(dirty) == 0 && cap_drop(count) == 0 && cap_drop(env) == 0);
+	printf("spintest: guards ran before their handlers: 3 of 8 calls counted, "
+	       "a write fault resolved\n");
+}
+
 static const struct scenario_case cases[] = {
 	{ "accept", case_accept },
 	{ "reject", case_reject },
@@ -381,6 +777,11 @@ static const struct scenario_case cases[] = {
 	{ "forged", case_forged },
 	{ "race", case_race },
 	{ "noleak", case_noleak },
+	{ "appel", case_appel },
+	{ "appelperm", case_appelperm },
+	{ "appelenv", case_appelenv },
+	{ "guard", case_guard },
+	{ "pfrace", case_pfrace },
 };
 
 int

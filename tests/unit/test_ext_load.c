@@ -121,7 +121,8 @@ Test(ext_load, bad_requests_refused_before_any_work)
 	memcpy(user, add, sizeof add);
 	cr_assert_eq(ext_load(t, UVA, 0, EXT_EV_SYSCALL, 0), -E_INVAL);
 	cr_assert_eq(ext_load(t, UVA, EXO_EXT_MAX_INSNS + 1, EXT_EV_SYSCALL, 0), -E_INVAL);
-	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_PAGEFAULT, 0), -E_INVAL, "no dispatcher yet");
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_THREAD, 0), -E_INVAL, "no dispatcher yet");
+	cr_assert_eq(ext_load(t, UVA, 9, 0, 0), -E_INVAL);
 	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_SYSCALL, UVA + EXO_PAGE_SIZE), -E_FAULT);
 	cr_assert_eq(ext_load(t, UVA + EXO_PAGE_SIZE, 9, EXT_EV_SYSCALL, 0), -E_FAULT);
 	/* Instructions running off the mapped page: the copy faults. */
@@ -144,7 +145,9 @@ Test(ext_load, accepted_code_is_mapped_read_execute_only)
 	cr_assert_eq(fake_ext_wx, 0, "never writable and executable");
 	cr_assert_eq(before - free_frames(), 2, "a code frame and a data frame");
 	cr_assert_eq(ext_counter(t, (exo_cap_t)c, 0), 0);
-	cr_assert_eq(ext_counter(t, (exo_cap_t)c, EXT_COUNTER_SLOTS), -E_INVAL);
+	cr_assert_eq(ext_counter(t, (exo_cap_t)c, EXO_EXT_STORE_WORD(0)), 0, "the store");
+	cr_assert_eq(ext_counter(t, (exo_cap_t)c, EXO_EXT_DATA_WORDS - 1), 0);
+	cr_assert_eq(ext_counter(t, (exo_cap_t)c, EXO_EXT_DATA_WORDS), -E_INVAL);
 	cap_destroy(k);
 	cr_assert_eq(fake_ext_mapped, 0);
 	cr_assert_eq(free_frames(), before);
@@ -174,21 +177,21 @@ Test(ext_load, attach_needs_both_capabilities)
 
 	cr_assert_eq(cap_new(env_of(a), EXO_CAP_EXT, EXO_CAP_R, cap_get(env_of(a), x, 0, 0,
 			     &err)->object, cap_get(env_of(a), x, 0, 0, &err), &weak), 0);
-	cr_assert_eq(ext_attach(t, weak, e, 0x4000), -E_PERM, "EXT without X");
-	cr_assert_eq(ext_attach(t, e, e, 0x4000), -E_BADTYPE);
-	cr_assert_eq(ext_attach(t, x, x, 0x4000), -E_BADTYPE);
-	cr_assert_eq(ext_attach(t, EXO_CAP(77, 3), e, 0x4000), -E_BADCAP);
-	cr_assert_eq(ext_attach(t, x, e, EXO_EXT_SYSNO_END), -E_INVAL);
+	cr_assert_eq(ext_attach(t, weak, e, 0x4000, 0), -E_PERM, "EXT without X");
+	cr_assert_eq(ext_attach(t, e, e, 0x4000, 0), -E_BADTYPE);
+	cr_assert_eq(ext_attach(t, x, x, 0x4000, 0), -E_BADTYPE);
+	cr_assert_eq(ext_attach(t, EXO_CAP(77, 3), e, 0x4000, 0), -E_BADCAP);
+	cr_assert_eq(ext_attach(t, x, e, EXO_EXT_SYSNO_END, 0), -E_INVAL);
 	cr_assert_eq(ext_syscall_hooks, 0);
-	cr_assert_eq(ext_attach(t, x, e, 0x4000), 0);
-	cr_assert_eq(ext_attach(t, x, e, 0x4000), -E_EXIST);
+	cr_assert_eq(ext_attach(t, x, e, 0x4000, 0), 0);
+	cr_assert_eq(ext_attach(t, x, e, 0x4000, 0), -E_EXIST);
 	cr_assert_eq(ext_syscall_hooks, 1);
 	/* ENV capabilities without W do not let one attach. */
 	{
 		exo_cap_t ex;
 
 		cr_assert_eq(cap_new(env_of(a), EXO_CAP_ENV, EXO_CAP_X, a->index, 0, &ex), 0);
-		cr_assert_eq(ext_attach(t, x, ex, 0x4001), -E_PERM);
+		cr_assert_eq(ext_attach(t, x, ex, 0x4001, 0), -E_PERM);
 	}
 }
 
@@ -197,8 +200,8 @@ Test(ext_load, hooks_per_environment_limit)
 	exo_cap_t x = (exo_cap_t)load(add, 9), e = env_w(a);
 
 	for (u32 i = 0; i < EXO_EXT_HOOKS; i++)
-		cr_assert_eq(ext_attach(t, x, e, 0x4000 + i), 0);
-	cr_assert_eq(ext_attach(t, x, e, 0x4100), -E_NOMEM);
+		cr_assert_eq(ext_attach(t, x, e, 0x4000 + i, 0), 0);
+	cr_assert_eq(ext_attach(t, x, e, 0x4100, 0), -E_NOMEM);
 	cr_assert_eq(ext_syscall_hooks, EXO_EXT_HOOKS);
 }
 
@@ -210,13 +213,13 @@ Test(ext_load, removal_by_drop_and_by_environment_death)
 	exo_cap_t ea = env_w(a), eb = env_w(b);
 	int err;
 
-	cr_assert_eq(ext_attach(t, x, ea, 0x4000), 0);
-	cr_assert_eq(ext_attach(t, x, eb, 0x4000), 0);
-	cr_assert_eq(ext_attach(t, y, eb, EXO_EXT_ALL_CALLS), 0);
+	cr_assert_eq(ext_attach(t, x, ea, 0x4000, 0), 0);
+	cr_assert_eq(ext_attach(t, x, eb, 0x4000, 0), 0);
+	cr_assert_eq(ext_attach(t, y, eb, EXO_EXT_ALL_CALLS, 0), 0);
 	cr_assert_eq(ext_syscall_hooks, 3);
 	cap_destroy(cap_get(env_of(a), x, EXO_CAP_EXT, 0, &err));
 	cr_assert_eq(ext_syscall_hooks, 1, "x gone from both environments");
-	cr_assert_eq(ext_attach(t, x, ea, 0x4000), -E_STALE);
+	cr_assert_eq(ext_attach(t, x, ea, 0x4000, 0), -E_STALE);
 	env_destroy(b);
 	cr_assert_eq(ext_syscall_hooks, 0, "b's handlers died with b");
 	cr_assert_gt(ext_counter(t, y, 0) + 1, 0, "y itself is a's and lives");
@@ -229,9 +232,147 @@ Test(ext_load, loader_death_frees_everything)
 	u64 before = free_frames();
 	exo_cap_t x = (exo_cap_t)load(add, 9), e = env_w(a);
 
-	cr_assert_eq(ext_attach(t, x, e, EXO_EXT_ALL_CALLS), 0);
+	cr_assert_eq(ext_attach(t, x, e, EXO_EXT_ALL_CALLS, 0), 0);
 	env_destroy(a);
 	cr_assert_eq(ext_syscall_hooks, 0);
 	cr_assert_eq(fake_ext_mapped, 0);
 	cr_assert_eq(free_frames(), before);
+}
+
+/* A page-fault handler, by hand: ext_page_protect(ctx->addr, READ | WRITE),
+ * then HANDLED. */
+static const struct bpf_insn protect[] = {
+	I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(1, 1), 0, 0),
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, EXT_PF_READ | EXT_PF_WRITE),
+	I(BPF_JMP | BPF_CALL, 0, 0, EXT_HELPER_PAGE_PROTECT),
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, EXT_HANDLED),
+	I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+};
+
+static i64
+load_pf(const struct bpf_insn *p, u32 n)
+{
+	memcpy(user, p, n * sizeof *p);
+	return ext_load(t, UVA, n, EXT_EV_PAGEFAULT, ERR_VA);
+}
+
+/* Each event checks its own program type: the page-fault helpers only for
+ * page-fault handlers, each context's own bounds. */
+Test(ext_load, pagefault_programs_checked_as_their_event)
+{
+	const struct exo_ext_error *e = (const void *)(user + 0x800);
+
+	cr_assert_gt(load_pf(protect, 5), 0);
+	cr_assert_eq(load(protect, 5), -E_REJECTED, "page_protect in a syscall handler");
+	cr_assert_eq(e->insn, 2);
+	/* args[1] (offset 16) read whole: the page-fault context's u32 kind. */
+	cr_assert_eq(load_pf(add, 9), -E_REJECTED, "another context's shape");
+	cr_assert_str_eq(e->rule_name, "ctx_field");
+}
+
+/* The attach point names an event; it must be the one the extension was
+ * checked for, or a handler would run on a context of another shape. */
+Test(ext_load, attach_point_must_match_the_event)
+{
+	exo_cap_t pf = (exo_cap_t)load_pf(protect, 5), sc = (exo_cap_t)load(add, 9);
+	exo_cap_t e = env_w(a), eb = env_w(b);
+	int err;
+
+	cr_assert_eq(ext_attach(t, pf, e, 0x4000, 0), -E_INVAL, "page-fault code on a call");
+	cr_assert_eq(ext_attach(t, pf, e, EXO_EXT_ALL_CALLS, 0), -E_INVAL);
+	cr_assert_eq(ext_attach(t, sc, e, EXO_EXT_AT_PAGEFAULT, 0), -E_INVAL);
+	cr_assert_eq(ext_attach(t, pf, e, EXO_EXT_AT_PAGEFAULT - 1, 0), -E_INVAL, "no event");
+	cr_assert_eq(ext_syscall_hooks + ext_pf_hooks, 0);
+	cr_assert_eq(ext_attach(t, pf, e, EXO_EXT_AT_PAGEFAULT, 0), 0);
+	cr_assert_eq(ext_attach(t, pf, e, EXO_EXT_AT_PAGEFAULT, 0), -E_EXIST);
+	cr_assert_eq(ext_attach(t, pf, eb, EXO_EXT_AT_PAGEFAULT, 0), 0);
+	cr_assert_eq(ext_attach(t, sc, e, 0x4000, 0), 0);
+	cr_assert_eq(ext_pf_hooks, 2);
+	cr_assert_eq(ext_syscall_hooks, 1);
+	env_destroy(b);
+	cr_assert_eq(ext_pf_hooks, 1, "b's handler died with b");
+	cap_destroy(cap_get(env_of(a), pf, EXO_CAP_EXT, 0, &err));
+	cr_assert_eq(ext_pf_hooks, 0, "gone with its capability");
+	cr_assert_eq(ext_syscall_hooks, 1, "the other event's stays");
+}
+
+/* The context a page-fault handler sees: the #PF error code classified. */
+Test(ext_load, pagefault_context_classifies_the_error_code)
+{
+	struct ext_pagefault_ctx c;
+
+	ext_pf_ctx(&c, UVA + 5, 0x401000, 0x4, 3);             /* user read, not present */
+	cr_assert(c.kind == EXT_PF_NOT_PRESENT && c.access == EXT_PF_READ);
+	cr_assert(c.addr == UVA + 5 && c.ip == 0x401000 && c.space == 3);
+	ext_pf_ctx(&c, UVA, 0, 0x7, 0);                         /* present, write */
+	cr_assert(c.kind == EXT_PF_PROTECTION && c.access == EXT_PF_WRITE);
+	ext_pf_ctx(&c, UVA, 0, 0x15, 0);                        /* present, fetch */
+	cr_assert(c.kind == EXT_PF_PROTECTION && c.access == EXT_PF_EXEC);
+	ext_pf_ctx(&c, EXO_USER_END, 0, 0x5, 0);                /* a kernel address */
+	cr_assert_eq(c.kind, EXT_PF_BAD_ADDRESS);
+	ext_pf_ctx(&c, 0, 0, 0x4, 0);                           /* the null page */
+	cr_assert_eq(c.kind, EXT_PF_BAD_ADDRESS);
+	ext_pf_ctx(&c, UVA, 0, 0xd, 0);                         /* a reserved bit */
+	cr_assert_eq(c.kind, EXT_PF_BAD_ADDRESS);
+}
+
+/* A guard, by hand: ctx->nr == 0x4000 (the context read, never written). */
+static const struct bpf_insn is_add[] = {
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0),
+	I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(2, 1), 0, 0),
+	I(BPF_JMP | BPF_JNE | BPF_K, 2, 1, 0x4000),
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 1),
+	I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+};
+
+static i64
+load_as(const struct bpf_insn *p, u32 n, u32 event)
+{
+	memcpy(user, p, n * sizeof *p);
+	return ext_load(t, UVA, n, event, ERR_VA);
+}
+
+/* Guards are checked as guards: the handler's store to ctx->ret and a
+ * result other than 0 or 1 are refused. */
+Test(ext_load, guards_checked_as_guards)
+{
+	static const struct bpf_insn two[] = {
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 2),
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+	};
+
+	cr_assert_gt(load_as(is_add, 5, EXT_EV_SYSCALL | EXO_EXT_GUARD), 0);
+	cr_assert_eq(load_as(add, 9, EXT_EV_SYSCALL | EXO_EXT_GUARD), -E_REJECTED,
+		     "a guard writes nothing");
+	cr_assert_eq(load_as(two, 2, EXT_EV_SYSCALL | EXO_EXT_GUARD), -E_REJECTED);
+	cr_assert_eq(load_as(protect, 5, EXT_EV_PAGEFAULT | EXO_EXT_GUARD), -E_REJECTED,
+		     "page_protect has an effect");
+	cr_assert_eq(load_as(is_add, 5, EXT_EV_THREAD | EXO_EXT_GUARD), -E_INVAL);
+}
+
+/* A handler attaches behind a guard of its own event only; the guard's
+ * drop takes the handlers it guarded with it. */
+Test(ext_load, attach_behind_a_guard)
+{
+	exo_cap_t h = (exo_cap_t)load(add, 9), e = env_w(a);
+	exo_cap_t g = (exo_cap_t)load_as(is_add, 5, EXT_EV_SYSCALL | EXO_EXT_GUARD);
+	exo_cap_t pfh = (exo_cap_t)load_pf(protect, 5);
+	exo_cap_t weak;
+	int err;
+
+	cr_assert_eq(cap_new(env_of(a), EXO_CAP_EXT, EXO_CAP_R, cap_get(env_of(a), g, 0, 0,
+			     &err)->object, cap_get(env_of(a), g, 0, 0, &err), &weak), 0);
+	cr_assert_eq(ext_attach(t, g, e, 0x4000, 0), -E_INVAL, "a guard is no handler");
+	cr_assert_eq(ext_attach(t, h, e, 0x4000, h), -E_INVAL, "a handler is no guard");
+	cr_assert_eq(ext_attach(t, pfh, e, EXO_EXT_AT_PAGEFAULT, g), -E_INVAL,
+		     "a guard of another event");
+	cr_assert_eq(ext_attach(t, h, e, 0x4000, weak), -E_PERM, "a guard without X");
+	cr_assert_eq(ext_attach(t, h, e, 0x4000, EXO_CAP(99, 2)), -E_BADCAP);
+	cr_assert_eq(ext_syscall_hooks + ext_pf_hooks, 0);
+	cr_assert_eq(ext_attach(t, h, e, 0x4000, g), 0);
+	cr_assert_eq(ext_attach(t, h, e, 0x4001, 0), 0);
+	cr_assert_eq(ext_syscall_hooks, 2);
+	cap_destroy(cap_get(env_of(a), g, EXO_CAP_EXT, 0, &err));
+	cr_assert_eq(ext_syscall_hooks, 1, "the guarded hook went with its guard");
+	cr_assert_eq(ext_attach(t, h, e, 0x4000, 0), 0, "its place is free again");
 }

@@ -17,6 +17,7 @@
 #include "vmm/tracering.h"
 #include "vmm/vtrace.h"
 #include <exo/exo.h>
+#include <exo/ext.h>
 #include <exo/ipc.h>
 #include <exo/syscall.h>
 
@@ -487,6 +488,53 @@ Test(trace_decode, ipc_errors_are_counted_and_named)
 	cr_assert_eq(recv_to, 1);
 	cr_assert_eq(pf, 1);
 	jv_free(v);
+	trace_log_free(&l);
+}
+
+/* An extension event's raise (kind, handlers run in a32, a0 the handler
+ * that ended it or 0), inside a system call's crossing. */
+static void
+raise_rec(struct trace_log *l, uint64_t tsc, unsigned event, unsigned runs, uint64_t by,
+	  uint64_t point)
+{
+	struct exo_trace_rec r = {
+		.tsc_lo = (uint32_t)tsc, .kind = EXO_TRACE_EXT_RAISE, .a16 = (uint16_t)event,
+		.a32 = runs, .a0 = by, .a1 = point,
+	};
+
+	trace_log_record(l, 0, &r);
+}
+
+/* exo stat's extension counts: raises, handler runs and handled raises,
+ * per event; a fault an extension resolved is a page fault of its own kind. */
+Test(trace_decode, extension_raises_counted_by_event)
+{
+	struct trace_log l;
+	struct trace_stat s;
+
+	trace_log_init(&l);
+	rec(&l, 1000, EXO_TRACE_SYSCALL, 0x4000, 0, 0);
+	raise_rec(&l, 1100, EXT_EV_SYSCALL, 2, 3, 0x4000);     /* the second answered */
+	rec(&l, 1200, EXO_TRACE_KEXIT, 0, T(4), 0);
+	rec(&l, 2000, EXO_TRACE_SYSCALL, 9, 0, 0);
+	raise_rec(&l, 2100, EXT_EV_SYSCALL, 0, 0, 9);          /* its guard said no */
+	rec(&l, 2200, EXO_TRACE_KEXIT, 0, T(4), 0);
+	rec(&l, 3000, EXO_TRACE_EXCEPTION, 14, 0x5000, 0x400123);
+	raise_rec(&l, 3100, EXT_EV_PAGEFAULT, 1, 1, 0x5000);
+	rec(&l, 3150, EXO_TRACE_PAGEFAULT, EXO_TRACE_PF_EXT, 0, 0);
+	rec(&l, 3200, EXO_TRACE_KEXIT, 0, T(4), 0);
+	trace_stat_compute(&l, &s);
+	cr_assert_eq(s.ext_raises[EXT_EV_SYSCALL], 2);
+	cr_assert_eq(s.ext_runs[EXT_EV_SYSCALL], 2);
+	cr_assert_eq(s.ext_handled[EXT_EV_SYSCALL], 1);
+	cr_assert_eq(s.ext_raises[EXT_EV_PAGEFAULT], 1);
+	cr_assert_eq(s.ext_runs[EXT_EV_PAGEFAULT], 1);
+	cr_assert_eq(s.ext_handled[EXT_EV_PAGEFAULT], 1);
+	cr_assert_eq(s.pf[EXO_TRACE_PF_EXT], 1);
+	cr_assert_eq(s.kinds[EXO_TRACE_EXT_RAISE], 3);
+	cr_assert_str_eq(trace_ext_event_name(EXT_EV_PAGEFAULT), "pagefault");
+	cr_assert_str_eq(trace_pf_name(EXO_TRACE_PF_EXT), "extension");
+	trace_stat_free(&s);
 	trace_log_free(&l);
 }
 
