@@ -11,7 +11,8 @@
  *     scribbling over both threads' UTCBs (message registers, acceptor, the
  *     exception frame) and now and then aborts, halts or resumes the
  *     fuzzing thread, while it is in its calls; the fuzzing thread also
- *     takes exceptions through its own handler, so the frame is live;
+ *     takes exceptions through its own handler, so the frame is live; it
+ *     begins once both have their start message from the root;
  *   - the root thread (privileged) fuzzes too, with the arguments that
  *     would take its own task down kept to a scratch region;
  *   - then the children are reaped, everything the root made is undone, and
@@ -52,6 +53,7 @@
 struct fz_count {
 	volatile u64 calls, done, faults;
 	volatile u64 in_call;           /* the system call in flight, + 1 (0: none) */
+	volatile u64 started;           /* it has its start message */
 	volatile u64 per_sys[NSYS];
 };
 struct fz_page {
@@ -73,8 +75,10 @@ struct regs {
 
 extern char __image_start[], __image_rw[], __image_end[];
 
-/* The children's pager (below), in the root's space. */
-static u64 pager;
+/* The children's pager (below), in the root's space; and the root. Both
+ * set before any child exists, so the copies of our data pages that the
+ * children get (the pager's) hold them too. */
+static u64 pager, root_tid;
 /* Parts left out, for bisecting a finding (LEAVE_OUT, a bit mask): 1 the
  * root's own calls, 2 the rewriters. */
 static u64 leave_out;
@@ -492,10 +496,23 @@ child_handler(struct exo_xframe *x)
  * the other tids worth aiming at; a map item of the report page. */
 enum { ST_SEED = 1, ST_CALLS, ST_PEER, ST_ROOT, ST_DEAD, ST_WORDS };
 
+/* The start message, from the root alone: another child's fuzzed IPC that
+ * happens to carry enough words must not pass for it. */
+static void
+child_wait_start(struct l4_msg *m)
+{
+	u64 from;
+
+	while (l4_receive(root_tid, m, EXO_TIMEOUT_NEVER, &from) ||
+	       EXO_TAG_U(m->mr[0]) < ST_WORDS - 1)
+		;
+}
+
 static void
 child_start(struct fz *f, struct l4_msg *m, struct fz_count *c)
 {
 	f->count = c;
+	c->started = 1;
 	f->rng = m->mr[ST_SEED] | 1;
 	keep(f, f->tids, &f->ntids, m->mr[ST_PEER]);
 	keep(f, f->tids, &f->ntids, m->mr[ST_ROOT]);
@@ -509,13 +526,21 @@ child_fuzz(void)
 	static struct fz f;
 	struct l4_msg m;
 	struct fz_page *p = (struct fz_page *)REPORT_VA;
-	u64 from, calls;
+	u64 calls;
 
 	l4_utcb()->acceptor = EXO_FPAGE(REPORT_VA, 12, EXO_RW);
-	while (l4_wait(&m, &from) || EXO_TAG_U(m.mr[0]) < ST_WORDS - 1)
-		;
+	child_wait_start(&m);
 	child_start(&f, &m, &p->fuzz);
 	calls = m.mr[ST_CALLS];
+	/*
+	 * Not a call before the rewriter has its start message too: ours may
+	 * halt it (exchange_registers on the peer), and a rewriter halted
+	 * before it took the message never takes it, so the root's send
+	 * times out and the run ends (seed 7007 on 2 vCPUs: the rewriter was
+	 * still in its first stack fault). Once it runs, halting it is fair.
+	 */
+	while (!p->rewrite.started)
+		l4_sleep(100);
 	exo_handler_set(child_handler, xstack + sizeof(xstack));
 	while (f.count->calls < calls) {
 		if (rnd(&f) % 64 == 0) {
@@ -561,10 +586,9 @@ child_rewrite(void)
 	static struct fz f;
 	struct l4_msg m;
 	struct fz_page *p = (struct fz_page *)REPORT_VA;
-	u64 from, victim;
+	u64 victim;
 
-	while (l4_wait(&m, &from) || EXO_TAG_U(m.mr[0]) < ST_WORDS - 1)
-		;
+	child_wait_start(&m);
 	child_start(&f, &m, &p->rewrite);
 	victim = m.mr[ST_PEER];
 	/* Until the fuzzing thread is done (the root reaps us if it stalls);
@@ -894,6 +918,7 @@ main(int argc, char **argv)
 	 */
 	exo_handler_set(child_handler, xstack + sizeof(xstack));
 	env_entry(EXO_ENTRY_EXCEPTION, 0, 0);
+	root_tid = l4_myself();
 	pool = mem_alloc(POOL_S);
 	pager = pool ? thread_spawn(pager_loop, 0) : 0;
 	if (!pager || ktest(KTEST_TRACE, 0) < 0) {
