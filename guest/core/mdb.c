@@ -490,9 +490,8 @@ mdb_map_root(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
 	if ((va | pa | len) & (PAGE - 1) || !len || !user_range(va, len) ||
 	    !(rights & EXO_R) || rights & ~EXO_RWX)
 		return -E_INVAL;
-	for (u64 off = 0; off < len; off += PAGE)
-		if (arch_space_lookup(&s->pt, va + off, 0, &got) == 0)
-			return -E_INVAL;
+	if (!arch_space_range_free(&s->pt, va, len))
+		return -E_INVAL;
 	if (!nodes_take(len / PAGE, &chain))
 		return -E_NOMEM;
 	r = arch_space_map(&s->pt, va, pa, len, rights);

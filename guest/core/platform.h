@@ -55,6 +55,8 @@ void arch_frame_zero(u64 pa);
 int arch_space_create(struct arch_space *s);
 int arch_space_map(struct arch_space *s, u64 va, u64 pa, u64 len, u32 rights);
 int arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa);
+/* No page of [va, va + len) (page aligned, user) mapped: one walk a table. */
+bool arch_space_range_free(const struct arch_space *s, u64 va, u64 len);
 int arch_space_unmap(struct arch_space *s, u64 va, u64 *pa);
 int arch_space_protect(struct arch_space *s, u64 va, u32 rights);
 void arch_space_destroy(struct arch_space *s);

@@ -281,6 +281,17 @@ arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 	return 0;
 }
 
+bool
+arch_space_range_free(const struct arch_space *s, u64 va, u64 len)
+{
+	struct fake_space *fs = space_of(s);
+
+	for (u64 off = 0; fs && off < len; off += EXO_PAGE_SIZE)
+		if (page_of(fs, va + off))
+			return false;
+	return true;
+}
+
 int
 arch_space_unmap(struct arch_space *s, u64 va, u64 *pa)
 {

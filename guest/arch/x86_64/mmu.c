@@ -195,6 +195,24 @@ arch_space_lookup(const struct arch_space *s, u64 va, u32 need, u64 *pa)
 	return 0;
 }
 
+bool
+arch_space_range_free(const struct arch_space *s, u64 va, u64 len)
+{
+	while (len) {
+		const u64 *pte = pte_walk((struct arch_space *)s, va, false);
+		u64 n = PT_ENTRIES - ((va >> 12) & (PT_ENTRIES - 1));
+
+		if (n > len / EXO_PAGE_SIZE)
+			n = len / EXO_PAGE_SIZE;
+		for (u64 i = 0; pte && i < n; i++)
+			if (pte[i] & PTE_P)
+				return false;
+		va += n * EXO_PAGE_SIZE;
+		len -= n * EXO_PAGE_SIZE;
+	}
+	return true;
+}
+
 /* The present leaf entry for user va in s, or 0. */
 static u64 *
 pte_present(struct arch_space *s, u64 va)
