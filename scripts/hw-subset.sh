@@ -21,5 +21,16 @@ fi
 # Boots and crashes, every L4 case (l4test df failed there once), the
 # exokernel's cases, the exits judge and the SMP shootdowns: the paths
 # where hardware KVM differs from PVM (entry, exit, interrupts, exits).
-EXO_NESTED=always exec sh "$here/kvm-or-nested.sh" "$1" \
+# 125: the nested guest itself could not be had (no QEMU, no Debian kernel
+# to fetch): that is this host's, not exo's, and is said, not failed.
+set +e
+EXO_NESTED=always sh "$here/kvm-or-nested.sh" "$1" \
 	--filter '@(@(boot|l4|exo|smp)/*|bench/no_avoidable_exits*)'
+status=$?
+if [ "$status" -eq 125 ]; then
+	echo "hw-subset: SKIPPED: the nested guest did not start (above); install" \
+	     "qemu-system-x86, busybox-static and cpio (scripts/setup.sh does) and" \
+	     "let apt-get download reach Debian's archive once" >&2
+	exit 0
+fi
+exit "$status"
