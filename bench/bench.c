@@ -201,3 +201,16 @@ bench_echo_call(u32 words)
 
 	return err ? -(long)EXO_IPC_ERR_CODE(err) - 1 : 0;
 }
+
+int
+bench_main_capped(const struct bench_op *ops, unsigned nops, int argc, char **argv,
+		  char *max)
+{
+	char *capped[] = { argv[0], max, 0 };
+
+	if (argc >= 2 && (atoi(argv[1]) > atoi(max) || atoi(argv[1]) <= 0)) {
+		argc = 2;
+		argv = capped;
+	}
+	return bench_main(ops, nops, argc, argv);
+}

@@ -57,5 +57,10 @@ long bench_echo_call(u32 words);
  * operations that failed.
  */
 int bench_main(const struct bench_op *ops, unsigned nops, int argc, char **argv);
+/* bench_main for a suite whose operations draw on a pool: ITERATIONS above
+ * max (a decimal string), or not a positive number, run max iterations with
+ * the default warm-up (the JSON's n says so). */
+int bench_main_capped(const struct bench_op *ops, unsigned nops, int argc, char **argv,
+		      char *max);
 
 #endif

@@ -272,12 +272,7 @@ static const struct bench_op ops[] = {
 int
 main(int argc, char **argv)
 {
-	char *clipped[] = { argv[0], STR(POOL_ITERATIONS), 0 };
-
 	/* ITERATIONS beyond what the pool holds are clipped (reported as n). */
-	if (argc >= 2 && (atoi(argv[1]) > POOL_ITERATIONS || atoi(argv[1]) <= 0)) {
-		argc = 2;
-		argv = clipped;
-	}
-	return bench_main(ops, sizeof(ops) / sizeof(ops[0]), argc, argv);
+	return bench_main_capped(ops, sizeof(ops) / sizeof(ops[0]), argc, argv,
+				 STR(POOL_ITERATIONS));
 }

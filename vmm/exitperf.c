@@ -12,35 +12,33 @@
 
 #include "tracefs.h"
 
-struct reason {
-	unsigned code;
-	const char *name;
-};
-
 /* AMD's exit codes (APM vol. 2, appendix C): those a guest kernel causes. */
-static const struct reason svm[] = {
-	{ 0x400, "npf" }, { 0x07c, "msr" }, { 0x07b, "io" }, { 0x060, "intr" },
-	{ 0x064, "vintr" }, { 0x078, "hlt" }, { 0x046, "exception_ud" },
-	{ 0x041, "exception_db" }, { 0x04e, "exception_pf" }, { 0x051, "exception_ac" },
-	{ 0x072, "cpuid" }, { 0x077, "pause" }, { 0x061, "nmi" }, { 0x081, "vmmcall" },
-	{ 0x07f, "shutdown" }, { 0x079, "invlpg" }, { 0x08d, "xsetbv" },
-	{ 0x010, "cr0_write" }, { 0x014, "cr4_write" }, { 0x013, "cr3_write" },
+static const unsigned svm_code[] = {
+	0x400, 0x07c, 0x07b, 0x060, 0x064, 0x078, 0x046, 0x041, 0x04e, 0x051,
+	0x072, 0x077, 0x061, 0x081, 0x07f, 0x079, 0x08d, 0x010, 0x014, 0x013,
+};
+static const char *const svm_name[] = {
+	"npf", "msr", "io", "intr", "vintr", "hlt", "exception_ud", "exception_db",
+	"exception_pf", "exception_ac", "cpuid", "pause", "nmi", "vmmcall",
+	"shutdown", "invlpg", "xsetbv", "cr0_write", "cr4_write", "cr3_write",
 };
 
 /* Intel's basic exit reasons (SDM vol. 3, appendix C). */
-static const struct reason vmx[] = {
-	{ 48, "ept_violation" }, { 49, "ept_misconfig" }, { 32, "msr_write" },
-	{ 31, "msr_read" }, { 30, "io" }, { 1, "external_interrupt" },
-	{ 7, "interrupt_window" }, { 12, "hlt" }, { 0, "exception_nmi" },
-	{ 10, "cpuid" }, { 40, "pause" }, { 18, "vmcall" }, { 56, "apic_write" },
-	{ 52, "preemption_timer" }, { 2, "triple_fault" }, { 14, "invlpg" },
-	{ 55, "xsetbv" }, { 28, "cr_access" },
+static const unsigned vmx_code[] = {
+	48, 49, 32, 31, 30, 1, 7, 12, 0, 10, 40, 18, 56, 52, 2, 14, 55, 28,
+};
+static const char *const vmx_name[] = {
+	"ept_violation", "ept_misconfig", "msr_write", "msr_read", "io",
+	"external_interrupt", "interrupt_window", "hlt", "exception_nmi", "cpuid",
+	"pause", "vmcall", "apic_write", "preemption_timer", "triple_fault",
+	"invlpg", "xsetbv", "cr_access",
 };
 
-_Static_assert(sizeof(svm) / sizeof(svm[0]) <= EXITPERF_MAX, "svm fits");
-_Static_assert(sizeof(vmx) / sizeof(vmx[0]) <= EXITPERF_MAX, "vmx fits");
-
-static const char *svm_names[EXITPERF_MAX], *vmx_names[EXITPERF_MAX];
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+_Static_assert(NELEM(svm_code) == NELEM(svm_name) && NELEM(svm_code) <= EXITPERF_MAX,
+	       "svm: a name per code, and they fit");
+_Static_assert(NELEM(vmx_code) == NELEM(vmx_name) && NELEM(vmx_code) <= EXITPERF_MAX,
+	       "vmx: a name per code, and they fit");
 
 static bool
 module_loaded(const char *name)
@@ -52,33 +50,21 @@ module_loaded(const char *name)
 	return stat(path, &st) == 0;
 }
 
-/* This host's table, or NULL with why. */
-static const struct reason *
-host_reasons(unsigned *n, const char ***names, char *why, size_t len)
+/* This host's codes (n of them, names in *names), or NULL with why. */
+static const unsigned *
+host_codes(unsigned *n, const char *const **names, char *why, size_t len)
 {
-	const struct reason *t = NULL;
-
 	if (module_loaded("kvm_amd")) {
-		t = svm, *n = sizeof(svm) / sizeof(svm[0]), *names = svm_names;
-	} else if (module_loaded("kvm_intel")) {
-		t = vmx, *n = sizeof(vmx) / sizeof(vmx[0]), *names = vmx_names;
-	} else {
-		*n = 0;
-		snprintf(why, len, "neither kvm_amd nor kvm_intel is loaded (PVM, or "
-			 "not KVM): no exit codes to count");
-		return NULL;
+		*n = NELEM(svm_code), *names = svm_name;
+		return svm_code;
 	}
-	for (unsigned i = 0; i < *n; i++)
-		(*names)[i] = t[i].name;
-	return t;
-}
-
-const char *const *
-exitperf_names(unsigned *n, char *why, size_t len)
-{
-	const char **names = NULL;
-
-	return host_reasons(n, &names, why, len) ? names : NULL;
+	if (module_loaded("kvm_intel")) {
+		*n = NELEM(vmx_code), *names = vmx_name;
+		return vmx_code;
+	}
+	snprintf(why, len, "neither kvm_amd nor kvm_intel is loaded (PVM, or not KVM): "
+		 "no exit codes to count");
+	return NULL;
 }
 
 static int
@@ -111,20 +97,20 @@ counter_open(int id, unsigned code, char *why, size_t len)
 int
 exitperf_open(struct exitperf *p, char *why, size_t len)
 {
-	const char **names;
-	const struct reason *t;
+	const char *const *names;
+	const unsigned *code;
 	unsigned n;
 	int id;
 
 	*p = (struct exitperf){ .n = 0 };
-	t = host_reasons(&n, &names, why, len);
-	if (!t)
+	code = host_codes(&n, &names, why, len);
+	if (!code)
 		return -ENOENT;
 	id = tracefs_event_id("kvm/kvm_exit", why, len);
 	if (id < 0)
 		return -ENOENT;
 	for (unsigned i = 0; i < n; i++) {
-		int fd = counter_open(id, t[i].code, why, len);
+		int fd = counter_open(id, code[i], why, len);
 
 		if (fd < 0) {
 			while (i-- > 0)
@@ -133,6 +119,7 @@ exitperf_open(struct exitperf *p, char *why, size_t len)
 		}
 		p->fd[i] = fd;
 	}
+	p->names = names;
 	/* Another vCPU's thread may sum these at its mark from now on. */
 	__atomic_store_n(&p->n, n, __ATOMIC_RELEASE);
 	return 0;

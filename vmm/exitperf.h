@@ -18,6 +18,7 @@
 struct exitperf {
 	int fd[EXITPERF_MAX];            /* the first n are open */
 	unsigned n;
+	const char *const *names;        /* the reason each counts */
 };
 
 /* What the marks hand on: counts summed over the vCPUs, by name. */
@@ -28,9 +29,6 @@ struct vmm_exits {
 	const char *why;
 };
 
-/* The names of the reasons this host's KVM has, n of them; NULL (n 0) with
- * why filled in where there are none to count. */
-const char *const *exitperf_names(unsigned *n, char *why, size_t len);
 /* Open on the calling thread, which runs a vCPU: 0, or -errno with why. */
 int exitperf_open(struct exitperf *p, char *why, size_t len);
 /* Add this vCPU's counts to count[0..p->n) (any thread). */

@@ -145,23 +145,6 @@ mark_stats(struct vmm *vm)
 	return sum;
 }
 
-/* Every started vCPU's exits by reason, summed; n 0 with why if not counted. */
-static const struct vmm_exits *
-mark_exits(struct vmm *vm)
-{
-	struct vmm_exits *e = &vm->mark_exits;
-	unsigned n = vmm_self(vm)->exits.n;
-
-	*e = (struct vmm_exits){ .n = n, .why = vm->exits_why };
-	if (!n)
-		return e;
-	e->names = exitperf_names(&n, vm->exits_why, sizeof(vm->exits_why));
-	for (unsigned i = 0; i < vm->kvm.ncpus; i++)
-		if (__atomic_load_n(&vm->vcpus[i].exits.n, __ATOMIC_ACQUIRE) == e->n)
-			exitperf_add(&vm->vcpus[i].exits, e->count);
-	return e;
-}
-
 static int
 doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	    void *data, uint32_t size)
@@ -188,7 +171,7 @@ doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	case EXO_DOORBELL_MARK:
 		if (!sink)
 			break;
-		sink->mark(sink->ctx, EXO_DOORBELL_ARG(v), mark_stats(vm), mark_exits(vm));
+		sink->mark(sink->ctx, EXO_DOORBELL_ARG(v), mark_stats(vm), vmm_exits_sum(vm));
 		break;
 	case EXO_DOORBELL_START_CPUS:
 		vmm_start_cpus(vm);

@@ -87,6 +87,9 @@ void *vmm_guest_ptr(struct vmm *vm, uint64_t gpa, uint64_t len);
 void vmm_kick_all(struct vmm *vm);
 /* End the run with this outcome (the first call wins). */
 void vmm_stop(struct vmm *vm, enum vmm_outcome outcome, int status);
+/* Every vCPU's exits by reason, summed into vm->mark_exits (any thread);
+ * n 0, why said, where they are not counted. */
+const struct vmm_exits *vmm_exits_sum(struct vmm *vm);
 
 /* The guest broke a rule or crashed: say so, with registers, and stop it. */
 void vmm_crash(struct vmm *vm, const char *kind, const struct exo_regs *regs,

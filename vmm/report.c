@@ -357,26 +357,20 @@ seconds(const struct timespec *a, const struct timespec *b)
 static void
 report_kvm_exits(struct vmm *vm)
 {
-	int64_t count[EXITPERF_MAX] = { 0 }, listed = 0, all = 0;
-	const char *const *names;
-	char why[160];
-	unsigned n;
+	const struct vmm_exits *e = vmm_exits_sum(vm);
+	int64_t listed = 0, all = 0;
 
-	if (!vm->vcpus[0].exits.n) {
+	if (!e->n) {
 		if (vm->kvm.platform == EXO_PLATFORM_KVM_HW && vm->exits_why[0])
 			fprintf(stderr, "  VM exits KVM handled itself: not counted (%s)\n",
 				vm->exits_why);
 		return;
 	}
-	names = exitperf_names(&n, why, sizeof(why));
-	for (unsigned i = 0; i < vm->kvm.ncpus; i++)
-		if (vm->vcpus[i].exits.n == n)
-			exitperf_add(&vm->vcpus[i].exits, count);
 	fprintf(stderr, "  every VM exit by reason, KVM's own included (kvm:kvm_exit):\n");
-	for (unsigned k = 0; names && k < n; k++) {
-		if (count[k])
-			fprintf(stderr, "    %-28s %lld\n", names[k], (long long)count[k]);
-		listed += count[k];
+	for (unsigned k = 0; k < e->n; k++) {
+		if (e->count[k])
+			fprintf(stderr, "    %-28s %lld\n", e->names[k], (long long)e->count[k]);
+		listed += e->count[k];
 	}
 	for (unsigned i = 0; i < vm->kvm.ncpus; i++)
 		all += stats_get(&vm->vcpus[i].stats, "exits");

@@ -269,6 +269,20 @@ vmm_exits_open(struct vcpu *c)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+const struct vmm_exits *
+vmm_exits_sum(struct vmm *vm)
+{
+	const struct exitperf *p0 = &vm->vcpus[0].exits;
+	unsigned n = __atomic_load_n(&p0->n, __ATOMIC_ACQUIRE);
+	struct vmm_exits *e = &vm->mark_exits;
+
+	*e = (struct vmm_exits){ .n = n, .names = p0->names, .why = vm->exits_why };
+	for (unsigned i = 0; n && i < vm->kvm.ncpus; i++)
+		if (__atomic_load_n(&vm->vcpus[i].exits.n, __ATOMIC_ACQUIRE) == n)
+			exitperf_add(&vm->vcpus[i].exits, e->count);
+	return e;
+}
+
 /* --step-boot: vCPU 0 traps at every instruction until user mode. */
 static void
 vmm_step_open(struct vcpu *c)
