@@ -50,12 +50,15 @@ spin(u64 i)
 {
 	struct l4_msg m;
 
+	l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0);
 	for (;;) {
-		spinning[i] = 0;
-		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0);
 		spinning[i] = 1;        /* this space is loaded on our CPU now */
 		while (spin_on[i])
 			;
+		spinning[i] = 0;
+		/* Stopped: say so and wait for the next start in one call. */
+		m = (struct l4_msg){ { 0 } };
+		l4_call(main_tid, &m);
 	}
 }
 
@@ -104,10 +107,17 @@ spinners_set(void)
 			while (!spinning[i])
 				;
 		} else if (!on && spin_on[i]) {
+			struct l4_msg m;
+
+			/*
+			 * Block until it has stopped: it calls us and waits there
+			 * for our next start (a reply). A poll here took most of
+			 * a nested run's minutes: on a host with fewer cores than
+			 * vCPUs it kept the spinner's CPU from running.
+			 */
 			spin_on[i] = 0;
-			while (!(l4_exchange_registers(spinner[i], 0, 0, 0, 0, 0, 0) &
-				 EXR_WAS_RECEIVING))
-				l4_thread_switch(EXO_NILTHREAD);
+			if (l4_receive(spinner[i], &m, EXO_TIMEOUT_NEVER, 0))
+				return -E_INVAL;
 		}
 	}
 	return 0;

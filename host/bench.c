@@ -127,8 +127,8 @@ bench_table_note(FILE *f, const struct bench_run *r)
 		fprintf(f, "  ring-0/op: not measurable on hardware KVM (ring 0 runs "
 			"natively); emul/op: the instructions KVM emulated (insn_emulation)\n");
 	fprintf(f, "  exits/op: VM exits per operation (KVM's exits statistic), "
-		"less an empty mark pair; on hardware KVM a kernel path that needs "
-		"no device should make none\n");
+		"less an empty mark pair (0 where the empty pair had more); on "
+		"hardware KVM a kernel path that needs no device should make none\n");
 }
 
 /*

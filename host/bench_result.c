@@ -59,12 +59,21 @@ bench_stats_compute(uint32_t *samples, size_t n, struct bench_stats *st)
 	return 0;
 }
 
+/*
+ * The loop's count less the empty loop's, per iteration. An exit count is
+ * noisy (interrupts land in either loop): below 0 it is the empty loop's
+ * noise, and an operation causes no negative number of exits, so it is 0.
+ * The emulated-instruction count is left as measured.
+ */
 double
 bench_op_per_iter(const struct bench_op *op, int c)
 {
+	double v;
+
 	if (!op->have[c] || op->iterations == 0)
 		return NAN;
-	return (double)(op->loop[c] - op->empty[c]) / (double)op->iterations;
+	v = (double)(op->loop[c] - op->empty[c]) / (double)op->iterations;
+	return c != BENCH_INSN && v < 0 ? 0 : v;
 }
 
 /* Collecting a boot's marks and results */

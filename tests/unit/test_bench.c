@@ -546,6 +546,29 @@ Test(bench_run, exits_by_reason_per_operation)
 	free(out);
 }
 
+/* An interrupt in the empty pair, none in the loop: no negative exits. */
+Test(bench_run, exits_below_the_empty_pair_are_zero)
+{
+	size_t len = make_rec("exception_upcall", 4, 100, 1);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
+
+	mark_exits(4 | EXO_BENCH_EMPTY_BEGIN, 0, 7);
+	mark_exits(4 | EXO_BENCH_EMPTY_END, 0, 10);
+	mark_exits(4 | EXO_BENCH_BEGIN, 0, 10);
+	mark_exits(4 | EXO_BENCH_END, 100, 11);
+	cr_assert_eq(bench_result_add(&run, &rec, len), 0, "%s", run.error);
+	bench_run_finish(&run);
+	cr_assert_float_eq(bench_op_per_iter(&run.ops[0], BENCH_REASON), 0.0, 1e-12);
+	f = open_memstream(&out, &outlen);
+	cr_assert_not_null(f);
+	bench_table_print(f, &run);
+	fclose(f);
+	cr_assert(!strstr(out, "npf"), "npf -0.02 shown:\n%s", out);
+	free(out);
+}
+
 Test(bench_run, exits_not_counted_say_why)
 {
 	struct kvm_stats none = { .fd = -1 };
