@@ -1,9 +1,9 @@
 /*
  * VM exits by reason, where hardware KVM tells: one perf counter per reason
  * on the tracepoint kvm:kvm_exit, filtered on its exit_reason, on each
- * vCPU's thread (a perf event follows the thread that opens it). exo bench
- * reads them at its marks beside KVM's exits statistic, which has the total
- * but no reason. The reasons are the AMD (kvm_amd) or Intel (kvm_intel)
+ * vCPU's thread (a perf event follows the thread that opens it), in one
+ * group read at once. exo bench reads them at its marks beside KVM's exits
+ * statistic, which has the total but no reason. The reasons are the AMD (kvm_amd) or Intel (kvm_intel)
  * exit codes exo's paths can cause; whatever else exits is the total less
  * their sum. On PVM, whose exits have no such codes, nothing is counted.
  */
