@@ -15,6 +15,7 @@
  * (null stands for a value that was not measured, as bench_json_write writes.)
  */
 #include "bench.h"
+#include "vmm/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,17 +46,14 @@ baseline_read(const char *path, char **text, char *err, size_t len)
 	ssize_t n = 0, got = 0;
 	int fd, r;
 
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, len, "cannot open it: %s", strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	fd = file_open_regular(path, &st);
+	if (fd == -EINVAL) {
 		snprintf(err, len, "not a regular file");
-		r = -EINVAL;
-		goto out;
+		return fd;
+	}
+	if (fd < 0) {
+		snprintf(err, len, "cannot open it: %s", strerror(-fd));
+		return fd;
 	}
 	if (st.st_size > BENCH_BASELINE_MAX) {
 		snprintf(err, len, "%lld bytes, more than a bench file can be (%d)",

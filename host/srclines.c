@@ -1,5 +1,6 @@
 /* See srclines.h. */
 #include "srclines.h"
+#include "vmm/file.h"
 
 #include <elfutils/libdw.h>
 #include <errno.h>
@@ -111,13 +112,9 @@ srclines_add_file(struct srclines *t, const char *path)
 	Dwarf *dw;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = file_open_regular(path, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
+		return fd;
 	dw = dwarf_begin(fd, DWARF_C_READ);
 	if (!dw) {
 		close(fd);

@@ -1,5 +1,6 @@
 /* See symbols.h. */
 #include "symbols.h"
+#include "vmm/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,15 +96,10 @@ symtab_add_file(struct symtab *s, const char *path, const char *tag)
 	s->tags[s->ntags++] = t;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOSYS;
-	/* O_NONBLOCK: a FIFO must not wait for a writer (the loader refuses
-	 * it later, with a message; here it only has no symbols). */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	/* A FIFO or a directory has no symbols (the loader says why). */
+	fd = file_open_regular(path, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
+		return fd;
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF) {
 		r = -ENOEXEC;

@@ -1,4 +1,5 @@
 #include "elf.h"
+#include "file.h"
 
 #include <exo/layout.h>
 
@@ -194,25 +195,14 @@ elf_read_file(const char *path, void **data, size_t *size, struct diag *d)
 	uint8_t *buf;
 	int fd, err;
 
-	/* O_NONBLOCK: a FIFO must not block open() until a writer comes (it is
-	 * refused just below, and nothing reads it). */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		err = errno;
-		return diag_fail(d, err, "%s: cannot open: %s%s", path, strerror(err),
-				 err == ENOENT ? " (build it with 'make', or give a path "
-				 "to an ELF file)" : "");
-	}
-	if (fstat(fd, &st) < 0) {
-		err = errno;
-		close(fd);
-		return diag_fail(d, err, "%s: cannot stat: %s", path, strerror(err));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	fd = file_open_regular(path, &st);
+	if (fd == -EINVAL)
 		return diag_fail(d, EINVAL, "%s: not a regular file (%s); give an ELF "
 				 "file", path, elf_file_kind(st.st_mode));
-	}
+	if (fd < 0)
+		return diag_fail(d, -fd, "%s: cannot open: %s%s", path, strerror(-fd),
+				 fd == -ENOENT ? " (build it with 'make', or give a path "
+				 "to an ELF file)" : "");
 	if (st.st_size > (off_t)EXO_DIRECT_MAP_MAX) {
 		close(fd);
 		return diag_fail(d, EFBIG, "%s: %lld bytes, larger than guest memory can be",
