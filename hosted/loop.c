@@ -1,0 +1,139 @@
+/*
+ * The kernel's loop on the hosted platform: resume a thread (its registers
+ * into its register page, its slot's resume word bumped), wait for its next
+ * entry, copy the registers once into the core's saved state, and hand the
+ * entry to the core, which names the thread to resume next.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../guest/core/percpu.h"
+#include "../guest/core/platform.h"
+#include "../guest/core/space.h"
+#include "../guest/core/thread.h"
+#include "hosted.h"
+
+#define RFLAGS_USER 0x202       /* IF, and bit 1 */
+
+void
+arch_thread_init(struct thread *t)
+{
+	t->ctx.rflags = RFLAGS_USER;
+}
+
+void
+arch_thread_switch(struct thread *t)
+{
+	this_cpu()->root = t->space->pt.root;
+}
+
+/* Exceptions reach kernel_exception; upcalls go the portable way. */
+void
+arch_thread_upcalls(struct thread *t, bool on)
+{
+	(void)t, (void)on;
+}
+
+static void
+regs_to_page(struct stub_regs *p, const struct thread *t)
+{
+	const struct trapframe *c = &t->ctx;
+
+	p->r15 = c->r15; p->r14 = c->r14; p->r13 = c->r13; p->r12 = c->r12;
+	p->r11 = c->r11; p->r10 = c->r10; p->r9 = c->r9; p->r8 = c->r8;
+	p->rbp = c->rbp; p->rdi = c->rdi; p->rsi = c->rsi; p->rdx = c->rdx;
+	p->rcx = c->rcx; p->rbx = c->rbx; p->rax = c->rax;
+	p->rip = c->rip; p->rflags = c->rflags; p->rsp = c->rsp;
+	p->gs = t->utcb_va;
+}
+
+static void
+regs_from_copy(struct thread *t, const struct stub_regs *p)
+{
+	struct trapframe *c = &t->ctx;
+
+	c->r15 = p->r15; c->r14 = p->r14; c->r13 = p->r13; c->r12 = p->r12;
+	c->r11 = p->r11; c->r10 = p->r10; c->r9 = p->r9; c->r8 = p->r8;
+	c->rbp = p->rbp; c->rdi = p->rdi; c->rsi = p->rsi; c->rdx = p->rdx;
+	c->rcx = p->rcx; c->rbx = p->rbx; c->rax = p->rax;
+	c->rip = p->rip; c->rflags = p->rflags; c->rsp = p->rsp;
+}
+
+/* Run t until its next entry; that entry, copied once, in *e. -1: its
+ * process is gone. */
+static int
+run_until_entry(struct thread *t, struct stub_regs *e)
+{
+	struct hspace *s = hosted_space(t->space->pt.root);
+	u32 slot = (u32)(t - threads);
+	struct stub_regs *p;
+	int r;
+
+	if (!s || hosted_thread_ready(s, slot) < 0 || hosted_flush(s) < 0)
+		return -1;
+	p = (struct stub_regs *)(hosted.mem + s->slot_pa[slot]);
+	if (!s->tid[slot])
+		s->tid[slot] = __atomic_load_n(&p->tid, __ATOMIC_RELAXED);
+	regs_to_page(p, t);
+	__atomic_fetch_add(&s->ctl->resume[slot], 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &s->ctl->resume[slot], FUTEX_WAKE, 1, NULL, NULL, 0);
+	r = hosted_wait_entry(s, slot, hosted.deadline);
+	if (r == 1) {
+		/* The timer: a signal to its thread, which enters at once. A tid
+		 * the program forged names at worst another thread of it. */
+		syscall(SYS_tgkill, s->pid, s->tid[slot], STUB_SIG_PREEMPT);
+		r = hosted_wait_entry(s, slot, 0);
+	}
+	if (r < 0)
+		return -1;
+	memcpy(e, p, sizeof(*e));      /* once: the program may change it */
+	return 0;
+}
+
+void
+hosted_loop(struct thread *t)
+{
+	for (;;) {
+		struct stub_regs e;
+		u64 now;
+
+		if (run_until_entry(t, &e) < 0) {
+			/* Its process died (a signal it blocked, its own doing):
+			 * as a fault, so the core ends the task and says so. */
+			t = kernel_exception(t, 13, 0, 0);
+			continue;
+		}
+		regs_from_copy(t, &e);
+		switch (e.kind) {
+		case STUB_SYSCALL:
+			t = kernel_syscall(t);
+			break;
+		case STUB_FAULT:
+			t = kernel_exception(t, e.vector, e.error, e.addr);
+			break;
+		case STUB_PREEMPT:
+			now = arch_now();
+			if (hosted.deadline && now >= hosted.deadline) {
+				hosted.deadline = 0;
+				kernel_timer(now);
+			}
+			t = kernel_resume(t);
+			break;
+		default:        /* STUB_START again: a forged entry, no effect */
+			t = kernel_resume(t);
+			break;
+		}
+	}
+}
+
+void
+arch_run(struct thread *t)
+{
+	hosted_loop(t);
+}
