@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <asm/prctl.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
@@ -82,7 +83,10 @@ build(struct stub_filter *f, bool ctl)
 	if (!c)
 		return -1;
 	/* Another ABI (int $0x80 in a 32-bit segment): trapped, a #GP. */
-	if (seccomp_attr_set(c, SCMP_FLTATR_ACT_BADARCH, outside) < 0 || allow_futex(c) < 0)
+	/* Both: user threads run under the control thread's filter too. */
+	if (seccomp_attr_set(c, SCMP_FLTATR_ACT_BADARCH, outside) < 0 || allow_futex(c) < 0 ||
+	    seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 1,
+			     SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS)) < 0)
 		goto out;
 	if (ctl) {
 		for (unsigned i = 0; i < sizeof(ctl_calls) / sizeof(ctl_calls[0]); i++)

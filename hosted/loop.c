@@ -9,6 +9,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -111,9 +112,19 @@ hosted_loop(struct thread *t)
 		}
 		regs_from_copy(t, &e);
 		switch (e.kind) {
-		case STUB_SYSCALL:
+		case STUB_SYSCALL: {
+			struct thread *me = t;
+			u64 no = t->ctx.rax, a0 = t->ctx.rdi, a1 = t->ctx.rsi, a2 = t->ctx.rdx;
+
 			t = kernel_syscall(t);
+			if (getenv("EXO_HOSTED_TRACE"))
+				fprintf(stderr, "sys %llu(%llx,%llx,%llx) thread %ld -> %llx, next %ld\n",
+					(unsigned long long)no, (unsigned long long)a0,
+					(unsigned long long)a1, (unsigned long long)a2,
+					(long)(me - threads), (unsigned long long)me->ctx.rax,
+					(long)(t - threads));
 			break;
+		}
 		case STUB_FAULT:
 			t = kernel_exception(t, e.vector, e.error, e.addr);
 			break;

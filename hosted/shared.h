@@ -5,9 +5,11 @@
  *
  * An address space is a Linux process started from the stub. Its user
  * range is exo's (<exo/layout.h>); the stub sits above EXO_USER_MAX and
- * below the user stack, where arch_space_map refuses every mapping on this
- * platform (hosted/space.c), so a program can neither map over the stub
- * nor be mapped over by it.
+ * below the initial user stack, above what libos lays out there for the
+ * tasks it spawns (libos/lib/task.h: TASK_STACK_TOP, TASK_UTCB), and
+ * arch_space_map refuses every mapping of its range on this platform
+ * (hosted/space.c), so a program can neither map over the stub nor be
+ * mapped over by it.
  *
  *   STUB_BASE    the stub image: text, data, the control thread's stack
  *   STUB_CTL     the control pages: mapped READ-ONLY in the stub, written
@@ -22,11 +24,11 @@
 #include <stdint.h>
 #endif
 
-#define STUB_BASE        0x7fff80000000ULL
+#define STUB_BASE        0x7fffc0000000ULL
 #define STUB_TEXT_MAX    0x100000ULL            /* the stub's code: below here */
-#define STUB_CTL         0x7fff90000000ULL
+#define STUB_CTL         0x7fffd0000000ULL
 #define STUB_CTL_PAGES   8
-#define STUB_SLOTS       0x7fffa0000000ULL
+#define STUB_SLOTS       0x7fffe0000000ULL
 #define STUB_SLOT_SIZE   0x10000ULL             /* register page, guard, stack */
 #define STUB_SLOT_STACK  0x8000ULL              /* the handler's stack: its size */
 #define STUB_SLOTS_MAX   256                    /* NTHREADS: a slot per thread */
@@ -107,7 +109,8 @@ struct stub_regs {
 	uint32_t entry, pad;
 	uint32_t kind, tid;
 	uint64_t vector, error, addr;
-	uint64_t gs;                    /* the GS base: rdgsbase is emulated */
+	uint64_t gs;                    /* the GS base exo gives (the UTCB) */
+	uint64_t gs_set;                /* the stub's: the base it last loaded */
 	/* struct trapframe's order (guest/core/trapframe.h). */
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;

@@ -35,6 +35,8 @@
 #define NR_rt_sigaction 13
 #define NR_sigaltstack 131
 #define NR_prctl 157
+#define NR_arch_prctl 158
+#define ARCH_SET_GS 0x1001
 #define NR_futex 202
 #define NR_gettid 186
 #define NR_exit_group 231
@@ -98,9 +100,9 @@ filter_install(const struct stub_filter *f)
 		die(120);
 }
 
-/* rdgsbase / wrgsbase (F3 [REX.W] 0F AE /1, /3 with a register operand):
- * this CPU lacks FSGSBASE for user mode, so the base is the register
- * page's gs, which exo sets to the thread's UTCB at every resume. */
+/* rdgsbase / wrgsbase (F3 [REX.W] 0F AE /1, /3 with a register operand),
+ * where the host does not let user mode run them: the base is the
+ * register page's gs, which exo sets to the thread's UTCB. */
 static int
 gsbase_emulate(struct sigcontext *sc, struct stub_regs *p)
 {
@@ -166,6 +168,12 @@ cross(long slot, struct sigcontext *sc, uint32_t kind)
 	sys6(NR_futex, (long)&p->entry, FUTEX_WAKE, 1, 0, 0, 0);
 	stub_wait(&ctl->resume[slot], r);
 	regs_in(sc, p);
+	/* The UTCB pointer (<exo/ipc.h>: the GS base). Signal return keeps
+	 * the GS base, so it is loaded here, when it changed. */
+	if (p->gs != p->gs_set) {
+		sys6(NR_arch_prctl, ARCH_SET_GS, (long)p->gs, 0, 0, 0, 0);
+		p->gs_set = p->gs;
+	}
 }
 
 static void
