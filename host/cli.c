@@ -205,8 +205,10 @@ cli_load_symbols(struct cli_boot *b)
 }
 
 /*
- * --platform, or kvm where the KVM device opens and hosted elsewhere. The
- * hosted platform is said in one line (the kvm path prints as before).
+ * --platform, or kvm where the KVM device is and hosted where there is
+ * none. The hosted platform is said in one line (the kvm path prints as
+ * before). A device that is there but refuses (permissions), or one named
+ * with --kvm, stays kvm: its error says what to fix.
  */
 static void
 cli_choose_platform(struct cli_boot *b, const char *cmd)
@@ -219,11 +221,13 @@ cli_choose_platform(struct cli_boot *b, const char *cmd)
 			fprintf(stderr, "%s: platform hosted (--platform hosted)\n", cmd);
 		return;
 	}
-	fd = open(b->cfg.kvm_path, O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
+	if (strcmp(b->cfg.kvm_path, "/dev/kvm"))
 		return;
-	}
+	fd = open(b->cfg.kvm_path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 || (errno != ENOENT && errno != ENODEV && errno != ENXIO))
+		return;
 	fprintf(stderr, "%s: platform hosted (%s: %s; --platform kvm to insist)\n",
 		cmd, b->cfg.kvm_path, strerror(errno));
 	b->cfg.platform = EXO_PLATFORM_HOSTED;
