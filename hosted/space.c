@@ -275,10 +275,14 @@ arch_space_walk(const struct arch_space *as, void (*fn)(u64, u64, u32, void *), 
 			   (u32)(s->vals[i] & 7) | EXO_SEG_R, ctx);
 }
 
-/* The software TLB: nothing to prepare; arch holds the translation. */
+/* The software TLB: nothing to prepare; arch holds the translation. A
+ * page this platform cannot map (the stub's) is refused here, where the
+ * binding is made, not when it would be installed. */
 int
 arch_stlb_fill(struct arch_space *as, u64 va, u64 pa, u32 rights, u64 arch[2])
 {
+	if (!va_ok(EXO_PAGE_DOWN(va)))
+		return -E_INVAL;
 	arch[0] = va | as->root << 48;
 	arch[1] = pa | rights;
 	return 0;
