@@ -52,6 +52,8 @@ struct hosted {
 	uint64_t tsc_khz;
 	struct hspace spaces[HSPACES_MAX];
 	uint64_t scratch_pa;        /* a private page for device requests */
+	uint64_t stop_ns;           /* --timeout: CLOCK_MONOTONIC end, 0: none */
+	volatile int signalled;     /* SIGINT, SIGTERM or SIGHUP arrived */
 };
 
 extern struct hosted hosted;
@@ -73,5 +75,7 @@ void hosted_space_kill(struct hspace *s);
 int hosted_filters(struct stub_ctl *ctl);
 uint64_t hosted_measure_tsc_khz(void);
 __attribute__((noreturn)) void hosted_loop(struct thread *t);
+/* At every wait: past --timeout, or a signal to stop, ends the run here. */
+void hosted_check_stop(void);
 
 #endif

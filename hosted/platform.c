@@ -184,22 +184,34 @@ arch_timer_arm(u64 deadline)
 }
 
 void
+hosted_check_stop(void)
+{
+	struct vmm *vm = hosted.vm;
+
+	if (hosted.signalled)
+		vmm_stop(vm, VMM_INTERRUPTED, 0);
+	else if (hosted.stop_ns && mono_ns() >= hosted.stop_ns)
+		vmm_stop(vm, VMM_TIMEOUT, 0);
+	if (vm->stop)
+		longjmp(hosted.out, 3);
+}
+
+void
 arch_idle(void)
 {
 	u64 now = arch_now();
 
-	if (!hosted.deadline) {
-		/* Nothing will wake the kernel: no input on this platform yet. */
-		fprintf(stderr, "exo: hosted: the kernel idles with no timer armed\n");
-		arch_halt();
-	}
-	if (now < hosted.deadline) {
-		u64 ns = (hosted.deadline - now) * 1000000ULL / hosted.tsc_khz;
-		struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
+	/* Nothing but the timer wakes the kernel here (no console input
+	 * yet): sleep to it, in steps that notice --timeout and signals. */
+	while (!hosted.deadline || now < hosted.deadline) {
+		u64 ns = hosted.deadline ? (hosted.deadline - now) * 1000000ULL /
+					   hosted.tsc_khz : ~0ULL;
+		struct timespec ts = { 0, ns < 50000000ULL ? (long)ns : 50000000L };
 
+		hosted_check_stop();
 		nanosleep(&ts, NULL);
+		now = arch_now();
 	}
-	now = arch_now();
 	if (now < hosted.deadline)
 		now = hosted.deadline;
 	hosted.deadline = 0;

@@ -196,7 +196,9 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline)
 			if (ns < (u64)ts.tv_nsec)
 				ts.tv_nsec = (long)ns;
 		}
-		/* A bounded wait: a process that died is noticed. */
+		hosted_check_stop();
+		/* A bounded wait: a process that died, --timeout or a signal
+		 * is noticed. */
 		if (futex((u32 *)&p->entry, FUTEX_WAIT, e, &ts) < 0 && errno == ETIMEDOUT) {
 			struct pollfd pf = { s->pidfd, POLLIN, 0 };
 

@@ -78,6 +78,25 @@ memory(const struct vmm_config *cfg, struct diag *d)
 }
 
 static void
+on_signal(int sig)
+{
+	(void)sig;
+	hosted.signalled = 1;
+}
+
+/* SIGINT, SIGTERM, SIGHUP end the run as on kvm (exit 130), with the
+ * stub processes killed and reaped first. */
+static void
+signals_catch(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void
 teardown(void)
 {
 	for (unsigned i = 0; i < HSPACES_MAX; i++)
@@ -144,6 +163,14 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	if (r < 0)
 		goto out;
 	report_boot(vm);
+	if (cfg->timeout > 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		hosted.stop_ns = (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec +
+				 (u64)(cfg->timeout * 1e9);
+	}
+	signals_catch();
 	if (setjmp(hosted.out) == 0)
 		kmain((const struct exo_bootinfo *)(hosted.mem + EXO_BOOTINFO_PA));
 	if (!vm->stop)
