@@ -75,12 +75,14 @@ arch_phys_to_virt(u64 pa)
 }
 
 /*
- * A kernel static that a user space maps (the KIP, kip_page: page aligned,
- * one page) is not in the memfd: its page of exo is replaced by a private
+ * A kernel static whose physical address the core asks for (the KIP, which
+ * spaces map; the console's buffer, which the console device reads) is not
+ * in the memfd: the page of exo that holds it is replaced by a private
  * memfd page with the same bytes, mapped at the same address, so the kernel
- * writes it where the processes read it.
+ * writes it where the processes and devices read it. Statics only: a few
+ * pages, once each.
  */
-#define STATICS_MAX 4
+#define STATICS_MAX 16
 static struct { const u8 *va; u64 pa; } statics[STATICS_MAX];
 
 u64

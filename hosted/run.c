@@ -152,7 +152,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		goto out;
 	hosted.tsc_khz = hosted_measure_tsc_khz();
 	vm->kvm.mem = hosted.mem;
-	vm->kvm.mem_size = hosted.total;    /* device requests: the scratch page */
+	vm->kvm.mem_size = cfg->mem_size;   /* for the boot report */
 	vm->kvm.tsc_khz = hosted.tsc_khz;
 	r = layout_build(hosted.mem, cfg->mem_size, EXO_PLATFORM_HOSTED, hosted.tsc_khz,
 			 &fl.kernel, fl.progs, fl.nprogs, cfg->cmdline, &bl, d);
@@ -163,6 +163,9 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	if (r < 0)
 		goto out;
 	report_boot(vm);
+	/* The devices read requests from the scratch page, past the kernel's
+	 * memory (and kernel statics remapped there: platform.c). */
+	vm->kvm.mem_size = hosted.total;
 	if (cfg->timeout > 0) {
 		struct timespec ts;
 
@@ -178,6 +181,8 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	teardown();
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_end);
 	report_end(vm);
+	if (cfg->stats)
+		report_stats(vm);       /* no KVM counters: they say -1 */
 	vm->result.platform = EXO_PLATFORM_HOSTED;
 	vm->result.tsc_khz = hosted.tsc_khz;
 	vm->result.insn_emulation = -1;
