@@ -97,9 +97,14 @@ run_until_entry(struct thread *t, struct stub_regs *e)
 	return 0;
 }
 
+/* EXO_HOSTED_TRACE=1: every system call on stderr, with its result (for
+ * debugging this platform; exo trace is not here yet). */
+static bool trace_calls;
+
 void
 hosted_loop(struct thread *t)
 {
+	trace_calls = getenv("EXO_HOSTED_TRACE") != NULL;
 	for (;;) {
 		struct stub_regs e;
 		u64 now;
@@ -117,7 +122,7 @@ hosted_loop(struct thread *t)
 			u64 no = t->ctx.rax, a0 = t->ctx.rdi, a1 = t->ctx.rsi, a2 = t->ctx.rdx;
 
 			t = kernel_syscall(t);
-			if (getenv("EXO_HOSTED_TRACE"))
+			if (trace_calls)
 				fprintf(stderr, "sys %llu(%llx,%llx,%llx) thread %ld -> %llx, next %ld\n",
 					(unsigned long long)no, (unsigned long long)a0,
 					(unsigned long long)a1, (unsigned long long)a2,
