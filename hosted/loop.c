@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <exo/layout.h>
+
 #include "../guest/core/percpu.h"
 #include "../guest/core/platform.h"
 #include "../guest/core/space.h"
@@ -97,6 +99,25 @@ run_until_entry(struct thread *t, struct stub_regs *e)
 	return 0;
 }
 
+/*
+ * A page fault's error code as the kernel's tables see it: Linux fills its
+ * page tables lazily, so its "present" bit says whether Linux had the page
+ * in yet, not whether exo mapped it. Present is exo's answer; the rest
+ * (write, user, fetch) is the access, as the CPU said.
+ */
+#define PF_PRESENT 0x1
+#define PF_USER    0x4
+
+static u64
+pf_error(struct thread *t, u64 error, u64 addr)
+{
+	u64 pa;
+	bool mapped = addr < EXO_USER_END &&
+		      arch_space_lookup(&t->space->pt, addr, 0, &pa) == 0;
+
+	return (error & ~(u64)PF_PRESENT) | PF_USER | (mapped ? PF_PRESENT : 0);
+}
+
 /* EXO_HOSTED_TRACE=1: every system call on stderr, with its result (for
  * debugging this platform; exo trace is not here yet). */
 static bool trace_calls;
@@ -131,6 +152,12 @@ hosted_loop(struct thread *t)
 			break;
 		}
 		case STUB_FAULT:
+			if (e.vector == 14)
+				e.error = pf_error(t, e.error, e.addr);
+			if (trace_calls)
+				fprintf(stderr, "fault %llu error %#llx addr %#llx rip %#llx\n",
+					(unsigned long long)e.vector, (unsigned long long)e.error,
+					(unsigned long long)e.addr, (unsigned long long)e.rip);
 			t = kernel_exception(t, e.vector, e.error, e.addr);
 			break;
 		case STUB_PREEMPT:
