@@ -117,9 +117,16 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	struct vmm *vm;
 	int r;
 
+	static bool booted;
+
+	/* The core's state is this process's statics: one boot per process. */
+	if (booted)
+		return diag_fail(d, ENOTSUP, "the hosted platform boots once per exo "
+				 "process for now: run one suite per exo bench");
 	r = refuse(cfg, d);
 	if (r < 0)
 		return r;
+	booted = true;
 	r = stub_path(stub, sizeof(stub), d);
 	if (r < 0)
 		return r;
