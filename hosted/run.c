@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <exo/layout.h>
+
 #include "../vmm/machine.h"
 #include "hosted.h"
 
@@ -35,6 +37,29 @@ refuse(const struct vmm_config *cfg, struct diag *d)
 	if (cfg->input || cfg->trace)
 		return diag_fail(d, ENOTSUP, "console input and tracing are not on the "
 				 "hosted platform yet; use --platform kvm");
+	return 0;
+}
+
+/*
+ * Every space maps the KIP at EXO_USER_KIP (0xe000, <exo/layout.h>), below
+ * the 64 KiB Linux keeps unmappable by default (vm.mmap_min_addr); root
+ * (CAP_SYS_RAWIO) may map there anyway.
+ */
+static int
+low_pages(struct diag *d)
+{
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
+	unsigned long min = 0;
+	int n = f ? fscanf(f, "%lu", &min) : 0;
+
+	if (f)
+		fclose(f);
+	if (n == 1 && min > EXO_USER_KIP && geteuid() != 0)
+		return diag_fail(d, EPERM, "the hosted platform maps the kernel interface "
+				 "page at %#llx, below vm.mmap_min_addr (%lu) here: run "
+				 "exo as root, or lower it (sysctl -w vm.mmap_min_addr=%llu)",
+				 (unsigned long long)EXO_USER_KIP, min,
+				 (unsigned long long)EXO_USER_KIP & ~0xfffULL);
 	return 0;
 }
 
@@ -128,6 +153,8 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		return r;
 	booted = true;
 	r = stub_path(stub, sizeof(stub), d);
+	if (r == 0)
+		r = low_pages(d);
 	if (r < 0)
 		return r;
 	hosted.stub_path = stub;
