@@ -54,6 +54,11 @@ struct hosted {
 	uint64_t scratch_pa;        /* a private page for device requests */
 	uint64_t stop_ns;           /* --timeout: CLOCK_MONOTONIC end, 0: none */
 	volatile int signalled;     /* SIGINT, SIGTERM or SIGHUP arrived */
+	/* Console input (--input): the I/O thread sets irq and wakes the word
+	 * exo waits on (a thread's entry count, or idle). */
+	uint32_t irq;
+	uint32_t *volatile wait_word;
+	uint32_t idle_word;
 };
 
 extern struct hosted hosted;
@@ -61,7 +66,10 @@ extern struct hosted hosted;
 uint64_t hosted_priv_alloc(void);
 /* n private pages in a row, never reused (control pages). */
 uint64_t hosted_priv_run(unsigned n);
-int hosted_wait_entry(struct hspace *s, uint32_t slot, uint64_t deadline);
+/* 1 also when console input is pending and irq_ok. */
+int hosted_wait_entry(struct hspace *s, uint32_t slot, uint64_t deadline, bool irq_ok);
+/* The console device's interrupt (vmm/conin.h), from the I/O thread. */
+int hosted_console_signal(void *arg, uint32_t vector);
 void hosted_priv_free(uint64_t pa);
 struct hspace *hosted_space(uint64_t root);
 /* Queue a request for s's process (carried out by hosted_flush). */

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <exo/ipc.h>
 #include <exo/layout.h>
 
 #include "../guest/core/percpu.h"
@@ -86,12 +87,13 @@ run_until_entry(struct thread *t, struct stub_regs *e)
 	regs_to_page(p, t);
 	__atomic_fetch_add(&s->ctl->resume[slot], 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &s->ctl->resume[slot], FUTEX_WAKE, 1, NULL, NULL, 0);
-	r = hosted_wait_entry(s, slot, hosted.deadline);
+	r = hosted_wait_entry(s, slot, hosted.deadline, true);
 	if (r == 1) {
-		/* The timer: a signal to its thread, which enters at once. A tid
-		 * the program forged names at worst another thread of it. */
+		/* The timer or console input: a signal to its thread, which
+		 * enters at once. A tid the program forged names at worst
+		 * another thread of it. */
 		syscall(SYS_tgkill, s->pid, s->tid[slot], STUB_SIG_PREEMPT);
-		r = hosted_wait_entry(s, slot, 0);
+		r = hosted_wait_entry(s, slot, 0, false);
 	}
 	if (r < 0)
 		return -1;
@@ -161,6 +163,8 @@ hosted_loop(struct thread *t)
 			t = kernel_exception(t, e.vector, e.error, e.addr);
 			break;
 		case STUB_PREEMPT:
+			if (__atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL))
+				kernel_irq(EXO_IRQ_CONSOLE);
 			now = arch_now();
 			if (hosted.deadline && now >= hosted.deadline) {
 				hosted.deadline = 0;

@@ -5,6 +5,7 @@
  * proc.c; entries and exits: loop.c.
  */
 #define _GNU_SOURCE
+#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,34 @@ this_cpu(void)
 	return &cpus[0];
 }
 
+/* The console-input line's vector, as the guest's local APIC takes it;
+ * here only the device's protocol needs one (hosted_console_signal). */
+#define HOSTED_VEC_CONSOLE 0x30
+
+static void dev_out(u16 port, void *req, size_t len);
+
 void
 arch_init(const struct exo_bootinfo *bi)
 {
 	(void)bi;
 	cpus[0].online = true;
+	dev_out(EXO_PORT_CONSOLE_IN, NULL, HOSTED_VEC_CONSOLE);
+}
+
+/* The I/O thread: input arrived. The kernel takes it as an interrupt at
+ * its next wait (loop.c: a running thread is preempted for it). */
+int
+hosted_console_signal(void *arg, uint32_t vector)
+{
+	u32 *w = hosted.wait_word;
+
+	(void)arg;
+	__atomic_store_n(&hosted.irq, 1, __ATOMIC_RELEASE);
+	if (w == &hosted.idle_word)
+		syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	else if (w)
+		syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+	return (int)vector;
 }
 
 void *
@@ -203,15 +227,20 @@ arch_idle(void)
 {
 	u64 now = arch_now();
 
-	/* Nothing but the timer wakes the kernel here (no console input
-	 * yet): sleep to it, in steps that notice --timeout and signals. */
+	/* Sleep to the timer or console input, in steps that notice
+	 * --timeout and signals. */
+	hosted.wait_word = &hosted.idle_word;
 	while (!hosted.deadline || now < hosted.deadline) {
 		u64 ns = hosted.deadline ? (hosted.deadline - now) * 1000000ULL /
 					   hosted.tsc_khz : ~0ULL;
 		struct timespec ts = { 0, ns < 50000000ULL ? (long)ns : 50000000L };
 
+		if (__atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL)) {
+			kernel_irq(EXO_IRQ_CONSOLE);
+			return;
+		}
 		hosted_check_stop();
-		nanosleep(&ts, NULL);
+		syscall(SYS_futex, &hosted.idle_word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
 		now = arch_now();
 	}
 	if (now < hosted.deadline)

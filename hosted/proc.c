@@ -59,9 +59,8 @@ futex(u32 *w, int op, u32 val, const struct timespec *ts)
 /* exec the stub with the memfd and the ack eventfd in place; dies with
  * exo (PR_SET_PDEATHSIG, then the parent checked: it may be gone already). */
 static void
-child(struct hspace *s, pid_t parent)
+child(struct hspace *s, pid_t parent, char *off)
 {
-	char off[32];
 	char *argv[] = { "exo-stub", off, NULL }, *envp[] = { NULL };
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -73,7 +72,6 @@ child(struct hspace *s, pid_t parent)
 	if (mem < 0 || ack < 0 || dup2(mem, STUB_FD_MEM) < 0 || dup2(ack, STUB_FD_ACK) < 0)
 		_exit(126);
 	syscall(SYS_close_range, STUB_FD_ACK + 1, ~0U, 0);
-	snprintf(off, sizeof(off), "%llx", (unsigned long long)s->ctl_pa);
 	execve(hosted.stub_path, argv, envp);
 	_exit(127);
 }
@@ -82,6 +80,8 @@ static int
 start(struct hspace *s)
 {
 	pid_t parent = getpid(), pid;
+	char off[32];           /* formatted here: the child only makes calls
+				   safe after fork in a threaded process */
 
 	s->ctl_pa = hosted_priv_run(STUB_CTL_PAGES);
 	if (!s->ctl_pa)
@@ -94,11 +94,12 @@ start(struct hspace *s)
 	s->ackfd = eventfd(0, EFD_CLOEXEC);
 	if (s->ackfd < 0)
 		return -1;
+	snprintf(off, sizeof(off), "%llx", (unsigned long long)s->ctl_pa);
 	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0)
-		child(s, parent);
+		child(s, parent, off);
 	s->pid = pid;
 	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return s->pidfd < 0 ? -1 : 0;
@@ -167,15 +168,17 @@ hosted_thread_ready(struct hspace *s, u32 slot)
 	if (hosted_flush(s) < 0)
 		return -1;
 	/* Parked at stub_first: its START entry. */
-	return hosted_wait_entry(s, slot, 0) == 0 ? 0 : -1;
+	return hosted_wait_entry(s, slot, 0, false) == 0 ? 0 : -1;
 }
 
 /* Wait for slot's next entry (its count differs from seen): 0, or -1 if the
  * process died meanwhile, or 1 at the deadline (TSC, 0: none). */
 int
-hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline)
+hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, bool irq_ok)
 {
 	volatile struct stub_regs *p = (struct stub_regs *)(hosted.mem + s->slot_pa[slot]);
+
+	hosted.wait_word = (u32 *)&p->entry;
 
 	for (;;) {
 		u32 e = __atomic_load_n(&p->entry, __ATOMIC_ACQUIRE);
@@ -186,6 +189,8 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline)
 			s->seen[slot] = e;
 			return 0;
 		}
+		if (irq_ok && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE))
+			return 1;
 		if (deadline) {
 			u64 khz = hosted.tsc_khz;
 			__asm__ volatile("rdtsc; shl $32, %%rdx; or %%rdx, %%rax"

@@ -34,8 +34,8 @@ refuse(const struct vmm_config *cfg, struct diag *d)
 	if (cfg->gdb || cfg->step_boot)
 		return diag_fail(d, ENOTSUP, "--gdb and --step-boot drive a vCPU: the "
 				 "hosted platform has none; use --platform kvm");
-	if (cfg->input || cfg->trace)
-		return diag_fail(d, ENOTSUP, "console input and tracing are not on the "
+	if (cfg->trace)
+		return diag_fail(d, ENOTSUP, "tracing (exo trace, exo stat) is not on the "
 				 "hosted platform yet; use --platform kvm");
 	return 0;
 }
@@ -178,6 +178,11 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
 	hosted.vm = vm;
 
+	if (cfg->input) {
+		r = conin_open(&vm->conin, cfg->input, d);
+		if (r < 0)
+			goto out;
+	}
 	r = vmm_files_load(cfg, &fl, d);
 	if (r < 0)
 		goto out;
@@ -196,6 +201,17 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	r = hostdev_register(vm, d);
 	if (r < 0)
 		goto out;
+	if (cfg->input) {
+		/* The I/O thread reads it (vmm/conin.c), as on kvm. */
+		r = iothread_init(&vm->io, d);
+		if (r < 0)
+			goto out;
+		conin_set_signal(&vm->conin, hosted_console_signal, NULL);
+		conin_start(&vm->conin, vm->io.loop);
+		r = iothread_start(&vm->io, d);
+		if (r < 0)
+			goto out;
+	}
 	report_boot(vm);
 	/* The devices read requests from the scratch page, past the kernel's
 	 * memory (and kernel statics remapped there: platform.c). */
@@ -212,6 +228,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		kmain((const struct exo_bootinfo *)(hosted.mem + EXO_BOOTINFO_PA));
 	if (!vm->stop)
 		vmm_stop(vm, VMM_CRASHED, 0);   /* halted with no exit */
+	iothread_stop(&vm->io);         /* the kernel has ended: no more input */
 	teardown();
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_end);
 	report_end(vm);
@@ -231,6 +248,7 @@ out:
 		teardown();
 	backing_free(&vm->backing);
 	free(vm->bench_buf);
+	iothread_stop(&vm->io);
 	conin_close(&vm->conin);
 	vmm_files_free(&fl);
 	pthread_mutex_destroy(&vm->lock);
