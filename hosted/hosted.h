@@ -66,8 +66,19 @@ extern struct hosted hosted;
 uint64_t hosted_priv_alloc(void);
 /* n private pages in a row, never reused (control pages). */
 uint64_t hosted_priv_run(unsigned n);
-/* 1 also when console input is pending and irq_ok. */
-int hosted_wait_entry(struct hspace *s, uint32_t slot, uint64_t deadline, bool irq_ok);
+/* After a timer signal: is the thread keeping it out (evade.c)? */
+struct hosted_evade {
+	bool seen, asleep;
+	unsigned long long cpu0;
+};
+bool hosted_evading(const struct hspace *s, uint32_t slot, struct hosted_evade *ev);
+/* What a wait for an entry watches for besides the entry. */
+enum {
+	WAIT_IRQ = 1,           /* console input: return 1 */
+	WAIT_SIGNALLED = 2,     /* the timer signal was sent: watch for evasion */
+};
+/* 1 at the deadline or (WAIT_IRQ) when console input is pending. */
+int hosted_wait_entry(struct hspace *s, uint32_t slot, uint64_t deadline, unsigned how);
 /* The console device's interrupt (vmm/conin.h), from the I/O thread. */
 int hosted_console_signal(void *arg, uint32_t vector);
 void hosted_priv_free(uint64_t pa);

@@ -87,13 +87,13 @@ run_until_entry(struct thread *t, struct stub_regs *e)
 	regs_to_page(p, t);
 	__atomic_fetch_add(&s->ctl->resume[slot], 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &s->ctl->resume[slot], FUTEX_WAKE, 1, NULL, NULL, 0);
-	r = hosted_wait_entry(s, slot, hosted.deadline, true);
+	r = hosted_wait_entry(s, slot, hosted.deadline, WAIT_IRQ);
 	if (r == 1) {
 		/* The timer or console input: a signal to its thread, which
 		 * enters at once. A tid the program forged names at worst
 		 * another thread of it. */
 		syscall(SYS_tgkill, s->pid, s->tid[slot], STUB_SIG_PREEMPT);
-		r = hosted_wait_entry(s, slot, 0, false);
+		r = hosted_wait_entry(s, slot, 0, WAIT_SIGNALLED);
 	}
 	if (r < 0)
 		return -1;

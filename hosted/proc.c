@@ -168,15 +168,16 @@ hosted_thread_ready(struct hspace *s, u32 slot)
 	if (hosted_flush(s) < 0)
 		return -1;
 	/* Parked at stub_first: its START entry. */
-	return hosted_wait_entry(s, slot, 0, false) == 0 ? 0 : -1;
+	return hosted_wait_entry(s, slot, 0, 0) == 0 ? 0 : -1;
 }
 
 /* Wait for slot's next entry (its count differs from seen): 0, or -1 if the
  * process died meanwhile, or 1 at the deadline (TSC, 0: none). */
 int
-hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, bool irq_ok)
+hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 {
 	volatile struct stub_regs *p = (struct stub_regs *)(hosted.mem + s->slot_pa[slot]);
+	struct hosted_evade ev = { 0 };
 
 	hosted.wait_word = (u32 *)&p->entry;
 
@@ -189,7 +190,7 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, bool irq_ok)
 			s->seen[slot] = e;
 			return 0;
 		}
-		if (irq_ok && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE))
+		if (how & WAIT_IRQ && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE))
 			return 1;
 		if (deadline) {
 			u64 khz = hosted.tsc_khz;
@@ -209,6 +210,10 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, bool irq_ok)
 
 			if (poll(&pf, 1, 0) == 1)
 				return -1;
+			/* It keeps the timer out: its process ends, as its own
+			 * doing (the core then ends its task). */
+			if (how & WAIT_SIGNALLED && hosted_evading(s, slot, &ev))
+				kill(s->pid, SIGKILL);
 		}
 	}
 }

@@ -12,6 +12,9 @@
  *             each goes to exo's kernel; nothing is mapped, unmapped or
  *             made writable, nothing signalled or opened.
  *   mapstub   exo's own binding of a frame over the stub: refused.
+ *   blocktimer a task of ours blocks the kernel's timer signal (a forged
+ *             rt_sigreturn from the stub's own code) and spins: it is
+ *             killed, and we run again (else the run stalls for ever).
  */
 #include <exo/error.h>
 #include <exo/exo.h>
@@ -19,6 +22,7 @@
 #include "exo.h"
 #include "libos.h"
 #include "scenario.h"
+#include "task.h"
 
 #define STUB_BASE   0x7fffc0000000ULL   /* hosted/shared.h */
 #define STUB_CTL    0x7fffd0000000ULL
@@ -193,10 +197,67 @@ case_mapstub(void)
 	printf("mapstub: binds over the stub, its control and register pages refused\n");
 }
 
+/*
+ * A forged signal frame (Linux x86-64 struct ucontext at the rsp the
+ * signal return reads): it resumes at spin() with the timer signal
+ * (SIGUSR2, hosted/shared.h) blocked and no signal stack.
+ */
+#define UC_STACK_FLAGS   3      /* words: uc_flags, uc_link, ss_sp, then */
+#define UC_MCTX          5      /* struct sigcontext: r8 ... */
+#define MC_RSP           15
+#define MC_RIP           16
+#define MC_EFLAGS        17
+#define MC_SEGS          18     /* cs, gs, fs, ss: 16 bits each */
+#define UC_SIGMASK       37
+#define SIG_TIMER        12
+
+static u64 forged[64] __attribute__((aligned(16)));
+static u8 spin_stack[4096] __attribute__((aligned(16)));
+
+static void
+spin(void)
+{
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+}
+
+static void
+evader(u64 arg)
+{
+	(void)arg;
+	forged[UC_STACK_FLAGS] = 2;                     /* SS_DISABLE */
+	forged[UC_MCTX + MC_RSP] = (u64)(spin_stack + sizeof(spin_stack) - 8);
+	forged[UC_MCTX + MC_RIP] = (u64)spin;
+	forged[UC_MCTX + MC_EFLAGS] = 0x202;
+	forged[UC_MCTX + MC_SEGS] = 0x33;               /* Linux's 64-bit user CS */
+	forged[UC_SIGMASK] = 1ULL << (SIG_TIMER - 1);
+	/* The stub's signal return: mov $15, %eax; syscall, at site - 5. */
+	__asm__ volatile("mov %0, %%rsp; jmp *%1"
+			 : : "r"(forged), "r"(site - 5) : "memory");
+	__builtin_unreachable();
+}
+
+static void
+case_blocktimer(void)
+{
+	CHECK(exo_handler_set(handler, xstack + sizeof(xstack)) == 0);
+	if (probe(STUB_BASE, 0) < 0) {
+		printf("blocktimer: no stub here (not the hosted platform): nothing to try\n");
+		return;
+	}
+	site = stub_site();
+	CHECK(site != 0);
+	CHECK(task_spawn(evader, 0) != 0);
+	/* Our sleep's end is the timer the evader keeps out. */
+	CHECK(l4_sleep(100000) != 0 || 1);
+	printf("blocktimer: we ran again beside a task that blocked the timer\n");
+}
+
 static const struct scenario_case cases[] = {
 	{ "rawlinux", case_rawlinux },
 	{ "stubjump", case_stubjump },
 	{ "mapstub", case_mapstub },
+	{ "blocktimer", case_blocktimer },
 };
 
 int

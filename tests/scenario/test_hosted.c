@@ -21,14 +21,17 @@ extern char **environ;
 static struct exo_run r;
 
 /* escape.c: raw Linux system calls, the stub's own syscall instruction with
- * Linux's calls, binds over the stub. */
+ * Linux's calls, binds over the stub, a task that blocks the kernel's timer
+ * (without the watch in hosted/evade.c the run stalls to --timeout: 124). */
 Test(hosted, escape_attempts_refused)
 {
-	exo_run(&r, true, (const char *[]){ "run", "--platform", "hosted", "escape",
-					    "rawlinux", "stubjump", "mapstub", NULL });
+	exo_run(&r, true, (const char *[]){ "run", "--platform", "hosted", "--timeout",
+					    "60", "escape", "rawlinux", "stubjump",
+					    "mapstub", "blocktimer", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
 	cr_assert(strstr(r.out, "stubjump: the stub's syscall at"),
 		  "the stub was not found: the jump was not tried\n%s", r.out);
+	cr_assert(strstr(r.out, "blocktimer: we ran again"), "%s", r.out);
 }
 
 /* The children of pid, from /proc (ppid is field 4 of stat). */
