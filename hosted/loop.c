@@ -108,7 +108,9 @@ run_until_entry(struct thread *t, struct stub_regs *e)
  * (write, user, fetch) is the access, as the CPU said.
  */
 #define PF_PRESENT 0x1
+#define PF_WRITE   0x2
 #define PF_USER    0x4
+#define PF_FETCH   0x10
 
 static u64
 pf_error(struct thread *t, u64 error, u64 addr)
@@ -117,7 +119,28 @@ pf_error(struct thread *t, u64 error, u64 addr)
 	bool mapped = addr < EXO_USER_END &&
 		      arch_space_lookup(&t->space->pt, addr, 0, &pa) == 0;
 
-	return (error & ~(u64)PF_PRESENT) | PF_USER | (mapped ? PF_PRESENT : 0);
+	return (error & (PF_WRITE | PF_FETCH)) | PF_USER | (mapped ? PF_PRESENT : 0);
+}
+
+/*
+ * The vectors user mode can raise on x86-64 (#DE #DB #BP #OF #BR #UD #NM
+ * #NP #SS #GP #PF #MF #AC #XM): the stub's report is the program's word,
+ * so any other vector it names (an NMI, #DF, #MC, an interrupt) is taken
+ * as what a forged report is, a #GP.
+ */
+#define USER_VECTORS (1u << 0 | 1u << 1 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | \
+		      1u << 7 | 1u << 11 | 1u << 12 | 1u << 13 | 1u << 14 | 1u << 16 | \
+		      1u << 17 | 1u << 19)
+
+static void
+fault_sane(struct thread *t, struct stub_regs *e)
+{
+	if (e->vector >= 32 || !(USER_VECTORS >> e->vector & 1)) {
+		e->vector = 13;
+		e->error = 0;
+	}
+	if (e->vector == 14)
+		e->error = pf_error(t, e->error, e->addr);
 }
 
 /* EXO_HOSTED_TRACE=1: every system call on stderr, with its result (for
@@ -154,8 +177,7 @@ hosted_loop(struct thread *t)
 			break;
 		}
 		case STUB_FAULT:
-			if (e.vector == 14)
-				e.error = pf_error(t, e.error, e.addr);
+			fault_sane(t, &e);
 			if (trace_calls)
 				fprintf(stderr, "fault %llu error %#llx addr %#llx rip %#llx\n",
 					(unsigned long long)e.vector, (unsigned long long)e.error,

@@ -34,9 +34,12 @@ slot_of(const struct hspace *s, u64 va)
 	return (u32)((va >> 12) * 0x9e3779b97f4a7c15ULL >> 40) & (s->cap - 1);
 }
 
+/* va 0 is the table's empty key: never mapped here (va_ok refuses it). */
 static u64 *
 find(const struct hspace *s, u64 va)
 {
+	if (va == 0)
+		return NULL;
 	for (u32 i = slot_of(s, va);; i = (i + 1) & (s->cap - 1)) {
 		if (s->keys[i] == va)
 			return &s->vals[i];
@@ -113,12 +116,13 @@ prot_of(u32 rights)
 	       (rights & EXO_SEG_X ? PROT_EXEC : 0);
 }
 
-/* A user page this platform can map: not the stub's range, not past
- * Linux's end of user memory. */
+/* A user page this platform can map: not page 0 (the table's empty key;
+ * <exo/layout.h> maps nothing below the KIP anyway), not the stub's range,
+ * not past Linux's end of user memory. */
 static bool
 va_ok(u64 va)
 {
-	return va < LINUX_TASK_END &&
+	return va >= EXO_PAGE_SIZE && va < LINUX_TASK_END &&
 	       !(va >= STUB_LO && va < STUB_HI);
 }
 
