@@ -21,9 +21,13 @@
 #include "../guest/core/platform.h"
 #include "../guest/core/space.h"
 #include "../guest/core/thread.h"
+#include "../guest/core/trace.h"
 #include "hosted.h"
 
 #define RFLAGS_USER 0x202       /* IF, and bit 1 */
+/* The vectors trace records name interrupts by: the guest's (asm.h). */
+#define VEC_TIMER   32
+#define VEC_CONSOLE 33
 
 void
 arch_thread_init(struct thread *t)
@@ -167,6 +171,7 @@ hosted_loop(struct thread *t)
 			struct thread *me = t;
 			u64 no = t->ctx.rax, a0 = t->ctx.rdi, a1 = t->ctx.rsi, a2 = t->ctx.rdx;
 
+			TRACE_S(SYSCALL, t->ctx.rax);
 			t = kernel_syscall(t);
 			if (trace_calls)
 				fprintf(stderr, "sys %llu(%llx,%llx,%llx) thread %ld -> %llx, next %ld\n",
@@ -178,6 +183,7 @@ hosted_loop(struct thread *t)
 		}
 		case STUB_FAULT:
 			fault_sane(t, &e);
+			TRACE_SAB(EXCEPTION, e.vector, e.vector == 14 ? e.addr : 0, e.rip);
 			if (trace_calls)
 				fprintf(stderr, "fault %llu error %#llx addr %#llx rip %#llx\n",
 					(unsigned long long)e.vector, (unsigned long long)e.error,
@@ -185,10 +191,13 @@ hosted_loop(struct thread *t)
 			t = kernel_exception(t, e.vector, e.error, e.addr);
 			break;
 		case STUB_PREEMPT:
-			if (__atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL))
+			if (__atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL)) {
+				TRACE_S(IRQ, VEC_CONSOLE);
 				kernel_irq(EXO_IRQ_CONSOLE);
+			}
 			now = arch_now();
 			if (hosted.deadline && now >= hosted.deadline) {
+				TRACE_S(IRQ, VEC_TIMER);
 				hosted.deadline = 0;
 				kernel_timer(now);
 			}
@@ -198,6 +207,7 @@ hosted_loop(struct thread *t)
 			t = kernel_resume(t);
 			break;
 		}
+		TRACE_A(KEXIT, t->id);
 	}
 }
 

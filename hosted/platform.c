@@ -20,6 +20,7 @@
 #include "../guest/core/percpu.h"
 #include "../guest/core/platform.h"
 #include "../guest/core/thread.h"
+#include "../guest/core/trace.h"
 #include "../vmm/machine.h"
 #include "hosted.h"
 
@@ -67,11 +68,15 @@ this_cpu(void)
 #define HOSTED_VEC_CONSOLE 0x30
 
 static void dev_out(u16 port, void *req, size_t len);
+static u64 static_remap(const void *p, u64 len);
 
 void
 arch_init(const struct exo_bootinfo *bi)
 {
 	(void)bi;
+	/* The CPUs' state is their trace rings, which the VMM's trace drains
+	 * by physical address (vmm/vtrace.c): all of it in the memfd. */
+	static_remap(cpus, sizeof(cpus));
 	cpus[0].online = true;
 	dev_out(EXO_PORT_CONSOLE_IN, NULL, HOSTED_VEC_CONSOLE);
 }
@@ -107,33 +112,43 @@ arch_phys_to_virt(u64 pa)
  * pages, once each.
  */
 #define STATICS_MAX 16
-static struct { const u8 *va; u64 pa; } statics[STATICS_MAX];
+static struct { const u8 *va; u64 len, pa; } statics[STATICS_MAX];
+static unsigned nstatics;
+
+/* The pages of exo holding [p, p + len) become a run of private memfd
+ * pages with the same bytes, at the same addresses; its first page's pa. */
+static u64
+static_remap(const void *p, u64 len)
+{
+	const u8 *start = (const u8 *)EXO_PAGE_DOWN((u64)p);
+	u64 n = (EXO_PAGE_UP((u64)p + len) - (u64)start) / EXO_PAGE_SIZE;
+	u64 pa = nstatics < STATICS_MAX ? hosted_priv_run((unsigned)n) : 0;
+
+	if (!pa) {
+		fprintf(stderr, "exo: hosted: no room for kernel static %p\n", p);
+		abort();
+	}
+	memcpy(hosted.mem + pa, start, n * EXO_PAGE_SIZE);
+	if (mmap((void *)start, n * EXO_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, hosted.memfd, (off_t)pa) != start) {
+		perror("exo: hosted: remapping a kernel static");
+		abort();
+	}
+	statics[nstatics++] = (typeof(statics[0])){ start, n * EXO_PAGE_SIZE, pa };
+	return pa;
+}
 
 u64
 arch_virt_to_phys(const void *va)
 {
-	const u8 *p = va, *page = (const u8 *)EXO_PAGE_DOWN((u64)p);
-	unsigned i;
-	u64 pa;
+	const u8 *p = va;
 
 	if (p >= hosted.mem && p < hosted.mem + hosted.total)
 		return (u64)(p - hosted.mem);
-	for (i = 0; i < STATICS_MAX && statics[i].va; i++)
-		if (statics[i].va == page)
-			return statics[i].pa + (u64)(p - page);
-	pa = hosted_priv_alloc();
-	if (i == STATICS_MAX || !pa) {
-		fprintf(stderr, "exo: hosted: no room for kernel static %p\n", va);
-		abort();
-	}
-	memcpy(hosted.mem + pa, page, EXO_PAGE_SIZE);
-	if (mmap((void *)page, EXO_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED, hosted.memfd, (off_t)pa) != page) {
-		perror("exo: hosted: remapping a kernel static");
-		abort();
-	}
-	statics[i].va = page, statics[i].pa = pa;
-	return pa + (u64)(p - page);
+	for (unsigned i = 0; i < nstatics; i++)
+		if (p >= statics[i].va && p < statics[i].va + statics[i].len)
+			return statics[i].pa + (u64)(p - statics[i].va);
+	return static_remap(p, 1) + (u64)p % EXO_PAGE_SIZE;
 }
 
 void
@@ -236,6 +251,7 @@ arch_idle(void)
 		struct timespec ts = { 0, ns < 50000000ULL ? (long)ns : 50000000L };
 
 		if (__atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL)) {
+			TRACE_S(IRQ, 33);       /* the guest's VEC_CONSOLE (asm.h) */
 			kernel_irq(EXO_IRQ_CONSOLE);
 			return;
 		}
@@ -246,6 +262,7 @@ arch_idle(void)
 	if (now < hosted.deadline)
 		now = hosted.deadline;
 	hosted.deadline = 0;
+	TRACE_S(IRQ, 32);               /* the guest's VEC_TIMER (asm.h) */
 	kernel_timer(now);
 }
 

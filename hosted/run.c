@@ -34,9 +34,6 @@ refuse(const struct vmm_config *cfg, struct diag *d)
 	if (cfg->gdb || cfg->step_boot)
 		return diag_fail(d, ENOTSUP, "--gdb and --step-boot drive a vCPU: the "
 				 "hosted platform has none; use --platform kvm");
-	if (cfg->trace)
-		return diag_fail(d, ENOTSUP, "tracing (exo trace, exo stat) is not on the "
-				 "hosted platform yet; use --platform kvm");
 	return 0;
 }
 
@@ -201,13 +198,18 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	r = hostdev_register(vm, d);
 	if (r < 0)
 		goto out;
-	if (cfg->input) {
-		/* The I/O thread reads it (vmm/conin.c), as on kvm. */
+	if (cfg->input || cfg->trace) {
+		/* The I/O thread reads the input (vmm/conin.c) and drains the
+		 * trace rings (vmm/vtrace.c), as on kvm. */
 		r = iothread_init(&vm->io, d);
 		if (r < 0)
 			goto out;
-		conin_set_signal(&vm->conin, hosted_console_signal, NULL);
-		conin_start(&vm->conin, vm->io.loop);
+		if (cfg->input) {
+			conin_set_signal(&vm->conin, hosted_console_signal, NULL);
+			conin_start(&vm->conin, vm->io.loop);
+		}
+		if (cfg->trace)
+			vtrace_start(vm);
 		r = iothread_start(&vm->io, d);
 		if (r < 0)
 			goto out;
@@ -229,6 +231,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	if (!vm->stop)
 		vmm_stop(vm, VMM_CRASHED, 0);   /* halted with no exit */
 	iothread_stop(&vm->io);         /* the kernel has ended: no more input */
+	vtrace_finish(vm);              /* what the last drain did not see */
 	teardown();
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_end);
 	report_end(vm);
