@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,9 @@ dev_out(u16 port, void *req, size_t len)
 
 	if (!dev)
 		return;
+	/* The same crossing to a device as a guest's OUT: traced as its exit. */
+	if (vm->cfg->trace)
+		vtrace_exit(vm, 0, KVM_EXIT_IO, port);
 	if (req)
 		memcpy(hosted.mem + hosted.scratch_pa, req, len);
 	else
@@ -337,6 +341,8 @@ arch_console_getc(void)
 	struct device *dev = devices_find(&vm->devices, EXO_PORT_CONSOLE_IN);
 	u32 v = ~0U;
 
+	if (dev && vm->cfg->trace)
+		vtrace_exit(vm, 0, KVM_EXIT_IO, EXO_PORT_CONSOLE_IN);
 	if (dev)
 		dev->io(vm, dev, EXO_PORT_CONSOLE_IN, false, &v, 4);
 	return v <= 0xff ? (int)v : -1;

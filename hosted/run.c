@@ -208,8 +208,12 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 			conin_set_signal(&vm->conin, hosted_console_signal, NULL);
 			conin_start(&vm->conin, vm->io.loop);
 		}
-		if (cfg->trace)
+		if (cfg->trace) {
+			/* The kernel's TSC is this host's: no offset to read. */
+			vm->trace.tsc_offset = 0;
+			vm->trace.have_offset = true;
 			vtrace_start(vm);
+		}
 		r = iothread_start(&vm->io, d);
 		if (r < 0)
 			goto out;
