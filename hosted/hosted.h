@@ -93,6 +93,10 @@ int hosted_thread_ready(struct hspace *s, uint32_t slot);
 void hosted_space_kill(struct hspace *s);
 int hosted_filters(struct stub_ctl *ctl);
 uint64_t hosted_measure_tsc_khz(void);
+/* The pages of exo holding [p, p + len) moved into the memfd (mem.c): the
+ * physical address of the first. */
+uint64_t hosted_static_remap(const void *p, uint64_t len);
+void hosted_dev_init(void);
 __attribute__((noreturn)) void hosted_loop(struct thread *t);
 /* At every wait: past --timeout, or a signal to stop, ends the run here. */
 void hosted_check_stop(void);
