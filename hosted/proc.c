@@ -20,6 +20,7 @@
 
 #include <exo/layout.h>
 
+#include "../guest/core/platform.h"
 #include "hosted.h"
 
 int
@@ -193,12 +194,12 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 		if (how & WAIT_IRQ && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE))
 			return 1;
 		if (deadline) {
-			u64 khz = hosted.tsc_khz;
-			__asm__ volatile("rdtsc; shl $32, %%rdx; or %%rdx, %%rax"
-					 : "=a"(now) : : "rdx");
+			u64 ns;
+
+			now = arch_now();
 			if (now >= deadline)
 				return 1;
-			u64 ns = (deadline - now) * 1000000 / khz;
+			ns = (deadline - now) * 1000000 / hosted.tsc_khz;
 			if (ns < (u64)ts.tv_nsec)
 				ts.tv_nsec = (long)ns;
 		}
