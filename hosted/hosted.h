@@ -93,6 +93,8 @@ int hosted_thread_ready(struct hspace *s, uint32_t slot);
 void hosted_space_kill(struct hspace *s);
 int hosted_filters(struct stub_ctl *ctl);
 uint64_t hosted_measure_tsc_khz(void);
+/* One crossing's cost from its parts, TSC ticks (measure.c). */
+uint64_t hosted_measure_crossing(void);
 /* The pages of exo holding [p, p + len) moved into the memfd (mem.c): the
  * physical address of the first. */
 uint64_t hosted_static_remap(const void *p, uint64_t len);

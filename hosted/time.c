@@ -56,32 +56,27 @@ hosted_measure_tsc_khz(void)
 
 /*
  * There is no ring 0 here. What the slice grace needs (slice.c) is the
- * cost of the way from the timer to the entry thread's yield, which here
- * is host system calls and switches: the timer signal, its delivery, the
- * handoffs to exo and back, perhaps a control-thread batch, and the
- * yield's own crossing; about HOSTED_WAY_SYSCALLS system calls, each timed
- * now (getppid, the least of several runs), spread over the
- * SLICE_WAY_INSNS "instructions" slice.c multiplies by.
+ * cost of the way from the timer to the entry thread's yield, which
+ * slice.c puts at SLICE_WAY_INSNS ring-0 instructions: about what
+ * pct_async takes, a kernel entry, a switch to another environment's entry
+ * thread and that thread's next system call. Here those are crossings:
+ * HOSTED_WAY_CROSSINGS of them (the timer's, the switch's resume, the
+ * yield's), each measured at boot from its parts (measure.c), spread over
+ * the SLICE_WAY_INSNS "instructions" slice.c multiplies by. (An estimate
+ * from getppid gave a 35 us grace, which the share case overran three
+ * times in a row here.)
  */
-#define HOSTED_WAY_SYSCALLS 16
-#define SLICE_WAY_INSNS_    900     /* slice.c's SLICE_WAY_INSNS */
+#define HOSTED_WAY_CROSSINGS 3
+#define SLICE_WAY_INSNS_     900    /* slice.c's SLICE_WAY_INSNS */
 
 u64
 arch_insn_mcycles(void)
 {
 	static u64 mc;
-	u64 best = ~0ULL;
 
-	for (int run = 0; !mc && run < 5; run++) {
-		u64 t0 = arch_now();
-
-		for (int i = 0; i < 100; i++)
-			syscall(SYS_getppid);
-		if ((arch_now() - t0) / 100 < best)
-			best = (arch_now() - t0) / 100;
-	}
 	if (!mc)
-		mc = best * 1000 * HOSTED_WAY_SYSCALLS / SLICE_WAY_INSNS_ + 1;
+		mc = hosted_measure_crossing() * 1000 * HOSTED_WAY_CROSSINGS /
+		     SLICE_WAY_INSNS_ + 1;
 	return mc;
 }
 
