@@ -9,7 +9,7 @@ SAN_BUILD    ?= $(BUILD)-san
 FUZZ_BUILD   ?= $(BUILD)-fuzz
 FUZZ_SECONDS ?= 10
 
-.PHONY: all setup build run test test-san test-fuzz test-hw clean
+.PHONY: all setup build run test test-san test-fuzz test-hw test-hosted clean
 
 all: build
 
@@ -27,6 +27,10 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure --verbose
 	@$(MAKE) --no-print-directory test-san test-fuzz
+
+# The hosted platform's own tests (hosted/: no KVM needed, any Linux).
+test-hosted: build
+	$(BUILD)/tests/test_hosted
 
 test-san: setup
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXO_SANITIZE=ON >/dev/null

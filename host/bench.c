@@ -94,7 +94,8 @@ bench_run_verdict(const struct bench_run *r, char *msg, size_t len)
 static const char *
 platform_name(uint32_t p)
 {
-	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" : "kvm-hw";
+	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" :
+	       p == EXO_PLATFORM_HOSTED ? "hosted" : "kvm-hw";
 }
 
 /* A count that is usually whole: no decimals then. */
@@ -116,6 +117,11 @@ bench_table_note(FILE *f, const struct bench_run *r)
 
 	for (unsigned i = 0; i < r->nops; i++)
 		have = have && r->ops[i].have[BENCH_INSN];
+	if (r->res.platform == EXO_PLATFORM_HOSTED) {
+		fprintf(f, "  hosted: no ring 0 and no VM exits; cycles only (Linux's own "
+			"crossings are measured below, in the same run)\n");
+		return;
+	}
 	if (bench_run_ring0_exact(r))
 		fprintf(f, "  ring-0/op: ring-0 instructions per operation, exact "
 			"(PVM: KVM's insn_emulation), less an empty mark pair (%lld)\n",
@@ -722,6 +728,8 @@ bench_cmd(int argc, char **argv)
 			break;
 		}
 	}
+	if (n && runs[0].res.platform == EXO_PLATFORM_HOSTED)
+		bench_linux_print(stdout, runs[0].res.tsc_khz);
 	if (json) {
 		r = bench_json_write(json, runs, n);
 		if (fclose(json) != 0 || r < 0) {

@@ -114,6 +114,8 @@ int bench_run_verdict(const struct bench_run *r, char *msg, size_t len);
 
 /* The table for people. */
 void bench_table_print(FILE *f, const struct bench_run *r);
+/* Linux's own crossings on this host, for the hosted platform (bench_linux.c). */
+void bench_linux_print(FILE *f, uint64_t tsc_khz);
 /* All runs as one JSON document (docs/bench.md): 0 or -errno. */
 int bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns);
 

@@ -3,6 +3,7 @@
 #include "symbols.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,15 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 	case OPT_INPUT: cfg->input = arg; return 0;
 	case OPT_VERBOSE: cfg->verbose = true; return 0;
 	case OPT_NO_JAIL: cfg->no_jail = true; return 0;
+	case OPT_PLATFORM:
+		if (strcmp(arg, "kvm") && strcmp(arg, "hosted")) {
+			fprintf(stderr, "%s: --platform '%s': write kvm (exo's kernel in a "
+				"KVM guest) or hosted (in the exo process, no /dev/kvm)\n",
+				cmd, arg);
+			return -EINVAL;
+		}
+		b->platform = arg;
+		return 0;
 	}
 	return -ENOENT;
 }
@@ -194,9 +204,39 @@ cli_load_symbols(struct cli_boot *b)
 	b->cfg.namer = &b->namer;
 }
 
+/*
+ * --platform, or kvm where the KVM device is and hosted where there is
+ * none. The hosted platform is said in one line (the kvm path prints as
+ * before). A device that is there but refuses (permissions), or one named
+ * with --kvm, stays kvm: its error says what to fix.
+ */
+static void
+cli_choose_platform(struct cli_boot *b, const char *cmd)
+{
+	int fd;
+
+	if (b->platform) {
+		b->cfg.platform = strcmp(b->platform, "hosted") ? 0 : EXO_PLATFORM_HOSTED;
+		if (b->cfg.platform)
+			fprintf(stderr, "%s: platform hosted (--platform hosted)\n", cmd);
+		return;
+	}
+	if (strcmp(b->cfg.kvm_path, "/dev/kvm"))
+		return;
+	fd = open(b->cfg.kvm_path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 || (errno != ENOENT && errno != ENODEV && errno != ENXIO))
+		return;
+	fprintf(stderr, "%s: platform hosted (%s: %s; --platform kvm to insist)\n",
+		cmd, b->cfg.kvm_path, strerror(errno));
+	b->cfg.platform = EXO_PLATFORM_HOSTED;
+}
+
 int
 cli_boot_ready(struct cli_boot *b, const char *cmd)
 {
+	cli_choose_platform(b, cmd);
 	cli_load_symbols(b);
 	if (b->cfg.verbose)
 		strncat(b->cmdline, " verbose", sizeof(b->cmdline) - strlen(b->cmdline) - 1);

@@ -32,7 +32,7 @@ int cli_parse_size(const char *s, uint64_t *out);
 enum {
 	OPT_MEM = 256, OPT_TIMEOUT, OPT_KERNEL, OPT_CMDLINE, OPT_STATS,
 	OPT_REPORT, OPT_KVM, OPT_VERBOSE, OPT_SIGMA0, OPT_INPUT, OPT_CPUS,
-	OPT_NO_JAIL,
+	OPT_NO_JAIL, OPT_PLATFORM,
 	OPT_GDB,            /* exo run only */
 	OPT_GDB_WAIT,
 	OPT_CMD = 300,
@@ -51,7 +51,8 @@ enum {
 	{ "input", required_argument, 0, OPT_INPUT }, \
 	{ "kvm", required_argument, 0, OPT_KVM }, \
 	{ "verbose", no_argument, 0, OPT_VERBOSE }, \
-	{ "no-jail", no_argument, 0, OPT_NO_JAIL }
+	{ "no-jail", no_argument, 0, OPT_NO_JAIL }, \
+	{ "platform", required_argument, 0, OPT_PLATFORM }
 
 /* A boot's configuration and the storage behind its strings. */
 struct cli_boot {
@@ -63,6 +64,7 @@ struct cli_boot {
 	const char *report_path;
 	struct symtab *syms;            /* names in crash and timeout reports */
 	struct vmm_namer namer;
+	const char *platform;           /* --platform, or NULL: kvm if it opens */
 };
 
 /*

@@ -44,12 +44,14 @@ kvm_open_dev(const char *path, struct diag *d)
 		if (err == ENOENT)
 			return diag_fail(d, err, "%s does not exist: KVM is not available "
 					 "here. Load the kvm module for your CPU (kvm_intel, "
-					 "kvm_amd, or kvm_pvm on a cloud VM), or run exo on a "
-					 "machine with virtualization", path);
+					 "kvm_amd, or kvm_pvm on a cloud VM), run exo on a "
+					 "machine with virtualization, or give --platform hosted "
+					 "(the kernel in the exo process, no KVM)", path);
 		if (err == EACCES || err == EPERM)
 			return diag_fail(d, err, "%s: permission denied. Add yourself to "
 					 "its group (usually: sudo usermod -aG kvm $USER, then "
-					 "log in again) or run exo as root", path);
+					 "log in again), run exo as root, or give --platform "
+					 "hosted (no KVM)", path);
 		return diag_fail(d, err, "%s: cannot open: %s", path, strerror(err));
 	}
 	v = ioctl(fd, KVM_GET_API_VERSION, 0);

@@ -13,6 +13,7 @@
 #include "gdbstub.h"
 #include "iothread.h"
 #include "kvm.h"
+#include "layout.h"
 #include "stats.h"
 #include "vmm.h"
 #include "bootstep.h"
@@ -73,6 +74,18 @@ struct vmm {
 	struct timespec t_start, t_first_user, t_end;
 	struct gdb_stub *gdb;                 /* --gdb, or NULL (gdbstub.h) */
 };
+
+/* The kernel and the programs, read and checked (vmm.c; hosted/run.c too). */
+struct vmm_files {
+	void *kdata;
+	size_t ksize;
+	struct elf_image kernel;
+	void *pdata[EXO_MAX_MODULES];
+	struct boot_program progs[EXO_MAX_MODULES];
+	unsigned nprogs;
+};
+int vmm_files_load(const struct vmm_config *cfg, struct vmm_files *fl, struct diag *d);
+void vmm_files_free(struct vmm_files *fl);
 
 /* The vCPU whose thread calls (vCPU 0 outside the vCPU threads). */
 struct vcpu *vmm_self(struct vmm *vm);

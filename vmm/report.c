@@ -39,7 +39,8 @@ report_vector_name(uint64_t v)
 static const char *
 platform_name(uint32_t p)
 {
-	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" : "kvm-hw";
+	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" :
+	       p == EXO_PLATFORM_HOSTED ? "hosted" : "kvm-hw";
 }
 
 /* A JSON string of at most max bytes of s (which need not be terminated). */
@@ -235,6 +236,7 @@ report_boot(struct vmm *vm)
 			"TSC %llu kHz; %s\n", vm->cfg->kernel_path,
 			platform_name(k->platform), (unsigned long long)(k->mem_size >> 20),
 			vm->nprogs, (unsigned long long)k->tsc_khz,
+			k->platform == EXO_PLATFORM_HOSTED ? "the kernel in this process" :
 			!k->x2apic ? "no interrupt controller (no KVM_CAP_IRQCHIP)" :
 			k->tsc_deadline ? "x2APIC with TSC-deadline timer" :
 			"x2APIC, one-shot timer (no KVM_CAP_TSC_DEADLINE_TIMER)");

@@ -386,16 +386,8 @@ vmm_join_cpus(struct vmm *vm)
 }
 
 /* The loaded files: the kernel and each program, read and checked. */
-struct vmm_files {
-	void *kdata;
-	size_t ksize;
-	struct elf_image kernel;
-	void *pdata[EXO_MAX_MODULES];
-	struct boot_program progs[EXO_MAX_MODULES];
-	unsigned nprogs;
-};
 
-static void
+void
 vmm_files_free(struct vmm_files *fl)
 {
 	free(fl->kdata);
@@ -403,7 +395,7 @@ vmm_files_free(struct vmm_files *fl)
 		free(fl->pdata[i]);
 }
 
-static int
+int
 vmm_files_load(const struct vmm_config *cfg, struct vmm_files *fl, struct diag *d)
 {
 	struct elf_limits klim = layout_kernel_limits(cfg->mem_size);
@@ -577,6 +569,12 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	r = vmm_config_check(cfg, d);
 	if (r < 0)
 		return r;
+	if (cfg->platform == EXO_PLATFORM_HOSTED) {
+		if (!hosted_run)
+			return diag_fail(d, ENOSYS, "this program has no hosted platform; "
+					 "use exo");
+		return hosted_run(cfg, res, d);
+	}
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return diag_fail(d, ENOMEM, "out of memory");

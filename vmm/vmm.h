@@ -99,6 +99,7 @@ struct vmm_config {
 	const struct vmm_namer *namer;       /* or NULL: addresses stay numbers */
 	const char *gdb;                     /* --gdb [HOST:]PORT, or NULL */
 	bool gdb_wait;                       /* --gdb-wait: stopped at the entry */
+	uint32_t platform;                   /* EXO_PLATFORM_HOSTED, or 0: KVM */
 };
 
 struct vmm_result {
@@ -140,5 +141,9 @@ int vmm_config_check(const struct vmm_config *cfg, struct diag *d);
  * errno if it could not be started; d then says why and what to do.
  */
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d);
+/* The same on the hosted platform (hosted/run.c), where the exo binary has
+ * it (weak: the unit tests link the VMM without it). */
+int hosted_run(const struct vmm_config *cfg, struct vmm_result *res,
+	       struct diag *d) __attribute__((weak));
 
 #endif

@@ -114,6 +114,24 @@ exo_wait(pid_t pid, const char *const argv[])
 	}
 }
 
+/*
+ * EXO_PLATFORM=kvm|hosted: the commands that boot the kernel get
+ * --platform with it (unset: exo's own choice).
+ */
+static bool
+platform_takes(const char *cmd)
+{
+	static const char *const boots[] = { "run", "bench", "trace", "stat", "fuzz",
+					     NULL };
+
+	if (!getenv("EXO_PLATFORM"))
+		return false;
+	for (int i = 0; boots[i]; i++)
+		if (!strcmp(cmd, boots[i]))
+			return true;
+	return false;
+}
+
 void
 exo_run(struct exo_run *r, bool report, const char *const args[])
 {
@@ -140,6 +158,10 @@ exo_run_in(struct exo_run *r, bool report, const char *const args[], int in_fd)
 		if (i == 0 && report) {
 			argv[n++] = "--report";
 			argv[n++] = rep;
+		}
+		if (i == 0 && platform_takes(args[0])) {
+			argv[n++] = "--platform";
+			argv[n++] = getenv("EXO_PLATFORM");
 		}
 	}
 	argv[n] = NULL;

@@ -1,0 +1,218 @@
+/*
+ * The kernel's loop on the hosted platform: resume a thread (its registers
+ * into its register page, its slot's resume word bumped), wait for its next
+ * entry, copy the registers once into the core's saved state, and hand the
+ * entry to the core, which names the thread to resume next.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <exo/ipc.h>
+#include <exo/layout.h>
+
+#include "../guest/core/percpu.h"
+#include "../guest/core/platform.h"
+#include "../guest/core/space.h"
+#include "../guest/core/thread.h"
+#include "../guest/core/trace.h"
+#include "hosted.h"
+
+#define RFLAGS_USER 0x202       /* IF, and bit 1 */
+/* The vectors trace records name interrupts by: the guest's (asm.h). */
+#define VEC_TIMER   32
+#define VEC_CONSOLE 33
+
+void
+arch_thread_init(struct thread *t)
+{
+	t->ctx.rflags = RFLAGS_USER;
+}
+
+void
+arch_thread_switch(struct thread *t)
+{
+	this_cpu()->root = t->space->pt.root;
+}
+
+/* Exceptions reach kernel_exception; upcalls go the portable way. */
+void
+arch_thread_upcalls(struct thread *t, bool on)
+{
+	(void)t, (void)on;
+}
+
+static void
+regs_to_page(struct stub_regs *p, const struct thread *t)
+{
+	const struct trapframe *c = &t->ctx;
+
+	p->r15 = c->r15; p->r14 = c->r14; p->r13 = c->r13; p->r12 = c->r12;
+	p->r11 = c->r11; p->r10 = c->r10; p->r9 = c->r9; p->r8 = c->r8;
+	p->rbp = c->rbp; p->rdi = c->rdi; p->rsi = c->rsi; p->rdx = c->rdx;
+	p->rcx = c->rcx; p->rbx = c->rbx; p->rax = c->rax;
+	p->rip = c->rip; p->rflags = c->rflags; p->rsp = c->rsp;
+	p->gs = t->utcb_va;
+}
+
+static void
+regs_from_copy(struct thread *t, const struct stub_regs *p)
+{
+	struct trapframe *c = &t->ctx;
+
+	c->r15 = p->r15; c->r14 = p->r14; c->r13 = p->r13; c->r12 = p->r12;
+	c->r11 = p->r11; c->r10 = p->r10; c->r9 = p->r9; c->r8 = p->r8;
+	c->rbp = p->rbp; c->rdi = p->rdi; c->rsi = p->rsi; c->rdx = p->rdx;
+	c->rcx = p->rcx; c->rbx = p->rbx; c->rax = p->rax;
+	c->rip = p->rip; c->rflags = p->rflags; c->rsp = p->rsp;
+}
+
+/* Run t until its next entry; that entry, copied once, in *e. -1: its
+ * process is gone. */
+static int
+run_until_entry(struct thread *t, struct stub_regs *e)
+{
+	struct hspace *s = hosted_space(t->space->pt.root);
+	u32 slot = (u32)(t - threads);
+	struct stub_regs *p;
+	int r;
+
+	if (!s || hosted_thread_ready(s, slot) < 0 || hosted_flush(s) < 0)
+		return -1;
+	p = (struct stub_regs *)(hosted.mem + s->slot_pa[slot]);
+	if (!s->tid[slot])
+		s->tid[slot] = __atomic_load_n(&p->tid, __ATOMIC_RELAXED);
+	regs_to_page(p, t);
+	__atomic_fetch_add(&s->ctl->resume[slot], 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &s->ctl->resume[slot], FUTEX_WAKE, 1, NULL, NULL, 0);
+	r = hosted_wait_entry(s, slot, hosted.deadline, WAIT_IRQ);
+	if (r == 1) {
+		/* The timer or console input: a signal to its thread, which
+		 * enters at once. A tid the program forged names at worst
+		 * another thread of it. */
+		syscall(SYS_tgkill, s->pid, s->tid[slot], STUB_SIG_PREEMPT);
+		r = hosted_wait_entry(s, slot, 0, WAIT_SIGNALLED);
+	}
+	if (r < 0)
+		return -1;
+	memcpy(e, p, sizeof(*e));      /* once: the program may change it */
+	return 0;
+}
+
+/*
+ * A page fault's error code as the kernel's tables see it: Linux fills its
+ * page tables lazily, so its "present" bit says whether Linux had the page
+ * in yet, not whether exo mapped it. Present is exo's answer; the rest
+ * (write, user, fetch) is the access, as the CPU said.
+ */
+#define PF_PRESENT 0x1
+#define PF_WRITE   0x2
+#define PF_USER    0x4
+#define PF_FETCH   0x10
+
+static u64
+pf_error(struct thread *t, u64 error, u64 addr)
+{
+	u64 pa;
+	bool mapped = addr < EXO_USER_END &&
+		      arch_space_lookup(&t->space->pt, addr, 0, &pa) == 0;
+
+	return (error & (PF_WRITE | PF_FETCH)) | PF_USER | (mapped ? PF_PRESENT : 0);
+}
+
+/*
+ * The vectors user mode can raise on x86-64 (#DE #DB #BP #OF #BR #UD #NM
+ * #NP #SS #GP #PF #MF #AC #XM): the stub's report is the program's word,
+ * so any other vector it names (an NMI, #DF, #MC, an interrupt) is taken
+ * as what a forged report is, a #GP.
+ */
+#define USER_VECTORS (1u << 0 | 1u << 1 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | \
+		      1u << 7 | 1u << 11 | 1u << 12 | 1u << 13 | 1u << 14 | 1u << 16 | \
+		      1u << 17 | 1u << 19)
+
+static void
+fault_sane(struct thread *t, struct stub_regs *e)
+{
+	if (e->vector >= 32 || !(USER_VECTORS >> e->vector & 1)) {
+		e->vector = 13;
+		e->error = 0;
+	}
+	if (e->vector == 14)
+		e->error = pf_error(t, e->error, e->addr);
+}
+
+/* EXO_HOSTED_TRACE=1: every system call on stderr, with its result (for
+ * debugging this platform; exo trace is not here yet). */
+static bool trace_calls;
+
+void
+hosted_loop(struct thread *t)
+{
+	trace_calls = getenv("EXO_HOSTED_TRACE") != NULL;
+	for (;;) {
+		struct stub_regs e;
+		u64 now;
+
+		if (run_until_entry(t, &e) < 0) {
+			/* Its process died (a signal it blocked, its own doing):
+			 * as a fault, so the core ends the task and says so. */
+			t = kernel_exception(t, 13, 0, 0);
+			continue;
+		}
+		regs_from_copy(t, &e);
+		switch (e.kind) {
+		case STUB_SYSCALL: {
+			struct thread *me = t;
+			u64 no = t->ctx.rax, a0 = t->ctx.rdi, a1 = t->ctx.rsi, a2 = t->ctx.rdx;
+
+			TRACE_S(SYSCALL, t->ctx.rax);
+			t = kernel_syscall(t);
+			if (trace_calls)
+				fprintf(stderr, "sys %llu(%llx,%llx,%llx) thread %ld -> %llx, next %ld\n",
+					(unsigned long long)no, (unsigned long long)a0,
+					(unsigned long long)a1, (unsigned long long)a2,
+					(long)(me - threads), (unsigned long long)me->ctx.rax,
+					(long)(t - threads));
+			break;
+		}
+		case STUB_FAULT:
+			fault_sane(t, &e);
+			TRACE_SAB(EXCEPTION, e.vector, e.vector == 14 ? e.addr : 0, e.rip);
+			if (trace_calls)
+				fprintf(stderr, "fault %llu error %#llx addr %#llx rip %#llx\n",
+					(unsigned long long)e.vector, (unsigned long long)e.error,
+					(unsigned long long)e.addr, (unsigned long long)e.rip);
+			t = kernel_exception(t, e.vector, e.error, e.addr);
+			break;
+		case STUB_PREEMPT:
+			if (__atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL)) {
+				TRACE_S(IRQ, VEC_CONSOLE);
+				kernel_irq(EXO_IRQ_CONSOLE);
+			}
+			now = arch_now();
+			if (hosted.deadline && now >= hosted.deadline) {
+				TRACE_S(IRQ, VEC_TIMER);
+				hosted.deadline = 0;
+				kernel_timer(now);
+			}
+			t = kernel_resume(t);
+			break;
+		default:        /* STUB_START again: a forged entry, no effect */
+			t = kernel_resume(t);
+			break;
+		}
+		TRACE_A(KEXIT, t->id);
+	}
+}
+
+void
+arch_run(struct thread *t)
+{
+	hosted_loop(t);
+}

@@ -1,0 +1,111 @@
+/*
+ * What one crossing of the hosted platform costs on this host, measured
+ * at boot from its parts: a futex round trip between two processes (a
+ * thread hands its registers to exo and exo hands them back: two
+ * switches) and a signal's round trip (delivery to a handler and
+ * rt_sigreturn), each the median of a few hundred. The slice grace is
+ * derived from it (time.c arch_insn_mcycles).
+ */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../guest/core/platform.h"
+#include "hosted.h"
+
+#define ROUNDS 200
+
+static void
+fwait(u32 *w, u32 old)
+{
+	while (__atomic_load_n(w, __ATOMIC_ACQUIRE) == old)
+		syscall(SYS_futex, w, FUTEX_WAIT, old, NULL, NULL, 0);
+}
+
+static void
+fwake(u32 *w, u32 v)
+{
+	__atomic_store_n(w, v, __ATOMIC_RELEASE);
+	syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static u64
+median(u64 *t)
+{
+	qsort(t, ROUNDS, sizeof(t[0]), cmp);
+	return t[ROUNDS / 2];
+}
+
+/* Ping-pong with a child on a shared page; 0 if it cannot be had. */
+static u64
+handoff(u64 *t)
+{
+	u32 *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pid;
+
+	if (w == MAP_FAILED)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		for (u32 i = 1; i <= ROUNDS; i++) {
+			fwait(&w[0], i - 1);
+			fwake(&w[1], i);
+		}
+		_exit(0);
+	}
+	for (u32 i = 1; pid > 0 && i <= ROUNDS; i++) {
+		u64 t0 = arch_now();
+
+		fwake(&w[0], i);
+		fwait(&w[1], i - 1);
+		t[i - 1] = arch_now() - t0;
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	munmap(w, 4096);
+	return pid > 0 ? median(t) : 0;
+}
+
+static void
+on_sig(int sig)
+{
+	(void)sig;
+}
+
+static u64
+signal_roundtrip(u64 *t)
+{
+	struct sigaction sa = { .sa_handler = on_sig }, old;
+
+	if (sigaction(SIGURG, &sa, &old) < 0)
+		return 0;
+	for (u32 i = 0; i < ROUNDS; i++) {
+		u64 t0 = arch_now();
+
+		raise(SIGURG);
+		t[i] = arch_now() - t0;
+	}
+	sigaction(SIGURG, &old, NULL);
+	return median(t);
+}
+
+u64
+hosted_measure_crossing(void)
+{
+	static u64 t[ROUNDS];
+
+	return handoff(t) + signal_roundtrip(t);
+}

@@ -1,0 +1,242 @@
+/*
+ * The processes of the hosted platform: one per address space, started
+ * from the stub, driven through its read-only control pages (shared.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <exo/layout.h>
+
+#include "../guest/core/platform.h"
+#include "hosted.h"
+
+int
+hosted_queue(struct hspace *s, const struct stub_req *r)
+{
+	struct stub_req *last = s->nq ? &s->q[s->nq - 1] : NULL;
+
+	/* Runs of pages: one mmap for frames contiguous in both. */
+	if (last && r->op == STUB_MMAP && last->op == STUB_MMAP && last->prot == r->prot &&
+	    last->addr + last->len == r->addr && last->off + last->len == r->off) {
+		last->len += r->len;
+		return 0;
+	}
+	if (last && r->op == last->op && r->op != STUB_MMAP && r->op != STUB_CLONE &&
+	    last->prot == r->prot && last->addr + last->len == r->addr) {
+		last->len += r->len;
+		return 0;
+	}
+	if (s->nq == s->capq) {
+		u32 cap = s->capq ? 2 * s->capq : 64;
+		struct stub_req *q = realloc(s->q, cap * sizeof(*q));
+
+		if (!q)
+			return -1;
+		s->q = q, s->capq = cap;
+	}
+	s->q[s->nq++] = *r;
+	return 0;
+}
+
+static int
+futex(u32 *w, int op, u32 val, const struct timespec *ts)
+{
+	return (int)syscall(SYS_futex, w, op, val, ts, NULL, 0);
+}
+
+/* exec the stub with the memfd and the ack eventfd in place; dies with
+ * exo (PR_SET_PDEATHSIG, then the parent checked: it may be gone already). */
+static void
+child(struct hspace *s, pid_t parent, char *off)
+{
+	char *argv[] = { "exo-stub", off, NULL }, *envp[] = { NULL };
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(126);
+	/* Above the targets first: dup2 onto itself would keep close-on-exec. */
+	int mem = fcntl(hosted.memfd, F_DUPFD_CLOEXEC, 16);
+	int ack = fcntl(s->ackfd, F_DUPFD_CLOEXEC, 16);
+
+	if (mem < 0 || ack < 0 || dup2(mem, STUB_FD_MEM) < 0 || dup2(ack, STUB_FD_ACK) < 0)
+		_exit(126);
+	syscall(SYS_close_range, STUB_FD_ACK + 1, ~0U, 0);
+	execve(hosted.stub_path, argv, envp);
+	_exit(127);
+}
+
+static int
+start(struct hspace *s)
+{
+	pid_t parent = getpid(), pid;
+	char off[32];           /* formatted here: the child only makes calls
+				   safe after fork in a threaded process */
+
+	s->ctl_pa = hosted_priv_run(STUB_CTL_PAGES);
+	if (!s->ctl_pa)
+		return -1;
+	s->ctl = (struct stub_ctl *)(hosted.mem + s->ctl_pa);
+	memset(s->ctl, 0, sizeof(*s->ctl));
+	s->ctl->one = 1, s->ctl->two = 2;
+	if (hosted_filters(s->ctl) < 0)
+		return -1;
+	s->ackfd = eventfd(0, EFD_CLOEXEC);
+	if (s->ackfd < 0)
+		return -1;
+	snprintf(off, sizeof(off), "%llx", (unsigned long long)s->ctl_pa);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		child(s, parent, off);
+	s->pid = pid;
+	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return s->pidfd < 0 ? -1 : 0;
+}
+
+/* One batch: write it, wake the control thread, wait for its ack. */
+static int
+batch(struct hspace *s, const struct stub_req *r, u32 n)
+{
+	struct pollfd pf[2] = { { s->ackfd, POLLIN, 0 }, { s->pidfd, POLLIN, 0 } };
+	u64 ack = 0;
+
+	memcpy(s->ctl->req, r, n * sizeof(*r));
+	s->ctl->n = n;
+	__atomic_store_n(&s->ctl->seq, ++s->seq, __ATOMIC_RELEASE);
+	futex(&s->ctl->seq, FUTEX_WAKE, 1, NULL);
+	while (poll(pf, 2, -1) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!(pf[0].revents & POLLIN) || read(s->ackfd, &ack, 8) != 8 || ack != 1)
+		return -1;
+	return 0;
+}
+
+int
+hosted_flush(struct hspace *s)
+{
+	u32 done = 0;
+
+	if (!s->pid && start(s) < 0)
+		return -1;
+	while (done < s->nq) {
+		u32 n = s->nq - done < STUB_REQ_MAX ? s->nq - done : STUB_REQ_MAX;
+
+		if (batch(s, s->q + done, n) < 0)
+			return -1;
+		done += n;
+	}
+	s->nq = 0;
+	return 0;
+}
+
+
+int
+hosted_thread_ready(struct hspace *s, u32 slot)
+{
+	u64 top;
+	struct stub_req r[3];
+
+	if (s->slot_pa[slot])
+		return 0;
+	s->slot_pa[slot] = hosted_priv_alloc();
+	if (!s->slot_pa[slot])
+		return -1;
+	memset(hosted.mem + s->slot_pa[slot], 0, EXO_PAGE_SIZE);
+	s->seen[slot] = 0;
+	top = STUB_SLOTS + (u64)slot * STUB_SLOT_SIZE;
+	r[0] = (struct stub_req){ STUB_MMAP, PROT_READ | PROT_WRITE, top, EXO_PAGE_SIZE,
+				  s->slot_pa[slot] };
+	r[1] = (struct stub_req){ STUB_ANON, PROT_READ | PROT_WRITE, top + STUB_SLOT_SIZE - STUB_SLOT_STACK,
+				  STUB_SLOT_STACK, 0 };
+	r[2] = (struct stub_req){ STUB_CLONE, 0, 0, 0, slot };
+	for (int i = 0; i < 3; i++)
+		if (hosted_queue(s, &r[i]) < 0)
+			return -1;
+	if (hosted_flush(s) < 0)
+		return -1;
+	/* Parked at stub_first: its START entry. */
+	return hosted_wait_entry(s, slot, 0, 0) == 0 ? 0 : -1;
+}
+
+/* Wait for slot's next entry (its count differs from seen): 0, or -1 if the
+ * process died meanwhile, or 1 at the deadline (TSC, 0: none). */
+int
+hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
+{
+	volatile struct stub_regs *p = (struct stub_regs *)(hosted.mem + s->slot_pa[slot]);
+	struct hosted_evade ev = { 0 };
+
+	hosted.wait_word = (u32 *)&p->entry;
+
+	for (;;) {
+		u32 e = __atomic_load_n(&p->entry, __ATOMIC_ACQUIRE);
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		u64 now;
+
+		if (e != s->seen[slot]) {
+			s->seen[slot] = e;
+			return 0;
+		}
+		if (how & WAIT_IRQ && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE))
+			return 1;
+		if (deadline) {
+			u64 ns;
+
+			now = arch_now();
+			if (now >= deadline)
+				return 1;
+			ns = (deadline - now) * 1000000 / hosted.tsc_khz;
+			if (ns < (u64)ts.tv_nsec)
+				ts.tv_nsec = (long)ns;
+		}
+		hosted_check_stop();
+		/* A bounded wait: a process that died, --timeout or a signal
+		 * is noticed. */
+		if (futex((u32 *)&p->entry, FUTEX_WAIT, e, &ts) < 0 && errno == ETIMEDOUT) {
+			struct pollfd pf = { s->pidfd, POLLIN, 0 };
+
+			if (poll(&pf, 1, 0) == 1)
+				return -1;
+			/* It keeps the timer out: its process ends, as its own
+			 * doing (the core then ends its task). */
+			if (how & WAIT_SIGNALLED && hosted_evading(s, slot, &ev))
+				kill(s->pid, SIGKILL);
+		}
+	}
+}
+
+void
+hosted_space_kill(struct hspace *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->ackfd >= 0)
+		close(s->ackfd);
+	for (u32 i = 0; i < STUB_SLOTS_MAX; i++)
+		if (s->slot_pa[i])
+			hosted_priv_free(s->slot_pa[i]);
+	/* The control pages are dropped: hosted_priv_run never reuses. */
+	s->pid = 0;
+	s->pidfd = s->ackfd = -1;
+	s->ctl_pa = 0;
+	s->ctl = NULL;
+	memset(s->slot_pa, 0, sizeof(s->slot_pa));
+}

@@ -1,0 +1,184 @@
+/*
+ * The stub's assembly: its entry, the control thread's loop, the first
+ * instruction of every new thread and the signal return. See stub.c.
+ */
+#include "../shared.h"
+
+#define SYS_write        1
+#define SYS_mmap         9
+#define SYS_mprotect     10
+#define SYS_munmap       11
+#define SYS_rt_sigreturn 15
+#define SYS_clone        56
+#define SYS_futex        202
+#define MAP_SHARED_FIXED 0x11           /* MAP_SHARED | MAP_FIXED */
+#define MAP_ANON_FIXED   0x32           /* MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED */
+/* CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM */
+#define CLONE_THREADS    0x50f00
+
+#define CTL_SEQ  (STUB_CTL + 0)
+#define CTL_N    (STUB_CTL + 4)
+#define CTL_ONE  (STUB_CTL + 8)
+#define CTL_TWO  (STUB_CTL + 16)
+#define REQ_SIZE 32
+
+	.text
+	.globl _start
+_start:
+	mov	%rsp, %rdi			/* argc, argv: stub_main reads argv[1] */
+	lea	stub_stack_top(%rip), %rsp
+	call	stub_main			/* returns only to enter the loop */
+	jmp	stub_ctl_loop
+
+/*
+ * The control thread. It keeps everything in registers across its wait
+ * and reads each request from the read-only control pages, so nothing a
+ * user thread can write decides what it maps: a user thread cannot forge
+ * a request, and jumping in here gains it nothing, for its own filter
+ * refuses mmap, munmap, mprotect, clone and write from any address.
+ *   r13: the last seq carried out; r14: request index; r15: count;
+ *   rbx: the request; rbp: 1 if one failed.
+ */
+	.globl stub_ctl_loop
+stub_ctl_loop:
+	xor	%r13d, %r13d
+1:	movabs	$CTL_SEQ, %rax
+	mov	(%rax), %eax
+	cmp	%eax, %r13d
+	jne	2f
+	movabs	$CTL_SEQ, %rdi
+	xor	%esi, %esi			/* FUTEX_WAIT, shared: exo wakes it */
+	mov	%r13d, %edx
+	xor	%r10d, %r10d
+	mov	$SYS_futex, %eax
+	syscall
+	jmp	1b
+2:	mov	%eax, %r13d
+	movabs	$CTL_N, %rax
+	mov	(%rax), %r15d
+	xor	%ebp, %ebp
+	cmp	$STUB_REQ_MAX, %r15
+	jbe	3f
+	mov	$1, %ebp			/* a count beyond the pages: refuse all */
+	xor	%r15d, %r15d
+3:	xor	%r14d, %r14d
+4:	cmp	%r15, %r14
+	jae	9f
+	mov	%r14, %rbx
+	shl	$5, %rbx
+	movabs	$(STUB_CTL + STUB_REQ_OFF), %rax
+	add	%rax, %rbx
+	mov	8(%rbx), %rdi			/* addr */
+	mov	16(%rbx), %rsi			/* len */
+	mov	4(%rbx), %edx			/* prot */
+	mov	(%rbx), %eax			/* op */
+	cmp	$STUB_MMAP, %eax
+	je	5f
+	cmp	$STUB_ANON, %eax
+	je	6f
+	cmp	$STUB_MUNMAP, %eax
+	je	7f
+	cmp	$STUB_MPROTECT, %eax
+	je	8f
+	cmp	$STUB_CLONE, %eax
+	je	10f
+	mov	$1, %ebp
+	jmp	11f
+5:	mov	$MAP_SHARED_FIXED, %r10d
+	mov	$STUB_FD_MEM, %r8d
+	mov	24(%rbx), %r9
+	mov	$SYS_mmap, %eax
+	syscall
+	jmp	12f
+6:	mov	$MAP_ANON_FIXED, %r10d
+	mov	$-1, %r8
+	xor	%r9d, %r9d
+	mov	$SYS_mmap, %eax
+	syscall
+	jmp	12f
+7:	mov	$SYS_munmap, %eax
+	syscall
+	jmp	12f
+8:	mov	$SYS_mprotect, %eax
+	syscall
+	jmp	12f
+	/* A thread on slot off: its stack is the slot's (stub.c maps it). */
+10:	mov	24(%rbx), %rsi
+	cmp	$STUB_SLOTS_MAX, %rsi
+	jae	13f
+	mov	%rsi, %r12			/* the child keeps it */
+	shl	$16, %rsi			/* STUB_SLOT_SIZE */
+	movabs	$(STUB_SLOTS + STUB_SLOT_SIZE), %rax
+	add	%rax, %rsi			/* the slot's end: its stack's top */
+	mov	$CLONE_THREADS, %edi
+	xor	%edx, %edx
+	xor	%r10d, %r10d
+	xor	%r8d, %r8d
+	mov	$SYS_clone, %eax
+	syscall
+	test	%rax, %rax
+	jnz	12f
+	mov	%r12, %rdi			/* the new thread: slot in rdi */
+	call	stub_thread_start		/* never returns */
+	ud2
+13:	mov	$1, %ebp
+	jmp	11f
+12:	cmp	$-4095, %rax
+	jb	11f
+	mov	$1, %ebp
+11:	inc	%r14
+	jmp	4b
+9:	mov	$STUB_FD_ACK, %edi
+	movabs	$CTL_ONE, %rsi
+	movabs	$CTL_TWO, %rax
+	test	%ebp, %ebp
+	cmovnz	%rax, %rsi
+	mov	$8, %edx
+	mov	$SYS_write, %eax
+	syscall
+	jmp	1b
+
+/* A new thread's first user-visible act: a #UD that the handler takes as
+ * "parked, ready": it waits for its first registers there (stub.c). */
+	.globl stub_first
+stub_first:
+	ud2
+
+/*
+ * stub_wait(word, r): until the read-only word (this slot's resume in the
+ * control pages) differs from r. r stays in a register across the wait:
+ * another thread of the process cannot change it, so only exo releases a
+ * parked thread.
+ */
+	.globl stub_wait
+stub_wait:
+	push	%rbx
+	push	%r12
+	mov	%rdi, %r12
+	mov	%esi, %ebx
+1:	mov	(%r12), %eax
+	cmp	%eax, %ebx
+	jne	2f
+	mov	%r12, %rdi
+	xor	%esi, %esi			/* FUTEX_WAIT, shared */
+	mov	%ebx, %edx
+	xor	%r10d, %r10d
+	mov	$SYS_futex, %eax
+	syscall
+	jmp	1b
+2:	pop	%r12
+	pop	%rbx
+	ret
+
+	.globl stub_restorer
+stub_restorer:
+	mov	$SYS_rt_sigreturn, %eax
+	syscall
+	ud2
+
+	.bss
+	.balign 16
+	.space	16384
+stub_stack_top:
+
+	.section .note.GNU-stack, "", @progbits
