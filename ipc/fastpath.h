@@ -100,7 +100,7 @@ ipc_fastpath_map(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 w0, u64
 	    EXO_TIMEOUT_RCV(timeouts) != EXO_TIMEOUT_NEVER)
 		return 0;
 	/* Invariant: a thread waiting for a fault's reply has no timeout. */
-	if (dst->id != to || state_flags(dst) != TS_RECV_FAULT ||
+	if (dst->id != to || state_flags(dst) != TS_RECV_FAULT || cur->flags ||
 	    dst->partner != cur->id || dst->prio < sched_ready_top ||
 	    HOME_OF(dst) != HOME_OF(cur))
 		return 0;

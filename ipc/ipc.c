@@ -14,6 +14,7 @@
 
 #include <exo/error.h>
 
+#include "../guest/core/ext.h"
 #include "../guest/core/kernel.h"
 #include "../guest/core/sched.h"
 #include "../guest/core/trace.h"
@@ -94,8 +95,12 @@ ipc_accepts(const struct thread *dst, const struct thread *src)
 void
 ipc_wake(struct thread *t)
 {
+	bool was_blocked = t->state != TS_READY;
+
 	sched_timeout_cancel(t);
 	t->state = TS_READY;
+	if (was_blocked)
+		ext_thread_event(t, EXT_TH_UNBLOCK);
 	sched_ready(t);
 }
 
@@ -181,6 +186,8 @@ receive(struct thread *t)
 static bool
 receive_block(struct thread *t, u32 timeout)
 {
+	bool was_ready = t->state == TS_READY;
+
 	if (timeout == EXO_TIMEOUT_ZERO) {
 		ipc_set_error(t, EXO_IPC_TIMEOUT, true);
 		return false;
@@ -188,6 +195,8 @@ receive_block(struct thread *t, u32 timeout)
 	t->state = TS_RECEIVING;
 	t->partner = t->ctx.rsi;
 	sched_timeout(t, timeout);
+	if (was_ready)          /* not a sender going on to its receive phase */
+		ext_thread_event(t, EXT_TH_BLOCK);
 	return true;
 }
 
@@ -225,6 +234,7 @@ receiver_done(struct thread *dst, u32 err)
 	if (dst->state == TS_RECV_FAULT && EXO_IPC_ERR_CODE(EXO_IPC_ERR(err, 0)) ==
 	    EXO_IPC_NOTMINE) {
 		dst->state = TS_READY;  /* the pager erred: the thread retries */
+		ext_thread_event(dst, EXT_TH_UNBLOCK);
 		return dst;
 	}
 	if (dst->state == TS_RECV_FAULT && err) {
@@ -234,6 +244,7 @@ receiver_done(struct thread *dst, u32 err)
 	if (err)
 		ipc_set_error(dst, err, true);
 	dst->state = TS_READY;
+	ext_thread_event(dst, EXT_TH_UNBLOCK);
 	return dst;
 }
 
@@ -265,6 +276,7 @@ send(struct thread *cur, u64 to, u32 timeout, struct thread **woken)
 	cur->partner = to;
 	ipc_sendq_add(dst, cur);
 	sched_timeout(cur, timeout);
+	ext_thread_event(cur, EXT_TH_BLOCK);
 	return SEND_BLOCKED;
 }
 
@@ -441,6 +453,7 @@ ipc_pagefault(struct thread *t, u64 addr, u64 ip, u32 access, struct thread **ne
 	t->fault_access = access;
 	t->state = TS_SEND_FAULT;
 	t->partner = pager->id;
+	ext_thread_event(t, EXT_TH_BLOCK);
 	if (!ipc_accepts(pager, t)) {
 		ipc_sendq_add(pager, t);
 		return true;

@@ -9,7 +9,9 @@
 
 #include <exo/error.h>
 
+#include "../guest/core/ext.h"
 #include "../guest/core/sched.h"
+#include "fastpath.h"
 #include "ipc.h"
 #include "transfer.h"
 
@@ -44,9 +46,14 @@ ipc_irq(u32 line)
 	t = &threads[line];
 	if (!t->handler)
 		return 0;
-	if (t->state != TS_IRQ_IDLE) {
-		t->irq_missed++;
-		return 0;
+	/* One test for "not idle, or TF_EXT": the line's handlers first. */
+	if (state_flags(t) != TS_IRQ_IDLE) {
+		if (t->flags & TF_EXT && ext_irq_raise(t))
+			return 0;       /* consumed by an extension */
+		if (t->state != TS_IRQ_IDLE) {
+			t->irq_missed++;
+			return 0;
+		}
 	}
 	return irq_deliver(t);
 }

@@ -6,6 +6,7 @@
 #ifndef CORE_EXT_H
 #define CORE_EXT_H
 
+#include <exo/ext.h>
 #include <exo/types.h>
 
 #include "thread.h"
@@ -24,8 +25,10 @@ extern u32 ext_syscall_hooks;
  * answered it (t->ctx.rax is then the result). */
 bool ext_syscall_raise(struct thread *t);
 
-/* Handlers attached to page faults, all environments: kernel_exception's
- * (enter.c), the pager fast path's and the software TLB's (entry.S) gate. */
+/* Handlers attached to page faults, all environments, and environments
+ * with thread or IPC handlers (whose faults must take the general path to
+ * raise their events): kernel_exception's (enter.c), the pager fast path's
+ * and the software TLB's (entry.S) gate. */
 extern u32 ext_pf_hooks;
 
 /* Run the page-fault handlers of t's environment on its fault at addr (the
@@ -35,7 +38,28 @@ bool ext_pagefault_raise(struct thread *t, u64 addr, u64 error);
 struct ext_pagefault_ctx;
 void ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 space);
 
-i64 ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err);
+/*
+ * The thread, IPC and interrupt events (ext_events.c): the gate is TF_EXT
+ * on the thread, so that with no handler the general path pays one test
+ * of a flag word and the fast paths nothing (they refuse flagged threads).
+ */
+void ext_thread_raise(struct thread *t, u32 what);
+void ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag);
+/* The line's handlers; true if one consumed the interrupt. */
+bool ext_irq_raise(struct thread *line_thread);
+/* A new thread of s: TF_EXT if its environment has thread or IPC handlers. */
+u32 ext_thread_flags(const struct space *s);
+
+/* t blocks (EXT_TH_BLOCK) or is woken (EXT_TH_UNBLOCK) in IPC. */
+static inline void
+ext_thread_event(struct thread *t, u32 what)
+{
+	if (__builtin_expect(t->flags & TF_EXT, 0))
+		ext_thread_raise(t, what);
+}
+
+i64 ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err, u64 domain);
+i64 ext_domain(struct thread *t, u64 op, u64 a, u64 b);
 i64 ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard);
 i64 ext_counter(struct thread *t, u64 ext, u64 slot);
 

@@ -1,0 +1,126 @@
+/*
+ * The thread, IPC and interrupt events (ext.h): their raises, the gates
+ * that keep a raise with no handler off the paths, and who may attach.
+ *
+ * The gate is the thread flag TF_EXT. While an environment has thread or
+ * IPC handlers, each of its threads carries it (and a thread created in it
+ * meanwhile); while a line has interrupt handlers, its interrupt thread
+ * does. The general path tests the flag of a thread it blocks, wakes or
+ * gives a message to; the fast paths already refuse a partner whose flags
+ * are not 0 and now refuse such a caller too, and the page-fault fast path
+ * stays off while ext_pf_hooks is not 0 (which counts the environments
+ * with thread or IPC handlers besides the page-fault handlers). So a raise
+ * with no handler anywhere costs the flag's test where the general path
+ * already had one, and nothing on the fast paths.
+ *
+ * Everything here runs under the big kernel lock: a removal (hooks_drop,
+ * ext.c) clears the flags and the hook before any other CPU can raise.
+ */
+#include "ext.h"
+
+#include <exo/error.h>
+#include <exo/ext.h>
+#include <exo/extcall.h>
+
+#include "../../ipc/transfer.h"
+#include "ext_int.h"
+#include "kernel.h"
+#include "percpu.h"
+#include "trace.h"
+
+static u8 env_hooks[NSPACES];           /* thread and IPC handlers, by env */
+static u8 line_hooks[EXO_NIRQ + 1];     /* interrupt handlers, by line */
+static u64 line_raises[EXO_NIRQ + 1];   /* each line's raises so far */
+
+static void
+flag(struct thread *t, bool on)
+{
+	t->flags = on ? t->flags | TF_EXT : t->flags & ~(u32)TF_EXT;
+}
+
+/* Every user thread of environment env gets or loses TF_EXT. */
+static void
+flag_env(u32 env, bool on)
+{
+	for (u32 i = THREAD_FIRST; i < NTHREADS; i++)
+		if (threads[i].state != TS_FREE && threads[i].space->index == env)
+			flag(&threads[i], on);
+}
+
+void
+ext_events_hook(u32 env, u32 event, u32 point, bool on)
+{
+	if (event == EXT_EV_IRQ) {
+		u32 line = point - EXO_EXT_AT_IRQ(0);
+
+		line_hooks[line] += on ? 1 : (u8)-1;
+		flag(&threads[line], line_hooks[line] != 0);
+		return;
+	}
+	env_hooks[env] += on ? 1 : (u8)-1;
+	if (env_hooks[env] == (on ? 1 : 0)) {   /* the first came, the last went */
+		flag_env(env, on);
+		ext_pf_hooks += on ? 1 : (u32)-1;
+	}
+}
+
+int
+ext_events_authority(u32 env, u32 event, u32 point)
+{
+	struct thread *driver;
+
+	if (event != EXT_EV_IRQ)
+		return 0;
+	/* The line's: only the environment of its driver (irq_control). */
+	driver = thread_lookup(threads[point - EXO_EXT_AT_IRQ(0)].handler);
+	return driver && driver->space->index == env ? 0 : -E_PERM;
+}
+
+u32
+ext_thread_flags(const struct space *s)
+{
+	return env_hooks[s->index] ? TF_EXT : 0;
+}
+
+void
+ext_thread_raise(struct thread *t, u32 what)
+{
+	/* The imposed guard: t's own environment's handlers only. */
+	struct ext_thread_ctx ctx = {
+		.thread = t->id, .what = what, .cpu = this_cpu()->id,
+		.user_word = t->ext_word,
+	};
+
+	ext_raise_env(t->space->index, EXT_EV_THREAD, EXO_EXT_AT_THREAD, &ctx,
+		      (u64)what << 32 | EXO_TID_NO(t->id));
+	t->ext_word = ctx.user_word;
+}
+
+void
+ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag)
+{
+	struct ext_ipc_ctx ctx = { .sender = src->id, .label = EXO_TAG_LABEL(tag) };
+	u32 u = EXO_TAG_U(tag);
+
+	/* MR1..MR4 as far as the message has words; the rest 0, not whatever
+	 * the receiver's registers held. */
+	for (u32 i = 0; i < 4 && i < u; i++)
+		ctx.mr[i] = *thread_mr(dst, i + 1);
+	ext_raise_env(dst->space->index, EXT_EV_IPC, EXO_EXT_AT_IPC, &ctx,
+		      EXO_TID_NO(dst->id));
+}
+
+bool
+ext_irq_raise(struct thread *line_thread)
+{
+	u32 line = EXO_TID_NO(line_thread->id);
+	struct thread *driver = thread_lookup(line_thread->handler);
+	struct ext_irq_ctx ctx = { .line = line, .cpu = this_cpu()->id };
+
+	/* The imposed guard: the handlers of the driver's environment. */
+	if (!driver)
+		return false;
+	ctx.count = ++line_raises[line];
+	return ext_raise_env(driver->space->index, EXT_EV_IRQ, EXO_EXT_AT_IRQ(line), &ctx,
+			     line);
+}
