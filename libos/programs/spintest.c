@@ -61,6 +61,8 @@
 #include "ext_pf_appel_in_heap.h"
 #include "ext_syscall_add.h"
 #include "ext_syscall_add_is_add.h"
+#include "ext_thread_pkg.h"
+#include "ext_thread_pkg_ipc.h"
 
 #define NR_ADD 0x4000           /* ext/syscall_add.c's EXT_NR_ADD */
 #define NINSN(a) (sizeof(a) / 8)
@@ -768,6 +770,75 @@ case_guard(void)
 	       "a write fault resolved\n");
 }
 
+
+static volatile u64 worker_got;
+
+/* A kernel thread of the package: waits for our messages, keeps the word. */
+static void
+worker(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	for (;;)
+		if (l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0)
+			worker_got = m.mr[1];
+}
+
+/* The package's view of thread n (ext/thread_pkg.c): 1 while it is blocked. */
+static long
+pkg_blocked(exo_cap_t th, u32 n)
+{
+	return ext_counter(th, EXO_EXT_STORE_WORD(n));
+}
+
+static void
+case_threads(void)
+{
+	exo_cap_t env = own_env(), th, ip;
+	struct l4_msg m = { { EXO_TAG(5, 1, 0), 77 } };
+	long r;
+	u64 w;
+	u32 n;
+
+	CHECK((r = ext_load(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0)) > 0);
+	th = (exo_cap_t)r;
+	CHECK((r = ext_load(ext_thread_pkg_ipc, NINSN(ext_thread_pkg_ipc), EXT_EV_IPC, 0)) > 0);
+	ip = (exo_cap_t)r;
+	CHECK(ext_attach(th, env, EXO_EXT_AT_IPC) == -E_INVAL);   /* another event's */
+	CHECK(ext_attach(th, env, EXO_EXT_AT_THREAD) == 0);
+	CHECK(ext_attach(ip, env, EXO_EXT_AT_IPC) == 0);
+	worker_got = 0;         /* its page is mapped before the worker writes it */
+	CHECK((w = thread_spawn(worker, 0)) != 0);
+	n = EXO_TID_NO(w) & 7;
+	CHECK((EXO_TID_NO(main_tid) & 7) != n);
+	/* We never block below (we yield): every count is the worker's. */
+	while (pkg_blocked(th, n) != 1)
+		l4_thread_switch(w);
+	CHECK(ext_counter(th, 4 * n + EXT_TH_BLOCK) == 1);
+	CHECK(ext_counter(th, 4 * n + EXT_TH_UNBLOCK) == 0);
+	CHECK(ext_counter(ip, 40) == 0);
+	CHECK(l4_send(w, &m, EXO_TIMEOUT_NEVER) == 0);
+	while (worker_got != 77 || pkg_blocked(th, n) != 1)
+		l4_thread_switch(w);
+	CHECK(ext_counter(th, 4 * n + EXT_TH_UNBLOCK) == 1);
+	CHECK(ext_counter(th, 4 * n + EXT_TH_BLOCK) == 2);
+	CHECK(ext_counter(th, 4 * (EXO_TID_NO(main_tid) & 7) + EXT_TH_BLOCK) == 0);
+	CHECK(ext_counter(ip, 40) == 1);        /* one arrival: label 5, word 77 */
+	CHECK(ext_counter(ip, 41) == 5);
+	CHECK(ext_counter(ip, 42) == 77);
+	CHECK(cap_drop(th) == 0);
+	CHECK(cap_drop(ip) == 0);
+	CHECK(ext_attach(th, env, EXO_EXT_AT_THREAD) == -E_STALE);
+	m = (struct l4_msg){ { EXO_TAG(5, 1, 0), 78 } };
+	CHECK(l4_send(w, &m, EXO_TIMEOUT_NEVER) == 0);
+	while (worker_got != 78)
+		l4_thread_switch(w);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: the thread package saw its worker block, wake on our message "
+	       "and block again\n");
+}
+
 static const struct scenario_case cases[] = {
 	{ "accept", case_accept },
 	{ "reject", case_reject },
@@ -782,6 +853,7 @@ static const struct scenario_case cases[] = {
 	{ "appelenv", case_appelenv },
 	{ "guard", case_guard },
 	{ "pfrace", case_pfrace },
+	{ "threads", case_threads },
 };
 
 int

@@ -33,6 +33,8 @@ ParameterizedTestParameters(spin, case_holds)
 		{ "appelperm", "upgrades beyond a binding's capability refused" },
 		{ "appelenv", "page-fault handler saw only the environments it was" },
 		{ "guard", "guards ran before their handlers: 3 of 8 calls counted" },
+		/* The thread and IPC events: ext/thread_pkg.c. */
+		{ "threads", "saw its worker block, wake on our message and block again" },
 	};
 	return cr_make_param_array(struct spin_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
