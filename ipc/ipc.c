@@ -92,15 +92,28 @@ ipc_accepts(const struct thread *dst, const struct thread *src)
 }
 
 /* A blocked thread may run again: off the timeout list, onto the ready queue. */
-void
-ipc_wake(struct thread *t)
+static __attribute__((noinline)) void
+wake_raising(struct thread *t)
 {
 	bool was_blocked = t->state != TS_READY;
 
 	sched_timeout_cancel(t);
 	t->state = TS_READY;
 	if (was_blocked)
-		ext_thread_event(t, EXT_TH_UNBLOCK);
+		ext_thread_raise(t, EXT_TH_UNBLOCK);
+	sched_ready(t);
+}
+
+void
+ipc_wake(struct thread *t)
+{
+	/* TF_EXT: its environment hears of it, out of line (a tail call). */
+	if (__builtin_expect(t->flags & TF_EXT, 0)) {
+		wake_raising(t);
+		return;
+	}
+	sched_timeout_cancel(t);
+	t->state = TS_READY;
 	sched_ready(t);
 }
 
@@ -182,8 +195,10 @@ receive(struct thread *t)
 	return true;
 }
 
-/* Block t in its receive phase; with a zero timeout fail it instead. */
-static bool
+/* Block t in its receive phase; with a zero timeout fail it instead.
+ * (Inline, as it was before it raised the thread event: a call more on the
+ * general path otherwise.) */
+static inline __attribute__((always_inline)) bool
 receive_block(struct thread *t, u32 timeout)
 {
 	bool was_ready = t->state == TS_READY;

@@ -43,8 +43,8 @@ void ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 
  * on the thread, so that with no handler the general path pays one test
  * of a flag word and the fast paths nothing (they refuse flagged threads).
  */
-void ext_thread_raise(struct thread *t, u32 what);
-void ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag);
+__attribute__((cold)) void ext_thread_raise(struct thread *t, u32 what);
+__attribute__((cold)) void ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag);
 /* The line's handlers; true if one consumed the interrupt. */
 bool ext_irq_raise(struct thread *line_thread);
 /* A new thread of s: TF_EXT if its environment has thread or IPC handlers. */
