@@ -354,6 +354,9 @@ ipc_syscall(struct thread *cur)
 void
 ipc_timeout(struct thread *t)
 {
+	/* TF_EXT: its environment's timer handlers may keep it waiting. */
+	if (__builtin_expect(t->flags & TF_EXT, 0) && ext_timer_raise(t))
+		return;
 	if (t->state == TS_SENDING) {
 		struct thread *dst = thread_lookup(t->partner);
 

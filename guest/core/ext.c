@@ -381,6 +381,8 @@ point_event(u64 point)
 		return EXT_EV_THREAD;
 	if (point == EXO_EXT_AT_IPC)
 		return EXT_EV_IPC;
+	if (point == EXO_EXT_AT_TIMER)
+		return EXT_EV_TIMER;
 	if (point >= EXO_EXT_AT_IRQ(1) && point <= EXO_EXT_AT_IRQ(EXO_NIRQ))
 		return EXT_EV_IRQ;
 	return 0;

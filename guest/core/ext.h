@@ -45,6 +45,9 @@ void ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 
  */
 __attribute__((cold)) void ext_thread_raise(struct thread *t, u32 what);
 __attribute__((cold)) void ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag);
+/* t's IPC timeout expired: its environment's timer handlers; true if one
+ * answered EXT_HANDLED with a next deadline, for which t waits on. */
+bool ext_timer_raise(struct thread *t);
 /* The line's handlers; true if one consumed the interrupt. */
 bool ext_irq_raise(struct thread *line_thread);
 /* A new thread of s: TF_EXT if its environment has thread or IPC handlers. */

@@ -26,6 +26,7 @@
 #include "ext_int.h"
 #include "kernel.h"
 #include "percpu.h"
+#include "sched.h"
 #include "trace.h"
 
 static u8 env_hooks[NSPACES];           /* thread and IPC handlers, by env */
@@ -108,6 +109,29 @@ ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag)
 		ctx.mr[i] = *thread_mr(dst, i + 1);
 	ext_raise_env(dst->space->index, EXT_EV_IPC, EXO_EXT_AT_IPC, &ctx,
 		      EXO_TID_NO(dst->id));
+}
+
+bool
+ext_timer_raise(struct thread *t)
+{
+	u64 now = arch_now();
+	u32 phase = t->state == TS_SENDING ? EXO_TIMEOUT_SND(t->timeouts) :
+		    EXO_TIMEOUT_RCV(t->timeouts);
+	struct ext_timer_ctx ctx = {
+		.now = now, .period = sched_us_to_tsc(phase & 0x7fffffff), .next = 0,
+	};
+
+	if (t->state != TS_SENDING && t->state != TS_RECEIVING)
+		return false;
+	if (!ext_raise_env(t->space->index, EXT_EV_TIMER, EXO_EXT_AT_TIMER, &ctx,
+			   EXO_TID_NO(t->id)))
+		return false;
+	/* The deadline is the handler's (the context is its to write): only
+	 * one ahead and within bounds keeps t waiting. */
+	if (ctx.next <= now || ctx.next - now > EXO_EXT_TIMER_MAX)
+		return false;
+	sched_timeout_at(t, ctx.next);
+	return true;
 }
 
 bool

@@ -5,7 +5,7 @@
  * ext_load(insns, n, event, err, domain): the kernel copies n instructions
  * from user memory at insns, checks them as a handler of event (one of the
  * events with a dispatcher: EXT_EV_SYSCALL, _PAGEFAULT, _THREAD, _IPC,
- * _IRQ), or with event | EXO_EXT_GUARD as a guard of it (the context read
+ * _IRQ, _TIMER), or with event | EXO_EXT_GUARD as a guard of it (the context read
  * only, a result of 0 or 1, no helper with an effect), resolving its helper
  * calls against domain (SPIN's Resolve, below), compiles them to x86-64 in
  * frames it maps read-only and executable (never writable and executable
@@ -69,9 +69,16 @@
  *    -E_PERM; its EXT_HANDLED consumes the interrupt (no message, the line
  *    stays unmasked). A handler of a driver that lets the line go stays
  *    attached but no longer runs.
- * Thread and IPC events are raised by the kernel's general path: while an
- * environment has such handlers its threads (TF_EXT) take no IPC or
- * page-fault fast path.
+ *  - EXO_EXT_AT_TIMER: it runs when the timeout of a thread of the
+ *    environment expires (a sleep, a timed send or receive phase), before
+ *    the kernel ends the IPC with EXO_IPC_TIMEOUT, with now (TSC), the
+ *    phase's timeout in TSC ticks (period) and next = 0; EXT_HANDLED with
+ *    next in (now, now + EXO_EXT_TIMER_MAX] keeps the thread waiting until
+ *    next, when the event is raised again (an in-kernel periodic timer
+ *    anchored on a blocked thread); else the timeout ends the IPC.
+ * Thread, IPC and timer events are raised by the kernel's general path:
+ * while an environment has such handlers its threads (TF_EXT) take no IPC
+ * or page-fault fast path.
  * ext_counter(ext, word): with EXO_CAP_R, word k of the extension's data:
  * k < EXT_COUNTER_SLOTS is counter k (ext_counter_add), then
  * EXO_EXT_STORE_WORD(i) is the i-th 64-bit word of its store (ext_store's
@@ -96,6 +103,7 @@
 #define EXO_EXT_AT_PAGEFAULT 0xfffffffeu    /* ext_attach's points: page faults, */
 #define EXO_EXT_AT_THREAD    0xfffffffdu    /* thread block and unblock, */
 #define EXO_EXT_AT_IPC       0xfffffffcu    /* a message's arrival, */
+#define EXO_EXT_AT_TIMER     0xfffffffbu    /* an IPC timeout's expiry, */
 #define EXO_EXT_AT_IRQ(line) (0xffff0000u + (line))     /* an interrupt line */
 #define EXO_EXT_GUARD        0x100u         /* ext_load: event | this, a guard */
 #define EXO_EXT_SYSNO_END    0x8000u
@@ -107,7 +115,9 @@
 			      1u << EXT_HELPER_STORE | 1u << EXT_HELPER_SELF | \
 			      1u << EXT_HELPER_PAGE_PROTECT | 1u << EXT_HELPER_DIRTY_MARK)
 #define EXO_EXT_BASE_EVENTS  (1u << EXT_EV_SYSCALL | 1u << EXT_EV_PAGEFAULT | \
-			      1u << EXT_EV_THREAD | 1u << EXT_EV_IPC | 1u << EXT_EV_IRQ)
+			      1u << EXT_EV_THREAD | 1u << EXT_EV_IPC | 1u << EXT_EV_IRQ | \
+			      1u << EXT_EV_TIMER)
+#define EXO_EXT_TIMER_MAX    (1ull << 40)   /* TSC ticks a timer handler may defer */
 #define EXO_DOMAIN_CREATE    1
 #define EXO_DOMAIN_COMBINE   2
 #define EXO_DOMAIN_OBJECT(helpers, events) ((u64)(u32)(helpers) | (u64)(u32)(events) << 32)

@@ -389,3 +389,52 @@ Test(ext_events, domains_pass_by_capability)
 	cr_assert_eq(ext_load(B, MEM_VA, sizeof on_thread / 8, EXT_EV_IPC, 0, given), -E_PERM);
 	cr_assert(cap_check());
 }
+
+/* ---- The timer event: an IPC timeout's expiry. */
+
+/* Store word 0 counts raises; the first answers HANDLED with next = now +
+ * period (wait one period more), the second lets the timeout end the IPC. */
+static const struct bpf_insn on_timer[] = {
+	I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REGS(6, 1), 0, 0),
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0),
+	CALL(STORE),
+	I(BPF_JMP | BPF_JEQ | BPF_K, 0, 10, 0),                 /* NULL: default */
+	I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(1, 0), 0, 0),
+	I(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 1),
+	I(BPF_STX | BPF_MEM | BPF_DW, BPF_REGS(0, 1), 0, 0),
+	I(BPF_JMP | BPF_JGT | BPF_K, 1, 6, 1),                  /* the second: default */
+	I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(2, 6), 0, 0),
+	I(BPF_LDX | BPF_MEM | BPF_DW, BPF_REGS(3, 6), 8, 0),
+	I(BPF_ALU64 | BPF_ADD | BPF_X, BPF_REGS(2, 3), 0, 0),
+	I(BPF_STX | BPF_MEM | BPF_DW, BPF_REGS(6, 2), 16, 0),
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, EXT_HANDLED),
+	I(BPF_JMP | BPF_EXIT, 0, 0, 0),
+	EXIT0,                                                  /* default */
+};
+
+Test(ext_events, timer_handler_defers_a_timeout_once)
+{
+	i64 x = LOAD(on_timer, EXT_EV_TIMER);
+	u64 woke;
+
+	cr_assert_gt(x, 0, "load: %lld (%s at %u)", (long long)x, load_error()->rule_name,
+		     load_error()->insn);
+	cr_assert_eq(ext_attach(A, (exo_cap_t)x, env_cap(S1, EXO_CAP_W), EXO_EXT_AT_TIMER, 0), 0);
+	cr_assert_eq(ext_attach(A, (exo_cap_t)x, env_cap(S2, EXO_CAP_X), EXO_EXT_AT_TIMER, 0),
+		     -E_PERM);
+	/* A sleeps 100 us: a receive from nil (<exo/ipc.h>). */
+	cr_assert_eq(enter(A, SYS_ipc, EXO_NILTHREAD, EXO_NILTHREAD,
+			   EXO_TIMEOUTS(0, EXO_TIMEOUT_US(100))), B);
+	woke = A->wakeup;
+	cr_assert_gt(woke, 0);
+	fake_now = woke;
+	sched_timer(fake_now);
+	cr_assert_eq(A->state, TS_RECEIVING, "the handler kept it waiting");
+	cr_assert_eq(A->wakeup, woke + 100, "until now + period (100 us at 1 tick/us)");
+	cr_assert_eq(counter((exo_cap_t)x, EXO_EXT_STORE_WORD(0)), 1);
+	fake_now = A->wakeup;
+	sched_timer(fake_now);
+	cr_assert_eq(A->state, TS_READY, "the second expiry ends the sleep");
+	cr_assert_eq(EXO_IPC_ERR_CODE(A->ctx.rdx), EXO_IPC_TIMEOUT);
+	cr_assert_eq(counter((exo_cap_t)x, EXO_EXT_STORE_WORD(0)), 2);
+}

@@ -121,7 +121,7 @@ Test(ext_load, bad_requests_refused_before_any_work)
 	memcpy(user, add, sizeof add);
 	cr_assert_eq(ext_load(t, UVA, 0, EXT_EV_SYSCALL, 0, 0), -E_INVAL);
 	cr_assert_eq(ext_load(t, UVA, EXO_EXT_MAX_INSNS + 1, EXT_EV_SYSCALL, 0, 0), -E_INVAL);
-	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_TIMER, 0, 0), -E_INVAL, "no dispatcher");
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_PACKET + 1, 0, 0), -E_INVAL, "no such event");
 	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_PACKET, 0, 0), -E_INVAL, "no dispatcher");
 	cr_assert_eq(ext_load(t, UVA, 9, 0, 0, 0), -E_INVAL);
 	cr_assert_eq(ext_load(t, UVA, 9, 40, 0, 0), -E_INVAL, "beyond any mask");
@@ -349,7 +349,7 @@ Test(ext_load, guards_checked_as_guards)
 	cr_assert_eq(load_as(two, 2, EXT_EV_SYSCALL | EXO_EXT_GUARD), -E_REJECTED);
 	cr_assert_eq(load_as(protect, 5, EXT_EV_PAGEFAULT | EXO_EXT_GUARD), -E_REJECTED,
 		     "page_protect has an effect");
-	cr_assert_eq(load_as(is_add, 5, EXT_EV_TIMER | EXO_EXT_GUARD), -E_INVAL);
+	cr_assert_eq(load_as(is_add, 5, EXT_EV_PACKET | EXO_EXT_GUARD), -E_INVAL);
 }
 
 /* A handler attaches behind a guard of its own event only; the guard's
