@@ -1,9 +1,10 @@
 /*
- * The thread, IPC and interrupt events (ext.h): their raises, the gates
- * that keep a raise with no handler off the paths, and who may attach.
+ * The thread, IPC, timer and interrupt events (ext.h): their raises, the
+ * gates that keep a raise with no handler off the paths, and who may
+ * attach.
  *
- * The gate is the thread flag TF_EXT. While an environment has thread or
- * IPC handlers, each of its threads carries it (and a thread created in it
+ * The gate is the thread flag TF_EXT. While an environment has thread, IPC
+ * or timer handlers, each of its threads carries it (and a thread created in it
  * meanwhile); while a line has interrupt handlers, its interrupt thread
  * does. The general path tests the flag of a thread it blocks, wakes or
  * gives a message to; the fast paths already refuse a partner whose flags
@@ -29,7 +30,7 @@
 #include "sched.h"
 #include "trace.h"
 
-static u8 env_hooks[NSPACES];           /* thread and IPC handlers, by env */
+static u8 env_hooks[NSPACES];           /* thread, IPC, timer handlers, by env */
 static u8 line_hooks[EXO_NIRQ + 1];     /* interrupt handlers, by line */
 static u64 line_raises[EXO_NIRQ + 1];   /* each line's raises so far */
 
