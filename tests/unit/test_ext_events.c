@@ -438,3 +438,32 @@ Test(ext_events, timer_handler_defers_a_timeout_once)
 	cr_assert_eq(EXO_IPC_ERR_CODE(A->ctx.rdx), EXO_IPC_TIMEOUT);
 	cr_assert_eq(counter((exo_cap_t)x, EXO_EXT_STORE_WORD(0)), 2);
 }
+
+/* Each raise that reached a handler is an ext_raise record (what exo stat
+ * counts): a thread raise names what happened and the thread's number. */
+Test(ext_events, raises_are_traced)
+{
+	struct exo_trace_ring *r = &cpus[0].ring;
+	i64 x = LOAD(on_thread, EXT_EV_THREAD);
+	u64 head0 = r->head, seen[3] = { 0 };
+
+	cr_assert_eq(ext_attach(A, (exo_cap_t)x, env_cap(S1, EXO_CAP_W), EXO_EXT_AT_THREAD, 0), 0);
+	trace_on = 1;
+	head0 = r->head;
+	a_waits_b_sends();
+	trace_on = 0;
+	for (u64 at = head0; at != r->head; at += EXO_TRACE_REC_SIZE) {
+		const struct exo_trace_rec *rec = (const void *)((const char *)r->recs + (u16)at);
+
+		if (rec->kind != EXO_TRACE_EXT_RAISE)
+			continue;
+		cr_assert_eq(rec->a16, EXT_EV_THREAD);
+		cr_assert_eq(rec->a32, 1, "one handler ran");
+		cr_assert_eq(rec->a0, 0, "none answered HANDLED");
+		cr_assert_eq(rec->a1 & 0xffffffff, EXO_TID_NO(A->id));
+		cr_assert(rec->a1 >> 32 == EXT_TH_BLOCK || rec->a1 >> 32 == EXT_TH_UNBLOCK);
+		seen[rec->a1 >> 32]++;
+	}
+	cr_assert_eq(seen[EXT_TH_BLOCK], 1);
+	cr_assert_eq(seen[EXT_TH_UNBLOCK], 1);
+}
