@@ -201,17 +201,17 @@ receive(struct thread *t)
 static inline __attribute__((always_inline)) bool
 receive_block(struct thread *t, u32 timeout)
 {
-	bool was_ready = t->state == TS_READY;
-
 	if (timeout == EXO_TIMEOUT_ZERO) {
 		ipc_set_error(t, EXO_IPC_TIMEOUT, true);
 		return false;
 	}
+	/* A ready thread blocks (not a sender going on to its receive phase):
+	 * the flag first, so that without it this is one test. */
+	if (__builtin_expect(t->flags & TF_EXT, 0) && t->state == TS_READY)
+		ext_thread_raise(t, EXT_TH_BLOCK);
 	t->state = TS_RECEIVING;
 	t->partner = t->ctx.rsi;
 	sched_timeout(t, timeout);
-	if (was_ready)          /* not a sender going on to its receive phase */
-		ext_thread_event(t, EXT_TH_BLOCK);
 	return true;
 }
 
@@ -249,8 +249,7 @@ receiver_done(struct thread *dst, u32 err)
 	if (dst->state == TS_RECV_FAULT && EXO_IPC_ERR_CODE(EXO_IPC_ERR(err, 0)) ==
 	    EXO_IPC_NOTMINE) {
 		dst->state = TS_READY;  /* the pager erred: the thread retries */
-		ext_thread_event(dst, EXT_TH_UNBLOCK);
-		return dst;
+		return ext_thread_event_ret(dst, EXT_TH_UNBLOCK);
 	}
 	if (dst->state == TS_RECV_FAULT && err) {
 		fault_failed(dst);
@@ -259,8 +258,7 @@ receiver_done(struct thread *dst, u32 err)
 	if (err)
 		ipc_set_error(dst, err, true);
 	dst->state = TS_READY;
-	ext_thread_event(dst, EXT_TH_UNBLOCK);
-	return dst;
+	return ext_thread_event_ret(dst, EXT_TH_UNBLOCK);
 }
 
 static enum send_result

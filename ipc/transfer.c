@@ -206,6 +206,6 @@ transfer(struct thread *src, struct thread *dst)
 			return err;
 	}
 	if (__builtin_expect(dst->flags & TF_EXT, 0))
-		ext_ipc_raise(src, dst, tag);   /* it arrived: dst's handlers hear */
+		return ext_ipc_raise(src, dst); /* it arrived: dst's handlers hear */
 	return 0;
 }

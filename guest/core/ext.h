@@ -43,8 +43,12 @@ void ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 
  * on the thread, so that with no handler the general path pays one test
  * of a flag word and the fast paths nothing (they refuse flagged threads).
  */
-__attribute__((cold)) void ext_thread_raise(struct thread *t, u32 what);
-__attribute__((cold)) void ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag);
+/* Both return what their callers return next (t; 0, transfer's success),
+ * so that a call of them is a tail call and the paths without a handler
+ * keep no register for them. */
+__attribute__((cold)) struct thread *ext_thread_raise(struct thread *t, u32 what);
+/* A message arrived at dst (its tag in dst's MR0). */
+__attribute__((cold)) u32 ext_ipc_raise(struct thread *src, struct thread *dst);
 /* t's IPC timeout expired: its environment's timer handlers; true if one
  * answered EXT_HANDLED with a next deadline, for which t waits on. */
 bool ext_timer_raise(struct thread *t);
@@ -59,6 +63,15 @@ ext_thread_event(struct thread *t, u32 what)
 {
 	if (__builtin_expect(t->flags & TF_EXT, 0))
 		ext_thread_raise(t, what);
+}
+
+/* The same when the caller returns t next: return ext_thread_event_ret(..). */
+static inline struct thread *
+ext_thread_event_ret(struct thread *t, u32 what)
+{
+	if (__builtin_expect(t->flags & TF_EXT, 0))
+		return ext_thread_raise(t, what);
+	return t;
 }
 
 i64 ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err, u64 domain);

@@ -84,7 +84,7 @@ ext_thread_flags(const struct space *s)
 	return env_hooks[s->index] ? TF_EXT : 0;
 }
 
-void
+struct thread *
 ext_thread_raise(struct thread *t, u32 what)
 {
 	/* The imposed guard: t's own environment's handlers only. */
@@ -96,11 +96,13 @@ ext_thread_raise(struct thread *t, u32 what)
 	ext_raise_env(t->space->index, EXT_EV_THREAD, EXO_EXT_AT_THREAD, &ctx,
 		      (u64)what << 32 | EXO_TID_NO(t->id));
 	t->ext_word = ctx.user_word;
+	return t;
 }
 
-void
-ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag)
+u32
+ext_ipc_raise(struct thread *src, struct thread *dst)
 {
+	u64 tag = *thread_mr(dst, 0);
 	struct ext_ipc_ctx ctx = { .sender = src->id, .label = EXO_TAG_LABEL(tag) };
 	u32 u = EXO_TAG_U(tag);
 
@@ -110,6 +112,7 @@ ext_ipc_raise(struct thread *src, struct thread *dst, u64 tag)
 		ctx.mr[i] = *thread_mr(dst, i + 1);
 	ext_raise_env(dst->space->index, EXT_EV_IPC, EXO_EXT_AT_IPC, &ctx,
 		      EXO_TID_NO(dst->id));
+	return 0;
 }
 
 bool
