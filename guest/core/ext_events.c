@@ -6,13 +6,15 @@
  * The gate is the thread flag TF_EXT. While an environment has thread, IPC
  * or timer handlers, each of its threads carries it (and a thread created in it
  * meanwhile); while a line has interrupt handlers, its interrupt thread
- * does. The general path tests the flag of a thread it blocks, wakes or
- * gives a message to; the fast paths already refuse a partner whose flags
- * are not 0 and now refuse such a caller too, and the page-fault fast path
- * stays off while ext_pf_hooks is not 0 (which counts the environments
- * with thread or IPC handlers besides the page-fault handlers). So a raise
- * with no handler anywhere costs the flag's test where the general path
- * already had one, and nothing on the fast paths.
+ * does. The general path tests the flag of a thread it blocks, wakes,
+ * gives a message to or whose timeout expires; the fast paths already
+ * refused a partner whose flags are not 0 and now refuse such a caller too,
+ * and the page-fault fast path stays off while ext_pf_hooks is not 0
+ * (which counts the environments with such handlers besides the page-fault
+ * handlers). So a raise with no handler costs a test and a branch at each
+ * site of the general path, one instruction on the IPC and pager-reply
+ * fast paths, nothing on the page-fault fast path and the idle line's
+ * interrupt path (docs/extensions.md has the counts).
  *
  * Everything here runs under the big kernel lock: a removal (hooks_drop,
  * ext.c) clears the flags and the hook before any other CPU can raise.
@@ -31,8 +33,11 @@
 #include "trace.h"
 
 static u8 env_hooks[NSPACES];           /* thread, IPC, timer handlers, by env */
-static u8 line_hooks[EXO_NIRQ + 1];     /* interrupt handlers, by line */
+static u16 line_hooks[EXO_NIRQ + 1];    /* interrupt handlers, by line (of
+					   every environment that drove it) */
 static u64 line_raises[EXO_NIRQ + 1];   /* each line's raises so far */
+_Static_assert(EXO_EXT_HOOKS < 256 && NSPACES * EXO_EXT_HOOKS < 65536,
+	       "the counts cannot overflow");
 
 static void
 flag(struct thread *t, bool on)
@@ -55,7 +60,7 @@ ext_events_hook(u32 env, u32 event, u32 point, bool on)
 	if (event == EXT_EV_IRQ) {
 		u32 line = point - EXO_EXT_AT_IRQ(0);
 
-		line_hooks[line] += on ? 1 : (u8)-1;
+		line_hooks[line] += on ? 1 : (u16)-1;
 		flag(&threads[line], line_hooks[line] != 0);
 		return;
 	}
