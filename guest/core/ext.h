@@ -1,7 +1,9 @@
 /*
  * Extensions in the kernel (SPIN): loading (check, compile, map), the
- * system-call and page-fault events' handlers and their dispatchers. <exo/extcall.h> is the
- * user's view; guest/ebpf/ the checker and the compiler.
+ * system-call and page-fault events' handlers and their dispatchers
+ * (ext.c); the thread, IPC, timer and interrupt events (ext_events.c);
+ * domains (ext_domain.c). <exo/extcall.h> is the user's view; guest/ebpf/
+ * the checker and the compiler.
  */
 #ifndef CORE_EXT_H
 #define CORE_EXT_H
