@@ -35,6 +35,8 @@ ParameterizedTestParameters(spin, case_holds)
 		{ "guard", "guards ran before their handlers: 3 of 8 calls counted" },
 		/* The thread and IPC events: ext/thread_pkg.c. */
 		{ "threads", "saw its worker block, wake on our message and block again" },
+		{ "irq", "timer interrupts, 10 delivered" },
+		{ "timer", "a 20000 us sleep deferred once by the timer event" },
 	};
 	return cr_make_param_array(struct spin_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
