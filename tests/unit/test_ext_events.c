@@ -467,3 +467,22 @@ Test(ext_events, raises_are_traced)
 	cr_assert_eq(seen[EXT_TH_BLOCK], 1);
 	cr_assert_eq(seen[EXT_TH_UNBLOCK], 1);
 }
+
+/* Guards work on the new events as on the old: a guard that says no keeps
+ * its handler from running, and its drop detaches the handler. */
+Test(ext_events, guard_before_a_thread_handler)
+{
+	static const struct bpf_insn no[] = { EXIT0 };
+	i64 h = LOAD(on_thread, EXT_EV_THREAD);
+	i64 g = load(no, 2, EXT_EV_THREAD | EXO_EXT_GUARD, 0);
+	int err;
+
+	cr_assert_gt(g, 0);
+	cr_assert_eq(ext_attach(A, (exo_cap_t)h, env_cap(S1, EXO_CAP_W), EXO_EXT_AT_THREAD,
+				(exo_cap_t)g), 0);
+	a_waits_b_sends();
+	cr_assert_eq(counter((exo_cap_t)h, EXT_TH_BLOCK), 0, "the guard said no");
+	cr_assert_eq(A->ext_word, 0);
+	cap_destroy(cap_get(env_of(S1), (exo_cap_t)g, EXO_CAP_EXT, 0, &err));
+	cr_assert_eq(A->flags & TF_EXT, 0, "the handler went with its guard");
+}
