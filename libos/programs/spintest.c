@@ -190,7 +190,12 @@ case_reject(void)
 	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_PAGEFAULT, &e) ==
 	      -E_REJECTED);
 	CHECK(strcmp(e.rule_name, "ctx_field") == 0);
-	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_THREAD, &e) == -E_INVAL);
+	/* As a thread handler, it reads 8 bytes of the u32 what. */
+	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_THREAD, &e) ==
+	      -E_REJECTED);
+	CHECK(strcmp(e.rule_name, "ctx_field") == 0);
+	/* The packet event has no dispatcher in the kernel. */
+	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_PACKET, &e) == -E_INVAL);
 	CHECK(ext_load((void *)0x1000, 2, EXT_EV_SYSCALL, &e) == -E_FAULT);
 	CHECK(ext_load(uninit, NINSN(uninit), EXT_EV_SYSCALL, (void *)0x1000) == -E_FAULT);
 	/* Its instructions running off our memory: -E_FAULT, not a crash. */

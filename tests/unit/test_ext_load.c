@@ -270,6 +270,10 @@ Test(ext_load, pagefault_programs_checked_as_their_event)
 	/* args[1] (offset 16) read whole: the page-fault context's u32 kind. */
 	cr_assert_eq(load_pf(add, 9), -E_REJECTED, "another context's shape");
 	cr_assert_str_eq(e->rule_name, "ctx_field");
+	/* As a thread handler: args[0] (offset 8) read whole is the u32 what. */
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_THREAD, ERR_VA, 0), -E_REJECTED);
+	cr_assert_eq(e->insn, 3);
+	cr_assert_str_eq(e->rule_name, "ctx_field");
 }
 
 /* The attach point names an event; it must be the one the extension was
