@@ -881,6 +881,46 @@ case_irq(void)
 	printf("spintest: irq_count counted %ld timer interrupts, 10 delivered\n", counted);
 }
 
+static volatile u64 sleeper_rounds;
+
+static void
+sleeper(u64 arg)
+{
+	(void)arg;
+	for (;;) {
+		l4_sleep(20);
+		sleeper_rounds++;
+	}
+}
+
+static void
+case_threadrace(void)
+{
+	exo_cap_t env = own_env(), c;
+	u64 w, rounds;
+	long r;
+	u32 n;
+
+	CHECK(l4_kip()->ncpus >= 2);
+	CHECK((w = thread_spawn_on(1, sleeper, 0)) != 0);
+	n = EXO_TID_NO(w) & 7;
+	for (int i = 0; i < 20; i++) {
+		CHECK((r = ext_load(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0)) > 0);
+		c = (exo_cap_t)r;
+		CHECK(ext_attach(c, env, EXO_EXT_AT_THREAD) == 0);
+		while (ext_counter(c, 4 * n + EXT_TH_UNBLOCK) < 2)      /* CPU 1 raises */
+			;
+		CHECK(ext_counter(c, 4 * n + EXT_TH_BLOCK) >= 2);
+		CHECK(cap_drop(c) == 0);
+		rounds = sleeper_rounds;
+		while (sleeper_rounds < rounds + 2)     /* it sleeps on, unheard */
+			;
+	}
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: 20 removals raced the thread events of a sleeper on CPU 1 "
+	       "(%lu rounds)\n", (unsigned long)sleeper_rounds);
+}
+
 static void
 case_timer(void)
 {
@@ -920,6 +960,7 @@ static const struct scenario_case cases[] = {
 	{ "threads", case_threads },
 	{ "irq", case_irq },
 	{ "timer", case_timer },
+	{ "threadrace", case_threadrace },
 };
 
 int

@@ -55,6 +55,16 @@ ParameterizedTest(struct spin_case *c, spin, case_holds)
 	cr_assert(strstr(r.out, c->says), "%s: no \"%s\" in:\n%s", c->name, c->says, r.out);
 }
 
+/* The same for the thread event: raised on CPU 1 by a sleeper while the
+ * handler is attached and dropped. */
+Test(spin, thread_handler_removal_races_raises_on_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
+					    "spintest", "threadrace", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "20 removals raced the thread events"), "%s", r.out);
+}
+
 /* A removal racing raises on the other CPU (issue 13's attack list). */
 Test(spin, removal_races_a_raise_on_two_cpus)
 {
