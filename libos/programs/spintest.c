@@ -71,10 +71,23 @@
 
 static u64 main_tid;
 
+/* Load against a domain (0: the base, privileged spaces only). */
+static long
+ext_load_in(const void *insns, u64 n, u32 event, struct exo_ext_error *err, exo_cap_t domain)
+{
+	return l4_syscall5(SYS_ext_load, (long)insns, (long)n, event, (long)err, (long)domain);
+}
+
 static long
 ext_load(const void *insns, u64 n, u32 event, struct exo_ext_error *err)
 {
-	return l4_syscall5(SYS_ext_load, (long)insns, (long)n, event, (long)err, 0);
+	return ext_load_in(insns, n, event, err, 0);
+}
+
+static long
+ext_domain(u64 op, u64 a, u64 b)
+{
+	return l4_syscall5(SYS_ext_domain, (long)op, (long)a, (long)b, 0, 0);
 }
 
 static long
@@ -921,6 +934,72 @@ case_threadrace(void)
 	       "(%lu rounds)\n", (unsigned long)sleeper_rounds);
 }
 
+/* The child: the domain capability comes in MR1; it reports three loads. */
+static void
+domain_child(u64 arg)
+{
+	struct l4_msg m = { 0 };
+	u64 from, d;
+
+	(void)arg;
+	/* The kernel reads the program through our page tables: our pager
+	 * maps the image's pages on first touch, so touch them first. */
+	for (u64 i = 0; i < sizeof(ext_thread_pkg); i += 512)
+		(void)*(volatile const unsigned char *)&ext_thread_pkg[i];
+	(void)*(volatile const unsigned char *)&ext_thread_pkg[sizeof(ext_thread_pkg) - 1];
+	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	d = m.mr[1];
+	m.mr[0] = EXO_TAG(0, 3, 0);
+	m.mr[1] = (u64)ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0, 0);
+	m.mr[2] = (u64)ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0, d);
+	m.mr[3] = (u64)ext_domain(EXO_DOMAIN_CREATE, 1u << EXT_HELPER_KTIME, 0);
+	CHECK(l4_call(main_tid, &m) == 0);
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+static void
+case_domain(void)
+{
+	struct exo_ext_error e;
+	long narrow, counting, both, x, passed;
+	struct l4_msg m = { 0 };
+	u64 child, from;
+
+	CHECK((narrow = ext_domain(EXO_DOMAIN_CREATE, 1u << EXT_HELPER_KTIME,
+				   1u << EXT_EV_THREAD)) > 0);
+	CHECK((counting = ext_domain(EXO_DOMAIN_CREATE, 1u << EXT_HELPER_STORE |
+				     1u << EXT_HELPER_COUNTER_ADD, 1u << EXT_EV_IPC)) > 0);
+	CHECK(ext_domain(EXO_DOMAIN_CREATE, 1u << EXT_HELPER_PKT_LOAD, 0) == -E_INVAL);
+	CHECK(ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, &e,
+			  (exo_cap_t)narrow) == -E_REJECTED);
+	CHECK(strcmp(e.rule_name, "helper_domain") == 0);
+	CHECK(ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, &e,
+			  (exo_cap_t)counting) == -E_PERM);
+	CHECK((both = ext_domain(EXO_DOMAIN_COMBINE, (u64)narrow, (u64)counting)) > 0);
+	CHECK((x = ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, &e,
+			       (exo_cap_t)both)) > 0);
+	CHECK(cap_drop((exo_cap_t)x) == 0);
+	/* A child task: unprivileged, it loads only against what it is given. */
+	CHECK((child = task_spawn(domain_child, 0)) != 0);
+	CHECK((passed = cap_pass((exo_cap_t)both, child, EXO_CAP_R)) > 0);
+	m.mr[0] = EXO_TAG(0, 1, 0);
+	m.mr[1] = (u64)passed;
+	CHECK(l4_send(child, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(child, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	if ((long)m.mr[1] != -E_PERM || (long)m.mr[2] <= 0 || (long)m.mr[3] != -E_PERM)
+		printf("spintest: the child's loads: %ld, %ld, create %ld\n", (long)m.mr[1],
+		       (long)m.mr[2], (long)m.mr[3]);
+	CHECK((long)m.mr[1] == -E_PERM);        /* the base is not the child's */
+	CHECK((long)m.mr[2] > 0);               /* the union we passed is */
+	CHECK((long)m.mr[3] == -E_PERM);        /* nor may it create one */
+	CHECK(cap_drop((exo_cap_t)narrow) == 0);
+	CHECK(cap_drop((exo_cap_t)counting) == 0);
+	CHECK(cap_drop((exo_cap_t)both) == 0);
+	printf("spintest: domains resolved, combined and passed: the child loaded "
+	       "against the union only\n");
+}
+
 static void
 case_timer(void)
 {
@@ -961,6 +1040,7 @@ static const struct scenario_case cases[] = {
 	{ "irq", case_irq },
 	{ "timer", case_timer },
 	{ "threadrace", case_threadrace },
+	{ "domain", case_domain },
 };
 
 int

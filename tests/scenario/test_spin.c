@@ -37,6 +37,7 @@ ParameterizedTestParameters(spin, case_holds)
 		{ "threads", "saw its worker block, wake on our message and block again" },
 		{ "irq", "timer interrupts, 10 delivered" },
 		{ "timer", "a 20000 us sleep deferred once by the timer event" },
+		{ "domain", "the child loaded against the union only" },
 	};
 	return cr_make_param_array(struct spin_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
