@@ -437,6 +437,7 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard)
 	*free = (struct ext_hook){ .point = (u32)point, .ext = (u8)id,
 				   .guard = g ? (u8)(g - exts + 1) : 0, .event = (u16)event };
 	hook_count((u32)e->object, event, (u32)point, true);
+	TRACE_SWAB(EXT_ATTACH, id, free->guard, e->object, point);
 	return 0;
 }
 
@@ -465,6 +466,7 @@ hooks_drop(u32 i, u32 ext1)
 
 			hooks[i][k] = (struct ext_hook){ 0 };
 			hook_count(i, h.event, h.point, false);
+			TRACE_SWAB(EXT_DETACH, h.ext, h.guard, i, h.point);
 		}
 }
 

@@ -486,3 +486,32 @@ Test(ext_events, guard_before_a_thread_handler)
 	cap_destroy(cap_get(env_of(S1), (exo_cap_t)g, EXO_CAP_EXT, 0, &err));
 	cr_assert_eq(A->flags & TF_EXT, 0, "the handler went with its guard");
 }
+
+/* Attaching and detaching are trace records too (ext_attach, ext_detach). */
+Test(ext_events, attach_and_detach_are_traced)
+{
+	struct exo_trace_ring *r = &cpus[0].ring;
+	i64 x = LOAD(on_thread, EXT_EV_THREAD);
+	u64 head0;
+	int err, attach = 0, detach = 0;
+	u64 slot1 = cap_get(env_of(S1), (exo_cap_t)x, EXO_CAP_EXT, 0, &err)->object + 1;
+
+	trace_on = 1;
+	head0 = r->head;
+	cr_assert_eq(ext_attach(A, (exo_cap_t)x, env_cap(S1, EXO_CAP_W), EXO_EXT_AT_THREAD, 0), 0);
+	cap_destroy(cap_get(env_of(S1), (exo_cap_t)x, EXO_CAP_EXT, 0, &err));
+	trace_on = 0;
+	for (u64 at = head0; at != r->head; at += EXO_TRACE_REC_SIZE) {
+		const struct exo_trace_rec *rec = (const void *)((const char *)r->recs + (u16)at);
+
+		if (rec->kind != EXO_TRACE_EXT_ATTACH && rec->kind != EXO_TRACE_EXT_DETACH)
+			continue;
+		cr_assert_eq(rec->a16, slot1);
+		cr_assert_eq(rec->a0, S1->index);
+		cr_assert_eq(rec->a1, EXO_EXT_AT_THREAD);
+		attach += rec->kind == EXO_TRACE_EXT_ATTACH;
+		detach += rec->kind == EXO_TRACE_EXT_DETACH;
+	}
+	cr_assert_eq(attach, 1);
+	cr_assert_eq(detach, 1);
+}
