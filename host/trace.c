@@ -428,7 +428,32 @@ struct chrome {
 	const struct symtab *syms;
 	uint64_t threads[512];           /* thread ids seen, for their names */
 	size_t nthreads;
+	/* Extensions' section names by kernel slot + 1, from their EXT_LOAD
+	 * records (a raise names its handler by slot + 1). */
+	char ext_section[256][17];
 };
+
+/* The section an EXT_LOAD record names: a0 and a1, NUL-padded. */
+static void
+ext_load_section(const struct exo_trace_rec *r, char out[17])
+{
+	memcpy(out, &r->a0, 8);
+	memcpy(out + 8, &r->a1, 8);
+	out[16] = 0;
+}
+
+/* A raise's name: the section of the extension that answered it if its
+ * load was traced; else its event's handler section, "event/E", which is
+ * every handler's of E (<exo/ext.h>). */
+static void
+ext_raise_section(const struct chrome *c, const struct exo_trace_rec *r, char *out,
+		  size_t n)
+{
+	if (r->a0 && r->a0 < 256 && c->ext_section[r->a0][0])
+		snprintf(out, n, "%s", c->ext_section[r->a0]);
+	else
+		snprintf(out, n, "event/%s", trace_ext_event_name(r->a16));
+}
 
 static void
 chrome_ts(struct chrome *c, const char *key, uint64_t tsc)
@@ -533,7 +558,16 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 		snprintf(name, sizeof(name), "ipc error: %s (%s phase)",
 			 trace_ipc_error_name(EXO_IPC_ERR_CODE(r->a16)),
 			 EXO_IPC_ERR_RECV(r->a16) ? "receive" : "send");
-	else
+	else if (r->kind == EXO_TRACE_EXT_LOAD) {
+		if (r->a16 < 256)
+			ext_load_section(r, c->ext_section[r->a16]);
+		snprintf(name, sizeof(name), "ext load: %.16s", c->ext_section[r->a16 & 255]);
+	} else if (r->kind == EXO_TRACE_EXT_RAISE) {
+		char sec[24];
+
+		ext_raise_section(c, r, sec, sizeof(sec));
+		snprintf(name, sizeof(name), "ext raise: %s", sec);
+	} else
 		snprintf(name, sizeof(name), "%s", trace_kind_name(r->kind));
 	chrome_begin(c, "i", name, PID_KERNEL, e->cpu, e->tsc);
 	json_key(&c->j, "s");
@@ -571,6 +605,22 @@ chrome_instant(void *ctx, const struct trace_ev *e, const struct trace_crossing 
 	}
 	case EXO_TRACE_THREAD_SWITCH:
 		chrome_tid_hex(&c->j, "thread", r->a0);
+		break;
+	case EXO_TRACE_EXT_RAISE:
+		trace_rec_args(&c->j, r);
+		json_key(&c->j, "event_name");
+		json_string(&c->j, trace_ext_event_name(r->a16));
+		json_key(&c->j, "section");
+		ext_raise_section(c, r, sym, sizeof(sym));
+		json_string(&c->j, sym);
+		break;
+	case EXO_TRACE_EXT_LOAD:
+		json_key(&c->j, "ext");
+		json_u64(&c->j, r->a16);
+		json_key(&c->j, "event");
+		json_string(&c->j, trace_ext_event_name(r->a32 & 0xff));
+		json_key(&c->j, "section");
+		json_string(&c->j, c->ext_section[r->a16 & 255]);
 		break;
 	case EXO_TRACE_SPACE_SWITCH:
 		json_key(&c->j, "root");

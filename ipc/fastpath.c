@@ -40,7 +40,9 @@ fastpath_call(u64 to, u64 from, u64 timeouts, struct thread *cur, u64 tag)
 	if (EXO_TIMEOUT_RCV(timeouts) != EXO_TIMEOUT_NEVER || tag & FAST_TAG_MASK)
 		return 0;
 	/* The direct switch respects priorities (sched_direct_ok: cur blocks). */
-	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup || dst->flags ||
+	/* Flags of either (TF_EXT: events to raise) send it the general way. */
+	if (dst->id != to || dst->state != TS_RECEIVING || dst->wakeup ||
+	    (dst->flags | cur->flags) ||
 	    HOME_OF(dst) != HOME_OF(cur) || dst->prio < sched_ready_top)
 		return 0;
 	if (dst->partner != cur->id && dst->partner != EXO_ANYTHREAD)

@@ -14,6 +14,7 @@
 
 #include <exo/error.h>
 
+#include "../guest/core/ext.h"
 #include "../guest/core/kernel.h"
 #include "../guest/core/sched.h"
 #include "../guest/core/trace.h"
@@ -91,9 +92,26 @@ ipc_accepts(const struct thread *dst, const struct thread *src)
 }
 
 /* A blocked thread may run again: off the timeout list, onto the ready queue. */
+static __attribute__((noinline)) void
+wake_raising(struct thread *t)
+{
+	bool was_blocked = t->state != TS_READY;
+
+	sched_timeout_cancel(t);
+	t->state = TS_READY;
+	if (was_blocked)
+		ext_thread_raise(t, EXT_TH_UNBLOCK);
+	sched_ready(t);
+}
+
 void
 ipc_wake(struct thread *t)
 {
+	/* TF_EXT: its environment hears of it, out of line (a tail call). */
+	if (__builtin_expect(t->flags & TF_EXT, 0)) {
+		wake_raising(t);
+		return;
+	}
 	sched_timeout_cancel(t);
 	t->state = TS_READY;
 	sched_ready(t);
@@ -177,14 +195,20 @@ receive(struct thread *t)
 	return true;
 }
 
-/* Block t in its receive phase; with a zero timeout fail it instead. */
-static bool
+/* Block t in its receive phase; with a zero timeout fail it instead.
+ * (Inline, as it was before it raised the thread event: a call more on the
+ * general path otherwise.) */
+static inline __attribute__((always_inline)) bool
 receive_block(struct thread *t, u32 timeout)
 {
 	if (timeout == EXO_TIMEOUT_ZERO) {
 		ipc_set_error(t, EXO_IPC_TIMEOUT, true);
 		return false;
 	}
+	/* A ready thread blocks (not a sender going on to its receive phase):
+	 * the flag first, so that without it this is one test. */
+	if (__builtin_expect(t->flags & TF_EXT, 0) && t->state == TS_READY)
+		ext_thread_raise(t, EXT_TH_BLOCK);
 	t->state = TS_RECEIVING;
 	t->partner = t->ctx.rsi;
 	sched_timeout(t, timeout);
@@ -225,7 +249,7 @@ receiver_done(struct thread *dst, u32 err)
 	if (dst->state == TS_RECV_FAULT && EXO_IPC_ERR_CODE(EXO_IPC_ERR(err, 0)) ==
 	    EXO_IPC_NOTMINE) {
 		dst->state = TS_READY;  /* the pager erred: the thread retries */
-		return dst;
+		return ext_thread_event_ret(dst, EXT_TH_UNBLOCK);
 	}
 	if (dst->state == TS_RECV_FAULT && err) {
 		fault_failed(dst);
@@ -234,7 +258,7 @@ receiver_done(struct thread *dst, u32 err)
 	if (err)
 		ipc_set_error(dst, err, true);
 	dst->state = TS_READY;
-	return dst;
+	return ext_thread_event_ret(dst, EXT_TH_UNBLOCK);
 }
 
 static enum send_result
@@ -265,6 +289,7 @@ send(struct thread *cur, u64 to, u32 timeout, struct thread **woken)
 	cur->partner = to;
 	ipc_sendq_add(dst, cur);
 	sched_timeout(cur, timeout);
+	ext_thread_event(cur, EXT_TH_BLOCK);
 	return SEND_BLOCKED;
 }
 
@@ -327,6 +352,9 @@ ipc_syscall(struct thread *cur)
 void
 ipc_timeout(struct thread *t)
 {
+	/* TF_EXT: its environment's timer handlers may keep it waiting. */
+	if (__builtin_expect(t->flags & TF_EXT, 0) && ext_timer_raise(t))
+		return;
 	if (t->state == TS_SENDING) {
 		struct thread *dst = thread_lookup(t->partner);
 
@@ -441,6 +469,7 @@ ipc_pagefault(struct thread *t, u64 addr, u64 ip, u32 access, struct thread **ne
 	t->fault_access = access;
 	t->state = TS_SEND_FAULT;
 	t->partner = pager->id;
+	ext_thread_event(t, EXT_TH_BLOCK);
 	if (!ipc_accepts(pager, t)) {
 		ipc_sendq_add(pager, t);
 		return true;

@@ -9,7 +9,9 @@
 
 #include <exo/error.h>
 
+#include "../guest/core/ext.h"
 #include "../guest/core/sched.h"
+#include "fastpath.h"
 #include "ipc.h"
 #include "transfer.h"
 
@@ -34,6 +36,20 @@ irq_deliver(struct thread *t)
 	return h;
 }
 
+/* Not idle, or the line has handlers (TF_EXT): out of line, reached by a
+ * tail call, so that the idle line's path has no frame to set up. */
+static __attribute__((noinline)) struct thread *
+irq_not_idle(struct thread *t)
+{
+	if (t->flags & TF_EXT && ext_irq_raise(t))
+		return 0;       /* consumed by an extension */
+	if (t->state != TS_IRQ_IDLE) {
+		t->irq_missed++;
+		return 0;
+	}
+	return irq_deliver(t);
+}
+
 struct thread *
 ipc_irq(u32 line)
 {
@@ -44,10 +60,9 @@ ipc_irq(u32 line)
 	t = &threads[line];
 	if (!t->handler)
 		return 0;
-	if (t->state != TS_IRQ_IDLE) {
-		t->irq_missed++;
-		return 0;
-	}
+	/* One test for "not idle, or TF_EXT": the line's handlers first. */
+	if (state_flags(t) != TS_IRQ_IDLE)
+		return irq_not_idle(t);
 	return irq_deliver(t);
 }
 

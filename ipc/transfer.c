@@ -8,6 +8,7 @@
 #include <exo/error.h>
 #include <exo/layout.h>
 
+#include "../guest/core/ext.h"
 #include "../guest/core/mdb.h"
 #include "../guest/core/space.h"
 
@@ -204,5 +205,7 @@ transfer(struct thread *src, struct thread *dst)
 		if (err)
 			return err;
 	}
+	if (__builtin_expect(dst->flags & TF_EXT, 0))
+		return ext_ipc_raise(src, dst); /* it arrived: dst's handlers hear */
 	return 0;
 }

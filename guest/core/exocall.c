@@ -319,10 +319,9 @@ sys_backing_read(struct thread *t, u64 block, u64 frame, u64 a2, u64 a3, u64 a4)
 }
 
 i64
-sys_ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err, u64 a4)
+sys_ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err, u64 domain)
 {
-	(void)a4;
-	return ext_load(t, insns, n, event, err);
+	return ext_load(t, insns, n, event, err, domain);
 }
 
 i64
@@ -337,4 +336,11 @@ sys_ext_counter(struct thread *t, u64 ext, u64 slot, u64 a2, u64 a3, u64 a4)
 {
 	(void)a2, (void)a3, (void)a4;
 	return ext_counter(t, ext, slot);
+}
+
+i64
+sys_ext_domain(struct thread *t, u64 op, u64 a, u64 b, u64 a3, u64 a4)
+{
+	(void)a3, (void)a4;
+	return ext_domain(t, op, a, b);
 }

@@ -28,6 +28,7 @@ EXOCALL(backing_read);
 EXOCALL(ext_load);
 EXOCALL(ext_attach);
 EXOCALL(ext_counter);
+EXOCALL(ext_domain);
 #undef EXOCALL
 
 /* User memory of s, looked up in its tables (exocall.c). -E_FAULT */

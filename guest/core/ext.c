@@ -26,12 +26,12 @@
 #include "bind.h"
 #include "cap.h"
 #include "exocall.h"
+#include "ext_int.h"
 #include "frame.h"
 #include "kernel.h"
 #include "platform.h"
 #include "trace.h"
 
-#define EXT_MAX         64      /* loaded extensions, all environments */
 #define EXT_DATA_STORE  (EXT_COUNTER_SLOTS * 8)    /* store slots' offset */
 
 _Static_assert(EXO_EXT_MAX_INSNS == EXT_MAX_INSNS, "one size limit");
@@ -42,31 +42,8 @@ _Static_assert(EXO_EXT_STORE_WORD(0) == EXT_COUNTER_SLOTS &&
 	       EXO_EXT_DATA_WORDS * 8 == EXT_DATA_STORE + EXT_STORE_SLOTS * EXT_STORE_SIZE,
 	       "ext_counter's words are the data frame's");
 
-struct kext {
-	ebpf_helper_fn *code;   /* NULL: the slot is free */
-	u64 pa[EXO_EXT_CODE_PAGES];
-	u64 data;               /* counters, then store slots */
-	u32 npages;
-	u16 env;                /* the loader's, charged for it */
-	u8 event;               /* EXT_EV_*: what it was checked for */
-	u8 guard;               /* checked as a guard of it, not a handler */
-};
-
-/*
- * A handler attached to an environment's event. The event is kept apart
- * from the point: a system call number the user chose must never match a
- * page-fault handler (its context is another shape).
- */
-struct ext_hook {
-	u32 point;              /* sysno, EXO_EXT_ALL_CALLS or EXO_EXT_AT_PAGEFAULT */
-	u8 ext;                 /* index + 1; 0: free */
-	u8 guard;               /* the guard's index + 1; 0: none */
-	u16 event;              /* EXT_EV_SYSCALL or EXT_EV_PAGEFAULT */
-};
-_Static_assert(EXT_MAX < 256, "a hook names extensions in a byte");
-
-static struct kext exts[EXT_MAX];
-static struct ext_hook hooks[NSPACES][EXO_EXT_HOOKS];
+struct kext exts[EXT_MAX];
+struct ext_hook hooks[NSPACES][EXO_EXT_HOOKS];
 static u8 loaded[NSPACES];
 u32 ext_syscall_hooks, ext_pf_hooks;
 static struct kext *running;    /* the helpers' extension (big lock) */
@@ -148,11 +125,10 @@ static ebpf_helper_fn *const helper_fn[EXT_HELPER_COUNT] = {
 	[EXT_HELPER_DIRTY_MARK] = h_dirty_mark,
 };
 static const struct ebpf_helpers kernel_helpers = { helper_fn, EXT_HELPER_COUNT };
-/* The kernel's domain: the helpers it has (ext_trace is not one yet); the
- * checker gives each program type only its own (page_protect: page faults). */
-#define KERNEL_DOMAIN (1ull << EXT_HELPER_KTIME | 1ull << EXT_HELPER_COUNTER_ADD | \
-		       1ull << EXT_HELPER_STORE | 1ull << EXT_HELPER_SELF | \
-		       1ull << EXT_HELPER_PAGE_PROTECT | 1ull << EXT_HELPER_DIRTY_MARK)
+/* The base domain (<exo/extcall.h>) is the helpers the kernel has
+ * (ext_trace is not one yet); the checker gives each program type only its
+ * own of them (page_protect: page faults). */
+_Static_assert(EXT_HELPER_COUNT <= 32 && EXT_EV_COUNT <= 32, "a domain's masks are u32");
 
 /* ---- Frames. */
 
@@ -298,9 +274,11 @@ compile(struct kext *x, const struct work *w, u32 n)
 	return 0;
 }
 
-/* Check and compile the n instructions at user insns into x. */
+/* Check the n instructions at user insns against the helpers of a domain
+ * and compile them into x. */
 static i64
-check_and_compile(struct thread *t, struct kext *x, u64 insns, u32 n, u64 err)
+check_and_compile(struct thread *t, struct kext *x, u64 insns, u32 n, u64 err,
+		  u64 helpers)
 {
 	const struct ext_prog_type *type = verify_type_by_event(x->event, x->guard);
 	struct ext_verify_error ve;
@@ -310,7 +288,7 @@ check_and_compile(struct thread *t, struct kext *x, u64 insns, u32 n, u64 err)
 	if (r < 0)
 		return r;
 	r = user_read(t->space, w.insns, insns, (u64)n * sizeof(struct bpf_insn));
-	if (r == 0 && verify_program(w.insns, n, type, KERNEL_DOMAIN,
+	if (r == 0 && verify_program(w.insns, n, type, helpers,
 				     verify_kernel_budget(n), w.verifier, &ve) < 0)
 		r = reject(t, err, &ve);
 	if (r == 0) {
@@ -321,19 +299,40 @@ check_and_compile(struct thread *t, struct kext *x, u64 insns, u32 n, u64 err)
 	return r;
 }
 
-i64
-ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
+/* The load's trace record: the extension (slot + 1), its event, and its
+ * section's name (<exo/ext.h>'s SEC: the checker's program type), the
+ * first 16 bytes in a0 and a1 as they lie in memory. */
+static void
+trace_load(const struct kext *x)
 {
-	u32 env = t->space->index;
+	const char *sec = verify_type_by_event(x->event, x->guard)->section;
+	u64 name[2] = { 0, 0 };
+
+	for (u32 i = 0; sec[i] && i < sizeof name; i++)
+		((char *)name)[i] = sec[i];
+	TRACE_SWAB(EXT_LOAD, (u32)(x - exts) + 1, x->event | (u32)x->guard << 8,
+		   name[0], name[1]);
+}
+
+i64
+ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err, u64 domain)
+{
+	u32 env = t->space->index, events;
 	struct kext *x;
-	u64 ev = event & ~(u64)EXO_EXT_GUARD;
+	u64 ev = event & ~(u64)EXO_EXT_GUARD, helpers;
 	exo_cap_t c;
 	i64 r;
 
-	if (n == 0 || n > EXO_EXT_MAX_INSNS || (ev != EXT_EV_SYSCALL && ev != EXT_EV_PAGEFAULT))
+	if (n == 0 || n > EXO_EXT_MAX_INSNS || ev >= 32 ||
+	    !(EXO_EXT_BASE_EVENTS & 1u << ev))
 		return -E_INVAL;
 	if (err && user_writable(t->space, err, sizeof(struct exo_ext_error)) < 0)
 		return -E_FAULT;
+	r = ext_domain_resolve(t, domain, &helpers, &events);
+	if (r < 0)
+		return r;
+	if (!(events & 1u << ev))
+		return -E_PERM;
 	if (loaded[env] >= EXO_EXT_PER_ENV || env_of(t->space)->ncaps == EXO_NCAPS ||
 	    !(x = ext_slot()))
 		return -E_NOMEM;
@@ -341,7 +340,7 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 		return -E_NOMEM;
 	x->event = (u8)ev;
 	x->guard = (event & EXO_EXT_GUARD) != 0;
-	r = check_and_compile(t, x, insns, (u32)n, err);
+	r = check_and_compile(t, x, insns, (u32)n, err, helpers);
 	if (r == 0)
 		r = cap_new(env_of(t->space), EXO_CAP_EXT, EXO_CAP_ALL,
 			    (u64)(x - exts), 0, &c);
@@ -356,6 +355,7 @@ ext_load(struct thread *t, u64 insns, u64 n, u64 event, u64 err)
 	}
 	x->env = (u16)env;
 	loaded[env]++;
+	trace_load(x);
 	return (i64)c;
 }
 
@@ -375,14 +375,31 @@ point_event(u64 point)
 {
 	if (point < EXO_EXT_SYSNO_END || point == EXO_EXT_ALL_CALLS)
 		return EXT_EV_SYSCALL;
-	return point == EXO_EXT_AT_PAGEFAULT ? EXT_EV_PAGEFAULT : 0;
+	if (point == EXO_EXT_AT_PAGEFAULT)
+		return EXT_EV_PAGEFAULT;
+	if (point == EXO_EXT_AT_THREAD)
+		return EXT_EV_THREAD;
+	if (point == EXO_EXT_AT_IPC)
+		return EXT_EV_IPC;
+	if (point == EXO_EXT_AT_TIMER)
+		return EXT_EV_TIMER;
+	if (point >= EXO_EXT_AT_IRQ(1) && point <= EXO_EXT_AT_IRQ(EXO_NIRQ))
+		return EXT_EV_IRQ;
+	return 0;
 }
 
-/* The dispatchers' gates: handlers of the event, all environments. */
-static u32 *
-hook_count(u32 event)
+/* A hook of env at point for event comes (on) or goes: the dispatchers'
+ * gates (handlers of the event, all environments; the thread flags of
+ * ext_events.c). */
+static void
+hook_count(u32 env, u32 event, u32 point, bool on)
 {
-	return event == EXT_EV_PAGEFAULT ? &ext_pf_hooks : &ext_syscall_hooks;
+	if (event == EXT_EV_SYSCALL)
+		ext_syscall_hooks += on ? 1 : (u32)-1;
+	else if (event == EXT_EV_PAGEFAULT)
+		ext_pf_hooks += on ? 1 : (u32)-1;
+	else
+		ext_events_hook(env, event, point, on);
 }
 
 i64
@@ -404,6 +421,9 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard)
 	if (!event || event != x->event || x->guard ||
 	    (g && (!g->guard || g->event != event)))
 		return -E_INVAL;
+	err = ext_events_authority((u32)e->object, event, (u32)point);
+	if (err < 0)
+		return err;
 	id = (u32)(x - exts) + 1;
 	h = hooks[e->object];
 	for (u32 i = 0; i < EXO_EXT_HOOKS; i++) {
@@ -416,7 +436,8 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard)
 		return -E_NOMEM;
 	*free = (struct ext_hook){ .point = (u32)point, .ext = (u8)id,
 				   .guard = g ? (u8)(g - exts + 1) : 0, .event = (u16)event };
-	(*hook_count(event))++;
+	hook_count((u32)e->object, event, (u32)point, true);
+	TRACE_SWAB(EXT_ATTACH, id, free->guard, e->object, point);
 	return 0;
 }
 
@@ -441,8 +462,11 @@ hooks_drop(u32 i, u32 ext1)
 	for (u32 k = 0; k < EXO_EXT_HOOKS; k++)
 		if (hooks[i][k].ext && (!ext1 || hooks[i][k].ext == ext1 ||
 					hooks[i][k].guard == ext1)) {
-			(*hook_count(hooks[i][k].event))--;
+			struct ext_hook h = hooks[i][k];
+
 			hooks[i][k] = (struct ext_hook){ 0 };
+			hook_count(i, h.event, h.point, false);
+			TRACE_SWAB(EXT_DETACH, h.ext, h.guard, i, h.point);
 		}
 }
 
@@ -479,17 +503,8 @@ ext_walk_frames(void (*fn)(u64 pa, void *ctx), void *ctx)
 	}
 }
 
-/* One raise's tally, for its trace record. */
-struct raise {
-	bool seen;              /* some hook of the environment matched */
-	u32 runs;               /* handlers run */
-	u32 by;                 /* the one that answered HANDLED (index + 1) */
-};
-
-/* Run h's guard, if any, then its handler on ctx: the handler's result, or
- * EXT_DEFAULT if the guard said no. */
-static u64
-hook_run(const struct ext_hook *h, void *ctx, struct raise *rs)
+u64
+ext_hook_run(const struct ext_hook *h, void *ctx, struct raise *rs)
 {
 	u64 r;
 
@@ -520,7 +535,7 @@ run(const struct ext_hook *h, struct thread *t, struct raise *rs)
 			  t->ctx.r9 },
 		.space = t->space->index, .thread = t->id,
 	};
-	u64 r = hook_run(h, &ctx, rs);
+	u64 r = ext_hook_run(h, &ctx, rs);
 
 	/* A handler may rewrite the arguments the next one (or the kernel) sees. */
 	t->ctx.rdi = ctx.args[0], t->ctx.rsi = ctx.args[1], t->ctx.rdx = ctx.args[2];
@@ -563,21 +578,31 @@ ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 space
 }
 
 bool
+ext_raise_env(u32 env, u32 event, u32 point, void *ctx, u64 what)
+{
+	struct ext_hook *h = hooks[env];
+	struct raise rs = { 0 };
+
+	for (u32 i = 0; i < EXO_EXT_HOOKS && !rs.by; i++)
+		if (h[i].ext && h[i].event == event && h[i].point == point)
+			ext_hook_run(&h[i], ctx, &rs);
+	if (rs.seen)
+		TRACE_SWAB(EXT_RAISE, event, rs.runs, rs.by, what);
+	return rs.by != 0;
+}
+
+bool
 ext_pagefault_raise(struct thread *t, u64 addr, u64 error)
 {
 	/* The imposed guard: only the faulting environment's handlers, and
 	 * their helpers act on its space alone (pf_space). */
-	struct ext_hook *h = hooks[t->space->index];
 	struct ext_pagefault_ctx ctx;
-	struct raise rs = { 0 };
+	bool handled;
 
 	ext_pf_ctx(&ctx, addr, t->ctx.rip, error, t->space->index);
 	pf_space = t->space;
-	for (u32 i = 0; i < EXO_EXT_HOOKS && !rs.by; i++)
-		if (h[i].ext && h[i].event == EXT_EV_PAGEFAULT)
-			hook_run(&h[i], &ctx, &rs);
+	handled = ext_raise_env(t->space->index, EXT_EV_PAGEFAULT, EXO_EXT_AT_PAGEFAULT,
+				&ctx, addr);
 	pf_space = 0;
-	if (rs.seen)
-		TRACE_SWAB(EXT_RAISE, EXT_EV_PAGEFAULT, rs.runs, rs.by, addr);
-	return rs.by != 0;
+	return handled;
 }

@@ -75,7 +75,7 @@ pct_syscall(struct thread *t)
 			err = -E_NOENT;
 		else if (flags == EXO_PCT_SYNC && e->entry[EXO_ENTRY_PCT].tid != t->id)
 			err = -E_PERM;
-		else if (d->state != TS_ENTRY_WAIT || d->flags)
+		else if (d->state != TS_ENTRY_WAIT || d->flags & (TF_HALT | TF_DOOMED))
 			err = -E_AGAIN;
 	}
 	if (err) {

@@ -152,6 +152,12 @@ timeout_insert(struct thread *t, u64 wakeup)
 }
 
 void
+sched_timeout_at(struct thread *t, u64 wakeup)
+{
+	timeout_insert(t, wakeup);
+}
+
+void
 sched_timeout_insert(struct thread *t, u32 timeout)
 {
 	timeout_insert(t, arch_now() + sched_us_to_tsc(timeout & 0x7fffffff) + 1);

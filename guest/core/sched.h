@@ -39,6 +39,8 @@ sched_direct_ok(const struct thread *next)
 void sched_dequeue(struct thread *t);
 /* Block t until now + timeout (a relative EXO_TIMEOUT_US; never: no wakeup). */
 void sched_timeout_insert(struct thread *t, u32 timeout);
+/* The same at TSC value wakeup (a timer handler's next deadline). */
+void sched_timeout_at(struct thread *t, u64 wakeup);
 void sched_timeout_remove(struct thread *t);
 
 /* The common cases (no timeout, none pending) without a call. */

@@ -516,6 +516,7 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_ext_load]           = sys_ext_load,
 	[SYS_ext_attach]         = sys_ext_attach,
 	[SYS_ext_counter]        = sys_ext_counter,
+	[SYS_ext_domain]         = sys_ext_domain,
 };
 
 /*

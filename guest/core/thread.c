@@ -5,6 +5,7 @@
 #include <exo/layout.h>
 
 #include "../../ipc/ipc.h"
+#include "ext.h"
 #include "frame.h"
 #include "kernel.h"
 #include "platform.h"
@@ -97,6 +98,7 @@ thread_create(struct space *s, u64 utcb_va, u64 pager, u32 prio,
 		.utcb_pa = pa,
 		.pager = pager,
 		.prio = prio,
+		.flags = ext_thread_flags(s),   /* TF_EXT: its events are raised */
 		/* Home: the creator's CPU (sched_set_cpu moves it). */
 		.cpu = this_cpu()->id,
 		.home = this_cpu(),

@@ -44,6 +44,10 @@ enum thread_state {
 enum thread_flags {
 	TF_HALT = 1,        /* exchange_registers halted it: never made ready */
 	TF_DOOMED = 2,      /* to be killed at the end of this kernel entry */
+	TF_EXT = 4,         /* its environment has thread or IPC handlers, or
+			       (an interrupt thread) its line has handlers:
+			       the general paths raise their events (ext.h),
+			       the fast paths decline */
 };
 
 struct thread {
@@ -83,6 +87,7 @@ struct thread {
 	u64 kstack;                 /* T_KSTACK: its kernel stack's top */
 	u32 cpu;
 	u32 migrate;                /* cpu + 1: move there when it next stops */
+	u64 ext_word;               /* its thread handlers' word (ext.h) */
 	void *arch_save;            /* THREAD_ARCH_SAVE bytes for the arch layer
 				       (x86-64: its user FPU/SSE state) */
 } __attribute__((aligned(1024)));  /* a power of two: ids index by shift */

@@ -63,7 +63,7 @@ upcall_deliver(struct env *e, u32 kind, u64 up, u64 a1, u64 a2)
 	if (!t)
 		return false;
 	TRACE_SAB(UPCALL, up, e - envs, a1);
-	if (t->state == TS_ENTRY_WAIT && !t->flags && !h->n) {
+	if (t->state == TS_ENTRY_WAIT && !(t->flags & (TF_HALT | TF_DOOMED)) && !h->n) {
 		upcall_start(e, kind, t, up, a1, a2);
 		return true;
 	}

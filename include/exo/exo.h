@@ -46,6 +46,7 @@ enum exo_cap_type {
 	EXO_CAP_SLOT  = 3,      /* slots of one CPU's time-slice vector */
 	EXO_CAP_IRQ   = 4,      /* an interrupt line (enum exo_irq) */
 	EXO_CAP_EXT   = 5,      /* a loaded extension (<exo/extcall.h>) */
+	EXO_CAP_DOMAIN = 6,     /* a domain extensions link against (<exo/extcall.h>) */
 };
 #endif
 
@@ -57,6 +58,7 @@ enum exo_cap_type {
  *   SLOT:  X run in the slots (the holder's slices).
  *   IRQ:   R receive the line.
  *   EXT:   X attach it to an event (ext_attach); R read its counters.
+ *   DOMAIN: R load against it (ext_load), combine it (ext_domain).
  *   PASS   derive a copy for another environment (cap_pass).
  */
 #define EXO_CAP_X      0x1u
@@ -73,7 +75,9 @@ struct exo_capinfo {
 	u64 object;             /* FRAME: the physical address; ENV: its id
 				   (a thread id of its entry thread); SLOT:
 				   EXO_SLOT_OBJECT(first, count, cpu);
-				   IRQ: the line */
+				   IRQ: the line; DOMAIN: its helpers
+				   (bit n: helper n) | its events << 32
+				   (bit n: EXT_EV_n) */
 	u64 va;                 /* FRAME: where it is bound, 0 if not */
 	u32 flags;              /* FRAME: EXO_FRAME_* */
 	u32 derived;            /* 1 if made by cap_derive or cap_pass */

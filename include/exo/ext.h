@@ -57,7 +57,7 @@ enum ext_event {
 	EXT_EV_THREAD,          /* block, unblock, checkpoint, resume */
 	EXT_EV_IPC,             /* a message arrived at a thread */
 	EXT_EV_IRQ,             /* an interrupt line fired */
-	EXT_EV_TIMER,           /* a timer expired */
+	EXT_EV_TIMER,           /* a timer (an IPC timeout) expired */
 	EXT_EV_PACKET,          /* a packet arrived: filters and ASHs */
 	EXT_EV_COUNT
 };
@@ -107,7 +107,8 @@ struct ext_thread_ctx {
 	u64 thread;             /* R   the thread */
 	u32 what;               /* R   EXT_TH_BLOCK ... */
 	u32 cpu;                /* R   */
-	u64 user_word;          /* RWU handed to the thread package's upcall */
+	u64 user_word;          /* RWU the thread's own word: the kernel keeps
+				   what its handlers leave here between raises */
 };
 
 struct ext_ipc_ctx {
@@ -123,9 +124,9 @@ struct ext_irq_ctx {
 };
 
 struct ext_timer_ctx {
-	u64 now;                /* R   cycles */
-	u64 period;             /* R   */
-	u64 next;               /* RW  next deadline; the kernel reads it */
+	u64 now;                /* R   cycles (TSC) */
+	u64 period;             /* R   the expired timeout, in TSC ticks */
+	u64 next;               /* RW  next deadline (0); the kernel reads it */
 };
 
 /*

@@ -42,9 +42,13 @@ enum exo_sysno {
 	SYS_backing_read  = 34, /* (block, frame cap) */
 	SYS_slice_give    = 35, /* (env cap, cpu, count): slots of quota to env */
 	/* SPIN's extensions, <exo/extcall.h>. */
-	SYS_ext_load      = 36, /* (insns, n, event, struct exo_ext_error *): an EXT capability */
-	SYS_ext_attach    = 37, /* (ext cap, env cap, sysno): a handler on env's call sysno */
+	SYS_ext_load      = 36, /* (insns, n, event, struct exo_ext_error *, domain cap):
+				   an EXT capability */
+	SYS_ext_attach    = 37, /* (ext cap, env cap, point, guard cap): a handler on
+				   env's event at point */
 	SYS_ext_counter   = 38, /* (ext cap, slot): a counter of the extension */
+	SYS_ext_domain    = 39, /* (EXO_DOMAIN_CREATE, helpers, events) or
+				   (EXO_DOMAIN_COMBINE, d1, d2): a DOMAIN capability */
 	SYS_NR
 };
 

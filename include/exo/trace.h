@@ -151,8 +151,19 @@ enum exo_trace_revoke {
  *               environment's extensions (guest/core/ext.c): a32 handlers run
  *               (their guards said yes), a0 the extension that answered
  *               HANDLED (its kernel slot + 1; 0: the kernel's default ran),
- *               a1 the point (system call number, faulting address); a raise
- *               that found no handler of the environment is not recorded
+ *               a1 the point (system call number, faulting address; thread
+ *               event: EXT_TH_* << 32 | the thread's number; IPC: the
+ *               receiver's number; interrupt: the line); a raise that found
+ *               no handler of the environment is not recorded
+ *   EXT_LOAD    an extension loaded (guest/core/ext.c): a16 its kernel slot
+ *               + 1 (EXT_RAISE's handled_by), a32 its event | 0x100 for a
+ *               guard, a0 and a1 the first 16 bytes of its section's name
+ *               ("event/syscall"), NUL-padded, in memory order
+ *   EXT_ATTACH  a handler attached (ext_attach): a16 the extension's slot
+ *               + 1, a32 its guard's (0: none), a0 the environment, a1 the
+ *               point
+ *   EXT_DETACH  a handler detached (its extension or guard dropped, its
+ *               environment dead): the same fields
  *   SYSCALL_FAST  a system call (a16) that a fast entry in the entry code
  *               completed by itself (bind, unbind, synchronous PCT): one
  *               record, no KEXIT; after a PCT the target's entry thread runs
@@ -180,7 +191,10 @@ enum exo_trace_revoke {
 	X(STLB_FILL,     "stlb_fill",     "",           "", "addr",    "") \
 	X(SYSCALL_FAST,  "syscall_fast",  "nr",         "", "",        "") \
 	X(IPC_ERROR,     "ipc_error",     "error",      "", "thread",  "") \
-	X(EXT_RAISE,     "ext_raise",     "event", "handlers", "handled_by", "point")
+	X(EXT_RAISE,     "ext_raise",     "event", "handlers", "handled_by", "point") \
+	X(EXT_LOAD,      "ext_load",      "ext",   "event",    "name",       "name_end") \
+	X(EXT_ATTACH,    "ext_attach",    "ext",   "guard",    "env",        "point") \
+	X(EXT_DETACH,    "ext_detach",    "ext",   "guard",    "env",        "point")
 
 #define EXO_TRACE_ENUM_(N, n, b, c, d, e) EXO_TRACE_##N,
 enum exo_trace_kind { EXO_TRACE_KINDS(EXO_TRACE_ENUM_) EXO_TRACE_NKINDS };

@@ -61,16 +61,33 @@
 #include "ext_pf_appel_in_heap.h"
 #include "ext_syscall_add.h"
 #include "ext_syscall_add_is_add.h"
+#include "ext_irq_count.h"
+#include "ext_thread_pkg.h"
+#include "ext_timer_defer.h"
+#include "ext_thread_pkg_ipc.h"
 
 #define NR_ADD 0x4000           /* ext/syscall_add.c's EXT_NR_ADD */
 #define NINSN(a) (sizeof(a) / 8)
 
 static u64 main_tid;
 
+/* Load against a domain (0: the base, privileged spaces only). */
+static long
+ext_load_in(const void *insns, u64 n, u32 event, struct exo_ext_error *err, exo_cap_t domain)
+{
+	return l4_syscall5(SYS_ext_load, (long)insns, (long)n, event, (long)err, (long)domain);
+}
+
 static long
 ext_load(const void *insns, u64 n, u32 event, struct exo_ext_error *err)
 {
-	return l4_syscall5(SYS_ext_load, (long)insns, (long)n, event, (long)err, 0);
+	return ext_load_in(insns, n, event, err, 0);
+}
+
+static long
+ext_domain(u64 op, u64 a, u64 b)
+{
+	return l4_syscall5(SYS_ext_domain, (long)op, (long)a, (long)b, 0, 0);
 }
 
 static long
@@ -186,7 +203,12 @@ case_reject(void)
 	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_PAGEFAULT, &e) ==
 	      -E_REJECTED);
 	CHECK(strcmp(e.rule_name, "ctx_field") == 0);
-	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_THREAD, &e) == -E_INVAL);
+	/* As a thread handler, it reads 8 bytes of the u32 what. */
+	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_THREAD, &e) ==
+	      -E_REJECTED);
+	CHECK(strcmp(e.rule_name, "ctx_field") == 0);
+	/* The packet event has no dispatcher in the kernel. */
+	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_PACKET, &e) == -E_INVAL);
 	CHECK(ext_load((void *)0x1000, 2, EXT_EV_SYSCALL, &e) == -E_FAULT);
 	CHECK(ext_load(uninit, NINSN(uninit), EXT_EV_SYSCALL, (void *)0x1000) == -E_FAULT);
 	/* Its instructions running off our memory: -E_FAULT, not a crash. */
@@ -768,6 +790,238 @@ case_guard(void)
 	       "a write fault resolved\n");
 }
 
+
+static volatile u64 worker_got;
+
+/* A kernel thread of the package: waits for our messages, keeps the word. */
+static void
+worker(u64 arg)
+{
+	struct l4_msg m;
+
+	(void)arg;
+	for (;;)
+		if (l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0)
+			worker_got = m.mr[1];
+}
+
+/* The package's view of thread n (ext/thread_pkg.c): 1 while it is blocked. */
+static long
+pkg_blocked(exo_cap_t th, u32 n)
+{
+	return ext_counter(th, EXO_EXT_STORE_WORD(n));
+}
+
+static void
+case_threads(void)
+{
+	exo_cap_t env = own_env(), th, ip;
+	struct l4_msg m = { { EXO_TAG(5, 1, 0), 77 } };
+	long r, blocks, wakes, ours, arrivals, labels, words;
+	u64 w;
+	u32 n;
+
+	CHECK((r = ext_load(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0)) > 0);
+	th = (exo_cap_t)r;
+	CHECK((r = ext_load(ext_thread_pkg_ipc, NINSN(ext_thread_pkg_ipc), EXT_EV_IPC, 0)) > 0);
+	ip = (exo_cap_t)r;
+	CHECK(ext_attach(th, env, EXO_EXT_AT_IPC) == -E_INVAL);   /* another event's */
+	CHECK(ext_attach(th, env, EXO_EXT_AT_THREAD) == 0);
+	CHECK(ext_attach(ip, env, EXO_EXT_AT_IPC) == 0);
+	worker_got = 0;         /* its page is mapped before the worker writes it */
+	CHECK((w = thread_spawn(worker, 0)) != 0);
+	n = EXO_TID_NO(w) & 7;
+	CHECK((EXO_TID_NO(main_tid) & 7) != n);
+	/* Starting it may have blocked and woken threads and passed messages:
+	 * from the worker's first block on, we never block (we yield), so
+	 * every change is the worker's and our message's. */
+	while (pkg_blocked(th, n) != 1)
+		l4_thread_switch(w);
+	blocks = ext_counter(th, 4 * n + EXT_TH_BLOCK);
+	wakes = ext_counter(th, 4 * n + EXT_TH_UNBLOCK);
+	ours = ext_counter(th, 4 * (EXO_TID_NO(main_tid) & 7) + EXT_TH_BLOCK);
+	arrivals = ext_counter(ip, 40);
+	labels = ext_counter(ip, 41);
+	words = ext_counter(ip, 42);
+	CHECK(blocks >= 1);
+	CHECK(l4_send(w, &m, EXO_TIMEOUT_NEVER) == 0);
+	while (worker_got != 77 || pkg_blocked(th, n) != 1)
+		l4_thread_switch(w);
+	CHECK(ext_counter(th, 4 * n + EXT_TH_UNBLOCK) == wakes + 1);
+	CHECK(ext_counter(th, 4 * n + EXT_TH_BLOCK) == blocks + 1);
+	CHECK(ext_counter(th, 4 * (EXO_TID_NO(main_tid) & 7) + EXT_TH_BLOCK) == ours);
+	CHECK(ext_counter(ip, 40) == arrivals + 1);     /* label 5, word 77 */
+	CHECK(ext_counter(ip, 41) == labels + 5);
+	CHECK(ext_counter(ip, 42) == words + 77);
+	CHECK(cap_drop(th) == 0);
+	CHECK(cap_drop(ip) == 0);
+	CHECK(ext_attach(th, env, EXO_EXT_AT_THREAD) == -E_STALE);
+	m = (struct l4_msg){ { EXO_TAG(5, 1, 0), 78 } };
+	CHECK(l4_send(w, &m, EXO_TIMEOUT_NEVER) == 0);
+	while (worker_got != 78)
+		l4_thread_switch(w);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: the thread package saw its worker block, wake on our message "
+	       "and block again\n");
+}
+
+static void
+case_irq(void)
+{
+	u64 irq = EXO_IRQ_TID(EXO_IRQ_TIMER), from;
+	exo_cap_t env = own_env(), c;
+	struct l4_msg m;
+	long r, counted;
+
+	CHECK((r = ext_load(ext_irq_count, NINSN(ext_irq_count), EXT_EV_IRQ, 0)) > 0);
+	c = (exo_cap_t)r;
+	CHECK(ext_attach(c, env, EXO_EXT_AT_IRQ(EXO_IRQ_TIMER)) == -E_PERM);  /* not ours */
+	CHECK(l4_irq_control(irq, l4_myself()) == 0);
+	CHECK(ext_attach(c, env, EXO_EXT_AT_IRQ(EXO_IRQ_TIMER)) == 0);
+	CHECK(ext_attach(c, env, EXO_EXT_AT_IRQ(0)) == -E_INVAL);
+	for (int i = 0; i < 10; i++) {
+		CHECK(l4_receive(irq, &m, EXO_TIMEOUT_US(1000000), &from) == 0);
+		CHECK(from == irq && EXO_TAG_LABEL(m.mr[0]) == EXO_LABEL_INTERRUPT);
+		m.mr[0] = 0;
+		CHECK(l4_send(irq, &m, EXO_TIMEOUT_ZERO) == 0);        /* ack */
+	}
+	/* ext_store(1): 8 words, one per line (& 7). */
+	counted = ext_counter(c, EXO_EXT_STORE_WORD(8 + (EXO_IRQ_TIMER & 7)));
+	CHECK(counted >= 10);
+	CHECK(l4_irq_control(irq, EXO_NILTHREAD) == 0);
+	CHECK(cap_drop(c) == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: irq_count counted %ld timer interrupts, 10 delivered\n", counted);
+}
+
+static volatile u64 sleeper_rounds;
+
+static void
+sleeper(u64 arg)
+{
+	(void)arg;
+	for (;;) {
+		l4_sleep(20);
+		sleeper_rounds++;
+	}
+}
+
+static void
+case_threadrace(void)
+{
+	exo_cap_t env = own_env(), c;
+	u64 w, rounds;
+	long r;
+	u32 n;
+
+	CHECK(l4_kip()->ncpus >= 2);
+	CHECK((w = thread_spawn_on(1, sleeper, 0)) != 0);
+	n = EXO_TID_NO(w) & 7;
+	for (int i = 0; i < 20; i++) {
+		CHECK((r = ext_load(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0)) > 0);
+		c = (exo_cap_t)r;
+		CHECK(ext_attach(c, env, EXO_EXT_AT_THREAD) == 0);
+		while (ext_counter(c, 4 * n + EXT_TH_UNBLOCK) < 2)      /* CPU 1 raises */
+			;
+		CHECK(ext_counter(c, 4 * n + EXT_TH_BLOCK) >= 2);
+		CHECK(cap_drop(c) == 0);
+		rounds = sleeper_rounds;
+		while (sleeper_rounds < rounds + 2)     /* it sleeps on, unheard */
+			;
+	}
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: 20 removals raced the thread events of a sleeper on CPU 1 "
+	       "(%lu rounds)\n", (unsigned long)sleeper_rounds);
+}
+
+/* The child: the domain capability comes in MR1; it reports three loads. */
+static void
+domain_child(u64 arg)
+{
+	struct l4_msg m = { 0 };
+	u64 from, d;
+
+	(void)arg;
+	/* The kernel reads the program through our page tables: our pager
+	 * maps the image's pages on first touch, so touch them first. */
+	for (u64 i = 0; i < sizeof(ext_thread_pkg); i += 512)
+		(void)*(volatile const unsigned char *)&ext_thread_pkg[i];
+	(void)*(volatile const unsigned char *)&ext_thread_pkg[sizeof(ext_thread_pkg) - 1];
+	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	d = m.mr[1];
+	m.mr[0] = EXO_TAG(0, 3, 0);
+	m.mr[1] = (u64)ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0, 0);
+	m.mr[2] = (u64)ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0, d);
+	m.mr[3] = (u64)ext_domain(EXO_DOMAIN_CREATE, 1u << EXT_HELPER_KTIME, 0);
+	CHECK(l4_call(main_tid, &m) == 0);
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+static void
+case_domain(void)
+{
+	struct exo_ext_error e;
+	long narrow, counting, both, x, passed;
+	struct l4_msg m = { 0 };
+	u64 child, from;
+
+	CHECK((narrow = ext_domain(EXO_DOMAIN_CREATE, 1u << EXT_HELPER_KTIME,
+				   1u << EXT_EV_THREAD)) > 0);
+	CHECK((counting = ext_domain(EXO_DOMAIN_CREATE, 1u << EXT_HELPER_STORE |
+				     1u << EXT_HELPER_COUNTER_ADD, 1u << EXT_EV_IPC)) > 0);
+	CHECK(ext_domain(EXO_DOMAIN_CREATE, 1u << EXT_HELPER_PKT_LOAD, 0) == -E_INVAL);
+	CHECK(ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, &e,
+			  (exo_cap_t)narrow) == -E_REJECTED);
+	CHECK(strcmp(e.rule_name, "helper_domain") == 0);
+	CHECK(ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, &e,
+			  (exo_cap_t)counting) == -E_PERM);
+	CHECK((both = ext_domain(EXO_DOMAIN_COMBINE, (u64)narrow, (u64)counting)) > 0);
+	CHECK((x = ext_load_in(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, &e,
+			       (exo_cap_t)both)) > 0);
+	CHECK(cap_drop((exo_cap_t)x) == 0);
+	/* A child task: unprivileged, it loads only against what it is given. */
+	CHECK((child = task_spawn(domain_child, 0)) != 0);
+	CHECK((passed = cap_pass((exo_cap_t)both, child, EXO_CAP_R)) > 0);
+	m.mr[0] = EXO_TAG(0, 1, 0);
+	m.mr[1] = (u64)passed;
+	CHECK(l4_send(child, &m, EXO_TIMEOUT_NEVER) == 0);
+	CHECK(l4_receive(child, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	if ((long)m.mr[1] != -E_PERM || (long)m.mr[2] <= 0 || (long)m.mr[3] != -E_PERM)
+		printf("spintest: the child's loads: %ld, %ld, create %ld\n", (long)m.mr[1],
+		       (long)m.mr[2], (long)m.mr[3]);
+	CHECK((long)m.mr[1] == -E_PERM);        /* the base is not the child's */
+	CHECK((long)m.mr[2] > 0);               /* the union we passed is */
+	CHECK((long)m.mr[3] == -E_PERM);        /* nor may it create one */
+	CHECK(cap_drop((exo_cap_t)narrow) == 0);
+	CHECK(cap_drop((exo_cap_t)counting) == 0);
+	CHECK(cap_drop((exo_cap_t)both) == 0);
+	printf("spintest: domains resolved, combined and passed: the child loaded "
+	       "against the union only\n");
+}
+
+static void
+case_timer(void)
+{
+	exo_cap_t env = own_env(), c;
+	u64 t0, us;
+	long r;
+
+	CHECK((r = ext_load(ext_timer_defer, NINSN(ext_timer_defer), EXT_EV_TIMER, 0)) > 0);
+	c = (exo_cap_t)r;
+	CHECK(ext_attach(c, env, EXO_EXT_AT_TIMER) == 0);
+	t0 = l4_rdtsc();
+	CHECK(l4_sleep(20000) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	us = (l4_rdtsc() - t0) * 1000 / l4_kip()->tsc_khz;
+	CHECK(us >= 40000);
+	CHECK(ext_counter(c, EXO_EXT_STORE_WORD(0)) == 2);
+	CHECK(cap_drop(c) == 0);
+	CHECK(l4_sleep(1000) == EXO_IPC_ERR(EXO_IPC_TIMEOUT, 1));
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: a 20000 us sleep deferred once by the timer event took %lu us\n",
+	       (unsigned long)us);
+}
+
 static const struct scenario_case cases[] = {
 	{ "accept", case_accept },
 	{ "reject", case_reject },
@@ -782,6 +1036,11 @@ static const struct scenario_case cases[] = {
 	{ "appelenv", case_appelenv },
 	{ "guard", case_guard },
 	{ "pfrace", case_pfrace },
+	{ "threads", case_threads },
+	{ "irq", case_irq },
+	{ "timer", case_timer },
+	{ "threadrace", case_threadrace },
+	{ "domain", case_domain },
 };
 
 int

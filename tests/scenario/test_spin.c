@@ -33,6 +33,11 @@ ParameterizedTestParameters(spin, case_holds)
 		{ "appelperm", "upgrades beyond a binding's capability refused" },
 		{ "appelenv", "page-fault handler saw only the environments it was" },
 		{ "guard", "guards ran before their handlers: 3 of 8 calls counted" },
+		/* The thread and IPC events: ext/thread_pkg.c. */
+		{ "threads", "saw its worker block, wake on our message and block again" },
+		{ "irq", "timer interrupts, 10 delivered" },
+		{ "timer", "a 20000 us sleep deferred once by the timer event" },
+		{ "domain", "the child loaded against the union only" },
 	};
 	return cr_make_param_array(struct spin_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -49,6 +54,16 @@ ParameterizedTest(struct spin_case *c, spin, case_holds)
 	cr_assert(ev, "%s: no program_exit:\n%s", c->name, r.report);
 	cr_assert_eq(report_num(ev, "status"), 0);
 	cr_assert(strstr(r.out, c->says), "%s: no \"%s\" in:\n%s", c->name, c->says, r.out);
+}
+
+/* The same for the thread event: raised on CPU 1 by a sleeper while the
+ * handler is attached and dropped. */
+Test(spin, thread_handler_removal_races_raises_on_two_cpus)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
+					    "spintest", "threadrace", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "20 removals raced the thread events"), "%s", r.out);
 }
 
 /* A removal racing raises on the other CPU (issue 13's attack list). */

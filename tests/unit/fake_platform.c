@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <criterion/criterion.h>
 
@@ -723,9 +724,12 @@ arch_thread_upcalls(struct thread *t, bool on)
 }
 
 /*
- * The extension window: a buffer of window pages. A read+write mapping is
- * the buffer itself (the checker's work area); a read+execute one copies
- * the frames in (the host cannot execute it: tests look at the bytes).
+ * The extension window: pages of this process mapped read+write. A
+ * read+write mapping is the buffer itself (the checker's work area); a
+ * read+execute one copies the frames in and makes the pages read+execute
+ * (never both writable and executable), so the kernel's raises run the
+ * compiled code here as they would in the guest. An unmap makes the pages
+ * writable again and fills them with int3.
  * fake_ext_mapped counts pages mapped, fake_ext_wx the W+X requests.
  */
 #define FAKE_WIN_PAGES 1024
@@ -736,8 +740,13 @@ unsigned fake_ext_wx;
 u64
 arch_ext_addr(u32 p)
 {
-	if (!fake_window)
-		fake_window = calloc(FAKE_WIN_PAGES, EXO_PAGE_SIZE);
+	if (!fake_window) {
+		void *w = mmap(0, (size_t)FAKE_WIN_PAGES * EXO_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		cr_assert(w != MAP_FAILED, "fake platform: no window");
+		fake_window = w;
+	}
 	return (u64)(fake_window + (u64)p * EXO_PAGE_SIZE);
 }
 
@@ -753,6 +762,8 @@ arch_ext_map(u32 first, const u64 *pa, u32 n, u32 rights)
 	cr_assert(first + n <= FAKE_WIN_PAGES, "fake platform: window too small");
 	for (u32 i = 0; rights & EXO_SEG_X && i < n; i++)
 		memcpy(va + i * EXO_PAGE_SIZE, arch_phys_to_virt(pa[i]), EXO_PAGE_SIZE);
+	if (rights & EXO_SEG_X)
+		cr_assert_eq(mprotect(va, (size_t)n * EXO_PAGE_SIZE, PROT_READ | PROT_EXEC), 0);
 	fake_ext_mapped += n;
 	return va;
 }
@@ -760,7 +771,10 @@ arch_ext_map(u32 first, const u64 *pa, u32 n, u32 rights)
 void
 arch_ext_unmap(u32 first, u32 n)
 {
-	memset((void *)arch_ext_addr(first), 0xcc, (u64)n * EXO_PAGE_SIZE);
+	void *va = (void *)arch_ext_addr(first);
+
+	cr_assert_eq(mprotect(va, (size_t)n * EXO_PAGE_SIZE, PROT_READ | PROT_WRITE), 0);
+	memset(va, 0xcc, (u64)n * EXO_PAGE_SIZE);
 	fake_ext_mapped -= n;
 }
 

@@ -91,7 +91,7 @@ Test(ext_cmd, dump_works_on_every_example)
 {
 	static const char *const examples[] = {
 		"count_syscalls.o", "syscall_add.o", "pf_appel.o", "pkt_filter.o",
-		"pkt_tcp_syn.o", "irq_count.o",
+		"pkt_tcp_syn.o", "irq_count.o", "thread_pkg.o", "timer_defer.o",
 	};
 
 	for (size_t k = 0; k < sizeof(examples) / sizeof(examples[0]); k++)

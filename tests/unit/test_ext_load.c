@@ -76,7 +76,7 @@ static i64
 load(const struct bpf_insn *p, u32 n)
 {
 	memcpy(user, p, n * sizeof *p);
-	return ext_load(t, UVA, n, EXT_EV_SYSCALL, ERR_VA);
+	return ext_load(t, UVA, n, EXT_EV_SYSCALL, ERR_VA, 0);
 }
 
 static exo_cap_t
@@ -119,14 +119,16 @@ Test(ext_load, bad_requests_refused_before_any_work)
 	u64 before = free_frames();
 
 	memcpy(user, add, sizeof add);
-	cr_assert_eq(ext_load(t, UVA, 0, EXT_EV_SYSCALL, 0), -E_INVAL);
-	cr_assert_eq(ext_load(t, UVA, EXO_EXT_MAX_INSNS + 1, EXT_EV_SYSCALL, 0), -E_INVAL);
-	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_THREAD, 0), -E_INVAL, "no dispatcher yet");
-	cr_assert_eq(ext_load(t, UVA, 9, 0, 0), -E_INVAL);
-	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_SYSCALL, UVA + EXO_PAGE_SIZE), -E_FAULT);
-	cr_assert_eq(ext_load(t, UVA + EXO_PAGE_SIZE, 9, EXT_EV_SYSCALL, 0), -E_FAULT);
+	cr_assert_eq(ext_load(t, UVA, 0, EXT_EV_SYSCALL, 0, 0), -E_INVAL);
+	cr_assert_eq(ext_load(t, UVA, EXO_EXT_MAX_INSNS + 1, EXT_EV_SYSCALL, 0, 0), -E_INVAL);
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_PACKET + 1, 0, 0), -E_INVAL, "no such event");
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_PACKET, 0, 0), -E_INVAL, "no dispatcher");
+	cr_assert_eq(ext_load(t, UVA, 9, 0, 0, 0), -E_INVAL);
+	cr_assert_eq(ext_load(t, UVA, 9, 40, 0, 0), -E_INVAL, "beyond any mask");
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_SYSCALL, UVA + EXO_PAGE_SIZE, 0), -E_FAULT);
+	cr_assert_eq(ext_load(t, UVA + EXO_PAGE_SIZE, 9, EXT_EV_SYSCALL, 0, 0), -E_FAULT);
 	/* Instructions running off the mapped page: the copy faults. */
-	cr_assert_eq(ext_load(t, UVA + EXO_PAGE_SIZE - 16, 9, EXT_EV_SYSCALL, 0), -E_FAULT);
+	cr_assert_eq(ext_load(t, UVA + EXO_PAGE_SIZE - 16, 9, EXT_EV_SYSCALL, 0, 0), -E_FAULT);
 	cr_assert_eq(free_frames(), before);
 	cr_assert_eq(fake_ext_mapped, 0);
 }
@@ -253,7 +255,7 @@ static i64
 load_pf(const struct bpf_insn *p, u32 n)
 {
 	memcpy(user, p, n * sizeof *p);
-	return ext_load(t, UVA, n, EXT_EV_PAGEFAULT, ERR_VA);
+	return ext_load(t, UVA, n, EXT_EV_PAGEFAULT, ERR_VA, 0);
 }
 
 /* Each event checks its own program type: the page-fault helpers only for
@@ -267,6 +269,10 @@ Test(ext_load, pagefault_programs_checked_as_their_event)
 	cr_assert_eq(e->insn, 2);
 	/* args[1] (offset 16) read whole: the page-fault context's u32 kind. */
 	cr_assert_eq(load_pf(add, 9), -E_REJECTED, "another context's shape");
+	cr_assert_str_eq(e->rule_name, "ctx_field");
+	/* As a thread handler: args[0] (offset 8) read whole is the u32 what. */
+	cr_assert_eq(ext_load(t, UVA, 9, EXT_EV_THREAD, ERR_VA, 0), -E_REJECTED);
+	cr_assert_eq(e->insn, 3);
 	cr_assert_str_eq(e->rule_name, "ctx_field");
 }
 
@@ -329,7 +335,7 @@ static i64
 load_as(const struct bpf_insn *p, u32 n, u32 event)
 {
 	memcpy(user, p, n * sizeof *p);
-	return ext_load(t, UVA, n, event, ERR_VA);
+	return ext_load(t, UVA, n, event, ERR_VA, 0);
 }
 
 /* Guards are checked as guards: the handler's store to ctx->ret and a
@@ -347,7 +353,7 @@ Test(ext_load, guards_checked_as_guards)
 	cr_assert_eq(load_as(two, 2, EXT_EV_SYSCALL | EXO_EXT_GUARD), -E_REJECTED);
 	cr_assert_eq(load_as(protect, 5, EXT_EV_PAGEFAULT | EXO_EXT_GUARD), -E_REJECTED,
 		     "page_protect has an effect");
-	cr_assert_eq(load_as(is_add, 5, EXT_EV_THREAD | EXO_EXT_GUARD), -E_INVAL);
+	cr_assert_eq(load_as(is_add, 5, EXT_EV_PACKET | EXO_EXT_GUARD), -E_INVAL);
 }
 
 /* A handler attaches behind a guard of its own event only; the guard's

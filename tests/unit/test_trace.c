@@ -505,6 +505,44 @@ raise_rec(struct trace_log *l, uint64_t tsc, unsigned event, unsigned runs, uint
 	trace_log_record(l, 0, &r);
 }
 
+/* exo trace names a raise by the section of the extension that answered
+ * it (from its load record), else by its event's handler section. */
+Test(trace_decode, extension_raises_named_by_section)
+{
+	struct trace_log l;
+	struct exo_trace_rec load = { .tsc_lo = 500, .kind = EXO_TRACE_EXT_LOAD,
+				      .a16 = 3, .a32 = EXT_EV_SYSCALL };
+	struct jv *v;
+	const struct jv *e;
+	int named = 0, unnamed = 0, loads = 0;
+
+	memcpy(&load.a0, "event/syscall\0\0\0", 16);
+	trace_log_init(&l);
+	trace_log_record(&l, 0, &load);
+	rec(&l, 1000, EXO_TRACE_SYSCALL, 0x4000, 0, 0);
+	raise_rec(&l, 1100, EXT_EV_SYSCALL, 1, 3, 0x4000);
+	rec(&l, 1200, EXO_TRACE_KEXIT, 0, T(4), 0);
+	rec(&l, 2000, EXO_TRACE_SYSCALL, 3, 0, 0);
+	raise_rec(&l, 2100, EXT_EV_THREAD, 1, 0, 4);       /* no answer, no load seen */
+	rec(&l, 2200, EXO_TRACE_KEXIT, 0, T(4), 0);
+	v = chrome_of(&l);
+	for (size_t i = 0; (e = jv_at(jv_get(v, "traceEvents"), i)); i++) {
+		const char *name = jv_get(e, "name")->str;
+
+		loads += !strcmp(name, "ext load: event/syscall");
+		if (!strcmp(name, "ext raise: event/syscall")) {
+			named++;
+			cr_assert_str_eq(jv_get(jv_get(e, "args"), "section")->str, "event/syscall");
+		}
+		unnamed += !strcmp(name, "ext raise: event/thread");
+	}
+	cr_assert_eq(loads, 1);
+	cr_assert_eq(named, 1);
+	cr_assert_eq(unnamed, 1);
+	jv_free(v);
+	trace_log_free(&l);
+}
+
 /* exo stat's extension counts: raises, handler runs and handled raises,
  * per event; a fault an extension resolved is a page fault of its own kind. */
 Test(trace_decode, extension_raises_counted_by_event)

@@ -84,7 +84,7 @@ Test(verify_budget, every_example_fits_the_kernel_budget)
 {
 	static const char *const examples[] = {
 		"count_syscalls.o", "syscall_add.o", "pf_appel.o", "pkt_filter.o",
-		"pkt_tcp_syn.o", "irq_count.o",
+		"pkt_tcp_syn.o", "irq_count.o", "thread_pkg.o", "timer_defer.o",
 	};
 	struct ext_verify_error e;
 

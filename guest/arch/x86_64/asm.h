@@ -74,7 +74,7 @@
 #define T_ID		176
 #define T_STATE		184	/* and flags at 188 */
 #define T_FPU_SAVED	356	/* arch_fpu_saved (trap.c: fpu_save) */
-#define T_SAVE		448	/* arch_save: its fxsave64 area (thread.c) */
+#define T_SAVE		456	/* arch_save: its fxsave64 area (thread.c) */
 #define TF_RSP		160
 #define TS_READY_	2	/* enum thread_state, checked in trap.c */
 #define TS_ENTRY_WAIT_	10
