@@ -40,6 +40,10 @@ static const struct bench_suite {
 	  "ext_syscall_add(_guarded) (a call answered by an extension), stlb_fill, "
 	  "pf_appel (a write fault resolved by an extension), pf_upcall_rebind (the same "
 	  "by the exception upcall), ext_load_drop", NULL, 1, 0, -1 },
+	{ "vm", "bench-vm", "Appel and Li's VM operations (dirty, prot1, prot100, "
+	  "unprot100, trap, appel1, appel2) in ExOS (exos_*) and with an L4 pager "
+	  "(l4_*), beside Linux's mprotect and SIGSEGV measured on this host in the "
+	  "same run", NULL, 1, 0, -1 },
 	{ "tlb", "bench-tlb", "TLB shootdowns: unmap of 1, 4, 16, 64 pages with 0, 1, 2, 3 "
 	  "other CPUs running the space (4 vCPUs)", "ktest", 4,
 	  12, 3 },      /* a shootdown can take milliseconds here: ~20 s */
