@@ -4,6 +4,7 @@
  * and, with --json, a JSON document (docs/bench.md).
  */
 #include "bench.h"
+#include "bench_vm.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -625,7 +626,9 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 	struct diag d = { "" };
 	char msg[512];
 	FILE *console = a->boot.cfg.verbose ? stderr : tmpfile();
-	int err, status;
+	struct bench_vm_linux lx;
+	bool vm = !strcmp(s->name, "vm");
+	int err, status, lx_err = -ENOENT;
 
 	bench_run_init(r, s->name, s->program);
 	if (!console)
@@ -647,6 +650,10 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 		argv[2] = w >= 0 ? warmup : NULL;
 		argv[3] = NULL;
 		cfg.progs[0].argc = w >= 0 ? 3 : 2;
+		/* vm: Linux's column, here and now, before the boot. */
+		if (vm && (lx_err = bench_vm_linux(&lx, (unsigned)n)) < 0)
+			fprintf(stderr, "exo bench vm: Linux's column could not be measured "
+				"on this host: %s\n", strerror(-lx_err));
 	}
 	cfg.progs[0].argv = argv;
 	cfg.nprogs = 1;
@@ -680,9 +687,13 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 			bench_console_tail(console);
 	} else {
 		bench_table_print(stdout, r);
+		if (vm)
+			bench_vm_table(stdout, r, lx_err ? NULL : &lx);
 		fflush(stdout);
 	}
 out:
+	if (vm && status && !lx_err)        /* the guest failed: Linux's alone */
+		bench_vm_table(stdout, NULL, &lx);
 	if (console != stderr)
 		fclose(console);
 	return status;
