@@ -5,7 +5,11 @@
  *   exos_*  ExOS (libos/exos/): the library's page table, bindings loaded
  *           on demand by its exception handler;
  *   l4_*    a user-level pager (a thread of this space) that maps pages
- *           of its pool on faults, and flush (unmap) to protect.
+ *           of its pool on faults, and flush (unmap) to protect;
+ *   spin_*  SPIN's way, an in-kernel extension: only the trap, as a write
+ *           to a read-only page that ext/pf_appel.c's dirty handler makes
+ *           writable in the kernel (an extension can raise a binding's
+ *           rights, not lower them, so prot and appel have no SPIN form).
  * The operations:
  *   dirty      is a page dirty (ExOS only: L4 has no such query)
  *   prot1      make one writable page read-only
@@ -22,10 +26,15 @@
  * The host (host/bench_vm.c) sets them beside Linux's mprotect and SIGSEGV,
  * measured on the host in the same run.
  */
+#include <exo/ext.h>
+#include <exo/extcall.h>
+
 #include "bench.h"
 #include "exos.h"
 #include "libos.h"
 #include "task.h"
+
+#include "ext_pf_appel_dirty.h"
 
 #define PG          EXOS_PAGE
 #define NSET        100                 /* the pages of prot100 and appel */
@@ -37,6 +46,7 @@
 #define L4_VA       0x330000000000ULL   /* the pager maps its pool here */
 #define L4_POOL_LOG 19                  /* 128 pages, naturally aligned */
 #define L4_UNPROT   0x7e57              /* a label: "map [0, 100) writable" */
+#define SPIN_VA     0x340000000000ULL   /* spin_trap's page */
 
 enum mode { M_NONE, M_STEP, M_APPEL1, M_APPEL2 };
 static volatile enum mode mode;
@@ -389,6 +399,65 @@ l4_appel2(void)
 	return r;
 }
 
+/* ---- SPIN: ext/pf_appel.c's dirty handler in the kernel ---- */
+
+static exo_cap_t spin_frame, spin_ext, spin_env;
+
+/* The extension attached to our page faults; the frame bound read-only.
+ * The library's handler is there to decline: a fault the extension left
+ * to the upcall ends the program, not the measurement. */
+static long
+spin_setup(void)
+{
+	long c, r;
+
+	if (!spin_env && (c = env_cap(l4_myself(), EXO_CAP_W)) > 0)
+		spin_env = (exo_cap_t)c;
+	if (!spin_frame && (c = frame_alloc(0)) > 0)
+		spin_frame = (exo_cap_t)c;
+	if (!spin_env || !spin_frame)
+		return -E_NOMEM;
+	/* Once bound writable and written: the host populates the frame. */
+	if ((r = bind(spin_frame, SPIN_VA, EXO_BIND_W | EXO_BIND_NOW)) < 0)
+		return r;
+	*(volatile u8 *)SPIN_VA = 1;
+	if ((r = unbind(spin_frame)) < 0)
+		return r;
+	c = l4_syscall5(SYS_ext_load, (long)ext_pf_appel_dirty,
+			(long)(sizeof(ext_pf_appel_dirty) / 8), EXT_EV_PAGEFAULT, 0, 0);
+	if (c < 0)
+		return c;
+	spin_ext = (exo_cap_t)c;
+	r = l4_syscall5(SYS_ext_attach, (long)spin_ext, (long)spin_env,
+			EXO_EXT_AT_PAGEFAULT, 0, 0);
+	return r < 0 ? r : exos_vm_init(0);
+}
+
+static void
+spin_teardown(void)
+{
+	exos_vm_fini();
+	if (spin_ext)
+		cap_drop(spin_ext);
+	spin_ext = 0;
+	unbind(spin_frame);
+}
+
+/* Before each trap, untimed: the page read-only again. */
+static long
+spin_protect(void)
+{
+	unbind(spin_frame);                     /* -E_NOENT the first time */
+	return bind(spin_frame, SPIN_VA, EXO_BIND_R | EXO_BIND_NOW);
+}
+
+static long
+spin_trap(void)
+{
+	*(volatile u8 *)SPIN_VA = 2;
+	return 0;
+}
+
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
 	{ "exos_dirty", exos_setup, exos_dirty_op, exos_teardown, 0, 0 },
@@ -404,6 +473,7 @@ static const struct bench_op ops[] = {
 	{ "l4_trap", l4_setup, l4_trap, l4_teardown, l4_unmap_trap, 0 },
 	{ "l4_appel1", l4_appel1_setup, l4_appel1, l4_teardown, 0, 0 },
 	{ "l4_appel2", l4_appel2_setup, l4_appel2, l4_teardown, 0, 0 },
+	{ "spin_trap", spin_setup, spin_trap, spin_teardown, spin_protect, 0 },
 };
 
 int

@@ -85,21 +85,25 @@ vm_cell(FILE *f, int width, int prec, double v)
 static void
 vm_measured(FILE *f, const struct bench_run *r, const struct bench_vm_linux *lx)
 {
-	fprintf(f, "  %-12s %9s %9s %9s %9s %10s %9s %10s %9s\n", "operation", "ExOS us",
-		"ring-0", "L4 us", "ring-0", "SPIN", "Linux us", "ExOS/Lnx", "L4/Lnx");
+	fprintf(f, "  %-12s %9s %7s %9s %7s %9s %7s %9s %9s %7s %9s\n", "operation",
+		"ExOS us", "ring-0", "L4 us", "ring-0", "SPIN us", "ring-0", "Linux us",
+		"ExOS/Lnx", "L4/Lnx", "SPIN/Lnx");
 	for (int k = 0; k < VM_NOPS; k++) {
 		double lnx = lx ? lx->us[k] : NAN;
 		double ex = vm_us(r, "exos", k), l4 = vm_us(r, "l4", k);
+		double sp = vm_us(r, "spin", k);
 
 		fprintf(f, "  %-12s", k == VM_APPEL2 ? "appel2/page" : vm_names[k]);
 		vm_cell(f, 9, 2, ex);
-		vm_cell(f, 9, 0, vm_ring0(r, "exos", k));
+		vm_cell(f, 7, 0, vm_ring0(r, "exos", k));
 		vm_cell(f, 9, 2, l4);
-		vm_cell(f, 9, 0, vm_ring0(r, "l4", k));
-		fprintf(f, " %10s", "not built");
+		vm_cell(f, 7, 0, vm_ring0(r, "l4", k));
+		vm_cell(f, 9, 2, sp);
+		vm_cell(f, 7, 0, vm_ring0(r, "spin", k));
 		vm_cell(f, 9, 2, lnx);
-		vm_cell(f, 10, 2, ex / lnx);
-		vm_cell(f, 9, 2, l4 / lnx);
+		vm_cell(f, 9, 2, ex / lnx);
+		vm_cell(f, 7, 2, l4 / lnx);
+		vm_cell(f, 9, 2, sp / lnx);
 		fputc('\n', f);
 	}
 	fprintf(f, "  us: median microseconds (guest: TSC cycles of bench-vm above; "
@@ -107,9 +111,12 @@ vm_measured(FILE *f, const struct bench_run *r, const struct bench_vm_linux *lx)
 		"the same operations, in this run); appel2 per page\n");
 	fprintf(f, "  ring-0: ring-0 instructions per operation, where exact (PVM)\n");
 	fprintf(f, "  -: not measured (dirty: neither L4 nor Linux lets a program ask; "
-		"ring-0 off PVM)\n");
-	fprintf(f, "  SPIN: not built (no SPIN-extension version of these operations "
-		"yet; bench spin's pf_appel is a write fault only)\n");
+		"ring-0 off PVM; SPIN below)\n");
+	fprintf(f, "  trap: ExOS steps over the access in the program's fault function; "
+		"L4: the fault IPC and the pager's map; SPIN: a write to a read-only page "
+		"made writable in the kernel by ext/pf_appel.c; Linux: SIGSEGV, stepping over\n");
+	fprintf(f, "  SPIN: the trap only (an extension can raise a binding's rights, not "
+		"lower them: prot and appel have no SPIN form here)\n");
 }
 
 static bool

@@ -63,24 +63,26 @@ Test(bench_vm, table_divides_by_linux_and_appel2_by_its_pages)
 	char text[8192] = "";
 	FILE *f = fmemopen(text, sizeof(text) - 1, "w");
 	const char *trap, *appel2;
-	double ex, l4, lnx, rex, rl4;
+	double ex, l4, sp, lnx, rex, rl4, rsp;
 
 	bench_run_init(&r, "vm", "bench-vm");
 	r.res.tsc_khz = 1000000;                /* 1 GHz: 1000 cycles a microsecond */
 	add_op(&r, "exos_trap", 2000);
 	add_op(&r, "l4_trap", 8000);
+	add_op(&r, "spin_trap", 1000);
 	add_op(&r, "exos_appel2", 300000);      /* 100 pages: 3 us a page */
 	bench_vm_table(f, &r, &lx);
 	fclose(f);
 	trap = row(text, "trap");
 	appel2 = row(text, "appel2/page");
 	cr_assert(trap && appel2, "%s", text);
-	/* ExOS 2 us, L4 8 us, no ring-0 off PVM, SPIN not built, Linux 4 us. */
-	cr_assert_eq(sscanf(trap, " trap %lf - %lf - not built %lf %lf %lf", &ex, &l4, &lnx,
-			    &rex, &rl4), 5, "%.100s", trap);
-	cr_assert(ex == 2 && l4 == 8 && lnx == 4 && rex == 0.5 && rl4 == 2, "%.100s", trap);
+	/* ExOS 2 us, L4 8 us, SPIN 1 us, no ring-0 off PVM, Linux 4 us. */
+	cr_assert_eq(sscanf(trap, " trap %lf - %lf - %lf - %lf %lf %lf %lf", &ex, &l4, &sp,
+			    &lnx, &rex, &rl4, &rsp), 7, "%.120s", trap);
+	cr_assert(ex == 2 && l4 == 8 && sp == 1 && lnx == 4 && rex == 0.5 && rl4 == 2 &&
+		  rsp == 0.25, "%.120s", trap);
 	/* 300,000 cycles for 100 pages; Linux's figure is per page already. */
-	cr_assert_eq(sscanf(appel2, " appel2/page %lf - - - not built %lf %lf", &ex, &lnx,
+	cr_assert_eq(sscanf(appel2, " appel2/page %lf - - - - - %lf %lf", &ex, &lnx,
 			    &rex), 3, "%.100s", appel2);
 	cr_assert(ex == 3 && lnx == 0.5 && rex == 6, "%.100s", appel2);
 	cr_assert(strstr(text, "figures not entered"), "no paper figure is quoted unchecked");
