@@ -5,7 +5,9 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <string.h>
 
+#include "jv.h"
 #include "run.h"
 
 static struct exo_run r;
@@ -46,4 +48,41 @@ Test(exos, vm_all_cases_in_one_boot)
 					    "cow", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
+}
+
+/*
+ * exo bench vm: every operation of every design measured (the guest checks
+ * each iteration's outcome: a fault that was not resolved as the operation
+ * says fails it), and the comparison with Linux's column measured on the
+ * host in the same run.
+ */
+Test(exos, bench_vm_measures_every_design)
+{
+	static const char *const names[] = {
+		"exos_dirty", "exos_prot1", "exos_prot100", "exos_unprot100", "exos_trap",
+		"exos_appel1", "exos_appel2", "l4_prot1", "l4_prot100", "l4_unprot100",
+		"l4_trap", "l4_appel1", "l4_appel2", "spin_trap",
+	};
+	struct jv *doc = exo_run_json(&r, "bench", "--json", "benchvm",
+				      (const char *[]){ "vm", "--iterations", "20", NULL });
+	const struct jv *suite = jv_at(jv_get(doc, "suites"), 0), *ops;
+	const char *lnx;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(jv_get(suite, "ok")->b);
+	ops = jv_get(suite, "operations");
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		const struct jv *op = NULL;
+
+		for (size_t i = 0; !op && jv_at(ops, i); i++)
+			if (!strcmp(jv_get(jv_at(ops, i), "name")->str, names[k]))
+				op = jv_at(ops, i);
+		cr_assert(op, "no %s", names[k]);
+		cr_assert_eq(json_num(jv_get(op, "samples"), "samples"), 20, "%s", names[k]);
+	}
+	lnx = strstr(r.out, "the designs side by side");
+	cr_assert(lnx, "no comparison:\n%s", r.out);
+	cr_assert(strstr(lnx, "\n  trap "), "%s", lnx);
+	cr_assert_null(strstr(r.err, "could not be measured"), "%s", r.err);
+	jv_free(doc);
 }
