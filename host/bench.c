@@ -378,6 +378,10 @@ bench_json_run(struct json *j, const struct bench_run *r)
 	for (unsigned i = 0; i < r->nops; i++)
 		bench_json_op(j, r, &r->ops[i], exact);
 	json_close(j);
+	if (r->vm_linux) {
+		json_key(j, "linux_host");
+		bench_vm_json(j, r->vm_linux);
+	}
 	json_close(j);
 }
 
@@ -654,6 +658,8 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 		if (vm && (lx_err = bench_vm_linux(&lx, (unsigned)n)) < 0)
 			fprintf(stderr, "exo bench vm: Linux's column could not be measured "
 				"on this host: %s\n", strerror(-lx_err));
+		if (!lx_err && (r->vm_linux = malloc(sizeof(lx))))
+			*r->vm_linux = lx;      /* for --json */
 	}
 	cfg.progs[0].argv = argv;
 	cfg.nprogs = 1;

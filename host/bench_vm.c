@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "json.h"
+
 #define NSET 100        /* bench/vm.c's appel2 writes 100 pages an iteration */
 
 static const char *const vm_names[VM_NOPS] = {
@@ -159,4 +161,18 @@ bench_vm_table(FILE *f, const struct bench_run *r, const struct bench_vm_linux *
 	fprintf(f, "  the papers' figures (reference, microseconds, on their machines):\n");
 	for (size_t i = 0; i < sizeof(vm_papers) / sizeof(vm_papers[0]); i++)
 		vm_paper(f, &vm_papers[i], r, lx);
+}
+
+void
+bench_vm_json(struct json *j, const struct bench_vm_linux *lx)
+{
+	json_object(j);
+	json_key(j, "us_per_op");
+	json_object(j);
+	for (int k = 0; k < VM_NOPS; k++) {
+		json_key(j, vm_names[k]);
+		json_double(j, lx->us[k]);
+	}
+	json_close(j);
+	json_close(j);
 }

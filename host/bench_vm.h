@@ -31,4 +31,8 @@ int bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations);
  */
 void bench_vm_table(FILE *f, const struct bench_run *r, const struct bench_vm_linux *lx);
 
+/* The JSON of lx (docs/bench.md): {"us_per_op": {"dirty": null, ...}}. */
+struct json;
+void bench_vm_json(struct json *j, const struct bench_vm_linux *lx);
+
 #endif

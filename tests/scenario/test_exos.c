@@ -84,5 +84,7 @@ Test(exos, bench_vm_measures_every_design)
 	cr_assert(lnx, "no comparison:\n%s", r.out);
 	cr_assert(strstr(lnx, "\n  trap "), "%s", lnx);
 	cr_assert_null(strstr(r.err, "could not be measured"), "%s", r.err);
+	cr_assert_gt(json_num(jv_path(suite, "linux_host", "us_per_op", "trap", NULL), "trap"),
+		     0);
 	jv_free(doc);
 }

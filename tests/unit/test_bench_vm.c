@@ -6,12 +6,14 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "host/bench.h"
 #include "host/bench_vm.h"
+#include "tests/common/jv.h"
 
 static void
 ignore_segv(int sig)
@@ -86,4 +88,38 @@ Test(bench_vm, table_divides_by_linux_and_appel2_by_its_pages)
 			    &rex), 3, "%.100s", appel2);
 	cr_assert(ex == 3 && lnx == 0.5 && rex == 6, "%.100s", appel2);
 	cr_assert(strstr(text, "figures not entered"), "no paper figure is quoted unchecked");
+}
+
+/* --json: Linux's column in the vm suite's object, null where not measured;
+ * no such member in a run without it. */
+Test(bench_vm, json_carries_linux_column)
+{
+	static struct bench_run runs[2];
+	char *text = NULL, err[128];
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+	const struct jv *us;
+	struct jv *doc;
+
+	bench_run_init(&runs[0], "vm", "bench-vm");
+	bench_run_init(&runs[1], "ipc", "bench-ipc");
+	runs[0].vm_linux = malloc(sizeof(*runs[0].vm_linux));
+	*runs[0].vm_linux = (struct bench_vm_linux){ { NAN, 1.5, 2, 3, 4.25, 5, 0.5 } };
+	cr_assert_eq(bench_json_write(f, runs, 2), 0);
+	fclose(f);
+	doc = jv_parse(text, err, sizeof(err));
+	cr_assert(doc, "%s in:\n%s", err, text);
+	us = jv_path(jv_at(jv_get(doc, "suites"), 0), "linux_host", "us_per_op", NULL);
+	cr_assert(us, "%s", text);
+	cr_assert_eq(jv_get(us, "dirty")->type, JV_NULL);
+	cr_assert_eq(jv_get(us, "prot1")->num, 1.5);
+	cr_assert_eq(jv_get(us, "trap")->num, 4.25);
+	cr_assert_eq(jv_get(us, "appel2")->num, 0.5);
+	cr_assert_null(jv_get(jv_at(jv_get(doc, "suites"), 1), "linux_host"));
+	cr_assert_eq(bench_baseline_check(doc, err, sizeof(err)), 0,
+		     "a run with it is still a baseline: %s", err);
+	jv_free(doc);
+	free(text);
+	bench_run_free(&runs[0]);
+	cr_assert_null(runs[0].vm_linux);
 }
