@@ -53,7 +53,8 @@ long exos_vm_init(exos_fault_fn fn);
 long exos_vm_fini(void);
 
 /*
- * Memory. Every range is npages pages at a page-aligned va.
+ * Memory. Every range is npages pages (1..EXOS_PT_SLOTS; a region's up
+ * to 2^35) at a page-aligned va.
  *   exos_region_zero   demand-zero: each page gets a fresh frame on its
  *                      first touch (-E_INVAL overlapping a region)
  *   exos_map           map a frame capability the environment holds at va;
