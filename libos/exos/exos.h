@@ -84,10 +84,36 @@ long exos_unmap(u64 va, u64 npages);
 long exos_dirty(u64 va);
 long exos_clean(u64 va);
 
+/*
+ * Swapping (swap.c): frames the kernel takes back stay the program's.
+ * exos_swap_init(store) designates the VMM's backing store (1..
+ * EXO_BACKING_STORES, env_backing) and starts the library's REVOKE entry
+ * thread; frames the library allocates from then on are EXO_FRAME_AUTOSAVE.
+ * Its policy on a revocation request: give back first the frames it can
+ * remake without the store (pages still zero since their fill: a fill
+ * remakes them), oldest slot first by a clock hand; the rest it leaves to
+ * the kernel's abort protocol, which saves autosave frames before taking
+ * them (the library has no call that writes the store itself). On the
+ * REPOSSESS upcall it records each taken frame's block in its pages; their
+ * next fault reads the block back into a fresh frame (backing_read).
+ * 0 (also again with the same store), -E_EXIST (another store already),
+ * env_backing's error, or -E_NOMEM (no thread).
+ */
+long exos_swap_init(u32 store);
+
+/* The library's own, for swap.c: read the repossession vector into the
+ * table (entries read); give back up to n frames a fill remakes (given);
+ * allocate frames with EXO_FRAME_AUTOSAVE or not. */
+u64 exos_vm_reap(void);
+u64 exos_vm_give_back(u64 n);
+void exos_vm_autosave(bool on);
+
 /* What the handler did, for tests and the benchmark. Volatile: a fault
  * updates it between two statements of the program. */
 struct exos_vm_stats {
 	u64 loads, zero_fills, copies, unshares, violations, foreign;
+	u64 swapins, repossessed, given_back;   /* swapping */
+	u64 revoke_upcalls, repossess_upcalls;  /* swap.c's entry */
 };
 extern volatile struct exos_vm_stats exos_vm_stats;
 

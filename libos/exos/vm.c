@@ -13,6 +13,29 @@ static struct exos_pt pt;
 static exos_fault_fn program_fault;
 static u8 handler_stack[16384] __attribute__((aligned(16)));
 volatile struct exos_vm_stats exos_vm_stats;
+static u32 frame_flags;                 /* EXO_FRAME_AUTOSAVE once swapping */
+static u32 hand;                        /* exos_pt_victim's clock hand */
+static struct exo_repossession vec[EXO_REPOSSESS_MAX];
+
+/*
+ * The table is shared by the faulting thread's handler, the program's calls
+ * and the REVOKE entry thread (swap.c): one at a time. A holder is never
+ * blocked in the kernel for long, so a waiter yields until it is free.
+ */
+static volatile u32 pt_busy;
+
+static void
+pt_lock(void)
+{
+	while (__atomic_exchange_n(&pt_busy, 1, __ATOMIC_ACQUIRE))
+		l4_thread_switch(EXO_NILTHREAD);
+}
+
+static void
+pt_unlock(void)
+{
+	__atomic_store_n(&pt_busy, 0, __ATOMIC_RELEASE);
+}
 
 const struct exos_pt *
 exos_vm_table(void)
@@ -66,7 +89,7 @@ page_release(struct exos_pte *e)
 static long
 page_new_frame(struct exos_pte *e)
 {
-	long c = frame_alloc(0);
+	long c = frame_alloc(frame_flags);
 	int i;
 
 	if (c < 0)
@@ -81,16 +104,24 @@ page_new_frame(struct exos_pte *e)
 	return 0;
 }
 
-/* Load e for access; the fault's retry then succeeds. */
+static u64 reap(void);
+
+/* Load e for access; the fault's retry then succeeds. A capability the
+ * kernel took (its REPOSSESS upcall not seen yet): read the vector now,
+ * and the retry faults into what the table says then. */
 static int
 fault_load(struct exos_pte *e, u8 access)
 {
 	u8 rights = exos_pte_rights(e, access);
+	long r;
 
 	/* Loaded with the rights already: the kernel broke the binding. */
 	if ((e->loaded & access) == access)
 		page_unload(e);
-	if (page_bind(e, rights, EXO_BIND_NOW) < 0)
+	r = page_bind(e, rights, EXO_BIND_NOW);
+	if (r == -E_STALE)
+		return reap() ? 0 : 1;
+	if (r < 0)
 		return 1;
 	exos_pte_loaded(e, rights, access);
 	exos_vm_stats.loads++;
@@ -108,7 +139,9 @@ fault_zero(u64 va, u8 access)
 			return 1;
 		e->prot = exos_region_find(&pt, va)->prot;
 	}
-	if (page_new_frame(e) < 0 || fault_load(e, access)) {
+	if (page_new_frame(e) == 0)
+		e->flags |= EXOS_PTE_ZERO;      /* until written (exos_pte_loaded) */
+	if (!e->cap || fault_load(e, access)) {
 		if (e->cap)
 			page_release(e);
 		if (fresh)
@@ -143,26 +176,35 @@ fault_copy(struct exos_pte *e)
 	return fault_load(e, EXOS_ACCESS_W);
 }
 
+/* A page the kernel took, saved: a fresh frame, the block read back. */
 static int
-fault_program(u64 va, u8 access, struct exo_xframe *x)
+fault_swapin(struct exos_pte *e, u8 access)
 {
-	return program_fault ? program_fault(va, access, x) : 1;
+	if (page_new_frame(e) < 0)
+		return 1;
+	if (backing_read(e->block - 1, e->cap) < 0) {
+		page_release(e);
+		return 1;
+	}
+	e->block = 0;
+	exos_vm_stats.swapins++;
+	return fault_load(e, access);
 }
 
-/* Every exception of the thread: the library's page faults first. */
+/* What the library does with a page fault: 0 resumed, 1 declined, -1
+ * the program's to judge. */
 static int
-vm_fault(struct exo_xframe *x)
+vm_page_fault(struct exo_xframe *x, u8 access)
 {
-	u8 access = x->error & 2 ? EXOS_ACCESS_W : EXOS_ACCESS_R;
 	struct exos_pte *e = exos_pt_find(&pt, x->cr2);
 
-	if (x->vector != 14)
-		return fault_program(x->cr2, 0, x);
 	switch (exos_pt_plan(&pt, x->cr2, access)) {
 	case EXOS_PLAN_LOAD:
 		return fault_load(e, access);
 	case EXOS_PLAN_ZERO:
 		return fault_zero(x->cr2, access);
+	case EXOS_PLAN_SWAPIN:
+		return fault_swapin(e, access);
 	case EXOS_PLAN_COPY:
 		return fault_copy(e);
 	case EXOS_PLAN_UNSHARE:
@@ -171,12 +213,32 @@ vm_fault(struct exo_xframe *x)
 		return fault_load(e, access);
 	case EXOS_PLAN_VIOLATION:
 		exos_vm_stats.violations++;
-		return fault_program(x->cr2, access, x);
+		return -1;
 	case EXOS_PLAN_FOREIGN:
 		break;
 	}
 	exos_vm_stats.foreign++;
-	return fault_program(x->cr2, access, x);
+	return -1;
+}
+
+/* Every exception of the thread: the library's page faults first; the
+ * program's function runs without the table's lock (it may call us). */
+static int
+vm_fault(struct exo_xframe *x)
+{
+	u8 access = x->error & 2 ? EXOS_ACCESS_W : EXOS_ACCESS_R;
+	int r = -1;
+
+	if (x->vector == 14) {
+		pt_lock();
+		r = vm_page_fault(x, access);
+		pt_unlock();
+	}
+	if (r >= 0)
+		return r;
+	if (x->vector != 14)
+		access = 0;
+	return program_fault ? program_fault(x->cr2, access, x) : 1;
 }
 
 long
@@ -193,14 +255,14 @@ exos_vm_fini(void)
 	return exo_handler_set(0, 0);
 }
 
-long
-exos_region_zero(u64 va, u64 npages, u8 prot)
+static long
+vm_region_zero(u64 va, u64 npages, u8 prot)
 {
 	return exos_region_add(&pt, va, npages, prot);
 }
 
-long
-exos_map(u64 va, exo_cap_t frame, u8 prot)
+static long
+vm_map(u64 va, exo_cap_t frame, u8 prot)
 {
 	struct exo_capinfo info;
 	struct exos_pte *e;
@@ -272,8 +334,8 @@ page_protect(u64 va, u8 prot)
 	return 0;
 }
 
-long
-exos_mprotect(u64 va, u64 npages, u8 prot)
+static long
+vm_mprotect(u64 va, u64 npages, u8 prot)
 {
 	u64 missing;
 	long r = prot & ~EXOS_PROT_RW ? -E_INVAL : range_check(va, npages, &missing);
@@ -304,8 +366,8 @@ page_share(struct exos_pte *d, struct exos_pte *s)
 	return 0;
 }
 
-long
-exos_cow(u64 dst, u64 src, u64 npages)
+static long
+vm_cow(u64 dst, u64 src, u64 npages)
 {
 	u64 missing;
 	long r = range_check(src, npages, &missing);
@@ -332,8 +394,8 @@ exos_cow(u64 dst, u64 src, u64 npages)
 	return r;
 }
 
-long
-exos_unmap(u64 va, u64 npages)
+static long
+vm_unmap(u64 va, u64 npages)
 {
 	if (va & (PAGE - 1) || !npages || npages > EXOS_PT_SLOTS)
 		return -E_INVAL;
@@ -350,8 +412,8 @@ exos_unmap(u64 va, u64 npages)
 	return 0;
 }
 
-long
-exos_dirty(u64 va)
+static long
+vm_dirty(u64 va)
 {
 	const struct exos_pte *e = exos_pt_find(&pt, va);
 
@@ -360,8 +422,8 @@ exos_dirty(u64 va)
 	return exos_region_find(&pt, va) ? 0 : -E_NOENT;
 }
 
-long
-exos_clean(u64 va)
+static long
+vm_clean(u64 va)
 {
 	struct exos_pte *e = exos_pt_find(&pt, va);
 
@@ -371,4 +433,137 @@ exos_clean(u64 va)
 	if (e->loaded & EXO_BIND_W)
 		page_unload(e);
 	return 0;
+}
+
+/* The calls (exos.h), each with the table to itself. */
+
+long
+exos_region_zero(u64 va, u64 npages, u8 prot)
+{
+	long r;
+
+	pt_lock();
+	r = vm_region_zero(va, npages, prot);
+	pt_unlock();
+	return r;
+}
+
+long
+exos_map(u64 va, exo_cap_t frame, u8 prot)
+{
+	long r;
+
+	pt_lock();
+	r = vm_map(va, frame, prot);
+	pt_unlock();
+	return r;
+}
+
+long
+exos_mprotect(u64 va, u64 npages, u8 prot)
+{
+	long r;
+
+	pt_lock();
+	r = vm_mprotect(va, npages, prot);
+	pt_unlock();
+	return r;
+}
+
+long
+exos_cow(u64 dst, u64 src, u64 npages)
+{
+	long r;
+
+	pt_lock();
+	r = vm_cow(dst, src, npages);
+	pt_unlock();
+	return r;
+}
+
+long
+exos_unmap(u64 va, u64 npages)
+{
+	long r;
+
+	pt_lock();
+	r = vm_unmap(va, npages);
+	pt_unlock();
+	return r;
+}
+
+long
+exos_dirty(u64 va)
+{
+	long r;
+
+	pt_lock();
+	r = vm_dirty(va);
+	pt_unlock();
+	return r;
+}
+
+long
+exos_clean(u64 va)
+{
+	long r;
+
+	pt_lock();
+	r = vm_clean(va);
+	pt_unlock();
+	return r;
+}
+
+/* The repossession vector into the table: pages of a frame the kernel took
+ * keep its block, to be read back on their next fault. Entries lost to the
+ * vector's overflow are not known: their pages fail to load (declined). */
+static u64
+reap(void)
+{
+	long r = repossessed(vec, EXO_REPOSSESS_MAX);
+	u64 n = r > 0 ? (u32)r : 0;
+
+	for (u64 i = 0; i < n; i++) {
+		u32 f = EXO_CAP_INDEX(vec[i].cap);
+
+		if (f < EXO_NCAPS && pt.frames[f].owner == vec[i].cap) {
+			exos_pt_frame_taken(&pt, (u16)f, vec[i].block);
+			exos_vm_stats.repossessed++;
+		}
+	}
+	return n;
+}
+
+u64
+exos_vm_reap(void)
+{
+	u64 n;
+
+	pt_lock();
+	n = reap();
+	pt_unlock();
+	return n;
+}
+
+u64
+exos_vm_give_back(u64 want)
+{
+	struct exos_pte *e;
+	u64 given = 0;
+
+	pt_lock();
+	while (given < want && (e = exos_pt_victim(&pt, &hand))) {
+		page_release(e);        /* the frame goes; a fill remakes it */
+		e->flags &= (u8)~(EXOS_PTE_ZERO | EXOS_PTE_ACCESSED);
+		exos_vm_stats.given_back++;
+		given++;
+	}
+	pt_unlock();
+	return given;
+}
+
+void
+exos_vm_autosave(bool on)
+{
+	frame_flags = on ? EXO_FRAME_AUTOSAVE : 0;
 }

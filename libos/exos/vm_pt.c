@@ -183,7 +183,7 @@ exos_pte_loaded(struct exos_pte *e, u8 rights, u8 access)
 	if (access)
 		e->flags |= EXOS_PTE_ACCESSED;
 	if (access & EXO_BIND_W)
-		e->flags |= EXOS_PTE_DIRTY;
+		e->flags = (u8)((e->flags | EXOS_PTE_DIRTY) & ~EXOS_PTE_ZERO);
 }
 
 /* A page with an entry: its protection first, then its frame's state. */
@@ -193,7 +193,7 @@ plan_page(const struct exos_pt *pt, const struct exos_pte *e, u8 access)
 	if ((access & e->prot) != access)
 		return EXOS_PLAN_VIOLATION;
 	if (!e->cap)
-		return EXOS_PLAN_ZERO;
+		return e->block ? EXOS_PLAN_SWAPIN : EXOS_PLAN_ZERO;
 	if (access & EXO_BIND_W && e->flags & EXOS_PTE_COW)
 		return pt->frames[e->frame].refs > 1 ? EXOS_PLAN_COPY : EXOS_PLAN_UNSHARE;
 	return EXOS_PLAN_LOAD;
@@ -210,4 +210,54 @@ exos_pt_plan(const struct exos_pt *pt, u64 va, u8 access)
 	if (!(r = exos_region_find(pt, va)))
 		return EXOS_PLAN_FOREIGN;
 	return (access & r->prot) == access ? EXOS_PLAN_ZERO : EXOS_PLAN_VIOLATION;
+}
+
+/* Marks a page of a frame taken unsaved, between the two passes below. */
+#define BLOCK_GONE (~0ull)
+
+u32
+exos_pt_frame_taken(struct exos_pt *pt, u16 f, u64 block)
+{
+	u32 n = 0;
+
+	if (f >= EXO_NCAPS || !pt->frames[f].owner)
+		return 0;
+	for (u32 i = 0; i < EXOS_PT_SLOTS; i++) {
+		struct exos_pte *e = &pt->pages[i];
+
+		if (!e->va || !e->cap || e->frame != f)
+			continue;
+		e->cap = 0;
+		e->loaded = 0;
+		e->block = block ? block : BLOCK_GONE;
+		e->flags &= (u8)~(EXOS_PTE_COW | EXOS_PTE_ZERO);
+		n++;
+	}
+	pt->frames[f] = (struct exos_frame){ 0 };
+	/* Not saved: the pages go. A removal shifts entries (across the
+	 * wrap too), so pass again until a pass finds none. */
+	for (bool again = !block; again;) {
+		again = false;
+		for (u32 i = 0; i < EXOS_PT_SLOTS; i++)
+			if (pt->pages[i].va && pt->pages[i].block == BLOCK_GONE) {
+				exos_pt_remove(pt, pt->pages[i].va);
+				again = true;
+			}
+	}
+	return n;
+}
+
+struct exos_pte *
+exos_pt_victim(struct exos_pt *pt, u32 *hand)
+{
+	for (u32 n = 0; n < EXOS_PT_SLOTS; n++) {
+		struct exos_pte *e = &pt->pages[*hand % EXOS_PT_SLOTS];
+
+		*hand = (*hand + 1) % EXOS_PT_SLOTS;
+		if (e->va && e->cap && e->flags & EXOS_PTE_ZERO &&
+		    pt->frames[e->frame].owned && pt->frames[e->frame].refs == 1 &&
+		    pt->frames[e->frame].owner == e->cap)
+			return e;
+	}
+	return 0;
 }

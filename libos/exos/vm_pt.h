@@ -41,6 +41,8 @@
 #define EXOS_PTE_DIRTY     0x1u         /* written since it was last cleaned */
 #define EXOS_PTE_ACCESSED  0x2u         /* loaded for an access since cleared */
 #define EXOS_PTE_COW       0x4u         /* shares its frame: copy on a write */
+#define EXOS_PTE_ZERO      0x8u         /* still zero since its demand-zero fill:
+					   the frame can go, a fill remakes it */
 
 /* An access, from a page fault's error code: bit 1 is a write. */
 #define EXOS_ACCESS_R    EXO_BIND_R
@@ -49,7 +51,10 @@
 struct exos_pte {
 	u64 va;                 /* the page; 0: a free slot */
 	exo_cap_t cap;          /* the capability bound at va (the frame's owner
-				   or a copy of it); 0: no frame yet (demand zero) */
+				   or a copy of it); 0: no frame (demand zero,
+				   or saved: block) */
+	u64 block;              /* cap 0: the backing-store block + 1 holding the
+				   page (the kernel took the frame); 0: none */
 	u16 frame;              /* frames[] index, when cap is not 0 */
 	u8 prot;                /* EXOS_PROT_*: what the program allows */
 	u8 loaded;              /* the kernel binding's rights now; 0: not bound */
@@ -78,6 +83,7 @@ struct exos_pt {
 enum exos_plan {
 	EXOS_PLAN_LOAD = 1,     /* bind the page's frame with exos_pte_rights */
 	EXOS_PLAN_ZERO,         /* a fresh frame first (demand zero), then load */
+	EXOS_PLAN_SWAPIN,       /* a fresh frame read from block, then load */
 	EXOS_PLAN_COPY,         /* COW write, frame shared: copy it, then load */
 	EXOS_PLAN_UNSHARE,      /* COW write, the last sharer: keep it, load W */
 	EXOS_PLAN_VIOLATION,    /* the program's protection forbids the access */
@@ -119,5 +125,21 @@ void exos_pte_loaded(struct exos_pte *e, u8 rights, u8 access);
 
 /* What a fault at va for access (EXOS_ACCESS_*) calls for. */
 enum exos_plan exos_pt_plan(const struct exos_pt *pt, u64 va, u8 access);
+
+/*
+ * The kernel took frame record f's frame (the abort protocol): every page
+ * that mapped it loses its binding and its capability (dead now), and keeps
+ * block (the backing-store block + 1 the frame was saved to) to be read back
+ * on its next fault; block 0 (not saved) removes the pages: they are no
+ * longer the library's. Frees the record. Returns the pages changed.
+ */
+u32 exos_pt_frame_taken(struct exos_pt *pt, u16 f, u64 block);
+
+/*
+ * Replacement: the next page, after *hand (a slot index, advanced), whose
+ * frame the library may give back without losing anything: its own frame,
+ * mapped by that page only, still zero since its fill. NULL if none.
+ */
+struct exos_pte *exos_pt_victim(struct exos_pt *pt, u32 *hand);
 
 #endif

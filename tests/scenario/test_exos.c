@@ -24,6 +24,7 @@ ParameterizedTestParameters(exos, vm_case_holds)
 		{ "dirty" },            /* dirty bits the library keeps itself */
 		{ "cow" },              /* one frame, two pages, a write separates them */
 		{ "refuse" },           /* capabilities never received: refused */
+		{ "swap" },             /* revocation takes frames, nothing is lost */
 	};
 	return cr_make_param_array(struct exos_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -44,8 +45,8 @@ ParameterizedTest(struct exos_case *c, exos, vm_case_holds)
 Test(exos, vm_all_cases_in_one_boot)
 {
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "exosvm", "demand",
-					    "mprotect", "dirty", "cow", "refuse", "demand",
-					    "cow", NULL });
+					    "mprotect", "dirty", "cow", "refuse", "swap",
+					    "demand", "cow", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
 }

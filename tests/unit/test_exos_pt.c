@@ -177,3 +177,99 @@ Test(exos_pt, fault_plans)
 	e->prot = EXOS_PROT_NONE;
 	cr_assert_eq(exos_pt_plan(&pt, 0x501000, EXOS_ACCESS_R), EXOS_PLAN_VIOLATION);
 }
+
+/* A page of frame f at va, as vm.c makes them. */
+static struct exos_pte *
+page_of(u64 va, exo_cap_t cap, exo_cap_t owner, u8 flags)
+{
+	struct exos_pte *e = exos_pt_insert(&pt, va);
+	int f = exos_frame_ref(&pt, owner, true);
+
+	cr_assert(e && f >= 0);
+	e->cap = cap;
+	e->frame = (u16)f;
+	e->prot = EXOS_PROT_RW;
+	e->loaded = EXOS_PROT_RW;
+	e->flags = flags;
+	return e;
+}
+
+/* The kernel took a frame two pages shared, saved: both keep its block and
+ * read it back on their next fault; the other pages are untouched. */
+Test(exos_pt, frame_taken_saved)
+{
+	exo_cap_t own = EXO_CAP(7, 1), copy = EXO_CAP(8, 1);
+	struct exos_pte *a = page_of(0x10000, own, own, EXOS_PTE_COW | EXOS_PTE_DIRTY);
+	struct exos_pte *other = page_of(0x30000, EXO_CAP(9, 1), EXO_CAP(9, 1), 0);
+
+	page_of(0x20000, copy, own, EXOS_PTE_COW);
+	cr_assert_eq(exos_pt_frame_taken(&pt, 7, 42), 2);
+	a = exos_pt_find(&pt, 0x10000);
+	cr_assert(a->cap == 0 && a->block == 42 && a->loaded == 0);
+	cr_assert_eq(a->flags, EXOS_PTE_DIRTY, "no longer shared; still dirty");
+	cr_assert_eq(exos_pt_find(&pt, 0x20000)->block, 42);
+	cr_assert_eq(pt.frames[7].owner, 0, "the record is free");
+	cr_assert_eq(exos_pt_plan(&pt, 0x10000, EXOS_ACCESS_R), EXOS_PLAN_SWAPIN);
+	cr_assert_eq(exos_pt_plan(&pt, 0x20000, EXOS_ACCESS_W), EXOS_PLAN_SWAPIN);
+	cr_assert_eq(other->cap, EXO_CAP(9, 1));
+	cr_assert_eq(exos_pt_frame_taken(&pt, 7, 42), 0, "nothing there any more");
+}
+
+/* Taken unsaved: the pages are no longer the library's (however the
+ * removals shift the table); the others all stay findable. */
+Test(exos_pt, frame_taken_unsaved_removes_its_pages)
+{
+	exo_cap_t own = EXO_CAP(3, 1);
+	u32 kept = 0;
+
+	for (u64 i = 0; i < 300; i++) {
+		u64 va = 0x40000000 + i * PG;
+
+		if (i % 3 == 0)
+			page_of(va, i ? EXO_CAP(100 + i, 1) : own, own, EXOS_PTE_COW);
+		else
+			exos_pt_insert(&pt, va)->prot = EXOS_PROT_R;
+	}
+	cr_assert_eq(exos_pt_frame_taken(&pt, 3, 0), 100);
+	for (u64 i = 0; i < 300; i++) {
+		const struct exos_pte *e = exos_pt_find(&pt, 0x40000000 + i * PG);
+
+		cr_assert_eq(e != NULL, i % 3 != 0, "page %lu", i);
+		kept += e != NULL;
+	}
+	cr_assert_eq(kept, 200);
+	cr_assert_eq(pt.used, 200);
+}
+
+/* Victims: the library's own unshared frames still zero, round the table. */
+Test(exos_pt, victims_are_zero_unshared_own_frames)
+{
+	exo_cap_t shared = EXO_CAP(4, 1);
+	u32 hand = 0, found = 0;
+	struct exos_pte *e;
+
+	page_of(0x1000, EXO_CAP(1, 1), EXO_CAP(1, 1), EXOS_PTE_ZERO);      /* yes */
+	page_of(0x2000, EXO_CAP(2, 1), EXO_CAP(2, 1), EXOS_PTE_DIRTY);     /* written */
+	page_of(0x3000, shared, shared, EXOS_PTE_ZERO);                    /* shared */
+	page_of(0x4000, EXO_CAP(5, 1), shared, EXOS_PTE_ZERO);
+	e = page_of(0x5000, EXO_CAP(6, 1), EXO_CAP(6, 1), EXOS_PTE_ZERO);   /* mapped */
+	pt.frames[e->frame].owned = false;
+	page_of(0x6000, EXO_CAP(7, 1), EXO_CAP(7, 1), EXOS_PTE_ZERO);      /* yes */
+	while ((e = exos_pt_victim(&pt, &hand)) && found < 10) {
+		cr_assert(e->va == 0x1000 || e->va == 0x6000, "%#lx", e->va);
+		e->flags = 0;                   /* given back: no longer a victim */
+		found++;
+	}
+	cr_assert_eq(found, 2);
+}
+
+/* A zero fill's page stays a victim until written. */
+Test(exos_pt, a_write_ends_zero)
+{
+	struct exos_pte e = { .va = PG, .cap = 1, .prot = EXOS_PROT_RW, .flags = EXOS_PTE_ZERO };
+
+	exos_pte_loaded(&e, EXOS_PROT_R, EXOS_ACCESS_R);
+	cr_assert(e.flags & EXOS_PTE_ZERO);
+	exos_pte_loaded(&e, EXOS_PROT_RW, EXOS_ACCESS_W);
+	cr_assert_eq(e.flags & (EXOS_PTE_ZERO | EXOS_PTE_DIRTY), EXOS_PTE_DIRTY);
+}
