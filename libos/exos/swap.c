@@ -19,10 +19,13 @@ static u32 swap_store;                  /* the store designated, once */
 static void __attribute__((noreturn))
 revoke_entry(u64 kind, u64 arg, u64 deadline)
 {
-	(void)deadline;
 	if (kind == EXO_UPCALL_REVOKE) {
 		exos_vm_stats.revoke_upcalls++;
-		exos_vm_give_back(arg);
+		/* Past the deadline (we ran late) the kernel has taken what was
+		 * owed: a frame given back now would be one more lost for
+		 * nothing. */
+		if (l4_rdtsc() < deadline)
+			exos_vm_give_back(arg);
 	} else if (kind == EXO_UPCALL_REPOSSESS) {
 		exos_vm_stats.repossess_upcalls++;
 		exos_vm_reap();

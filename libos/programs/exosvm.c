@@ -267,20 +267,23 @@ page_holds(u64 va, u64 i)
 
 /*
  * We ask our own environment for 6 frames. The library's REVOKE entry
- * gives back the 4 still-zero ones; it cannot save the written ones, so
- * the kernel takes 2 of those at the deadline, autosaved, and the REPOSSESS
- * upcall records their blocks. Every page then reads back as it was: the
- * written ones from the store, the zero ones by a fresh fill.
+ * gives back still-zero ones (4 here, if it runs before the deadline); it
+ * cannot save the written ones, so the kernel takes the rest at the
+ * deadline, autosaved, and the REPOSSESS upcall records their blocks.
+ * However the host's timing falls, every frame asked for was given back or
+ * taken, and every page reads back as it was: the taken ones from the
+ * store, the given-back ones by a fresh fill.
  */
 static void
 case_swap(void)
 {
-	u64 va = CASE_VA(5), t0, khz = l4_kip()->tsc_khz;
+	u64 va = CASE_VA(5), t0, khz = l4_kip()->tsc_khz, given, taken;
 	long env = env_cap(l4_myself(), EXO_CAP_W);
 
 	start();
 	CHECK(env > 0);
 	CHECK(exos_swap_init(3) == 0);
+	CHECK(exos_swap_init(3) == 0 && exos_swap_init(2) == -E_EXIST);
 	CHECK(exos_region_zero(va, SWAP_PAGES, EXOS_PROT_RW) == 0);
 	for (u64 i = 0; i < SWAP_PAGES; i++)
 		for (u64 w = 0; w < WORDS; w++)
@@ -293,21 +296,24 @@ case_swap(void)
 	CHECK(revoke_request((exo_cap_t)env, 6, 20000) == 0);
 	while (!exos_vm_stats.repossess_upcalls && l4_rdtsc() - t0 < 10000 * khz)
 		l4_thread_switch(EXO_NILTHREAD);
+	given = exos_vm_stats.given_back;
+	taken = exos_vm_stats.repossessed;
 	printf("exosvm: swap: %lu revoke upcall(s), %lu given back, %lu repossessed "
-	       "after %lu ms\n", exos_vm_stats.revoke_upcalls, exos_vm_stats.given_back,
-	       exos_vm_stats.repossessed, (l4_rdtsc() - t0) / khz);
-	CHECK(exos_vm_stats.revoke_upcalls == 1 && exos_vm_stats.given_back == 4);
-	CHECK(exos_vm_stats.repossess_upcalls == 1 && exos_vm_stats.repossessed == 2);
+	       "after %lu ms\n", exos_vm_stats.revoke_upcalls, given, taken,
+	       (l4_rdtsc() - t0) / khz);
+	CHECK(exos_vm_stats.revoke_upcalls == 1 && exos_vm_stats.repossess_upcalls == 1);
+	CHECK(given <= SWAP_PAGES / 2 && taken >= 2 && taken <= 6 && given + taken >= 6);
 	for (u64 i = 0; i < SWAP_PAGES; i++)
 		CHECK(page_holds(va + i * PG, i));
-	CHECK(exos_vm_stats.swapins == 2);
-	CHECK(exos_vm_stats.zero_fills == SWAP_PAGES + 4);
+	CHECK(exos_vm_stats.swapins == taken);
+	CHECK(exos_vm_stats.zero_fills == SWAP_PAGES + given);
 	for (u64 i = 0; i < SWAP_PAGES / 2; i++)
 		CHECK(exos_dirty(va + i * PG) == 1);
 	CHECK(exos_unmap(va, SWAP_PAGES) == 0);
 	CHECK(cap_drop((exo_cap_t)env) == 0);
 	CHECK(exos_vm_fini() == 0);
-	puts("exosvm: swap: 4 zero frames given back, 2 taken and read back: nothing lost");
+	printf("exosvm: swap: %lu given back, %lu taken and read back: nothing lost\n",
+	       given, taken);
 }
 
 static const struct scenario_case cases[] = {
