@@ -22,6 +22,9 @@
  *     either copies the frame into a fresh one (bound at EXOS_SCRATCH_VA for
  *     the copy) while another page still shares it, or takes it over when
  *     it is the last. fork will share a parent's pages this way.
+ *   - Swapping (exos_swap_init, below): frames the kernel revokes are given
+ *     back by the library's choice or taken autosaved by the kernel, and
+ *     read back from the backing store on their page's next fault.
  * No policy is the kernel's: which frame, which address, when to load.
  * One thread's faults are served (the thread that called exos_vm_init);
  * frames are the environment's (EXO_NCAPS capabilities in all).

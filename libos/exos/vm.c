@@ -85,13 +85,17 @@ page_release(struct exos_pte *e)
 	e->cap = 0;
 }
 
-/* A fresh frame of the library's for e. */
+/* A fresh frame of the library's for e. -E_AGAIN: the pool is dry and the
+ * kernel is taking frames back from another environment, which pays or is
+ * aborted by its deadline: yield until then. */
 static long
 page_new_frame(struct exos_pte *e)
 {
-	long c = frame_alloc(frame_flags);
+	long c;
 	int i;
 
+	while ((c = frame_alloc(frame_flags)) == -E_AGAIN)
+		l4_thread_switch(EXO_NILTHREAD);
 	if (c < 0)
 		return c;
 	i = exos_frame_ref(&pt, (exo_cap_t)c, true);
