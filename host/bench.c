@@ -4,6 +4,7 @@
  * and, with --json, a JSON document (docs/bench.md).
  */
 #include "bench.h"
+#include "bench_vm.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +41,10 @@ static const struct bench_suite {
 	  "ext_syscall_add(_guarded) (a call answered by an extension), stlb_fill, "
 	  "pf_appel (a write fault resolved by an extension), pf_upcall_rebind (the same "
 	  "by the exception upcall), ext_load_drop", NULL, 1, 0, -1 },
+	{ "vm", "bench-vm", "Appel and Li's VM operations (dirty, prot1, prot100, "
+	  "unprot100, trap, appel1, appel2) in ExOS (exos_*) and with an L4 pager "
+	  "(l4_*), beside Linux's mprotect and SIGSEGV measured on this host in the "
+	  "same run", NULL, 1, 0, -1 },
 	{ "tlb", "bench-tlb", "TLB shootdowns: unmap of 1, 4, 16, 64 pages with 0, 1, 2, 3 "
 	  "other CPUs running the space (4 vCPUs)", "ktest", 4,
 	  12, 3 },      /* a shootdown can take milliseconds here: ~20 s */
@@ -379,6 +384,10 @@ bench_json_run(struct json *j, const struct bench_run *r)
 	for (unsigned i = 0; i < r->nops; i++)
 		bench_json_op(j, r, &r->ops[i], exact);
 	json_close(j);
+	if (r->vm_linux) {
+		json_key(j, "linux_host");
+		bench_vm_json(j, r->vm_linux);
+	}
 	json_close(j);
 }
 
@@ -627,7 +636,9 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 	struct diag d = { "" };
 	char msg[512];
 	FILE *console = a->boot.cfg.verbose ? stderr : tmpfile();
-	int err, status;
+	struct bench_vm_linux lx;
+	bool vm = !strcmp(s->name, "vm");
+	int err, status, lx_err = -ENOENT;
 
 	bench_run_init(r, s->name, s->program);
 	if (!console)
@@ -649,6 +660,12 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 		argv[2] = w >= 0 ? warmup : NULL;
 		argv[3] = NULL;
 		cfg.progs[0].argc = w >= 0 ? 3 : 2;
+		/* vm: Linux's column, here and now, before the boot. */
+		if (vm && (lx_err = bench_vm_linux(&lx, (unsigned)n)) < 0)
+			fprintf(stderr, "exo bench vm: Linux's column could not be measured "
+				"on this host: %s\n", strerror(-lx_err));
+		if (!lx_err && (r->vm_linux = malloc(sizeof(lx))))
+			*r->vm_linux = lx;      /* for --json */
 	}
 	cfg.progs[0].argv = argv;
 	cfg.nprogs = 1;
@@ -682,9 +699,13 @@ bench_boot(const struct bench_args *a, const struct bench_suite *s,
 			bench_console_tail(console);
 	} else {
 		bench_table_print(stdout, r);
+		if (vm)
+			bench_vm_table(stdout, r, lx_err ? NULL : &lx);
 		fflush(stdout);
 	}
 out:
+	if (vm && status && !lx_err)        /* the guest failed: Linux's alone */
+		bench_vm_table(stdout, NULL, &lx);
 	if (console != stderr)
 		fclose(console);
 	return status;

@@ -70,6 +70,8 @@ double bench_op_per_iter(const struct bench_op *op, int c);
 
 #define BENCH_MARKS_MAX (1u << 16)
 
+struct bench_vm_linux;
+
 /* Everything one boot of one suite reported. */
 struct bench_run {
 	const char *suite, *program;
@@ -83,6 +85,9 @@ struct bench_run {
 	const char *const *reason_names;     /* the VMM's, nreasons of them */
 	unsigned nreasons;                   /* 0: exits_why says why not */
 	char exits_why[160];
+	struct bench_vm_linux *vm_linux;     /* vm: Linux's column measured on
+						this host (bench_vm.h), or NULL;
+						bench_run_free frees it */
 };
 
 void bench_run_init(struct bench_run *r, const char *suite, const char *program);

@@ -90,6 +90,8 @@ void
 bench_run_free(struct bench_run *r)
 {
 	free(r->marks);
+	free(r->vm_linux);
+	r->vm_linux = NULL;
 	for (unsigned i = 0; i < r->nops; i++)
 		free(r->ops[i].sorted);
 	r->marks = NULL;

@@ -23,6 +23,7 @@ static const struct usage_case {
 	{ "exoslice", "usage: exoslice CASE... (run in order); the cases: spin", 2 },
 	{ "exorevoke", "usage: exorevoke CASE... (run in order); the cases: coop", 2 },
 	{ "spintest", "usage: spintest CASE... (run in order); the cases: accept", 2 },
+	{ "exosvm", "usage: exosvm CASE... (run in order); the cases: demand", 2 },
 	{ "smptest", "usage: smptest stress|flush|unbind|pingpong|pairs", 2 },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))

@@ -1,0 +1,38 @@
+/*
+ * exo bench vm beside the other designs: Appel and Li's operations in ExOS
+ * and with an L4 pager (the guest's bench/vm.c), in Linux on this host
+ * (bench_vm_linux.c), and as the Aegis and SPIN papers published them
+ * (bench_vm.c).
+ */
+#ifndef HOST_BENCH_VM_H
+#define HOST_BENCH_VM_H
+
+#include <stdio.h>
+
+#include "bench.h"
+
+enum bench_vm_op {
+	VM_DIRTY, VM_PROT1, VM_PROT100, VM_UNPROT100, VM_TRAP, VM_APPEL1, VM_APPEL2,
+	VM_NOPS
+};
+
+/* Median microseconds per operation (appel2: per page); NAN: not measured. */
+struct bench_vm_linux {
+	double us[VM_NOPS];
+};
+
+/* Measure Linux's column here, iterations of each: 0 or -errno. */
+int bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations);
+
+/*
+ * The comparison: the designs measured in r (a run of bench-vm; NULL: the
+ * boot failed, Linux alone) beside Linux (lx, or NULL if it could not be
+ * measured) and the papers' figures, each design's ratio to its baseline.
+ */
+void bench_vm_table(FILE *f, const struct bench_run *r, const struct bench_vm_linux *lx);
+
+/* The JSON of lx (docs/bench.md): {"us_per_op": {"dirty": null, ...}}. */
+struct json;
+void bench_vm_json(struct json *j, const struct bench_vm_linux *lx);
+
+#endif

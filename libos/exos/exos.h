@@ -1,0 +1,126 @@
+/*
+ * ExOS, the library operating system on exo's exokernel: its virtual memory.
+ *
+ * Design. The environment's page table is the library's (vm_pt.h): virtual
+ * page -> frame capability, the program's protection, the dirty and
+ * accessed bits, copy-on-write sharing. The kernel holds only bindings,
+ * and the library loads them on demand: its exception handler (the
+ * environment's EXCEPTION entry for this thread) takes every page fault the
+ * kernel's software TLB cannot fix, looks the page up, and binds the
+ * frame with the rights the page's state allows, or hands the fault to the
+ * program (a protection violation: its fault function, like a SIGSEGV
+ * handler), or declines (not the library's memory: the thread exits).
+ *   - Lowering protection unbinds the page (one system call); the next
+ *     access faults and reloads it with what is allowed. Raising it binds
+ *     the frame lazily (one call, EXO_BIND without NOW): the first touch is
+ *     then a software-TLB fill in the kernel, no upcall.
+ *   - Dirty tracking: a clean writable page is loaded read-only; its first
+ *     write faults, the library marks it dirty and reloads it writable.
+ *     exos_dirty reads the bit without entering the kernel.
+ *   - Copy-on-write: exos_cow shares a frame between two pages (the second
+ *     holds a derived copy of the capability), both read-only; a write to
+ *     either copies the frame into a fresh one (bound at EXOS_SCRATCH_VA for
+ *     the copy) while another page still shares it, or takes it over when
+ *     it is the last. fork will share a parent's pages this way.
+ *   - Swapping (exos_swap_init, below): frames the kernel revokes are given
+ *     back by the library's choice or taken autosaved by the kernel, and
+ *     read back from the backing store on their page's next fault.
+ * No policy is the kernel's: which frame, which address, when to load.
+ * One thread's faults are served (the thread that called exos_vm_init);
+ * frames are the environment's (EXO_NCAPS capabilities in all).
+ */
+#ifndef EXOS_EXOS_H
+#define EXOS_EXOS_H
+
+#include "exo.h"
+#include "vm_pt.h"
+
+/* The library's page for copying frames: never one of the program's. */
+#define EXOS_SCRATCH_VA  0x3f0000000000ULL
+
+/*
+ * The program's fault function: a protection violation at va (EXOS_ACCESS_R
+ * or _W), with the exception frame x (for a fault outside the library's
+ * memory, or an exception other than #PF, va is x->cr2 and the call is the
+ * same). Return 0 to resume at x->rip (having changed the protection with
+ * exos_mprotect, or x->rip to step over the access), nonzero to decline:
+ * the thread exits with 128 + vector.
+ */
+typedef int (*exos_fault_fn)(u64 va, u8 access, struct exo_xframe *x);
+
+/* Take this thread's exceptions (the handler runs on a stack of the
+ * library's); fn (may be NULL) gets what the library does not resolve.
+ * 0 or env_entry's error. */
+long exos_vm_init(exos_fault_fn fn);
+/* Stop: the thread's exceptions go back to the kernel's default. */
+long exos_vm_fini(void);
+
+/*
+ * Memory. Every range is npages pages (1..EXOS_PT_SLOTS; a region's up
+ * to 2^35) at a page-aligned va.
+ *   exos_region_zero   demand-zero: each page gets a fresh frame on its
+ *                      first touch (-E_INVAL overlapping a region)
+ *   exos_map           map a frame capability the environment holds at va;
+ *                      the library does not free it (-E_BADCAP, -E_STALE,
+ *                      -E_BADTYPE: not a live FRAME capability of ours;
+ *                      -E_PERM: it lacks the rights prot asks; -E_EXIST)
+ *   exos_mprotect      set the program's protection (EXOS_PROT_*) of pages
+ *                      the library holds (-E_NOENT if one is not, and then
+ *                      nothing changed)
+ *   exos_cow           share the frames of src's pages at dst, copy on write
+ *                      (-E_EXIST if a dst page is the library's already;
+ *                      -E_NOMEM from cap_derive midway: the capability
+ *                      table is full, and the pages before stay shared)
+ *   exos_unmap         drop pages: unbound, frames freed with their last
+ *                      page; demand-zero regions wholly inside go too (a
+ *                      page of one that stays comes back zero when touched)
+ *   exos_dirty         1 if page va was written since it was cleaned, 0 if
+ *                      not, -E_NOENT
+ *   exos_clean         clear the dirty bit (the next write faults again)
+ * Errors are -E_* (<exo/error.h>); -E_NOMEM when the page table is full.
+ */
+long exos_region_zero(u64 va, u64 npages, u8 prot);
+long exos_map(u64 va, exo_cap_t frame, u8 prot);
+long exos_mprotect(u64 va, u64 npages, u8 prot);
+long exos_cow(u64 dst, u64 src, u64 npages);
+long exos_unmap(u64 va, u64 npages);
+long exos_dirty(u64 va);
+long exos_clean(u64 va);
+
+/*
+ * Swapping (swap.c): frames the kernel takes back stay the program's.
+ * exos_swap_init(store) designates the VMM's backing store (1..
+ * EXO_BACKING_STORES, env_backing) and starts the library's REVOKE entry
+ * thread; frames the library allocates from then on are EXO_FRAME_AUTOSAVE.
+ * Its policy on a revocation request: give back first the frames it can
+ * remake without the store (pages still zero since their fill: a fill
+ * remakes them), oldest slot first by a clock hand; the rest it leaves to
+ * the kernel's abort protocol, which saves autosave frames before taking
+ * them (the library has no call that writes the store itself). On the
+ * REPOSSESS upcall it records each taken frame's block in its pages; their
+ * next fault reads the block back into a fresh frame (backing_read).
+ * 0 (also again with the same store), -E_EXIST (another store already),
+ * env_backing's error, or -E_NOMEM (no thread).
+ */
+long exos_swap_init(u32 store);
+
+/* The library's own, for swap.c: read the repossession vector into the
+ * table (entries read); give back up to n frames a fill remakes (given);
+ * allocate frames with EXO_FRAME_AUTOSAVE or not. */
+u64 exos_vm_reap(void);
+u64 exos_vm_give_back(u64 n);
+void exos_vm_autosave(bool on);
+
+/* What the handler did, for tests and the benchmark. Volatile: a fault
+ * updates it between two statements of the program. */
+struct exos_vm_stats {
+	u64 loads, zero_fills, copies, unshares, violations, foreign;
+	u64 swapins, repossessed, given_back;   /* swapping */
+	u64 revoke_upcalls, repossess_upcalls;  /* swap.c's entry */
+};
+extern volatile struct exos_vm_stats exos_vm_stats;
+
+/* The page table itself (read only, for tests: frames, sharing). */
+const struct exos_pt *exos_vm_table(void);
+
+#endif
