@@ -236,6 +236,7 @@ Test(bench, check_passes_on_itself_and_fails_on_injected_regressions)
  * own: exo_run's watchdog tells a hung guest from a slow one. */
 Test(bench, tlb_suite_measures_shootdowns)
 {
+	skip_unless_cpus(4);
 	struct jv *doc = bench_json("tlb", (const char *[]){ "--iterations", "3",
 							     "--warmup", "1", "--timeout", "0",
 							     "tlb", NULL });

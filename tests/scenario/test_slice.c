@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -69,6 +70,7 @@ ParameterizedTest(struct slice_case *c, slice, case_holds_with_two_cpus)
 {
 	if (strcmp(c->name, "pct"))
 		skip_if_emulated(c->name);
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "exoslice", c->name, NULL });
 	if (r.status == 77)
@@ -82,6 +84,7 @@ Test(slice, overrun_aborted_with_two_cpus)
 	const char *ev;
 
 	skip_if_emulated("overrun on two CPUs");
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "exoslice", "abort", "--", "hello", NULL });
 	cr_assert_eq(r.status, 0, "hello runs after; exit %d\n%s", r.status, r.err);
@@ -137,6 +140,7 @@ ParameterizedTestParameters(slice, per_cpu_vectors)
 ParameterizedTest(struct slice_case *c, slice, per_cpu_vectors)
 {
 	skip_if_emulated(c->name);
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "exoslice", c->name, NULL });
 	if (r.status == 77)
@@ -153,6 +157,7 @@ Test(slice, cpu_that_does_not_exist_is_refused)
 	static const char *const n[] = { "1", "4" };
 
 	for (int i = 0; i < 2; i++) {
+		skip_unless_cpus((unsigned)atoi(n[i]));
 		exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", n[i],
 						    "exoslice", "cpus", NULL });
 		cr_assert_eq(r.status, 0, "--cpus %s exoslice cpus: exit %d\n%s%s", n[i],
@@ -175,6 +180,7 @@ Test(slice, trace_shows_each_vector_on_its_vcpu)
 	unsigned n[2] = { 0, 0 };
 
 	skip_if_emulated("percpu (its environments are aborted if the host runs them late)");
+	skip_unless_cpus(2);
 	memset(tid_of, -1, sizeof(tid_of));
 	scratch_path(path, sizeof(path), "slice_trace");
 	unlink(path);

@@ -187,6 +187,7 @@ Test(trace, trace_pingpong_is_chrome_json_with_crossings)
 /* Two vCPUs: every round of smptest's stress is one shootdown to CPU 1. */
 Test(trace, stat_counts_shootdowns_across_cpus)
 {
+	skip_unless_cpus(2);
 	struct jv *doc = run_json("stat", "--json", "stat_sd",
 				  (const char *[]){ "--cpus", "2", "smptest", "stress", "20",
 						    NULL });
@@ -207,6 +208,7 @@ Test(trace, stat_counts_shootdowns_across_cpus)
 /* ... and each is an instant on the initiator's track naming its target. */
 Test(trace, trace_shows_shootdowns_as_instants)
 {
+	skip_unless_cpus(2);
 	struct jv *doc = run_json("trace", "-o", "trace_sd",
 				  (const char *[]){ "--cpus", "2", "smptest", "stress", "10",
 						    NULL });
@@ -522,6 +524,7 @@ kind_on_cpu(const struct jv *doc, const char *kind, unsigned cpu)
  */
 Test(trace, stat_ring0_exact_on_every_cpu)
 {
+	skip_unless_cpus(2);
 	struct jv *st = run_json("stat", "--json", "stat_cpus",
 				 (const char *[]){ "--timeout", "60", "--cpus", "2",
 						   "smptest", "pairs", "500", NULL });
