@@ -64,7 +64,8 @@ struct vmm {
 	struct vmm_result result;
 
 	uint64_t exits[EXIT_REASONS];         /* by KVM exit reason */
-	int64_t boot_insns;                   /* ring-0 insns to the first user insn */
+	int64_t boot_insns;                   /* ring-0 insns to the first user insn, -1: */
+	bool first_user;                      /* ... not counted; whether it ran */
 	void *bench_buf;                      /* a result record's host copy */
 	struct kvm_stats mark_sum;            /* every vCPU's counters, summed */
 	struct vmm_exits mark_exits;          /* every vCPU's exits by reason, summed */

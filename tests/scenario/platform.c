@@ -66,3 +66,11 @@ skip_unless_cpus(unsigned n)
 	cr_skip_test("hosted has one CPU: `exo run --cpus %u hello` is refused here (%s)",
 		     n, why);
 }
+
+void
+skip_on_hosted(const char *why)
+{
+	if (platform_is("hosted"))
+		cr_skip_test("the hosted platform (the kernel in the exo process, no KVM): %s",
+			     why);
+}

@@ -54,5 +54,9 @@ bool platform_is(const char *name);
  * hosted platform (it has one CPU); checked by running exo, so such tests
  * run the day the platform takes more. */
 void skip_unless_cpus(unsigned n);
+/* Skip the running test, with why, when exo boots on the hosted platform:
+ * for tests whose whole subject is a thing it cannot have (a KVM device,
+ * a vCPU for gdb, the x86 entry code, a triple fault). */
+void skip_on_hosted(const char *why);
 
 #endif
