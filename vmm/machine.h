@@ -123,6 +123,8 @@ void report_capture(struct vmm *vm, struct vcpu *c);
 /* Where the guest was: rip by name, and the kernel stack's words that name
  * kernel functions (return addresses, most of them), when rip is in it. */
 void report_where(struct vmm *vm, FILE *f, const char *indent, const struct exo_regs *r);
+/* The same as a JSON field of the crash event: ,"where":"NAME". */
+void report_where_json(struct vmm *vm, FILE *f, const struct exo_regs *r);
 void report_boot(struct vmm *vm);
 void report_program(struct vmm *vm, const struct exo_event *ev);
 void report_end(struct vmm *vm);

@@ -102,6 +102,17 @@ report_name(struct vmm *vm, uint64_t addr, char *buf, size_t len)
 	return false;
 }
 
+/* ,"where":"kernel:function+0xoff" (the namer's name of rip, or its hex). */
+void
+report_where_json(struct vmm *vm, FILE *f, const struct exo_regs *r)
+{
+	char name[160];
+
+	report_name(vm, r->rip, name, sizeof(name));
+	fputs(",\"where\":", f);
+	report_json_str(f, name, sizeof(name));
+}
+
 /* Return addresses are not told from other words that point into the
  * kernel's text (the kernel keeps no frame pointers: each would cost a
  * ring-0 instruction on PVM); so many are shown, from rsp up, marked "?". */
