@@ -51,7 +51,9 @@ struct shared {
 	volatile long refused;                  /* slice_alloc with no quota */
 	volatile u64 go;                        /* main gave it quota */
 	volatile u64 held, held_at;             /* it holds every slot, since (TSC) */
-	exo_cap_t copy;                         /* its SLOT capability, passed to main */
+	/* volatile: the hog never returns, and GCC 12 dropped a plain store
+	 * before its endless loop (main read 0, no capability at all) */
+	volatile exo_cap_t copy;                /* its SLOT capability, passed to main */
 };
 static struct shared *const sh = (struct shared *)SHARED_VA;
 
@@ -726,7 +728,7 @@ case_hog(void)
 	sleep_us(HOG_SLEEP_US);                 /* the hog takes everything meanwhile */
 	slept = us_since(t0);
 	count = p->count;
-	CHECK(p->held == 1 && (long)p->copy >= 0);
+	CHECK(p->held == 1 && (long)p->copy > 0);     /* a name has a generation */
 	took = (p->held_at - t0) * 1000 / l4_kip()->tsc_khz;
 	printf("hog: refused with no quota (%ld); given it, took every slot of CPU 0 %lu us "
 	       "into our %u us sleep, which returned after %lu us\n", p->refused, took,
