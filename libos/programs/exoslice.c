@@ -420,7 +420,10 @@ static void
 case_overrun(void)
 {
 	u64 late = host_lateness_us();
-	u64 whole_slack = EXO_SLICE_US / 20 + kernel_us(START_WAY_INSNS);
+	/* The host's own lateness beyond the kernel's way to a sleep's end
+	 * (measured above): a START is a timer's event too, and is as late. */
+	u64 noise = late > kernel_us(SLEEP_WAY_INSNS) ? late - kernel_us(SLEEP_WAY_INSNS) : 0;
+	u64 whole_slack = EXO_SLICE_US / 20 + kernel_us(START_WAY_INSNS) + noise;
 	struct shared *o = slice_env_spawn(1, false, 1, 500);
 	u64 round = EXO_SLICE_SLOTS * EXO_SLICE_US * l4_kip()->tsc_khz / 1000;
 	u64 rounds, normal, withheld;
@@ -442,7 +445,14 @@ case_overrun(void)
 	skip_if_host_late("overrun", late, late_limit_us(EXO_SLICE_US * 6 / 5), o, 1);
 	CHECK(rounds >= 1);
 	CHECK(withheld + EXO_SLICE_US / 20 + kernel_us(START_WAY_INSNS) >= 500);
-	/* Forgiven: a later slice is whole again (one late START under load is allowed). */
+	/* Forgiven: a later slice is whole again (one late START under load
+	 * is allowed), up to the START's way and the host's noise; noise of
+	 * half a slot leaves nothing to tell a whole slice from a short one. */
+	if (whole_slack * 2 >= EXO_SLICE_US) {
+		printf("overrun: the host is too loaded to judge the forgiveness (1 ms sleeps "
+		       "end %lu us late: a START may be %lu us short)\n", late, whole_slack);
+		exit(SKIP_STATUS);
+	}
 	CHECK(o->left[2] + whole_slack > EXO_SLICE_US || o->left[3] + whole_slack > EXO_SLICE_US);
 }
 
