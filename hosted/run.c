@@ -145,7 +145,8 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	/* The core's state is this process's statics: one boot per process. */
 	if (booted)
 		return diag_fail(d, ENOTSUP, "the hosted platform boots once per exo "
-				 "process for now: run one suite per exo bench");
+				 "process (its kernel core is the process's own state); "
+				 "boot again in a new process, as exo bench does");
 	r = refuse(cfg, d);
 	if (r < 0)
 		return r;
