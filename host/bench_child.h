@@ -1,7 +1,7 @@
 /*
  * exo bench on the hosted platform: one boot per process there (the kernel
  * core is exo's own statics), so each suite boots in a child forked for it
- * and its run comes back whole (bench_child.c says why not a reset).
+ * and its run comes back whole (boot_child.c says why not a reset).
  */
 #ifndef HOST_BENCH_CHILD_H
 #define HOST_BENCH_CHILD_H

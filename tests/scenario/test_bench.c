@@ -63,6 +63,33 @@ check_null_syscall(const struct jv *doc)
 	return json_num(ring0, "ring0_insns_per_op");
 }
 
+/*
+ * Two suites in one exo bench: each boots (on the hosted platform, whose
+ * kernel core boots once per process, each in a child of its own) and
+ * reports its operations, on the same platform.
+ */
+Test(bench, several_suites_in_one_run)
+{
+	struct jv *doc = bench_json("bench_two", (const char *[]){ "ipc", "exo",
+								  "--iterations", "50", NULL });
+	const struct jv *suites = jv_get(doc, "suites"), *s;
+	const char *platform = NULL;
+
+	cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+	cr_assert(jv_get(doc, "ok")->b);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_not_null(s = jv_at(suites, (size_t)i), "suite %d missing", i);
+		cr_assert_str_eq(jv_get(s, "suite")->str, i ? "exo" : "ipc");
+		cr_assert(jv_get(s, "ok")->b, "%s not ok", jv_get(s, "suite")->str);
+		cr_assert_gt(jv_get(s, "operations")->n, 1);
+		if (!platform)
+			platform = jv_get(s, "platform")->str;
+		cr_assert_str_eq(jv_get(s, "platform")->str, platform);
+	}
+	cr_assert_null(jv_at(suites, 2));
+	jv_free(doc);
+}
+
 Test(bench, ipc_null_syscall_exact_and_stable)
 {
 	static const char *const args[] = { "ipc", "--iterations", "1000", NULL };
