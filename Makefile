@@ -28,9 +28,10 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure --verbose
 	@$(MAKE) --no-print-directory test-san test-fuzz
 
-# The hosted platform's own tests (hosted/: no KVM needed, any Linux).
+# The hosted platform's suites (hosted/: no KVM needed, any Linux): its own
+# tests, then the scenario and slice suites on it (CTest's hosted).
 test-hosted: build
-	$(BUILD)/tests/test_hosted
+	sh scripts/hosted-tests.sh $(BUILD)
 
 test-san: setup
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXO_SANITIZE=ON >/dev/null

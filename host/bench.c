@@ -4,6 +4,7 @@
  * and, with --json, a JSON document (docs/bench.md).
  */
 #include "bench.h"
+#include "bench_child.h"
 #include "bench_vm.h"
 
 #include <errno.h>
@@ -711,6 +712,40 @@ out:
 	return status;
 }
 
+struct boot_ctx {
+	const struct bench_args *a;
+	const struct bench_suite *s;
+};
+
+static int
+bench_boot_ctx(const void *ctx, struct bench_run *r)
+{
+	const struct boot_ctx *c = ctx;
+
+	return bench_boot(c->a, c->s, r);
+}
+
+/* A suite's boot; on the hosted platform in a child of its own, since the
+ * kernel core there boots once per process (bench_child.h). */
+static int
+bench_boot_one(const struct bench_args *a, const struct bench_suite *s,
+	       struct bench_run *r)
+{
+	struct boot_ctx c = { a, s };
+	int st;
+
+	if (a->boot.cfg.platform != EXO_PLATFORM_HOSTED)
+		return bench_boot(a, s, r);
+	st = bench_boot_in_child(r, bench_boot_ctx, &c);
+	if (st >= 0)
+		return st;
+	bench_run_init(r, s->name, s->program);
+	fprintf(stderr, "exo bench %s: the boot's process %s: %s\n", s->name,
+		st == -EPIPE ? "died before it reported" : "could not be started",
+		strerror(-st));
+	return EXIT_HOST;
+}
+
 int
 bench_cmd(int argc, char **argv)
 {
@@ -741,7 +776,7 @@ bench_cmd(int argc, char **argv)
 		return EXIT_HOST;
 	}
 	for (; n < a.nsuites; n++) {
-		r = bench_boot(&a, a.suite[n], &runs[n]);
+		r = bench_boot_one(&a, a.suite[n], &runs[n]);
 		if (r && !status)
 			status = r;
 		if (r == EXIT_HOST || r == EXIT_INTERRUPTED) {

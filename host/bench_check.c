@@ -8,7 +8,8 @@
  *     measured in the same boot: a regression if it grew by more than
  *     ratio_tol (default 50%, generous: on a loaded machine a median can
  *     swing by half between runs).
- * Operations missing from either side are listed and not judged.
+ * Operations missing from either side are listed and not judged, and so
+ * are suites the baseline measured on another platform.
  */
 #include "bench.h"
 
@@ -27,22 +28,51 @@ jstr(const struct jv *o, const char *key)
 }
 
 static const struct jv *
-base_op(const struct jv *doc, const char *suite, const char *op)
+base_suite(const struct jv *doc, const char *suite)
 {
-	const struct jv *s, *o;
+	const struct jv *s;
 	const char *name;
 
 	for (size_t i = 0; (s = jv_at(jv_get(doc, "suites"), i)); i++) {
 		name = jstr(s, "suite");
-		if (!name || strcmp(name, suite))
-			continue;
-		for (size_t k = 0; (o = jv_at(jv_get(s, "operations"), k)); k++) {
-			name = jstr(o, "name");
-			if (name && !strcmp(name, op))
-				return o;
-		}
+		if (name && !strcmp(name, suite))
+			return s;
 	}
 	return NULL;
+}
+
+static const struct jv *
+base_op(const struct jv *s, const char *op)
+{
+	const struct jv *o;
+	const char *name;
+
+	for (size_t k = 0; (o = jv_at(jv_get(s, "operations"), k)); k++) {
+		name = jstr(o, "name");
+		if (name && !strcmp(name, op))
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * The platform a baseline suite was measured on differs from this run's:
+ * its costs are another machine's (ring 0 emulated on PVM, natively on
+ * hardware, none on hosted), so nothing of it is compared. A baseline
+ * without the field is taken as this run's platform.
+ */
+static bool
+other_platform(FILE *out, const struct jv *s, const struct bench_run *r)
+{
+	const char *base = s ? jstr(s, "platform") : NULL;
+	const char *here = r->res.platform == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" :
+			   r->res.platform == EXO_PLATFORM_HOSTED ? "hosted" : "kvm-hw";
+
+	if (!base || !strcmp(base, here))
+		return false;
+	fprintf(out, "  %s: not compared: the baseline was measured on %s, this run is "
+		"on %s\n", r->suite, base, here);
+	return true;
 }
 
 static double
@@ -82,11 +112,14 @@ bench_check(FILE *out, const char *path, const struct jv *doc,
 		"x null over +%.0f%%)\n", path, 100 * ring0_tol, 100 * ratio_tol);
 	for (unsigned i = 0; i < nruns; i++) {
 		const struct bench_run *r = &runs[i];
+		const struct jv *bs = base_suite(doc, r->suite);
 		bool exact = bench_run_ring0_exact(r);
 
+		if (other_platform(out, bs, r))
+			continue;
 		for (unsigned k = 0; k < r->nops; k++) {
 			const struct bench_op *op = &r->ops[k];
-			const struct jv *b = base_op(doc, r->suite, op->name);
+			const struct jv *b = bs ? base_op(bs, op->name) : NULL;
 			bool bad;
 
 			fprintf(out, "  %s/%s:", r->suite, op->name);

@@ -1,9 +1,11 @@
 /* Shared by the commands that boot a guest: see cli.h. */
+#define _GNU_SOURCE            /* dl_iterate_phdr */
 #include "cli.h"
 #include "symbols.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +174,24 @@ cli_add_sigma0(const struct cli_boot *b, struct vmm_config *cfg, const char *cmd
 	return 0;
 }
 
+static int
+first_object(struct dl_phdr_info *info, size_t size, void *bias)
+{
+	(void)size;
+	*(uint64_t *)bias = info->dlpi_addr;
+	return 1;               /* the first object is the program itself */
+}
+
+/* How far above its link addresses exo itself was loaded (a PIE). */
+static uint64_t
+cli_load_bias(void)
+{
+	uint64_t bias = 0;
+
+	dl_iterate_phdr(first_object, &bias);
+	return bias;
+}
+
 static bool
 cli_namer(const void *ctx, uint64_t addr, char *buf, size_t len)
 {
@@ -193,10 +213,16 @@ cli_load_symbols(struct cli_boot *b)
 
 	if (symtab_new(&b->syms) < 0)
 		return;
-	symtab_add_file(b->syms, b->cfg.kernel_path, "kernel");
-	/* Lines for the kernel only: its addresses are its own, while the
-	 * programs' overlap and one table could name another's line. */
-	symtab_add_lines(b->syms, b->cfg.kernel_path);
+	if (b->cfg.platform == EXO_PLATFORM_HOSTED) {
+		/* The kernel core is compiled into exo there: its code runs at
+		 * exo's own addresses (names only: srclines takes no bias). */
+		symtab_add_file_at(b->syms, "/proc/self/exe", "kernel", cli_load_bias());
+	} else {
+		symtab_add_file(b->syms, b->cfg.kernel_path, "kernel");
+		/* Lines for the kernel only: its addresses are its own, while
+		 * the programs' overlap and one table could name another's. */
+		symtab_add_lines(b->syms, b->cfg.kernel_path);
+	}
 	for (unsigned i = 0; i < b->cfg.nprogs; i++)
 		symtab_add_file(b->syms, b->cfg.progs[i].path, b->cfg.progs[i].name);
 	symtab_name(b->syms, 0, warm, sizeof(warm));       /* sorts it, here */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "boot_child.h"
 #include "cli.h"
 #include "json.h"
 #include "../tests/common/jv.h"
@@ -293,6 +294,53 @@ fuzz_parse(struct fuzz_args *a, int argc, char **argv)
 	return cli_boot_ready(&a->boot, "exo fuzz") < 0 ? EXIT_HOST : -1;
 }
 
+struct seed_boot {
+	const struct fuzz_args *a;
+	unsigned long long seed;
+};
+
+/* In the child: 0, or 1 if the boot could not be made (said already). */
+static int
+seed_boot(const void *ctx, void *out)
+{
+	const struct seed_boot *s = ctx;
+
+	return fuzz_boot(s->a, s->seed, out) < 0 ? 1 : 0;
+}
+
+/* A run is flat: its verdict points at a literal, the same after the fork. */
+static int
+run_send(int fd, const void *out)
+{
+	return boot_child_write(fd, out, sizeof(struct fuzz_run));
+}
+
+static int
+run_receive(int fd, void *out)
+{
+	return boot_child_read(fd, out, sizeof(struct fuzz_run));
+}
+
+/* One seed's boot; on the hosted platform in a child of its own, since the
+ * kernel core there boots once per process (boot_child.h). <0: no boot. */
+static int
+fuzz_boot_one(const struct fuzz_args *a, unsigned long long seed, struct fuzz_run *run)
+{
+	struct seed_boot s = { a, seed };
+	struct boot_child b = { seed_boot, run_send, run_receive, &s, run };
+	int st;
+
+	if (a->boot.cfg.platform != EXO_PLATFORM_HOSTED)
+		return fuzz_boot(a, seed, run);
+	st = boot_in_child(&b);
+	if (st == 0)
+		return 0;
+	if (st < 0)
+		fprintf(stderr, "exo fuzz: seed %llu: the boot's process %s\n", seed,
+			st == -EPIPE ? "died before it reported" : "could not be started");
+	return -EIO;
+}
+
 int
 fuzz_cmd(int argc, char **argv)
 {
@@ -307,7 +355,7 @@ fuzz_cmd(int argc, char **argv)
 	for (unsigned long long seed = a.seed; !t.failure; seed++) {
 		struct fuzz_run run = { 0 };
 
-		if (fuzz_boot(&a, seed, &run) < 0) {
+		if (fuzz_boot_one(&a, seed, &run) < 0) {
 			status = EXIT_HOST;
 			break;
 		}

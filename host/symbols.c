@@ -64,7 +64,7 @@ symtab_push(struct symtab *s, uint64_t addr, uint64_t size, const char *name,
 /* Every STT_FUNC of the symbol table section scn. */
 static int
 symtab_read_scn(struct symtab *s, Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
-		const char *tag)
+		const char *tag, uint64_t bias)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	size_t n = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
@@ -76,7 +76,7 @@ symtab_read_scn(struct symtab *s, Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 		if (!gelf_getsym(d, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 			continue;
 		name = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (name && *name && symtab_push(s, sym.st_value, sym.st_size, name, tag) < 0)
+		if (name && *name && symtab_push(s, sym.st_value + bias, sym.st_size, name, tag) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -84,6 +84,12 @@ symtab_read_scn(struct symtab *s, Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 
 int
 symtab_add_file(struct symtab *s, const char *path, const char *tag)
+{
+	return symtab_add_file_at(s, path, tag, 0);
+}
+
+int
+symtab_add_file_at(struct symtab *s, const char *path, const char *tag, uint64_t bias)
 {
 	Elf_Scn *scn = NULL;
 	Elf *e = NULL;
@@ -109,7 +115,7 @@ symtab_add_file(struct symtab *s, const char *path, const char *tag)
 		GElf_Shdr sh;
 
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
-			r = symtab_read_scn(s, e, scn, &sh, t);
+			r = symtab_read_scn(s, e, scn, &sh, t, bias);
 			break;
 		}
 	}

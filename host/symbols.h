@@ -20,6 +20,9 @@ int symtab_new(struct symtab **out);
  * -errno (unreadable file, not ELF, no symbol table).
  */
 int symtab_add_file(struct symtab *s, const char *path, const char *tag);
+/* The same for a file loaded bias bytes above its link addresses (a PIE:
+ * exo itself, whose code is the kernel's on the hosted platform). */
+int symtab_add_file_at(struct symtab *s, const char *path, const char *tag, uint64_t bias);
 /* "tag:function+0xoff", or the address in hex if no symbol covers it
  * (then false). s may be NULL. */
 bool symtab_name(const struct symtab *s, uint64_t addr, char *buf, size_t len);

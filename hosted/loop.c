@@ -17,6 +17,7 @@
 #include <exo/ipc.h>
 #include <exo/layout.h>
 
+#include "../guest/core/env.h"
 #include "../guest/core/percpu.h"
 #include "../guest/core/platform.h"
 #include "../guest/core/space.h"
@@ -29,10 +30,23 @@
 #define VEC_TIMER   32
 #define VEC_CONSOLE 33
 
+/* The selectors Linux runs user code with: exo's own (it is user code
+ * too), the same in every stub process. */
+static void
+user_selectors(u64 *cs, u64 *ss)
+{
+	u16 c, s;
+
+	__asm__ volatile("mov %%cs, %0; mov %%ss, %1" : "=r"(c), "=r"(s));
+	*cs = c;
+	*ss = s;
+}
+
 void
 arch_thread_init(struct thread *t)
 {
 	t->ctx.rflags = RFLAGS_USER;
+	user_selectors(&t->ctx.cs, &t->ctx.ss);
 }
 
 void
@@ -41,11 +55,16 @@ arch_thread_switch(struct thread *t)
 	this_cpu()->root = t->space->pt.root;
 }
 
-/* Exceptions reach kernel_exception; upcalls go the portable way. */
+/* Exceptions reach kernel_exception; upcalls go the portable way. The
+ * frame's selectors are the user ones (<exo/exo.h>: written when the entry
+ * is registered), here Linux's. */
 void
 arch_thread_upcalls(struct thread *t, bool on)
 {
-	(void)t, (void)on;
+	struct exo_xframe *x = thread_xframe(t);
+
+	(void)on;
+	user_selectors(&x->cs, &x->ss);
 }
 
 static void

@@ -50,11 +50,22 @@ arch_halt(void)
 	longjmp(hosted.out, 2);
 }
 
-void
+/*
+ * A panic's registers: the kernel's own, here exo's (its code and stack),
+ * with the selectors Linux runs it under. No control registers: cr2 and
+ * cr3 stay 0 (the faulting address of a user fault is in its trap frame).
+ */
+__attribute__((noinline)) void
 arch_regs_capture(struct exo_regs *r)
 {
+	u16 cs, ss;
+
 	memset(r, 0, sizeof(*r));
-	r->rip = (u64)__builtin_return_address(0);
+	__asm__ volatile("mov %%rbx, %0; mov %%rbp, %1; mov %%rsp, %2; lea 0(%%rip), %3"
+			 : "=m"(r->rbx), "=m"(r->rbp), "=m"(r->rsp), "=r"(r->rip));
+	__asm__ volatile("mov %%cs, %0; mov %%ss, %1" : "=r"(cs), "=r"(ss));
+	r->cs = cs;
+	r->ss = ss;
 }
 
 /* One CPU: SMP is refused at the start (hosted/run.c). */

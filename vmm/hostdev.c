@@ -158,13 +158,13 @@ doorbell_io(struct vmm *vm, struct device *dev, uint16_t port, bool is_write,
 	memcpy(&v, data, size < 4 ? size : 4);
 	switch (EXO_DOORBELL_KIND(v)) {
 	case EXO_DOORBELL_FIRST_USER:
-		if (vm->boot_insns >= 0)
+		if (vm->first_user)
 			break;
+		vm->first_user = true;
 		clock_gettime(CLOCK_MONOTONIC, &vm->t_first_user);
+		/* -1 where there is no count (no KVM statistics; hosted). */
 		if (stats_read(&vmm_self(vm)->stats) == 0)
 			vm->boot_insns = stats_get(&vmm_self(vm)->stats, "insn_emulation");
-		else
-			vm->boot_insns = 0;
 		break;
 	case EXO_DOORBELL_TRACE:
 		return vtrace_attach(vm, vmm_self(vm)->index, EXO_DOORBELL_ARG(v));

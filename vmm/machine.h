@@ -64,7 +64,8 @@ struct vmm {
 	struct vmm_result result;
 
 	uint64_t exits[EXIT_REASONS];         /* by KVM exit reason */
-	int64_t boot_insns;                   /* ring-0 insns to the first user insn */
+	int64_t boot_insns;                   /* ring-0 insns to the first user insn, -1: */
+	bool first_user;                      /* ... not counted; whether it ran */
 	void *bench_buf;                      /* a result record's host copy */
 	struct kvm_stats mark_sum;            /* every vCPU's counters, summed */
 	struct vmm_exits mark_exits;          /* every vCPU's exits by reason, summed */
@@ -122,6 +123,8 @@ void report_capture(struct vmm *vm, struct vcpu *c);
 /* Where the guest was: rip by name, and the kernel stack's words that name
  * kernel functions (return addresses, most of them), when rip is in it. */
 void report_where(struct vmm *vm, FILE *f, const char *indent, const struct exo_regs *r);
+/* The same as a JSON field of the crash event: ,"where":"NAME". */
+void report_where_json(struct vmm *vm, FILE *f, const struct exo_regs *r);
 void report_boot(struct vmm *vm);
 void report_program(struct vmm *vm, const struct exo_event *ev);
 void report_end(struct vmm *vm);

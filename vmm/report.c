@@ -102,6 +102,17 @@ report_name(struct vmm *vm, uint64_t addr, char *buf, size_t len)
 	return false;
 }
 
+/* ,"where":"kernel:function+0xoff" (the namer's name of rip, or its hex). */
+void
+report_where_json(struct vmm *vm, FILE *f, const struct exo_regs *r)
+{
+	char name[160];
+
+	report_name(vm, r->rip, name, sizeof(name));
+	fputs(",\"where\":", f);
+	report_json_str(f, name, sizeof(name));
+}
+
 /* Return addresses are not told from other words that point into the
  * kernel's text (the kernel keeps no frame pointers: each would cost a
  * ring-0 instruction on PVM); so many are shown, from rsp up, marked "?". */
@@ -385,12 +396,13 @@ void
 report_stats(struct vmm *vm)
 {
 	bool pvm = vm->kvm.platform == EXO_PLATFORM_KVM_PVM;
+	bool hosted = vm->kvm.platform == EXO_PLATFORM_HOSTED;
 	int64_t total = 0, per[EXO_MAX_CPUS];
 	FILE *f = vm->cfg->report;
 	struct kvm_stats *s0 = &vm->vcpus[0].stats;
 
 	for (unsigned i = 0; i < vm->kvm.ncpus; i++) {
-		if (stats_read(&vm->vcpus[i].stats) < 0 && i == 0)
+		if (stats_read(&vm->vcpus[i].stats) < 0 && i == 0 && !hosted)
 			fprintf(stderr, "exo: KVM binary statistics: not available on this host\n");
 		per[i] = stats_get(&vm->vcpus[i].stats, "insn_emulation");
 		total = per[i] < 0 || total < 0 ? -1 : total + per[i];
@@ -398,11 +410,15 @@ report_stats(struct vmm *vm)
 	fprintf(stderr, "exo: statistics (%s)\n", platform_name(vm->kvm.platform));
 	fprintf(stderr, "  wall time %.3f s, to the first user instruction %.3f s\n",
 		seconds(&vm->t_start, &vm->t_end),
-		vm->boot_insns >= 0 ? seconds(&vm->t_start, &vm->t_first_user) : 0.0);
-	fprintf(stderr, "  %s: %lld to the first user instruction, %lld in all\n",
-		pvm ? "ring-0 instructions (exact on PVM: insn_emulation)"
-		    : "emulated instructions (insn_emulation; ring 0 runs natively here)",
-		(long long)vm->boot_insns, (long long)total);
+		vm->first_user ? seconds(&vm->t_start, &vm->t_first_user) : 0.0);
+	if (hosted)
+		fprintf(stderr, "  ring-0 instructions: none to count (the kernel runs in "
+			"this process; -1 in the report)\n");
+	else
+		fprintf(stderr, "  %s: %lld to the first user instruction, %lld in all\n",
+			pvm ? "ring-0 instructions (exact on PVM: insn_emulation)"
+			    : "emulated instructions (insn_emulation; ring 0 runs natively here)",
+			(long long)vm->boot_insns, (long long)total);
 	if (vm->kvm.ncpus > 1) {
 		fprintf(stderr, "  per vCPU:");
 		for (unsigned i = 0; i < vm->kvm.ncpus; i++)
@@ -413,7 +429,8 @@ report_stats(struct vmm *vm)
 		fprintf(stderr, "  console input: %llu bytes read, %llu interrupts sent\n",
 			(unsigned long long)vm->conin.bytes,
 			(unsigned long long)vm->conin.msis);
-	fprintf(stderr, "  VM exits to the VMM by reason:\n");
+	if (!hosted)
+		fprintf(stderr, "  VM exits to the VMM by reason:\n");
 	for (int i = 0; i < EXIT_REASONS; i++)
 		if (vm->exits[i])
 			fprintf(stderr, "    %-28s %llu\n", exit_names[i] ? exit_names[i] : "?",
@@ -423,8 +440,10 @@ report_stats(struct vmm *vm)
 	for (unsigned i = 0; i < vm->devices.n; i++)
 		fprintf(stderr, "    %-28s %llu\n", vm->devices.dev[i]->name,
 			(unsigned long long)vm->devices.dev[i]->count);
-	fprintf(stderr, "  KVM vCPU 0 statistics (non-zero):\n");
-	stats_print(s0, stderr, "    ");
+	if (!hosted) {
+		fprintf(stderr, "  KVM vCPU 0 statistics (non-zero):\n");
+		stats_print(s0, stderr, "    ");
+	}
 	if (!f)
 		return;
 	fprintf(f, "{\"event\":\"stats\",\"platform\":\"%s\",\"wall_s\":%.6f,"
@@ -432,7 +451,7 @@ report_stats(struct vmm *vm)
 		"\"boot_ring0_insns\":%lld,\"ring0_insns\":%lld,\"input_bytes\":%llu,"
 		"\"input_irqs\":%llu,",
 		platform_name(vm->kvm.platform), seconds(&vm->t_start, &vm->t_end),
-		vm->boot_insns >= 0 ? seconds(&vm->t_start, &vm->t_first_user) : -1.0,
+		vm->first_user ? seconds(&vm->t_start, &vm->t_first_user) : -1.0,
 		(long long)vm->boot_insns, (long long)total,
 		(unsigned long long)vm->conin.bytes, (unsigned long long)vm->conin.msis);
 	fprintf(f, "\"cpus\":%u,\"ring0_insns_per_cpu\":[", vm->kvm.ncpus);
@@ -444,6 +463,10 @@ report_stats(struct vmm *vm)
 			fprintf(f, "%s\"%s\":%llu", n++ ? "," : "",
 				exit_names[i] ? exit_names[i] : "?",
 				(unsigned long long)vm->exits[i]);
+	fputs("},\"devices\":{", f);
+	for (unsigned i = 0; i < vm->devices.n; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", vm->devices.dev[i]->name,
+			(unsigned long long)vm->devices.dev[i]->count);
 	fputs("},\"kvm\":{", f);
 	stats_print_json(s0, f);
 	fputs("}}\n", f);

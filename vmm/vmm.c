@@ -92,6 +92,7 @@ vmm_crash(struct vmm *vm, const char *kind, const struct exo_regs *regs,
 		report_json_str(f, msg, sizeof(msg));
 		fputs(",\"regs\":", f);
 		report_regs_json(f, regs);
+		report_where_json(vm, f, regs);
 		fputs("}\n", f);
 		fflush(f);
 	}

@@ -89,11 +89,15 @@ kernel_pagefault_fast(struct thread *t, u64 addr, u64 error)
 	return pagefault_fast_entry(t, addr, error);
 }
 
+/* #GP: what the CPU raises delivering to an entry that is not a user
+ * address (upcall_entry_bad). */
+#define VECTOR_GP 13
+
 struct thread *
 kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 {
 	struct thread *next = t;
-	u64 id = t->id;
+	u64 id = t->id, bad;
 
 	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0) {
 		TRACE_K(PAGEFAULT, EXO_TRACE_PF_SIGMA0);
@@ -112,6 +116,11 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	if (vector == 14 && ext_pf_hooks && ext_pagefault_raise(t, addr, error)) {
 		TRACE_K(PAGEFAULT, EXO_TRACE_PF_EXT);
 		return leave(t, id, t);         /* an extension resolved it: retry */
+	}
+	bad = upcall_entry_bad(t, vector);
+	if (bad) {
+		thread_doom(t, VECTOR_GP, 0, bad, bad);
+		return leave(t, id, t);         /* as the CPU's delivery: #GP */
 	}
 	if (upcall_exception(t, vector, error, addr)) {
 		if (vector == 14)

@@ -131,9 +131,11 @@ bool
 upcall_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 {
 	struct exo_xframe *x = thread_xframe(t);
+	/* Read once: another CPU's thread of the space may write it. */
+	u64 entry = __atomic_load_n(&x->entry_pc, __ATOMIC_RELAXED);
 
-	if (vector >= 32 || !(EXO_UPCALL_VECTORS >> vector & 1) || !x->entry_pc ||
-	    x->entry_pc >= EXO_USER_END || x->vector)
+	if (vector >= 32 || !(EXO_UPCALL_VECTORS >> vector & 1) || !entry ||
+	    entry >= EXO_USER_END || x->vector)
 		return false;
 	x->vector = vector;
 	x->rax = t->ctx.rax;
@@ -144,12 +146,32 @@ upcall_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	x->rflags = t->ctx.rflags;
 	x->rsp = t->ctx.rsp;
 	x->ss = t->ctx.ss;
-	t->ctx.rip = x->entry_pc;
+	t->ctx.rip = entry;
 	t->ctx.rsp = x->entry_sp;
 	t->ctx.rflags = 0x202;
 	if (vector == 14)
 		t->ctx.rax = addr;
 	return true;
+}
+
+/*
+ * The entry t's exception would go to when it is not a user address (the
+ * thread may write its frame as it likes), or 0. <exo/exo.h>: such an entry
+ * kills the thread at its next exception. The CPU's delivery makes that a
+ * #GP at the entry (entry.S, kfault_gp); the portable path does the same,
+ * so the thread dies of it alike on every platform, and a page fault with
+ * such an entry is not handed to the thread's pager instead.
+ */
+u64
+upcall_entry_bad(struct thread *t, u64 vector)
+{
+	const struct exo_xframe *x = thread_xframe(t);
+	u64 entry = __atomic_load_n(&x->entry_pc, __ATOMIC_RELAXED);
+
+	if (vector >= 32 || !(EXO_UPCALL_VECTORS >> vector & 1) || x->vector ||
+	    entry < EXO_USER_END)
+		return 0;
+	return entry;
 }
 
 /*

@@ -40,5 +40,6 @@ int user_read(struct space *s, void *dst, u64 va, u64 len);
 i64 env_entry(struct thread *t, u64 kind, u64 pc, u64 sp);
 i64 env_cap(struct thread *t, u64 tid, u64 rights);
 bool upcall_exception(struct thread *t, u64 vector, u64 error, u64 addr);
+u64 upcall_entry_bad(struct thread *t, u64 vector);
 
 #endif

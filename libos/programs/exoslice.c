@@ -51,7 +51,9 @@ struct shared {
 	volatile long refused;                  /* slice_alloc with no quota */
 	volatile u64 go;                        /* main gave it quota */
 	volatile u64 held, held_at;             /* it holds every slot, since (TSC) */
-	exo_cap_t copy;                         /* its SLOT capability, passed to main */
+	/* volatile: the hog never returns, and GCC 12 dropped a plain store
+	 * before its endless loop (main read 0, no capability at all) */
+	volatile exo_cap_t copy;                /* its SLOT capability, passed to main */
 };
 static struct shared *const sh = (struct shared *)SHARED_VA;
 
@@ -342,7 +344,7 @@ static void
 case_share(void)
 {
 	u64 late = host_lateness_us(), way = kernel_us(UPCALL_WAY_INSNS);
-	u64 n = share_slots(way), us, ca, cb, ta, tb, sa, sb, waited;
+	u64 n = share_slots(way), us, ca, cb, ta, tb, sa, sb, waited, us_after;
 	struct shared *a, *b;
 	long spacer;
 
@@ -368,6 +370,11 @@ case_share(void)
 	sa = a->starts - sa, sb = b->starts - sb;
 	ca = a->count - ca, cb = b->count - cb;
 	ta = a->slice_tsc - ta, tb = b->slice_tsc - tb;
+	/* The host's lateness again, after the rounds: the evidence must
+	 * cover the time judged, not only its start (a build that began
+	 * meanwhile on a 2-core host skewed the rounds, unseen). */
+	us_after = host_lateness_us();
+	late = late > us_after ? late : us_after;
 	printf("share: slices %lu:%lu slots (the kernel's way %lu us), host %lu us late, "
 	       "starts %lu:%lu in %lu ms, slice time x100 %lu, progress x100 %lu (%lu:%lu), "
 	       "best us left at a start %lu:%lu\n", 3 * n, n, way, late, sa, sb, waited,
@@ -418,7 +425,10 @@ static void
 case_overrun(void)
 {
 	u64 late = host_lateness_us();
-	u64 whole_slack = EXO_SLICE_US / 20 + kernel_us(START_WAY_INSNS);
+	/* The host's own lateness beyond the kernel's way to a sleep's end
+	 * (measured above): a START is a timer's event too, and is as late. */
+	u64 noise = late > kernel_us(SLEEP_WAY_INSNS) ? late - kernel_us(SLEEP_WAY_INSNS) : 0;
+	u64 whole_slack = EXO_SLICE_US / 20 + kernel_us(START_WAY_INSNS) + noise;
 	struct shared *o = slice_env_spawn(1, false, 1, 500);
 	u64 round = EXO_SLICE_SLOTS * EXO_SLICE_US * l4_kip()->tsc_khz / 1000;
 	u64 rounds, normal, withheld;
@@ -440,7 +450,14 @@ case_overrun(void)
 	skip_if_host_late("overrun", late, late_limit_us(EXO_SLICE_US * 6 / 5), o, 1);
 	CHECK(rounds >= 1);
 	CHECK(withheld + EXO_SLICE_US / 20 + kernel_us(START_WAY_INSNS) >= 500);
-	/* Forgiven: a later slice is whole again (one late START under load is allowed). */
+	/* Forgiven: a later slice is whole again (one late START under load
+	 * is allowed), up to the START's way and the host's noise; noise of
+	 * half a slot leaves nothing to tell a whole slice from a short one. */
+	if (whole_slack * 2 >= EXO_SLICE_US) {
+		printf("overrun: the host is too loaded to judge the forgiveness (1 ms sleeps "
+		       "end %lu us late: a START may be %lu us short)\n", late, whole_slack);
+		exit(SKIP_STATUS);
+	}
 	CHECK(o->left[2] + whole_slack > EXO_SLICE_US || o->left[3] + whole_slack > EXO_SLICE_US);
 }
 
@@ -726,7 +743,7 @@ case_hog(void)
 	sleep_us(HOG_SLEEP_US);                 /* the hog takes everything meanwhile */
 	slept = us_since(t0);
 	count = p->count;
-	CHECK(p->held == 1 && (long)p->copy >= 0);
+	CHECK(p->held == 1 && (long)p->copy > 0);     /* a name has a generation */
 	took = (p->held_at - t0) * 1000 / l4_kip()->tsc_khz;
 	printf("hog: refused with no quota (%ld); given it, took every slot of CPU 0 %lu us "
 	       "into our %u us sleep, which returned after %lu us\n", p->refused, took,

@@ -683,9 +683,21 @@ case_fpu(void)
  */
 #define KERNEL_CS       0x08
 #define KERNEL_SS       0x10
-#define USER_CS         0x23    /* guest/arch/x86_64/asm.h SEL_UCODE */
-#define USER_SS         0x1b
 #define RFLAGS_IOPL3    0x3000ULL
+
+/* The user selectors, as the platform says them: the frame's cs and ss
+ * when the entry is registered (<exo/exo.h>). exo's own on KVM, Linux's on
+ * the hosted platform. */
+static u64 user_cs, user_ss;
+
+static void
+selectors_learn(void)
+{
+	user_cs = exo_xframe()->cs & 0xffff;
+	user_ss = exo_xframe()->ss & 0xffff;
+	CHECK((user_cs & 3) == 3 && (user_ss & 3) == 3);        /* ring 3's */
+	CHECK(user_cs != KERNEL_CS && user_ss != KERNEL_SS);
+}
 
 static volatile u64 forge_rounds, forge_stop, forge_busy;
 static struct exo_xframe *volatile forge_target;        /* 0: none */
@@ -749,7 +761,7 @@ still_user(void)
 
 	__asm__ volatile("mov %%cs, %0; mov %%ss, %1; pushfq; pop %2"
 			 : "=r"(cs), "=r"(ss), "=r"(fl));
-	return (cs & 0xffff) == USER_CS && (ss & 0xffff) == USER_SS &&
+	return (cs & 0xffff) == user_cs && (ss & 0xffff) == user_ss &&
 	       !(fl & RFLAGS_IOPL3);
 }
 
@@ -790,6 +802,7 @@ case_xforge(void)
 
 	memset(ex_count, 0, sizeof(ex_count));
 	CHECK(exo_handler_set(skip_fault, XSTACK_TOP) == 0);
+	selectors_learn();
 	f = forger_start(exo_xframe(), false);
 	r0 = forge_rounds;
 	for (int i = 0; i < XFORGE_FAULTS; i++) {
@@ -942,6 +955,7 @@ case_xiopl(void)
 {
 	memset(ex_count, 0, sizeof(ex_count));
 	CHECK(exo_handler_set(forge_own_frame, XSTACK_TOP) == 0);
+	selectors_learn();
 	for (int i = 0; i < 10; i++) {
 		__asm__ volatile("ud2" ::: "memory");
 		CHECK(still_user());

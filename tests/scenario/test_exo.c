@@ -109,6 +109,7 @@ ParameterizedTestParameters(exo, forged_frame_on_another_cpu)
 
 ParameterizedTest(struct exo_case *c, exo, forged_frame_on_another_cpu)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
 					    "exotest", c->name, NULL });
 	cr_assert_eq(r.status, 0, "exotest %s: exit %d (the failing check's line)\n%s%s",

@@ -221,6 +221,8 @@ Test(gdb, break_step_read_detach, .timeout = 900)
 	static const char *const args[] = { "hello", NULL };
 	char val[128];
 
+	skip_on_hosted("--gdb drives a vCPU, and it has none (exo refuses --gdb there)");
+
 	session_run(&ss, args, boot_script, "exo-kernel");
 	cr_assert_eq(ss.gdb_status, 0, "gdb failed (%d):\n%s\nexo:\n%s", ss.gdb_status,
 		     ss.gdb_out, ss.exo_err);
@@ -263,6 +265,8 @@ Test(gdb, two_vcpus_threads_interrupt_kill, .timeout = 900)
 {
 	static struct session ss;
 	static const char *const args[] = { "--cpus", "2", "spin", NULL };
+
+	skip_on_hosted("--gdb drives a vCPU, and it has none (exo refuses --gdb there)");
 
 	session_run(&ss, args, smp_script, "exo-kernel-smp");
 	cr_assert_eq(ss.exo_status, 130, "exo: %d, not 130 (killed from gdb):\n%s\ngdb:\n%s",

@@ -26,6 +26,7 @@ ParameterizedTest(int *n, smp, hello_on_n_cpus)
 {
 	char cpus[8];
 
+	skip_unless_cpus((unsigned)*n);
 	snprintf(cpus, sizeof(cpus), "%d", *n);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "30", "--cpus", cpus,
 					    "--stats", "hello", NULL });
@@ -50,6 +51,7 @@ ParameterizedTest(int *n, smp, hello_in_4m_on_n_cpus)
 	char cpus[8];
 	const char *ev;
 
+	skip_unless_cpus((unsigned)*n);
 	snprintf(cpus, sizeof(cpus), "%d", *n);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "30", "--mem", "4M", "--cpus",
 					    cpus, "hello", NULL });
@@ -77,6 +79,7 @@ ParameterizedTestParameters(smp, shootdown_stress)
 
 ParameterizedTest(struct stress_mode *mode, smp, shootdown_stress)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "smptest", mode->name, "200", NULL });
 	cr_assert_eq(r.status, 0, "smptest %s: exit %d (the failing check's line)\n%s%s",
@@ -86,6 +89,7 @@ ParameterizedTest(struct stress_mode *mode, smp, shootdown_stress)
 /* The abort protocol takes frames a reader on CPU 1 is reading. */
 Test(smp, revocation_across_cpus)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "exorevoke", "abort", "noentry", "coop", NULL });
 	cr_assert_eq(r.status, 0, "exit %d (the failing check's line)\n%s%s", r.status,
@@ -94,6 +98,7 @@ Test(smp, revocation_across_cpus)
 
 Test(smp, ipc_pingpong_across_cpus)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "smptest", "pingpong", "500", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
@@ -102,6 +107,7 @@ Test(smp, ipc_pingpong_across_cpus)
 /* The L4 cases (flush across spaces among them) with a second CPU up. */
 Test(smp, l4_cases_on_two_cpus)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "l4test", "pingpong", "pager", "flush", "grant",
 					    "dead", "openclosed", "hostile", NULL });
@@ -112,6 +118,7 @@ Test(smp, l4_cases_on_two_cpus)
  * upcalls) with a second CPU up. */
 Test(smp, exo_cases_on_two_cpus)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "--cmdline", "ktest", "exotest", "bindfast",
 					    "demand", "caps", "foreign", "exceptions", NULL });

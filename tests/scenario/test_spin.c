@@ -69,6 +69,7 @@ Test(spin, thread_handler_removal_races_raises_on_two_cpus)
 /* A removal racing raises on the other CPU (issue 13's attack list). */
 Test(spin, removal_races_a_raise_on_two_cpus)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
 					    "spintest", "race", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
@@ -79,6 +80,7 @@ Test(spin, removal_races_a_raise_on_two_cpus)
  * other CPU. */
 Test(spin, pagefault_removal_races_faults_on_two_cpus)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
 					    "spintest", "pfrace", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
@@ -92,6 +94,7 @@ Test(spin, pagefault_removal_races_faults_on_two_cpus)
  */
 Test(spin, all_cases_in_one_boot_then_selfcheck)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
 					    "--cmdline", "ktest", "spintest", "accept", "reject",
 					    "syscall", "count", "confined", "forged", "syscall",

@@ -180,3 +180,46 @@ Test(bench_baseline, check_never_trusts_types)
 	fclose(out);
 	bench_run_free(&run);
 }
+
+/*
+ * A suite the baseline measured on another platform is not compared (a PVM
+ * baseline's ratios judged a hosted run: 10 "regressions"); the same
+ * numbers on the same platform are, and a doubled ratio is one.
+ */
+Test(bench_baseline, other_platform_not_compared)
+{
+	static struct bench_run run;
+	static const char doc_text[] =
+		"{\"suites\":[{\"suite\":\"ipc\",\"platform\":\"%s\",\"operations\":["
+		"{\"name\":\"null_syscall\",\"ratio_to_null\":1},"
+		"{\"name\":\"ipc_call_reply\",\"ratio_to_null\":1}]}]}";
+	char text[512], line[4096];
+	FILE *out = tmpfile();
+	struct jv *doc;
+
+	cr_assert_not_null(out);
+	bench_run_init(&run, "ipc", "bench-ipc");
+	run.ran = true;
+	run.res.platform = EXO_PLATFORM_HOSTED;
+	run.nops = 2;
+	snprintf(run.ops[0].name, sizeof(run.ops[0].name), "null_syscall");
+	snprintf(run.ops[1].name, sizeof(run.ops[1].name), "ipc_call_reply");
+	run.ops[0].ratio_to_null = 1;
+	run.ops[1].ratio_to_null = 2;
+	snprintf(text, sizeof(text), doc_text, "kvm-pvm");
+	cr_assert_not_null(doc = jv_parse(text, err, sizeof(err)), "%s", err);
+	cr_assert_eq(bench_check(out, "x.json", doc, &run, 1, 0.02, 0.5), 0);
+	jv_free(doc);
+	rewind(out);
+	cr_assert_not_null(fgets(line, sizeof(line), out));
+	cr_assert_not_null(fgets(line, sizeof(line), out));
+	cr_assert(strstr(line, "not compared: the baseline was measured on kvm-pvm, this "
+			 "run is on hosted"), "%s", line);
+	snprintf(text, sizeof(text), doc_text, "hosted");
+	cr_assert_not_null(doc = jv_parse(text, err, sizeof(err)), "%s", err);
+	cr_assert_eq(bench_check(out, "x.json", doc, &run, 1, 0.02, 0.5), 1,
+		     "the same platform: x null 2 against 1 is a regression");
+	jv_free(doc);
+	fclose(out);
+	bench_run_free(&run);
+}

@@ -244,8 +244,13 @@ Test(exo, exception_upcall_fills_the_frame)
 	cr_assert_not(upcall_exception(t, 6, 0, 0), "busy: a fault in the handler");
 	x->vector = 0;
 	cr_assert_not(upcall_exception(t, 3, 0, 0), "not an upcall vector");
+	cr_assert_eq(upcall_entry_bad(t, 6), 0, "a user entry");
 	x->entry_pc = 1ULL << 63;
 	cr_assert_not(upcall_exception(t, 6, 0, 0), "entry_pc not a user address");
+	cr_assert_eq(upcall_entry_bad(t, 6), 1ULL << 63, "an entry that is not a user address");
+	cr_assert_eq(upcall_entry_bad(t, 3), 0, "not an upcall vector: no entry taken");
+	x->vector = 6;
+	cr_assert_eq(upcall_entry_bad(t, 6), 0, "busy: the kernel decides, as before");
 }
 
 /*

@@ -31,6 +31,7 @@
 #include <exo/layout.h>
 #include <exo/syscall.h>
 
+#include "guest/core/exocall.h"
 #include "guest/core/kernel.h"
 #include "guest/core/mdb.h"
 #include "guest/core/sched.h"
@@ -929,6 +930,31 @@ Test(ipc, page_fault_reaches_the_waiting_pager)
 	cr_assert(mdb_check());
 	cr_assert_eq(memcmp(&B->ctx, &saved, sizeof(saved)), 0,
 		     "the fault's IPC changed the faulting thread's registers");
+}
+
+/*
+ * An exception entry that is not a user address kills the thread at its
+ * next exception (<exo/exo.h>) with the #GP the CPU's delivery raises
+ * (entry.S kfault_gp), on the portable path too: a page fault is not handed
+ * to the pager instead, and the fault's vector is not the one reported.
+ */
+Test(ipc, page_fault_with_a_bad_exception_entry_kills)
+{
+	struct trapframe saved;
+	struct exo_xframe *x;
+
+	world(3);
+	pager_is_a();
+	block(A, NIL, ANY, NEVER);
+	cr_assert_eq(env_entry(B, EXO_ENTRY_EXCEPTION, 0x402000, 0x9000), 0);
+	x = (struct exo_xframe *)((u8 *)B->utcb + EXO_UTCB_XFRAME);
+	x->entry_pc = 1ULL << 63;       /* B's own frame: it may */
+	kopts.verbose = true;   /* the kernel says what killed a thread */
+	b_faults(0x6, &saved);
+	cr_assert_eq(A->state, TS_RECEIVING, "the pager got no fault message");
+	cr_assert_eq(B->state, TS_FREE, "B went on (state %u)", B->state);
+	cr_assert_not_null(strstr(fake_console, "killed: vector 13 at 0x8000000000000000"),
+			   "not the #GP at the entry:\n%s", fake_console);
 }
 
 Test(ipc, page_fault_access_kinds)
