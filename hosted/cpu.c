@@ -169,7 +169,6 @@ hosted_flush_loaded(void)
 {
 	u32 me = this_cpu()->id;
 
-
 	for (u32 i = 0; i < ncpus; i++) {
 		struct hspace *s = i == me ? NULL : hosted_space(cpus[i].root);
 

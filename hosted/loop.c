@@ -207,7 +207,7 @@ pf_spurious(struct thread *t, const struct stub_regs *e)
 
 /* The timer signal's entry, or an IPI's (req): interrupts, as on kvm. */
 static struct thread *
-preempted(struct thread *t, u32 req)
+preempted(struct thread *t)
 {
 	struct hcpu *h = hosted_cpu();
 	u64 now;
@@ -216,8 +216,6 @@ preempted(struct thread *t, u32 req)
 		TRACE_S(IRQ, VEC_CONSOLE);
 		kernel_irq(EXO_IRQ_CONSOLE);
 	}
-	if (req & (SMP_REQ_EVICT | SMP_REQ_RESCHED))
-		sched_arm();
 	now = arch_now();
 	if (h->deadline && now >= h->deadline) {
 		TRACE_S(IRQ, VEC_TIMER);
@@ -231,6 +229,10 @@ preempted(struct thread *t, u32 req)
 static struct thread *
 dispatch(struct thread *t, struct stub_regs *e, u32 req)
 {
+	/* Another CPU changed this one's queue or timeouts: re-arm, and the
+	 * way out reconsiders (as trap_ipi on kvm, whatever the entry). */
+	if (req & (SMP_REQ_EVICT | SMP_REQ_RESCHED))
+		sched_arm();
 	switch (e->kind) {
 	case STUB_SYSCALL: {
 		struct thread *me = t, *next;
@@ -258,9 +260,9 @@ dispatch(struct thread *t, struct stub_regs *e, u32 req)
 				(unsigned long long)e->rip);
 		return kernel_exception(t, e->vector, e->error, e->addr);
 	case STUB_PREEMPT:
-		return preempted(t, req);
+		return preempted(t);
 	default:        /* STUB_START again: a forged entry, no effect */
-		return preempted(t, req);
+		return preempted(t);
 	}
 }
 
@@ -279,11 +281,19 @@ hosted_loop(struct thread *t)
 		u32 req = 0;
 		int r = prepare(t, &p);
 
+		/* Every entry, not only the waits: a thread that enters at
+		 * once each time never lets a wait see the end of the run. */
+		hosted_check_stop();
 		if (r == 0) {
 			hosted_flush_loaded();
 			smp_unlock();
 			r = run_until_entry(t, p, &e, &req);
 			smp_lock();
+			/* An IPI whose bits the wait for the lock answered
+			 * (smp_lock_wait drops what smp_poll returns): take it
+			 * as a reschedule, which costs a re-arm at most. */
+			if (hosted_ipi_take(hosted_cpu()))
+				req |= SMP_REQ_RESCHED;
 		}
 		if (this_cpu()->cur != t)
 			t = kernel_evicted();

@@ -62,7 +62,8 @@ ParameterizedTest(int *n, smp, hello_in_4m_on_n_cpus)
 /*
  * Once an unmap (flush, unbind) returns, the reader on the other CPU never
  * reads the page again: 200 rounds each, a shootdown per round (about a
- * second each here).
+ * second each here). xspace's reader is in a space of its own (on the
+ * hosted platform a process of its own, which no flush of main's reaches).
  */
 struct stress_mode {
 	char name[16];          /* by value: the test may run in another process */
@@ -70,9 +71,10 @@ struct stress_mode {
 
 ParameterizedTestParameters(smp, shootdown_stress)
 {
-	static struct stress_mode mode[] = { { "stress" }, { "flush" }, { "unbind" } };
+	static struct stress_mode mode[] = { { "stress" }, { "flush" }, { "unbind" },
+					     { "xspace" } };
 
-	return cr_make_param_array(struct stress_mode, mode, 3);
+	return cr_make_param_array(struct stress_mode, mode, 4);
 }
 
 ParameterizedTest(struct stress_mode *mode, smp, shootdown_stress)
