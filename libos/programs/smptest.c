@@ -19,6 +19,10 @@
  *             of its own; on the hosted platform a process of its own, whose
  *             mappings only a shootdown reaches while it runs), its counters
  *             in a page main shares with it.
+ *   share     a thread on CPU 1 enters the kernel in a tight loop (null
+ *             calls) for ever; a second thread made ready there later must
+ *             still run: another CPU's wakeup re-arms CPU 1's timer, and the
+ *             way out of an entry takes the slice's end.
  *   pingpong  ROUNDS calls from CPU 0 to a server on CPU 1 and replies.
  *   pairs     two ping-pongs at once, each within one CPU (the IPC fast
  *             path's case): main calls a server task on CPU 0 ROUNDS times
@@ -243,6 +247,47 @@ xspace_run(u64 rounds)
 	return 0;
 }
 
+/* ---- a CPU whose thread enters the kernel in a tight loop ---- */
+
+static volatile u64 hog_calls, second_ran;
+
+static void
+hog(u64 arg)
+{
+	(void)arg;
+	for (;;) {
+		l4_syscall5(SYS_bench_mark, 0, 0, 0, 0, 0);       /* the null call */
+		hog_calls++;
+	}
+}
+
+static void
+second(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	second_ran = 1;
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+static int
+share(void)
+{
+	main_tid = l4_myself();
+	CHECK(thread_spawn_on(1, hog, 0));
+	while (hog_calls < 1000)        /* CPU 1 is busy with it */
+		;
+	CHECK(thread_spawn_on(1, second, 0));
+	while (!second_ran)
+		;
+	printf("smptest share: a second thread ran beside %lu null calls on CPU 1\n",
+	       (unsigned long)hog_calls);
+	return 0;
+}
+
 /* ---- the same over an exokernel binding ---- */
 
 #define UB_VA    0x510000000ULL
@@ -409,7 +454,7 @@ main(int argc, char **argv)
 	u64 rounds = argc > 2 ? (u64)atoi(argv[2]) : 200;
 
 	if (argc < 2) {
-		printf("usage: smptest stress|flush|unbind|pingpong|pairs|xspace [ROUNDS] "
+		printf("usage: smptest stress|flush|unbind|pingpong|pairs|xspace|share [ROUNDS] "
 		       "(default 200; needs --cpus 2 or more)\n");
 		return 2;
 	}
@@ -424,6 +469,8 @@ main(int argc, char **argv)
 		return pingpong(rounds);
 	if (strcmp(argv[1], "xspace") == 0)
 		return xspace_run(rounds);
+	if (strcmp(argv[1], "share") == 0)
+		return share();
 	if (strcmp(argv[1], "pairs") == 0)
 		return pairs(rounds);
 	printf("smptest: unknown case %s\n", argv[1]);

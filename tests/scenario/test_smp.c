@@ -94,6 +94,16 @@ Test(smp, revocation_across_cpus)
 		     r.out, r.err);
 }
 
+/* A thread made ready on a CPU whose thread enters the kernel in a tight
+ * loop runs (hosted: the reschedule was answered where its re-arm was lost,
+ * and the second thread never ran). */
+Test(smp, ready_thread_runs_beside_a_busy_one)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "smptest", "share", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+}
+
 Test(smp, ipc_pingpong_across_cpus)
 {
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
