@@ -2,7 +2,9 @@
  * The kernel's loop on the hosted platform: resume a thread (its registers
  * into its register page, its slot's resume word bumped), wait for its next
  * entry, copy the registers once into the core's saved state, and hand the
- * entry to the core, which names the thread to resume next.
+ * entry to the core, which names the thread to resume next. Each CPU runs
+ * it on its own thread (cpu.c), holding the big lock except while its user
+ * thread runs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -144,6 +146,7 @@ run_until_entry(struct thread *t, struct stub_regs *p, struct stub_regs *e, u32 
 	*req |= smp_poll(this_cpu());  /* t's registers are saved: answer */
 	return 0;
 }
+
 /*
  * A page fault's error code as the kernel's tables see it: Linux fills its
  * page tables lazily, so its "present" bit says whether Linux had the page
@@ -205,7 +208,7 @@ pf_spurious(struct thread *t, const struct stub_regs *e)
 	       arch_space_lookup(&t->space->pt, e->addr, need, &pa) == 0;
 }
 
-/* The timer signal's entry, or an IPI's (req): interrupts, as on kvm. */
+/* The timer signal's entry (or a request's): interrupts, as on kvm. */
 static struct thread *
 preempted(struct thread *t)
 {
