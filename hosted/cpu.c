@@ -56,8 +56,13 @@ arch_ipi(u32 cpu)
 {
 	struct hcpu *h = &hcpus[cpu];
 
+	u32 *w;
+
 	__atomic_fetch_add(&h->ipi, 1, __ATOMIC_SEQ_CST);
 	syscall(SYS_futex, &h->ipi, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	w = __atomic_load_n(&h->waiting, __ATOMIC_SEQ_CST);
+	if (w)          /* wait_one's entry word: a wake it re-checks */
+		syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 /* Was this CPU sent an IPI since it last looked? Takes it if so. */
@@ -70,6 +75,43 @@ hosted_ipi_take(struct hcpu *h)
 		return false;
 	h->ipi_seen = v;
 	return true;
+}
+
+/* futex_waitv is Linux 5.16's: 1 here, 0 not (one CPU only then), -1 not
+ * asked yet. */
+static int have_waitv = -1;
+
+/* One futex only (before Linux 5.16): the entry word, or the IPI word. An
+ * IPI during a wait for an entry also wakes that word (arch_ipi), but one
+ * sent between the look and the sleep is seen at the wait's next step (one
+ * CPU has no IPI but console input's). */
+static int
+wait_one(struct hcpu *h, u32 *word, u32 val, const struct timespec *abs)
+{
+	u32 *w = word ? word : &h->ipi;
+	int op = FUTEX_WAIT_BITSET | (word ? 0 : FUTEX_PRIVATE_FLAG);
+	long r;
+
+	__atomic_store_n(&h->waiting, word, __ATOMIC_SEQ_CST);
+	r = syscall(SYS_futex, w, op, word ? val : h->ipi_seen, abs, NULL,
+		    FUTEX_BITSET_MATCH_ANY);
+	__atomic_store_n(&h->waiting, NULL, __ATOMIC_RELAXED);
+	return r < 0 && errno == ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+/* Can this host run several CPUs (futex_waitv)? */
+bool
+hosted_cpus_possible(void)
+{
+	if (have_waitv < 0) {
+		static u32 probe;       /* always 0: the call cannot sleep */
+		struct futex_waitv w = { .val = 1, .uaddr = (u64)(uintptr_t)&probe,
+					 .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG };
+
+		have_waitv = syscall(SYS_futex_waitv, &w, 1, 0, NULL, 0) < 0 && errno == ENOSYS ?
+			     0 : 1;
+	}
+	return have_waitv;
 }
 
 /*
@@ -87,8 +129,11 @@ hosted_cpu_wait(struct hcpu *h, u32 *word, u32 val, u64 deadline_ns)
 	};
 	struct timespec ts = { (time_t)(deadline_ns / 1000000000ULL),
 			       (long)(deadline_ns % 1000000000ULL) };
-	long r = syscall(SYS_futex_waitv, w, word ? 2 : 1, 0, &ts, CLOCK_MONOTONIC);
+	long r;
 
+	if (!hosted_cpus_possible())
+		return wait_one(h, word, val, &ts);
+	r = syscall(SYS_futex_waitv, w, word ? 2 : 1, 0, &ts, CLOCK_MONOTONIC);
 	return r < 0 && errno == ETIMEDOUT ? -ETIMEDOUT : 0;
 }
 

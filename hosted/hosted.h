@@ -69,6 +69,7 @@ extern struct hosted hosted;
 struct hcpu {
 	uint32_t ipi;               /* bumped by arch_ipi: a futex word */
 	uint32_t ipi_seen;          /* the value this CPU last took */
+	uint32_t *waiting;          /* without futex_waitv: the entry word waited on */
 	uint64_t deadline;          /* arch_timer_arm's, TSC; 0: none */
 	jmp_buf out;                /* CPU >= 1: hosted_end ends here */
 	pthread_t thread;
@@ -81,6 +82,7 @@ bool hosted_ipi_take(struct hcpu *h);
 /* The waits' step: how often a wait looks at --timeout, a signal to stop
  * and a process that died (not a bound on anything). */
 #define HOSTED_POLL_NS 50000000ULL
+bool hosted_cpus_possible(void);
 int hosted_cpu_wait(struct hcpu *h, uint32_t *word, uint32_t val, uint64_t deadline_ns);
 uint64_t hosted_mono_ns(void);
 void hosted_flush_loaded(void);

@@ -31,6 +31,10 @@ refuse(const struct vmm_config *cfg, struct diag *d)
 	if (cfg->ncpus < 1 || cfg->ncpus > EXO_MAX_CPUS)
 		return diag_fail(d, EINVAL, "--cpus %u: the hosted platform runs 1 to %u "
 				 "CPUs", cfg->ncpus, EXO_MAX_CPUS);
+	if (!hosted_cpus_possible() && cfg->ncpus > 1)
+		return diag_fail(d, ENOTSUP, "--cpus %u: several CPUs on the hosted platform "
+				 "need futex_waitv (Linux 5.16 or later); this kernel has "
+				 "none: use --cpus 1", cfg->ncpus);
 	if (cfg->gdb || cfg->step_boot)
 		return diag_fail(d, ENOTSUP, "--gdb and --step-boot drive a vCPU: the "
 				 "hosted platform has none; use --platform kvm");
