@@ -41,14 +41,9 @@ hosted_dev_init(void)
 int
 hosted_console_signal(void *arg, uint32_t vector)
 {
-	u32 *w = hosted.wait_word;
-
 	(void)arg;
 	__atomic_store_n(&hosted.irq, 1, __ATOMIC_RELEASE);
-	if (w == &hosted.idle_word)
-		syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	else if (w)
-		syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+	arch_ipi(0);            /* CPU 0 takes the console's interrupt */
 	return (int)vector;
 }
 
@@ -66,7 +61,7 @@ dev_out(u16 port, void *req, size_t len)
 		return;
 	/* The same crossing to a device as a guest's OUT: traced as its exit. */
 	if (vm->cfg->trace)
-		vtrace_exit(vm, 0, KVM_EXIT_IO, port);
+		vtrace_exit(vm, this_cpu()->id, KVM_EXIT_IO, port);
 	if (req)
 		memcpy(hosted.mem + hosted.scratch_pa, req, len);
 	else
@@ -76,7 +71,7 @@ dev_out(u16 port, void *req, size_t len)
 	if (req)
 		memcpy(req, hosted.mem + hosted.scratch_pa, len);
 	if (vm->stop)
-		longjmp(hosted.out, 1);
+		hosted_end(1);
 }
 
 void
@@ -116,7 +111,7 @@ void
 arch_host_exit(u32 status)
 {
 	dev_out(EXO_PORT_EXIT, NULL, status);
-	longjmp(hosted.out, 1);
+	hosted_end(1);
 }
 
 int
@@ -127,7 +122,7 @@ arch_console_getc(void)
 	u32 v = ~0U;
 
 	if (dev && vm->cfg->trace)
-		vtrace_exit(vm, 0, KVM_EXIT_IO, EXO_PORT_CONSOLE_IN);
+		vtrace_exit(vm, this_cpu()->id, KVM_EXIT_IO, EXO_PORT_CONSOLE_IN);
 	if (dev)
 		dev->io(vm, dev, EXO_PORT_CONSOLE_IN, false, &v, 4);
 	return v <= 0xff ? (int)v : -1;

@@ -6,6 +6,7 @@
 #ifndef HOSTED_HOSTED_H
 #define HOSTED_HOSTED_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +36,9 @@ struct hspace {
 	uint64_t slot_pa[STUB_SLOTS_MAX];   /* register pages: 0 none */
 	uint32_t seen[STUB_SLOTS_MAX];      /* the last entry count taken */
 	uint32_t tid[STUB_SLOTS_MAX];
+	/* Orders the carrying out of the queue: under the big lock, and by the
+	 * targets of a shootdown while its initiator holds the lock (cpu.c). */
+	pthread_mutex_t flush;
 };
 
 #define HSPACES_MAX 256
@@ -47,21 +51,43 @@ struct hosted {
 	uint64_t priv_next, priv_free;  /* private page bump and free list */
 	const char *stub_path;
 	struct vmm *vm;
-	jmp_buf out;                /* arch_host_exit and arch_halt end here */
-	uint64_t deadline;          /* arch_timer_arm's, 0: none */
+	jmp_buf out;                /* CPU 0's: arch_host_exit and arch_halt end here */
+	volatile int ending;        /* a CPU ended the run: all leave (hosted_end) */
 	uint64_t tsc_khz;
 	struct hspace spaces[HSPACES_MAX];
 	uint64_t scratch_pa;        /* a private page for device requests */
 	uint64_t stop_ns;           /* --timeout: CLOCK_MONOTONIC end, 0: none */
 	volatile int signalled;     /* SIGINT, SIGTERM or SIGHUP arrived */
-	/* Console input (--input): the I/O thread sets irq and wakes the word
-	 * exo waits on (a thread's entry count, or idle). */
+	/* Console input (--input): the I/O thread sets irq and sends CPU 0,
+	 * which takes the console's interrupt, an IPI (cpu.c). */
 	uint32_t irq;
-	uint32_t *volatile wait_word;
-	uint32_t idle_word;
 };
 
 extern struct hosted hosted;
+
+/* One CPU: a thread of exo (cpu.c). */
+struct hcpu {
+	uint32_t ipi;               /* bumped by arch_ipi: a futex word */
+	uint32_t ipi_seen;          /* the value this CPU last took */
+	uint32_t *waiting;          /* without futex_waitv: the entry word waited on */
+	uint64_t deadline;          /* arch_timer_arm's, TSC; 0: none */
+	jmp_buf out;                /* CPU >= 1: hosted_end ends here */
+	pthread_t thread;
+	bool started;
+};
+
+extern struct hcpu hcpus[];
+struct hcpu *hosted_cpu(void);
+bool hosted_ipi_take(struct hcpu *h);
+/* The waits' step: how often a wait looks at --timeout, a signal to stop
+ * and a process that died (not a bound on anything). */
+#define HOSTED_POLL_NS 50000000ULL
+bool hosted_cpus_possible(void);
+int hosted_cpu_wait(struct hcpu *h, uint32_t *word, uint32_t val, uint64_t deadline_ns);
+uint64_t hosted_mono_ns(void);
+void hosted_flush_loaded(void);
+__attribute__((noreturn)) void hosted_end(int why);
+void hosted_cpus_join(void);
 
 uint64_t hosted_priv_alloc(void);
 /* n private pages in a row, never reused (control pages). */
@@ -76,8 +102,10 @@ bool hosted_evading(const struct hspace *s, uint32_t slot, struct hosted_evade *
 enum {
 	WAIT_IRQ = 1,           /* console input: return 1 */
 	WAIT_SIGNALLED = 2,     /* the timer signal was sent: watch for evasion */
+	WAIT_IPI = 4,           /* an IPI to this CPU: return 2 */
 };
-/* 1 at the deadline or (WAIT_IRQ) when console input is pending. */
+/* 1 at the deadline or (WAIT_IRQ) when console input is pending; 2
+ * (WAIT_IPI) at an IPI, which it takes. */
 int hosted_wait_entry(struct hspace *s, uint32_t slot, uint64_t deadline, unsigned how);
 /* The console device's interrupt (vmm/conin.h), from the I/O thread. */
 int hosted_console_signal(void *arg, uint32_t vector);

@@ -2,7 +2,9 @@
  * The kernel's loop on the hosted platform: resume a thread (its registers
  * into its register page, its slot's resume word bumped), wait for its next
  * entry, copy the registers once into the core's saved state, and hand the
- * entry to the core, which names the thread to resume next.
+ * entry to the core, which names the thread to resume next. Each CPU runs
+ * it on its own thread (cpu.c), holding the big lock except while its user
+ * thread runs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include "../guest/core/env.h"
 #include "../guest/core/percpu.h"
 #include "../guest/core/platform.h"
+#include "../guest/core/sched.h"
 #include "../guest/core/space.h"
 #include "../guest/core/thread.h"
 #include "../guest/core/trace.h"
@@ -92,15 +95,16 @@ regs_from_copy(struct thread *t, const struct stub_regs *p)
 	c->rip = p->rip; c->rflags = p->rflags; c->rsp = p->rsp;
 }
 
-/* Run t until its next entry; that entry, copied once, in *e. -1: its
- * process is gone. */
+/*
+ * Before t runs (the lock held): its thread started, its space's queue
+ * carried out, its registers in its page. -1: its process is gone.
+ */
 static int
-run_until_entry(struct thread *t, struct stub_regs *e)
+prepare(struct thread *t, struct stub_regs **page)
 {
 	struct hspace *s = hosted_space(t->space->pt.root);
 	u32 slot = (u32)(t - threads);
 	struct stub_regs *p;
-	int r;
 
 	if (!s || hosted_thread_ready(s, slot) < 0 || hosted_flush(s) < 0)
 		return -1;
@@ -108,19 +112,57 @@ run_until_entry(struct thread *t, struct stub_regs *e)
 	if (!s->tid[slot])
 		s->tid[slot] = __atomic_load_n(&p->tid, __ATOMIC_RELAXED);
 	regs_to_page(p, t);
+	*page = p;
+	return 0;
+}
+
+/* Make t's thread enter (the kernel's timer signal; its thread enters at
+ * once) and wait for that entry. A tid the program forged names at worst
+ * another thread of it. */
+static int
+stop(struct hspace *s, u32 slot)
+{
+	syscall(SYS_tgkill, s->pid, s->tid[slot], STUB_SIG_PREEMPT);
+	return hosted_wait_entry(s, slot, 0, WAIT_SIGNALLED);
+}
+
+/*
+ * Release t (prepared; the lock dropped) and wait for its next entry,
+ * copied once into *e and into t's saved registers, as an entry saves
+ * them on kvm. Meanwhile this CPU answers other CPUs' requests: a
+ * shootdown without stopping t (cpu.c says why); an eviction or a
+ * reschedule by making t enter first, so that its registers are saved
+ * before the answer (*req: the bits answered). -1: its process is gone.
+ */
+static int
+run_until_entry(struct thread *t, struct stub_regs *p, struct stub_regs *e, u32 *req)
+{
+	struct hspace *s = hosted_space(t->space->pt.root);
+	u32 slot = (u32)(t - threads);
+	unsigned how = WAIT_IPI | (this_cpu()->id == 0 ? WAIT_IRQ : 0);
+	int r;
+
 	__atomic_fetch_add(&s->ctl->resume[slot], 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &s->ctl->resume[slot], FUTEX_WAKE, 1, NULL, NULL, 0);
-	r = hosted_wait_entry(s, slot, hosted.deadline, WAIT_IRQ);
-	if (r == 1) {
-		/* The timer or console input: a signal to its thread, which
-		 * enters at once. A tid the program forged names at worst
-		 * another thread of it. */
-		syscall(SYS_tgkill, s->pid, s->tid[slot], STUB_SIG_PREEMPT);
-		r = hosted_wait_entry(s, slot, 0, WAIT_SIGNALLED);
+	for (;;) {
+		r = hosted_wait_entry(s, slot, hosted_cpu()->deadline, how);
+		if (r == 2) {
+			u32 q = __atomic_load_n(&this_cpu()->req, __ATOMIC_ACQUIRE);
+
+			if (!(q & (SMP_REQ_EVICT | SMP_REQ_RESCHED))) {
+				*req |= smp_poll(this_cpu());
+				continue;
+			}
+		}
+		if (r > 0)              /* the timer, console input or a request */
+			r = stop(s, slot);
+		break;
 	}
 	if (r < 0)
 		return -1;
 	memcpy(e, p, sizeof(*e));      /* once: the program may change it */
+	regs_from_copy(t, e);
+	*req |= smp_poll(this_cpu());  /* t's registers are saved: answer */
 	return 0;
 }
 
@@ -170,62 +212,119 @@ fault_sane(struct thread *t, struct stub_regs *e)
  * debugging this platform; exo trace is not here yet). */
 static bool trace_calls;
 
+/* A page fault on a page exo has mapped with the rights the access needs:
+ * the fault raced with the mapping, made on another CPU while the thread
+ * ran, which its process carries out before the thread runs again (one CPU
+ * never sees one). It is retried, as a CPU retries after a page-table
+ * write it had not seen. */
+static bool
+pf_spurious(struct thread *t, const struct stub_regs *e)
+{
+	u32 need = (e->error & PF_WRITE ? EXO_SEG_W : 0) | (e->error & PF_FETCH ? EXO_SEG_X : 0);
+	u64 pa;
+
+	return e->vector == 14 && e->addr < EXO_USER_END &&
+	       arch_space_lookup(&t->space->pt, e->addr, need, &pa) == 0;
+}
+
+/* The timer signal's entry (or a request's): interrupts, as on kvm. */
+static struct thread *
+preempted(struct thread *t)
+{
+	struct hcpu *h = hosted_cpu();
+	u64 now;
+
+	if (this_cpu()->id == 0 && __atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL)) {
+		TRACE_S(IRQ, VEC_CONSOLE);
+		kernel_irq(EXO_IRQ_CONSOLE);
+	}
+	now = arch_now();
+	if (h->deadline && now >= h->deadline) {
+		TRACE_S(IRQ, VEC_TIMER);
+		h->deadline = 0;
+		kernel_timer(now);
+	}
+	return kernel_resume(t);
+}
+
+/* One entry of t (the lock held): the thread to run next. */
+static struct thread *
+dispatch(struct thread *t, struct stub_regs *e, u32 req)
+{
+	/* Another CPU changed this one's queue or timeouts: re-arm, and the
+	 * way out reconsiders (as trap_ipi on kvm, whatever the entry). */
+	if (req & (SMP_REQ_EVICT | SMP_REQ_RESCHED))
+		sched_arm();
+	switch (e->kind) {
+	case STUB_SYSCALL: {
+		struct thread *me = t, *next;
+		u64 no = t->ctx.rax, a0 = t->ctx.rdi, a1 = t->ctx.rsi, a2 = t->ctx.rdx;
+
+		TRACE_S(SYSCALL, t->ctx.rax);
+		next = kernel_syscall(t);
+		if (trace_calls)
+			fprintf(stderr, "cpu %u sys %llu(%llx,%llx,%llx) thread %ld -> %llx, next %ld\n",
+				this_cpu()->id, (unsigned long long)no, (unsigned long long)a0,
+				(unsigned long long)a1, (unsigned long long)a2,
+				(long)(me - threads), (unsigned long long)me->ctx.rax,
+				(long)(next - threads));
+		return next;
+	}
+	case STUB_FAULT:
+		if (pf_spurious(t, e))
+			return kernel_resume(t);
+		fault_sane(t, e);
+		TRACE_SAB(EXCEPTION, e->vector, e->vector == 14 ? e->addr : 0, e->rip);
+		if (trace_calls)
+			fprintf(stderr, "cpu %u fault %llu error %#llx addr %#llx rip %#llx\n",
+				this_cpu()->id, (unsigned long long)e->vector,
+				(unsigned long long)e->error, (unsigned long long)e->addr,
+				(unsigned long long)e->rip);
+		return kernel_exception(t, e->vector, e->error, e->addr);
+	case STUB_PREEMPT:
+		return preempted(t);
+	default:        /* STUB_START again: a forged entry, no effect */
+		return preempted(t);
+	}
+}
+
+/*
+ * A CPU's loop, entered with the big lock held and t this CPU's current
+ * thread. The lock is dropped while t runs and taken at its entry; if t
+ * was taken away meanwhile (another CPU evicted it: deleted, moved), the
+ * scheduler picks what runs instead, as trap() does on kvm.
+ */
 void
 hosted_loop(struct thread *t)
 {
 	trace_calls = getenv("EXO_HOSTED_TRACE") != NULL;
 	for (;;) {
-		struct stub_regs e;
-		u64 now;
+		struct stub_regs e, *p = NULL;
+		u32 req = 0;
+		int r = prepare(t, &p);
 
-		if (run_until_entry(t, &e) < 0) {
+		/* Every entry, not only the waits: a thread that enters at
+		 * once each time never lets a wait see the end of the run. */
+		hosted_check_stop();
+		if (r == 0) {
+			hosted_flush_loaded();
+			smp_unlock();
+			r = run_until_entry(t, p, &e, &req);
+			smp_lock();
+			/* An IPI whose bits the wait for the lock answered
+			 * (smp_lock_wait drops what smp_poll returns): take it
+			 * as a reschedule, which costs a re-arm at most. */
+			if (hosted_ipi_take(hosted_cpu()))
+				req |= SMP_REQ_RESCHED;
+		}
+		if (this_cpu()->cur != t)
+			t = kernel_evicted();
+		else if (r < 0)
 			/* Its process died (a signal it blocked, its own doing):
 			 * as a fault, so the core ends the task and says so. */
 			t = kernel_exception(t, 13, 0, 0);
-			continue;
-		}
-		regs_from_copy(t, &e);
-		switch (e.kind) {
-		case STUB_SYSCALL: {
-			struct thread *me = t;
-			u64 no = t->ctx.rax, a0 = t->ctx.rdi, a1 = t->ctx.rsi, a2 = t->ctx.rdx;
-
-			TRACE_S(SYSCALL, t->ctx.rax);
-			t = kernel_syscall(t);
-			if (trace_calls)
-				fprintf(stderr, "sys %llu(%llx,%llx,%llx) thread %ld -> %llx, next %ld\n",
-					(unsigned long long)no, (unsigned long long)a0,
-					(unsigned long long)a1, (unsigned long long)a2,
-					(long)(me - threads), (unsigned long long)me->ctx.rax,
-					(long)(t - threads));
-			break;
-		}
-		case STUB_FAULT:
-			fault_sane(t, &e);
-			TRACE_SAB(EXCEPTION, e.vector, e.vector == 14 ? e.addr : 0, e.rip);
-			if (trace_calls)
-				fprintf(stderr, "fault %llu error %#llx addr %#llx rip %#llx\n",
-					(unsigned long long)e.vector, (unsigned long long)e.error,
-					(unsigned long long)e.addr, (unsigned long long)e.rip);
-			t = kernel_exception(t, e.vector, e.error, e.addr);
-			break;
-		case STUB_PREEMPT:
-			if (__atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL)) {
-				TRACE_S(IRQ, VEC_CONSOLE);
-				kernel_irq(EXO_IRQ_CONSOLE);
-			}
-			now = arch_now();
-			if (hosted.deadline && now >= hosted.deadline) {
-				TRACE_S(IRQ, VEC_TIMER);
-				hosted.deadline = 0;
-				kernel_timer(now);
-			}
-			t = kernel_resume(t);
-			break;
-		default:        /* STUB_START again: a forged entry, no effect */
-			t = kernel_resume(t);
-			break;
-		}
+		else
+			t = dispatch(t, &e, req);
 		TRACE_A(KEXIT, t->id);
 	}
 }

@@ -2,7 +2,8 @@
  * The hosted platform's machine (platform.h), the parts that are not
  * memory (mem.c), time (time.c), devices (dev.c), the extension window
  * (extwin.c), address spaces (space.c), processes (proc.c) or the entry
- * loop (loop.c): bring-up, one CPU, and the hardware test hooks refused.
+ * loop (loop.c) or the CPUs (cpu.c): bring-up and the hardware test hooks
+ * refused.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -27,19 +28,15 @@
 
 struct hosted hosted;
 
-struct percpu *
-this_cpu(void)
-{
-	return &cpus[0];
-}
-
 void
 arch_init(const struct exo_bootinfo *bi)
 {
-	(void)bi;
 	/* The CPUs' state is their trace rings, which the VMM's trace drains
 	 * by physical address (vmm/vtrace.c): all of it in the memfd. */
 	hosted_static_remap(cpus, sizeof(cpus));
+	ncpus = bi->ncpus ? bi->ncpus : 1;      /* run.c: at most NCPUS_MAX */
+	for (u32 i = 0; i < ncpus; i++)
+		cpus[i].id = i;
 	cpus[0].online = true;
 	hosted_dev_init();
 }
@@ -47,7 +44,7 @@ arch_init(const struct exo_bootinfo *bi)
 void
 arch_halt(void)
 {
-	longjmp(hosted.out, 2);
+	hosted_end(2);
 }
 
 /*
@@ -68,16 +65,6 @@ arch_regs_capture(struct exo_regs *r)
 	r->ss = ss;
 }
 
-/* One CPU: SMP is refused at the start (hosted/run.c). */
-void arch_start_cpus(void) { }
-u64 arch_cpu_kstack(u32 cpu) { (void)cpu; return 0; }
-void arch_ipi(u32 cpu) { (void)cpu; }
-void arch_relax(void) { }
-void arch_wait_interrupt(void) { }
-/* The queue of each space is carried out before its threads run
- * (loop.c): there is no other TLB to drop. */
-void arch_tlb_invalidate(const u64 *va, u32 n) { (void)va, (void)n; }
-void arch_tlb_leave(struct percpu *pc) { pc->root = 0; }
 void arch_trace_set(bool on) { (void)on; }
 
 /* The hardware test hooks have no meaning here: refused. */

@@ -20,6 +20,7 @@
 
 #include <exo/layout.h>
 
+#include "../guest/core/percpu.h"
 #include "../guest/core/platform.h"
 #include "hosted.h"
 
@@ -125,8 +126,8 @@ batch(struct hspace *s, const struct stub_req *r, u32 n)
 	return 0;
 }
 
-int
-hosted_flush(struct hspace *s)
+static int
+flush_locked(struct hspace *s)
 {
 	u32 done = 0;
 
@@ -141,6 +142,17 @@ hosted_flush(struct hspace *s)
 	}
 	s->nq = 0;
 	return 0;
+}
+
+int
+hosted_flush(struct hspace *s)
+{
+	int r;
+
+	pthread_mutex_lock(&s->flush);
+	r = flush_locked(s);
+	pthread_mutex_unlock(&s->flush);
+	return r;
 }
 
 
@@ -173,19 +185,19 @@ hosted_thread_ready(struct hspace *s, u32 slot)
 }
 
 /* Wait for slot's next entry (its count differs from seen): 0, or -1 if the
- * process died meanwhile, or 1 at the deadline (TSC, 0: none). */
+ * process died meanwhile, or 1 at the deadline (TSC, 0: none), or 2 at an
+ * IPI (WAIT_IPI). The wait is this CPU's (cpu.c): on the entry word and
+ * the CPU's IPI word at once. */
 int
 hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 {
 	volatile struct stub_regs *p = (struct stub_regs *)(hosted.mem + s->slot_pa[slot]);
+	struct hcpu *h = hosted_cpu();
 	struct hosted_evade ev = { 0 };
-
-	hosted.wait_word = (u32 *)&p->entry;
 
 	for (;;) {
 		u32 e = __atomic_load_n(&p->entry, __ATOMIC_ACQUIRE);
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-		u64 now;
+		u64 end = hosted_mono_ns() + HOSTED_POLL_NS, now;
 
 		if (e != s->seen[slot]) {
 			s->seen[slot] = e;
@@ -193,6 +205,11 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 		}
 		if (how & WAIT_IRQ && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE))
 			return 1;
+		/* The request bits too: an IPI taken by a wait without
+		 * WAIT_IPI left them for this one. */
+		if (how & WAIT_IPI && (hosted_ipi_take(h) ||
+				       __atomic_load_n(&this_cpu()->req, __ATOMIC_ACQUIRE)))
+			return 2;
 		if (deadline) {
 			u64 ns;
 
@@ -200,13 +217,18 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 			if (now >= deadline)
 				return 1;
 			ns = (deadline - now) * 1000000 / hosted.tsc_khz;
-			if (ns < (u64)ts.tv_nsec)
-				ts.tv_nsec = (long)ns;
+			if (ns < HOSTED_POLL_NS)
+				end = end - HOSTED_POLL_NS + ns;
 		}
 		hosted_check_stop();
+		/* Without WAIT_IPI an IPI must not end every sleep early: it
+		 * is taken, its request bits left for the next wait with
+		 * WAIT_IPI or smp_poll. */
+		if (!(how & WAIT_IPI))
+			hosted_ipi_take(h);
 		/* A bounded wait: a process that died, --timeout or a signal
 		 * is noticed. */
-		if (futex((u32 *)&p->entry, FUTEX_WAIT, e, &ts) < 0 && errno == ETIMEDOUT) {
+		if (hosted_cpu_wait(h, (u32 *)&p->entry, e, end) == -ETIMEDOUT) {
 			struct pollfd pf = { s->pidfd, POLLIN, 0 };
 
 			if (poll(&pf, 1, 0) == 1)

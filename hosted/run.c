@@ -29,9 +29,13 @@ __attribute__((noreturn)) void kmain(const struct exo_bootinfo *bi);
 static int
 refuse(const struct vmm_config *cfg, struct diag *d)
 {
-	if (cfg->ncpus > 1)
-		return diag_fail(d, ENOTSUP, "--cpus %u: the hosted platform runs one CPU "
-				 "for now; use --cpus 1 or --platform kvm", cfg->ncpus);
+	if (cfg->ncpus < 1 || cfg->ncpus > EXO_MAX_CPUS)
+		return diag_fail(d, EINVAL, "--cpus %u: the hosted platform runs 1 to %u "
+				 "CPUs", cfg->ncpus, EXO_MAX_CPUS);
+	if (!hosted_cpus_possible() && cfg->ncpus > 1)
+		return diag_fail(d, ENOTSUP, "--cpus %u: several CPUs on the hosted platform "
+				 "need futex_waitv (Linux 5.16 or later); this kernel has "
+				 "none: use --cpus 1", cfg->ncpus);
 	if (cfg->gdb || cfg->step_boot)
 		return diag_fail(d, ENOTSUP, "--gdb and --step-boot drive a vCPU: the "
 				 "hosted platform has none; use --platform kvm");
@@ -161,7 +165,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	if (!vm)
 		return diag_fail(d, ENOMEM, "out of memory");
 	vm->cfg = cfg;
-	vm->kvm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .ncpus = 1,
+	vm->kvm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .ncpus = cfg->ncpus,
 				   .platform = EXO_PLATFORM_HOSTED };
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++) {
 		vm->kvm.vcpu_fd[i] = -1;
@@ -196,7 +200,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 			 &fl.kernel, fl.progs, fl.nprogs, cfg->cmdline, &bl, d);
 	if (r < 0)
 		goto out;
-	((struct exo_bootinfo *)(hosted.mem + EXO_BOOTINFO_PA))->ncpus = 1;
+	((struct exo_bootinfo *)(hosted.mem + EXO_BOOTINFO_PA))->ncpus = cfg->ncpus;
 	r = hostdev_register(vm, d);
 	if (r < 0)
 		goto out;
@@ -238,6 +242,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	if (setjmp(hosted.out) == 0)
 		kmain((const struct exo_bootinfo *)(hosted.mem + EXO_BOOTINFO_PA));
+	hosted_cpus_join();             /* the other CPUs leave at their next wait */
 	if (!vm->stop)
 		vmm_stop(vm, VMM_CRASHED, 0);   /* halted with no exit */
 	iothread_stop(&vm->io);         /* the kernel has ended: no more input */
@@ -251,7 +256,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	vm->result.tsc_khz = hosted.tsc_khz;
 	vm->result.insn_emulation = -1;
 	vm->result.insn_sampled = -1;
-	vm->result.ncpus = 1;
+	vm->result.ncpus = cfg->ncpus;
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++)
 		vm->result.cpu_insn_emulation[i] = vm->result.cpu_insn_sampled[i] = -1;
 	*res = vm->result;

@@ -4,9 +4,12 @@
  * every change also queues the mmap, munmap or mprotect the space's process
  * must make (hosted_queue); the queue is carried out before any thread of
  * the space runs again (hosted/loop.c), which is this platform's TLB flush.
- * On this platform no user thread runs while the kernel does (one CPU, and
- * a thread parked in the stub leaves only when exo releases it), so a frame
- * an entry unmaps is out of reach from then on.
+ * A thread parked in the stub leaves only when exo releases it, so with one
+ * CPU a frame an entry unmaps is out of reach from then on. With several,
+ * threads of the space may be running on other CPUs: each unmap and
+ * protect also joins the core's shootdown batch (tlb.h), and the
+ * shootdown carries the queue out (cpu.c arch_tlb_invalidate says why that
+ * is enough).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +18,9 @@
 #include <exo/error.h>
 #include <exo/layout.h>
 
+#include "../guest/core/percpu.h"
 #include "../guest/core/platform.h"
+#include "../guest/core/tlb.h"
 #include "hosted.h"
 
 #define LINUX_TASK_END 0x7ffffffff000ULL   /* Linux's last user page ends here */
@@ -138,6 +143,7 @@ arch_space_create(struct arch_space *as)
 		memset(s, 0, sizeof(*s));
 		s->used = true;
 		s->pidfd = s->ackfd = -1;
+		pthread_mutex_init(&s->flush, NULL);
 		if (grow(s) < 0) {
 			s->used = false;
 			return -E_NOMEM;
@@ -216,6 +222,15 @@ arch_space_range_free(const struct arch_space *as, u64 va, u64 len)
 	return true;
 }
 
+/* A translation went or lost rights: other CPUs may run threads of the
+ * space now (one CPU: the queue goes before its next run, no batch). */
+static void
+stale(struct arch_space *as, u64 va)
+{
+	if (ncpus > 1)
+		tlb_batch_add(as, EXO_PAGE_DOWN(va));
+}
+
 int
 arch_space_unmap(struct arch_space *as, u64 va, u64 *pa)
 {
@@ -229,6 +244,7 @@ arch_space_unmap(struct arch_space *as, u64 va, u64 *pa)
 		return -E_FAULT;        /* not unmapped: nothing changed */
 	*pa = *v & ~(EXO_PAGE_SIZE - 1);
 	erase(s, v);
+	stale(as, va);
 	return 0;
 }
 
@@ -245,6 +261,7 @@ arch_space_protect(struct arch_space *as, u64 va, u32 rights)
 	if (hosted_queue(s, &r) < 0)
 		return -E_FAULT;
 	*v = (*v & ~7ULL) | rights;
+	stale(as, va);
 	return 0;
 }
 

@@ -33,8 +33,8 @@ arch_now(void)
 	return (u64)hi << 32 | lo;
 }
 
-static u64
-mono_ns(void)
+u64
+hosted_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -46,11 +46,11 @@ mono_ns(void)
 u64
 hosted_measure_tsc_khz(void)
 {
-	u64 n0 = mono_ns(), t0 = arch_now(), n1, t1;
+	u64 n0 = hosted_mono_ns(), t0 = arch_now(), n1, t1;
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 	nanosleep(&ts, NULL);
-	n1 = mono_ns(), t1 = arch_now();
+	n1 = hosted_mono_ns(), t1 = arch_now();
 	return (t1 - t0) * 1000000ULL / (n1 - n0);
 }
 
@@ -80,10 +80,11 @@ arch_insn_mcycles(void)
 	return mc;
 }
 
+/* Each CPU's timer: the core arms the caller's (another CPU's by a request). */
 void
 arch_timer_arm(u64 deadline)
 {
-	hosted.deadline = deadline;
+	hosted_cpu()->deadline = deadline;
 }
 
 void
@@ -93,37 +94,60 @@ hosted_check_stop(void)
 
 	if (hosted.signalled)
 		vmm_stop(vm, VMM_INTERRUPTED, 0);
-	else if (hosted.stop_ns && mono_ns() >= hosted.stop_ns)
+	else if (hosted.stop_ns && hosted_mono_ns() >= hosted.stop_ns)
 		vmm_stop(vm, VMM_TIMEOUT, 0);
-	if (vm->stop)
-		longjmp(hosted.out, 3);
+	if (vm->stop || hosted.ending)
+		hosted_end(3);
 }
 
+/*
+ * Idle with the lock dropped, as a CPU halts: until the timer, console
+ * input (CPU 0's) or an IPI, whose requests are answered here; any of them
+ * ends the idle (the scheduler looks again). A CPU idling has no space
+ * loaded, so no shootdown is sent here.
+ */
 void
 arch_idle(void)
 {
-	u64 now = arch_now();
+	struct percpu *pc = this_cpu();
+	struct hcpu *h = hosted_cpu();
+	u64 now;
 
-	/* Sleep to the timer or console input, in steps that notice
-	 * --timeout and signals. */
-	hosted.wait_word = &hosted.idle_word;
-	while (!hosted.deadline || now < hosted.deadline) {
-		u64 ns = hosted.deadline ? (hosted.deadline - now) * 1000000ULL /
-					   hosted.tsc_khz : ~0ULL;
-		struct timespec ts = { 0, ns < 50000000ULL ? (long)ns : 50000000L };
+	pc->root = 0;
+	pc->idle = true;
+	hosted_flush_loaded();
+	smp_unlock();
+	for (;;) {
+		u64 end = hosted_mono_ns() + HOSTED_POLL_NS;
 
-		if (__atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL)) {
-			TRACE_S(IRQ, 33);       /* the guest's VEC_CONSOLE (asm.h) */
-			kernel_irq(EXO_IRQ_CONSOLE);
-			return;
+		now = arch_now();
+		if (h->deadline && now >= h->deadline)
+			break;
+		if (pc->id == 0 && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE))
+			break;
+		if (hosted_ipi_take(h) || __atomic_load_n(&pc->req, __ATOMIC_ACQUIRE)) {
+			smp_poll(pc);
+			break;
 		}
 		hosted_check_stop();
-		syscall(SYS_futex, &hosted.idle_word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-		now = arch_now();
+		if (h->deadline) {
+			u64 ns = (h->deadline - now) * 1000000ULL / hosted.tsc_khz;
+
+			if (ns < HOSTED_POLL_NS)
+				end = end - HOSTED_POLL_NS + ns;
+		}
+		hosted_cpu_wait(h, NULL, 0, end);
 	}
-	if (now < hosted.deadline)
-		now = hosted.deadline;
-	hosted.deadline = 0;
-	TRACE_S(IRQ, 32);               /* the guest's VEC_TIMER (asm.h) */
-	kernel_timer(now);
+	smp_lock();
+	pc->idle = false;
+	if (pc->id == 0 && __atomic_exchange_n(&hosted.irq, 0, __ATOMIC_ACQ_REL)) {
+		TRACE_S(IRQ, 33);       /* the guest's VEC_CONSOLE (asm.h) */
+		kernel_irq(EXO_IRQ_CONSOLE);
+	}
+	now = arch_now();
+	if (h->deadline && now >= h->deadline) {
+		h->deadline = 0;
+		TRACE_S(IRQ, 32);       /* the guest's VEC_TIMER (asm.h) */
+		kernel_timer(now);
+	}
 }

@@ -90,6 +90,8 @@ void vmm_files_free(struct vmm_files *fl);
 
 /* The vCPU whose thread calls (vCPU 0 outside the vCPU threads). */
 struct vcpu *vmm_self(struct vmm *vm);
+/* The calling thread is c's (the hosted platform's CPU threads). */
+void vmm_self_set(struct vcpu *c);
 /* Start the application processors' threads (EXO_DOORBELL_START_CPUS): asks
  * the main thread, as a jailed thread cannot; called with vm->lock held. */
 void vmm_start_cpus(struct vmm *vm);

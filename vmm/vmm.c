@@ -49,6 +49,12 @@ vmm_self(struct vmm *vm)
 	return self_vcpu ? self_vcpu : &vm->vcpus[0];
 }
 
+void
+vmm_self_set(struct vcpu *c)
+{
+	self_vcpu = c;
+}
+
 void *
 vmm_guest_ptr(struct vmm *vm, uint64_t gpa, uint64_t len)
 {

@@ -15,6 +15,14 @@
  *             the reader reads; the reader's own exception handler (an
  *             upcall on CPU 1) counts the fault and waits for the next
  *             round's binding, which the software TLB fills.
+ *   xspace    stress with the reader in a task of its own (an address space
+ *             of its own; on the hosted platform a process of its own, whose
+ *             mappings only a shootdown reaches while it runs), its counters
+ *             in a page main shares with it.
+ *   share     a thread on CPU 1 enters the kernel in a tight loop (null
+ *             calls) for ever; a second thread made ready there later must
+ *             still run: another CPU's wakeup re-arms CPU 1's timer, and the
+ *             way out of an entry takes the slice's end.
  *   pingpong  ROUNDS calls from CPU 0 to a server on CPU 1 and replies.
  *   pairs     two ping-pongs at once, each within one CPU (the IPC fast
  *             path's case): main calls a server task on CPU 0 ROUNDS times
@@ -131,6 +139,152 @@ stress_run(u64 rounds, bool flush)
 	}
 	printf("smptest %s: %lu rounds, %lu reads, 0 stale\n", flush ? "flush" : "stress",
 	       rounds, reads);
+	return 0;
+}
+
+/* ---- the same with the reader in a space of its own ---- */
+
+#define XC_VA 0x530000000ULL    /* the reader's view of the shared counters */
+
+struct xshared {
+	volatile u64 reads, stale, faults, after;
+};
+
+extern char __image_start[], __image_rw[];
+
+/* In a task of its own: reads X_VA for ever, counting in the shared page. */
+static void
+xreader(u64 arg)
+{
+	volatile struct xshared *x = (struct xshared *)XC_VA;
+	struct l4_msg m = { { EXO_TAG(0, 0, 0) } };
+
+	(void)arg;
+	/* Its image and stack are in (the task pager's) once main has this
+	 * call; the reply comes with the pager and CPU set. */
+	l4_call(main_tid, &m);
+	for (;;) {
+		u64 a = x->after, f = x->faults;
+		u64 v = *(volatile u64 *)X_VA;
+
+		if (v & 1 || (a && x->faults == f))
+			x->stale++;
+		x->reads++;
+	}
+}
+
+/* The reader's pager (a thread here): the counters page, text, and X_VA,
+ * whose faults it reports to main before mapping the pool page back. */
+static void
+xpager(u64 arg)
+{
+	volatile struct xshared *x = (struct xshared *)arg;
+	struct l4_msg m;
+	u64 from;
+
+	l4_wait(&m, &from);
+	for (;;) {
+		u64 rd = from, page = EXO_PAGE_DOWN(m.mr[1]), ours = (u64)pool;
+		u32 rights = EXO_R;
+
+		if (page == XC_VA) {
+			ours = (u64)x, rights = EXO_RW;
+		} else if (page >= (u64)__image_start && page < (u64)__image_rw) {
+			ours = page, rights = EXO_R | EXO_X;
+		} else {
+			struct l4_msg n = { { EXO_TAG(1, 0, 0) } };
+
+			x->faults++;
+			l4_call(main_tid, &n);  /* main's reply: map it back */
+		}
+		m.mr[0] = EXO_TAG(0, 0, 2);
+		m.mr[1] = EXO_ITEM_MAP | page;
+		m.mr[2] = EXO_FPAGE(ours, 12, rights);
+		l4_reply_wait(rd, &m, &from);
+	}
+}
+
+static int
+xspace_run(u64 rounds)
+{
+	volatile struct xshared *x;
+	struct l4_msg m;
+	u64 pg, rd, from;
+
+	main_tid = l4_myself();
+	pool = mem_alloc(12);
+	x = mem_alloc(12);
+	CHECK(pool && x);
+	pool[0] = 0;
+	pg = thread_spawn_on(1, xpager, (u64)x);
+	CHECK(pg);
+	rd = task_spawn(xreader, 0);
+	CHECK(rd);
+	/* Its pager changes only once it waits for our reply: a fault of its
+	 * own image sent to xpager would look like X_VA's. */
+	CHECK(l4_receive(rd, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	CHECK(l4_exchange_registers(rd, EXR_SET_PAGER | EXR_CPU(1), 0, 0, pg, 0, 0) >= 0);
+	m.mr[0] = EXO_TAG(0, 0, 0);
+	CHECK(l4_reply(rd, &m) == 0);
+	CHECK(l4_receive(pg, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+	for (u64 r = 0; r < rounds; r++) {
+		u64 seen;
+
+		pool[0] = 2 * r;
+		x->after = 0;
+		CHECK(l4_reply(pg, &m) == 0);   /* the pager maps, the reader reads */
+		seen = x->reads;
+		while (x->reads < seen + 3)
+			;
+		CHECK(l4_unmap(EXO_FPAGE((u64)pool, 12, EXO_RWX), 0) == 1);
+		x->after = 1;
+		pool[0] = 2 * r + 1;            /* only a stale translation sees this */
+		CHECK(l4_receive(pg, &m, EXO_TIMEOUT_NEVER, &from) == 0);
+		CHECK(x->faults == r + 2);
+		CHECK(x->stale == 0);
+	}
+	printf("smptest xspace: %lu rounds, %lu reads, 0 stale\n", rounds, x->reads);
+	return 0;
+}
+
+/* ---- a CPU whose thread enters the kernel in a tight loop ---- */
+
+static volatile u64 hog_calls, second_ran;
+
+static void
+hog(u64 arg)
+{
+	(void)arg;
+	for (;;) {
+		l4_syscall5(SYS_bench_mark, 0, 0, 0, 0, 0);       /* the null call */
+		hog_calls++;
+	}
+}
+
+static void
+second(u64 arg)
+{
+	struct l4_msg m;
+	u64 from;
+
+	(void)arg;
+	second_ran = 1;
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
+}
+
+static int
+share(void)
+{
+	main_tid = l4_myself();
+	CHECK(thread_spawn_on(1, hog, 0));
+	while (hog_calls < 1000)        /* CPU 1 is busy with it */
+		;
+	CHECK(thread_spawn_on(1, second, 0));
+	while (!second_ran)
+		;
+	printf("smptest share: a second thread ran beside %lu null calls on CPU 1\n",
+	       (unsigned long)hog_calls);
 	return 0;
 }
 
@@ -300,7 +454,7 @@ main(int argc, char **argv)
 	u64 rounds = argc > 2 ? (u64)atoi(argv[2]) : 200;
 
 	if (argc < 2) {
-		printf("usage: smptest stress|flush|unbind|pingpong|pairs [ROUNDS] "
+		printf("usage: smptest stress|flush|unbind|pingpong|pairs|xspace|share [ROUNDS] "
 		       "(default 200; needs --cpus 2 or more)\n");
 		return 2;
 	}
@@ -313,6 +467,10 @@ main(int argc, char **argv)
 		return unbind_run(rounds);
 	if (strcmp(argv[1], "pingpong") == 0)
 		return pingpong(rounds);
+	if (strcmp(argv[1], "xspace") == 0)
+		return xspace_run(rounds);
+	if (strcmp(argv[1], "share") == 0)
+		return share();
 	if (strcmp(argv[1], "pairs") == 0)
 		return pairs(rounds);
 	printf("smptest: unknown case %s\n", argv[1]);

@@ -357,17 +357,26 @@ case_forged(void)
 
 static volatile long race_seen[3];       /* 42, -E_NOSYS, anything else */
 static volatile u64 race_calls;
+static volatile int race_stop, race_parked;
 
+/* CPU 1's calls of NR_ADD, until race_stop: parked then, so that later
+ * cases (guard counts NR_ADD calls) see only their own. */
 static void
 racer(u64 arg)
 {
+	struct l4_msg m;
+	u64 from;
+
 	(void)arg;
-	for (;;) {
+	while (!race_stop) {
 		long r = add_call(20, 22);
 
 		race_seen[r == 42 ? 0 : r == -E_NOSYS ? 1 : 2]++;
 		race_calls++;
 	}
+	race_parked = 1;
+	for (;;)
+		l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, &from);
 }
 
 /* Wait until the racer has finished a call begun after now. */
@@ -402,6 +411,9 @@ case_race(void)
 		CHECK(race_seen[0] == handled);         /* gone for CPU 1 too */
 	}
 	CHECK(race_seen[2] == 0);
+	race_stop = 1;
+	while (!race_parked)
+		;
 	CHECK(cap_drop(env) == 0);
 	printf("spintest: 20 removals raced %lu calls on CPU 1: %ld handled, %ld "
 	       "not, none else\n", (unsigned long)race_calls, race_seen[0], race_seen[1]);

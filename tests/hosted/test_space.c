@@ -3,7 +3,8 @@
  * alone: against a plain reference under many random maps, unmaps and
  * protects (the table's deletion shifts entries back, which is easy to get
  * wrong), the pages it must refuse (page 0, the stub's range), and the
- * requests it queues for the space's process, coalesced into runs.
+ * requests it queues for the space's process, coalesced into runs, and,
+ * with several CPUs, the shootdown batch each unmap and protect joins.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -43,10 +44,28 @@ hosted_space_kill(struct hspace *s)
 	(void)s;
 }
 
+/* What space.c asks of the core's shootdowns (tlb.c): recorded. */
+u32 ncpus = 1;
+static struct arch_space *batch_space;
+static u64 batch_va[8];
+static u32 batch_n;
+
+void
+tlb_batch_add(struct arch_space *s, u64 va)
+{
+	batch_space = s;
+	if (batch_n < 8)
+		batch_va[batch_n] = va;
+	batch_n++;
+}
+
 static void
 setup(void)
 {
 	memset(&hosted, 0, sizeof(hosted));
+	ncpus = 1;
+	batch_space = NULL;
+	batch_n = 0;
 	hosted.mem_size = 64ULL << 20;
 	hosted.total = hosted.mem_size + (1ULL << 30);
 }
@@ -156,5 +175,32 @@ Test(hosted_space, changes_queue_coalesced_requests)
 	cr_assert_eq(s->q[1].op, STUB_MUNMAP);
 	cr_assert_eq(s->q[1].addr, BASE + EXO_PAGE_SIZE);
 	cr_assert_eq(s->q[2].op, STUB_MPROTECT);
+	arch_space_destroy(&as);
+}
+
+/* One CPU: the queue goes before the space's next run, nothing to batch.
+ * Several: every unmap and protect joins the shootdown batch (page-aligned
+ * address), and a map, which takes nothing away, does not. */
+Test(hosted_space, several_cpus_batch_unmaps_and_protects)
+{
+	struct arch_space as;
+	u64 pa;
+
+	cr_assert_eq(arch_space_create(&as), 0);
+	cr_assert_eq(arch_space_map(&as, BASE, EXO_PAGE_SIZE, 2 * EXO_PAGE_SIZE, EXO_SEG_W), 0);
+	cr_assert_eq(arch_space_unmap(&as, BASE + 12, &pa), 0);
+	cr_assert_eq(batch_n, 0, "one CPU: no batch");
+	ncpus = 2;
+	cr_assert_eq(arch_space_map(&as, BASE, EXO_PAGE_SIZE, EXO_PAGE_SIZE, EXO_SEG_W), 0);
+	cr_assert_eq(batch_n, 0, "a map takes nothing away");
+	cr_assert_eq(arch_space_protect(&as, BASE + EXO_PAGE_SIZE + 5, 0), 0);
+	cr_assert_eq(arch_space_unmap(&as, BASE + 7, &pa), 0);
+	cr_assert_eq(pa, EXO_PAGE_SIZE);
+	cr_assert_eq(batch_n, 2);
+	cr_assert_eq(batch_space, &as);
+	cr_assert_eq(batch_va[0], BASE + EXO_PAGE_SIZE);
+	cr_assert_eq(batch_va[1], BASE);
+	cr_assert_eq(arch_space_unmap(&as, BASE, &pa), -E_FAULT);
+	cr_assert_eq(batch_n, 2, "nothing unmapped: nothing to shoot down");
 	arch_space_destroy(&as);
 }

@@ -64,7 +64,8 @@ ParameterizedTest(int *n, smp, hello_in_4m_on_n_cpus)
 /*
  * Once an unmap (flush, unbind) returns, the reader on the other CPU never
  * reads the page again: 200 rounds each, a shootdown per round (about a
- * second each here).
+ * second each here). xspace's reader is in a space of its own (on the
+ * hosted platform a process of its own, which no flush of main's reaches).
  */
 struct stress_mode {
 	char name[16];          /* by value: the test may run in another process */
@@ -72,9 +73,10 @@ struct stress_mode {
 
 ParameterizedTestParameters(smp, shootdown_stress)
 {
-	static struct stress_mode mode[] = { { "stress" }, { "flush" }, { "unbind" } };
+	static struct stress_mode mode[] = { { "stress" }, { "flush" }, { "unbind" },
+					     { "xspace" } };
 
-	return cr_make_param_array(struct stress_mode, mode, 3);
+	return cr_make_param_array(struct stress_mode, mode, 4);
 }
 
 ParameterizedTest(struct stress_mode *mode, smp, shootdown_stress)
@@ -94,6 +96,16 @@ Test(smp, revocation_across_cpus)
 					    "exorevoke", "abort", "noentry", "coop", NULL });
 	cr_assert_eq(r.status, 0, "exit %d (the failing check's line)\n%s%s", r.status,
 		     r.out, r.err);
+}
+
+/* A thread made ready on a CPU whose thread enters the kernel in a tight
+ * loop runs (hosted: the reschedule was answered where its re-arm was lost,
+ * and the second thread never ran). */
+Test(smp, ready_thread_runs_beside_a_busy_one)
+{
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "smptest", "share", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 }
 
 Test(smp, ipc_pingpong_across_cpus)
