@@ -3,11 +3,13 @@
 
 #include <stdlib.h>
 
+#include "bench_vm.h"
 #include "boot_child.h"
 
-/* The run, its marks, each op's samples: the pointers in the run (suite
- * and program names, the VMM's reason names) are to statics, the same in
- * both processes since the fork; the arrays go by value. */
+/* The run, its marks, each op's samples, and vm's Linux column: the
+ * pointers in the run (suite and program names, the VMM's reason names) are
+ * to statics, the same in both processes since the fork; the arrays and the
+ * column go by value. */
 static int
 run_send(int fd, const void *out)
 {
@@ -20,6 +22,8 @@ run_send(int fd, const void *out)
 		if (r->ops[i].sorted && boot_child_write(fd, r->ops[i].sorted, r->ops[i].cycles.n *
 						  sizeof(*r->ops[i].sorted)) < 0)
 			return -1;
+	if (r->vm_linux && boot_child_write(fd, r->vm_linux, sizeof(*r->vm_linux)) < 0)
+		return -1;
 	return 0;
 }
 
@@ -29,9 +33,12 @@ static int
 run_receive(int fd, void *out)
 {
 	struct bench_run *r = out;
+	bool linux_column;
 
 	if (boot_child_read(fd, r, sizeof(*r)) < 0)
 		return -1;
+	linux_column = r->vm_linux != NULL;     /* the child's pointer: it came */
+	r->vm_linux = linux_column ? malloc(sizeof(*r->vm_linux)) : NULL;
 	r->marks_cap = r->nmarks;
 	r->marks = r->nmarks ? malloc(r->nmarks * sizeof(*r->marks)) : NULL;
 	for (unsigned i = 0; i < r->nops; i++)
@@ -43,6 +50,9 @@ run_receive(int fd, void *out)
 		if (r->ops[i].sorted && boot_child_read(fd, r->ops[i].sorted, r->ops[i].cycles.n *
 						 sizeof(*r->ops[i].sorted)) < 0)
 			goto bad;
+	if (linux_column && (!r->vm_linux ||
+			     boot_child_read(fd, r->vm_linux, sizeof(*r->vm_linux)) < 0))
+		goto bad;
 	return 0;
 bad:
 	bench_run_free(r);      /* free(NULL) for what was not allocated */

@@ -1,7 +1,8 @@
 /*
  * exo bench's boot in a child (host/bench_child.c): what the child's boot
- * put in its run, marks and samples included, comes back whole to the
- * parent with its status; a child that dies before it reports is -EPIPE.
+ * put in its run, marks, samples and vm's Linux column included, comes back
+ * whole to the parent with its status; a child that dies before it reports
+ * is -EPIPE.
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include "host/bench.h"
 #include "host/bench_child.h"
+#include "host/bench_vm.h"
 
 static int
 fake_boot(const void *ctx, struct bench_run *r)
@@ -34,6 +36,8 @@ fake_boot(const void *ctx, struct bench_run *r)
 	memcpy(r->ops[1].sorted, samples, sizeof(samples));
 	r->ops[1].cycles.n = 3;
 	r->ops[1].ratio_to_null = 1.5;
+	r->vm_linux = calloc(1, sizeof(*r->vm_linux));  /* vm's Linux column */
+	r->vm_linux->us[VM_TRAP] = 12.5;
 	return *(const int *)ctx;
 }
 
@@ -55,6 +59,8 @@ Test(bench_child, run_comes_back_whole)
 	cr_assert_eq(r.ops[1].sorted[0], 5);
 	cr_assert_eq(r.ops[1].sorted[2], 9);
 	cr_assert_float_eq(r.ops[1].ratio_to_null, 1.5, 1e-9);
+	cr_assert_not_null(r.vm_linux);
+	cr_assert_float_eq(r.vm_linux->us[VM_TRAP], 12.5, 1e-9, "vm's Linux column, by value");
 	bench_run_free(&r);
 }
 
