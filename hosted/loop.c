@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -208,10 +206,6 @@ fault_sane(struct thread *t, struct stub_regs *e)
 		e->error = pf_error(t, e->error, e->addr);
 }
 
-/* EXO_HOSTED_TRACE=1: every system call on stderr, with its result (for
- * debugging this platform; exo trace is not here yet). */
-static bool trace_calls;
-
 /* A page fault on a page exo has mapped with the rights the access needs:
  * the fault raced with the mapping, made on another CPU while the thread
  * ran, which its process carries out before the thread runs again (one CPU
@@ -256,30 +250,14 @@ dispatch(struct thread *t, struct stub_regs *e, u32 req)
 	if (req & (SMP_REQ_EVICT | SMP_REQ_RESCHED))
 		sched_arm();
 	switch (e->kind) {
-	case STUB_SYSCALL: {
-		struct thread *me = t, *next;
-		u64 no = t->ctx.rax, a0 = t->ctx.rdi, a1 = t->ctx.rsi, a2 = t->ctx.rdx;
-
+	case STUB_SYSCALL:
 		TRACE_S(SYSCALL, t->ctx.rax);
-		next = kernel_syscall(t);
-		if (trace_calls)
-			fprintf(stderr, "cpu %u sys %llu(%llx,%llx,%llx) thread %ld -> %llx, next %ld\n",
-				this_cpu()->id, (unsigned long long)no, (unsigned long long)a0,
-				(unsigned long long)a1, (unsigned long long)a2,
-				(long)(me - threads), (unsigned long long)me->ctx.rax,
-				(long)(next - threads));
-		return next;
-	}
+		return kernel_syscall(t);
 	case STUB_FAULT:
 		if (pf_spurious(t, e))
 			return kernel_resume(t);
 		fault_sane(t, e);
 		TRACE_SAB(EXCEPTION, e->vector, e->vector == 14 ? e->addr : 0, e->rip);
-		if (trace_calls)
-			fprintf(stderr, "cpu %u fault %llu error %#llx addr %#llx rip %#llx\n",
-				this_cpu()->id, (unsigned long long)e->vector,
-				(unsigned long long)e->error, (unsigned long long)e->addr,
-				(unsigned long long)e->rip);
 		return kernel_exception(t, e->vector, e->error, e->addr);
 	case STUB_PREEMPT:
 		return preempted(t);
@@ -297,7 +275,6 @@ dispatch(struct thread *t, struct stub_regs *e, u32 req)
 void
 hosted_loop(struct thread *t)
 {
-	trace_calls = getenv("EXO_HOSTED_TRACE") != NULL;
 	for (;;) {
 		struct stub_regs e, *p = NULL;
 		u32 req = 0;

@@ -92,13 +92,15 @@ memory(const struct vmm_config *cfg, struct diag *d)
 	hosted.total = cfg->mem_size + PRIVATE_BYTES;
 	hosted.memfd = memfd_create("exo-physical", MFD_CLOEXEC);
 	if (hosted.memfd < 0 || ftruncate(hosted.memfd, (off_t)hosted.total) < 0)
-		return diag_fail(d, errno, "memory: a memfd of %llu MiB: %s",
-				 (unsigned long long)(hosted.total >> 20), strerror(errno));
+		return diag_fail(d, errno, "memory: a memfd of %llu MiB: %s; give a "
+				 "smaller --mem", (unsigned long long)(hosted.total >> 20),
+				 strerror(errno));
 	hosted.mem = mmap(NULL, hosted.total, PROT_READ | PROT_WRITE, MAP_SHARED,
 			  hosted.memfd, 0);
 	if (hosted.mem == MAP_FAILED)
-		return diag_fail(d, errno, "memory: mapping %llu MiB: %s",
-				 (unsigned long long)(hosted.total >> 20), strerror(errno));
+		return diag_fail(d, errno, "memory: mapping %llu MiB: %s; give a "
+				 "smaller --mem", (unsigned long long)(hosted.total >> 20),
+				 strerror(errno));
 	hosted.priv_next = cfg->mem_size;
 	hosted.scratch_pa = hosted_priv_alloc();
 	return 0;
