@@ -8,8 +8,15 @@
  *    syscall_add's own guard is_add (a guard that says yes, then the
  *    handler); null_syscall_guard_no: count_syscalls behind is_add, which
  *    says no to the null call (the guard runs, the handler does not);
+ *  - null_syscall_guards_8: the null call raised to eight handlers
+ *    (count_syscalls loaded eight times), each behind is_add, which says no:
+ *    eight guards run, no handler (with null_syscall_guard_no, one guard,
+ *    and null_syscall_counted, one handler and no guard: a raise with 1, 8
+ *    and 0 guards);
  *  - ext_load_drop: loading pf_appel's dirty handler (19 instructions:
- *    copy, check, compile, map) and dropping it;
+ *    copy, check, compile, map) and dropping it; ext_load_100 and
+ *    ext_load_1000: the same for a generated handler of 100 and of 1,000
+ *    instructions (gen_handler);
  *  - stlb_fill: a lazily bound page's first touch, fixed by the software
  *    TLB (the exokernel's own path, as in `exo bench exo`);
  *  - pf_appel: a write to a page bound read-only, resolved in the kernel
@@ -21,6 +28,7 @@
  * bound frames (a capability each, under EXO_NCAPS): at most
  * POOL_ITERATIONS iterations per operation.
  */
+#include <exo/bpf.h>
 #include <exo/ext.h>
 #include <exo/extcall.h>
 
@@ -45,6 +53,11 @@ static exo_cap_t pool[POOL];
 static unsigned npool, next;
 static u8 xstack[8192] __attribute__((aligned(16)));
 static exo_cap_t self_env, ext, guard;  /* the operation's extension, its guard */
+#define GUARDS              8
+static exo_cap_t guarded[GUARDS];       /* null_syscall_guards_8's handlers */
+#define GEN_MAX             1000
+static struct bpf_insn gen[GEN_MAX];
+static unsigned gen_n;
 
 static u64
 pool_va(unsigned i)
@@ -121,6 +134,105 @@ ext_load_drop(void)
 			     (long)NINSN(ext_pf_appel_dirty), EXT_EV_PAGEFAULT, 0, 0);
 
 	return c < 0 ? c : cap_drop((exo_cap_t)c);
+}
+
+/* Eight handlers behind one guard that says no to the null call. */
+static long
+guards_8_setup(void)
+{
+	long r = guard_load();
+
+	for (unsigned i = 0; r == 0 && i < GUARDS; i++) {
+		long c = l4_syscall5(SYS_ext_load, (long)ext_count_syscalls,
+				     (long)NINSN(ext_count_syscalls), EXT_EV_SYSCALL, 0, 0);
+
+		if (c < 0)
+			return c;
+		guarded[i] = (exo_cap_t)c;
+		r = l4_syscall5(SYS_ext_attach, c, (long)self_env, EXO_EXT_ALL_CALLS,
+				(long)guard, 0);
+	}
+	return r < 0 ? r : 0;
+}
+
+static void
+guards_8_teardown(void)
+{
+	for (unsigned i = 0; i < GUARDS; i++)
+		if (guarded[i]) {
+			cap_drop(guarded[i]);
+			guarded[i] = 0;
+		}
+	ext_teardown();
+}
+
+static struct bpf_insn
+insn(u8 code, u8 dst, u8 src, int16_t off, i32 imm)
+{
+	return (struct bpf_insn){ code, BPF_REGS(dst, src), off, imm };
+}
+
+/*
+ * A system-call handler of n instructions (n >= 4) for the load-time
+ * operations: it reads the call number, then mixes it through r0, r2..r4
+ * with the ALU and, every eighth instruction, a store to the stack and a
+ * load back; it declines (EXT_DEFAULT). Straight-line: what the checker and
+ * compiler do per instruction, not a search of paths, is what it measures.
+ */
+static void
+gen_handler(unsigned n)
+{
+	unsigned i = 0;
+
+	gen[i++] = insn(BPF_LDX | BPF_MEM | BPF_DW, 2, 1, 0, 0);        /* r2 = ctx->nr */
+	gen[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, 3, 2, 0, 0);
+	gen[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, 7);
+	while (i < n - 2) {
+		switch (i % 8) {
+		case 0:
+			gen[i] = insn(BPF_STX | BPF_MEM | BPF_DW, 10, 3, -8, 0);
+			break;
+		case 1:
+			gen[i] = insn(BPF_LDX | BPF_MEM | BPF_DW, 4, 10, -8, 0);
+			break;
+		case 2: case 5:
+			gen[i] = insn(BPF_ALU64 | BPF_ADD | BPF_X, 3, 2, 0, 0);
+			break;
+		case 3: case 6:
+			gen[i] = insn(BPF_ALU64 | BPF_XOR | BPF_K, 2, 0, 0, (i32)i);
+			break;
+		default:
+			gen[i] = insn(BPF_ALU64 | BPF_ADD | BPF_X, 4, 3, 0, 0);
+			break;
+		}
+		i++;
+	}
+	gen[i++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, EXT_DEFAULT);
+	gen[i] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
+static long
+gen_load_drop(void)
+{
+	long c = l4_syscall5(SYS_ext_load, (long)gen, (long)gen_n, EXT_EV_SYSCALL, 0, 0);
+
+	return c < 0 ? c : cap_drop((exo_cap_t)c);
+}
+
+static long
+gen_100(void)
+{
+	gen_n = 100;
+	gen_handler(gen_n);
+	return 0;
+}
+
+static long
+gen_1000(void)
+{
+	gen_n = 1000;
+	gen_handler(gen_n);
+	return 0;
 }
 
 static long
@@ -266,7 +378,10 @@ static const struct bench_op ops[] = {
 	{ "stlb_fill", stlb_setup, touch_next, pool_teardown, 0, 0 },
 	{ "pf_appel", appel_setup, touch_next, appel_teardown, 0, 0 },
 	{ "pf_upcall_rebind", rebind_setup, touch_next, pool_teardown, 0, 0 },
+	{ "null_syscall_guards_8", guards_8_setup, bench_null_syscall, guards_8_teardown, 0, 0 },
 	{ "ext_load_drop", 0, ext_load_drop, 0, 0, 0 },
+	{ "ext_load_100", gen_100, gen_load_drop, 0, 0, 0 },
+	{ "ext_load_1000", gen_1000, gen_load_drop, 0, 0, 0 },
 };
 
 int

@@ -41,7 +41,9 @@ static const struct bench_suite {
 	  "extension on every call), null_syscall_guard_no (its guard says no), "
 	  "ext_syscall_add(_guarded) (a call answered by an extension), stlb_fill, "
 	  "pf_appel (a write fault resolved by an extension), pf_upcall_rebind (the same "
-	  "by the exception upcall), ext_load_drop", NULL, 1, 0, -1 },
+	  "by the exception upcall), null_syscall_guards_8 (eight guards say no), "
+	  "ext_load_drop, ext_load_100, ext_load_1000 (check and compile a handler of "
+	  "19, 100, 1,000 instructions, then drop it)", NULL, 1, 0, -1 },
 	{ "vm", "bench-vm", "Appel and Li's VM operations (dirty, prot1, prot100, "
 	  "unprot100, trap, appel1, appel2) in ExOS (exos_*) and with an L4 pager "
 	  "(l4_*), beside Linux's mprotect and SIGSEGV measured on this host in the "

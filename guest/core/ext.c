@@ -44,6 +44,7 @@ _Static_assert(EXO_EXT_STORE_WORD(0) == EXT_COUNTER_SLOTS &&
 
 struct kext exts[EXT_MAX];
 struct ext_hook hooks[NSPACES][EXO_EXT_HOOKS];
+u8 nhooks[NSPACES];
 static u8 loaded[NSPACES];
 u32 ext_syscall_hooks, ext_pf_hooks;
 static struct kext *running;    /* the helpers' extension (big lock) */
@@ -409,7 +410,8 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard)
 	struct kext *x = ext_get(t, ext, EXO_CAP_X, &err), *g = 0;
 	u32 event = (u32)point_event(point), id;
 	struct cap *e;
-	struct ext_hook *h, *free = 0;
+	struct ext_hook *h;
+	u32 n;
 
 	if (!x)
 		return err;
@@ -426,18 +428,18 @@ ext_attach(struct thread *t, u64 ext, u64 env, u64 point, u64 guard)
 		return err;
 	id = (u32)(x - exts) + 1;
 	h = hooks[e->object];
-	for (u32 i = 0; i < EXO_EXT_HOOKS; i++) {
+	n = nhooks[e->object];
+	for (u32 i = 0; i < n; i++)
 		if (h[i].ext == id && h[i].point == point)
 			return -E_EXIST;
-		if (!h[i].ext && !free)
-			free = &h[i];
-	}
-	if (!free)
+	if (n == EXO_EXT_HOOKS)
 		return -E_NOMEM;
-	*free = (struct ext_hook){ .point = (u32)point, .ext = (u8)id,
-				   .guard = g ? (u8)(g - exts + 1) : 0, .event = (u16)event };
+	/* Appended: the raise runs them in the order attached. */
+	h[n] = (struct ext_hook){ .point = (u32)point, .ext = (u8)id,
+				  .guard = g ? (u8)(g - exts + 1) : 0, .event = (u16)event };
+	nhooks[e->object] = (u8)(n + 1);
 	hook_count((u32)e->object, event, (u32)point, true);
-	TRACE_SWAB(EXT_ATTACH, id, free->guard, e->object, point);
+	TRACE_SWAB(EXT_ATTACH, id, h[n].guard, e->object, point);
 	return 0;
 }
 
@@ -459,15 +461,23 @@ ext_counter(struct thread *t, u64 ext, u64 slot)
 static void
 hooks_drop(u32 i, u32 ext1)
 {
-	for (u32 k = 0; k < EXO_EXT_HOOKS; k++)
-		if (hooks[i][k].ext && (!ext1 || hooks[i][k].ext == ext1 ||
-					hooks[i][k].guard == ext1)) {
-			struct ext_hook h = hooks[i][k];
+	struct ext_hook *h = hooks[i];
+	u32 kept = 0;
 
-			hooks[i][k] = (struct ext_hook){ 0 };
-			hook_count(i, h.event, h.point, false);
-			TRACE_SWAB(EXT_DETACH, h.ext, h.guard, i, h.point);
+	/* Compacted in place, the order kept; the big lock keeps raises out. */
+	for (u32 k = 0; k < nhooks[i]; k++) {
+		struct ext_hook one = h[k];
+
+		if (ext1 && one.ext != ext1 && one.guard != ext1) {
+			h[kept++] = one;
+			continue;
 		}
+		hook_count(i, one.event, one.point, false);
+		TRACE_SWAB(EXT_DETACH, one.ext, one.guard, i, one.point);
+	}
+	for (u32 k = kept; k < nhooks[i]; k++)
+		h[k] = (struct ext_hook){ 0 };
+	nhooks[i] = (u8)kept;
 }
 
 void
@@ -551,11 +561,12 @@ ext_syscall_raise(struct thread *t)
 {
 	/* The imposed guard: only the caller's environment's handlers. */
 	struct ext_hook *h = hooks[t->space->index];
+	u32 n = nhooks[t->space->index];
 	struct raise rs = { 0 };
 	u64 nr = t->ctx.rax;
 
-	for (u32 i = 0; i < EXO_EXT_HOOKS && !rs.by; i++)
-		if (h[i].ext && h[i].event == EXT_EV_SYSCALL &&
+	for (u32 i = 0; i < n && !rs.by; i++)
+		if (h[i].event == EXT_EV_SYSCALL &&
 		    (h[i].point == EXO_EXT_ALL_CALLS || h[i].point == nr))
 			run(&h[i], t, &rs);
 	if (rs.seen)
@@ -581,10 +592,11 @@ bool
 ext_raise_env(u32 env, u32 event, u32 point, void *ctx, u64 what)
 {
 	struct ext_hook *h = hooks[env];
+	u32 n = nhooks[env];
 	struct raise rs = { 0 };
 
-	for (u32 i = 0; i < EXO_EXT_HOOKS && !rs.by; i++)
-		if (h[i].ext && h[i].event == event && h[i].point == point)
+	for (u32 i = 0; i < n && !rs.by; i++)
+		if (h[i].event == event && h[i].point == point)
 			ext_hook_run(&h[i], ctx, &rs);
 	if (rs.seen)
 		TRACE_SWAB(EXT_RAISE, event, rs.runs, rs.by, what);

@@ -32,14 +32,17 @@ struct kext {
  */
 struct ext_hook {
 	u32 point;              /* sysno, EXO_EXT_ALL_CALLS or EXO_EXT_AT_* */
-	u8 ext;                 /* index + 1; 0: free */
+	u8 ext;                 /* index + 1 */
 	u8 guard;               /* the guard's index + 1; 0: none */
 	u16 event;              /* EXT_EV_* */
 };
 _Static_assert(EXT_MAX < 256, "a hook names extensions in a byte");
 
 extern struct kext exts[EXT_MAX];
+/* Each environment's hooks, hooks[env][0 .. nhooks[env]): packed, in the
+ * order attached (a removal closes the gap), so a raise walks only them. */
 extern struct ext_hook hooks[NSPACES][EXO_EXT_HOOKS];
+extern u8 nhooks[NSPACES];
 
 /* One raise's tally, for its trace record. */
 struct raise {

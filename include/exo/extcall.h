@@ -96,9 +96,9 @@
 #include <exo/types.h>
 
 #define EXO_EXT_MAX_INSNS    4096
-#define EXO_EXT_PER_ENV      4
+#define EXO_EXT_PER_ENV      16
 #define EXO_EXT_CODE_PAGES   4
-#define EXO_EXT_HOOKS        4
+#define EXO_EXT_HOOKS        16
 #define EXO_EXT_ALL_CALLS    0xffffffffu
 #define EXO_EXT_AT_PAGEFAULT 0xfffffffeu    /* ext_attach's points: page faults, */
 #define EXO_EXT_AT_THREAD    0xfffffffdu    /* thread block and unblock, */

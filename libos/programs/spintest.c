@@ -761,7 +761,7 @@ case_guard(void)
 	CHECK(ext_load(ext_syscall_add, NINSN(ext_syscall_add), EXT_EV_SYSCALL | EXO_EXT_GUARD,
 		       &e) == -E_REJECTED);
 	printf("spintest: syscall_add as a guard: rejected at %u: %s\n", e.insn, e.rule_name);
-	/* Our quota (EXO_EXT_PER_ENV) is these four. */
+	/* Four extensions: a handler and a guard of each event. */
 	count = load(ext_count_syscalls, NINSN(ext_count_syscalls));
 	is_add = load_guard(ext_syscall_add_is_add, NINSN(ext_syscall_add_is_add),
 			    EXT_EV_SYSCALL);

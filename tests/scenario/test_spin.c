@@ -149,7 +149,8 @@ Test(spin, bench_spin_measures_every_operation)
 	static const char *const names[] = { "null_syscall", "null_syscall_counted",
 					     "null_syscall_guard_no", "ext_syscall_add",
 					     "ext_syscall_add_guarded", "stlb_fill", "pf_appel",
-					     "pf_upcall_rebind", "ext_load_drop" };
+					     "pf_upcall_rebind", "null_syscall_guards_8",
+					     "ext_load_drop", "ext_load_100", "ext_load_1000" };
 	struct jv *doc = exo_run_json(&r, "bench", "--json", "benchspin",
 				      (const char *[]){ "spin", "--iterations", "50", NULL });
 	const struct jv *suite = jv_at(jv_get(doc, "suites"), 0), *ops, *op, *plat;

@@ -19,6 +19,7 @@
 #include "guest/core/cap.h"
 #include "guest/core/env.h"
 #include "guest/core/ext.h"
+#include "guest/core/ext_int.h"
 #include "guest/core/frame.h"
 #include "guest/core/platform.h"
 
@@ -205,6 +206,53 @@ Test(ext_load, hooks_per_environment_limit)
 		cr_assert_eq(ext_attach(t, x, e, 0x4000 + i, 0), 0);
 	cr_assert_eq(ext_attach(t, x, e, 0x4100, 0), -E_NOMEM);
 	cr_assert_eq(ext_syscall_hooks, EXO_EXT_HOOKS);
+}
+
+/* env's handlers in the order a raise runs them (hooks in slot order), as
+ * extension indexes + 1, into out; their number. */
+static u32
+hook_order(u32 env, u8 *out)
+{
+	u32 n = 0;
+
+	for (u32 i = 0; i < EXO_EXT_HOOKS; i++)
+		if (hooks[env][i].ext)
+			out[n++] = hooks[env][i].ext;
+	return n;
+}
+
+static u8
+ext_id(exo_cap_t c)
+{
+	int err;
+	struct cap *k = cap_get(env_of(a), c, EXO_CAP_EXT, 0, &err);
+
+	cr_assert(k);
+	return (u8)(k->object + 1);
+}
+
+/* A raise runs the handlers in the order attached, also after a removal in
+ * the middle: a handler attached later never jumps ahead into the hole. */
+Test(ext_load, handlers_run_in_the_order_attached)
+{
+	exo_cap_t x = (exo_cap_t)load(add, 9), y = (exo_cap_t)load(add, 9);
+	exo_cap_t z = (exo_cap_t)load(add, 9), w = (exo_cap_t)load(add, 9), e = env_w(a);
+	u8 got[EXO_EXT_HOOKS];
+	int err;
+
+	cr_assert_eq(ext_attach(t, x, e, 0x4000, 0), 0);
+	cr_assert_eq(ext_attach(t, y, e, 0x4000, 0), 0);
+	cr_assert_eq(ext_attach(t, z, e, EXO_EXT_ALL_CALLS, 0), 0);
+	cap_destroy(cap_get(env_of(a), y, EXO_CAP_EXT, 0, &err));
+	cr_assert_eq(ext_attach(t, w, e, 0x4000, 0), 0);
+	cr_assert_eq(hook_order(a->index, got), 3);
+	cr_assert_eq(got[0], ext_id(x));
+	cr_assert_eq(got[1], ext_id(z), "z was attached before w");
+	cr_assert_eq(got[2], ext_id(w));
+	cr_assert_eq(nhooks[a->index], 3, "a raise walks the three, no more");
+	env_destroy(a);
+	cr_assert_eq(nhooks[a->index], 0);
+	cr_assert_eq(ext_syscall_hooks, 0);
 }
 
 /* Dropping the extension, or the death of the environment it is attached
