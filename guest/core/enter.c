@@ -53,8 +53,11 @@ leave(struct thread *prev, u64 prev_id, struct thread *next)
 	}
 	t = sched_next();
 	/* Also when idling left t's space (tlb.h: an idle CPU loads no user space). */
-	if (t != prev || t->id != prev_id || pc->root != t->root)
+	if (t != prev || t->id != prev_id || pc->root != t->root) {
+		if (__builtin_expect(((prev ? prev->flags : 0) | t->flags) & (TF_EXT | TF_CKPT), 0))
+			ext_thread_switch(prev, prev_id, t);
 		sched_switch(t);
+	}
 	return t;
 }
 

@@ -49,6 +49,10 @@ void ext_pf_ctx(struct ext_pagefault_ctx *ctx, u64 addr, u64 ip, u64 error, u32 
  * so that a call of them is a tail call and the paths without a handler
  * keep no register for them. */
 __attribute__((cold)) struct thread *ext_thread_raise(struct thread *t, u32 what);
+/* The CPU passes from prev (entered as prev_id; NULL: none) to t: the
+ * checkpoint and resume thread events (ext_events.c). */
+__attribute__((cold)) void ext_thread_switch(struct thread *prev, u64 prev_id,
+					     struct thread *t);
 /* A message arrived at dst (its tag in dst's MR0). */
 __attribute__((cold)) u32 ext_ipc_raise(struct thread *src, struct thread *dst);
 /* t's IPC timeout expired: its environment's timer handlers; true if one

@@ -42,7 +42,8 @@ _Static_assert(EXO_EXT_HOOKS < 256 && NSPACES * EXO_EXT_HOOKS < 65536,
 static void
 flag(struct thread *t, bool on)
 {
-	t->flags = on ? t->flags | TF_EXT : t->flags & ~(u32)TF_EXT;
+	/* Off: no resume is owed to handlers that are gone. */
+	t->flags = on ? t->flags | TF_EXT : t->flags & ~(u32)(TF_EXT | TF_CKPT);
 }
 
 /* Every user thread of environment env gets or loses TF_EXT. */
@@ -102,6 +103,32 @@ ext_thread_raise(struct thread *t, u32 what)
 		      (u64)what << 32 | EXO_TID_NO(t->id));
 	t->ext_word = ctx.user_word;
 	return t;
+}
+
+/*
+ * The CPU passes from prev (the thread that entered, if it is still prev_id)
+ * to t. A thread that can run again leaves a checkpoint; the one that gets
+ * the CPU back after one resumes. Not a checkpoint: an entry thread going to
+ * wait for its next upcall or transfer (TS_ENTRY_WAIT; the protected control
+ * transfer's fast path hands the CPU between entry threads without the
+ * scheduler, so the general path must not differ), or a thread that dies.
+ * So each thread's raises alternate, checkpoint first.
+ */
+void
+ext_thread_switch(struct thread *prev, u64 prev_id, struct thread *t)
+{
+	if (prev == t && prev_id == t->id)
+		return;                 /* the same thread, in another space's tables */
+	if (prev && prev->id == prev_id && prev->flags & TF_EXT &&
+	    prev->state != TS_ENTRY_WAIT && prev->state != TS_FREE &&
+	    !(prev->flags & TF_DOOMED)) {
+		prev->flags |= TF_CKPT;
+		ext_thread_raise(prev, EXT_TH_CHECKPOINT);
+	}
+	if (t->flags & TF_CKPT) {
+		t->flags &= ~(u32)TF_CKPT;
+		ext_thread_raise(t, EXT_TH_RESUME);
+	}
 }
 
 u32

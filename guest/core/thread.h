@@ -48,6 +48,8 @@ enum thread_flags {
 			       (an interrupt thread) its line has handlers:
 			       the general paths raise their events (ext.h),
 			       the fast paths decline */
+	TF_CKPT = 8,        /* EXT_TH_CHECKPOINT was raised when it left its
+			       CPU: EXT_TH_RESUME is owed when it runs again */
 };
 
 struct thread {

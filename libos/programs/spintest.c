@@ -831,7 +831,7 @@ case_threads(void)
 	struct l4_msg m = { { EXO_TAG(5, 1, 0), 77 } };
 	long r, blocks, wakes, ours, arrivals, labels, words;
 	u64 w;
-	u32 n;
+	u32 n, me;
 
 	CHECK((r = ext_load(ext_thread_pkg, NINSN(ext_thread_pkg), EXT_EV_THREAD, 0)) > 0);
 	th = (exo_cap_t)r;
@@ -865,6 +865,14 @@ case_threads(void)
 	CHECK(ext_counter(ip, 40) == arrivals + 1);     /* label 5, word 77 */
 	CHECK(ext_counter(ip, 41) == labels + 5);
 	CHECK(ext_counter(ip, 42) == words + 77);
+	/* Checkpoints and resumes alternate, checkpoint first: we were running
+	 * at the attach and run now; the worker was made after it and is off
+	 * its CPU now, blocked. */
+	me = EXO_TID_NO(main_tid) & 7;
+	CHECK(ext_counter(th, 48 + me) >= 1);
+	CHECK(ext_counter(th, 48 + me) == ext_counter(th, 56 + me));
+	CHECK(ext_counter(th, 48 + n) >= blocks + 1);
+	CHECK(ext_counter(th, 48 + n) == ext_counter(th, 56 + n) + 1);
 	CHECK(cap_drop(th) == 0);
 	CHECK(cap_drop(ip) == 0);
 	CHECK(ext_attach(th, env, EXO_EXT_AT_THREAD) == -E_STALE);
@@ -874,7 +882,7 @@ case_threads(void)
 		l4_thread_switch(w);
 	CHECK(cap_drop(env) == 0);
 	printf("spintest: the thread package saw its worker block, wake on our message "
-	       "and block again\n");
+	       "and block again, and each thread leave its CPU and come back\n");
 }
 
 static void

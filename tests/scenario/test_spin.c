@@ -34,7 +34,7 @@ ParameterizedTestParameters(spin, case_holds)
 		{ "appelenv", "page-fault handler saw only the environments it was" },
 		{ "guard", "guards ran before their handlers: 3 of 8 calls counted" },
 		/* The thread and IPC events: ext/thread_pkg.c. */
-		{ "threads", "saw its worker block, wake on our message and block again" },
+		{ "threads", "and each thread leave its CPU and come back" },
 		{ "irq", "timer interrupts, 10 delivered" },
 		{ "timer", "a 20000 us sleep deferred once by the timer event" },
 		{ "domain", "the child loaded against the union only" },

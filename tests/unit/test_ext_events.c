@@ -177,8 +177,47 @@ Test(ext_events, thread_block_and_unblock_reach_the_handler)
 	cr_assert(later->flags & TF_EXT, "a thread made after the attach too");
 	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_BLOCK), 1);
 	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_UNBLOCK), 1);
-	cr_assert_eq(A->ext_word, 2, "the thread's word kept between raises");
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_CHECKPOINT), 1, "A left the CPU once");
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_RESUME), A == cpus[0].cur,
+		     "resumed if it runs");
+	cr_assert_eq(A->ext_word, 3 + (A == cpus[0].cur), "the thread's word kept between raises");
 	cr_assert_eq(B->ext_word, 0, "B's blocks are not S1's events");
+}
+
+/* The CPU passes from A to B and back, by a block and by yields: each
+ * passage away is a checkpoint of A's, each return a resume, alternating;
+ * B's (S2, no handler) raise nothing. Removal takes an owed resume too. */
+Test(ext_events, checkpoint_and_resume_as_the_cpu_passes)
+{
+	i64 x = LOAD(on_thread, EXT_EV_THREAD);
+	int err;
+
+	cr_assert_eq(ext_attach(A, (exo_cap_t)x, env_cap(S1, EXO_CAP_W), EXO_EXT_AT_THREAD, 0), 0);
+	cr_assert_eq(enter(A, SYS_ipc, EXO_NILTHREAD, B->id, NEVER), B, "A blocks, B runs");
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_BLOCK), 1);
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_CHECKPOINT), 1, "A left the CPU");
+	cr_assert(A->flags & TF_CKPT);
+	put(B, 7, 99);
+	cr_assert_eq(enter(B, SYS_ipc, A->id, EXO_NILTHREAD, NEVER), B, "B sends and goes on");
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_UNBLOCK), 1);
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_RESUME), 0, "ready is not running");
+	cr_assert_eq(enter(B, SYS_thread_switch, EXO_NILTHREAD, 0, 0), A, "B yields to A");
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_RESUME), 1);
+	cr_assert_eq(A->flags & TF_CKPT, 0);
+	cr_assert_eq(enter(A, SYS_thread_switch, EXO_NILTHREAD, 0, 0), B, "A yields, ready");
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_CHECKPOINT), 2);
+	cr_assert_eq(enter(B, SYS_thread_switch, EXO_NILTHREAD, 0, 0), A);
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_RESUME), 2);
+	cr_assert_eq(A->ext_word, 6, "block, checkpoint, unblock, resume, checkpoint, resume");
+	cr_assert_eq(B->ext_word, 0);
+	/* A system call that keeps the CPU raises neither. */
+	cr_assert_eq(enter(A, SYS_cap_info, 0, 0, 0), A);
+	cr_assert_eq(counter((exo_cap_t)x, EXT_TH_CHECKPOINT), 2);
+	/* Off the CPU when the handler goes: no resume is owed any more. */
+	cr_assert_eq(enter(A, SYS_thread_switch, EXO_NILTHREAD, 0, 0), B);
+	cr_assert(A->flags & TF_CKPT);
+	cap_destroy(cap_get(env_of(S1), (exo_cap_t)x, EXO_CAP_EXT, 0, &err));
+	cr_assert_eq(A->flags & (TF_EXT | TF_CKPT), 0);
 }
 
 /* A sender that must wait blocks; a send to a thread of S2 (no handler)
@@ -445,7 +484,7 @@ Test(ext_events, raises_are_traced)
 {
 	struct exo_trace_ring *r = &cpus[0].ring;
 	i64 x = LOAD(on_thread, EXT_EV_THREAD);
-	u64 head0 = r->head, seen[3] = { 0 };
+	u64 head0 = r->head, seen[5] = { 0 };
 
 	cr_assert_eq(ext_attach(A, (exo_cap_t)x, env_cap(S1, EXO_CAP_W), EXO_EXT_AT_THREAD, 0), 0);
 	trace_on = 1;
@@ -461,11 +500,13 @@ Test(ext_events, raises_are_traced)
 		cr_assert_eq(rec->a32, 1, "one handler ran");
 		cr_assert_eq(rec->a0, 0, "none answered HANDLED");
 		cr_assert_eq(rec->a1 & 0xffffffff, EXO_TID_NO(A->id));
-		cr_assert(rec->a1 >> 32 == EXT_TH_BLOCK || rec->a1 >> 32 == EXT_TH_UNBLOCK);
+		cr_assert_leq(rec->a1 >> 32, EXT_TH_RESUME);
 		seen[rec->a1 >> 32]++;
 	}
 	cr_assert_eq(seen[EXT_TH_BLOCK], 1);
 	cr_assert_eq(seen[EXT_TH_UNBLOCK], 1);
+	cr_assert_eq(seen[EXT_TH_CHECKPOINT], 1);
+	cr_assert_eq(seen[EXT_TH_RESUME], counter((exo_cap_t)x, EXT_TH_RESUME));
 }
 
 /* Guards work on the new events as on the old: a guard that says no keeps
