@@ -240,54 +240,162 @@ bind_break(struct cap *k)
 	k->bound = 0;
 }
 
+/* The binding the software TLB names at va, or NULL (then: look further). */
+static struct cap *
+stlb_binding(struct env *e, u64 va)
+{
+	struct stlb_entry *ent = stlb_slot(e, va);
+	struct cap *k = ent->tag == (va | STLB_VALID) ? cap_deref(ent->cap) : 0;
+
+	return k && k->type == EXO_CAP_FRAME && k->va == va ? k : 0;
+}
+
 /* s's binding at va: the software TLB names it, or a search of the table. */
 static struct cap *
 bind_at(struct env *e, u64 va)
 {
-	struct stlb_entry *ent = stlb_slot(e, va);
-	struct cap *k = 0;
+	struct cap *k = stlb_binding(e, va);
 
-	if (ent->tag == (va | STLB_VALID))
-		k = cap_deref(ent->cap);
-	if (k && k->type == EXO_CAP_FRAME && k->va == va)
-		return k;
-	return e->ncaps ? bind_find(e, va) : 0;
+	return k ? k : e->ncaps ? bind_find(e, va) : 0;
 }
 
-int
-bind_raise(struct space *s, u64 va, u32 rights)
+/* Can binding k of s (at k->va) take rights want (with EXO_R)? 0 or why not. */
+static int
+protect_check(struct space *s, const struct cap *k, u32 want)
 {
-	struct env *e = env_of(s);
-	struct stlb_entry *ent = stlb_slot(e, va);
-	struct cap *k = user_page(va) ? bind_at(e, va) : 0;
 	struct mdb_node *n;
-	u32 want;
-	u64 pa;
-	int r;
 
-	if (!k)
-		return -E_NOENT;
-	want = k->bound | (rights & EXO_RWX) | EXO_R;
 	if (want & ~(u32)k->rights)
 		return -E_PERM;
 	if (want == k->bound)
 		return 0;
-	/* Passed on by L4 map, the binding is its mapping-database root. */
-	n = mdb_lookup(s, va);
-	if (n && (n->pa != k->object || n->parent))
-		return -E_PERM;
-	/* Commit point: nothing below fails. */
+	/* Passed on by L4 map, the binding is its mapping-database root; a
+	 * page mapped over it from elsewhere is not the binding's to change. */
+	n = mdb_lookup(s, k->va);
+	return n && (n->pa != k->object || n->parent) ? -E_PERM : 0;
+}
+
+/* Commit: binding k of s, checked, gets exactly rights want. */
+static void
+protect_commit(struct env *e, struct space *s, struct cap *k, u32 want)
+{
+	u64 va = k->va, pa;
+	struct stlb_entry *ent = stlb_slot(e, va);
+	u32 lower = k->bound & ~want;
+	struct mdb_node *n = mdb_lookup(s, va);
+	int r;
+
 	k->bound = (u8)want;
 	if (ent->tag == (va | STLB_VALID) && ent->cap == cap_ref(k)) {
 		ent->pa_rights = (ent->pa_rights & ~(u64)EXO_RWX) | want;
 		r = arch_stlb_fill(&s->pt, va, k->object, want, ent->arch);
 		kassert(r == 0);        /* the bind made the tables */
 	}
-	if (n)
-		n->rights = want;       /* a root: its children keep a subset */
+	if (n) {
+		/* What was mapped on from it loses what it loses (never R). */
+		if (lower)
+			mdb_flush(s, va, PAGE, lower, true);
+		n->rights = want;
+	}
+	/* The translation, if there: a lowering reaches every CPU's TLB
+	 * before the kernel returns to user mode (tlb_batch_add). */
 	if (n || (arch_space_lookup(&s->pt, va, 0, &pa) == 0 && pa == k->object))
 		arch_space_protect(&s->pt, va, want);
+}
+
+int
+bind_protect(struct space *s, u64 va, u32 rights)
+{
+	struct env *e = env_of(s);
+	u32 want = (rights & EXO_RWX) | EXO_R;
+	struct cap *k = user_page(va) ? bind_at(e, va) : 0;
+	int r = k ? protect_check(s, k, want) : -E_NOENT;
+
+	if (r == 0 && want != k->bound)
+		protect_commit(e, s, k, want);
+	return r;
+}
+
+/* The range's pages one by one, each binding named by the software TLB:
+ * 0 (and *found, the pages) if it names them all; -E_NOENT at the first
+ * it does not name; -E_PERM at the first binding that cannot take want. */
+static int
+protect_pass(struct env *e, struct space *s, u64 va, u64 end, u32 want, bool commit,
+	     i64 *found)
+{
+	struct cap *k;
+	int r;
+
+	for (*found = 0; va < end; va += PAGE, ++*found) {
+		if (!(k = stlb_binding(e, va)))
+			return -E_NOENT;
+		if (!commit && (r = protect_check(s, k, want)))
+			return r;
+		if (commit && want != k->bound)
+			protect_commit(e, s, k, want);
+	}
 	return 0;
+}
+
+/* The range's bindings by one walk of the capability table (the table is
+ * EXO_NCAPS long, a page's lookup by the table as long). */
+static i64
+protect_scan(struct env *e, struct space *s, u64 va, u64 end, u32 want, bool commit)
+{
+	i64 found = 0;
+	int r;
+
+	for (u32 i = 0; i < EXO_NCAPS; i++) {
+		struct cap *k = &e->caps[i];
+
+		if (k->type != EXO_CAP_FRAME || k->va < va || k->va >= end)
+			continue;
+		found++;
+		if (!commit && (r = protect_check(s, k, want)))
+			return r;
+		if (commit && want != k->bound)
+			protect_commit(e, s, k, want);
+	}
+	return found;
+}
+
+/*
+ * bind_protect(va, npages, rights): every binding of the caller's in
+ * [va, va + npages pages) gets exactly rights (EXO_R always), within its
+ * capability; pages with no binding are passed over. All or nothing:
+ * nothing changes unless every binding can take the rights. Returns the
+ * number of bindings in the range.
+ *   -E_INVAL   rights other than EXO_RWX, va not a page-aligned user
+ *              address, npages 0 or above EXO_PROTECT_MAX, or the range
+ *              leaves user space
+ *   -E_PERM    a binding's capability does not allow rights, or what is
+ *              mapped at one of its pages is not the binding's own
+ */
+i64
+bind_protect_range(struct space *s, u64 va, u64 npages, u64 rights)
+{
+	struct env *e = env_of(s);
+	u32 want = ((u32)rights & EXO_RWX) | EXO_R;
+	u64 end = va + npages * PAGE;
+	i64 found;
+	int r;
+
+	if (rights & ~(u64)EXO_RWX || !user_page(va) || !npages ||
+	    npages > EXO_PROTECT_MAX || npages > (EXO_USER_END - va) / PAGE)
+		return -E_INVAL;
+	/* Every page in the software TLB (a range the program works on): a
+	 * lookup each. Otherwise one walk of the table. */
+	r = protect_pass(e, s, va, end, want, false, &found);
+	if (r == 0) {
+		protect_pass(e, s, va, end, want, true, &found);
+		return found;
+	}
+	if (r == -E_PERM)
+		return r;
+	found = protect_scan(e, s, va, end, want, false);
+	if (found > 0)
+		protect_scan(e, s, va, end, want, true);
+	return found;
 }
 
 bool

@@ -27,6 +27,7 @@ i64 bind_frame(struct space *s, exo_cap_t c, u64 va, u32 flags);
 i64 unbind_frame(struct space *s, exo_cap_t c);
 i64 bind_env(struct space *s, exo_cap_t env, exo_cap_t c, u64 va, u32 flags);
 i64 bind_query(struct space *s, u64 va);
+i64 bind_protect_range(struct space *s, u64 va, u64 npages, u64 rights);
 
 /*
  * A page fault at va with access (EXO_R/W/X) in s: if the software TLB holds
@@ -35,16 +36,18 @@ i64 bind_query(struct space *s, u64 va);
 bool stlb_fault(struct space *s, u64 va, u32 access);
 
 /*
- * Raise the rights of s's binding at page va (page aligned) to include
- * rights (EXO_R/W/X), never beyond the capability it was bound with: the
- * binding, its software-TLB entry and its translation, if present, all get
- * the new rights (a page-fault extension's ext_page_protect; ext.c). Rights
- * only grow, so no other CPU holds a translation that says more.
+ * Give s's binding at page va (page aligned) exactly rights (EXO_R/W/X;
+ * EXO_R always), never beyond the capability it was bound with: the
+ * binding, its software-TLB entry, its translation if present (a lowering
+ * reaches every CPU's TLB before the kernel returns to user mode) and, if
+ * L4 map passed the page on, what was derived from it (it keeps at most
+ * what the binding keeps). A page-fault or system-call extension's
+ * ext_page_protect (ext.c); the range system call is bind_protect_range.
  *   -E_NOENT   nothing of s's is bound at va
  *   -E_PERM    the capability does not allow rights, or what is mapped at
  *              va is not the binding's own root translation
  */
-int bind_raise(struct space *s, u64 va, u32 rights);
+int bind_protect(struct space *s, u64 va, u32 rights);
 
 /*
  * The binding of frame capability c dies (cap_release): its translation, its

@@ -227,6 +227,13 @@ sys_bind_query(struct thread *t, u64 va, u64 a1, u64 a2, u64 a3, u64 a4)
 }
 
 i64
+sys_bind_protect(struct thread *t, u64 va, u64 npages, u64 rights, u64 a3, u64 a4)
+{
+	(void)a3, (void)a4;
+	return bind_protect_range(t->space, va, npages, rights);
+}
+
+i64
 sys_env_entry(struct thread *t, u64 kind, u64 pc, u64 sp, u64 a3, u64 a4)
 {
 	(void)a3, (void)a4;

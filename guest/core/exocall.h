@@ -17,6 +17,7 @@ EXOCALL(bind);
 EXOCALL(unbind);
 EXOCALL(bind_env);
 EXOCALL(bind_query);
+EXOCALL(bind_protect);
 EXOCALL(env_entry);
 EXOCALL(upcall_wait);
 EXOCALL(slice_alloc);

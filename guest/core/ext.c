@@ -48,7 +48,8 @@ u8 nhooks[NSPACES];
 static u8 loaded[NSPACES];
 u32 ext_syscall_hooks, ext_pf_hooks;
 static struct kext *running;    /* the helpers' extension (big lock) */
-static struct space *pf_space;  /* the faulting space while a page-fault handler runs */
+static struct space *vm_space;  /* while a page-fault or system-call handler runs:
+				   the space whose event it is */
 
 /* ---- The helpers (ext.h's prototypes; the checker matched every call). */
 
@@ -79,8 +80,9 @@ h_store(u64 slot, u64 b, u64 c, u64 d, u64 e)
 	       slot * EXT_STORE_SIZE;
 }
 
-/* Page-fault handlers only (the checker holds every other type to that):
- * the faulting space's own bindings, within their capabilities. */
+/* Page-fault and system-call handlers only (the checker holds every other
+ * type to that): the rights of a binding of the space whose event it is,
+ * set exactly (EXO_R kept), within its capability. */
 static u64
 h_page_protect(u64 addr, u64 prot, u64 c, u64 d, u64 e)
 {
@@ -88,11 +90,11 @@ h_page_protect(u64 addr, u64 prot, u64 c, u64 d, u64 e)
 		     (prot & EXT_PF_EXEC ? EXO_X : 0);
 
 	(void)c, (void)d, (void)e;
-	if (!pf_space)
+	if (!vm_space)
 		return (u64)-E_PERM;
 	if (prot & ~(u64)(EXT_PF_READ | EXT_PF_WRITE | EXT_PF_EXEC) || addr >= EXO_USER_END)
 		return (u64)-E_INVAL;
-	return (u64)(i64)bind_raise(pf_space, EXO_PAGE_DOWN(addr), rights);
+	return (u64)(i64)bind_protect(vm_space, EXO_PAGE_DOWN(addr), rights);
 }
 
 /* Bit (addr >> 12) % 4096 of the store: pages 16 MiB apart share a bit,
@@ -559,16 +561,19 @@ run(const struct ext_hook *h, struct thread *t, struct raise *rs)
 bool
 ext_syscall_raise(struct thread *t)
 {
-	/* The imposed guard: only the caller's environment's handlers. */
+	/* The imposed guard: only the caller's environment's handlers, and
+	 * their helpers act on its space alone (vm_space). */
 	struct ext_hook *h = hooks[t->space->index];
 	u32 n = nhooks[t->space->index];
 	struct raise rs = { 0 };
 	u64 nr = t->ctx.rax;
 
+	vm_space = t->space;
 	for (u32 i = 0; i < n && !rs.by; i++)
 		if (h[i].event == EXT_EV_SYSCALL &&
 		    (h[i].point == EXO_EXT_ALL_CALLS || h[i].point == nr))
 			run(&h[i], t, &rs);
+	vm_space = 0;
 	if (rs.seen)
 		TRACE_SWAB(EXT_RAISE, EXT_EV_SYSCALL, rs.runs, rs.by, nr);
 	return rs.by != 0;
@@ -607,14 +612,14 @@ bool
 ext_pagefault_raise(struct thread *t, u64 addr, u64 error)
 {
 	/* The imposed guard: only the faulting environment's handlers, and
-	 * their helpers act on its space alone (pf_space). */
+	 * their helpers act on its space alone (vm_space). */
 	struct ext_pagefault_ctx ctx;
 	bool handled;
 
 	ext_pf_ctx(&ctx, addr, t->ctx.rip, error, t->space->index);
-	pf_space = t->space;
+	vm_space = t->space;
 	handled = ext_raise_env(t->space->index, EXT_EV_PAGEFAULT, EXO_EXT_AT_PAGEFAULT,
 				&ctx, addr);
-	pf_space = 0;
+	vm_space = 0;
 	return handled;
 }

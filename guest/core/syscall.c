@@ -518,6 +518,7 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_ext_counter]        = sys_ext_counter,
 	[SYS_ext_domain]         = sys_ext_domain,
 	[SYS_bind_env]           = sys_bind_env,
+	[SYS_bind_protect]       = sys_bind_protect,
 };
 
 /*

@@ -106,7 +106,7 @@ _Static_assert(sizeof(struct ext_packet_ctx) == 32, "packet_fields follows the s
 	  (HANDLER | (more)) & (PURE | H(PKT_LOAD)), 0, 1, false }
 
 static const struct ext_prog_type types[] = {
-	TYPE(EXT_EV_SYSCALL, "syscall", ext_syscall_ctx, syscall_fields, 0, 1),
+	TYPE(EXT_EV_SYSCALL, "syscall", ext_syscall_ctx, syscall_fields, H(PAGE_PROTECT), 1),
 	TYPE(EXT_EV_PAGEFAULT, "pagefault", ext_pagefault_ctx, pagefault_fields,
 	     H(PAGE_PROTECT) | H(DIRTY_MARK), 1),
 	TYPE(EXT_EV_THREAD, "thread", ext_thread_ctx, thread_fields, 0, 1),

@@ -114,6 +114,15 @@ struct exo_capinfo {
 #define EXO_BIND_NOW          0x10u
 #define EXO_BIND_GUARANTEED   0x20u
 
+/*
+ * bind_protect(va, npages, rights) gives every binding of the caller's in
+ * the range exactly rights (EXO_R is always kept: x86 has no present page
+ * that cannot be read; unbind takes a page away), within each binding's
+ * capability, and passes over pages with none: Aegis's protection change
+ * of a range in one call. At most EXO_PROTECT_MAX pages a call.
+ */
+#define EXO_PROTECT_MAX       512
+
 /* The software TLB: entries per environment (direct mapped by page number). */
 #define EXO_STLB_ENTRIES      256
 

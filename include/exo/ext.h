@@ -154,7 +154,7 @@ enum ext_helper {
 	EXT_HELPER_COUNTER_ADD, /* long (u32 slot, u64 delta)     handlers */
 	EXT_HELPER_STORE,       /* void *(u32 slot): 64 bytes or NULL, handlers */
 	EXT_HELPER_PKT_LOAD,    /* long (ctx, u32 off, void *to, u32 n) n 1..256, packet */
-	EXT_HELPER_PAGE_PROTECT,/* long (u64 addr, u64 prot)      pagefault handlers */
+	EXT_HELPER_PAGE_PROTECT,/* long (u64 addr, u64 prot)      pagefault, syscall handlers */
 	EXT_HELPER_DIRTY_MARK,  /* long (u64 addr)                pagefault handlers */
 	EXT_HELPER_SELF,        /* u64 (): the current thread     any */
 	EXT_HELPER_COUNT

@@ -51,6 +51,7 @@ enum exo_sysno {
 				   (EXO_DOMAIN_COMBINE, d1, d2): a DOMAIN capability */
 	/* ExOS's processes (docs/exos.md): a creator lays out a child's memory. */
 	SYS_bind_env      = 40, /* (env cap, cap in env's table, va, flags) */
+	SYS_bind_protect  = 41, /* (va, npages, rights): the rights of the bindings there */
 	SYS_NR
 };
 

@@ -65,6 +65,13 @@ bind_query(u64 va)
 {
 	return l4_syscall5(SYS_bind_query, (long)va, 0, 0, 0, 0);
 }
+/* Rights (EXO_R|W|X) for every binding in [va, va + npages pages):
+ * the number of bindings there, or an error. */
+static inline long
+bind_protect(u64 va, u64 npages, u32 rights)
+{
+	return l4_syscall5(SYS_bind_protect, (long)va, (long)npages, rights, 0, 0);
+}
 static inline long
 env_entry(u32 kind, u64 pc, u64 sp)
 {

@@ -2,6 +2,7 @@
  * The exokernel's portable core on the fake platform: capability tables and
  * their derivation tree (cap.c), frames by capability, secure bindings and
  * the software TLB (bind.c), the portable exception upcall (env.c).
+ * Changing a binding's rights: test_bind_protect.c.
  */
 #include <criterion/criterion.h>
 
@@ -295,90 +296,4 @@ Test(exo, bind_digest_sees_every_bind_change)
 	cr_assert_neq(bind_digest(a, false), bind_digest(a, true), "the hit count");
 	cr_assert_eq(unbind_frame(a, c2), 0);
 	cr_assert_eq(bind_digest(a, true), empty);
-}
-
-/*
- * bind_raise (a page-fault extension's ext_page_protect): a read-only
- * binding becomes writable in its translation and its software-TLB entry,
- * never beyond the capability it was bound with, and only where the
- * environment itself has a binding.
- */
-Test(exo, raise_makes_a_binding_writable_within_its_capability)
-{
-	exo_cap_t c = frame(a);
-	u64 pa;
-	int err;
-
-	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R | EXO_BIND_NOW), 0);
-	cr_assert_eq(arch_space_lookup(&a->pt, VA, EXO_W, &pa), -E_FAULT);
-	cr_assert_eq(bind_raise(a, VA, EXO_W), 0);
-	cr_assert_eq(arch_space_lookup(&a->pt, VA, EXO_R | EXO_W, &pa), 0);
-	cr_assert_eq(arch_space_lookup(&a->pt, VA, EXO_X, &pa), -E_FAULT, "only W added");
-	cr_assert_eq(cap_get(env_of(a), c, 0, 0, &err)->bound, EXO_R | EXO_W);
-	cr_assert_eq(bind_raise(a, VA, EXO_R), 0, "rights never shrink");
-	cr_assert_eq(arch_space_lookup(&a->pt, VA, EXO_W, &pa), 0);
-	cr_assert(cap_check());
-}
-
-Test(exo, raise_refused_beyond_the_capability)
-{
-	exo_cap_t c = frame(a), ro;
-	int err;
-	struct cap *k = cap_get(env_of(a), c, EXO_CAP_FRAME, 0, &err);
-	u64 pa;
-
-	/* A copy with R only, as cap_derive makes it. */
-	cr_assert_eq(cap_new(env_of(a), EXO_CAP_FRAME, EXO_CAP_R, k->object, k, &ro), 0);
-	cr_assert_eq(bind_frame(a, ro, VA, EXO_BIND_R | EXO_BIND_NOW), 0);
-	cr_assert_eq(bind_raise(a, VA, EXO_W), -E_PERM);
-	cr_assert_eq(bind_raise(a, VA, EXO_X), -E_PERM);
-	cr_assert_eq(arch_space_lookup(&a->pt, VA, EXO_W, &pa), -E_FAULT, "still read-only");
-	cr_assert_eq(arch_space_lookup(&a->pt, VA, EXO_R, &pa), 0);
-}
-
-Test(exo, raise_needs_a_binding_of_ones_own)
-{
-	exo_cap_t cb = frame(b);
-	u64 pa;
-
-	cr_assert_eq(bind_raise(a, VA, EXO_W), -E_NOENT, "nothing bound");
-	cr_assert_eq(bind_frame(b, cb, VA, EXO_BIND_R | EXO_BIND_NOW), 0);
-	cr_assert_eq(bind_raise(a, VA, EXO_W), -E_NOENT, "b's binding is not a's");
-	cr_assert_eq(arch_space_lookup(&b->pt, VA, EXO_W, &pa), -E_FAULT);
-	/* A page the kernel mapped without a binding (program text, UTCB). */
-	cr_assert_eq(arch_space_map(&a->pt, VA + EXO_PAGE_SIZE, frame_alloc(), EXO_PAGE_SIZE,
-				    EXO_SEG_R | EXO_SEG_X), 0);
-	cr_assert_eq(bind_raise(a, VA + EXO_PAGE_SIZE, EXO_W), -E_NOENT);
-	cr_assert_eq(arch_space_lookup(&a->pt, VA + EXO_PAGE_SIZE, EXO_W, &pa), -E_FAULT);
-	cr_assert_eq(bind_raise(a, EXO_USER_END, EXO_W), -E_NOENT);
-}
-
-/* A lazy binding raised before its first touch: the software TLB installs
- * it with the new rights. */
-Test(exo, raise_of_a_lazy_binding_reaches_the_software_tlb)
-{
-	exo_cap_t c = frame(a);
-	u64 pa;
-
-	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R), 0);
-	cr_assert_not(stlb_fault(a, VA, EXO_W));
-	cr_assert_eq(bind_raise(a, VA, EXO_W), 0);
-	cr_assert(stlb_fault(a, VA, EXO_W));
-	cr_assert_eq(arch_space_lookup(&a->pt, VA, EXO_W, &pa), 0);
-}
-
-/* A binding passed on by L4 map is a mapping-database root: raised, the
- * root's rights grow and its child keeps what it was given. */
-Test(exo, raise_of_a_mapped_binding_keeps_the_database_whole)
-{
-	exo_cap_t c = frame(a);
-	u64 pa;
-
-	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R | EXO_BIND_NOW), 0);
-	cr_assert_eq(bind_mdb_root(a, VA), 0);
-	cr_assert_eq(mdb_map(a, VA, b, VA, EXO_R, false), 0);
-	cr_assert_eq(bind_raise(a, VA, EXO_W), 0);
-	cr_assert_eq(arch_space_lookup(&a->pt, VA, EXO_W, &pa), 0);
-	cr_assert_eq(arch_space_lookup(&b->pt, VA, EXO_W, &pa), -E_FAULT);
-	cr_assert(mdb_check());
 }

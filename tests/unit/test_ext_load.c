@@ -306,15 +306,19 @@ load_pf(const struct bpf_insn *p, u32 n)
 	return ext_load(t, UVA, n, EXT_EV_PAGEFAULT, ERR_VA, 0);
 }
 
-/* Each event checks its own program type: the page-fault helpers only for
- * page-fault handlers, each context's own bounds. */
+/* Each event checks its own program type: page_protect only for page-fault
+ * and system-call handlers, each context's own bounds. */
 Test(ext_load, pagefault_programs_checked_as_their_event)
 {
 	const struct exo_ext_error *e = (const void *)(user + 0x800);
 
 	cr_assert_gt(load_pf(protect, 5), 0);
-	cr_assert_eq(load(protect, 5), -E_REJECTED, "page_protect in a syscall handler");
+	cr_assert_gt(load(protect, 5), 0, "a syscall handler may protect its caller's pages");
+	memcpy(user, protect, sizeof protect);
+	cr_assert_eq(ext_load(t, UVA, 5, EXT_EV_THREAD, ERR_VA, 0), -E_REJECTED,
+		     "page_protect in a thread handler");
 	cr_assert_eq(e->insn, 2);
+	cr_assert_str_eq(e->rule_name, "helper_domain");
 	/* args[1] (offset 16) read whole: the page-fault context's u32 kind. */
 	cr_assert_eq(load_pf(add, 9), -E_REJECTED, "another context's shape");
 	cr_assert_str_eq(e->rule_name, "ctx_field");
