@@ -6,10 +6,11 @@
  *           on demand by its exception handler;
  *   l4_*    a user-level pager (a thread of this space) that maps pages
  *           of its pool on faults, and flush (unmap) to protect;
- *   spin_*  SPIN's way, an in-kernel extension: only the trap, as a write
- *           to a read-only page that ext/pf_appel.c's dirty handler makes
- *           writable in the kernel (an extension can raise a binding's
- *           rights, not lower them, so prot and appel have no SPIN form).
+ *   spin_*  SPIN's way, in-kernel extensions: ext/vm_prot.c's system
+ *           call changes protection (the kernel's range interface from an
+ *           extension), its page-fault handlers do appel1 and appel2, and
+ *           the trap is a write to a read-only page that ext/pf_appel.c's
+ *           dirty handler makes writable, all without leaving the kernel.
  * The operations:
  *   dirty      is a page dirty (ExOS only: L4 has no such query)
  *   prot1      make one writable page read-only
@@ -35,6 +36,9 @@
 #include "task.h"
 
 #include "ext_pf_appel_dirty.h"
+#include "ext_vm_appel1.h"
+#include "ext_vm_appel2.h"
+#include "ext_vm_protect.h"
 
 #define PG          EXOS_PAGE
 #define NSET        100                 /* the pages of prot100 and appel */
@@ -47,6 +51,9 @@
 #define L4_POOL_LOG 19                  /* 128 pages, naturally aligned */
 #define L4_UNPROT   0x7e57              /* a label: "map [0, 100) writable" */
 #define SPIN_VA     0x340000000000ULL   /* spin_trap's page */
+#define SPIN_BASE   0x350000000000ULL   /* the SPIN set: NSET + 1 bound pages */
+#define SPIN_PROT1  (SPIN_BASE + NSET * PG)
+#define EXT_NR_PROTECT 0x4100             /* ext/vm_prot.c's system call */
 
 enum mode { M_NONE, M_STEP, M_APPEL1, M_APPEL2 };
 static volatile enum mode mode;
@@ -458,6 +465,162 @@ spin_trap(void)
 	return 0;
 }
 
+/* ---- SPIN: ext/vm_prot.c, protection and appel in the kernel ---- */
+
+static exo_cap_t set_frame[NSET + 1], set_ext, set_appel;
+
+static long
+ext_install(const void *insns, u64 n, u32 event, u32 point, exo_cap_t *cap)
+{
+	long c = l4_syscall5(SYS_ext_load, (long)insns, (long)n, event, 0, 0);
+
+	if (c < 0)
+		return c;
+	*cap = (exo_cap_t)c;
+	return l4_syscall5(SYS_ext_attach, (long)c, (long)spin_env, point, 0, 0);
+}
+
+/* The extension's system call: bindings of [va, va + n pages) get prot. */
+static long
+spin_protect_range(u64 va, u64 n, u64 prot)
+{
+	return l4_syscall5(EXT_NR_PROTECT, (long)va, (long)n, (long)prot, 0, 0);
+}
+
+/* NSET + 1 frames bound writable and written; the system call attached,
+ * and an appel handler when one is given. */
+static long
+set_setup_with(const void *appel, u64 n)
+{
+	long c, r;
+
+	if (!spin_env && (c = env_cap(l4_myself(), EXO_CAP_W)) > 0)
+		spin_env = (exo_cap_t)c;
+	if (!spin_env)
+		return -E_NOMEM;
+	for (u32 i = 0; i <= NSET; i++) {
+		if (!set_frame[i] && (c = frame_alloc(0)) > 0)
+			set_frame[i] = (exo_cap_t)c;
+		if (!set_frame[i])
+			return -E_NOMEM;
+		r = bind(set_frame[i], SPIN_BASE + i * PG, EXO_BIND_W | EXO_BIND_NOW);
+		if (r < 0)
+			return r;
+	}
+	touch(SPIN_BASE, NSET + 1);
+	r = ext_install(ext_vm_protect, sizeof(ext_vm_protect) / 8, EXT_EV_SYSCALL,
+			EXT_NR_PROTECT, &set_ext);
+	if (r == 0 && appel)
+		r = ext_install(appel, n, EXT_EV_PAGEFAULT, EXO_EXT_AT_PAGEFAULT, &set_appel);
+	return r < 0 ? r : exos_vm_init(0);
+}
+
+static long
+set_setup(void)
+{
+	return set_setup_with(0, 0);
+}
+
+static void
+set_teardown(void)
+{
+	exos_vm_fini();
+	if (set_ext)
+		cap_drop(set_ext);
+	if (set_appel)
+		cap_drop(set_appel);
+	set_ext = set_appel = 0;
+	for (u32 i = 0; i <= NSET; i++)
+		unbind(set_frame[i]);
+}
+
+static long
+spin_unprot1_touch(void)
+{
+	long r = spin_protect_range(SPIN_PROT1, 1, EXT_PF_READ | EXT_PF_WRITE);
+
+	touch(SPIN_PROT1, 1);
+	return r == 1 ? 0 : -E_INVAL;
+}
+
+static long
+spin_prot1(void)
+{
+	return spin_protect_range(SPIN_PROT1, 1, EXT_PF_READ) == 1 ? 0 : -E_INVAL;
+}
+
+static long
+spin_unprot100_touch(void)
+{
+	long r = spin_protect_range(SPIN_BASE, NSET, EXT_PF_READ | EXT_PF_WRITE);
+
+	touch(SPIN_BASE, NSET);
+	return r == NSET ? 0 : -E_INVAL;
+}
+
+static long
+spin_prot100(void)
+{
+	return spin_protect_range(SPIN_BASE, NSET, EXT_PF_READ) == NSET ? 0 : -E_INVAL;
+}
+
+static long
+spin_unprot100(void)
+{
+	return spin_protect_range(SPIN_BASE, NSET, EXT_PF_READ | EXT_PF_WRITE) == NSET ?
+	       0 : -E_INVAL;
+}
+
+/* appel1: all protected, then a write to the last makes it the one
+ * writable page (the handler's store remembers it). */
+static long
+spin_appel1_setup(void)
+{
+	long r = set_setup_with(ext_vm_appel1, sizeof(ext_vm_appel1) / 8);
+
+	if (r == 0)
+		r = spin_prot100();
+	touch(SPIN_BASE + (NSET - 1) * PG, 1);
+	next = 0;
+	return r;
+}
+
+/* Untimed, before each: the handler unprotected the page last written. */
+static long
+spin_appel1_check(void)
+{
+	u64 want = SPIN_BASE + (next ? next - 1 : NSET - 1) * PG;
+
+	long w = l4_syscall5(SYS_ext_counter, (long)set_appel, EXO_EXT_STORE_WORD(0), 0, 0, 0);
+
+	return (u64)w == want ? 0 : -E_INVAL;
+}
+
+static long
+spin_appel1(void)
+{
+	u64 va = SPIN_BASE + next * PG;
+
+	next = (next + 1) % NSET;
+	*(volatile u8 *)va = 2;
+	return 0;
+}
+
+static long
+spin_appel2_setup(void)
+{
+	return set_setup_with(ext_vm_appel2, sizeof(ext_vm_appel2) / 8);
+}
+
+static long
+spin_appel2(void)
+{
+	long r = spin_prot100();
+
+	touch(SPIN_BASE, NSET);
+	return r;
+}
+
 static const struct bench_op ops[] = {
 	BENCH_NULL_SYSCALL,
 	{ "exos_dirty", exos_setup, exos_dirty_op, exos_teardown, 0, 0 },
@@ -473,7 +636,12 @@ static const struct bench_op ops[] = {
 	{ "l4_trap", l4_setup, l4_trap, l4_teardown, l4_unmap_trap, 0 },
 	{ "l4_appel1", l4_appel1_setup, l4_appel1, l4_teardown, 0, 0 },
 	{ "l4_appel2", l4_appel2_setup, l4_appel2, l4_teardown, 0, 0 },
+	{ "spin_prot1", set_setup, spin_prot1, set_teardown, spin_unprot1_touch, 0 },
+	{ "spin_prot100", set_setup, spin_prot100, set_teardown, spin_unprot100_touch, 0 },
+	{ "spin_unprot100", set_setup, spin_unprot100, set_teardown, spin_prot100, 0 },
 	{ "spin_trap", spin_setup, spin_trap, spin_teardown, spin_protect, 0 },
+	{ "spin_appel1", spin_appel1_setup, spin_appel1, set_teardown, spin_appel1_check, 0 },
+	{ "spin_appel2", spin_appel2_setup, spin_appel2, set_teardown, 0, 0 },
 };
 
 int

@@ -112,13 +112,16 @@ vm_measured(FILE *f, const struct bench_run *r, const struct bench_vm_linux *lx)
 		"Linux: CLOCK_MONOTONIC on this host, mprotect and a SIGSEGV handler, "
 		"the same operations, in this run); appel2 per page\n");
 	fprintf(f, "  ring-0: ring-0 instructions per operation, where exact (PVM)\n");
-	fprintf(f, "  -: not measured (dirty: neither L4 nor Linux lets a program ask; "
-		"ring-0 off PVM; SPIN below)\n");
+	fprintf(f, "  -: not measured (dirty: neither L4, SPIN's extensions here nor Linux "
+		"lets a program ask; ring-0 off PVM)\n");
+	fprintf(f, "  prot: ExOS the library's page table and bind_protect; L4: flush; SPIN: "
+		"ext/vm_prot.c's system call, the kernel's range interface from an "
+		"extension; Linux: mprotect\n");
 	fprintf(f, "  trap: ExOS steps over the access in the program's fault function; "
 		"L4: the fault IPC and the pager's map; SPIN: a write to a read-only page "
 		"made writable in the kernel by ext/pf_appel.c; Linux: SIGSEGV, stepping over\n");
-	fprintf(f, "  SPIN: the trap only (an extension can raise a binding's rights, not "
-		"lower them: prot and appel have no SPIN form here)\n");
+	fprintf(f, "  appel: ExOS and L4 handle the fault in user mode, SPIN in the kernel "
+		"(ext/vm_prot.c's appel1, appel2)\n");
 }
 
 static bool

@@ -97,6 +97,21 @@ h_page_protect(u64 addr, u64 prot, u64 c, u64 d, u64 e)
 	return (u64)(i64)bind_protect(vm_space, EXO_PAGE_DOWN(addr), rights);
 }
 
+/* The same for a range: bind_protect_range's count of bindings or error. */
+static u64
+h_protect_range(u64 addr, u64 npages, u64 prot, u64 d, u64 e)
+{
+	u32 rights = (prot & EXT_PF_READ ? EXO_R : 0) | (prot & EXT_PF_WRITE ? EXO_W : 0) |
+		     (prot & EXT_PF_EXEC ? EXO_X : 0);
+
+	(void)d, (void)e;
+	if (!vm_space)
+		return (u64)-E_PERM;
+	if (prot & ~(u64)(EXT_PF_READ | EXT_PF_WRITE | EXT_PF_EXEC))
+		return (u64)-E_INVAL;
+	return (u64)bind_protect_range(vm_space, addr, npages, rights);
+}
+
 /* Bit (addr >> 12) % 4096 of the store: pages 16 MiB apart share a bit,
  * so a reader may see a clean page as dirty, never the reverse. */
 static u64
@@ -126,6 +141,7 @@ static ebpf_helper_fn *const helper_fn[EXT_HELPER_COUNT] = {
 	[EXT_HELPER_SELF] = h_self,
 	[EXT_HELPER_PAGE_PROTECT] = h_page_protect,
 	[EXT_HELPER_DIRTY_MARK] = h_dirty_mark,
+	[EXT_HELPER_PROTECT_RANGE] = h_protect_range,
 };
 static const struct ebpf_helpers kernel_helpers = { helper_fn, EXT_HELPER_COUNT };
 /* The base domain (<exo/extcall.h>) is the helpers the kernel has

@@ -106,9 +106,10 @@ _Static_assert(sizeof(struct ext_packet_ctx) == 32, "packet_fields follows the s
 	  (HANDLER | (more)) & (PURE | H(PKT_LOAD)), 0, 1, false }
 
 static const struct ext_prog_type types[] = {
-	TYPE(EXT_EV_SYSCALL, "syscall", ext_syscall_ctx, syscall_fields, H(PAGE_PROTECT), 1),
+	TYPE(EXT_EV_SYSCALL, "syscall", ext_syscall_ctx, syscall_fields,
+	     H(PAGE_PROTECT) | H(PROTECT_RANGE), 1),
 	TYPE(EXT_EV_PAGEFAULT, "pagefault", ext_pagefault_ctx, pagefault_fields,
-	     H(PAGE_PROTECT) | H(DIRTY_MARK), 1),
+	     H(PAGE_PROTECT) | H(PROTECT_RANGE) | H(DIRTY_MARK), 1),
 	TYPE(EXT_EV_THREAD, "thread", ext_thread_ctx, thread_fields, 0, 1),
 	TYPE(EXT_EV_IPC, "ipc", ext_ipc_ctx, ipc_fields, 0, 1),
 	TYPE(EXT_EV_IRQ, "irq", ext_irq_ctx, irq_fields, 0, 1),
@@ -151,6 +152,8 @@ static const struct ext_helper_proto helpers[EXT_HELPER_COUNT] = {
 	[EXT_HELPER_DIRTY_MARK] = { "ext_dirty_mark", RET_SCALAR, { A_SCALAR },
 				    0, 0, false },
 	[EXT_HELPER_SELF] = { "ext_self", RET_SCALAR, { 0 }, 0, 0, false },
+	[EXT_HELPER_PROTECT_RANGE] = { "ext_protect_range", RET_SCALAR,
+				       { A_SCALAR, A_SCALAR, A_SCALAR }, 0, 0, false },
 };
 
 const struct ext_helper_proto *

@@ -157,6 +157,7 @@ enum ext_helper {
 	EXT_HELPER_PAGE_PROTECT,/* long (u64 addr, u64 prot)      pagefault, syscall handlers */
 	EXT_HELPER_DIRTY_MARK,  /* long (u64 addr)                pagefault handlers */
 	EXT_HELPER_SELF,        /* u64 (): the current thread     any */
+	EXT_HELPER_PROTECT_RANGE,/* long (u64 addr, u64 n, u64 prot) pagefault, syscall handlers */
 	EXT_HELPER_COUNT
 };
 
@@ -175,6 +176,8 @@ static void *(*ext_store)(u32 slot) = (void *)EXT_HELPER_STORE;
 static long (*ext_pkt_load)(const struct ext_packet_ctx *ctx, u32 off, void *to,
 			    u32 n) = (void *)EXT_HELPER_PKT_LOAD;
 static long (*ext_page_protect)(u64 addr, u64 prot) = (void *)EXT_HELPER_PAGE_PROTECT;
+static long (*ext_protect_range)(u64 addr, u64 npages, u64 prot) =
+	(void *)EXT_HELPER_PROTECT_RANGE;
 static long (*ext_dirty_mark)(u64 addr) = (void *)EXT_HELPER_DIRTY_MARK;
 static u64  (*ext_self)(void) = (void *)EXT_HELPER_SELF;
 #endif

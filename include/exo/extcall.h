@@ -48,7 +48,7 @@
  *    threads in user mode that is more than a refill of one of its own
  *    bindings (the software TLB's, bind.h: a cache of what it bound),
  *    before the kernel tells the environment (exception upcall) or its
- *    pager; its EXT_HANDLED resumes the thread at the faulting instruction. Its ext_page_protect raises the rights of the
+ *    pager; its EXT_HANDLED resumes the thread at the faulting instruction. Its ext_page_protect sets the rights of the
  *    environment's own bindings only, never beyond the capability each was
  *    bound with (bind.h); ext_dirty_mark sets bit (addr >> 12) % 4096 of the
  *    extension's store (a dirty bitmap: 4096 pages, aliasing modulo 16 MiB);
@@ -113,7 +113,8 @@
 /* The base domain: helpers and events the kernel has (domain 0). */
 #define EXO_EXT_BASE_HELPERS (1u << EXT_HELPER_KTIME | 1u << EXT_HELPER_COUNTER_ADD | \
 			      1u << EXT_HELPER_STORE | 1u << EXT_HELPER_SELF | \
-			      1u << EXT_HELPER_PAGE_PROTECT | 1u << EXT_HELPER_DIRTY_MARK)
+			      1u << EXT_HELPER_PAGE_PROTECT | 1u << EXT_HELPER_DIRTY_MARK | \
+			      1u << EXT_HELPER_PROTECT_RANGE)
 #define EXO_EXT_BASE_EVENTS  (1u << EXT_EV_SYSCALL | 1u << EXT_EV_PAGEFAULT | \
 			      1u << EXT_EV_THREAD | 1u << EXT_EV_IPC | 1u << EXT_EV_IRQ | \
 			      1u << EXT_EV_TIMER)

@@ -38,6 +38,12 @@
  *             20 times: every write is resolved by the extension or goes
  *             to the thread's own handler, never lost or both; after each
  *             drop no write is resolved in the kernel
+ *   vmprot    ext/vm_prot.c: its system call lowers and raises the rights of
+ *             our bindings in a range (all or nothing: a page whose
+ *             capability refuses W leaves the range as it was; our text,
+ *             no binding, is passed over), and its appel1 handler makes a
+ *             written page writable and the last one read-only again, in the
+ *             kernel; writes it refuses reach our own handler
  *   guard     handlers behind guards (ext/syscall_add.c's is_add before
  *             ext/count_syscalls.c: only call 0x4000 is counted; pf_appel's
  *             in_heap before its dirty handler); the guard's drop detaches
@@ -58,6 +64,8 @@
 
 #include "ext_count_syscalls.h"
 #include "ext_pf_appel_dirty.h"
+#include "ext_vm_appel1.h"
+#include "ext_vm_protect.h"
 #include "ext_pf_appel_in_heap.h"
 #include "ext_syscall_add.h"
 #include "ext_syscall_add_is_add.h"
@@ -585,6 +593,77 @@ case_appelperm(void)
 	printf("spintest: page upgrades beyond a binding's capability refused\n");
 }
 
+#define EXT_NR_PROTECT 0x4100           /* ext/vm_prot.c's system call */
+#define VMPROT_VA (APPEL_VA + 32 * PAGE)
+
+static long
+vm_protect(u64 va, u64 n, u64 prot)
+{
+	return l4_syscall5(EXT_NR_PROTECT, (long)va, (long)n, (long)prot, 0, 0);
+}
+
+static void
+case_vmprot(void)
+{
+	exo_cap_t env = own_env(), sc, pf, f[4], ro;
+	u64 text = (u64)case_vmprot & ~(PAGE - 1);
+	long c;
+
+	upcalls = 0;
+	CHECK(exo_handler_set(skip_write, xstack + sizeof(xstack)) == 0);
+	for (int i = 0; i < 4; i++) {
+		CHECK((c = frame_alloc(0)) > 0);
+		f[i] = (exo_cap_t)c;
+	}
+	for (int i = 0; i < 3; i++)
+		CHECK(bind(f[i], VMPROT_VA + i * PAGE, EXO_BIND_W | EXO_BIND_NOW) == 0);
+	CHECK((c = cap_derive(f[3], EXO_CAP_R)) > 0);   /* a copy that cannot write */
+	ro = (exo_cap_t)c;
+	CHECK(bind(ro, VMPROT_VA + 3 * PAGE, EXO_BIND_R | EXO_BIND_NOW) == 0);
+	sc = load(ext_vm_protect, NINSN(ext_vm_protect));
+	CHECK(vm_protect(VMPROT_VA, 3, EXT_PF_READ) == -E_NOSYS);       /* not yet */
+	CHECK(ext_attach(sc, env, EXT_NR_PROTECT) == 0);
+	/* Lowered in place: a write goes to our handler, nothing is written. */
+	CHECK(vm_protect(VMPROT_VA, 3, EXT_PF_READ) == 3);
+	poke(VMPROT_VA + PAGE, 0x11);
+	CHECK(upcalls == 1 && peek(VMPROT_VA + PAGE) == 0);
+	/* All or nothing: the R-only copy refuses W for the four pages. */
+	CHECK(vm_protect(VMPROT_VA, 4, EXT_PF_READ | EXT_PF_WRITE) == -E_PERM);
+	poke(VMPROT_VA, 0x22);
+	CHECK(upcalls == 2 && peek(VMPROT_VA) == 0);
+	/* Our text is no binding: passed over, and it still runs. */
+	CHECK(vm_protect(text, 1, EXT_PF_READ | EXT_PF_WRITE) == 0);
+	poke(text, 0);
+	CHECK(upcalls == 3);
+	CHECK(vm_protect(VMPROT_VA, 3, EXT_PF_READ | EXT_PF_WRITE) == 3);
+	poke(VMPROT_VA + 2 * PAGE, 0x33);
+	CHECK(upcalls == 3 && peek(VMPROT_VA + 2 * PAGE) == 0x33);
+	/* appel1 in the kernel: each write unprotects its page and protects
+	 * the one before. */
+	CHECK(vm_protect(VMPROT_VA, 3, EXT_PF_READ) == 3);
+	CHECK((c = ext_load(ext_vm_appel1, NINSN(ext_vm_appel1), EXT_EV_PAGEFAULT, 0)) > 0);
+	pf = (exo_cap_t)c;
+	CHECK(ext_attach(pf, env, EXO_EXT_AT_PAGEFAULT) == 0);
+	for (int i = 0; i < 3; i++) {
+		poke(VMPROT_VA + i * PAGE, 0x40 + (u64)i);
+		CHECK(peek(VMPROT_VA + i * PAGE) == 0x40 + (u64)i);
+		CHECK((u64)ext_counter(pf, EXO_EXT_STORE_WORD(0)) == VMPROT_VA + i * PAGE);
+	}
+	CHECK(upcalls == 3);
+	CHECK(cap_drop(pf) == 0);       /* the handler gone: pages 0, 1 read-only */
+	poke(VMPROT_VA + PAGE, 0x55);
+	CHECK(upcalls == 4 && peek(VMPROT_VA + PAGE) == 0x41);
+	poke(VMPROT_VA + 2 * PAGE, 0x56);
+	CHECK(upcalls == 4 && peek(VMPROT_VA + 2 * PAGE) == 0x56);
+	CHECK(cap_drop(sc) == 0);
+	for (int i = 0; i < 4; i++)
+		CHECK(frame_free(f[i]) == 0);
+	CHECK(exo_handler_set(0, 0) == 0);
+	CHECK(cap_drop(env) == 0);
+	printf("spintest: protection lowered and raised in a range by an extension's "
+	       "system call, appel1 in the kernel\n");
+}
+
 #define CHILD_VA (APPEL_VA + 64 * PAGE)
 
 extern char __image_start[], __image_rw[], __image_end[];      /* user.ld */
@@ -1062,6 +1141,7 @@ static const struct scenario_case cases[] = {
 	{ "appel", case_appel },
 	{ "appelperm", case_appelperm },
 	{ "appelenv", case_appelenv },
+	{ "vmprot", case_vmprot },
 	{ "guard", case_guard },
 	{ "pfrace", case_pfrace },
 	{ "threads", case_threads },

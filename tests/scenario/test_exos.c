@@ -62,7 +62,8 @@ Test(exos, bench_vm_measures_every_design)
 	static const char *const names[] = {
 		"exos_dirty", "exos_prot1", "exos_prot100", "exos_unprot100", "exos_trap",
 		"exos_appel1", "exos_appel2", "l4_prot1", "l4_prot100", "l4_unprot100",
-		"l4_trap", "l4_appel1", "l4_appel2", "spin_trap",
+		"l4_trap", "l4_appel1", "l4_appel2", "spin_prot1", "spin_prot100",
+		"spin_unprot100", "spin_trap", "spin_appel1", "spin_appel2",
 	};
 	struct jv *doc = exo_run_json(&r, "bench", "--json", "benchvm",
 				      (const char *[]){ "vm", "--iterations", "20", NULL });

@@ -32,6 +32,7 @@ ParameterizedTestParameters(spin, case_holds)
 		{ "appel", "resolved 4 write faults in the kernel, dirty bits 0x8d" },
 		{ "appelperm", "upgrades beyond a binding's capability refused" },
 		{ "appelenv", "page-fault handler saw only the environments it was" },
+		{ "vmprot", "protection lowered and raised in a range by an extension's" },
 		{ "guard", "guards ran before their handlers: 3 of 8 calls counted" },
 		/* The thread and IPC events: ext/thread_pkg.c. */
 		{ "threads", "and each thread leave its CPU and come back" },

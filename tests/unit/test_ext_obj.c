@@ -174,7 +174,7 @@ Test(ext_obj, dump_has_a_line_per_instruction)
 /* The examples the documentation shows: every program compiles and dumps. */
 static const char *const examples[] = {
 	"count_syscalls.o", "syscall_add.o", "pf_appel.o", "pkt_filter.o",
-	"pkt_tcp_syn.o", "irq_count.o", "thread_pkg.o", "timer_defer.o",
+	"pkt_tcp_syn.o", "irq_count.o", "thread_pkg.o", "timer_defer.o", "vm_prot.o",
 };
 
 Test(ext_obj, every_example_dumps)

@@ -176,7 +176,7 @@ Test(verify_accept, example_extensions_compiled_by_clang)
 	static const struct object objs[] = {
 		{ "count_syscalls.o", 1 }, { "syscall_add.o", 2 }, { "pf_appel.o", 3 },
 		{ "pkt_filter.o", 2 }, { "pkt_tcp_syn.o", 1 }, { "irq_count.o", 2 },
-		{ "thread_pkg.o", 2 }, { "timer_defer.o", 1 },
+		{ "thread_pkg.o", 2 }, { "timer_defer.o", 1 }, { "vm_prot.o", 4 },
 	};
 	static struct ext_obj o;
 
