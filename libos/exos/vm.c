@@ -312,14 +312,20 @@ range_check(u64 va, u64 npages, u64 *missing)
 	return pt.used + *missing > EXOS_PT_MAX ? -E_NOMEM : 0;
 }
 
-/* One page's new protection: unbind what exceeds it; bind lazily what it
- * newly allows, so the next touch is a software-TLB fill, not an upcall. */
+/*
+ * One page's new protection in the table. A binding it no longer allows at
+ * all goes; a loaded one whose rights change is left to the caller, which
+ * changes a run of them in one bind_protect (*set: the rights, else 0); a
+ * page newly allowed is bound lazily, so the next touch is a software-TLB
+ * fill, not an upcall.
+ */
 static long
-page_protect(u64 va, u8 prot)
+page_protect(u64 va, u8 prot, u8 *set)
 {
 	struct exos_pte *e = exos_pt_find(&pt, va);
 	u8 was, want;
 
+	*set = 0;
 	if (!e) {
 		const struct exos_region *r = exos_region_find(&pt, va);
 
@@ -331,21 +337,64 @@ page_protect(u64 va, u8 prot)
 	was = e->prot;
 	e->prot = prot;
 	want = exos_pte_rights(e, 0);
-	if (e->loaded & ~want)
+	if (!want)
 		page_unload(e);
-	else if (prot & ~was && e->cap && want != e->loaded)
+	else if (e->loaded && e->loaded != want)
+		*set = want;
+	else if (!e->loaded && prot & ~was && e->cap)
 		return page_bind(e, want, 0);
+	return 0;
+}
+
+/* The loaded pages of [va, va + n pages) take rights: one system call for
+ * the run (the kernel passes over pages with no binding), page by page if
+ * the kernel refuses it. */
+static long
+protect_run(u64 va, u64 n, u8 rights)
+{
+	long r = bind_protect(va, n, rights);
+
+	for (u64 i = 0; i < n; i++) {
+		struct exos_pte *e = exos_pt_find(&pt, va + i * PAGE);
+
+		if (!e || !e->loaded || e->loaded == rights)
+			continue;
+		if (r >= 0)
+			e->loaded = rights;
+		else if (page_bind(e, rights, 0) < 0)
+			return r;
+	}
 	return 0;
 }
 
 static long
 vm_mprotect(u64 va, u64 npages, u8 prot)
 {
-	u64 missing;
+	u64 missing, from = 0, run = 0;
 	long r = prot & ~EXOS_PROT_RW ? -E_INVAL : range_check(va, npages, &missing);
+	u8 want = 0, set;
 
-	for (u64 i = 0; r == 0 && i < npages; i++)
-		r = page_protect(va + i * PAGE, prot);
+	for (u64 i = 0; r == 0 && i < npages; i++) {
+		u64 p = va + i * PAGE;
+		const struct exos_pte *e;
+
+		r = page_protect(p, prot, &set);
+		e = exos_pt_find(&pt, p);
+		/* A run holds pages that take want, and pages it leaves as they
+		 * are: not loaded, or loaded with want. */
+		if (r == 0 && run && (set ? set != want : e && e->loaded && e->loaded != want)) {
+			r = protect_run(from, run, want);
+			run = 0;
+		}
+		if (r == 0 && set && !run) {
+			from = p;
+			want = set;
+		}
+		if (set)
+			run = (p - from) / PAGE + 1;
+	}
+	if (r == 0 && run)
+		r = protect_run(from, run, want);
 	return r;
 }
 
