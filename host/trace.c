@@ -169,7 +169,7 @@ static const char *const syscall_names[SYS_NR] = {
 	[SYS_slice_alloc] = "slice_alloc", [SYS_slice_yield] = "slice_yield",
 	[SYS_revoke_request] = "revoke_request", [SYS_repossessed] = "repossessed",
 	[SYS_env_backing] = "env_backing", [SYS_backing_read] = "backing_read",
-	[SYS_slice_give] = "slice_give",
+	[SYS_slice_give] = "slice_give", [SYS_bind_env] = "bind_env",
 };
 
 const char *

@@ -147,6 +147,34 @@ bind_frame(struct space *s, exo_cap_t c, u64 va, u32 flags)
 }
 
 /*
+ * bind_env(env, cap, va, flags): bind in another environment. env is an ENV
+ * capability of the caller's with W; cap names a frame in env's own table
+ * (the caller put it there with cap_pass). The binding is env's, as if env
+ * had called bind(cap, va, flags): the creator of an environment lays out
+ * its memory (a loader, fork) without running code in it.
+ *   -E_BADCAP, -E_STALE, -E_BADTYPE   env is not a live ENV capability of
+ *              the caller's, or cap not a live FRAME capability of env's
+ *   -E_PERM    env lacks EXO_CAP_W; the rights asked exceed cap's
+ *   -E_INVAL   flags unknown (GUARANTEED is refused: the reserve is the
+ *              environment's own to choose), va not a user page
+ *   -E_EXIST, -E_NOMEM   as bind, in env
+ */
+i64
+bind_env(struct space *s, exo_cap_t env, exo_cap_t c, u64 va, u32 flags)
+{
+	int err;
+	struct cap *k = cap_get(env_of(s), env, EXO_CAP_ENV, EXO_CAP_W, &err);
+
+	if (!k)
+		return err;
+	/* Invariant: ENV capabilities die with their space (env_destroy). */
+	kassert(k->object < NSPACES && space_at((u32)k->object));
+	if (flags & EXO_BIND_GUARANTEED)
+		return -E_INVAL;
+	return bind_frame(space_at((u32)k->object), c, va, flags);
+}
+
+/*
  * unbind(cap): break cap's binding, and whatever was mapped from it.
  *   -E_BADCAP, -E_STALE, -E_BADTYPE   cap is not a live FRAME capability
  *   -E_NOENT   cap is not bound

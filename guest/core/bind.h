@@ -25,6 +25,7 @@ i64 frame_cap_alloc(struct space *s, u32 flags);
 i64 frame_cap_free(struct space *s, exo_cap_t c);
 i64 bind_frame(struct space *s, exo_cap_t c, u64 va, u32 flags);
 i64 unbind_frame(struct space *s, exo_cap_t c);
+i64 bind_env(struct space *s, exo_cap_t env, exo_cap_t c, u64 va, u32 flags);
 i64 bind_query(struct space *s, u64 va);
 
 /*

@@ -206,6 +206,13 @@ sys_bind(struct thread *t, u64 c, u64 va, u64 flags, u64 a3, u64 a4)
 }
 
 i64
+sys_bind_env(struct thread *t, u64 env, u64 c, u64 va, u64 flags, u64 a4)
+{
+	(void)a4;
+	return flags >> 32 ? -E_INVAL : bind_env(t->space, env, c, va, (u32)flags);
+}
+
+i64
 sys_unbind(struct thread *t, u64 c, u64 a1, u64 a2, u64 a3, u64 a4)
 {
 	(void)a1, (void)a2, (void)a3, (void)a4;

@@ -15,6 +15,7 @@ EXOCALL(frame_alloc);
 EXOCALL(frame_free);
 EXOCALL(bind);
 EXOCALL(unbind);
+EXOCALL(bind_env);
 EXOCALL(bind_query);
 EXOCALL(env_entry);
 EXOCALL(upcall_wait);

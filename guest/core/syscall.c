@@ -517,6 +517,7 @@ static const syscall_fn syscalls[SYS_NR] = {
 	[SYS_ext_attach]         = sys_ext_attach,
 	[SYS_ext_counter]        = sys_ext_counter,
 	[SYS_ext_domain]         = sys_ext_domain,
+	[SYS_bind_env]           = sys_bind_env,
 };
 
 /*

@@ -49,6 +49,8 @@ enum exo_sysno {
 	SYS_ext_counter   = 38, /* (ext cap, slot): a counter of the extension */
 	SYS_ext_domain    = 39, /* (EXO_DOMAIN_CREATE, helpers, events) or
 				   (EXO_DOMAIN_COMBINE, d1, d2): a DOMAIN capability */
+	/* ExOS's processes (docs/exos.md): a creator lays out a child's memory. */
+	SYS_bind_env      = 40, /* (env cap, cap in env's table, va, flags) */
 	SYS_NR
 };
 

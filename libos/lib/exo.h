@@ -49,6 +49,12 @@ bind(exo_cap_t c, u64 va, u32 flags)
 {
 	return l4_syscall5(SYS_bind, (long)c, (long)va, flags, 0, 0);
 }
+/* Bind frame cap (a name in env's own table) at va in env (ENV cap, W). */
+static inline long
+bind_env(exo_cap_t env, exo_cap_t c, u64 va, u32 flags)
+{
+	return l4_syscall5(SYS_bind_env, (long)env, (long)c, (long)va, flags, 0);
+}
 static inline long
 unbind(exo_cap_t c)
 {

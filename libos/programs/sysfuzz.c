@@ -857,9 +857,9 @@ report(u64 seed)
 		"frame_free", "bind", "unbind", "bind_query", "env_entry",
 		"upcall_wait", "pct", "slice_alloc", "slice_yield",
 		"revoke_request", "repossessed", "env_backing", "backing_read",
-		"slice_give", "ext_load", "ext_attach", "ext_counter", "ext_domain", "invalid",
+		"slice_give", "ext_load", "ext_attach", "ext_counter", "ext_domain", "bind_env", "invalid",
 	};
-	_Static_assert(SYS_NR == 40, "a name for every system call");
+	_Static_assert(SYS_NR == 41, "a name for every system call");
 
 	printf("sysfuzz-result {\"seed\":%lu,\"cpus\":%u,\"calls\":%lu,\"root_calls\":%lu,"
 	       "\"child_calls\":%lu,\"rewrite_calls\":%lu,\"exceptions\":%lu,"
