@@ -107,7 +107,7 @@ exos_ptab_killed(struct exos_ptab *t, u32 pid, u32 vector, u64 addr, u64 rip)
 }
 
 long
-exos_ptab_reap(struct exos_ptab *t, u32 ppid, u32 *pid)
+exos_ptab_reap(struct exos_ptab *t, u32 ppid, u32 *pid, struct exos_proc *out)
 {
 	bool children = false;
 
@@ -123,6 +123,8 @@ exos_ptab_reap(struct exos_ptab *t, u32 ppid, u32 *pid)
 			continue;
 		status = p->status;
 		*pid = p->pid;
+		if (out)
+			*out = *p;
 		p->state = EXOS_PROC_FREE;
 		return status;
 	}

@@ -60,10 +60,10 @@ int exos_ptab_run(struct exos_ptab *t, u32 pid, u64 tid, const char *name);
 int exos_ptab_exited(struct exos_ptab *t, u32 pid, u32 code);
 int exos_ptab_killed(struct exos_ptab *t, u32 pid, u32 vector, u64 addr, u64 rip);
 /*
- * wait: the status of a zombie child of ppid (pid 0: any), freeing its
- * slot; *pid gets whose. -E_AGAIN: children run, none ended yet; -E_NOENT:
- * no such child.
+ * wait: the status of a zombie child of ppid (*pid 0: any), freeing its
+ * slot; *pid gets whose, *out (unless NULL) the slot as it was. -E_AGAIN:
+ * children run, none ended yet; -E_NOENT: no such child.
  */
-long exos_ptab_reap(struct exos_ptab *t, u32 ppid, u32 *pid);
+long exos_ptab_reap(struct exos_ptab *t, u32 ppid, u32 *pid, struct exos_proc *out);
 
 #endif

@@ -91,21 +91,21 @@ Test(exos_ptab, exit_and_kill_statuses_reach_the_parent_once)
 	cr_assert_str_eq(exos_ptab_get(&tab, (u32)b)->name, "a-name-longer-t");
 	cr_assert_eq(exos_ptab_run(&tab, (u32)a, 0x1234, "gen"), 0);
 	cr_assert_eq(exos_ptab_by_tid(&tab, 0x1234)->pid, (u32)a);
-	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid), -E_AGAIN, "children run");
+	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid, 0), -E_AGAIN, "children run");
 	cr_assert_eq(exos_ptab_killed(&tab, (u32)b, 14, 0xdead000, 0x401000), 0);
 	cr_assert_eq(exos_ptab_exited(&tab, (u32)b, 0), -E_INVAL, "the first end stands");
 	cr_assert_null(exos_ptab_by_tid(&tab, 0x1234 + 1));
 	pid = 0;
-	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid), EXOS_KILLED | 14);
+	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid, 0), EXOS_KILLED | 14);
 	cr_assert_eq(pid, (u32)b);
 	cr_assert_eq(exos_ptab_exited(&tab, (u32)a, 300), 0);
 	pid = (u32)a;
-	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid), 300 & 0xff);
+	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid, 0), 300 & 0xff);
 	pid = 0;
-	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid), -E_NOENT, "c is a's, not ours");
+	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid, 0), -E_NOENT, "c is a's, not ours");
 	cr_assert_eq(exos_ptab_exited(&tab, (u32)c, 7), 0);
 	pid = 0;
-	cr_assert_eq(exos_ptab_reap(&tab, (u32)a, &pid), 7, "an orphan's slot still answers");
+	cr_assert_eq(exos_ptab_reap(&tab, (u32)a, &pid, 0), 7, "an orphan's slot still answers");
 }
 
 Test(exos_ptab, a_full_table_refuses_and_pids_are_never_reused)
@@ -122,7 +122,7 @@ Test(exos_ptab, a_full_table_refuses_and_pids_are_never_reused)
 	}
 	cr_assert_eq(exos_ptab_alloc(&tab, 0, "x"), -E_NOMEM);
 	cr_assert_eq(exos_ptab_exited(&tab, (u32)first, 0), 0);
-	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid), 0);
+	cr_assert_eq(exos_ptab_reap(&tab, 0, &pid, 0), 0);
 	p = exos_ptab_alloc(&tab, 0, "x");
 	cr_assert_eq(p, EXOS_NPROC + 1, "the freed slot, a new pid");
 	cr_assert_null(exos_ptab_get(&tab, (u32)first));
