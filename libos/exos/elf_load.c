@@ -102,8 +102,8 @@ mgr_load(struct mgr_proc *p, const struct exos_image *img)
 		struct elf64_phdr ph;
 
 		memcpy(&ph, img->elf + eh->phoff + i * sizeof ph, sizeof ph);
-		if (ph.type != PT_LOAD)
-			continue;
+		if (ph.type != PT_LOAD || !ph.memsz)
+			continue;       /* the linker leaves an empty data segment */
 		if (!segment_ok(&ph, img->len))
 			return -E_NOEXEC;
 		r = load_segment(p, img->elf, &ph);
