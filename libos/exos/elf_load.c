@@ -1,8 +1,7 @@
 /*
  * The manager's loader: an ELF image's PT_LOAD segments into a fresh
- * environment, page by page. Each page is a frame the manager allocates,
- * fills through its own scratch binding, passes to the process and binds
- * there with bind_env; the process's copy has only the segment's rights.
+ * environment, page by page (mgr_page, proc_mem.c); the process's copy of
+ * each has only the segment's rights.
  * The image is exsh's own memory, but its contents are checked as if they
  * were not: a malformed file is -E_NOEXEC, never a fault.
  */
@@ -12,8 +11,6 @@
 #include <exo/layout.h>
 
 #include "libos.h"
-
-#define SCRATCH  (EXOS_SCRATCH_VA + 0x10000)    /* beside vm.c's */
 
 struct elf64_ehdr {
 	u8 ident[16];
@@ -32,32 +29,6 @@ struct elf64_phdr {
 #define PT_LOAD  1
 #define PF_X     1
 #define PF_W     2
-
-long
-mgr_page(struct mgr_proc *p, u64 va, u32 rights, const void *src, u32 off, u32 n)
-{
-	long c, name;
-
-	if (p->ncaps == MGR_PAGES)
-		return -E_NOMEM;
-	c = frame_alloc(0);
-	if (c < 0)
-		return c;
-	p->caps[p->ncaps++] = (exo_cap_t)c;
-	if (src) {
-		long r = bind((exo_cap_t)c, SCRATCH, EXO_BIND_W | EXO_BIND_NOW);
-
-		if (r < 0)
-			return r;
-		memcpy((u8 *)SCRATCH + off, src, n);
-		unbind((exo_cap_t)c);
-	}
-	name = cap_pass((exo_cap_t)c, p->tid, rights | EXO_CAP_R);
-	if (name < 0)
-		return name;
-	c = bind_env(p->env, (exo_cap_t)name, va, rights | EXO_BIND_R);
-	return c < 0 ? c : name;
-}
 
 static bool
 segment_ok(const struct elf64_phdr *ph, u64 len)

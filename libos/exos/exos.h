@@ -173,6 +173,17 @@ long exos_write(int fd, const void *buf, u64 n);
 __attribute__((noreturn)) void exos_exit(int status);
 long exos_exec(const char *name, u32 argc, char *const argv[]);
 u32 exos_getpid(void);
+/*
+ *   exos_fork       a child environment with a copy-on-write copy of this
+ *                   one's memory, resumed here: its pid in the parent, 0 in
+ *                   the child, -E_NOMEM (no slot, frame or capability). The
+ *                   child has no pipe ends: it reads end of file and writes
+ *                   to the console (a ring has one writer)
+ *   exos_waitpid    wait for a child of this process (pid 0: any) to end:
+ *                   its pid, *status (exos_wait's) set; -E_NOENT: none
+ */
+long exos_fork(void);
+long exos_waitpid(u32 pid, u32 *status);
 /* ---- end of processes and pipes ---- */
 
 #endif

@@ -34,6 +34,9 @@
 
 struct exos_start {
 	u64 magic;
+	/* exos_fork's saved registers (rbx rbp r12-r15 rsp rip): the child's
+	 * copy of this page resumes it (fork_child.c; the offset is fixed). */
+	u64 fork_regs[8];
 	u32 pid;
 	u32 argc;
 	u64 manager;            /* the manager's thread: exit, exec go there */
@@ -46,8 +49,12 @@ struct exos_start {
 	char req[EXOS_ARGBUF];
 };
 
-/* Messages to the manager (labels; the manager never replies). */
+/* Messages to the manager (labels; exit and a successful exec get no reply). */
 #define EXOS_MSG_EXIT       0x4578      /* mr1: the status */
 #define EXOS_MSG_EXEC       0x4579      /* the request is in the start page */
+#define EXOS_MSG_FORK       0x457a      /* mr1 the child's ip, mr2 its sp;
+					 * reply mr1: its pid or -E_* */
+#define EXOS_MSG_WAIT       0x457b      /* mr1 a child's pid, 0 any; reply
+					 * mr1: its pid or -E_*, mr2 status */
 
 #endif

@@ -145,8 +145,7 @@ mgr_env_release(struct mgr_proc *p)
 {
 	if (p->tid)
 		l4_thread_control(p->tid, EXO_NILTHREAD, 0, 0, -1);
-	for (u32 i = 0; i < p->ncaps; i++)
-		frame_free(p->caps[i]);
+	mgr_pages_release(p);
 	if (p->start_cap) {
 		frame_free(p->start_cap);   /* unbinds ours */
 		p->start_cap = 0;
@@ -154,7 +153,6 @@ mgr_env_release(struct mgr_proc *p)
 	}
 	if (p->env)
 		cap_drop(p->env);
-	p->ncaps = 0;
 	p->tid = 0;
 	p->env = 0;
 }
@@ -187,13 +185,10 @@ args_copy(struct exos_start *s, u32 argc, char *const argv[])
 	}
 }
 
-/* A fresh environment for slot p running img; p->pid and pipes are set. */
 long
-mgr_env_start(struct mgr_proc *p, const struct exos_image *img, u32 argc,
-	  char *const argv[])
+mgr_env_new(struct mgr_proc *p)
 {
-	u32 slot = (u32)(p - mgr.procs);
-	long r, entry, tid;
+	long r, tid;
 
 	tid = l4_thread_control(EXO_NILTHREAD, EXO_NILTHREAD, l4_myself(),
 				EXOS_CHILD_UTCB, -1);
@@ -204,21 +199,46 @@ mgr_env_start(struct mgr_proc *p, const struct exos_image *img, u32 argc,
 	if (r < 0)
 		return r;
 	p->env = (exo_cap_t)r;
+	return 0;
+}
+
+long
+mgr_start_new(struct mgr_proc *p, const struct exos_start *from)
+{
+	u32 slot = (u32)(p - mgr.procs);
+	long r;
+
+	if ((r = bound_frame(MGR_START(slot), &p->start_cap)) < 0)
+		return r;
+	p->start = (struct exos_start *)MGR_START(slot);
+	if (from)
+		*p->start = *from;
+	p->start->magic = EXOS_START_MAGIC;
+	p->start->pid = p->pid;
+	p->start->manager = l4_myself();
+	if ((r = share(p, p->start_cap, EXOS_START_VA, EXO_BIND_W)) < 0)
+		return r;
+	return share(p, mgr.ptab_cap, EXOS_PTAB_VA, 0);
+}
+
+/* A fresh environment for slot p running img; p->pid and pipes are set. */
+long
+mgr_env_start(struct mgr_proc *p, const struct exos_image *img, u32 argc,
+	  char *const argv[])
+{
+	long r, entry;
+
+	if ((r = mgr_env_new(p)) < 0)
+		return r;
 	entry = mgr_load(p, img);
 	if (entry < 0)
 		return entry;
 	for (u32 i = 1; i <= EXOS_STACK_PAGES; i++)
 		if ((r = mgr_page(p, EXOS_STACK_TOP - i * EXO_PAGE_SIZE, EXO_BIND_W, 0, 0, 0)) < 0)
 			return r;
-	if ((r = bound_frame(MGR_START(slot), &p->start_cap)) < 0)
+	if ((r = mgr_start_new(p, 0)) < 0)
 		return r;
-	p->start = (struct exos_start *)MGR_START(slot);
-	*p->start = (struct exos_start){ .magic = EXOS_START_MAGIC, .pid = p->pid,
-					 .manager = l4_myself() };
 	args_copy(p->start, argc, argv);
-	if ((r = share(p, p->start_cap, EXOS_START_VA, EXO_BIND_W)) < 0 ||
-	    (r = share(p, mgr.ptab_cap, EXOS_PTAB_VA, 0)) < 0)
-		return r;
 	for (u32 fd = 0; fd < EXOS_FDS; fd++) {
 		struct mgr_pipe *pp = p->fd_pipe[fd] >= 0 ? &mgr.pipes[p->fd_pipe[fd]] : 0;
 
@@ -239,6 +259,18 @@ mgr_env_start(struct mgr_proc *p, const struct exos_image *img, u32 argc,
 	r = l4_exchange_registers(p->tid, EXR_RESUME | EXR_SET_SP | EXR_SET_IP,
 				  EXOS_STACK_TOP - 8, (u64)entry, 0, 0, 0);
 	return r < 0 ? r : 0;
+}
+
+void
+mgr_abandon(struct mgr_proc *p, u32 ppid)
+{
+	u32 gone = p->pid;
+
+	mgr_env_release(p);
+	mgr_pipes_close(p);
+	exos_ptab_killed(mgr.ptab, gone, EXOS_VECTOR_UNKNOWN, 0, 0);
+	exos_ptab_reap(mgr.ptab, ppid, &gone, 0);
+	*p = (struct mgr_proc){ 0 };
 }
 
 long
@@ -267,14 +299,7 @@ exos_spawn(const char *name, u32 argc, char *const argv[], int in, int out)
 		mgr.pipes[out].writer = p->pid;
 	r = mgr_env_start(p, img, argc, argv);
 	if (r < 0) {
-		/* Never ran: its slot goes, as if it had ended and been waited for. */
-		u32 gone = p->pid;
-
-		mgr_env_release(p);
-		mgr_pipes_close(p);
-		exos_ptab_killed(mgr.ptab, gone, EXOS_VECTOR_UNKNOWN, 0, 0);
-		exos_ptab_reap(mgr.ptab, 0, &gone, 0);
-		*p = (struct mgr_proc){ 0 };
+		mgr_abandon(p, 0);
 		return r;
 	}
 	return pid;

@@ -1,7 +1,8 @@
 /*
  * The manager's wait (proc_mgr.h): while a parent waits, the manager
- * serves its processes' messages (exit, exec) and their page faults (a
- * kill), and looks for processes that vanished.
+ * serves its processes' messages (exit, exec, fork, their own waits) and
+ * their page faults (a copy-on-write page copied, anything else a kill),
+ * and looks for processes that vanished.
  */
 #include "proc_mgr.h"
 
@@ -28,6 +29,7 @@ ended(struct mgr_proc *p)
 {
 	mgr_env_release(p);
 	mgr_pipes_close(p);
+	mgr_child_ended(p->pid);        /* last: it may free p's slot */
 }
 
 /*
@@ -63,7 +65,8 @@ do_exec(struct mgr_proc *p)
 		goto refuse;
 	fresh.tid = 0;
 	fresh.env = 0;
-	fresh.ncaps = 0;
+	fresh.npages = 0;
+	fresh.waiting = false;
 	fresh.start_cap = 0;
 	fresh.start = 0;
 	/* The old environment goes first: the slot's start page is reused. */
@@ -88,7 +91,11 @@ serve(u64 from, struct l4_msg *m)
 
 	if (!p)
 		return;
-	if (EXO_LABEL_IS_PF(label)) {
+	if (EXO_LABEL_IS_PF(label) && (label & EXO_W) && mgr_cow_fault(p, m->mr[1])) {
+		struct l4_msg resume = { { 0 } };
+
+		l4_send(p->tid, &resume, EXO_TIMEOUT_ZERO);     /* retry the write */
+	} else if (EXO_LABEL_IS_PF(label)) {
 		/* Nothing maps there: the process dies of it, as on a segfault. */
 		exos_ptab_killed(mgr.ptab, p->pid, 14, m->mr[1], m->mr[2]);
 		ended(p);
@@ -97,6 +104,12 @@ serve(u64 from, struct l4_msg *m)
 		ended(p);
 	} else if (label == EXOS_MSG_EXEC) {
 		do_exec(p);
+	} else if (label == EXOS_MSG_FORK) {
+		struct l4_msg r = { { EXO_TAG(0, 1, 0), (u64)mgr_fork(p, m->mr[1], m->mr[2]) } };
+
+		l4_send(p->tid, &r, EXO_TIMEOUT_ZERO);
+	} else if (label == EXOS_MSG_WAIT) {
+		mgr_proc_wait(p, (u32)m->mr[1]);
 	}
 }
 
