@@ -123,4 +123,67 @@ extern volatile struct exos_vm_stats exos_vm_stats;
 /* The page table itself (read only, for tests: frames, sharing). */
 const struct exos_pt *exos_vm_table(void);
 
+/* ---- Processes and pipes (proc_mgr.c, proc_child.c; docs/exos.md) ---- */
+
+/* A program image the session can exec: an ELF file embedded in exsh. */
+struct exos_image {
+	const char *name;
+	const u8 *elf;
+	u64 len;
+};
+
+/* How a process ended, as exos_wait reports it (proc_table.h's status). */
+struct exos_wait {
+	u32 pid;
+	u32 status;             /* exit code, or EXOS_KILLED | vector */
+	u64 fault_addr, fault_rip;
+	char name[16];
+};
+
+/*
+ * The session manager: only the task's root environment (exsh) runs it.
+ *   exos_mgr_init   the process table and the images exec may load
+ *   exos_pipe       a pipe: its index (-E_NOMEM: none left)
+ *   exos_spawn      a process running image name with argv, input from
+ *                   pipe in (-1: none, end of file), output to pipe out
+ *                   (-1: the console); its pid. -E_NOENT: no such image;
+ *                   -E_NOEXEC: not an image exos can load; -E_NOMEM: no
+ *                   process slot, frame or capability left
+ *   exos_wait       wait for a child (pid 0: any) to end, serving the
+ *                   processes' requests meanwhile: its pid, *w filled;
+ *                   -E_NOENT: no such child
+ */
+long exos_mgr_init(const struct exos_image *images, u32 n);
+long exos_pipe(void);
+long exos_spawn(const char *name, u32 argc, char *const argv[], int in, int out);
+long exos_wait(u32 pid, struct exos_wait *w);
+/* "exit 3", "killed by fault 14 at 0x... (rip 0x...)" into buf. */
+void exos_status_str(const struct exos_wait *w, char *buf, u64 len);
+
+/*
+ * In a process (link with -e exos_proc_entry; main(argc, argv) as usual):
+ *   exos_read       from fd 0: bytes, 0 at end of file
+ *   exos_write      to fd 1: bytes (all of them), -E_PERM if nobody reads
+ *   exos_exit       end with status; the parent's wait sees it
+ *   exos_exec       become image name with argv (the pid, the pipes and
+ *                   the parent stay): returns only on an error
+ */
+long exos_read(int fd, void *buf, u64 n);
+long exos_write(int fd, const void *buf, u64 n);
+__attribute__((noreturn)) void exos_exit(int status);
+long exos_exec(const char *name, u32 argc, char *const argv[]);
+u32 exos_getpid(void);
+/*
+ *   exos_fork       a child environment with a copy-on-write copy of this
+ *                   one's memory, resumed here: its pid in the parent, 0 in
+ *                   the child, -E_NOMEM (no slot, frame or capability). The
+ *                   child has no pipe ends: it reads end of file and writes
+ *                   to the console (a ring has one writer)
+ *   exos_waitpid    wait for a child of this process (pid 0: any) to end:
+ *                   its pid, *status (exos_wait's) set; -E_NOENT: none
+ */
+long exos_fork(void);
+long exos_waitpid(u32 pid, u32 *status);
+/* ---- end of processes and pipes ---- */
+
 #endif

@@ -1,0 +1,174 @@
+/*
+ * The manager's wait (proc_mgr.h): while a parent waits, the manager
+ * serves its processes' messages (exit, exec, fork, their own waits) and
+ * their page faults (a copy-on-write page copied, anything else a kill),
+ * and looks for processes that vanished.
+ */
+#include "proc_mgr.h"
+
+#include <exo/error.h>
+#include <exo/ipc.h>
+
+#include "../../guest/core/fmt.h"
+#include "libos.h"
+
+#define POLL_US  20000  /* a wait looks for vanished processes this often */
+
+static struct mgr_proc *
+proc_of_tid(u64 tid)
+{
+	for (u32 i = 0; tid && i < EXOS_NPROC; i++)
+		if (mgr.procs[i].pid && mgr.procs[i].tid == tid)
+			return &mgr.procs[i];
+	return 0;
+}
+
+/* p's environment ended (the table has the status): release it. */
+static void
+ended(struct mgr_proc *p)
+{
+	mgr_env_release(p);
+	mgr_pipes_close(p);
+	mgr_child_ended(p->pid);        /* last: it may free p's slot */
+}
+
+/*
+ * exec: a fresh environment takes over p's slot (pid, pipes, parent); the
+ * old one goes. An error is the reply to the old one, which goes on.
+ */
+static void
+do_exec(struct mgr_proc *p)
+{
+	struct exos_start *s = p->start;
+	char *argv[EXOS_ARGS];
+	char req[EXOS_ARGBUF];
+	struct mgr_proc fresh = *p;
+	const struct exos_image *img;
+	struct l4_msg m = { { EXO_TAG(0, 1, 0), 0 } };
+	u32 argc = s->req_argc;
+	long r = -E_INVAL;
+
+	/* The request is in memory the process writes: copy, then check. */
+	memcpy(req, s->req, sizeof req);
+	req[sizeof req - 1] = 0;
+	if (argc > EXOS_ARGS || !argc)
+		goto refuse;
+	for (u32 i = 0; i < argc; i++) {
+		u32 off = s->req_off[i];
+
+		if (off >= EXOS_ARGBUF)
+			goto refuse;
+		argv[i] = req + off;
+	}
+	r = -E_NOENT;
+	if (!(img = mgr_image(argv[0])))
+		goto refuse;
+	fresh.tid = 0;
+	fresh.env = 0;
+	fresh.npages = 0;
+	fresh.waiting = false;
+	fresh.start_cap = 0;
+	fresh.start = 0;
+	/* The old environment goes first: the slot's start page is reused. */
+	mgr_env_release(p);
+	r = mgr_env_start(&fresh, img, argc, argv);
+	*p = fresh;
+	if (r < 0) {
+		exos_ptab_killed(mgr.ptab, p->pid, EXOS_VECTOR_UNKNOWN, 0, 0);
+		ended(p);
+	}
+	return;
+refuse:
+	m.mr[1] = (u64)r;
+	l4_send(p->tid, &m, EXO_TIMEOUT_ZERO);
+}
+
+static void
+serve(u64 from, struct l4_msg *m)
+{
+	struct mgr_proc *p = proc_of_tid(from);
+	u64 label = EXO_TAG_LABEL(m->mr[0]);
+
+	if (!p)
+		return;
+	if (EXO_LABEL_IS_PF(label) && (label & EXO_W) && mgr_cow_fault(p, m->mr[1])) {
+		struct l4_msg resume = { { 0 } };
+
+		l4_send(p->tid, &resume, EXO_TIMEOUT_ZERO);     /* retry the write */
+	} else if (EXO_LABEL_IS_PF(label)) {
+		/* Nothing maps there: the process dies of it, as on a segfault. */
+		exos_ptab_killed(mgr.ptab, p->pid, 14, m->mr[1], m->mr[2]);
+		ended(p);
+	} else if (label == EXOS_MSG_EXIT) {
+		exos_ptab_exited(mgr.ptab, p->pid, (u32)m->mr[1]);
+		ended(p);
+	} else if (label == EXOS_MSG_EXEC) {
+		do_exec(p);
+	} else if (label == EXOS_MSG_FORK) {
+		struct l4_msg r = { { EXO_TAG(0, 1, 0), (u64)mgr_fork(p, m->mr[1], m->mr[2]) } };
+
+		l4_send(p->tid, &r, EXO_TIMEOUT_ZERO);
+	} else if (label == EXOS_MSG_WAIT) {
+		mgr_proc_wait(p, (u32)m->mr[1]);
+	}
+}
+
+/* Processes whose thread is gone without a word: killed, cause unseen. */
+static void
+vanished(void)
+{
+	for (u32 i = 0; i < EXOS_NPROC; i++) {
+		struct mgr_proc *p = &mgr.procs[i];
+
+		if (!p->pid || !p->tid ||
+		    l4_exchange_registers(p->tid, 0, 0, 0, 0, 0, 0) != -E_NOENT)
+			continue;
+		p->tid = 0;     /* gone: nothing to delete */
+		exos_ptab_killed(mgr.ptab, p->pid, EXOS_VECTOR_UNKNOWN, 0, 0);
+		ended(p);
+	}
+}
+
+long
+exos_wait(u32 pid, struct exos_wait *w)
+{
+	if (!mgr.ptab)
+		return -E_INVAL;
+	for (;;) {
+		u32 who = pid;
+		struct exos_proc e;
+		struct l4_msg m;
+		u64 from, err;
+		long st = exos_ptab_reap(mgr.ptab, 0, &who, &e);
+
+		if (st >= 0) {
+			*w = (struct exos_wait){ .pid = who, .status = (u32)st,
+						 .fault_addr = e.fault_addr,
+						 .fault_rip = e.fault_rip };
+			memcpy(w->name, e.name, sizeof w->name);
+			for (u32 i = 0; i < EXOS_NPROC; i++)
+				if (mgr.procs[i].pid == who)
+					mgr.procs[i] = (struct mgr_proc){ 0 };
+			return who;
+		}
+		if (st != -E_AGAIN)
+			return st;
+		err = l4_receive(EXO_ANYTHREAD, &m, EXO_TIMEOUT_US(POLL_US), &from);
+		if (!err)
+			serve(from, &m);
+		else
+			vanished();
+	}
+}
+
+void
+exos_status_str(const struct exos_wait *w, char *buf, u64 len)
+{
+	if (!EXOS_STATUS_KILLED(w->status))
+		fmt_snprintf(buf, len, "exit %u", EXOS_STATUS_CODE(w->status));
+	else if (EXOS_STATUS_CODE(w->status) == EXOS_VECTOR_UNKNOWN)
+		fmt_snprintf(buf, len, "killed (its environment vanished)");
+	else
+		fmt_snprintf(buf, len, "killed by fault %u at %#lx (rip %#lx)",
+			     EXOS_STATUS_CODE(w->status), w->fault_addr, w->fault_rip);
+}
