@@ -29,8 +29,8 @@
 int modpage_init(const struct exo_bootinfo *bi);
 /*
  * s, a fresh root space, is m's task: check m's segments (page-aligned user
- * ranges inside mem_size, with EXO_SEG_R, none over another in user or
- * physical memory or over the first thread's UTCB), then bring in the
+ * ranges inside mem_size, with EXO_SEG_R, ascending and apart in user and
+ * in physical memory, none over the first thread's UTCB), then bring in the
  * entry and stack-top pages. -E_NOEXEC: a segment is malformed; -E_NOMEM.
  */
 int modpage_attach(struct space *s, const struct exo_module *m, u64 mem_size);

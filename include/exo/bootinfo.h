@@ -105,6 +105,9 @@ struct exo_module {
 	u64 argv;                   /* user virtual address of argv[] */
 	u32 argc;
 	u32 nsegs;
+	/* Ascending and apart in user and in physical memory: each segment
+	 * starts past the end of the one before, at both addresses (the
+	 * kernel compares neighbours only, and refuses the module otherwise). */
 	struct exo_segment segs[EXO_MAX_SEGMENTS];
 };
 

@@ -568,6 +568,22 @@ Test(task, map_segments_must_not_overlap)
 	assert_noexec(FAKE_MEM_SIZE);
 }
 
+/* Segments apart but not ascending, in user or in physical memory: the
+ * boot protocol's order (<exo/bootinfo.h>) is what makes them apart. */
+Test(task, map_segments_out_of_order)
+{
+	module_one_seg(0x500000, 0x200000, PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x400000, 0x201000, PAGE, EXO_SEG_R, 0 };
+	assert_noexec(FAKE_MEM_SIZE);
+	module_one_seg(0x400000, 0x201000, PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x500000, 0x200000, PAGE, EXO_SEG_R, 0 };
+	assert_noexec(FAKE_MEM_SIZE);
+	mod.segs[1].paddr = 0x202000;   /* ascending at both addresses */
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), 0);
+}
+
 Test(task, map_unaligned_vaddr)
 {
 	module_one_seg(0x400800, 0x200000, 0x1000, EXO_SEG_R);
