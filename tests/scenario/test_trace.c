@@ -276,7 +276,10 @@ Test(trace, stat_exception_upcalls_by_the_entry_code)
 	cr_assert_eq(crossings(doc, "exception upcall invalid opcode"), 10);
 	cr_assert_eq(crossings(doc, "exception upcall divide error"), 1);
 	cr_assert_eq(crossings(doc, "exception upcall general protection"), 1);
-	cr_assert_eq(json_num(jv_path(doc, "records_by_kind", "exception", NULL), "kexc"), 0);
+	/* The kernel's own exceptions are exotest's first touches of its
+	 * module's pages (modpage.h), which it pages in: none of the 12. */
+	cr_assert_eq(json_num(jv_path(doc, "records_by_kind", "exception", NULL), "kexc"),
+		     json_num(jv_path(doc, "page_faults", "module", NULL), "module"));
 	jv_free(doc);
 }
 
