@@ -32,19 +32,21 @@ modpage_init(const struct exo_bootinfo *bi)
 {
 	u64 lo = ~0ULL, hi = 0, pa;
 
+	/* A module's segments ascend in physical memory, or modpage_attach
+	 * refuses it: its first and last segments bound its frames. */
 	for (u32 i = 0; i < bi->nmodules && i < EXO_MAX_MODULES; i++) {
 		const struct exo_module *m = &bi->modules[i];
+		const struct exo_segment *first = &m->segs[0], *last;
 
-		for (u32 j = 0; j < m->nsegs && j < EXO_MAX_SEGMENTS; j++) {
-			const struct exo_segment *g = &m->segs[j];
-
-			if (!segment_placed(g, bi->mem_size))
-				continue;       /* modpage_attach refuses it */
-			if (g->paddr < lo)
-				lo = g->paddr;
-			if (g->paddr + g->len > hi)
-				hi = g->paddr + g->len;
-		}
+		if (m->nsegs == 0 || m->nsegs > EXO_MAX_SEGMENTS)
+			continue;       /* no frames, or modpage_attach refuses it */
+		last = &m->segs[m->nsegs - 1];
+		if (!segment_placed(first, bi->mem_size) || !segment_placed(last, bi->mem_size))
+			continue;
+		if (first->paddr < lo)
+			lo = first->paddr;
+		if (last->paddr + last->len > hi)
+			hi = last->paddr + last->len;
 	}
 	mp = (typeof(mp)){ 0 };
 	if (hi <= lo)

@@ -541,6 +541,34 @@ Test(task, module_page_comes_in_once)
 	cr_assert(mdb_check());
 }
 
+/* The bitmap spans every module's frames, from its first segment's to its
+ * last's: each module's first and last pages come in, and nothing past. */
+Test(task, module_pages_of_every_module_come_in)
+{
+	struct exo_bootinfo b;
+	struct exo_module two = { .nsegs = 2 };
+
+	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x600000, 0x201000, 2 * PAGE, EXO_SEG_R | EXO_SEG_W, 0 };
+	two.segs[0] = (struct exo_segment){ 0x400000, 0x300000, PAGE, EXO_SEG_R, 0 };
+	two.segs[1] = (struct exo_segment){ 0x500000, 0x308000, PAGE, EXO_SEG_R, 0 };
+	fix_bootinfo(&b);
+	b.mem_size = FAKE_MEM_SIZE;
+	b.nmodules = 2;
+	b.modules[0] = two;
+	b.modules[1] = mod;
+	cr_assert_eq(modpage_init(&b), 0);
+	cr_assert_eq(task_map_module(sp, &b.modules[1], FAKE_MEM_SIZE), 0);
+	cr_assert_eq(modpage_fault(sp, 0x400000), 0);
+	cr_assert_eq(modpage_fault(sp, 0x601000), 0);
+	cr_assert(modpage_frame_unused(0x300000));
+	cr_assert(modpage_frame_unused(0x308000));
+	cr_assert(!modpage_frame_unused(0x309000), "past the last module frame");
+	cr_assert(!modpage_frame_unused(0x1ff000), "before the first");
+	cr_assert(!modpage_frame_unused(0x202000));
+}
+
 /* Not the task's root: a space without a module pages nothing in. */
 Test(task, module_pages_only_in_the_root)
 {
