@@ -206,6 +206,7 @@ trace_pf_name(unsigned res)
 		[EXO_TRACE_PF_SIGMA0] = "sigma0", [EXO_TRACE_PF_PAGER] = "pager",
 		[EXO_TRACE_PF_UPCALL] = "upcall", [EXO_TRACE_PF_KILL] = "kill",
 		[EXO_TRACE_PF_STLB] = "software_tlb", [EXO_TRACE_PF_EXT] = "extension",
+		[EXO_TRACE_PF_MODULE] = "module",
 	};
 
 	return res < EXO_TRACE_PF_N && names[res] ? names[res] : "?";

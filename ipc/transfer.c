@@ -10,6 +10,7 @@
 
 #include "../guest/core/ext.h"
 #include "../guest/core/mdb.h"
+#include "../guest/core/modpage.h"
 #include "../guest/core/space.h"
 
 #define MAP_PROBE_MAX    1024   /* pages probed one by one; beyond, walk nodes */
@@ -31,8 +32,9 @@ thread_mr(struct thread *t, u32 i)
 	return &t->utcb->mr[i];
 }
 
-/* One page of from (at fva) to (at tva); σ0's window pages come into being
- * (as mapping-database roots) the first time σ0 passes them on. -E_FAULT:
+/* One page of from (at fva) to (at tva); σ0's window pages and a task's
+ * module pages come into being (as mapping-database roots) the first time
+ * they are passed on (space_demand). -E_FAULT:
  * not the sender's to give, nothing happens. A target mdb_map refuses
  * (-E_INVAL: outside the user range, a kernel page) is skipped: where the
  * page lands is the receiver's window's choice. */
@@ -40,7 +42,7 @@ static int
 map_page(struct space *from, u64 fva, struct space *to, u64 tva, u32 rights,
 	 bool grant)
 {
-	if (!mdb_lookup(from, fva) && !(from->sigma0 && sigma0_root(from, fva) == 0))
+	if (!mdb_lookup(from, fva) && space_demand(from, fva) != 0)
 		return -E_FAULT;
 	return mdb_map(from, fva, to, tva, rights, grant);
 }
@@ -64,7 +66,10 @@ map_range(struct space *from, u64 fva, struct space *to, u64 tva, u64 len,
 		return had ? 0 : -E_FAULT;
 	}
 	/* A large fpage: visit only the pages the sender has (σ0's window
-	 * pages must be passed on in fpages of at most MAP_PROBE_MAX pages). */
+	 * pages must be passed on in fpages of at most MAP_PROBE_MAX pages;
+	 * a task's module pages in it come in first). */
+	if (from->mod && modpage_fault_range(from, fva, len) < 0)
+		return -E_NOMEM;
 	for (struct mdb_node *n = from->maps, *next; n; n = next) {
 		next = n->snext;
 		if (n->va >= fva && n->va - fva < len) {

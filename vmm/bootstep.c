@@ -90,6 +90,7 @@ bootstep_exit(struct bootstep *s, int vcpu_fd, const struct kvm_run *run)
 struct fn_count {
 	char name[64];
 	uint64_t n;
+	uint64_t calls;         /* instructions at its first byte: entries */
 };
 
 static int
@@ -101,8 +102,9 @@ by_count(const void *a, const void *b)
 }
 
 /* The function an address is in: the namer's "module:function+0xoff" cut
- * before the offset, or the address itself. */
-static void
+ * before the offset, or the address itself. True if rip is the function's
+ * first byte (a call or a jump to it: the stream counts its entries). */
+static bool
 fn_name(const struct vmm *vm, uint64_t rip, char *buf, size_t len)
 {
 	const struct vmm_namer *nm = vm->cfg->namer;
@@ -110,11 +112,13 @@ fn_name(const struct vmm *vm, uint64_t rip, char *buf, size_t len)
 
 	if (!nm || !nm->name(nm->ctx, rip, buf, len)) {
 		snprintf(buf, len, "%#llx", (unsigned long long)rip);
-		return;
+		return false;
 	}
 	plus = strchr(buf, '+');
-	if (plus)
-		*plus = 0;
+	if (!plus)
+		return false;
+	*plus = 0;
+	return !strncmp(plus + 1, "0 ", 2) || !strcmp(plus + 1, "0");
 }
 
 /* Instructions per function, most first; *nf of them (free the result). */
@@ -130,12 +134,14 @@ bootstep_tally(const struct bootstep *s, const struct vmm *vm, size_t *nf)
 	for (size_t i = 0; i < s->n; i++) {
 		size_t k;
 
-		fn_name(vm, s->rip[i], name, sizeof(name));
+		bool entry = fn_name(vm, s->rip[i], name, sizeof(name));
+
 		for (k = 0; k < *nf && strcmp(f[k].name, name); k++)
 			;
 		if (k == *nf)
 			snprintf(f[(*nf)++].name, sizeof(f[0].name), "%s", name);
 		f[k].n++;
+		f[k].calls += entry;
 	}
 	qsort(f, *nf, sizeof(*f), by_count);
 	return f;
@@ -159,7 +165,8 @@ bootstep_print(const struct bootstep *s, const struct vmm *vm, FILE *out, FILE *
 			s->n ? (unsigned long long)s->rip[s->n - 1] : 0ULL);
 	}
 	for (size_t k = 0; f && k < nf && k < SHOWN; k++)
-		fprintf(out, "  %8llu  %s\n", (unsigned long long)f[k].n, f[k].name);
+		fprintf(out, "  %8llu  %s, %llu calls\n", (unsigned long long)f[k].n,
+			f[k].name, (unsigned long long)f[k].calls);
 	if (f && nf > SHOWN) {
 		uint64_t rest = 0;
 
@@ -175,6 +182,10 @@ bootstep_print(const struct bootstep *s, const struct vmm *vm, FILE *out, FILE *
 		for (size_t k = 0; f && k < nf; k++)
 			fprintf(report, "%s\"%s\":%llu", k ? "," : "", f[k].name,
 				(unsigned long long)f[k].n);
+		fputs("},\"calls_by_function\":{", report);
+		for (size_t k = 0; f && k < nf; k++)
+			fprintf(report, "%s\"%s\":%llu", k ? "," : "", f[k].name,
+				(unsigned long long)f[k].calls);
 		fputs("}}\n", report);
 	}
 	free(f);

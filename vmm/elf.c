@@ -96,6 +96,22 @@ elf_take_segment(const char *name, unsigned i, const Elf64_Phdr *ph, size_t size
 	return 0;
 }
 
+/* In ascending order of address, as the ELF format says loadable segments
+ * come and the boot protocol needs them (<exo/bootinfo.h>): a file that
+ * lists them otherwise still loads. At most ELF_MAX_SEGS: an insertion. */
+static void
+elf_sort_segments(struct elf_image *img)
+{
+	for (unsigned i = 1; i < img->nsegs; i++) {
+		struct elf_seg s = img->segs[i];
+		unsigned j = i;
+
+		for (; j > 0 && img->segs[j - 1].addr > s.addr; j--)
+			img->segs[j] = img->segs[j - 1];
+		img->segs[j] = s;
+	}
+}
+
 /* Segments are placed page by page: no two may touch the same page. */
 static int
 elf_check_overlap(const char *name, const struct elf_image *img, struct diag *d)
@@ -165,6 +181,7 @@ elf_parse(const char *name, const void *data, size_t size,
 	}
 	if (img->nsegs == 0)
 		return diag_fail(d, ENOEXEC, "%s: no loadable segments", name);
+	elf_sort_segments(img);
 	r = elf_check_overlap(name, img, d);
 	if (r < 0)
 		return r;

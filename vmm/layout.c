@@ -12,6 +12,7 @@
 #define PTE_W   0x002ULL
 #define PTE_PS  0x080ULL
 #define PTE_G   0x100ULL
+#define PTE_NX  (1ULL << 63)
 #define MB2     (2ULL << 20)
 /* The first byte the kernel may use below its image: 0x10000, above the
  * boot information and page tables. */
@@ -38,6 +39,7 @@ layout_user_limits(void)
  * with 2 MiB pages, so EXO_KERNEL_BASE + p reaches every guest byte p.
  *   PML4[511] -> PDPT;  PDPT[510] -> PD0 (0..1 GiB);  PDPT[511] -> PD1 (1..2 GiB)
  * Only memory that exists is mapped: a stray kernel access beyond it faults.
+ * Past the first 2 MiB (the kernel image) nothing executes: no-execute.
  */
 static void
 layout_page_tables(uint8_t *mem, uint64_t mem_size)
@@ -51,7 +53,33 @@ layout_page_tables(uint8_t *mem, uint64_t mem_size)
 	pdpt[510] = pd_pa | PTE_P | PTE_W;
 	pdpt[511] = (pd_pa + PAGE) | PTE_P | PTE_W;
 	for (uint64_t pa = 0; pa < mem_size; pa += MB2)
-		pd[pa / MB2] = pa | PTE_P | PTE_W | PTE_PS | PTE_G;
+		pd[pa / MB2] = pa | PTE_P | PTE_W | PTE_PS | PTE_G | (pa ? PTE_NX : 0);
+}
+
+/*
+ * The kernel image's leaf table (<exo/bootinfo.h>, EXO_BOOT_KPT_PA): the
+ * first 2 MiB in 4 KiB pages, writable and no-execute but for the pages of
+ * the image's read-only segments, which are read-only, and executable only
+ * in an executable segment. Built here, where the segments are known, so
+ * that the kernel's boot does not fill 512 entries itself.
+ */
+static void
+layout_kernel_table(uint8_t *mem, const struct elf_image *k)
+{
+	uint64_t *pt = (uint64_t *)(mem + EXO_BOOT_KPT_PA);
+
+	for (uint64_t i = 0; i < 512; i++)
+		pt[i] = i * PAGE | PTE_P | PTE_W | PTE_G | PTE_NX;
+	for (unsigned i = 0; i < k->nsegs; i++) {
+		const struct elf_seg *s = &k->segs[i];
+		uint64_t bits = PTE_P | PTE_G | (s->flags & EXO_SEG_X ? 0 : PTE_NX);
+		uint64_t end = EXO_PAGE_UP(s->addr + s->memsz);
+
+		if (s->flags & EXO_SEG_W)
+			continue;
+		for (uint64_t pa = EXO_PAGE_DOWN(s->addr); pa < end && pa < MB2; pa += PAGE)
+			pt[pa / PAGE] = pa | bits;
+	}
 }
 
 static void
@@ -226,6 +254,7 @@ layout_build(uint8_t *mem, uint64_t mem_size, uint32_t platform,
 			return r;
 	}
 	layout_page_tables(mem, mem_size);
+	layout_kernel_table(mem, kernel);
 
 	bi->magic = EXO_BOOTINFO_MAGIC;
 	bi->version = EXO_BOOTINFO_VERSION;

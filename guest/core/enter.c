@@ -14,6 +14,7 @@
 #include "exocall.h"
 #include "ext.h"
 #include "kernel.h"
+#include "modpage.h"
 #include "pagefault_fast.h"
 #include "platform.h"
 #include "sched.h"
@@ -105,6 +106,10 @@ kernel_exception(struct thread *t, u64 vector, u64 error, u64 addr)
 	if (vector == 14 && t->space->sigma0 && sigma0_root(t->space, EXO_PAGE_DOWN(addr)) == 0) {
 		TRACE_K(PAGEFAULT, EXO_TRACE_PF_SIGMA0);
 		return leave(t, id, t);         /* σ0 touched its own window */
+	}
+	if (vector == 14 && t->space->mod && modpage_fault(t->space, addr) == 0) {
+		TRACE_K(PAGEFAULT, EXO_TRACE_PF_MODULE);
+		return leave(t, id, t);         /* a task touched its module's page */
 	}
 	if (vector == 14 && stlb_fault(t->space, EXO_PAGE_DOWN(addr), fault_access(error))) {
 		TRACE_K(PAGEFAULT, EXO_TRACE_PF_STLB);

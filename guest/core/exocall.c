@@ -28,7 +28,7 @@ user_writable(struct space *s, u64 va, u64 len)
 		return -E_FAULT;
 	last = EXO_PAGE_DOWN(va + len - 1);
 	for (u64 p = first; p <= last; p += EXO_PAGE_SIZE)
-		if (arch_space_lookup(&s->pt, p, EXO_SEG_W, &pa) < 0)
+		if (space_lookup(s, p, EXO_SEG_W, &pa) < 0)
 			return -E_FAULT;
 	return 0;
 }
@@ -71,7 +71,7 @@ user_read(struct space *s, void *dst, u64 va, u64 len)
 
 		if (chunk > len - done)
 			chunk = len - done;
-		if (arch_space_lookup(&s->pt, va + done, EXO_SEG_R, &pa) < 0)
+		if (space_lookup(s, va + done, EXO_SEG_R, &pa) < 0)
 			return -E_FAULT;
 		__builtin_memcpy((u8 *)dst + done, arch_phys_to_virt(pa), chunk);
 		done += chunk;

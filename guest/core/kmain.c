@@ -6,6 +6,7 @@
 #include "frame.h"
 #include "kernel.h"
 #include "mdb.h"
+#include "modpage.h"
 #include "percpu.h"
 #include "platform.h"
 #include "sched.h"
@@ -41,7 +42,8 @@ kmain(const struct exo_bootinfo *bi)
 	if (frame_init(bi) < 0)
 		panic("boot info: malformed memory map");
 	frame_split_sigma0(&s0_first, &s0_end);
-	if (mdb_init() < 0 || space_init(bi, s0_first, s0_end) < 0)
+	if (mdb_init() < 0 || space_init(bi, s0_first, s0_end) < 0 ||
+	    modpage_init(bi) < 0)
 		panic("out of memory at boot");
 	thread_init();
 	if (env_cpus_init() < 0)

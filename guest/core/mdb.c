@@ -480,6 +480,29 @@ nodes_take(u64 n, struct mdb_node **chain)
  * -E_NOMEM: no frame for the nodes or for a page table.
  * On error nothing is mapped or recorded.
  */
+/* One page: arch_space_map maps it or nothing (platform.h), so it is the
+ * check that va is free, at one table walk (σ0's window pages and module
+ * pages come in one at a time: every boot and every first touch). */
+static int
+map_root_page(struct space *s, u64 va, u64 pa, u32 rights)
+{
+	struct mdb_node *n;
+	int r;
+
+	if (!nodes_take(1, &n))
+		return -E_NOMEM;
+	r = arch_space_map(&s->pt, va, pa, PAGE, rights);
+	if (r) {
+		node_free(n);
+		return r;
+	}
+	n->next = NULL;
+	n->pa = pa;
+	n->rights = rights;
+	node_enter(n, s, va);
+	return 0;
+}
+
 int
 mdb_map_root(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
 {
@@ -490,6 +513,8 @@ mdb_map_root(struct space *s, u64 va, u64 pa, u64 len, u32 rights)
 	if ((va | pa | len) & (PAGE - 1) || !len || !user_range(va, len) ||
 	    !(rights & EXO_R) || rights & ~EXO_RWX)
 		return -E_INVAL;
+	if (len == PAGE)
+		return map_root_page(s, va, pa, rights);
 	if (!arch_space_range_free(&s->pt, va, len))
 		return -E_INVAL;
 	if (!nodes_take(len / PAGE, &chain))

@@ -36,10 +36,11 @@ fault_access(u64 error)
 static inline struct thread *
 pagefault_fast(struct thread *t, u64 addr, u64 error)
 {
-	/* σ0's window and the software TLB come before any pager. */
+	/* The kernel's own paging (σ0's window, a task's module pages) and
+	 * the software TLB come before any pager. */
 	struct thread *next;
 
-	if (t->space->sigma0 || t->space->env->stlb_live || ext_pf_hooks)
+	if (t->space->kpaged || t->space->env->stlb_live || ext_pf_hooks)
 		return 0;       /* (an extension's page-fault event: kernel_exception) */
 	next = ipc_fastpath_fault(t, addr, fault_access(error), pf_tag[error & 31]);
 	if (next)

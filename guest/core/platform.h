@@ -38,7 +38,8 @@ void arch_frame_zero(u64 pa);
  *   aligned, len a page multiple > 0): -E_NOMEM (no frame for a table),
  *   -E_INVAL (not aligned, not all user addresses, or a page already mapped).
  *   On error pages before the failing one may be mapped: the caller
- *   destroys the space.
+ *   destroys the space. So one page (len a page) is mapped, or on error
+ *   not: a page already mapped there stays as it was.
  * arch_space_lookup: the physical address behind user va if it is mapped with
  *   at least the rights in need, else -E_FAULT.
  * arch_space_unmap: remove the mapping of the page holding user va; *pa gets

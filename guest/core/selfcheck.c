@@ -17,6 +17,7 @@
 #include "frame.h"
 #include "kernel.h"
 #include "mdb.h"
+#include "modpage.h"
 #include "percpu.h"
 #include "platform.h"
 #include "space.h"
@@ -153,6 +154,8 @@ check_pte(u64 va, u64 pa, u32 rights, void *ctx)
 {
 	if (covered(pa) && bit_set(pa, false))
 		fail(SC_FRAME_TWICE, pa);       /* mapped, and on the free list */
+	if (modpage_frame_unused(pa))
+		fail(SC_PTE_STRAY, va);         /* a module frame not handed out yet */
 	if (!pte_explained(ctx, va, pa, rights))
 		fail(SC_PTE_STRAY, va);
 }

@@ -7,7 +7,8 @@
  *    arch save area, a boot-time run), and none is lost;
  *  - the mapping database matches the page tables both ways: every node is
  *    mapped as it says (mdb_check), and every user translation is a node, a
- *    binding, a UTCB or a kernel page, never a frame on the free list;
+ *    binding, a UTCB or a kernel page, never a frame on the free list nor
+ *    a module frame the kernel has not paged in yet (modpage.h);
  *  - the capability tables hold (cap_check), with the counts an environment
  *    keeps of them, and every software-TLB entry is a binding of its own;
  *  - no thread is on two queues, or on a queue its state does not allow.

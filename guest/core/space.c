@@ -9,6 +9,7 @@
 #include "kernel.h"
 #include "env.h"
 #include "mdb.h"
+#include "modpage.h"
 #include "thread.h"
 #include "tlb.h"
 
@@ -102,4 +103,25 @@ sigma0_root(struct space *s, u64 va)
 	if (mdb_lookup(s, va))
 		return 0;
 	return mdb_map_root(s, va, pa, EXO_PAGE_SIZE, EXO_SEG_R | EXO_SEG_W | EXO_SEG_X);
+}
+
+int
+space_demand(struct space *s, u64 va)
+{
+	va = EXO_PAGE_DOWN(va);
+	if (!s->kpaged)
+		return -E_FAULT;
+	if (s->sigma0 && sigma0_root(s, va) == 0)
+		return 0;
+	return modpage_fault(s, va);
+}
+
+int
+space_lookup(struct space *s, u64 va, u32 need, u64 *pa)
+{
+	int r = arch_space_lookup(&s->pt, va, need, pa);
+
+	if (r < 0 && s->kpaged && space_demand(s, va) == 0)
+		r = arch_space_lookup(&s->pt, va, need, pa);
+	return r;
 }

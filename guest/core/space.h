@@ -30,6 +30,8 @@ struct space {
 	bool live;
 	bool privileged;            /* may call thread_control, irq_control */
 	bool sigma0;                /* owns the σ0 window */
+	bool kpaged;                /* the kernel pages some of it in (space_demand) */
+	const struct exo_module *mod; /* a task's root: its module's pages (modpage.h) */
 	struct env *env;            /* = env_of(this): one load, for the #PF fast path */
 };
 
@@ -59,5 +61,14 @@ kernel_kip(void)
 }
 /* Make σ0's window page at va a mapping-database root (space.c). -E_FAULT */
 int sigma0_root(struct space *s, u64 va);
+/*
+ * The page at va of s comes into being if the kernel pages it in: σ0's
+ * window, a task's module pages (modpage.h). 0: it is there now; -E_FAULT:
+ * nothing to bring in; -E_NOMEM.
+ */
+int space_demand(struct space *s, u64 va);
+/* arch_space_lookup, after space_demand if va is not mapped: how the kernel
+ * reaches user memory for a thread, as its touch would. */
+int space_lookup(struct space *s, u64 va, u32 need, u64 *pa);
 
 #endif

@@ -21,6 +21,7 @@
 #include "irq.h"
 #include "kernel.h"
 #include "mdb.h"
+#include "modpage.h"
 #include "pct.h"
 #include "platform.h"
 #include "sched.h"
@@ -52,7 +53,7 @@ sys_console_write(struct thread *t, u64 buf, u64 len, u64 a2, u64 a3, u64 a4)
 	last = EXO_PAGE_DOWN(buf + len - 1);
 	n = (last - first) / EXO_PAGE_SIZE + 1;
 	for (u64 i = 0; i < n; i++)
-		if (arch_space_lookup(&t->space->pt, first + i * EXO_PAGE_SIZE,
+		if (space_lookup(t->space, first + i * EXO_PAGE_SIZE,
 				      EXO_SEG_R, &pa[i]) < 0)
 			return -E_FAULT;
 	/* Commit point: every page checked. */
@@ -96,7 +97,7 @@ sys_console_read(struct thread *t, u64 buf, u64 len, u64 a2, u64 a3, u64 a4)
 	first = EXO_PAGE_DOWN(buf);
 	n = (EXO_PAGE_DOWN(buf + len - 1) - first) / EXO_PAGE_SIZE + 1;
 	for (u64 i = 0; i < n; i++)
-		if (arch_space_lookup(&t->space->pt, first + i * EXO_PAGE_SIZE,
+		if (space_lookup(t->space, first + i * EXO_PAGE_SIZE,
 				      EXO_SEG_W, &pa[i]) < 0)
 			return -E_FAULT;
 	/* Commit point: every page checked. */
@@ -387,6 +388,10 @@ sys_unmap(struct thread *t, u64 fpage, u64 flags, u64 a2, u64 a3, u64 a4)
 	(void)a2, (void)a3, (void)a4;
 	if (flags & ~(u64)UNMAP_OWN || !rights || !s)
 		return -E_INVAL;
+	/* A task's module pages it has not touched yet are its own too: they
+	 * come in to be flushed (or lost, with no memory to bring them in). */
+	if (flags & UNMAP_OWN && t->space->mod)
+		modpage_fault_range(t->space, base, 1ULL << s);
 	return (i64)mdb_flush(t->space, base, 1ULL << s, rights, flags & UNMAP_OWN);
 }
 
@@ -426,7 +431,7 @@ bench_req_build(struct thread *t, u64 rec, u64 len)
 
 		if (piece > left)
 			piece = left;
-		if (arch_space_lookup(&t->space->pt, va, EXO_SEG_R, &pa) < 0)
+		if (space_lookup(t->space, va, EXO_SEG_R, &pa) < 0)
 			return -E_FAULT;
 		if (n && c[n - 1].gpa + c[n - 1].len == pa) {
 			c[n - 1].len += piece;

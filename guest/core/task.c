@@ -4,7 +4,7 @@
 #include <exo/layout.h>
 
 #include "kernel.h"
-#include "mdb.h"
+#include "modpage.h"
 #include "platform.h"
 #include "sched.h"
 
@@ -18,34 +18,11 @@ static struct {
 
 static struct exo_event ev;
 
-/* Segments must be page-aligned user ranges inside guest memory. */
-static bool
-segment_ok(const struct exo_segment *g, u64 mem_size)
-{
-	if ((g->vaddr | g->paddr | g->len) & (EXO_PAGE_SIZE - 1) || g->len == 0)
-		return false;
-	if (g->vaddr < EXO_USER_MIN || g->vaddr + g->len > EXO_USER_END ||
-	    g->vaddr + g->len < g->vaddr)
-		return false;
-	return g->paddr + g->len <= mem_size && g->paddr + g->len > g->paddr;
-}
-
+/* The module's pages come in as the task touches them (modpage.h). */
 int
 task_map_module(struct space *s, const struct exo_module *m, u64 mem_size)
 {
-	if (m->nsegs > EXO_MAX_SEGMENTS)
-		return -E_NOEXEC;
-	for (u32 i = 0; i < m->nsegs; i++)
-		if (!segment_ok(&m->segs[i], mem_size))
-			return -E_NOEXEC;
-	for (u32 i = 0; i < m->nsegs; i++) {
-		const struct exo_segment *g = &m->segs[i];
-		int r = mdb_map_root(s, g->vaddr, g->paddr, g->len, g->flags);
-
-		if (r < 0)
-			return r == -E_INVAL ? -E_NOEXEC : r;
-	}
-	return 0;
+	return modpage_attach(s, m, mem_size);
 }
 
 struct space *

@@ -36,7 +36,8 @@ void task_exit(struct thread *t, i64 status);
 void task_reap(void);
 /* Nothing can ever run again: end the running module's task. */
 void task_stuck(void);
-/* Validate and map a module's segments into s (-E_NOEXEC, -E_NOMEM). */
+/* Check a module's segments and make s its task's root space, whose pages
+ * the kernel brings in (modpage.h). -E_NOEXEC, -E_NOMEM */
 int task_map_module(struct space *s, const struct exo_module *m, u64 mem_size);
 /* The root space of the task s belongs to. */
 struct space *task_root(struct space *s);

@@ -14,11 +14,22 @@
  *     already sits in its own physically contiguous, page-aligned frames at the
  *     same page offset as its virtual address; the stack and an args page too.
  *     The kernel only builds page tables for them.
+ *   - the kernel image is laid out W^X already: EXO_BOOT_KPT_PA holds the
+ *     leaf table of guest-physical 0..2 MiB (where the image lies) in 4 KiB
+ *     pages, each mapping its own frame global, the pages of the image's
+ *     read-only segments read-only (no-execute unless the segment is
+ *     executable), every other page writable and no-execute; every 2 MiB
+ *     page of the boot tables past the first is no-execute. The boot
+ *     tables still map the first 2 MiB writable and executable with one
+ *     2 MiB page, so the kernel can patch its text before it puts the
+ *     leaf table in (mmu_protect_kernel checks the image's boundaries in
+ *     it; the self-check, arch_kernel_wx, every entry).
  *
  * Guest physical layout:
  *   0x0000 .. 0x0fff   never mapped by anything (guard for NULL physical)
  *   EXO_BOOTINFO_PA    this structure
- *   EXO_BOOT_PT_PA     boot page tables: PML4, one PDPT, two PDs (2 MiB pages)
+ *   EXO_BOOT_PT_PA     boot page tables: PML4, one PDPT, two PDs (2 MiB pages),
+ *                      and the kernel image's leaf table (EXO_BOOT_KPT_PA)
  *   kernel image       at its ELF physical addresses (from 1 MiB)
  *   modules            after the kernel, page aligned
  *   the rest           EXO_MEM_USABLE
@@ -32,15 +43,16 @@
 #include <exo/types.h>
 
 #define EXO_BOOTINFO_MAGIC   0x4f4f42305845ULL  /* "EX0BOO" */
-#define EXO_BOOTINFO_VERSION 3
+#define EXO_BOOTINFO_VERSION 4
 
 #define EXO_KERNEL_BASE      0xffffffff80000000ULL
 #define EXO_DIRECT_MAP_MAX   (2ULL << 30)       /* guest memory limit: 2 GiB */
 
 #define EXO_BOOTINFO_PA      0x1000ULL
 #define EXO_BOOTINFO_MAX     0x7000ULL          /* up to EXO_BOOT_PT_PA */
-#define EXO_BOOT_PT_PA       0x8000ULL          /* PML4, PDPT, PD0, PD1 */
-#define EXO_BOOT_PT_PAGES    4
+#define EXO_BOOT_PT_PA       0x8000ULL          /* PML4, PDPT, PD0, PD1, KPT */
+#define EXO_BOOT_PT_PAGES    5
+#define EXO_BOOT_KPT_PA      (EXO_BOOT_PT_PA + 4 * 0x1000ULL)
 #define EXO_KERNEL_MIN_PA    0x100000ULL        /* kernel may not load below 1 MiB */
 
 #define EXO_MAX_REGIONS      16
@@ -93,6 +105,9 @@ struct exo_module {
 	u64 argv;                   /* user virtual address of argv[] */
 	u32 argc;
 	u32 nsegs;
+	/* Ascending and apart in user and in physical memory: each segment
+	 * starts past the end of the one before, at both addresses (the
+	 * kernel compares neighbours only, and refuses the module otherwise). */
 	struct exo_segment segs[EXO_MAX_SEGMENTS];
 };
 

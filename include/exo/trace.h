@@ -96,6 +96,7 @@ enum exo_trace_pf {
 	EXO_TRACE_PF_KILL   = 4,    /* nobody resolves it: the thread dies */
 	EXO_TRACE_PF_STLB   = 5,    /* refilled from the software TLB's bindings */
 	EXO_TRACE_PF_EXT    = 6,    /* resolved by an in-kernel extension (SPIN) */
+	EXO_TRACE_PF_MODULE = 7,    /* a task touched its module's page: paged in */
 	EXO_TRACE_PF_N
 };
 

@@ -489,6 +489,23 @@ Test(elf, segments_overlap_reverse_order)
 	assert_noexec(parse_user(), NAME);
 }
 
+/* A file may list its loadable segments in any order; the image has them
+ * ascending, as the boot protocol needs (<exo/bootinfo.h>). */
+Test(elf, segments_listed_out_of_order_come_sorted)
+{
+	eb_init(&b, UTEXT);
+	eb_load(&b, PF_R | PF_W, UTEXT + 0x4000, 0x100, 0x1000);
+	eb_load(&b, PF_R, UTEXT + 0x2000, 0x100, 0x100);
+	eb_load(&b, PF_R | PF_X, UTEXT, 0x100, 0x100);
+	cr_assert_eq(parse_user(), 0, "%s", d.msg);
+	cr_assert_eq(img.nsegs, 3);
+	cr_assert_eq(img.segs[0].addr, UTEXT);
+	cr_assert_eq(img.segs[0].flags & PF_X, PF_X, "the text's flags went with it");
+	cr_assert_eq(img.segs[1].addr, UTEXT + 0x2000);
+	cr_assert_eq(img.segs[2].addr, UTEXT + 0x4000);
+	cr_assert_eq(img.segs[2].memsz, 0x1000);
+}
+
 Test(elf, segments_share_a_page)
 {
 	eb_init(&b, UTEXT);

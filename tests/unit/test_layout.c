@@ -20,6 +20,7 @@
 #define PTE_W    0x002ULL
 #define PTE_PS   0x080ULL
 #define PTE_G    0x100ULL
+#define PTE_NX   (1ULL << 63)
 #define TEST_TSC_KHZ 2596000ULL   /* a rate the boot info passes on as it is */
 
 static struct elf_builder kb, pb[2];
@@ -178,6 +179,27 @@ check_boot_region(const struct exo_bootinfo *bi)
 	cr_assert_geq(r->base + r->len, EXO_BOOT_PT_PA + EXO_BOOT_PT_PAGES * PAGE);
 }
 
+/* The kernel image's leaf table (EXO_BOOT_KPT_PA): each of the first 2 MiB's
+ * pages maps its own frame, global, none both writable and executable, and
+ * the image's text is there executable and read-only. */
+static void
+check_kernel_table(void)
+{
+	const uint64_t *kpt = (const uint64_t *)(mem + EXO_BOOT_KPT_PA);
+	unsigned text = 0;
+
+	for (uint64_t i = 0; i < 512; i++) {
+		uint64_t e = kpt[i];
+
+		cr_assert_eq(e & ~0xfffULL & ~PTE_NX, i * PAGE, "KPT[%lu] = %#lx", i, e);
+		cr_assert_eq(e & (PTE_P | PTE_G), PTE_P | PTE_G, "KPT[%lu] = %#lx", i, e);
+		cr_assert(!(e & PTE_W) || (e & PTE_NX), "KPT[%lu] writable and "
+			  "executable: %#lx", i, e);
+		text += !(e & PTE_NX);
+	}
+	cr_assert_gt(text, 0, "no executable page in the kernel image's table");
+}
+
 static void
 check_page_tables(const struct boot_layout *out)
 {
@@ -199,16 +221,20 @@ check_page_tables(const struct boot_layout *out)
 		uint64_t pa = i * 2 * MB;
 
 		if (pa < mem_size) {
-			cr_assert_eq(pd[i] & ~0xfffULL, pa, "PD entry %lu maps %#lx",
-				     i, pd[i] & ~0xfffULL);
+			cr_assert_eq(pd[i] & ~0xfffULL & ~PTE_NX, pa, "PD entry %lu maps %#lx",
+				     i, pd[i] & ~0xfffULL & ~PTE_NX);
 			cr_assert_eq(pd[i] & (PTE_P | PTE_W | PTE_PS),
 				     PTE_P | PTE_W | PTE_PS, "PD entry %lu flags %#lx",
+				     i, pd[i]);
+			/* Only the first 2 MiB (the kernel image) executes. */
+			cr_assert_eq(!!(pd[i] & PTE_NX), i > 0, "PD entry %lu NX: %#lx",
 				     i, pd[i]);
 		} else {
 			cr_assert_eq(pd[i], 0, "PD entry %lu (pa %#lx) beyond memory "
 				     "mapped: %#lx", i, pa, pd[i]);
 		}
 	}
+	check_kernel_table();
 	/* The kernel-virtual address of the boot info is in the mapped range. */
 	cr_assert_eq(out->bootinfo_va, EXO_KERNEL_BASE + EXO_BOOTINFO_PA);
 }

@@ -161,6 +161,30 @@ Test(mdb, root_map_refusals)
 	CHECK();
 }
 
+/* One page (map_root_page: the platform's map is the check): a page mapped
+ * there already, by a node or by the kernel, stays as it was; out of table
+ * frames, nothing is mapped or recorded. */
+Test(mdb, root_map_of_one_page_refusals)
+{
+	root(A, VA, PA, EXO_R);
+	cr_assert_eq(mdb_map_root(A, VA, PA2, PAGE, RW), -E_INVAL);
+	cr_assert_eq(pte_rights(A, VA), EXO_R);
+	cr_assert_eq(mdb_lookup(A, VA)->pa, PA);
+	cr_assert_eq(arch_space_map(&B->pt, VA, PA, PAGE, EXO_R), 0);
+	cr_assert_eq(mdb_map_root(B, VA, PA2, PAGE, RW), -E_INVAL);
+	cr_assert_eq(pte_rights(B, VA), EXO_R);
+	cr_assert_null(mdb_lookup(B, VA));
+	cr_assert_eq(fake_space_npages(&A->pt), 1);
+	cr_assert_eq(fake_space_npages(&B->pt), 1);
+	cr_assert_eq(mdb_nodes_live(), 1);
+	fake_space_map_fail = true;
+	cr_assert_eq(mdb_map_root(C, VA, PA2, PAGE, RW), -E_NOMEM);
+	fake_space_map_fail = false;
+	cr_assert_eq(fake_space_npages(&C->pt), 0);
+	cr_assert_eq(mdb_nodes_live(), 1, "the node taken went back");
+	CHECK();
+}
+
 /*
  * The tree of most tests:
  *   a (A, root) -> b (B) -> c (C) -> e (E)

@@ -19,6 +19,7 @@
 #include "guest/core/irq.h"
 #include "guest/core/kernel.h"
 #include "guest/core/mdb.h"
+#include "guest/core/modpage.h"
 #include "guest/core/sched.h"
 #include "guest/core/syscall.h"
 #include "guest/core/task.h"
@@ -439,10 +440,25 @@ npages(void)
 	return fake_space_npages(&sp->pt) - base_pages;
 }
 
+/* As kmain does: the module-page bitmap for a boot info holding mod alone,
+ * then the task (its segments checked, nothing touched yet). */
+static int
+map_module(u64 mem_size)
+{
+	struct exo_bootinfo b;
+
+	fix_bootinfo(&b);
+	b.mem_size = mem_size;
+	b.nmodules = 1;
+	b.modules[0] = mod;
+	cr_assert_eq(modpage_init(&b), 0);
+	return task_map_module(sp, &mod, mem_size);
+}
+
 static void
 assert_noexec(u64 mem_size)
 {
-	cr_assert_eq(task_map_module(sp, &mod, mem_size), -E_NOEXEC);
+	cr_assert_eq(map_module(mem_size), -E_NOEXEC);
 	cr_assert_eq(npages(), 0, "mapped before validating");
 	cr_assert_eq(mdb_nodes_live(), 0, "mapping nodes left behind");
 }
@@ -461,24 +477,139 @@ Test(task, map_valid_module)
 					    EXO_SEG_R | EXO_SEG_W, 0 };
 	sp = fix_space(NULL, true);
 	base_pages = fake_space_npages(&sp->pt);
-	cr_assert_eq(task_map_module(sp, &mod, FAKE_MEM_SIZE), 0);
-	cr_assert_eq(npages(), 4);
-	cr_assert_eq(arch_space_lookup(&sp->pt, 0x401234, EXO_SEG_X, &pa), 0);
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), 0);
+	cr_assert_eq(npages(), 0, "mapped before the task touched a page");
+	/* Each page comes in as the task touches it (space_demand). */
+	cr_assert_eq(space_lookup(sp, 0x401234, EXO_SEG_X, &pa), 0);
 	cr_assert_eq(pa, 0x201234);
+	cr_assert_eq(npages(), 1, "more than the page touched came in");
+	cr_assert_eq(arch_space_lookup(&sp->pt, 0x400000, EXO_SEG_R, &pa), -E_FAULT);
+	cr_assert_eq(modpage_fault(sp, 0x400000), 0);
 	cr_assert_eq(arch_space_lookup(&sp->pt, 0x400000, EXO_SEG_W, &pa), -E_FAULT,
 		     "text mapped writable");
-	cr_assert_eq(arch_space_lookup(&sp->pt, 0x600010, EXO_SEG_R | EXO_SEG_W, &pa), 0);
+	cr_assert_eq(space_lookup(sp, 0x600010, EXO_SEG_R | EXO_SEG_W, &pa), 0);
 	cr_assert_eq(pa, 0x300010);
 	cr_assert_eq(arch_space_lookup(&sp->pt, 0x600000, EXO_SEG_X, &pa), -E_FAULT,
 		     "data mapped executable");
-	cr_assert_eq(arch_space_lookup(&sp->pt, EXO_USER_ARGS, EXO_SEG_R, &pa), 0);
+	cr_assert_eq(space_lookup(sp, EXO_USER_ARGS, EXO_SEG_R, &pa), 0);
 	cr_assert_eq(pa, 0x301000);
-	cr_assert_eq(arch_space_lookup(&sp->pt, 0x402000, EXO_SEG_R, &pa), -E_FAULT);
+	cr_assert_eq(space_lookup(sp, 0x402000, EXO_SEG_R, &pa), -E_FAULT);
+	cr_assert_eq(modpage_fault(sp, 0x402000), -E_FAULT, "not a module page");
+	cr_assert_eq(npages(), 4);
 	/* The segments are mapping-database roots: the task may pass them on. */
 	cr_assert_eq(mdb_nodes_live(), 4);
 	cr_assert_not_null(mdb_lookup(sp, 0x401000));
 	cr_assert_null(mdb_lookup(sp, 0x401000)->parent);
 	cr_assert(mdb_check());
+}
+
+/* The entry page and the stack's top page come in with the task: the first
+ * instruction and its first push would fault on them. */
+Test(task, map_brings_in_entry_and_stack_top)
+{
+	module_one_seg(0x400000, 0x200000, 2 * PAGE, EXO_SEG_R | EXO_SEG_X);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ EXO_USER_STACK_TOP - EXO_USER_STACK_SIZE,
+		0x300000, EXO_USER_STACK_SIZE, EXO_SEG_R | EXO_SEG_W, 0 };
+	mod.entry = 0x401008;
+	mod.stack_top = EXO_USER_STACK_TOP;
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), 0);
+	cr_assert_eq(npages(), 2);
+	cr_assert_not_null(mdb_lookup(sp, 0x401000));
+	cr_assert_not_null(mdb_lookup(sp, EXO_USER_STACK_TOP - PAGE));
+	cr_assert_null(mdb_lookup(sp, 0x400000));
+}
+
+/* A module frame is handed out once: a page the task flushed from itself
+ * (or granted away) does not come back when it touches the address again. */
+Test(task, module_page_comes_in_once)
+{
+	module_one_seg(0x400000, 0x200000, 2 * PAGE, EXO_SEG_R | EXO_SEG_W);
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), 0);
+	cr_assert_eq(modpage_fault(sp, 0x400000), 0);
+	cr_assert_eq(modpage_fault(sp, 0x400000), -E_FAULT, "in twice");
+	mdb_flush(sp, 0x400000, PAGE, EXO_RWX, true);
+	cr_assert_null(mdb_lookup(sp, 0x400000));
+	cr_assert_eq(modpage_fault(sp, 0x400000), -E_FAULT, "flushed, and back");
+	cr_assert(!modpage_frame_unused(0x200000));
+	cr_assert(modpage_frame_unused(0x201000));
+	/* The range form brings in what has not come in, and only that. */
+	cr_assert_eq(modpage_fault_range(sp, 0, EXO_USER_END), 0);
+	cr_assert_null(mdb_lookup(sp, 0x400000));
+	cr_assert_not_null(mdb_lookup(sp, 0x401000));
+	cr_assert(!modpage_frame_unused(0x201000));
+	cr_assert(mdb_check());
+}
+
+/* The bitmap spans every module's frames, from its first segment's to its
+ * last's: each module's first and last pages come in, and nothing past. */
+Test(task, module_pages_of_every_module_come_in)
+{
+	struct exo_bootinfo b;
+	struct exo_module two = { .nsegs = 2 };
+
+	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x600000, 0x201000, 2 * PAGE, EXO_SEG_R | EXO_SEG_W, 0 };
+	two.segs[0] = (struct exo_segment){ 0x400000, 0x300000, PAGE, EXO_SEG_R, 0 };
+	two.segs[1] = (struct exo_segment){ 0x500000, 0x308000, PAGE, EXO_SEG_R, 0 };
+	fix_bootinfo(&b);
+	b.mem_size = FAKE_MEM_SIZE;
+	b.nmodules = 2;
+	b.modules[0] = two;
+	b.modules[1] = mod;
+	cr_assert_eq(modpage_init(&b), 0);
+	cr_assert_eq(task_map_module(sp, &b.modules[1], FAKE_MEM_SIZE), 0);
+	cr_assert_eq(modpage_fault(sp, 0x400000), 0);
+	cr_assert_eq(modpage_fault(sp, 0x601000), 0);
+	cr_assert(modpage_frame_unused(0x300000));
+	cr_assert(modpage_frame_unused(0x308000));
+	cr_assert(!modpage_frame_unused(0x309000), "past the last module frame");
+	cr_assert(!modpage_frame_unused(0x1ff000), "before the first");
+	cr_assert(!modpage_frame_unused(0x202000));
+}
+
+/* Not the task's root: a space without a module pages nothing in. */
+Test(task, module_pages_only_in_the_root)
+{
+	struct space *child;
+
+	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), 0);
+	child = fix_space(sp, false);
+	cr_assert_eq(space_demand(child, 0x400000), -E_FAULT);
+	cr_assert_eq(modpage_fault(child, 0x400000), -E_FAULT);
+	cr_assert(modpage_frame_unused(0x200000));
+}
+
+/* Segments over each other, in user or physical memory, or over the first
+ * thread's UTCB: the task does not start. */
+Test(task, map_segments_must_not_overlap)
+{
+	module_one_seg(0x400000, 0x200000, 2 * PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x500000, 0x201000, PAGE, EXO_SEG_R, 0 };
+	assert_noexec(FAKE_MEM_SIZE);
+	module_one_seg(TASK_UTCB_VA - PAGE, 0x200000, 2 * PAGE, EXO_SEG_R);
+	assert_noexec(FAKE_MEM_SIZE);
+	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_W);
+	assert_noexec(FAKE_MEM_SIZE);
+}
+
+/* Segments apart but not ascending, in user or in physical memory: the
+ * boot protocol's order (<exo/bootinfo.h>) is what makes them apart. */
+Test(task, map_segments_out_of_order)
+{
+	module_one_seg(0x500000, 0x200000, PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x400000, 0x201000, PAGE, EXO_SEG_R, 0 };
+	assert_noexec(FAKE_MEM_SIZE);
+	module_one_seg(0x400000, 0x201000, PAGE, EXO_SEG_R);
+	mod.nsegs = 2;
+	mod.segs[1] = (struct exo_segment){ 0x500000, 0x200000, PAGE, EXO_SEG_R, 0 };
+	assert_noexec(FAKE_MEM_SIZE);
+	mod.segs[1].paddr = 0x202000;   /* ascending at both addresses */
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), 0);
 }
 
 Test(task, map_unaligned_vaddr)
@@ -516,7 +647,8 @@ Test(task, map_below_user_min)
 Test(task, map_at_user_min)
 {
 	module_one_seg(EXO_USER_MIN, 0x200000, PAGE, EXO_SEG_R);
-	cr_assert_eq(task_map_module(sp, &mod, FAKE_MEM_SIZE), 0);
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), 0);
+	cr_assert_eq(modpage_fault(sp, EXO_USER_MIN), 0);
 	cr_assert_eq(npages(), 1);
 }
 
@@ -553,7 +685,8 @@ Test(task, map_paddr_wraps)
 Test(task, map_ending_at_mem_size)
 {
 	module_one_seg(0x400000, 0x7fe000, 2 * PAGE, EXO_SEG_R);
-	cr_assert_eq(task_map_module(sp, &mod, 0x800000), 0);
+	cr_assert_eq(map_module(0x800000), 0);
+	cr_assert_eq(modpage_fault_range(sp, 0x400000, 2 * PAGE), 0);
 	cr_assert_eq(npages(), 2);
 }
 
@@ -581,14 +714,15 @@ Test(task, map_overlapping_segments)
 	module_one_seg(0x400000, 0x200000, 2 * PAGE, EXO_SEG_R);
 	mod.nsegs = 2;
 	mod.segs[1] = (struct exo_segment){ 0x401000, 0x300000, PAGE, EXO_SEG_R, 0 };
-	cr_assert_eq(task_map_module(sp, &mod, FAKE_MEM_SIZE), -E_NOEXEC);
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), -E_NOEXEC);
 }
 
 Test(task, map_out_of_memory_passed_on)
 {
 	module_one_seg(0x400000, 0x200000, PAGE, EXO_SEG_R);
+	mod.entry = 0x400000;           /* its page comes in with the task */
 	fake_space_map_fail = true;
-	cr_assert_eq(task_map_module(sp, &mod, FAKE_MEM_SIZE), -E_NOMEM);
+	cr_assert_eq(map_module(FAKE_MEM_SIZE), -E_NOMEM);
 }
 
 /* task_boot, SYS_exit, kernel_exception: modules run as tasks, one by one */
@@ -624,8 +758,10 @@ add_module(const char *name, u64 entry, u32 argc)
 static void
 kmain_tail(void)
 {
-	struct thread *t = task_boot(&bi);
+	struct thread *t;
 
+	cr_assert_eq(modpage_init(&bi), 0);
+	t = task_boot(&bi);
 	sched_switch(t);
 	arch_run(t);
 }
@@ -712,8 +848,9 @@ Test(task, runs_first_module)
 	cr_assert_eq(fake_doorbells[EXO_DOORBELL_FIRST_USER], 1);
 	cr_assert_eq(fake_nevents, 0);
 	cr_assert_eq(fake_spaces_live(), 1);
-	/* 1 text + 16 stack + 1 args, and the kernel's KIP and UTCB. */
-	cr_assert_eq(fake_space_npages(&t->space->pt), 20);
+	/* The entry's text page and the stack's top page (the other 15 stack
+	 * pages and the args page come in when touched), the KIP and the UTCB. */
+	cr_assert_eq(fake_space_npages(&t->space->pt), 4);
 }
 
 Test(task, console_write_from_a_running_program)

@@ -352,40 +352,54 @@ arch_tlb_invalidate(const u64 *va, u32 n)
 }
 
 /*
- * W^X for the kernel's own memory. The VMM maps all of it writable and
- * executable with 2 MiB pages (vmm/layout.c; EFER.NXE is on). Here the
- * 2 MiB page holding the kernel image becomes 4 KiB pages: text read-only
- * and executable, rodata read-only, the rest writable and no-execute; every
- * other 2 MiB page of the direct map becomes no-execute. So no kernel
- * mapping is writable and executable: code runs from the text, and
- * extensions from the read-only pages of the extension window (extmap.c),
- * which they are written into through this no-execute direct map. Done once
- * on the boot CPU after smp_patch_up wrote the text, before other CPUs
- * start; every space shares these tables (KERNEL_PML4_SLOT).
+ * W^X for the kernel's own memory. The VMM maps all of it with 2 MiB pages,
+ * writable and executable in the first 2 MiB (the image), no-execute past
+ * them, and lays out beside its boot tables a leaf table of the first 2 MiB
+ * in 4 KiB pages (EXO_BOOT_KPT_PA, <exo/bootinfo.h>): text read-only and
+ * executable, rodata read-only, the rest writable and no-execute. Here,
+ * once smp_patch_up has written the text, that table takes the first
+ * 2 MiB's place. So no kernel mapping is writable and executable: code runs
+ * from the text, and extensions from the read-only pages of the extension
+ * window (extmap.c), which they are written into through this no-execute
+ * direct map. Done once on the boot CPU, before other CPUs start; every
+ * space shares these tables (KERNEL_PML4_SLOT).
  */
 extern char kernel_text_start[], kernel_text_end[], kernel_rodata_end[];
-static u64 kimage_pt[PT_ENTRIES] __attribute__((aligned(4096)));
 #define MB2 (2ULL << 20)
 #define PTE_G 0x100ULL
 #define CR4_PGE (1ULL << 7)
+#define KPT_RW (PTE_P | PTE_W | PTE_G | PTE_NX)
+#define KPT_RX (PTE_P | PTE_G)
+#define KPT_RO (PTE_P | PTE_G | PTE_NX)
 
-/* kimage_pt's entries for [from, to) (page aligned) with bits: a store and
- * an add a page, four to a turn. */
-static void
-kimage_fill(u64 from, u64 to, u64 bits)
+/* The leaf of kernel-table page pa: its own frame, exactly bits. */
+static bool
+kpt_is(const u64 *kpt, u64 pa, u64 bits)
 {
-	u64 *e = &kimage_pt[from / EXO_PAGE_SIZE], *end = &kimage_pt[to / EXO_PAGE_SIZE];
-	u64 v = from | bits;
-
-#pragma GCC unroll 4
-	for (; e < end; e++, v += EXO_PAGE_SIZE)
-		*e = v;
+	return kpt[pa / EXO_PAGE_SIZE] == (pa | bits);
 }
 
 /*
- * Every boot runs this, so it runs in straight loops (it took 13,811 of a
- * boot's 28,574 ring-0 instructions when each entry was classified on its
- * own and all 1,023 PD slots were looked at: exo run --step-boot).
+ * The VMM's table agrees with this image at its boundaries: the pages on
+ * either side of the text's and the rodata's ends. The entries between are
+ * the boot protocol's word (the VMM built them from the same ELF segments),
+ * and the self-check's arch_kernel_wx reads every one of them.
+ */
+static bool
+kpt_agrees(const u64 *kpt, u64 ts, u64 te, u64 re)
+{
+	return kpt_is(kpt, 0, KPT_RW) && kpt_is(kpt, ts - EXO_PAGE_SIZE, KPT_RW) &&
+	       kpt_is(kpt, ts, KPT_RX) && kpt_is(kpt, te - EXO_PAGE_SIZE, KPT_RX) &&
+	       (te == re || (kpt_is(kpt, te, KPT_RO) &&
+			     kpt_is(kpt, re - EXO_PAGE_SIZE, KPT_RO))) &&
+	       (re == MB2 || kpt_is(kpt, re, KPT_RW)) &&
+	       kpt_is(kpt, MB2 - EXO_PAGE_SIZE, KPT_RW);
+}
+
+/*
+ * Every boot runs this: it took 13,811 of a boot's 28,574 ring-0
+ * instructions when each entry was classified on its own, and 1,706 when it
+ * filled the 512 entries itself (exo run --step-boot).
  */
 void
 mmu_protect_kernel(u64 mem_size)
@@ -397,15 +411,11 @@ mmu_protect_kernel(u64 mem_size)
 
 	if (re > MB2)
 		panic("mmu: the kernel's text and rodata end past 2 MiB");
-	kimage_fill(0, ts, PTE_P | PTE_W | PTE_G | PTE_NX);
-	kimage_fill(ts, te, PTE_P | PTE_G);
-	kimage_fill(te, re, PTE_P | PTE_G | PTE_NX);
-	kimage_fill(re, MB2, PTE_P | PTE_W | PTE_G | PTE_NX);
-	/* PD0 and PD1 are contiguous (the VMM's layout): 0..2 GiB, mapped up
-	 * to the end of memory only. */
-	for (u64 i = 1; i < 2 * PT_ENTRIES && i * MB2 < mem_size; i++)
-		pd[i] |= PTE_NX;
-	pd[0] = arch_virt_to_phys(kimage_pt) | PTE_P | PTE_W;
+	if (!kpt_agrees(table_of(EXO_BOOT_KPT_PA), ts, te, re) ||
+	    (mem_size > MB2 && !(pd[1] & PTE_NX)))
+		panic("boot page tables: the kernel image is not laid out W^X as "
+		      "<exo/bootinfo.h> says (VMM and kernel from different builds?)");
+	pd[0] = EXO_BOOT_KPT_PA | PTE_P | PTE_W;
 	/* The old entries are global: only a CR4.PGE toggle drops them. */
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	if (cr4 & CR4_PGE)
