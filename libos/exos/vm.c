@@ -123,8 +123,14 @@ fault_load(struct exos_pte *e, u8 access)
 	if ((e->loaded & access) == access)
 		page_unload(e);
 	r = page_bind(e, rights, EXO_BIND_NOW);
-	if (r == -E_STALE)
-		return reap() ? 0 : 1;
+	if (r == -E_STALE && reap())
+		return 0;
+	if (r == -E_STALE) {
+		/* Nothing repossessed: the capability itself was revoked (a
+		 * shared segment its creator took back). The program's. */
+		exos_vm_stats.stale++;
+		return -1;
+	}
 	if (r < 0)
 		return 1;
 	exos_pte_loaded(e, rights, access);
