@@ -170,6 +170,14 @@ struct exos_thr_stats {
 	u64 in_kernel;          /* ends that found it blocked in the kernel */
 	u64 switches, idles;
 	u64 entry_failed;
+	u64 late;               /* END upcalls answered past their deadline */
+	u64 max_answer_tsc;     /* the longest from END upcall to slice_yield */
+	u64 max_spare_tsc;      /* the most time left at an upcall's start */
+	u64 min_spare_tsc;      /* the least */
+	u64 owed_at_start;      /* ENDs too near their deadline for the switch:
+				   it came at the next START */
+	u64 late_arrivals;      /* END upcalls that began past their deadline */
+	u64 max_arrival_late_tsc;
 };
 extern volatile struct exos_thr_stats exos_thr_stats;
 

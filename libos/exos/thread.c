@@ -12,8 +12,17 @@
  * the FPU/SSE state) on its own stack and switches to the next ready
  * thread; switched back to, it restores them and returns to the rip. The
  * kernel changes only rsp and rip, so nothing else of the interrupted
- * thread is lost. Then the entry thread yields the slice (slice_yield),
- * within the save window.
+ * thread is lost. Then the entry thread yields the slice (slice_yield).
+ * The yield must come within the save window (EXO_SLICE_SAVE_US past the
+ * kernel's own way: the deadline the upcall names); the kernel aborts an
+ * environment that misses it EXO_SLICE_STRIKES times in a row. Stopping
+ * and moving the carrier is two more system calls, which where ring-0
+ * work is emulated (nested under TCG: 150-260 µs measured) cost more than
+ * the window. So the entry thread measures their cost, and when less time
+ * is left at an END it only yields and preempts the carrier at the next
+ * START upcall instead (no deadline there): the thread that ran on
+ * through the slice's end is switched away as the next slice begins
+ * (exos_thr_stats.owed_at_start).
  * It does not preempt (the preemption is deferred: `pending`) while the
  * carrier is inside the library (in_lib: the run queue and the sync
  * objects change only there), or runs off its stack (an exception handler's
@@ -52,6 +61,8 @@ static u8 stacks[THR_MAX - 1][THR_STACK] __attribute__((aligned(16)));
 static u8 entry_stack[ENTRY_STACK] __attribute__((aligned(16)));
 static volatile u32 in_lib, pending;
 static u64 carrier;
+static u64 preempt_cost;        /* TSC ticks: the most preempt_carrier took */
+static bool owed;               /* an END's preemption, for the next START */
 static bool ready_up;
 volatile struct exos_thr_stats exos_thr_stats;
 
@@ -218,15 +229,54 @@ preempt_carrier(void)
 	l4_exchange_registers(carrier, EXR_RESUME, 0, 0, 0, 0, 0);
 }
 
-static void __attribute__((used))
-slice_upcall(u64 up, u64 slot, u64 arg)
+/* How the END upcalls were answered (what the kernel strikes is the
+ * deadline it named, rdx). */
+static void
+note_answer(u64 t0, u64 t1, u64 deadline)
 {
-	(void)slot, (void)arg;
+	volatile struct exos_thr_stats *s = &exos_thr_stats;
+	u64 spare = deadline > t0 ? deadline - t0 : 0;
+
+	if (t1 > deadline)
+		s->late++;
+	if (t0 > deadline) {
+		s->late_arrivals++;
+		if (t0 - deadline > s->max_arrival_late_tsc)
+			s->max_arrival_late_tsc = t0 - deadline;
+	}
+	if (t1 - t0 > s->max_answer_tsc)
+		s->max_answer_tsc = t1 - t0;
+	if (spare > s->max_spare_tsc)
+		s->max_spare_tsc = spare;
+	if (s->slice_ends == 1 || spare < s->min_spare_tsc)
+		s->min_spare_tsc = spare;
+}
+
+static void __attribute__((used))
+slice_upcall(u64 up, u64 slot, u64 deadline)
+{
+	u64 t0 = l4_rdtsc(), t1;
+
+	(void)slot;
 	if (up == EXO_UPCALL_SLICE_END) {
 		exos_thr_stats.slice_ends++;
-		preempt_carrier();
+		if (t0 + 2 * preempt_cost < deadline) {   /* 2: its noise */
+			preempt_carrier();
+			t1 = l4_rdtsc();
+			if (t1 - t0 > preempt_cost)
+				preempt_cost = t1 - t0;
+		} else {
+			owed = true;
+			t1 = l4_rdtsc();
+		}
+		note_answer(t0, t1, deadline);
 		slice_yield();
 	} else {
+		if (up == EXO_UPCALL_SLICE_START && owed) {
+			owed = false;
+			exos_thr_stats.owed_at_start++;
+			preempt_carrier();
+		}
 		upcall_wait();
 	}
 	printf("exos: the slice entry came back\n");
@@ -238,11 +288,18 @@ static void
 entry_thread(u64 cpu)
 {
 	u64 top = (u64)entry_stack + ENTRY_STACK - 8;   /* as if called */
+	u64 t0;
 
 	if (exo_slice_entry_on((u32)cpu, (u64)slice_upcall, top) < 0) {
 		exos_thr_stats.entry_failed = 1;
 		return;
 	}
+	/* What a preemption's two calls cost here (the carrier waits for
+	 * ready_up: ours to stop and resume). */
+	t0 = l4_rdtsc();
+	l4_exchange_registers(carrier, EXR_HALT, 0, 0, 0, 0, 0);
+	l4_exchange_registers(carrier, EXR_RESUME, 0, 0, 0, 0, 0);
+	preempt_cost = l4_rdtsc() - t0;
 	ready_up = true;
 	upcall_wait();
 }
