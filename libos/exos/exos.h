@@ -146,6 +146,9 @@ struct exos_mutex { struct thr_mutex m; };
 struct exos_cond { struct thr_cond c; };
 
 long exos_thr_init(u32 slices);
+/* Give the slices back (no more preemption; the threads go on cooperatively):
+ * a program done with its threads is no longer held to the save windows. */
+void exos_thr_fini(void);
 long exos_thr_create(void (*fn)(u64), u64 arg);        /* its number, -E_NOMEM */
 void exos_thr_yield(void);
 __attribute__((noreturn)) void exos_thr_exit(void);    /* thread 0: exit(0) */

@@ -63,6 +63,8 @@ static volatile u32 in_lib, pending;
 static u64 carrier;
 static u64 preempt_cost;        /* TSC ticks: the most preempt_carrier took */
 static bool owed;               /* an END's preemption, for the next START */
+static exo_cap_t slots[EXO_SLICE_SLOTS];
+static u32 nslots;
 static bool ready_up;
 volatile struct exos_thr_stats exos_thr_stats;
 
@@ -320,11 +322,19 @@ take_slots(u32 cpu, u32 slices)
 		got[n++] = (exo_cap_t)c;
 	for (u32 i = 0; i < n; i++) {
 		if (i % every == 0 && kept < slices)
-			kept++;
+			slots[kept++] = got[i];
 		else
 			cap_drop(got[i]);
 	}
+	nslots = kept;
 	return kept ? (long)kept : -E_NOMEM;
+}
+
+void
+exos_thr_fini(void)
+{
+	while (nslots)
+		cap_drop(slots[--nslots]);
 }
 
 /*

@@ -89,6 +89,7 @@ case_spin(void)
 	CHECK((b = exos_thr_create(spinner, 1)) > 0);
 	CHECK(exos_thr_join(a) == 0);
 	CHECK(exos_thr_join(b) == 0);
+	exos_thr_fini();
 	report("spin");
 	CHECK(spun[0] > 1000 && spun[1] > 1000);
 	CHECK(exos_thr_stats.preemptions >= 1);
@@ -142,6 +143,7 @@ case_mutex(void)
 		CHECK((t[k] = exos_thr_create(adder, (u64)k)) > 0);
 	for (int k = 0; k < K; k++)
 		CHECK(exos_thr_join(t[k]) == 0);
+	exos_thr_fini();
 	for (int k = 0; k < K; k++)
 		sum += added[k];
 	report("mutex");
@@ -217,8 +219,9 @@ case_condvar(void)
 	CHECK((p = exos_thr_create(producer, 0)) > 0);
 	CHECK(exos_thr_join(p) == 0);
 	CHECK(exos_thr_join(c) == 0);
+	exos_thr_fini();
 	report("condvar");
-	printf("condvar: %lu items, %lu waits\n", consumed, waits);
+	printf("condvar: delivered %lu items, %lu waits\n", consumed, waits);
 	CHECK(consumed == ITEMS && out_of_order == 0);
 	CHECK(sum == (u64)ITEMS * (ITEMS + 1) / 2);
 	CHECK(waits >= 1);      /* the buffer filled or emptied: both blocked */
@@ -257,7 +260,10 @@ case_sleep(void)
 	CHECK((b = exos_thr_create(busy, 0)) > 0);
 	CHECK(exos_thr_join(s) == 0);
 	CHECK(exos_thr_join(b) == 0);
+	exos_thr_fini();
 	report("sleep");
+	printf("sleep: the busy thread ran %lu times while the other slept\n",
+	       spins_while_asleep);
 	CHECK(slept_done && spins_while_asleep >= 1);
 	/* Alone, a sleep idles the carrier in the kernel. */
 	exos_thr_sleep(1000);
