@@ -35,6 +35,7 @@
 #include "task.h"
 
 #include "ext_pf_appel_dirty.h"
+#include "vm_ipc.h"
 
 #define PG          EXOS_PAGE
 #define NSET        100                 /* the pages of prot100 and appel */
@@ -474,6 +475,8 @@ static const struct bench_op ops[] = {
 	{ "l4_appel1", l4_appel1_setup, l4_appel1, l4_teardown, 0, 0 },
 	{ "l4_appel2", l4_appel2_setup, l4_appel2, l4_teardown, 0, 0 },
 	{ "spin_trap", spin_setup, spin_trap, spin_teardown, spin_protect, 0 },
+	{ "exos_lrpc", vm_lrpc_setup, vm_lrpc, 0, 0, 0 },
+	{ "exos_shmpp", vm_shmpp_setup, vm_shmpp, 0, 0, 0 },
 };
 
 int
