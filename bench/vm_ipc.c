@@ -86,13 +86,15 @@ vm_lrpc(void)
 /* ---- shared-memory ping-pong ---- */
 
 struct pp {
-	volatile u64 ping, pong;
+	volatile u64 ping, pong, ready;
 };
 
 static u64 peer_tid, pp_seq;
 
-/* The peer: told its copy of the segment (two words: the frame's name in
- * its table, and our thread), maps it and echoes every ping. */
+/* The peer: told its copy of the segment (the frame's name in its table),
+ * binds it and echoes every ping. A bare binding, not exos_shm_map: the
+ * library's fault handler would leave the peer's own pages, which a pager
+ * serves to a spawned task, unserved. */
 static void
 peer(u64 main_tid)
 {
@@ -100,12 +102,20 @@ peer(u64 main_tid)
 	struct pp *p = (struct pp *)PEER_VA;
 	struct l4_msg m;
 
-	if (l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0))
+	if (l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0)) {
+		printf("bench-vm: the ping-pong peer got no segment\n");
 		exit(1);
+	}
 	s.frame[0] = m.mr[1];
-	if (exos_vm_init(0) < 0 || exos_shm_map(&s, PEER_VA, EXOS_PROT_RW) < 0)
-		exit(1);
-	p->pong = ~0ULL;        /* ready */
+	{
+		long r = exos_shm_bind(&s, PEER_VA);
+
+		if (r < 0) {
+			printf("bench-vm: the ping-pong peer could not map the segment: %ld\n", r);
+			exit(1);
+		}
+	}
+	p->ready = 1;
 	for (;;) {
 		u64 v = p->ping;
 
@@ -127,7 +137,7 @@ vm_shmpp_setup(void)
 		return 0;
 	if ((r = exos_shm_create(&seg, 1)) < 0 || (r = exos_shm_bind(&seg, SEG_VA)) < 0)
 		return r;
-	p->ping = p->pong = 0;
+	p->ping = p->pong = p->ready = 0;
 	if (!(peer_tid = task_spawn(peer, l4_myself())))
 		return -E_NOMEM;
 	if ((r = exos_shm_pass(&seg, peer_tid, EXO_CAP_R | EXO_CAP_W, &copy)) < 0)
@@ -138,7 +148,7 @@ vm_shmpp_setup(void)
 		if (l4_send(peer_tid, &m, EXO_TIMEOUT_NEVER))
 			return -E_INVAL;        /* the peer died first */
 	}
-	while (p->pong != ~0ULL)
+	while (!p->ready)
 		l4_thread_switch(peer_tid);
 	return 0;
 }
