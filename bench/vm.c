@@ -39,6 +39,7 @@
 #include "ext_vm_appel1.h"
 #include "ext_vm_appel2.h"
 #include "ext_vm_protect.h"
+#include "vm_ipc.h"
 
 #define PG          EXOS_PAGE
 #define NSET        100                 /* the pages of prot100 and appel */
@@ -642,6 +643,8 @@ static const struct bench_op ops[] = {
 	{ "spin_trap", spin_setup, spin_trap, spin_teardown, spin_protect, 0 },
 	{ "spin_appel1", spin_appel1_setup, spin_appel1, set_teardown, spin_appel1_check, 0 },
 	{ "spin_appel2", spin_appel2_setup, spin_appel2, set_teardown, 0, 0 },
+	{ "exos_lrpc", vm_lrpc_setup, vm_lrpc, 0, 0, 0 },
+	{ "exos_shmpp", vm_shmpp_setup, vm_shmpp, 0, 0, 0 },
 };
 
 int

@@ -117,6 +117,7 @@ struct exos_vm_stats {
 	u64 loads, zero_fills, copies, unshares, violations, foreign;
 	u64 swapins, repossessed, given_back;   /* swapping */
 	u64 revoke_upcalls, repossess_upcalls;  /* swap.c's entry */
+	u64 stale;      /* a page whose capability was revoked: the program's */
 };
 extern volatile struct exos_vm_stats exos_vm_stats;
 
@@ -185,5 +186,141 @@ u32 exos_getpid(void);
 long exos_fork(void);
 long exos_waitpid(u32 pid, u32 *status);
 /* ---- end of processes and pipes ---- */
+
+/* ---- Threads, LRPC, shared-memory segments (thread.c, lrpc.c, shm.c) ---- */
+#include "lrpc_astack.h"
+#include "thr_sched.h"
+
+/*
+ * Threads (thread.c): user-level threads on one kernel thread (the
+ * carrier: the caller of exos_thr_init), scheduled round robin by the
+ * library and preempted at the end of each of the environment's time
+ * slices (the SLICE upcall of a second kernel thread, the entry thread).
+ * Mutexes are handed to the first waiter; condition variables take the
+ * mutex back before the woken thread runs. Blocking (a mutex, a
+ * condition, a join, exos_thr_sleep) lets the others run. A blocking
+ * system call of the thread's own (an IPC) stops them all: the library's
+ * kernel wait is exos_thr_sleep. Up to THR_MAX threads, thread 0 the
+ * caller of exos_thr_init; a thread's number is free again once joined.
+ */
+#define EXOS_THR_DEADLOCK  124          /* the exit status: nobody can run */
+
+struct exos_mutex { struct thr_mutex m; };
+struct exos_cond { struct thr_cond c; };
+
+long exos_thr_init(u32 slices);
+/* Give the slices back (no more preemption; the threads go on cooperatively):
+ * a program done with its threads is no longer held to the save windows. */
+void exos_thr_fini(void);
+long exos_thr_create(void (*fn)(u64), u64 arg);        /* its number, -E_NOMEM */
+void exos_thr_yield(void);
+__attribute__((noreturn)) void exos_thr_exit(void);    /* thread 0: exit(0) */
+long exos_thr_join(long t);                            /* 0, -E_INVAL */
+long exos_thr_self(void);
+void exos_thr_sleep(u32 us);
+void exos_mutex_init(struct exos_mutex *m);
+long exos_mutex_lock(struct exos_mutex *m);            /* 0, -E_INVAL: held */
+long exos_mutex_unlock(struct exos_mutex *m);          /* 0, -E_PERM: not held */
+void exos_cond_init(struct exos_cond *c);
+long exos_cond_wait(struct exos_cond *c, struct exos_mutex *m);
+void exos_cond_signal(struct exos_cond *c);
+void exos_cond_broadcast(struct exos_cond *c);
+
+/* What the scheduler did (volatile: the entry thread writes some). */
+struct exos_thr_stats {
+	u64 slice_ends;         /* END upcalls seen */
+	u64 preemptions;        /* threads switched away at a slice end */
+	u64 deferred;           /* ends that found the carrier in the library
+				   or off its stack: preempted on leaving it */
+	u64 deferred_taken;
+	u64 in_kernel;          /* ends that found it blocked in the kernel */
+	u64 switches, idles;
+	u64 entry_failed;
+	u64 late;               /* END upcalls answered past their deadline */
+	u64 max_answer_tsc;     /* the longest from END upcall to slice_yield */
+	u64 max_spare_tsc;      /* the most time left at an upcall's start */
+	u64 min_spare_tsc;      /* the least */
+	u64 owed_at_start;      /* ENDs too near their deadline for the switch:
+				   it came at the next START */
+	u64 late_arrivals;      /* END upcalls that began past their deadline */
+	u64 max_arrival_late_tsc;
+};
+extern volatile struct exos_thr_stats exos_thr_stats;
+
+/*
+ * Shared-memory segments (shm.c): frames passed by capability. The
+ * creator holds the frames (their owner capabilities); exos_shm_pass
+ * copies them to thread tid's environment with rights (EXO_CAP_R: a
+ * read-only segment there, which it cannot map writable or pass on with
+ * more); the receiver maps the copies it was told of with exos_map
+ * (exos_shm_map). exos_shm_revoke drops the frames: every copy dies with
+ * its bindings, and the receiver's next touch faults (its library finds
+ * the capability stale and hands the fault to the program's fault
+ * function, exos_vm_stats.stale).
+ */
+#define EXOS_SHM_PAGES 16
+struct exos_shm {
+	u32 npages;
+	exo_cap_t frame[EXOS_SHM_PAGES];
+};
+long exos_shm_create(struct exos_shm *s, u32 npages);   /* -E_INVAL, frame_alloc's */
+long exos_shm_bind(const struct exos_shm *s, u64 va);    /* the creator's own view */
+long exos_shm_pass(const struct exos_shm *s, u64 tid, u32 rights, struct exos_shm *out);
+long exos_shm_map(const struct exos_shm *s, u64 va, u8 prot);
+long exos_shm_revoke(struct exos_shm *s);
+
+/*
+ * LRPC (lrpc.c; Bershad et al. 1990) on synchronous protected control
+ * transfer. The server registers its PCT entry (lrpc_serve) with a table
+ * of procedures. A client binds (lrpc_bind): it gives the server its
+ * environment capability (the way back) and an argument stack (a frame,
+ * bound in both), and gets a binding. A call (lrpc_call) puts the
+ * procedure number and four arguments in registers and any bytes on the
+ * A-stack, and transfers to the server's entry; the procedure runs there,
+ * on the client's slices (a synchronous transfer lends them), and the
+ * server transfers back with the result in registers and bytes on the
+ * A-stack. The calling thread must be its environment's PCT entry thread
+ * (lrpc_client_init registers it): the kernel starts it there on the way
+ * back, and the stub returns to the call.
+ */
+struct lrpc_args {
+	u64 a[4];
+	u8 *astack_data;        /* the A-stack's bytes, server's view */
+	u32 in_len;             /* bytes the client put there */
+	u32 out_len;            /* bytes the procedure leaves (<= LRPC_ASTACK_DATA) */
+	u64 client;             /* the caller's environment id */
+};
+typedef long (*lrpc_proc_t)(struct lrpc_args *a);
+
+/* Server: procs[0..n) at the PCT entry; never returns on success
+ * (upcall_wait), else env_entry's error. */
+long lrpc_serve(const lrpc_proc_t *procs, u32 n);
+struct lrpc_server_stats {
+	u64 calls, binds, refused_unbound, refused_proc, refused_astack, refused_forged;
+};
+extern volatile struct lrpc_server_stats lrpc_server_stats;
+
+/* Client: register this thread as the PCT entry (the way back). */
+long lrpc_client_init(void);
+struct lrpc_binding {
+	exo_cap_t server;       /* ENV capability of the server (X) */
+	u64 server_id;          /* its PCT entry thread (the kernel's rax back) */
+	u64 handle;             /* the binding's name at the server */
+	exo_cap_t astack;       /* the A-stack frame (ours) */
+	struct lrpc_astack *as; /* where we bound it */
+};
+/* Bind to the server (its env cap with X, its PCT thread id) with a fresh
+ * A-stack at va. 0 or -E_*: the server's refusal or a system call's. */
+long lrpc_bind(struct lrpc_binding *b, exo_cap_t server, u64 server_tid, u64 va);
+/* Call proc with a[4] and in_len bytes already on b->as; *result gets the
+ * procedure's return value. 0, the kernel's refusal of the transfer
+ * (-E_BADCAP, -E_STALE, -E_PERM, -E_AGAIN, ...) or the server's
+ * (-E_PERM: no binding; -E_INVAL: no such procedure or bad lengths). */
+long lrpc_call(const struct lrpc_binding *b, u64 proc, const u64 a[4], u32 in_len,
+	       long *result);
+/* The transfer itself, with registers as given (tests of refusals). */
+long lrpc_call_raw(exo_cap_t server, u64 server_id, u64 handle, u64 proc, const u64 a[4],
+		   u32 in_len, long *result);
+/* ---- end of threads, LRPC, shared memory ---- */
 
 #endif

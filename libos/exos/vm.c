@@ -123,8 +123,14 @@ fault_load(struct exos_pte *e, u8 access)
 	if ((e->loaded & access) == access)
 		page_unload(e);
 	r = page_bind(e, rights, EXO_BIND_NOW);
-	if (r == -E_STALE)
-		return reap() ? 0 : 1;
+	if (r == -E_STALE && reap())
+		return 0;
+	if (r == -E_STALE) {
+		/* Nothing repossessed: the capability itself was revoked (a
+		 * shared segment its creator took back). The program's. */
+		exos_vm_stats.stale++;
+		return -1;
+	}
 	if (r < 0)
 		return 1;
 	exos_pte_loaded(e, rights, access);
@@ -245,9 +251,29 @@ vm_fault(struct exo_xframe *x)
 	return program_fault ? program_fault(x->cr2, access, x) : 1;
 }
 
+/* Write every page of [p, p + n) to itself: present and writable. */
+static void
+touch_pages(volatile u8 *p, u64 n)
+{
+	for (u64 i = 0; i < n; i += PAGE)
+		p[i] = p[i];
+	if (n)
+		p[n - 1] = p[n - 1];
+}
+
+/*
+ * Once the handler is ours, a fault in it cannot be served: so what it
+ * touches, the library's own state, is made present first (an untouched
+ * page of it faulted in pt_lock, inside the handler, and ended the task).
+ */
 long
 exos_vm_init(exos_fault_fn fn)
 {
+	touch_pages((volatile u8 *)&pt_busy, sizeof(pt_busy));
+	touch_pages((volatile u8 *)&pt, sizeof(pt));
+	touch_pages((volatile u8 *)vec, sizeof(vec));
+	touch_pages((volatile u8 *)&exos_vm_stats, sizeof(exos_vm_stats));
+	touch_pages(handler_stack, sizeof(handler_stack));
 	program_fault = fn;
 	return exo_handler_set(vm_fault, handler_stack + sizeof(handler_stack));
 }
