@@ -50,6 +50,7 @@ struct hosted {
 	uint64_t total;             /* with exo's private pages after it */
 	uint64_t priv_next, priv_free;  /* private page bump and free list */
 	const char *stub_path;
+	bool ptrace;                /* --platform ptrace (ptrace.c) */
 	struct vmm *vm;
 	jmp_buf out;                /* CPU 0's: arch_host_exit and arch_halt end here */
 	volatile int ending;        /* a CPU ended the run: all leave (hosted_end) */
@@ -127,6 +128,14 @@ uint64_t hosted_measure_crossing(void);
  * physical address of the first. */
 uint64_t hosted_static_remap(const void *p, uint64_t len);
 void hosted_dev_init(void);
+/* The ptrace platform (ptrace.c). */
+int hosted_ptrace_init(void);
+void hosted_ptrace_fini(void);
+int hosted_ptrace_attach(struct hspace *s, uint32_t slot, pid_t tid);
+int hosted_ptrace_run(struct hspace *s, uint32_t slot, struct thread *t,
+		      struct stub_regs *e);
+void hosted_ptrace_kick(void);
+void hosted_ptrace_reap(struct hspace *s);
 __attribute__((noreturn)) void hosted_loop(struct thread *t);
 /* At every wait: past --timeout, or a signal to stop, ends the run here. */
 void hosted_check_stop(void);
