@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -50,6 +51,8 @@
 #include "hosted.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)   /* PTRACE_O_TRACESYSGOOD */
+/* <elf.h>'s (vmm/elf.h, found first here, is exo's loader's). */
+#define NT_X86_XSTATE 0x202
 
 /* The thread running now, (pid << 32 | tid), 0: none; read by the timer's
  * signal handler and the I/O thread (hosted_ptrace_kick). */
@@ -207,6 +210,30 @@ page_to_frame(struct trapframe *c, const struct stub_regs *p)
 }
 
 /*
+ * A fault's signal reaches the stub's handler with the thread's FPU and
+ * vector registers saved in its signal frame and reset for the handler;
+ * the report leaves that frame behind (no rt_sigreturn), so the state is
+ * kept here at the delivery stop and given back at the report. One buffer:
+ * one tracer, one thread between the two at a time. Its size is the
+ * largest XSAVE area Linux has (AVX-512 with AMX tiles: under 12 KiB).
+ */
+static u8 xstate[16384] __attribute__((aligned(64)));
+static struct iovec xstate_iov;
+
+static int
+xstate_keep(pid_t tid)
+{
+	xstate_iov = (struct iovec){ xstate, sizeof(xstate) };
+	return (int)ptrace(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE, &xstate_iov);
+}
+
+static int
+xstate_give(pid_t tid)
+{
+	return (int)ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE, &xstate_iov);
+}
+
+/*
  * The two bytes before rip, through the space's own table (exo has every
  * frame in the memfd): int $0x80 and sysenter enter Linux as 32-bit system
  * calls, a #GP on kvm and on hosted (its filter's other ABI). 0: not
@@ -269,6 +296,8 @@ hosted_ptrace_run(struct hspace *s, u32 slot, struct thread *t, struct stub_regs
 		if (WSTOPSIG(st) == SYSCALL_STOP && u.rip == STUB_REPORT_END) {
 			/* The handler's report: the page, copied once. */
 			memcpy(e, p, sizeof(*e));
+			if (delivering && xstate_give(tid) < 0)
+				goto gone;
 			delivering = false;
 			if (e->kind == STUB_RESUME) {
 				struct trapframe c = t->ctx;
@@ -295,12 +324,17 @@ hosted_ptrace_run(struct hspace *s, u32 slot, struct thread *t, struct stub_regs
 		if (st >> 16 == 0 && fault_signal(WSTOPSIG(st))) {
 			/* A fault in the handler itself (its stack gone): the
 			 * process ends, as hosted's stub ends it (stub.c). */
-			if (delivering)
+			if (delivering || xstate_keep(tid) < 0)
 				goto gone;
 			delivering = true;
 			sig = WSTOPSIG(st);
 			continue;
 		}
+		/* In the handler: its registers are the stub's, not the
+		 * thread's; the signal is dropped and the handler goes on to
+		 * its report (the kernel sees its timer due at that entry). */
+		if (delivering)
+			continue;
 		/* The timer's signal, a group stop, another signal: dropped,
 		 * and the thread has entered for the kernel's interrupts. */
 		regs_out(e, &u, STUB_PREEMPT);

@@ -103,6 +103,7 @@ Test(smp, revocation_across_cpus)
  * and the second thread never ran). */
 Test(smp, ready_thread_runs_beside_a_busy_one)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "smptest", "share", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
