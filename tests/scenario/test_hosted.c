@@ -7,11 +7,18 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,4 +137,38 @@ Test(hosted, hello)
 	cr_assert_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
 	cr_assert(strstr(r.out, "hello from ring 3"), "stdout:\n%s", r.out);
 	cr_assert(strstr(r.err, plat()), "stderr:\n%s", r.err);
+}
+
+/* In this test's process (Criterion forks one per test), and so in the exo
+ * it starts: ptrace(2) fails with EPERM, as under a container's profile. */
+static void
+refuse_ptrace(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog), 0,
+		     "seccomp: %s", strerror(errno));
+}
+
+/* A host that refuses ptrace: --platform ptrace says so, and what to use
+ * instead, before it boots anything (exit 126: the host's refusal). */
+Test(hosted, ptrace_refused_said_clearly)
+{
+	refuse_ptrace();
+	exo_run(&r, false, (const char *[]){ "run", "--platform", "ptrace", "hello", NULL });
+	cr_assert_eq(r.status, 126, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out,
+		     r.err);
+	cr_assert(strstr(r.err, "does not let exo trace"), "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, "--platform hosted"), "stderr:\n%s", r.err);
+	cr_assert_null(strstr(r.out, "hello from ring 3"), "it ran:\n%s", r.out);
 }
