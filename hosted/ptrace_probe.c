@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -37,4 +39,30 @@ ptrace_probe(void)
 	while (waitpid(pid, &st, __WALL) == pid && !WIFEXITED(st) && !WIFSIGNALED(st))
 		;
 	return r;
+}
+
+/*
+ * Linux's vsyscall page, where the host has it executable (vsyscall=xonly
+ * or emulate): a call there is emulated in Linux's page-fault path, which
+ * seccomp sees and ptrace does not (no stop). Read from /proc/self/maps:
+ * every process has the same page.
+ */
+bool
+ptrace_vsyscall_open(void)
+{
+	char line[256];
+	bool open = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[vsyscall]")) {
+			char perms[8] = "";
+
+			open = sscanf(line, "%*s %7s", perms) == 1 && strchr(perms, 'x');
+			break;
+		}
+	fclose(f);
+	return open;
 }

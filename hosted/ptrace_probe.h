@@ -2,6 +2,10 @@
 #ifndef HOSTED_PTRACE_PROBE_H
 #define HOSTED_PTRACE_PROBE_H
 
+#include <stdbool.h>
+
 int ptrace_probe(void);
+/* Does this host's vsyscall page run (emulated, unseen by ptrace)? */
+bool ptrace_vsyscall_open(void);
 
 #endif

@@ -168,6 +168,14 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 					 "trace its own processes (ptrace: %s; Yama's "
 					 "kernel.yama.ptrace_scope 3, or a container without "
 					 "CAP_SYS_PTRACE); use --platform hosted", strerror(-r));
+		/* Not a refusal: what it reveals is the host's clock and CPU
+		 * number, and only the host's boot options close it. */
+		if (ptrace_vsyscall_open())
+			fprintf(stderr, "exo: --platform ptrace: this host's vsyscall page is "
+				"executable (vsyscall=xonly): Linux answers a program's call "
+				"there (the host's time, its CPU number) unseen by ptrace; "
+				"boot the host with vsyscall=none, or use --platform hosted, "
+				"where seccomp sees it\n");
 		hosted.ptrace = true;
 	}
 	booted = true;
