@@ -49,6 +49,7 @@
 #include "../guest/core/platform.h"
 #include "../guest/core/thread.h"
 #include "hosted.h"
+#include "ptrace_fault.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)   /* PTRACE_O_TRACESYSGOOD */
 /* <elf.h>'s (vmm/elf.h, found first here, is exo's loader's). */
@@ -320,6 +321,14 @@ hosted_ptrace_run(struct hspace *s, u32 slot, struct thread *t, struct stub_regs
 				e->vector = 13;
 			}
 			break;
+		}
+		if (st >> 16 == 0 && fault_signal(WSTOPSIG(st)) && !delivering) {
+			int f = hosted_ptrace_fault(t, tid, WSTOPSIG(st), &u, e);
+
+			if (f == PTRACE_FAULT_EMULATED)
+				continue;       /* the signal dropped: run on */
+			if (f == PTRACE_FAULT_ENTRY)
+				break;
 		}
 		if (st >> 16 == 0 && fault_signal(WSTOPSIG(st))) {
 			/* A fault in the handler itself (its stack gone): the
