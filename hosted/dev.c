@@ -45,7 +45,7 @@ hosted_console_signal(void *arg, uint32_t vector)
 	__atomic_store_n(&hosted.irq, 1, __ATOMIC_RELEASE);
 	arch_ipi(0);            /* CPU 0 takes the console's interrupt */
 	if (hosted.ptrace)
-		hosted_ptrace_kick();   /* its running thread enters for it */
+		hosted_ptrace_kick(0);  /* its running thread enters for it */
 	return (int)vector;
 }
 

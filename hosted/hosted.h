@@ -36,6 +36,7 @@ struct hspace {
 	uint64_t slot_pa[STUB_SLOTS_MAX];   /* register pages: 0 none */
 	uint32_t seen[STUB_SLOTS_MAX];      /* the last entry count taken */
 	uint32_t tid[STUB_SLOTS_MAX];
+	uint8_t tracer[STUB_SLOTS_MAX];     /* ptrace: the tracing CPU + 1, 0 none */
 	/* Orders the carrying out of the queue: under the big lock, and by the
 	 * targets of a shootdown while its initiator holds the lock (cpu.c). */
 	pthread_mutex_t flush;
@@ -134,8 +135,14 @@ void hosted_ptrace_fini(void);
 int hosted_ptrace_attach(struct hspace *s, uint32_t slot, pid_t tid);
 int hosted_ptrace_run(struct hspace *s, uint32_t slot, struct thread *t,
 		      struct stub_regs *e);
-void hosted_ptrace_kick(void);
+void hosted_ptrace_kick(uint32_t cpu);
 void hosted_ptrace_reap(struct hspace *s);
+int hosted_ptrace_wait(pid_t tid);
+/* Several CPUs (ptrace_move.c): this CPU's thread becomes the tracer of
+ * s's slot (0; 1: a request to this CPU came first, enter; -1: gone), and
+ * gives up those other CPUs asked for. */
+int hosted_ptrace_take(struct hspace *s, uint32_t slot);
+void hosted_ptrace_service(void);
 __attribute__((noreturn)) void hosted_loop(struct thread *t);
 /* At every wait: past --timeout, or a signal to stop, ends the run here. */
 void hosted_check_stop(void);

@@ -46,6 +46,7 @@
 
 #include <exo/layout.h>
 
+#include "../guest/core/percpu.h"
 #include "../guest/core/platform.h"
 #include "../guest/core/thread.h"
 #include "hosted.h"
@@ -55,18 +56,21 @@
 /* <elf.h>'s (vmm/elf.h, found first here, is exo's loader's). */
 #define NT_X86_XSTATE 0x202
 
-/* The thread running now, (pid << 32 | tid), 0: none; read by the timer's
- * signal handler and the I/O thread (hosted_ptrace_kick). */
-static u64 running;
+/* Each CPU's thread running now, (pid << 32 | tid), 0: none; read by the
+ * timer's signal handler, the I/O thread and other CPUs' IPIs
+ * (hosted_ptrace_kick). */
+static u64 running[NCPUS_MAX];
 /* The selectors and fs base Linux gave the stub: every thread's. */
 static struct user_regs_struct segs;
-static timer_t deadline_timer, poll_timer;
-static u64 armed;               /* the deadline deadline_timer is set to */
+/* Each CPU's timers, signalling its own thread. */
+static timer_t deadline_timer[NCPUS_MAX], poll_timer[NCPUS_MAX];
+static bool have_timers[NCPUS_MAX];
+static u64 armed[NCPUS_MAX];    /* the deadline deadline_timer is set to */
 
 void
-hosted_ptrace_kick(void)
+hosted_ptrace_kick(u32 cpu)
 {
-	u64 r = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
+	u64 r = __atomic_load_n(&running[cpu], __ATOMIC_ACQUIRE);
 
 	/* A kick that comes after the thread stopped is a spurious entry at
 	 * its next run, which costs a crossing and nothing else. */
@@ -80,11 +84,11 @@ on_timer(int sig)
 	int e = errno;
 
 	(void)sig;
-	hosted_ptrace_kick();
+	hosted_ptrace_kick(this_cpu()->id);
 	errno = e;
 }
 
-/* Both timers signal this thread (CPU 0, the tracer): the deadline one at
+/* Both timers signal this CPU's thread (its tracees'): the deadline one at
  * the kernel's timer, the poll one every HOSTED_POLL_NS, so that a thread
  * that never enters does not keep --timeout or a signal to stop unseen. */
 static int
@@ -103,11 +107,18 @@ hosted_ptrace_init(void)
 	int sig = SIGRTMIN + 1;
 	struct itimerspec poll = { { 0, HOSTED_POLL_NS }, { 0, HOSTED_POLL_NS } };
 
+	u32 me = this_cpu()->id;
+
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) < 0 || timer_new(&deadline_timer, sig) < 0 ||
-	    timer_new(&poll_timer, sig) < 0 || timer_settime(poll_timer, 0, &poll, NULL) < 0)
+	if (sigaction(sig, &sa, NULL) < 0 || timer_new(&deadline_timer[me], sig) < 0)
 		return -errno;
-	return 0;
+	if (timer_new(&poll_timer[me], sig) < 0) {
+		timer_delete(deadline_timer[me]);
+		return -errno;
+	}
+	have_timers[me] = true;
+	armed[me] = 0;
+	return timer_settime(poll_timer[me], 0, &poll, NULL) < 0 ? -errno : 0;
 }
 
 /* The deadline timer at the kernel's deadline (TSC; 0: none), when it moved. */
@@ -115,10 +126,11 @@ static void
 arm(u64 deadline)
 {
 	struct itimerspec it = { 0 };
+	u32 me = this_cpu()->id;
 
-	if (deadline == armed)
+	if (deadline == armed[me])
 		return;
-	armed = deadline;
+	armed[me] = deadline;
 	if (deadline) {
 		u64 now = arch_now(), ns = hosted_mono_ns();
 
@@ -126,12 +138,12 @@ arm(u64 deadline)
 		it.it_value = (struct timespec){ (time_t)(ns / 1000000000ULL),
 						 (long)(ns % 1000000000ULL) };
 	}
-	timer_settime(deadline_timer, TIMER_ABSTIME, &it, NULL);
+	timer_settime(deadline_timer[me], TIMER_ABSTIME, &it, NULL);
 }
 
 /* Until tid stops: its wait status, or -1 (it is gone). */
-static int
-wait_stop(pid_t tid)
+int
+hosted_ptrace_wait(pid_t tid)
 {
 	int st;
 
@@ -165,12 +177,13 @@ hosted_ptrace_attach(struct hspace *s, u32 slot, pid_t tid)
 		return -1;
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 		return -1;
-	st = wait_stop(tid);
+	st = hosted_ptrace_wait(tid);
 	if (st < 0 || st >> 16 != PTRACE_EVENT_STOP)
 		return -1;
 	if (!segs.cs && ptrace(PTRACE_GETREGS, tid, 0, &segs) < 0)
 		return -1;
 	s->tid[slot] = (u32)tid;
+	s->tracer[slot] = (u8)(this_cpu()->id + 1);
 	return 0;
 }
 
@@ -218,20 +231,23 @@ page_to_frame(struct trapframe *c, const struct stub_regs *p)
  * one tracer, one thread between the two at a time. Its size is the
  * largest XSAVE area Linux has (AVX-512 with AMX tiles: under 12 KiB).
  */
-static u8 xstate[16384] __attribute__((aligned(64)));
-static struct iovec xstate_iov;
+static u8 xstate[NCPUS_MAX][16384] __attribute__((aligned(64)));
+static struct iovec xstate_iov[NCPUS_MAX];
 
 static int
 xstate_keep(pid_t tid)
 {
-	xstate_iov = (struct iovec){ xstate, sizeof(xstate) };
-	return (int)ptrace(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE, &xstate_iov);
+	u32 me = this_cpu()->id;
+
+	xstate_iov[me] = (struct iovec){ xstate[me], sizeof(xstate[me]) };
+	return (int)ptrace(PTRACE_GETREGSET, tid, (void *)NT_X86_XSTATE, &xstate_iov[me]);
 }
 
 static int
 xstate_give(pid_t tid)
 {
-	return (int)ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE, &xstate_iov);
+	return (int)ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE,
+			   &xstate_iov[this_cpu()->id]);
 }
 
 /*
@@ -276,22 +292,33 @@ hosted_ptrace_run(struct hspace *s, u32 slot, struct thread *t, struct stub_regs
 	pid_t tid = (pid_t)s->tid[slot];
 	struct user_regs_struct u;
 	bool delivering = false;        /* a fault's signal sent to the handler */
-	int sig = 0, st;
+	u32 me = this_cpu()->id;
+	int sig = 0, st, r;
 
 	if (tid <= 0)           /* never attached (hosted_thread_ready) */
 		goto gone;
 	regs_in(&u, &t->ctx, t->utcb_va);
+	hosted_ptrace_service();
+	/* Traced by another CPU's thread (its home moved): taken over. */
+	r = s->tracer[slot] == me + 1 ? 0 : hosted_ptrace_take(s, slot);
+	if (r < 0)
+		goto gone;
+	if (r > 0) {            /* a request to this CPU came first: enter */
+		regs_out(e, &u, STUB_PREEMPT);
+		return 0;
+	}
 	arm(hosted_cpu()->deadline);
-	__atomic_store_n(&running, (u64)s->pid << 32 | (u32)tid, __ATOMIC_RELEASE);
+	__atomic_store_n(&running[me], (u64)s->pid << 32 | (u32)tid, __ATOMIC_RELEASE);
 	if ((hosted_cpu()->deadline && arch_now() >= hosted_cpu()->deadline) ||
-	    __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE))
-		hosted_ptrace_kick();   /* due already: it enters at once */
+	    (me == 0 && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE)) ||
+	    __atomic_load_n(&this_cpu()->req, __ATOMIC_ACQUIRE))
+		hosted_ptrace_kick(me); /* due already: it enters at once */
 	for (;;) {
 		if (ptrace(PTRACE_SETREGS, tid, 0, &u) < 0 ||
 		    ptrace(PTRACE_SYSEMU, tid, 0, sig) < 0)
 			goto gone;
 		sig = 0;
-		st = wait_stop(tid);
+		st = hosted_ptrace_wait(tid);
 		if (st < 0 || ptrace(PTRACE_GETREGS, tid, 0, &u) < 0)
 			goto gone;
 		if (WSTOPSIG(st) == SYSCALL_STOP && u.rip == STUB_REPORT_END) {
@@ -349,10 +376,10 @@ hosted_ptrace_run(struct hspace *s, u32 slot, struct thread *t, struct stub_regs
 		regs_out(e, &u, STUB_PREEMPT);
 		break;
 	}
-	__atomic_store_n(&running, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&running[me], 0, __ATOMIC_RELEASE);
 	return 0;
 gone:
-	__atomic_store_n(&running, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&running[me], 0, __ATOMIC_RELEASE);
 	kill(s->pid, SIGKILL);
 	return -1;
 }
@@ -361,10 +388,13 @@ gone:
 void
 hosted_ptrace_fini(void)
 {
-	struct itimerspec off = { 0 };
-
-	timer_settime(poll_timer, 0, &off, NULL);
-	timer_settime(deadline_timer, 0, &off, NULL);
+	for (u32 i = 0; i < NCPUS_MAX; i++) {
+		if (!have_timers[i])
+			continue;
+		timer_delete(poll_timer[i]);
+		timer_delete(deadline_timer[i]);
+		have_timers[i] = false;
+	}
 }
 
 /* After SIGKILL of s's process: its traced threads are exo's to reap

@@ -37,10 +37,6 @@ refuse(const struct vmm_config *cfg, struct diag *d)
 		return diag_fail(d, ENOTSUP, "--cpus %u: several CPUs on the hosted platform "
 				 "need futex_waitv (Linux 5.16 or later); this kernel has "
 				 "none: use --cpus 1", cfg->ncpus);
-	if (cfg->platform == EXO_PLATFORM_PTRACE && cfg->ncpus > 1)
-		return diag_fail(d, ENOTSUP, "--cpus %u: the ptrace platform runs one CPU "
-				 "(its tracer is CPU 0's thread); use --cpus 1, or --platform "
-				 "hosted for several", cfg->ncpus);
 	if (cfg->gdb || cfg->step_boot)
 		return diag_fail(d, ENOTSUP, "--gdb and --step-boot drive a vCPU: the "
 				 "hosted platform has none; use --platform kvm");
@@ -273,9 +269,9 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	}
 	if (setjmp(hosted.out) == 0)
 		kmain((const struct exo_bootinfo *)(hosted.mem + EXO_BOOTINFO_PA));
+	hosted_cpus_join();             /* the other CPUs leave at their next wait */
 	if (hosted.ptrace)
 		hosted_ptrace_fini();
-	hosted_cpus_join();             /* the other CPUs leave at their next wait */
 	if (!vm->stop)
 		vmm_stop(vm, VMM_CRASHED, 0);   /* halted with no exit */
 	iothread_stop(&vm->io);         /* the kernel has ended: no more input */

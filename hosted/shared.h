@@ -62,6 +62,8 @@
  */
 #define STUB_REPORT      STUB_BASE
 #define STUB_REPORT_END  (STUB_BASE + 12)
+/* ptrace, several CPUs: a thread between two tracers waits here. */
+#define STUB_PARK        (STUB_BASE + 16)
 
 #ifndef __ASSEMBLER__
 struct stub_req {

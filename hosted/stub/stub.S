@@ -9,6 +9,7 @@
 #define SYS_mprotect     10
 #define SYS_munmap       11
 #define SYS_rt_sigreturn 15
+#define SYS_pause        34
 #define SYS_clone        56
 #define SYS_sigaltstack  131
 #define SYS_gettid       186
@@ -42,6 +43,19 @@ stub_report:
 	.globl stub_report_end
 stub_report_end:
 	ud2
+
+/*
+ * Where a thread waits untraced while it passes from one tracer to another
+ * (shared.h: STUB_PARK; hosted/ptrace.c): pause for ever, every signal
+ * blocked by exo first, touching no memory; exo attaches again and gives
+ * it its registers.
+ */
+	.balign 16
+	.globl stub_park
+stub_park:
+	mov	$SYS_pause, %eax
+	syscall
+	jmp	stub_park
 
 	.text
 	.globl _start
