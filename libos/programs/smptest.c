@@ -28,6 +28,10 @@
  *             path's case): main calls a server task on CPU 0 ROUNDS times
  *             while a client on CPU 1 calls a server task on CPU 1 ROUNDS
  *             times.
+ *   hop       main moves itself between CPU 1 and CPU 0 ROUNDS times
+ *             (EXR_CPU on itself: evicted, it goes on on the other CPU); a
+ *             value in xmm7 and its identity come along each time (on the
+ *             ptrace platform each move hands the thread to another tracer).
  *
  * Besides the value check, every reader notes whether main had already
  * returned from the unmap (after) when it started a read, and whether a
@@ -448,13 +452,31 @@ pairs(u64 rounds)
 	return 0;
 }
 
+static int
+hop(u32 rounds)
+{
+	u64 me = l4_myself();
+
+	for (u32 i = 0; i < rounds; i++) {
+		u64 want = 0x5a5a000000000000ULL | i, got;
+
+		__asm__ volatile("movq %0, %%xmm7" : : "r"(want) : "xmm7");
+		CHECK(l4_exchange_registers(me, EXR_CPU((i + 1) % 2), 0, 0, 0, 0, 0) >= 0);
+		__asm__ volatile("movq %%xmm7, %0" : "=r"(got));
+		CHECK(got == want);
+		CHECK(l4_myself() == me);
+	}
+	printf("smptest hop: %u moves between CPU 0 and 1, xmm7 kept\n", rounds);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	u64 rounds = argc > 2 ? (u64)atoi(argv[2]) : 200;
 
 	if (argc < 2) {
-		printf("usage: smptest stress|flush|unbind|pingpong|pairs|xspace|share [ROUNDS] "
+		printf("usage: smptest stress|flush|unbind|pingpong|pairs|xspace|share|hop [ROUNDS] "
 		       "(default 200; needs --cpus 2 or more)\n");
 		return 2;
 	}
@@ -473,6 +495,8 @@ main(int argc, char **argv)
 		return share();
 	if (strcmp(argv[1], "pairs") == 0)
 		return pairs(rounds);
+	if (strcmp(argv[1], "hop") == 0)
+		return hop(rounds);
 	printf("smptest: unknown case %s\n", argv[1]);
 	return 2;
 }

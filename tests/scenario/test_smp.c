@@ -109,6 +109,17 @@ Test(smp, ready_thread_runs_beside_a_busy_one)
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 }
 
+/* A thread that moves itself between two CPUs, 300 times: it goes on each
+ * time with its registers (ptrace: a hand-over between tracers, each). */
+Test(smp, thread_hops_between_cpus)
+{
+	skip_unless_cpus(2);
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "smptest", "hop", "300", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "smptest hop: 300 moves"), "%s", r.out);
+}
+
 Test(smp, ipc_pingpong_across_cpus)
 {
 	skip_unless_cpus(2);
