@@ -143,6 +143,9 @@ int hosted_ptrace_wait(pid_t tid);
  * gives up those other CPUs asked for. */
 int hosted_ptrace_take(struct hspace *s, uint32_t slot);
 void hosted_ptrace_service(void);
+/* Has another CPU asked this one for a thread (a kick sent before this
+ * CPU's thread ran would be lost)? */
+bool hosted_ptrace_asked(void);
 __attribute__((noreturn)) void hosted_loop(struct thread *t);
 /* At every wait: past --timeout, or a signal to stop, ends the run here. */
 void hosted_check_stop(void);

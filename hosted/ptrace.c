@@ -311,7 +311,7 @@ hosted_ptrace_run(struct hspace *s, u32 slot, struct thread *t, struct stub_regs
 	__atomic_store_n(&running[me], (u64)s->pid << 32 | (u32)tid, __ATOMIC_RELEASE);
 	if ((hosted_cpu()->deadline && arch_now() >= hosted_cpu()->deadline) ||
 	    (me == 0 && __atomic_load_n(&hosted.irq, __ATOMIC_ACQUIRE)) ||
-	    __atomic_load_n(&this_cpu()->req, __ATOMIC_ACQUIRE))
+	    __atomic_load_n(&this_cpu()->req, __ATOMIC_ACQUIRE) || hosted_ptrace_asked())
 		hosted_ptrace_kick(me); /* due already: it enters at once */
 	for (;;) {
 		if (ptrace(PTRACE_SETREGS, tid, 0, &u) < 0 ||

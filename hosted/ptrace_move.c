@@ -61,6 +61,17 @@ kill:
 	__atomic_store_n(&s->tracer[slot], 0, __ATOMIC_RELEASE);
 }
 
+bool
+hosted_ptrace_asked(void)
+{
+	u32 me = this_cpu()->id;
+
+	for (u32 i = 0; i < ncpus; i++)
+		if (__atomic_load_n(&moves[i].pending, __ATOMIC_ACQUIRE) && moves[i].from == me)
+			return true;
+	return false;
+}
+
 void
 hosted_ptrace_service(void)
 {
