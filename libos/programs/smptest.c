@@ -28,10 +28,11 @@
  *             path's case): main calls a server task on CPU 0 ROUNDS times
  *             while a client on CPU 1 calls a server task on CPU 1 ROUNDS
  *             times.
- *   hop       main moves itself between CPU 1 and CPU 0 ROUNDS times
- *             (EXR_CPU on itself: evicted, it goes on on the other CPU); a
- *             value in xmm7 and its identity come along each time (on the
- *             ptrace platform each move hands the thread to another tracer).
+ *   hop       main moves a thread that sleeps and spins in turns between
+ *             CPU 1 and CPU 0 ROUNDS times (EXR_CPU) and waits for it to
+ *             run on the new CPU after each; the value it keeps in xmm7
+ *             over each spin must stay (on the ptrace platform each move
+ *             hands the thread to another tracer).
  *
  * Besides the value check, every reader notes whether main had already
  * returned from the unmap (after) when it started a read, and whether a
@@ -452,20 +453,48 @@ pairs(u64 rounds)
 	return 0;
 }
 
+/* hop: a thread that sleeps and spins in turns, checking the value it put
+ * in xmm7 over each spin (the timer's involuntary entries must keep it; a
+ * system call may not, <exo/syscall.h>, so it is put again after each
+ * sleep), moved between CPU 1 and CPU 0 by main; main waits for two more
+ * rounds of it after each move, so each round after a move ran on the new
+ * CPU (a move takes effect when the thread runs nowhere). */
+#define HOP_XMM 0x5a5a5a5a12345678ULL
+#define HOP_SPIN 20000
+static volatile u64 hop_runs, hop_bad;
+
+static void
+hopper(u64 arg)
+{
+	u64 got;
+
+	(void)arg;
+	for (;;) {
+		__asm__ volatile("movq %0, %%xmm7" : : "r"(HOP_XMM) : "xmm7");
+		for (u32 k = 0; k < HOP_SPIN; k++) {
+			__asm__ volatile("movq %%xmm7, %0" : "=r"(got));
+			hop_bad += got != HOP_XMM;
+		}
+		hop_runs++;
+		l4_sleep(100);
+	}
+}
+
 static int
 hop(u32 rounds)
 {
-	u64 me = l4_myself();
+	u64 h = thread_spawn(hopper, 0);
 
+	CHECK(h);
 	for (u32 i = 0; i < rounds; i++) {
-		u64 want = 0x5a5a000000000000ULL | i, got;
+		u64 r0 = hop_runs;
 
-		__asm__ volatile("movq %0, %%xmm7" : : "r"(want) : "xmm7");
-		CHECK(l4_exchange_registers(me, EXR_CPU((i + 1) % 2), 0, 0, 0, 0, 0) >= 0);
-		__asm__ volatile("movq %%xmm7, %0" : "=r"(got));
-		CHECK(got == want);
-		CHECK(l4_myself() == me);
+		CHECK(l4_exchange_registers(h, EXR_CPU((i + 1) % 2), 0, 0, 0, 0, 0) >= 0);
+		while (hop_runs < r0 + 2)
+			l4_sleep(100);
 	}
+	CHECK(hop_bad == 0);
+	CHECK(l4_thread_control(h, EXO_NILTHREAD, 0, 0, -1) == 0);
 	printf("smptest hop: %u moves between CPU 0 and 1, xmm7 kept\n", rounds);
 	return 0;
 }

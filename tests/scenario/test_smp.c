@@ -109,8 +109,8 @@ Test(smp, ready_thread_runs_beside_a_busy_one)
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
 }
 
-/* A thread that moves itself between two CPUs, 300 times: it goes on each
- * time with its registers (ptrace: a hand-over between tracers, each). */
+/* A thread moved between two CPUs 300 times goes on each time, with its
+ * registers (ptrace: a hand-over between tracers, each). */
 Test(smp, thread_hops_between_cpus)
 {
 	skip_unless_cpus(2);
