@@ -29,9 +29,11 @@ test: build
 	@$(MAKE) --no-print-directory test-san test-fuzz
 
 # The hosted platform's suites (hosted/: no KVM needed, any Linux): its own
-# tests, then the scenario and slice suites on it (CTest's hosted).
+# tests, then the scenario and slice suites on it (CTest's hosted), then the
+# same on the ptrace platform (CTest's ptrace).
 test-hosted: build
 	sh scripts/hosted-tests.sh $(BUILD)
+	sh scripts/hosted-tests.sh $(BUILD) ptrace
 
 test-san: setup
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXO_SANITIZE=ON >/dev/null

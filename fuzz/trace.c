@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	trace_log_init(&log);
 	tracering_drain(&t, deliver, &dv);
 	free(ring);
-	trace_chrome_write(null, &log, 2000000, NULL);
+	trace_chrome_write(null, &log, 2000000, NULL, NULL);
 	trace_stat_compute(&log, &st);
 	trace_stat_print(null, &st, &(struct vmm_result){ 0 });
 	trace_stat_free(&st);

@@ -102,8 +102,7 @@ bench_run_verdict(const struct bench_run *r, char *msg, size_t len)
 static const char *
 platform_name(uint32_t p)
 {
-	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" :
-	       p == EXO_PLATFORM_HOSTED ? "hosted" : "kvm-hw";
+	return exo_platform_name(p);
 }
 
 /* A count that is usually whole: no decimals then. */
@@ -125,9 +124,10 @@ bench_table_note(FILE *f, const struct bench_run *r)
 
 	for (unsigned i = 0; i < r->nops; i++)
 		have = have && r->ops[i].have[BENCH_INSN];
-	if (r->res.platform == EXO_PLATFORM_HOSTED) {
-		fprintf(f, "  hosted: no ring 0 and no VM exits; cycles only (Linux's own "
-			"crossings are measured below, in the same run)\n");
+	if (exo_platform_in_process(r->res.platform)) {
+		fprintf(f, "  %s: no ring 0 and no VM exits; cycles only (Linux's own "
+			"crossings are measured below, in the same run)\n",
+			exo_platform_name(r->res.platform));
 		return;
 	}
 	if (bench_run_ring0_exact(r))
@@ -736,7 +736,7 @@ bench_boot_one(const struct bench_args *a, const struct bench_suite *s,
 	struct boot_ctx c = { a, s };
 	int st;
 
-	if (a->boot.cfg.platform != EXO_PLATFORM_HOSTED)
+	if (!exo_platform_in_process(a->boot.cfg.platform))
 		return bench_boot(a, s, r);
 	st = bench_boot_in_child(r, bench_boot_ctx, &c);
 	if (st >= 0)
@@ -786,7 +786,7 @@ bench_cmd(int argc, char **argv)
 			break;
 		}
 	}
-	if (n && runs[0].res.platform == EXO_PLATFORM_HOSTED)
+	if (n && exo_platform_in_process(runs[0].res.platform))
 		bench_linux_print(stdout, runs[0].res.tsc_khz);
 	if (json) {
 		r = bench_json_write(json, runs, n);

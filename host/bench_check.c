@@ -65,8 +65,7 @@ static bool
 other_platform(FILE *out, const struct jv *s, const struct bench_run *r)
 {
 	const char *base = s ? jstr(s, "platform") : NULL;
-	const char *here = r->res.platform == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" :
-			   r->res.platform == EXO_PLATFORM_HOSTED ? "hosted" : "kvm-hw";
+	const char *here = exo_platform_name(r->res.platform);
 
 	if (!base || !strcmp(base, here))
 		return false;

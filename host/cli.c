@@ -134,9 +134,10 @@ cli_boot_option(struct cli_boot *b, const char *cmd, int opt, const char *arg)
 	case OPT_VERBOSE: cfg->verbose = true; return 0;
 	case OPT_NO_JAIL: cfg->no_jail = true; return 0;
 	case OPT_PLATFORM:
-		if (strcmp(arg, "kvm") && strcmp(arg, "hosted")) {
+		if (strcmp(arg, "kvm") && strcmp(arg, "hosted") && strcmp(arg, "ptrace")) {
 			fprintf(stderr, "%s: --platform '%s': write kvm (exo's kernel in a "
-				"KVM guest) or hosted (in the exo process, no /dev/kvm)\n",
+				"KVM guest), hosted (in the exo process, no /dev/kvm) or "
+				"ptrace (hosted, for hosts that refuse seccomp filters)\n",
 				cmd, arg);
 			return -EINVAL;
 		}
@@ -213,7 +214,7 @@ cli_load_symbols(struct cli_boot *b)
 
 	if (symtab_new(&b->syms) < 0)
 		return;
-	if (b->cfg.platform == EXO_PLATFORM_HOSTED) {
+	if (exo_platform_in_process(b->cfg.platform)) {
 		/* The kernel core is compiled into exo there: its code runs at
 		 * exo's own addresses (names only: srclines takes no bias). */
 		symtab_add_file_at(b->syms, "/proc/self/exe", "kernel", cli_load_bias());
@@ -242,9 +243,11 @@ cli_choose_platform(struct cli_boot *b, const char *cmd)
 	int fd;
 
 	if (b->platform) {
-		b->cfg.platform = strcmp(b->platform, "hosted") ? 0 : EXO_PLATFORM_HOSTED;
+		b->cfg.platform = !strcmp(b->platform, "hosted") ? EXO_PLATFORM_HOSTED :
+				  !strcmp(b->platform, "ptrace") ? EXO_PLATFORM_PTRACE : 0;
 		if (b->cfg.platform)
-			fprintf(stderr, "%s: platform hosted (--platform hosted)\n", cmd);
+			fprintf(stderr, "%s: platform %s (--platform %s)\n", cmd,
+				b->platform, b->platform);
 		return;
 	}
 	if (strcmp(b->cfg.kvm_path, "/dev/kvm"))

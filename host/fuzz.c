@@ -330,7 +330,7 @@ fuzz_boot_one(const struct fuzz_args *a, unsigned long long seed, struct fuzz_ru
 	struct boot_child b = { seed_boot, run_send, run_receive, &s, run };
 	int st;
 
-	if (a->boot.cfg.platform != EXO_PLATFORM_HOSTED)
+	if (!exo_platform_in_process(a->boot.cfg.platform))
 		return fuzz_boot(a, seed, run);
 	st = boot_in_child(&b);
 	if (st == 0)

@@ -645,8 +645,7 @@ trace_stat_json(FILE *f, const struct trace_stat *s, const struct vmm_result *re
 	json_key(&j, "schema");
 	json_string(&j, "exo-stat/1");
 	json_key(&j, "platform");
-	json_string(&j, res->platform == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" :
-		    res->platform == EXO_PLATFORM_HOSTED ? "hosted" : "kvm-hw");
+	json_string(&j, exo_platform_name(res->platform));
 	json_key(&j, "records");
 	json_u64(&j, s->records);
 	json_key(&j, "dropped");

@@ -752,7 +752,7 @@ chrome_exits(struct chrome *c, const struct trace_log *l)
 
 int
 trace_chrome_write(FILE *f, const struct trace_log *l, uint64_t tsc_khz,
-		   const struct symtab *syms)
+		   const struct symtab *syms, const char *platform)
 {
 	static struct chrome c;
 	struct trace_walk w = { chrome_crossing, chrome_instant, chrome_user, &c };
@@ -772,6 +772,10 @@ trace_chrome_write(FILE *f, const struct trace_log *l, uint64_t tsc_khz,
 	json_string(&c.j, "ns");
 	json_key(&c.j, "otherData");
 	json_object(&c.j);
+	if (platform) {
+		json_key(&c.j, "platform");
+		json_string(&c.j, platform);
+	}
 	json_key(&c.j, "tsc_khz");
 	json_u64(&c.j, tsc_khz);
 	json_key(&c.j, "records");

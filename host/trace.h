@@ -119,9 +119,10 @@ size_t trace_walk(const struct trace_log *l, const struct trace_walk *w);
 struct symtab;
 
 /* The Chrome trace-event JSON document: 0 or -errno. tsc_khz 0: timestamps
- * are in TSC cycles, labelled as microseconds. */
+ * are in TSC cycles, labelled as microseconds. platform (exo_platform_name;
+ * NULL: not said) goes in otherData, as reports and bench JSON say it. */
 int trace_chrome_write(FILE *f, const struct trace_log *l, uint64_t tsc_khz,
-		       const struct symtab *syms);
+		       const struct symtab *syms, const char *platform);
 
 /* The summary of exo stat. */
 struct trace_stat_row {

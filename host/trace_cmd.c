@@ -123,7 +123,7 @@ trace_write_file(const char *path, const struct trace_log *l,
 			strerror(errno));
 		return -errno;
 	}
-	r = trace_chrome_write(f, l, res->tsc_khz, syms);
+	r = trace_chrome_write(f, l, res->tsc_khz, syms, exo_platform_name(res->platform));
 	if (fclose(f) != 0 || r < 0) {
 		fprintf(stderr, "exo trace: -o %s: could not write it whole\n", path);
 		r = -EIO;

@@ -63,6 +63,10 @@ arch_ipi(u32 cpu)
 	w = __atomic_load_n(&h->waiting, __ATOMIC_SEQ_CST);
 	if (w)          /* wait_one's entry word: a wake it re-checks */
 		syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+	/* ptrace: the target may be waiting for its thread's stop, not on
+	 * its word; the thread enters, and the target answers after. */
+	if (hosted.ptrace)
+		hosted_ptrace_kick(cpu);
 }
 
 /* Was this CPU sent an IPI since it last looked? Takes it if so. */
@@ -146,6 +150,7 @@ void
 arch_relax(void)
 {
 	hosted_check_stop();
+	hosted_ptrace_service();
 	sched_yield();
 }
 
@@ -157,6 +162,7 @@ arch_wait_interrupt(void)
 
 	while (!hosted_ipi_take(h)) {
 		hosted_check_stop();
+		hosted_ptrace_service();
 		hosted_cpu_wait(h, NULL, 0, hosted_mono_ns() + HOSTED_POLL_NS);
 	}
 }
@@ -253,6 +259,11 @@ cpu_main(void *arg)
 	vmm_self_set(&hosted.vm->vcpus[pc->id]);       /* the trace ring it attaches */
 	if (setjmp(hcpus[pc->id].out))
 		return NULL;
+	if (hosted.ptrace && hosted_ptrace_init() < 0) {
+		fprintf(stderr, "exo: ptrace: cannot make the timers of CPU %u: %s\n", pc->id,
+			strerror(errno));
+		hosted_end(2);
+	}
 	trace_announce();
 	smp_lock();
 	pc->online = true;

@@ -44,6 +44,8 @@ hosted_console_signal(void *arg, uint32_t vector)
 	(void)arg;
 	__atomic_store_n(&hosted.irq, 1, __ATOMIC_RELEASE);
 	arch_ipi(0);            /* CPU 0 takes the console's interrupt */
+	if (hosted.ptrace)
+		hosted_ptrace_kick(0);  /* its running thread enters for it */
 	return (int)vector;
 }
 

@@ -36,6 +36,7 @@ struct hspace {
 	uint64_t slot_pa[STUB_SLOTS_MAX];   /* register pages: 0 none */
 	uint32_t seen[STUB_SLOTS_MAX];      /* the last entry count taken */
 	uint32_t tid[STUB_SLOTS_MAX];
+	uint8_t tracer[STUB_SLOTS_MAX];     /* ptrace: the tracing CPU + 1, 0 none */
 	/* Orders the carrying out of the queue: under the big lock, and by the
 	 * targets of a shootdown while its initiator holds the lock (cpu.c). */
 	pthread_mutex_t flush;
@@ -50,6 +51,7 @@ struct hosted {
 	uint64_t total;             /* with exo's private pages after it */
 	uint64_t priv_next, priv_free;  /* private page bump and free list */
 	const char *stub_path;
+	bool ptrace;                /* --platform ptrace (ptrace.c) */
 	struct vmm *vm;
 	jmp_buf out;                /* CPU 0's: arch_host_exit and arch_halt end here */
 	volatile int ending;        /* a CPU ended the run: all leave (hosted_end) */
@@ -127,6 +129,23 @@ uint64_t hosted_measure_crossing(void);
  * physical address of the first. */
 uint64_t hosted_static_remap(const void *p, uint64_t len);
 void hosted_dev_init(void);
+/* The ptrace platform (ptrace.c). */
+int hosted_ptrace_init(void);
+void hosted_ptrace_fini(void);
+int hosted_ptrace_attach(struct hspace *s, uint32_t slot, pid_t tid);
+int hosted_ptrace_run(struct hspace *s, uint32_t slot, struct thread *t,
+		      struct stub_regs *e);
+void hosted_ptrace_kick(uint32_t cpu);
+void hosted_ptrace_reap(struct hspace *s);
+int hosted_ptrace_wait(pid_t tid);
+/* Several CPUs (ptrace_move.c): this CPU's thread becomes the tracer of
+ * s's slot (0; 1: a request to this CPU came first, enter; -1: gone), and
+ * gives up those other CPUs asked for. */
+int hosted_ptrace_take(struct hspace *s, uint32_t slot);
+void hosted_ptrace_service(void);
+/* Has another CPU asked this one for a thread (a kick sent before this
+ * CPU's thread ran would be lost)? */
+bool hosted_ptrace_asked(void);
 __attribute__((noreturn)) void hosted_loop(struct thread *t);
 /* At every wait: past --timeout, or a signal to stop, ends the run here. */
 void hosted_check_stop(void);

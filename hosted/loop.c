@@ -140,6 +140,13 @@ run_until_entry(struct thread *t, struct stub_regs *p, struct stub_regs *e, u32 
 	unsigned how = WAIT_IPI | (this_cpu()->id == 0 ? WAIT_IRQ : 0);
 	int r;
 
+	if (hosted.ptrace) {    /* the same entry, by ptrace (ptrace.c) */
+		if (hosted_ptrace_run(s, slot, t, e) < 0)
+			return -1;
+		regs_from_copy(t, e);
+		*req |= smp_poll(this_cpu());
+		return 0;
+	}
 	__atomic_fetch_add(&s->ctl->resume[slot], 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &s->ctl->resume[slot], FUTEX_WAKE, 1, NULL, NULL, 0);
 	for (;;) {

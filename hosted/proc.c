@@ -91,6 +91,11 @@ start(struct hspace *s)
 	s->ctl = (struct stub_ctl *)(hosted.mem + s->ctl_pa);
 	memset(s->ctl, 0, sizeof(*s->ctl));
 	s->ctl->one = 1, s->ctl->two = 2;
+	s->ctl->ptrace = hosted.ptrace;
+	for (u32 i = 0; i < STUB_SLOTS_MAX; i++)
+		s->ctl->altstack[i] = (struct stub_stack){
+			.sp = STUB_SLOTS + (u64)i * STUB_SLOT_SIZE + STUB_SLOT_SIZE - STUB_SLOT_STACK,
+			.size = STUB_SLOT_STACK };
 	if (hosted_filters(s->ctl) < 0)
 		return -1;
 	s->ackfd = eventfd(0, EFD_CLOEXEC);
@@ -180,8 +185,16 @@ hosted_thread_ready(struct hspace *s, u32 slot)
 			return -1;
 	if (hosted_flush(s) < 0)
 		return -1;
-	/* Parked at stub_first: its START entry. */
-	return hosted_wait_entry(s, slot, 0, 0) == 0 ? 0 : -1;
+	/* Parked at stub_first (ptrace: in stub_traced_start): its START
+	 * entry; on ptrace exo then attaches to it, before it runs. */
+	if (hosted_wait_entry(s, slot, 0, 0) != 0)
+		return -1;
+	if (hosted.ptrace) {
+		volatile struct stub_regs *p = (struct stub_regs *)(hosted.mem + s->slot_pa[slot]);
+
+		return hosted_ptrace_attach(s, slot, (pid_t)p->tid);
+	}
+	return 0;
 }
 
 /* Wait for slot's next entry (its count differs from seen): 0, or -1 if the
@@ -246,6 +259,8 @@ hosted_space_kill(struct hspace *s)
 {
 	if (s->pid > 0) {
 		kill(s->pid, SIGKILL);
+		if (hosted.ptrace)
+			hosted_ptrace_reap(s);
 		waitpid(s->pid, NULL, 0);
 	}
 	if (s->pidfd >= 0)

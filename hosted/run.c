@@ -19,6 +19,7 @@
 
 #include "../vmm/machine.h"
 #include "hosted.h"
+#include "ptrace_probe.h"
 
 /* The kernel's private pages after its memory: control and register pages
  * (sparse: only those used take memory). */
@@ -156,6 +157,23 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	r = refuse(cfg, d);
 	if (r < 0)
 		return r;
+	if (cfg->platform == EXO_PLATFORM_PTRACE) {
+		r = ptrace_probe();
+		if (r < 0)
+			return diag_fail(d, -r, "--platform ptrace: this host does not let exo "
+					 "trace its own processes (ptrace: %s; Yama's "
+					 "kernel.yama.ptrace_scope 3, or a container without "
+					 "CAP_SYS_PTRACE); use --platform hosted", strerror(-r));
+		/* Not a refusal: what it reveals is the host's clock and CPU
+		 * number, and only the host's boot options close it. */
+		if (ptrace_vsyscall_open())
+			fprintf(stderr, "exo: --platform ptrace: this host's vsyscall page is "
+				"executable (vsyscall=xonly): Linux answers a program's call "
+				"there (the host's time, its CPU number) unseen by ptrace; "
+				"boot the host with vsyscall=none, or use --platform hosted, "
+				"where seccomp sees it\n");
+		hosted.ptrace = true;
+	}
 	booted = true;
 	r = stub_path(stub, sizeof(stub), d);
 	if (r == 0)
@@ -168,7 +186,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		return diag_fail(d, ENOMEM, "out of memory");
 	vm->cfg = cfg;
 	vm->kvm = (struct kvm_vm){ .kvm_fd = -1, .vm_fd = -1, .ncpus = cfg->ncpus,
-				   .platform = EXO_PLATFORM_HOSTED };
+				   .platform = cfg->platform };
 	for (unsigned i = 0; i < EXO_MAX_CPUS; i++) {
 		vm->kvm.vcpu_fd[i] = -1;
 		vm->vcpus[i].stats.fd = -1;
@@ -198,7 +216,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	vm->kvm.mem = hosted.mem;
 	vm->kvm.mem_size = cfg->mem_size;   /* for the boot report */
 	vm->kvm.tsc_khz = hosted.tsc_khz;
-	r = layout_build(hosted.mem, cfg->mem_size, EXO_PLATFORM_HOSTED, hosted.tsc_khz,
+	r = layout_build(hosted.mem, cfg->mem_size, cfg->platform, hosted.tsc_khz,
 			 &fl.kernel, fl.progs, fl.nprogs, cfg->cmdline, &bl, d);
 	if (r < 0)
 		goto out;
@@ -242,9 +260,18 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	 * lets those end up to the thread's timer slack late (50 us by
 	 * default), which every slice's START paid. 1 ns: on time. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	if (hosted.ptrace) {
+		r = hosted_ptrace_init();
+		if (r < 0) {
+			diag_fail(d, -r, "--platform ptrace: its timers: %s", strerror(-r));
+			goto out;
+		}
+	}
 	if (setjmp(hosted.out) == 0)
 		kmain((const struct exo_bootinfo *)(hosted.mem + EXO_BOOTINFO_PA));
 	hosted_cpus_join();             /* the other CPUs leave at their next wait */
+	if (hosted.ptrace)
+		hosted_ptrace_fini();
 	if (!vm->stop)
 		vmm_stop(vm, VMM_CRASHED, 0);   /* halted with no exit */
 	iothread_stop(&vm->io);         /* the kernel has ended: no more input */
@@ -254,7 +281,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	report_end(vm);
 	if (cfg->stats)
 		report_stats(vm);       /* no KVM counters: they say -1 */
-	vm->result.platform = EXO_PLATFORM_HOSTED;
+	vm->result.platform = cfg->platform;
 	vm->result.tsc_khz = hosted.tsc_khz;
 	vm->result.insn_emulation = -1;
 	vm->result.insn_sampled = -1;

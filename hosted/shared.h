@@ -48,9 +48,22 @@
 #define STUB_CLONE    5         /* off: a slot; a thread starts there */
 
 #define STUB_FILTER_MAX  256    /* BPF instructions of one filter */
-#define STUB_REQ_OFF (64 + 2 * (8 + 8 * STUB_FILTER_MAX) + 4 * STUB_SLOTS_MAX)
-#define STUB_REQ_MAX ((STUB_CTL_PAGES * 4096 - STUB_REQ_OFF) / 32)
 #define STUB_RESUME_OFF (64 + 2 * (8 + 8 * STUB_FILTER_MAX))
+#define STUB_ALTSTACK_OFF (STUB_RESUME_OFF + 4 * STUB_SLOTS_MAX)
+#define STUB_REQ_OFF (STUB_ALTSTACK_OFF + 24 * STUB_SLOTS_MAX)
+#define STUB_REQ_MAX ((STUB_CTL_PAGES * 4096 - STUB_REQ_OFF) / 32)
+#define STUB_CTL_PTRACE_OFF 24  /* struct stub_ctl ptrace */
+
+/*
+ * The ptrace platform (hosted/ptrace.c) reports a fault through the stub's
+ * handler, which ends in the system call at STUB_REPORT (stub.S, first in
+ * the stub's text): under PTRACE_SYSEMU a stop, never carried out; exo
+ * knows it by the instruction pointer after it, STUB_REPORT_END.
+ */
+#define STUB_REPORT      STUB_BASE
+#define STUB_REPORT_END  (STUB_BASE + 12)
+/* ptrace, several CPUs: a thread between two tracers waits here. */
+#define STUB_PARK        (STUB_BASE + 16)
 
 #ifndef __ASSEMBLER__
 struct stub_req {
@@ -74,18 +87,28 @@ struct stub_filter {
 struct stub_ctl {
 	uint32_t seq, n;
 	uint64_t one, two;
-	uint64_t pad[5];
+	uint32_t ptrace, pad0;  /* 1: the ptrace platform (no filters, stub.c) */
+	uint64_t pad[4];
 	struct stub_filter ctl, user;
 	/* Per slot: bumped by exo when that thread may run (stub_wait). Here,
 	 * not in the register page, so that no thread of the process can
 	 * release a parked thread: only the one exo resumes runs. */
 	uint32_t resume[STUB_SLOTS_MAX];
+	/* Per slot: its signal stack, a stack_t for sigaltstack(2), which a
+	 * new thread reads from here on the ptrace platform (stub.S). */
+	struct stub_stack {
+		uint64_t sp;
+		uint32_t flags, pad;
+		uint64_t size;
+	} altstack[STUB_SLOTS_MAX];
 	struct stub_req req[STUB_REQ_MAX];
 };
 
 _Static_assert(sizeof(struct stub_ctl) <= STUB_CTL_PAGES * 4096 &&
 	       __builtin_offsetof(struct stub_ctl, req) == STUB_REQ_OFF &&
 	       __builtin_offsetof(struct stub_ctl, resume) == STUB_RESUME_OFF &&
+	       __builtin_offsetof(struct stub_ctl, altstack) == STUB_ALTSTACK_OFF &&
+	       __builtin_offsetof(struct stub_ctl, ptrace) == STUB_CTL_PTRACE_OFF &&
 	       sizeof(struct stub_req) == 32, "control pages: stub.S's offsets");
 
 
@@ -95,6 +118,7 @@ enum stub_kind {
 	STUB_SYSCALL = 2,       /* the system call in the registers */
 	STUB_FAULT = 3,         /* vector, error, addr */
 	STUB_PREEMPT = 4,       /* the kernel's timer signal */
+	STUB_RESUME = 5,        /* ptrace: the stub emulated an instruction; go on */
 };
 
 /*

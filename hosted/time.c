@@ -130,6 +130,7 @@ arch_idle(void)
 			break;
 		}
 		hosted_check_stop();
+		hosted_ptrace_service();
 		if (h->deadline) {
 			u64 ns = (h->deadline - now) * 1000000ULL / hosted.tsc_khz;
 

@@ -39,8 +39,7 @@ report_vector_name(uint64_t v)
 static const char *
 platform_name(uint32_t p)
 {
-	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" :
-	       p == EXO_PLATFORM_HOSTED ? "hosted" : "kvm-hw";
+	return exo_platform_name(p);
 }
 
 /* A JSON string of at most max bytes of s (which need not be terminated). */
@@ -247,7 +246,7 @@ report_boot(struct vmm *vm)
 			"TSC %llu kHz; %s\n", vm->cfg->kernel_path,
 			platform_name(k->platform), (unsigned long long)(k->mem_size >> 20),
 			vm->nprogs, (unsigned long long)k->tsc_khz,
-			k->platform == EXO_PLATFORM_HOSTED ? "the kernel in this process" :
+			exo_platform_in_process(k->platform) ? "the kernel in this process" :
 			!k->x2apic ? "no interrupt controller (no KVM_CAP_IRQCHIP)" :
 			k->tsc_deadline ? "x2APIC with TSC-deadline timer" :
 			"x2APIC, one-shot timer (no KVM_CAP_TSC_DEADLINE_TIMER)");
@@ -396,7 +395,7 @@ void
 report_stats(struct vmm *vm)
 {
 	bool pvm = vm->kvm.platform == EXO_PLATFORM_KVM_PVM;
-	bool hosted = vm->kvm.platform == EXO_PLATFORM_HOSTED;
+	bool hosted = exo_platform_in_process(vm->kvm.platform);
 	int64_t total = 0, per[EXO_MAX_CPUS];
 	FILE *f = vm->cfg->report;
 	struct kvm_stats *s0 = &vm->vcpus[0].stats;

@@ -576,7 +576,7 @@ vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	r = vmm_config_check(cfg, d);
 	if (r < 0)
 		return r;
-	if (cfg->platform == EXO_PLATFORM_HOSTED) {
+	if (exo_platform_in_process(cfg->platform)) {
 		if (!hosted_run)
 			return diag_fail(d, ENOSYS, "this program has no hosted platform; "
 					 "use exo");

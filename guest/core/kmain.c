@@ -21,6 +21,7 @@ static const char *const platform_names[] = {
 	[EXO_PLATFORM_KVM_HW] = "kvm (hardware virtualization)",
 	[EXO_PLATFORM_KVM_PVM] = "kvm (PVM host)",
 	[EXO_PLATFORM_HOSTED] = "hosted",
+	[EXO_PLATFORM_PTRACE] = "ptrace (hosted, crossings by ptrace)",
 };
 
 void
@@ -31,7 +32,7 @@ kmain(const struct exo_bootinfo *bi)
 
 	if (bi->magic != EXO_BOOTINFO_MAGIC || bi->version != EXO_BOOTINFO_VERSION)
 		panic("boot info: bad magic or version (VMM and kernel from different builds?)");
-	if (bi->platform < EXO_PLATFORM_KVM_HW || bi->platform > EXO_PLATFORM_HOSTED)
+	if (bi->platform < EXO_PLATFORM_KVM_HW || bi->platform > EXO_PLATFORM_PTRACE)
 		panic("boot info: unknown platform %u", bi->platform);
 	kopts.ktest = cmdline_has(bi->cmdline, "ktest");
 	kopts.verbose = cmdline_has(bi->cmdline, "verbose");

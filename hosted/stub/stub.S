@@ -9,8 +9,12 @@
 #define SYS_mprotect     10
 #define SYS_munmap       11
 #define SYS_rt_sigreturn 15
+#define SYS_pause        34
 #define SYS_clone        56
+#define SYS_sigaltstack  131
+#define SYS_gettid       186
 #define SYS_futex        202
+#define SYS_exit_group   231
 #define MAP_SHARED_FIXED 0x11           /* MAP_SHARED | MAP_FIXED */
 #define MAP_ANON_FIXED   0x32           /* MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED */
 /* CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM */
@@ -21,6 +25,37 @@
 #define CTL_ONE  (STUB_CTL + 8)
 #define CTL_TWO  (STUB_CTL + 16)
 #define REQ_SIZE 32
+
+/*
+ * The ptrace platform's report (shared.h: STUB_REPORT, first in the text,
+ * stub.ld): the stub's handler ends here with a fault's registers in the
+ * register page. Every thread that runs the handler there is traced with
+ * PTRACE_SYSEMU, so this system call is a stop that exo takes as the
+ * report and never carried out; an untraced thread that came here would
+ * end its process, which is what the call is.
+ */
+	.section .text.report, "ax"
+	.globl stub_report
+stub_report:
+	mov	$SYS_exit_group, %eax		/* 5 bytes */
+	mov	$119, %edi			/* 5 bytes */
+	syscall					/* 2: STUB_REPORT_END after it */
+	.globl stub_report_end
+stub_report_end:
+	ud2
+
+/*
+ * Where a thread waits untraced while it passes from one tracer to another
+ * (shared.h: STUB_PARK; hosted/ptrace.c): pause for ever, every signal
+ * blocked by exo first, touching no memory; exo attaches again and gives
+ * it its registers.
+ */
+	.balign 16
+	.globl stub_park
+stub_park:
+	mov	$SYS_pause, %eax
+	syscall
+	jmp	stub_park
 
 	.text
 	.globl _start
@@ -119,6 +154,9 @@ stub_ctl_loop:
 	test	%rax, %rax
 	jnz	12f
 	mov	%r12, %rdi			/* the new thread: slot in rdi */
+	movabs	$(STUB_CTL + STUB_CTL_PTRACE_OFF), %rax
+	cmpl	$0, (%rax)
+	jne	stub_traced_start		/* never returns */
 	call	stub_thread_start		/* never returns */
 	ud2
 13:	mov	$1, %ebp
@@ -137,6 +175,60 @@ stub_ctl_loop:
 	mov	$SYS_write, %eax
 	syscall
 	jmp	1b
+
+/*
+ * A new thread on the ptrace platform (rdi: its slot): until exo attaches
+ * it is not traced and has no filter, so it touches no memory a user
+ * thread can write but its register page (the tid, the entry), keeps its
+ * state in registers, uses no stack, and reads its signal stack's stack_t
+ * from the read-only control pages. It parks on its resume word, which
+ * exo never bumps there: exo attaches to it (PTRACE_SEIZE, then
+ * PTRACE_INTERRUPT) and gives it its registers (hosted/ptrace.c).
+ *   r12: slot; rbx: register page; r13: resume word; r14d: its value.
+ */
+stub_traced_start:
+	mov	%rdi, %r12
+	mov	%rdi, %rbx
+	shl	$16, %rbx			/* STUB_SLOT_SIZE */
+	movabs	$STUB_SLOTS, %rax
+	add	%rax, %rbx
+	mov	$SYS_gettid, %eax
+	syscall
+	mov	%eax, 12(%rbx)			/* struct stub_regs tid */
+	lea	(%r12,%r12,2), %rdi
+	shl	$3, %rdi			/* 24 bytes a stack_t */
+	movabs	$(STUB_CTL + STUB_ALTSTACK_OFF), %rax
+	add	%rax, %rdi
+	xor	%esi, %esi
+	mov	$SYS_sigaltstack, %eax
+	syscall
+	test	%rax, %rax
+	jnz	3f
+	lea	(,%r12,4), %r13
+	movabs	$(STUB_CTL + STUB_RESUME_OFF), %rax
+	add	%rax, %r13
+	mov	(%r13), %r14d
+	movl	$1, 8(%rbx)			/* kind: STUB_START */
+	lock incl (%rbx)			/* entry */
+	mov	%rbx, %rdi
+	mov	$1, %esi			/* FUTEX_WAKE, shared */
+	mov	$1, %edx
+	mov	$SYS_futex, %eax
+	syscall
+1:	mov	(%r13), %eax
+	cmp	%eax, %r14d
+	jne	3f				/* released untraced: exo never does */
+	mov	%r13, %rdi
+	xor	%esi, %esi			/* FUTEX_WAIT, shared */
+	mov	%r14d, %edx
+	xor	%r10d, %r10d
+	mov	$SYS_futex, %eax
+	syscall
+	jmp	1b
+3:	mov	$118, %edi
+	mov	$SYS_exit_group, %eax
+	syscall
+	ud2
 
 /* A new thread's first user-visible act: a #UD that the handler takes as
  * "parked, ready": it waits for its first registers there (stub.c). */

@@ -15,6 +15,13 @@
  * it can load any registers, which it has anyway. What exo reads back from
  * the process (a register page) is the program's registers, read once. The
  * control thread keeps no state in memory the program can write (stub.S).
+ *
+ * On the ptrace platform (the control pages' ptrace word) there are no
+ * filters: exo traces every user thread with PTRACE_SYSEMU, so every
+ * system call a user thread makes, from any address, stops it and is
+ * never carried out; the control thread is never traced and makes its
+ * calls as here. A fault's signal reaches the handler below, which hands
+ * the registers over by stub_report (stub.S), itself such a stop.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +40,7 @@
 #define NR_mmap 9
 #define NR_munmap 11
 #define NR_rt_sigaction 13
+#define NR_rt_sigprocmask 14
 #define NR_sigaltstack 131
 #define NR_prctl 157
 #define NR_arch_prctl 158
@@ -61,6 +69,7 @@ struct k_sigaction {
 void stub_main(long *sp);
 void stub_thread_start(long slot);
 extern char stub_first[], stub_restorer[];
+__attribute__((noreturn)) void stub_report(void);
 void stub_wait(const uint32_t *word, uint32_t r);
 
 static long
@@ -164,6 +173,11 @@ cross(long slot, struct sigcontext *sc, uint32_t kind)
 
 	p->kind = kind;
 	regs_out(p, sc);
+	/* ptrace: exo takes the page at this stop and gives the registers
+	 * itself, leaving the handler's frame behind (nothing stays blocked:
+	 * SA_NODEFER and an empty mask, stub_main). */
+	if (ctl->ptrace)
+		stub_report();
 	__atomic_store_n(&p->entry, p->entry + 1, __ATOMIC_RELEASE);
 	sys6(NR_futex, (long)&p->entry, FUTEX_WAKE, 1, 0, 0, 0);
 	stub_wait(&ctl->resume[slot], r);
@@ -192,8 +206,11 @@ handler(int sig, struct k_siginfo *si, struct ucontext *uc)
 		cross(slot, sc, STUB_START);
 		return;
 	}
-	if (sig == SIGILL && gsbase_emulate(sc, p))
+	if (sig == SIGILL && gsbase_emulate(sc, p)) {
+		if (((const struct stub_ctl *)STUB_CTL)->ptrace)
+			cross(slot, sc, STUB_RESUME);  /* the return is exo's there */
 		return;
+	}
 	if (sig == SIGSYS && si->si_code == 1 /* SYS_SECCOMP */ &&
 	    si->sys.arch == AUDIT_ARCH_X86_64) {
 		cross(slot, sc, STUB_SYSCALL);
@@ -264,11 +281,26 @@ stub_main(long *sp)
 	if (sys6(NR_mmap, STUB_CTL, STUB_CTL_PAGES * 4096, 1 /* PROT_READ */,
 		 0x11 /* MAP_SHARED | MAP_FIXED */, STUB_FD_MEM, (long)off) != (long)STUB_CTL)
 		die(124);
+	/* ptrace: the handler's frame is left behind (cross), so it may
+	 * block nothing. */
+	if (ctl->ptrace) {
+		sa.flags |= SA_NODEFER;
+		sa.mask = 0;
+	}
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sys6(NR_rt_sigaction, sigs[i], (long)&sa, 0, 8, 0, 0) != 0)
 			die(125);
 	if (sys6(NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0) != 0)
 		die(126);
+	if (ctl->ptrace) {
+		/* Nothing blocked in the threads it starts: the timer is a
+		 * signal their tracer must see (exo forked with its mask). */
+		static const unsigned long none;
+
+		if (sys6(NR_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&none, 0, 8, 0, 0) != 0)
+			die(126);
+		return;
+	}
 	filter_install(&ctl->ctl);
 }
 

@@ -68,7 +68,24 @@ enum exo_platform {
 	EXO_PLATFORM_KVM_HW  = 1,   /* VMX/SVM: ring 0 runs natively */
 	EXO_PLATFORM_KVM_PVM = 2,   /* PVM host: ring 0 emulated, user native */
 	EXO_PLATFORM_HOSTED  = 3,   /* the kernel core as a Linux process */
+	EXO_PLATFORM_PTRACE  = 4,   /* the same, its crossings by ptrace, no seccomp */
 };
+
+/* Is p one of the platforms with the kernel core in the exo process? */
+static inline int
+exo_platform_in_process(u32 p)
+{
+	return p == EXO_PLATFORM_HOSTED || p == EXO_PLATFORM_PTRACE;
+}
+
+/* The platform's name in reports, traces and bench JSON. */
+static inline const char *
+exo_platform_name(u32 p)
+{
+	return p == EXO_PLATFORM_KVM_PVM ? "kvm-pvm" :
+	       p == EXO_PLATFORM_HOSTED ? "hosted" :
+	       p == EXO_PLATFORM_PTRACE ? "ptrace" : "kvm-hw";
+}
 
 enum exo_mem_type {
 	EXO_MEM_USABLE = 1,         /* free, zero-filled */

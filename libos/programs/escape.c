@@ -15,6 +15,12 @@
  *   blocktimer a task of ours blocks the kernel's timer signal (a forged
  *             rt_sigreturn from the stub's own code) and spins: it is
  *             killed, and we run again (else the run stalls for ever).
+ *   vsyscall  a call of Linux's vsyscall time() (0xffffffffff600400),
+ *             which Linux emulates in its page-fault path: exo's kernel's
+ *             (hosted: seccomp sees it), or a page fault (kvm: a kernel
+ *             address), never the host's time. On ptrace Linux emulates
+ *             it with no stop where the host has the page (vsyscall=xonly):
+ *             tests/scenario/test_hosted.c runs it there only without.
  */
 #include <exo/error.h>
 #include <exo/exo.h>
@@ -29,6 +35,7 @@
 #define STUB_SLOTS  0x7fffe0000000ULL
 #define STUB_TEXT   0x100000ULL
 #define PROBE_VA    0x300000000000ULL   /* nothing maps it */
+#define VSYS_TIME   0xffffffffff600400ULL   /* Linux's vsyscall time() */
 
 /* Linux x86-64 numbers. */
 #define L_MMAP 9
@@ -88,12 +95,29 @@ __asm__(".text\n"
 
 static u64 site;                /* the stub's syscall; ud2 at site + 2 */
 
+/* vsys_call(va): call va with rdi 0 (time(NULL)) and rax -1: its rax. */
+long vsys_call(u64 va);
+__asm__(".text\n"
+	"vsys_call: mov %rdi, %r11\n"
+	"xor %edi, %edi\n"
+	"mov $-1, %rax\n"
+	"call *%r11\n"
+	"ret\n");
+static volatile int vsys_faulted;
+
 static int
 handler(struct exo_xframe *x)
 {
 	if (x->vector == 14 && (x->rip == (u64)probe_read || x->rip == (u64)probe_write)) {
 		faulted = 1;
 		x->rip = (u64)probe_out;
+		return 0;
+	}
+	if (x->vector == 14 && x->rip == VSYS_TIME) {
+		vsys_faulted = 1;       /* back to the caller, as a ret */
+		x->rip = *(const u64 *)x->rsp;
+		x->rsp += 8;
+		x->rax = (u64)-1;
 		return 0;
 	}
 	if (site && x->vector == 6 && x->rip == site + 2) {
@@ -253,11 +277,26 @@ case_blocktimer(void)
 	printf("blocktimer: we ran again beside a task that blocked the timer\n");
 }
 
+static void
+case_vsyscall(void)
+{
+	long r;
+
+	CHECK(exo_handler_set(handler, xstack + sizeof(xstack)) == 0);
+	r = vsys_call(VSYS_TIME);
+	/* Linux's answer is the host's time in seconds: > 0. */
+	CHECK(r <= 0);
+	printf("vsyscall: Linux's time() at %#llx: %s (%ld), not the host's time\n",
+	       (unsigned long long)VSYS_TIME, vsys_faulted ? "a page fault" :
+	       "exo's kernel's answer", r);
+}
+
 static const struct scenario_case cases[] = {
 	{ "rawlinux", case_rawlinux },
 	{ "stubjump", case_stubjump },
 	{ "mapstub", case_mapstub },
 	{ "blocktimer", case_blocktimer },
+	{ "vsyscall", case_vsyscall },
 };
 
 int

@@ -28,6 +28,11 @@
  *             path's case): main calls a server task on CPU 0 ROUNDS times
  *             while a client on CPU 1 calls a server task on CPU 1 ROUNDS
  *             times.
+ *   hop       main moves a thread that sleeps and spins in turns between
+ *             CPU 1 and CPU 0 ROUNDS times (EXR_CPU) and waits for it to
+ *             run on the new CPU after each; the value it keeps in xmm7
+ *             over each spin must stay (on the ptrace platform each move
+ *             hands the thread to another tracer).
  *
  * Besides the value check, every reader notes whether main had already
  * returned from the unmap (after) when it started a read, and whether a
@@ -448,13 +453,59 @@ pairs(u64 rounds)
 	return 0;
 }
 
+/* hop: a thread that sleeps and spins in turns, checking the value it put
+ * in xmm7 over each spin (the timer's involuntary entries must keep it; a
+ * system call may not, <exo/syscall.h>, so it is put again after each
+ * sleep), moved between CPU 1 and CPU 0 by main; main waits for two more
+ * rounds of it after each move, so each round after a move ran on the new
+ * CPU (a move takes effect when the thread runs nowhere). */
+#define HOP_XMM 0x5a5a5a5a12345678ULL
+#define HOP_SPIN 20000
+static volatile u64 hop_runs, hop_bad;
+
+static void
+hopper(u64 arg)
+{
+	u64 got;
+
+	(void)arg;
+	for (;;) {
+		__asm__ volatile("movq %0, %%xmm7" : : "r"(HOP_XMM) : "xmm7");
+		for (u32 k = 0; k < HOP_SPIN; k++) {
+			__asm__ volatile("movq %%xmm7, %0" : "=r"(got));
+			hop_bad += got != HOP_XMM;
+		}
+		hop_runs++;
+		l4_sleep(100);
+	}
+}
+
+static int
+hop(u32 rounds)
+{
+	u64 h = thread_spawn(hopper, 0);
+
+	CHECK(h);
+	for (u32 i = 0; i < rounds; i++) {
+		u64 r0 = hop_runs;
+
+		CHECK(l4_exchange_registers(h, EXR_CPU((i + 1) % 2), 0, 0, 0, 0, 0) >= 0);
+		while (hop_runs < r0 + 2)
+			l4_sleep(100);
+	}
+	CHECK(hop_bad == 0);
+	CHECK(l4_thread_control(h, EXO_NILTHREAD, 0, 0, -1) == 0);
+	printf("smptest hop: %u moves between CPU 0 and 1, xmm7 kept\n", rounds);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	u64 rounds = argc > 2 ? (u64)atoi(argv[2]) : 200;
 
 	if (argc < 2) {
-		printf("usage: smptest stress|flush|unbind|pingpong|pairs|xspace|share [ROUNDS] "
+		printf("usage: smptest stress|flush|unbind|pingpong|pairs|xspace|share|hop [ROUNDS] "
 		       "(default 200; needs --cpus 2 or more)\n");
 		return 2;
 	}
@@ -473,6 +524,8 @@ main(int argc, char **argv)
 		return share();
 	if (strcmp(argv[1], "pairs") == 0)
 		return pairs(rounds);
+	if (strcmp(argv[1], "hop") == 0)
+		return hop(rounds);
 	printf("smptest: unknown case %s\n", argv[1]);
 	return 2;
 }

@@ -5,9 +5,13 @@
  * what vm.mmap_min_addr lets a process without CAP_SYS_RAWIO map). Exit 0
  * if all three work; 77 (CTest's "skipped") with the refusal said if one is
  * refused: the hosted suites then have nothing to run on (scripts/hosted-tests.sh).
+ * `hosted_probe ptrace` asks for the ptrace platform instead: tracing a
+ * child of its own (hosted/ptrace_probe.c, exo's own check) where hosted
+ * needs the seccomp filter.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
@@ -19,6 +23,8 @@
 #include <unistd.h>
 
 #include <exo/layout.h>
+
+#include "../../hosted/ptrace_probe.h"
 
 #define SKIP 77
 
@@ -43,9 +49,10 @@ seccomp_refused(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	int fd = memfd_create("exo-probe", MFD_CLOEXEC), err;
+	bool ptrace = argc > 1 && !strcmp(argv[1], "ptrace");
 	void *kip;
 
 	if (fd < 0) {
@@ -54,7 +61,14 @@ main(void)
 		return SKIP;
 	}
 	close(fd);
-	err = seccomp_refused();
+	err = ptrace ? -ptrace_probe() : 0;
+	if (err) {
+		printf("skip: this host does not let a process trace its children (%s: "
+		       "Yama's ptrace_scope, or no CAP_SYS_PTRACE): the ptrace platform "
+		       "traces every user thread\n", strerror(err));
+		return SKIP;
+	}
+	err = ptrace ? 0 : seccomp_refused();
 	if (err) {
 		printf("skip: this host refuses seccomp filters (%s): the hosted platform "
 		       "traps a program's system calls with one\n", strerror(err));

@@ -99,6 +99,12 @@ platform_is(const char *name)
 	return !strcmp(run_platform(), name);
 }
 
+bool
+platform_hosted(void)
+{
+	return platform_is("hosted") || platform_is("ptrace");
+}
+
 /* The first line of s, for a one-line reason. */
 static void
 first_line(char *buf, size_t len, const char *s)
@@ -123,11 +129,11 @@ skip_unless_cpus(unsigned n)
 	if (cache_get(key, why, sizeof(why))) {
 		if (!strcmp(why, "ok"))
 			return;
-		cr_skip_test("hosted has one CPU: `exo run --cpus %u hello` is refused here "
-			     "(%s)", n, why);
+		cr_skip_test("%s has one CPU: `exo run --cpus %u hello` is refused here "
+			     "(%s)", run_platform(), n, why);
 	}
 	exo_run(&refused, false, (const char *[]){ "run", "--cpus", cpus, "hello", NULL });
-	if (refused.status != EXIT_HOST || !platform_is("hosted")) {
+	if (refused.status != EXIT_HOST || !platform_hosted()) {
 		cache_put(key, "ok");
 		return;
 	}
@@ -136,14 +142,14 @@ skip_unless_cpus(unsigned n)
 	msg = strstr(refused.err, "--cpus");
 	first_line(why, sizeof(why), msg ? msg : refused.err);
 	cache_put(key, why);
-	cr_skip_test("hosted has one CPU: `exo run --cpus %u hello` is refused here (%s)",
-		     n, why);
+	cr_skip_test("%s has one CPU: `exo run --cpus %u hello` is refused here (%s)",
+		     run_platform(), n, why);
 }
 
 void
 skip_on_hosted(const char *why)
 {
-	if (platform_is("hosted"))
-		cr_skip_test("the hosted platform (the kernel in the exo process, no KVM): %s",
-			     why);
+	if (platform_hosted())
+		cr_skip_test("the %s platform (the kernel in the exo process, no KVM): %s",
+			     run_platform(), why);
 }

@@ -115,7 +115,7 @@ exo_wait(pid_t pid, const char *const argv[])
 }
 
 /*
- * EXO_PLATFORM=kvm|hosted: the commands that boot the kernel get
+ * EXO_PLATFORM=kvm|hosted|ptrace: the commands that boot the kernel get
  * --platform with it (unset: exo's own choice).
  */
 static bool

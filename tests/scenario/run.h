@@ -47,14 +47,16 @@ const char *cpu_emulated(void);
 void skip_if_emulated(const char *what);
 
 /* The platform exo boots on here, as its boot report names it ("kvm-hw",
- * "kvm-pvm", "hosted"): asked once per test process (platform.c). */
+ * "kvm-pvm", "hosted", "ptrace"): asked once per test process (platform.c). */
 const char *run_platform(void);
 bool platform_is(const char *name);
+/* hosted or ptrace: the kernel core in the exo process, no ring 0. */
+bool platform_hosted(void);
 /* Skip the running test, saying why, when exo refuses --cpus n on the
- * hosted platform (it has one CPU); checked by running exo, so such tests
+ * hosted platforms (they have one CPU, ptrace always); checked by running exo, so such tests
  * run the day the platform takes more. */
 void skip_unless_cpus(unsigned n);
-/* Skip the running test, with why, when exo boots on the hosted platform:
+/* Skip the running test, with why, when exo boots on a hosted platform (hosted, ptrace):
  * for tests whose whole subject is a thing it cannot have (a KVM device,
  * a vCPU for gdb, the x86 entry code, a triple fault). */
 void skip_on_hosted(const char *why);

@@ -2,33 +2,63 @@
  * The hosted platform (hosted/): its isolation, run on any Linux (no KVM
  * needed), in a suite of its own (test_hosted) so the KVM suite does not
  * depend on it. Each test fails if the hole it tries is there.
+ * EXO_PLATFORM=ptrace runs the same tests on the ptrace platform (the
+ * hosted platform with its crossings by ptrace: hosted/ptrace.c).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../../hosted/ptrace_probe.h"
 #include "run.h"
 
 extern char **environ;
 
 static struct exo_run r;
 
+/* hosted, or ptrace where EXO_PLATFORM says so. */
+static const char *
+plat(void)
+{
+	const char *p = getenv("EXO_PLATFORM");
+
+	return p && !strcmp(p, "ptrace") ? "ptrace" : "hosted";
+}
+
 /* escape.c: raw Linux system calls, the stub's own syscall instruction with
  * Linux's calls, binds over the stub, a task that blocks the kernel's timer
- * (without the watch in hosted/evade.c the run stalls to --timeout: 124). */
+ * (without the watch in hosted/evade.c the run stalls to --timeout: 124),
+ * Linux's vsyscall time(). On ptrace with the host's vsyscall page
+ * executable Linux answers that one unseen (no ptrace stop exists for it):
+ * the case is left out there and exo's warning at start is checked. */
 Test(hosted, escape_attempts_refused)
 {
-	exo_run(&r, true, (const char *[]){ "run", "--platform", "hosted", "--timeout",
+	bool vsys = !strcmp(plat(), "hosted") || !ptrace_vsyscall_open();
+
+	exo_run(&r, true, (const char *[]){ "run", "--platform", plat(), "--timeout",
 					    "60", "escape", "rawlinux", "stubjump",
-					    "mapstub", "blocktimer", NULL });
+					    "mapstub", "blocktimer", vsys ? "vsyscall" : NULL,
+					    NULL });
 	cr_assert_eq(r.status, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+	if (vsys)
+		cr_assert(strstr(r.out, "vsyscall: Linux's time()"), "%s", r.out);
+	else
+		cr_assert(strstr(r.err, "vsyscall page is executable"),
+			  "no warning of the vsyscall page:\n%s", r.err);
 	cr_assert(strstr(r.out, "stubjump: the stub's syscall at"),
 		  "the stub was not found: the jump was not tried\n%s", r.out);
 	cr_assert(strstr(r.out, "blocktimer: we ran again"), "%s", r.out);
@@ -85,7 +115,7 @@ alive(pid_t pid)
  * (PR_SET_PDEATHSIG), none is left behind. */
 Test(hosted, no_orphans_after_sigkill)
 {
-	const char *argv[] = { EXO_BIN, "run", "--platform", "hosted", "spin", NULL };
+	const char *argv[] = { EXO_BIN, "run", "--platform", plat(), "spin", NULL };
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	pid_t pid, kids[16];
 	unsigned n = 0, left;
@@ -115,8 +145,42 @@ Test(hosted, no_orphans_after_sigkill)
 /* The platform is said, and hello runs and ends as on kvm. */
 Test(hosted, hello)
 {
-	exo_run(&r, true, (const char *[]){ "run", "--platform", "hosted", "hello", NULL });
+	exo_run(&r, true, (const char *[]){ "run", "--platform", plat(), "hello", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
 	cr_assert(strstr(r.out, "hello from ring 3"), "stdout:\n%s", r.out);
-	cr_assert(strstr(r.err, "platform hosted"), "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, plat()), "stderr:\n%s", r.err);
+}
+
+/* In this test's process (Criterion forks one per test), and so in the exo
+ * it starts: ptrace(2) fails with EPERM, as under a container's profile. */
+static void
+refuse_ptrace(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog), 0,
+		     "seccomp: %s", strerror(errno));
+}
+
+/* A host that refuses ptrace: --platform ptrace says so, and what to use
+ * instead, before it boots anything (exit 126: the host's refusal). */
+Test(hosted, ptrace_refused_said_clearly)
+{
+	refuse_ptrace();
+	exo_run(&r, false, (const char *[]){ "run", "--platform", "ptrace", "hello", NULL });
+	cr_assert_eq(r.status, 126, "exit %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out,
+		     r.err);
+	cr_assert(strstr(r.err, "does not let exo trace"), "stderr:\n%s", r.err);
+	cr_assert(strstr(r.err, "--platform hosted"), "stderr:\n%s", r.err);
+	cr_assert_null(strstr(r.out, "hello from ring 3"), "it ran:\n%s", r.out);
 }

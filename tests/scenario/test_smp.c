@@ -103,9 +103,21 @@ Test(smp, revocation_across_cpus)
  * and the second thread never ran). */
 Test(smp, ready_thread_runs_beside_a_busy_one)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
 					    "smptest", "share", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+}
+
+/* A thread moved between two CPUs 300 times goes on each time, with its
+ * registers (ptrace: a hand-over between tracers, each). */
+Test(smp, thread_hops_between_cpus)
+{
+	skip_unless_cpus(2);
+	exo_run(&r, true, (const char *[]){ "run", "--timeout", "60", "--cpus", "2",
+					    "smptest", "hop", "300", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "smptest hop: 300 moves"), "%s", r.out);
 }
 
 Test(smp, ipc_pingpong_across_cpus)

@@ -61,6 +61,7 @@ ParameterizedTest(struct spin_case *c, spin, case_holds)
  * handler is attached and dropped. */
 Test(spin, thread_handler_removal_races_raises_on_two_cpus)
 {
+	skip_unless_cpus(2);
 	exo_run(&r, true, (const char *[]){ "run", "--timeout", "120", "--cpus", "2",
 					    "spintest", "threadrace", NULL });
 	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);

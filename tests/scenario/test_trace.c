@@ -249,7 +249,7 @@ doc_hosted(const struct jv *doc)
 	const struct jv *p = jv_get(doc, "platform");
 
 	cr_assert(p && p->type == JV_STRING, "no platform in exo stat's document");
-	return !strcmp(p->str, "hosted");
+	return !strcmp(p->str, "hosted") || !strcmp(p->str, "ptrace");
 }
 
 /* exotest exceptions: 10 #UD, 1 #DE, 1 #GP, each delivered to the thread's

@@ -405,7 +405,7 @@ chrome_of(const struct trace_log *l)
 	struct jv *v;
 
 	cr_assert_not_null(f);
-	cr_assert_eq(trace_chrome_write(f, l, 2000000, NULL), 0);
+	cr_assert_eq(trace_chrome_write(f, l, 2000000, NULL, "ptrace"), 0);
 	fclose(f);
 	v = jv_parse(buf, err, sizeof(err));
 	cr_assert_not_null(v, "%s", err);
@@ -422,6 +422,8 @@ Test(trace_decode, chrome_json_parses_with_slices_and_instants)
 
 	sample_log(&l);
 	v = chrome_of(&l);
+	/* The platform it was recorded on, as reports and bench JSON say it. */
+	cr_assert_str_eq(jv_get(jv_get(v, "otherData"), "platform")->str, "ptrace");
 	for (size_t i = 0; (e = jv_at(jv_get(v, "traceEvents"), i)); i++) {
 		const char *name = jv_get(e, "name")->str;
 
