@@ -14,7 +14,7 @@
 #define NSET 100        /* bench/vm.c's appel2 writes 100 pages an iteration */
 
 static const char *const vm_names[VM_NOPS] = {
-	"dirty", "prot1", "prot100", "unprot100", "trap", "appel1", "appel2",
+	"dirty", "prot1", "prot100", "unprot100", "trap", "appel1", "appel2", "lrpc", "shmpp",
 };
 
 /*
@@ -29,7 +29,7 @@ static const char *const vm_names[VM_NOPS] = {
  *   Bershad et al., "Extensibility, Safety and Performance in the SPIN
  *   Operating System", SOSP 1995: SPIN and DEC OSF/1, Alpha 133 MHz.
  */
-#define NONE_ENTERED { NAN, NAN, NAN, NAN, NAN, NAN, NAN }
+#define NONE_ENTERED { NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN }
 static const struct vm_paper {
 	const char *cite, *design, *baseline, *machine;
 	double design_us[VM_NOPS], baseline_us[VM_NOPS];
@@ -122,6 +122,11 @@ vm_measured(FILE *f, const struct bench_run *r, const struct bench_vm_linux *lx)
 		"made writable in the kernel by ext/pf_appel.c; Linux: SIGSEGV, stepping over\n");
 	fprintf(f, "  appel: ExOS and L4 handle the fault in user mode, SPIN in the kernel "
 		"(ext/vm_prot.c's appel1, appel2)\n");
+	fprintf(f, "  lrpc: ExOS's LRPC round trip (lrpc.c, protected control transfer both "
+		"ways); Linux: a call to a server process over two pipes\n");
+	fprintf(f, "  shmpp: a ping-pong round through a shared page with another "
+		"environment (ExOS: shm.c, thread_switch while waiting) or process (Linux: "
+		"MAP_SHARED, sched_yield while waiting)\n");
 }
 
 static bool

@@ -13,6 +13,7 @@
 
 enum bench_vm_op {
 	VM_DIRTY, VM_PROT1, VM_PROT100, VM_UNPROT100, VM_TRAP, VM_APPEL1, VM_APPEL2,
+	VM_LRPC, VM_SHMPP,      /* communication: bench/vm_ipc.c, bench_vm_ipc.c */
 	VM_NOPS
 };
 
@@ -23,6 +24,11 @@ struct bench_vm_linux {
 
 /* Measure Linux's column here, iterations of each: 0 or -errno. */
 int bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations);
+/* Its communication rows (bench_vm_ipc.c, called by bench_vm_linux). */
+int bench_vm_linux_ipc(struct bench_vm_linux *lx, unsigned iterations);
+/* The median of n timed runs of op (prep before each, untimed), in µs:
+ * 0 or -errno (bench_vm_linux.c). */
+int bench_vm_time(int (*op)(void), int (*prep)(void), unsigned n, double *us);
 
 /*
  * The comparison: the designs measured in r (a run of bench-vm; NULL: the

@@ -126,9 +126,8 @@ lx_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The median of n timed runs of op (prep before each, untimed), in µs. */
-static int
-lx_time(int (*op)(void), int (*prep)(void), unsigned n, double *us)
+int
+bench_vm_time(int (*op)(void), int (*prep)(void), unsigned n, double *us)
 {
 	unsigned warm = n / 10 < 10 ? 10 : n / 10;
 	uint64_t *ns = calloc(n, sizeof(*ns));
@@ -208,7 +207,7 @@ bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations)
 	for (size_t i = 0; r == 0 && i < sizeof(lx_ops) / sizeof(lx_ops[0]); i++) {
 		r = lx_reset(lx_ops[i].mode);
 		if (r == 0)
-			r = lx_time(lx_ops[i].run, lx_ops[i].prep, iterations,
+			r = bench_vm_time(lx_ops[i].run, lx_ops[i].prep, iterations,
 				    &lx->us[lx_ops[i].op]);
 	}
 	lx_mode = LX_NONE;
@@ -216,5 +215,7 @@ bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations)
 	sigaction(SIGSEGV, &old, NULL);
 unmap:
 	munmap(lx_base, NPAGES * PG);
+	if (r == 0)
+		r = bench_vm_linux_ipc(lx, iterations);
 	return r;
 }
