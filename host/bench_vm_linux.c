@@ -127,7 +127,7 @@ lx_cmp(const void *a, const void *b)
 }
 
 /* The median of n timed runs of op (prep before each, untimed), in µs. */
-static int
+int
 lx_time(int (*op)(void), int (*prep)(void), unsigned n, double *us)
 {
 	unsigned warm = n / 10 < 10 ? 10 : n / 10;
@@ -196,6 +196,8 @@ bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations)
 
 	for (int k = 0; k < VM_NOPS; k++)
 		lx->us[k] = NAN;        /* dirty: Linux has no such query */
+	for (int k = 0; k < VM_PROC_NOPS; k++)
+		lx->proc_us[k] = NAN;
 	lx_base = mmap(NULL, NPAGES * PG, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (lx_base == MAP_FAILED)
@@ -212,7 +214,9 @@ bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations)
 				    &lx->us[lx_ops[i].op]);
 	}
 	lx_mode = LX_NONE;
-	lx->us[VM_APPEL2] /= NSET;      /* per page, as the papers give it */
+	lx->us[VM_APPEL2] /= NSET;
+	if (r == 0)
+		r = bench_vm_linux_proc(lx, iterations);      /* per page, as the papers give it */
 	sigaction(SIGSEGV, &old, NULL);
 unmap:
 	munmap(lx_base, NPAGES * PG);
