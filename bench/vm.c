@@ -34,6 +34,7 @@
 #include "exos.h"
 #include "libos.h"
 #include "task.h"
+#include "vm_proc.h"
 
 #include "ext_pf_appel_dirty.h"
 #include "ext_vm_appel1.h"
@@ -647,8 +648,14 @@ static const struct bench_op ops[] = {
 	{ "exos_shmpp", vm_shmpp_setup, vm_shmpp, 0, 0, 0 },
 };
 
+#define NVM  (sizeof(ops) / sizeof(ops[0]))
+
 int
 main(int argc, char **argv)
 {
-	return bench_main(ops, sizeof(ops) / sizeof(ops[0]), argc, argv);
+	static struct bench_op all[NVM + VM_PROC_NOPS];
+
+	memcpy(all, ops, sizeof ops);
+	memcpy(all + NVM, vm_proc_ops, sizeof vm_proc_ops);
+	return bench_main(all, NVM + VM_PROC_NOPS, argc, argv);
 }

@@ -161,11 +161,63 @@ vm_paper(FILE *f, const struct vm_paper *p, const struct bench_run *r,
 	}
 }
 
+static const char *const proc_names[VM_PROC_NOPS] = {
+	"exos_pipe_rtt", "exos_pipe_64k", "exos_fork_wait", "exos_spawn_wait",
+};
+
+static const struct bench_op *
+proc_find(const struct bench_run *r, int k)
+{
+	for (unsigned i = 0; r && i < r->nops; i++)
+		if (!strcmp(r->ops[i].name, proc_names[k]))
+			return &r->ops[i];
+	return NULL;
+}
+
+/* ExOS's processes beside two Linux processes doing the same. */
+static void
+vm_processes(FILE *f, const struct bench_run *r, const struct bench_vm_linux *lx)
+{
+	static const char *const label[VM_PROC_NOPS] = {
+		"pipe 1-byte round trip", "pipe 64 KiB write", "fork+exit+wait (+rtt)",
+		"spawn+exit+wait",
+	};
+
+	fprintf(f, "  %-24s %10s %8s %10s %9s\n", "processes", "ExOS us", "ring-0",
+		"Linux us", "ExOS/Lnx");
+	for (int k = 0; k < VM_PROC_NOPS; k++) {
+		const struct bench_op *op = proc_find(r, k);
+		double ex = op && r->res.tsc_khz ?
+			op->cycles.median * 1000.0 / (double)r->res.tsc_khz : NAN;
+		double lnx = lx ? lx->proc_us[k] : NAN;
+
+		fprintf(f, "  %-24s", label[k]);
+		vm_cell(f, 10, 2, ex);
+		vm_cell(f, 8, 0, op && bench_run_ring0_exact(r) ?
+			bench_op_per_iter(op, BENCH_INSN) : NAN);
+		vm_cell(f, 10, 2, lnx);
+		vm_cell(f, 9, 2, ex / lnx);
+		fputc('\n', f);
+	}
+	if (!isnan(lx ? lx->proc_us[VM_PIPE_64K] : NAN) && proc_find(r, VM_PIPE_64K) &&
+	    r->res.tsc_khz)
+		fprintf(f, "  pipe bandwidth: ExOS %.1f MB/s, Linux %.1f MB/s\n",
+			65536.0 / (proc_find(r, VM_PIPE_64K)->cycles.median * 1000.0 /
+				   (double)r->res.tsc_khz),
+			65536.0 / lx->proc_us[VM_PIPE_64K]);
+	fprintf(f, "  ExOS: bench-vm is the session's manager; pipes run between it and "
+		"a process (cat echoes, sink drains and checks every byte); fork: forker "
+		"forks a child that exits and waits for it on each byte the manager sends "
+		"(so one pipe round trip more); spawn: exitn, no Linux row (no such call). "
+		"Linux: two processes, pipe(2), fork/_exit/waitpid\n");
+}
+
 void
 bench_vm_table(FILE *f, const struct bench_run *r, const struct bench_vm_linux *lx)
 {
 	fprintf(f, "exo bench vm: the designs side by side\n");
 	vm_measured(f, r, lx);
+	vm_processes(f, r, lx);
 	fprintf(f, "  the papers' figures (reference, microseconds, on their machines):\n");
 	for (size_t i = 0; i < sizeof(vm_papers) / sizeof(vm_papers[0]); i++)
 		vm_paper(f, &vm_papers[i], r, lx);
@@ -180,6 +232,13 @@ bench_vm_json(struct json *j, const struct bench_vm_linux *lx)
 	for (int k = 0; k < VM_NOPS; k++) {
 		json_key(j, vm_names[k]);
 		json_double(j, lx->us[k]);
+	}
+	json_close(j);
+	json_key(j, "processes_us");
+	json_object(j);
+	for (int k = 0; k < VM_PROC_NOPS; k++) {
+		json_key(j, proc_names[k] + strlen("exos_"));
+		json_double(j, lx->proc_us[k]);
 	}
 	json_close(j);
 	json_close(j);

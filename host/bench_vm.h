@@ -17,10 +17,17 @@ enum bench_vm_op {
 	VM_NOPS
 };
 
+/* ExOS's processes (bench/vm_proc.c) and Linux's same shapes. */
+enum bench_vm_proc_op { VM_PIPE_RTT, VM_PIPE_64K, VM_FORK_WAIT, VM_SPAWN_WAIT, VM_PROC_NOPS };
+
 /* Median microseconds per operation (appel2: per page); NAN: not measured. */
 struct bench_vm_linux {
 	double us[VM_NOPS];
+	double proc_us[VM_PROC_NOPS];   /* spawn: not measured (no such call) */
 };
+
+/* bench_vm_linux_proc.c: pipes and fork between two Linux processes. */
+int bench_vm_linux_proc(struct bench_vm_linux *lx, unsigned iterations);
 
 /* Measure Linux's column here, iterations of each: 0 or -errno. */
 int bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations);

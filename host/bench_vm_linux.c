@@ -195,6 +195,8 @@ bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations)
 
 	for (int k = 0; k < VM_NOPS; k++)
 		lx->us[k] = NAN;        /* dirty: Linux has no such query */
+	for (int k = 0; k < VM_PROC_NOPS; k++)
+		lx->proc_us[k] = NAN;
 	lx_base = mmap(NULL, NPAGES * PG, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (lx_base == MAP_FAILED)
@@ -211,7 +213,9 @@ bench_vm_linux(struct bench_vm_linux *lx, unsigned iterations)
 				    &lx->us[lx_ops[i].op]);
 	}
 	lx_mode = LX_NONE;
-	lx->us[VM_APPEL2] /= NSET;      /* per page, as the papers give it */
+	lx->us[VM_APPEL2] /= NSET;
+	if (r == 0)
+		r = bench_vm_linux_proc(lx, iterations);      /* per page, as the papers give it */
 	sigaction(SIGSEGV, &old, NULL);
 unmap:
 	munmap(lx_base, NPAGES * PG);

@@ -158,6 +158,16 @@ long exos_mgr_init(const struct exos_image *images, u32 n);
 long exos_pipe(void);
 long exos_spawn(const char *name, u32 argc, char *const argv[], int in, int out);
 long exos_wait(u32 pid, struct exos_wait *w);
+/*
+ * The manager's own end of a pipe (spawn the process at the other end
+ * first): exos_mgr_put writes all n bytes to pipe p, exos_mgr_get reads up
+ * to n (0 at end of file), each blocking as a process would while serving
+ * the processes' requests; exos_mgr_close closes the manager's end (w:
+ * the writing one). -E_INVAL: no such pipe; -E_PERM: put with no reader.
+ */
+long exos_mgr_put(int p, const void *buf, u64 n);
+long exos_mgr_get(int p, void *buf, u64 n);
+void exos_mgr_close(int p, bool w);
 /* "exit 3", "killed by fault 14 at 0x... (rip 0x...)" into buf. */
 void exos_status_str(const struct exos_wait *w, char *buf, u64 len);
 

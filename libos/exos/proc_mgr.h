@@ -12,6 +12,11 @@
 #include "proc_abi.h"
 #include "proc_table.h"
 
+#include <exo/ipc.h>
+
+/* A pipe end the manager itself holds (exos_mgr_pipe_*). */
+#define MGR_END  0xffffffffu
+
 #define MGR_PAGES       96      /* pages of one process, at most */
 #define MGR_PIPES       8
 #define MGR_FRAMES      256     /* frames of all processes (fork shares them) */
@@ -73,6 +78,9 @@ extern struct mgr_state {
 long mgr_page_link(struct mgr_proc *p, struct mgr_page *pg);
 void mgr_pages_release(struct mgr_proc *p);
 int mgr_cow_fault(struct mgr_proc *p, u64 va);
+
+/* proc_wait.c: a process's message (or page fault) served. */
+void mgr_serve(u64 from, struct l4_msg *m);
 
 /* proc_fork.c: fork of p (its request in its start page): the child's pid
  * or -E_*; a process's wait served, now or when a child of it ends. */

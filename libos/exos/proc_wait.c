@@ -83,8 +83,8 @@ refuse:
 	l4_send(p->tid, &m, EXO_TIMEOUT_ZERO);
 }
 
-static void
-serve(u64 from, struct l4_msg *m)
+void
+mgr_serve(u64 from, struct l4_msg *m)
 {
 	struct mgr_proc *p = proc_of_tid(from);
 	u64 label = EXO_TAG_LABEL(m->mr[0]);
@@ -155,7 +155,7 @@ exos_wait(u32 pid, struct exos_wait *w)
 			return st;
 		err = l4_receive(EXO_ANYTHREAD, &m, EXO_TIMEOUT_US(POLL_US), &from);
 		if (!err)
-			serve(from, &m);
+			mgr_serve(from, &m);
 		else
 			vanished();
 	}

@@ -61,7 +61,7 @@ row(const char *text, const char *name)
 Test(bench_vm, table_divides_by_linux_and_appel2_by_its_pages)
 {
 	static struct bench_run r;
-	struct bench_vm_linux lx = { { NAN, 1, 1, 1, 4, 1, 0.5 } };
+	struct bench_vm_linux lx = { { NAN, 1, 1, 1, 4, 1, 0.5 }, { NAN, NAN, NAN, NAN } };
 	char text[8192] = "";
 	FILE *f = fmemopen(text, sizeof(text) - 1, "w");
 	const char *trap, *appel2;
@@ -104,7 +104,7 @@ Test(bench_vm, json_carries_linux_column)
 	bench_run_init(&runs[0], "vm", "bench-vm");
 	bench_run_init(&runs[1], "ipc", "bench-ipc");
 	runs[0].vm_linux = malloc(sizeof(*runs[0].vm_linux));
-	*runs[0].vm_linux = (struct bench_vm_linux){ { NAN, 1.5, 2, 3, 4.25, 5, 0.5 } };
+	*runs[0].vm_linux = (struct bench_vm_linux){ { NAN, 1.5, 2, 3, 4.25, 5, 0.5 }, { NAN, NAN, NAN, NAN } };
 	cr_assert_eq(bench_json_write(f, runs, 2), 0);
 	fclose(f);
 	doc = jv_parse(text, err, sizeof(err));
@@ -122,4 +122,37 @@ Test(bench_vm, json_carries_linux_column)
 	free(text);
 	bench_run_free(&runs[0]);
 	cr_assert_null(runs[0].vm_linux);
+}
+
+/* The processes rows: ExOS's median in microseconds beside Linux's, the
+ * ratio, the bandwidth from the 64 KiB write; spawn has no Linux row. */
+Test(bench_vm, processes_rows_divide_by_linux)
+{
+	static struct bench_run r;
+	struct bench_vm_linux lx = { { NAN, NAN, NAN, NAN, NAN, NAN, NAN }, { 4, 32.768, 50, NAN } };
+	char text[8192] = "";
+	FILE *f = fmemopen(text, sizeof(text) - 1, "w");
+	const char *rtt, *fork, *spawn, *bw;
+	double ex, lnx, ratio, bex, blx;
+
+	bench_run_init(&r, "vm", "bench-vm");
+	r.res.tsc_khz = 1000000;
+	add_op(&r, "exos_pipe_rtt", 20000);     /* 20 us */
+	add_op(&r, "exos_pipe_64k", 655360);    /* 655.36 us: 100 MB/s */
+	add_op(&r, "exos_fork_wait", 100000);
+	add_op(&r, "exos_spawn_wait", 90000);
+	bench_vm_table(f, &r, &lx);
+	fclose(f);
+	rtt = strstr(text, "pipe 1-byte round trip");
+	fork = strstr(text, "fork+exit+wait (+rtt)");
+	spawn = strstr(text, "spawn+exit+wait");
+	bw = strstr(text, "pipe bandwidth:");
+	cr_assert(rtt && fork && spawn && bw, "%s", text);
+	cr_assert_eq(sscanf(rtt, "pipe 1-byte round trip %lf - %lf %lf", &ex, &lnx, &ratio), 3);
+	cr_assert(ex == 20 && lnx == 4 && ratio == 5, "%.80s", rtt);
+	cr_assert_eq(sscanf(fork, "fork+exit+wait (+rtt) %lf - %lf %lf", &ex, &lnx, &ratio), 3);
+	cr_assert(ex == 100 && lnx == 50 && ratio == 2, "%.80s", fork);
+	cr_assert_eq(sscanf(spawn, "spawn+exit+wait %lf - -", &ex), 1, "%.80s", spawn);
+	cr_assert_eq(sscanf(bw, "pipe bandwidth: ExOS %lf MB/s, Linux %lf MB/s", &bex, &blx), 2);
+	cr_assert(bex == 100 && blx == 2000, "%.80s", bw);
 }
