@@ -165,8 +165,8 @@ bootstep_print(const struct bootstep *s, const struct vmm *vm, FILE *out, FILE *
 			s->n ? (unsigned long long)s->rip[s->n - 1] : 0ULL);
 	}
 	for (size_t k = 0; f && k < nf && k < SHOWN; k++)
-		fprintf(out, "  %8llu  %s, %llu calls\n", (unsigned long long)f[k].n,
-			f[k].name, (unsigned long long)f[k].calls);
+		fprintf(out, "  %8llu  %s, %llu call%s\n", (unsigned long long)f[k].n,
+			f[k].name, (unsigned long long)f[k].calls, f[k].calls == 1 ? "" : "s");
 	if (f && nf > SHOWN) {
 		uint64_t rest = 0;
 
