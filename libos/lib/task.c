@@ -42,6 +42,28 @@ mem_alloc_at(u64 pa, u32 s)
 	return sigma0_request(EXO_FPAGE(pa, s, EXO_RWX), 0, s);
 }
 
+void *
+mem_share(u64 tid, u64 va)
+{
+	void *p = mem_alloc(12);
+	struct l4_msg m = { { EXO_TAG(0, 0, 2), EXO_ITEM_MAP | va,
+			      EXO_FPAGE((u64)p, 12, EXO_RW) } };
+
+	return p && l4_send(tid, &m, EXO_TIMEOUT_NEVER) == 0 ? p : 0;
+}
+
+u64
+mem_accept(u64 from, u64 va)
+{
+	struct l4_msg m;
+	u64 r;
+
+	l4_utcb()->acceptor = EXO_FPAGE(va, 12, EXO_RWX);
+	r = l4_receive(from, &m, EXO_TIMEOUT_NEVER, 0);
+	l4_utcb()->acceptor = EXO_FPAGE_NIL;
+	return r;
+}
+
 /* Every new thread starts here and waits for its start message: fn, arg. */
 static void
 thread_entry(void)

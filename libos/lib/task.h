@@ -17,6 +17,14 @@ void *mem_alloc(u32 s);
 /* Physical frames at pa (σ0 refuses frames it gave already); 0 if refused. */
 void *mem_alloc_at(u64 pa, u32 s);
 
+/* Share a fresh page of ours with thread tid's space: mapped there at va,
+ * read-write, by an L4 map its receiver accepts (mem_accept); the page
+ * here, or 0 (no memory, or the send failed). */
+void *mem_share(u64 tid, u64 va);
+/* The receiving side: accept one page at va from thread from; 0 or the
+ * receive's error. */
+u64 mem_accept(u64 from, u64 va);
+
 /* A thread here running fn(arg); its id, or 0. */
 u64 thread_spawn(void (*fn)(u64), u64 arg);
 /* The same on CPU cpu (< l4_kip()->ncpus; < 0: the caller's). */

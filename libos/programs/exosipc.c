@@ -42,28 +42,6 @@ static struct shared *sh = (struct shared *)SHARED_VA;
 
 /* ---- sharing a page with an environment (L4 map from main) ---- */
 
-static struct shared *
-share_with(u64 tid)
-{
-	struct shared *p = mem_alloc(12);
-	struct l4_msg m = { { EXO_TAG(0, 0, 2), EXO_ITEM_MAP | SHARED_VA,
-			      EXO_FPAGE((u64)p, 12, EXO_RW) } };
-
-	CHECK(p);
-	CHECK(l4_send(tid, &m, EXO_TIMEOUT_NEVER) == 0);
-	return p;
-}
-
-static void
-accept_share(void)
-{
-	struct l4_msg m;
-
-	l4_utcb()->acceptor = EXO_FPAGE(SHARED_VA, 12, EXO_RWX);
-	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);
-	l4_utcb()->acceptor = EXO_FPAGE_NIL;
-}
-
 /* Two words from main. */
 static void
 receive2(u64 *a, u64 *b)
@@ -138,7 +116,7 @@ static void
 server_env(u64 arg)
 {
 	(void)arg;
-	accept_share();
+	CHECK(mem_accept(main_tid, SHARED_VA) == 0);
 	sh->server_tid = l4_myself();
 	sh->ready = 1;
 	lrpc_serve(procs, NPROCS);
@@ -164,7 +142,7 @@ forger_env(u64 arg)
 	long res;
 
 	(void)arg;
-	accept_share();
+	CHECK(mem_accept(main_tid, SHARED_VA) == 0);
 	receive2(&server, &sid);
 	CHECK(lrpc_client_init() == 0);
 	sh->ready = 1;
@@ -240,7 +218,7 @@ client_env(u64 arg)
 	u64 server, sid;
 
 	(void)arg;
-	accept_share();
+	CHECK(mem_accept(main_tid, SHARED_VA) == 0);
 	receive2(&server, &sid);
 	client_checks((exo_cap_t)server, sid);
 }
@@ -254,7 +232,7 @@ spawn_with_server(void (*fn)(u64), exo_cap_t server_cap, u64 sid)
 	long c;
 
 	CHECK(tid);
-	p = share_with(tid);
+	CHECK((p = mem_share(tid, SHARED_VA)));
 	CHECK((c = cap_pass(server_cap, tid, EXO_CAP_X)) > 0);
 	send2(tid, (u64)c, sid);
 	return p;
@@ -268,7 +246,7 @@ case_lrpc(void)
 	long sc;
 
 	CHECK((stid = task_spawn(server_env, 0)) != 0);
-	srv = share_with(stid);
+	CHECK((srv = mem_share(stid, SHARED_VA)));
 	await(&srv->ready, 1);
 	CHECK(srv->server_tid == stid);
 	CHECK((sc = env_cap(stid, EXO_CAP_X | EXO_CAP_PASS)) > 0);
@@ -335,7 +313,7 @@ creator_env(u64 arg)
 	struct exos_shm seg, ro;
 
 	(void)arg;
-	accept_share();
+	CHECK(mem_accept(main_tid, SHARED_VA) == 0);
 	CHECK(exos_shm_create(&seg, 2) == 0 && exos_shm_create(&ro, 1) == 0);
 	CHECK(exos_shm_create(&seg, 0) == -E_INVAL);
 	CHECK(exos_shm_bind(&seg, SEG_VA) == 0 && exos_shm_bind(&ro, SEG_VA + 8 * EXOS_PAGE) == 0);
@@ -363,7 +341,7 @@ case_shm(void)
 
 	CHECK(exos_vm_init(shm_fault) == 0);
 	CHECK((tid = task_spawn(creator_env, 0)) != 0);
-	p = share_with(tid);
+	CHECK((p = mem_share(tid, SHARED_VA)));
 	await(&p->stage, 1);
 	/* Read-write: both ways. */
 	CHECK(exos_shm_map(&p->seg, MAP_VA, EXOS_PROT_RW) == 0);

@@ -116,30 +116,6 @@ late_limit_us(u64 tolerance_us)
 	return kernel_us(SLEEP_WAY_INSNS) + tolerance_us;
 }
 
-/* Give the environment of thread tid a fresh page at SHARED_VA; ours. */
-static struct shared *
-share_with(u64 tid)
-{
-	struct shared *p = mem_alloc(12);
-	struct l4_msg m = { { EXO_TAG(0, 0, 2), EXO_ITEM_MAP | SHARED_VA,
-			      EXO_FPAGE((u64)p, 12, EXO_RW) } };
-
-	CHECK(p);
-	CHECK(l4_send(tid, &m, EXO_TIMEOUT_NEVER) == 0);
-	return p;
-}
-
-/* The environment's side of share_with. */
-static void
-accept_share(void)
-{
-	struct l4_msg m;
-
-	l4_utcb()->acceptor = EXO_FPAGE(SHARED_VA, 12, EXO_RWX);
-	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);
-	l4_utcb()->acceptor = EXO_FPAGE_NIL;
-}
-
 /* ---- the slice vector ---- */
 
 /* The SLICE entry: started at each upcall on ENTRY_STACK. */
@@ -202,7 +178,7 @@ slice_env(u64 arg)
 	u32 nslots = (u32)(arg & 0xff), cpu = (u32)(arg >> 8);
 	struct exo_capinfo ci;
 
-	accept_share();
+	CHECK(mem_accept(main_tid, SHARED_VA) == 0);
 	CHECK(exo_slice_entry_on(cpu, (u64)slice_upcall, ENTRY_STACK - 8) == 0);
 	sh->slot = (exo_cap_t)slice_alloc(cpu, nslots, EXO_SLICE_CONTIGUOUS);
 	CHECK((long)sh->slot >= 0);
@@ -248,7 +224,7 @@ slice_env_spawn_on(u32 cpu, u64 nslots, bool with_worker, u64 overruns, u64 late
 
 	CHECK(env);
 	give_slots(env, cpu, (u32)nslots);
-	p = share_with(env);
+	CHECK((p = mem_share(env, SHARED_VA)));
 	p->overruns = overruns;
 	p->late_us = late_us;
 	p->slice_us = nslots * EXO_SLICE_US;
@@ -618,7 +594,7 @@ static void
 both_env(u64 arg)
 {
 	(void)arg;
-	accept_share();
+	CHECK(mem_accept(main_tid, SHARED_VA) == 0);
 	CHECK(exo_slice_entry_on(0, (u64)both_upcall0, ENTRY_STACK - 8) == 0);
 	both_alloc(0);
 	sh->ready = 1;
@@ -656,7 +632,7 @@ case_both(void)
 	CHECK(env);
 	give_slots(env, 0, 4);
 	give_slots(env, 1, 4);
-	p = share_with(env);
+	CHECK((p = mem_share(env, SHARED_VA)));
 	CHECK(wait_for(&p->ready, 1));
 	env_thread(env, CPU1_UTCB, CPU1_STACK, both_cpu1, 1, -1);
 	CHECK(wait_for(&p->ready1, 1));
@@ -705,7 +681,7 @@ hog_env(u64 arg)
 	long s;
 
 	(void)arg;
-	accept_share();
+	CHECK(mem_accept(main_tid, SHARED_VA) == 0);
 	CHECK(l4_exchange_registers(l4_myself(), EXR_CPU(0), 0, 0, 0, 0, 0) >= 0);
 	sh->refused = slice_alloc(0, EXO_SLICE_SLOTS, EXO_SLICE_CONTIGUOUS);
 	sh->ready = 1;
@@ -734,7 +710,7 @@ case_hog(void)
 	long mine;
 
 	CHECK(env);
-	p = share_with(env);
+	CHECK((p = mem_share(env, SHARED_VA)));
 	CHECK(wait_for(&p->ready, 1));
 	CHECK(p->refused == -E_PERM);           /* no quota, no slot */
 	give_slots(env, 0, EXO_SLICE_SLOTS);
@@ -931,7 +907,7 @@ pct_env(u64 arg)
 	struct l4_msg m;
 
 	(void)arg;
-	accept_share();
+	CHECK(mem_accept(main_tid, SHARED_VA) == 0);
 	CHECK(l4_receive(main_tid, &m, EXO_TIMEOUT_NEVER, 0) == 0);
 	peer_cap = m.mr[1];
 	peer_id = main_tid;
@@ -1004,7 +980,7 @@ case_pct(void)
 	long me_cap, cap, ro;
 
 	CHECK(other);
-	pshare = share_with(other);
+	CHECK((pshare = mem_share(other, SHARED_VA)));
 	me_cap = env_cap(main_tid, EXO_CAP_ALL);
 	CHECK(me_cap >= 0);
 	m.mr[1] = (u64)cap_pass((exo_cap_t)me_cap, other, EXO_CAP_X);
