@@ -25,7 +25,10 @@ beside_run(void *arg)
 
 		nanosleep(&ms, NULL);
 		dt = now_ns() - t0;
-		b->late_ns += dt > 1000000 ? dt - 1000000 : 0;
+		dt = dt > 1000000 ? dt - 1000000 : 0;
+		b->late_ns += dt;
+		b->stalls += dt >= EXO_SLICE_SAVE_US * 1000ULL;
+		b->max_late_ns = dt > b->max_late_ns ? dt : b->max_late_ns;
 		b->n++;
 	}
 	return NULL;

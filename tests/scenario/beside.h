@@ -17,10 +17,25 @@ struct beside {
 	pthread_t thread;
 	volatile int stop;
 	unsigned long long late_ns, n;
+	unsigned long long stalls;      /* sleeps late by a save window or more */
+	unsigned long long max_late_ns;
 };
 
 /* The host noise a timed case tolerates: a tenth of a slot. */
 #define BESIDE_NOISE_US (EXO_SLICE_US / 10)
+
+/*
+ * Did the host, by what was measured beside exo, run late enough to make an
+ * environment that yields in time overrun EXO_SLICE_STRIKES times in a row:
+ * late on average past the noise a case tolerates, or stalled past a save
+ * window at least that many times, or once for that many slots?
+ */
+static inline int
+beside_host_late(const struct beside *b, unsigned long long mean_us)
+{
+	return mean_us > BESIDE_NOISE_US || b->stalls >= EXO_SLICE_STRIKES ||
+	       b->max_late_ns >= EXO_SLICE_STRIKES * EXO_SLICE_US * 1000ULL;
+}
 
 /* Start measuring (0, or an errno from pthread_create). */
 int beside_start(struct beside *b);

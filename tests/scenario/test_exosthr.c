@@ -38,10 +38,12 @@ run_case(const char *prog, const char *name)
 		cr_skip_test("%s %s was aborted for slice overruns on an emulated CPU (%s): "
 			     "its END upcalls begin past their deadline there\n%s", prog, name,
 			     cpu_emulated(), r.out);
-	if (abort && late > BESIDE_NOISE_US)
+	if (abort && beside_host_late(&b, late))
 		cr_skip_test("%s %s was aborted for slice overruns while the host ran late: "
 			     "1 ms sleeps beside it ended %llu us late on average (tolerated "
-			     "%u)\n%s", prog, name, late, BESIDE_NOISE_US, r.out);
+			     "%u), %llu of them %u us late or more, the latest %llu us\n%s",
+			     prog, name, late, BESIDE_NOISE_US, b.stalls, EXO_SLICE_SAVE_US,
+			     b.max_late_ns / 1000, r.out);
 	cr_assert_eq(r.status, 0, "%s %s: exit %d (the failing check's line)\n%s%s", prog, name,
 		     r.status, r.out, r.err);
 	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0, "%s",

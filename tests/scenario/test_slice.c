@@ -24,14 +24,16 @@ static struct exo_run r;
 /* The kernel aborted the case's task (status 125, program_abort): skip,
  * with the evidence, if the host ran late meanwhile. */
 static void
-skip_if_aborted_late(const char *name, unsigned long long late_us)
+skip_if_aborted_late(const char *name, const struct beside *b, unsigned long long late_us)
 {
-	if (r.status != 125 || !report_event(&r, "program_abort", 0) || late_us <= BESIDE_NOISE_US)
+	if (r.status != 125 || !report_event(&r, "program_abort", 0) ||
+	    !beside_host_late(b, late_us))
 		return;
 	cr_skip_test("exoslice %s was aborted for overruns while the host ran late: 1 ms "
-		     "sleeps beside it ended %llu us late on average (the cases tolerate %u): "
-		     "its yields reached the kernel late by the host's doing", name, late_us,
-		     BESIDE_NOISE_US);
+		     "sleeps beside it ended %llu us late on average (the cases tolerate %u), "
+		     "%llu of them %u us late or more, the latest %llu us: its yields reached "
+		     "the kernel late by the host's doing", name, late_us, BESIDE_NOISE_US,
+		     b->stalls, EXO_SLICE_SAVE_US, b->max_late_ns / 1000);
 }
 
 struct slice_case {
@@ -67,7 +69,7 @@ ParameterizedTest(struct slice_case *c, slice, case_holds)
 	late = beside_stop(&b);
 	if (r.status == 77)     /* the host ran the vCPU too late to judge */
 		cr_skip_test("exoslice %s: %s", c->name, r.out);
-	skip_if_aborted_late(c->name, late);
+	skip_if_aborted_late(c->name, &b, late);
 	cr_assert_eq(r.status, 0, "exoslice %s: exit %d (the failing check's line)\n%s%s",
 		     c->name, r.status, r.out, r.err);
 	ev = report_event(&r, "program_exit", 0);
@@ -105,7 +107,7 @@ ParameterizedTest(struct slice_case *c, slice, case_holds_with_two_cpus)
 	late = beside_stop(&b);
 	if (r.status == 77)
 		cr_skip_test("--cpus 2 exoslice %s: %s", c->name, r.out);
-	skip_if_aborted_late(c->name, late);
+	skip_if_aborted_late(c->name, &b, late);
 	cr_assert_eq(r.status, 0, "--cpus 2 exoslice %s: exit %d (the failing check's "
 		     "line)\n%s%s", c->name, r.status, r.out, r.err);
 }
@@ -181,7 +183,7 @@ ParameterizedTest(struct slice_case *c, slice, per_cpu_vectors)
 	late = beside_stop(&b);
 	if (r.status == 77)
 		cr_skip_test("--cpus 2 exoslice %s: %s", c->name, r.out);
-	skip_if_aborted_late(c->name, late);
+	skip_if_aborted_late(c->name, &b, late);
 	cr_assert_eq(r.status, 0, "--cpus 2 exoslice %s: exit %d (the failing check's "
 		     "line)\n%s%s", c->name, r.status, r.out, r.err);
 	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 0);
@@ -229,7 +231,8 @@ Test(slice, trace_shows_each_vector_on_its_vcpu)
 					     "2", "exoslice", "percpu", NULL });
 	late = beside_stop(&b);
 	/* exo trace writes no report: the abort is its message. */
-	if (r.status == 125 && strstr(r.err, "overran its time slice") && late > BESIDE_NOISE_US)
+	if (r.status == 125 && strstr(r.err, "overran its time slice") &&
+	    beside_host_late(&b, late))
 		cr_skip_test("exoslice percpu was aborted for overruns while the host ran late "
 			     "(1 ms sleeps beside it ended %llu us late on average; tolerated %u)",
 			     late, BESIDE_NOISE_US);
