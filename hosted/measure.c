@@ -3,15 +3,20 @@
  * at boot from its parts: a futex round trip between two processes (a
  * thread hands its registers to exo and exo hands them back: two
  * switches) and a signal's round trip (delivery to a handler and
- * rt_sigreturn), each the median of a few hundred. The slice grace is
- * derived from it (time.c arch_insn_mcycles).
+ * rt_sigreturn), each the median of a few hundred. On the ptrace platform
+ * a crossing is a ptrace stop instead of the futex hand-off: a system call
+ * stopped at its entry, its registers read and written, the thread let go.
+ * The slice grace is derived from it (time.c arch_insn_mcycles).
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,10 +107,60 @@ signal_roundtrip(u64 *t)
 	return median(t);
 }
 
+/* A child that stops for its tracer, then makes system calls for ever. */
+static void
+traced_child(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+		_exit(1);
+	raise(SIGSTOP);
+	for (;;)
+		syscall(SYS_getppid);
+}
+
+/* One stop: let the child go to its next system call's entry, then read
+ * and write its registers as the ptrace platform does. */
+static bool
+ptrace_stop(pid_t pid)
+{
+	struct user_regs_struct regs;
+	int st;
+
+	return ptrace(PTRACE_SYSEMU, pid, 0, 0) == 0 && waitpid(pid, &st, 0) == pid &&
+	       WIFSTOPPED(st) && ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0 &&
+	       ptrace(PTRACE_SETREGS, pid, 0, &regs) == 0;
+}
+
+/* The ptrace platform's system-call round trip; 0 if it cannot be had. */
+static u64
+ptrace_roundtrip(u64 *t)
+{
+	pid_t pid = fork();
+	bool ok;
+	int st;
+
+	if (pid == 0)
+		traced_child();
+	if (pid < 0)
+		return 0;
+	ok = waitpid(pid, &st, 0) == pid && WIFSTOPPED(st);
+	for (u32 i = 0; ok && i < ROUNDS; i++) {
+		u64 t0 = arch_now();
+
+		ok = ptrace_stop(pid);
+		t[i] = arch_now() - t0;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return ok ? median(t) : 0;
+}
+
 u64
 hosted_measure_crossing(void)
 {
 	static u64 t[ROUNDS];
+	u64 way = hosted.ptrace ? ptrace_roundtrip(t) : 0;
 
-	return handoff(t) + signal_roundtrip(t);
+	return (way ? way : handoff(t)) + signal_roundtrip(t);
 }
