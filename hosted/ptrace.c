@@ -200,7 +200,7 @@ regs_in(struct user_regs_struct *u, const struct trapframe *c, u64 gs)
 	u->gs_base = gs;
 }
 
-static void
+void
 regs_out(struct stub_regs *e, const struct user_regs_struct *u, u32 kind)
 {
 	memset(e, 0, sizeof(*e));

@@ -84,14 +84,8 @@ gsbase_emulate(const struct thread *t, struct user_regs_struct *u)
 static void
 entry(struct stub_regs *e, const struct user_regs_struct *u, u64 vector)
 {
-	memset(e, 0, sizeof(*e));
-	e->kind = STUB_FAULT;
+	regs_out(e, u, STUB_FAULT);
 	e->vector = vector;
-	e->r15 = u->r15; e->r14 = u->r14; e->r13 = u->r13; e->r12 = u->r12;
-	e->r11 = u->r11; e->r10 = u->r10; e->r9 = u->r9; e->r8 = u->r8;
-	e->rbp = u->rbp; e->rdi = u->rdi; e->rsi = u->rsi; e->rdx = u->rdx;
-	e->rcx = u->rcx; e->rbx = u->rbx; e->rax = u->rax;
-	e->rip = u->rip; e->rflags = u->eflags; e->rsp = u->rsp;
 }
 
 int

@@ -15,6 +15,9 @@ enum {
 	PTRACE_FAULT_ENTRY = 2,         /* a fault entry, in *e */
 };
 
+/* A stopped thread's registers u as an entry of kind (ptrace.c). */
+void regs_out(struct stub_regs *e, const struct user_regs_struct *u, u32 kind);
+
 int hosted_ptrace_fault(struct thread *t, pid_t tid, int sig, struct user_regs_struct *u,
 			struct stub_regs *e);
 

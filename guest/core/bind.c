@@ -259,12 +259,14 @@ bind_at(struct env *e, u64 va)
 	return k ? k : e->ncaps ? bind_find(e, va) : 0;
 }
 
-/* Can binding k of s (at k->va) take rights want (with EXO_R)? 0 or why not. */
+/* Can binding k of s (at k->va) take rights want (with EXO_R)? 0 or why
+ * not; *np gets its mapping-database node (NULL: none, or nothing to do). */
 static int
-protect_check(struct space *s, const struct cap *k, u32 want)
+protect_check(struct space *s, const struct cap *k, u32 want, struct mdb_node **np)
 {
 	struct mdb_node *n;
 
+	*np = 0;
 	if (want & ~(u32)k->rights)
 		return -E_PERM;
 	if (want == k->bound)
@@ -272,17 +274,19 @@ protect_check(struct space *s, const struct cap *k, u32 want)
 	/* Passed on by L4 map, the binding is its mapping-database root; a
 	 * page mapped over it from elsewhere is not the binding's to change. */
 	n = mdb_lookup(s, k->va);
-	return n && (n->pa != k->object || n->parent) ? -E_PERM : 0;
+	if (n && (n->pa != k->object || n->parent))
+		return -E_PERM;
+	*np = n;
+	return 0;
 }
 
-/* Commit: binding k of s, checked, gets exactly rights want. */
+/* Commit: binding k of s, checked (n: its node), gets exactly rights want. */
 static void
-protect_commit(struct env *e, struct space *s, struct cap *k, u32 want)
+protect_commit(struct env *e, struct space *s, struct cap *k, u32 want, struct mdb_node *n)
 {
 	u64 va = k->va, pa;
 	struct stlb_entry *ent = stlb_slot(e, va);
 	u32 lower = k->bound & ~want;
-	struct mdb_node *n = mdb_lookup(s, va);
 	int r;
 
 	k->bound = (u8)want;
@@ -309,10 +313,11 @@ bind_protect(struct space *s, u64 va, u32 rights)
 	struct env *e = env_of(s);
 	u32 want = (rights & EXO_RWX) | EXO_R;
 	struct cap *k = user_page(va) ? bind_at(e, va) : 0;
-	int r = k ? protect_check(s, k, want) : -E_NOENT;
+	struct mdb_node *n;
+	int r = k ? protect_check(s, k, want, &n) : -E_NOENT;
 
 	if (r == 0 && want != k->bound)
-		protect_commit(e, s, k, want);
+		protect_commit(e, s, k, want, n);
 	return r;
 }
 
@@ -323,16 +328,17 @@ static int
 protect_pass(struct env *e, struct space *s, u64 va, u64 end, u32 want, bool commit,
 	     i64 *found)
 {
+	struct mdb_node *n;
 	struct cap *k;
 	int r;
 
 	for (*found = 0; va < end; va += PAGE, ++*found) {
 		if (!(k = stlb_binding(e, va)))
 			return -E_NOENT;
-		if (!commit && (r = protect_check(s, k, want)))
-			return r;
+		if ((r = protect_check(s, k, want, &n)))
+			return r;       /* never on the commit pass: checked */
 		if (commit && want != k->bound)
-			protect_commit(e, s, k, want);
+			protect_commit(e, s, k, want, n);
 	}
 	return 0;
 }
@@ -342,6 +348,7 @@ protect_pass(struct env *e, struct space *s, u64 va, u64 end, u32 want, bool com
 static i64
 protect_scan(struct env *e, struct space *s, u64 va, u64 end, u32 want, bool commit)
 {
+	struct mdb_node *n;
 	i64 found = 0;
 	int r;
 
@@ -351,10 +358,10 @@ protect_scan(struct env *e, struct space *s, u64 va, u64 end, u32 want, bool com
 		if (k->type != EXO_CAP_FRAME || k->va < va || k->va >= end)
 			continue;
 		found++;
-		if (!commit && (r = protect_check(s, k, want)))
-			return r;
+		if ((r = protect_check(s, k, want, &n)))
+			return r;       /* never on the commit pass: checked */
 		if (commit && want != k->bound)
-			protect_commit(e, s, k, want);
+			protect_commit(e, s, k, want, n);
 	}
 	return found;
 }
