@@ -135,20 +135,23 @@ slice_run(const struct slice_cpu *v, u64 now, u64 *end)
 	return o;
 }
 
+/* TSC ticks to microseconds at the rate's full precision (ticks a
+ * millisecond, the kHz): a rate rounded down to ticks a microsecond made a
+ * START of 12 slots offer 12,005 us on a 2,096.9 MHz TSC. */
 static u64
 tsc_to_us(u64 ticks)
 {
-	u64 per_us = sched_us_to_tsc(1000) / 1000;
+	u64 per_ms = sched_us_to_tsc(1000);
 
-	return ticks / (per_us ? per_us : 1);
+	return ticks / per_ms * 1000 + ticks % per_ms * 1000 / per_ms;
 }
 
 static u64
 tsc_to_us_up(u64 ticks)
 {
-	u64 per_us = sched_us_to_tsc(1000) / 1000;
+	u64 per_ms = sched_us_to_tsc(1000);
 
-	return per_us ? (ticks + per_us - 1) / per_us : ticks;
+	return ticks / per_ms * 1000 + (ticks % per_ms * 1000 + per_ms - 1) / per_ms;
 }
 
 void

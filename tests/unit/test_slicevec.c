@@ -179,6 +179,22 @@ Test(slicevec, another_cpus_vector_is_poked_and_starts_there)
 	cr_assert_eq(cpus[1].sched.ready[ta->prio], ta);
 }
 
+/* The time a START offers is counted at the TSC rate's full precision:
+ * 12 slots offer at most 12 slots' microseconds on a rate with a fraction
+ * of a MHz (12,005 when the rate was rounded to ticks a microsecond). */
+Test(slicevec, a_start_offers_no_more_than_its_slots)
+{
+	kernel_tsc_khz = 2096900;
+	slice_entry_on(ta, 1);
+	cr_assert_geq(slice_alloc(ta, 1, 12, EXO_SLICE_CONTIGUOUS), 0);
+	timer_on(1);
+	cr_assert_eq(ta->ctx.rdi, EXO_UPCALL_SLICE_START);
+	cr_assert_leq(ta->ctx.rdx, 12 * EXO_SLICE_US, "offered %llu us",
+		      (unsigned long long)ta->ctx.rdx);
+	cr_assert_geq(ta->ctx.rdx, 12 * EXO_SLICE_US - 1, "offered %llu us",
+		      (unsigned long long)ta->ctx.rdx);
+}
+
 /* A SLICE entry moved to another CPU is moved back for its CPU's upcall. */
 Test(slicevec, an_entry_moved_away_is_moved_back)
 {
