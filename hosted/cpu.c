@@ -255,6 +255,7 @@ cpu_main(void *arg)
 	sigaddset(&set, SIGINT), sigaddset(&set, SIGTERM), sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	self = pc;
+	hosted_cores_cpu(pc->id);
 	hosted.vm->vcpus[pc->id].index = pc->id;
 	vmm_self_set(&hosted.vm->vcpus[pc->id]);       /* the trace ring it attaches */
 	if (setjmp(hcpus[pc->id].out))

@@ -84,7 +84,10 @@ build(struct stub_filter *f, bool ctl)
 		return -1;
 	/* Another ABI (int $0x80 in a 32-bit segment): trapped, a #GP. */
 	/* Both: user threads run under the control thread's filter too. */
+	/* sched_yield: a parked thread watching its word gives the host core
+	 * to whatever else wants it (stub_wait); it touches nothing. */
 	if (seccomp_attr_set(c, SCMP_FLTATR_ACT_BADARCH, outside) < 0 || allow_futex(c) < 0 ||
+	    seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(sched_yield), 0) < 0 ||
 	    seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 1,
 			     SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS)) < 0)
 		goto out;

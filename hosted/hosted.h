@@ -56,6 +56,10 @@ struct hosted {
 	jmp_buf out;                /* CPU 0's: arch_host_exit and arch_halt end here */
 	volatile int ending;        /* a CPU ended the run: all leave (hosted_end) */
 	uint64_t tsc_khz;
+	/* How long a wait for a thread's entry, and a parked thread's wait for
+	 * its release, watch the word before sleeping on it (TSC ticks); 0:
+	 * they sleep at once (cores.c). */
+	uint64_t spin;
 	struct hspace spaces[HSPACES_MAX];
 	uint64_t scratch_pa;        /* a private page for device requests */
 	uint64_t stop_ns;           /* --timeout: CLOCK_MONOTONIC end, 0: none */
@@ -125,6 +129,13 @@ int hosted_filters(struct stub_ctl *ctl);
 uint64_t hosted_measure_tsc_khz(void);
 /* One crossing's cost from its parts, TSC ticks (measure.c). */
 uint64_t hosted_measure_crossing(void);
+/* A futex hand-off between two processes, there and back, TSC ticks. */
+uint64_t hosted_measure_handoff(void);
+/* Where threads run and how long waits watch (cores.c): the plan for
+ * ncpus CPUs (sets spin), the calling thread as CPU id's, a stub process. */
+void hosted_cores_plan(unsigned ncpus);
+void hosted_cores_cpu(unsigned id);
+void hosted_cores_stub(void);
 /* The pages of exo holding [p, p + len) moved into the memfd (mem.c): the
  * physical address of the first. */
 uint64_t hosted_static_remap(const void *p, uint64_t len);

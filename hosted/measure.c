@@ -156,11 +156,22 @@ ptrace_roundtrip(u64 *t)
 	return ok ? median(t) : 0;
 }
 
+static u64 t[ROUNDS];
+
+u64
+hosted_measure_handoff(void)
+{
+	static u64 once;
+
+	if (!once)
+		once = handoff(t);
+	return once;
+}
+
 u64
 hosted_measure_crossing(void)
 {
-	static u64 t[ROUNDS];
 	u64 way = hosted.ptrace ? ptrace_roundtrip(t) : 0;
 
-	return (way ? way : handoff(t)) + signal_roundtrip(t);
+	return (way ? way : hosted_measure_handoff()) + signal_roundtrip(t);
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ child(struct hspace *s, pid_t parent, char *off)
 	if (mem < 0 || ack < 0 || dup2(mem, STUB_FD_MEM) < 0 || dup2(ack, STUB_FD_ACK) < 0)
 		_exit(126);
 	syscall(SYS_close_range, STUB_FD_ACK + 1, ~0U, 0);
+	hosted_cores_stub();
 	execve(hosted.stub_path, argv, envp);
 	_exit(127);
 }
@@ -92,6 +94,7 @@ start(struct hspace *s)
 	memset(s->ctl, 0, sizeof(*s->ctl));
 	s->ctl->one = 1, s->ctl->two = 2;
 	s->ctl->ptrace = hosted.ptrace;
+	s->ctl->spin = hosted.spin;
 	for (u32 i = 0; i < STUB_SLOTS_MAX; i++)
 		s->ctl->altstack[i] = (struct stub_stack){
 			.sp = STUB_SLOTS + (u64)i * STUB_SLOT_SIZE + STUB_SLOT_SIZE - STUB_SLOT_STACK,
@@ -207,10 +210,14 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 	volatile struct stub_regs *p = (struct stub_regs *)(hosted.mem + s->slot_pa[slot]);
 	struct hcpu *h = hosted_cpu();
 	struct hosted_evade ev = { 0 };
+	int r;
+	/* Watch the word first, for as long as sleeping and being woken
+	 * costs (hosted.spin): an entry that soon is taken without either. */
+	u64 watch = hosted.spin ? arch_now() + hosted.spin : 0;
 
 	for (;;) {
 		u32 e = __atomic_load_n(&p->entry, __ATOMIC_ACQUIRE);
-		u64 end = hosted_mono_ns() + HOSTED_POLL_NS, now;
+		u64 end, now = 0;
 
 		if (e != s->seen[slot]) {
 			s->seen[slot] = e;
@@ -223,13 +230,20 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 		if (how & WAIT_IPI && (hosted_ipi_take(h) ||
 				       __atomic_load_n(&this_cpu()->req, __ATOMIC_ACQUIRE)))
 			return 2;
-		if (deadline) {
-			u64 ns;
-
+		if (deadline || watch) {
 			now = arch_now();
-			if (now >= deadline)
+			if (deadline && now >= deadline)
 				return 1;
-			ns = (deadline - now) * 1000000 / hosted.tsc_khz;
+			if (now < watch) {
+				sched_yield();  /* the core to the thread, if it waits */
+				continue;
+			}
+			watch = 0;
+		}
+		end = hosted_mono_ns() + HOSTED_POLL_NS;
+		if (deadline) {
+			u64 ns = (deadline - now) * 1000000 / hosted.tsc_khz;
+
 			if (ns < HOSTED_POLL_NS)
 				end = end - HOSTED_POLL_NS + ns;
 		}
@@ -240,8 +254,13 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 		if (!(how & WAIT_IPI))
 			hosted_ipi_take(h);
 		/* A bounded wait: a process that died, --timeout or a signal
-		 * is noticed. */
-		if (hosted_cpu_wait(h, (u32 *)&p->entry, e, end) == -ETIMEDOUT) {
+		 * is noticed. asleep is set before the futex checks the word:
+		 * the stub bumps the word, then looks at asleep (stub.c cross),
+		 * so it either wakes us or we see its entry. */
+		__atomic_store_n(&p->asleep, 1, __ATOMIC_SEQ_CST);
+		r = hosted_cpu_wait(h, (u32 *)&p->entry, e, end);
+		__atomic_store_n(&p->asleep, 0, __ATOMIC_RELAXED);
+		if (r == -ETIMEDOUT) {
 			struct pollfd pf = { s->pidfd, POLLIN, 0 };
 
 			if (poll(&pf, 1, 0) == 1)

@@ -213,6 +213,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 	if (r < 0)
 		goto out;
 	hosted.tsc_khz = hosted_measure_tsc_khz();
+	hosted_cores_plan(cfg->ncpus);
 	vm->kvm.mem = hosted.mem;
 	vm->kvm.mem_size = cfg->mem_size;   /* for the boot report */
 	vm->kvm.tsc_khz = hosted.tsc_khz;
@@ -267,6 +268,7 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 			goto out;
 		}
 	}
+	hosted_cores_cpu(0);
 	if (setjmp(hosted.out) == 0)
 		kmain((const struct exo_bootinfo *)(hosted.mem + EXO_BOOTINFO_PA));
 	hosted_cpus_join();             /* the other CPUs leave at their next wait */

@@ -53,6 +53,7 @@
 #define STUB_REQ_OFF (STUB_ALTSTACK_OFF + 24 * STUB_SLOTS_MAX)
 #define STUB_REQ_MAX ((STUB_CTL_PAGES * 4096 - STUB_REQ_OFF) / 32)
 #define STUB_CTL_PTRACE_OFF 24  /* struct stub_ctl ptrace */
+#define STUB_CTL_SPIN_OFF 32    /* struct stub_ctl spin */
 
 /*
  * The ptrace platform (hosted/ptrace.c) reports a fault through the stub's
@@ -88,7 +89,10 @@ struct stub_ctl {
 	uint32_t seq, n;
 	uint64_t one, two;
 	uint32_t ptrace, pad0;  /* 1: the ptrace platform (no filters, stub.c) */
-	uint64_t pad[4];
+	/* How long a parked thread watches its resume word before it sleeps
+	 * on it (stub_wait), TSC ticks; 0: it sleeps at once. */
+	uint64_t spin;
+	uint64_t pad[3];
 	struct stub_filter ctl, user;
 	/* Per slot: bumped by exo when that thread may run (stub_wait). Here,
 	 * not in the register page, so that no thread of the process can
@@ -109,6 +113,7 @@ _Static_assert(sizeof(struct stub_ctl) <= STUB_CTL_PAGES * 4096 &&
 	       __builtin_offsetof(struct stub_ctl, resume) == STUB_RESUME_OFF &&
 	       __builtin_offsetof(struct stub_ctl, altstack) == STUB_ALTSTACK_OFF &&
 	       __builtin_offsetof(struct stub_ctl, ptrace) == STUB_CTL_PTRACE_OFF &&
+	       __builtin_offsetof(struct stub_ctl, spin) == STUB_CTL_SPIN_OFF &&
 	       sizeof(struct stub_req) == 32, "control pages: stub.S's offsets");
 
 
@@ -123,14 +128,18 @@ enum stub_kind {
 
 /*
  * A thread's register page. The stub thread writes the registers at an
- * entry, then bumps entry (futex-woken); exo writes the registers to resume
- * with, then bumps the slot's resume word in the control pages. All of it is writable by the user program (it is
- * in its process): exo reads the page once per entry into its own memory
- * and takes nothing from it but the user registers and the reason, which
- * the program controls anyway.
+ * entry, then bumps entry, and wakes exo if exo's asleep word says it
+ * sleeps on it (else exo is watching the word); exo writes the registers
+ * to resume with, then releases the slot's resume word in the control
+ * pages. All of it is writable by the user program (it is in its
+ * process): exo reads the page once per entry into its own memory and
+ * takes nothing from it but the user registers and the reason, which the
+ * program controls anyway. A program that clears asleep delays the
+ * notice of its own entry by a wait's step (HOSTED_POLL_NS) or to its
+ * slice's end, as if it had computed that long.
  */
 struct stub_regs {
-	uint32_t entry, pad;
+	uint32_t entry, asleep;
 	uint32_t kind, tid;
 	uint64_t vector, error, addr;
 	uint64_t gs;                    /* the GS base exo gives (the UTCB) */

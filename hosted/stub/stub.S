@@ -9,6 +9,7 @@
 #define SYS_mprotect     10
 #define SYS_munmap       11
 #define SYS_rt_sigreturn 15
+#define SYS_sched_yield  24
 #define SYS_pause        34
 #define SYS_clone        56
 #define SYS_sigaltstack  131
@@ -240,25 +241,46 @@ stub_first:
  * stub_wait(word, r): until the read-only word (this slot's resume in the
  * control pages) differs from r. r stays in a register across the wait:
  * another thread of the process cannot change it, so only exo releases a
- * parked thread.
+ * parked thread. The thread watches the word for the control pages' spin
+ * TSC ticks, yielding the host core at every look, then sleeps on it
+ * (hosted/cores.c says why).
  */
 	.globl stub_wait
 stub_wait:
 	push	%rbx
 	push	%r12
+	push	%r13
+	push	%r14
 	mov	%rdi, %r12
 	mov	%esi, %ebx
-1:	mov	(%r12), %eax
-	cmp	%eax, %ebx
-	jne	2f
-	mov	%r12, %rdi
+	movabs	$(STUB_CTL + STUB_CTL_SPIN_OFF), %rax
+	mov	(%rax), %r14			/* how long to watch */
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	mov	%rax, %r13			/* since when */
+1:	mov	(%r12), %ecx
+	cmp	%ecx, %ebx
+	jne	3f				/* released */
+	rdtsc
+	shl	$32, %rdx
+	or	%rdx, %rax
+	sub	%r13, %rax
+	cmp	%r14, %rax
+	jae	2f
+	mov	$SYS_sched_yield, %eax
+	syscall
+	jmp	1b
+2:	mov	%r12, %rdi
 	xor	%esi, %esi			/* FUTEX_WAIT, shared */
 	mov	%ebx, %edx
 	xor	%r10d, %r10d
 	mov	$SYS_futex, %eax
 	syscall
 	jmp	1b
-2:	pop	%r12
+3:	pop	%r14
+	pop	%r13
+	pop	%r12
 	pop	%rbx
 	ret
 

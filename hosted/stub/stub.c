@@ -178,8 +178,11 @@ cross(long slot, struct sigcontext *sc, uint32_t kind)
 	 * SA_NODEFER and an empty mask, stub_main). */
 	if (ctl->ptrace)
 		stub_report();
-	__atomic_store_n(&p->entry, p->entry + 1, __ATOMIC_RELEASE);
-	sys6(NR_futex, (long)&p->entry, FUTEX_WAKE, 1, 0, 0, 0);
+	/* Ordered before the look at asleep (exo: the other way round), so
+	 * that exo either sees the entry or is woken. */
+	__atomic_store_n(&p->entry, p->entry + 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&p->asleep, __ATOMIC_SEQ_CST))
+		sys6(NR_futex, (long)&p->entry, FUTEX_WAKE, 1, 0, 0, 0);
 	stub_wait(&ctl->resume[slot], r);
 	regs_in(sc, p);
 	/* The UTCB pointer (<exo/ipc.h>: the GS base). Signal return keeps
