@@ -395,7 +395,8 @@ bench_json_run(struct json *j, const struct bench_run *r)
 }
 
 int
-bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns)
+bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns,
+		 const struct bench_linux *l)
 {
 	char msg[512];
 	struct json j;
@@ -414,6 +415,19 @@ bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns)
 	for (unsigned i = 0; i < nruns; i++)
 		bench_json_run(&j, &runs[i]);
 	json_close(&j);
+	if (l && l->measured) {
+		/* Linux's own crossings, same run (hosted platforms). */
+		json_key(&j, "linux_crossings_cycles");
+		json_object(&j);
+		for (unsigned i = 0; i < BL_N; i++) {
+			json_key(&j, bench_linux_names[i]);
+			if (l->cycles[i])
+				json_u64(&j, l->cycles[i]);
+			else
+				json_null(&j);
+		}
+		json_close(&j);
+	}
 	json_close(&j);
 	return json_end(&j);
 }
@@ -753,6 +767,7 @@ bench_cmd(int argc, char **argv)
 {
 	static struct bench_args a;
 	static struct bench_run runs[BENCH_RUNS_MAX];
+	struct bench_linux host = { 0 };
 	struct jv *base = NULL;
 	char err[256];
 	FILE *json = NULL;
@@ -786,10 +801,13 @@ bench_cmd(int argc, char **argv)
 			break;
 		}
 	}
-	if (n && exo_platform_in_process(runs[0].res.platform))
-		bench_linux_print(stdout, runs[0].res.tsc_khz);
+	if (n && exo_platform_in_process(runs[0].res.platform)) {
+		bench_linux_measure(&host);
+		bench_linux_print(stdout, &host, runs[0].res.tsc_khz);
+		bench_linux_targets(stdout, runs, n, &host);
+	}
 	if (json) {
-		r = bench_json_write(json, runs, n);
+		r = bench_json_write(json, runs, n, &host);
 		if (fclose(json) != 0 || r < 0) {
 			fprintf(stderr, "exo bench: --json %s: could not write it whole\n",
 				a.json_path);

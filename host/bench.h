@@ -119,10 +119,24 @@ int bench_run_verdict(const struct bench_run *r, char *msg, size_t len);
 
 /* The table for people. */
 void bench_table_print(FILE *f, const struct bench_run *r);
-/* Linux's own crossings on this host, for the hosted platform (bench_linux.c). */
-void bench_linux_print(FILE *f, uint64_t tsc_khz);
-/* All runs as one JSON document (docs/bench.md): 0 or -errno. */
-int bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns);
+/* Linux's own crossings on this host, for the hosted platforms
+ * (bench_linux.c): medians in TSC cycles, 0 where not measured. */
+enum { BL_GETPPID, BL_FUTEX, BL_SIGSEGV, BL_SIGSYS, BL_N };
+struct bench_linux {
+	bool measured;
+	uint64_t cycles[BL_N];
+};
+extern const char *const bench_linux_names[BL_N];
+void bench_linux_measure(struct bench_linux *l);
+void bench_linux_print(FILE *f, const struct bench_linux *l, uint64_t tsc_khz);
+/* The hosted platform's targets, each an operation of the runs over a
+ * Linux crossing of l, as measured: printed where both are there. */
+void bench_linux_targets(FILE *f, const struct bench_run *runs, unsigned nruns,
+			 const struct bench_linux *l);
+/* All runs as one JSON document (docs/bench.md), with l where measured:
+ * 0 or -errno. */
+int bench_json_write(FILE *f, const struct bench_run *runs, unsigned nruns,
+		     const struct bench_linux *l);
 
 /* What bench_json_write writes in "schema", and what a baseline must say. */
 #define BENCH_SCHEMA "exo-bench/1"

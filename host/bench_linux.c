@@ -187,31 +187,93 @@ m_sigsys(uint64_t *v)
 	return m;
 }
 
+const char *const bench_linux_names[BL_N] = {
+	[BL_GETPPID] = "getppid",
+	[BL_FUTEX] = "futex_roundtrip_2proc",
+	[BL_SIGSEGV] = "sigsegv_roundtrip",
+	[BL_SIGSYS] = "sigsys_roundtrip",
+};
+
 void
-bench_linux_print(FILE *f, uint64_t tsc_khz)
+bench_linux_measure(struct bench_linux *l)
 {
-	static const struct {
-		const char *name;
-		uint64_t (*fn)(uint64_t *);
-	} ops[] = {
-		{ "getppid", m_getppid },
-		{ "futex_roundtrip_2proc", m_futex },
-		{ "sigsegv_roundtrip", m_segv },
-		{ "sigsys_roundtrip", m_sigsys },
+	static uint64_t (*const fn[BL_N])(uint64_t *) = {
+		[BL_GETPPID] = m_getppid, [BL_FUTEX] = m_futex,
+		[BL_SIGSEGV] = m_segv, [BL_SIGSYS] = m_sigsys,
 	};
 	uint64_t *v = calloc(ROUNDS, sizeof(*v));
 
+	memset(l, 0, sizeof(*l));
 	if (!v)
 		return;
+	for (unsigned i = 0; i < BL_N; i++)
+		l->cycles[i] = fn[i](v);
+	l->measured = true;
+	free(v);
+}
+
+void
+bench_linux_print(FILE *f, const struct bench_linux *l, uint64_t tsc_khz)
+{
 	fprintf(f, "Linux on this host, same run (%d rounds each, median)\n", ROUNDS);
-	for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		uint64_t m = ops[i].fn(v);
+	for (unsigned i = 0; i < BL_N; i++) {
+		uint64_t m = l->cycles[i];
 
 		if (!m)
-			fprintf(f, "  %-23s not measured here\n", ops[i].name);
+			fprintf(f, "  %-23s not measured here\n", bench_linux_names[i]);
 		else
-			fprintf(f, "  %-23s %10llu cycles %10.2f us\n", ops[i].name,
+			fprintf(f, "  %-23s %10llu cycles %10.2f us\n", bench_linux_names[i],
 				(unsigned long long)m, tsc_khz ? (double)m * 1000 / tsc_khz : 0);
 	}
-	free(v);
+}
+
+/* The median cycles of the first operation named so in runs of platform
+ * hosted; 0 if none. */
+static uint64_t
+hosted_median(const struct bench_run *runs, unsigned nruns, const char *op)
+{
+	for (unsigned i = 0; i < nruns; i++) {
+		if (runs[i].res.platform != EXO_PLATFORM_HOSTED)
+			continue;
+		for (unsigned k = 0; k < runs[i].nops; k++)
+			if (strcmp(runs[i].ops[k].name, op) == 0 && runs[i].ops[k].cycles.n)
+				return runs[i].ops[k].cycles.median;
+	}
+	return 0;
+}
+
+/*
+ * The hosted platform's targets: a system call within 2 SIGSYS round trips
+ * (the signal that starts it), an IPC call and reply within 3 futex round
+ * trips between two processes, an exception upcall within 2 SIGSEGV round
+ * trips. The ptrace platform has none (its crossing is a ptrace stop).
+ */
+void
+bench_linux_targets(FILE *f, const struct bench_run *runs, unsigned nruns,
+		    const struct bench_linux *l)
+{
+	static const struct {
+		const char *op;
+		unsigned linux_op, bound;
+	} t[] = {
+		{ "null_syscall", BL_SIGSYS, 2 },
+		{ "ipc_call_reply", BL_FUTEX, 3 },
+		{ "exception_upcall", BL_SIGSEGV, 2 },
+	};
+	bool head = false;
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint64_t ours = hosted_median(runs, nruns, t[i].op), theirs = l->cycles[t[i].linux_op];
+		double x;
+
+		if (!ours || !theirs)
+			continue;
+		if (!head)
+			fprintf(f, "hosted platform's targets, medians of this run\n");
+		head = true;
+		x = (double)ours / (double)theirs;
+		fprintf(f, "  %-16s / %-21s %6.2f  (target <= %u)  %s\n", t[i].op,
+			bench_linux_names[t[i].linux_op], x, t[i].bound,
+			x <= t[i].bound ? "met" : "MISSED");
+	}
 }

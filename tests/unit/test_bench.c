@@ -378,7 +378,7 @@ json_of(const struct bench_run *runs, unsigned n)
 	struct jv *v;
 
 	cr_assert_not_null(f);
-	cr_assert_eq(bench_json_write(f, runs, n), 0);
+	cr_assert_eq(bench_json_write(f, runs, n, NULL), 0);
 	fclose(f);
 	v = jv_parse(text, err, sizeof(err));
 	cr_assert_not_null(v, "%s in:\n%s", err, text);
@@ -587,4 +587,55 @@ Test(bench_run, exits_not_counted_say_why)
 	fclose(f);
 	cr_assert(strstr(out, "exits by reason: not counted: neither kvm_amd"), "%s", out);
 	free(out);
+}
+
+/* The hosted platform's targets: this run's medians over Linux's crossings
+ * measured beside them; only hosted runs count, a missing side prints
+ * nothing; and the JSON carries Linux's crossings. */
+Test(bench, hosted_targets_are_ratios_of_this_run)
+{
+	static struct bench_run runs[2];
+	struct bench_linux l = { .measured = true };
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+	struct jv *v;
+	char err[128];
+
+	bench_run_init(&runs[0], "ipc", "bench-ipc");
+	bench_run_init(&runs[1], "exo", "bench-exo");
+	runs[0].res.platform = EXO_PLATFORM_KVM_PVM;    /* not hosted: passed over */
+	snprintf(runs[0].ops[0].name, sizeof(runs[0].ops[0].name), "null_syscall");
+	runs[0].ops[0].cycles = (struct bench_stats){ .n = 1, .median = 100 };
+	runs[0].nops = 1;
+	runs[1].res.platform = EXO_PLATFORM_HOSTED;
+	snprintf(runs[1].ops[0].name, sizeof(runs[1].ops[0].name), "null_syscall");
+	runs[1].ops[0].cycles = (struct bench_stats){ .n = 1, .median = 7000 };
+	snprintf(runs[1].ops[1].name, sizeof(runs[1].ops[1].name), "ipc_call_reply");
+	runs[1].ops[1].cycles = (struct bench_stats){ .n = 1, .median = 31000 };
+	runs[1].nops = 2;
+	l.cycles[BL_SIGSYS] = 3500;
+	l.cycles[BL_FUTEX] = 10000;
+	l.cycles[BL_SIGSEGV] = 9000;    /* no exception_upcall: no line */
+	cr_assert_not_null(f);
+	bench_linux_targets(f, runs, 2, &l);
+	fclose(f);
+	cr_assert(strstr(text, "null_syscall     / sigsys_roundtrip        2.00  (target <= 2)  met"),
+		  "%s", text);
+	cr_assert(strstr(text, "ipc_call_reply   / futex_roundtrip_2proc   3.10  (target <= 3)  MISSED"),
+		  "%s", text);
+	cr_assert_null(strstr(text, "exception_upcall"), "%s", text);
+	free(text);
+
+	f = open_memstream(&text, &len);
+	cr_assert_eq(bench_json_write(f, runs, 2, &l), 0);
+	fclose(f);
+	v = jv_parse(text, err, sizeof(err));
+	cr_assert_not_null(v, "%s", err);
+	cr_assert_eq(num(jv_get(jv_get(v, "linux_crossings_cycles"), "sigsys_roundtrip")), 3500);
+	cr_assert_eq(jv_get(jv_get(v, "linux_crossings_cycles"), "getppid")->type, JV_NULL);
+	jv_free(v);
+	free(text);
+	bench_run_free(&runs[0]);
+	bench_run_free(&runs[1]);
 }

@@ -109,7 +109,7 @@ Test(bench_baseline, a_document_exo_bench_writes_is_accepted)
 	run.ops[0].ratio_to_null = 1;
 	f = fopen(path, "w");
 	cr_assert_not_null(f);
-	cr_assert_eq(bench_json_write(f, &run, 1), 0);
+	cr_assert_eq(bench_json_write(f, &run, 1, NULL), 0);
 	cr_assert_eq(fclose(f), 0);
 	cr_assert_eq(bench_baseline_load(path, &doc, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not_null(doc);

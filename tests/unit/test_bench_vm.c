@@ -105,7 +105,7 @@ Test(bench_vm, json_carries_linux_column)
 	bench_run_init(&runs[1], "ipc", "bench-ipc");
 	runs[0].vm_linux = malloc(sizeof(*runs[0].vm_linux));
 	*runs[0].vm_linux = (struct bench_vm_linux){ { NAN, 1.5, 2, 3, 4.25, 5, 0.5 }, { NAN, NAN, NAN, NAN } };
-	cr_assert_eq(bench_json_write(f, runs, 2), 0);
+	cr_assert_eq(bench_json_write(f, runs, 2, NULL), 0);
 	fclose(f);
 	doc = jv_parse(text, err, sizeof(err));
 	cr_assert(doc, "%s in:\n%s", err, text);
