@@ -8,11 +8,13 @@
  * strict filter.
  *
  * Why jumping into the stub gains a hostile program nothing: user threads
- * may make only futex (wait and wake) and rt_sigreturn, and only from stub
- * code; every other system call, from anywhere, raises SIGSYS and goes to
- * exo's kernel as that kernel's system call. With futex a program can wake
- * or block threads of its own process and nothing else; with rt_sigreturn
- * it can load any registers, which it has anyway. What exo reads back from
+ * may make only futex (wait and wake), rt_sigreturn, sched_yield,
+ * exit_group and arch_prctl(ARCH_SET_GS), and only from stub code; every
+ * other system call, from anywhere, raises SIGSYS and goes to exo's kernel
+ * as that kernel's system call. With futex a program can wake or block
+ * threads of its own process and nothing else; with rt_sigreturn it can
+ * load any registers, which it has anyway; sched_yield gives its own host
+ * core time away. What exo reads back from
  * the process (a register page) is the program's registers, read once. The
  * control thread keeps no state in memory the program can write (stub.S).
  *
