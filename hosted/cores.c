@@ -13,9 +13,10 @@
  *
  * Watching pays only where the two sides run at once: a CPU of exo's and
  * the thread it waits for on one host core take turns, every turn a
- * switch. So where the host has a core for each CPU of exo's and one more,
- * each CPU's thread is kept on a core of its own and the stub processes on
- * the others (the first core by exo's pid, so that two exo runs spread).
+ * switch. So where the host has two cores for each CPU of exo's (one for
+ * the CPU, one for the user thread it runs), each CPU's thread is kept on
+ * a core of its own and the stub processes on the others (the first core
+ * by exo's pid, so that two exo runs spread).
  * The watch loops yield the core at every look (sched_yield), so on a
  * loaded host they give it to whatever else is ready. Elsewhere (fewer
  * cores, the ptrace platform, EXO_HOSTED_SPIN=0) waits sleep at once and
@@ -53,7 +54,7 @@ hosted_cores_plan(unsigned ncpus)
 	for (int c = 0; c < CPU_SETSIZE; c++)
 		if (CPU_ISSET(c, &set))
 			core[n++] = c;
-	if ((unsigned)n <= ncpus || ncpus > EXO_MAX_CPUS)
+	if ((unsigned)n < 2 * ncpus || ncpus > EXO_MAX_CPUS)
 		return;
 	plan.stubs = set;
 	for (unsigned i = 0; i < ncpus; i++) {
