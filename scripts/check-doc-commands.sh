@@ -2,8 +2,9 @@
 # What a newcomer types from the docs, run: docs/programs.md's block that
 # builds a program out of the tree, applied to libos/tutorial/pager.c in a
 # scratch directory, then the result run on the hosted platform (its checks
-# must hold); and every option `exo run --help` lists must be in
-# docs/run.md's table.
+# must hold); every option `exo run --help` lists must be in docs/run.md's
+# table; and exo run, stat, trace and bench --help name every boot option
+# they take.
 #   scripts/check-doc-commands.sh SOURCE_DIR BUILD_DIR
 # Exit 0 when they agree, 1 with what does not, 2 on bad input, 77 (skip)
 # for the run alone where this host refuses the hosted platform.
@@ -11,7 +12,7 @@ set -u
 src=${1:?usage: check-doc-commands.sh SOURCE_DIR BUILD_DIR}
 build=${2:?usage: check-doc-commands.sh SOURCE_DIR BUILD_DIR}
 doc=$src/docs/programs.md
-for f in "$doc" "$src/docs/run.md" "$build/exo" "$build/libos/liblibos.a"; do
+for f in "$doc" "$src/docs/run.md" "$src/host/cli.h" "$build/exo" "$build/libos/liblibos.a"; do
 	[ -r "$f" ] || { echo "check-doc-commands: cannot read $f" >&2; exit 2; }
 done
 bad=0
@@ -20,6 +21,18 @@ bad=0
 for o in $("$build/exo" run --help | sed -n 's/^  \(--[a-z0-9-]*\).*/\1/p'); do
 	grep -q "^| \`$o[ \`]" "$src/docs/run.md" ||
 		{ echo "docs/run.md: no row for $o, which 'exo run --help' lists"; bad=1; }
+done
+
+# The boot options every booting command takes (CLI_BOOT_OPTIONS of
+# host/cli.h) must be named in each one's --help.
+boot_opts=$(sed -n '/define CLI_BOOT_OPTIONS/,/^$/s/.*{ "\([a-z0-9-]*\)",.*/\1/p' "$src/host/cli.h")
+[ -n "$boot_opts" ] || { echo "check-doc-commands: no CLI_BOOT_OPTIONS in $src/host/cli.h" >&2; exit 2; }
+for c in run stat trace bench; do
+	help=$("$build/exo" "$c" --help)
+	for o in $boot_opts; do
+		printf '%s\n' "$help" | grep -qE -- "--$o([^a-z0-9-]|\$)" ||
+			{ echo "exo $c --help: no --$o, which it takes (CLI_BOOT_OPTIONS)"; bad=1; }
+	done
 done
 
 # The first sh block after "**Out of the tree**", its EXO= line left out:
