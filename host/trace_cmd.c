@@ -48,8 +48,9 @@ trace_usage(FILE *f, bool stat)
 "\n"
 "  -o, --output FILE where to write it (default exo-trace.json)\n");
 	fprintf(f,
-"  --mem, --timeout, --kernel, --sigma0, --cmdline, --stats, --report,\n"
-"  --input, --kvm, --verbose, --no-jail   as for exo run\n"
+"  --mem, --cpus, --timeout, --kernel, --sigma0, --cmdline, --stats,\n"
+"  --report, --input, --kvm, --platform, --verbose, --no-jail\n"
+"                    as for exo run\n"
 "  -h, --help        this text\n"
 "\n"
 "exit status: as exo run (the last program's status; 124 timeout; 125 guest\n"

@@ -108,6 +108,24 @@ trap 'rm -rf "$run"' EXIT INT TERM
 	echo
 } > "$run/cmd"
 pwd > "$run/cwd"
+# The guest's /tmp is its own; the /tmp directories of the command's
+# arguments are bound from the host's (nested-init), as the current
+# directory's is. A path directly in /tmp, or in a directory of it that does
+# not exist here, cannot be: say so, since what is written there is lost.
+: > "$run/tmpdirs"
+for a in "$@"; do
+	case "$a" in
+	/tmp/?*)
+		top=${a#/tmp/}
+		top=${top%%/*}
+		if [ "/tmp/$top" != "$a" ] && [ -d "/tmp/$top" ]; then
+			echo "$top" >> "$run/tmpdirs"
+		else
+			echo "nested.sh: '$a' is in this host's /tmp but not in a directory of it that exists: the nested guest has a /tmp of its own, so it will not find or keep that file here" >&2
+		fi
+		;;
+	esac
+done
 
 timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg,thread=${EXO_NESTED_TCG_THREAD:-single} -cpu max \
 	-smp "$cpus" -m "$mem" -nodefaults -display none -no-reboot \

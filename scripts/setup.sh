@@ -50,7 +50,9 @@ if [ -n "$missing" ]; then
 fi
 
 if [ ! -e /dev/kvm ]; then
-	echo "setup: note: /dev/kvm is missing: 'exo run' cannot boot the kernel here;" \
-	     "'make test' runs the kernel's tests in a nested guest under QEMU (scripts/nested.sh)." \
-	     "For exo itself, load kvm_intel, kvm_amd or kvm_pvm, or use a machine with virtualization." >&2
+	echo "setup: note: /dev/kvm is missing: 'make run' and 'make test' boot the kernel in a" \
+	     "nested guest under QEMU (scripts/nested.sh: slower); 'build/exo run' alone runs the" \
+	     "hosted platform (no KVM; it says so), or the nested guest as" \
+	     "'sh scripts/kvm-or-nested.sh build/exo run ...'. For KVM here, load kvm_intel," \
+	     "kvm_amd or kvm_pvm, or use a machine with virtualization." >&2
 fi

@@ -25,6 +25,10 @@ static const struct usage_case {
 	{ "spintest", "usage: spintest CASE... (run in order); the cases: accept", 2 },
 	{ "exosvm", "usage: exosvm CASE... (run in order); the cases: demand", 2 },
 	{ "smptest", "usage: smptest stress|flush|unbind|pingpong|pairs", 2 },
+	{ "exosthr", "usage: exosthr CASE... (run in order); the cases: spin", 2 },
+	{ "exosipc", "usage: exosipc CASE... (run in order); the cases: lrpc", 2 },
+	{ "escape", "usage: escape CASE... (run in order); the cases: rawlinux", 2 },
+	{ "exsh", "exsh: give a pipeline of up to 511 bytes", 2 },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
