@@ -78,10 +78,10 @@ hosted_cores_cpu(unsigned id)
 	pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
 }
 
-/* In a stub process, before it runs the stub. */
+/* A stub process, just started. */
 void
-hosted_cores_stub(void)
+hosted_cores_stub(pid_t pid)
 {
 	if (plan.on)
-		sched_setaffinity(0, sizeof(plan.stubs), &plan.stubs);
+		sched_setaffinity(pid, sizeof(plan.stubs), &plan.stubs);
 }

@@ -135,7 +135,7 @@ uint64_t hosted_measure_handoff(void);
  * ncpus CPUs (sets spin), the calling thread as CPU id's, a stub process. */
 void hosted_cores_plan(unsigned ncpus);
 void hosted_cores_cpu(unsigned id);
-void hosted_cores_stub(void);
+void hosted_cores_stub(pid_t pid);
 /* The pages of exo holding [p, p + len) moved into the memfd (mem.c): the
  * physical address of the first. */
 uint64_t hosted_static_remap(const void *p, uint64_t len);

@@ -49,6 +49,7 @@
 #define ARCH_SET_GS 0x1001
 #define NR_futex 202
 #define NR_gettid 186
+#define NR_getppid 110
 #define NR_exit_group 231
 #define NR_seccomp 317
 
@@ -264,7 +265,7 @@ hex(const char *s)
 extern char __stub_end[];
 
 /* sp: the process's initial stack (argc, argv[]); argv[1] is the control
- * pages' offset in the memfd, in hex. */
+ * pages' offset in the memfd, argv[2] exo's pid, both in hex. */
 void
 stub_main(long *sp)
 {
@@ -275,7 +276,10 @@ stub_main(long *sp)
 	struct k_sigaction sa = { (void *)handler,
 		SA_SIGINFO | SA_ONSTACK | SA_RESTORER, stub_restorer, ~0UL };
 
-	if (sp[0] < 2)
+	/* Dies with exo: then exo must still be the parent (it may have
+	 * ended before the first call). */
+	if (sp[0] < 3 || sys6(NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0) != 0 ||
+	    (uint64_t)sys6(NR_getppid, 0, 0, 0, 0, 0, 0) != hex((const char *)sp[3]))
 		die(122);
 	off = hex((const char *)sp[2]);
 	/* Nothing of Linux's stays: not its stack, vDSO or vvar, which it may

@@ -5,6 +5,7 @@
  * EXO_PLATFORM=ptrace runs the same tests on the ptrace platform (the
  * hosted platform with its crossings by ptrace: hosted/ptrace.c).
  */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +18,9 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -149,6 +153,53 @@ Test(hosted, hello)
 	cr_assert_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
 	cr_assert(strstr(r.out, "hello from ring 3"), "stdout:\n%s", r.out);
 	cr_assert(strstr(r.err, plat()), "stderr:\n%s", r.err);
+}
+
+/*
+ * In this test's process (Criterion forks one per test), and so in the exo
+ * it starts: a /dev of its own without kvm (a mount namespace; a tmpfs
+ * holding null, zero and urandom, moved over /dev), as in a container
+ * given no KVM. false where the host does not let it be made.
+ */
+static bool
+hide_kvm(void)
+{
+	static const char *const keep[] = { "null", "zero", "urandom" };
+	char dir[] = "/tmp/exo-nokvm-XXXXXX", dev[64], node[96];
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    !mkdtemp(dir) || mount("nodev", dir, "tmpfs", 0, "mode=755") < 0)
+		return false;
+	for (unsigned i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		int fd;
+
+		snprintf(dev, sizeof(dev), "/dev/%s", keep[i]);
+		snprintf(node, sizeof(node), "%s/%s", dir, keep[i]);
+		fd = open(node, O_CREAT | O_WRONLY, 0666);
+		if (fd < 0 || close(fd) < 0 || mount(dev, node, NULL, MS_BIND, NULL) < 0)
+			return false;
+	}
+	if (mount(dir, "/dev", NULL, MS_MOVE, NULL) < 0)
+		return false;
+	rmdir(dir);
+	return true;
+}
+
+/* With no /dev/kvm the default platform is hosted, said in one line with
+ * the reason, and hello runs there: a container or a CI runner without
+ * KVM. */
+Test(hosted, no_kvm_device_defaults_to_hosted)
+{
+	if (!hide_kvm())
+		cr_skip_test("cannot make a mount namespace here (%s): needs root", strerror(errno));
+	cr_assert_eq(access("/dev/kvm", F_OK), -1, "/dev/kvm still there");
+	cr_assert_eq(access("/dev/null", W_OK), 0, "/dev/null lost");
+	unsetenv("EXO_PLATFORM");       /* exo's own choice */
+	exo_run(&r, true, (const char *[]){ "run", "hello", NULL });
+	cr_assert_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	cr_assert(strstr(r.out, "hello from ring 3"), "stdout:\n%s", r.out);
+	cr_assert(strstr(r.err, "platform hosted (/dev/kvm: No such file or directory"),
+		  "stderr:\n%s", r.err);
 }
 
 /* In this test's process (Criterion forks one per test), and so in the exo
