@@ -7,7 +7,6 @@
 #include "libos.h"
 #include "task.h"
 
-#define DEFAULT_ITERATIONS 1000
 #define MIN_WARMUP         10
 
 /* One record, reused by every operation: 256 KiB of bss, mapped at start. */
@@ -152,15 +151,18 @@ bench_one(const struct bench_op *op, u32 base, u64 n, u64 warmup)
 int
 bench_main(const struct bench_op *ops, unsigned nops, int argc, char **argv)
 {
-	long n = argc > 1 ? atoi(argv[1]) : DEFAULT_ITERATIONS;
+	long n = argc > 1 ? atoi(argv[1]) : 0;
 	long warmup = argc > 2 ? atoi(argv[2]) : n / 10;
 	int failed = 0;
 
 	if (argc <= 2 && warmup < MIN_WARMUP)
 		warmup = MIN_WARMUP;
+	/* exo bench always gives the iterations: without them this is a
+	 * person running it by hand. */
 	if (n < 1 || n > EXO_BENCH_SAMPLES_MAX || warmup < 0 || argc > 3) {
-		printf("usage: %s [ITERATIONS (1..%d) [WARMUP (>= 0)]]\n", argv[0],
-		       EXO_BENCH_SAMPLES_MAX);
+		printf("usage: %s ITERATIONS (1..%d) [WARMUP (>= 0)]: its results go to "
+		       "the host's benchmark device, which exo bench reads (exo bench "
+		       "--help; docs/bench.md)\n", argv[0], EXO_BENCH_SAMPLES_MAX);
 		return 2;
 	}
 	for (unsigned i = 0; i < nops; i++)

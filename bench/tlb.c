@@ -36,8 +36,6 @@
 #define X_VA      0x500000000ULL
 #define POOL_S    18            /* 64 pages */
 #define NSPIN     3
-#define DEFAULT_ITERATIONS "12"
-#define DEFAULT_WARMUP     "3"
 
 static u8 *pool;
 static u64 mapper, spinner[NSPIN + 1], main_tid;
@@ -219,11 +217,7 @@ static const struct bench_op ops[] = {
 int
 main(int argc, char **argv)
 {
-	char *args[] = { argv[0], DEFAULT_ITERATIONS, DEFAULT_WARMUP, 0 };
-
-	if (argc <= 1) {        /* each shootdown can take milliseconds here */
-		argv = args;
-		argc = 3;
-	}
+	/* exo bench gives 12 iterations and 3 warm-up ones (host/bench.c):
+	 * a shootdown can take milliseconds. */
 	return bench_main(ops, sizeof(ops) / sizeof(ops[0]), argc, argv);
 }
