@@ -115,38 +115,48 @@ extract() {
 decls=$(cd "$src" && extract libos/lib/*.h)
 [ -n "$decls" ] || { echo "check-libos-doc: no declarations found in $lib/*.h" >&2; exit 2; }
 
-# The doc's entries, "name<TAB>signature": `- `SIG`...` lines.
-entries=$(sed -n 's/^- `\([^`]*\)`.*/\1/p' "$doc" | while IFS= read -r sig; do
-	name=$(printf '%s\n' "$sig" | sed -n 's/^\([^(]*[^A-Za-z0-9_(]\)\{0,1\}\([A-Za-z_][A-Za-z0-9_]*\)(.*/\2/p')
-	if [ -n "$name" ]; then printf '%s\t%s\n' "$name" "$sig"; fi
-done)
-
-tab=$(printf '\t')
+# The doc's entries (`- `SIGNATURE`: ...` lines, named by the first
+# identifier followed by '(') against the declarations, in one awk.
 bad=0
-n=0
-while IFS="$tab" read -r hdr name sig; do
-	n=$((n + 1))
-	have=$(printf '%s\n' "$entries" | awk -F '\t' -v n="$name" '$1 == n { print $2 }')
-	if [ -z "$have" ]; then
-		echo "docs/libos.md: no entry for $name ($hdr); add '- \`$sig\`: what it does; returns; errors'"
-		bad=1
-	elif ! printf '%s\n' "$have" | grep -qxF -- "$sig"; then
-		echo "docs/libos.md: the entry for $name has '$(printf '%s' "$have" | head -1)', $hdr declares '$sig'"
-		bad=1
-	fi
-done <<END
-$decls
-END
-names=$(printf '%s\n' "$decls" | cut -f2)
-printf '%s\n' "$entries" | cut -f1 | sort | uniq -c | while read -r count name; do
-	[ "$count" -gt 1 ] && echo "docs/libos.md: $count entries for $name; keep one"
-done | grep . && bad=1
-for name in $(printf '%s\n' "$entries" | cut -f1 | sort -u); do
-	if ! printf '%s\n' "$names" | grep -qxF -- "$name"; then
-		echo "docs/libos.md: has an entry for $name, which no header of libos/lib declares"
-		bad=1
-	fi
-done
+n=$(printf '%s\n' "$decls" | wc -l | tr -d ' ')
+printf '%s\n' "$decls" | awk -F '\t' '
+	NR == FNR {
+		if (!match($0, /^- `[^`]*`/))
+			next
+		sig = substr($0, 4, RLENGTH - 4)
+		if (!match(sig, /[A-Za-z_][A-Za-z0-9_]*\(/))
+			next
+		name = substr(sig, RSTART, RLENGTH - 1)
+		if (!(name in count)) { order[++ne] = name; first[name] = sig }
+		count[name]++
+		has[name, sig] = 1
+		next
+	}
+	{
+		declared[$2] = 1
+		if (!($2 in count)) {
+			printf "docs/libos.md: no entry for %s (%s); add %c- `%s`: what it does; returns; errors%c\n", $2, $1, 39, $3, 39
+			bad = 1
+		} else if (!(($2, $3) in has)) {
+			printf "docs/libos.md: the entry for %s has %c%s%c, %s declares %c%s%c\n", $2, 39, first[$2], 39, $1, 39, $3, 39
+			bad = 1
+		}
+	}
+	END {
+		for (i = 1; i <= ne; i++) {
+			name = order[i]
+			if (count[name] > 1) {
+				printf "docs/libos.md: %d entries for %s; keep one\n", count[name], name
+				bad = 1
+			}
+			if (!(name in declared)) {
+				printf "docs/libos.md: has an entry for %s, which no header of libos/lib declares\n", name
+				bad = 1
+			}
+		}
+		exit bad
+	}
+' "$doc" - || bad=1
 errors=$(sed -n 's/^[[:space:]]*\(E_[A-Z0-9_]*\)[[:space:]]*=.*/\1/p' "$errh")
 for e in $(grep -ow 'E_[A-Z][A-Z0-9_]*' "$doc" | sort -u); do
 	if ! printf '%s\n' "$errors" | grep -qx "$e"; then
