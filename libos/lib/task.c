@@ -112,8 +112,12 @@ thread_spawn_on(int cpu, void (*fn)(u64), u64 arg)
 	if (tid <= 0)
 		return 0;
 	utcb_next -= EXO_PAGE_SIZE;
-	if (cpu >= 0 && l4_exchange_registers((u64)tid, EXR_CPU(cpu), 0, 0, 0, 0, 0) < 0)
+	if (cpu >= 0 && l4_exchange_registers((u64)tid, EXR_CPU(cpu), 0, 0, 0, 0, 0) < 0) {
+		/* No such CPU: the thread goes (its stack and its UTCB's place
+		 * stay taken: this library never gives memory back). */
+		l4_thread_control((u64)tid, EXO_NILTHREAD, EXO_NILTHREAD, 0, -1);
 		return 0;
+	}
 	return thread_start((u64)tid, (u64)stack + (1ULL << THREAD_STACK_S), fn, arg);
 }
 
