@@ -19,9 +19,14 @@ sigma0_request(u64 fpage, u64 flags, u32 s)
 {
 	struct exo_utcb *u = l4_utcb();
 	struct l4_msg m = { { EXO_TAG(EXO_LABEL_SIGMA0, 2, 0), fpage, flags } };
-	u64 va = (heap_next + (1ULL << s) - 1) & ~((1ULL << s) - 1), err;
+	u64 cur = __atomic_load_n(&heap_next, __ATOMIC_RELAXED), va, err;
 
-	heap_next = va + (1ULL << s);   /* taken before the call: threads share it */
+	/* Taken before the call, by one atomic step: threads of the space,
+	 * on any CPU, share the range (a refusal leaves it unused). */
+	do
+		va = (cur + (1ULL << s) - 1) & ~((1ULL << s) - 1);
+	while (!__atomic_compare_exchange_n(&heap_next, &cur, va + (1ULL << s), false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	u->acceptor = EXO_FPAGE(va, s, EXO_RWX);
 	err = l4_call(l4_kip()->sigma0, &m);
 	u->acceptor = EXO_FPAGE_NIL;
