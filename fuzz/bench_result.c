@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bench_run_finish(&r);
 	bench_run_verdict(&r, msg, sizeof(msg));
 	bench_table_print(null, &r);
-	bench_json_write(null, &r, 1);
+	bench_json_write(null, &r, 1, NULL);
 	bench_run_free(&r);
 	return 0;
 }
