@@ -85,6 +85,7 @@ struct env_revoke {
 	u32 repo_head, repo_n;
 	u64 repo_dropped;
 	struct exo_repossession repo[EXO_REPOSSESS_MAX];
+	u32 taken;          /* frames the abort protocol took, in all (cap_info) */
 };
 
 struct env {

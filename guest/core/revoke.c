@@ -239,6 +239,7 @@ revoke_abort(struct env *e)
 		taken++;
 	}
 	e->rv.owed = 0;         /* nothing left to take: forgiven */
+	e->rv.taken += taken;
 	TRACE_KAB(REVOKE, EXO_TRACE_RV_ABORT, e->index, taken);
 	if (taken)
 		upcall_deliver(e, EXO_ENTRY_REVOKE, EXO_UPCALL_REPOSSESS, taken, 0);
