@@ -85,7 +85,6 @@ struct env_revoke {
 	u32 repo_head, repo_n;
 	u64 repo_dropped;
 	struct exo_repossession repo[EXO_REPOSSESS_MAX];
-	u32 taken;          /* frames the abort protocol took, in all (cap_info) */
 };
 
 struct env {
@@ -99,6 +98,9 @@ struct env {
 	u64 stlb_hits, stlb_misses;
 	struct env_revoke rv;
 	u32 index;          /* its place in envs[] (= its space's), set with the space */
+	u32 rv_taken;       /* frames the abort protocol took from it, in all
+			       (cap_info); beside index, in the padding that
+			       ends the struct, so its size stays ENV_SIZE */
 };
 
 extern struct env envs[NSPACES];

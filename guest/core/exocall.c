@@ -109,7 +109,7 @@ sys_cap_info(struct thread *t, u64 c, u64 info, u64 a2, u64 a3, u64 a4)
 		kassert(k->object < NSPACES && space_at((u32)k->object));
 		e = &envs[k->object];
 		ci.va = (u64)(e->frames - e->reserve) | (u64)e->rv.owed << 32;
-		ci.flags = e->rv.taken;
+		ci.flags = e->rv_taken;
 	}
 	return user_write(t->space, info, &ci, sizeof ci);
 }

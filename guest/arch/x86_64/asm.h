@@ -80,7 +80,7 @@
 #define TS_ENTRY_WAIT_	10
 
 /* For the PCT fast path (pct_fast.S); checked in trap.c. */
-#define ENV_SIZE	32536
+#define ENV_SIZE	32528
 #define ENV_PCT		30816	/* &env->entry[EXO_ENTRY_PCT] - env */
 #define ENT_TID		0
 #define ENT_PC		8
