@@ -98,6 +98,9 @@ struct env {
 	u64 stlb_hits, stlb_misses;
 	struct env_revoke rv;
 	u32 index;          /* its place in envs[] (= its space's), set with the space */
+	u32 rv_taken;       /* frames the abort protocol took from it, in all
+			       (cap_info); beside index, in the padding that
+			       ends the struct, so its size stays ENV_SIZE */
 };
 
 extern struct env envs[NSPACES];

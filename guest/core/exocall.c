@@ -80,7 +80,10 @@ user_read(struct space *s, void *dst, u64 va, u64 len)
 }
 
 /*
- * cap_info(cap, info): describe a capability the caller holds.
+ * cap_info(cap, info): describe a capability the caller holds. An ENV
+ * capability with W (its creator's) also tells the environment's standing
+ * with revocation (<exo/exo.h>): what it may be asked for, what it owes,
+ * what the abort protocol took.
  *   -E_BADCAP, -E_STALE   cap is not a live capability of the caller's
  *   -E_FAULT   info is not writable user memory
  */
@@ -99,6 +102,15 @@ sys_cap_info(struct thread *t, u64 c, u64 info, u64 a2, u64 a3, u64 a4)
 		.va = k->va, .flags = k->flags & EXO_FRAME_AUTOSAVE,
 		.derived = k->parent != 0,
 	};
+	if (k->type == EXO_CAP_ENV && k->rights & EXO_CAP_W) {
+		const struct env *e;
+
+		/* Invariant: ENV capabilities die with their space (env_destroy). */
+		kassert(k->object < NSPACES && space_at((u32)k->object));
+		e = &envs[k->object];
+		ci.va = (u64)(e->frames - e->reserve) | (u64)e->rv.owed << 32;
+		ci.flags = e->rv_taken;
+	}
 	return user_write(t->space, info, &ci, sizeof ci);
 }
 

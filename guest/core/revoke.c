@@ -239,6 +239,7 @@ revoke_abort(struct env *e)
 		taken++;
 	}
 	e->rv.owed = 0;         /* nothing left to take: forgiven */
+	e->rv_taken += taken;
 	TRACE_KAB(REVOKE, EXO_TRACE_RV_ABORT, e->index, taken);
 	if (taken)
 		upcall_deliver(e, EXO_ENTRY_REVOKE, EXO_UPCALL_REPOSSESS, taken, 0);
@@ -260,6 +261,7 @@ revoke_env_destroy(struct env *e)
 	if (e->rv.backing)
 		backing_io(EXO_BACKING_DROP, e->rv.backing, 0, 0);
 	e->rv = (struct env_revoke){ 0 };
+	e->rv_taken = 0;
 }
 
 /*

@@ -78,8 +78,12 @@ struct exo_capinfo {
 				   IRQ: the line; DOMAIN: its helpers
 				   (bit n: helper n) | its events << 32
 				   (bit n: EXT_EV_n) */
-	u64 va;                 /* FRAME: where it is bound, 0 if not */
-	u32 flags;              /* FRAME: EXO_FRAME_* */
+	u64 va;                 /* FRAME: where it is bound, 0 if not; ENV
+				   with W: the frames it owns outside its
+				   reserve (what revoke_request may ask) |
+				   the frames it owes now << 32 */
+	u32 flags;              /* FRAME: EXO_FRAME_*; ENV with W: the frames
+				   the abort protocol took from it, in all */
 	u32 derived;            /* 1 if made by cap_derive or cap_pass */
 };
 #endif

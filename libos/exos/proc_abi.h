@@ -49,6 +49,14 @@ struct exos_start {
 	char req[EXOS_ARGBUF];
 };
 
+/*
+ * Frames a process may own of its own (frame_alloc) beyond what the
+ * manager gave it: the manager asks for the rest back by visible
+ * revocation, and ends a process the kernel's abort protocol had to take
+ * frames from (proc_wait.c).
+ */
+#define EXOS_OWN_FRAMES     8
+
 /* Messages to the manager (labels; exit and a successful exec get no reply). */
 #define EXOS_MSG_EXIT       0x4578      /* mr1: the status */
 #define EXOS_MSG_EXEC       0x4579      /* the request is in the start page */

@@ -28,20 +28,16 @@ static long
 fork_pages(struct mgr_proc *p, struct mgr_proc *c)
 {
 	for (u32 i = 0; i < p->npages; i++) {
-		struct mgr_page *pg = &p->pages[i], *cg;
+		struct mgr_page *pg = &p->pages[i], *cg = &c->pages[c->npages++];
 		long r;
 
-		if ((pg->rights & EXO_BIND_W) && !pg->cow) {
+		if (mgr_page_fork(mgr.frames, pg, cg)) {
+			/* Its writable link goes; a read-only one replaces it. */
 			cap_drop(pg->link);
 			pg->link = 0;
-			pg->cow = 1;
 			if ((r = mgr_page_link(p, pg)) < 0)
 				return r;
 		}
-		cg = &c->pages[c->npages++];
-		*cg = *pg;
-		cg->link = 0;
-		mgr.frames[pg->frame].refs++;
 		if ((r = mgr_page_link(c, cg)) < 0)
 			return r;
 	}

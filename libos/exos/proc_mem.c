@@ -17,24 +17,20 @@
 static long
 frame_new(void)
 {
-	for (u32 i = 0; i < MGR_FRAMES; i++) {
-		long c;
+	long i = mgr_pool_slot(mgr.frames, MGR_FRAMES), c;
 
-		if (mgr.frames[i].cap)
-			continue;
-		c = frame_alloc(0);
-		if (c < 0)
-			return c;
-		mgr.frames[i] = (struct mgr_frame){ (exo_cap_t)c, 1 };
+	if (i < 0)
 		return i;
-	}
-	return -E_NOMEM;
+	if ((c = frame_alloc(0)) < 0)
+		return c;
+	mgr.frames[i] = (struct mgr_frame){ (exo_cap_t)c, 1 };
+	return i;
 }
 
 static void
 frame_unref(u32 f)
 {
-	if (--mgr.frames[f].refs)
+	if (!mgr_pool_unref(mgr.frames, f))
 		return;
 	frame_free(mgr.frames[f].cap);  /* every copy and binding goes with it */
 	mgr.frames[f] = (struct mgr_frame){ 0 };
@@ -43,7 +39,7 @@ frame_unref(u32 f)
 long
 mgr_page_link(struct mgr_proc *p, struct mgr_page *pg)
 {
-	u32 rights = (pg->cow ? pg->rights & ~EXO_BIND_W : pg->rights) | EXO_CAP_R;
+	u32 rights = mgr_page_rights(pg);
 	long link, name;
 
 	link = cap_derive(mgr.frames[pg->frame].cap, rights | EXO_CAP_PASS);
@@ -116,16 +112,13 @@ frame_copy(u32 f)
 int
 mgr_cow_fault(struct mgr_proc *p, u64 va)
 {
-	struct mgr_page *pg = 0;
+	struct mgr_page *pg;
+	enum mgr_cow_plan plan = mgr_cow_plan(mgr.frames, p->pages, p->npages, va, &pg);
 
-	va &= ~(u64)(EXO_PAGE_SIZE - 1);
-	for (u32 i = 0; i < p->npages && !pg; i++)
-		if (p->pages[i].va == va)
-			pg = &p->pages[i];
-	if (!pg || !pg->cow)
+	if (plan == MGR_COW_NONE)
 		return 0;
 	/* Shared still: a copy of its own; the last holder takes the frame. */
-	if (mgr.frames[pg->frame].refs > 1) {
+	if (plan == MGR_COW_COPY) {
 		long n = frame_copy(pg->frame);
 
 		if (n < 0)

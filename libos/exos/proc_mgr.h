@@ -10,6 +10,7 @@
 #include "exos.h"
 #include "pipe_ring.h"
 #include "proc_abi.h"
+#include "proc_pages.h"
 #include "proc_table.h"
 
 #include <exo/ipc.h>
@@ -20,27 +21,6 @@
 #define MGR_PAGES       96      /* pages of one process, at most */
 #define MGR_PIPES       8
 #define MGR_FRAMES      256     /* frames of all processes (fork shares them) */
-
-/*
- * One page of a process. The frame is the manager's (mgr.frames, counted:
- * fork shares it); link is a capability the manager derived from it, and
- * the process holds a copy of link, bound at va: dropping link takes the
- * page away from the process (its copy and binding die with it) and
- * leaves the frame. A copy-on-write page (cow) is bound without W while
- * its rights have it; its first write faults to the manager (the pager).
- */
-struct mgr_page {
-	u64 va;
-	u32 frame;                      /* index into mgr.frames */
-	exo_cap_t link;
-	u8 rights;                      /* EXO_BIND_W, _X: the program's */
-	u8 cow;
-};
-
-struct mgr_frame {
-	exo_cap_t cap;                  /* 0: free */
-	u32 refs;                       /* pages that hold it */
-};
 
 struct mgr_proc {
 	u32 pid;                        /* 0: free */

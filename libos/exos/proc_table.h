@@ -31,6 +31,11 @@ enum exos_proc_state {
 #define EXOS_STATUS_CODE(s)    ((s) & 0xff)
 /* A kill whose cause nobody saw (the environment vanished): vector 255. */
 #define EXOS_VECTOR_UNKNOWN  255
+/* Not an exception: the kernel's abort protocol took frames the process
+ * did not give back when revocation asked (the slot's fault_addr: how
+ * many); the manager ended it. exsh exits 125 for it, as exo run does for
+ * an environment the kernel aborts. */
+#define EXOS_VECTOR_ABORT    254
 
 struct exos_proc {
 	u32 pid;                /* 1.. ; never reused in a session */

@@ -2,7 +2,8 @@
  * The manager's wait (proc_mgr.h): while a parent waits, the manager
  * serves its processes' messages (exit, exec, fork, their own waits) and
  * their page faults (a copy-on-write page copied, anything else a kill),
- * and looks for processes that vanished.
+ * looks for processes that vanished, and keeps each to EXOS_OWN_FRAMES
+ * frames of its own by visible revocation.
  */
 #include "proc_mgr.h"
 
@@ -13,6 +14,13 @@
 #include "libos.h"
 
 #define POLL_US  20000  /* a wait looks for vanished processes this often */
+/*
+ * How long a process asked for frames has to give them back: policy, not a
+ * measured bound. revoke_request runs the process's REVOKE entry at once,
+ * so one that answers does so in its first slice; one that does not is
+ * what the deadline is for.
+ */
+#define REVOKE_US  100000
 
 static struct mgr_proc *
 proc_of_tid(u64 tid)
@@ -129,9 +137,41 @@ vanished(void)
 	}
 }
 
+/*
+ * Revocation, the manager's side. cap_info on a process's ENV capability
+ * (the manager's, with W) tells what it owns of its own, what it owes and
+ * what the kernel's abort protocol took from it. A process that the abort
+ * protocol had to take from (asked by the manager or by the kernel when
+ * its pool ran dry) did not answer: the manager ends it and its parent
+ * learns it (EXOS_VECTOR_ABORT). One that owns more than EXOS_OWN_FRAMES
+ * and owes nothing is asked for the rest, with REVOKE_US to answer.
+ */
+static void
+revocation(void)
+{
+	for (u32 i = 0; i < EXOS_NPROC; i++) {
+		struct mgr_proc *p = &mgr.procs[i];
+		struct exo_capinfo ci;
+		u32 own;
+
+		if (!p->pid || !p->tid || !p->env || cap_info(p->env, &ci) < 0)
+			continue;
+		own = (u32)ci.va;
+		if (ci.flags) {
+			exos_ptab_killed(mgr.ptab, p->pid, EXOS_VECTOR_ABORT, ci.flags, 0);
+			ended(p);
+		} else if (!(ci.va >> 32) && own > EXOS_OWN_FRAMES) {
+			/* -E_INVAL if it freed some meanwhile: asked next time. */
+			revoke_request(p->env, own - EXOS_OWN_FRAMES, REVOKE_US);
+		}
+	}
+}
+
 long
 exos_wait(u32 pid, struct exos_wait *w)
 {
+	u64 poll = POLL_US * l4_kip()->tsc_khz / 1000, last = l4_rdtsc();
+
 	if (!mgr.ptab)
 		return -E_INVAL;
 	for (;;) {
@@ -156,8 +196,12 @@ exos_wait(u32 pid, struct exos_wait *w)
 		err = l4_receive(EXO_ANYTHREAD, &m, EXO_TIMEOUT_US(POLL_US), &from);
 		if (!err)
 			mgr_serve(from, &m);
-		else
+		/* Busy with messages or not, every POLL_US. */
+		if (err || l4_rdtsc() - last >= poll) {
 			vanished();
+			revocation();
+			last = l4_rdtsc();
+		}
 	}
 }
 
@@ -168,6 +212,9 @@ exos_status_str(const struct exos_wait *w, char *buf, u64 len)
 		fmt_snprintf(buf, len, "exit %u", EXOS_STATUS_CODE(w->status));
 	else if (EXOS_STATUS_CODE(w->status) == EXOS_VECTOR_UNKNOWN)
 		fmt_snprintf(buf, len, "killed (its environment vanished)");
+	else if (EXOS_STATUS_CODE(w->status) == EXOS_VECTOR_ABORT)
+		fmt_snprintf(buf, len, "aborted by the kernel: did not answer revocation "
+			     "(%lu frames taken)", w->fault_addr);
 	else
 		fmt_snprintf(buf, len, "killed by fault %u at %#lx (rip %#lx)",
 			     EXOS_STATUS_CODE(w->status), w->fault_addr, w->fault_rip);

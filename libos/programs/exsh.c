@@ -4,7 +4,8 @@
  * Each command is a process (an environment) running one of the program
  * images embedded in exsh; consecutive ones are joined by pipes; exsh waits
  * for them all. It prints how every process that did not exit 0 ended,
- * and exits with the last command's status (128 + vector if it was killed).
+ * and exits with the last command's status (128 + vector if it was killed,
+ * 125 if the kernel aborted it for not answering revocation).
  */
 #include "exos.h"
 #include "libos.h"
@@ -52,6 +53,19 @@ join(int argc, char **argv)
 		line[at++] = i + 1 < argc ? ' ' : 0;
 	}
 	return true;
+}
+
+/* exsh's status for a process's: its exit code; 125 if the kernel
+ * aborted it (as exo run reports an aborted environment); else 128 +
+ * the vector that killed it. */
+static int
+exit_status(u32 st)
+{
+	if (!EXOS_STATUS_KILLED(st))
+		return (int)EXOS_STATUS_CODE(st);
+	if (EXOS_STATUS_CODE(st) == EXOS_VECTOR_ABORT)
+		return 125;
+	return 128 + (int)EXOS_STATUS_CODE(st);
 }
 
 /* Start every command, joined by pipes: how many started. */
@@ -118,8 +132,7 @@ main(int argc, char **argv)
 		if (w.status)
 			printf("exsh: %s (pid %u): %s\n", w.name, w.pid, how);
 		if (w.pid == (u32)pids[pl.ncmds - 1] && started == pl.ncmds)
-			status = EXOS_STATUS_KILLED(w.status) ? 128 + (int)EXOS_STATUS_CODE(w.status)
-							      : (int)EXOS_STATUS_CODE(w.status);
+			status = exit_status(w.status);
 	}
 	return started == pl.ncmds ? status : 1;
 }

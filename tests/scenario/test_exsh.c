@@ -91,3 +91,53 @@ Test(exsh, capabilities_never_received_are_refused)
 	cr_assert_eq(r.status, 0, "caps: check %d held\n%s%s", r.status, r.out, r.err);
 	cr_assert(strstr(r.out, "caps: holds"), "%s", r.out);
 }
+
+/* The n in "...for <n> frames" (after prefix) of the output, or 0. */
+static unsigned
+number_after(const char *prefix)
+{
+	const char *at = strstr(r.out, prefix);
+	unsigned n = 0;
+
+	if (at)
+		sscanf(at + strlen(prefix), "%u", &n);
+	return n;
+}
+
+/* A process that ignores revocation: the manager asks for the frames it
+ * owns beyond EXOS_OWN_FRAMES (8), the kernel's abort protocol takes them
+ * at the deadline, the manager ends it and exsh reports how (status 125,
+ * as exo run's for an aborted environment). The process after it in the
+ * pipeline goes on and sees end of file. One that answers gives them back
+ * and ends as it chose. (A request made while it still allocates asks for
+ * fewer than 8: the report must name what was asked and taken.) */
+Test(exsh, process_ignoring_revocation_is_aborted_and_reported)
+{
+	unsigned asked, taken;
+	char want[160];
+
+	exsh("hoard 16");
+	cr_assert_eq(r.status, 125, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert_eq(report_num(report_event(&r, "program_exit", 0), "status"), 125);
+	asked = number_after("hoard: ignores a request for ");
+	taken = number_after("did not answer revocation (");
+	cr_assert(asked >= 1 && asked <= 16 - 8, "asked %u\n%s", asked, r.out);
+	snprintf(want, sizeof want, "exsh: hoard (pid 1): aborted by the kernel: "
+		 "did not answer revocation (%u frames taken)", asked);
+	cr_assert(strstr(r.out, want), "want '%s' (taken %u) in:\n%s", want, taken, r.out);
+
+	exsh("hoard 16 | count");
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "exsh: hoard (pid 1): aborted by the kernel: did not answer "
+			  "revocation ("), "%s", r.out);
+	cr_assert(strstr(r.out, "count: 0 lines, sum 0, in order"), "%s", r.out);
+
+	exsh("hoard 16 give");
+	cr_assert_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "hoard: gave back "), "%s", r.out);
+	cr_assert(!strstr(r.out, "aborted"), "%s", r.out);
+	asked = number_after("hoard: gave back ");
+	cr_assert(asked >= 1 && asked <= 16 - 8, "gave back %u\n%s", asked, r.out);
+	snprintf(want, sizeof want, "gave back %u frames, kept %u intact", asked, 16 - asked);
+	cr_assert(strstr(r.out, want), "want '%s' in:\n%s", want, r.out);
+}

@@ -316,3 +316,61 @@ Test(revoke, a_dry_pool_asks_the_richest_other_environment)
 	cr_assert_geq(frame_cap_alloc(sc, 0), 0);
 	check_all();
 }
+
+/* cap_info of B's ENV capability, written into A's page at PEEK. */
+static struct exo_capinfo
+env_info(exo_cap_t env, u64 pa)
+{
+	struct exo_capinfo ci;
+
+	i64 e = sys_cap_info(ta, env, PEEK, 0, 0, 0);
+
+	cr_assert_eq(e, 0, "cap_info: %lld", (long long)e);
+	memcpy(&ci, fake_mem + pa, sizeof ci);
+	return ci;
+}
+
+/* The creator reads its child's standing with revocation: the frames it
+ * may be asked for, what it owes, and what the abort protocol took (how
+ * ExOS's manager learns that a process did not answer). */
+Test(revoke, cap_info_tells_the_creator_what_the_abort_took)
+{
+	i64 out = frame_cap_alloc(sa, 0);
+	exo_cap_t f[3], r;
+	struct exo_capinfo ci;
+	u64 pa;
+
+	cr_assert_geq(out, 0);
+	pa = ea->caps[EXO_CAP_INDEX(out)].object;
+	cr_assert_eq(bind_frame(sa, (exo_cap_t)out, PEEK, EXO_BIND_W | EXO_BIND_NOW), 0);
+	for (int i = 0; i < 3; i++)
+		f[i] = b_frame((u32)i, 0, EXO_BIND_W | EXO_BIND_NOW);
+	ci = env_info(ec, pa);
+	cr_assert_eq(ci.type, EXO_CAP_ENV);
+	cr_assert_eq(ci.va, 3, "3 frames, nothing owed");
+	cr_assert_eq(ci.flags, 0);
+	cr_assert_eq(revoke_request(ta, ec, 2, 1000), 0);
+	cr_assert_eq(env_info(ec, pa).va, 3 | 2ULL << 32);
+	cr_assert_eq(frame_cap_free(sb, f[2]), 0);              /* pays one */
+	cr_assert_eq(env_info(ec, pa).va, 2 | 1ULL << 32);
+	pass_deadline();                                        /* takes one */
+	ci = env_info(ec, pa);
+	cr_assert_eq(ci.va, 1, "one left, nothing owed");
+	cr_assert_eq(ci.flags, 1, "the abort protocol took one");
+	cr_assert_eq(revoke_request(ta, ec, 1, 1000), 0);
+	pass_deadline();
+	ci = env_info(ec, pa);
+	cr_assert_eq(ci.va, 0);
+	cr_assert_eq(ci.flags, 2, "counted in all");
+	cr_assert(!alive(eb, f[0]) && !alive(eb, f[1]));
+	/* Without W (not the creator's standing) it tells none of it. */
+	r = (exo_cap_t)env_cap(ta, tb->id, EXO_CAP_R);
+	cr_assert_geq((i64)r, 0, "env_cap: %lld", (long long)r);
+	ci = env_info(r, pa);
+	cr_assert_eq(ci.type, EXO_CAP_ENV);
+	cr_assert_eq(ci.va, 0);
+	cr_assert_eq(ci.flags, 0);
+	cr_assert_eq(revoke_repo_clear(eb, 2), 2);
+	cr_assert(cap_check(), "cap_check");
+	cr_assert(mdb_check(), "mdb_check");
+}
