@@ -260,7 +260,10 @@ hosted_wait_entry(struct hspace *s, u32 slot, u64 deadline, unsigned how)
 			if (deadline && now >= deadline)
 				return 1;
 			if (now < watch) {
-				sched_yield();  /* the core to the thread, if it waits */
+				if (watch - now > hosted.spin - hosted.spin / 8)
+					__builtin_ia32_pause();
+				else    /* the core to the thread, if it waits */
+					sched_yield();
 				continue;
 			}
 			watch = 0;

@@ -268,7 +268,13 @@ stub_wait:
 	sub	%r13, %rax
 	cmp	%r14, %rax
 	jae	2f
-	mov	$SYS_sched_yield, %eax
+	mov	%r14, %rcx
+	shr	$3, %rcx
+	cmp	%rcx, %rax
+	jae	4f
+	pause					/* the first eighth: only watch */
+	jmp	1b
+4:	mov	$SYS_sched_yield, %eax
 	syscall
 	jmp	1b
 2:	mov	%r12, %rdi
