@@ -17,8 +17,10 @@
  * the CPU, one for the user thread it runs), each CPU's thread is kept on
  * a core of its own and the stub processes on the others (the first core
  * by exo's pid, so that two exo runs spread).
- * The watch loops yield the core at every look (sched_yield), so on a
- * loaded host they give it to whatever else is ready. Elsewhere (fewer
+ * The watch loops look without yielding for the first eighth of their
+ * time (a system call answered at once is seen without a yield's cost),
+ * then yield the core at every look (sched_yield), so on a loaded host
+ * they give it to whatever else is ready. Elsewhere (fewer
  * cores, the ptrace platform, EXO_HOSTED_SPIN=0) waits sleep at once and
  * nothing is kept anywhere, as before.
  */
