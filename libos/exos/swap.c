@@ -27,8 +27,10 @@ revoke_entry(u64 kind, u64 arg, u64 deadline)
 		if (l4_rdtsc() < deadline)
 			exos_vm_give_back(arg);
 	} else if (kind == EXO_UPCALL_REPOSSESS) {
-		exos_vm_stats.repossess_upcalls++;
+		/* Counted once its pages are recorded: a thread that waits for
+		 * the count (exosvm's swap case) then reads what was taken. */
 		exos_vm_reap();
+		__atomic_fetch_add(&exos_vm_stats.repossess_upcalls, 1, __ATOMIC_RELEASE);
 	}
 	upcall_wait();
 	for (;;)                        /* upcall_wait returns only refused */
