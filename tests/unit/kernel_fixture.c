@@ -13,6 +13,7 @@
 #include "guest/core/mdb.h"
 #include "guest/core/sched.h"
 #include "guest/core/slice.h"
+#include "guest/core/bind.h"
 
 static struct exo_bootinfo own_bi;
 
@@ -92,4 +93,13 @@ fix_schedule(void)
 
 	sched_switch(t);
 	return t;
+}
+
+exo_cap_t
+fix_frame(struct space *s)
+{
+	i64 c = frame_cap_alloc(s, 0);
+
+	cr_assert_gt(c, 0, "frame_alloc: %lld", (long long)c);
+	return (exo_cap_t)c;
 }

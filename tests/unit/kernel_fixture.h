@@ -12,6 +12,7 @@
 #include <setjmp.h>
 
 #include <exo/bootinfo.h>
+#include <exo/exo.h>
 #include <exo/types.h>
 
 #include "guest/core/space.h"
@@ -56,5 +57,7 @@ struct thread *fix_thread(struct space *s, u32 prio);
 /* The end of a kernel entry: the scheduler picks who runs and the kernel
  * switches to it (sched_next, then sched_switch as leave() does). */
 struct thread *fix_schedule(void);
+/* A fresh frame's capability in s's environment (frame_cap_alloc), asserted. */
+exo_cap_t fix_frame(struct space *s);
 
 #endif

@@ -36,15 +36,6 @@ setup(void)
 
 TestSuite(bind_protect, .init = setup);
 
-static exo_cap_t
-frame(struct space *s)
-{
-	i64 c = frame_cap_alloc(s, 0);
-
-	cr_assert_gt(c, 0, "frame_alloc: %lld", (long long)c);
-	return (exo_cap_t)c;
-}
-
 /* What the tables allow at va: EXO_R|W|X, or 0 if nothing is mapped. */
 static u32
 mapped(struct space *s, u64 va)
@@ -70,14 +61,14 @@ static void
 bind_n(exo_cap_t *c, u32 n, u32 flags)
 {
 	for (u32 i = 0; i < n; i++) {
-		c[i] = frame(a);
+		c[i] = fix_frame(a);
 		cr_assert_eq(bind_frame(a, c[i], VA + i * PG, flags), 0);
 	}
 }
 
 Test(bind_protect, raises_and_lowers_a_binding_within_its_capability)
 {
-	exo_cap_t c = frame(a);
+	exo_cap_t c = fix_frame(a);
 
 	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R | EXO_BIND_NOW), 0);
 	cr_assert_eq(mapped(a, VA), EXO_R);
@@ -94,7 +85,7 @@ Test(bind_protect, raises_and_lowers_a_binding_within_its_capability)
 
 Test(bind_protect, refused_beyond_the_capability)
 {
-	exo_cap_t c = frame(a), ro;
+	exo_cap_t c = fix_frame(a), ro;
 	int err;
 	struct cap *k = cap_get(env_of(a), c, EXO_CAP_FRAME, 0, &err);
 
@@ -108,7 +99,7 @@ Test(bind_protect, refused_beyond_the_capability)
 
 Test(bind_protect, needs_a_binding_of_ones_own)
 {
-	exo_cap_t cb = frame(b);
+	exo_cap_t cb = fix_frame(b);
 
 	cr_assert_eq(bind_protect(a, VA, EXO_W), -E_NOENT, "nothing bound");
 	cr_assert_eq(bind_frame(b, cb, VA, EXO_BIND_R | EXO_BIND_W | EXO_BIND_NOW), 0);
@@ -126,7 +117,7 @@ Test(bind_protect, needs_a_binding_of_ones_own)
  * it with the new rights, and refuses what they no longer allow. */
 Test(bind_protect, a_lazy_binding_reaches_the_software_tlb)
 {
-	exo_cap_t c = frame(a);
+	exo_cap_t c = fix_frame(a);
 
 	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R), 0);
 	cr_assert_not(stlb_fault(a, VA, EXO_W));
@@ -143,7 +134,7 @@ Test(bind_protect, a_lazy_binding_reaches_the_software_tlb)
  * loses what the root loses, and the database stays whole. */
 Test(bind_protect, a_mapped_binding_keeps_the_database_whole)
 {
-	exo_cap_t c = frame(a);
+	exo_cap_t c = fix_frame(a);
 
 	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R | EXO_BIND_NOW), 0);
 	cr_assert_eq(bind_mdb_root(a, VA), 0);
@@ -165,7 +156,7 @@ Test(bind_protect, a_mapped_binding_keeps_the_database_whole)
  * binding elsewhere does not let b touch a's derived page. */
 Test(bind_protect, a_page_mapped_over_is_not_the_bindings)
 {
-	exo_cap_t c = frame(a), cb = frame(b);
+	exo_cap_t c = fix_frame(a), cb = fix_frame(b);
 
 	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R | EXO_BIND_W | EXO_BIND_NOW), 0);
 	cr_assert_eq(bind_mdb_root(a, VA), 0);
@@ -219,7 +210,7 @@ Test(bind_protect, a_refused_page_changes_nothing)
 	struct cap *k;
 
 	bind_n(c, 3, EXO_BIND_R | EXO_BIND_NOW);
-	c[3] = frame(a);
+	c[3] = fix_frame(a);
 	k = cap_get(env_of(a), c[3], EXO_CAP_FRAME, 0, &err);
 	cr_assert_eq(cap_new(env_of(a), EXO_CAP_FRAME, EXO_CAP_R, k->object, k, &ro), 0);
 	cr_assert_eq(bind_frame(a, ro, VA + 3 * PG, EXO_BIND_R | EXO_BIND_NOW), 0);

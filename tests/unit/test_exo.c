@@ -35,18 +35,9 @@ setup(void)
 
 TestSuite(exo, .init = setup);
 
-static exo_cap_t
-frame(struct space *s)
-{
-	i64 c = frame_cap_alloc(s, 0);
-
-	cr_assert_gt(c, 0, "frame_alloc: %lld", (long long)c);
-	return (exo_cap_t)c;
-}
-
 Test(exo, capability_errors_are_distinct)
 {
-	exo_cap_t c = frame(a);
+	exo_cap_t c = fix_frame(a);
 	int err;
 
 	cr_assert_not_null(cap_get(env_of(a), c, EXO_CAP_FRAME, EXO_CAP_ALL, &err));
@@ -72,12 +63,12 @@ Test(exo, capability_errors_are_distinct)
  */
 Test(exo, a_dropped_name_never_comes_back)
 {
-	exo_cap_t first = frame(a);
+	exo_cap_t first = fix_frame(a);
 	int err;
 
 	cr_assert_eq(frame_cap_free(a, first), 0);
 	for (u32 i = 0; i < 0x10000 + 16; i++) {
-		exo_cap_t c = frame(a);
+		exo_cap_t c = fix_frame(a);
 
 		cr_assert_neq(c, first, "refill %u: the first name again", i);
 		cr_assert_null(cap_get(env_of(a), first, 0, 0, &err), "refill %u", i);
@@ -117,7 +108,7 @@ Test(exo, a_table_of_retired_slots_refuses_allocation)
 /* A copy of a copy, in another environment: dropping the root takes all. */
 Test(exo, dropping_a_capability_takes_every_copy)
 {
-	exo_cap_t c = frame(a), d, p;
+	exo_cap_t c = fix_frame(a), d, p;
 	struct cap *k;
 	int err;
 
@@ -141,7 +132,7 @@ Test(exo, dropping_a_capability_takes_every_copy)
 
 Test(exo, bind_checks_rights_and_places)
 {
-	exo_cap_t c = frame(a), r;
+	exo_cap_t c = fix_frame(a), r;
 	int err;
 
 	cr_assert_eq(cap_new(env_of(a), EXO_CAP_FRAME, EXO_CAP_R,
@@ -164,7 +155,7 @@ Test(exo, bind_checks_rights_and_places)
 /* Lazy bindings wait in the software TLB; the first touch installs them. */
 Test(exo, software_tlb_fills_lazy_bindings)
 {
-	exo_cap_t c = frame(a), c2 = frame(a);
+	exo_cap_t c = fix_frame(a), c2 = fix_frame(a);
 	u64 pa;
 
 	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_R), 0);
@@ -187,7 +178,7 @@ Test(exo, software_tlb_fills_lazy_bindings)
 /* L4 map from a bound page: flushing the binding follows the derivation. */
 Test(exo, unbind_flushes_what_was_mapped_from_a_binding)
 {
-	exo_cap_t c = frame(a);
+	exo_cap_t c = fix_frame(a);
 	u64 pa;
 
 	cr_assert_eq(bind_frame(a, c, VA, EXO_BIND_W | EXO_BIND_NOW), 0);
@@ -205,7 +196,7 @@ Test(exo, unbind_flushes_what_was_mapped_from_a_binding)
 Test(exo, env_destroy_leaves_nothing_behind)
 {
 	struct thread *t = fix_thread(a, 100);
-	exo_cap_t c = frame(a);
+	exo_cap_t c = fix_frame(a);
 	i64 e = env_cap(t, t->id, EXO_CAP_X);
 	exo_cap_t in_b;
 
@@ -263,7 +254,7 @@ Test(exo, exception_upcall_fills_the_frame)
  */
 Test(exo, bind_digest_sees_every_bind_change)
 {
-	exo_cap_t c = frame(a), c2 = frame(a);
+	exo_cap_t c = fix_frame(a), c2 = fix_frame(a);
 	u64 empty = bind_digest(a, true), lazy, now, w;
 	struct cap *k;
 	int err;

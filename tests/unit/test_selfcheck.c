@@ -26,15 +26,6 @@ static struct space *a, *b;
 static struct thread *ta, *tb;
 static exo_cap_t fa, fb;
 
-static exo_cap_t
-frame(struct space *s)
-{
-	i64 c = frame_cap_alloc(s, 0);
-
-	cr_assert_gt(c, 0, "frame_alloc: %lld", (long long)c);
-	return (exo_cap_t)c;
-}
-
 static u64
 frame_pa(struct space *s, exo_cap_t c)
 {
@@ -58,8 +49,8 @@ setup(void)
 	b = fix_space(0, false);
 	ta = fix_thread(a, 100);
 	tb = fix_thread(b, 100);
-	fa = frame(a);
-	fb = frame(b);
+	fa = fix_frame(a);
+	fb = fix_frame(b);
 	cr_assert_eq(bind_frame(a, fa, VA, EXO_BIND_R | EXO_BIND_W | EXO_BIND_NOW), 0);
 	cr_assert_eq(bind_frame(b, fb, VA, EXO_BIND_R), 0);
 	cr_assert_eq(mdb_map_root(a, VA_MAP, s0, EXO_PAGE_SIZE, EXO_RWX), 0);
