@@ -108,7 +108,7 @@ sys_cap_info(struct thread *t, u64 c, u64 info, u64 a2, u64 a3, u64 a4)
 		/* Invariant: ENV capabilities die with their space (env_destroy). */
 		kassert(k->object < NSPACES && space_at((u32)k->object));
 		e = &envs[k->object];
-		ci.va = (u64)(e->frames - e->reserve) | (u64)e->rv.owed << 32;
+		ci.va = revoke_standing(e);
 		ci.flags = e->rv_taken;
 	}
 	return user_write(t->space, info, &ci, sizeof ci);

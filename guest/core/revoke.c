@@ -86,6 +86,12 @@ env_takeable(const struct env *e)
 	return e->frames - e->reserve;
 }
 
+u64
+revoke_standing(const struct env *e)
+{
+	return (u64)env_takeable(e) | (u64)e->rv.owed << 32;
+}
+
 /*
  * e owes count more frames by deadline (TSC): tell its REVOKE entry thread.
  * A deadline later than the pending one's does not postpone it.

@@ -42,6 +42,9 @@ bool revoke_pool_dry(struct env *caller);
 
 /* An owned frame of e went back to the kernel: it counts toward what e owes. */
 void revoke_frame_returned(struct env *e);
+/* e's standing, as cap_info tells its creator (<exo/exo.h>): the frames it
+ * owns outside its reserve | the frames it owes << 32. */
+u64 revoke_standing(const struct env *e);
 /* e dies: off the deadline list, its backing store dropped. */
 void revoke_env_destroy(struct env *e);
 
