@@ -245,6 +245,9 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		if (r < 0)
 			goto out;
 	}
+	/* Before the boot line: whoever waits for it to send a signal (a test,
+	 * a person's Ctrl-C) must find it caught, not fatal. */
+	signals_catch();
 	report_boot(vm);
 	/* The devices read requests from the scratch page, past the kernel's
 	 * memory (and kernel statics remapped there: platform.c). */
@@ -256,7 +259,6 @@ hosted_run(const struct vmm_config *cfg, struct vmm_result *res, struct diag *d)
 		hosted.stop_ns = (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec +
 				 (u64)(cfg->timeout * 1e9);
 	}
-	signals_catch();
 	/* The kernel's timer is this process's waits with a timeout: Linux
 	 * lets those end up to the thread's timer slack late (50 us by
 	 * default), which every slice's START paid. 1 ns: on time. */
